@@ -1,0 +1,51 @@
+import type { Id } from '../id/Id.js'
+import type { FileType } from './FileType.js'
+
+/** Per-call options every backend method accepts. */
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+/**
+ * Read access to a repository's storage (rustic_core's `ReadBackend`).
+ * Implementations must be safe for many concurrent calls and throw {@link BackendError}s.
+ * For `config` the id is ignored (pass any id, conventionally all zeros via `CONFIG_ID`).
+ */
+export interface ReadBackend {
+  /** A printable location, never containing secrets. */
+  location(): string
+  /** Ids of all files of a type (for `config`: one zero id if it exists). */
+  list(type: FileType, options?: CallOptions): Promise<Id[]>
+  /** Ids and sizes in bytes of all files of a type. */
+  listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>>
+  /** A whole file. Throws `NotFound` if missing. */
+  readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array>
+  /** `length` bytes from `offset`. Throws if the file is shorter. */
+  readPartial(
+    type: FileType,
+    id: Id,
+    cacheable: boolean,
+    offset: number,
+    length: number,
+    options?: CallOptions,
+  ): Promise<Uint8Array>
+  /** True if files must be warmed up (e.g. restored from cold storage) before reading. */
+  needsWarmUp?(): boolean
+  /** Asks the storage to make a file readable soon. */
+  warmUp?(type: FileType, id: Id, options?: CallOptions): Promise<void>
+  /** Releases resources (connections, child processes). */
+  close?(): Promise<void>
+}
+
+/** Read and write access to a repository's storage (rustic_core's `WriteBackend`). */
+export interface WriteBackend extends ReadBackend {
+  /** Creates the repository structure (directories). Idempotent. */
+  create(options?: CallOptions): Promise<void>
+  /** Stores a file. Writes are atomic: readers see the whole file or nothing. Overwriting is allowed. */
+  writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void>
+  /** Removes a file. Removing a missing file throws `NotFound`. */
+  remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void>
+}
+
+/** The id used for the `config` file in backend calls. */
+export const CONFIG_ID = '0000000000000000000000000000000000000000000000000000000000000000' as Id

@@ -1,0 +1,3 @@
+export * from './Backend.js'
+export * from './BackendError.js'
+export * from './FileType.js'
