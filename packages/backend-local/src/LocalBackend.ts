@@ -1,0 +1,330 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import pLimit from 'p-limit'
+import { z } from 'zod'
+import { BackendError, CONFIG_ID, FILE_TYPE_DIR, RusticError, filePath, isId, throwIfAborted } from '@rustic-ts/core'
+import type { CallOptions, FileType, Id, WarningHandler, WriteBackend } from '@rustic-ts/core'
+import { fsError } from './fsError.js'
+import { runHook } from './runHook.js'
+
+/** Options of {@link LocalBackend}. */
+export interface LocalBackendOptions {
+  /**
+   * Command run (without a shell) after a file was written, like rustic's `post-create-command`;
+   * `%file` (full path), `%type` (directory name, e.g. `data`) and `%id` are replaced in its arguments.
+   */
+  postCreateCommand?: string
+  /** Command run after a file was removed; same placeholders as `postCreateCommand`. */
+  postDeleteCommand?: string
+  /** If true, a failing hook command fails the write/remove; otherwise it is reported to `onWarning`. Default false. */
+  hookErrorsAreFatal?: boolean
+  /** Receives warnings (failed hook commands). */
+  onWarning?: WarningHandler
+  /** How many files `listWithSize` stats at once. Default 64. */
+  statConcurrency?: number
+  /** Whether writes fsync the file and its directory. Default true. */
+  fsync?: boolean
+}
+
+/** zod schema of {@link LocalBackendOptions}, with defaults. */
+export const LocalBackendOptionsSchema = z.object({
+  postCreateCommand: z.string().min(1).optional(),
+  postDeleteCommand: z.string().min(1).optional(),
+  hookErrorsAreFatal: z.boolean().default(false),
+  onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
+  statConcurrency: z.number().int().min(1).max(1024).default(64),
+  fsync: z.boolean().default(true),
+})
+
+const TEMP_MARK = '-tmp-'
+
+/**
+ * A repository on a local (or mounted) filesystem, in restic's layout: `config`, `keys/`, `snapshots/`,
+ * `index/`, `locks/`, `data/00..ff/`. Directories are created 0700 and files 0600; writes are atomic
+ * (temp file in the same directory, fsync, rename, fsync of the directory).
+ */
+export class LocalBackend implements WriteBackend {
+  private readonly opts: z.output<typeof LocalBackendOptionsSchema>
+  private readonly statLimit: ReturnType<typeof pLimit>
+
+  /**
+   * @param path - the repository directory.
+   * @param options - hook commands and tuning.
+   */
+  constructor(
+    readonly path: string,
+    options: LocalBackendOptions = {},
+  ) {
+    if (path.length === 0) throw new RusticError('Configuration', 'the local repository path is empty')
+    const parsed = LocalBackendOptionsSchema.safeParse(options)
+    if (!parsed.success) {
+      throw new RusticError(
+        'Configuration',
+        `invalid local backend options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      )
+    }
+    this.opts = parsed.data
+    this.statLimit = pLimit(this.opts.statConcurrency)
+  }
+
+  /** `local:<path>`. */
+  location(): string {
+    return `local:${this.path}`
+  }
+
+  /** The full path of a file. */
+  fullPath(type: FileType, id: Id): string {
+    return join(this.path, filePath(type, id))
+  }
+
+  private what(type: FileType, id: Id): string {
+    return type === 'config' ? `config at ${this.fullPath(type, id)}` : `${type} ${id} at ${this.fullPath(type, id)}`
+  }
+
+  /** Creates the repository directory and all subdirectories (including the 256 `data/xx`). Idempotent. */
+  async create(options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal)
+    const dirs = [this.path, ...['key', 'snapshot', 'index', 'lock', 'pack'].map((t) => join(this.path, FILE_TYPE_DIR[t as FileType]))]
+    for (const d of dirs) await this.mkdir(d)
+    const data = join(this.path, FILE_TYPE_DIR.pack)
+    await Promise.all(Array.from({ length: 256 }, (_, i) => this.mkdir(join(data, i.toString(16).padStart(2, '0')))))
+  }
+
+  private async mkdir(dir: string): Promise<void> {
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+    } catch (err) {
+      throw fsError(err, `cannot create directory ${dir}`)
+    }
+  }
+
+  /** Ids of all files of a type; `[]` if its directory is missing. Ignores temp files and other names. */
+  async list(type: FileType, options?: CallOptions): Promise<Id[]> {
+    return (await this.listPaths(type, options)).map(([id]) => id)
+  }
+
+  private async listPaths(type: FileType, options?: CallOptions): Promise<Array<[Id, string]>> {
+    throwIfAborted(options?.signal)
+    if (type === 'config') {
+      const p = this.fullPath('config', CONFIG_ID)
+      try {
+        const s = await stat(p)
+        return s.isFile() ? [[CONFIG_ID, p]] : []
+      } catch (err) {
+        if (isMissing(err)) return []
+        throw fsError(err, `cannot stat ${p}`)
+      }
+    }
+    const dir = join(this.path, FILE_TYPE_DIR[type])
+    if (type !== 'pack') return this.listDir(dir)
+    let subdirs: string[]
+    try {
+      subdirs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+    } catch (err) {
+      if (isMissing(err)) return []
+      throw fsError(err, `cannot list ${dir}`)
+    }
+    const result: Array<[Id, string]> = []
+    const limit = pLimit(16)
+    const parts = await Promise.all(
+      subdirs.map((s) =>
+        limit(() => {
+          throwIfAborted(options?.signal)
+          return this.listDir(join(dir, s))
+        }),
+      ),
+    )
+    for (const p of parts) for (const e of p) result.push(e)
+    return result
+  }
+
+  private async listDir(dir: string): Promise<Array<[Id, string]>> {
+    try {
+      const entries = await readdir(dir, { withFileTypes: true })
+      const out: Array<[Id, string]> = []
+      for (const e of entries) if (e.isFile() && isId(e.name)) out.push([e.name, join(dir, e.name)])
+      return out
+    } catch (err) {
+      if (isMissing(err)) return []
+      throw fsError(err, `cannot list ${dir}`)
+    }
+  }
+
+  /** Ids and sizes of all files of a type (files removed while listing are left out). */
+  async listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>> {
+    const files = await this.listPaths(type, options)
+    const sizes = await Promise.all(
+      files.map(([id, p]) =>
+        this.statLimit(async (): Promise<[Id, number] | undefined> => {
+          throwIfAborted(options?.signal)
+          try {
+            return [id, (await stat(p)).size]
+          } catch (err) {
+            if (isMissing(err)) return undefined
+            throw fsError(err, `cannot stat ${p}`)
+          }
+        }),
+      ),
+    )
+    return sizes.filter((x): x is [Id, number] => x !== undefined)
+  }
+
+  /** A whole file; throws `NotFound` if missing. */
+  async readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    throwIfAborted(options?.signal)
+    let fh
+    try {
+      fh = await open(this.fullPath(type, id), 'r')
+    } catch (err) {
+      throw fsError(err, `cannot read ${this.what(type, id)}`)
+    }
+    try {
+      // one read of the whole file (fs.readFile reads in 512 KiB pieces, which is slower for packs)
+      const size = (await fh.stat()).size
+      const buf = Buffer.allocUnsafeSlow(size)
+      let done = 0
+      while (done < size) {
+        throwIfAborted(options?.signal)
+        const { bytesRead } = await fh.read(buf, done, size - done, done)
+        if (bytesRead === 0) break
+        done += bytesRead
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, done)
+    } catch (err) {
+      if (err instanceof RusticError) throw err
+      throw fsError(err, `cannot read ${this.what(type, id)}`)
+    } finally {
+      await fh.close().catch(() => {})
+    }
+  }
+
+  /** Exactly `length` bytes from `offset`; throws `Invalid` if the file is shorter. */
+  async readPartial(
+    type: FileType,
+    id: Id,
+    _cacheable: boolean,
+    offset: number,
+    length: number,
+    options?: CallOptions,
+  ): Promise<Uint8Array> {
+    throwIfAborted(options?.signal)
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new BackendError('Invalid', `invalid range (offset ${offset}, length ${length}) for ${this.what(type, id)}`)
+    }
+    const p = this.fullPath(type, id)
+    let fh
+    try {
+      fh = await open(p, 'r')
+    } catch (err) {
+      throw fsError(err, `cannot read ${this.what(type, id)}`)
+    }
+    try {
+      const buf = Buffer.allocUnsafe(length)
+      let done = 0
+      while (done < length) {
+        throwIfAborted(options?.signal)
+        const { bytesRead } = await fh.read(buf, done, length - done, offset + done)
+        if (bytesRead === 0) {
+          throw new BackendError(
+            'Invalid',
+            `cannot read ${length} bytes at offset ${offset} of ${this.what(type, id)}: the file has only ${offset + done} bytes there`,
+          )
+        }
+        done += bytesRead
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, length)
+    } catch (err) {
+      if (err instanceof RusticError) throw err
+      throw fsError(err, `cannot read ${this.what(type, id)}`)
+    } finally {
+      await fh.close().catch(() => {})
+    }
+  }
+
+  /** Writes a file atomically (temp file, fsync, rename, fsync of the directory); overwrites. */
+  async writeBytes(type: FileType, id: Id, _cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal)
+    const final = this.fullPath(type, id)
+    const dir = dirname(final)
+    const tmp = join(dir, `${type === 'config' ? 'config' : id}${TEMP_MARK}${randomBytes(6).toString('hex')}`)
+    let fh
+    try {
+      fh = await open(tmp, 'wx', 0o600)
+    } catch (err) {
+      if (!isMissing(err)) throw fsError(err, `cannot write ${this.what(type, id)}`)
+      // The directory is missing (e.g. a data/xx dir of a repository made elsewhere): make it and retry.
+      await this.mkdir(dir)
+      try {
+        fh = await open(tmp, 'wx', 0o600)
+      } catch (err2) {
+        throw fsError(err2, `cannot write ${this.what(type, id)}`)
+      }
+    }
+    let renamed = false
+    try {
+      try {
+        let done = 0
+        while (done < data.length) {
+          throwIfAborted(options?.signal)
+          const { bytesWritten } = await fh.write(data, done, Math.min(data.length - done, 1 << 24))
+          done += bytesWritten
+        }
+        if (this.opts.fsync) await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      throwIfAborted(options?.signal)
+      await rename(tmp, final)
+      renamed = true
+      if (this.opts.fsync) await syncDir(dir)
+    } catch (err) {
+      if (!renamed) await unlink(tmp).catch(() => {})
+      if (err instanceof RusticError) throw err
+      throw fsError(err, `cannot write ${this.what(type, id)}`)
+    }
+    if (this.opts.postCreateCommand !== undefined) await this.hook(this.opts.postCreateCommand, type, id, 'post-create command')
+  }
+
+  /** Removes a file; throws `NotFound` if missing. */
+  async remove(type: FileType, id: Id, _cacheable: boolean, options?: CallOptions): Promise<void> {
+    throwIfAborted(options?.signal)
+    try {
+      await unlink(this.fullPath(type, id))
+    } catch (err) {
+      throw fsError(err, `cannot remove ${this.what(type, id)}`)
+    }
+    if (this.opts.postDeleteCommand !== undefined) await this.hook(this.opts.postDeleteCommand, type, id, 'post-delete command')
+  }
+
+  private async hook(command: string, type: FileType, id: Id, what: string): Promise<void> {
+    try {
+      await runHook(command, { file: this.fullPath(type, id), type: FILE_TYPE_DIR[type], id }, `${what} for ${type} ${id}`)
+    } catch (err) {
+      if (this.opts.hookErrorsAreFatal) throw err
+      this.opts.onWarning?.((err as Error).message, err)
+    }
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let fh
+  try {
+    fh = await open(dir, 'r')
+  } catch {
+    return // some platforms cannot open directories; the rename is still atomic
+  }
+  try {
+    await fh.sync()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EBADF' && code !== 'EISDIR') throw err
+  } finally {
+    await fh.close().catch(() => {})
+  }
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod'
+import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import type { Id } from '../id/Id.js'
+import type { CallOptions, WriteBackend } from './Backend.js'
+import { BackendError } from './BackendError.js'
+import { abortableSleep, backoffDelay } from './backoff.js'
+import type { FileType } from './FileType.js'
+
+/** Called before each retry with the error, the retry number (1-based), the delay and the call's description. */
+export type OnRetry = (error: BackendError, retry: number, delayMs: number, call: string) => void
+
+/** Options of {@link RetryBackend}. */
+export interface RetryOptions {
+  /** Retries after the first attempt. Default 5. */
+  maxRetries?: number
+  /** Delay before the first retry in ms (before jitter). Default 100. */
+  baseDelayMs?: number
+  /** Upper bound of a delay in ms. Default 10 000. */
+  maxDelayMs?: number
+  /** Full jitter (uniform in [0, delay]). Default true. */
+  jitter?: boolean
+  /** Called before each retry (e.g. to log it). */
+  onRetry?: OnRetry
+}
+
+/** zod schema of {@link RetryOptions}, with defaults. */
+export const RetryOptionsSchema = z.object({
+  maxRetries: z.number().int().min(0).default(5),
+  baseDelayMs: z.number().min(0).default(100),
+  maxDelayMs: z.number().min(0).default(10_000),
+  jitter: z.boolean().default(true),
+  onRetry: z.custom<OnRetry>((v) => typeof v === 'function').optional(),
+})
+
+/**
+ * Retries calls that fail with a transient {@link BackendError} (`isTransient`), with exponential
+ * backoff and full jitter. Other errors surface at once; after the last retry the last error surfaces
+ * unchanged. An abort during a backoff wait rejects promptly with code `Aborted`.
+ */
+export class RetryBackend implements WriteBackend {
+  private readonly opts: z.output<typeof RetryOptionsSchema>
+
+  /**
+   * @param inner - the backend whose calls are retried.
+   * @param options - retry count and backoff.
+   */
+  constructor(
+    readonly inner: WriteBackend,
+    options: RetryOptions = {},
+  ) {
+    const parsed = RetryOptionsSchema.safeParse(options)
+    if (!parsed.success) {
+      throw new RusticError(
+        'Configuration',
+        `invalid retry options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      )
+    }
+    this.opts = parsed.data
+  }
+
+  private async retry<T>(call: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal)
+      try {
+        return await fn()
+      } catch (err) {
+        if (!(err instanceof BackendError) || !err.isTransient || attempt >= this.opts.maxRetries) throw err
+        throwIfAborted(signal)
+        const delay = backoffDelay(attempt, this.opts)
+        this.opts.onRetry?.(err, attempt + 1, delay, call)
+        await abortableSleep(delay, signal)
+      }
+    }
+  }
+
+  /** The inner backend's location. */
+  location(): string {
+    return this.inner.location()
+  }
+
+  /** Forwards, retrying transient errors. */
+  create(options?: CallOptions): Promise<void> {
+    return this.retry('create', options?.signal, () => this.inner.create(options))
+  }
+
+  /** Forwards, retrying transient errors. */
+  list(type: FileType, options?: CallOptions): Promise<Id[]> {
+    return this.retry(`list ${type}`, options?.signal, () => this.inner.list(type, options))
+  }
+
+  /** Forwards, retrying transient errors. */
+  listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>> {
+    return this.retry(`list ${type}`, options?.signal, () => this.inner.listWithSize(type, options))
+  }
+
+  /** Forwards, retrying transient errors. */
+  readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    return this.retry(`read ${type} ${id}`, options?.signal, () => this.inner.readFull(type, id, options))
+  }
+
+  /** Forwards, retrying transient errors. */
+  readPartial(
+    type: FileType,
+    id: Id,
+    cacheable: boolean,
+    offset: number,
+    length: number,
+    options?: CallOptions,
+  ): Promise<Uint8Array> {
+    return this.retry(`read ${type} ${id}`, options?.signal, () =>
+      this.inner.readPartial(type, id, cacheable, offset, length, options),
+    )
+  }
+
+  /** Forwards, retrying transient errors. */
+  writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
+    return this.retry(`write ${type} ${id}`, options?.signal, () => this.inner.writeBytes(type, id, cacheable, data, options))
+  }
+
+  /** Forwards, retrying transient errors. */
+  remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void> {
+    return this.retry(`remove ${type} ${id}`, options?.signal, () => this.inner.remove(type, id, cacheable, options))
+  }
+
+  /** The inner backend's answer. */
+  needsWarmUp(): boolean {
+    return this.inner.needsWarmUp?.() ?? false
+  }
+
+  /** Forwards, retrying transient errors (a no-op if the inner backend has no `warmUp`). */
+  async warmUp(type: FileType, id: Id, options?: CallOptions): Promise<void> {
+    const inner = this.inner
+    if (inner.warmUp === undefined) return
+    await this.retry(`warm up ${type} ${id}`, options?.signal, () => inner.warmUp!(type, id, options))
+  }
+
+  /** Closes the inner backend. */
+  async close(): Promise<void> {
+    await this.inner.close?.()
+  }
+}
