@@ -1,1 +1,2 @@
-export {}
+export * from './CompressionMode.js'
+export * from './Zstd.js'

@@ -1,1 +1,3 @@
-export {}
+export * from './Key.js'
+export * from './kdf.js'
+export * from './Poly1305.js'

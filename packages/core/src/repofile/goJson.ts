@@ -11,7 +11,7 @@ const GO_ESCAPES: Record<string, string> = {
   '\u2029': '\\u2029',
 }
 
-/** A JSON string literal (with quotes) as Go writes it. Lone surrogates become U+FFFD, as Go does for invalid UTF-8. */
+/** A JSON string literal (with quotes) as Go writes it. Lone surrogates become the escape `\ufffd`, as Go writes invalid UTF-8. */
 export function goJsonString(s: string): string {
   const json = JSON.stringify(s)
   // Fast path: nothing Go writes differently.
@@ -20,7 +20,7 @@ export function goJsonString(s: string): string {
     if (m === '\\\\') return m
     if (m === '\\b') return '\\u0008'
     if (m === '\\f') return '\\u000c'
-    if (sur !== undefined) return '\ufffd'
+    if (sur !== undefined) return '\\ufffd'
     return GO_ESCAPES[m] ?? m
   })
 }

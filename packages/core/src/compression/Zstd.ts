@@ -1,0 +1,143 @@
+import { createRequire } from 'node:module'
+import { decompress as fzstdDecompress } from 'fzstd'
+import { RusticError } from '../error/RusticError.js'
+
+/**
+ * A zstd implementation. rustic-ts uses the native `zstd-napi` where it loads and the pure-JS
+ * {@link pureJsZstd} otherwise. Errors thrown here are plain; {@link compress}/{@link decompress}
+ * wrap them.
+ */
+export interface ZstdProvider {
+  /** A short name, e.g. `zstd-napi` or `fzstd`. */
+  readonly name: string
+  /** One zstd frame of `data` at `level`, without checksum. */
+  compress(data: Uint8Array, level: number): Uint8Array
+  /** The content of the zstd frame(s) in `data`; with `expectedLength`, never produces more than that. */
+  decompress(data: Uint8Array, expectedLength?: number): Uint8Array
+}
+
+type ZstdBinding = typeof import('zstd-napi/binding.js')
+type ZstdNapi = typeof import('zstd-napi')
+
+let nativeProvider: ZstdProvider | null | undefined
+
+/** The native zstd of `zstd-napi` (libzstd 1.5.x), or `undefined` if it cannot be loaded here. */
+export function nativeZstd(): ZstdProvider | undefined {
+  if (nativeProvider === undefined) {
+    try {
+      const require = createRequire(import.meta.url)
+      const binding = require('zstd-napi/binding.js') as ZstdBinding
+      const napi = require('zstd-napi') as ZstdNapi
+      const cctx = new binding.CCtx()
+      const dctx = new binding.DCtx()
+      const decompressor = new napi.Decompressor()
+      let scratch = Buffer.alloc(0)
+      nativeProvider = {
+        name: 'zstd-napi',
+        compress(data, level) {
+          const bound = binding.compressBound(data.length)
+          if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 64 * 1024))
+          const n = cctx.compress(scratch, data, level)
+          return Uint8Array.prototype.slice.call(scratch, 0, n)
+        },
+        decompress(data, expectedLength) {
+          if (expectedLength === undefined) return new Uint8Array(decompressor.decompress(data))
+          // Single pass into a buffer of the expected size: a frame claiming more fails instead of allocating.
+          const out = new Uint8Array(expectedLength)
+          const n = dctx.decompress(out, data)
+          return n === expectedLength ? out : out.subarray(0, n)
+        },
+      }
+    } catch {
+      nativeProvider = null
+    }
+  }
+  return nativeProvider ?? undefined
+}
+
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd]
+const RAW_BLOCK_MAX = 128 * 1024
+
+/**
+ * A valid zstd frame that stores `data` in raw (uncompressed) blocks: what the pure-JS fallback
+ * writes, since no pure-JS zstd encoder is available. Any zstd decoder reads it.
+ */
+export function zstdStoredFrame(data: Uint8Array): Uint8Array {
+  const n = data.length
+  const blocks = Math.max(1, Math.ceil(n / RAW_BLOCK_MAX))
+  const out = new Uint8Array(4 + 1 + 8 + 3 * blocks + n)
+  out.set(ZSTD_MAGIC, 0)
+  // Frame header: single segment, 8-byte content size, no checksum, no dictionary.
+  out[4] = 0b1110_0000
+  const view = new DataView(out.buffer)
+  view.setBigUint64(5, BigInt(n), true)
+  let pos = 13
+  for (let i = 0, off = 0; i < blocks; i++, off += RAW_BLOCK_MAX) {
+    const size = Math.min(RAW_BLOCK_MAX, n - off)
+    const last = i === blocks - 1 ? 1 : 0
+    const header = last | (0 << 1) | (size << 3)
+    out[pos] = header & 0xff
+    out[pos + 1] = (header >>> 8) & 0xff
+    out[pos + 2] = (header >>> 16) & 0xff
+    out.set(data.subarray(off, off + size), pos + 3)
+    pos += 3 + size
+  }
+  return out
+}
+
+/** Pure-JS zstd: decodes with `fzstd`; "compresses" into stored frames ({@link zstdStoredFrame}). */
+export const pureJsZstd: ZstdProvider = {
+  name: 'fzstd',
+  compress: (data) => zstdStoredFrame(data),
+  // fzstd returns the whole buffer it is given, whatever it wrote: let it size the output itself.
+  decompress: (data) => fzstdDecompress(data),
+}
+
+let current: ZstdProvider | undefined
+
+/** The zstd provider in use: `zstd-napi` if it loads, else {@link pureJsZstd}. */
+export function zstdProvider(): ZstdProvider {
+  current ??= nativeZstd() ?? pureJsZstd
+  return current
+}
+
+/** Chooses the zstd provider (e.g. {@link pureJsZstd} to avoid native code). */
+export function setZstdProvider(provider: ZstdProvider): void {
+  current = provider
+}
+
+/** Compresses `data` into one zstd frame at `level` (no checksum, like restic's encoder). */
+export function compress(data: Uint8Array, level: number): Uint8Array {
+  try {
+    return zstdProvider().compress(data, level)
+  } catch (cause) {
+    throw new RusticError('Internal', `zstd compression failed: ${(cause as Error).message}`, { cause })
+  }
+}
+
+/**
+ * Decompresses zstd data.
+ * @param what - names the data for the error message, e.g. `tree blob 1a2b3c4d`.
+ * @param expectedLength - the uncompressed length the index promises; a different length is an error.
+ * @throws RusticError `Repository`/`DecodeError` naming `what` if the data is no valid zstd or has the wrong length.
+ */
+export function decompress(data: Uint8Array, what: string, expectedLength?: number): Uint8Array {
+  let out: Uint8Array
+  try {
+    out = zstdProvider().decompress(data, expectedLength)
+  } catch (cause) {
+    const hint = expectedLength === undefined ? '' : ` (expected ${expectedLength} bytes)`
+    throw new RusticError('Repository', `cannot decompress ${what}${hint}: ${(cause as Error).message}`, {
+      code: 'DecodeError',
+      cause,
+    })
+  }
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new RusticError(
+      'Repository',
+      `cannot decompress ${what}: got ${out.length} bytes, expected ${expectedLength}`,
+      { code: 'DecodeError' },
+    )
+  }
+  return out
+}

@@ -1,0 +1,75 @@
+import { scrypt as nodeScrypt } from 'node:crypto'
+import { scryptAsync as nobleScrypt } from '@noble/hashes/scrypt.js'
+import { RusticError } from '../error/RusticError.js'
+import { Key } from './Key.js'
+
+/** scrypt parameters, as stored in a key file (`N`, `r`, `p`). */
+export interface KdfParams {
+  /** CPU/memory cost: a power of two > 1. */
+  N: number
+  /** Block size. */
+  r: number
+  /** Parallelisation. */
+  p: number
+}
+
+/**
+ * The parameters rustic-ts uses for new key files: N = 2^15, r = 8, p = 1 (32 MiB of memory,
+ * ~0.1 s here). restic calibrates its own (r = 8, N = 32768 and p raised to fill ~0.5 s, so p = 1–4
+ * on typical machines); any valid values are accepted when opening a key.
+ */
+export const DEFAULT_KDF_PARAMS: KdfParams = Object.freeze({ N: 32768, r: 8, p: 1 })
+
+/** Limits that keep a hostile key file from asking for unbounded memory or time. */
+const MAX_MEMORY = 2 ** 30 // 128·N·r bytes
+const MAX_RP = 2 ** 20
+
+/** Checks scrypt parameters; throws `InvalidKdfParams` if they are unusable. */
+export function validateKdfParams(params: KdfParams): void {
+  const { N, r, p } = params
+  const ok =
+    Number.isSafeInteger(N) &&
+    Number.isSafeInteger(r) &&
+    Number.isSafeInteger(p) &&
+    N > 1 &&
+    (N & (N - 1)) === 0 &&
+    r >= 1 &&
+    p >= 1 &&
+    128 * N * r <= MAX_MEMORY &&
+    r * p <= MAX_RP
+  if (!ok) {
+    throw new RusticError(
+      'Cryptography',
+      `invalid scrypt parameters N=${N}, r=${r}, p=${p}: N must be a power of two > 1, r and p >= 1, and 128·N·r at most 1 GiB`,
+      { code: 'InvalidKdfParams' },
+    )
+  }
+}
+
+function nodeScryptAsync(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
+  const maxmem = Math.max(32 << 20, 256 * params.N * params.r + (16 << 20))
+  return new Promise((resolve, reject) => {
+    nodeScrypt(password, salt, 64, { N: params.N, r: params.r, p: params.p, maxmem }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    )
+  })
+}
+
+/**
+ * Derives a {@link Key} from a password as restic does: `scrypt(password, salt, N, r, p, 64)`, whose
+ * bytes 0–31 are the AES key, 32–47 the MAC `k` and 48–63 the MAC `r`.
+ * Uses `node:crypto` scrypt (with `maxmem` raised) and falls back to `@noble/hashes` if that fails.
+ */
+export async function deriveKey(password: string | Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Key> {
+  validateKdfParams(params)
+  const pw = typeof password === 'string' ? new TextEncoder().encode(password) : password
+  let out: Uint8Array
+  try {
+    out = await nodeScryptAsync(pw, salt, params)
+  } catch {
+    out = await nobleScrypt(pw, salt, { N: params.N, r: params.r, p: params.p, dkLen: 64, maxmem: 2 * MAX_MEMORY })
+  }
+  const key = Key.fromParts(out.subarray(0, 32), out.subarray(32, 48), out.subarray(48, 64))
+  out.fill(0)
+  return key
+}

@@ -1,0 +1,171 @@
+/**
+ * A small pull tokenizer over JSON text, for files whose integers may exceed 2^53 (restic's uint64
+ * fields) and whose unknown members must be kept verbatim. The caller walks the structure it
+ * expects; numbers come back as their literal text.
+ */
+
+/** Thrown by {@link JsonCursor} on malformed JSON; `pos` is the character offset. */
+export class JsonSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** Character offset in the text. */
+    readonly pos: number,
+  ) {
+    super(message)
+    this.name = 'JsonSyntaxError'
+  }
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
+
+/** A JSON string read by {@link JsonCursor.string}: its value and whether its literal held escapes. */
+export interface JsonStringToken {
+  /** The decoded string. */
+  value: string
+  /** Offset of the opening quote. */
+  start: number
+  /** Offset just past the closing quote. */
+  end: number
+  /** True if the literal contains backslash escapes (so its text may differ from a re-encoding). */
+  escaped: boolean
+}
+
+/** Pull tokenizer over a JSON text (see the module comment). */
+export class JsonCursor {
+  /** Current character offset. */
+  pos = 0
+
+  constructor(
+    /** The JSON text. */
+    readonly text: string,
+  ) {}
+
+  /** A syntax error at the current position. */
+  error(message: string, pos = this.pos): JsonSyntaxError {
+    return new JsonSyntaxError(message, pos)
+  }
+
+  /** Skips whitespace and returns the next character code (NaN at the end). */
+  peek(): number {
+    const t = this.text
+    let p = this.pos
+    for (;;) {
+      const c = t.charCodeAt(p)
+      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++
+      else {
+        this.pos = p
+        return c
+      }
+    }
+  }
+
+  /** Consumes the character `ch` (after whitespace) or throws. */
+  expect(ch: string): void {
+    if (this.peek() !== ch.charCodeAt(0)) throw this.error(`expected '${ch}'`)
+    this.pos++
+  }
+
+  /** Consumes `ch` if it comes next (after whitespace). */
+  eat(ch: string): boolean {
+    if (this.peek() !== ch.charCodeAt(0)) return false
+    this.pos++
+    return true
+  }
+
+  /** Consumes `null` if it comes next. */
+  eatNull(): boolean {
+    if (this.peek() === 0x6e && this.text.startsWith('null', this.pos)) {
+      this.pos += 4
+      return true
+    }
+    return false
+  }
+
+  /** Offset of the opening quote of the last string read by {@link JsonCursor.string}. */
+  strStart = 0
+  /** Offset just past the closing quote of the last string read. */
+  strEnd = 0
+  /** True if the last string read had backslash escapes (so its text may differ from a re-encoding). */
+  strEscaped = false
+
+  /** Reads a string literal and returns its value (see {@link JsonCursor.strStart} for its place). */
+  string(): string {
+    if (this.peek() !== 0x22) throw this.error('expected a string')
+    const t = this.text
+    const start = this.pos
+    let p = start + 1
+    let escaped = false
+    for (;;) {
+      const c = t.charCodeAt(p)
+      if (c === 0x22) break
+      if (c === 0x5c) {
+        escaped = true
+        p += 2
+        continue
+      }
+      if (!(c >= 0x20)) throw this.error(Number.isNaN(c) ? 'unterminated string' : 'control character in string', p)
+      p++
+    }
+    const end = p + 1
+    this.pos = end
+    this.strStart = start
+    this.strEnd = end
+    this.strEscaped = escaped
+    if (!escaped) return t.slice(start + 1, p)
+    try {
+      return JSON.parse(t.slice(start, end)) as string
+    } catch {
+      throw this.error('invalid escape in string', start)
+    }
+  }
+
+  /** The last string read, as a token. */
+  lastString(value: string): JsonStringToken {
+    return { value, start: this.strStart, end: this.strEnd, escaped: this.strEscaped }
+  }
+
+  /** Reads a number literal and returns its text. */
+  number(): string {
+    this.peek()
+    NUMBER.lastIndex = this.pos
+    const m = NUMBER.exec(this.text)
+    if (!m) throw this.error('expected a number')
+    this.pos += m[0].length
+    return m[0]
+  }
+
+  /** Skips one value of any kind and returns its [start, end) offsets. */
+  skipValue(depth = 0): [number, number] {
+    if (depth > 1000) throw this.error('nesting too deep')
+    const c = this.peek()
+    const start = this.pos
+    if (c === 0x22) this.string()
+    else if (c === 0x7b) {
+      this.pos++
+      if (!this.eat('}')) {
+        do {
+          this.string()
+          this.expect(':')
+          this.skipValue(depth + 1)
+        } while (this.eat(','))
+        this.expect('}')
+      }
+    } else if (c === 0x5b) {
+      this.pos++
+      if (!this.eat(']')) {
+        do this.skipValue(depth + 1)
+        while (this.eat(','))
+        this.expect(']')
+      }
+    } else if (c === 0x74 && this.text.startsWith('true', start)) this.pos += 4
+    else if (c === 0x66 && this.text.startsWith('false', start)) this.pos += 5
+    else if (c === 0x6e && this.text.startsWith('null', start)) this.pos += 4
+    else this.number()
+    return [start, this.pos]
+  }
+
+  /** Throws unless only whitespace is left. */
+  end(): void {
+    if (!Number.isNaN(this.peek())) throw this.error('unexpected data after the JSON value')
+  }
+}

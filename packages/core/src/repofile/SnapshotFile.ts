@@ -1,0 +1,160 @@
+import { z } from 'zod'
+import type { Id } from '../id/Id.js'
+import { DeleteOptionSchema, deleteOptionToJson, type DeleteOption } from './DeleteOption.js'
+import { IdSchema, parseJsonText, UintSchema, unknownMembers, validateJson, withExtra } from './decodeJson.js'
+import { GoTimeSchema } from './GoTimeSchema.js'
+import { goTimeToDate } from './goTime.js'
+import { goJsonBytes } from './goJson.js'
+import {
+  rawMemberText,
+  SnapshotSummarySchema,
+  snapshotSummaryFromJson,
+  snapshotSummaryToJson,
+  type SnapshotSummary,
+} from './SnapshotSummary.js'
+
+/** A snapshot (`snapshots/<id>`, an unpacked file): what was backed up, when, where, and its root tree. */
+export interface SnapshotFile {
+  /** The storage id; set when loaded or saved, never serialised. */
+  id?: Id
+  /** When the snapshot was taken: RFC 3339 with up to nanoseconds, kept as the original string. */
+  time: string
+  /** The snapshot this one was based on. */
+  parent?: Id
+  /** The root tree. */
+  tree: Id
+  /** The backed-up paths. */
+  paths: string[]
+  /** Host name. */
+  hostname: string
+  /** User name. */
+  username: string
+  /** User id. */
+  uid: number
+  /** Group id. */
+  gid: number
+  /** Exclude patterns used. */
+  excludes: string[]
+  /** Tags. */
+  tags: string[]
+  /** For a modified snapshot (new tags, …): the id of the snapshot it was first saved as. */
+  original?: Id
+  /** Program and version that made it (`restic 0.16.0`, `rustic-ts 0.1.0`). */
+  programVersion?: string
+  /** Statistics of the backup. */
+  summary?: SnapshotSummary
+  /** rustic: a label. */
+  label?: string
+  /** rustic: a description. */
+  description?: string
+  /** rustic: deletion mark. */
+  delete?: DeleteOption
+  /** rustic: parent snapshots (for merged snapshots). */
+  parents?: Id[]
+  /** Unknown JSON members, written back verbatim (as `RawJson`) after the known ones. */
+  extra?: Record<string, unknown>
+}
+
+const StringListSchema = z
+  .array(z.string())
+  .nullish()
+  .transform((v) => v ?? [])
+
+/** zod schema of a snapshot's JSON (snake_case keys, as stored). */
+export const SnapshotFileSchema = z.object({
+  time: GoTimeSchema,
+  parent: IdSchema.nullish(),
+  tree: IdSchema,
+  paths: StringListSchema,
+  hostname: z.string().nullish(),
+  username: z.string().nullish(),
+  uid: UintSchema.nullish(),
+  gid: UintSchema.nullish(),
+  excludes: StringListSchema,
+  tags: StringListSchema,
+  original: IdSchema.nullish(),
+  program_version: z.string().nullish(),
+  summary: z.record(z.string(), z.unknown()).nullish(),
+  label: z.string().nullish(),
+  description: z.string().nullish(),
+  delete: DeleteOptionSchema.nullish(),
+  parents: z.array(IdSchema).nullish(),
+})
+
+const KNOWN = new Set(Object.keys(SnapshotFileSchema.shape))
+
+/**
+ * The snapshot's JSON as restic writes it: Go JSON without newline, fields in restic's order
+ * (`time`, `parent`, `tree`, `paths`, `hostname`, `username`, `uid`, `gid`, `excludes`, `tags`,
+ * `original`, `program_version`, `summary`), then rustic's (`label`, `description`, `delete`,
+ * `parents`), then `extra`. Empty/zero fields are left out like Go's `omitempty` (`paths` and `tree` never).
+ */
+export function serializeSnapshot(s: SnapshotFile): Uint8Array {
+  const nonEmpty = (a: string[] | undefined): string[] | undefined => (a !== undefined && a.length > 0 ? a : undefined)
+  return goJsonBytes(
+    withExtra(
+      {
+        time: s.time,
+        parent: s.parent,
+        tree: s.tree,
+        paths: s.paths ?? [],
+        hostname: s.hostname || undefined,
+        username: s.username || undefined,
+        uid: s.uid || undefined,
+        gid: s.gid || undefined,
+        excludes: nonEmpty(s.excludes),
+        tags: nonEmpty(s.tags),
+        original: s.original,
+        program_version: s.programVersion || undefined,
+        summary: s.summary === undefined ? undefined : snapshotSummaryToJson(s.summary),
+        label: s.label || undefined,
+        description: s.description || undefined,
+        delete: s.delete === undefined ? undefined : deleteOptionToJson(s.delete),
+        parents: s.parents !== undefined && s.parents.length > 0 ? s.parents : undefined,
+      },
+      s.extra,
+    ),
+  )
+}
+
+/**
+ * Parses a snapshot's JSON (after {@link decodeUnpacked}).
+ * @param what - names the file for errors, e.g. `snapshot 1a2b3c4d`.
+ * @param id - the storage id, stored in the result's `id`.
+ * @throws RusticError `Repository`/`DecodeError`.
+ */
+export function parseSnapshot(json: Uint8Array, what: string, id?: Id): SnapshotFile {
+  const { text, value } = parseJsonText(json, what)
+  const o = validateJson(value, SnapshotFileSchema, what)
+  const s: SnapshotFile = {
+    time: o.time,
+    tree: o.tree,
+    paths: o.paths,
+    hostname: o.hostname ?? '',
+    username: o.username ?? '',
+    uid: o.uid ?? 0,
+    gid: o.gid ?? 0,
+    excludes: o.excludes,
+    tags: o.tags,
+  }
+  if (id !== undefined) s.id = id
+  if (o.parent != null) s.parent = o.parent
+  if (o.original != null) s.original = o.original
+  if (o.program_version != null) s.programVersion = o.program_version
+  if (o.summary != null) {
+    const summary = validateJson(o.summary, SnapshotSummarySchema, `summary of ${what}`)
+    s.summary = snapshotSummaryFromJson(summary, o.summary, () => rawMemberText(text, 'summary'), o.time)
+  }
+  if (o.label != null) s.label = o.label
+  if (o.description != null) s.description = o.description
+  if (o.delete != null) s.delete = o.delete
+  if (o.parents != null) s.parents = o.parents
+  const extra = unknownMembers(text, value as Record<string, unknown>, KNOWN)
+  if (extra !== undefined) s.extra = extra
+  return s
+}
+
+/** The snapshot's time as a `Date` (sub-millisecond digits cut). */
+export function snapshotTime(s: SnapshotFile): Date {
+  return goTimeToDate(s.time)
+}
