@@ -1,1 +1,8 @@
-export {}
+export * from './nodeFromStats.js'
+export * from './userNames.js'
+export * from './ReadSource.js'
+export * from './Archiver.js'
+export * from './ArchiverOptions.js'
+export * from './BackupStats.js'
+export * from './sources/index.js'
+export * from './excludes/index.js'

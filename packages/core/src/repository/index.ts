@@ -1,1 +1,7 @@
-export {}
+export * from './Credentials.js'
+export * from './IndexedRepository.js'
+export * from './Repository.js'
+export * from './RepositoryOptions.js'
+export * from './SnapshotFilter.js'
+export * from './composeBackend.js'
+export * from './resolveSnapshot.js'

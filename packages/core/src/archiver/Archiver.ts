@@ -1,0 +1,234 @@
+import pLimit from 'p-limit'
+import { Indexer, Packer, type PackerStats } from '../blob/index.js'
+import type { DecryptBackend } from '../backend/DecryptBackend.js'
+import { Chunker } from '../chunker/index.js'
+import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { hashId, type Id } from '../id/Id.js'
+import type { Progress, WarningHandler } from '../progress/Progress.js'
+import { serializeNode, serializeTree, type Node } from '../repofile/index.js'
+import type { IndexedRepository } from '../repository/IndexedRepository.js'
+import { ArchiverOptionsSchema, type ArchiverOptions } from './ArchiverOptions.js'
+import { BackupStats } from './BackupStats.js'
+import type { ReadSource, ReadSourceEntry } from './ReadSource.js'
+
+/** What {@link Archiver.archive} produced. */
+export interface ArchiveResult {
+  /** The root tree of the new snapshot. */
+  tree: Id
+  stats: BackupStats
+  data: PackerStats
+  trees: PackerStats
+  /** Index files written. */
+  indexFiles: Id[]
+}
+
+/** Context for one archive run. */
+export interface ArchiveContext {
+  signal?: AbortSignal
+  /** Bytes progress over the files read or reused. */
+  progress?: Progress
+  onWarning?: WarningHandler
+  /** The encryption layer to write through (default: the repository's; a dry run passes one over a `DryRunBackend`). */
+  dbe?: DecryptBackend
+}
+
+/** An open directory while entries stream in. */
+interface Frame {
+  path: string
+  node: Node | undefined
+  children: Array<Promise<Node | undefined>>
+  /** The same directory's nodes in the parent snapshot, by name. */
+  parent: Promise<Map<string, Node> | undefined>
+}
+
+const nameKey = (n: Node): string => (n.nameRaw ? `\0${Buffer.from(n.nameRaw).toString('hex')}` : n.name)
+
+/**
+ * Turns a {@link ReadSource} into trees and blobs in a repository (rustic_core's archiver):
+ * files are chunked with the repository's polynomial and deduplicated against the index; a file whose
+ * size, mtime, ctime and inode match its node in the parent snapshot reuses the parent's content without
+ * being read; trees are written bottom-up. Packs are stored before the index files that name them.
+ */
+export class Archiver {
+  private readonly opts: ReturnType<typeof ArchiverOptionsSchema.parse>
+  private readonly chunker: Chunker
+  private readonly dataPacker: Packer
+  private readonly treePacker: Packer
+  private readonly indexer: Indexer
+  private readonly stats = new BackupStats()
+  private readonly limit: ReturnType<typeof pLimit>
+
+  constructor(
+    private readonly indexed: IndexedRepository,
+    private readonly parentTree: Id | undefined,
+    options: ArchiverOptions = {},
+    private readonly ctx: ArchiveContext = {},
+  ) {
+    this.opts = ArchiverOptionsSchema.parse(options)
+    this.chunker = new Chunker(indexed.repo.config.chunkerPolynomial)
+    const dbe = ctx.dbe ?? indexed.repo.dbe
+    this.indexer = new Indexer(dbe, { signal: ctx.signal })
+    this.dataPacker = new Packer(dbe, 'data', this.indexer, indexed.index, { signal: ctx.signal })
+    this.treePacker = new Packer(dbe, 'tree', this.indexer, indexed.index, { signal: ctx.signal })
+    this.limit = pLimit(this.opts.readConcurrency)
+  }
+
+  /** Archives every entry of `source`; returns the root tree id once all packs and index files are stored. */
+  async archive(source: ReadSource): Promise<ArchiveResult> {
+    const { signal } = this.ctx
+    const root: Frame = { path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
+    const stack: Frame[] = [root]
+    const onError = (path: string, error: unknown): void => this.skip(path, error)
+    let failed: unknown
+    try {
+      for await (const entry of source.entries({ signal, onError })) {
+        throwIfAborted(signal)
+        const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
+        while (stack.length > 1 && stack[stack.length - 1]!.path !== parentPath) this.closeFrame(stack)
+        const top = stack[stack.length - 1]!
+        if (top.path !== parentPath) {
+          throw new RusticError('Internal', `backup source yielded ${entry.path} before its directory ${parentPath || '/'}`, {
+            code: 'SourceOrder',
+          })
+        }
+        const parentNode = top.parent.then((m) => m?.get(nameKey(entry.node)))
+        if (entry.node.type === 'dir') {
+          stack.push({ path: entry.path, node: entry.node, children: [], parent: parentNode.then((p) => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)) })
+          top.children.push(Promise.resolve(undefined)) // placeholder replaced when the frame closes
+          ;(stack[stack.length - 1] as Frame & { slot: number }).slot = top.children.length - 1
+        } else {
+          top.children.push(this.processEntry(entry, parentNode))
+        }
+        // Back-pressure: do not run too far ahead of the file readers.
+        if (this.limit.pendingCount > 64) await waitFor(() => this.limit.pendingCount <= 16)
+      }
+      while (stack.length > 1) this.closeFrame(stack)
+      const tree = await this.finishTree(root)
+      return {
+        tree,
+        stats: this.stats,
+        data: await this.dataPacker.finalize(),
+        trees: await this.treePacker.finalize(),
+        indexFiles: await this.indexer.finalize(),
+      }
+    } catch (e) {
+      failed = e
+      throw e
+    } finally {
+      if (failed !== undefined) {
+        // Store what was uploaded completely, so the next run can reuse it; then report the original error.
+        await this.dataPacker.finalize().catch(() => {})
+        await this.treePacker.finalize().catch(() => {})
+        await this.indexer.finalize().catch(() => {})
+      }
+    }
+  }
+
+  private closeFrame(stack: Frame[]): void {
+    const frame = stack.pop() as Frame & { slot: number }
+    const parent = stack[stack.length - 1]!
+    const dirNode = frame.node!
+    const parentDir = parent.parent.then((m) => m?.get(nameKey(dirNode)))
+    parent.children[frame.slot] = this.finishTree(frame).then(async (subtree) => {
+      const node: Node = { ...dirNode, content: null, subtree }
+      this.stats.count('dir', classify(node, await parentDir))
+      this.stats.totalDirsProcessed++
+      return node
+    })
+  }
+
+  private async finishTree(frame: Frame): Promise<Id> {
+    const nodes = (await Promise.all(frame.children)).filter((n): n is Node => n !== undefined)
+    const bytes = serializeTree(nodes)
+    const id = hashId(bytes)
+    this.stats.totalDirsizeProcessed += bytes.length
+    await this.treePacker.add(id, bytes)
+    return id
+  }
+
+  private async loadParentTree(id: Id | undefined): Promise<Map<string, Node> | undefined> {
+    if (!id) return undefined
+    try {
+      const nodes = await this.indexed.getTree(id, { signal: this.ctx.signal })
+      return new Map(nodes.map((n) => [nameKey(n), n]))
+    } catch (e) {
+      this.ctx.onWarning?.(`cannot read parent tree ${id}, backing up without it: ${(e as Error).message}`, e)
+      return undefined
+    }
+  }
+
+  private async processEntry(entry: ReadSourceEntry, parentNode: Promise<Node | undefined>): Promise<Node | undefined> {
+    const node = entry.node
+    if (node.type !== 'file') {
+      return { ...node, content: null }
+    }
+    const parent = await parentNode
+    return this.limit(async () => {
+      throwIfAborted(this.ctx.signal)
+      const reused = this.reuseParentContent(node, parent)
+      let file: Node
+      if (reused) {
+        file = { ...node, content: reused }
+        this.ctx.progress?.inc(node.size ?? 0)
+      } else {
+        try {
+          file = await this.readFile(entry)
+        } catch (e) {
+          if (e instanceof RusticError && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography')) throw e
+          this.skip(entry.path, e)
+          return undefined
+        }
+      }
+      this.stats.count('file', classify(file, parent))
+      this.stats.totalFilesProcessed++
+      this.stats.totalBytesProcessed += file.size ?? 0
+      return file
+    })
+  }
+
+  /** The parent's content ids when the file is unchanged (restic's rules) and all its blobs are indexed. */
+  private reuseParentContent(node: Node, parent: Node | undefined): Id[] | undefined {
+    if (this.opts.force || !parent || parent.type !== 'file' || !parent.content) return undefined
+    if (parent.size !== node.size || parent.mtime !== node.mtime) return undefined
+    if (!this.opts.ignoreCtime && parent.ctime !== node.ctime) return undefined
+    if (!this.opts.ignoreInode && parent.inode !== node.inode) return undefined
+    const index = this.indexed.index
+    if (!parent.content.every((id) => index.has('data', id) || this.dataPacker.has(id))) return undefined
+    return parent.content
+  }
+
+  private async readFile(entry: ReadSourceEntry): Promise<Node> {
+    if (!entry.open) throw new RusticError('Internal', `no content opener for file ${entry.path}`, { code: 'NoOpener' })
+    const content: Id[] = []
+    let size = 0
+    for await (const chunk of this.chunker.chunks(await entry.open())) {
+      throwIfAborted(this.ctx.signal)
+      const id = hashId(chunk)
+      await this.dataPacker.add(id, chunk)
+      content.push(id)
+      size += chunk.length
+      this.ctx.progress?.inc(chunk.length)
+    }
+    return { ...entry.node, content, size }
+  }
+
+  private skip(path: string, error: unknown): void {
+    const msg = error instanceof Error ? error.message : String(error)
+    this.stats.skipped.push({ path, error: msg })
+    this.ctx.onWarning?.(`skipped ${path}: ${msg}`, error)
+  }
+}
+
+/** New, changed or unmodified compared with the parent snapshot's node (restic compares whole nodes). */
+function classify(node: Node, parent: Node | undefined): 'new' | 'changed' | 'unmodified' {
+  if (!parent) return 'new'
+  return serializeNode(node) === serializeNode(parent) ? 'unmodified' : 'changed'
+}
+
+function waitFor(cond: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const tick = (): void => (cond() ? resolve() : void setTimeout(tick, 5))
+    tick()
+  })
+}
+

@@ -1,0 +1,45 @@
+import type { Node } from '../repofile/index.js'
+
+/** Opens an entry's content as a stream of byte chunks (any sizes). */
+export type ContentOpener = () => AsyncIterable<Uint8Array> | Promise<AsyncIterable<Uint8Array>>
+
+/** One entry of a backup source (rustic_core's `ReadSourceEntry`). */
+export interface ReadSourceEntry {
+  /**
+   * The entry's path inside the snapshot, `/`-separated, without a trailing slash, e.g. `/home/me/a.txt`
+   * (absolute) or `src/a.txt` (relative). Its last component is `node.name`.
+   */
+  path: string
+  /** The entry's metadata. For files, `content` is filled in by the archiver. */
+  node: Node
+  /** For files: opens the content. Called at most once, possibly much later than the entry was yielded. */
+  open?: ContentOpener
+}
+
+/** Totals of a source, for progress bars. */
+export interface SourceSize {
+  files: number
+  bytes: number
+}
+
+/** Options passed to {@link ReadSource.entries}. */
+export interface SourceEntriesOptions {
+  signal?: AbortSignal
+  /** Called for an entry that cannot be read (it is then left out); the backup lists it as skipped. */
+  onError?: (path: string, error: unknown) => void
+}
+
+/**
+ * A backup source (rustic_core's `ReadSource`): a size estimate and the entries to back up.
+ *
+ * Entries must come depth-first with every directory before its contents and siblings in ascending
+ * order of their names' bytes; parent directories of nested entries must be yielded before them
+ * (e.g. `/home`, `/home/me`, then `/home/me/a.txt`). Implement it to back up from anything:
+ * a tar stream, an object store, a database dump.
+ */
+export interface ReadSource {
+  /** Totals for progress, or undefined if unknown. May be slow (a scan); the archiver runs it alongside. */
+  size(options?: { signal?: AbortSignal }): Promise<SourceSize | undefined>
+  /** The entries to back up. */
+  entries(options?: SourceEntriesOptions): AsyncIterable<ReadSourceEntry>
+}

@@ -1,0 +1,129 @@
+import pLimit from 'p-limit'
+import { compress, decompress } from '../compression/index.js'
+import type { Key } from '../crypto/index.js'
+import { RusticError } from '../error/RusticError.js'
+import { hashId, type Id } from '../id/Id.js'
+import { decodeUnpacked, encodeUnpacked } from '../repofile/index.js'
+import type { CallOptions, WriteBackend } from './Backend.js'
+import type { FileType } from './FileType.js'
+
+/** File types whose plaintext carries the v2 compression marker byte. */
+const UNPACKED: ReadonlySet<FileType> = new Set(['snapshot', 'index', 'lock'])
+
+/** Human-readable name of a repository file, for messages. */
+export function fileName(type: FileType, id: Id): string {
+  return type === 'config' ? 'config' : `${type} ${id}`
+}
+
+/**
+ * The encryption layer over a backend (rustic_core's `DecryptBackend`): verifies file ids,
+ * checks MACs, decrypts, and handles repository-version-2 compression of unpacked files.
+ */
+export class DecryptBackend {
+  constructor(
+    /** The backend below (already decorated: cache, hot/cold, retry...). */
+    readonly backend: WriteBackend,
+    /** The repository's master key. */
+    readonly key: Key,
+    /** Repository version (1: no compression; 2: zstd). */
+    readonly version: 1 | 2,
+    /** zstd level for writes in v2, or undefined to store uncompressed. */
+    readonly compressionLevel: number | undefined = 3,
+  ) {}
+
+  /** The backend's location (no secrets). */
+  location(): string {
+    return this.backend.location()
+  }
+
+  /**
+   * Reads a whole file, checks that its content hashes to its id (all but config),
+   * checks the MAC, decrypts and, for snapshot/index/lock files, decompresses.
+   */
+  async readEncryptedFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    const data = await this.backend.readFull(type, id, options)
+    if (type !== 'config') verifyId(data, type, id)
+    const plain = this.key.decrypt(data, fileName(type, id))
+    return UNPACKED.has(type) ? decodeUnpacked(plain, fileName(type, id)) : plain
+  }
+
+  /**
+   * Reads and opens one blob of a pack: MAC check, decrypt, decompress when `uncompressedLength` is set.
+   * The caller verifies the blob id (see {@link verifyId}).
+   */
+  async readEncryptedPartial(
+    type: FileType,
+    id: Id,
+    cacheable: boolean,
+    offset: number,
+    length: number,
+    uncompressedLength: number | undefined,
+    options?: CallOptions,
+  ): Promise<Uint8Array> {
+    const data = await this.backend.readPartial(type, id, cacheable, offset, length, options)
+    return this.openBlob(data, uncompressedLength, `${type} ${id} at offset ${offset}`)
+  }
+
+  /** Opens one encrypted blob: MAC check, decrypt, decompress when `uncompressedLength` is set. */
+  openBlob(sealed: Uint8Array, uncompressedLength: number | undefined, what: string): Uint8Array {
+    const plain = this.key.decrypt(sealed, what)
+    return uncompressedLength ? decompress(plain, what, uncompressedLength) : plain
+  }
+
+  /** Encrypts (and, for unpacked types in v2, compresses) `plain` and stores it under the hash of the result. */
+  async saveFile(type: Exclude<FileType, 'config'>, plain: Uint8Array, options?: CallOptions): Promise<Id> {
+    const body = UNPACKED.has(type) ? encodeUnpacked(plain, this.version, this.compressionLevel) : plain
+    const data = this.key.encrypt(body)
+    const id = hashId(data)
+    await this.backend.writeBytes(type, id, type !== 'pack', data, options)
+    return id
+  }
+
+  /** Compresses a blob if this repository compresses, then encrypts it. Returns the sealed bytes and the uncompressed length when compressed. */
+  sealBlob(plain: Uint8Array): { sealed: Uint8Array; uncompressedLength?: number } {
+    if (this.version === 2 && this.compressionLevel !== undefined) {
+      return { sealed: this.key.encrypt(compress(plain, this.compressionLevel)), uncompressedLength: plain.length }
+    }
+    return { sealed: this.key.encrypt(plain) }
+  }
+
+  /**
+   * Reads, decrypts and parses every file of a type, `concurrency` at a time, in no particular order.
+   * Files that fail are reported through `onError` (when given) instead of failing the whole stream.
+   */
+  async *streamAll<T>(
+    type: FileType,
+    parse: (plain: Uint8Array, id: Id) => T,
+    options: CallOptions & { concurrency?: number; onError?: (id: Id, err: unknown) => void; ids?: Id[] } = {},
+  ): AsyncGenerator<T> {
+    const ids = options.ids ?? (await this.backend.list(type, options))
+    const limit = pLimit(options.concurrency ?? 8)
+    const pending = ids.map((id) =>
+      limit(async () => parse(await this.readEncryptedFull(type, id, options), id)).then(
+        (value) => ({ ok: true as const, value }),
+        (error: unknown) => ({ ok: false as const, error, id }),
+      ),
+    )
+    for (const p of pending) {
+      const r = await p
+      if (r.ok) yield r.value
+      else if (options.onError) options.onError(r.id, r.error)
+      else {
+        limit.clearQueue()
+        throw r.error
+      }
+    }
+  }
+}
+
+/** Throws `IntegrityError` if `data` does not hash to `id`. */
+export function verifyId(data: Uint8Array, type: FileType, id: Id): void {
+  const actual = hashId(data)
+  if (actual !== id) {
+    throw new RusticError(
+      'Verification',
+      `${fileName(type, id)} is corrupted: its content hashes to ${actual}`,
+      { code: 'IntegrityError' },
+    )
+  }
+}

@@ -1,0 +1,160 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { Archiver } from '../../archiver/Archiver.js'
+import { ArchiverOptionsSchema } from '../../archiver/ArchiverOptions.js'
+import type { SkippedEntry } from '../../archiver/BackupStats.js'
+import type { ReadSource } from '../../archiver/ReadSource.js'
+import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/index.js'
+import { DecryptBackend } from '../../backend/DecryptBackend.js'
+import { DryRunBackend } from '../../backend/DryRunBackend.js'
+import { compressionLevel, type CompressionMode } from '../../compression/index.js'
+import { RusticError } from '../../error/RusticError.js'
+import { noProgress, type ProgressFactory, type WarningHandler } from '../../progress/Progress.js'
+import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
+import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import { adoptOrphanPacks } from './adoptOrphanPacks.js'
+import { snapshotFromOptions, type SnapshotOptions } from './SnapshotOptions.js'
+
+/** Options of a backup (rustic_core's `BackupOptions`); excludes apply to local paths. */
+export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
+  /** Local files and directories to back up (ignored when a custom `source` is given). */
+  paths: z.array(z.string()).default([]),
+  /** Parent snapshot (id, prefix, `latest`...); default: the latest with the same host, label and paths. */
+  parent: z.string().optional(),
+  /** Back up without a parent: read every file. */
+  noParent: z.boolean().default(false),
+  /** Do not save a snapshot when nothing changed since the parent. */
+  skipIfUnchanged: z.boolean().default(false),
+  /** Reuse packs of interrupted backups that no index names yet (lists all packs first). */
+  resume: z.boolean().default(true),
+  /** Do everything but write to the repository. */
+  dryRun: z.boolean().default(false),
+  /** Compression of new blobs (v2): `off`, `auto`, `max` or a zstd level. */
+  compression: z.union([z.enum(['off', 'auto', 'max']), z.number().int()]).optional(),
+  /** Options of the local source: excludes, one-file-system... */
+  local: LocalSourceOptionsSchema.optional(),
+})
+
+/** Options of a backup; see {@link BackupOptionsSchema}. */
+export type BackupOptions = z.input<typeof BackupOptionsSchema>
+
+/** Where progress, warnings and cancellation come from. */
+export interface BackupControl {
+  progress?: ProgressFactory
+  signal?: AbortSignal
+  onWarning?: WarningHandler
+  /** A custom source instead of local `paths`; `snapshotPaths` names it in the snapshot. */
+  source?: ReadSource
+  /** The snapshot's `paths` for a custom source (default `paths`). */
+  snapshotPaths?: string[]
+}
+
+/** What a backup did. */
+export interface BackupResult {
+  /** The new snapshot (or the parent when `skipIfUnchanged` found nothing new; see `saved`). */
+  snapshot: SnapshotFile
+  /** False when no snapshot was written (dry run, or unchanged with `skipIfUnchanged`). */
+  saved: boolean
+  /** Entries that could not be read and were left out. */
+  skipped: SkippedEntry[]
+}
+
+/**
+ * Backs up local paths (or a custom {@link ReadSource}) into a new snapshot. Writes packs, then index
+ * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
+ * reused by the next run.
+ */
+export async function backup(
+  indexed: IndexedRepository,
+  options: BackupOptions,
+  snapshotOptions: SnapshotOptions = {},
+  control: BackupControl = {},
+): Promise<BackupResult> {
+  const opts = BackupOptionsSchema.parse(options)
+  const repo = indexed.repo
+  const start = nowGoTime()
+  const progressFactory = control.progress ?? repo.options.progress ?? noProgress
+  const onWarning = control.onWarning ?? repo.options.onWarning
+  let source = control.source
+  let paths = control.snapshotPaths ?? opts.paths
+  if (!source) {
+    if (opts.paths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
+    paths = opts.paths.map((p) => resolve(p))
+    source = new LocalSource(opts.paths, opts.local ?? {})
+  }
+  const snap: SnapshotFile = { ...snapshotFromOptions(snapshotOptions), paths, tree: '' as never }
+  if (!control.source) snap.excludes = [...(opts.local?.excludes ?? [])]
+
+  const parent = await findParent(indexed, opts, snap, control.signal)
+  if (parent) snap.parent = parent.id
+
+  const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression as CompressionMode)
+  const backend = opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend
+  const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
+
+  if (opts.resume && !opts.dryRun) {
+    const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal, onWarning })
+    if (adopted.adopted > 0) onWarning?.(`reusing ${adopted.adopted} packs (${adopted.blobs} blobs) of an interrupted backup`)
+  }
+
+  const bytes = progressFactory('bytes', 'backing up')
+  const sizing = source.size({ signal: control.signal }).then(
+    (s) => s && bytes.setLength(s.bytes),
+    () => {},
+  )
+  const archiver = new Archiver(indexed, parent?.tree, opts, { signal: control.signal, progress: bytes, onWarning, dbe })
+  let result
+  try {
+    result = await archiver.archive(source)
+  } finally {
+    bytes.finish()
+    await sizing
+  }
+  const { stats } = result
+  snap.tree = result.tree
+  snap.summary = {
+    backupStart: start,
+    backupEnd: nowGoTime(),
+    filesNew: stats.filesNew,
+    filesChanged: stats.filesChanged,
+    filesUnmodified: stats.filesUnmodified,
+    dirsNew: stats.dirsNew,
+    dirsChanged: stats.dirsChanged,
+    dirsUnmodified: stats.dirsUnmodified,
+    dataBlobs: result.data.blobs,
+    treeBlobs: result.trees.blobs,
+    dataAdded: result.data.dataAdded + result.trees.dataAdded,
+    dataAddedPacked: result.data.dataAddedPacked + result.trees.dataAddedPacked,
+    dataAddedFiles: result.data.dataAdded,
+    dataAddedFilesPacked: result.data.dataAddedPacked,
+    dataAddedTrees: result.trees.dataAdded,
+    dataAddedTreesPacked: result.trees.dataAddedPacked,
+    totalFilesProcessed: stats.totalFilesProcessed,
+    totalBytesProcessed: stats.totalBytesProcessed,
+    totalDirsProcessed: stats.totalDirsProcessed,
+    totalDirsizeProcessed: stats.totalDirsizeProcessed,
+    backupDuration: (Date.parse(nowGoTime()) - Date.parse(start)) / 1000,
+    command: 'backup',
+  }
+  if (opts.skipIfUnchanged && parent && parent.tree === snap.tree) {
+    return { snapshot: parent, saved: false, skipped: stats.skipped }
+  }
+  if (opts.dryRun) return { snapshot: snap, saved: false, skipped: stats.skipped }
+  await repo.saveSnapshot(snap, { signal: control.signal })
+  return { snapshot: snap, saved: true, skipped: stats.skipped }
+}
+
+async function findParent(
+  indexed: IndexedRepository,
+  opts: z.output<typeof BackupOptionsSchema>,
+  snap: SnapshotFile,
+  signal: AbortSignal | undefined,
+): Promise<SnapshotFile | undefined> {
+  if (opts.noParent) return undefined
+  if (opts.parent) return indexed.repo.findSnapshot(opts.parent, {}, { signal })
+  const same = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().every((p, i) => p === [...b].sort()[i])
+  const candidates = (await indexed.repo.getSnapshots({ hosts: [snap.hostname] }, { signal })).filter(
+    (s) => (s.label ?? '') === (snap.label ?? '') && same(s.paths, snap.paths),
+  )
+  return candidates[candidates.length - 1]
+}

@@ -1,0 +1,3 @@
+export * from './backup.js'
+export * from './SnapshotOptions.js'
+export * from './adoptOrphanPacks.js'

@@ -1,0 +1,333 @@
+import { hostname, userInfo } from 'node:os'
+import type { CallOptions, WriteBackend } from '../backend/Backend.js'
+import { CONFIG_ID } from '../backend/Backend.js'
+import { isNotFound } from '../backend/BackendError.js'
+import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
+import { randomPolynomial } from '../chunker/index.js'
+import { compressionLevel, type CompressionMode } from '../compression/index.js'
+import { Key, type KdfParams } from '../crypto/index.js'
+import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { hashId, randomId, type Id } from '../id/Id.js'
+import { noProgress, type ProgressFactory, type WarningHandler } from '../progress/Progress.js'
+import {
+  createKeyFile,
+  openKeyFile,
+  parseConfig,
+  parseKeyFile,
+  parseSnapshot,
+  serializeConfig,
+  serializeSnapshot,
+  type ConfigFile,
+  type KeyFile,
+  type SnapshotFile,
+} from '../repofile/index.js'
+import { resolvePassword, type Credentials } from './Credentials.js'
+import { IndexedRepository } from './IndexedRepository.js'
+import {
+  RepositoryOptionsSchema,
+  type RepositoryBackends,
+  type RepositoryOptions,
+} from './RepositoryOptions.js'
+import { resolveSnapshot } from './resolveSnapshot.js'
+import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
+import { composeBackend } from './composeBackend.js'
+
+/** Options for {@link Repository.init}. */
+export interface InitOptions {
+  /** Repository version: 2 (default, zstd compression) or 1. */
+  version?: 1 | 2
+  /** Chunker polynomial; random (irreducible, degree 53) by default. */
+  chunkerPolynomial?: bigint
+  /** scrypt parameters of the first key. */
+  kdf?: KdfParams
+  /** Username and hostname recorded in the first key file. */
+  username?: string
+  hostname?: string
+}
+
+/** A key file with its id. */
+export interface KeyInfo {
+  id: Id
+  keyFile: KeyFile
+}
+
+/**
+ * An open repository: config read, master key unlocked (rustic_core's `Repository<Open>`).
+ * Call {@link Repository.toIndexed} to load the index for blob access.
+ */
+export class Repository {
+  /** The parsed options, with defaults. */
+  readonly options: ReturnType<typeof RepositoryOptionsSchema.parse>
+  /** Creates progress indicators (silent by default). */
+  readonly progress: ProgressFactory
+  /** Receives warnings. */
+  readonly onWarning: WarningHandler
+
+  private constructor(
+    /** The decorated backend (hot/cold, cache, ...), without encryption. */
+    readonly backend: WriteBackend,
+    /** The encryption layer. */
+    readonly dbe: DecryptBackend,
+    /** The repository config. */
+    readonly config: ConfigFile,
+    /** The id of the key file that opened the repository (undefined when opened with a master key). */
+    readonly keyId: Id | undefined,
+    options: RepositoryOptions,
+  ) {
+    this.options = RepositoryOptionsSchema.parse(options)
+    this.progress = this.options.progress ?? noProgress
+    this.onWarning = this.options.onWarning ?? (() => {})
+  }
+
+  /** The master key. */
+  get key(): Key {
+    return this.dbe.key
+  }
+
+  /** The repository id (from its config). */
+  get id(): Id {
+    return this.config.id
+  }
+
+  /** Where the repository is (no secrets). */
+  location(): string {
+    return this.backend.location()
+  }
+
+  /**
+   * Creates a new repository: config with a random chunker polynomial and the first key.
+   * Fails with `RepositoryExists` if there is already a config.
+   */
+  static async init(
+    backends: RepositoryBackends,
+    credentials: Credentials,
+    initOptions: InitOptions = {},
+    options: RepositoryOptions = {},
+  ): Promise<Repository> {
+    const raw = await composeBackend(backends, undefined, options)
+    const existing = await backends.repository.list('config').catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)))
+    if (existing.length > 0) {
+      throw new RusticError('Repository', `a repository already exists at ${raw.location()}`, { code: 'RepositoryExists' })
+    }
+    const password = await resolvePassword(credentials)
+    const key = credentials.key ?? Key.random()
+    const version = initOptions.version ?? 2
+    const config: ConfigFile = {
+      version,
+      id: randomId(),
+      chunkerPolynomial: initOptions.chunkerPolynomial ?? randomPolynomial(),
+    }
+    await raw.create()
+    let keyId: Id | undefined
+    if (password !== undefined) {
+      const { bytes } = await createKeyFile(key, password, {
+        username: initOptions.username ?? safeUsername(),
+        hostname: initOptions.hostname ?? hostname(),
+        kdf: initOptions.kdf,
+      })
+      keyId = hashId(bytes)
+      await raw.writeBytes('key', keyId, false, bytes)
+    }
+    await backends.repository.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig(config)))
+    if (backends.repoHot) {
+      await backends.repoHot.create()
+      await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
+    }
+    const backend = await composeBackend(backends, config.id, options)
+    return new Repository(backend, new DecryptBackend(backend, key, version), config, keyId, options)
+  }
+
+  /**
+   * Opens a repository: reads its config and unlocks a key with the credentials.
+   * Throws `RepositoryNotFound` ("no repository at <location>") if there is no config,
+   * `IncorrectPassword` if no key file opens with the password.
+   */
+  static async open(
+    options: RepositoryOptions,
+    backends: RepositoryBackends,
+    credentials: Credentials,
+  ): Promise<Repository> {
+    const raw = await composeBackend(backends, undefined, options)
+    let sealedConfig: Uint8Array
+    try {
+      sealedConfig = await backends.repository.readFull('config', CONFIG_ID)
+    } catch (e) {
+      if (isNotFound(e)) {
+        throw new RusticError('Repository', `no repository at ${raw.location()}: the config file is missing`, {
+          code: 'RepositoryNotFound',
+          cause: e,
+        })
+      }
+      throw e
+    }
+    let key = credentials.key
+    let keyId: Id | undefined
+    if (!key) {
+      const password = await resolvePassword(credentials)
+      ;({ key, keyId } = await findKey(raw, password!, options.onWarning))
+    }
+    const config = parseConfig(key.decrypt(sealedConfig, 'config'))
+    if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
+    const backend = await composeBackend(backends, config.id, options)
+    return new Repository(backend, new DecryptBackend(backend, key, config.version), config, keyId, options)
+  }
+
+  /** Sets how blobs and files are compressed from now on (v2 repositories only). */
+  withCompression(mode: CompressionMode): Repository {
+    const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode))
+    return new Repository(this.backend, dbe, this.config, this.keyId, this.options)
+  }
+
+  /** Ids of all snapshots. */
+  async snapshotIds(options?: CallOptions): Promise<Id[]> {
+    return this.backend.list('snapshot', options)
+  }
+
+  /** Reads one snapshot by its full id. */
+  async getSnapshot(id: Id, options?: CallOptions): Promise<SnapshotFile> {
+    return parseSnapshot(await this.dbe.readEncryptedFull('snapshot', id, options), fileName('snapshot', id), id)
+  }
+
+  /** All snapshots passing the filter, oldest first. */
+  async getSnapshots(filter: SnapshotFilter = {}, options: CallOptions = {}): Promise<SnapshotFile[]> {
+    const snaps: SnapshotFile[] = []
+    const p = this.progress('counter', 'reading snapshots')
+    const ids = await this.snapshotIds(options)
+    p.setLength(ids.length)
+    for await (const s of this.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
+      ...options,
+      ids,
+      concurrency: this.options.concurrency,
+    })) {
+      p.inc(1)
+      if (matchesFilter(s, filter)) snaps.push(s)
+    }
+    p.finish()
+    return sortSnapshots(snaps)
+  }
+
+  /**
+   * Finds a snapshot from a string: a full id, a unique id prefix, `latest` or `latest~N`
+   * (the N-th before the latest), the latter two among snapshots passing `filter`.
+   */
+  async findSnapshot(spec: string, filter: SnapshotFilter = {}, options?: CallOptions): Promise<SnapshotFile> {
+    return resolveSnapshot(this, spec, filter, options)
+  }
+
+  /** Stores a snapshot and returns its id (the snapshot object gets the id too). */
+  async saveSnapshot(snap: SnapshotFile, options?: CallOptions): Promise<Id> {
+    const id = await this.dbe.saveFile('snapshot', serializeSnapshot(snap), options)
+    snap.id = id
+    return id
+  }
+
+  /** Removes snapshots (refused by append-only backends). */
+  async deleteSnapshots(ids: Id[], options?: CallOptions): Promise<void> {
+    for (const id of ids) {
+      throwIfAborted(options?.signal)
+      await this.backend.remove('snapshot', id, true, options)
+    }
+  }
+
+  /** All key files. */
+  async listKeys(options?: CallOptions): Promise<KeyInfo[]> {
+    const ids = await this.backend.list('key', options)
+    const keys: KeyInfo[] = []
+    for (const id of ids) {
+      keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, options), fileName('key', id)) })
+    }
+    return keys
+  }
+
+  /** Adds a key file for another password, for the same master key. Returns its id. */
+  async addKey(password: string, opts: { username?: string; hostname?: string; kdf?: KdfParams } = {}): Promise<Id> {
+    const { bytes } = await createKeyFile(this.key, password, {
+      username: opts.username ?? safeUsername(),
+      hostname: opts.hostname ?? hostname(),
+      kdf: opts.kdf,
+    })
+    const id = hashId(bytes)
+    await this.backend.writeBytes('key', id, false, bytes)
+    return id
+  }
+
+  /** Loads every index file into memory and returns the indexed repository (rustic_core's `Repository<Indexed>`). */
+  async toIndexed(options: CallOptions = {}): Promise<IndexedRepository> {
+    return IndexedRepository.load(this, options)
+  }
+
+  /** Releases backend resources (connections, child processes). */
+  async close(): Promise<void> {
+    await this.backend.close?.()
+  }
+}
+
+/** Sorts snapshots oldest first (by time, then id). */
+export function sortSnapshots(snaps: SnapshotFile[]): SnapshotFile[] {
+  return snaps.sort((a, b) => {
+    const d = Date.parse(a.time) - Date.parse(b.time)
+    if (d !== 0 && !Number.isNaN(d)) return d
+    return a.time < b.time ? -1 : a.time > b.time ? 1 : (a.id ?? '') < (b.id ?? '') ? -1 : 1
+  })
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return ''
+  }
+}
+
+/** Checks that a hot repository belongs to the cold one: same id, marked hot. */
+async function checkHotConfig(hot: WriteBackend, key: Key, config: ConfigFile): Promise<void> {
+  let hotConfig: ConfigFile
+  try {
+    hotConfig = parseConfig(key.decrypt(await hot.readFull('config', CONFIG_ID), 'hot config'))
+  } catch (e) {
+    throw new RusticError('Repository', `the hot repository at ${hot.location()} cannot be used: ${(e as Error).message}`, {
+      code: 'HotRepositoryMismatch',
+      cause: e,
+    })
+  }
+  if (hotConfig.id !== config.id || !hotConfig.isHot) {
+    throw new RusticError('Repository', `the hot repository at ${hot.location()} does not belong to ${config.id}`, {
+      code: 'HotRepositoryMismatch',
+    })
+  }
+}
+
+async function findKey(
+  backend: WriteBackend,
+  password: string,
+  onWarning: WarningHandler | undefined,
+): Promise<{ key: Key; keyId: Id }> {
+  const ids = await backend.list('key')
+  if (ids.length === 0) {
+    throw new RusticError('Repository', `no key files in ${backend.location()}: the repository cannot be opened`, {
+      code: 'NoKeys',
+    })
+  }
+  for (const id of ids) {
+    let keyFile: KeyFile
+    try {
+      const bytes = await backend.readFull('key', id)
+      if (hashId(bytes) !== id) throw new RusticError('Verification', `key ${id} is corrupted`, { code: 'IntegrityError' })
+      keyFile = parseKeyFile(bytes, fileName('key', id))
+    } catch (e) {
+      onWarning?.(`skipping key ${id}: ${(e as Error).message}`, e)
+      continue
+    }
+    try {
+      return { key: await openKeyFile(keyFile, password), keyId: id }
+    } catch (e) {
+      if (e instanceof RusticError && e.code === 'IncorrectPassword') continue
+      throw e
+    }
+  }
+  throw new RusticError(
+    'Credentials',
+    `incorrect password for ${backend.location()}: none of its ${ids.length} key file(s) opens with it`,
+    { code: 'IncorrectPassword' },
+  )
+}

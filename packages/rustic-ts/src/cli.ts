@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+import { runCli } from './cli/program.js'
+
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0)
+  throw e
+})
+process.exitCode = (await runCli(process.argv)) || process.exitCode || 0

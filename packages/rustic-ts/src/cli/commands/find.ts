@@ -1,0 +1,59 @@
+import type { Command } from 'commander'
+import { find, findNodeJson, goTimeToDate, localTimeString, longListingLine, shortId } from '@rustic-ts/core'
+import { openRepo, repositoryOptions, writeOut } from '../context.js'
+import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
+import { globalOptions } from '../GlobalOptions.js'
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+interface FindFlags extends FilterFlags {
+  ignoreCase?: boolean
+  long?: boolean
+  snapshot?: string[]
+  oldest?: string
+  newest?: string
+}
+
+/** `find PATTERN...`: searches snapshots (newest first) for paths matching glob patterns. */
+export function registerFind(program: Command): void {
+  withFilterOptions(
+    program
+      .command('find')
+      .description('find files and directories in snapshots by name or path glob (newest snapshot first)')
+      .argument('<pattern...>', 'globs: "*.txt" matches names at any depth, "/home/*/x" is anchored at the root')
+      .option('-i, --ignore-case', 'ignore case in patterns')
+      .option('-l, --long', 'long listing (mode, uid, gid, size, time)')
+      .option('-s, --snapshot <id>', 'search only this snapshot (repeatable)', collect)
+      .option('-O, --oldest <time>', 'only entries modified at or after this time')
+      .option('-N, --newest <time>', 'only entries modified at or before this time'),
+  ).action(async (patterns: string[], opts: FindFlags, cmd: Command) => {
+    const g = globalOptions(cmd)
+    const repo = await openRepo(cmd)
+    try {
+      const indexed = await repo.toIndexed()
+      const results = find(indexed, patterns, {
+        ignoreCase: opts.ignoreCase ?? false,
+        snapshots: opts.snapshot ?? [],
+        filter: filterFrom(opts),
+        oldest: opts.oldest,
+        newest: opts.newest,
+        progress: repositoryOptions(g).progress,
+      })
+      let first = true
+      if (g.json) await writeOut('[')
+      for await (const { snapshot, matches } of results) {
+        if (g.json) {
+          const nodes = matches.map((m) => findNodeJson(m.node, m.path)).join(',')
+          await writeOut(`${first ? '' : ','}{"matches":[${nodes}],"hits":${matches.length},"snapshot":"${snapshot.id}"}`)
+        } else {
+          const head = `${first ? '' : '\n'}Found matching entries in snapshot ${shortId(snapshot.id!)} from ${localTimeString(goTimeToDate(snapshot.time))}\n`
+          await writeOut(head + matches.map((m) => (opts.long ? longListingLine(m.node, m.path) : m.path) + '\n').join(''))
+        }
+        first = false
+      }
+      if (g.json) await writeOut(']\n')
+    } finally {
+      await repo.close()
+    }
+  })
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander'
+import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
+import { openRepo, writeOut } from '../context.js'
+import { table, tableTime } from '../format.js'
+import { globalOptions } from '../GlobalOptions.js'
+
+/** `key list`: lists the repository's key files. */
+export function registerKey(program: Command): void {
+  const key = program.command('key').description('manage keys (passwords)')
+  key
+    .command('list')
+    .description('list key files')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = globalOptions(cmd)
+      const repo = await openRepo(cmd)
+      try {
+        const keys = await repo.listKeys()
+        const rows = keys.map(({ id, keyFile }) => ({
+          current: id === repo.keyId,
+          id: shortId(id),
+          userName: keyFile.username,
+          hostName: keyFile.hostname,
+          created: tableTime(goTimeToDate(keyFile.created)),
+        }))
+        if (g.json) return await writeOut(JSON.stringify(rows) + '\n')
+        await writeOut(table(
+          [' ID', 'User', 'Host', 'Created'],
+          rows.map((r) => [`${r.current ? '*' : ' '}${r.id}`, r.userName, r.hostName, r.created]),
+        ))
+      } finally {
+        await repo.close()
+      }
+    })
+  key
+    .command('add')
+    .description('add a key file for a new password, read from --new-password-file')
+    .requiredOption('--new-password-file <file>', 'file holding the new password')
+    .action(async (opts: { newPasswordFile: string }, cmd: Command) => {
+      const { readFile } = await import('node:fs/promises')
+      const password = (await readFile(opts.newPasswordFile, 'utf8')).trim()
+      if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
+      const repo = await openRepo(cmd)
+      try {
+        const id = await repo.addKey(password)
+        await writeOut(`saved new key as ${shortId(id)}\n`)
+      } finally {
+        await repo.close()
+      }
+    })
+}

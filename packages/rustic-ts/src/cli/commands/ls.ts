@@ -1,0 +1,53 @@
+import type { Command } from 'commander'
+import { longListingLine, ls, lsNodeJson } from '@rustic-ts/core'
+import { openRepo, writeOut } from '../context.js'
+import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
+import { snapshotJson } from '../format.js'
+import { globalOptions } from '../GlobalOptions.js'
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+interface LsFlags extends FilterFlags {
+  long?: boolean
+  recursive: boolean
+  include?: string[]
+  exclude?: string[]
+}
+
+/** `ls SNAP[:PATH]`: lists a snapshot's files (`--json`: restic's line-delimited node objects). */
+export function registerLs(program: Command): void {
+  withFilterOptions(
+    program
+      .command('ls')
+      .description('list files in a snapshot')
+      .argument('<snapshot>', 'SNAP[:PATH]: latest, latest~N, an id or id prefix, optionally with a path inside')
+      .option('-l, --long', 'long format (mode, uid, gid, size, time)')
+      .option('--no-recursive', 'only the entries directly below PATH')
+      .option('-i, --include <glob>', 'only list paths matching (repeatable)', collect)
+      .option('-e, --exclude <glob>', 'do not list paths matching (repeatable)', collect),
+  ).action(async (spec: string, opts: LsFlags, cmd: Command) => {
+    const g = globalOptions(cmd)
+    const repo = await openRepo(cmd)
+    try {
+      const indexed = await repo.toIndexed()
+      const { snapshot, path, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
+      const out: string[] = []
+      const flush = async (): Promise<void> => {
+        if (out.length > 0) await writeOut(out.join(''))
+        out.length = 0
+      }
+      if (g.json) out.push(snapshotJson(snapshot, { struct_type: 'snapshot' }) + '\n')
+      else out.push(`snapshot ${snapshot.id!.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${snapshot.time}:\n`)
+      const entries = ls(indexed, node, path, { recursive: opts.recursive, include: opts.include, exclude: opts.exclude })
+      for await (const { path: p, node: n } of entries) {
+        if (g.json) out.push(lsNodeJson(n, p) + '\n')
+        else if (opts.long) out.push(longListingLine(n, p) + '\n')
+        else out.push(p + '\n')
+        if (out.length >= 1000) await flush()
+      }
+      await flush()
+    } finally {
+      await repo.close()
+    }
+  })
+}

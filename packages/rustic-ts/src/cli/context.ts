@@ -1,0 +1,41 @@
+import type { Command } from 'commander'
+import { Repository, type RepositoryOptions } from '@rustic-ts/core'
+import { backendsFromOptions } from '../backendsFromOptions.js'
+import { withDefaultCache } from '../openRepository.js'
+import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
+import { progressBars } from './progressBar.js'
+
+/** Repository options from the global flags. */
+export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
+  return withDefaultCache({
+    cacheDir: g.cacheDir,
+    noCache: !g.cache,
+    progress: progressBars(g.progress && !g.json),
+    onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
+  })
+}
+
+/** The backends named by `-r` / `--repo-hot` / `--opendal`. */
+export function backendsOf(g: GlobalOptions): ReturnType<typeof backendsFromOptions> {
+  return backendsFromOptions({ repository: g.repo ?? '', repoHot: g.repoHot, options: backendOptionMap(g.opendal) })
+}
+
+/** Opens the repository named by the global options of `cmd`. */
+export async function openRepo(cmd: Command): Promise<Repository> {
+  const g = globalOptions(cmd)
+  return Repository.open(repositoryOptions(g), backendsOf(g), credentialsFrom(g))
+}
+
+/** Writes to stdout, waiting for the stream to drain (for large outputs and pipes). */
+export async function writeOut(data: string | Uint8Array): Promise<void> {
+  if (!process.stdout.write(data)) {
+    await new Promise<void>((resolve, reject) => {
+      const onErr = (e: Error): void => reject(e)
+      process.stdout.once('error', onErr)
+      process.stdout.once('drain', () => {
+        process.stdout.off('error', onErr)
+        resolve()
+      })
+    })
+  }
+}

@@ -1,0 +1,51 @@
+import { Command, CommanderError } from 'commander'
+import { RusticError } from '@rustic-ts/core'
+import { registerBackup } from './commands/backup.js'
+import { registerCat } from './commands/cat.js'
+import { registerDiff } from './commands/diff.js'
+import { registerDump } from './commands/dump.js'
+import { registerFind } from './commands/find.js'
+import { registerInit } from './commands/init.js'
+import { registerKey } from './commands/key.js'
+import { registerLs } from './commands/ls.js'
+import { registerRestore } from './commands/restore.js'
+import { registerSnapshots } from './commands/snapshots.js'
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+/** The `rustic-ts` command line program. */
+export function buildProgram(): Command {
+  const program = new Command('rustic-ts')
+    .description('fast, encrypted, deduplicated backups in the restic repository format')
+    .option('-r, --repo <repo>', 'repository: a path, local:PATH, rest:URL, rclone:REMOTE:PATH or opendal:SCHEME (env RUSTIC_REPOSITORY)')
+    .option('--repo-hot <repo>', 'hot repository (everything but data packs)')
+    .option('--password-file <file>', 'read the password from a file (env RUSTIC_PASSWORD_FILE)')
+    .option('--password-command <cmd>', 'run a command that prints the password (env RUSTIC_PASSWORD_COMMAND)')
+    .option('--cache-dir <dir>', 'cache directory (default ~/.cache/rustic-ts)')
+    .option('--no-cache', 'do not use a cache')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--no-progress', 'do not show progress bars')
+    .option('--opendal <key=value>', 'backend option, e.g. for opendal: root=/x, bucket=b (repeatable)', collect)
+    .showHelpAfterError(false)
+    .exitOverride()
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey]) register(program)
+  return program
+}
+
+/** Runs the CLI; resolves with the exit code (0 success, 1 error). Errors are printed as one line on stderr. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram()
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) })
+  try {
+    await program.parseAsync(argv)
+    return 0
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 1 // commander already printed its message
+    }
+    const msg = e instanceof RusticError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    process.stderr.write(`rustic-ts: error: ${msg.split('\n')[0]}\n`)
+    if (process.env['RUSTIC_DEBUG']) console.error(e)
+    return 1
+  }
+}

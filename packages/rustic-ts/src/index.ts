@@ -1,0 +1,14 @@
+/**
+ * rustic-ts: encrypted, deduplicated backups in the restic repository format.
+ * This batteries-included package re-exports `@rustic-ts/core` and every backend,
+ * and resolves repository strings (`rest:...`, `rclone:...`, `opendal:...`, a path) to backends.
+ * @packageDocumentation
+ */
+export * from '@rustic-ts/core'
+export { LocalBackend } from '@rustic-ts/backend-local'
+export { RestBackend } from '@rustic-ts/backend-rest'
+export { RcloneBackend } from '@rustic-ts/backend-rclone'
+export { OpenDalBackend } from '@rustic-ts/backend-opendal'
+export { CachedBackend, defaultCacheDir } from '@rustic-ts/cache'
+export * from './backendsFromOptions.js'
+export * from './openRepository.js'
