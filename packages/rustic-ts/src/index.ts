@@ -5,10 +5,10 @@
  * @packageDocumentation
  */
 export * from '@rustic-ts/core'
-export { LocalBackend } from '@rustic-ts/backend-local'
-export { RestBackend } from '@rustic-ts/backend-rest'
-export { RcloneBackend } from '@rustic-ts/backend-rclone'
-export { OpenDalBackend } from '@rustic-ts/backend-opendal'
-export { CachedBackend, defaultCacheDir } from '@rustic-ts/cache'
+export * from '@rustic-ts/backend-local'
+export * from '@rustic-ts/backend-rest'
+export * from '@rustic-ts/backend-rclone'
+export * from '@rustic-ts/backend-opendal'
+export * from '@rustic-ts/cache'
 export * from './backendsFromOptions.js'
 export * from './openRepository.js'

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path'
 import { z } from 'zod'
 import { Archiver } from '../../archiver/Archiver.js'
 import { ArchiverOptionsSchema } from '../../archiver/ArchiverOptions.js'
@@ -77,13 +76,15 @@ export async function backup(
   const onWarning = control.onWarning ?? repo.options.onWarning
   let source = control.source
   let paths = control.snapshotPaths ?? opts.paths
+  let excludes: string[] = []
   if (!source) {
     if (opts.paths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
-    paths = opts.paths.map((p) => resolve(p))
-    source = new LocalSource(opts.paths, opts.local ?? {})
+    const local = new LocalSource(opts.paths, { onWarning, ...opts.local })
+    paths = local.snapshotPaths()
+    excludes = local.snapshotExcludes()
+    source = local
   }
-  const snap: SnapshotFile = { ...snapshotFromOptions(snapshotOptions), paths, tree: '' as never }
-  if (!control.source) snap.excludes = [...(opts.local?.excludes ?? [])]
+  const snap: SnapshotFile = { ...snapshotFromOptions(snapshotOptions), paths, excludes, tree: '' as never }
 
   const parent = await findParent(indexed, opts, snap, control.signal)
   if (parent) snap.parent = parent.id

@@ -68,8 +68,9 @@ export function registerBackup(program: Command): void {
         onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
       }
       if (f.stdin || f.stdinCommand) {
-        control.source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
-        control.snapshotPaths = [`/${f.stdinFilename}`]
+        const source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
+        control.source = source
+        control.snapshotPaths = source.snapshotPaths()
       } else if (paths.length === 0) {
         throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command', { code: 'NoPaths' })
       }

@@ -1,0 +1,5 @@
+export * from './ExcludePatterns.js'
+export * from './ExclusionTag.js'
+export * from './expandGoEnv.js'
+export * from './oneFileSystem.js'
+export * from './readExcludeFile.js'

@@ -1,0 +1,61 @@
+import { z } from 'zod'
+import type { ExtendedAttribute } from '../../repofile/Node.js'
+import { UserNames } from '../userNames.js'
+
+/** Reads the extended attributes of a file (path as bytes); see {@link LocalSourceOptionsSchema} `xattrReader`. */
+export type XattrReader = (path: Buffer) => Promise<ExtendedAttribute[]>
+
+/**
+ * Options of `LocalSource`: restic's exclude options (`backup --exclude...`) and how nodes are made.
+ * Patterns follow restic's rules (see `ExcludePatterns`), tested against the absolute path of each item.
+ */
+export const LocalSourceOptionsSchema = z.object({
+  /** Exclude patterns (restic `--exclude`). */
+  excludes: z.array(z.string()).default([]),
+  /** Case-insensitive exclude patterns (restic `--iexclude`). */
+  iexcludes: z.array(z.string()).default([]),
+  /** Files of exclude patterns, one a line, `#` comments, `$VAR` expanded (restic `--exclude-file`). */
+  excludeFiles: z.array(z.string()).default([]),
+  /** Files of case-insensitive exclude patterns (restic `--iexclude-file`). */
+  iexcludeFiles: z.array(z.string()).default([]),
+  /**
+   * Exclude the contents of directories holding a file of this name, `NAME[:HEADER]` where the tag file
+   * must start with HEADER (restic `--exclude-if-present`); the directory and the tag file are kept.
+   */
+  excludeIfPresent: z.array(z.string()).default([]),
+  /** Exclude the contents of directories with a valid `CACHEDIR.TAG` (restic `--exclude-caches`). */
+  excludeCaches: z.boolean().default(false),
+  /** Exclude files (not directories) larger than this: bytes, or a restic size like `1M` (`--exclude-larger-than`). */
+  excludeLargerThan: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+  /** Do not cross file system boundaries below the source paths; mount points are kept as empty directories (`--one-file-system`). */
+  oneFileSystem: z.boolean().default(false),
+  /**
+   * Store extended attributes. Node.js has no xattr API: they are read only through `xattrReader`
+   * (e.g. built on the `@napi-rs/xattr` package); without one, none are stored.
+   */
+  readXattrs: z.boolean().default(true),
+  /** Reads a file's extended attributes when `readXattrs` is set. */
+  xattrReader: z.custom<XattrReader>((v) => typeof v === 'function').optional(),
+  /** Store the access time; otherwise it is set to the modification time, as restic and rustic do by default. */
+  withAtime: z.boolean().default(false),
+  /** Do not store the device id (`device_id`) of items (rustic `--ignore-devid`). */
+  ignoreDevid: z.boolean().default(false),
+  /**
+   * Store sockets. restic 0.14 skips them (newer restic and rustic store them); the default follows 0.14
+   * so that the trees are byte-identical.
+   */
+  includeSockets: z.boolean().default(false),
+  /** The directory relative source paths are taken from (default: the process's working directory). */
+  cwd: z.string().optional(),
+  /** Owner name lookup (default: a `UserNames` over `/etc/passwd` and `/etc/group`). */
+  userNames: z.instanceof(UserNames).optional(),
+  /** How many `lstat`/`readlink` calls may run at once while walking. */
+  statConcurrency: z.number().int().positive().default(32),
+  /** Chunk size of file content streams, in bytes. */
+  readChunkSize: z.number().int().positive().default(2 * 1024 * 1024),
+  /** Called with a warning that does not skip an item (e.g. a malformed exclusion tag file). */
+  onWarning: z.custom<(message: string) => void>((v) => typeof v === 'function').optional(),
+})
+
+/** Options of `LocalSource` (input form: every field optional). */
+export type LocalSourceOptions = z.input<typeof LocalSourceOptionsSchema>
