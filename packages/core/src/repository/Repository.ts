@@ -3,6 +3,7 @@ import type { CallOptions, WriteBackend } from '../backend/Backend.js'
 import { CONFIG_ID } from '../backend/Backend.js'
 import { isNotFound } from '../backend/BackendError.js'
 import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
+import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
 import { compressionLevel, type CompressionMode } from '../compression/index.js'
 import { Key, type KdfParams } from '../crypto/index.js'
@@ -66,6 +67,8 @@ export class Repository {
   private constructor(
     /** The decorated backend (hot/cold, cache, ...), without encryption. */
     readonly backend: WriteBackend,
+    /** The warm-up layer, when warm-up is configured. */
+    private readonly warmUp: WarmUpBackend | undefined,
     /** The encryption layer. */
     readonly dbe: DecryptBackend,
     /** The repository config. */
@@ -104,7 +107,7 @@ export class Repository {
     initOptions: InitOptions = {},
     options: RepositoryOptions = {},
   ): Promise<Repository> {
-    const raw = await composeBackend(backends, undefined, options)
+    const { backend: raw } = await composeBackend(backends, undefined, options)
     const existing = await backends.repository.list('config').catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)))
     if (existing.length > 0) {
       throw new RusticError('Repository', `a repository already exists at ${raw.location()}`, { code: 'RepositoryExists' })
@@ -133,8 +136,8 @@ export class Repository {
       await backends.repoHot.create()
       await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
     }
-    const backend = await composeBackend(backends, config.id, options)
-    return new Repository(backend, new DecryptBackend(backend, key, version), config, keyId, options)
+    const { backend, warmUp } = await composeBackend(backends, config.id, options)
+    return new Repository(backend, warmUp, new DecryptBackend(backend, key, version, configLevel(config)), config, keyId, options)
   }
 
   /**
@@ -147,7 +150,7 @@ export class Repository {
     backends: RepositoryBackends,
     credentials: Credentials,
   ): Promise<Repository> {
-    const raw = await composeBackend(backends, undefined, options)
+    const { backend: raw } = await composeBackend(backends, undefined, options)
     let sealedConfig: Uint8Array
     try {
       sealedConfig = await backends.repository.readFull('config', CONFIG_ID)
@@ -168,14 +171,23 @@ export class Repository {
     }
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
-    const backend = await composeBackend(backends, config.id, options)
-    return new Repository(backend, new DecryptBackend(backend, key, config.version), config, keyId, options)
+    const { backend, warmUp } = await composeBackend(backends, config.id, options)
+    return new Repository(backend, warmUp, new DecryptBackend(backend, key, config.version, configLevel(config)), config, keyId, options)
   }
 
   /** Sets how blobs and files are compressed from now on (v2 repositories only). */
   withCompression(mode: CompressionMode): Repository {
     const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode))
-    return new Repository(this.backend, dbe, this.config, this.keyId, this.options)
+    return new Repository(this.backend, this.warmUp, dbe, this.config, this.keyId, this.options)
+  }
+
+  /**
+   * Warms up packs before reading them (cold storage), when the repository was opened with
+   * `warmUp` or a `warmUpCommand`; otherwise does nothing. Restore, check with `readData` and
+   * prune's repacking call it with the packs they are about to read.
+   */
+  async warmUpPacks(packIds: Id[], options: CallOptions = {}): Promise<void> {
+    if (this.warmUp && packIds.length > 0) await this.warmUp.warmUpPacks(packIds, options.signal)
   }
 
   /** Ids of all snapshots. */
@@ -260,6 +272,13 @@ export class Repository {
   async close(): Promise<void> {
     await this.backend.close?.()
   }
+}
+
+/** The zstd level a repository's config asks for (rustic's `compression`; undefined = auto, 0 = off). */
+function configLevel(config: ConfigFile): number | undefined {
+  if (config.version === 1) return undefined
+  if (config.compression === undefined) return compressionLevel('auto')
+  return config.compression === 0 ? undefined : config.compression
 }
 
 /** Sorts snapshots oldest first (by time, then id). */

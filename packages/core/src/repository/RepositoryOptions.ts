@@ -19,6 +19,8 @@ export const RepositoryOptionsSchema = z.object({
   warmUp: z.boolean().default(false),
   /** Command to warm up packs: `%id`/`%path` (one call per pack) or `%ids`/`%paths` (batches). */
   warmUpCommand: z.string().optional(),
+  /** Packs per warm-up command run (`%ids`/`%paths`), or warm-ups at once (`%id`/`%path`). */
+  warmUpBatch: z.number().int().positive().optional(),
   /** How long to wait after warming up, in milliseconds. */
   warmUpWaitMs: z.number().int().nonnegative().optional(),
   /** Command to run (and wait for) after warming up instead of a fixed wait. */
