@@ -136,3 +136,21 @@ describe('an interrupted backup', () => {
     await restic(repo, ['check', '--read-data'])
   })
 })
+
+describe('backup from stdin', () => {
+  it('stores stdin as one file that dump and restic return unchanged', async () => {
+    const repo = join(tmp.path, 'stdin')
+    await rusticOk(['-r', repo, 'init'])
+    const { randomBytes } = await import('node:crypto')
+    const data = randomBytes(3 * 1024 * 1024 + 17)
+    const { rustic } = await import('./helpers/restic.js')
+    const r = await rustic(['-r', repo, '--no-cache', 'backup', '--json', '--stdin', '--stdin-filename', 'db.sql'], {}, data)
+    expect(r.code, r.stderr).toBe(0)
+    const out = await rusticOk(['-r', repo, '--no-cache', 'dump', 'latest:/db.sql'])
+    expect(Buffer.compare(out, data)).toBe(0)
+    expect(Buffer.compare(await restic(repo, ['dump', 'latest', '/db.sql']), data)).toBe(0)
+    const snaps = JSON.parse((await restic(repo, ['snapshots', '--json'])).toString()) as Array<{ paths: string[] }>
+    expect(snaps[0]!.paths).toEqual(['/db.sql'])
+    await restic(repo, ['check', '--read-data'])
+  })
+})

@@ -1,0 +1,59 @@
+// Shared helpers of the benchmarks: run a command under GNU time, print ratio tables.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const CLI = fileURLToPath(new URL('../packages/rustic-ts/dist/cli.js', import.meta.url))
+export const MKDATA = fileURLToPath(new URL('../../shared/bench/mkdata.py', import.meta.url))
+export const PASSWORD = 'bench-password'
+
+/** Runs a command (failing loudly on a non-zero exit); resolves with wall seconds, peak RSS (KiB, by /usr/bin/time) and stdout. */
+export function sh(cmd, args, env = {}) {
+  if (!existsSync('/usr/bin/time')) throw new Error('benchmarks need GNU time: apt-get install time')
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '@@TIME %e %M', cmd, ...args], {
+      env: { ...process.env, RUSTIC_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const m = /@@TIME ([\d.]+) (\d+)/.exec(err)
+      if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(-2000)}`))
+      resolve({ seconds: Number(m[1]), rssKiB: Number(m[2]), stdout: out })
+    })
+  })
+}
+
+/** Runs both tools (interleaved, `runs` times each) and keeps each one's best time and its peak RSS. */
+export async function compare(name, rusticRun, resticRun, runs = 1) {
+  const best = { rustic: undefined, restic: undefined }
+  for (let i = 0; i < runs; i++) {
+    for (const [k, fn] of [['restic', resticRun], ['rustic', rusticRun]]) {
+      const r = await fn(i)
+      if (!best[k] || r.seconds < best[k].seconds) best[k] = { ...r, rssKiB: Math.max(r.rssKiB, best[k]?.rssKiB ?? 0) }
+    }
+  }
+  return { name, rustic: best.rustic, restic: best.restic }
+}
+
+/** Prints a table of comparisons with ratios rustic-ts / restic. */
+export function report(title, rows) {
+  console.log(`\n${title}`)
+  console.log('case'.padEnd(14), 'rustic-ts s'.padStart(12), 'restic s'.padStart(10), 'time ratio'.padStart(11), 'rustic MiB'.padStart(11), 'restic MiB'.padStart(11), 'RSS ratio'.padStart(10))
+  for (const { name, rustic, restic } of rows) {
+    console.log(
+      name.padEnd(14),
+      rustic.seconds.toFixed(2).padStart(12),
+      restic.seconds.toFixed(2).padStart(10),
+      (rustic.seconds / restic.seconds).toFixed(2).padStart(11),
+      (rustic.rssKiB / 1024).toFixed(0).padStart(11),
+      (restic.rssKiB / 1024).toFixed(0).padStart(11),
+      (rustic.rssKiB / restic.rssKiB).toFixed(2).padStart(10),
+    )
+  }
+}
