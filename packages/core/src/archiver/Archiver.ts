@@ -1,5 +1,5 @@
 import pLimit from 'p-limit'
-import { Indexer, Packer, type PackerStats } from '../blob/index.js'
+import { Indexer, Packer, SealPool, type PackerStats } from '../blob/index.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -52,9 +52,10 @@ const nameKey = (n: Node): string => (n.nameRaw ? `\0${Buffer.from(n.nameRaw).to
 export class Archiver {
   private readonly opts: ReturnType<typeof ArchiverOptionsSchema.parse>
   private readonly chunker: Chunker
-  private readonly dataPacker: Packer
-  private readonly treePacker: Packer
+  private readonly dbe: DecryptBackend
   private readonly indexer: Indexer
+  private dataPacker!: Packer
+  private treePacker!: Packer
   private readonly stats = new BackupStats()
   private readonly limit: ReturnType<typeof pLimit>
 
@@ -66,16 +67,19 @@ export class Archiver {
   ) {
     this.opts = ArchiverOptionsSchema.parse(options)
     this.chunker = new Chunker(indexed.repo.config.chunkerPolynomial)
-    const dbe = ctx.dbe ?? indexed.repo.dbe
-    this.indexer = new Indexer(dbe, { signal: ctx.signal })
-    this.dataPacker = new Packer(dbe, 'data', this.indexer, indexed.index, { signal: ctx.signal })
-    this.treePacker = new Packer(dbe, 'tree', this.indexer, indexed.index, { signal: ctx.signal })
+    this.dbe = ctx.dbe ?? indexed.repo.dbe
+    // No signal for the indexer: after an abort it still indexes the packs that were stored.
+    this.indexer = new Indexer(this.dbe)
     this.limit = pLimit(this.opts.readConcurrency)
   }
 
   /** Archives every entry of `source`; returns the root tree id once all packs and index files are stored. */
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
+    const pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers }) : undefined
+    const packerOptions = { signal, config: this.indexed.repo.config, sealPool: pool }
+    this.dataPacker = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, packerOptions)
+    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, packerOptions)
     const root: Frame = { path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
     const stack: Frame[] = [root]
     const onError = (path: string, error: unknown): void => this.skip(path, error)
@@ -121,6 +125,7 @@ export class Archiver {
         await this.treePacker.finalize().catch(() => {})
         await this.indexer.finalize().catch(() => {})
       }
+      await pool?.close()
     }
   }
 

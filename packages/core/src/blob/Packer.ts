@@ -1,0 +1,354 @@
+import { z } from 'zod'
+import type { DecryptBackend } from '../backend/DecryptBackend.js'
+import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
+import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { hashId, type Id } from '../id/Id.js'
+import type { BlobIndex } from '../index/BlobIndex.js'
+import {
+  formatLocalGoTime,
+  PACK_HEADER_LENGTH_SIZE,
+  packHeaderEntrySize,
+  serializePackHeader,
+  type BlobType,
+  type IndexBlob,
+  type IndexPack,
+} from '../repofile/index.js'
+import type { Indexer } from './Indexer.js'
+import { MAX_PACK_SIZE, PackSizer, type PackSizeConfig } from './PackSizer.js'
+import { SealPool, type SealedBlob } from './SealPool.js'
+import { totalPackSize } from './totalPackSize.js'
+
+/** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
+export const MAX_BLOBS_PER_PACK = 10_000
+/** A pack that is this old when a blob is added is saved (rustic_core packer `MAX_AGE`: 5 minutes). */
+export const MAX_PACK_AGE_MS = 5 * 60 * 1000
+
+/** What a {@link Packer} has added (rustic_core's `PackerStats`). */
+export interface PackerStats {
+  /** Blobs added (duplicates not counted). */
+  blobs: number
+  /** Packs saved. */
+  packs: number
+  /** Uncompressed bytes of the added blobs. */
+  dataAdded: number
+  /** Stored (compressed and encrypted) bytes of the added blobs, without pack headers. */
+  dataAddedPacked: number
+}
+
+/** Options of {@link Packer}. */
+export interface PackerOptions {
+  /**
+   * Decides when a pack is full. Default: `PackSizer.forType(config, blobType, totalPackSize(index, blobType))`,
+   * i.e. rustic's sizer grown by the index's current pack sizes.
+   */
+  sizer?: PackSizer
+  /** The repository config, for rustic's pack size settings (`datapack_size`, ...) of the default sizer. */
+  config?: PackSizeConfig
+  /** Uploads running at once; `add` waits when a full pack finds them all busy (back-pressure). Default 2. */
+  maxPacksInFlight?: number
+  /** Aborts: `add` refuses new blobs, uploads are cancelled, `finalize` saves no further pack. */
+  signal?: AbortSignal
+  /** Called after a pack was stored and handed to the indexer. */
+  onPackSaved?: (packId: Id, bytes: number) => void
+  /** Maximum blobs in one pack (default {@link MAX_BLOBS_PER_PACK}). */
+  maxBlobsPerPack?: number
+  /** A pack this old is saved when the next blob is added (default {@link MAX_PACK_AGE_MS}). */
+  maxPackAgeMs?: number
+  /** Opens every sealed blob again and compares it with its plaintext before packing (rustic's `extra_verify`). Default false. */
+  extraVerify?: boolean
+  /**
+   * Seal (compress + encrypt) on these worker threads instead of the calling thread. `add` then
+   * returns once the blob is handed to a worker; the caller owns (and closes) the pool.
+   */
+  sealPool?: SealPool
+  /** With a `sealPool`: blobs being sealed at once before `add` waits. Default 4 per worker. */
+  maxSealsInFlight?: number
+}
+
+/** zod schema of {@link PackerOptions}, with defaults. */
+export const PackerOptionsSchema = z.object({
+  sizer: z.custom<PackSizer>((v) => v instanceof PackSizer).optional(),
+  config: z.custom<PackSizeConfig>((v) => typeof v === 'object' && v !== null).optional(),
+  maxPacksInFlight: z.number().int().min(1).default(2),
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  onPackSaved: z.custom<(packId: Id, bytes: number) => void>((v) => typeof v === 'function').optional(),
+  maxBlobsPerPack: z.number().int().min(1).default(MAX_BLOBS_PER_PACK),
+  maxPackAgeMs: z.number().min(0).default(MAX_PACK_AGE_MS),
+  extraVerify: z.boolean().default(false),
+  sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
+  maxSealsInFlight: z.number().int().min(1).optional(),
+})
+
+/** The pack being filled. */
+interface OpenPack {
+  blobs: IndexBlob[]
+  parts: Uint8Array[]
+  /** Bytes of sealed blobs so far. */
+  size: number
+  /** Header size so far (entries only). */
+  headerSize: number
+  created: number
+}
+
+function newPack(): OpenPack {
+  return { blobs: [], parts: [], size: 0, headerSize: 0, created: Date.now() }
+}
+
+/**
+ * Writes blobs of one type into packs (rustic_core's `Packer`): each blob is sealed on its own
+ * (compressed in v2, then encrypted), appended to the current pack, and a pack that reaches the
+ * sizer's target size is saved in the background as `blobs || sealed header || u32le(header length)`
+ * under the SHA-256 of its bytes. Only once a pack is stored are its blobs handed to the
+ * {@link Indexer}. Blobs already in the index, the indexer or this packer are skipped.
+ *
+ * Safe for concurrent `add` calls. An error of a background upload is thrown by the next `add` or by
+ * `finalize`; after an error or an abort no further pack is saved.
+ */
+export class Packer {
+  private readonly options: z.output<typeof PackerOptionsSchema>
+  private readonly sizer: PackSizer
+  private current: OpenPack = newPack()
+  /** Ids in the current pack or in packs being saved (not yet in the indexer). */
+  private readonly pending = new Set<Id>()
+  private readonly uploads = new Set<Promise<void>>()
+  private readonly adding = new Set<Promise<unknown>>()
+  /** Blobs handed to the seal pool, until they are appended to a pack. */
+  private readonly sealing = new Set<Promise<void>>()
+  private failure: { error: unknown } | undefined
+  private finalized = false
+  private readonly counters: PackerStats = { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 }
+
+  constructor(
+    /** The encryption layer packs are written through. */
+    readonly dbe: DecryptBackend,
+    /** The type of the blobs of this packer's packs. */
+    readonly blobType: BlobType,
+    /** Receives each stored pack. */
+    readonly indexer: Indexer,
+    /** The repository's index, to skip blobs it already has. */
+    readonly index: BlobIndex,
+    options: PackerOptions = {},
+  ) {
+    this.options = PackerOptionsSchema.parse(options)
+    if (this.options.sealPool && !this.options.sealPool.matches(dbe)) {
+      throw new RusticError('InvalidInput', 'the seal pool was started for another repository key or compression level')
+    }
+    this.sizer =
+      this.options.sizer ?? PackSizer.forType(this.options.config ?? { version: dbe.version }, blobType, totalPackSize(index, blobType))
+  }
+
+  /** A snapshot of what has been added so far. */
+  get stats(): PackerStats {
+    return { ...this.counters }
+  }
+
+  /** True if the blob is pending in this packer (in the pack being filled or in one being saved). */
+  has(id: Id): boolean {
+    return this.pending.has(id)
+  }
+
+  /**
+   * Adds a blob unless the index, the indexer or this packer already has it; returns true if added.
+   * Seals the blob (compress + encrypt), appends it to the current pack and, when the pack is full,
+   * saves it in the background, waiting while `maxPacksInFlight` uploads are busy.
+   */
+  add(id: Id, plain: Uint8Array): Promise<boolean> {
+    return this.track(async () => {
+      this.check()
+      if (this.known(id)) return false
+      this.pending.add(id)
+      const pool = this.options.sealPool
+      if (pool && plain.length > 0) {
+        this.sealInPool(pool, id, plain)
+        const max = this.options.maxSealsInFlight ?? 4 * pool.size
+        while (this.sealing.size >= max) await Promise.race(this.sealing)
+        this.throwIfFailed()
+        return true
+      }
+      let sealed: SealedBlob
+      try {
+        // an empty blob cannot be marked as compressed (uncompressed length 0 means "not compressed")
+        sealed = plain.length === 0 ? { sealed: this.dbe.key.encrypt(plain) } : this.dbe.sealBlob(plain)
+        if (this.options.extraVerify) this.verify(id, plain, sealed.sealed, sealed.uncompressedLength)
+      } catch (e) {
+        this.pending.delete(id)
+        throw e
+      }
+      await this.append(id, sealed.sealed, sealed.uncompressedLength, plain.length)
+      return true
+    })
+  }
+
+  /** Hands a blob to the pool; appends it when sealed. Errors are recorded and thrown by the next call. */
+  private sealInPool(pool: SealPool, id: Id, plain: Uint8Array): void {
+    const length = plain.length
+    const verifyCopy = this.options.extraVerify ? Uint8Array.prototype.slice.call(plain) : undefined
+    const job = pool
+      .seal(plain)
+      .then(async (s) => {
+        if (verifyCopy) this.verify(id, verifyCopy, s.sealed, s.uncompressedLength)
+        this.throwIfFailed()
+        await this.append(id, s.sealed, s.uncompressedLength, length)
+      })
+      .catch((error: unknown) => {
+        this.failure ??= { error }
+        this.pending.delete(id)
+      })
+    this.sealing.add(job)
+    void job.then(() => this.sealing.delete(job))
+  }
+
+  /**
+   * Adds an already sealed blob (for copy, prune, repair): its stored bytes as found in a pack and its
+   * uncompressed length if it is compressed. Skipped (false) like {@link Packer.add} when known.
+   */
+  addSealed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined): Promise<boolean> {
+    return this.track(async () => {
+      this.check()
+      if (sealed.length < CIPHERTEXT_OVERHEAD) {
+        throw new RusticError('InvalidInput', `sealed ${this.blobType} blob ${id} is too short (${sealed.length} bytes)`)
+      }
+      if (this.known(id)) return false
+      this.pending.add(id)
+      const ul = uncompressedLength ? uncompressedLength : undefined
+      await this.append(id, sealed, ul, ul ?? sealed.length - CIPHERTEXT_OVERHEAD)
+      return true
+    })
+  }
+
+  /**
+   * Waits for adds under way, saves the last partial pack and waits for all uploads; afterwards every
+   * added blob is in the indexer. Throws the first upload error, or `Aborted` after an abort
+   * (packs stored before are in the indexer; the partial pack is not saved).
+   */
+  async finalize(): Promise<PackerStats> {
+    if (this.finalized) throw new RusticError('Internal', `the ${this.blobType} packer is already finalized`)
+    this.finalized = true
+    await Promise.allSettled([...this.adding])
+    await Promise.all([...this.sealing])
+    try {
+      this.throwIfFailed()
+      if (this.current.blobs.length > 0) await this.save(this.takePack())
+    } finally {
+      await Promise.allSettled([...this.uploads])
+    }
+    this.throwIfFailed()
+    return this.stats
+  }
+
+  private track<T>(fn: () => Promise<T>): Promise<T> {
+    const p = fn()
+    this.adding.add(p)
+    const done = (): void => void this.adding.delete(p)
+    p.then(done, done)
+    return p
+  }
+
+  /** Throws a recorded upload error, an abort, or a use after finalize. */
+  private check(): void {
+    this.throwIfFailed()
+    if (this.finalized) throw new RusticError('Internal', `the ${this.blobType} packer is already finalized`)
+  }
+
+  /** Throws a recorded upload error or an abort. */
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error
+    throwIfAborted(this.options.signal)
+  }
+
+  private known(id: Id): boolean {
+    return this.pending.has(id) || this.index.has(this.blobType, id) || this.indexer.has(this.blobType, id)
+  }
+
+  private verify(id: Id, plain: Uint8Array, sealed: Uint8Array, uncompressedLength: number | undefined): void {
+    const what = `new ${this.blobType} blob ${id}`
+    const opened = this.dbe.openBlob(sealed, uncompressedLength, what)
+    if (Buffer.compare(opened, plain) !== 0) {
+      throw new RusticError('Verification', `${what} changed after compression and encryption: memory or library fault`, {
+        code: 'IntegrityError',
+      })
+    }
+  }
+
+  private async append(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number): Promise<void> {
+    const entry = uncompressedLength ? { uncompressedLength } : {}
+    const entrySize = packHeaderEntrySize(entry)
+    let full: OpenPack | undefined
+    // keep packs (with header) below 4 GiB: a blob that would push the pack past the limit starts a new one
+    if (this.current.blobs.length > 0 && this.current.size + sealed.length + this.current.headerSize + entrySize > MAX_PACK_SIZE) {
+      full = this.takePack()
+    }
+    const pack = this.current
+    pack.blobs.push({ id, type: this.blobType, offset: pack.size, length: sealed.length, ...entry })
+    pack.parts.push(sealed)
+    pack.size += sealed.length
+    pack.headerSize += entrySize
+    this.counters.blobs++
+    this.counters.dataAdded += dataLength
+    this.counters.dataAddedPacked += sealed.length
+    if (full) await this.save(full)
+    if (
+      pack.size >= this.sizer.targetSize() ||
+      pack.blobs.length >= this.options.maxBlobsPerPack ||
+      Date.now() - pack.created >= this.options.maxPackAgeMs
+    ) {
+      if (pack === this.current) await this.save(this.takePack())
+    }
+  }
+
+  /** Detaches the current pack (synchronously, so concurrent adds go into a new one). */
+  private takePack(): OpenPack {
+    const pack = this.current
+    this.current = newPack()
+    this.sizer.addSize(pack.size + pack.headerSize + CIPHERTEXT_OVERHEAD + PACK_HEADER_LENGTH_SIZE)
+    return pack
+  }
+
+  /** Starts uploading a full pack once fewer than `maxPacksInFlight` uploads run. */
+  private async save(pack: OpenPack): Promise<void> {
+    while (this.uploads.size >= this.options.maxPacksInFlight) {
+      await Promise.race(this.uploads)
+    }
+    try {
+      this.throwIfFailed()
+    } catch (e) {
+      this.dropPending(pack)
+      throw e
+    }
+    const upload = this.upload(pack).catch((error: unknown) => {
+      this.failure ??= { error }
+      this.dropPending(pack)
+    })
+    this.uploads.add(upload)
+    void upload.finally(() => this.uploads.delete(upload))
+  }
+
+  private dropPending(pack: OpenPack): void {
+    for (const b of pack.blobs) this.pending.delete(b.id)
+  }
+
+  /** Builds the pack file, stores it, then hands it to the indexer. */
+  private async upload(pack: OpenPack): Promise<void> {
+    const signal = this.options.signal
+    throwIfAborted(signal)
+    const header = this.dbe.key.encrypt(serializePackHeader(pack.blobs))
+    const total = pack.size + header.length + PACK_HEADER_LENGTH_SIZE
+    const file = Buffer.allocUnsafe(total)
+    let pos = 0
+    for (const part of pack.parts) {
+      file.set(part, pos)
+      pos += part.length
+    }
+    pack.parts.length = 0
+    file.set(header, pos)
+    file.writeUInt32LE(header.length, pos + header.length)
+    const id = hashId(file)
+    await this.dbe.backend.writeBytes('pack', id, this.blobType === 'tree', file, { signal })
+    const indexPack: IndexPack = { id, blobs: pack.blobs, time: formatLocalGoTime(BigInt(Date.now()) * 1_000_000n) }
+    const indexed = this.indexer.add(indexPack) // registers the blobs synchronously
+    this.dropPending(pack)
+    this.counters.packs++
+    await indexed
+    this.options.onPackSaved?.(id, total)
+  }
+}

@@ -1,0 +1,228 @@
+import { createRequire } from 'node:module'
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { decompress } from '../compression/index.js'
+import type { DecryptBackend } from '../backend/DecryptBackend.js'
+import type { Key } from '../crypto/Key.js'
+import { RusticError } from '../error/RusticError.js'
+
+/** A sealed blob: stored bytes, and the uncompressed length when compressed. */
+export interface SealedBlob {
+  /** `IV || ciphertext || MAC` of the (possibly compressed) blob. */
+  sealed: Uint8Array
+  /** The plaintext length, set only when the blob was compressed. */
+  uncompressedLength?: number
+}
+
+/**
+ * The worker: the same sealing as `DecryptBackend.sealBlob` (zstd via zstd-napi's binding, then
+ * `Key.encrypt`: AES-256-CTR + Poly1305-AES via sodium-native). Plain CommonJS so that it runs from
+ * sources and from the bundle alike. The pool checks its output with `Key.decrypt` at start.
+ */
+const WORKER_SOURCE = `'use strict'
+const { parentPort, workerData } = require('node:worker_threads')
+const { createCipheriv, createSecretKey, randomFillSync } = require('node:crypto')
+const sodium = require(workerData.sodium)
+const binding = workerData.level === null ? null : require(workerData.zstd)
+const cctx = binding ? new binding.CCtx() : null
+const encKey = createSecretKey(Buffer.from(workerData.encrypt, 'base64'))
+const macKey = createSecretKey(Buffer.from(workerData.k, 'base64'))
+const CLAMP = [0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f]
+const r = Buffer.from(workerData.r, 'base64').map((b, i) => b & CLAMP[i])
+workerData.encrypt = workerData.k = workerData.r = ''
+const ZERO = Buffer.alloc(16)
+const PIECE = 1 << 20
+let scratch = Buffer.alloc(0)
+function encrypt(plain) {
+  const n = plain.length
+  const out = Buffer.allocUnsafeSlow(n + 32)
+  const iv = out.subarray(0, 16)
+  do randomFillSync(iv)
+  while (iv.every((b) => b === 0))
+  const cipher = createCipheriv('aes-256-ctr', encKey, iv)
+  const polyKey = Buffer.alloc(32)
+  polyKey.set(r, 0)
+  polyKey.set(createCipheriv('aes-128-ctr', macKey, iv).update(ZERO), 16)
+  const state = Buffer.alloc(sodium.crypto_onetimeauth_STATEBYTES)
+  sodium.crypto_onetimeauth_init(state, polyKey)
+  for (let off = 0; off < n; off += PIECE) {
+    const piece = cipher.update(plain.subarray(off, Math.min(n, off + PIECE)))
+    out.set(piece, 16 + off)
+    sodium.crypto_onetimeauth_update(state, piece)
+  }
+  sodium.crypto_onetimeauth_final(state, out.subarray(16 + n))
+  return out
+}
+parentPort.on('message', (m) => {
+  try {
+    let body = m.data
+    let ul
+    if (cctx && body.length > 0) {
+      const bound = binding.compressBound(body.length)
+      if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
+      body = scratch.subarray(0, cctx.compress(scratch, body, workerData.level))
+      ul = m.data.length
+    }
+    const sealed = encrypt(body)
+    const out = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length)
+    parentPort.postMessage({ id: m.id, sealed: out, ul }, [out.buffer])
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
+  }
+})
+`
+
+interface Job {
+  resolve: (s: SealedBlob) => void
+  reject: (e: unknown) => void
+}
+
+interface PoolWorker {
+  worker: Worker
+  jobs: Map<number, Job>
+  /** Set once the worker failed or exited. */
+  dead?: Error
+}
+
+/** Options of {@link SealPool.start}. */
+export interface SealPoolOptions {
+  /** Number of worker threads; default: the number of cores (at most 8). */
+  workers?: number
+}
+
+/**
+ * Seals blobs (compress + encrypt, exactly as `DecryptBackend.sealBlob`) on worker threads,
+ * so that the thread that chunks and hashes is not also busy compressing. The pool holds a copy of the
+ * master key in its workers' memory; {@link SealPool.close} ends them.
+ */
+export class SealPool {
+  private seq = 0
+  private closed = false
+
+  private constructor(
+    private readonly workers: PoolWorker[],
+    private readonly key: Key,
+    /** zstd level, or undefined for no compression. */
+    readonly compressionLevel: number | undefined,
+  ) {}
+
+  /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression). */
+  matches(dbe: DecryptBackend): boolean {
+    return this.key.equals(dbe.key) && this.compressionLevel === blobCompressionLevel(dbe)
+  }
+
+  /**
+   * Starts a pool that seals blobs for `dbe` (its key; its compression in a v2 repository, none in v1).
+   * Returns undefined where the native modules it needs (zstd-napi, sodium-native) cannot be used.
+   */
+  static async start(dbe: DecryptBackend, options: SealPoolOptions = {}): Promise<SealPool | undefined> {
+    const key = dbe.key
+    const compressionLevel = blobCompressionLevel(dbe)
+    let sodium: string
+    let zstd: string
+    try {
+      const require = createRequire(import.meta.url)
+      sodium = require.resolve('sodium-native')
+      zstd = require.resolve('zstd-napi/binding.js')
+    } catch {
+      return undefined
+    }
+    const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
+    const { mac, encrypt } = key.toMasterKeyJson()
+    const workerData = { sodium, zstd, level: compressionLevel ?? null, encrypt, k: mac.k, r: mac.r }
+    const workers: PoolWorker[] = []
+    for (let i = 0; i < n; i++) {
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
+      worker.unref() // idle workers do not keep the process alive
+      workers.push({ worker, jobs: new Map() })
+    }
+    const pool = new SealPool(workers, key, compressionLevel)
+    for (const w of workers) {
+      w.worker.on('message', (m: { id: number; sealed?: Uint8Array; ul?: number; error?: string }) => pool.done(w, m))
+      w.worker.on('error', (e) => pool.fail(w, e))
+      w.worker.on('exit', (code) => pool.fail(w, new Error(`seal worker exited with code ${code}`)))
+    }
+    // self-test: what the workers seal must open with the key
+    try {
+      const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
+      for (const w of workers) {
+        const s = await pool.sealOn(w, probe)
+        let plain = key.decrypt(s.sealed, 'seal pool self-test')
+        if (s.uncompressedLength !== undefined) plain = decompress(plain, 'seal pool self-test', s.uncompressedLength)
+        if (Buffer.compare(plain, probe) !== 0 || (compressionLevel === undefined) !== (s.uncompressedLength === undefined)) {
+          throw new Error('sealed data differs')
+        }
+      }
+    } catch {
+      await pool.close()
+      return undefined
+    }
+    return pool
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.workers.length
+  }
+
+  /** Jobs handed to the workers and not yet done. */
+  get pending(): number {
+    let n = 0
+    for (const w of this.workers) n += w.jobs.size
+    return n
+  }
+
+  /**
+   * Seals a blob on the least busy worker. `plain` is copied before this returns, so the caller may
+   * reuse it. An empty blob is not compressed (a zero uncompressed length means "not compressed").
+   */
+  seal(plain: Uint8Array): Promise<SealedBlob> {
+    let best: PoolWorker | undefined
+    for (const w of this.workers) if (!w.dead && (!best || w.jobs.size < best.jobs.size)) best = w
+    return this.sealOn(best ?? this.workers[0]!, plain)
+  }
+
+  /** Ends the workers; pending jobs fail. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.all(this.workers.map((w) => w.worker.terminate()))
+  }
+
+  private sealOn(w: PoolWorker, plain: Uint8Array): Promise<SealedBlob> {
+    if (this.closed) return Promise.reject(new RusticError('Internal', 'the seal pool is closed'))
+    if (w.dead) return Promise.reject(new RusticError('Internal', `the seal pool's workers failed: ${w.dead.message}`, { cause: w.dead }))
+    const id = this.seq++
+    const copy = Uint8Array.prototype.slice.call(plain) // own ArrayBuffer: transferred, not cloned with its neighbours
+    return new Promise<SealedBlob>((resolve, reject) => {
+      if (w.jobs.size === 0) w.worker.ref() // keep the process alive while a job is out
+      w.jobs.set(id, { resolve, reject })
+      w.worker.postMessage({ id, data: copy }, [copy.buffer])
+    })
+  }
+
+  private done(w: PoolWorker, m: { id: number; sealed?: Uint8Array; ul?: number; error?: string }): void {
+    const job = w.jobs.get(m.id)
+    if (!job) return
+    w.jobs.delete(m.id)
+    if (w.jobs.size === 0) w.worker.unref()
+    if (m.error !== undefined || !m.sealed) {
+      job.reject(new RusticError('Internal', `sealing a blob failed: ${m.error ?? 'no result'}`))
+    } else {
+      job.resolve(m.ul === undefined ? { sealed: m.sealed } : { sealed: m.sealed, uncompressedLength: m.ul })
+    }
+  }
+
+  private fail(w: PoolWorker, cause: unknown): void {
+    w.dead ??= cause instanceof Error ? cause : new Error(String(cause))
+    for (const job of w.jobs.values()) {
+      job.reject(new RusticError('Internal', `a seal worker failed: ${w.dead.message}`, { cause }))
+    }
+    w.jobs.clear()
+  }
+}
+
+/** The zstd level `dbe.sealBlob` compresses blobs with, or undefined when it does not compress. */
+function blobCompressionLevel(dbe: DecryptBackend): number | undefined {
+  return dbe.version === 2 ? dbe.compressionLevel : undefined
+}

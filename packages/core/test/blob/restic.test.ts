@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { LocalBackend } from '@rustic-ts/backend-local'
+import { PackSizer, readPackHeader, Repository, SealPool } from '@rustic-ts/core'
+import { indexedPacks, newRepo, packAll, password, randomBlobs, tempDir } from './helpers.js'
+
+const run = promisify(execFile)
+const cleanups: Array<() => Promise<void>> = []
+afterAll(async () => {
+  for (const c of cleanups) await c()
+})
+
+describe.each([
+  [1, false],
+  [2, false],
+  [1, true],
+  [2, true],
+] as const)('packs written with LocalBackend, repository v%i, seal pool %s', (version, usePool) => {
+  it('pass restic check --read-data and read back after re-opening', async () => {
+    const { dir, cleanup } = await tempDir()
+    cleanups.push(cleanup)
+    const { repo } = await newRepo(version, new LocalBackend(dir))
+    const pool = usePool ? await SealPool.start(repo.dbe, { workers: 2 }) : undefined
+    if (usePool) expect(pool?.size).toBe(2)
+    const blobs = randomBlobs(usePool ? 1500 : 2500, 512 * 1024)
+    const { indexFiles } = await packAll(repo, blobs, {
+      packer: { sizer: PackSizer.forType(repo.config, 'data', 0, { defaultSize: 1024 * 1024 }), sealPool: pool },
+      indexer: { maxBlobsPerFile: 1000 },
+    })
+    await pool?.close()
+    expect(indexFiles.length).toBeGreaterThanOrEqual(2)
+
+    const { stdout, stderr } = await run('restic', ['-r', dir, '--no-cache', 'check', '--read-data'], {
+      env: { ...process.env, RESTIC_PASSWORD: password },
+      maxBuffer: 16 << 20,
+    })
+    expect(stdout + stderr).toMatch(/no errors were found/)
+    expect(stdout + stderr).not.toMatch(/unreferenced|hint:|fatal|error:|errors? occurred/i)
+
+    const reopened = await Repository.open({}, { repository: new LocalBackend(dir) }, { password })
+    const indexed = await reopened.toIndexed()
+    for (const b of blobs) expect(Buffer.compare(await indexed.getBlob(b.type, b.id), b.data)).toBe(0)
+    const sizes = new Map(await reopened.backend.listWithSize('pack'))
+    for (const p of await indexedPacks(reopened)) {
+      for (const b of p.blobs) expect(b.uncompressedLength === undefined).toBe(version === 1)
+      const header = await readPackHeader(reopened.dbe, p.id, sizes.get(p.id)!)
+      expect(header.map((b) => [b.id, b.type, b.offset, b.length, b.uncompressedLength])).toEqual(
+        p.blobs.map((b) => [b.id, b.type, b.offset, b.length, b.uncompressedLength]),
+      )
+    }
+  })
+})
