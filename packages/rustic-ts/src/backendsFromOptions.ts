@@ -1,56 +1,275 @@
 import { resolve } from 'node:path'
-import { RetryBackend, RusticError, type RepositoryBackends, type WriteBackend } from '@rustic-ts/core'
-import { LocalBackend } from '@rustic-ts/backend-local'
-import { RestBackend } from '@rustic-ts/backend-rest'
-import { RcloneBackend } from '@rustic-ts/backend-rclone'
+import {
+  RetryBackend,
+  RusticError,
+  parseDuration,
+  splitCommandLine,
+  type RepositoryBackends,
+  type WarningHandler,
+  type WriteBackend,
+} from '@rustic-ts/core'
+import { LocalBackend, type LocalBackendOptions } from '@rustic-ts/backend-local'
+import { RestBackend, type RestBackendOptions } from '@rustic-ts/backend-rest'
+import { RcloneBackend, type RcloneBackendOptions } from '@rustic-ts/backend-rclone'
 import { OpenDalBackend } from '@rustic-ts/backend-opendal'
 
 /** Where and how to reach a repository, as given on the command line or in a profile. */
 export interface BackendOptions {
   /** The repository: a path, `local:PATH`, `rest:URL`, `rclone:REMOTE:PATH` or `opendal:SCHEME`. */
   repository: string
-  /** Optional hot repository, same syntax. */
+  /** Optional hot repository (everything but data packs), same syntax. */
   repoHot?: string
-  /** Backend options: `opendal:` service options (root, bucket, endpoint, ...), `timeout`, `retries`, ... */
+  /**
+   * Backend options for both repositories (see {@link BACKEND_OPTION_KEYS}): `retries`, `timeout`,
+   * `cacert`, ... and, for `opendal:`, the service's options (`root`, `bucket`, `endpoint`, ...).
+   */
   options?: Record<string, string>
+  /** Options for the hot repository only; they override `options` (rustic's `options-hot`). */
+  optionsHot?: Record<string, string>
+  /** Options for the (cold) repository only; they override `options` (rustic's `options-cold`). */
+  optionsCold?: Record<string, string>
+  /** Receives a message before each retry of a failed backend call (no secrets in it). */
+  onWarning?: WarningHandler
 }
+
+/** The backend kinds a repository string can name. */
+export type BackendScheme = 'local' | 'rest' | 'rclone' | 'opendal'
+
+/**
+ * The options each backend kind understands (keys are case-insensitive; `_` and `-` are the same).
+ * `opendal:` takes every other key as a service option (`root`, `bucket`, `endpoint`, `retry`, ...).
+ *
+ * - `retries`: retries of a call failing with a transient error (core's {@link RetryBackend}, exponential
+ *   backoff); default 5 for `rest:`, `rclone:` and `opendal:`, 0 for local paths; `0` or `off` turns it off.
+ *   `retry` is the same for `rest:` and `rclone:` (rustic's name); for `opendal:`, `retry` is opendal's own
+ *   retry layer (off unless given).
+ * - `timeout`: idle timeout of one request (`rest:`, `rclone:`): seconds, or a duration like `500ms`, `30s`,
+ *   `10m`, `1h`. Default 2 minutes.
+ * - `connect-timeout`: TCP/TLS connect timeout (`rest:`), a duration. Default 30 s.
+ * - `cacert`: PEM file of CA certificates to trust (`rest:` over https).
+ * - `insecure-tls`: `true` to skip certificate verification (`rest:`).
+ * - `connections`: connections / requests in flight (`rest:`, `rclone:` default 5; `opendal:` calls, default 32).
+ * - `rclone-program`: the rclone binary (default `rclone`); `rclone-args`: extra arguments for
+ *   `rclone serve restic` (e.g. `--config /dev/null -v`); `use-stdio`: `false` to serve on 127.0.0.1 instead
+ *   of stdin/stdout.
+ * - `post-create-command`, `post-delete-command`: commands run after a local file is written or removed
+ *   (`%file`, `%type`, `%id` are replaced).
+ */
+export const BACKEND_OPTION_KEYS: Readonly<Record<BackendScheme, readonly string[]>> = {
+  local: ['retries', 'post-create-command', 'post-delete-command'],
+  rest: ['retries', 'retry', 'timeout', 'connect-timeout', 'cacert', 'insecure-tls', 'connections'],
+  rclone: ['retries', 'retry', 'timeout', 'connections', 'rclone-program', 'rclone-args', 'use-stdio'],
+  opendal: ['retries', 'timeout'],
+}
+
+/** `scheme:` at the start of a repository string. */
+const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/
+
+/** Default number of retries of transient errors for network backends. */
+export const DEFAULT_RETRIES = 5
 
 /**
  * Turns repository strings into backends: a local path (or `local:PATH`), `rest:http[s]://[user:pass@]host:port/path`,
- * `rclone:REMOTE:PATH` or `opendal:SCHEME` (service options from `options`). Network backends get retries.
+ * `rclone:REMOTE:PATH` or `opendal:SCHEME` (service options from `options`). Network backends are wrapped in
+ * core's retry decorator. Credentials in a `rest:` URL are sent as HTTP Basic auth and never appear in
+ * `location()` or in error messages.
+ *
+ * ```ts
+ * const backends = backendsFromOptions({ repository: 'rest:http://user:secret@host:8000/repo', options: { timeout: '30s' } })
+ * const repo = await Repository.open({}, backends, { password })
+ * ```
+ * @throws RusticError `Configuration` for an unknown scheme, an unknown option or an invalid value.
  */
 export function backendsFromOptions(opts: BackendOptions): RepositoryBackends {
-  const options = opts.options ?? {}
-  const repository = backendFromString(opts.repository, options)
-  return opts.repoHot ? { repository, repoHot: backendFromString(opts.repoHot, options) } : { repository }
+  const cold = { ...opts.options, ...opts.optionsCold }
+  const hot = { ...opts.options, ...opts.optionsHot }
+  const schemes = [schemeOf(opts.repository)]
+  if (opts.repoHot !== undefined && opts.repoHot !== '') schemes.push(schemeOf(opts.repoHot))
+  // Options shared by both repositories must be understood by at least one of them.
+  if (!schemes.includes('opendal')) {
+    const known = new Set(schemes.flatMap((s) => BACKEND_OPTION_KEYS[s]))
+    for (const [where, map] of [
+      ['', opts.options],
+      ['cold ', opts.optionsCold],
+      ['hot ', opts.optionsHot],
+    ] as const) {
+      for (const key of Object.keys(map ?? {})) {
+        if (!known.has(normalizeKey(key))) {
+          throw new RusticError(
+            'Configuration',
+            `unknown ${where}backend option "${key}" for ${schemes.map((s) => `${s}:`).join(' and ')}: known options are ${[...known].sort().join(', ')}`,
+            { code: 'UnknownOption' },
+          )
+        }
+      }
+    }
+  }
+  const onWarning = opts.onWarning
+  const repository = backendFromString(opts.repository, cold, onWarning)
+  if (opts.repoHot === undefined || opts.repoHot === '') return { repository }
+  return { repository, repoHot: backendFromString(opts.repoHot, hot, onWarning) }
 }
 
-/** One backend from one repository string; see {@link backendsFromOptions}. */
-export function backendFromString(repo: string, options: Record<string, string> = {}): WriteBackend {
-  if (repo === '') throw new RusticError('Configuration', 'no repository given: use -r/--repo or RUSTIC_REPOSITORY', { code: 'NoRepository' })
-  const retries = options['retries'] === undefined ? 5 : Number(options['retries'])
-  const withRetry = (b: WriteBackend): WriteBackend => (retries > 0 ? new RetryBackend(b, { maxRetries: retries }) : b)
-  const scheme = /^([a-z0-9]+):/.exec(repo)?.[1]
+/**
+ * The backend kind a repository string names (`local` for a plain path).
+ * @throws RusticError `Configuration` (code `NoRepository` / `UnsupportedBackend`).
+ */
+export function schemeOf(repo: string): BackendScheme {
+  if (repo === '') {
+    throw new RusticError('Configuration', 'no repository given: use -r/--repo or RUSTIC_REPOSITORY', { code: 'NoRepository' })
+  }
+  const scheme = SCHEME_PREFIX.exec(repo)?.[1]?.toLowerCase()
+  if (scheme === undefined) return 'local'
+  if (scheme === 'local' || scheme === 'rest' || scheme === 'rclone' || scheme === 'opendal') return scheme
+  throw new RusticError(
+    'Configuration',
+    `unsupported repository type "${scheme}:": use a path, local:, rest:, rclone: or opendal: (prefix a local path containing ':' with ./)`,
+    { code: 'UnsupportedBackend' },
+  )
+}
+
+/**
+ * One backend from one repository string; see {@link backendsFromOptions} and {@link BACKEND_OPTION_KEYS}.
+ * Keys a backend does not understand are ignored here (except by `opendal:`, which passes them to the service).
+ */
+export function backendFromString(repo: string, options: Record<string, string> = {}, onWarning?: WarningHandler): WriteBackend {
+  const scheme = schemeOf(repo)
+  // what follows the `scheme:` prefix (the whole string for a plain local path)
+  const target = SCHEME_PREFIX.test(repo) ? repo.slice(repo.indexOf(':') + 1) : repo
+  const generic = new Map<string, string>()
+  const service: Record<string, string> = {}
+  for (const [k, v] of Object.entries(options)) {
+    const key = normalizeKey(k)
+    if (BACKEND_OPTION_KEYS[scheme].includes(key)) generic.set(key, v)
+    else if (scheme === 'opendal') service[k] = v
+  }
+  const retries = parseRetries(generic.get('retries') ?? (scheme === 'opendal' ? undefined : generic.get('retry')), scheme === 'local' ? 0 : DEFAULT_RETRIES)
+  const withRetry = (b: WriteBackend): WriteBackend =>
+    retries > 0
+      ? new RetryBackend(b, {
+          maxRetries: retries,
+          ...(onWarning === undefined
+            ? {}
+            : {
+                onRetry: (err, n, delay, call) =>
+                  onWarning(`${call} on ${b.location()} failed (${err.message}); retry ${n}/${retries} in ${Math.round(delay)} ms`, err),
+              }),
+        })
+      : b
   switch (scheme) {
-    case 'local':
-      return new LocalBackend(resolve(repo.slice('local:'.length)))
+    case 'local': {
+      const path = target
+      const o: LocalBackendOptions = {}
+      const pc = generic.get('post-create-command')
+      const pd = generic.get('post-delete-command')
+      if (pc !== undefined) o.postCreateCommand = pc
+      if (pd !== undefined) o.postDeleteCommand = pd
+      if (onWarning !== undefined) o.onWarning = onWarning
+      return withRetry(new LocalBackend(resolve(path), o))
+    }
     case 'rest': {
-      const timeoutMs = options['timeout'] === undefined ? undefined : Number(options['timeout']) * 1000
-      return withRetry(new RestBackend(repo.slice('rest:'.length), { timeoutMs, caFile: options['cacert'] }))
+      const o: RestBackendOptions = {}
+      const t = generic.get('timeout')
+      const ct = generic.get('connect-timeout')
+      const ca = generic.get('cacert')
+      const it = generic.get('insecure-tls')
+      const c = generic.get('connections')
+      if (t !== undefined) o.timeoutMs = parseDurationMs(t, 'timeout')
+      if (ct !== undefined) o.connectTimeoutMs = parseDurationMs(ct, 'connect-timeout')
+      if (ca !== undefined) o.caFile = resolve(ca)
+      if (it !== undefined) o.insecureTls = parseBool(it, 'insecure-tls')
+      if (c !== undefined) o.connections = parseCount(c, 'connections')
+      return withRetry(new RestBackend(target, o))
     }
-    case 'rclone':
-      return withRetry(new RcloneBackend(repo.slice('rclone:'.length)))
+    case 'rclone': {
+      const o: RcloneBackendOptions = {}
+      const t = generic.get('timeout')
+      const c = generic.get('connections')
+      const prog = generic.get('rclone-program')
+      const args = generic.get('rclone-args')
+      const stdio = generic.get('use-stdio')
+      if (t !== undefined) o.timeoutMs = parseDurationMs(t, 'timeout')
+      if (c !== undefined) o.connections = parseCount(c, 'connections')
+      if (prog !== undefined) o.rcloneCommand = prog
+      if (args !== undefined) o.rcloneArgs = splitArgs(args)
+      if (stdio !== undefined) o.useStdio = parseBool(stdio, 'use-stdio')
+      return withRetry(new RcloneBackend(target, o))
+    }
     case 'opendal': {
-      const { retries: _r, timeout: _t, ...service } = options
-      return withRetry(new OpenDalBackend(repo.slice('opendal:'.length), service))
+      if (target === '') {
+        throw new RusticError('Configuration', 'no opendal service given: use opendal:SCHEME, e.g. opendal:s3 or opendal:fs', {
+          code: 'InvalidUrl',
+        })
+      }
+      // One retry layer: core's (typed errors, onWarning), unless opendal's own `retry` is asked for.
+      const ownRetry = Object.keys(service).some((k) => k.toLowerCase() === 'retry')
+      return withRetry(new OpenDalBackend(target, service, ownRetry ? {} : { retries: 0 }))
     }
-    case undefined:
-      return new LocalBackend(resolve(repo))
-    default:
-      throw new RusticError(
-        'Configuration',
-        `unsupported repository type "${scheme}:": use a path, local:, rest:, rclone: or opendal: (prefix a local path containing ':' with ./)`,
-        { code: 'UnsupportedBackend' },
-      )
+  }
+}
+
+/** Lower-case, `_` as `-`: `Insecure_TLS` and `insecure-tls` are the same key. */
+function normalizeKey(key: string): string {
+  return key.trim().toLowerCase().replaceAll('_', '-')
+}
+
+function invalid(key: string, value: string, expected: string): RusticError {
+  return new RusticError('Configuration', `invalid backend option ${key}=${JSON.stringify(value)}: expected ${expected}`, {
+    code: 'InvalidOption',
+  })
+}
+
+/** `retries`: a count, `off`/`false`/`none` (0), `on`/`true` ({@link DEFAULT_RETRIES}), or `default`/empty. */
+function parseRetries(value: string | undefined, dflt: number): number {
+  if (value === undefined) return dflt
+  const v = value.trim().toLowerCase()
+  if (v === '' || v === 'default') return dflt
+  if (v === 'true' || v === 'on') return DEFAULT_RETRIES
+  if (v === 'off' || v === 'false' || v === 'none') return 0
+  if (!/^\d+$/.test(v) || Number(v) > 100) throw invalid('retries', value, 'a number of retries (0-100) or "off"')
+  return Number(v)
+}
+
+/**
+ * A duration in ms from `30` (seconds), `1.5` (seconds), `500ms`, or a humantime duration as core's
+ * `parseDuration` reads it (`30s`, `10m`, `1h`, `2m30s`).
+ * @throws RusticError `Configuration` (code `InvalidOption`) for anything else or a duration under 1 ms.
+ */
+export function parseDurationMs(value: string, key = 'duration'): number {
+  const v = value.trim()
+  let ms: number
+  if (/^\d+(\.\d+)?$/.test(v)) ms = Number(v) * 1000
+  else if (/^\d+(\.\d+)?\s*ms$/i.test(v)) ms = Number(v.replace(/ms$/i, '').trim())
+  else {
+    try {
+      ms = parseDuration(v)
+    } catch {
+      throw invalid(key, value, 'a duration such as 30 (seconds), 500ms, 30s, 10m or 1h')
+    }
+  }
+  if (!(ms >= 1) || !Number.isFinite(ms) || ms > 2 ** 31 - 1) throw invalid(key, value, 'a duration between 1 ms and 24 days')
+  return Math.round(ms)
+}
+
+function parseBool(value: string, key: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (v === 'true' || v === '1' || v === 'yes' || v === 'on' || v === '') return true
+  if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false
+  throw invalid(key, value, 'true or false')
+}
+
+function parseCount(value: string, key: string): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw invalid(key, value, 'a positive whole number')
+  return Number(value)
+}
+
+function splitArgs(value: string): string[] {
+  try {
+    return splitCommandLine(value)
+  } catch (err) {
+    throw new RusticError('Configuration', `invalid backend option rclone-args: ${(err as Error).message}`, {
+      code: 'InvalidOption',
+      cause: err,
+    })
   }
 }

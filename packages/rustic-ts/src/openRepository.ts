@@ -1,25 +1,72 @@
 import { CachedBackend, defaultCacheDir } from '@rustic-ts/cache'
-import { Repository, type Credentials, type RepositoryOptions } from '@rustic-ts/core'
+import {
+  Repository,
+  type Credentials,
+  type InitOptions,
+  type RepositoryBackends,
+  type RepositoryOptions,
+} from '@rustic-ts/core'
 import { backendsFromOptions, type BackendOptions } from './backendsFromOptions.js'
 
 /**
  * Opens a repository from repository strings, with the on-disk cache of `@rustic-ts/cache`
  * plugged in unless `noCache` is set (the batteries-included form of `Repository.open`).
+ * Retries of backend calls are reported to `options.onWarning` unless `backend.onWarning` is given.
+ * If opening fails (wrong password, no repository), the backends are closed (connections, rclone).
+ *
+ * ```ts
+ * const repo = await openRepository({ repository: 'rest:http://user:secret@host:8000/repo' }, { password })
+ * ```
  */
 export async function openRepository(
   backend: BackendOptions,
   credentials: Credentials,
   options: RepositoryOptions = {},
 ): Promise<Repository> {
-  return Repository.open(withDefaultCache(options), backendsFromOptions(backend), credentials)
+  const backends = backendsFromOptions(withWarnings(backend, options))
+  return closingOnError(backends, () => Repository.open(withDefaultCache(options), backends, credentials))
 }
 
-/** Adds the default on-disk cache factory to repository options that have none. */
+/**
+ * Creates a repository from repository strings (the batteries-included form of `Repository.init`),
+ * with the default on-disk cache; see {@link openRepository}.
+ */
+export async function initRepository(
+  backend: BackendOptions,
+  credentials: Credentials,
+  initOptions: InitOptions = {},
+  options: RepositoryOptions = {},
+): Promise<Repository> {
+  const backends = backendsFromOptions(withWarnings(backend, options))
+  return closingOnError(backends, () => Repository.init(backends, credentials, initOptions, withDefaultCache(options)))
+}
+
+/**
+ * Adds the default on-disk cache factory to repository options that have none: a {@link CachedBackend}
+ * in `<cacheDir>/<repo-id>` (`cacheDir` is the base, as restic's and rustic's `--cache-dir`; default
+ * `~/.cache/rustic-ts`), so repositories sharing a base never share entries.
+ */
 export function withDefaultCache(options: RepositoryOptions): RepositoryOptions {
   if (options.cache || options.noCache) return options
   return {
     ...options,
     cache: (b, repoId, cacheDir) =>
-      new CachedBackend(b, { cacheDir: cacheDir ?? defaultCacheDir(repoId), onWarning: options.onWarning }),
+      new CachedBackend(b, {
+        cacheDir: cacheDir === undefined ? defaultCacheDir(repoId) : defaultCacheDir(repoId, cacheDir),
+        onWarning: options.onWarning,
+      }),
+  }
+}
+
+function withWarnings(backend: BackendOptions, options: RepositoryOptions): BackendOptions {
+  return backend.onWarning !== undefined || options.onWarning === undefined ? backend : { ...backend, onWarning: options.onWarning }
+}
+
+async function closingOnError(backends: RepositoryBackends, open: () => Promise<Repository>): Promise<Repository> {
+  try {
+    return await open()
+  } catch (err) {
+    await Promise.allSettled([backends.repository.close?.(), backends.repoHot?.close?.()])
+    throw err
   }
 }

@@ -17,7 +17,12 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
 
 /** The backends named by `-r` / `--repo-hot` / `--opendal`. */
 export function backendsOf(g: GlobalOptions): ReturnType<typeof backendsFromOptions> {
-  return backendsFromOptions({ repository: g.repo ?? '', repoHot: g.repoHot, options: backendOptionMap(g.opendal) })
+  return backendsFromOptions({
+    repository: g.repo ?? '',
+    repoHot: g.repoHot,
+    options: backendOptionMap(g.opendal),
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  })
 }
 
 /** Opens the repository named by the global options of `cmd`. */
