@@ -20,6 +20,8 @@ import { totalPackSize } from './totalPackSize.js'
 
 /** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
 export const MAX_BLOBS_PER_PACK = 10_000
+/** Blobs smaller than this are sealed on the calling thread even with a seal pool (small ones go to the pool in batches). */
+export const DEFAULT_MIN_POOL_BLOB_SIZE = 0
 /** A pack that is this old when a blob is added is saved (rustic_core packer `MAX_AGE`: 5 minutes). */
 export const MAX_PACK_AGE_MS = 5 * 60 * 1000
 
@@ -61,6 +63,8 @@ export interface PackerOptions {
    * returns once the blob is handed to a worker; the caller owns (and closes) the pool.
    */
   sealPool?: SealPool
+  /** With a `sealPool`: smaller blobs are sealed on the calling thread (a worker round trip costs more). Default 64 KiB. */
+  minPoolBlobSize?: number
   /** With a `sealPool`: blobs being sealed at once before `add` waits. Default 4 per worker. */
   maxSealsInFlight?: number
 }
@@ -76,6 +80,7 @@ export const PackerOptionsSchema = z.object({
   maxPackAgeMs: z.number().min(0).default(MAX_PACK_AGE_MS),
   extraVerify: z.boolean().default(false),
   sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
+  minPoolBlobSize: z.number().int().nonnegative().optional(),
   maxSealsInFlight: z.number().int().min(1).optional(),
 })
 
@@ -158,7 +163,7 @@ export class Packer {
       if (this.known(id)) return false
       this.pending.add(id)
       const pool = this.options.sealPool
-      if (pool && plain.length > 0) {
+      if (pool && plain.length > 0 && plain.length >= (this.options.minPoolBlobSize ?? DEFAULT_MIN_POOL_BLOB_SIZE)) {
         this.sealInPool(pool, id, plain)
         const max = this.options.maxSealsInFlight ?? 4 * pool.size
         while (this.sealing.size >= max) await Promise.race(this.sealing)

@@ -53,17 +53,44 @@ function encrypt(plain) {
   sodium.crypto_onetimeauth_final(state, out.subarray(16 + n))
   return out
 }
+function seal(data) {
+  let body = data
+  let ul
+  if (cctx && body.length > 0) {
+    const bound = binding.compressBound(body.length)
+    if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
+    body = scratch.subarray(0, cctx.compress(scratch, body, workerData.level))
+    ul = data.length
+  }
+  return { sealed: encrypt(body), ul }
+}
 parentPort.on('message', (m) => {
   try {
-    let body = m.data
-    let ul
-    if (cctx && body.length > 0) {
-      const bound = binding.compressBound(body.length)
-      if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
-      body = scratch.subarray(0, cctx.compress(scratch, body, workerData.level))
-      ul = m.data.length
+    if (m.lengths) {
+      // A batch of small blobs in one buffer: answer with one buffer of sealed blobs.
+      const parts = []
+      const lengths = []
+      const uls = []
+      let off = 0
+      let total = 0
+      for (const n of m.lengths) {
+        const { sealed, ul } = seal(m.data.subarray(off, off + n))
+        off += n
+        parts.push(sealed)
+        lengths.push(sealed.length)
+        uls.push(ul === undefined ? -1 : ul)
+        total += sealed.length
+      }
+      const out = new Uint8Array(total)
+      let pos = 0
+      for (const p of parts) {
+        out.set(p, pos)
+        pos += p.length
+      }
+      parentPort.postMessage({ id: m.id, sealed: out, lengths, uls }, [out.buffer])
+      return
     }
-    const sealed = encrypt(body)
+    const { sealed, ul } = seal(m.data)
     const out = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length)
     parentPort.postMessage({ id: m.id, sealed: out, ul }, [out.buffer])
   } catch (e) {
@@ -73,9 +100,25 @@ parentPort.on('message', (m) => {
 `
 
 interface Job {
-  resolve: (s: SealedBlob) => void
+  resolve: (m: WorkerAnswer) => void
   reject: (e: unknown) => void
 }
+
+/** What a worker answers: one sealed blob, or a batch (`lengths`/`uls` set) in one buffer. */
+interface WorkerAnswer {
+  id: number
+  sealed?: Uint8Array
+  ul?: number
+  lengths?: number[]
+  uls?: number[]
+  error?: string
+}
+
+/** Blobs smaller than this are sent to the workers in batches. */
+const BATCH_BLOB_LIMIT = 64 * 1024
+/** A batch is sent once it holds this many bytes or blobs (or at the end of the current turn of the event loop). */
+const BATCH_BYTES = 1 << 20
+const BATCH_COUNT = 512
 
 interface PoolWorker {
   worker: Worker
@@ -98,6 +141,9 @@ export interface SealPoolOptions {
 export class SealPool {
   private seq = 0
   private closed = false
+  private batch: Array<{ plain: Uint8Array; resolve: (s: SealedBlob) => void; reject: (e: unknown) => void }> = []
+  private batchBytes = 0
+  private batchScheduled = false
 
   private constructor(
     private readonly workers: PoolWorker[],
@@ -138,7 +184,7 @@ export class SealPool {
     }
     const pool = new SealPool(workers, key, compressionLevel)
     for (const w of workers) {
-      w.worker.on('message', (m: { id: number; sealed?: Uint8Array; ul?: number; error?: string }) => pool.done(w, m))
+      w.worker.on('message', (m: WorkerAnswer) => pool.done(w, m))
       w.worker.on('error', (e) => pool.fail(w, e))
       w.worker.on('exit', (code) => pool.fail(w, new Error(`seal worker exited with code ${code}`)))
     }
@@ -177,31 +223,79 @@ export class SealPool {
    * reuse it. An empty blob is not compressed (a zero uncompressed length means "not compressed").
    */
   seal(plain: Uint8Array): Promise<SealedBlob> {
+    if (plain.length >= BATCH_BLOB_LIMIT) return this.sealOn(this.leastBusy(), plain)
+    return new Promise<SealedBlob>((resolve, reject) => {
+      this.batch.push({ plain: Uint8Array.prototype.slice.call(plain), resolve, reject })
+      this.batchBytes += plain.length
+      if (this.batchBytes >= BATCH_BYTES || this.batch.length >= BATCH_COUNT) this.flushBatch()
+      else if (!this.batchScheduled) {
+        this.batchScheduled = true
+        setImmediate(() => this.flushBatch())
+      }
+    })
+  }
+
+  private leastBusy(): PoolWorker {
     let best: PoolWorker | undefined
     for (const w of this.workers) if (!w.dead && (!best || w.jobs.size < best.jobs.size)) best = w
-    return this.sealOn(best ?? this.workers[0]!, plain)
+    return best ?? this.workers[0]!
+  }
+
+  /** Sends the small blobs collected so far to one worker as one message. */
+  private flushBatch(): void {
+    this.batchScheduled = false
+    const items = this.batch
+    if (items.length === 0) return
+    this.batch = []
+    this.batchBytes = 0
+    const data = new Uint8Array(items.reduce((n, i) => n + i.plain.length, 0))
+    let off = 0
+    for (const i of items) {
+      data.set(i.plain, off)
+      off += i.plain.length
+    }
+    const lengths = items.map((i) => i.plain.length)
+    const fail = (e: unknown): void => items.forEach((i) => i.reject(e))
+    this.post(this.leastBusy(), { data, lengths }, (m) => {
+      let pos = 0
+      items.forEach((item, k) => {
+        const n = m.lengths![k]!
+        const ul = m.uls![k]!
+        const sealed = m.sealed!.subarray(pos, pos + n)
+        pos += n
+        item.resolve(ul < 0 ? { sealed } : { sealed, uncompressedLength: ul })
+      })
+    }, fail)
   }
 
   /** Ends the workers; pending jobs fail. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    const left = this.batch
+    this.batch = []
+    for (const i of left) i.reject(new RusticError('Internal', 'the seal pool is closed'))
     await Promise.all(this.workers.map((w) => w.worker.terminate()))
   }
 
   private sealOn(w: PoolWorker, plain: Uint8Array): Promise<SealedBlob> {
-    if (this.closed) return Promise.reject(new RusticError('Internal', 'the seal pool is closed'))
-    if (w.dead) return Promise.reject(new RusticError('Internal', `the seal pool's workers failed: ${w.dead.message}`, { cause: w.dead }))
-    const id = this.seq++
     const copy = Uint8Array.prototype.slice.call(plain) // own ArrayBuffer: transferred, not cloned with its neighbours
     return new Promise<SealedBlob>((resolve, reject) => {
-      if (w.jobs.size === 0) w.worker.ref() // keep the process alive while a job is out
-      w.jobs.set(id, { resolve, reject })
-      w.worker.postMessage({ id, data: copy }, [copy.buffer])
+      this.post(w, { data: copy }, (m) => resolve(m.ul === undefined ? { sealed: m.sealed! } : { sealed: m.sealed!, uncompressedLength: m.ul }), reject)
     })
   }
 
-  private done(w: PoolWorker, m: { id: number; sealed?: Uint8Array; ul?: number; error?: string }): void {
+  /** Sends a job (its `data` buffer transferred) to a worker. */
+  private post(w: PoolWorker, msg: { data: Uint8Array; lengths?: number[] }, resolve: (m: WorkerAnswer) => void, reject: (e: unknown) => void): void {
+    if (this.closed) return reject(new RusticError('Internal', 'the seal pool is closed'))
+    if (w.dead) return reject(new RusticError('Internal', `the seal pool's workers failed: ${w.dead.message}`, { cause: w.dead }))
+    const id = this.seq++
+    if (w.jobs.size === 0) w.worker.ref() // keep the process alive while a job is out
+    w.jobs.set(id, { resolve, reject })
+    w.worker.postMessage({ id, ...msg }, [msg.data.buffer as ArrayBuffer])
+  }
+
+  private done(w: PoolWorker, m: WorkerAnswer): void {
     const job = w.jobs.get(m.id)
     if (!job) return
     w.jobs.delete(m.id)
@@ -209,7 +303,7 @@ export class SealPool {
     if (m.error !== undefined || !m.sealed) {
       job.reject(new RusticError('Internal', `sealing a blob failed: ${m.error ?? 'no result'}`))
     } else {
-      job.resolve(m.ul === undefined ? { sealed: m.sealed } : { sealed: m.sealed, uncompressedLength: m.ul })
+      job.resolve(m)
     }
   }
 

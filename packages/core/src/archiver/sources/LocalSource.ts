@@ -16,6 +16,7 @@ import type { ContentOpener, ReadSource, ReadSourceEntry, SourceEntriesOptions, 
 import { UserNames } from '../userNames.js'
 import { binaryBytes, goAbs, goClean, goDir, goJoin, toBinary } from './goPath.js'
 import { LocalSourceOptionsSchema, type LocalSourceOptions } from './LocalSourceOptions.js'
+import { readFileHandle } from './readFileHandle.js'
 import { buildTargetTree, resolveTargets, type TargetTree } from './TargetTree.js'
 
 /** How many siblings are prepared (lstat, readlink, ...) ahead of the one being yielded. */
@@ -476,14 +477,16 @@ export class LocalSource implements ReadSource {
       } catch (e) {
         throw ioError('cannot open', abs, e)
       }
+      let size: number
       try {
         const st = await fh.stat()
         if (!st.isFile()) throw new RusticError('InputOutput', `${lossy(abs)} changed type, refusing to read it`, { code: 'ChangedType' })
+        size = st.size
       } catch (e) {
         await fh.close()
         throw e instanceof RusticError ? e : ioError('cannot stat', abs, e)
       }
-      return fh.createReadStream({ highWaterMark: chunk })
+      return readFileHandle(fh, size, chunk)
     }
   }
 }
