@@ -1,1 +1,7 @@
-export {}
+export * from './globFilter.js'
+export * from './nodeFormat.js'
+export * from './ls.js'
+export * from './find.js'
+export * from './diff.js'
+export * from './dump.js'
+export * from './restore/index.js'

@@ -1,0 +1,126 @@
+// Restore benchmark: rustic-ts vs restic on the same repository, in one run.
+//
+//   npm run build && node bench/restore.mjs [--scale 1] [--rounds 3] [--repo-version 2] [--keep]
+//
+// Builds the standard data set (../shared/bench/mkdata.py) under /tmp, backs it up with restic, then
+// restores the snapshot with `restic restore` and `rustic-ts restore` (the built CLI) alternately,
+// `--rounds` times each, every time into an empty directory, and prints wall time, CPU time and peak RSS
+// (from `/usr/bin/time -f '%e %U %S %M'`) with the rustic-ts/restic ratios of the medians. The first
+// round also checks that both restores hold the same bytes. A last pass times restoring onto a
+// finished restore (rustic-ts plans and leaves everything alone; restic 0.14 rewrites every file).
+// Everything under /tmp is removed at the end unless --keep.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : def
+}
+const scale = arg('scale', '1')
+const rounds = Number(arg('rounds', '3'))
+const repoVersion = arg('repo-version', '2')
+const keep = process.argv.includes('--keep')
+const MKDATA = process.env.MKDATA ?? fileURLToPath(new URL('../../shared/bench/mkdata.py', import.meta.url))
+const CLI = fileURLToPath(new URL('../packages/rustic-ts/dist/cli.js', import.meta.url))
+const TIME = '/usr/bin/time'
+if (!existsSync(CLI)) throw new Error(`${CLI} not found: run npm run build first`)
+if (!existsSync(TIME)) throw new Error(`${TIME} not found (apt-get install time)`)
+if (!existsSync(MKDATA)) throw new Error(`${MKDATA} not found (set MKDATA)`)
+
+const password = 'bench-restore'
+const env = { ...process.env, RESTIC_PASSWORD: password, RUSTIC_PASSWORD: password }
+const dir = mkdtempSync(join(tmpdir(), 'rustic-bench-restore-'))
+const repo = join(dir, 'repo')
+const log = (s) => process.stderr.write(s + '\n')
+
+/** Runs a command under /usr/bin/time; returns { wall, user, sys, rssMiB }. */
+function timed(cmd, args) {
+  const out = join(dir, 'time.txt')
+  const r = spawnSync(TIME, ['-o', out, '-f', '%e %U %S %M', cmd, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`)
+  const [wall, user, sys, rss] = readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number)
+  return { wall, user, sys, rssMiB: rss / 1024 }
+}
+
+function fresh(target) {
+  rmSync(target, { recursive: true, force: true })
+  spawnSync('sync')
+}
+
+/** sha256 of every regular file below `root` (relative path -> hash), plus the symlink count. */
+function hashes(root) {
+  const out = new Map()
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name)
+      const st = lstatSync(p)
+      if (st.isDirectory()) walk(p)
+      else if (st.isFile()) out.set(p.slice(root.length), createHash('sha256').update(readFileSync(p)).digest('hex'))
+    }
+  }
+  walk(root)
+  return out
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+try {
+  log(`data set: mkdata.py --scale ${scale} in ${dir}`)
+  execFileSync('python3', [MKDATA, join(dir, 'data'), '--scale', scale], { stdio: 'inherit' })
+  execFileSync('restic', ['-r', repo, 'init', '--repository-version', repoVersion], { env, stdio: 'ignore' })
+  execFileSync('restic', ['-r', repo, '--no-cache', 'backup', '-q', 'data'], { env, cwd: dir, stdio: 'ignore' })
+  const du = execFileSync('du', ['-sm', join(dir, 'data'), repo]).toString().trim().split('\n').map((l) => l.split('\t')[0])
+  log(`data ${du[0]} MiB, repository (v${repoVersion}) ${du[1]} MiB`)
+  rmSync(join(dir, 'data'), { recursive: true, force: true })
+
+  const tools = {
+    restic: (target) => timed('restic', ['-r', repo, '--no-cache', '-q', 'restore', 'latest', '--target', target]),
+    'rustic-ts': (target) =>
+      timed(process.execPath, [CLI, '-r', repo, '--no-cache', '--no-progress', 'restore', 'latest', '--target', target]),
+  }
+  const results = { restic: [], 'rustic-ts': [] }
+  for (let i = 0; i < rounds; i++) {
+    const order = i % 2 === 0 ? ['restic', 'rustic-ts'] : ['rustic-ts', 'restic']
+    for (const name of order) {
+      const target = join(dir, `target-${name}`)
+      fresh(target)
+      const r = tools[name](target)
+      results[name].push(r)
+      log(`round ${i + 1} ${name.padEnd(9)} ${r.wall.toFixed(2)} s  user ${r.user.toFixed(2)} s  sys ${r.sys.toFixed(2)} s  peak RSS ${r.rssMiB.toFixed(0)} MiB`)
+    }
+    if (i === 0) {
+      const a = hashes(join(dir, 'target-restic'))
+      const b = hashes(join(dir, 'target-rustic-ts'))
+      const same = a.size === b.size && [...a].every(([k, v]) => b.get(k) === v)
+      if (!same) throw new Error('the two restores differ')
+      log(`check: ${a.size} files, same content in both restores`)
+    }
+  }
+
+  // restore again onto the finished restores
+  const again = {}
+  for (const name of ['restic', 'rustic-ts']) again[name] = tools[name](join(dir, `target-${name}`))
+
+  const m = (name, k) => median(results[name].map((r) => r[k]))
+  const row = (label, k, unit, digits) => {
+    const a = m('restic', k)
+    const b = m('rustic-ts', k)
+    return `${label.padEnd(14)} ${a.toFixed(digits).padStart(9)} ${b.toFixed(digits).padStart(11)} ${unit.padEnd(4)} ${(b / a).toFixed(2).padStart(7)}`
+  }
+  console.log(`\nrestore of mkdata scale ${scale} (repository v${repoVersion}), median of ${rounds} runs`)
+  console.log(`${''.padEnd(14)} ${'restic'.padStart(9)} ${'rustic-ts'.padStart(11)} ${''.padEnd(4)} ${'ratio'.padStart(7)}`)
+  console.log(row('wall time', 'wall', 's', 2))
+  console.log(row('user CPU', 'user', 's', 2))
+  console.log(row('system CPU', 'sys', 's', 2))
+  console.log(row('peak RSS', 'rssMiB', 'MiB', 0))
+  console.log(
+    `${'again (in place)'.padEnd(14)} ${again.restic.wall.toFixed(2).padStart(9)} ${again['rustic-ts'].wall.toFixed(2).padStart(11)} s    ${(again['rustic-ts'].wall / again.restic.wall).toFixed(2).padStart(7)}`,
+  )
+} finally {
+  if (keep) log(`kept ${dir}`)
+  else rmSync(dir, { recursive: true, force: true })
+}

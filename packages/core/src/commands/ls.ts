@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { throwIfAborted } from '../error/RusticError.js'
+import type { Node } from '../repofile/index.js'
+import type { IndexedRepository, WalkEntry } from '../repository/IndexedRepository.js'
+import { pathFilter } from './globFilter.js'
+
+/** Options of {@link ls}. */
+export const LsOptionsSchema = z.object({
+  /** List the whole tree below the directory (default), or only its direct entries. */
+  recursive: z.boolean().default(true),
+  /** Only list paths matching one of these globs (restic pattern rules, see `globMatcher`); empty lists everything. */
+  include: z.array(z.string()).default([]),
+  /** Leave out paths matching one of these globs. */
+  exclude: z.array(z.string()).default([]),
+  /** Match patterns case-insensitively. */
+  ignoreCase: z.boolean().default(false),
+  /** Cancels the listing. */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+})
+
+/** Options of {@link ls} (input form: every field optional). */
+export type LsOptions = z.input<typeof LsOptionsSchema>
+
+/**
+ * Lists a snapshot's entries below `node` (as {@link IndexedRepository.resolveSnapshotPath} gives it),
+ * depth-first in name order, with absolute paths; a non-directory node lists itself.
+ * Print them with {@link lsNodeJson} (restic's `ls --json` lines) or {@link longListingLine}.
+ */
+export async function* ls(indexed: IndexedRepository, node: Node, path: string, options: LsOptions = {}): AsyncGenerator<WalkEntry> {
+  const opts = LsOptionsSchema.parse(options)
+  const selected = pathFilter(opts)
+  if (node.type !== 'dir') {
+    if (selected(path || `/${node.name}`)) yield { path: path || `/${node.name}`, node }
+    return
+  }
+  for await (const entry of indexed.walk(node, path, { recursive: opts.recursive, signal: opts.signal })) {
+    throwIfAborted(opts.signal)
+    if (selected(entry.path)) yield entry
+  }
+}

@@ -1,0 +1,55 @@
+import { availableParallelism } from 'node:os'
+import { z } from 'zod'
+import type { ProgressFactory, WarningHandler } from '../../progress/Progress.js'
+
+/**
+ * Options of {@link planRestore} and {@link restore} (rustic_core's `RestoreOptions` plus restic's
+ * include/exclude and tuning knobs). Pass the same object to both.
+ */
+export const RestoreOptionsSchema = z.object({
+  /** Only restore paths matching one of these globs (or below a match); paths are relative to the restored directory and start with `/`. */
+  include: z.array(z.string()).default([]),
+  /** Do not restore paths matching one of these globs (or below a match). */
+  exclude: z.array(z.string()).default([]),
+  /** Match include/exclude patterns case-insensitively. */
+  ignoreCase: z.boolean().default(false),
+  /** Remove entries of the target that the snapshot does not have (only those the include/exclude patterns select). */
+  delete: z.boolean().default(false),
+  /** Hash existing files against the snapshot even when their size and mtime match. */
+  verifyExisting: z.boolean().default(false),
+  /** Restore ownership from the numeric uid/gid instead of the user and group names. */
+  numericId: z.boolean().default(false),
+  /** Do not restore ownership (it is only restored when running as root). */
+  noOwnership: z.boolean().default(false),
+  /** Leave holes for all-zero blobs of new files instead of writing zeros. */
+  sparse: z.boolean().default(false),
+  /** Check that each restored blob hashes to its id (on top of the MAC check). */
+  verifyBlobs: z.boolean().default(true),
+  /**
+   * Worker threads that decrypt blobs and write them (default: one per core); 0 does everything on the
+   * main thread (also the fallback when workers cannot load the native modules).
+   */
+  workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
+  /** Ranged pack reads in flight at once. */
+  readConcurrency: z.number().int().positive().default(4),
+  /** File operations (writes, metadata, hashing of existing files) in flight at once. */
+  fileConcurrency: z.number().int().positive().default(16),
+  /** Neighbouring blobs of a pack closer than this many bytes are fetched in one ranged read. */
+  maxReadGap: z.number().int().nonnegative().default(1 << 20),
+  /** A merged ranged read is not made longer than this (bytes); bounds memory with `readConcurrency`. */
+  maxReadSize: z.number().int().positive().default(32 << 20),
+  /** Most files kept open at once while their blobs arrive. */
+  maxOpenFiles: z.number().int().positive().default(256),
+  /** Cancels planning or restoring; an aborted restore is finished by running it again. */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  /** Creates progress indicators (files, bytes). */
+  progress: z.custom<ProgressFactory>((v) => typeof v === 'function').optional(),
+  /** Receives warnings (metadata that could not be set, special files that could not be created). */
+  onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
+})
+
+/** Options of {@link planRestore} and {@link restore} (input form: every field optional). */
+export type RestoreOptions = z.input<typeof RestoreOptionsSchema>
+
+/** {@link RestoreOptions} with defaults applied. */
+export type ResolvedRestoreOptions = z.output<typeof RestoreOptionsSchema>

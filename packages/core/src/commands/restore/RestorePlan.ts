@@ -1,0 +1,152 @@
+import type { Id } from '../../id/Id.js'
+import type { Node } from '../../repofile/index.js'
+import type { FsPath } from './fsPath.js'
+
+/**
+ * What restore does with one entry of the snapshot:
+ * `create` (absent, or present with another type or symlink target: then also listed in
+ * {@link RestorePlan.removals}), `modify` (an existing file whose differing blobs are rewritten in place),
+ * `unchanged` (an existing file with the same size and mtime, or an existing directory, symlink, special
+ * file or hard link: content left alone), `verified` (an existing file whose content was hashed and found
+ * identical). Metadata (mode, times, ownership) is set on every entry where it differs.
+ */
+export type PlanAction = 'create' | 'modify' | 'unchanged' | 'verified'
+
+/** One snapshot entry to restore. */
+export interface PlanEntry {
+  /** Path relative to the restored directory, starting with `/` (lossy UTF-8 for non-UTF-8 names). */
+  path: string
+  /** Where it goes on disk. */
+  fsPath: FsPath
+  /** The snapshot's node. */
+  node: Node
+  /** What restore does with it. */
+  action: PlanAction
+  /** For a hard link to an earlier file of the plan: that file's entry index. */
+  linkTo?: number
+  /** For files with content to write: index into {@link RestorePlan.files}. */
+  file?: number
+  /** Inode and device of the existing file system entry, when there is one and it is kept. */
+  existing?: { ino: bigint; dev: bigint }
+}
+
+/** Something restore removes from the target before restoring. */
+export interface PlanRemoval {
+  /** Path relative to the restored directory, starting with `/`. */
+  path: string
+  /** Where it is on disk. */
+  fsPath: FsPath
+  /** True for a directory (removed with everything below it). */
+  isDir: boolean
+  /** `additional`: not in the snapshot (with `delete`); `replaced`: in the way of a snapshot entry of another type or target. */
+  reason: 'additional' | 'replaced'
+}
+
+/** A file whose content restore writes. */
+export interface PlannedFile {
+  /** Index into {@link RestorePlan.entries}. */
+  entry: number
+  /** Final size in bytes. */
+  size: number
+  /** True for a new file (created, truncated), false for an existing file changed in place. */
+  create: boolean
+  /** Number of blob writes into this file. */
+  writes: number
+}
+
+/** A blob to read from a pack and write to one or more places. */
+export interface PlannedBlob {
+  /** The blob id. */
+  id: Id
+  /** Offset of the sealed blob in its pack. */
+  offset: number
+  /** Sealed (encrypted, maybe compressed) length. */
+  length: number
+  /** Uncompressed length for compressed blobs. */
+  uncompressedLength?: number
+  /** Plaintext length. */
+  dataLength: number
+  /** Where it goes: a file of {@link RestorePlan.files} and the offset in it. */
+  targets: Array<{ file: number; offset: number }>
+}
+
+/** One ranged read of a pack, covering neighbouring blobs. */
+export interface PackRead {
+  /** The pack. */
+  packId: Id
+  /** Start of the range in the pack. */
+  offset: number
+  /** Length of the range. */
+  length: number
+  /** The blobs in the range, by offset. */
+  blobs: PlannedBlob[]
+}
+
+/** Counts of a restore plan (what `--dry-run` prints). */
+export interface RestorePlanStats {
+  /** Files by action (hard links to another file of the plan included). */
+  files: Record<PlanAction, number>
+  /** Directories to create, and existing ones kept. */
+  dirs: { create: number; unchanged: number }
+  /** Symlinks and special files to create, and existing ones kept. */
+  others: { create: number; unchanged: number }
+  /** Entries to remove: not in the snapshot (`additional`, with `delete`) or in the way (`replaced`). */
+  removals: { additional: number; replaced: number }
+  /** Entries of the target not in the snapshot that are kept (no `delete`, or not selected). */
+  additionalKept: number
+  /** Bytes read from the repository (merged ranges, gaps included). */
+  bytesToRead: number
+  /** Plaintext bytes written into files. */
+  bytesToWrite: number
+  /** Bytes of file content already in place (unchanged, verified, or matching blobs of modified files). */
+  bytesMatched: number
+  /** Distinct blobs and packs to read. */
+  blobs: number
+  /** Packs to read. */
+  packs: number
+  /** Ranged reads. */
+  reads: number
+}
+
+/**
+ * What a restore will do, worked out before anything is written (rustic_core's `RestorePlan`):
+ * made by {@link planRestore}, carried out by {@link restore}.
+ */
+export interface RestorePlan {
+  /** The directory (or, for a single non-directory node, the path) restored into. */
+  target: string
+  /** True when the restored node is a directory (its entries go into {@link RestorePlan.target}). */
+  isDir: boolean
+  /** True when the target directory does not exist yet. */
+  createTarget: boolean
+  /** Every selected entry, parents before children (tree order). */
+  entries: PlanEntry[]
+  /** What is removed first, in this order. */
+  removals: PlanRemoval[]
+  /** Files with content to write. */
+  files: PlannedFile[]
+  /** The pack reads, in the order they will be issued. */
+  reads: PackRead[]
+  /** The counts. */
+  stats: RestorePlanStats
+}
+
+/** What {@link restore} did. */
+export interface RestoreStats {
+  /** Files created or modified (content written, truncated or created empty). */
+  filesWritten: number
+  /** Directories created. */
+  dirsCreated: number
+  /** Symlinks, hard links and special files created. */
+  othersCreated: number
+  /** Entries removed from the target. */
+  removed: number
+  /** Bytes read from the repository. */
+  bytesRead: number
+  /** Plaintext bytes written. */
+  bytesWritten: number
+  /** Entries whose metadata (mode, times, ownership) was changed. */
+  metadataSet: number
+  /** Problems reported to `onWarning` (metadata or special files that could not be set or created). */
+  warnings: number
+}
