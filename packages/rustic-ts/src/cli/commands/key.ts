@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
+import { goTimeToDate, localTimeString, RusticError, shortId } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
-import { table, tableTime } from '../format.js'
+import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
 
 /** `key list`: lists the repository's key files. */
@@ -20,7 +20,7 @@ export function registerKey(program: Command): void {
           id: shortId(id),
           userName: keyFile.username,
           hostName: keyFile.hostname,
-          created: tableTime(goTimeToDate(keyFile.created)),
+          created: localTimeString(goTimeToDate(keyFile.created)),
         }))
         if (g.json) return await writeOut(JSON.stringify(rows) + '\n')
         await writeOut(table(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import { goTimeToDate, shortId } from '@rustic-ts/core'
+import { goTimeToDate, localTimeString, shortId } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
-import { snapshotJson, table, tableTime } from '../format.js'
+import { snapshotJson, table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 
@@ -22,7 +22,7 @@ export function registerSnapshots(program: Command): void {
         }
         const rows = snaps.map((s) => [
           shortId(s.id!),
-          tableTime(goTimeToDate(s.time)),
+          localTimeString(goTimeToDate(s.time)),
           s.hostname,
           s.label ?? '',
           s.tags.join(','),
