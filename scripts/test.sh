@@ -21,4 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm run build --silent
-npx vitest run "$@"
+report="$(mktemp -t rustic-ts-vitest-XXXXXX.json)"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# The plain closing line CI reads: "N passed, N failed, N skipped".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`)
+' "$report" || true
+rm -f "$report"
+exit $status
