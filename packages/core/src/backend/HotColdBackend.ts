@@ -1,6 +1,7 @@
 import type { Id } from '../id/Id.js'
 import type { CallOptions, WriteBackend } from './Backend.js'
 import type { FileType } from './FileType.js'
+import { ForwardingBackend } from './ForwardingBackend.js'
 
 /**
  * A cold repository (e.g. cheap archive storage) paired with a hot one holding everything except
@@ -13,38 +14,30 @@ import type { FileType } from './FileType.js'
  * - `writeBytes`: to hot first unless it is the config or a non-cacheable (data) pack, then to cold.
  * - `remove`: cold first, then hot unless it is a non-cacheable pack.
  */
-export class HotColdBackend implements WriteBackend {
+export class HotColdBackend extends ForwardingBackend {
   /**
    * @param cold - the full repository.
    * @param hot - the repository of metadata and tree packs.
    */
   constructor(
-    readonly cold: WriteBackend,
+    cold: WriteBackend,
     readonly hot: WriteBackend,
-  ) {}
-
-  /** The cold repository's location. */
-  location(): string {
-    return this.cold.location()
+  ) {
+    super(cold)
   }
 
-  /** Lists the cold repository. */
-  list(type: FileType, options?: CallOptions): Promise<Id[]> {
-    return this.cold.list(type, options)
-  }
-
-  /** Lists the cold repository. */
-  listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>> {
-    return this.cold.listWithSize(type, options)
+  /** The cold repository (the decorated backend). */
+  get cold(): WriteBackend {
+    return this.inner
   }
 
   /** Reads from the hot repository. */
-  readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+  override readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
     return this.hot.readFull(type, id, options)
   }
 
   /** Reads cacheable files and non-packs from hot, data packs from cold. */
-  readPartial(
+  override readPartial(
     type: FileType,
     id: Id,
     cacheable: boolean,
@@ -56,36 +49,26 @@ export class HotColdBackend implements WriteBackend {
     return be.readPartial(type, id, cacheable, offset, length, options)
   }
 
-  /** The cold repository's answer. */
-  needsWarmUp(): boolean {
-    return this.cold.needsWarmUp?.() ?? false
-  }
-
-  /** Warms up in the cold repository (a no-op if it has no `warmUp`). */
-  async warmUp(type: FileType, id: Id, options?: CallOptions): Promise<void> {
-    await this.cold.warmUp?.(type, id, options)
-  }
-
   /** Creates the cold, then the hot repository. */
-  async create(options?: CallOptions): Promise<void> {
+  override async create(options?: CallOptions): Promise<void> {
     await this.cold.create(options)
     await this.hot.create(options)
   }
 
   /** Writes to hot (unless config or a data pack), then to cold. */
-  async writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
+  override async writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     if (type !== 'config' && (cacheable || type !== 'pack')) await this.hot.writeBytes(type, id, cacheable, data, options)
     await this.cold.writeBytes(type, id, cacheable, data, options)
   }
 
   /** Removes from cold, then from hot (unless a data pack). */
-  async remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void> {
+  override async remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void> {
     await this.cold.remove(type, id, cacheable, options)
     if (cacheable || type !== 'pack') await this.hot.remove(type, id, cacheable, options)
   }
 
   /** Closes both repositories. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await Promise.all([this.cold.close?.(), this.hot.close?.()])
   }
 }

@@ -7,6 +7,7 @@ import { runCommand, splitCommandLine } from '../util/command.js'
 import type { CallOptions, WriteBackend } from './Backend.js'
 import { abortableSleep } from './backoff.js'
 import { filePath } from './FileType.js'
+import { ForwardingBackend } from './ForwardingBackend.js'
 import type { FileType } from './FileType.js'
 
 /** Options of {@link WarmUpBackend} (rustic's `warm-up*` repository options). */
@@ -93,7 +94,7 @@ export function parseWarmUpCommand(line: string): WarmUpCommand {
  * like rustic_core: with a warm-up command, with the backend's own `warmUp`, or by reading a byte;
  * then waits (a fixed time or a wait command). All other calls pass through.
  */
-export class WarmUpBackend implements WriteBackend {
+export class WarmUpBackend extends ForwardingBackend {
   private readonly opts: z.output<typeof WarmUpOptionsSchema>
   private readonly command: WarmUpCommand | undefined
   private readonly waitCommand: WarmUpCommand | undefined
@@ -102,10 +103,8 @@ export class WarmUpBackend implements WriteBackend {
    * @param inner - the backend to read from.
    * @param options - warm-up command, batch size, wait.
    */
-  constructor(
-    readonly inner: WriteBackend,
-    options: WarmUpOptions = {},
-  ) {
+  constructor(inner: WriteBackend, options: WarmUpOptions = {}) {
+    super(inner)
     const parsed = WarmUpOptionsSchema.safeParse(options)
     if (!parsed.success) {
       throw new RusticError(
@@ -226,7 +225,7 @@ export class WarmUpBackend implements WriteBackend {
   }
 
   /** True if `warmUpAccess` is set or the inner backend needs warm-up. */
-  needsWarmUp(): boolean {
+  override needsWarmUp(): boolean {
     return this.opts.warmUpAccess || (this.inner.needsWarmUp?.() ?? false)
   }
 
@@ -234,63 +233,11 @@ export class WarmUpBackend implements WriteBackend {
    * Warms up one file: with `warmUpAccess`, reads its first byte (ignoring errors: cold files are
    * expected to fail); otherwise calls the inner backend's `warmUp` (if any).
    */
-  async warmUp(type: FileType, id: Id, options?: CallOptions): Promise<void> {
+  override async warmUp(type: FileType, id: Id, options?: CallOptions): Promise<void> {
     if (this.opts.warmUpAccess) {
       await this.inner.readPartial(type, id, false, 0, 1, options).catch(() => {})
       return
     }
     await this.inner.warmUp?.(type, id, options)
-  }
-
-  /** The inner backend's location. */
-  location(): string {
-    return this.inner.location()
-  }
-
-  /** Passes through. */
-  list(type: FileType, options?: CallOptions): Promise<Id[]> {
-    return this.inner.list(type, options)
-  }
-
-  /** Passes through. */
-  listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>> {
-    return this.inner.listWithSize(type, options)
-  }
-
-  /** Passes through. */
-  readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
-    return this.inner.readFull(type, id, options)
-  }
-
-  /** Passes through. */
-  readPartial(
-    type: FileType,
-    id: Id,
-    cacheable: boolean,
-    offset: number,
-    length: number,
-    options?: CallOptions,
-  ): Promise<Uint8Array> {
-    return this.inner.readPartial(type, id, cacheable, offset, length, options)
-  }
-
-  /** Passes through. */
-  create(options?: CallOptions): Promise<void> {
-    return this.inner.create(options)
-  }
-
-  /** Passes through. */
-  writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
-    return this.inner.writeBytes(type, id, cacheable, data, options)
-  }
-
-  /** Passes through. */
-  remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void> {
-    return this.inner.remove(type, id, cacheable, options)
-  }
-
-  /** Closes the inner backend. */
-  async close(): Promise<void> {
-    await this.inner.close?.()
   }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { CommandSource, parseSize, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
+import { CommandSource, parseSize, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { progressBars, humanBytes } from '../progressBar.js'
@@ -112,18 +112,7 @@ export function registerBackup(program: Command): void {
           await writeOut(
             JSON.stringify({
               message_type: 'summary',
-              files_new: s.filesNew,
-              files_changed: s.filesChanged,
-              files_unmodified: s.filesUnmodified,
-              dirs_new: s.dirsNew,
-              dirs_changed: s.dirsChanged,
-              dirs_unmodified: s.dirsUnmodified,
-              data_blobs: s.dataBlobs,
-              tree_blobs: s.treeBlobs,
-              data_added: s.dataAdded,
-              data_added_packed: s.dataAddedPacked,
-              total_files_processed: s.totalFilesProcessed,
-              total_bytes_processed: s.totalBytesProcessed,
+              ...snapshotSummaryToJson(s),
               total_duration: s.backupDuration,
               snapshot_id: saved ? snapshot.id : undefined,
               saved,

@@ -1,0 +1,67 @@
+import type { Id } from '../id/Id.js'
+import type { CallOptions, WriteBackend } from './Backend.js'
+import type { FileType } from './FileType.js'
+
+/**
+ * Base class of backend decorators: every method passes through to `inner`. A decorator extends it and
+ * overrides only what it changes.
+ */
+export class ForwardingBackend implements WriteBackend {
+  /** @param inner - the decorated backend. */
+  constructor(readonly inner: WriteBackend) {}
+
+  /** The inner backend's location. */
+  location(): string {
+    return this.inner.location()
+  }
+
+  /** Passes through. */
+  list(type: FileType, options?: CallOptions): Promise<Id[]> {
+    return this.inner.list(type, options)
+  }
+
+  /** Passes through. */
+  listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>> {
+    return this.inner.listWithSize(type, options)
+  }
+
+  /** Passes through. */
+  readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    return this.inner.readFull(type, id, options)
+  }
+
+  /** Passes through. */
+  readPartial(type: FileType, id: Id, cacheable: boolean, offset: number, length: number, options?: CallOptions): Promise<Uint8Array> {
+    return this.inner.readPartial(type, id, cacheable, offset, length, options)
+  }
+
+  /** The inner backend's answer (false if it has none). */
+  needsWarmUp(): boolean {
+    return this.inner.needsWarmUp?.() ?? false
+  }
+
+  /** Passes through (a no-op if the inner backend has no `warmUp`). */
+  async warmUp(type: FileType, id: Id, options?: CallOptions): Promise<void> {
+    await this.inner.warmUp?.(type, id, options)
+  }
+
+  /** Passes through. */
+  create(options?: CallOptions): Promise<void> {
+    return this.inner.create(options)
+  }
+
+  /** Passes through. */
+  writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
+    return this.inner.writeBytes(type, id, cacheable, data, options)
+  }
+
+  /** Passes through. */
+  remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void> {
+    return this.inner.remove(type, id, cacheable, options)
+  }
+
+  /** Closes the inner backend. */
+  async close(): Promise<void> {
+    await this.inner.close?.()
+  }
+}
