@@ -5,7 +5,7 @@ import { Chunker } from '../chunker/index.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { Progress, WarningHandler } from '../progress/Progress.js'
-import { serializeNode, serializeTree, type Node } from '../repofile/index.js'
+import { serializeNode, serializeTree, type IndexPack, type Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
 import { ArchiverOptionsSchema, type ArchiverOptions } from './ArchiverOptions.js'
 import { BackupStats } from './BackupStats.js'
@@ -28,6 +28,8 @@ export interface ArchiveContext {
   /** Bytes progress over the files read or reused. */
   progress?: Progress
   onWarning?: WarningHandler
+  /** Add stored packs to the indexed repository's in-memory index (default true; false for a dry run). */
+  updateIndex?: boolean
   /** The encryption layer to write through (default: the repository's; a dry run passes one over a `DryRunBackend`). */
   dbe?: DecryptBackend
 }
@@ -56,6 +58,7 @@ export class Archiver {
   private readonly indexer: Indexer
   private dataPacker!: Packer
   private treePacker!: Packer
+  private pool: SealPool | undefined
   private readonly stats = new BackupStats()
   private readonly limit: ReturnType<typeof pLimit>
 
@@ -69,7 +72,9 @@ export class Archiver {
     this.chunker = new Chunker(indexed.repo.config.chunkerPolynomial)
     this.dbe = ctx.dbe ?? indexed.repo.dbe
     // No signal for the indexer: after an abort it still indexes the packs that were stored.
-    this.indexer = new Indexer(this.dbe)
+    // Packs stored also go into the in-memory index, so the indexed repository can read the new snapshot.
+    const onPack = ctx.updateIndex === false ? undefined : (pack: IndexPack): void => indexed.index.addIndexFile({ packs: [pack] })
+    this.indexer = new Indexer(this.dbe, { onPack })
     this.limit = pLimit(this.opts.readConcurrency)
   }
 
@@ -77,6 +82,7 @@ export class Archiver {
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
     const pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers }) : undefined
+    this.pool = pool
     const packerOptions = { signal, config: this.indexed.repo.config, sealPool: pool }
     this.dataPacker = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, packerOptions)
     this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, packerOptions)
@@ -179,7 +185,7 @@ export class Archiver {
         try {
           file = await this.readFile(entry)
         } catch (e) {
-          if (e instanceof RusticError && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography')) throw e
+          if (e instanceof RusticError && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
           this.skip(entry.path, e)
           return undefined
         }
@@ -203,6 +209,18 @@ export class Archiver {
   }
 
   private async readFile(entry: ReadSourceEntry): Promise<Node> {
+    const minSize = this.chunker.options.minSize
+    if (this.pool && entry.localPath !== undefined && (entry.node.size ?? minSize) < minSize) {
+      // A small local file is one chunk: a worker reads, hashes and seals it.
+      const r = await this.pool.sealFile(entry.localPath, entry.node.size ?? 0, minSize - 1)
+      if (r.kind === 'empty') return { ...entry.node, content: [], size: 0 }
+      if (r.kind === 'sealed') {
+        await this.dataPacker.addSealed(r.id, r.sealed, r.uncompressedLength)
+        this.ctx.progress?.inc(r.size)
+        return { ...entry.node, content: [r.id], size: r.size }
+      }
+      // changed since it was listed: read it the normal way
+    }
     if (!entry.open) throw new RusticError('Internal', `no content opener for file ${entry.path}`, { code: 'NoOpener' })
     const content: Id[] = []
     let size = 0

@@ -14,6 +14,11 @@ export interface ReadSourceEntry {
   node: Node
   /** For files: opens the content. Called at most once, possibly much later than the entry was yielded. */
   open?: ContentOpener
+  /**
+   * For files on the local file system: their path. Lets the archiver read small files on a worker
+   * thread instead of through `open` (it still uses `open` for large files and when in doubt).
+   */
+  localPath?: string | Uint8Array
 }
 
 /** Totals of a source, for progress bars. */

@@ -17,6 +17,8 @@ export interface IndexerOptions {
   maxAgeMs?: number
   /** Aborts index file writes. */
   signal?: AbortSignal
+  /** Called with every pack as it is added (e.g. to keep an in-memory index current). */
+  onPack?: (pack: IndexPack) => void
 }
 
 /** zod schema of {@link IndexerOptions}, with defaults. */
@@ -24,6 +26,7 @@ export const IndexerOptionsSchema = z.object({
   maxBlobsPerFile: z.number().int().min(1).default(DEFAULT_INDEX_MAX_BLOBS),
   maxAgeMs: z.number().min(0).default(DEFAULT_INDEX_MAX_AGE_MS),
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  onPack: z.custom<(pack: IndexPack) => void>((v) => typeof v === 'function').optional(),
 })
 
 /**
@@ -57,6 +60,7 @@ export class Indexer {
    * are reached (and rejects if that write fails; the packs then stay queued).
    */
   async add(pack: IndexPack): Promise<void> {
+    this.options.onPack?.(pack)
     for (const b of pack.blobs) this.ids[b.type].add(b.id)
     if (this.packs.length === 0 && this.toDelete.length === 0) this.created = Date.now()
     this.packs.push(pack)

@@ -5,6 +5,7 @@ import { decompress } from '../compression/index.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import type { Key } from '../crypto/Key.js'
 import { RusticError } from '../error/RusticError.js'
+import type { Id } from '../id/Id.js'
 
 /** A sealed blob: stored bytes, and the uncompressed length when compressed. */
 export interface SealedBlob {
@@ -21,7 +22,8 @@ export interface SealedBlob {
  */
 const WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
-const { createCipheriv, createSecretKey, randomFillSync } = require('node:crypto')
+const { createCipheriv, createHash, createSecretKey, randomFillSync } = require('node:crypto')
+const fs = require('node:fs')
 const sodium = require(workerData.sodium)
 const binding = workerData.level === null ? null : require(workerData.zstd)
 const cctx = binding ? new binding.CCtx() : null
@@ -64,8 +66,49 @@ function seal(data) {
   }
   return { sealed: encrypt(body), ul }
 }
+function readSmallFile(path, expected, limit) {
+  // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
+  try {
+    if (!fs.fstatSync(fd).isFile()) return { changed: 'changed type' }
+    const buf = Buffer.allocUnsafeSlow(Math.min(expected, limit) + 1)
+    let n = 0
+    for (;;) {
+      const r = fs.readSync(fd, buf, n, buf.length - n, null)
+      if (r === 0) break
+      n += r
+      if (n === buf.length) return { changed: 'grew' }
+    }
+    return { data: buf.subarray(0, n) }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
 parentPort.on('message', (m) => {
   try {
+    if (m.file) {
+      // A small file (one chunk): read, hash and seal it here.
+      let r
+      try {
+        r = readSmallFile(m.file, m.expected, m.limit)
+      } catch (e) {
+        parentPort.postMessage({ id: m.id, fileError: String((e && e.message) || e), code: e && e.code })
+        return
+      }
+      if (r.changed) {
+        parentPort.postMessage({ id: m.id, changed: r.changed })
+        return
+      }
+      const blobId = createHash('sha256').update(r.data).digest('hex')
+      if (r.data.length === 0) {
+        parentPort.postMessage({ id: m.id, size: 0 })
+        return
+      }
+      const { sealed, ul } = seal(r.data)
+      const out = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length)
+      parentPort.postMessage({ id: m.id, sealed: out, ul, blobId, size: r.data.length }, [out.buffer])
+      return
+    }
     if (m.lengths) {
       // A batch of small blobs in one buffer: answer with one buffer of sealed blobs.
       const parts = []
@@ -112,7 +155,20 @@ interface WorkerAnswer {
   lengths?: number[]
   uls?: number[]
   error?: string
+  /** File jobs: the blob id and file size; or why the file could not be read / must be read another way. */
+  blobId?: string
+  size?: number
+  fileError?: string
+  code?: string
+  changed?: string
 }
+
+/** What {@link SealPool.sealFile} gives: the file's one blob, sealed, or a sign to read it the normal way. */
+export type SealedFile =
+  | { kind: 'sealed'; id: Id; size: number; sealed: Uint8Array; uncompressedLength?: number }
+  | { kind: 'empty' }
+  /** The file changed (grew past the limit, or is no longer a regular file) since it was listed. */
+  | { kind: 'changed'; why: string }
 
 /** Blobs smaller than this are sent to the workers in batches. */
 const BATCH_BLOB_LIMIT = 64 * 1024
@@ -285,14 +341,38 @@ export class SealPool {
     })
   }
 
+  /**
+   * Reads a small local file (expected to be at most `limit` bytes, i.e. one chunk) on a worker, hashes
+   * and seals it there, so that the calling thread does no file I/O, hashing or sealing for it. A file that
+   * cannot be opened or read rejects with an `InputOutput` error naming the path.
+   */
+  sealFile(path: string | Uint8Array, expectedSize: number, limit: number): Promise<SealedFile> {
+    return new Promise<SealedFile>((resolve, reject) => {
+      const file = typeof path === 'string' ? path : Buffer.from(path)
+      this.postJob(this.leastBusy(), { file, expected: expectedSize, limit }, undefined, (m) => {
+        if (m.fileError !== undefined) {
+          const shown = typeof path === 'string' ? path : Buffer.from(path).toString('utf8')
+          return reject(new RusticError('InputOutput', `cannot read ${shown}: ${m.fileError}`, { code: m.code ?? 'ReadFailed' }))
+        }
+        if (m.changed !== undefined) return resolve({ kind: 'changed', why: m.changed })
+        if (!m.sealed) return resolve({ kind: 'empty' })
+        resolve({ kind: 'sealed', id: m.blobId as Id, size: m.size!, sealed: m.sealed, uncompressedLength: m.ul })
+      }, reject)
+    })
+  }
+
   /** Sends a job (its `data` buffer transferred) to a worker. */
   private post(w: PoolWorker, msg: { data: Uint8Array; lengths?: number[] }, resolve: (m: WorkerAnswer) => void, reject: (e: unknown) => void): void {
+    this.postJob(w, msg, msg.data.buffer as ArrayBuffer, resolve, reject)
+  }
+
+  private postJob(w: PoolWorker, msg: object, transfer: ArrayBuffer | undefined, resolve: (m: WorkerAnswer) => void, reject: (e: unknown) => void): void {
     if (this.closed) return reject(new RusticError('Internal', 'the seal pool is closed'))
     if (w.dead) return reject(new RusticError('Internal', `the seal pool's workers failed: ${w.dead.message}`, { cause: w.dead }))
     const id = this.seq++
     if (w.jobs.size === 0) w.worker.ref() // keep the process alive while a job is out
     w.jobs.set(id, { resolve, reject })
-    w.worker.postMessage({ id, ...msg }, [msg.data.buffer as ArrayBuffer])
+    w.worker.postMessage({ id, ...msg }, transfer ? [transfer] : [])
   }
 
   private done(w: PoolWorker, m: WorkerAnswer): void {
@@ -300,8 +380,8 @@ export class SealPool {
     if (!job) return
     w.jobs.delete(m.id)
     if (w.jobs.size === 0) w.worker.unref()
-    if (m.error !== undefined || !m.sealed) {
-      job.reject(new RusticError('Internal', `sealing a blob failed: ${m.error ?? 'no result'}`))
+    if (m.error !== undefined) {
+      job.reject(new RusticError('Internal', `sealing a blob failed: ${m.error}`))
     } else {
       job.resolve(m)
     }

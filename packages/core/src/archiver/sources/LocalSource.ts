@@ -436,7 +436,10 @@ export class LocalSource implements ReadSource {
     try {
       const node = await this.makeNode(name, abs, st)
       const entry: ReadSourceEntry = { path, node }
-      if (st.isFile()) entry.open = this.opener(abs)
+      if (st.isFile()) {
+        entry.open = this.opener(abs)
+        entry.localPath = binaryBytes(abs)
+      }
       return { abs, path, st, isDir, entry, listing }
     } catch (e) {
       return { error: e instanceof RusticError ? e : ioError('cannot read', abs, e), abs }

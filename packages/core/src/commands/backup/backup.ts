@@ -99,11 +99,15 @@ export async function backup(
   }
 
   const bytes = progressFactory('bytes', 'backing up')
-  const sizing = source.size({ signal: control.signal }).then(
-    (s) => s && bytes.setLength(s.bytes),
-    () => {},
-  )
-  const archiver = new Archiver(indexed, parent?.tree, opts, { signal: control.signal, progress: bytes, onWarning, dbe })
+  // The totals only feed a progress bar: skip the extra scan when nobody watches.
+  const sizing =
+    progressFactory === noProgress
+      ? Promise.resolve()
+      : source.size({ signal: control.signal }).then(
+          (s) => s && bytes.setLength(s.bytes),
+          () => {},
+        )
+  const archiver = new Archiver(indexed, parent?.tree, opts, { signal: control.signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
   let result
   try {
     result = await archiver.archive(source)
