@@ -41,7 +41,7 @@ afterAll(async () => {
 beforeEach(() => failures.clear())
 
 const walk = async (): Promise<{ paths: string[]; errors: Array<{ path: string; message: string }> }> => {
-  const { entries, errors } = await collect(new LocalSource(['.'], { cwd: dir }))
+  const { entries, errors } = await collect(new LocalSource(['.'], { cwd: dir, statInWorker: false }))
   return { paths: entries.map((e) => e.path), errors: errors.map((e) => ({ path: e.path, message: String(e.error) })) }
 }
 
@@ -73,7 +73,7 @@ describe('LocalSource read errors: reported, left out, the walk goes on', () => 
 
   it('an unreadable source directory: its ancestors and the error', async () => {
     failures.set(`readdir:${join(dir, 'c')}`, 'EACCES')
-    const { entries, errors } = await collect(new LocalSource([join(dir, 'c')]))
+    const { entries, errors } = await collect(new LocalSource([join(dir, 'c')], { statInWorker: false }))
     const parts = dir.split('/').slice(1)
     expect(entries.map((e) => e.path)).toEqual(parts.map((_, i) => '/' + parts.slice(0, i + 1).join('/')))
     expect(errors.map((e) => e.path)).toEqual([join(dir, 'c')])

@@ -17,6 +17,7 @@ import { UserNames } from '../userNames.js'
 import { binaryBytes, goAbs, goClean, goDir, goJoin, toBinary } from './goPath.js'
 import { LocalSourceOptionsSchema, type LocalSourceOptions } from './LocalSourceOptions.js'
 import { readFileHandle } from './readFileHandle.js'
+import { StatWorker } from './StatWorker.js'
 import { buildTargetTree, resolveTargets, type TargetTree } from './TargetTree.js'
 
 /** How many siblings are prepared (lstat, readlink, ...) ahead of the one being yielded. */
@@ -40,6 +41,8 @@ interface Walk {
   onError: (path: string, error: unknown) => void
   /** Tags present in parent directories of top-level targets, by directory. */
   parentTags: Map<string, Promise<Filters['tags']>>
+  /** `lstat` with bigint times (on the stat worker when there is one). */
+  lstat: (abs: string) => Promise<BigIntStats>
 }
 
 /** An item that passed the excludes. */
@@ -220,7 +223,24 @@ export class LocalSource implements ReadSource {
       signal: options.signal,
       onError: scan ? () => {} : (options.onError ?? (() => {})),
       parentTags: new Map(),
+      lstat: (abs) => lstat(binaryBytes(abs), { bigint: true }),
     }
+    let statWorker: StatWorker | undefined
+    try {
+      if (this.opts.statInWorker) statWorker = new StatWorker()
+      const worker = statWorker
+      if (worker) w.lstat = (abs) => worker.lstat(binaryBytes(abs))
+    } catch {
+      // no worker threads here: stat on this thread
+    }
+    try {
+      yield* this.walkTargets(w)
+    } finally {
+      await statWorker?.close()
+    }
+  }
+
+  private async *walkTargets(w: Walk): AsyncGenerator<Item> {
     throwIfAborted(w.signal)
     const targets = await resolveTargets(this.paths.map(toBinary), async (dir) => {
       const abs = goAbs(dir, this.cwd)
@@ -419,7 +439,7 @@ export class LocalSource implements ReadSource {
     if (skipByTag) return { skip: true }
     let st: BigIntStats
     try {
-      st = await this.limit(() => lstat(binaryBytes(abs), { bigint: true }))
+      st = await this.limit(() => w.lstat(abs))
     } catch (e) {
       return { error: ioError('cannot lstat', abs, e), abs }
     }

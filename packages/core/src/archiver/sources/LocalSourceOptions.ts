@@ -51,6 +51,8 @@ export const LocalSourceOptionsSchema = z.object({
   userNames: z.instanceof(UserNames).optional(),
   /** How many `lstat`/`readlink` calls may run at once while walking. */
   statConcurrency: z.number().int().positive().default(32),
+  /** `lstat` entries on a worker thread, in batches (much cheaper for the main thread than one call each). */
+  statInWorker: z.boolean().default(true),
   /** Chunk size of file content streams, in bytes. */
   readChunkSize: z.number().int().positive().default(2 * 1024 * 1024),
   /** Called with a warning that does not skip an item (e.g. a malformed exclusion tag file). */
