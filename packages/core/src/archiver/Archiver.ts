@@ -61,6 +61,7 @@ export class Archiver {
   private pool: SealPool | undefined
   private readonly stats = new BackupStats()
   private readonly limit: ReturnType<typeof pLimit>
+  private readonly smallLimit: ReturnType<typeof pLimit>
 
   constructor(
     private readonly indexed: IndexedRepository,
@@ -76,6 +77,7 @@ export class Archiver {
     const onPack = ctx.updateIndex === false ? undefined : (pack: IndexPack): void => indexed.index.addIndexFile({ packs: [pack] })
     this.indexer = new Indexer(this.dbe, { onPack })
     this.limit = pLimit(this.opts.readConcurrency)
+    this.smallLimit = pLimit(64)
   }
 
   /** Archives every entry of `source`; returns the root tree id once all packs and index files are stored. */
@@ -110,7 +112,8 @@ export class Archiver {
           top.children.push(this.processEntry(entry, parentNode))
         }
         // Back-pressure: do not run too far ahead of the file readers.
-        if (this.limit.pendingCount > 64) await waitFor(() => this.limit.pendingCount <= 16)
+        const pending = (): number => this.limit.pendingCount + this.smallLimit.pendingCount
+        if (pending() > 256) await waitFor(() => pending() <= 64)
       }
       while (stack.length > 1) this.closeFrame(stack)
       const tree = await this.finishTree(root)
@@ -174,7 +177,9 @@ export class Archiver {
       return { ...node, content: null }
     }
     const parent = await parentNode
-    return this.limit(async () => {
+    // Small local files go to the seal workers whole: many may be in flight, their cost is latency.
+    const small = this.pool !== undefined && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
+    return (small ? this.smallLimit : this.limit)(async () => {
       throwIfAborted(this.ctx.signal)
       const reused = this.reuseParentContent(node, parent)
       let file: Node
