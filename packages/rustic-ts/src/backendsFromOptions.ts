@@ -8,10 +8,55 @@ import {
   type WarningHandler,
   type WriteBackend,
 } from '@rustic-ts/core'
-import { LocalBackend, type LocalBackendOptions } from '@rustic-ts/backend-local'
-import { RestBackend, type RestBackendOptions } from '@rustic-ts/backend-rest'
-import { RcloneBackend, type RcloneBackendOptions } from '@rustic-ts/backend-rclone'
-import { OpenDalBackend } from '@rustic-ts/backend-opendal'
+import type { LocalBackend, LocalBackendOptions } from '@rustic-ts/backend-local'
+import type { RestBackend, RestBackendOptions } from '@rustic-ts/backend-rest'
+import type { RcloneBackend, RcloneBackendOptions } from '@rustic-ts/backend-rclone'
+import type { OpenDalBackend } from '@rustic-ts/backend-opendal'
+
+/** The backend classes repository strings are turned into. */
+export interface BackendClasses {
+  LocalBackend: typeof LocalBackend
+  RestBackend: typeof RestBackend
+  RcloneBackend: typeof RcloneBackend
+  OpenDalBackend: typeof OpenDalBackend
+}
+
+const classes: Partial<BackendClasses> = {}
+
+/**
+ * Makes backend classes known to {@link backendsFromOptions}. Importing `rustic-ts` registers all of them;
+ * the CLI instead loads only the one it needs with {@link loadBackendClasses}, which starts faster.
+ */
+export function registerBackendClasses(c: Partial<BackendClasses>): void {
+  Object.assign(classes, c)
+}
+
+/** Imports (and registers) the backend packages that these repository strings need. */
+export async function loadBackendClasses(repos: Array<string | undefined>): Promise<void> {
+  for (const repo of repos) {
+    if (repo === undefined || repo === '') continue
+    switch (schemeOf(repo)) {
+      case 'local':
+        classes.LocalBackend ??= (await import('@rustic-ts/backend-local')).LocalBackend
+        break
+      case 'rest':
+        classes.RestBackend ??= (await import('@rustic-ts/backend-rest')).RestBackend
+        break
+      case 'rclone':
+        classes.RcloneBackend ??= (await import('@rustic-ts/backend-rclone')).RcloneBackend
+        break
+      case 'opendal':
+        classes.OpenDalBackend ??= (await import('@rustic-ts/backend-opendal')).OpenDalBackend
+        break
+    }
+  }
+}
+
+function backendClass<K extends keyof BackendClasses>(name: K): BackendClasses[K] {
+  const c = classes[name]
+  if (!c) throw new RusticError('Internal', `${name} is not loaded: import 'rustic-ts' or call loadBackendClasses first`, { code: 'BackendNotLoaded' })
+  return c as BackendClasses[K]
+}
 
 /** Where and how to reach a repository, as given on the command line or in a profile. */
 export interface BackendOptions {
@@ -165,7 +210,7 @@ export function backendFromString(repo: string, options: Record<string, string> 
       if (pc !== undefined) o.postCreateCommand = pc
       if (pd !== undefined) o.postDeleteCommand = pd
       if (onWarning !== undefined) o.onWarning = onWarning
-      return withRetry(new LocalBackend(resolve(path), o))
+      return withRetry(new (backendClass('LocalBackend'))(resolve(path), o))
     }
     case 'rest': {
       const o: RestBackendOptions = {}
@@ -179,7 +224,7 @@ export function backendFromString(repo: string, options: Record<string, string> 
       if (ca !== undefined) o.caFile = resolve(ca)
       if (it !== undefined) o.insecureTls = parseBool(it, 'insecure-tls')
       if (c !== undefined) o.connections = parseCount(c, 'connections')
-      return withRetry(new RestBackend(target, o))
+      return withRetry(new (backendClass('RestBackend'))(target, o))
     }
     case 'rclone': {
       const o: RcloneBackendOptions = {}
@@ -193,7 +238,7 @@ export function backendFromString(repo: string, options: Record<string, string> 
       if (prog !== undefined) o.rcloneCommand = prog
       if (args !== undefined) o.rcloneArgs = splitArgs(args)
       if (stdio !== undefined) o.useStdio = parseBool(stdio, 'use-stdio')
-      return withRetry(new RcloneBackend(target, o))
+      return withRetry(new (backendClass('RcloneBackend'))(target, o))
     }
     case 'opendal': {
       if (target === '') {
@@ -203,7 +248,7 @@ export function backendFromString(repo: string, options: Record<string, string> 
       }
       // One retry layer: core's (typed errors, onWarning), unless opendal's own `retry` is asked for.
       const ownRetry = Object.keys(service).some((k) => k.toLowerCase() === 'retry')
-      return withRetry(new OpenDalBackend(target, service, ownRetry ? {} : { retries: 0 }))
+      return withRetry(new (backendClass('OpenDalBackend'))(target, service, ownRetry ? {} : { retries: 0 }))
     }
   }
 }

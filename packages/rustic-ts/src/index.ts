@@ -12,3 +12,11 @@ export * from '@rustic-ts/backend-opendal'
 export * from '@rustic-ts/cache'
 export * from './backendsFromOptions.js'
 export * from './openRepository.js'
+
+import { LocalBackend } from '@rustic-ts/backend-local'
+import { OpenDalBackend } from '@rustic-ts/backend-opendal'
+import { RcloneBackend } from '@rustic-ts/backend-rclone'
+import { RestBackend } from '@rustic-ts/backend-rest'
+import { registerBackendClasses } from './backendsFromOptions.js'
+
+registerBackendClasses({ LocalBackend, RestBackend, RcloneBackend, OpenDalBackend })

@@ -6,7 +6,7 @@ import {
   type RepositoryBackends,
   type RepositoryOptions,
 } from '@rustic-ts/core'
-import { backendsFromOptions, type BackendOptions } from './backendsFromOptions.js'
+import { backendsFromOptions, loadBackendClasses, type BackendOptions } from './backendsFromOptions.js'
 
 /**
  * Opens a repository from repository strings, with the on-disk cache of `@rustic-ts/cache`
@@ -23,6 +23,7 @@ export async function openRepository(
   credentials: Credentials,
   options: RepositoryOptions = {},
 ): Promise<Repository> {
+  await loadBackendClasses([backend.repository, backend.repoHot])
   const backends = backendsFromOptions(withWarnings(backend, options))
   return closingOnError(backends, () => Repository.open(withDefaultCache(options), backends, credentials))
 }
@@ -37,6 +38,7 @@ export async function initRepository(
   initOptions: InitOptions = {},
   options: RepositoryOptions = {},
 ): Promise<Repository> {
+  await loadBackendClasses([backend.repository, backend.repoHot])
   const backends = backendsFromOptions(withWarnings(backend, options))
   return closingOnError(backends, () => Repository.init(backends, credentials, initOptions, withDefaultCache(options)))
 }

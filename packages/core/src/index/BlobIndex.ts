@@ -21,6 +21,7 @@ export interface BlobLocation {
 export class BlobIndex {
   private readonly maps: Record<BlobType, Map<Id, BlobLocation>> = { data: new Map(), tree: new Map() }
   private readonly packSet = new Map<Id, BlobType>()
+  private readonly extents = new Map<Id, number>()
   private readonly toDelete = new Set<Id>()
 
   /** Adds every pack of an index file. */
@@ -34,6 +35,8 @@ export class BlobIndex {
 
   /** Adds one blob (ignored if the blob is already known). */
   add(type: BlobType, id: Id, location: BlobLocation): void {
+    const end = location.offset + location.length
+    if (end > (this.extents.get(location.packId) ?? 0)) this.extents.set(location.packId, end)
     const map = this.maps[type]
     if (!map.has(id)) map.set(id, location)
     if (!this.packSet.has(location.packId)) this.packSet.set(location.packId, type)
@@ -62,6 +65,11 @@ export class BlobIndex {
   /** Ids of all indexed packs, with the blob type each holds. */
   packs(): ReadonlyMap<Id, BlobType> {
     return this.packSet
+  }
+
+  /** Where the last indexed blob of a pack ends (the pack's blob area; its header follows). */
+  packExtent(packId: Id): number | undefined {
+    return this.extents.get(packId)
   }
 
   /** Packs marked for deletion by a previous prune. */

@@ -30,6 +30,8 @@ export interface WalkOptions extends CallOptions {
  */
 export class IndexedRepository {
   private readonly trees = new LruCache<Id, Node[]>(4096)
+  /** Blob areas of tree packs read whole: a walk reads many trees of the same few packs. */
+  private readonly treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
 
   private constructor(
     /** The open repository. */
@@ -70,10 +72,10 @@ export class IndexedRepository {
   /** Reads, decrypts, decompresses and verifies one blob. */
   async getBlob(type: BlobType, id: Id, options?: CallOptions): Promise<Uint8Array> {
     const loc = this.locate(type, id)
-    const plain = await this.repo.dbe.readEncryptedPartial(
+    const plain = type === 'tree' ? await this.readTreeBlob(loc, options) : await this.repo.dbe.readEncryptedPartial(
       'pack',
       loc.packId,
-      type === 'tree',
+      false,
       loc.offset,
       loc.length,
       loc.uncompressedLength,
@@ -88,6 +90,23 @@ export class IndexedRepository {
       })
     }
     return plain
+  }
+
+  /** A tree blob, from its pack's blob area read whole once (when small enough) and kept for a while. */
+  private async readTreeBlob(loc: BlobLocation, options?: CallOptions): Promise<Uint8Array> {
+    const extent = this.index.packExtent(loc.packId) ?? 0
+    const dbe = this.repo.dbe
+    if (extent > TREE_PACK_MAX_BYTES) {
+      return dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, options)
+    }
+    let area = this.treePacks.get(loc.packId)
+    if (!area) {
+      area = dbe.backend.readPartial('pack', loc.packId, true, 0, extent, options)
+      area.catch(() => this.treePacks.delete(loc.packId))
+      this.treePacks.set(loc.packId, area)
+    }
+    const bytes = await area
+    return dbe.openBlob(bytes.subarray(loc.offset, loc.offset + loc.length), loc.uncompressedLength, `pack ${loc.packId} at offset ${loc.offset}`)
   }
 
   /** Reads and parses a tree (cached). */
@@ -184,6 +203,11 @@ export class IndexedRepository {
     }
   }
 }
+
+/** Tree packs up to this size are read whole when one of their trees is needed. */
+const TREE_PACK_MAX_BYTES = 16 * 1024 * 1024
+/** Memory for tree packs read whole. */
+const TREE_PACK_CACHE_BYTES = 64 * 1024 * 1024
 
 /** A directory node standing for a snapshot's root tree. */
 export function rootNode(treeId: Id): Node {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { Repository, type RepositoryOptions } from '@rustic-ts/core'
-import { backendsFromOptions } from '../backendsFromOptions.js'
+import { backendsFromOptions, loadBackendClasses } from '../backendsFromOptions.js'
 import { withDefaultCache } from '../openRepository.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'
@@ -16,7 +16,8 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
 }
 
 /** The backends named by `-r` / `--repo-hot` / `--opendal`. */
-export function backendsOf(g: GlobalOptions): ReturnType<typeof backendsFromOptions> {
+export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof backendsFromOptions>> {
+  await loadBackendClasses([g.repo ?? '', g.repoHot])
   return backendsFromOptions({
     repository: g.repo ?? '',
     repoHot: g.repoHot,
@@ -28,7 +29,7 @@ export function backendsOf(g: GlobalOptions): ReturnType<typeof backendsFromOpti
 /** Opens the repository named by the global options of `cmd`. */
 export async function openRepo(cmd: Command): Promise<Repository> {
   const g = globalOptions(cmd)
-  return Repository.open(repositoryOptions(g), backendsOf(g), credentialsFrom(g))
+  return Repository.open(repositoryOptions(g), await backendsOf(g), credentialsFrom(g))
 }
 
 /** Writes to stdout, waiting for the stream to drain (for large outputs and pipes). */
