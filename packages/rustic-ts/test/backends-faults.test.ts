@@ -96,7 +96,8 @@ describe('transient faults', () => {
     expect(backupFaults).toBeGreaterThan(0)
     expect(restoreFaults).toBeGreaterThan(0)
     expect(faulty.totalFaults / faulty.totalCalls).toBeGreaterThan(0.04)
-    expect(faulty.totalFaults / faulty.totalCalls).toBeLessThan(0.2)
+    // ~10% random faults plus the two forced ones, over a few dozen calls
+    expect(faulty.totalFaults / faulty.totalCalls).toBeLessThan(0.3)
     expect(retries.length).toBe(faulty.totalFaults)
     expect(retries.every((r) => r.includes('injected fault'))).toBe(true)
 

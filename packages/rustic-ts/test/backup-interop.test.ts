@@ -96,8 +96,9 @@ describe('incremental backup', () => {
     const counts = (s: Summary) => [s.files_new, s.files_changed, s.files_unmodified, s.dirs_new, s.dirs_changed, s.dirs_unmodified]
     expect(counts(ours)).toEqual(counts(theirs))
     expect(ours.total_files_processed).toBe(theirs.total_files_processed)
-    // restic compresses v2 data too; compare uncompressed additions within 10%.
-    expect(Math.abs(ours.data_added - theirs.data_added)).toBeLessThan(0.1 * theirs.data_added + 64 * 1024)
+    // The two repositories have different random chunker polynomials, so the chunks around the bytes
+    // appended to big/app.log are cut elsewhere: the additions may differ by up to one maximal chunk (8 MiB).
+    expect(Math.abs(ours.data_added - theirs.data_added), JSON.stringify({ ours, theirs })).toBeLessThan(0.1 * theirs.data_added + 8 * 1024 * 1024)
     await restic(repoT, ['check', '--read-data'])
   })
 })

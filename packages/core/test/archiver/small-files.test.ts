@@ -32,7 +32,7 @@ describe('small local files read on the seal workers', () => {
     await writeFile(join(src, 'grows.bin'), 'small at first')
     await writeFile(join(src, 'kept.txt'), 'kept')
     await writeFile(join(src, 'empty'), '')
-    const extra = randomBytes(2 * 1024 * 1024)
+    const extra = randomBytes(9 * 1024 * 1024) // over the 8 MiB maximum chunk: at least two chunks
     const source = tamperAfterListing(new LocalSource([src]), async (e) => {
       if (e.path.endsWith('/gone.txt')) await rm(join(src, 'gone.txt'))
       if (e.path.endsWith('/grows.bin')) await appendFile(join(src, 'grows.bin'), extra)
