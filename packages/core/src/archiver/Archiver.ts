@@ -36,6 +36,8 @@ export interface ArchiveContext {
 
 /** An open directory while entries stream in. */
 interface Frame {
+  /** Index of this directory's node in its parent's `children` (-1 for the root). */
+  slot: number
   path: string
   node: Node | undefined
   children: Array<Promise<Node | undefined>>
@@ -59,6 +61,8 @@ export class Archiver {
   private dataPacker!: Packer
   private treePacker!: Packer
   private pool: SealPool | undefined
+  /** The first error of a file or tree processed in the background: ends the walk. */
+  private failure: { error: unknown } | undefined
   private readonly stats = new BackupStats()
   private readonly limit: ReturnType<typeof pLimit>
   private readonly smallLimit: ReturnType<typeof pLimit>
@@ -88,13 +92,14 @@ export class Archiver {
     const packerOptions = { signal, config: this.indexed.repo.config, sealPool: pool }
     this.dataPacker = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, packerOptions)
     this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, packerOptions)
-    const root: Frame = { path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
+    const root: Frame = { slot: -1, path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
     const stack: Frame[] = [root]
     const onError = (path: string, error: unknown): void => this.skip(path, error)
     let failed: unknown
     try {
       for await (const entry of source.entries({ signal, onError })) {
         throwIfAborted(signal)
+        if (this.failure) throw this.failure.error
         const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
         while (stack.length > 1 && stack[stack.length - 1]!.path !== parentPath) this.closeFrame(stack)
         const top = stack[stack.length - 1]!
@@ -105,11 +110,16 @@ export class Archiver {
         }
         const parentNode = top.parent.then((m) => m?.get(nameKey(entry.node)))
         if (entry.node.type === 'dir') {
-          stack.push({ path: entry.path, node: entry.node, children: [], parent: parentNode.then((p) => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)) })
           top.children.push(Promise.resolve(undefined)) // placeholder replaced when the frame closes
-          ;(stack[stack.length - 1] as Frame & { slot: number }).slot = top.children.length - 1
+          stack.push({
+            slot: top.children.length - 1,
+            path: entry.path,
+            node: entry.node,
+            children: [],
+            parent: parentNode.then((p) => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)),
+          })
         } else {
-          top.children.push(this.processEntry(entry, parentNode))
+          top.children.push(this.watch(this.processEntry(entry, parentNode)))
         }
         // Back-pressure: do not run too far ahead of the file readers.
         const pending = (): number => this.limit.pendingCount + this.smallLimit.pendingCount
@@ -138,17 +148,25 @@ export class Archiver {
     }
   }
 
+  /** Remembers the first failure of work running in the background (and marks the promise handled). */
+  private watch<T>(p: Promise<T>): Promise<T> {
+    p.catch((error: unknown) => {
+      this.failure ??= { error }
+    })
+    return p
+  }
+
   private closeFrame(stack: Frame[]): void {
-    const frame = stack.pop() as Frame & { slot: number }
+    const frame = stack.pop()!
     const parent = stack[stack.length - 1]!
     const dirNode = frame.node!
     const parentDir = parent.parent.then((m) => m?.get(nameKey(dirNode)))
-    parent.children[frame.slot] = this.finishTree(frame).then(async (subtree) => {
+    parent.children[frame.slot] = this.watch(this.finishTree(frame).then(async (subtree) => {
       const node: Node = { ...dirNode, content: null, subtree }
       this.stats.count('dir', classify(node, await parentDir))
       this.stats.totalDirsProcessed++
       return node
-    })
+    }))
   }
 
   private async finishTree(frame: Frame): Promise<Id> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   MemoryBackend,
   Repository,
+  RusticError,
   formatGoTime,
   type Node,
   type ReadSource,
@@ -72,5 +73,35 @@ describe('backup from a custom ReadSource', () => {
     expect(again.snapshot.summary!.filesUnmodified).toBe(3)
     expect(again.snapshot.summary!.dataAdded).toBe(0)
     expect(again.snapshot.tree).toBe(result.snapshot.tree)
+  })
+})
+
+describe('a fatal error while backing up', () => {
+  it('rejects the backup with that error (not an unhandled rejection) and writes no snapshot', async () => {
+    const backend = new MemoryBackend()
+    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const time = formatGoTime(1_700_000_000_000_000_000n)
+    const base = { mtime: time, atime: time, ctime: time, uid: 0, gid: 0 }
+    const source: ReadSource = {
+      size: async () => undefined,
+      async *entries() {
+        yield { path: '/d', node: { ...base, name: 'd', type: 'dir', mode: 2 ** 31 + 0o755, content: null } as Node }
+        for (let i = 0; i < 200; i++) {
+          await new Promise((r) => setTimeout(r, 1)) // a source that takes its time, as a disk walk does
+          const name = `f${String(i).padStart(3, '0')}`
+          yield {
+            path: `/d/${name}`,
+            node: { ...base, name, type: 'file', mode: 0o644, size: 5, content: [] } as Node,
+            open: async function* () {
+              if (i === 3) throw new RusticError('Backend', 'the storage went away')
+              yield new TextEncoder().encode(`${name}!`)
+            },
+          }
+        }
+      },
+    }
+    const indexed = await repo.toIndexed()
+    await expect(indexed.backup({}, {}, { source, snapshotPaths: ['/d'] })).rejects.toThrow('the storage went away')
+    expect(await repo.snapshotIds()).toEqual([])
   })
 })
