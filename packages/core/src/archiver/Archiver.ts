@@ -58,7 +58,9 @@ export class Archiver {
   private readonly chunker: Chunker
   private readonly dbe: DecryptBackend
   private readonly indexer: Indexer
-  private dataPacker!: Packer
+  /** Made (with the seal workers) when the first file content needs storing: an unchanged backup starts no workers. */
+  private dataPackerPromise: Promise<Packer> | undefined
+  private dataPackerMade: Packer | undefined
   private treePacker!: Packer
   private pool: SealPool | undefined
   /** The first error of a file or tree processed in the background: ends the walk. */
@@ -87,11 +89,7 @@ export class Archiver {
   /** Archives every entry of `source`; returns the root tree id once all packs and index files are stored. */
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
-    const pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers }) : undefined
-    this.pool = pool
-    const packerOptions = { signal, config: this.indexed.repo.config, sealPool: pool }
-    this.dataPacker = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, packerOptions)
-    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, packerOptions)
+    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config })
     const root: Frame = { slot: -1, path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
     const stack: Frame[] = [root]
     const onError = (path: string, error: unknown): void => this.skip(path, error)
@@ -130,7 +128,7 @@ export class Archiver {
       return {
         tree,
         stats: this.stats,
-        data: await this.dataPacker.finalize(),
+        data: this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 },
         trees: await this.treePacker.finalize(),
         indexFiles: await this.indexer.finalize(),
       }
@@ -140,12 +138,27 @@ export class Archiver {
     } finally {
       if (failed !== undefined) {
         // Store what was uploaded completely, so the next run can reuse it; then report the original error.
-        await this.dataPacker.finalize().catch(() => {})
+        await this.dataPackerPromise?.then((p) => p.finalize()).catch(() => {})
         await this.treePacker.finalize().catch(() => {})
         await this.indexer.finalize().catch(() => {})
       }
-      await pool?.close()
+      await this.dataPackerPromise?.catch(() => {})
+      await this.pool?.close()
     }
+  }
+
+  /** The data packer, made with the seal workers on first use. */
+  private dataPacker(): Promise<Packer> {
+    return (this.dataPackerPromise ??= (async () => {
+      this.pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers }) : undefined
+      const packer = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, {
+        signal: this.ctx.signal,
+        config: this.indexed.repo.config,
+        sealPool: this.pool,
+      })
+      this.dataPackerMade = packer
+      return packer
+    })())
   }
 
   /** Remembers the first failure of work running in the background (and marks the promise handled). */
@@ -196,7 +209,7 @@ export class Archiver {
     }
     const parent = await parentNode
     // Small local files go to the seal workers whole: many may be in flight, their cost is latency.
-    const small = this.pool !== undefined && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
+    const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
     return (small ? this.smallLimit : this.limit)(async () => {
       throwIfAborted(this.ctx.signal)
       const reused = this.reuseParentContent(node, parent)
@@ -227,18 +240,19 @@ export class Archiver {
     if (!this.opts.ignoreCtime && parent.ctime !== node.ctime) return undefined
     if (!this.opts.ignoreInode && parent.inode !== node.inode) return undefined
     const index = this.indexed.index
-    if (!parent.content.every((id) => index.has('data', id) || this.dataPacker.has(id))) return undefined
+    if (!parent.content.every((id) => index.has('data', id) || this.dataPackerMade?.has(id))) return undefined
     return parent.content
   }
 
   private async readFile(entry: ReadSourceEntry): Promise<Node> {
     const minSize = this.chunker.options.minSize
+    const dataPacker = await this.dataPacker()
     if (this.pool && entry.localPath !== undefined && (entry.node.size ?? minSize) < minSize) {
       // A small local file is one chunk: a worker reads, hashes and seals it.
       const r = await this.pool.sealFile(entry.localPath, entry.node.size ?? 0, minSize - 1)
       if (r.kind === 'empty') return { ...entry.node, content: [], size: 0 }
       if (r.kind === 'sealed') {
-        await this.dataPacker.addSealed(r.id, r.sealed, r.uncompressedLength)
+        await dataPacker.addSealed(r.id, r.sealed, r.uncompressedLength)
         this.ctx.progress?.inc(r.size)
         return { ...entry.node, content: [r.id], size: r.size }
       }
@@ -250,7 +264,7 @@ export class Archiver {
     for await (const chunk of this.chunker.chunks(await entry.open())) {
       throwIfAborted(this.ctx.signal)
       const id = hashId(chunk)
-      await this.dataPacker.add(id, chunk)
+      await dataPacker.add(id, chunk)
       content.push(id)
       size += chunk.length
       this.ctx.progress?.inc(chunk.length)
