@@ -8,11 +8,11 @@ export const CLI = fileURLToPath(new URL('../packages/rustic-ts/dist/cli.js', im
 export const MKDATA = fileURLToPath(new URL('../../shared/bench/mkdata.py', import.meta.url))
 export const PASSWORD = 'bench-password'
 
-/** Runs a command (failing loudly on a non-zero exit); resolves with wall seconds, peak RSS (KiB, by /usr/bin/time) and stdout. */
+/** Runs a command (failing loudly on a non-zero exit); resolves with wall, user and system seconds, peak RSS (KiB) — all by /usr/bin/time — and stdout. */
 export function sh(cmd, args, env = {}) {
   if (!existsSync('/usr/bin/time')) throw new Error('benchmarks need GNU time: apt-get install time')
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '@@TIME %e %M', cmd, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', '@@TIME %e %M %U %S', cmd, ...args], {
       env: { ...process.env, RUSTIC_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -22,9 +22,9 @@ export function sh(cmd, args, env = {}) {
     child.stderr.on('data', (d) => (err += d))
     child.on('error', reject)
     child.on('close', (code) => {
-      const m = /@@TIME ([\d.]+) (\d+)/.exec(err)
+      const m = /@@TIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(err)
       if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(-2000)}`))
-      resolve({ seconds: Number(m[1]), rssKiB: Number(m[2]), stdout: out })
+      resolve({ seconds: Number(m[1]), rssKiB: Number(m[2]), user: Number(m[3]), sys: Number(m[4]), stdout: out })
     })
   })
 }

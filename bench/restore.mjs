@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { CLI, MKDATA as SHARED_MKDATA, PASSWORD, sh } from './lib.mjs'
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -24,26 +24,19 @@ const scale = arg('scale', '1')
 const rounds = Number(arg('rounds', '3'))
 const repoVersion = arg('repo-version', '2')
 const keep = process.argv.includes('--keep')
-const MKDATA = process.env.MKDATA ?? fileURLToPath(new URL('../../shared/bench/mkdata.py', import.meta.url))
-const CLI = fileURLToPath(new URL('../packages/rustic-ts/dist/cli.js', import.meta.url))
-const TIME = '/usr/bin/time'
+const MKDATA = process.env.MKDATA ?? SHARED_MKDATA
 if (!existsSync(CLI)) throw new Error(`${CLI} not found: run npm run build first`)
-if (!existsSync(TIME)) throw new Error(`${TIME} not found (apt-get install time)`)
 if (!existsSync(MKDATA)) throw new Error(`${MKDATA} not found (set MKDATA)`)
 
-const password = 'bench-restore'
-const env = { ...process.env, RESTIC_PASSWORD: password, RUSTIC_PASSWORD: password }
+const env = { ...process.env, RESTIC_PASSWORD: PASSWORD, RUSTIC_PASSWORD: PASSWORD }
 const dir = mkdtempSync(join(tmpdir(), 'rustic-bench-restore-'))
 const repo = join(dir, 'repo')
 const log = (s) => process.stderr.write(s + '\n')
 
-/** Runs a command under /usr/bin/time; returns { wall, user, sys, rssMiB }. */
-function timed(cmd, args) {
-  const out = join(dir, 'time.txt')
-  const r = spawnSync(TIME, ['-o', out, '-f', '%e %U %S %M', cmd, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`)
-  const [wall, user, sys, rss] = readFileSync(out, 'utf8').trim().split('\n').pop().split(' ').map(Number)
-  return { wall, user, sys, rssMiB: rss / 1024 }
+/** Runs a command under /usr/bin/time (see lib.mjs); returns { wall, user, sys, rssMiB }. */
+async function timed(cmd, args) {
+  const r = await sh(cmd, args)
+  return { wall: r.seconds, user: r.user, sys: r.sys, rssMiB: r.rssKiB / 1024 }
 }
 
 function fresh(target) {
@@ -88,7 +81,7 @@ try {
     for (const name of order) {
       const target = join(dir, `target-${name}`)
       fresh(target)
-      const r = tools[name](target)
+      const r = await tools[name](target)
       results[name].push(r)
       log(`round ${i + 1} ${name.padEnd(9)} ${r.wall.toFixed(2)} s  user ${r.user.toFixed(2)} s  sys ${r.sys.toFixed(2)} s  peak RSS ${r.rssMiB.toFixed(0)} MiB`)
     }
@@ -103,7 +96,7 @@ try {
 
   // restore again onto the finished restores
   const again = {}
-  for (const name of ['restic', 'rustic-ts']) again[name] = tools[name](join(dir, `target-${name}`))
+  for (const name of ['restic', 'rustic-ts']) again[name] = await tools[name](join(dir, `target-${name}`))
 
   const m = (name, k) => median(results[name].map((r) => r[k]))
   const row = (label, k, unit, digits) => {
