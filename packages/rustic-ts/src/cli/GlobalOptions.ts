@@ -37,6 +37,11 @@ export function credentialsFrom(g: GlobalOptions): Credentials {
   )
 }
 
+/** Commander argument parser for a repeatable option: collects every value into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value]
+}
+
 /** `--opendal KEY=VALUE` pairs as a map. */
 export function backendOptionMap(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { SnapshotFilter } from '@rustic-ts/core'
+import { collect } from './GlobalOptions.js'
 
 /** Snapshot filter flags as commander parses them. */
 export interface FilterFlags {
@@ -8,8 +9,6 @@ export interface FilterFlags {
   tag?: string[]
   filterLabel?: string[]
 }
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
 /** Adds restic's `--host`, `--path`, `--tag` (comma = and, repeated = or) and `--filter-label`. */
 export function withFilterOptions(cmd: Command): Command {

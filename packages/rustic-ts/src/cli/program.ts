@@ -10,8 +10,7 @@ import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
 import { registerRestore } from './commands/restore.js'
 import { registerSnapshots } from './commands/snapshots.js'
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+import { collect } from './GlobalOptions.js'
 
 /** The `rustic-ts` command line program. */
 export function buildProgram(): Command {

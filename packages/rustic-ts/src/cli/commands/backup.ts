@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { CommandSource, parseSize, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
-import { globalOptions } from '../GlobalOptions.js'
+import { collect, globalOptions } from '../GlobalOptions.js'
 import { progressBars, humanBytes } from '../progressBar.js'
 
 interface BackupFlags {
@@ -29,8 +29,6 @@ interface BackupFlags {
   dryRun?: boolean
   compression?: string
 }
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
 /** `backup PATH...`: backs up files into a new snapshot. */
 export function registerBackup(program: Command): void {

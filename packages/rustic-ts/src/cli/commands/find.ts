@@ -2,9 +2,7 @@ import type { Command } from 'commander'
 import { find, findNodeJson, goTimeToDate, localTimeString, longListingLine, shortId } from '@rustic-ts/core'
 import { openRepo, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
-import { globalOptions } from '../GlobalOptions.js'
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+import { collect, globalOptions } from '../GlobalOptions.js'
 
 interface FindFlags extends FilterFlags {
   ignoreCase?: boolean

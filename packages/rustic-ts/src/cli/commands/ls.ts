@@ -3,9 +3,7 @@ import { longListingLine, ls, lsNodeJson } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson } from '../format.js'
-import { globalOptions } from '../GlobalOptions.js'
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
+import { collect, globalOptions } from '../GlobalOptions.js'
 
 interface LsFlags extends FilterFlags {
   long?: boolean

@@ -2,10 +2,8 @@ import type { Command } from 'commander'
 import { goJson, planRestore, restore, shortId, type RestorePlan } from '@rustic-ts/core'
 import { openRepo, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
-import { globalOptions } from '../GlobalOptions.js'
+import { collect, globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'
-
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v]
 
 interface RestoreFlags extends FilterFlags {
   target: string
