@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { RusticError } from '@rustic-ts/core'
+import { LruCache, RusticError } from '@rustic-ts/core'
 import type { Id } from '@rustic-ts/core'
 
 /** zod schema of {@link LruBlobCacheOptions}. */
@@ -20,9 +20,7 @@ export type LruBlobCacheOptions = z.input<typeof LruBlobCacheOptionsSchema>
 export class LruBlobCache<K extends string = Id> {
   /** The byte budget. */
   readonly maxBytes: number
-  /** Map order is recency order: the first key is the least recently used. */
-  private readonly entries = new Map<K, Uint8Array>()
-  private bytes = 0
+  private readonly lru: LruCache<K, Uint8Array>
 
   /** @param options - the byte budget. */
   constructor(options: LruBlobCacheOptions) {
@@ -31,31 +29,27 @@ export class LruBlobCache<K extends string = Id> {
       throw new RusticError('Configuration', `invalid LRU cache options: ${parsed.error.message}`, { code: 'InvalidOptions' })
     }
     this.maxBytes = parsed.data.maxBytes
+    this.lru = new LruCache<K, Uint8Array>(this.maxBytes, (data) => data.byteLength)
   }
 
   /** Bytes held (sum of the entries' lengths). */
   get size(): number {
-    return this.bytes
+    return this.lru.cost
   }
 
   /** Number of entries. */
   get count(): number {
-    return this.entries.size
+    return this.lru.size
   }
 
   /** True if `id` is cached (does not change recency). */
   has(id: K): boolean {
-    return this.entries.has(id)
+    return this.lru.has(id)
   }
 
   /** The entry for `id` (now the most recently used), or `undefined`. */
   get(id: K): Uint8Array | undefined {
-    const data = this.entries.get(id)
-    if (data !== undefined) {
-      this.entries.delete(id)
-      this.entries.set(id, data)
-    }
-    return data
+    return this.lru.get(id)
   }
 
   /**
@@ -63,35 +57,21 @@ export class LruBlobCache<K extends string = Id> {
    * stay within the budget. Returns false, storing nothing, if `data` alone exceeds the budget.
    */
   set(id: K, data: Uint8Array): boolean {
-    this.delete(id)
-    if (data.byteLength > this.maxBytes) return false
-    this.entries.set(id, data)
-    this.bytes += data.byteLength
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next()
-      if (oldest.done) break
-      this.delete(oldest.value)
-    }
-    return true
+    return this.lru.set(id, data)
   }
 
   /** Removes the entry for `id`; true if there was one. */
   delete(id: K): boolean {
-    const data = this.entries.get(id)
-    if (data === undefined) return false
-    this.entries.delete(id)
-    this.bytes -= data.byteLength
-    return true
+    return this.lru.delete(id)
   }
 
   /** Removes every entry. */
   clear(): void {
-    this.entries.clear()
-    this.bytes = 0
+    this.lru.clear()
   }
 
   /** Ids from least to most recently used. */
   keys(): IterableIterator<K> {
-    return this.entries.keys()
+    return this.lru.keys()
   }
 }

@@ -19,11 +19,19 @@ export class LruCache<K, V> {
     return e.value
   }
 
-  /** Stores a value, evicting the least recently used ones over budget. Values costlier than the budget are not kept. */
-  set(key: K, value: V): void {
+  /** True if `key` is held (does not change recency). */
+  has(key: K): boolean {
+    return this.map.has(key)
+  }
+
+  /**
+   * Stores a value as the most recently used, evicting the least recently used ones over budget.
+   * Returns false, keeping nothing, for a value costlier than the whole budget.
+   */
+  set(key: K, value: V): boolean {
     this.delete(key)
     const cost = this.costOf(value)
-    if (cost > this.maxCost) return
+    if (cost > this.maxCost) return false
     this.map.set(key, { value, cost })
     this.total += cost
     for (const [k, e] of this.map) {
@@ -31,15 +39,21 @@ export class LruCache<K, V> {
       this.map.delete(k)
       this.total -= e.cost
     }
+    return true
   }
 
-  /** Removes a value. */
-  delete(key: K): void {
+  /** Removes a value; true if there was one. */
+  delete(key: K): boolean {
     const e = this.map.get(key)
-    if (e) {
-      this.map.delete(key)
-      this.total -= e.cost
-    }
+    if (!e) return false
+    this.map.delete(key)
+    this.total -= e.cost
+    return true
+  }
+
+  /** Keys from least to most recently used. */
+  keys(): IterableIterator<K> {
+    return this.map.keys()
   }
 
   /** Removes everything. */
