@@ -148,6 +148,19 @@ describe('errors', () => {
     expect(r.stderr).toMatch(/no password given/)
   })
 
+  it('key add makes a second password that rustic-ts and restic both accept', async () => {
+    const repo = join(tmp.path, 'keyadd')
+    await rusticOk(['-r', repo, 'init'])
+    const { writeFile } = await import('node:fs/promises')
+    const file = join(tmp.path, 'new-pw.txt')
+    await writeFile(file, 'second password\n')
+    expect((await rusticOk(['-r', repo, 'key', 'add', '--new-password-file', file])).toString()).toMatch(/saved new key as [0-9a-f]{8}/)
+    const keys = JSON.parse((await rusticOk(['-r', repo, '--no-cache', 'key', 'list', '--json'], { RUSTIC_PASSWORD: 'second password' })).toString()) as Array<{ current: boolean }>
+    expect(keys).toHaveLength(2)
+    expect(keys.filter((k) => k.current)).toHaveLength(1)
+    await restic(repo, ['snapshots'], { RESTIC_PASSWORD: 'second password' })
+  })
+
   it('a password file and a password command work', async () => {
     const repo = join(tmp.path, 'pwfile')
     await restic(repo, ['init'])

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { goTimeToDate, localTimeString, RusticError, shortId } from '@rustic-ts/core'
+import { goTimeToDate, localTimeString, resolvePassword, RusticError, shortId } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
@@ -36,8 +36,7 @@ export function registerKey(program: Command): void {
     .description('add a key file for a new password, read from --new-password-file')
     .requiredOption('--new-password-file <file>', 'file holding the new password')
     .action(async (opts: { newPasswordFile: string }, cmd: Command) => {
-      const { readFile } = await import('node:fs/promises')
-      const password = (await readFile(opts.newPasswordFile, 'utf8')).trim()
+      const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
       if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
       const repo = await openRepo(cmd)
       try {
