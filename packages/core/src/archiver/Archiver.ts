@@ -150,7 +150,7 @@ export class Archiver {
   /** The data packer, made with the seal workers on first use. */
   private dataPacker(): Promise<Packer> {
     return (this.dataPackerPromise ??= (async () => {
-      this.pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers }) : undefined
+      this.pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
       const packer = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, {
         signal: this.ctx.signal,
         config: this.indexed.repo.config,
@@ -208,7 +208,7 @@ export class Archiver {
       return { ...node, content: null }
     }
     const parent = await parentNode
-    // Small local files go to the seal workers whole: many may be in flight, their cost is latency.
+    // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
     const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
     return (small ? this.smallLimit : this.limit)(async () => {
       throwIfAborted(this.ctx.signal)
@@ -245,18 +245,12 @@ export class Archiver {
   }
 
   private async readFile(entry: ReadSourceEntry): Promise<Node> {
-    const minSize = this.chunker.options.minSize
     const dataPacker = await this.dataPacker()
-    if (this.pool && entry.localPath !== undefined && (entry.node.size ?? minSize) < minSize) {
-      // A small local file is one chunk: a worker reads, hashes and seals it.
-      const r = await this.pool.sealFile(entry.localPath, entry.node.size ?? 0, minSize - 1)
-      if (r.kind === 'empty') return { ...entry.node, content: [], size: 0 }
-      if (r.kind === 'sealed') {
-        await dataPacker.addSealed(r.id, r.sealed, r.uncompressedLength)
-        this.ctx.progress?.inc(r.size)
-        return { ...entry.node, content: [r.id], size: r.size }
-      }
-      // changed since it was listed: read it the normal way
+    if (this.pool?.canStoreFiles && entry.localPath !== undefined) {
+      // A local file: a worker reads, cuts, hashes and seals it; only its chunk ids come here.
+      const r = await dataPacker.storeFile(entry.localPath, entry.node.size ?? 0)
+      this.ctx.progress?.inc(r.size)
+      return { ...entry.node, content: r.content, size: r.size }
     }
     if (!entry.open) throw new RusticError('Internal', `no content opener for file ${entry.path}`, { code: 'NoOpener' })
     const content: Id[] = []

@@ -15,7 +15,7 @@ import {
 } from '../repofile/index.js'
 import type { Indexer } from './Indexer.js'
 import { MAX_PACK_SIZE, PackSizer, type PackSizeConfig } from './PackSizer.js'
-import { SealPool, type SealedBlob } from './SealPool.js'
+import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './SealPool.js'
 import { totalPackSize } from './totalPackSize.js'
 
 /** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
@@ -109,7 +109,7 @@ function newPack(): OpenPack {
  * Safe for concurrent `add` calls. An error of a background upload is thrown by the next `add` or by
  * `finalize`; after an error or an abort no further pack is saved.
  */
-export class Packer {
+export class Packer implements BlobSink {
   private readonly options: z.output<typeof PackerOptionsSchema>
   private readonly sizer: PackSizer
   private current: OpenPack = newPack()
@@ -121,6 +121,9 @@ export class Packer {
   private readonly sealing = new Set<Promise<void>>()
   private failure: { error: unknown } | undefined
   private finalized = false
+  /** Sealed bytes appended and not yet stored; {@link Packer.storeFile} waits while there are too many. */
+  private buffered = 0
+  private roomWaiters: Array<() => void> = []
   private readonly counters: PackerStats = { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 }
 
   constructor(
@@ -222,6 +225,40 @@ export class Packer {
   }
 
   /**
+   * Stores a local file through the seal pool's workers (which read, cut, hash and seal it; see
+   * `SealPool.storeFile`), deduplicating its chunks here. Needs a `sealPool` started with a chunker.
+   * Waits first while much sealed data is waiting to be stored.
+   */
+  storeFile(path: string | Uint8Array, expectedSize: number): Promise<StoredFile> {
+    return this.track(async () => {
+      this.check()
+      const pool = this.options.sealPool
+      if (!pool?.canStoreFiles) throw new RusticError('Internal', 'storeFile needs a seal pool with a chunker')
+      const limit = (this.options.maxPacksInFlight + 1) * this.sizer.targetSize()
+      while (this.buffered > limit) {
+        await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
+        this.throwIfFailed()
+      }
+      return pool.storeFile(path, expectedSize, this)
+    })
+  }
+
+  /** Reserves blob `id` unless the index, the indexer or this packer has it (see `BlobSink`). */
+  claim(id: Id): boolean {
+    if (this.failure || this.known(id)) return false
+    this.pending.add(id)
+    return true
+  }
+
+  /** Appends a blob reserved by {@link Packer.claim}, sealed elsewhere; errors are thrown by the next call. */
+  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number): void {
+    void this.track(() => this.append(id, sealed, uncompressedLength, dataLength)).catch((error: unknown) => {
+      this.failure ??= { error }
+      this.pending.delete(id)
+    })
+  }
+
+  /**
    * Waits for adds under way, saves the last partial pack and waits for all uploads; afterwards every
    * added blob is in the indexer. Throws the first upload error, or `Aborted` after an abort
    * (packs stored before are in the indexer; the partial pack is not saved).
@@ -230,6 +267,10 @@ export class Packer {
     if (this.finalized) throw new RusticError('Internal', `the ${this.blobType} packer is already finalized`)
     this.finalized = true
     await Promise.allSettled([...this.adding])
+    if (this.options.sealPool?.canStoreFiles) {
+      await this.options.sealPool.drain().catch((error: unknown) => void (this.failure ??= { error }))
+      await Promise.allSettled([...this.adding])
+    }
     await Promise.all([...this.sealing])
     try {
       this.throwIfFailed()
@@ -287,6 +328,7 @@ export class Packer {
     pack.blobs.push({ id, type: this.blobType, offset: pack.size, length: sealed.length, ...entry })
     pack.parts.push(sealed)
     pack.size += sealed.length
+    this.buffered += sealed.length
     pack.headerSize += entrySize
     this.counters.blobs++
     this.counters.dataAdded += dataLength
@@ -318,14 +360,25 @@ export class Packer {
       this.throwIfFailed()
     } catch (e) {
       this.dropPending(pack)
+      this.unbuffer(pack)
       throw e
     }
-    const upload = this.upload(pack).catch((error: unknown) => {
-      this.failure ??= { error }
-      this.dropPending(pack)
-    })
+    const upload = this.upload(pack)
+      .catch((error: unknown) => {
+        this.failure ??= { error }
+        this.dropPending(pack)
+      })
+      .finally(() => this.unbuffer(pack))
     this.uploads.add(upload)
     void upload.finally(() => this.uploads.delete(upload))
+  }
+
+  /** A pack's bytes are no longer waiting: wakes {@link Packer.storeFile} calls waiting for room. */
+  private unbuffer(pack: OpenPack): void {
+    this.buffered -= pack.size
+    const waiters = this.roomWaiters
+    this.roomWaiters = []
+    for (const f of waiters) f()
   }
 
   private dropPending(pack: OpenPack): void {

@@ -6,6 +6,8 @@ import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import type { Key } from '../crypto/Key.js'
 import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
+import type { Chunker } from '../chunker/Chunker.js'
+import { SEAL_WORKER_SOURCE } from './sealWorkerSource.js'
 
 /** A sealed blob: stored bytes, and the uncompressed length when compressed. */
 export interface SealedBlob {
@@ -15,139 +17,14 @@ export interface SealedBlob {
   uncompressedLength?: number
 }
 
-/**
- * The worker: the same sealing as `DecryptBackend.sealBlob` (zstd via zstd-napi's binding, then
- * `Key.encrypt`: AES-256-CTR + Poly1305-AES via sodium-native). Plain CommonJS so that it runs from
- * sources and from the bundle alike. The pool checks its output with `Key.decrypt` at start.
- */
-const WORKER_SOURCE = `'use strict'
-const { parentPort, workerData } = require('node:worker_threads')
-const { createCipheriv, createHash, createSecretKey, randomFillSync } = require('node:crypto')
-const fs = require('node:fs')
-const sodium = require(workerData.sodium)
-const binding = workerData.level === null ? null : require(workerData.zstd)
-const cctx = binding ? new binding.CCtx() : null
-const encKey = createSecretKey(Buffer.from(workerData.encrypt, 'base64'))
-const macKey = createSecretKey(Buffer.from(workerData.k, 'base64'))
-const CLAMP = [0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f]
-const r = Buffer.from(workerData.r, 'base64').map((b, i) => b & CLAMP[i])
-workerData.encrypt = workerData.k = workerData.r = ''
-const ZERO = Buffer.alloc(16)
-const PIECE = 1 << 20
-let scratch = Buffer.alloc(0)
-function encrypt(plain) {
-  const n = plain.length
-  const out = Buffer.allocUnsafeSlow(n + 32)
-  const iv = out.subarray(0, 16)
-  do randomFillSync(iv)
-  while (iv.every((b) => b === 0))
-  const cipher = createCipheriv('aes-256-ctr', encKey, iv)
-  const polyKey = Buffer.alloc(32)
-  polyKey.set(r, 0)
-  polyKey.set(createCipheriv('aes-128-ctr', macKey, iv).update(ZERO), 16)
-  const state = Buffer.alloc(sodium.crypto_onetimeauth_STATEBYTES)
-  sodium.crypto_onetimeauth_init(state, polyKey)
-  for (let off = 0; off < n; off += PIECE) {
-    const piece = cipher.update(plain.subarray(off, Math.min(n, off + PIECE)))
-    out.set(piece, 16 + off)
-    sodium.crypto_onetimeauth_update(state, piece)
-  }
-  sodium.crypto_onetimeauth_final(state, out.subarray(16 + n))
-  return out
-}
-function seal(data) {
-  let body = data
-  let ul
-  if (cctx && body.length > 0) {
-    const bound = binding.compressBound(body.length)
-    if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
-    body = scratch.subarray(0, cctx.compress(scratch, body, workerData.level))
-    ul = data.length
-  }
-  return { sealed: encrypt(body), ul }
-}
-function readSmallFile(path, expected, limit) {
-  // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
-  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
-  try {
-    if (!fs.fstatSync(fd).isFile()) return { changed: 'changed type' }
-    const buf = Buffer.allocUnsafeSlow(Math.min(expected, limit) + 1)
-    let n = 0
-    for (;;) {
-      const r = fs.readSync(fd, buf, n, buf.length - n, null)
-      if (r === 0) break
-      n += r
-      if (n === buf.length) return { changed: 'grew' }
-    }
-    return { data: buf.subarray(0, n) }
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-parentPort.on('message', (m) => {
-  try {
-    if (m.file) {
-      // A small file (one chunk): read, hash and seal it here.
-      let r
-      try {
-        r = readSmallFile(m.file, m.expected, m.limit)
-      } catch (e) {
-        parentPort.postMessage({ id: m.id, fileError: String((e && e.message) || e), code: e && e.code })
-        return
-      }
-      if (r.changed) {
-        parentPort.postMessage({ id: m.id, changed: r.changed })
-        return
-      }
-      const blobId = createHash('sha256').update(r.data).digest('hex')
-      if (r.data.length === 0) {
-        parentPort.postMessage({ id: m.id, size: 0 })
-        return
-      }
-      const { sealed, ul } = seal(r.data)
-      const out = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length)
-      parentPort.postMessage({ id: m.id, sealed: out, ul, blobId, size: r.data.length }, [out.buffer])
-      return
-    }
-    if (m.lengths) {
-      // A batch of small blobs in one buffer: answer with one buffer of sealed blobs.
-      const parts = []
-      const lengths = []
-      const uls = []
-      let off = 0
-      let total = 0
-      for (const n of m.lengths) {
-        const { sealed, ul } = seal(m.data.subarray(off, off + n))
-        off += n
-        parts.push(sealed)
-        lengths.push(sealed.length)
-        uls.push(ul === undefined ? -1 : ul)
-        total += sealed.length
-      }
-      const out = new Uint8Array(total)
-      let pos = 0
-      for (const p of parts) {
-        out.set(p, pos)
-        pos += p.length
-      }
-      parentPort.postMessage({ id: m.id, sealed: out, lengths, uls }, [out.buffer])
-      return
-    }
-    const { sealed, ul } = seal(m.data)
-    const out = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length)
-    parentPort.postMessage({ id: m.id, sealed: out, ul }, [out.buffer])
-  } catch (e) {
-    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
-  }
-})
-`
-
 interface Job {
   resolve: (m: WorkerAnswer) => void
   reject: (e: unknown) => void
+  /** File jobs: the file's expected size, counted in its worker's `fileBytes` until it is done. */
+  bytes?: number
 }
 
-/** What a worker answers: one sealed blob, or a batch (`lengths`/`uls` set) in one buffer. */
+/** A worker's answer to a job: one sealed blob, a batch (`lengths`/`uls` set) in one buffer, or an error. */
 interface WorkerAnswer {
   id: number
   sealed?: Uint8Array
@@ -155,30 +32,62 @@ interface WorkerAnswer {
   lengths?: number[]
   uls?: number[]
   error?: string
-  /** File jobs: the blob id and file size; or why the file could not be read / must be read another way. */
-  blobId?: string
-  size?: number
-  fileError?: string
-  code?: string
-  changed?: string
 }
 
-/** What {@link SealPool.sealFile} gives: the file's one blob, sealed, or a sign to read it the normal way. */
-export type SealedFile =
-  | { kind: 'sealed'; id: Id; size: number; sealed: Uint8Array; uncompressedLength?: number }
-  | { kind: 'empty' }
-  /** The file changed (grew past the limit, or is no longer a regular file) since it was listed. */
-  | { kind: 'changed'; why: string }
+/** A finished file job, as the worker reports it. */
+type FileReport = { id: number; content: string[]; size: number } | { id: number; fileError: string; code?: string }
+
+/** A worker's question: which of these chunks are new? Sent with the files finished since the last one. */
+interface WorkerQuery {
+  query: number
+  ids: string[]
+  lengths: number[]
+  files: FileReport[]
+}
+
+/** The claimed chunks of one answer, sealed, in one buffer. */
+interface WorkerStored {
+  stored: Uint8Array
+  ids: string[]
+  lengths: number[]
+  uls: number[]
+  sizes: number[]
+}
+
+type WorkerMessage = WorkerAnswer | WorkerQuery | WorkerStored
+
+/**
+ * Where {@link SealPool.storeFile} puts new blobs (a `Packer`): it decides which chunks are new and takes
+ * them once sealed.
+ */
+export interface BlobSink {
+  /** True if blob `id` is new: it is then reserved, and the pool hands it to `addClaimed` once sealed. */
+  claim(id: Id): boolean
+  /** Takes a blob reserved by `claim`, sealed; `uncompressedLength` is set when it is compressed. */
+  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number): void
+}
+
+/** What {@link SealPool.storeFile} gives: the file's content (its chunks' ids, in order) and its size as read. */
+export interface StoredFile {
+  content: Id[]
+  size: number
+}
 
 /** Blobs smaller than this are sent to the workers in batches. */
 const BATCH_BLOB_LIMIT = 64 * 1024
 /** A batch is sent once it holds this many bytes or blobs (or at the end of the current turn of the event loop). */
 const BATCH_BYTES = 1 << 20
 const BATCH_COUNT = 512
+/** Files sent to a worker in one message at most. */
+const FILE_BATCH_COUNT = 16
 
 interface PoolWorker {
   worker: Worker
   jobs: Map<number, Job>
+  /** Answers with claimed chunks whose sealed blobs have not come back yet. */
+  outstanding: number
+  /** Expected bytes of the files handed to this worker and not yet done. */
+  fileBytes: number
   /** Set once the worker failed or exited. */
   dead?: Error
 }
@@ -187,12 +96,15 @@ interface PoolWorker {
 export interface SealPoolOptions {
   /** Number of worker threads; default: the number of cores (at most 8). */
   workers?: number
+  /** Lets the workers store whole files ({@link SealPool.storeFile}), cutting them as this chunker does. */
+  chunker?: Chunker
 }
 
 /**
- * Seals blobs (compress + encrypt, exactly as `DecryptBackend.sealBlob`) on worker threads,
- * so that the thread that chunks and hashes is not also busy compressing. The pool holds a copy of the
- * master key in its workers' memory; {@link SealPool.close} ends them.
+ * Seals blobs (compress + encrypt, exactly as `DecryptBackend.sealBlob`) on worker threads, so that the
+ * main thread is not busy compressing; with a chunker, the workers also read, cut and hash whole files
+ * ({@link SealPool.storeFile}). The pool holds a copy of the master key in its workers' memory;
+ * {@link SealPool.close} ends them.
  */
 export class SealPool {
   private seq = 0
@@ -200,12 +112,18 @@ export class SealPool {
   private batch: Array<{ plain: Uint8Array; resolve: (s: SealedBlob) => void; reject: (e: unknown) => void }> = []
   private batchBytes = 0
   private batchScheduled = false
+  private sink: BlobSink | undefined
+  private fileBatch: Array<{ path: Uint8Array; expected: number; job: Job }> = []
+  private fileBatchScheduled = false
+  private drainWaiters: Array<() => void> = []
 
   private constructor(
     private readonly workers: PoolWorker[],
     private readonly key: Key,
     /** zstd level, or undefined for no compression. */
     readonly compressionLevel: number | undefined,
+    /** True if the workers can store whole files (they were given a chunker). */
+    readonly canStoreFiles: boolean,
   ) {}
 
   /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression). */
@@ -231,16 +149,17 @@ export class SealPool {
     }
     const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
     const { mac, encrypt } = key.toMasterKeyJson()
-    const workerData = { sodium, zstd, level: compressionLevel ?? null, encrypt, k: mac.k, r: mac.r }
+    const chunker = options.chunker?.workerSetup() ?? null
+    const workerData = { sodium, zstd, level: compressionLevel ?? null, encrypt, k: mac.k, r: mac.r, chunker }
     const workers: PoolWorker[] = []
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
+      const worker = new Worker(SEAL_WORKER_SOURCE, { eval: true, workerData })
       worker.unref() // idle workers do not keep the process alive
-      workers.push({ worker, jobs: new Map() })
+      workers.push({ worker, jobs: new Map(), outstanding: 0, fileBytes: 0 })
     }
-    const pool = new SealPool(workers, key, compressionLevel)
+    const pool = new SealPool(workers, key, compressionLevel, chunker !== null)
     for (const w of workers) {
-      w.worker.on('message', (m: WorkerAnswer) => pool.done(w, m))
+      w.worker.on('message', (m: WorkerMessage) => pool.receive(w, m))
       w.worker.on('error', (e) => pool.fail(w, e))
       w.worker.on('exit', (code) => pool.fail(w, new Error(`seal worker exited with code ${code}`)))
     }
@@ -291,6 +210,82 @@ export class SealPool {
     })
   }
 
+  /**
+   * Stores a local file on a worker: the worker reads it (never through a symlink), cuts it with the
+   * pool's chunker, hashes the chunks, asks `sink` which are new and seals those into `sink`. Resolves
+   * with the file's content once every chunk is either known to `sink` or claimed by it (the claimed ones
+   * reach `sink.addClaimed` later: see {@link SealPool.drain}). A file that cannot be read rejects with an
+   * `InputOutput` error naming the path. One pool stores files for one sink.
+   */
+  storeFile(path: string | Uint8Array, expectedSize: number, sink: BlobSink): Promise<StoredFile> {
+    if (!this.canStoreFiles) return Promise.reject(new RusticError('Internal', 'this seal pool was started without a chunker'))
+    if ((this.sink ??= sink) !== sink) return Promise.reject(new RusticError('Internal', 'a seal pool stores files for one sink only'))
+    return new Promise<StoredFile>((resolve, reject) => {
+      const bytes = typeof path === 'string' ? Buffer.from(path) : path
+      const shown = (): string => (typeof path === 'string' ? path : Buffer.from(path).toString('utf8'))
+      const job: Job = {
+        bytes: expectedSize,
+        reject,
+        resolve: (m) => {
+          const r = m as unknown as FileReport
+          if ('fileError' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.fileError}`, { code: r.code ?? 'ReadFailed' }))
+          resolve({ content: r.content as Id[], size: r.size })
+        },
+      }
+      this.fileBatch.push({ path: bytes, expected: expectedSize, job })
+      if (this.fileBatch.length >= FILE_BATCH_COUNT) this.flushFiles()
+      else if (!this.fileBatchScheduled) {
+        this.fileBatchScheduled = true
+        setImmediate(() => this.flushFiles())
+      }
+    })
+  }
+
+  /** Sends the files collected so far to the least busy worker as one message (paths in one buffer). */
+  private flushFiles(): void {
+    this.fileBatchScheduled = false
+    const items = this.fileBatch
+    if (items.length === 0) return
+    this.fileBatch = []
+    // the worker with the fewest bytes to go: a few large files must not pile up on one
+    let w = this.leastBusy()
+    for (const c of this.workers) if (!c.dead && c.fileBytes < w.fileBytes) w = c
+    const paths = new Uint8Array(items.reduce((n, i) => n + i.path.length, 0))
+    const ends: number[] = []
+    const ids: number[] = []
+    let pos = 0
+    for (const i of items) {
+      paths.set(i.path, pos)
+      pos += i.path.length
+      ends.push(pos)
+      const id = this.seq++
+      ids.push(id)
+      if (!this.closed && !w.dead) {
+        w.jobs.set(id, i.job)
+        w.fileBytes += i.expected
+      }
+    }
+    if (this.closed || w.dead) {
+      const e = new RusticError('Internal', this.closed ? 'the seal pool is closed' : `the seal pool's workers failed: ${w.dead!.message}`)
+      return items.forEach((i) => i.job.reject(e))
+    }
+    this.updateRef(w)
+    w.worker.postMessage({ files: { ids, expected: items.map((i) => i.expected), paths, ends } }, [paths.buffer])
+  }
+
+  /** Resolves once every blob claimed for {@link SealPool.storeFile} has reached the sink; rejects if a worker failed. */
+  drain(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        const dead = this.workers.find((w) => w.dead)
+        if (dead) return reject(new RusticError('Internal', `a seal worker failed: ${dead.dead!.message}`, { cause: dead.dead }))
+        if (this.workers.every((w) => w.outstanding === 0)) return resolve()
+        this.drainWaiters.push(check)
+      }
+      check()
+    })
+  }
+
   private leastBusy(): PoolWorker {
     let best: PoolWorker | undefined
     for (const w of this.workers) if (!w.dead && (!best || w.jobs.size < best.jobs.size)) best = w
@@ -331,6 +326,9 @@ export class SealPool {
     const left = this.batch
     this.batch = []
     for (const i of left) i.reject(new RusticError('Internal', 'the seal pool is closed'))
+    const files = this.fileBatch
+    this.fileBatch = []
+    for (const f of files) f.job.reject(new RusticError('Internal', 'the seal pool is closed'))
     await Promise.all(this.workers.map((w) => w.worker.terminate()))
   }
 
@@ -338,26 +336,6 @@ export class SealPool {
     const copy = Uint8Array.prototype.slice.call(plain) // own ArrayBuffer: transferred, not cloned with its neighbours
     return new Promise<SealedBlob>((resolve, reject) => {
       this.post(w, { data: copy }, (m) => resolve(m.ul === undefined ? { sealed: m.sealed! } : { sealed: m.sealed!, uncompressedLength: m.ul }), reject)
-    })
-  }
-
-  /**
-   * Reads a small local file (expected to be at most `limit` bytes, i.e. one chunk) on a worker, hashes
-   * and seals it there, so that the calling thread does no file I/O, hashing or sealing for it. A file that
-   * cannot be opened or read rejects with an `InputOutput` error naming the path.
-   */
-  sealFile(path: string | Uint8Array, expectedSize: number, limit: number): Promise<SealedFile> {
-    return new Promise<SealedFile>((resolve, reject) => {
-      const file = typeof path === 'string' ? path : Buffer.from(path)
-      this.postJob(this.leastBusy(), { file, expected: expectedSize, limit }, undefined, (m) => {
-        if (m.fileError !== undefined) {
-          const shown = typeof path === 'string' ? path : Buffer.from(path).toString('utf8')
-          return reject(new RusticError('InputOutput', `cannot read ${shown}: ${m.fileError}`, { code: m.code ?? 'ReadFailed' }))
-        }
-        if (m.changed !== undefined) return resolve({ kind: 'changed', why: m.changed })
-        if (!m.sealed) return resolve({ kind: 'empty' })
-        resolve({ kind: 'sealed', id: m.blobId as Id, size: m.size!, sealed: m.sealed, uncompressedLength: m.ul })
-      }, reject)
     })
   }
 
@@ -370,16 +348,67 @@ export class SealPool {
     if (this.closed) return reject(new RusticError('Internal', 'the seal pool is closed'))
     if (w.dead) return reject(new RusticError('Internal', `the seal pool's workers failed: ${w.dead.message}`, { cause: w.dead }))
     const id = this.seq++
-    if (w.jobs.size === 0) w.worker.ref() // keep the process alive while a job is out
     w.jobs.set(id, { resolve, reject })
+    this.updateRef(w)
     w.worker.postMessage({ id, ...msg }, transfer ? [transfer] : [])
   }
 
-  private done(w: PoolWorker, m: WorkerAnswer): void {
-    const job = w.jobs.get(m.id)
+  /** Keeps the process alive while a worker has work out. */
+  private updateRef(w: PoolWorker): void {
+    if (w.jobs.size > 0 || w.outstanding > 0) w.worker.ref()
+    else w.worker.unref()
+  }
+
+  private receive(w: PoolWorker, m: WorkerMessage): void {
+    if ('query' in m) this.answer(w, m)
+    else if ('stored' in m) this.takeStored(w, m)
+    else this.finish(w, m.id, m)
+  }
+
+  /** Claims the new chunks of a query, answers it, then settles the files reported with it. */
+  private answer(w: PoolWorker, m: WorkerQuery): void {
+    if (m.query >= 0) {
+      const sink = this.sink!
+      let claims = ''
+      let any = false
+      for (const id of m.ids) {
+        const claimed = sink.claim(id as Id)
+        claims += claimed ? '1' : '0'
+        any ||= claimed
+      }
+      if (any) w.outstanding++
+      w.worker.postMessage({ answer: m.query, claims })
+    }
+    for (const f of m.files) this.finish(w, f.id, f as unknown as WorkerAnswer)
+    this.updateRef(w)
+  }
+
+  private takeStored(w: PoolWorker, m: WorkerStored): void {
+    const sink = this.sink!
+    let pos = 0
+    m.ids.forEach((id, k) => {
+      const n = m.lengths[k]!
+      const ul = m.uls[k]!
+      sink.addClaimed(id as Id, m.stored.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!)
+      pos += n
+    })
+    w.outstanding--
+    this.updateRef(w)
+    this.wakeDrain()
+  }
+
+  private wakeDrain(): void {
+    const waiters = this.drainWaiters
+    this.drainWaiters = []
+    for (const f of waiters) f()
+  }
+
+  private finish(w: PoolWorker, id: number, m: WorkerAnswer): void {
+    const job = w.jobs.get(id)
     if (!job) return
-    w.jobs.delete(m.id)
-    if (w.jobs.size === 0) w.worker.unref()
+    w.jobs.delete(id)
+    w.fileBytes -= job.bytes ?? 0
+    this.updateRef(w)
     if (m.error !== undefined) {
       job.reject(new RusticError('Internal', `sealing a blob failed: ${m.error}`))
     } else {
@@ -393,6 +422,7 @@ export class SealPool {
       job.reject(new RusticError('Internal', `a seal worker failed: ${w.dead.message}`, { cause }))
     }
     w.jobs.clear()
+    this.wakeDrain()
   }
 }
 

@@ -1,5 +1,5 @@
 import { RusticError } from '../error/RusticError.js'
-import { resolveChunkerOptions, type ChunkerOptions } from './ChunkerOptions.js'
+import { cutMask, resolveChunkerOptions, type ChunkerOptions } from './ChunkerOptions.js'
 import { chunkerTables, WINDOW_SIZE, type ChunkerTables } from './ChunkerTables.js'
 import { WasmScanner } from './ChunkerWasm.js'
 import type { Polynomial } from './Polynomial.js'
@@ -42,9 +42,7 @@ export class ChunkerState {
     this.tables = chunkerTables(pol)
     this.minSize = o.minSize
     this.maxSize = o.maxSize
-    const bits = Math.min(o.averageBits, 53)
-    this.maskLo = bits >= 32 ? -1 : (2 ** bits - 1) | 0
-    this.maskHi = bits > 32 ? 2 ** (bits - 32) - 1 : 0
+    ;({ maskHi: this.maskHi, maskLo: this.maskLo } = cutMask(o.averageBits))
     this.wasm = o.engine !== 'js' && this.tables.degree >= 16 ? WasmScanner.get() : undefined
     if (o.engine === 'wasm' && !this.wasm) {
       const why = this.tables.degree < 16 ? `the polynomial has degree ${this.tables.degree} (< 16)` : 'WebAssembly is not available'

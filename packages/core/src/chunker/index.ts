@@ -1,7 +1,8 @@
-export { Chunker } from './Chunker.js'
+export { Chunker, type ChunkerWorkerSetup } from './Chunker.js'
 export { ChunkerState } from './ChunkerState.js'
 export {
   chunkerOptionsSchema,
+  cutMask,
   resolveChunkerOptions,
   DEFAULT_MIN_CHUNK_SIZE,
   DEFAULT_MAX_CHUNK_SIZE,
@@ -21,3 +22,4 @@ export {
   polynomialMulMod,
   polynomialGcd,
 } from './Polynomial.js'
+export { type WasmScanLayout } from './ChunkerWasm.js'

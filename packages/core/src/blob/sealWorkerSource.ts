@@ -1,0 +1,288 @@
+import { wasmScanBlocks } from '../chunker/ChunkerWasm.js'
+
+/**
+ * The program of a {@link SealPool} worker thread, as CommonJS source text (so that it runs from the
+ * sources and from the bundle alike). It seals exactly as `DecryptBackend.sealBlob` does: zstd via
+ * zstd-napi's binding, then `Key.encrypt` (AES-256-CTR + Poly1305-AES via sodium-native); the pool
+ * checks its output with `Key.decrypt` at start.
+ *
+ * Messages in:
+ * - `{ id, data }`: seal one blob; `{ id, data, lengths }`: seal a batch of blobs held in one buffer.
+ * - `{ files: { ids, expected, paths, ends } }`: store files (paths concatenated in one buffer): read each
+ *   (not following symlinks), cut it with the chunker, hash the chunks and ask the pool which are new
+ *   (`query` out); the chunks the pool claims are sealed and sent back (`stored` out). A file's content
+ *   ids go out with its last query.
+ * - `{ answer, claims }`: the pool's answer to a query: one character per blob, '1' = seal and send it.
+ *
+ * Messages out:
+ * - `{ id, sealed, ul }` / `{ id, sealed, lengths, uls }`: sealed blob(s); `{ id, error }`.
+ * - `{ query, ids, lengths, files }`: new chunks (hex ids and lengths, in order), and finished files:
+ *   `{ id, content, size }` or `{ id, fileError, code }`. One message per turn of the worker's event loop.
+ * - `{ stored, ids, uls, lengths, sizes }`: the claimed blobs of one answer, sealed, in one buffer
+ *   (`lengths` stored sizes, `uls` uncompressed lengths or -1, `sizes` plaintext sizes).
+ */
+export const SEAL_WORKER_SOURCE = `'use strict'
+const { parentPort, workerData } = require('node:worker_threads')
+const { createCipheriv, createHash, createSecretKey, randomFillSync } = require('node:crypto')
+const fs = require('node:fs')
+const sodium = require(workerData.sodium)
+const binding = workerData.level === null ? null : require(workerData.zstd)
+const cctx = binding ? new binding.CCtx() : null
+const encKey = createSecretKey(Buffer.from(workerData.encrypt, 'base64'))
+const macKey = createSecretKey(Buffer.from(workerData.k, 'base64'))
+const CLAMP = [0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f]
+const r = Buffer.from(workerData.r, 'base64').map((b, i) => b & CLAMP[i])
+workerData.encrypt = workerData.k = workerData.r = ''
+// AES-128 of the IV under the MAC key: the Poly1305-AES nonce part of the one-time key
+const nonceCipher = createCipheriv('aes-128-ecb', macKey, null).setAutoPadding(false)
+const PIECE = 1 << 20
+let scratch = Buffer.alloc(0)
+// random IVs, fetched from the CSPRNG 4 KiB at a time
+let ivPool = Buffer.alloc(0)
+let ivPos = 0
+function randomIv(iv) {
+  do {
+    if (ivPos + 16 > ivPool.length) {
+      ivPool = randomFillSync(Buffer.allocUnsafeSlow(4096))
+      ivPos = 0
+    }
+    iv.set(ivPool.subarray(ivPos, ivPos + 16))
+    ivPos += 16
+  } while (iv.every((b) => b === 0))
+}
+function encrypt(plain) {
+  const n = plain.length
+  const out = Buffer.allocUnsafeSlow(n + 32)
+  const iv = out.subarray(0, 16)
+  randomIv(iv)
+  const cipher = createCipheriv('aes-256-ctr', encKey, iv)
+  const polyKey = Buffer.alloc(32)
+  polyKey.set(r, 0)
+  polyKey.set(nonceCipher.update(iv), 16)
+  const state = Buffer.alloc(sodium.crypto_onetimeauth_STATEBYTES)
+  sodium.crypto_onetimeauth_init(state, polyKey)
+  for (let off = 0; off < n; off += PIECE) {
+    const piece = cipher.update(plain.subarray(off, Math.min(n, off + PIECE)))
+    out.set(piece, 16 + off)
+    sodium.crypto_onetimeauth_update(state, piece)
+  }
+  sodium.crypto_onetimeauth_final(state, out.subarray(16 + n))
+  return out
+}
+function seal(data) {
+  let body = data
+  let ul
+  if (cctx && body.length > 0) {
+    const bound = binding.compressBound(body.length)
+    if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
+    body = scratch.subarray(0, cctx.compress(scratch, body, workerData.level))
+    ul = data.length
+  }
+  return { sealed: encrypt(body), ul }
+}
+/** Seals blobs into one buffer: { out, lengths, uls }. */
+function sealAll(blobs) {
+  const parts = []
+  const lengths = []
+  const uls = []
+  let total = 0
+  for (const b of blobs) {
+    const { sealed, ul } = seal(b)
+    parts.push(sealed)
+    lengths.push(sealed.length)
+    uls.push(ul === undefined ? -1 : ul)
+    total += sealed.length
+  }
+  const out = new Uint8Array(total)
+  let pos = 0
+  for (const p of parts) {
+    out.set(p, pos)
+    pos += p.length
+  }
+  return { out, lengths, uls }
+}
+
+// --- the chunker (restic's cuts; see Chunker.workerSetup) ---------------------------------------------
+const ck = workerData.chunker
+let scan
+let mem32
+if (ck) {
+  const instance = new WebAssembly.Instance(ck.module, {})
+  const mem8 = new Uint8Array(instance.exports.memory.buffer)
+  mem32 = new Int32Array(instance.exports.memory.buffer)
+  mem8.set(ck.image, ck.tablesAt)
+  const scanBlocks = (${wasmScanBlocks.toString()})
+  const fn = instance.exports.scan
+  scan = (buf, i, lim, hi, lo) => scanBlocks(ck.layout, fn, mem8, mem32, buf, i, lim, hi, lo, ck.maskHi, ck.maskLo, ck.polShift)
+}
+/**
+ * The end of the chunk that starts at s in buf, whose bytes are valid up to end (eof: the file ends
+ * there), or -1 when more bytes are needed. st carries the scan between calls ({ pos: -1 } for a new
+ * chunk). restic hashes a chunk from minSize - 64 on and first checks the digest at minSize; the digest
+ * then depends only on the 64 bytes in the window, so the first 64 are hashed from an all-zero window.
+ */
+function findCut(buf, s, end, eof, st) {
+  const minEnd = s + ck.minSize
+  const maxEnd = s + ck.maxSize
+  if (st.pos < 0) {
+    if (end < minEnd) return eof ? end : -1
+    const hs = ck.polShift - 32
+    let hi = 0
+    let lo = 0
+    for (let i = minEnd - 64; i < minEnd; i++) {
+      const idx = hi >>> hs
+      const nhi = ((hi << 8) | (lo >>> 24)) ^ ck.modHi[idx]
+      lo = ((lo << 8) | buf[i]) ^ ck.modLo[idx]
+      hi = nhi
+    }
+    if (((lo & ck.maskLo) | (hi & ck.maskHi)) === 0 || minEnd >= maxEnd) return minEnd
+    st.pos = minEnd
+    st.hi = hi
+    st.lo = lo
+  }
+  const lim = Math.min(end, maxEnd)
+  if (st.pos < lim) {
+    const stop = scan(buf, st.pos, lim, st.hi, st.lo)
+    st.lo = mem32[ck.layout.digest >> 2]
+    st.hi = mem32[(ck.layout.digest >> 2) + 1]
+    if (stop < lim) return stop + 1
+    st.pos = lim
+  }
+  if (lim === maxEnd) return maxEnd
+  return eof ? end : -1
+}
+
+// --- files ----------------------------------------------------------------------------------------------
+const BLOCK = 4 << 20
+/** Chunk bytes waiting for answers; a file job waits while more than this is held. */
+const HOLD_LIMIT = 32 << 20
+let held = 0
+let holdWaiters = []
+let out = { ids: [], lengths: [], chunks: [], files: [] }
+let outScheduled = false
+let querySeq = 0
+const waiting = new Map()
+
+function emit(chunk) {
+  const id = createHash('sha256').update(chunk).digest('hex')
+  out.ids.push(id)
+  out.lengths.push(chunk.length)
+  out.chunks.push(chunk)
+  held += chunk.length
+  schedule()
+  return id
+}
+function schedule() {
+  if (!outScheduled) {
+    outScheduled = true
+    setImmediate(flushOut)
+  }
+}
+function flushOut() {
+  outScheduled = false
+  const o = out
+  out = { ids: [], lengths: [], chunks: [], files: [] }
+  const query = o.ids.length > 0 ? querySeq++ : -1
+  if (query >= 0) waiting.set(query, o)
+  parentPort.postMessage({ query, ids: o.ids, lengths: o.lengths, files: o.files })
+}
+function answer(m) {
+  const { chunks, ids: queried } = waiting.get(m.answer)
+  waiting.delete(m.answer)
+  const claimed = []
+  const ids = []
+  const sizes = []
+  chunks.forEach((c, i) => {
+    held -= c.length
+    if (m.claims.charCodeAt(i) === 49) {
+      claimed.push(c)
+      ids.push(queried[i])
+      sizes.push(c.length)
+    }
+  })
+  if (claimed.length > 0) {
+    const { out: sealed, lengths, uls } = sealAll(claimed)
+    parentPort.postMessage({ stored: sealed, ids, lengths, uls, sizes }, [sealed.buffer])
+  }
+  if (held <= HOLD_LIMIT && holdWaiters.length > 0) {
+    const w = holdWaiters
+    holdWaiters = []
+    w.forEach((f) => f())
+  }
+}
+async function storeFile(id, path, expected) {
+  const content = []
+  let size = 0
+  let fd
+  try {
+    // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
+    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('changed type since it was listed, refusing to read it'), { code: 'ChangedType' })
+    let buf = Buffer.allocUnsafeSlow(Math.min(expected + 1, BLOCK))
+    let s = 0
+    let end = 0
+    let eof = false
+    const st = { pos: -1, hi: 0, lo: 0 }
+    for (;;) {
+      const cut = eof && s === end ? -2 : findCut(buf, s, end, eof, st)
+      if (cut === -2) break
+      if (cut >= 0) {
+        content.push(emit(buf.subarray(s, cut)))
+        size += cut - s
+        s = cut
+        st.pos = -1
+        continue
+      }
+      if (end === buf.length) {
+        // full: carry the unfinished chunk over into a new buffer
+        const next = Buffer.allocUnsafeSlow(end - s + BLOCK)
+        buf.copy(next, 0, s, end)
+        if (st.pos >= 0) st.pos -= s
+        end -= s
+        s = 0
+        buf = next
+      }
+      const n = fs.readSync(fd, buf, end, buf.length - end, null)
+      if (n === 0) eof = true
+      end += n
+      if (held > HOLD_LIMIT) await new Promise((f) => holdWaiters.push(f))
+    }
+    out.files.push({ id, content, size })
+  } catch (e) {
+    out.files.push({ id, fileError: String((e && e.message) || e), code: e && e.code })
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+  schedule()
+}
+
+parentPort.on('message', (m) => {
+  // a failure to seal answered blobs is not one job's: it ends the worker (the pool fails every job)
+  if (m.answer !== undefined) return answer(m)
+  try {
+    if (m.files) {
+      const f = m.files
+      const paths = Buffer.from(f.paths.buffer, f.paths.byteOffset, f.paths.length)
+      f.ids.forEach((id, i) => void storeFile(id, paths.subarray(i === 0 ? 0 : f.ends[i - 1], f.ends[i]), f.expected[i]))
+      return
+    }
+    if (m.lengths) {
+      // A batch of small blobs in one buffer: answer with one buffer of sealed blobs.
+      const blobs = []
+      let off = 0
+      for (const n of m.lengths) {
+        blobs.push(m.data.subarray(off, off + n))
+        off += n
+      }
+      const { out: sealed, lengths, uls } = sealAll(blobs)
+      parentPort.postMessage({ id: m.id, sealed, lengths, uls }, [sealed.buffer])
+      return
+    }
+    const { sealed, ul } = seal(m.data)
+    const sealedView = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.length)
+    parentPort.postMessage({ id: m.id, sealed: sealedView, ul }, [sealedView.buffer])
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: String((e && e.message) || e) })
+  }
+})
+`
