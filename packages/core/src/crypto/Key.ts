@@ -5,6 +5,7 @@ import {
   randomBytes,
   randomFillSync,
   timingSafeEqual,
+  type Cipher,
   type KeyObject,
 } from 'node:crypto'
 import { inspect } from 'node:util'
@@ -19,7 +20,6 @@ const MAC_SIZE = 16
 /** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower (DESIGN §7). */
 const AES_PIECE = 1 << 20
 
-const ZERO_BLOCK = new Uint8Array(16)
 
 /** Random IVs are cut from a pool refilled from the CSPRNG: one `randomFillSync` per 256 IVs instead of per IV. */
 const ivPool = Buffer.alloc(16 * 256)
@@ -89,6 +89,7 @@ function checkLength(bytes: Uint8Array, length: number, name: string): void {
 export class Key {
   readonly #encKey: KeyObject
   readonly #macKey: KeyObject
+  #nonceCipher: Cipher | undefined
   readonly #encrypt: Uint8Array
   readonly #k: Uint8Array
   readonly #r: Uint8Array
@@ -195,8 +196,9 @@ export class Key {
 
   /** The one-time Poly1305 key of Poly1305-AES for `iv`: clamp(r) || AES-128(k, IV). */
   #polyKey(iv: Uint8Array): Uint8Array {
-    // AES-128-ECB of one block = the first CTR keystream block with that block as counter (cheaper to set up here).
-    const s = createCipheriv('aes-128-ctr', this.#macKey, iv).update(ZERO_BLOCK)
+    // one reusable ECB cipher: with whole blocks and no padding, each update is independent
+    this.#nonceCipher ??= createCipheriv('aes-128-ecb', this.#macKey, null).setAutoPadding(false)
+    const s = this.#nonceCipher.update(iv)
     const polyKey = new Uint8Array(32)
     polyKey.set(this.#rClamped, 0)
     polyKey.set(s, 16)
