@@ -41,7 +41,10 @@ export interface ReadBackend {
 export interface WriteBackend extends ReadBackend {
   /** Creates the repository structure (directories). Idempotent. */
   create(options?: CallOptions): Promise<void>
-  /** Stores a file. Writes are atomic: readers see the whole file or nothing. Overwriting is allowed. */
+  /**
+   * Stores a file. Writes are atomic: readers see the whole file or nothing. Overwriting is allowed.
+   * The caller may reuse `data` once the returned promise resolves: a backend that keeps the bytes must copy them.
+   */
   writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void>
   /** Removes a file. Removing a missing file throws `NotFound`. */
   remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void>

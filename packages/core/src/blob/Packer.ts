@@ -87,7 +87,8 @@ export const PackerOptionsSchema = z.object({
 /** The pack being filled. */
 interface OpenPack {
   blobs: IndexBlob[]
-  parts: Uint8Array[]
+  /** The pack file being built: sealed blobs from offset 0, room for more and for the header. */
+  buf: Buffer
   /** Bytes of sealed blobs so far. */
   size: number
   /** Header size so far (entries only). */
@@ -95,8 +96,28 @@ interface OpenPack {
   created: number
 }
 
+/** Room for the header and an overshoot beyond the target size, before a pack's buffer must grow. */
+const PACK_SLACK = 1 << 20
+
 function newPack(): OpenPack {
-  return { blobs: [], parts: [], size: 0, headerSize: 0, created: Date.now() }
+  return { blobs: [], buf: EMPTY, size: 0, headerSize: 0, created: Date.now() }
+}
+const EMPTY = Buffer.alloc(0)
+
+/**
+ * Makes room for `n` more bytes in a pack's buffer: on first use a spare buffer of a stored pack, else
+ * a new one of the target size (its pages are touched only as it fills).
+ */
+function reserve(pack: OpenPack, n: number, target: number, spare: Buffer[]): void {
+  const need = pack.size + n
+  if (need <= pack.buf.length) return
+  if (pack.size === 0 && spare.length > 0 && spare.at(-1)!.length >= need) {
+    pack.buf = spare.pop()!
+    return
+  }
+  const grown = Buffer.allocUnsafeSlow(Math.max(need + PACK_SLACK, pack.buf.length === 0 ? target + PACK_SLACK : 2 * pack.buf.length))
+  pack.buf.copy(grown, 0, 0, pack.size)
+  pack.buf = grown
 }
 
 /**
@@ -124,6 +145,8 @@ export class Packer implements BlobSink {
   /** Sealed bytes appended and not yet stored; {@link Packer.storeFile} waits while there are too many. */
   private buffered = 0
   private roomWaiters: Array<() => void> = []
+  /** Buffers of stored packs, for the next packs. */
+  private readonly spare: Buffer[] = []
   private readonly counters: PackerStats = { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 }
 
   constructor(
@@ -234,7 +257,7 @@ export class Packer implements BlobSink {
       this.check()
       const pool = this.options.sealPool
       if (!pool?.canStoreFiles) throw new RusticError('Internal', 'storeFile needs a seal pool with a chunker')
-      const limit = (this.options.maxPacksInFlight + 1) * this.sizer.targetSize()
+      const limit = 2 * this.sizer.targetSize()
       while (this.buffered > limit) {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
         this.throwIfFailed()
@@ -326,7 +349,8 @@ export class Packer implements BlobSink {
     }
     const pack = this.current
     pack.blobs.push({ id, type: this.blobType, offset: pack.size, length: sealed.length, ...entry })
-    pack.parts.push(sealed)
+    reserve(pack, sealed.length, this.sizer.targetSize(), this.spare)
+    pack.buf.set(sealed, pack.size)
     pack.size += sealed.length
     this.buffered += sealed.length
     pack.headerSize += entrySize
@@ -391,17 +415,16 @@ export class Packer implements BlobSink {
     throwIfAborted(signal)
     const header = this.dbe.key.encrypt(serializePackHeader(pack.blobs))
     const total = pack.size + header.length + PACK_HEADER_LENGTH_SIZE
-    const file = Buffer.allocUnsafe(total)
-    let pos = 0
-    for (const part of pack.parts) {
-      file.set(part, pos)
-      pos += part.length
-    }
-    pack.parts.length = 0
-    file.set(header, pos)
-    file.writeUInt32LE(header.length, pos + header.length)
+    reserve(pack, header.length + PACK_HEADER_LENGTH_SIZE, 0, [])
+    const buf = pack.buf
+    pack.buf = EMPTY
+    buf.set(header, pack.size)
+    buf.writeUInt32LE(header.length, pack.size + header.length)
+    const file = buf.subarray(0, total)
     const id = hashId(file)
     await this.dbe.backend.writeBytes('pack', id, this.blobType === 'tree', file, { signal })
+    // stored: the buffer may be reused (backends do not keep it), which saves allocating and faulting in another
+    if (this.spare.length < this.options.maxPacksInFlight && buf.length >= this.sizer.targetSize()) this.spare.push(buf)
     const indexPack: IndexPack = { id, blobs: pack.blobs, time: formatLocalGoTime(BigInt(Date.now()) * 1_000_000n) }
     const indexed = this.indexer.add(indexPack) // registers the blobs synchronously
     this.dropPending(pack)

@@ -155,7 +155,7 @@ function findCut(buf, s, end, eof, st) {
 // --- files ----------------------------------------------------------------------------------------------
 const BLOCK = 4 << 20
 /** Chunk bytes waiting for answers; a file job waits while more than this is held. */
-const HOLD_LIMIT = 32 << 20
+const HOLD_LIMIT = 16 << 20
 let held = 0
 let holdWaiters = []
 let out = { ids: [], lengths: [], chunks: [], files: [] }
