@@ -66,6 +66,8 @@ export class Archiver {
   /** The first error of a file or tree processed in the background: ends the walk. */
   private failure: { error: unknown } | undefined
   private readonly stats = new BackupStats()
+  /** Nodes already serialized (to compare them with the parent's), for their tree. */
+  private readonly serialized = new WeakMap<Node, string>()
   private readonly limit: ReturnType<typeof pLimit>
   private readonly smallLimit: ReturnType<typeof pLimit>
 
@@ -176,7 +178,7 @@ export class Archiver {
     const parentDir = parent.parent.then((m) => m?.get(nameKey(dirNode)))
     parent.children[frame.slot] = this.watch(this.finishTree(frame).then(async (subtree) => {
       const node: Node = { ...dirNode, content: null, subtree }
-      this.stats.count('dir', classify(node, await parentDir))
+      this.stats.count('dir', this.classify(node, await parentDir))
       this.stats.totalDirsProcessed++
       return node
     }))
@@ -184,7 +186,7 @@ export class Archiver {
 
   private async finishTree(frame: Frame): Promise<Id> {
     const nodes = (await Promise.all(frame.children)).filter((n): n is Node => n !== undefined)
-    const bytes = serializeTree(nodes)
+    const bytes = serializeTree(nodes, (n) => this.serialized.get(n) ?? serializeNode(n))
     const id = hashId(bytes)
     this.stats.totalDirsizeProcessed += bytes.length
     await this.treePacker.add(id, bytes)
@@ -208,29 +210,43 @@ export class Archiver {
       return { ...node, content: null }
     }
     const parent = await parentNode
+    throwIfAborted(this.ctx.signal)
+    const reused = this.reuseParentContent(node, parent)
+    if (reused) {
+      // unchanged: no reading, so no place in the readers' queue
+      this.ctx.progress?.inc(node.size ?? 0)
+      return this.counted({ ...node, content: reused }, parent)
+    }
     // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
     const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
     return (small ? this.smallLimit : this.limit)(async () => {
       throwIfAborted(this.ctx.signal)
-      const reused = this.reuseParentContent(node, parent)
       let file: Node
-      if (reused) {
-        file = { ...node, content: reused }
-        this.ctx.progress?.inc(node.size ?? 0)
-      } else {
-        try {
-          file = await this.readFile(entry)
-        } catch (e) {
-          if (e instanceof RusticError && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
-          this.skip(entry.path, e)
-          return undefined
-        }
+      try {
+        file = await this.readFile(entry)
+      } catch (e) {
+        if (e instanceof RusticError && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
+        this.skip(entry.path, e)
+        return undefined
       }
-      this.stats.count('file', classify(file, parent))
-      this.stats.totalFilesProcessed++
-      this.stats.totalBytesProcessed += file.size ?? 0
-      return file
+      return this.counted(file, parent)
     })
+  }
+
+  /** Counts a file node in the statistics and returns it. */
+  private counted(file: Node, parent: Node | undefined): Node {
+    this.stats.count('file', this.classify(file, parent))
+    this.stats.totalFilesProcessed++
+    this.stats.totalBytesProcessed += file.size ?? 0
+    return file
+  }
+
+  /** New, changed or unmodified compared with the parent snapshot's node (restic compares whole nodes). */
+  private classify(node: Node, parent: Node | undefined): 'new' | 'changed' | 'unmodified' {
+    if (!parent) return 'new'
+    const text = serializeNode(node)
+    this.serialized.set(node, text)
+    return text === serializeNode(parent) ? 'unmodified' : 'changed'
   }
 
   /** The parent's content ids when the file is unchanged (restic's rules) and all its blobs are indexed. */
@@ -273,11 +289,6 @@ export class Archiver {
   }
 }
 
-/** New, changed or unmodified compared with the parent snapshot's node (restic compares whole nodes). */
-function classify(node: Node, parent: Node | undefined): 'new' | 'changed' | 'unmodified' {
-  if (!parent) return 'new'
-  return serializeNode(node) === serializeNode(parent) ? 'unmodified' : 'changed'
-}
 
 function waitFor(cond: () => boolean): Promise<void> {
   return new Promise((resolve) => {

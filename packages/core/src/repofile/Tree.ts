@@ -118,9 +118,9 @@ const encoder = new TextEncoder()
 /**
  * The exact bytes of a tree blob as restic 0.14 writes them: `{"nodes":[…]}\n`, nodes sorted by raw
  * name bytes, each as {@link serializeNode}. Throws `InvalidInput` (code `DuplicateName`) if two nodes
- * have the same name.
+ * have the same name. `serialize` may return a node's {@link serializeNode} text computed before.
  */
-export function serializeTree(nodes: readonly Node[]): Uint8Array {
+export function serializeTree(nodes: readonly Node[], serialize: (node: Node) => string = serializeNode): Uint8Array {
   // Well-formed JS strings compare in UTF-8 byte order by code point; raw names need their bytes.
   const byBytes = nodes.some((n) => n.nameRaw !== undefined || LONE_SURROGATE.test(n.name))
   const keyed = nodes.map((node) => ({ node, key: byBytes ? nodeNameBytes(node) : undefined }))
@@ -140,7 +140,7 @@ export function serializeTree(nodes: readonly Node[]): Uint8Array {
     }
   }
   let s = '{"nodes":['
-  for (let i = 0; i < keyed.length; i++) s += (i === 0 ? '' : ',') + serializeNode(keyed[i]!.node)
+  for (let i = 0; i < keyed.length; i++) s += (i === 0 ? '' : ',') + serialize(keyed[i]!.node)
   return encoder.encode(s + ']}\n')
 }
 
