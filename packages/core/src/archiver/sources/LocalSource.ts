@@ -14,19 +14,21 @@ import { readExcludeFile } from '../excludes/readExcludeFile.js'
 import { nodeFromStats, type NodeExtras } from '../nodeFromStats.js'
 import type { ContentOpener, ReadSource, ReadSourceEntry, SourceEntriesOptions, SourceSize } from '../ReadSource.js'
 import { UserNames } from '../userNames.js'
+import { acquireDirectoryWorker, DirectoryListing, releaseDirectoryWorker, type DirectoryWorker, type EntryStats } from './DirectoryWorker.js'
 import { binaryBytes, goAbs, goClean, goDir, goJoin, toBinary } from './goPath.js'
 import { LocalSourceOptionsSchema, type LocalSourceOptions } from './LocalSourceOptions.js'
 import { readFileHandle } from './readFileHandle.js'
-import { StatWorker } from './StatWorker.js'
 import { buildTargetTree, resolveTargets, type TargetTree } from './TargetTree.js'
 
-/** How many siblings are prepared (lstat, readlink, ...) ahead of the one being yielded. */
+/** How many siblings are prepared (excludes, node, listing of subdirectories) ahead of the one being yielded. */
 const LOOKAHEAD = 64
 
 /** The exclude rules, ready to apply (exclude files read, tags parsed, source devices known). */
 interface Filters {
   excludes: ExcludePatterns
   iexcludes: ExcludePatterns
+  /** True if there are exclude patterns (then items' paths are shown to them). */
+  patterns: boolean
   tags: Array<ExclusionTag & { nameBin: string }>
   maxSize: bigint | undefined
   /** `st_dev` of each source path (absolute, binary), for `oneFileSystem`. */
@@ -41,34 +43,58 @@ interface Walk {
   onError: (path: string, error: unknown) => void
   /** Tags present in parent directories of top-level targets, by directory. */
   parentTags: Map<string, Promise<Filters['tags']>>
-  /** `lstat` with bigint times (on the stat worker when there is one). */
-  lstat: (abs: string) => Promise<BigIntStats>
+  /** Lists a directory: on the directory worker (with the entries' `lstat`s) when there is one. */
+  list: (abs: string) => Promise<DirectoryListing>
+  /** Says that a listing is needed now (see `DirectoryWorker.hurry`). */
+  hurry: (listing: Promise<DirectoryListing>) => void
 }
 
 /** An item that passed the excludes. */
 interface Item {
   /** Absolute path (binary). */
   abs: string
+  /** The absolute path as exclude patterns see it (UTF-8, lossy); only set when there are patterns. */
+  shown: string
   /** The entry path. */
   path: string
-  st: BigIntStats
+  st: EntryStats
   isDir: boolean
   /** The entry (not made when only scanning). */
   entry: ReadSourceEntry | undefined
-  /** For a directory: its listing, started early (rejections are handled when it is awaited). */
-  listing?: Promise<string[]>
+  /** For a directory: its listing, started early. */
+  listing?: Listing
+}
+
+/** A directory listing under way, and its result once settled. */
+interface Listing {
+  promise: Promise<DirectoryListing>
+  result?: DirectoryListing | { error: unknown }
+}
+
+/** Starts listing a directory (rejections are kept in `result`, to be reported when it is walked). */
+function startListing(w: Walk, abs: string): Listing {
+  const l: Listing = { promise: w.list(abs) }
+  l.promise.then(
+    (r) => (l.result = r),
+    (error: unknown) => (l.result = { error }),
+  )
+  return l
 }
 
 type Prepared = Item | { skip: true } | { error: unknown; abs: string }
 
+const SKIP: Prepared = { skip: true }
+
 /** A directory being walked. */
 interface Frame {
   abs: string
+  shown: string
   path: string
+  listing: DirectoryListing
   names: string[]
   next: number
   started: number
-  pending: Array<Promise<Prepared> | undefined>
+  pending: Array<Prepared | Promise<Prepared> | undefined>
   /** Tags found in this directory: everything in it but the tag file is excluded. */
   tags: Array<ExclusionTag & { nameBin: string }>
   /** `st_dev` of this directory. */
@@ -77,8 +103,14 @@ interface Frame {
   allowedDev: bigint | undefined
 }
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/** A binary string as UTF-8 text, invalid bytes replaced (as Go converts). */
 function lossy(bin: string): string {
-  return utf8Lossy(binaryBytes(bin))
+  return isAscii(bin) ? bin : utf8Lossy(binaryBytes(bin))
 }
 
 /** The entry path of `name` in directory `parent` (`/` for the absolute root, `''` for the relative one). */
@@ -103,6 +135,10 @@ function ioError(what: string, abs: string, e: unknown): RusticError {
   })
 }
 
+function failed(e: unknown, abs: string): Prepared {
+  return { error: e instanceof RusticError ? e : ioError('cannot read', abs, e), abs }
+}
+
 async function readdirBinary(abs: string): Promise<string[]> {
   const names = await readdir(binaryBytes(abs), { encoding: 'buffer' })
   return names.map((n) => n.toString('latin1')).sort()
@@ -123,6 +159,10 @@ async function readdirBinary(abs: string): Promise<string[]> {
  *   `--exclude-if-present`, `--exclude-caches`, `--exclude-larger-than`, `--one-file-system`);
  * - an item that cannot be read (lstat, readlink, or directory listing fails) is reported to `onError`
  *   and left out with its contents; the walk goes on.
+ *
+ * Directories are read on a worker thread (`statInWorker`, see `DirectoryWorker`): one round trip lists
+ * a directory and `lstat`s its entries, and the listings of the next subdirectories are asked for while
+ * the walk is busy with their elder siblings.
  */
 export class LocalSource implements ReadSource {
   /** The source paths, as given. */
@@ -134,6 +174,9 @@ export class LocalSource implements ReadSource {
   private readonly tags: Filters['tags']
   private readonly maxSize: bigint | undefined
   private filtersPromise: Promise<Filters> | undefined
+  /** Owner names looked up so far, by uid and gid (`undefined`: no name). */
+  private readonly users = new Map<number, string | undefined>()
+  private readonly groups = new Map<number, string | undefined>()
 
   /**
    * Throws `InvalidInput` for an empty path or invalid options (malformed exclude patterns, tag specs
@@ -171,10 +214,12 @@ export class LocalSource implements ReadSource {
   /** Counts the files and their bytes, honouring the excludes (a quick walk without reading content). */
   async size(options: { signal?: AbortSignal } = {}): Promise<SourceSize> {
     const total: SourceSize = { files: 0, bytes: 0 }
-    for await (const item of this.walk(true, { signal: options.signal })) {
-      if (item.st.isFile()) {
-        total.files++
-        total.bytes += Number(item.st.size)
+    for await (const batch of this.walk(true, { signal: options.signal })) {
+      for (const item of batch) {
+        if (item.st.isFile()) {
+          total.files++
+          total.bytes += Number(item.st.size)
+        }
       }
     }
     return total
@@ -182,7 +227,13 @@ export class LocalSource implements ReadSource {
 
   /** The entries to back up, in the order `ReadSource` requires. */
   async *entries(options: SourceEntriesOptions = {}): AsyncIterable<ReadSourceEntry> {
-    for await (const item of this.walk(false, options)) yield item.entry!
+    const { signal } = options
+    for await (const batch of this.walk(false, options)) {
+      for (const item of batch) {
+        throwIfAborted(signal)
+        yield item.entry!
+      }
+    }
   }
 
   private filters(): Promise<Filters> {
@@ -207,40 +258,49 @@ export class LocalSource implements ReadSource {
         }
       }
     }
+    const ex = new ExcludePatterns(excludes)
+    const iex = new ExcludePatterns(iexcludes, { ignoreCase: true })
     return {
-      excludes: new ExcludePatterns(excludes),
-      iexcludes: new ExcludePatterns(iexcludes, { ignoreCase: true }),
+      excludes: ex,
+      iexcludes: iex,
+      patterns: !ex.isEmpty || !iex.isEmpty,
       tags: this.tags,
       maxSize: this.maxSize,
       devices,
     }
   }
 
-  private async *walk(scan: boolean, options: SourceEntriesOptions): AsyncGenerator<Item> {
-    const w: Walk = {
-      filters: await this.filters(),
-      scan,
-      signal: options.signal,
-      onError: scan ? () => {} : (options.onError ?? (() => {})),
-      parentTags: new Map(),
-      lstat: (abs) => lstat(binaryBytes(abs), { bigint: true }),
-    }
-    let statWorker: StatWorker | undefined
+  /** Lists a directory on this thread: names only (entries are `lstat`ed one by one when prepared). */
+  private listHere(abs: string): Promise<DirectoryListing> {
+    return this.limit(() => readdirBinary(abs)).then((names) => new DirectoryListing(names))
+  }
+
+  private async *walk(scan: boolean, options: SourceEntriesOptions): AsyncGenerator<Item[]> {
+    let worker: DirectoryWorker | undefined
     try {
-      if (this.opts.statInWorker) statWorker = new StatWorker()
-      const worker = statWorker
-      if (worker) w.lstat = (abs) => worker.lstat(binaryBytes(abs))
+      if (this.opts.statInWorker) worker = acquireDirectoryWorker()
     } catch {
-      // no worker threads here: stat on this thread
+      // no worker threads here: list on this thread
     }
     try {
+      const dirs = worker
+      const here = (abs: string): Promise<DirectoryListing> => this.listHere(abs)
+      const w: Walk = {
+        filters: await this.filters(),
+        scan,
+        signal: options.signal,
+        onError: scan ? () => {} : (options.onError ?? (() => {})),
+        parentTags: new Map(),
+        list: dirs ? (abs) => dirs.list(abs, here) : here,
+        hurry: dirs ? (l) => dirs.hurry(l) : () => {},
+      }
       yield* this.walkTargets(w)
     } finally {
-      await statWorker?.close()
+      if (worker) releaseDirectoryWorker(worker)
     }
   }
 
-  private async *walkTargets(w: Walk): AsyncGenerator<Item> {
+  private async *walkTargets(w: Walk): AsyncGenerator<Item[]> {
     throwIfAborted(w.signal)
     const targets = await resolveTargets(this.paths.map(toBinary), async (dir) => {
       const abs = goAbs(dir, this.cwd)
@@ -256,12 +316,13 @@ export class LocalSource implements ReadSource {
   }
 
   /** The virtual top of the snapshot: intermediate directories and the targets below them. */
-  private async *walkTree(w: Walk, tree: TargetTree, path: string): AsyncGenerator<Item> {
+  private async *walkTree(w: Walk, tree: TargetTree, path: string): AsyncGenerator<Item[]> {
     for (const name of [...tree.nodes.keys()].sort()) {
       throwIfAborted(w.signal)
       const sub = tree.nodes.get(name)!
       const parentPath = path === '' && sub.root === '/' ? '/' : path
-      const subPath = childPath(parentPath, lossy(name))
+      const shownName = lossy(name)
+      const subPath = childPath(parentPath, shownName)
       if (sub.path !== undefined && sub.nodes.size === 0) {
         yield* this.walkTarget(w, sub.path, name, subPath)
         continue
@@ -294,13 +355,14 @@ export class LocalSource implements ReadSource {
         w.onError(lossy(abs), ioError('cannot stat', abs, e))
         continue
       }
-      yield { abs, path: subPath, st, isDir: true, entry: w.scan ? undefined : { path: subPath, node: await this.makeNode(name, abs, st) } }
+      const entry = w.scan ? undefined : { path: subPath, node: await this.makeNode(name, shownName, abs, st, undefined) }
+      yield [{ abs, shown: lossy(abs), path: subPath, st, isDir: true, entry }]
       yield* this.walkTree(w, sub, subPath)
     }
   }
 
   /** A source path (a leaf of the target tree) and, for a directory, everything below it. */
-  private async *walkTarget(w: Walk, target: string, name: string, path: string): AsyncGenerator<Item> {
+  private async *walkTarget(w: Walk, target: string, name: string, path: string): AsyncGenerator<Item[]> {
     const abs = goAbs(target, this.cwd)
     const parent = goDir(abs)
     const f = w.filters
@@ -315,14 +377,30 @@ export class LocalSource implements ReadSource {
       skipByTag = (await tags).some((t) => t.nameBin !== base)
     }
     const allowedDev = this.nearestDevice(f, abs)
-    const res = await this.prepare(w, abs, name, path, skipByTag, allowedDev, async () => {
+    const shown = f.patterns ? lossy(abs) : ''
+    let res: Prepared
+    if ((f.patterns && (f.excludes.matches(shown) || f.iexcludes.matches(shown))) || skipByTag) {
+      res = SKIP
+    } else {
+      let st: BigIntStats | undefined
       try {
-        return (await lstat(binaryBytes(parent), { bigint: true })).dev
-      } catch {
-        return undefined
+        st = await this.limit(() => lstat(binaryBytes(abs), { bigint: true }))
+      } catch (e) {
+        res = { error: ioError('cannot lstat', abs, e), abs }
       }
-    })
-    yield* this.walkFrom(w, res, allowedDev)
+      if (st !== undefined) {
+        let parentDev: bigint | undefined
+        if (allowedDev !== undefined && st.dev !== allowedDev && st.isDirectory()) {
+          try {
+            parentDev = (await lstat(binaryBytes(parent), { bigint: true })).dev
+          } catch {
+            // unknown: not a mount point below the source
+          }
+        }
+        res = await this.admit(w, abs, shown, name, lossy(name), path, st, allowedDev, parentDev, undefined)
+      }
+    }
+    yield* this.walkFrom(w, res!, allowedDev)
   }
 
   private nearestDevice(f: Filters, abs: string): bigint | undefined {
@@ -342,21 +420,29 @@ export class LocalSource implements ReadSource {
     return present
   }
 
-  /** Yields a prepared item and, for a directory, its contents depth-first (an explicit stack, no recursion). */
-  private async *walkFrom(w: Walk, first: Prepared, allowedDev: bigint | undefined): AsyncGenerator<Item> {
+  /**
+   * Yields a prepared item and, for a directory, its contents depth-first (an explicit stack, no
+   * recursion), in batches: a batch ends with a directory (its contents are looked at only when the
+   * next batch is asked for), before an error is reported and before waiting for anything.
+   */
+  private async *walkFrom(w: Walk, first: Prepared, allowedDev: bigint | undefined): AsyncGenerator<Item[]> {
     if ('skip' in first) return
     if ('error' in first) {
       w.onError(lossy(first.abs), first.error)
       return
     }
     if (!first.isDir) {
-      yield first
+      yield [first]
       return
     }
     const top = await this.openDir(w, first, allowedDev)
-    if (top === undefined) return
-    yield first
+    if ('error' in top) {
+      w.onError(lossy(first.abs), top.error)
+      return
+    }
+    yield [first]
     const stack: Frame[] = [top]
+    let batch: Item[] = []
     while (stack.length > 0) {
       throwIfAborted(w.signal)
       const frame = stack[stack.length - 1]!
@@ -364,128 +450,244 @@ export class LocalSource implements ReadSource {
         stack.pop()
         continue
       }
-      const res = await this.take(w, frame)
+      let res = this.take(w, frame)
+      if (res instanceof Promise) {
+        if (batch.length > 0) {
+          yield batch
+          batch = []
+        }
+        res = await res
+      }
       if ('skip' in res) continue
       if ('error' in res) {
+        if (batch.length > 0) {
+          yield batch
+          batch = []
+        }
         w.onError(lossy(res.abs), res.error)
         continue
       }
       if (res.isDir) {
-        const sub = await this.openDir(w, res, frame.allowedDev)
-        if (sub === undefined) continue
-        yield res
+        let sub = this.openDirNow(w, res, frame.allowedDev)
+        if (sub === undefined) {
+          if (batch.length > 0) {
+            yield batch
+            batch = []
+          }
+          sub = await this.openDir(w, res, frame.allowedDev)
+        }
+        if ('error' in sub) {
+          if (batch.length > 0) {
+            yield batch
+            batch = []
+          }
+          w.onError(lossy(res.abs), sub.error)
+          continue
+        }
+        batch.push(res)
+        yield batch
+        batch = []
         stack.push(sub)
       } else {
-        yield res
+        batch.push(res)
+        if (batch.length >= 256) {
+          yield batch
+          batch = []
+        }
       }
     }
+    if (batch.length > 0) yield batch
   }
 
-  /** Lists a directory for walking; on failure reports it and returns undefined (the directory is left out). */
-  private async openDir(w: Walk, item: Item, inheritedDev: bigint | undefined): Promise<Frame | undefined> {
-    let names: string[]
+  /**
+   * Lists a directory for walking, or the error that leaves it out (reading it failed). The directory
+   * listing is started when the item is admitted; this waits for it.
+   */
+  private async openDir(w: Walk, item: Item, inheritedDev: bigint | undefined): Promise<Frame | { error: unknown }> {
+    let listing: DirectoryListing
     try {
-      names = await (item.listing ?? readdirBinary(item.abs))
+      const l = item.listing ?? startListing(w, item.abs)
+      if (l.result === undefined) w.hurry(l.promise)
+      listing = await l.promise
     } catch (e) {
-      w.onError(lossy(item.abs), ioError('cannot read directory', item.abs, e))
-      return undefined
+      return { error: ioError('cannot read directory', item.abs, e) }
     }
-    const f = w.filters
-    const tags = f.tags.length > 0 ? await this.presentTags(f, item.abs, new Set(names)) : []
+    const tags = w.filters.tags.length > 0 ? await this.presentTags(w.filters, item.abs, new Set(listing.names)) : []
+    return this.frame(w, item, listing, tags, inheritedDev)
+  }
+
+  /** {@link LocalSource.openDir} without waiting, if the listing is in and no tags need looking for; else undefined. */
+  private openDirNow(w: Walk, item: Item, inheritedDev: bigint | undefined): Frame | { error: unknown } | undefined {
+    const settled = item.listing?.result
+    if (settled === undefined || w.filters.tags.length > 0) return undefined
+    if (settled instanceof DirectoryListing) return this.frame(w, item, settled, [], inheritedDev)
+    return { error: ioError('cannot read directory', item.abs, settled.error) }
+  }
+
+  private frame(w: Walk, item: Item, listing: DirectoryListing, tags: Filters['tags'], inheritedDev: bigint | undefined): Frame {
     return {
       abs: item.abs,
+      shown: item.shown,
       path: item.path,
-      names,
+      listing,
+      names: listing.names,
       next: 0,
       started: 0,
-      pending: new Array(names.length),
+      pending: new Array(listing.names.length),
       tags,
       dev: item.st.dev,
-      allowedDev: f.devices?.get(item.abs) ?? inheritedDev,
+      allowedDev: w.filters.devices?.get(item.abs) ?? inheritedDev,
     }
   }
 
   /** The next child of `frame`, starting the preparation of the ones after it. */
-  private take(w: Walk, frame: Frame): Promise<Prepared> {
+  private take(w: Walk, frame: Frame): Prepared | Promise<Prepared> {
     const i = frame.next++
     const end = Math.min(frame.names.length, i + LOOKAHEAD)
-    for (; frame.started < end; frame.started++) {
-      const name = frame.names[frame.started]!
-      const abs = childAbs(frame.abs, name)
-      const skipByTag = frame.tags.some((t) => t.nameBin !== name)
-      const path = childPath(frame.path, lossy(name))
-      frame.pending[frame.started] = this.prepare(w, abs, name, path, skipByTag, frame.allowedDev, () => Promise.resolve(frame.dev))
-    }
+    for (; frame.started < end; frame.started++) frame.pending[frame.started] = this.prepareChild(w, frame, frame.started)
     const p = frame.pending[i]!
     frame.pending[i] = undefined
     return p
   }
 
-  /** Applies the excludes to one item and makes its entry. Never rejects. */
-  private async prepare(
+  /** Applies the excludes to entry `i` of `frame` and makes its entry. Never throws or rejects. */
+  private prepareChild(w: Walk, frame: Frame, i: number): Prepared | Promise<Prepared> {
+    const f = w.filters
+    const name = frame.names[i]!
+    const abs = childAbs(frame.abs, name)
+    const ascii = isAscii(name)
+    let shown = ''
+    if (f.patterns) {
+      shown = ascii ? childAbs(frame.shown, name) : lossy(abs)
+      if (f.excludes.matches(shown) || f.iexcludes.matches(shown)) return SKIP
+    }
+    if (frame.tags.length > 0 && frame.tags.some((t) => t.nameBin !== name)) return SKIP
+    const shownName = ascii ? name : lossy(name)
+    const path = childPath(frame.path, shownName)
+    const known = frame.listing.lstat(i)
+    if (known === undefined) return this.lstatAndAdmit(w, abs, shown, name, shownName, path, frame.allowedDev, frame.dev)
+    if (known instanceof Error) return { error: ioError('cannot lstat', abs, known), abs }
+    return this.admit(w, abs, shown, name, shownName, path, known, frame.allowedDev, frame.dev, frame.listing.linkTarget(i))
+  }
+
+  /** {@link LocalSource.admit} after an `lstat` on this thread. */
+  private async lstatAndAdmit(
     w: Walk,
     abs: string,
+    shown: string,
     name: string,
+    shownName: string,
     path: string,
-    skipByTag: boolean,
     allowedDev: bigint | undefined,
-    parentDev: () => Promise<bigint | undefined>,
+    parentDev: bigint,
   ): Promise<Prepared> {
-    const f = w.filters
-    if (!f.excludes.isEmpty || !f.iexcludes.isEmpty) {
-      const shown = lossy(abs)
-      if (f.excludes.matches(shown) || f.iexcludes.matches(shown)) return { skip: true }
-    }
-    if (skipByTag) return { skip: true }
-    let st: BigIntStats
+    let st: EntryStats
     try {
-      st = await this.limit(() => w.lstat(abs))
+      st = await this.limit(() => lstat(binaryBytes(abs), { bigint: true }))
     } catch (e) {
       return { error: ioError('cannot lstat', abs, e), abs }
     }
-    const isDir = st.isDirectory()
-    if (allowedDev !== undefined && st.dev !== allowedDev) {
-      const pdev = isDir ? await parentDev() : undefined
-      if (pdev === undefined || !oneFileSystemAllows(st.dev, isDir, allowedDev, pdev)) return { skip: true }
-    }
-    if (f.maxSize !== undefined && !isDir && st.size > f.maxSize) return { skip: true }
-    if (st.isSocket() && !this.opts.includeSockets) return { skip: true }
-    const listing = isDir ? this.limit(() => readdirBinary(abs)) : undefined
-    listing?.catch(() => {}) // handled in openDir
-    if (w.scan) return { abs, path, st, isDir, entry: undefined, listing }
-    try {
-      const node = await this.makeNode(name, abs, st)
-      const entry: ReadSourceEntry = { path, node }
-      if (st.isFile()) {
-        entry.open = this.opener(abs)
-        entry.localPath = binaryBytes(abs)
-      }
-      return { abs, path, st, isDir, entry, listing }
-    } catch (e) {
-      return { error: e instanceof RusticError ? e : ioError('cannot read', abs, e), abs }
-    }
+    return this.admit(w, abs, shown, name, shownName, path, st, allowedDev, parentDev, undefined)
   }
 
-  private async makeNode(name: string, abs: string, st: BigIntStats): Promise<Node> {
-    const extras: NodeExtras = {}
+  /**
+   * Applies the excludes that need the `lstat` to an item, starts listing it if it is a directory and
+   * makes its entry (synchronously when nothing needs waiting for). Never throws or rejects.
+   * @param parentDev - `st_dev` of the parent directory (needed only for a directory on another device).
+   * @param link - for a symlink: its target or the error of reading it, if already read.
+   */
+  private admit(
+    w: Walk,
+    abs: string,
+    shown: string,
+    name: string,
+    shownName: string,
+    path: string,
+    st: EntryStats,
+    allowedDev: bigint | undefined,
+    parentDev: bigint | undefined,
+    link: Buffer | Error | undefined,
+  ): Prepared | Promise<Prepared> {
+    const f = w.filters
+    const isDir = st.isDirectory()
+    if (allowedDev !== undefined) {
+      const dev = st.dev
+      if (dev !== allowedDev && (parentDev === undefined || !oneFileSystemAllows(dev, isDir, allowedDev, parentDev))) return SKIP
+    }
+    if (f.maxSize !== undefined && !isDir && st.size > f.maxSize) return SKIP
+    if (!this.opts.includeSockets && st.isSocket()) return SKIP
+    const listing = isDir ? startListing(w, abs) : undefined
+    if (w.scan) return { abs, shown, path, st, isDir, entry: undefined, listing }
+    let node: Node | Promise<Node>
+    try {
+      node = this.makeNode(name, shownName, abs, st, link)
+    } catch (e) {
+      return failed(e, abs)
+    }
+    if (node instanceof Promise) {
+      return node.then(
+        (n) => this.item(abs, shown, path, st, isDir, n, listing),
+        (e: unknown) => failed(e, abs),
+      )
+    }
+    return this.item(abs, shown, path, st, isDir, node, listing)
+  }
+
+  private item(abs: string, shown: string, path: string, st: EntryStats, isDir: boolean, node: Node, listing: Listing | undefined): Item {
+    const entry: ReadSourceEntry = { path, node }
+    if (st.isFile()) {
+      entry.open = this.opener(abs)
+      entry.localPath = isAscii(abs) ? abs : binaryBytes(abs)
+    }
+    return { abs, shown, path, st, isDir, entry, listing }
+  }
+
+  /**
+   * The node of an item: synchronously when the symlink target (if any) is known, no xattrs are to be
+   * read and the owner names were looked up before; throws (or rejects) if the symlink cannot be read.
+   */
+  private makeNode(name: string, shownName: string, abs: string, st: EntryStats, link: Buffer | Error | undefined): Node | Promise<Node> {
+    const isLink = st.isSymbolicLink()
+    if (isLink && link instanceof Error) throw link
+    const uid = Number(st.uid)
+    const gid = Number(st.gid)
+    if ((isLink && link === undefined) || (!isLink && this.opts.readXattrs && this.opts.xattrReader) || !this.users.has(uid) || !this.groups.has(gid)) {
+      return this.makeNodeAsync(name, shownName, abs, st, link as Buffer | undefined)
+    }
+    return this.buildNode(name, shownName, st, isLink ? (link as Buffer) : undefined, undefined)
+  }
+
+  private async makeNodeAsync(name: string, shownName: string, abs: string, st: EntryStats, link: Buffer | undefined): Promise<Node> {
     const bytes = binaryBytes(abs)
+    let xattrs: ExtendedAttribute[] | undefined
     if (st.isSymbolicLink()) {
-      extras.linktarget = await this.limit(() => readlink(bytes, { encoding: 'buffer' }))
+      link ??= await this.limit(() => readlink(bytes, { encoding: 'buffer' }))
     } else if (this.opts.readXattrs && this.opts.xattrReader) {
       const reader = this.opts.xattrReader
       try {
-        const xattrs: ExtendedAttribute[] = await this.limit(() => reader(bytes))
-        extras.xattrs = xattrs
+        xattrs = await this.limit(() => reader(bytes))
       } catch (e) {
         this.opts.onWarning?.(`cannot read extended attributes of ${lossy(abs)}: ${errorMessage(e)}`)
       }
     }
-    const user = await this.userNames.userName(Number(st.uid))
-    const group = await this.userNames.groupName(Number(st.gid))
+    const uid = Number(st.uid)
+    const gid = Number(st.gid)
+    if (!this.users.has(uid)) this.users.set(uid, await this.userNames.userName(uid))
+    if (!this.groups.has(gid)) this.groups.set(gid, await this.userNames.groupName(gid))
+    return this.buildNode(name, shownName, st, st.isSymbolicLink() ? link : undefined, xattrs)
+  }
+
+  private buildNode(name: string, shownName: string, st: EntryStats, linktarget: Buffer | undefined, xattrs: ExtendedAttribute[] | undefined): Node {
+    const extras: NodeExtras = {}
+    if (linktarget !== undefined) extras.linktarget = linktarget
+    if (xattrs !== undefined) extras.xattrs = xattrs
+    const user = this.users.get(Number(st.uid))
+    const group = this.groups.get(Number(st.gid))
     if (user !== undefined) extras.user = user
     if (group !== undefined) extras.group = group
-    const node = nodeFromStats(binaryBytes(name), st, extras)
-    if (!this.opts.withAtime) node.atime = node.mtime
+    if (this.opts.withAtime) extras.withAtime = true
+    // a name that is valid UTF-8 is its text (no U+FFFD but where it really holds one); else its bytes
+    const node = nodeFromStats(shownName.includes('\ufffd') ? binaryBytes(name) : shownName, st as unknown as BigIntStats, extras)
     if (this.opts.ignoreDevid) delete node.deviceId
     return node
   }

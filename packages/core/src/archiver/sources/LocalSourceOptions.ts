@@ -49,9 +49,13 @@ export const LocalSourceOptionsSchema = z.object({
   cwd: z.string().optional(),
   /** Owner name lookup (default: a `UserNames` over `/etc/passwd` and `/etc/group`). */
   userNames: z.instanceof(UserNames).optional(),
-  /** How many `lstat`/`readlink` calls may run at once while walking. */
+  /** How many directory listings, `lstat`/`readlink` and xattr calls may run at once on this thread while walking. */
   statConcurrency: z.number().int().positive().default(32),
-  /** `lstat` entries on a worker thread, in batches (much cheaper for the main thread than one call each). */
+  /**
+   * Read directories on a worker thread: one round trip lists a directory and `lstat`s (and `readlink`s)
+   * its entries, much cheaper for the main thread than a call for each. Off (or without worker threads),
+   * directories are listed and their entries `lstat`ed one by one on this thread.
+   */
   statInWorker: z.boolean().default(true),
   /** Chunk size of file content streams, in bytes. */
   readChunkSize: z.number().int().positive().default(2 * 1024 * 1024),

@@ -1,0 +1,399 @@
+import { constants } from 'node:fs'
+import { Worker } from 'node:worker_threads'
+
+/** Numbers kept per entry: dev, ino, mode, nlink, uid, gid, rdev, size, atimeNs, mtimeNs, ctimeNs. */
+const FIELDS = 11
+
+/**
+ * The worker. Paths and names travel as binary strings (one char per byte, latin1), which are exact for
+ * any bytes and cheap to clone; a directory's names are joined with `/` (no name holds one).
+ *
+ * Requests are batches of directories (joined with NUL); the newest batch is served first, each
+ * directory on its own turn of the event loop, so that a listing the walk needs next (a child of the
+ * directory just entered) overtakes the look-ahead listings of its parent's siblings. Each directory
+ * is answered on its own: names sorted by bytes, `lstat` numbers in a transferred `BigInt64Array`,
+ * symlink targets, and the errors of entries that could not be read.
+ */
+const WORKER_SOURCE = `'use strict'
+const { parentPort, workerData } = require('node:worker_threads')
+const fs = require('node:fs')
+const afterReaddir = workerData && workerData.afterReaddir ? new Function('return (' + workerData.afterReaddir + ')')() : undefined
+const F = ${FIELDS}
+const LNK = ${constants.S_IFLNK}, FMT = ${constants.S_IFMT}
+const batches = []
+let scheduled = false
+parentPort.on('message', (m) => {
+  batches.push({ id: m.id, dirs: m.dirs.split('\\0'), next: 0 })
+  if (!scheduled) { scheduled = true; setImmediate(run) }
+})
+function run() {
+  scheduled = false
+  const b = batches[batches.length - 1]
+  if (b === undefined) return
+  const k = b.next++
+  if (b.next >= b.dirs.length) batches.pop()
+  list(b.id + k, b.dirs[k])
+  if (batches.length > 0) { scheduled = true; setImmediate(run) }
+}
+function list(id, dir) {
+  let names
+  try {
+    names = fs.readdirSync(Buffer.from(dir, 'latin1'), { encoding: 'latin1' })
+  } catch (e) {
+    parentPort.postMessage({ id, code: String((e && e.code) || ''), message: String((e && e.message) || e) })
+    return
+  }
+  if (afterReaddir) afterReaddir(dir, names, fs)
+  names.sort()
+  const n = names.length
+  const stats = new BigInt64Array(n * F)
+  const prefix = dir.endsWith('/') ? dir : dir + '/'
+  let errors, links
+  for (let i = 0; i < n; i++) {
+    const p = Buffer.from(prefix + names[i], 'latin1')
+    let s
+    try {
+      s = fs.lstatSync(p, { bigint: true })
+    } catch (e) {
+      ;(errors ??= []).push(i, 0, String((e && e.code) || ''), String((e && e.message) || e))
+      continue
+    }
+    const o = i * F
+    stats[o] = s.dev; stats[o + 1] = s.ino; stats[o + 2] = s.mode; stats[o + 3] = s.nlink; stats[o + 4] = s.uid
+    stats[o + 5] = s.gid; stats[o + 6] = s.rdev; stats[o + 7] = s.size; stats[o + 8] = s.atimeNs
+    stats[o + 9] = s.mtimeNs; stats[o + 10] = s.ctimeNs
+    if ((Number(s.mode) & FMT) === LNK) {
+      try {
+        ;(links ??= []).push(i, fs.readlinkSync(p, { encoding: 'latin1' }))
+      } catch (e) {
+        ;(errors ??= []).push(i, 1, String((e && e.code) || ''), String((e && e.message) || e))
+      }
+    }
+  }
+  parentPort.postMessage({ id, names: names.join('/'), stats, errors, links }, [stats.buffer])
+}
+`
+
+/** The parts of `fs.BigIntStats` the walk and `nodeFromStats` use. */
+export interface EntryStats {
+  readonly dev: bigint
+  readonly ino: bigint
+  readonly mode: bigint
+  readonly nlink: bigint
+  readonly uid: bigint
+  readonly gid: bigint
+  readonly rdev: bigint
+  readonly size: bigint
+  readonly atimeNs: bigint
+  readonly mtimeNs: bigint
+  readonly ctimeNs: bigint
+  isFile(): boolean
+  isDirectory(): boolean
+  isSymbolicLink(): boolean
+  isSocket(): boolean
+  isFIFO(): boolean
+  isCharacterDevice(): boolean
+  isBlockDevice(): boolean
+}
+
+/** `lstat` numbers of one entry, read from the worker's array when asked for. */
+class PackedStats implements EntryStats {
+  private readonly type: number
+
+  constructor(
+    private readonly a: BigInt64Array,
+    private readonly o: number,
+  ) {
+    this.type = Number(a[o + 2]!) & constants.S_IFMT
+  }
+
+  get dev(): bigint {
+    return this.a[this.o]!
+  }
+  get ino(): bigint {
+    return this.a[this.o + 1]!
+  }
+  get mode(): bigint {
+    return this.a[this.o + 2]!
+  }
+  get nlink(): bigint {
+    return this.a[this.o + 3]!
+  }
+  get uid(): bigint {
+    return this.a[this.o + 4]!
+  }
+  get gid(): bigint {
+    return this.a[this.o + 5]!
+  }
+  get rdev(): bigint {
+    return this.a[this.o + 6]!
+  }
+  get size(): bigint {
+    return this.a[this.o + 7]!
+  }
+  get atimeNs(): bigint {
+    return this.a[this.o + 8]!
+  }
+  get mtimeNs(): bigint {
+    return this.a[this.o + 9]!
+  }
+  get ctimeNs(): bigint {
+    return this.a[this.o + 10]!
+  }
+  isFile(): boolean {
+    return this.type === constants.S_IFREG
+  }
+  isDirectory(): boolean {
+    return this.type === constants.S_IFDIR
+  }
+  isSymbolicLink(): boolean {
+    return this.type === constants.S_IFLNK
+  }
+  isSocket(): boolean {
+    return this.type === constants.S_IFSOCK
+  }
+  isFIFO(): boolean {
+    return this.type === constants.S_IFIFO
+  }
+  isCharacterDevice(): boolean {
+    return this.type === constants.S_IFCHR
+  }
+  isBlockDevice(): boolean {
+    return this.type === constants.S_IFBLK
+  }
+}
+
+/** An error as `node:fs` throws it: the system message and the errno `code`. */
+function fsError(code: string, message: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(message)
+  if (code !== '') e.code = code
+  return e
+}
+
+/**
+ * The entries of a directory, sorted by the bytes of their names, and (when read by
+ * {@link DirectoryWorker}) the `lstat` of each with the target of each symlink.
+ */
+export class DirectoryListing {
+  private readonly failures: Map<number, NodeJS.ErrnoException> | undefined
+  private readonly linkFailures: Map<number, NodeJS.ErrnoException> | undefined
+  private readonly links: Map<number, string> | undefined
+
+  /**
+   * @param names - the names as binary strings (one char per byte), sorted.
+   * @param stats - `lstat` numbers, 11 per entry in the order of `EntryStats`; none: not read (see
+   *   {@link DirectoryListing.hasStats}).
+   * @param errors - flat `[index, 0 (lstat) | 1 (readlink), code, message, ...]`.
+   * @param links - flat `[index, target (binary string), ...]`.
+   */
+  constructor(
+    readonly names: string[],
+    private readonly stats?: BigInt64Array,
+    errors?: ReadonlyArray<number | string>,
+    links?: ReadonlyArray<number | string>,
+  ) {
+    if (errors !== undefined) {
+      for (let k = 0; k < errors.length; k += 4) {
+        const e = fsError(errors[k + 2] as string, errors[k + 3] as string)
+        if (errors[k + 1] === 0) (this.failures ??= new Map()).set(errors[k] as number, e)
+        else (this.linkFailures ??= new Map()).set(errors[k] as number, e)
+      }
+    }
+    if (links !== undefined) {
+      this.links = new Map()
+      for (let k = 0; k < links.length; k += 2) this.links.set(links[k] as number, links[k + 1] as string)
+    }
+  }
+
+  /** True if the entries' `lstat`s were read with the names. */
+  get hasStats(): boolean {
+    return this.stats !== undefined
+  }
+
+  /** Entry `i`'s `lstat`, or the error of reading it; `undefined` if the listing has no stats. */
+  lstat(i: number): EntryStats | NodeJS.ErrnoException | undefined {
+    if (this.stats === undefined) return undefined
+    return this.failures?.get(i) ?? new PackedStats(this.stats, i * FIELDS)
+  }
+
+  /** For a symlink entry: its target (bytes), or the error of reading it; `undefined` if not read. */
+  linkTarget(i: number): Buffer | NodeJS.ErrnoException | undefined {
+    const target = this.links?.get(i)
+    if (target !== undefined) return Buffer.from(target, 'latin1')
+    return this.linkFailures?.get(i)
+  }
+}
+
+/** Lists a directory some other way (e.g. on the calling thread, names only). */
+export type DirectoryFallback = (dir: string) => Promise<DirectoryListing>
+
+interface Request {
+  resolve: (l: DirectoryListing) => void
+  reject: (e: unknown) => void
+  dir: string
+  fallback: DirectoryFallback | undefined
+}
+
+interface Answer {
+  id: number
+  names?: string
+  stats?: BigInt64Array
+  errors?: Array<number | string>
+  links?: Array<number | string>
+  code?: string
+  message?: string
+}
+
+/**
+ * Reads directories on a worker thread: one round trip per directory lists it (names as raw bytes,
+ * sorted) and `lstat`s (and `readlink`s) every entry, so that the main thread of a walk only receives
+ * compact answers. Many directories may be asked for at once; requests made in the same microtask
+ * checkpoint go in one message, and the newest are served first. A listing needed while the worker
+ * starts (see {@link DirectoryWorker.hurry}), and every request once the worker has failed, go to the
+ * request's fallback. {@link DirectoryWorker.close} ends the worker; walks share one through
+ * {@link acquireDirectoryWorker}.
+ */
+export class DirectoryWorker {
+  private readonly worker: Worker
+  private readonly requests = new Map<number, Request>()
+  private batch: string[] = []
+  private batchStart = 0
+  private seq = 0
+  private closed = false
+  private failed = false
+  /** Set once the worker runs (it takes tens of milliseconds to start). */
+  private online = false
+  /** Requests with a fallback made before the worker ran, by their promise (see {@link DirectoryWorker.hurry}). */
+  private readonly early = new Map<Promise<DirectoryListing>, number>()
+
+  /**
+   * Starts the worker; throws if worker threads are not available.
+   * @param testHooks - for tests: `afterReaddir`, the source of a function `(dir, names, fs) => void`
+   *   the worker runs between reading a directory and `lstat`ing its entries.
+   */
+  constructor(testHooks: { afterReaddir?: string } = {}) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { afterReaddir: testHooks.afterReaddir } })
+    this.worker.unref()
+    this.worker.once('online', () => {
+      this.online = true
+      this.early.clear()
+    })
+    this.worker.on('message', (m: Answer) => this.answer(m))
+    this.worker.on('error', (e) => this.fail(e))
+    this.worker.on('exit', (code) => this.fail(new Error(`directory worker exited with code ${code}`)))
+  }
+
+  /** True once the worker has failed or was closed: requests then go to their fallbacks, or fail. */
+  get broken(): boolean {
+    return this.failed || this.closed
+  }
+
+  /**
+   * Lists directory `dir` (a binary string: one char per byte) with the `lstat` of each entry. Rejects
+   * like `fs.readdir` (an `Error` with the `code`) if the directory cannot be read.
+   * @param fallback - lists the directory if the worker has failed, or has not started when the
+   *   listing is needed (see {@link DirectoryWorker.hurry}).
+   */
+  list(dir: string, fallback?: DirectoryFallback): Promise<DirectoryListing> {
+    if (this.closed) return Promise.reject(new Error('the directory worker is closed'))
+    if (this.failed) return fallback ? fallback(dir) : Promise.reject(new Error('the directory worker failed'))
+    const id = this.seq++
+    const promise = new Promise<DirectoryListing>((resolve, reject) => {
+      this.requests.set(id, { resolve, reject, dir, fallback })
+      if (this.batch.length === 0) {
+        this.batchStart = id
+        queueMicrotask(() => this.flush())
+      }
+      this.batch.push(dir)
+    })
+    if (!this.online && fallback) this.early.set(promise, id)
+    return promise
+  }
+
+  /**
+   * Says that `listing` (a promise {@link DirectoryWorker.list} returned) is needed now: if the worker
+   * has not started yet, the directory is listed by the request's fallback instead of waiting for it.
+   */
+  hurry(listing: Promise<DirectoryListing>): void {
+    const id = this.early.get(listing)
+    if (id === undefined) return
+    this.early.delete(listing)
+    const r = this.requests.get(id)
+    if (r?.fallback === undefined) return
+    this.requests.delete(id) // the worker's answer will be dropped
+    if (this.requests.size === 0) this.worker.unref()
+    r.fallback(r.dir).then(r.resolve, r.reject)
+  }
+
+  /** Ends the worker; pending requests fail. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.early.clear()
+    const pending = [...this.requests.values()]
+    this.requests.clear()
+    this.batch = []
+    const e = new Error('the directory worker is closed')
+    for (const r of pending) r.reject(e)
+    await this.worker.terminate()
+  }
+
+  private flush(): void {
+    const dirs = this.batch
+    if (dirs.length === 0 || this.failed || this.closed) return
+    this.batch = []
+    if (this.requests.size > 0) this.worker.ref()
+    this.worker.postMessage({ id: this.batchStart, dirs: dirs.join('\0') })
+  }
+
+  private answer(m: Answer): void {
+    const r = this.requests.get(m.id)
+    if (r === undefined) return
+    this.requests.delete(m.id)
+    if (this.requests.size === 0) this.worker.unref()
+    if (m.names === undefined) r.reject(fsError(m.code ?? '', m.message ?? 'cannot read directory'))
+    else r.resolve(new DirectoryListing(m.names === '' ? [] : m.names.split('/'), m.stats!, m.errors, m.links))
+  }
+
+  private fail(e: Error): void {
+    if (this.failed || this.closed) return
+    this.failed = true
+    this.early.clear()
+    const pending = [...this.requests.values()]
+    this.requests.clear()
+    this.batch = []
+    for (const r of pending) {
+      if (r.fallback) r.fallback(r.dir).then(r.resolve, r.reject)
+      else r.reject(e)
+    }
+  }
+}
+
+/** How long the shared worker stays after its last walk ended, for the next one. */
+const IDLE_MS = 2000
+
+let shared: { worker: DirectoryWorker; users: number; timer?: NodeJS.Timeout } | undefined
+
+/**
+ * The directory worker walks share (so that concurrent walks, e.g. a backup's size scan and its walk,
+ * and walks that follow each other do not each start one): started by the first, closed when none has
+ * used it for a while. Give it back with {@link releaseDirectoryWorker}. Throws if worker threads are
+ * not available.
+ */
+export function acquireDirectoryWorker(): DirectoryWorker {
+  if (shared === undefined || shared.worker.broken) shared = { worker: new DirectoryWorker(), users: 0 }
+  clearTimeout(shared.timer)
+  shared.users++
+  return shared.worker
+}
+
+/** Gives back a worker {@link acquireDirectoryWorker} returned. */
+export function releaseDirectoryWorker(worker: DirectoryWorker): void {
+  const s = shared
+  if (s === undefined || s.worker !== worker) return
+  if (--s.users > 0) return
+  s.timer = setTimeout(() => {
+    if (shared !== s || s.users > 0) return
+    shared = undefined
+    void s.worker.close()
+  }, IDLE_MS).unref()
+}
