@@ -1,4 +1,3 @@
-import { CachedBackend, defaultCacheDir } from '@rustic-ts/cache'
 import {
   Repository,
   type Credentials,
@@ -7,6 +6,7 @@ import {
   type RepositoryOptions,
 } from '@rustic-ts/core'
 import { backendsFromOptions, loadBackendClasses, type BackendOptions } from './backendsFromOptions.js'
+import { defaultCacheFactory } from './defaultCache.js'
 
 /**
  * Opens a repository from repository strings, with the on-disk cache of `@rustic-ts/cache`
@@ -50,14 +50,7 @@ export async function initRepository(
  */
 export function withDefaultCache(options: RepositoryOptions): RepositoryOptions {
   if (options.cache || options.noCache) return options
-  return {
-    ...options,
-    cache: (b, repoId, cacheDir) =>
-      new CachedBackend(b, {
-        cacheDir: cacheDir === undefined ? defaultCacheDir(repoId) : defaultCacheDir(repoId, cacheDir),
-        onWarning: options.onWarning,
-      }),
-  }
+  return { ...options, cache: defaultCacheFactory(options.onWarning) }
 }
 
 function withWarnings(backend: BackendOptions, options: RepositoryOptions): BackendOptions {

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import tar from 'tar-stream'
+import type * as tar from 'tar-stream'
 import { z } from 'zod'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -67,7 +67,10 @@ async function* dumpTar(
   path: string,
   opts: z.output<typeof DumpOptionsSchema>,
 ): AsyncGenerator<Uint8Array> {
-  const pack = tar.pack()
+  // tar-stream (and its dependencies) is only loaded when a directory is dumped, not at start-up.
+  // It is CommonJS: Node gives named exports and `default`, a bundler may give only `default`.
+  const tarStream: typeof tar & { default?: typeof tar } = await import('tar-stream')
+  const pack = (tarStream.default ?? tarStream).pack()
   const produce = async (): Promise<void> => {
     for await (const { path: p, node } of indexed.walk(dir, path, { signal: opts.signal })) {
       throwIfAborted(opts.signal)

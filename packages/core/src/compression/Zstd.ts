@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module'
-import { decompress as fzstdDecompress } from 'fzstd'
 import { RusticError } from '../error/RusticError.js'
 
 /**
@@ -90,7 +89,15 @@ export const pureJsZstd: ZstdProvider = {
   name: 'fzstd',
   compress: (data) => zstdStoredFrame(data),
   // fzstd returns the whole buffer it is given, whatever it wrote: let it size the output itself.
-  decompress: (data) => fzstdDecompress(data),
+  decompress: (data) => fzstd().decompress(data),
+}
+
+let fzstdModule: typeof import('fzstd') | undefined
+
+/** `fzstd`, loaded on first use: it is only a fallback, so start-up does not pay for it. */
+function fzstd(): typeof import('fzstd') {
+  fzstdModule ??= createRequire(import.meta.url)('fzstd') as typeof import('fzstd')
+  return fzstdModule
 }
 
 let current: ZstdProvider | undefined

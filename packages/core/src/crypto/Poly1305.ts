@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module'
-import { Poly1305 as NoblePoly1305, poly1305 as noblePoly1305Mac } from '@noble/ciphers/_poly1305.js'
 
 /**
  * A Poly1305 implementation. Node has no standalone Poly1305, so rustic-ts uses libsodium
@@ -23,12 +22,21 @@ export interface Poly1305State {
   digest(): Uint8Array
 }
 
+type NobleModule = typeof import('@noble/ciphers/_poly1305.js')
+let nobleModule: NobleModule | undefined
+
+/** `@noble/ciphers`' Poly1305, loaded on first use: it is only a fallback, so start-up does not pay for it. */
+function noble(): NobleModule {
+  nobleModule ??= createRequire(import.meta.url)('@noble/ciphers/_poly1305.js') as NobleModule
+  return nobleModule
+}
+
 /** The pure-JS Poly1305 of `@noble/ciphers` (~150 MiB/s). */
 export const noblePoly1305: Poly1305Provider = {
   name: 'noble',
-  mac: (message, key) => noblePoly1305Mac(message, key),
+  mac: (message, key) => noble().poly1305(message, key),
   create(key) {
-    const h = new NoblePoly1305(key)
+    const h = new (noble().Poly1305)(key)
     return {
       update: (data) => void h.update(data),
       digest: () => h.digest(),

@@ -1,5 +1,4 @@
 import { scrypt as nodeScrypt } from 'node:crypto'
-import { scryptAsync as nobleScrypt } from '@noble/hashes/scrypt.js'
 import { RusticError } from '../error/RusticError.js'
 import { Key } from './Key.js'
 
@@ -67,7 +66,9 @@ export async function deriveKey(password: string | Uint8Array, salt: Uint8Array,
   try {
     out = await nodeScryptAsync(pw, salt, params)
   } catch {
-    out = await nobleScrypt(pw, salt, { N: params.N, r: params.r, p: params.p, dkLen: 64, maxmem: 2 * MAX_MEMORY })
+    // The pure-JS fallback is loaded only when needed (it is not part of start-up).
+    const { scryptAsync } = await import('@noble/hashes/scrypt.js')
+    out = await scryptAsync(pw, salt, { N: params.N, r: params.r, p: params.p, dkLen: 64, maxmem: 2 * MAX_MEMORY })
   }
   const key = Key.fromParts(out.subarray(0, 32), out.subarray(32, 48), out.subarray(48, 64))
   out.fill(0)

@@ -5,8 +5,8 @@ import { isNotFound } from '../backend/BackendError.js'
 import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
 import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
-import { compressionLevel, type CompressionMode } from '../compression/index.js'
-import { Key, type KdfParams } from '../crypto/index.js'
+import { compressionLevel, zstdProvider, type CompressionMode } from '../compression/index.js'
+import { Key, poly1305Provider, type KdfParams } from '../crypto/index.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, randomId, type Id } from '../id/Id.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../progress/Progress.js'
@@ -338,7 +338,12 @@ async function findKey(
       continue
     }
     try {
-      return { key: await openKeyFile(keyFile, password), keyId: id }
+      const opening = openKeyFile(keyFile, password)
+      // The key derivation (scrypt) now runs on the thread pool: meanwhile, load the native Poly1305 and
+      // zstd that opening the key and reading the repository need next, off the critical path of start-up.
+      poly1305Provider()
+      zstdProvider()
+      return { key: await opening, keyId: id }
     } catch (e) {
       if (e instanceof RusticError && e.code === 'IncorrectPassword') continue
       throw e

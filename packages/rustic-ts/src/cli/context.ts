@@ -1,18 +1,22 @@
 import type { Command } from 'commander'
 import { Repository, type RepositoryOptions } from '@rustic-ts/core'
 import { backendsFromOptions, loadBackendClasses } from '../backendsFromOptions.js'
-import { withDefaultCache } from '../openRepository.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'
 
-/** Repository options from the global flags. */
+/**
+ * Repository options from the global flags. The default on-disk cache (`@rustic-ts/cache`) is imported only
+ * when the repository is opened with a cache, so `--no-cache` runs and `--help` do not load it.
+ */
 export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
-  return withDefaultCache({
+  const onWarning = (msg: string): void => void process.stderr.write(`warning: ${msg}\n`)
+  return {
     cacheDir: g.cacheDir,
     noCache: !g.cache,
     progress: progressBars(g.progress && !g.json),
-    onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
-  })
+    onWarning,
+    cache: async (b, repoId, cacheDir) => (await import('../defaultCache.js')).defaultCacheFactory(onWarning)(b, repoId, cacheDir),
+  }
 }
 
 /** The backends named by `-r` / `--repo-hot` / `--opendal`. */

@@ -1,9 +1,11 @@
-import cliProgress from 'cli-progress'
+import { createRequire } from 'node:module'
 import { noProgress, type Progress, type ProgressFactory, type ProgressKind } from '@rustic-ts/core'
 
 /** A progress factory drawing bars on stderr with cli-progress, or a silent one when stderr is not a TTY or progress is off. */
 export function progressBars(enabled: boolean): ProgressFactory {
   if (!enabled || !process.stderr.isTTY) return noProgress
+  // Loaded only when bars are drawn: most runs (pipes, --no-progress, --json) never need it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
   return (kind: ProgressKind, title: string): Progress => {
     const format =
       kind === 'bytes'
