@@ -200,7 +200,7 @@ function tableImage(t: ChunkerTables): Uint8Array {
   return img
 }
 
-/** Where the module keeps its digest, settings and data block (what {@link wasmScanBlocks} needs to know). */
+/** Where the chunker's WebAssembly module keeps its digest, settings and data block (part of {@link ChunkerWorkerSetup}). */
 export interface WasmScanLayout {
   digest: number
   shift: number
