@@ -92,6 +92,8 @@ export class Archiver {
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
     this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config })
+    // Without a parent every file is read: start the seal workers now, while the walk begins.
+    if (this.parentTree === undefined) void this.dataPacker().catch(() => {})
     const root: Frame = { slot: -1, path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
     const stack: Frame[] = [root]
     const onError = (path: string, error: unknown): void => this.skip(path, error)

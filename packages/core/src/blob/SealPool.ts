@@ -80,6 +80,8 @@ const BATCH_BYTES = 1 << 20
 const BATCH_COUNT = 512
 /** Files sent to a worker in one message at most. */
 const FILE_BATCH_COUNT = 16
+/** A worker is given more files while the files it has to go are expected to be smaller than this. */
+const FILE_BYTES_AHEAD = 4 << 20
 
 interface PoolWorker {
   worker: Worker
@@ -241,36 +243,46 @@ export class SealPool {
     })
   }
 
-  /** Sends the files collected so far to the least busy worker as one message (paths in one buffer). */
+  /**
+   * Hands queued files to the workers, in order, as messages of up to {@link FILE_BATCH_COUNT} files (paths
+   * in one buffer). A worker takes files while it has less than {@link FILE_BYTES_AHEAD} to go, so that a
+   * worker that is done early takes the next files instead of both getting an equal share up front.
+   */
   private flushFiles(): void {
     this.fileBatchScheduled = false
-    const items = this.fileBatch
-    if (items.length === 0) return
-    this.fileBatch = []
-    // the worker with the fewest bytes to go: a few large files must not pile up on one
-    let w = this.leastBusy()
-    for (const c of this.workers) if (!c.dead && c.fileBytes < w.fileBytes) w = c
-    const paths = new Uint8Array(items.reduce((n, i) => n + i.path.length, 0))
-    const ends: number[] = []
-    const ids: number[] = []
-    let pos = 0
-    for (const i of items) {
-      paths.set(i.path, pos)
-      pos += i.path.length
-      ends.push(pos)
-      const id = this.seq++
-      ids.push(id)
-      if (!this.closed && !w.dead) {
-        w.jobs.set(id, i.job)
-        w.fileBytes += i.expected
+    if (this.closed) return
+    for (;;) {
+      if (this.fileBatch.length === 0) return
+      let w: PoolWorker | undefined
+      for (const c of this.workers) if (!c.dead && (!w || c.fileBytes < w.fileBytes)) w = c
+      if (!w) {
+        const e = new RusticError('Internal', `the seal pool's workers failed: ${this.workers[0]!.dead!.message}`)
+        return this.fileBatch.splice(0).forEach((i) => i.job.reject(e))
       }
+      if (w.fileBytes >= FILE_BYTES_AHEAD) return // the next file done sends more
+      const items: typeof this.fileBatch = []
+      let bytes = 0
+      while (this.fileBatch.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.fileBytes + bytes < FILE_BYTES_AHEAD)) {
+        const item = this.fileBatch.shift()!
+        items.push(item)
+        bytes += item.expected
+      }
+      const paths = new Uint8Array(items.reduce((n, i) => n + i.path.length, 0))
+      const ends: number[] = []
+      const ids: number[] = []
+      let pos = 0
+      for (const i of items) {
+        paths.set(i.path, pos)
+        pos += i.path.length
+        ends.push(pos)
+        const id = this.seq++
+        ids.push(id)
+        w.jobs.set(id, i.job)
+      }
+      w.fileBytes += bytes
+      this.updateRef(w)
+      w.worker.postMessage({ files: { ids, expected: items.map((i) => i.expected), paths, ends } }, [paths.buffer])
     }
-    if (this.closed || w.dead) {
-      const e = new RusticError('Internal', this.closed ? 'the seal pool is closed' : `the seal pool's workers failed: ${w.dead!.message}`)
-      return items.forEach((i) => i.job.reject(e))
-    }
-    this.updateRef(w)
-    w.worker.postMessage({ files: { ids, expected: items.map((i) => i.expected), paths, ends } }, [paths.buffer])
   }
 
   /** Resolves once every blob claimed for {@link SealPool.storeFile} has reached the sink; rejects if a worker failed. */
@@ -380,6 +392,7 @@ export class SealPool {
       w.worker.postMessage({ answer: m.query, claims })
     }
     for (const f of m.files) this.finish(w, f.id, f as unknown as WorkerAnswer)
+    if (m.files.length > 0) this.flushFiles()
     this.updateRef(w)
   }
 
@@ -423,6 +436,7 @@ export class SealPool {
     }
     w.jobs.clear()
     this.wakeDrain()
+    this.flushFiles() // queued files go to the other workers (or fail when none is left)
   }
 }
 
