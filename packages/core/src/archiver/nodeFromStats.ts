@@ -1,7 +1,7 @@
 import type { BigIntStats } from 'node:fs'
 import { RusticError } from '../error/RusticError.js'
 import { goModeFromUnix, nodeTypeFromUnixMode } from '../repofile/fileMode.js'
-import { formatLocalGoTime } from '../repofile/goTime.js'
+import { localGoTimeFormatter } from '../repofile/goTime.js'
 import { isValidUtf8, utf8Lossy } from '../repofile/goUtf8.js'
 import type { ExtendedAttribute, Node } from '../repofile/Node.js'
 import { keepVerbatim } from '../repofile/nodeVerbatim.js'
@@ -23,7 +23,8 @@ export interface NodeExtras {
   withAtime?: boolean
 }
 
-const decoder = new TextDecoder()
+/** Keeps a leading U+FEFF (a file name may start with one; the default decoder drops it). */
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /** A string and, when it is not valid UTF-8, its exact bytes. */
 function nameAndRaw(v: string | Uint8Array): [string, Uint8Array | undefined] {
@@ -46,17 +47,25 @@ export function nodeFromStats(name: string | Uint8Array, st: BigIntStats, extra:
   if (type === undefined) {
     throw new RusticError('InvalidInput', `${JSON.stringify(nodeName)}: unknown file type (mode 0o${unixMode.toString(8)})`)
   }
+  const format = localGoTimeFormatter()
+  const mtimeNs = st.mtimeNs
+  const ctimeNs = st.ctimeNs
+  const mtime = format(mtimeNs)
   const node: Node = {
     name: nodeName,
     type,
     mode: goModeFromUnix(unixMode, type),
-    mtime: formatLocalGoTime(st.mtimeNs),
-    atime: '',
-    ctime: formatLocalGoTime(st.ctimeNs),
+    mtime,
+    atime: mtime,
+    // a file written once has ctime = mtime
+    ctime: ctimeNs === mtimeNs ? mtime : format(ctimeNs),
     uid: Number(st.uid),
     gid: Number(st.gid),
   }
-  node.atime = extra.withAtime ? formatLocalGoTime(st.atimeNs) : node.mtime
+  if (extra.withAtime) {
+    const atimeNs = st.atimeNs
+    node.atime = atimeNs === mtimeNs ? mtime : atimeNs === ctimeNs ? node.ctime : format(atimeNs)
+  }
   if (nameRaw !== undefined) node.nameRaw = nameRaw
   if (extra.user) node.user = extra.user
   if (extra.group) node.group = extra.group

@@ -18,6 +18,10 @@ export class JsonSyntaxError extends Error {
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 
+/** 1 for the code units of `0-9a-f`, else 0. */
+const LOWER_HEX = new Uint8Array(0x10000)
+for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
+
 /** A JSON string read by {@link JsonCursor.string}: its value and whether its literal held escapes. */
 export interface JsonStringToken {
   /** The decoded string. */
@@ -49,14 +53,11 @@ export class JsonCursor {
   peek(): number {
     const t = this.text
     let p = this.pos
-    for (;;) {
-      const c = t.charCodeAt(p)
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++
-      else {
-        this.pos = p
-        return c
-      }
-    }
+    let c = t.charCodeAt(p)
+    if (c > 0x20) return c // no whitespace (compact JSON, as restic writes it)
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = t.charCodeAt(++p)
+    this.pos = p
+    return c
   }
 
   /** Consumes the character `ch` (after whitespace) or throws. */
@@ -122,6 +123,45 @@ export class JsonCursor {
   /** The last string read, as a token. */
   lastString(value: string): JsonStringToken {
     return { value, start: this.strStart, end: this.strEnd, escaped: this.strEscaped }
+  }
+
+  /**
+   * Reads a string literal of exactly 64 lower-case hex digits (an id as restic writes it) and returns
+   * it; `undefined`, reading nothing, if the next value is anything else.
+   */
+  hex64(): string | undefined {
+    if (this.peek() !== 0x22) return undefined
+    const t = this.text
+    const start = this.pos + 1
+    const end = start + 64
+    if (t.charCodeAt(end) !== 0x22) return undefined
+    // a table instead of comparisons: random hex digits make the branches unpredictable
+    let ok = 1
+    for (let p = start; p < end; p++) ok &= LOWER_HEX[t.charCodeAt(p)]!
+    if (ok === 0) return undefined
+    this.pos = end + 1
+    return t.slice(start, end)
+  }
+
+  /**
+   * Reads a number literal that is a plain unsigned integer of at most 15 digits and returns its
+   * value; -1, reading nothing, if the next value is anything else (then see {@link JsonCursor.number}).
+   */
+  uint(): number {
+    let c = this.peek()
+    const t = this.text
+    const start = this.pos
+    let p = start
+    let n = 0
+    while (c >= 0x30 && c <= 0x39) {
+      n = n * 10 + (c - 0x30)
+      c = t.charCodeAt(++p)
+    }
+    const len = p - start
+    // not: no digits, more than 15, a leading zero, or a fraction or exponent following
+    if (len === 0 || len > 15 || (len > 1 && t.charCodeAt(start) === 0x30) || c === 0x2e || c === 0x65 || c === 0x45) return -1
+    this.pos = p
+    return n
   }
 
   /** Reads a number literal and returns its text. */

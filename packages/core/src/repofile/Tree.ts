@@ -178,12 +178,18 @@ const ID_ANY_CASE = /^[0-9a-fA-F]{64}$/
 const UINT = /^(?:0|[1-9]\d*)$/
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const MAX_U64 = 2n ** 64n - 1n
-const decoder = new TextDecoder()
+/** Keeps a leading U+FEFF: names may start with one, and Go's JSON rejects a BOM before a tree's `{`. */
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /** A field-level problem; turned into a `RusticError` naming the tree and node. */
 class FieldError extends Error {}
 
 function uint32(cur: JsonCursor): number {
+  const fast = cur.uint()
+  if (fast >= 0) {
+    if (fast > 0xffffffff) throw new FieldError(`${fast} is out of range`)
+    return fast
+  }
   const t = cur.number()
   if (!UINT.test(t)) throw new FieldError(`${t} is not an unsigned integer`)
   const n = Number(t)
@@ -193,6 +199,8 @@ function uint32(cur: JsonCursor): number {
 
 /** A uint64 member held as a number (`size`, `links`): above 2^53 its exact text is kept verbatim. */
 function uint64Number(cur: JsonCursor, node: Node, key: string): number {
+  const fast = cur.uint()
+  if (fast >= 0) return fast
   const t = cur.number()
   if (!UINT.test(t)) throw new FieldError(`${t} is not an unsigned integer`)
   const n = Number(t)
@@ -204,6 +212,8 @@ function uint64Number(cur: JsonCursor, node: Node, key: string): number {
 }
 
 function uint64(cur: JsonCursor): bigint {
+  const fast = cur.uint()
+  if (fast >= 0) return BigInt(fast)
   const t = cur.number()
   if (!UINT.test(t)) throw new FieldError(`${t} is not an unsigned integer`)
   const n = BigInt(t)
@@ -212,6 +222,8 @@ function uint64(cur: JsonCursor): bigint {
 }
 
 function id(cur: JsonCursor): Id {
+  const fast = cur.hex64()
+  if (fast !== undefined) return fast as Id
   const v = cur.string()
   if (ID.test(v)) return v as Id
   if (ID_ANY_CASE.test(v)) return v.toLowerCase() as Id
@@ -224,10 +236,62 @@ function bytes64(cur: JsonCursor): Uint8Array {
   return new Uint8Array(Buffer.from(v, 'base64'))
 }
 
+/** The last time {@link time} accepted in the tree being parsed (a node's times are often equal). */
+let lastTime = ''
+
 function time(cur: JsonCursor): string {
+  if (cur.peek() === 0x22) {
+    // the usual literal, without escapes (a valid time holds no backslash, quote or control character)
+    const t = cur.text
+    const start = cur.pos + 1
+    const end = t.indexOf('"', start)
+    if (end > 0) {
+      const v = t.slice(start, end)
+      if (v === lastTime || isGoTime(v)) {
+        cur.pos = end + 1
+        lastTime = v
+        return v
+      }
+    }
+  }
   const v = cur.string()
-  if (!isGoTime(v)) throw new FieldError(`${JSON.stringify(v.slice(0, 60))} is not an RFC 3339 time`)
+  if (v !== lastTime) {
+    if (!isGoTime(v)) throw new FieldError(`${JSON.stringify(v.slice(0, 60))} is not an RFC 3339 time`)
+    lastTime = v
+  }
   return v
+}
+
+/** Known member names by `length * 128 + first character` (unique among them), for {@link memberKey}. */
+const KEY_BY_SHAPE = new Array<string | undefined>(32 * 128).fill(undefined)
+for (const k of KNOWN) KEY_BY_SHAPE[k.length * 128 + k.charCodeAt(0)] = k
+
+/**
+ * Reads a member name and its `:`. A known name comes back as the constant in {@link KNOWN}, without
+ * making a string (and a `switch` compares constants by reference).
+ */
+function memberKey(cur: JsonCursor): string {
+  if (cur.peek() === 0x22) {
+    const t = cur.text
+    const start = cur.pos + 1
+    let p = start
+    let c = t.charCodeAt(p)
+    while ((c >= 0x61 && c <= 0x7a) || c === 0x5f) c = t.charCodeAt(++p) // a-z, _
+    if (c === 0x22) {
+      const k = KEY_BY_SHAPE[(p - start) * 128 + t.charCodeAt(start)]
+      if (k !== undefined && t.startsWith(k, start)) {
+        if (t.charCodeAt(p + 1) === 0x3a) cur.pos = p + 2
+        else {
+          cur.pos = p + 1
+          cur.expect(':')
+        }
+        return k
+      }
+    }
+  }
+  const key = cur.string()
+  cur.expect(':')
+  return key
 }
 
 /** Keeps the string member just read verbatim if its literal is not what Go would write for `value`. */
@@ -272,9 +336,8 @@ function parseNode(cur: JsonCursor): Node {
   cur.expect('{')
   if (!cur.eat('}')) {
     do {
-      const key = cur.string()
-      cur.expect(':')
-      if (KNOWN.has(key) && cur.eatNull()) {
+      const key = memberKey(cur)
+      if (cur.peek() === 0x6e && KNOWN.has(key) && cur.eatNull()) {
         if (key === 'content') node.content = null
         continue
       }
@@ -365,7 +428,8 @@ function parseNode(cur: JsonCursor): Node {
   // name: Go-quoted text inside the JSON string
   if (nameTok !== undefined) {
     const q = nameTok.value
-    if (PLAIN.test(q)) node.name = q
+    const plain = PLAIN.test(q)
+    if (plain) node.name = q
     else {
       const raw = goUnquote(q)
       if (isValidUtf8(raw)) node.name = decoder.decode(raw)
@@ -374,7 +438,7 @@ function parseNode(cur: JsonCursor): Node {
         node.nameRaw = raw
       }
     }
-    if (nameTok.escaped || !PLAIN.test(q)) {
+    if (nameTok.escaped || !plain) {
       const json = cur.text.slice(nameTok.start, nameTok.end)
       if (canonicalNameJson(node) !== json) keepVerbatim(node, 'name', node.name, node.nameRaw, json)
     }
@@ -446,6 +510,8 @@ export function parseTree(json: Uint8Array, what: string): Node[] {
       })
     }
     throw err
+  } finally {
+    lastTime = '' // do not keep the tree's text alive
   }
   return nodes
 }

@@ -124,7 +124,12 @@ export function isGoTime(s: string): boolean {
   return fast ?? typeof matchGoTime(s) !== 'string'
 }
 
-const DIGIT_POS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+/** The value of the two digits at `s[i]`, `s[i + 1]`, or -1 if they are not both digits. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48
+  const b = s.charCodeAt(i + 1) - 48
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1
+}
 
 /** {@link isGoTime} without a regex for the usual `YYYY-MM-DDTHH:MM:SS[.f…](Z|±hh:mm)`; `undefined` if unsure. */
 function quickCheck(s: string): boolean | undefined {
@@ -132,17 +137,17 @@ function quickCheck(s: string): boolean | undefined {
   if (n < 20 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
     return undefined
   }
-  for (const i of DIGIT_POS) {
-    const c = s.charCodeAt(i)
-    if (c < 48 || c > 57) return undefined
-  }
-  const num = (i: number): number => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48
-  const year = num(0) * 100 + num(2)
-  const month = num(5)
-  const day = num(8)
+  const y1 = twoDigits(s, 0)
+  const y2 = twoDigits(s, 2)
+  const month = twoDigits(s, 5)
+  const day = twoDigits(s, 8)
+  const hour = twoDigits(s, 11)
+  const min = twoDigits(s, 14)
+  const sec = twoDigits(s, 17)
+  if (y1 < 0 || y2 < 0 || month < 0 || day < 0 || hour < 0 || min < 0 || sec < 0) return undefined
   if (month < 1 || month > 12 || day < 1) return false
-  if (day > (month === 2 && isLeap(year) ? 29 : MONTH_DAYS[month - 1]!)) return false
-  if (num(11) > 23 || num(14) > 59 || num(17) > 59) return false
+  if (day > 28 && day > (month === 2 && isLeap(y1 * 100 + y2) ? 29 : MONTH_DAYS[month - 1]!)) return false
+  if (hour > 23 || min > 59 || sec > 59) return false
   let p = 19
   let c = s.charCodeAt(p)
   if (c === 46 || c === 44) {
@@ -153,13 +158,7 @@ function quickCheck(s: string): boolean | undefined {
     c = s.charCodeAt(p)
   }
   if (c === 90) return p === n - 1
-  if ((c === 43 || c === 45) && p === n - 6 && s.charCodeAt(p + 3) === 58) {
-    for (const i of [1, 2, 4, 5]) {
-      const d = s.charCodeAt(p + i)
-      if (d < 48 || d > 57) return false
-    }
-    return true
-  }
+  if ((c === 43 || c === 45) && p === n - 6 && s.charCodeAt(p + 3) === 58) return twoDigits(s, p + 1) >= 0 && twoDigits(s, p + 4) >= 0
   return false
 }
 
@@ -187,6 +186,23 @@ export function goTimeToDate(s: string): Date {
 const MAX_DATE_MS = 8.64e15
 
 /**
+ * The local zone's offset east of UTC in whole seconds at the instant `ms` (Unix milliseconds within
+ * the `Date` range): `getTimezoneOffset` for whole minutes, else (local mean time, e.g. +00:53:28, which
+ * `getTimezoneOffset` rounds) from the local clock fields.
+ */
+function offsetSecondsAt(ms: number): number {
+  const d = new Date(ms)
+  const off = -d.getTimezoneOffset()
+  if (d.getSeconds() === d.getUTCSeconds()) return off === 0 ? 0 : off * 60 // no -0
+  // the local clock as if it were UTC (computed, not a Date: near the ends of its range it would overflow)
+  const wallMs =
+    daysFromCivil(d.getFullYear(), d.getMonth() + 1, d.getDate()) * 86_400_000 +
+    ((d.getHours() * 60 + d.getMinutes()) * 60 + d.getSeconds()) * 1000 +
+    d.getMilliseconds()
+  return Math.round((wallMs - ms) / 1000)
+}
+
+/**
  * The offset east of UTC, in minutes, of this process's local time zone (`TZ`) at the instant `ns`
  * (Unix nanoseconds): what Go's `time.Local` uses when restic formats file times.
  */
@@ -194,21 +210,166 @@ export function localOffsetMinutes(ns: bigint): number {
   let ms = Number(floorDiv(ns, 1_000_000n))
   if (ms > MAX_DATE_MS) ms = MAX_DATE_MS
   if (ms < -MAX_DATE_MS) ms = -MAX_DATE_MS
-  const d = new Date(ms)
-  const off = -d.getTimezoneOffset()
-  if (d.getSeconds() === d.getUTCSeconds()) return off === 0 ? 0 : off // whole minutes (no -0)
-  // A historical offset with seconds (local mean time, e.g. +00:53:28): getTimezoneOffset rounds it,
-  // the local clock fields do not.
-  const wall = new Date(0)
-  wall.setUTCFullYear(d.getFullYear(), d.getMonth(), d.getDate())
-  wall.setUTCHours(d.getHours(), d.getMinutes(), d.getSeconds(), d.getMilliseconds())
-  return Math.round((wall.getTime() - ms) / 1000) / 60
+  return offsetSecondsAt(ms) / 60
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast local formatting. A node has two or three times, a backup walk formats tens of thousands:
+// the zone offset is looked up once per UTC day (in the tz database, offsets change about four or more
+// days apart, so a day holds at most one change, found by bisection), the date text once per local
+// day, and the rest is plain number arithmetic.
+
+/** The local zone during one UTC day: offset `a` (seconds) before second `t`, offset `b` from `t` on. */
+interface ZoneDay {
+  /** First second (Unix) of offset `b`; `Infinity` if the offset does not change that day. */
+  t: number
+  a: number
+  b: number
+  /** Go's zone suffix (`Z`, `+01:00`) of `a` and of `b`. */
+  za: string
+  zb: string
+}
+
+const DAY = 86400
+/** Beyond ±1e11 s (±3100 years) times take the exact bigint path (and `Date`'s range ends at 8.64e12 s). */
+const FAST_MAX_SEC = 1e11
+/** Cache entries kept before a cache starts over. */
+const CACHE_MAX = 16384
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => (i < 10 ? '0' : '') + i)
+
+/** Go's zone suffix of RFC 3339 for an offset in seconds: `Z`, else `±hh:mm` (seconds cut, as Go prints). */
+function zoneSuffix(offsetSec: number): string {
+  if (offsetSec === 0) return 'Z'
+  let zone = Math.trunc(offsetSec / 60)
+  const sign = zone < 0 ? '-' : '+'
+  zone = Math.abs(zone)
+  return `${sign}${pad(Math.floor(zone / 60), 2)}:${pad(zone % 60, 2)}`
+}
+
+/** The `YYYY-MM-DDT` text of a day number, the year clamped to 0–9999 as restic's `FixTime` does. */
+function fixedDatePrefix(days: number): string {
+  let [y, m, d] = civilFromDays(days)
+  if (y < 0 || y > 9999) [y, m, d] = civilFromDays(daysFromCivil(y < 0 ? 0 : 9999, m, d))
+  return `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}T`
+}
+
+/** The local zone's offsets during UTC day `day` (see {@link ZoneDay}). */
+function zoneDay(day: number): ZoneDay {
+  const lo = day * DAY
+  const hi = lo + DAY - 1
+  const a = offsetSecondsAt(lo * 1000)
+  const b = offsetSecondsAt(hi * 1000)
+  let t = Infinity
+  if (a !== b) {
+    let l = lo
+    t = hi
+    while (t - l > 1) {
+      const m = Math.floor((l + t) / 2)
+      if (offsetSecondsAt(m * 1000) === a) l = m
+      else t = m
+    }
+  }
+  const za = zoneSuffix(a)
+  return { t, a, b, za, zb: a === b ? za : zoneSuffix(b) }
+}
+
+/** Formats times in one zone (`TZ` value), caching its offsets and date texts. */
+class LocalZoneFormat {
+  private readonly days = new Map<number, ZoneDay>()
+  private lastDay = NaN
+  private lastZone: ZoneDay | undefined
+  private readonly prefixes = new Map<number, string>()
+  private lastWallDay = NaN
+  private lastPrefix = ''
+  /** The last local second formatted (Unix seconds + offset) and its `YYYY-MM-DDThh:mm:ss`. */
+  private lastWall = NaN
+  private lastWallText = ''
+
+  constructor(
+    /** The `TZ` value these caches hold offsets of. */
+    readonly tz: string | undefined,
+  ) {}
+
+  /** {@link formatLocalGoTime} in this zone. */
+  readonly format = (ns: bigint): string => {
+    let sec = Number(ns / NS_PER_S)
+    if (!(sec < FAST_MAX_SEC && sec > -FAST_MAX_SEC)) return formatGoTime(ns, localOffsetMinutes(ns), { fixYear: true })
+    let nsec = Number(ns % NS_PER_S)
+    if (nsec < 0) {
+      nsec += 1e9
+      sec--
+    }
+
+    const day = Math.floor(sec / DAY)
+    let zone = this.lastZone
+    if (day !== this.lastDay || zone === undefined) {
+      zone = this.days.get(day)
+      if (zone === undefined) {
+        if (this.days.size >= CACHE_MAX) this.days.clear()
+        this.days.set(day, (zone = zoneDay(day)))
+      }
+      this.lastDay = day
+      this.lastZone = zone
+    }
+    let off: number
+    let suffix: string
+    if (sec < zone.t) {
+      off = zone.a
+      suffix = zone.za
+    } else {
+      off = zone.b
+      suffix = zone.zb
+    }
+
+    const wall = sec + off
+    let out: string
+    if (wall === this.lastWall) out = this.lastWallText
+    else {
+      const wallDay = Math.floor(wall / DAY)
+      let prefix = this.lastPrefix
+      if (wallDay !== this.lastWallDay) {
+        const cached = this.prefixes.get(wallDay)
+        if (cached === undefined) {
+          if (this.prefixes.size >= CACHE_MAX) this.prefixes.clear()
+          this.prefixes.set(wallDay, (prefix = fixedDatePrefix(wallDay)))
+        } else prefix = cached
+        this.lastWallDay = wallDay
+        this.lastPrefix = prefix
+      }
+      const sod = wall - wallDay * DAY
+      const min = Math.floor(sod / 60)
+      out = prefix + TWO_DIGITS[Math.floor(min / 60)]! + ':' + TWO_DIGITS[min % 60]! + ':' + TWO_DIGITS[sod - min * 60]!
+      this.lastWall = wall
+      this.lastWallText = out
+    }
+    if (nsec !== 0) {
+      // nine digits behind a leading 1, trailing zeros cut
+      const digits = String(1e9 + nsec)
+      let end = 10
+      while (digits.charCodeAt(end - 1) === 48) end--
+      out += '.' + digits.slice(1, end)
+    }
+    return out + suffix
+  }
+}
+
+let localZone = new LocalZoneFormat(process.env['TZ'])
+
+/**
+ * The formatter of {@link formatLocalGoTime} for the current `TZ`, to format several times at once
+ * (e.g. a node's mtime, atime and ctime) with one look at `TZ` (which costs as much as formatting).
+ */
+export function localGoTimeFormatter(): (ns: bigint) => string {
+  const tz = process.env['TZ']
+  if (tz !== localZone.tz) localZone = new LocalZoneFormat(tz)
+  return localZone.format
 }
 
 /**
- * Formats Unix nanoseconds as restic 0.14 writes a node time: in the local zone ({@link localOffsetMinutes}),
- * with the year clamped to 0–9999 (restic's `FixTime`).
+ * Formats Unix nanoseconds as restic 0.14 writes a node time: in the local zone ({@link localOffsetMinutes},
+ * following changes of `process.env.TZ`), with the year clamped to 0–9999 (restic's `FixTime`).
  */
 export function formatLocalGoTime(ns: bigint): string {
-  return formatGoTime(ns, localOffsetMinutes(ns), { fixYear: true })
+  return localGoTimeFormatter()(ns)
 }

@@ -51,7 +51,8 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
+/** Keeps a leading U+FEFF (a file name may start with one; the default decoder drops it). */
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /** UTF-8 bytes of a string (lone surrogates become U+FFFD). */
 export function utf8Bytes(s: string): Uint8Array {
