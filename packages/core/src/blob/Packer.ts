@@ -424,7 +424,7 @@ export class Packer implements BlobSink {
     const id = hashId(file)
     await this.dbe.backend.writeBytes('pack', id, this.blobType === 'tree', file, { signal })
     // stored: the buffer may be reused (backends do not keep it), which saves allocating and faulting in another
-    if (this.spare.length < this.options.maxPacksInFlight && buf.length >= this.sizer.targetSize()) this.spare.push(buf)
+    if (this.spare.length === 0 && buf.length >= this.sizer.targetSize()) this.spare.push(buf)
     const indexPack: IndexPack = { id, blobs: pack.blobs, time: formatLocalGoTime(BigInt(Date.now()) * 1_000_000n) }
     const indexed = this.indexer.add(indexPack) // registers the blobs synchronously
     this.dropPending(pack)

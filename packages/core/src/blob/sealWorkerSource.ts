@@ -153,22 +153,55 @@ function findCut(buf, s, end, eof, st) {
 }
 
 // --- files ----------------------------------------------------------------------------------------------
+// File bytes are read into reused buffers ("slots", counted references), never into one buffer per file:
+// buffers dropped to the garbage collector pile up for a long time in a worker that allocates few objects.
+// - Small files share slabs, filled one after the other; a slab is reused once no chunk in it waits for an answer.
+// - A large file has one buffer with room for an unfinished chunk (< maxSize) plus a block; before reading
+//   the next block into it, the file waits for the answers about the chunks cut from it.
 const BLOCK = 4 << 20
-/** Chunk bytes waiting for answers; a file job waits while more than this is held. */
-const HOLD_LIMIT = 16 << 20
-let held = 0
-let holdWaiters = []
-let out = { ids: [], lengths: [], chunks: [], files: [] }
+const SLAB = 4 << 20
+/** Files up to this size (plus one byte, to see the end) are read into a slab. */
+const SMALL = 1 << 20
+const READ_BUF = (ck ? ck.maxSize : 0) + BLOCK
+const spare = { [SLAB]: [], [READ_BUF]: [] }
+function slot(size) {
+  return { buf: spare[size].pop() ?? Buffer.allocUnsafeSlow(size), used: 0, refs: 1, idle: undefined }
+}
+function unref(t) {
+  if (--t.refs === 0) {
+    const list = spare[t.buf.length]
+    if (list && list.length < 2) list.push(t.buf)
+  } else if (t.refs === 1 && t.idle) {
+    const f = t.idle
+    t.idle = undefined
+    f()
+  }
+}
+let slab
+/** A slot with n free bytes for a small file, and where they start. */
+function slabSpace(n) {
+  if (!slab || slab.used + n > SLAB) {
+    if (slab) unref(slab)
+    slab = slot(SLAB)
+  }
+  const at = slab.used
+  slab.used += n
+  slab.refs++
+  return { t: slab, at }
+}
+
+let out = { ids: [], lengths: [], chunks: [], slots: [], files: [] }
 let outScheduled = false
 let querySeq = 0
 const waiting = new Map()
 
-function emit(chunk) {
+function emit(chunk, t) {
   const id = createHash('sha256').update(chunk).digest('hex')
   out.ids.push(id)
   out.lengths.push(chunk.length)
   out.chunks.push(chunk)
-  held += chunk.length
+  out.slots.push(t)
+  t.refs++
   schedule()
   return id
 }
@@ -181,19 +214,18 @@ function schedule() {
 function flushOut() {
   outScheduled = false
   const o = out
-  out = { ids: [], lengths: [], chunks: [], files: [] }
+  out = { ids: [], lengths: [], chunks: [], slots: [], files: [] }
   const query = o.ids.length > 0 ? querySeq++ : -1
   if (query >= 0) waiting.set(query, o)
   parentPort.postMessage({ query, ids: o.ids, lengths: o.lengths, files: o.files })
 }
 function answer(m) {
-  const { chunks, ids: queried } = waiting.get(m.answer)
+  const { chunks, ids: queried, slots } = waiting.get(m.answer)
   waiting.delete(m.answer)
   const claimed = []
   const ids = []
   const sizes = []
   chunks.forEach((c, i) => {
-    held -= c.length
     if (m.claims.charCodeAt(i) === 49) {
       claimed.push(c)
       ids.push(queried[i])
@@ -204,21 +236,26 @@ function answer(m) {
     const { out: sealed, lengths, uls } = sealAll(claimed)
     parentPort.postMessage({ stored: sealed, ids, lengths, uls, sizes }, [sealed.buffer])
   }
-  if (held <= HOLD_LIMIT && holdWaiters.length > 0) {
-    const w = holdWaiters
-    holdWaiters = []
-    w.forEach((f) => f())
-  }
+  slots.forEach(unref)
 }
 async function storeFile(id, path, expected) {
   const content = []
   let size = 0
   let fd
+  let t
   try {
     // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
     if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('changed type since it was listed, refusing to read it'), { code: 'ChangedType' })
-    let buf = Buffer.allocUnsafeSlow(Math.min(expected + 1, BLOCK))
+    let buf
+    if (expected < SMALL) {
+      const space = slabSpace(expected + 1)
+      t = space.t
+      buf = t.buf.subarray(space.at, space.at + expected + 1)
+    } else {
+      t = slot(READ_BUF)
+      buf = t.buf
+    }
     let s = 0
     let end = 0
     let eof = false
@@ -227,31 +264,37 @@ async function storeFile(id, path, expected) {
       const cut = eof && s === end ? -2 : findCut(buf, s, end, eof, st)
       if (cut === -2) break
       if (cut >= 0) {
-        content.push(emit(buf.subarray(s, cut)))
+        content.push(emit(buf.subarray(s, cut), t))
         size += cut - s
         s = cut
         st.pos = -1
         continue
       }
       if (end === buf.length) {
-        // full: carry the unfinished chunk over into a new buffer
-        const next = Buffer.allocUnsafeSlow(end - s + BLOCK)
-        buf.copy(next, 0, s, end)
+        // full: move the unfinished chunk to the front of a large file's buffer, once no chunk before it waits
+        let next = t
+        if (t.buf.length !== READ_BUF) next = slot(READ_BUF)
+        else if (t.refs > 1) await new Promise((f) => (t.idle = f))
+        buf.copy(next.buf, 0, s, end)
+        if (next !== t) {
+          unref(t)
+          t = next
+        }
+        buf = t.buf
         if (st.pos >= 0) st.pos -= s
         end -= s
         s = 0
-        buf = next
       }
-      const n = fs.readSync(fd, buf, end, buf.length - end, null)
+      const n = fs.readSync(fd, buf, end, Math.min(BLOCK, buf.length - end), null)
       if (n === 0) eof = true
       end += n
-      if (held > HOLD_LIMIT) await new Promise((f) => holdWaiters.push(f))
     }
     out.files.push({ id, content, size })
   } catch (e) {
     out.files.push({ id, fileError: String((e && e.message) || e), code: e && e.code })
   } finally {
     if (fd !== undefined) fs.closeSync(fd)
+    if (t) unref(t)
   }
   schedule()
 }
