@@ -50,10 +50,10 @@ function randomIv(iv) {
     ivPos += 16
   } while (iv.every((b) => b === 0))
 }
-function encrypt(plain) {
+/** Encrypts plain into out at offset at: IV || AES-256-CTR ciphertext || Poly1305-AES MAC (length + 32 bytes). */
+function encryptInto(plain, out, at) {
   const n = plain.length
-  const out = Buffer.allocUnsafeSlow(n + 32)
-  const iv = out.subarray(0, 16)
+  const iv = out.subarray(at, at + 16)
   randomIv(iv)
   const cipher = createCipheriv('aes-256-ctr', encKey, iv)
   const polyKey = Buffer.alloc(32)
@@ -63,43 +63,41 @@ function encrypt(plain) {
   sodium.crypto_onetimeauth_init(state, polyKey)
   for (let off = 0; off < n; off += PIECE) {
     const piece = cipher.update(plain.subarray(off, Math.min(n, off + PIECE)))
-    out.set(piece, 16 + off)
+    out.set(piece, at + 16 + off)
     sodium.crypto_onetimeauth_update(state, piece)
   }
-  sodium.crypto_onetimeauth_final(state, out.subarray(16 + n))
-  return out
+  sodium.crypto_onetimeauth_final(state, out.subarray(at + 16 + n, at + 32 + n))
+  return n + 32
+}
+/** The bytes to encrypt for data: zstd-compressed into the scratch buffer (v2), or data itself; and the uncompressed length if compressed. */
+function body(data) {
+  if (!cctx || data.length === 0) return { body: data, ul: undefined }
+  const bound = binding.compressBound(data.length)
+  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
+  return { body: scratch.subarray(0, cctx.compress(scratch, data, workerData.level)), ul: data.length }
 }
 function seal(data) {
-  let body = data
-  let ul
-  if (cctx && body.length > 0) {
-    const bound = binding.compressBound(body.length)
-    if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
-    body = scratch.subarray(0, cctx.compress(scratch, body, workerData.level))
-    ul = data.length
-  }
-  return { sealed: encrypt(body), ul }
+  const { body: b, ul } = body(data)
+  const sealed = Buffer.allocUnsafeSlow(b.length + 32)
+  encryptInto(b, sealed, 0)
+  return { sealed, ul }
 }
-/** Seals blobs into one buffer: { out, lengths, uls }. */
+/** Seals blobs into one buffer, each compressed and encrypted straight into it: { out, lengths, uls }. */
 function sealAll(blobs) {
-  const parts = []
+  let cap = 0
+  for (const b of blobs) cap += (cctx && b.length > 0 ? binding.compressBound(b.length) : b.length) + 32
+  const buf = new Uint8Array(cap)
   const lengths = []
   const uls = []
-  let total = 0
-  for (const b of blobs) {
-    const { sealed, ul } = seal(b)
-    parts.push(sealed)
-    lengths.push(sealed.length)
-    uls.push(ul === undefined ? -1 : ul)
-    total += sealed.length
-  }
-  const out = new Uint8Array(total)
   let pos = 0
-  for (const p of parts) {
-    out.set(p, pos)
-    pos += p.length
+  for (const data of blobs) {
+    const { body: b, ul } = body(data)
+    const n = encryptInto(b, buf, pos)
+    lengths.push(n)
+    uls.push(ul === undefined ? -1 : ul)
+    pos += n
   }
-  return { out, lengths, uls }
+  return { out: buf.subarray(0, pos), lengths, uls }
 }
 
 // --- the chunker (restic's cuts; see Chunker.workerSetup) ---------------------------------------------
