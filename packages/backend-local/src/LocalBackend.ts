@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import pLimit from 'p-limit'
 import { z } from 'zod'
 import { BackendError, CONFIG_ID, FILE_TYPE_DIR, RusticError, filePath, isId, throwIfAborted } from '@rustic-ts/core'
-import type { CallOptions, FileType, Id, WarningHandler, WriteBackend } from '@rustic-ts/core'
+import type { CallOptions, FileType, FileWriter, Id, WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { fsError } from './fsError.js'
 import { runHook } from './runHook.js'
 
@@ -245,39 +245,88 @@ export class LocalBackend implements WriteBackend {
   /** Writes a file atomically (temp file, fsync, rename, fsync of the directory); overwrites. */
   async writeBytes(type: FileType, id: Id, _cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
-    const final = this.fullPath(type, id)
-    const dir = dirname(final)
-    const tmp = join(dir, `${type === 'config' ? 'config' : id}${TEMP_MARK}${randomBytes(6).toString('hex')}`)
-    let fh
+    const dir = dirname(this.fullPath(type, id))
+    const { fh, tmp } = await this.openTemp(dir, type === 'config' ? 'config' : id, `cannot write ${this.what(type, id)}`)
     try {
-      fh = await open(tmp, 'wx', 0o600)
+      await writeAll(fh, data, options?.signal)
     } catch (err) {
-      if (!isMissing(err)) throw fsError(err, `cannot write ${this.what(type, id)}`)
+      await fh.close().catch(() => {})
+      await unlink(tmp).catch(() => {})
+      throw err instanceof RusticError ? err : fsError(err, `cannot write ${this.what(type, id)}`)
+    }
+    await this.store(fh, tmp, type, id, options?.signal)
+  }
+
+  /**
+   * A file written piece by piece into a temp file in its type's directory (`data/` for packs), renamed
+   * into place by `commit` (with the same fsync and hook as {@link LocalBackend.writeBytes}).
+   */
+  async openFileWriter(type: FileType, _cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined> {
+    throwIfAborted(options?.signal)
+    if (type === 'config') return undefined
+    const what = `a new ${type} file in ${this.path}`
+    const { fh, tmp } = await this.openTemp(join(this.path, FILE_TYPE_DIR[type]), 'new', `cannot write ${what}`)
+    let open = true
+    const drop = async (): Promise<void> => {
+      if (!open) return
+      open = false
+      await fh.close().catch(() => {})
+      await unlink(tmp).catch(() => {})
+    }
+    return {
+      write: async (data) => {
+        try {
+          await writeAll(fh, data, options?.signal)
+        } catch (err) {
+          await drop()
+          throw err instanceof RusticError ? err : fsError(err, `cannot write ${what}`)
+        }
+      },
+      commit: async (id) => {
+        open = false
+        await this.store(fh, tmp, type, id, options?.signal)
+      },
+      abort: drop,
+    }
+  }
+
+  /** Opens a new temp file `<name>-tmp-<random>` in `dir` (made if missing). */
+  private async openTemp(dir: string, name: string, failure: string): Promise<{ fh: FileHandle; tmp: string }> {
+    const tmp = join(dir, `${name}${TEMP_MARK}${randomBytes(6).toString('hex')}`)
+    try {
+      return { fh: await open(tmp, 'wx', 0o600), tmp }
+    } catch (err) {
+      if (!isMissing(err)) throw fsError(err, failure)
       // The directory is missing (e.g. a data/xx dir of a repository made elsewhere): make it and retry.
       await this.mkdir(dir)
       try {
-        fh = await open(tmp, 'wx', 0o600)
+        return { fh: await open(tmp, 'wx', 0o600), tmp }
       } catch (err2) {
-        throw fsError(err2, `cannot write ${this.what(type, id)}`)
+        throw fsError(err2, failure)
       }
     }
+  }
+
+  /** Syncs and closes a written temp file and renames it to the file `type`/`id` (atomic); runs the post-create hook. */
+  private async store(fh: FileHandle, tmp: string, type: FileType, id: Id, signal: AbortSignal | undefined): Promise<void> {
+    const final = this.fullPath(type, id)
     let renamed = false
     try {
       try {
-        let done = 0
-        while (done < data.length) {
-          throwIfAborted(options?.signal)
-          const { bytesWritten } = await fh.write(data, done, Math.min(data.length - done, 1 << 24))
-          done += bytesWritten
-        }
         if (this.opts.fsync) await fh.sync()
       } finally {
         await fh.close()
       }
-      throwIfAborted(options?.signal)
-      await rename(tmp, final)
+      throwIfAborted(signal)
+      try {
+        await rename(tmp, final)
+      } catch (err) {
+        if (!isMissing(err) || dirname(tmp) === dirname(final)) throw err
+        await this.mkdir(dirname(final)) // a data/xx directory that does not exist yet
+        await rename(tmp, final)
+      }
       renamed = true
-      if (this.opts.fsync) await syncDir(dir)
+      if (this.opts.fsync) await syncDir(dirname(final))
     } catch (err) {
       if (!renamed) await unlink(tmp).catch(() => {})
       if (err instanceof RusticError) throw err
@@ -326,5 +375,15 @@ async function syncDir(dir: string): Promise<void> {
     if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EBADF' && code !== 'EISDIR') throw err
   } finally {
     await fh.close().catch(() => {})
+  }
+}
+
+/** Writes all of `data` at the file's position. */
+async function writeAll(fh: FileHandle, data: Uint8Array, signal: AbortSignal | undefined): Promise<void> {
+  let done = 0
+  while (done < data.length) {
+    throwIfAborted(signal)
+    const { bytesWritten } = await fh.write(data, done, Math.min(data.length - done, 1 << 24))
+    done += bytesWritten
   }
 }

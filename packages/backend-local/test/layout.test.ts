@@ -104,6 +104,25 @@ describe('LocalBackend layout', () => {
     expect(fsError(e('EMFILE'), 'x').isTransient).toBe(true)
   })
 
+  it('writes a pack piece by piece: named on commit (a missing data/xx made), 0600, no temp file; abort drops it', async () => {
+    const b = new LocalBackend(join(dir, 'repo'))
+    const parts = [new TextEncoder().encode('hello '), new TextEncoder().encode('streamed '), new TextEncoder().encode('pack')]
+    const id = hashId(Buffer.concat(parts))
+    const w = (await b.openFileWriter('pack', false))!
+    for (const part of parts) await w.write(part)
+    expect(await b.list('pack')).toEqual([]) // nothing visible before the commit
+    await w.commit(id)
+    const p = join(dir, 'repo', 'data', id.slice(0, 2), id)
+    expect(await readFile(p, 'utf8')).toBe('hello streamed pack')
+    expect(await mode(p)).toBe(0o600)
+    expect(await b.list('pack')).toEqual([id])
+    const dropped = (await b.openFileWriter('pack', false))!
+    await dropped.write(parts[0]!)
+    await dropped.abort()
+    expect((await readdir(join(dir, 'repo', 'data'), { recursive: true })).sort()).toEqual([id.slice(0, 2), `${id.slice(0, 2)}/${id}`])
+    expect(await b.openFileWriter('config', false)).toBeUndefined()
+  })
+
   it('runs post-create and post-delete commands with %file %type %id', async () => {
     const log = join(dir, 'hook.log')
     const hook = `sh -c 'echo "$0 $1 $2 $3" >> "${log}"' %type %id %file`

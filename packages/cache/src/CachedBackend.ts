@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { RusticError, checkRange, hashId, throwIfAborted } from '@rustic-ts/core'
-import type { CallOptions, FileType, Id, WriteBackend } from '@rustic-ts/core'
+import type { CallOptions, FileType, FileWriter, Id, WriteBackend } from '@rustic-ts/core'
 import { DiskCache } from './DiskCache.js'
 
 /** Receives cache problems (unwritable directory, full disk, corrupt entry); the call itself goes on. */
@@ -51,6 +51,8 @@ export class CachedBackend implements WriteBackend {
   private ready: Promise<boolean> | undefined
   /** Entries whose content was checked in this process (`type/id`), for ranged reads. */
   private readonly verified = new Set<string>()
+  /** Files that are not cached (data packs) are written through the inner backend's writer, if it has one. */
+  readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
 
   /**
    * @param inner - the backend to cache.
@@ -65,6 +67,11 @@ export class CachedBackend implements WriteBackend {
       throw new RusticError('Configuration', `invalid cache options: ${parsed.error.message}`, { code: 'InvalidOptions' })
     }
     this.cache = new DiskCache(parsed.data.cacheDir)
+    const writer = inner.openFileWriter?.bind(inner)
+    if (writer) {
+      this.openFileWriter = (type, cacheable, options) =>
+        mayBeCached(type) && (cacheable || isCacheableType(type)) ? Promise.resolve(undefined) : writer(type, cacheable, options)
+    }
     const handler = parsed.data.onWarning
     this.warn = (message, error) => {
       try {

@@ -48,6 +48,22 @@ export interface WriteBackend extends ReadBackend {
   writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void>
   /** Removes a file. Removing a missing file throws `NotFound`. */
   remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void>
+  /**
+   * Optional: starts a file whose id is known only once it is complete (a pack is named by the hash of
+   * its bytes), written piece by piece so that it need not be held in memory. Resolves to undefined when
+   * this backend cannot do it for this file (the caller then uses `writeBytes`).
+   */
+  openFileWriter?(type: FileType, cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined>
+}
+
+/** A file being written piece by piece (see {@link WriteBackend.openFileWriter}). */
+export interface FileWriter {
+  /** Appends bytes (calls must not overlap); `data` may be reused once the promise resolves. */
+  write(data: Uint8Array): Promise<void>
+  /** Stores the file under `id`, atomically as `writeBytes` does. Nothing may be written afterwards. */
+  commit(id: Id): Promise<void>
+  /** Drops the unfinished file. */
+  abort(): Promise<void>
 }
 
 /** The id used for the `config` file in backend calls. */

@@ -1,4 +1,6 @@
+import { createHash, type Hash } from 'node:crypto'
 import { z } from 'zod'
+import type { FileWriter } from '../backend/Backend.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -67,6 +69,11 @@ export interface PackerOptions {
   minPoolBlobSize?: number
   /** With a `sealPool`: blobs being sealed at once before `add` waits. Default 4 per worker. */
   maxSealsInFlight?: number
+  /**
+   * Write data packs to the backend as they fill where it can (`WriteBackend.openFileWriter`, e.g. the
+   * local backend), instead of holding each pack in memory until it is full. Default true.
+   */
+  streamPacks?: boolean
 }
 
 /** zod schema of {@link PackerOptions}, with defaults. */
@@ -82,13 +89,26 @@ export const PackerOptionsSchema = z.object({
   sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
   minPoolBlobSize: z.number().int().nonnegative().optional(),
   maxSealsInFlight: z.number().int().min(1).optional(),
+  streamPacks: z.boolean().default(true),
 })
+
+/** A pack written to the backend as it fills (`WriteBackend.openFileWriter`). */
+interface PackStream {
+  writer: Promise<FileWriter | undefined>
+  /** The writes so far, in order. */
+  chain: Promise<void>
+  hash: Hash
+}
 
 /** The pack being filled. */
 interface OpenPack {
   blobs: IndexBlob[]
-  /** The pack file being built: sealed blobs from offset 0, room for more and for the header. */
+  /** The pack file being built in memory: sealed blobs from offset 0, room for more and for the header. */
   buf: Buffer
+  /** Or the pack being written as it fills. */
+  stream?: PackStream
+  /** Bytes of this pack counted in the packer's `buffered` (not yet written). */
+  held: number
   /** Bytes of sealed blobs so far. */
   size: number
   /** Header size so far (entries only). */
@@ -100,7 +120,7 @@ interface OpenPack {
 const PACK_SLACK = 1 << 20
 
 function newPack(): OpenPack {
-  return { blobs: [], buf: EMPTY, size: 0, headerSize: 0, created: Date.now() }
+  return { blobs: [], buf: EMPTY, held: 0, size: 0, headerSize: 0, created: Date.now() }
 }
 const EMPTY = Buffer.alloc(0)
 
@@ -147,6 +167,8 @@ export class Packer implements BlobSink {
   private roomWaiters: Array<() => void> = []
   /** Buffers of stored packs, for the next packs. */
   private readonly spare: Buffer[] = []
+  /** Data packs are written to the backend as they fill, where it can (`WriteBackend.openFileWriter`), instead of in memory. */
+  private readonly streams: boolean
   private readonly counters: PackerStats = { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 }
 
   constructor(
@@ -164,6 +186,7 @@ export class Packer implements BlobSink {
     if (this.options.sealPool && !this.options.sealPool.matches(dbe)) {
       throw new RusticError('InvalidInput', 'the seal pool was started for another repository key or compression level')
     }
+    this.streams = blobType === 'data' && this.options.streamPacks && typeof dbe.backend.openFileWriter === 'function'
     this.sizer =
       this.options.sizer ?? PackSizer.forType(this.options.config ?? { version: dbe.version }, blobType, totalPackSize(index, blobType))
   }
@@ -300,6 +323,7 @@ export class Packer implements BlobSink {
       if (this.current.blobs.length > 0) await this.save(this.takePack())
     } finally {
       await Promise.allSettled([...this.uploads])
+      if (this.current.stream) await this.abortStream(this.current.stream) // a partial pack that is not saved
     }
     this.throwIfFailed()
     return this.stats
@@ -349,9 +373,13 @@ export class Packer implements BlobSink {
     }
     const pack = this.current
     pack.blobs.push({ id, type: this.blobType, offset: pack.size, length: sealed.length, ...entry })
-    reserve(pack, sealed.length, this.sizer.targetSize(), this.spare)
-    pack.buf.set(sealed, pack.size)
+    if (this.streams) this.stream(pack, sealed)
+    else {
+      reserve(pack, sealed.length, this.sizer.targetSize(), this.spare)
+      pack.buf.set(sealed, pack.size)
+    }
     pack.size += sealed.length
+    pack.held += sealed.length
     this.buffered += sealed.length
     pack.headerSize += entrySize
     this.counters.blobs++
@@ -385,21 +413,41 @@ export class Packer implements BlobSink {
     } catch (e) {
       this.dropPending(pack)
       this.unbuffer(pack)
+      if (pack.stream) await this.abortStream(pack.stream)
       throw e
     }
     const upload = this.upload(pack)
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         this.failure ??= { error }
         this.dropPending(pack)
+        if (pack.stream) await this.abortStream(pack.stream)
       })
       .finally(() => this.unbuffer(pack))
     this.uploads.add(upload)
     void upload.finally(() => this.uploads.delete(upload))
   }
 
-  /** A pack's bytes are no longer waiting: wakes {@link Packer.storeFile} calls waiting for room. */
-  private unbuffer(pack: OpenPack): void {
-    this.buffered -= pack.size
+  /** Queues a sealed blob's bytes for the pack's file (opened on the first blob) and hashes them. */
+  private stream(pack: OpenPack, sealed: Uint8Array): void {
+    const s = (pack.stream ??= {
+      writer: this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }),
+      chain: Promise.resolve(),
+      hash: createHash('sha256'),
+    })
+    s.hash.update(sealed)
+    s.chain = s.chain.then(async () => {
+      const w = await s.writer
+      if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
+      await w.write(sealed)
+      this.unbuffer(pack, sealed.length)
+    })
+    s.chain.catch(() => {}) // awaited by upload; a failure ends the backup there
+  }
+
+  /** `n` of a pack's bytes (default: all left) are no longer held: wakes {@link Packer.storeFile} calls waiting for room. */
+  private unbuffer(pack: OpenPack, n = pack.held): void {
+    pack.held -= n
+    this.buffered -= n
     const waiters = this.roomWaiters
     this.roomWaiters = []
     for (const f of waiters) f()
@@ -415,6 +463,7 @@ export class Packer implements BlobSink {
     throwIfAborted(signal)
     const header = this.dbe.key.encrypt(serializePackHeader(pack.blobs))
     const total = pack.size + header.length + PACK_HEADER_LENGTH_SIZE
+    if (pack.stream) return this.finishStream(pack, pack.stream, header, total)
     reserve(pack, header.length + PACK_HEADER_LENGTH_SIZE, 0, [])
     const buf = pack.buf
     pack.buf = EMPTY
@@ -425,6 +474,34 @@ export class Packer implements BlobSink {
     await this.dbe.backend.writeBytes('pack', id, this.blobType === 'tree', file, { signal })
     // stored: the buffer may be reused (backends do not keep it), which saves allocating and faulting in another
     if (this.spare.length === 0 && buf.length >= this.sizer.targetSize()) this.spare.push(buf)
+    await this.stored(pack, id, total)
+  }
+
+  /** Writes the header of a streamed pack and stores the file under the hash of its bytes. */
+  private async finishStream(pack: OpenPack, s: PackStream, header: Uint8Array, total: number): Promise<void> {
+    const tail = Buffer.allocUnsafe(header.length + PACK_HEADER_LENGTH_SIZE)
+    tail.set(header, 0)
+    tail.writeUInt32LE(header.length, header.length)
+    s.hash.update(tail)
+    const id = s.hash.digest('hex') as Id
+    try {
+      await s.chain
+      const w = (await s.writer)!
+      await w.write(tail)
+      await w.commit(id)
+    } catch (e) {
+      await this.abortStream(s)
+      throw e
+    }
+    await this.stored(pack, id, total)
+  }
+
+  private async abortStream(s: PackStream): Promise<void> {
+    await (await s.writer.catch(() => undefined))?.abort().catch(() => {})
+  }
+
+  /** A pack is stored: its blobs go to the indexer. */
+  private async stored(pack: OpenPack, id: Id, total: number): Promise<void> {
     const indexPack: IndexPack = { id, blobs: pack.blobs, time: formatLocalGoTime(BigInt(Date.now()) * 1_000_000n) }
     const indexed = this.indexer.add(indexPack) // registers the blobs synchronously
     this.dropPending(pack)

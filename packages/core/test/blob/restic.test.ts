@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { PackSizer, readPackHeader, Repository, SealPool } from '@rustic-ts/core'
+import { Indexer, Packer, PackSizer, readPackHeader, Repository, SealPool } from '@rustic-ts/core'
 import { indexedPacks, newRepo, packAll, password, randomBlobs, tempDir } from './helpers.js'
 
 const run = promisify(execFile)
@@ -37,6 +39,7 @@ describe.each([
     })
     expect(stdout + stderr).toMatch(/no errors were found/)
     expect(stdout + stderr).not.toMatch(/unreferenced|hint:|fatal|error:|errors? occurred/i)
+    expect(await leftovers(dir)).toEqual([]) // data packs were written as they filled: no temp file is left
 
     const reopened = await Repository.open({}, { repository: new LocalBackend(dir) }, { password })
     const indexed = await reopened.toIndexed()
@@ -49,5 +52,44 @@ describe.each([
         p.blobs.map((b) => [b.id, b.type, b.offset, b.length, b.uncompressedLength]),
       )
     }
+  })
+})
+
+/** Files under data/ that are not packs (temp files of unfinished writes). */
+async function leftovers(dir: string): Promise<string[]> {
+  const entries = await readdir(join(dir, 'data'), { recursive: true, withFileTypes: true })
+  return entries.filter((e) => e.isFile() && !/^[0-9a-f]{64}$/.test(e.name)).map((e) => e.name)
+}
+
+describe('data packs written as they fill (LocalBackend)', () => {
+  it('an aborted packer leaves no temp file and no pack without its blobs indexed', async () => {
+    const { dir, cleanup } = await tempDir()
+    cleanups.push(cleanup)
+    const { repo } = await newRepo(2, new LocalBackend(dir))
+    const indexed = await repo.toIndexed()
+    const abort = new AbortController()
+    const indexer = new Indexer(repo.dbe)
+    let saved = 0
+    const packer = new Packer(repo.dbe, 'data', indexer, indexed.index, {
+      signal: abort.signal,
+      sizer: PackSizer.fixed(256 * 1024),
+      onPackSaved: () => void (++saved === 2 && abort.abort()),
+    })
+    const blobs = randomBlobs(400, 64 * 1024).filter((b) => b.type === 'data')
+    for (const b of blobs) {
+      await packer.add(b.id, b.data).catch(() => {})
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    expect(abort.signal.aborted).toBe(true)
+    await expect(packer.finalize()).rejects.toThrow()
+    await indexer.finalize()
+    expect(await leftovers(dir)).toEqual([])
+    const packs = await repo.backend.list('pack')
+    expect(packs.length).toBeGreaterThan(0)
+    const { stdout, stderr } = await run('restic', ['-r', dir, '--no-cache', 'check', '--read-data'], {
+      env: { ...process.env, RESTIC_PASSWORD: password },
+      maxBuffer: 16 << 20,
+    })
+    expect(stdout + stderr).toMatch(/no errors were found/)
   })
 })
