@@ -258,14 +258,16 @@ export class LocalBackend implements WriteBackend {
   }
 
   /**
-   * A file written piece by piece into a temp file in its type's directory (`data/` for packs), renamed
-   * into place by `commit` (with the same fsync and hook as {@link LocalBackend.writeBytes}).
+   * A file written piece by piece into a temp file in its type's directory (a random `data/xx/` for packs),
+   * renamed into place by `commit` (with the same fsync and hook as {@link LocalBackend.writeBytes}).
    */
   async openFileWriter(type: FileType, _cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined> {
     throwIfAborted(options?.signal)
     if (type === 'config') return undefined
     const what = `a new ${type} file in ${this.path}`
-    const { fh, tmp } = await this.openTemp(join(this.path, FILE_TYPE_DIR[type]), 'new', `cannot write ${what}`)
+    // a pack's temp file goes into one of the data/xx directories, where restic's and our listings skip names that are no ids
+    const dir = join(this.path, FILE_TYPE_DIR[type], type === 'pack' ? randomBytes(1).toString('hex') : '')
+    const { fh, tmp } = await this.openTemp(dir, 'new', `cannot write ${what}`)
     let open = true
     const drop = async (): Promise<void> => {
       if (!open) return
