@@ -156,7 +156,7 @@ function findCut(buf, s, end, eof, st) {
 // - Small files share slabs, filled one after the other; a slab is reused once no chunk in it waits for an answer.
 // - A large file has one buffer with room for an unfinished chunk (< maxSize) plus a block; before reading
 //   the next block into it, the file waits for the answers about the chunks cut from it.
-const BLOCK = 4 << 20
+const BLOCK = 2 << 20
 const SLAB = 4 << 20
 /** Files up to this size (plus one byte, to see the end) are read into a slab. */
 const SMALL = 1 << 20
@@ -168,7 +168,7 @@ function slot(size) {
 function unref(t) {
   if (--t.refs === 0) {
     const list = spare[t.buf.length]
-    if (list && list.length < 2) list.push(t.buf)
+    if (list && list.length === 0) list.push(t.buf)
   } else if (t.refs === 1 && t.idle) {
     const f = t.idle
     t.idle = undefined
