@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
 import { formatLocalGoTime, localGoTimeFormatter, localOffsetMinutes } from '@rustic-ts/core'
+import { seededRandom } from '@rustic-ts/backend-testkit'
 
 /**
  * The implementation before the fast path (rustic-ts goTime.ts as of commit f106168), self-contained
@@ -96,17 +97,6 @@ const INT64_MAX = 2n ** 63n - 1n
 /** The end of the `Date` range (±8.64e15 ms) in nanoseconds. */
 const MAX_DATE_NS = 8_640_000_000_000_000_000_000n
 
-/** A deterministic pseudo-random generator (mulberry32), so that failures repeat. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Random nanoseconds of a second: often with trailing zeros (ms, µs, whole seconds), as file systems give. */
 function randomNsec(r: () => number): bigint {
@@ -149,7 +139,7 @@ function transitions(): number[] {
 
 /** Test times for the current TZ: random over ranges, and around each offset change. */
 function testTimes(seed: number): bigint[] {
-  const r = rng(seed)
+  const r = seededRandom(seed)
   const times: bigint[] = []
   const between = (lo: bigint, hi: bigint): bigint => lo + (BigInt(Math.floor(r() * 2 ** 52)) * (hi - lo)) / 2n ** 52n
   for (let i = 0; i < 3000; i++) times.push(between(INT64_MIN, INT64_MAX)) // 1677-2262

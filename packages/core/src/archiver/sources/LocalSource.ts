@@ -443,6 +443,11 @@ export class LocalSource implements ReadSource {
     yield [first]
     const stack: Frame[] = [top]
     let batch: Item[] = []
+    /** Hands over the entries collected so far (before waiting, or reporting an error, keeps them in order). */
+    const flush = function* (): Generator<Item[]> {
+      if (batch.length > 0) yield batch
+      batch = []
+    }
     while (stack.length > 0) {
       throwIfAborted(w.signal)
       const frame = stack[stack.length - 1]!
@@ -452,51 +457,35 @@ export class LocalSource implements ReadSource {
       }
       let res = this.take(w, frame)
       if (res instanceof Promise) {
-        if (batch.length > 0) {
-          yield batch
-          batch = []
-        }
+        yield* flush()
         res = await res
       }
       if ('skip' in res) continue
       if ('error' in res) {
-        if (batch.length > 0) {
-          yield batch
-          batch = []
-        }
+        yield* flush()
         w.onError(lossy(res.abs), res.error)
         continue
       }
       if (res.isDir) {
         let sub = this.openDirNow(w, res, frame.allowedDev)
         if (sub === undefined) {
-          if (batch.length > 0) {
-            yield batch
-            batch = []
-          }
+          yield* flush()
           sub = await this.openDir(w, res, frame.allowedDev)
         }
         if ('error' in sub) {
-          if (batch.length > 0) {
-            yield batch
-            batch = []
-          }
+          yield* flush()
           w.onError(lossy(res.abs), sub.error)
           continue
         }
         batch.push(res)
-        yield batch
-        batch = []
+        yield* flush()
         stack.push(sub)
       } else {
         batch.push(res)
-        if (batch.length >= 256) {
-          yield batch
-          batch = []
-        }
+        if (batch.length >= 256) yield* flush()
       }
     }
-    if (batch.length > 0) yield batch
+    yield* flush()
   }
 
   /**
