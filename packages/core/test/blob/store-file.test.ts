@@ -51,7 +51,7 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
   const cases: Array<[string, ChunkerOptions, number[]]> = [
     ['small chunker settings', { minSize: 1024, maxSize: 8192, averageBits: 11 }, [0, 1, 63, 64, 1023, 1024, 1025, 8192, 50_000, 300_000, 9_000_000]],
     ['minSize = maxSize', { minSize: 4096, maxSize: 4096, averageBits: 8 }, [4095, 4096, 4097, 40_000]],
-    ['restic settings (reads in 4 MiB blocks, chunks across them)', {}, [100, 600_000, 21 * 1024 * 1024 + 17]],
+    ['restic settings (reads in 2 MiB blocks, chunks across them)', {}, [100, 600_000, 21 * 1024 * 1024 + 17]],
   ]
   it.each(cases)('cuts and stores like the calling thread would: %s', async (_name, options, sizes) => {
     const { repo } = await newRepo(2)
@@ -91,6 +91,28 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
       await pool.drain()
       expect(again.content).toEqual(results.at(-1)!.content)
       expect(sink.stored.size).toBe(before)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('cuts chunks of maxSize (longer than the read buffer) like the calling thread', async () => {
+    const { repo } = await newRepo(2)
+    const chunker = new Chunker(randomPolynomial())
+    const pool = (await SealPool.start(repo.dbe, { workers: 1, chunker }))!
+    try {
+      // a run of one byte value: its fingerprint is constant and (almost surely) never matches the mask
+      const data = new Uint8Array(20 * 1024 * 1024 + 5).fill(1)
+      data.set(randomBytes(3 * 1024 * 1024), 17 * 1024 * 1024)
+      const path = join(dir, 'runs')
+      await writeFile(path, data)
+      const sink = new CollectingSink()
+      const r = await pool.storeFile(path, data.length, sink)
+      await pool.drain()
+      const chunks = chunker.split(data)
+      expect(chunks.some((c) => c.length === chunker.options.maxSize)).toBe(true)
+      expect(r.content).toEqual(chunks.map((c) => hashId(c)))
+      for (const c of chunks) expect(sink.stored.get(hashId(c))?.size).toBe(c.length)
     } finally {
       await pool.close()
     }
