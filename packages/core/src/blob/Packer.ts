@@ -98,6 +98,8 @@ interface PackStream {
   /** The writes so far, in order. */
   chain: Promise<void>
   hash: Hash
+  /** Blobs not yet queued for writing that lie next to each other in memory (one write for a batch from a worker). */
+  pending: Uint8Array | undefined
 }
 
 /** The pack being filled. */
@@ -433,13 +435,29 @@ export class Packer implements BlobSink {
       writer: this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }),
       chain: Promise.resolve(),
       hash: createHash('sha256'),
+      pending: undefined,
     })
     s.hash.update(sealed)
+    const p = s.pending
+    if (p && p.buffer === sealed.buffer && p.byteOffset + p.length === sealed.byteOffset) {
+      s.pending = new Uint8Array(p.buffer, p.byteOffset, p.length + sealed.length)
+      return
+    }
+    if (p) this.queueWrite(pack, s)
+    s.pending = sealed
+    queueMicrotask(() => this.queueWrite(pack, s)) // after the blobs added in this turn
+  }
+
+  /** Queues the pending bytes of a streamed pack for writing. */
+  private queueWrite(pack: OpenPack, s: PackStream): void {
+    const data = s.pending
+    if (!data) return
+    s.pending = undefined
     s.chain = s.chain.then(async () => {
       const w = await s.writer
       if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
-      await w.write(sealed)
-      this.unbuffer(pack, sealed.length)
+      await w.write(data)
+      this.unbuffer(pack, data.length)
     })
     s.chain.catch(() => {}) // awaited by upload; a failure ends the backup there
   }
@@ -484,6 +502,7 @@ export class Packer implements BlobSink {
     tail.writeUInt32LE(header.length, header.length)
     s.hash.update(tail)
     const id = s.hash.digest('hex') as Id
+    this.queueWrite(pack, s)
     try {
       await s.chain
       const w = (await s.writer)!

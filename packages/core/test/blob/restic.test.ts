@@ -75,10 +75,12 @@ describe('data packs written as they fill (LocalBackend)', () => {
       sizer: PackSizer.fixed(256 * 1024),
       onPackSaved: () => void (++saved === 2 && abort.abort()),
     })
-    const blobs = randomBlobs(400, 64 * 1024).filter((b) => b.type === 'data')
-    for (const b of blobs) {
-      await packer.add(b.id, b.data).catch(() => {})
-      await new Promise((resolve) => setImmediate(resolve))
+    // add blobs until two packs are stored and the abort came, then a few more
+    for (let i = 0, after = 0; after < 20 && i < 20_000; i++) {
+      const [b] = randomBlobs(1, 64 * 1024)
+      await packer.add(b!.id, b!.data).catch(() => {})
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      if (abort.signal.aborted) after++
     }
     expect(abort.signal.aborted).toBe(true)
     await expect(packer.finalize()).rejects.toThrow()
