@@ -100,6 +100,8 @@ interface PackStream {
   hash: Hash
   /** Blobs not yet queued for writing that lie next to each other in memory (one write for a batch from a worker). */
   pending: Uint8Array | undefined
+  /** To call once the pending bytes are written. */
+  pendingDone: Array<() => void>
 }
 
 /** The pack being filled. */
@@ -299,8 +301,8 @@ export class Packer implements BlobSink {
   }
 
   /** Appends a blob reserved by {@link Packer.claim}, sealed elsewhere; errors are thrown by the next call. */
-  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number): void {
-    void this.track(() => this.append(id, sealed, uncompressedLength, dataLength)).catch((error: unknown) => {
+  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done?: () => void): void {
+    void this.track(() => this.append(id, sealed, uncompressedLength, dataLength, done)).catch((error: unknown) => {
       this.failure ??= { error }
       this.pending.delete(id)
     })
@@ -365,28 +367,31 @@ export class Packer implements BlobSink {
     }
   }
 
-  private async append(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number): Promise<void> {
+  /** Appends a sealed blob to the current pack; `done` is called once `sealed` is copied or written. */
+  private async append(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done?: () => void): Promise<void> {
+    const n = sealed.length // read first: `done` may hand the buffer back
     const entry = uncompressedLength ? { uncompressedLength } : {}
     const entrySize = packHeaderEntrySize(entry)
     let full: OpenPack | undefined
     // keep packs (with header) below 4 GiB: a blob that would push the pack past the limit starts a new one
-    if (this.current.blobs.length > 0 && this.current.size + sealed.length + this.current.headerSize + entrySize > MAX_PACK_SIZE) {
+    if (this.current.blobs.length > 0 && this.current.size + n + this.current.headerSize + entrySize > MAX_PACK_SIZE) {
       full = this.takePack()
     }
     const pack = this.current
-    pack.blobs.push({ id, type: this.blobType, offset: pack.size, length: sealed.length, ...entry })
-    if (this.streams) this.stream(pack, sealed)
+    pack.blobs.push({ id, type: this.blobType, offset: pack.size, length: n, ...entry })
+    if (this.streams) this.stream(pack, sealed, done)
     else {
-      reserve(pack, sealed.length, this.sizer.targetSize(), this.spare)
+      reserve(pack, n, this.sizer.targetSize(), this.spare)
       pack.buf.set(sealed, pack.size)
+      done?.()
     }
-    pack.size += sealed.length
-    pack.held += sealed.length
-    this.buffered += sealed.length
+    pack.size += n
+    pack.held += n
+    this.buffered += n
     pack.headerSize += entrySize
     this.counters.blobs++
     this.counters.dataAdded += dataLength
-    this.counters.dataAddedPacked += sealed.length
+    this.counters.dataAddedPacked += n
     if (full) await this.save(full)
     if (
       pack.size >= this.sizer.targetSize() ||
@@ -430,33 +435,41 @@ export class Packer implements BlobSink {
   }
 
   /** Queues a sealed blob's bytes for the pack's file (opened on the first blob) and hashes them. */
-  private stream(pack: OpenPack, sealed: Uint8Array): void {
+  private stream(pack: OpenPack, sealed: Uint8Array, done: (() => void) | undefined): void {
     const s = (pack.stream ??= {
       writer: this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }),
       chain: Promise.resolve(),
       hash: createHash('sha256'),
       pending: undefined,
+      pendingDone: [],
     })
     s.hash.update(sealed)
     const p = s.pending
     if (p && p.buffer === sealed.buffer && p.byteOffset + p.length === sealed.byteOffset) {
       s.pending = new Uint8Array(p.buffer, p.byteOffset, p.length + sealed.length)
-      return
+    } else {
+      if (p) this.queueWrite(pack, s)
+      s.pending = sealed
+      queueMicrotask(() => this.queueWrite(pack, s)) // after the blobs added in this turn
     }
-    if (p) this.queueWrite(pack, s)
-    s.pending = sealed
-    queueMicrotask(() => this.queueWrite(pack, s)) // after the blobs added in this turn
+    if (done) s.pendingDone.push(done)
   }
 
   /** Queues the pending bytes of a streamed pack for writing. */
   private queueWrite(pack: OpenPack, s: PackStream): void {
     const data = s.pending
     if (!data) return
+    const done = s.pendingDone
     s.pending = undefined
+    s.pendingDone = []
     s.chain = s.chain.then(async () => {
-      const w = await s.writer
-      if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
-      await w.write(data)
+      try {
+        const w = await s.writer
+        if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
+        await w.write(data)
+      } finally {
+        for (const f of done) f()
+      }
       this.unbuffer(pack, data.length)
     })
     s.chain.catch(() => {}) // awaited by upload; a failure ends the backup there

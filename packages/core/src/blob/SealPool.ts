@@ -63,8 +63,11 @@ type WorkerMessage = WorkerAnswer | WorkerQuery | WorkerStored
 export interface BlobSink {
   /** True if blob `id` is new: it is then reserved, and the pool hands it to `addClaimed` once sealed. */
   claim(id: Id): boolean
-  /** Takes a blob reserved by `claim`, sealed; `uncompressedLength` is set when it is compressed. */
-  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number): void
+  /**
+   * Takes a blob reserved by `claim`, sealed; `uncompressedLength` is set when it is compressed. The sink
+   * calls `done` (if given) once it no longer needs `sealed`, so that the pool can reuse its buffer.
+   */
+  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done?: () => void): void
 }
 
 /** What {@link SealPool.storeFile} gives: the file's content (its chunks' ids, in order) and its size as read. */
@@ -398,11 +401,22 @@ export class SealPool {
 
   private takeStored(w: PoolWorker, m: WorkerStored): void {
     const sink = this.sink!
+    // once the sink is done with every blob, the buffer goes back to the worker to be filled again
+    let left = m.ids.length
+    const recycle = (): void => {
+      if (--left > 0 || w.dead || this.closed) return
+      w.worker.postMessage({ recycle: m.stored.buffer }, [m.stored.buffer as ArrayBuffer])
+    }
     let pos = 0
     m.ids.forEach((id, k) => {
       const n = m.lengths[k]!
       const ul = m.uls[k]!
-      sink.addClaimed(id as Id, m.stored.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!)
+      let called = false
+      const done = (): void => {
+        if (!called) recycle()
+        called = true
+      }
+      sink.addClaimed(id as Id, m.stored.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
       pos += n
     })
     w.outstanding--

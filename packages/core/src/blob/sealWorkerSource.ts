@@ -13,6 +13,7 @@ import { wasmScanBlocks } from '../chunker/ChunkerWasm.js'
  *   (`query` out); the chunks the pool claims are sealed and sent back (`stored` out). A file's content
  *   ids go out with its last query.
  * - `{ answer, claims }`: the pool's answer to a query: one character per blob, '1' = seal and send it.
+ * - `{ recycle }`: the buffer of a `stored` message, given back once the pool is done with it.
  *
  * Messages out:
  * - `{ id, sealed, ul }` / `{ id, sealed, lengths, uls }`: sealed blob(s); `{ id, error }`.
@@ -82,11 +83,14 @@ function seal(data) {
   encryptInto(b, sealed, 0)
   return { sealed, ul }
 }
+/** Buffers of stored batches the pool has given back, to be filled again. */
+const spareOut = []
 /** Seals blobs into one buffer, each compressed and encrypted straight into it: { out, lengths, uls }. */
 function sealAll(blobs) {
   let cap = 0
   for (const b of blobs) cap += (cctx && b.length > 0 ? binding.compressBound(b.length) : b.length) + 32
-  const buf = new Uint8Array(cap)
+  const spare = spareOut.findIndex((b) => b.byteLength >= cap)
+  const buf = new Uint8Array(spare >= 0 ? spareOut.splice(spare, 1)[0] : new ArrayBuffer(cap))
   const lengths = []
   const uls = []
   let pos = 0
@@ -300,6 +304,7 @@ async function storeFile(id, path, expected) {
 parentPort.on('message', (m) => {
   // a failure to seal answered blobs is not one job's: it ends the worker (the pool fails every job)
   if (m.answer !== undefined) return answer(m)
+  if (m.recycle) return void (spareOut.length < 3 && spareOut.push(m.recycle))
   try {
     if (m.files) {
       const f = m.files
