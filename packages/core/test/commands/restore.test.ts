@@ -140,7 +140,8 @@ describe('restore of restic repository v2', () => {
     expect(bigFile.writes).toBe(1)
     const bigIdx = plan.files.indexOf(bigFile)
     const bigBlob = plan.reads.flatMap((r) => r.blobs).find((b) => b.targets.some((t) => t.file === bigIdx))!
-    expect(bigBlob.dataLength).toBeLessThan(bigFile.size)
+    // (restic's random polynomial leaves 5 MiB in one chunk about once in a hundred repositories)
+    expect(bigBlob.dataLength).toBeLessThanOrEqual(bigFile.size)
     // deep.txt, zeros.bin (replaced) and the one blob of big.bin
     expect(plan.stats.bytesToWrite).toBe(15000 + 3 * 1024 * 1024 + bigBlob.dataLength)
     await restore(indexed, plan)
