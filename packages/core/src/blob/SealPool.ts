@@ -1,9 +1,9 @@
-import { createRequire } from 'node:module'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { decompress } from '../compression/index.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import type { Key } from '../crypto/Key.js'
+import { workerKeyData } from '../crypto/workerKey.js'
 import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { Chunker } from '../chunker/Chunker.js'
@@ -143,19 +143,11 @@ export class SealPool {
   static async start(dbe: DecryptBackend, options: SealPoolOptions = {}): Promise<SealPool | undefined> {
     const key = dbe.key
     const compressionLevel = blobCompressionLevel(dbe)
-    let sodium: string
-    let zstd: string
-    try {
-      const require = createRequire(import.meta.url)
-      sodium = require.resolve('sodium-native')
-      zstd = require.resolve('zstd-napi/binding.js')
-    } catch {
-      return undefined
-    }
+    const keyData = workerKeyData(key)
+    if (!keyData) return undefined
     const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
-    const { mac, encrypt } = key.toMasterKeyJson()
     const chunker = options.chunker?.workerSetup() ?? null
-    const workerData = { sodium, zstd, level: compressionLevel ?? null, encrypt, k: mac.k, r: mac.r, chunker }
+    const workerData = { ...keyData, level: compressionLevel ?? null, chunker }
     const workers: PoolWorker[] = []
     for (let i = 0; i < n; i++) {
       const worker = new Worker(SEAL_WORKER_SOURCE, { eval: true, workerData })

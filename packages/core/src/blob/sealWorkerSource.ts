@@ -1,4 +1,5 @@
 import { wasmScanBlocks } from '../chunker/ChunkerWasm.js'
+import { WORKER_KEY_SOURCE } from '../crypto/workerKey.js'
 
 /**
  * The program of a {@link SealPool} worker thread, as CommonJS source text (so that it runs from the
@@ -24,18 +25,11 @@ import { wasmScanBlocks } from '../chunker/ChunkerWasm.js'
  */
 export const SEAL_WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
-const { createCipheriv, createHash, createSecretKey, randomFillSync } = require('node:crypto')
+const { createCipheriv, createHash, randomFillSync } = require('node:crypto')
 const fs = require('node:fs')
-const sodium = require(workerData.sodium)
+${WORKER_KEY_SOURCE}
 const binding = workerData.level === null ? null : require(workerData.zstd)
 const cctx = binding ? new binding.CCtx() : null
-const encKey = createSecretKey(Buffer.from(workerData.encrypt, 'base64'))
-const macKey = createSecretKey(Buffer.from(workerData.k, 'base64'))
-const CLAMP = [0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f]
-const r = Buffer.from(workerData.r, 'base64').map((b, i) => b & CLAMP[i])
-workerData.encrypt = workerData.k = workerData.r = ''
-// AES-128 of the IV under the MAC key: the Poly1305-AES nonce part of the one-time key
-const nonceCipher = createCipheriv('aes-128-ecb', macKey, null).setAutoPadding(false)
 const PIECE = 1 << 20
 let scratch = Buffer.alloc(0)
 // random IVs, fetched from the CSPRNG 4 KiB at a time
@@ -57,11 +51,8 @@ function encryptInto(plain, out, at) {
   const iv = out.subarray(at, at + 16)
   randomIv(iv)
   const cipher = createCipheriv('aes-256-ctr', encKey, iv)
-  const polyKey = Buffer.alloc(32)
-  polyKey.set(r, 0)
-  polyKey.set(nonceCipher.update(iv), 16)
   const state = Buffer.alloc(sodium.crypto_onetimeauth_STATEBYTES)
-  sodium.crypto_onetimeauth_init(state, polyKey)
+  sodium.crypto_onetimeauth_init(state, polyKey(iv))
   for (let off = 0; off < n; off += PIECE) {
     const piece = cipher.update(plain.subarray(off, Math.min(n, off + PIECE)))
     out.set(piece, at + 16 + off)

@@ -1,7 +1,7 @@
-import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import { compress } from '../../compression/index.js'
 import type { Key } from '../../crypto/Key.js'
+import { workerKeyData, WORKER_KEY_SOURCE } from '../../crypto/workerKey.js'
 import { RusticError } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import type { FsPath } from './fsPath.js'
@@ -58,16 +58,10 @@ export interface PoolResult {
 const WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
 const fs = require('node:fs')
-const { createCipheriv, createDecipheriv, createHash, createSecretKey, timingSafeEqual } = require('node:crypto')
-const sodium = require(workerData.sodium)
+const { createDecipheriv, createHash, timingSafeEqual } = require('node:crypto')
+${WORKER_KEY_SOURCE}
 const binding = require(workerData.zstd)
 const dctx = new binding.DCtx()
-const encKey = createSecretKey(Buffer.from(workerData.encrypt, 'base64'))
-const macKey = createSecretKey(Buffer.from(workerData.k, 'base64'))
-const CLAMP = [0xff, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f, 0xfc, 0xff, 0xff, 0x0f]
-const r = Buffer.from(workerData.r, 'base64').map((b, i) => b & CLAMP[i])
-workerData.encrypt = workerData.k = workerData.r = ''
-const ZERO = Buffer.alloc(16)
 const PIECE = 1 << 20
 const C = fs.constants
 const CREATE = C.O_WRONLY | C.O_CREAT | C.O_TRUNC | C.O_NOFOLLOW
@@ -78,11 +72,8 @@ function openBlob(sealed) {
   const iv = sealed.subarray(0, 16)
   const ct = sealed.subarray(16, sealed.length - 16)
   const tag = sealed.subarray(sealed.length - 16)
-  const polyKey = Buffer.alloc(32)
-  polyKey.set(r, 0)
-  polyKey.set(createCipheriv('aes-128-ctr', macKey, iv).update(ZERO), 16)
   const mac = Buffer.alloc(16)
-  sodium.crypto_onetimeauth(mac, ct, polyKey)
+  sodium.crypto_onetimeauth(mac, ct, polyKey(iv))
   if (!timingSafeEqual(mac, tag)) throw new JobError('MacMismatch', 'MAC check failed: the data is corrupted or was tampered with')
   const d = createDecipheriv('aes-256-ctr', encKey, iv)
   if (ct.length <= PIECE) return d.update(ct)
@@ -184,17 +175,8 @@ export class RestorePool {
 
   /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
   static async start(key: Key, n: number): Promise<RestorePool | undefined> {
-    let sodium: string
-    let zstd: string
-    try {
-      const require = createRequire(import.meta.url)
-      sodium = require.resolve('sodium-native')
-      zstd = require.resolve('zstd-napi/binding.js')
-    } catch {
-      return undefined
-    }
-    const { mac, encrypt } = key.toMasterKeyJson()
-    const workerData = { sodium, zstd, encrypt, k: mac.k, r: mac.r }
+    const workerData = workerKeyData(key)
+    if (!workerData) return undefined
     const workers: PoolWorker[] = []
     for (let i = 0; i < n; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
