@@ -301,7 +301,7 @@ export class Packer implements BlobSink {
   }
 
   /** Appends a blob reserved by {@link Packer.claim}, sealed elsewhere; errors are thrown by the next call. */
-  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done?: () => void): void {
+  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done: () => void): void {
     void this.track(() => this.append(id, sealed, uncompressedLength, dataLength, done)).catch((error: unknown) => {
       this.failure ??= { error }
       this.pending.delete(id)
@@ -462,16 +462,26 @@ export class Packer implements BlobSink {
     const done = s.pendingDone
     s.pending = undefined
     s.pendingDone = []
-    s.chain = s.chain.then(async () => {
-      try {
-        const w = await s.writer
-        if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
-        await w.write(data)
-      } finally {
-        for (const f of done) f()
-      }
+    // the blobs' buffers are given back even when an earlier write failed (the seal workers wait for them)
+    const release = (): void => {
+      for (const f of done) f()
       this.unbuffer(pack, data.length)
-    })
+    }
+    s.chain = s.chain.then(
+      async () => {
+        try {
+          const w = await s.writer
+          if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
+          await w.write(data)
+        } finally {
+          release()
+        }
+      },
+      (error: unknown) => {
+        release()
+        throw error
+      },
+    )
     s.chain.catch(() => {}) // awaited by upload; a failure ends the backup there
   }
 

@@ -52,6 +52,8 @@ interface WorkerStored {
   lengths: number[]
   uls: number[]
   sizes: number[]
+  /** More batches follow for the same answer. */
+  more: boolean
 }
 
 type WorkerMessage = WorkerAnswer | WorkerQuery | WorkerStored
@@ -65,9 +67,10 @@ export interface BlobSink {
   claim(id: Id): boolean
   /**
    * Takes a blob reserved by `claim`, sealed; `uncompressedLength` is set when it is compressed. The sink
-   * calls `done` (if given) once it no longer needs `sealed`, so that the pool can reuse its buffer.
+   * must call `done` once it no longer needs `sealed` (copy it to keep it): a worker seals into a few buffers
+   * and waits for them to come back.
    */
-  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done?: () => void): void
+  addClaimed(id: Id, sealed: Uint8Array, uncompressedLength: number | undefined, dataLength: number, done: () => void): void
 }
 
 /** What {@link SealPool.storeFile} gives: the file's content (its chunks' ids, in order) and its size as read. */
@@ -85,6 +88,11 @@ const BATCH_COUNT = 512
 const FILE_BATCH_COUNT = 16
 /** A worker is given more files while the files it has to go are expected to be smaller than this. */
 const FILE_BYTES_AHEAD = 4 << 20
+/**
+ * A worker is given more files only while fewer of its answered queries than this wait to come back sealed:
+ * a worker seals into a few reused buffers, so a packer that writes slowly holds back reading too.
+ */
+const ANSWERS_AHEAD = 4
 
 interface PoolWorker {
   worker: Worker
@@ -241,20 +249,23 @@ export class SealPool {
   /**
    * Hands queued files to the workers, in order, as messages of up to {@link FILE_BATCH_COUNT} files (paths
    * in one buffer). A worker takes files while it has less than {@link FILE_BYTES_AHEAD} to go, so that a
-   * worker that is done early takes the next files instead of both getting an equal share up front.
+   * worker that is done early takes the next files instead of both getting an equal share up front, and
+   * while fewer than {@link ANSWERS_AHEAD} of its answers wait to come back sealed.
    */
   private flushFiles(): void {
     this.fileBatchScheduled = false
     if (this.closed) return
     for (;;) {
       if (this.fileBatch.length === 0) return
-      let w: PoolWorker | undefined
-      for (const c of this.workers) if (!c.dead && (!w || c.fileBytes < w.fileBytes)) w = c
-      if (!w) {
+      const alive = this.workers.filter((c) => !c.dead)
+      if (alive.length === 0) {
         const e = new RusticError('Internal', `the seal pool's workers failed: ${this.workers[0]!.dead!.message}`)
         return this.fileBatch.splice(0).forEach((i) => i.job.reject(e))
       }
-      if (w.fileBytes >= FILE_BYTES_AHEAD) return // the next file done sends more
+      let w: PoolWorker | undefined
+      for (const c of alive) if (c.outstanding < ANSWERS_AHEAD && (!w || c.fileBytes < w.fileBytes)) w = c
+      // the next file done or batch stored sends more
+      if (!w || w.fileBytes >= FILE_BYTES_AHEAD) return
       const items: typeof this.fileBatch = []
       let bytes = 0
       while (this.fileBatch.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.fileBytes + bytes < FILE_BYTES_AHEAD)) {
@@ -411,7 +422,10 @@ export class SealPool {
       sink.addClaimed(id as Id, m.stored.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
       pos += n
     })
-    w.outstanding--
+    if (!m.more) {
+      w.outstanding--
+      if (w.outstanding === ANSWERS_AHEAD - 1) this.flushFiles()
+    }
     this.updateRef(w)
     this.wakeDrain()
   }

@@ -20,8 +20,9 @@ import { WORKER_KEY_SOURCE } from '../crypto/workerKey.js'
  * - `{ id, sealed, ul }` / `{ id, sealed, lengths, uls }`: sealed blob(s); `{ id, error }`.
  * - `{ query, ids, lengths, files }`: new chunks (hex ids and lengths, in order), and finished files:
  *   `{ id, content, size }` or `{ id, fileError, code }`. One message per turn of the worker's event loop.
- * - `{ stored, ids, uls, lengths, sizes }`: the claimed blobs of one answer, sealed, in one buffer
- *   (`lengths` stored sizes, `uls` uncompressed lengths or -1, `sizes` plaintext sizes).
+ * - `{ stored, ids, uls, lengths, sizes, more }`: claimed blobs of one answer, sealed, in one buffer
+ *   (`lengths` stored sizes, `uls` uncompressed lengths or -1, `sizes` plaintext sizes); `more` on all but
+ *   the answer's last batch.
  */
 export const SEAL_WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
@@ -30,8 +31,13 @@ const fs = require('node:fs')
 ${WORKER_KEY_SOURCE}
 const binding = workerData.level === null ? null : require(workerData.zstd)
 const cctx = binding ? new binding.CCtx() : null
-const PIECE = 1 << 20
-let scratch = Buffer.alloc(0)
+// Buffers of 128 KiB and more are never dropped here: once glibc frees one such mmapped buffer it raises its
+// mmap threshold to that size and puts later buffers in its arenas, which fragment and never shrink. So pieces
+// stay small, and large buffers are made once and reused.
+const PIECE = 64 << 10
+/** The largest blob a file is cut into, and the size of the buffers sealed batches go out in. */
+const MAX_BLOB = workerData.chunker ? workerData.chunker.maxSize : 8 << 20
+const OUT = Math.ceil(((binding ? binding.compressBound(MAX_BLOB) : MAX_BLOB) + 32) / 65536) * 65536
 // random IVs, fetched from the CSPRNG 4 KiB at a time
 let ivPool = Buffer.alloc(0)
 let ivPos = 0
@@ -45,7 +51,7 @@ function randomIv(iv) {
     ivPos += 16
   } while (iv.every((b) => b === 0))
 }
-/** Encrypts plain into out at offset at: IV || AES-256-CTR ciphertext || Poly1305-AES MAC (length + 32 bytes). */
+/** Encrypts plain into out at offset at: IV || AES-256-CTR ciphertext || Poly1305-AES MAC (length + 32 bytes). plain may be out's bytes at at + 16 (encrypted in place). */
 function encryptInto(plain, out, at) {
   const n = plain.length
   const iv = out.subarray(at, at + 16)
@@ -61,38 +67,59 @@ function encryptInto(plain, out, at) {
   sodium.crypto_onetimeauth_final(state, out.subarray(at + 16 + n, at + 32 + n))
   return n + 32
 }
-/** The bytes to encrypt for data: zstd-compressed into the scratch buffer (v2), or data itself; and the uncompressed length if compressed. */
-function body(data) {
-  if (!cctx || data.length === 0) return { body: data, ul: undefined }
-  const bound = binding.compressBound(data.length)
-  if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, 65536))
-  return { body: scratch.subarray(0, cctx.compress(scratch, data, workerData.level)), ul: data.length }
+/** The room one blob takes sealed, at most. */
+function sealedBound(b) {
+  return (cctx && b.length > 0 ? binding.compressBound(b.length) : b.length) + 32
+}
+/**
+ * Seals data into out at offset at (with room for sealedBound(data)): zstd-compressed there (v2), then
+ * encrypted in place. Returns the sealed length and the uncompressed length (-1 if not compressed).
+ */
+function sealInto(data, out, at) {
+  if (!cctx || data.length === 0) return { n: encryptInto(data, out, at), ul: -1 }
+  const room = Buffer.from(out.buffer, out.byteOffset + at + 16, binding.compressBound(data.length))
+  const z = cctx.compress(room, data, workerData.level)
+  return { n: encryptInto(room.subarray(0, z), out, at), ul: data.length }
 }
 function seal(data) {
-  const { body: b, ul } = body(data)
-  const sealed = Buffer.allocUnsafeSlow(b.length + 32)
-  encryptInto(b, sealed, 0)
-  return { sealed, ul }
+  const buf = Buffer.allocUnsafeSlow(sealedBound(data))
+  const { n, ul } = sealInto(data, buf, 0)
+  return { sealed: buf.subarray(0, n), ul: ul < 0 ? undefined : ul }
 }
-/** Buffers of stored batches the pool has given back, to be filled again. */
-const spareOut = []
-/** Seals blobs into one buffer, each compressed and encrypted straight into it: { out, lengths, uls }. */
-function sealAll(blobs) {
-  let cap = 0
-  for (const b of blobs) cap += (cctx && b.length > 0 ? binding.compressBound(b.length) : b.length) + 32
-  const spare = spareOut.findIndex((b) => b.byteLength >= cap)
-  const buf = new Uint8Array(spare >= 0 ? spareOut.splice(spare, 1)[0] : new ArrayBuffer(cap))
+/** Seals blobs into buf one after the other: { out, lengths, uls }. */
+function sealAll(blobs, buf) {
   const lengths = []
   const uls = []
   let pos = 0
   for (const data of blobs) {
-    const { body: b, ul } = body(data)
-    const n = encryptInto(b, buf, pos)
+    const { n, ul } = sealInto(data, buf, pos)
     lengths.push(n)
-    uls.push(ul === undefined ? -1 : ul)
+    uls.push(ul)
     pos += n
   }
   return { out: buf.subarray(0, pos), lengths, uls }
+}
+// Claimed chunks go out sealed in buffers of OUT bytes. A worker makes at most MAX_OUT of them and fills one
+// again once the pool gives it back (the packer has written its blobs), so a slow packer holds the worker
+// back instead of piling up sealed data.
+const MAX_OUT = 3
+const spareOut = []
+let madeOut = 0
+/** Batches of claimed chunks waiting for a buffer: { chunks, ids, sizes, slots, more }. */
+const sealQueue = []
+function pump() {
+  while (sealQueue.length > 0) {
+    let ab = spareOut.pop()
+    if (!ab) {
+      if (madeOut >= MAX_OUT) return
+      madeOut++
+      ab = new ArrayBuffer(OUT)
+    }
+    const job = sealQueue.shift()
+    const { out: sealed, lengths, uls } = sealAll(job.chunks, new Uint8Array(ab))
+    parentPort.postMessage({ stored: sealed, ids: job.ids, lengths, uls, sizes: job.sizes, more: job.more }, [sealed.buffer])
+    job.slots.forEach(unref)
+  }
 }
 
 // --- the chunker (restic's cuts; see Chunker.workerSetup) ---------------------------------------------
@@ -149,8 +176,9 @@ function findCut(buf, s, end, eof, st) {
 // File bytes are read into reused buffers ("slots", counted references), never into one buffer per file:
 // buffers dropped to the garbage collector pile up for a long time in a worker that allocates few objects.
 // - Small files share slabs, filled one after the other; a slab is reused once no chunk in it waits for an answer.
-// - A large file has one buffer with room for an unfinished chunk (< maxSize) plus a block; before reading
-//   the next block into it, the file waits for the answers about the chunks cut from it.
+// - Large files take turns with the worker's one large buffer, which has room for an unfinished chunk
+//   (< maxSize) plus a block; before reading the next block into it, the file waits for the answers about the
+//   chunks cut from it.
 const BLOCK = 2 << 20
 const SLAB = 4 << 20
 /** Files up to this size (plus one byte, to see the end) are read into a slab. */
@@ -160,10 +188,18 @@ const spare = { [SLAB]: [], [READ_BUF]: [] }
 function slot(size) {
   return { buf: spare[size].pop() ?? Buffer.allocUnsafeSlow(size), used: 0, refs: 1, idle: undefined }
 }
+let largeMade = false
+const largeWaiters = []
+/** The large buffer, once no other file holds it. */
+async function largeSlot() {
+  while (largeMade && spare[READ_BUF].length === 0) await new Promise((f) => largeWaiters.push(f))
+  largeMade = true
+  return slot(READ_BUF)
+}
 function unref(t) {
   if (--t.refs === 0) {
-    const list = spare[t.buf.length]
-    if (list && list.length === 0) list.push(t.buf)
+    spare[t.buf.length]?.push(t.buf)
+    if (t.buf.length === READ_BUF) largeWaiters.shift()?.()
   } else if (t.refs === 1 && t.idle) {
     const f = t.idle
     t.idle = undefined
@@ -213,23 +249,24 @@ function flushOut() {
   parentPort.postMessage({ query, ids: o.ids, lengths: o.lengths, files: o.files })
 }
 function answer(m) {
-  const { chunks, ids: queried, slots } = waiting.get(m.answer)
+  const { chunks, ids, slots } = waiting.get(m.answer)
   waiting.delete(m.answer)
-  const claimed = []
-  const ids = []
-  const sizes = []
+  // claimed chunks in batches that fit in OUT bytes (\`more\` on all but the last); the rest are let go now
+  let job
+  const jobs = []
   chunks.forEach((c, i) => {
-    if (m.claims.charCodeAt(i) === 49) {
-      claimed.push(c)
-      ids.push(queried[i])
-      sizes.push(c.length)
-    }
+    if (m.claims.charCodeAt(i) !== 49) return unref(slots[i])
+    const n = sealedBound(c)
+    if (!job || job.cap + n > OUT) jobs.push((job = { chunks: [], ids: [], sizes: [], slots: [], more: true, cap: 0 }))
+    job.chunks.push(c)
+    job.ids.push(ids[i])
+    job.sizes.push(c.length)
+    job.slots.push(slots[i])
+    job.cap += n
   })
-  if (claimed.length > 0) {
-    const { out: sealed, lengths, uls } = sealAll(claimed)
-    parentPort.postMessage({ stored: sealed, ids, lengths, uls, sizes }, [sealed.buffer])
-  }
-  slots.forEach(unref)
+  if (job) job.more = false
+  sealQueue.push(...jobs)
+  pump()
 }
 async function storeFile(id, path, expected) {
   const content = []
@@ -237,17 +274,16 @@ async function storeFile(id, path, expected) {
   let fd
   let t
   try {
+    if (expected >= SMALL) t = await largeSlot()
     // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
     fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
     if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('changed type since it was listed, refusing to read it'), { code: 'ChangedType' })
     let buf
-    if (expected < SMALL) {
+    if (t) buf = t.buf
+    else {
       const space = slabSpace(expected + 1)
       t = space.t
       buf = t.buf.subarray(space.at, space.at + expected + 1)
-    } else {
-      t = slot(READ_BUF)
-      buf = t.buf
     }
     let s = 0
     let end = 0
@@ -266,7 +302,7 @@ async function storeFile(id, path, expected) {
       if (end === buf.length) {
         // full: move the unfinished chunk to the front of a large file's buffer, once no chunk before it waits
         let next = t
-        if (t.buf.length !== READ_BUF) next = slot(READ_BUF)
+        if (t.buf.length !== READ_BUF) next = await largeSlot()
         else if (t.refs > 1) await new Promise((f) => (t.idle = f))
         buf.copy(next.buf, 0, s, end)
         if (next !== t) {
@@ -295,7 +331,10 @@ async function storeFile(id, path, expected) {
 parentPort.on('message', (m) => {
   // a failure to seal answered blobs is not one job's: it ends the worker (the pool fails every job)
   if (m.answer !== undefined) return answer(m)
-  if (m.recycle) return void (spareOut.length < 3 && spareOut.push(m.recycle))
+  if (m.recycle) {
+    spareOut.push(m.recycle)
+    return pump()
+  }
   try {
     if (m.files) {
       const f = m.files
@@ -311,7 +350,7 @@ parentPort.on('message', (m) => {
         blobs.push(m.data.subarray(off, off + n))
         off += n
       }
-      const { out: sealed, lengths, uls } = sealAll(blobs)
+      const { out: sealed, lengths, uls } = sealAll(blobs, new Uint8Array(blobs.reduce((n, b) => n + sealedBound(b), 0)))
       parentPort.postMessage({ id: m.id, sealed, lengths, uls }, [sealed.buffer])
       return
     }

@@ -25,8 +25,9 @@ class CollectingSink implements BlobSink {
     this.claimed.add(id)
     return true
   }
-  addClaimed(id: Id, sealed: Uint8Array, ul: number | undefined, size: number): void {
+  addClaimed(id: Id, sealed: Uint8Array, ul: number | undefined, size: number, done: () => void): void {
     this.stored.set(id, { sealed: Uint8Array.prototype.slice.call(sealed), ul, size })
+    done()
   }
 }
 
