@@ -47,7 +47,10 @@ interface WorkerQuery {
 
 /** The claimed chunks of one answer, sealed, in one buffer. */
 interface WorkerStored {
-  stored: Uint8Array
+  /** Slot of the worker's `outMem`. */
+  stored: number
+  /** Bytes in the slot. */
+  length: number
   ids: string[]
   lengths: number[]
   uls: number[]
@@ -93,6 +96,11 @@ const FILE_BYTES_AHEAD = 4 << 20
  * a worker seals into a few reused buffers, so a packer that writes slowly holds back reading too.
  */
 const ANSWERS_AHEAD = 4
+/**
+ * Slots a worker seals files' chunks into, in memory shared with the pool: a slot is filled again once the
+ * sink is done with its blobs, so that sealed data never piles up (nor comes and goes as garbage).
+ */
+const OUT_SLOTS = 2
 
 interface PoolWorker {
   worker: Worker
@@ -103,6 +111,9 @@ interface PoolWorker {
   fileBytes: number
   /** Set once the worker failed or exited. */
   dead?: Error
+  /** Where the worker puts sealed batches of files' chunks: slots of `outSize` bytes. */
+  outMem: SharedArrayBuffer
+  outSize: number
 }
 
 /** Options of {@link SealPool.start}. */
@@ -155,12 +166,15 @@ export class SealPool {
     if (!keyData) return undefined
     const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
     const chunker = options.chunker?.workerSetup() ?? null
-    const workerData = { ...keyData, level: compressionLevel ?? null, chunker }
+    // a file worker's sealed batches: slots for the largest chunk, compressed (zstd's bound) and sealed
+    const outSize = chunker ? Math.ceil((chunker.maxSize + (chunker.maxSize >> 8) + 128 + 32) / 65536) * 65536 : 0
     const workers: PoolWorker[] = []
     for (let i = 0; i < n; i++) {
+      const outMem = new SharedArrayBuffer(OUT_SLOTS * outSize)
+      const workerData = { ...keyData, level: compressionLevel ?? null, chunker, outMem, outSize, outSlots: OUT_SLOTS }
       const worker = new Worker(SEAL_WORKER_SOURCE, { eval: true, workerData })
       worker.unref() // idle workers do not keep the process alive
-      workers.push({ worker, jobs: new Map(), outstanding: 0, fileBytes: 0 })
+      workers.push({ worker, jobs: new Map(), outstanding: 0, fileBytes: 0, outMem, outSize })
     }
     const pool = new SealPool(workers, key, compressionLevel, chunker !== null)
     for (const w of workers) {
@@ -404,11 +418,12 @@ export class SealPool {
 
   private takeStored(w: PoolWorker, m: WorkerStored): void {
     const sink = this.sink!
-    // once the sink is done with every blob, the buffer goes back to the worker to be filled again
+    const sealed = new Uint8Array(w.outMem, m.stored * w.outSize, m.length)
+    // once the sink is done with every blob, the slot goes back to the worker to be filled again
     let left = m.ids.length
     const recycle = (): void => {
       if (--left > 0 || w.dead || this.closed) return
-      w.worker.postMessage({ recycle: m.stored.buffer }, [m.stored.buffer as ArrayBuffer])
+      w.worker.postMessage({ recycle: m.stored })
     }
     let pos = 0
     m.ids.forEach((id, k) => {
@@ -419,7 +434,7 @@ export class SealPool {
         if (!called) recycle()
         called = true
       }
-      sink.addClaimed(id as Id, m.stored.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
+      sink.addClaimed(id as Id, sealed.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
       pos += n
     })
     if (!m.more) {

@@ -14,15 +14,15 @@ import { WORKER_KEY_SOURCE } from '../crypto/workerKey.js'
  *   (`query` out); the chunks the pool claims are sealed and sent back (`stored` out). A file's content
  *   ids go out with its last query.
  * - `{ answer, claims }`: the pool's answer to a query: one character per blob, '1' = seal and send it.
- * - `{ recycle }`: the buffer of a `stored` message, given back once the pool is done with it.
+ * - `{ recycle }`: the slot of a `stored` message, given back once the pool is done with it.
  *
  * Messages out:
  * - `{ id, sealed, ul }` / `{ id, sealed, lengths, uls }`: sealed blob(s); `{ id, error }`.
  * - `{ query, ids, lengths, files }`: new chunks (hex ids and lengths, in order), and finished files:
  *   `{ id, content, size }` or `{ id, fileError, code }`. One message per turn of the worker's event loop.
- * - `{ stored, ids, uls, lengths, sizes, more }`: claimed blobs of one answer, sealed, in one buffer
- *   (`lengths` stored sizes, `uls` uncompressed lengths or -1, `sizes` plaintext sizes); `more` on all but
- *   the answer's last batch.
+ * - `{ stored, length, ids, uls, lengths, sizes, more }`: claimed blobs of one answer, sealed, one after the
+ *   other in slot `stored` of the shared `outMem` (`lengths` stored sizes, `uls` uncompressed lengths or -1,
+ *   `sizes` plaintext sizes); `more` on all but the answer's last batch.
  */
 export const SEAL_WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
@@ -35,9 +35,23 @@ const cctx = binding ? new binding.CCtx() : null
 // mmap threshold to that size and puts later buffers in its arenas, which fragment and never shrink. So pieces
 // stay small, and large buffers are made once and reused.
 const PIECE = 64 << 10
-/** The largest blob a file is cut into, and the size of the buffers sealed batches go out in. */
-const MAX_BLOB = workerData.chunker ? workerData.chunker.maxSize : 8 << 20
-const OUT = Math.ceil(((binding ? binding.compressBound(MAX_BLOB) : MAX_BLOB) + 32) / 65536) * 65536
+// Every piece the cipher gives is a new buffer, garbage at once. V8 collects it only once the garbage adds up
+// to tens of MiB, so the worker asks for a young-generation collection every GC_EVERY bytes encrypted.
+const GC_EVERY = 8 << 20
+// (unless node runs with --expose-gc, gc is exposed just long enough to make one context that has it;
+// without it, V8 collects on its own)
+let collect = globalThis.gc
+if (!collect) {
+  try {
+    require('node:v8').setFlagsFromString('--expose-gc')
+    collect = require('node:vm').runInNewContext('gc')
+  } catch {}
+  require('node:v8').setFlagsFromString('--no-expose-gc')
+}
+let encrypted = 0
+/** Memory shared with the pool that claimed chunks go out in, sealed: outSlots slots of OUT bytes (files only). */
+const OUT = workerData.outSize
+const outMem = workerData.outMem
 // random IVs, fetched from the CSPRNG 4 KiB at a time
 let ivPool = Buffer.alloc(0)
 let ivPos = 0
@@ -65,6 +79,11 @@ function encryptInto(plain, out, at) {
     sodium.crypto_onetimeauth_update(state, piece)
   }
   sodium.crypto_onetimeauth_final(state, out.subarray(at + 16 + n, at + 32 + n))
+  encrypted += n
+  if (encrypted >= GC_EVERY && collect) {
+    encrypted = 0
+    collect({ type: 'minor' })
+  }
   return n + 32
 }
 /** The room one blob takes sealed, at most. */
@@ -99,25 +118,17 @@ function sealAll(blobs, buf) {
   }
   return { out: buf.subarray(0, pos), lengths, uls }
 }
-// Claimed chunks go out sealed in buffers of OUT bytes. A worker makes at most MAX_OUT of them and fills one
-// again once the pool gives it back (the packer has written its blobs), so a slow packer holds the worker
-// back instead of piling up sealed data.
-const MAX_OUT = 3
-const spareOut = []
-let madeOut = 0
-/** Batches of claimed chunks waiting for a buffer: { chunks, ids, sizes, slots, more }. */
+// Claimed chunks go out sealed in the slots of outMem. The pool gives a slot back once the packer has written
+// its blobs; with none free, sealing waits, so a slow packer holds the worker back.
+const freeOut = Array.from({ length: workerData.outSlots }, (_, i) => i)
+/** Batches of claimed chunks waiting for a slot: { chunks, ids, sizes, slots, more }. */
 const sealQueue = []
 function pump() {
-  while (sealQueue.length > 0) {
-    let ab = spareOut.pop()
-    if (!ab) {
-      if (madeOut >= MAX_OUT) return
-      madeOut++
-      ab = new ArrayBuffer(OUT)
-    }
+  while (sealQueue.length > 0 && freeOut.length > 0) {
+    const k = freeOut.pop()
     const job = sealQueue.shift()
-    const { out: sealed, lengths, uls } = sealAll(job.chunks, new Uint8Array(ab))
-    parentPort.postMessage({ stored: sealed, ids: job.ids, lengths, uls, sizes: job.sizes, more: job.more }, [sealed.buffer])
+    const { out: sealed, lengths, uls } = sealAll(job.chunks, new Uint8Array(outMem, k * OUT, OUT))
+    parentPort.postMessage({ stored: k, length: sealed.length, ids: job.ids, lengths, uls, sizes: job.sizes, more: job.more })
     job.slots.forEach(unref)
   }
 }
@@ -331,8 +342,8 @@ async function storeFile(id, path, expected) {
 parentPort.on('message', (m) => {
   // a failure to seal answered blobs is not one job's: it ends the worker (the pool fails every job)
   if (m.answer !== undefined) return answer(m)
-  if (m.recycle) {
-    spareOut.push(m.recycle)
+  if (m.recycle !== undefined) {
+    freeOut.push(m.recycle)
     return pump()
   }
   try {
