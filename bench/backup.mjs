@@ -16,7 +16,7 @@ await sh('python3', [MKDATA, data, '--scale', values.scale])
 const du = await sh('du', ['-sb', data])
 console.log(`data size: ${(Number(du.stdout.split('\t')[0]) / 2 ** 20).toFixed(0)} MiB; runs per case: ${runs}`)
 
-const rusticBackup = (repo) => sh(process.execPath, [CLI, '-r', repo, '--no-cache', '--no-progress', 'backup', '--json', data])
+const rusticBackup = (repo) => sh(CLI, ['-r', repo, '--no-cache', '--no-progress', 'backup', '--json', data])
 const resticBackup = (repo) => sh('restic', ['-r', repo, '--no-cache', '--quiet', 'backup', '--json', data])
 const repos = (i) => ({ rustic: join(dir, `rustic-${i}`), restic: join(dir, `restic-${i}`) })
 
@@ -26,7 +26,7 @@ rows.push(
   await compare(
     'full',
     async (i) => {
-      await sh(process.execPath, [CLI, '-r', repos(i).rustic, 'init'])
+      await sh(CLI, ['-r', repos(i).rustic, 'init'])
       return rusticBackup(repos(i).rustic)
     },
     async (i) => {

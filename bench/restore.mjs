@@ -73,7 +73,7 @@ try {
   const tools = {
     restic: (target) => timed('restic', ['-r', repo, '--no-cache', '-q', 'restore', 'latest', '--target', target]),
     'rustic-ts': (target) =>
-      timed(process.execPath, [CLI, '-r', repo, '--no-cache', '--no-progress', 'restore', 'latest', '--target', target]),
+      timed(CLI, ['-r', repo, '--no-cache', '--no-progress', 'restore', 'latest', '--target', target]),
   }
   const results = { restic: [], 'rustic-ts': [] }
   for (let i = 0; i < rounds; i++) {
