@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50
 import { runCli } from './cli/program.js'
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
