@@ -108,7 +108,7 @@ describe('an interrupted backup', () => {
     const repo = join(tmp.path, 'killed')
     await rusticOk(['-r', repo, 'init'])
     // Kill once the first packs are stored (watch data/ grow), well before the end.
-    const child = spawn(process.execPath, [CLI, '-r', repo, '--no-cache', 'backup', '--json', src], {
+    const child = spawn(CLI, ['-r', repo, '--no-cache', 'backup', '--json', src], {
       env: { ...process.env, RUSTIC_PASSWORD: PASSWORD },
       stdio: 'ignore',
     })

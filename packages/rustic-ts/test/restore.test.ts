@@ -97,7 +97,7 @@ describe.each(['restic v1', 'restic v2', 'rustic-ts'] as const)('rustic-ts resto
     const repo = join(tmp.path, 'repo')
     if (kind === 'rustic-ts') {
       await rusticOk(['-r', repo, 'init'])
-      await run(process.execPath, [CLI, '-r', repo, '--no-cache', 'backup', 'data'], {
+      await run(CLI, ['-r', repo, '--no-cache', 'backup', 'data'], {
         cwd: tmp.path,
         env: { ...process.env, RUSTIC_PASSWORD: PASSWORD },
       })

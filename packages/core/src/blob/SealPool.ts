@@ -45,7 +45,7 @@ interface WorkerQuery {
   files: FileReport[]
 }
 
-/** The claimed chunks of one answer, sealed, in one buffer. */
+/** Claimed chunks of one answer (all, or one batch of them), sealed, in a slot of the worker's shared memory. */
 interface WorkerStored {
   /** Slot of the worker's `outMem`. */
   stored: number

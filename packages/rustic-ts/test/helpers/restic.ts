@@ -46,9 +46,12 @@ export async function restic(repo: string, args: string[], env: Env = {}): Promi
   return r.stdout
 }
 
-/** Runs the rustic-ts CLI with the test password (unless `env` overrides it); never throws for a non-zero exit. */
+/**
+ * Runs the rustic-ts CLI as its installed command runs (through its shebang, with the Node flags it sets)
+ * with the test password (unless `env` overrides it); never throws for a non-zero exit.
+ */
 export function rustic(args: string[], env: Env = {}, input?: Uint8Array): Promise<RunResult> {
-  return run(process.execPath, [CLI, ...args], { RUSTIC_PASSWORD: PASSWORD, ...env }, input)
+  return run(CLI, args, { RUSTIC_PASSWORD: PASSWORD, ...env }, input)
 }
 
 /** Like {@link rustic} but throws with the stderr when the exit code is not 0. */
