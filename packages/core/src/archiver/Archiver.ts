@@ -5,7 +5,7 @@ import { Chunker } from '../chunker/index.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { Progress, WarningHandler } from '../progress/Progress.js'
-import { serializeNode, serializeTree, type IndexPack, type Node } from '../repofile/index.js'
+import { sameSerializedNode, serializeNode, serializeTree, type IndexPack, type Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
 import { ArchiverOptionsSchema, type ArchiverOptions } from './ArchiverOptions.js'
 import { BackupStats } from './BackupStats.js'
@@ -248,7 +248,8 @@ export class Archiver {
     if (!parent) return 'new'
     const text = serializeNode(node)
     this.serialized.set(node, text)
-    return text === serializeNode(parent) ? 'unmodified' : 'changed'
+    const same = sameSerializedNode(node, parent) ?? text === serializeNode(parent)
+    return same ? 'unmodified' : 'changed'
   }
 
   /** The parent's content ids when the file is unchanged (restic's rules) and all its blobs are indexed. */

@@ -5,6 +5,7 @@ import {
   parseTree,
   RawJson,
   RusticError,
+  sameSerializedNode,
   serializeNode,
   serializeTree,
   type Id,
@@ -216,6 +217,70 @@ describe('tree blobs', () => {
       't',
     )
     expect(nodes[0]).toEqual({ name: 'n', type: 'file', mtime: '0001-01-01T00:00:00Z', atime: T, ctime: T, uid: 0, gid: 0, content: null })
+  })
+
+  it('sameSerializedNode agrees with comparing serializeNode texts, and leaves unusual nodes to them', () => {
+    const base: Node = {
+      name: 'f',
+      type: 'file',
+      mode: 0o644,
+      mtime: T,
+      atime: T,
+      ctime: T,
+      uid: 1000,
+      gid: 1000,
+      user: 'me',
+      group: 'me',
+      inode: 42n,
+      deviceId: 7n,
+      size: 3,
+      links: 1,
+      content: [ID1],
+    }
+    // one member changed (or dropped, or set to the value serializeNode leaves out) at a time
+    const variants: Partial<Node>[] = [
+      {},
+      { name: 'g' },
+      { type: 'dir', content: null, subtree: ID2 },
+      { mode: 0o600 },
+      { mode: 0 },
+      { mode: undefined },
+      { mtime: '2026-11-23T15:19:53.317077289Z' },
+      { atime: '' },
+      { atime: '0001-01-01T00:00:00Z' },
+      { ctime: T.replace('Z', '+01:00') },
+      { uid: 0 },
+      { gid: 1001 },
+      { user: '' },
+      { user: undefined },
+      { group: 'other' },
+      { inode: 43n },
+      { inode: 0n },
+      { inode: undefined },
+      { deviceId: undefined },
+      { size: 0 },
+      { size: undefined },
+      { size: 4 },
+      { links: 2 },
+      { linktarget: 'x' },
+      { linktarget: '' },
+      { device: 5n },
+      { content: [] },
+      { content: null },
+      { content: [ID1, ID2] },
+      { content: [ID2] },
+      { subtree: ID2 },
+      { error: 'boom' },
+    ]
+    const nodes = variants.map((v) => ({ ...base, ...v }) as Node)
+    for (const a of nodes) {
+      for (const b of nodes) expect(sameSerializedNode(a, b)).toBe(serializeNode(a) === serializeNode(b))
+    }
+    // unusual members: the texts decide
+    const parsed = parseTree(enc('{"nodes":[{"name":"a","type":"file","mtime":"' + T + '","atime":"' + T + '","ctime":"' + T + '","uid":0,"gid":0,"size":1,"content":[],"generic_attributes":{"x":1}}]}\n'), 't')
+    expect(sameSerializedNode(parsed[0]!, parsed[0]!)).toBeUndefined()
+    expect(sameSerializedNode({ ...base, nameRaw: new Uint8Array([0xff]) }, base)).toBeUndefined()
+    expect(sameSerializedNode(base, { ...base, extendedAttributes: [{ name: 'user.x', value: new Uint8Array([1]) }] })).toBeUndefined()
   })
 
   it('parses a large tree quickly', () => {
