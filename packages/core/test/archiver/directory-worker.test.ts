@@ -1,5 +1,5 @@
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
-import { chmod, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -10,6 +10,7 @@ import {
   releaseDirectoryWorker,
   type EntryStats,
 } from '../../src/archiver/sources/DirectoryWorker.js'
+import { dirWithUnstatableName } from '../sources/helpers.js'
 
 const bin = (b: Buffer): string => b.toString('latin1')
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1')
@@ -159,24 +160,16 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
   })
 
   it('a name readdir gives but lstat refuses (the path grew too long) is listed with the error', async () => {
-    // a directory whose path is just short enough to list, holding a name that makes a path over PATH_MAX
-    const deep = join(dir, 'deep', ...Array.from({ length: 16 }, () => 'd'.repeat(240)))
-    await mkdir(deep, { recursive: true })
-    const staging = join(dir, 'staging')
-    await mkdir(staging)
-    await writeFile(join(staging, 'n'.repeat(250)), 'x')
-    await writeFile(join(staging, 'short'), 'x')
-    const target = join(deep, 's')
-    await rename(staging, target)
+    const { dir: target, longName, undo } = await dirWithUnstatableName(dir, 'short')
     const w = await started(new DirectoryWorker())
     try {
       const l = await w.list(bin(Buffer.from(target)))
-      expect(l.names).toEqual(['n'.repeat(250), 'short'])
+      expect(l.names).toEqual([longName, 'short'])
       expect(l.lstat(0)).toMatchObject({ code: 'ENAMETOOLONG' })
       expect((l.lstat(1) as EntryStats).size).toBe(1n)
     } finally {
       await w.close()
-      await rename(target, join(dir, 'staging-back')) // so that it can be removed
+      await undo()
     }
   })
 

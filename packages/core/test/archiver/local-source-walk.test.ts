@@ -1,10 +1,10 @@
 import { lstatSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatLocalGoTime, LocalSource, serializeNode, type LocalSourceOptions } from '@rustic-ts/core'
 import { acquireDirectoryWorker, releaseDirectoryWorker } from '../../src/archiver/sources/DirectoryWorker.js'
-import { collect, makeTree, tempDir } from '../sources/helpers.js'
+import { collect, dirWithUnstatableName, makeTree, tempDir } from '../sources/helpers.js'
 
 let base: string
 let tree: string
@@ -122,22 +122,15 @@ describe('LocalSource: the directory worker and the main thread walk alike', () 
   })
 
   it('an entry listed but not lstat-able is reported and left out, with the same error', async () => {
-    // a directory whose path is just short enough to list, holding a name that makes a path over PATH_MAX
-    const deep = join(base, 'deep', ...Array.from({ length: 16 }, () => 'd'.repeat(240)))
-    await mkdir(deep, { recursive: true })
-    const staging = join(base, 'staging')
-    await mkdir(staging)
-    await writeFile(join(staging, 'n'.repeat(250)), 'x')
-    await writeFile(join(staging, 'ok'), 'x')
-    await rename(staging, join(deep, 's'))
+    const { dir: d, longName, undo } = await dirWithUnstatableName(base, 'ok')
     try {
-      const { entries, errors } = await expectSameBothWays([join(deep, 's')])
-      expect((entries.at(-1) as { path: string }).path).toBe(join(deep, 's', 'ok'))
+      const { entries, errors } = await expectSameBothWays([d])
+      expect((entries.at(-1) as { path: string }).path).toBe(join(d, 'ok'))
       expect(errors).toEqual([
-        { path: join(deep, 's', 'n'.repeat(250)), message: expect.stringMatching(/cannot lstat .*: ENAMETOOLONG/), code: 'ENAMETOOLONG' },
+        { path: join(d, longName), message: expect.stringMatching(/cannot lstat .*: ENAMETOOLONG/), code: 'ENAMETOOLONG' },
       ])
     } finally {
-      await rename(join(deep, 's'), join(base, 'staging-back'))
+      await undo()
     }
   })
 

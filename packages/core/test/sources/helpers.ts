@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process'
-import { link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { link, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -33,6 +33,24 @@ export interface ResticRepo {
 /** Makes a temp dir. */
 export function tempDir(prefix: string): Promise<string> {
   return mkdtemp(join(tmpdir(), `rustic-ts-${prefix}-`))
+}
+
+/**
+ * Makes under `base` a directory whose path is just short enough to list, holding `longName` (a name that
+ * makes a path over PATH_MAX, so lstat fails with ENAMETOOLONG) and `other` (a file of one byte). `undo`
+ * moves it back up so that `base` can be removed.
+ */
+export async function dirWithUnstatableName(base: string, other: string): Promise<{ dir: string; longName: string; undo: () => Promise<void> }> {
+  const deep = join(base, 'deep', ...Array.from({ length: 16 }, () => 'd'.repeat(240)))
+  await mkdir(deep, { recursive: true })
+  const staging = join(base, 'staging')
+  const longName = 'n'.repeat(250)
+  await mkdir(staging)
+  await writeFile(join(staging, longName), 'x')
+  await writeFile(join(staging, other), 'x')
+  const dir = join(deep, 's')
+  await rename(staging, dir)
+  return { dir, longName, undo: () => rename(dir, join(base, 'staging-back')) }
 }
 
 export async function makeResticRepo(): Promise<ResticRepo> {
