@@ -2,6 +2,7 @@ import pLimit from 'p-limit'
 import { Indexer, Packer, SealPool, type PackerStats } from '../blob/index.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
+import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { Progress, WarningHandler } from '../progress/Progress.js'
@@ -34,18 +35,50 @@ export interface ArchiveContext {
   dbe?: DecryptBackend
 }
 
+/** A directory's tree in the parent snapshot. */
+interface ParentTree {
+  id: Id
+  /** Its nodes, by name. */
+  nodes: Map<string, Node>
+}
+
+/** A child of an open directory: its node, a promise of it while it is being stored, or undefined if skipped. */
+type Child = Node | Promise<Node | undefined> | undefined
+
 /** An open directory while entries stream in. */
 interface Frame {
   /** Index of this directory's node in its parent's `children` (-1 for the root). */
   slot: number
   path: string
   node: Node | undefined
-  children: Array<Promise<Node | undefined>>
-  /** The same directory's nodes in the parent snapshot, by name. */
-  parent: Promise<Map<string, Node> | undefined>
+  children: Child[]
+  /** The same directory in the parent snapshot. */
+  parent: Promise<ParentTree | undefined>
+  /** `parent` once settled (null: none); entries of a directory whose parent tree is in are handled synchronously. */
+  parentTree?: ParentTree | null
+  /** Children whose nodes serialize as the parent snapshot's nodes of the same name. */
+  same: number
 }
 
 const nameKey = (n: Node): string => (n.nameRaw ? `\0${Buffer.from(n.nameRaw).toString('hex')}` : n.name)
+
+function newFrame(slot: number, path: string, node: Node | undefined, parent: Promise<ParentTree | undefined>): Frame {
+  const frame: Frame = { slot, path, node, children: [], parent, same: 0 }
+  void parent.then((t) => (frame.parentTree = t ?? null))
+  return frame
+}
+
+/** The parent-snapshot node named `key` in `frame`'s directory: at once if its parent tree is in. */
+function parentNodeOf(frame: Frame, key: string): Node | undefined | Promise<Node | undefined> {
+  const pt = frame.parentTree
+  return pt === undefined ? frame.parent.then((t) => t?.nodes.get(key)) : pt?.nodes.get(key)
+}
+
+/** True if the nodes' names ascend strictly (so no two are the same). */
+function ascendingNames(nodes: readonly Node[]): boolean {
+  for (let i = 1; i < nodes.length; i++) if (!(nameKey(nodes[i - 1]!) < nameKey(nodes[i]!))) return false
+  return true
+}
 
 /**
  * Turns a {@link ReadSource} into trees and blobs in a repository (rustic_core's archiver):
@@ -94,7 +127,7 @@ export class Archiver {
     this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config })
     // Without a parent every file is read: start the seal workers now, while the walk begins.
     if (this.parentTree === undefined) void this.dataPacker().catch(() => {})
-    const root: Frame = { slot: -1, path: '', node: undefined, children: [], parent: this.loadParentTree(this.parentTree) }
+    const root = newFrame(-1, '', undefined, this.loadParentTree(this.parentTree))
     const stack: Frame[] = [root]
     const onError = (path: string, error: unknown): void => this.skip(path, error)
     let failed: unknown
@@ -110,18 +143,14 @@ export class Archiver {
             code: 'SourceOrder',
           })
         }
-        const parentNode = top.parent.then((m) => m?.get(nameKey(entry.node)))
+        const parentNode = parentNodeOf(top, nameKey(entry.node))
         if (entry.node.type === 'dir') {
-          top.children.push(Promise.resolve(undefined)) // placeholder replaced when the frame closes
-          stack.push({
-            slot: top.children.length - 1,
-            path: entry.path,
-            node: entry.node,
-            children: [],
-            parent: parentNode.then((p) => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)),
-          })
+          top.children.push(undefined) // placeholder replaced when the frame closes
+          const subtree = (p: Node | undefined): Promise<ParentTree | undefined> => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)
+          stack.push(newFrame(top.children.length - 1, entry.path, entry.node, parentNode instanceof Promise ? parentNode.then(subtree) : subtree(parentNode)))
         } else {
-          top.children.push(this.watch(this.processEntry(entry, parentNode)))
+          const child = this.processEntry(entry, parentNode, top)
+          top.children.push(child instanceof Promise ? this.watch(child) : child)
         }
         // Back-pressure: do not run too far ahead of the file readers.
         const pending = (): number => this.limit.pendingCount + this.smallLimit.pendingCount
@@ -177,17 +206,30 @@ export class Archiver {
     const frame = stack.pop()!
     const parent = stack[stack.length - 1]!
     const dirNode = frame.node!
-    const parentDir = parent.parent.then((m) => m?.get(nameKey(dirNode)))
     parent.children[frame.slot] = this.watch(this.finishTree(frame).then(async (subtree) => {
       const node: Node = { ...dirNode, content: null, subtree }
-      this.stats.count('dir', this.classify(node, await parentDir))
+      const state = this.classify(node, await parentNodeOf(parent, nameKey(dirNode)))
+      this.stats.count('dir', state)
+      if (state === 'unmodified') parent.same++
       this.stats.totalDirsProcessed++
       return node
     }))
   }
 
+  /**
+   * Stores a directory's tree once its children are done. A directory whose children all serialize as
+   * the parent snapshot's nodes of the same directory gets the parent's tree back, unwritten: the text it
+   * would have is the parent tree's (both written as restic writes trees).
+   */
   private async finishTree(frame: Frame): Promise<Id> {
-    const nodes = (await Promise.all(frame.children)).filter((n): n is Node => n !== undefined)
+    const children = frame.children.some((c) => c instanceof Promise) ? await Promise.all(frame.children) : frame.children
+    const nodes = children.filter((n): n is Node => n !== undefined)
+    const pt = frame.parentTree === undefined ? await frame.parent : frame.parentTree
+    const known = pt && frame.same === nodes.length && pt.nodes.size === nodes.length ? this.indexed.index.get('tree', pt.id) : undefined
+    if (known && pt && ascendingNames(nodes)) {
+      this.stats.totalDirsizeProcessed += known.uncompressedLength ?? known.length - CIPHERTEXT_OVERHEAD
+      return pt.id
+    }
     const bytes = serializeTree(nodes, (n) => this.serialized.get(n) ?? serializeNode(n))
     const id = hashId(bytes)
     this.stats.totalDirsizeProcessed += bytes.length
@@ -195,29 +237,33 @@ export class Archiver {
     return id
   }
 
-  private async loadParentTree(id: Id | undefined): Promise<Map<string, Node> | undefined> {
+  private async loadParentTree(id: Id | undefined): Promise<ParentTree | undefined> {
     if (!id) return undefined
     try {
       const nodes = await this.indexed.getTree(id, { signal: this.ctx.signal })
-      return new Map(nodes.map((n) => [nameKey(n), n]))
+      return { id, nodes: new Map(nodes.map((n) => [nameKey(n), n])) }
     } catch (e) {
       this.ctx.onWarning?.(`cannot read parent tree ${id}, backing up without it: ${(e as Error).message}`, e)
       return undefined
     }
   }
 
-  private async processEntry(entry: ReadSourceEntry, parentNode: Promise<Node | undefined>): Promise<Node | undefined> {
+  /** The node of a non-directory entry of `frame`: at once if it needs no reading and its parent-snapshot node is known. */
+  private processEntry(entry: ReadSourceEntry, parentNode: Node | undefined | Promise<Node | undefined>, frame: Frame): Child {
+    if (parentNode instanceof Promise) return parentNode.then((p) => this.processEntry(entry, p, frame))
+    const parent = parentNode
     const node = entry.node
     if (node.type !== 'file') {
-      return { ...node, content: null }
+      const n = node.content === null ? node : { ...node, content: null }
+      if (parent && this.sameAsParent(n, parent)) frame.same++
+      return n
     }
-    const parent = await parentNode
     throwIfAborted(this.ctx.signal)
     const reused = this.reuseParentContent(node, parent)
     if (reused) {
       // unchanged: no reading, so no place in the readers' queue
       this.ctx.progress?.inc(node.size ?? 0)
-      return this.counted({ ...node, content: reused }, parent)
+      return this.counted({ ...node, content: reused }, parent, frame)
     }
     // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
     const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
@@ -231,13 +277,15 @@ export class Archiver {
         this.skip(entry.path, e)
         return undefined
       }
-      return this.counted(file, parent)
+      return this.counted(file, parent, frame)
     })
   }
 
-  /** Counts a file node in the statistics and returns it. */
-  private counted(file: Node, parent: Node | undefined): Node {
-    this.stats.count('file', this.classify(file, parent))
+  /** Counts a file node of `frame` in the statistics and returns it. */
+  private counted(file: Node, parent: Node | undefined, frame: Frame): Node {
+    const state = this.classify(file, parent)
+    this.stats.count('file', state)
+    if (state === 'unmodified') frame.same++
     this.stats.totalFilesProcessed++
     this.stats.totalBytesProcessed += file.size ?? 0
     return file
@@ -246,10 +294,16 @@ export class Archiver {
   /** New, changed or unmodified compared with the parent snapshot's node (restic compares whole nodes). */
   private classify(node: Node, parent: Node | undefined): 'new' | 'changed' | 'unmodified' {
     if (!parent) return 'new'
+    return this.sameAsParent(node, parent) ? 'unmodified' : 'changed'
+  }
+
+  /** True if `node` serializes as `parent` does (its text, when written for the comparison, is kept for its tree). */
+  private sameAsParent(node: Node, parent: Node): boolean {
+    const same = sameSerializedNode(node, parent)
+    if (same !== undefined) return same
     const text = serializeNode(node)
     this.serialized.set(node, text)
-    const same = sameSerializedNode(node, parent) ?? text === serializeNode(parent)
-    return same ? 'unmodified' : 'changed'
+    return text === serializeNode(parent)
   }
 
   /** The parent's content ids when the file is unchanged (restic's rules) and all its blobs are indexed. */
