@@ -3,6 +3,7 @@ import type { Id } from '../id/Id.js'
 import { IdSchema, parseJsonText, UintSchema, validateJson } from './decodeJson.js'
 import { GoTimeSchema } from './GoTimeSchema.js'
 import { goJsonString } from './goJson.js'
+import { isGoTime } from './goTime.js'
 
 /** The two kinds of blobs: file contents (`data`) and directory listings (`tree`). */
 export type BlobType = 'data' | 'tree'
@@ -112,7 +113,7 @@ function fastPacks(list: unknown): IndexPack[] | undefined {
     if (typeof p !== 'object' || p === null) return undefined
     const { id, blobs, time, size } = p
     if (typeof id !== 'string' || !LOWER_HEX_ID.test(id) || !Array.isArray(blobs)) return undefined
-    if (time !== undefined || (size !== undefined && !isUint(size))) return undefined // rare: let zod check times
+    if ((time !== undefined && (typeof time !== 'string' || !isGoTime(time))) || (size !== undefined && !isUint(size))) return undefined
     const out: IndexBlob[] = new Array(blobs.length)
     for (let j = 0; j < blobs.length; j++) {
       const b = blobs[j] as Record<string, unknown> | null
@@ -128,6 +129,7 @@ function fastPacks(list: unknown): IndexPack[] | undefined {
       out[j] = blob
     }
     const pack: IndexPack = { id: id as Id, blobs: out }
+    if (time !== undefined) pack.time = time as string
     if (size !== undefined) pack.size = size
     packs[i] = pack
   }

@@ -26,6 +26,8 @@ describe('index file', () => {
     const text = dec(serializeIndex(f))
     expect(text).toBe(`{"packs":[],"packs_to_delete":[{"id":"${id('a')}","blobs":[],"time":"2026-11-23T15:24:37.5+01:00","size":1234}]}\n`)
     expect(parseIndex(enc(text), 'index')).toEqual({ packs: [], packsToDelete: f.packsToDelete })
+    const stored: IndexFile = { packs: [{ id: id('b'), blobs: [{ id: id('c'), type: 'data', offset: 0, length: 9 }], time: '2026-11-23T15:24:37Z', size: 99 }] }
+    expect(parseIndex(serializeIndex(stored), 'index')).toEqual(stored)
     expect(dec(serializeIndex({ packs: [] }))).toBe('{"packs":[]}\n')
     expect(parseIndex(enc('{"packs":null}'), 'index')).toEqual({ packs: [] })
   })
@@ -45,6 +47,8 @@ describe('index file', () => {
       `{"packs":[{"id":"${id('a')}","blobs":[{"id":"${id('b')}","type":"data","offset":-1,"length":1}]}]}`,
       `{"packs":[{"id":"${id('a')}","blobs":[{"id":"${id('b')}","type":"data","offset":0}]}]}`,
       '{"packs":{}}',
+      `{"packs":[{"id":"${id('a')}","blobs":[],"time":"yesterday"}]}`,
+      `{"packs":[{"id":"${id('a')}","blobs":[],"time":5}]}`,
       '',
     ]) {
       let err: unknown
