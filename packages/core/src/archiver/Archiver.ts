@@ -205,10 +205,11 @@ export class Archiver {
   private closeFrame(stack: Frame[]): void {
     const frame = stack.pop()!
     const parent = stack[stack.length - 1]!
-    const dirNode = frame.node!
+    const node = frame.node!
     parent.children[frame.slot] = this.watch(this.finishTree(frame).then(async (subtree) => {
-      const node: Node = { ...dirNode, content: null, subtree }
-      const state = this.classify(node, await parentNodeOf(parent, nameKey(dirNode)))
+      node.content = null
+      node.subtree = subtree
+      const state = this.classify(node, await parentNodeOf(parent, nameKey(node)))
       this.stats.count('dir', state)
       if (state === 'unmodified') parent.same++
       this.stats.totalDirsProcessed++
@@ -254,16 +255,17 @@ export class Archiver {
     const parent = parentNode
     const node = entry.node
     if (node.type !== 'file') {
-      const n = node.content === null ? node : { ...node, content: null }
-      if (parent && this.sameAsParent(n, parent)) frame.same++
-      return n
+      node.content = null
+      if (parent && this.sameAsParent(node, parent)) frame.same++
+      return node
     }
     throwIfAborted(this.ctx.signal)
     const reused = this.reuseParentContent(node, parent)
     if (reused) {
       // unchanged: no reading, so no place in the readers' queue
       this.ctx.progress?.inc(node.size ?? 0)
-      return this.counted({ ...node, content: reused }, parent, frame)
+      node.content = reused
+      return this.counted(node, parent, frame)
     }
     // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
     const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
@@ -323,7 +325,10 @@ export class Archiver {
       // A local file: a worker reads, cuts, hashes and seals it; only its chunk ids come here.
       const r = await dataPacker.storeFile(entry.localPath, entry.node.size ?? 0)
       this.ctx.progress?.inc(r.size)
-      return { ...entry.node, content: r.content, size: r.size }
+      const node = entry.node
+      node.content = r.content
+      node.size = r.size
+      return node
     }
     if (!entry.open) throw new RusticError('Internal', `no content opener for file ${entry.path}`, { code: 'NoOpener' })
     const content: Id[] = []
@@ -336,7 +341,10 @@ export class Archiver {
       size += chunk.length
       this.ctx.progress?.inc(chunk.length)
     }
-    return { ...entry.node, content, size }
+    const node = entry.node
+    node.content = content
+    node.size = size
+    return node
   }
 
   private skip(path: string, error: unknown): void {

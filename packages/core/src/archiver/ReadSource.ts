@@ -10,7 +10,7 @@ export interface ReadSourceEntry {
    * (absolute) or `src/a.txt` (relative). Its last component is `node.name`.
    */
   path: string
-  /** The entry's metadata. For files, `content` is filled in by the archiver. */
+  /** The entry's metadata. The archiver completes this object: `content` (and `size` as read) of files, `subtree` of directories. */
   node: Node
   /** For files: opens the content. Called at most once, possibly much later than the entry was yielded. */
   open?: ContentOpener

@@ -11,7 +11,7 @@ import { PACK_HEADER_LENGTH_SIZE, packHeaderEntrySize, type BlobType } from '../
 export function totalPackSize(index: BlobIndex, blobType: BlobType): number {
   let total = 0
   const packs = new Set<string>()
-  for (const [, loc] of index.entries(blobType)) {
+  for (const loc of index.locations(blobType)) {
     total += loc.length + packHeaderEntrySize(loc)
     packs.add(loc.packId)
   }

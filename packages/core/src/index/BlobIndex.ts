@@ -62,6 +62,11 @@ export class BlobIndex {
     return this.maps[type].entries()
   }
 
+  /** The locations of all indexed blobs of a type. */
+  locations(type: BlobType): IterableIterator<BlobLocation> {
+    return this.maps[type].values()
+  }
+
   /** Ids of all indexed packs, with the blob type each holds. */
   packs(): ReadonlyMap<Id, BlobType> {
     return this.packSet
