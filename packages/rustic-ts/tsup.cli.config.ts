@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup'
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
 const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal']
 /** Native addons: never bundled. */
-const NATIVE = ['opendal', 'sodium-native', 'zstd-napi']
+const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr']
 
 /**
  * The CLI (dist/cli.js), bundled: loading a few large files instead of ~150 modules (zod alone is 95)
