@@ -21,7 +21,12 @@ export class BackupStats {
 
   /** Counts a file or directory as new, changed or unmodified against its parent-snapshot node. */
   count(kind: 'file' | 'dir', state: 'new' | 'changed' | 'unmodified'): void {
-    const key = `${kind === 'file' ? 'files' : 'dirs'}${state === 'new' ? 'New' : state === 'changed' ? 'Changed' : 'Unmodified'}` as const
-    this[key]++
+    if (kind === 'file') {
+      if (state === 'new') this.filesNew++
+      else if (state === 'changed') this.filesChanged++
+      else this.filesUnmodified++
+    } else if (state === 'new') this.dirsNew++
+    else if (state === 'changed') this.dirsChanged++
+    else this.dirsUnmodified++
   }
 }

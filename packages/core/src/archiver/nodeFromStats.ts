@@ -23,6 +23,8 @@ export interface NodeExtras {
   withAtime?: boolean
 }
 
+const MAX_SAFE_SIZE = BigInt(Number.MAX_SAFE_INTEGER)
+
 /** Keeps a leading U+FEFF (a file name may start with one; the default decoder drops it). */
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
@@ -74,7 +76,7 @@ export function nodeFromStats(name: string | Uint8Array, st: BigIntStats, extra:
   if (type === 'file' && st.size) {
     node.size = Number(st.size)
     // a sparse file beyond 2^53 bytes: the tree still gets the exact size
-    if (st.size > BigInt(Number.MAX_SAFE_INTEGER)) keepVerbatim(node, 'size', node.size, undefined, st.size.toString())
+    if (st.size > MAX_SAFE_SIZE) keepVerbatim(node, 'size', node.size, undefined, st.size.toString())
   }
   if ((type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev') && st.nlink) node.links = Number(st.nlink)
   if (type === 'symlink' && extra.linktarget !== undefined) {

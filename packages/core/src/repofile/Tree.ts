@@ -113,18 +113,22 @@ export function serializeNode(node: Node): string {
   return s + '}'
 }
 
+/** True for a node {@link sameSerializedNode} leaves to comparing texts. */
+function notByMembers(n: Node): boolean {
+  return verbatimMembers(n) !== undefined || n.extra !== undefined || n.nameRaw !== undefined || n.linktargetRaw !== undefined || (n.extendedAttributes?.length ?? 0) > 0
+}
+
 /**
  * Whether {@link serializeNode} gives `a` and `b` the same text, decided from their members without
  * writing either; undefined (compare the texts) when one has members kept verbatim or unknown, raw
  * bytes or extended attributes.
  */
 export function sameSerializedNode(a: Node, b: Node): boolean | undefined {
-  for (const n of [a, b]) {
-    if (verbatimMembers(n) || n.extra || n.nameRaw || n.linktargetRaw || n.extendedAttributes?.length) return undefined
-  }
+  if (notByMembers(a) || notByMembers(b)) return undefined
   const sameIds = (x: Id[] | null | undefined, y: Id[] | null | undefined): boolean =>
     x == null || y == null ? (x == null) === (y == null) : x.length === y.length && x.every((id, i) => id === y[i])
-  // as serializeNode writes them: falsy members are left out (times: Go's zero time), bigints as decimals
+  // as serializeNode writes them: falsy members are left out (times: Go's zero time); numbers and bigints
+  // as decimals (`==` compares a bigint with a number by value)
   return (
     a.name === b.name &&
     a.type === b.type &&
@@ -132,16 +136,16 @@ export function sameSerializedNode(a: Node, b: Node): boolean | undefined {
     (a.mtime || ZERO_GO_TIME) === (b.mtime || ZERO_GO_TIME) &&
     (a.atime || ZERO_GO_TIME) === (b.atime || ZERO_GO_TIME) &&
     (a.ctime || ZERO_GO_TIME) === (b.ctime || ZERO_GO_TIME) &&
-    String(a.uid) === String(b.uid) &&
-    String(a.gid) === String(b.gid) &&
+    a.uid == b.uid &&
+    a.gid == b.gid &&
     (a.user || '') === (b.user || '') &&
     (a.group || '') === (b.group || '') &&
-    String(a.inode || 0) === String(b.inode || 0) &&
-    String(a.deviceId || 0) === String(b.deviceId || 0) &&
+    (a.inode || 0) == (b.inode || 0) &&
+    (a.deviceId || 0) == (b.deviceId || 0) &&
     (a.size || 0) === (b.size || 0) &&
     (a.links || 0) === (b.links || 0) &&
     (a.linktarget || '') === (b.linktarget || '') &&
-    String(a.device || 0) === String(b.device || 0) &&
+    (a.device || 0) == (b.device || 0) &&
     sameIds(a.content, b.content) &&
     (a.subtree || '') === (b.subtree || '') &&
     (a.error || '') === (b.error || '')
