@@ -4,15 +4,8 @@ import { chmod, link, lstat, mkdir, readdir, readFile, readlink, writeFile } fro
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  hashId,
-  LocalBackend,
-  Repository,
-  serializeIndex,
-  serializePackHeader,
-  serializeTree,
-  type Node,
-} from 'rustic-ts'
+import { LocalBackend } from 'rustic-ts'
+import { craftedRepo } from '../../core/test/commands/crafted.js'
 import { makeDataset } from './helpers/dataset.js'
 import { CLI, PASSWORD, restic, rustic, rusticOk, tempDir } from './helpers/restic.js'
 
@@ -189,43 +182,7 @@ describe('restore of a crafted tree', () => {
     const tmp = await tempDir()
     cleanups.push(tmp.remove)
     const repoDir = join(tmp.path, 'repo')
-    const repo = await Repository.init({ repository: new LocalBackend(repoDir) }, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } })
-    const content = new TextEncoder().encode('escaped!\n')
-    const dataId = hashId(content)
-    const node = (name: string): Node => ({
-      name,
-      type: 'file',
-      mode: 0o644,
-      mtime: '2026-01-01T00:00:00Z',
-      atime: '2026-01-01T00:00:00Z',
-      ctime: '2026-01-01T00:00:00Z',
-      uid: 0,
-      gid: 0,
-      size: content.length,
-      content: [dataId],
-    })
-    const sub = serializeTree([node('../escape'), node('ok')])
-    const subId = hashId(sub)
-    const root = serializeTree([{ ...node('dir'), type: 'dir', mode: 2 ** 31 + 0o755, size: undefined, content: null, subtree: subId }])
-    const rootId = hashId(root)
-    const packs = []
-    for (const [type, id, plain] of [
-      ['data', dataId, content],
-      ['tree', subId, sub],
-      ['tree', rootId, root],
-    ] as const) {
-      const s = repo.dbe.sealBlob(plain)
-      const entry = { type, id, offset: 0, length: s.sealed.length, uncompressedLength: s.uncompressedLength }
-      const header = repo.key.encrypt(serializePackHeader([entry]))
-      const len = Buffer.alloc(4)
-      len.writeUInt32LE(header.length)
-      const pack = Buffer.concat([s.sealed, header, len])
-      const packId = hashId(pack)
-      await repo.backend.writeBytes('pack', packId, type === 'tree', pack)
-      packs.push({ id: packId, blobs: [entry] })
-    }
-    await repo.dbe.saveFile('index', serializeIndex({ packs }))
-    await repo.saveSnapshot({ time: '2026-01-01T00:00:00Z', tree: rootId, paths: ['/x'], hostname: 'h', username: 'u', uid: 0, gid: 0, excludes: [], tags: [] })
+    await craftedRepo('../escape', new LocalBackend(repoDir), PASSWORD)
 
     const outside = join(tmp.path, 'out')
     await mkdir(outside)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryBackend, Repository, formatGoTime, type IndexedRepository, type Node, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core'
+import { MemoryBackend, Repository, formatGoTime, type Id, type IndexedRepository, type Node, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core'
 
 const time = formatGoTime(1_700_000_000_000_000_000n)
 const base = { mtime: time, atime: time, ctime: time, uid: 1000, gid: 1000 }
@@ -33,7 +33,7 @@ function source(files: Record<string, string>, extra: ReadSourceEntry[] = []): R
   }
 }
 
-async function subtree(indexed: IndexedRepository, snapshotTree: string, path: string): Promise<string | undefined> {
+async function subtree(indexed: IndexedRepository, snapshotTree: Id, path: string): Promise<Id | undefined> {
   return (await indexed.nodeAtPath(snapshotTree, path)).subtree
 }
 

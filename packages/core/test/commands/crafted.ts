@@ -1,4 +1,5 @@
 import {
+  type WriteBackend,
   hashId,
   MemoryBackend,
   Repository,
@@ -13,11 +14,11 @@ import {
 const kdf = { N: 1024, r: 8, p: 1 }
 
 /**
- * A repository (in memory) whose snapshot's root tree holds a good file, a directory `sub` and, inside
- * `sub`, a file named `badName` (e.g. `../escape`): trees restic never writes, built by hand.
+ * A repository (in memory, or in `backend`) whose snapshot's root tree holds a good file, a directory
+ * `sub` and, inside `sub`, a file named `badName` (e.g. `../escape`): trees restic never writes, built by hand.
  */
-export async function craftedRepo(badName: string): Promise<IndexedRepository> {
-  const repo = await Repository.init({ repository: new MemoryBackend() }, { password: 'pw' }, { version: 2, kdf })
+export async function craftedRepo(badName: string, backend: WriteBackend = new MemoryBackend(), password = 'pw'): Promise<IndexedRepository> {
+  const repo = await Repository.init({ repository: backend }, { password }, { version: 2, kdf })
   const content = new TextEncoder().encode('escaped!\n')
   const dataId = hashId(content)
   const file = (name: string): Node => ({
