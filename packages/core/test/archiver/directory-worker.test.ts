@@ -10,7 +10,8 @@ import {
   releaseDirectoryWorker,
   type EntryStats,
 } from '../../src/archiver/sources/DirectoryWorker.js'
-import { dirWithUnstatableName } from '../sources/helpers.js'
+import { dirWithUnstatableName, LATIN1_NAME } from '../sources/helpers.js'
+import { pySetXattr, xattr, xattrsUnsupported } from '../sources/xattrHelpers.js'
 
 const bin = (b: Buffer): string => b.toString('latin1')
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1')
@@ -267,6 +268,67 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
       expect(d.broken).toBe(true)
     } finally {
       vi.useRealTimers()
+    }
+  })
+})
+
+const noXattrs = xattrsUnsupported()
+
+describe.skipIf(noXattrs !== undefined)('DirectoryWorker: extended attributes, read with the listing when asked for', () => {
+  const BINARY = Buffer.from([0x00, 0xff, 0x00])
+  let d: string
+  beforeAll(async () => {
+    d = join(dir, 'xattrs')
+    await mkdir(join(d, 'sub'), { recursive: true })
+    await writeFile(join(d, 'f'), 'x')
+    xattr.setAttributeSync(join(d, 'f'), 'user.b', BINARY)
+    xattr.setAttributeSync(join(d, 'f'), 'user.a', '')
+    await writeFile(join(d, 'none'), '')
+    xattr.setAttributeSync(join(d, 'sub'), 'user.d', 'dir')
+    await writeFile(join(d, 'é'), '')
+    xattr.setAttributeSync(join(d, 'é'), 'user.e', 'é')
+    await symlink('f', join(d, 'link'))
+    const latin1 = Buffer.concat([Buffer.from(d + '/'), LATIN1_NAME])
+    writeFileSync(latin1, '')
+    pySetXattr(latin1, Buffer.from('user.l'), 'unreachable')
+  })
+
+  it('in llistxattr order, empty values kept; none for symlinks; a path that is not UTF-8 is a problem, not a guess', async () => {
+    const w = await started(new DirectoryWorker())
+    try {
+      // asked for in the same microtask: one message, one directory with xattrs and one without
+      const [withX, without] = await Promise.all([w.list(bin(Buffer.from(d)), undefined, true), w.list(bin(Buffer.from(d)))])
+      expect(without!.hasXattrs).toBe(false)
+      expect(without!.xattrs(0)).toBeUndefined()
+      const l = withX!
+      expect(l.hasXattrs).toBe(true)
+      expectListingMatches(l, Buffer.from(d))
+      const at = (name: string | Buffer): number => l.names.indexOf(typeof name === 'string' ? bin(Buffer.from(name)) : bin(name))
+      expect(l.xattrs(at('f'))).toEqual(xattr.listAttributesSync(join(d, 'f')).map((name) => ({ name, value: xattr.getAttributeSync(join(d, 'f'), name) })))
+      expect(l.xattrs(at('f'))).toHaveLength(2)
+      expect(l.xattrs(at('f'))).toContainEqual({ name: 'user.a', value: Buffer.alloc(0) })
+      expect(l.xattrs(at('f'))).toContainEqual({ name: 'user.b', value: BINARY })
+      expect(l.xattrs(at('sub'))).toEqual([{ name: 'user.d', value: Buffer.from('dir') }])
+      expect(l.xattrs(at('é'))).toEqual([{ name: 'user.e', value: Buffer.from('é') }])
+      expect(l.xattrs(at('none'))).toBeNull()
+      expect(l.xattrs(at('link'))).toBeNull()
+      expect(l.xattrs(at(LATIN1_NAME))).toBeNull()
+      expect(l.xattrProblems(at(LATIN1_NAME))).toEqual([{ attribute: undefined, message: 'its path is not valid UTF-8' }])
+      for (const n of ['f', 'sub', 'é', 'none', 'link']) expect(l.xattrProblems(at(n))).toBeUndefined()
+    } finally {
+      await w.close()
+    }
+  })
+
+  it('a worker that cannot load the xattr package answers without them (the caller reads them)', async () => {
+    const w = await started(new DirectoryWorker({ xattrModule: join(dir, 'no-such-module.js') }))
+    try {
+      const l = await w.list(bin(Buffer.from(d)), undefined, true)
+      expect(l.hasStats).toBe(true)
+      expect(l.hasXattrs).toBe(false)
+      expect(l.xattrs(0)).toBeUndefined()
+    } finally {
+      await w.close()
     }
   })
 })

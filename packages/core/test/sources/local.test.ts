@@ -186,7 +186,7 @@ describe('LocalSource without restic', () => {
     expect(new LocalSource(['.', 'a/../b', '/x/'], { cwd: '/base/dir' }).snapshotPaths()).toEqual(['/base/dir', '/base/dir/b', '/x'])
   })
 
-  it('xattrs come from the xattrReader (none without one)', async () => {
+  it('xattrs come from the xattrReader when one is given (none with readXattrs: false)', async () => {
     const reader = async (path: Buffer): Promise<Array<{ name: string; value: Uint8Array }>> =>
       path.toString().endsWith('f.txt') ? [{ name: 'user.test', value: new Uint8Array([1, 2]) }] : []
     const { entries } = await collect(new LocalSource(['deep'], { cwd: join(tree, 'sub'), xattrReader: reader }))

@@ -43,7 +43,7 @@ const backups = new Map<string, Promise<Map<string, Buffer>>>() // repository ve
 
 const key = (path: Buffer): string => path.toString('hex')
 
-/** Lists xattrs of every path with Python (Node has no xattr API); empty if Python is missing. */
+/** Lists xattrs of every path with Python; empty if Python is missing. */
 function readXattrs(paths: Buffer[]): Map<string, ExtendedAttribute[]> {
   const script = `
 import os, sys, json, base64

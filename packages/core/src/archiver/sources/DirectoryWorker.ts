@@ -1,5 +1,7 @@
 import { constants } from 'node:fs'
 import { Worker } from 'node:worker_threads'
+import type { ExtendedAttribute } from '../../repofile/Node.js'
+import { IGNORED_XATTR_ERRNOS, nativeXattrsModulePath } from '../../util/nativeXattrs.js'
 
 /** Numbers kept per entry: dev, ino, mode, nlink, uid, gid, rdev, size, atimeNs, mtimeNs, ctimeNs. */
 const FIELDS = 11
@@ -13,17 +15,40 @@ const FIELDS = 11
  * directory just entered) overtakes the look-ahead listings of its parent's siblings. Each directory
  * is answered on its own: names sorted by bytes, `lstat` numbers in a transferred `BigInt64Array`,
  * symlink targets, and the errors of entries that could not be read.
+ *
+ * For the directories asked for with xattrs (`m.xattrs`: a `0`/`1` flag per directory), each entry but a
+ * symlink (restic 0.14's `fillExtendedAttributes` skips them) also gets its extended attributes right
+ * after its `lstat`, the restic way: names in `llistxattr` order, `ENOTSUP`/`ENOATTR` from the listing
+ * ignored (`handleXattrErr`), an attribute that cannot be read left out and reported. They travel as flat
+ * `[index, name, value (binary string), ...]`; problems as `[index, name ('' for the whole entry), message, ...]`.
+ * The xattr package (its path in `workerData.xattr`) is loaded on first use; if it does not load, the
+ * answers say that no xattrs were read (`x` unset) and the caller reads them itself.
  */
 const WORKER_SOURCE = `'use strict'
 const { parentPort, workerData } = require('node:worker_threads')
 const fs = require('node:fs')
 const afterReaddir = workerData && workerData.afterReaddir ? new Function('return (' + workerData.afterReaddir + ')')() : undefined
+const { isUtf8 } = require('node:buffer')
 const F = ${FIELDS}
 const LNK = ${constants.S_IFLNK}, FMT = ${constants.S_IFMT}
+const XATTR_PATH = workerData && workerData.xattr
+const XATTR_IGNORED = (workerData && workerData.xattrIgnored) || []
+const NON_ASCII = /[^\\x00-\\x7f]/
+let xattrModule
+function xattrs() {
+  if (xattrModule === undefined) {
+    try { xattrModule = XATTR_PATH ? require(XATTR_PATH) : null } catch { xattrModule = null }
+  }
+  return xattrModule
+}
+function errnoOf(e) {
+  const m = /\\(os error (\\d+)\\)$/.exec(String((e && e.message) || e))
+  return m ? Number(m[1]) : -1
+}
 const batches = []
 let scheduled = false
 parentPort.on('message', (m) => {
-  batches.push({ id: m.id, dirs: m.dirs.split('\\0'), next: 0 })
+  batches.push({ id: m.id, dirs: m.dirs.split('\\0'), x: m.xattrs, next: 0 })
   if (!scheduled) { scheduled = true; setImmediate(run) }
 })
 function run() {
@@ -32,10 +57,10 @@ function run() {
   if (b === undefined) return
   const k = b.next++
   if (b.next >= b.dirs.length) batches.pop()
-  list(b.id + k, b.dirs[k])
+  list(b.id + k, b.dirs[k], b.x !== undefined && b.x.charCodeAt(k) === 49)
   if (batches.length > 0) { scheduled = true; setImmediate(run) }
 }
-function list(id, dir) {
+function list(id, dir, withXattrs) {
   let names
   try {
     names = fs.readdirSync(Buffer.from(dir, 'latin1'), { encoding: 'latin1' })
@@ -48,7 +73,9 @@ function list(id, dir) {
   const n = names.length
   const stats = new BigInt64Array(n * F)
   const prefix = dir.endsWith('/') ? dir : dir + '/'
-  let errors, links
+  const X = withXattrs ? xattrs() : null
+  const asciiPrefix = !NON_ASCII.test(prefix)
+  let errors, links, xa, xp
   for (let i = 0; i < n; i++) {
     const p = Buffer.from(prefix + names[i], 'latin1')
     let s
@@ -68,9 +95,28 @@ function list(id, dir) {
       } catch (e) {
         ;(errors ??= []).push(i, 1, String((e && e.code) || ''), String((e && e.message) || e))
       }
+    } else if (X !== null) {
+      // the package takes paths as UTF-8 text: a path that is not valid UTF-8 would name another file
+      const text = asciiPrefix && !NON_ASCII.test(names[i]) ? prefix + names[i] : isUtf8(p) ? p.toString('utf8') : undefined
+      if (text === undefined) {
+        ;(xp ??= []).push(i, '', 'its path is not valid UTF-8')
+        continue
+      }
+      let attrs
+      try {
+        attrs = X.listAttributesSync(text)
+      } catch (e) {
+        if (!XATTR_IGNORED.includes(errnoOf(e))) (xp ??= []).push(i, '', String((e && e.message) || e))
+        continue
+      }
+      for (let k = 0; k < attrs.length; k++) {
+        const v = X.getAttributeSync(text, attrs[k])
+        if (v === null) (xp ??= []).push(i, attrs[k], '')
+        else (xa ??= []).push(i, attrs[k], v.toString('latin1'))
+      }
     }
   }
-  parentPort.postMessage({ id, names: names.join('/'), stats, errors, links }, [stats.buffer])
+  parentPort.postMessage({ id, names: names.join('/'), stats, errors, links, x: X !== null, xattrs: xa, xattrProblems: xp }, [stats.buffer])
 }
 `
 
@@ -170,14 +216,35 @@ function fsError(code: string, message: string): NodeJS.ErrnoException {
   return e
 }
 
+/** A problem met reading an entry's extended attributes (see {@link DirectoryListing.xattrProblems}). */
+export interface XattrProblem {
+  /** The attribute that could not be read; `undefined` when none could (the listing failed). */
+  readonly attribute: string | undefined
+  /** Why, for a listing failure (an attribute's value is read without a reason). */
+  readonly message: string
+}
+
+/** Extended attributes as {@link DirectoryWorker} sends them: flat `[index, name, value (binary string), ...]` and problems `[index, name or '', message, ...]`. */
+export interface PackedXattrs {
+  /** The attributes of all entries, in entry order and, per entry, in `llistxattr` order. */
+  readonly values?: ReadonlyArray<number | string>
+  /** The problems of all entries. */
+  readonly problems?: ReadonlyArray<number | string>
+}
+
 /**
  * The entries of a directory, sorted by the bytes of their names, and (when read by
- * {@link DirectoryWorker}) the `lstat` of each with the target of each symlink.
+ * {@link DirectoryWorker}) the `lstat` of each with the target of each symlink and, if asked for, the
+ * extended attributes of each entry that is not a symlink.
  */
 export class DirectoryListing {
   private readonly failures: Map<number, NodeJS.ErrnoException> | undefined
   private readonly linkFailures: Map<number, NodeJS.ErrnoException> | undefined
   private readonly links: Map<number, string> | undefined
+  private readonly attrs: Map<number, ExtendedAttribute[]> | undefined
+  private readonly attrProblems: Map<number, XattrProblem[]> | undefined
+  /** True if the extended attributes were read with the entries (see {@link DirectoryListing.xattrs}). */
+  readonly hasXattrs: boolean
 
   /**
    * @param names - the names as binary strings (one char per byte), sorted.
@@ -185,13 +252,36 @@ export class DirectoryListing {
    *   {@link DirectoryListing.hasStats}).
    * @param errors - flat `[index, 0 (lstat) | 1 (readlink), code, message, ...]`.
    * @param links - flat `[index, target (binary string), ...]`.
+   * @param xattrs - the entries' extended attributes; none: not read.
    */
   constructor(
     readonly names: string[],
     private readonly stats?: BigInt64Array,
     errors?: ReadonlyArray<number | string>,
     links?: ReadonlyArray<number | string>,
+    xattrs?: PackedXattrs,
   ) {
+    this.hasXattrs = xattrs !== undefined
+    if (xattrs?.values !== undefined) {
+      const v = xattrs.values
+      this.attrs = new Map()
+      for (let k = 0; k < v.length; k += 3) {
+        const i = v[k] as number
+        let list = this.attrs.get(i)
+        if (list === undefined) this.attrs.set(i, (list = []))
+        list.push({ name: v[k + 1] as string, value: Buffer.from(v[k + 2] as string, 'latin1') })
+      }
+    }
+    if (xattrs?.problems !== undefined) {
+      const p = xattrs.problems
+      this.attrProblems = new Map()
+      for (let k = 0; k < p.length; k += 3) {
+        const i = p[k] as number
+        let list = this.attrProblems.get(i)
+        if (list === undefined) this.attrProblems.set(i, (list = []))
+        list.push({ attribute: p[k + 1] === '' ? undefined : (p[k + 1] as string), message: p[k + 2] as string })
+      }
+    }
     if (errors !== undefined) {
       for (let k = 0; k < errors.length; k += 4) {
         const e = fsError(errors[k + 2] as string, errors[k + 3] as string)
@@ -222,6 +312,21 @@ export class DirectoryListing {
     if (target !== undefined) return Buffer.from(target, 'latin1')
     return this.linkFailures?.get(i)
   }
+
+  /**
+   * Entry `i`'s extended attributes (in `llistxattr` order): `null` if it has none, or is a symlink, or
+   * they could not be read (see {@link DirectoryListing.xattrProblems}); `undefined` if the listing has no
+   * xattrs ({@link DirectoryListing.hasXattrs} is false).
+   */
+  xattrs(i: number): ExtendedAttribute[] | null | undefined {
+    if (!this.hasXattrs) return undefined
+    return this.attrs?.get(i) ?? null
+  }
+
+  /** The problems met reading entry `i`'s extended attributes, if any. */
+  xattrProblems(i: number): readonly XattrProblem[] | undefined {
+    return this.attrProblems?.get(i)
+  }
 }
 
 /** Lists a directory some other way (e.g. on the calling thread, names only). */
@@ -240,14 +345,18 @@ interface Answer {
   stats?: BigInt64Array
   errors?: Array<number | string>
   links?: Array<number | string>
+  /** True if extended attributes were read. */
+  x?: boolean
+  xattrs?: Array<number | string>
+  xattrProblems?: Array<number | string>
   code?: string
   message?: string
 }
 
 /**
  * Reads directories on a worker thread: one round trip per directory lists it (names as raw bytes,
- * sorted) and `lstat`s (and `readlink`s) every entry, so that the main thread of a walk only receives
- * compact answers. Many directories may be asked for at once; requests made in the same microtask
+ * sorted) and `lstat`s (and `readlink`s, and if asked for reads the extended attributes of) every entry,
+ * so that the main thread of a walk only receives compact answers. Many directories may be asked for at once; requests made in the same microtask
  * checkpoint go in one message, and the newest are served first. A listing needed while the worker
  * starts (see {@link DirectoryWorker.hurry}), and every request once the worker has failed, go to the
  * request's fallback. {@link DirectoryWorker.close} ends the worker; walks share one through
@@ -257,6 +366,8 @@ export class DirectoryWorker {
   private readonly worker: Worker
   private readonly requests = new Map<number, Request>()
   private batch: string[] = []
+  /** Per directory of {@link DirectoryWorker.batch}: `1` to read the entries' xattrs, else `0`. */
+  private batchXattrs = ''
   private batchStart = 0
   private seq = 0
   private closed = false
@@ -269,10 +380,16 @@ export class DirectoryWorker {
   /**
    * Starts the worker; throws if worker threads are not available.
    * @param testHooks - for tests: `afterReaddir`, the source of a function `(dir, names, fs) => void`
-   *   the worker runs between reading a directory and `lstat`ing its entries.
+   *   the worker runs between reading a directory and `lstat`ing its entries; `xattrModule`, the path
+   *   the worker loads the xattr package from (default: where it resolves from here).
    */
-  constructor(testHooks: { afterReaddir?: string } = {}) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { afterReaddir: testHooks.afterReaddir } })
+  constructor(testHooks: { afterReaddir?: string; xattrModule?: string } = {}) {
+    const workerData = {
+      afterReaddir: testHooks.afterReaddir,
+      xattr: testHooks.xattrModule ?? nativeXattrsModulePath(),
+      xattrIgnored: [...IGNORED_XATTR_ERRNOS],
+    }
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData })
     this.worker.unref()
     this.worker.once('online', () => {
       this.online = true
@@ -293,8 +410,10 @@ export class DirectoryWorker {
    * like `fs.readdir` (an `Error` with the `code`) if the directory cannot be read.
    * @param fallback - lists the directory if the worker has failed, or has not started when the
    *   listing is needed (see {@link DirectoryWorker.hurry}).
+   * @param xattrs - also read the extended attributes of the entries (the listing may still come
+   *   without them: see {@link DirectoryListing.hasXattrs}).
    */
-  list(dir: string, fallback?: DirectoryFallback): Promise<DirectoryListing> {
+  list(dir: string, fallback?: DirectoryFallback, xattrs = false): Promise<DirectoryListing> {
     if (this.closed) return Promise.reject(new Error('the directory worker is closed'))
     if (this.failed) return fallback ? fallback(dir) : Promise.reject(new Error('the directory worker failed'))
     const id = this.seq++
@@ -305,6 +424,7 @@ export class DirectoryWorker {
         queueMicrotask(() => this.flush())
       }
       this.batch.push(dir)
+      this.batchXattrs += xattrs ? '1' : '0'
     })
     if (!this.online && fallback) this.early.set(promise, id)
     return promise
@@ -332,6 +452,7 @@ export class DirectoryWorker {
     const pending = [...this.requests.values()]
     this.requests.clear()
     this.batch = []
+    this.batchXattrs = ''
     const e = new Error('the directory worker is closed')
     for (const r of pending) r.reject(e)
     await this.worker.terminate()
@@ -340,9 +461,11 @@ export class DirectoryWorker {
   private flush(): void {
     const dirs = this.batch
     if (dirs.length === 0 || this.failed || this.closed) return
+    const xattrs = this.batchXattrs.includes('1') ? this.batchXattrs : undefined
     this.batch = []
+    this.batchXattrs = ''
     if (this.requests.size > 0) this.worker.ref()
-    this.worker.postMessage({ id: this.batchStart, dirs: dirs.join('\0') })
+    this.worker.postMessage({ id: this.batchStart, dirs: dirs.join('\0'), xattrs })
   }
 
   private answer(m: Answer): void {
@@ -351,7 +474,10 @@ export class DirectoryWorker {
     this.requests.delete(m.id)
     if (this.requests.size === 0) this.worker.unref()
     if (m.names === undefined) r.reject(fsError(m.code ?? '', m.message ?? 'cannot read directory'))
-    else r.resolve(new DirectoryListing(m.names === '' ? [] : m.names.split('/'), m.stats!, m.errors, m.links))
+    else {
+      const xattrs = m.x ? { values: m.xattrs, problems: m.xattrProblems } : undefined
+      r.resolve(new DirectoryListing(m.names === '' ? [] : m.names.split('/'), m.stats!, m.errors, m.links, xattrs))
+    }
   }
 
   private fail(e: Error): void {
@@ -361,6 +487,7 @@ export class DirectoryWorker {
     const pending = [...this.requests.values()]
     this.requests.clear()
     this.batch = []
+    this.batchXattrs = ''
     for (const r of pending) {
       if (r.fallback) r.fallback(r.dir).then(r.resolve, r.reject)
       else r.reject(e)

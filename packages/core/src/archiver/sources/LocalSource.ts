@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { BigIntStats } from 'node:fs'
 import { constants } from 'node:fs'
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises'
@@ -9,14 +10,22 @@ import { utf8Lossy } from '../../repofile/goUtf8.js'
 import { ExcludePatterns } from '../excludes/ExcludePatterns.js'
 import { CACHEDIR_TAG_SPEC, hasExclusionTag, parseExclusionTag, type ExclusionTag } from '../excludes/ExclusionTag.js'
 import { oneFileSystemAllows } from '../excludes/oneFileSystem.js'
+import { isIgnoredXattrError, nativeXattrs, nativeXattrsUnavailable, type NativeXattrs } from '../../util/nativeXattrs.js'
 import { parseSize } from '../../util/size.js'
 import { readExcludeFile } from '../excludes/readExcludeFile.js'
 import { nodeFromStats, type NodeExtras } from '../nodeFromStats.js'
 import type { ContentOpener, ReadSource, ReadSourceEntry, SourceEntriesOptions, SourceSize } from '../ReadSource.js'
 import { UserNames } from '../userNames.js'
-import { acquireDirectoryWorker, DirectoryListing, releaseDirectoryWorker, type DirectoryWorker, type EntryStats } from './DirectoryWorker.js'
+import {
+  acquireDirectoryWorker,
+  DirectoryListing,
+  releaseDirectoryWorker,
+  type DirectoryWorker,
+  type EntryStats,
+  type XattrProblem,
+} from './DirectoryWorker.js'
 import { binaryBytes, goAbs, goClean, goDir, goJoin, toBinary } from './goPath.js'
-import { LocalSourceOptionsSchema, type LocalSourceOptions } from './LocalSourceOptions.js'
+import { LocalSourceOptionsSchema, type LocalSourceOptions, type XattrReader } from './LocalSourceOptions.js'
 import { readFileHandle } from './readFileHandle.js'
 import { buildTargetTree, resolveTargets, type TargetTree } from './TargetTree.js'
 
@@ -47,6 +56,11 @@ interface Walk {
   list: (abs: string) => Promise<DirectoryListing>
   /** Says that a listing is needed now (see `DirectoryWorker.hurry`). */
   hurry: (listing: Promise<DirectoryListing>) => void
+  /**
+   * Reads an item's extended attributes on this thread, for the items whose listing did not bring
+   * them; `undefined` when none are read (`readXattrs` off, a scan, or no xattr support here).
+   */
+  xattrs: XattrReader | undefined
 }
 
 /** An item that passed the excludes. */
@@ -155,14 +169,17 @@ async function readdirBinary(abs: string): Promise<string[]> {
  *   names (names that are not valid UTF-8 are kept exactly in `node.nameRaw`);
  * - nodes carry `lstat` metadata with owner names; atime = mtime unless `withAtime`; sockets are skipped
  *   (restic 0.14) unless `includeSockets`; fifos and devices have no content;
+ * - extended attributes of everything but symlinks, as restic 0.14 stores them (`llistxattr` order, empty
+ *   values kept, `ENOTSUP`/`ENOATTR` meaning none), read with the native `@napi-rs/xattr` package (or
+ *   `xattrReader`); an item whose xattrs cannot be read is backed up without them, with a warning;
  * - excludes as in restic (`--exclude`, `--iexclude`, `--exclude-file`, `--iexclude-file`,
  *   `--exclude-if-present`, `--exclude-caches`, `--exclude-larger-than`, `--one-file-system`);
  * - an item that cannot be read (lstat, readlink, or directory listing fails) is reported to `onError`
  *   and left out with its contents; the walk goes on.
  *
  * Directories are read on a worker thread (`statInWorker`, see `DirectoryWorker`): one round trip lists
- * a directory and `lstat`s its entries, and the listings of the next subdirectories are asked for while
- * the walk is busy with their elder siblings.
+ * a directory and `lstat`s its entries (and reads their xattrs), and the listings of the next
+ * subdirectories are asked for while the walk is busy with their elder siblings.
  */
 export class LocalSource implements ReadSource {
   /** The source paths, as given. */
@@ -177,6 +194,8 @@ export class LocalSource implements ReadSource {
   /** Owner names looked up so far, by uid and gid (`undefined`: no name). */
   private readonly users = new Map<number, string | undefined>()
   private readonly groups = new Map<number, string | undefined>()
+  /** Set once the warning that xattrs cannot be read here (no native package) was given. */
+  private warnedNoXattrs = false
 
   /**
    * Throws `InvalidInput` for an empty path or invalid options (malformed exclude patterns, tag specs
@@ -275,6 +294,67 @@ export class LocalSource implements ReadSource {
     return this.limit(() => readdirBinary(abs)).then((names) => new DirectoryListing(names))
   }
 
+  /**
+   * How a walk reads extended attributes: `reader` on this thread (the user's `xattrReader`, else one
+   * on the native package), and whether the directory worker reads them with its listings (only with
+   * the native package: a user's reader overrides it). Nothing when `readXattrs` is off; without the
+   * native package (no binary for this platform) nothing either, and one warning.
+   */
+  private xattrSetup(): { reader: XattrReader | undefined; inWorker: boolean } {
+    if (!this.opts.readXattrs) return { reader: undefined, inWorker: false }
+    if (this.opts.xattrReader) return { reader: this.opts.xattrReader, inWorker: false }
+    const native = nativeXattrs()
+    if (native === undefined) {
+      if (!this.warnedNoXattrs) {
+        this.warnedNoXattrs = true
+        this.opts.onWarning?.(`extended attributes are not backed up: ${nativeXattrsUnavailable() ?? 'no xattr support'}`)
+      }
+      return { reader: undefined, inWorker: false }
+    }
+    return { reader: (path) => this.readNativeXattrs(native, path), inWorker: true }
+  }
+
+  /**
+   * Reads the extended attributes of `path` (bytes) on the thread pool as restic 0.14's
+   * `fillExtendedAttributes` does: names in `llistxattr` order; `ENOTSUP`/`ENOATTR` from the listing
+   * mean none (`handleXattrErr`); an attribute whose value cannot be read is left out with a warning
+   * (restic prints "can not obtain extended attribute"). Throws if the listing fails otherwise, or if the
+   * path is not valid UTF-8 (the package takes text: converting would name another file).
+   */
+  private async readNativeXattrs(x: NativeXattrs, path: Buffer): Promise<ExtendedAttribute[]> {
+    if (!isUtf8(path)) throw new Error('its path is not valid UTF-8')
+    const text = path.toString('utf8')
+    let names: string[]
+    try {
+      names = await x.listAttributes(text)
+    } catch (e) {
+      if (isIgnoredXattrError(e)) return []
+      throw e
+    }
+    const attrs: ExtendedAttribute[] = []
+    for (const name of names) {
+      const value = await x.getAttribute(text, name)
+      // null: an error, or the attribute went away since the listing (restic would store a null value)
+      if (value === null) this.warnXattrs(text, [{ attribute: name, message: '' }])
+      else attrs.push({ name, value })
+    }
+    return attrs
+  }
+
+  /**
+   * Reports problems reading the extended attributes of `shown`. The item is backed up without them:
+   * restic 0.14 leaves out an item whose xattrs cannot be listed (`NodeFromFileInfo` fails), rustic keeps
+   * it ("ignoring error obtaining xattrs"), as we do: its content matters more than its xattrs.
+   */
+  private warnXattrs(shown: string, problems: readonly XattrProblem[]): void {
+    const warn = this.opts.onWarning
+    if (warn === undefined) return
+    for (const p of problems) {
+      if (p.attribute === undefined) warn(`cannot read extended attributes of ${shown}: ${p.message}`)
+      else warn(`cannot read extended attribute ${p.attribute} of ${shown}`)
+    }
+  }
+
   private async *walk(scan: boolean, options: SourceEntriesOptions): AsyncGenerator<Item[]> {
     let worker: DirectoryWorker | undefined
     try {
@@ -285,14 +365,17 @@ export class LocalSource implements ReadSource {
     try {
       const dirs = worker
       const here = (abs: string): Promise<DirectoryListing> => this.listHere(abs)
+      const xattrs = scan ? { reader: undefined, inWorker: false } : this.xattrSetup()
+      const inWorker = xattrs.inWorker
       const w: Walk = {
         filters: await this.filters(),
         scan,
         signal: options.signal,
         onError: scan ? () => {} : (options.onError ?? (() => {})),
         parentTags: new Map(),
-        list: dirs ? (abs) => dirs.list(abs, here) : here,
+        list: dirs ? (abs) => dirs.list(abs, here, inWorker) : here,
         hurry: dirs ? (l) => dirs.hurry(l) : () => {},
+        xattrs: xattrs.reader,
       }
       yield* this.walkTargets(w)
     } finally {
@@ -355,7 +438,7 @@ export class LocalSource implements ReadSource {
         w.onError(lossy(abs), ioError('cannot stat', abs, e))
         continue
       }
-      const entry = w.scan ? undefined : { path: subPath, node: await this.makeNode(name, shownName, abs, st, undefined) }
+      const entry = w.scan ? undefined : { path: subPath, node: await this.makeNode(w, name, shownName, abs, st, undefined, undefined) }
       yield [{ abs, shown: lossy(abs), path: subPath, st, isDir: true, entry }]
       yield* this.walkTree(w, sub, subPath)
     }
@@ -397,7 +480,7 @@ export class LocalSource implements ReadSource {
             // unknown: not a mount point below the source
           }
         }
-        res = await this.admit(w, abs, shown, name, lossy(name), path, st, allowedDev, parentDev, undefined)
+        res = await this.admit(w, abs, shown, name, lossy(name), path, st, allowedDev, parentDev, undefined, -1)
       }
     }
     yield* this.walkFrom(w, res!, allowedDev)
@@ -556,7 +639,7 @@ export class LocalSource implements ReadSource {
     const known = frame.listing.lstat(i)
     if (known === undefined) return this.lstatAndAdmit(w, abs, shown, name, shownName, path, frame.allowedDev, frame.dev)
     if (known instanceof Error) return { error: ioError('cannot lstat', abs, known), abs }
-    return this.admit(w, abs, shown, name, shownName, path, known, frame.allowedDev, frame.dev, frame.listing.linkTarget(i))
+    return this.admit(w, abs, shown, name, shownName, path, known, frame.allowedDev, frame.dev, frame.listing, i)
   }
 
   /** {@link LocalSource.admit} after an `lstat` on this thread. */
@@ -576,14 +659,15 @@ export class LocalSource implements ReadSource {
     } catch (e) {
       return { error: ioError('cannot lstat', abs, e), abs }
     }
-    return this.admit(w, abs, shown, name, shownName, path, st, allowedDev, parentDev, undefined)
+    return this.admit(w, abs, shown, name, shownName, path, st, allowedDev, parentDev, undefined, -1)
   }
 
   /**
    * Applies the excludes that need the `lstat` to an item, starts listing it if it is a directory and
    * makes its entry (synchronously when nothing needs waiting for). Never throws or rejects.
    * @param parentDev - `st_dev` of the parent directory (needed only for a directory on another device).
-   * @param link - for a symlink: its target or the error of reading it, if already read.
+   * @param from - the listing that brought `st` (with the symlink target and xattrs, if read), as
+   *   entry `index`; `undefined` if `st` was read here.
    */
   private admit(
     w: Walk,
@@ -595,7 +679,8 @@ export class LocalSource implements ReadSource {
     st: EntryStats,
     allowedDev: bigint | undefined,
     parentDev: bigint | undefined,
-    link: Buffer | Error | undefined,
+    from: DirectoryListing | undefined,
+    index: number,
   ): Prepared | Promise<Prepared> {
     const f = w.filters
     const isDir = st.isDirectory()
@@ -607,9 +692,17 @@ export class LocalSource implements ReadSource {
     if (!this.opts.includeSockets && st.isSocket()) return SKIP
     const listing = isDir ? startListing(w, abs) : undefined
     if (w.scan) return { abs, shown, path, st, isDir, entry: undefined, listing }
+    let link: Buffer | Error | undefined
+    let xattrs: ExtendedAttribute[] | null | undefined
+    if (from !== undefined) {
+      link = from.linkTarget(index)
+      xattrs = from.xattrs(index)
+      const problems = from.xattrProblems(index)
+      if (problems !== undefined) this.warnXattrs(lossy(abs), problems)
+    }
     let node: Node | Promise<Node>
     try {
-      node = this.makeNode(name, shownName, abs, st, link)
+      node = this.makeNode(w, name, shownName, abs, st, link, xattrs)
     } catch (e) {
       return failed(e, abs)
     }
@@ -632,31 +725,50 @@ export class LocalSource implements ReadSource {
   }
 
   /**
-   * The node of an item: synchronously when the symlink target (if any) is known, no xattrs are to be
-   * read and the owner names were looked up before; throws (or rejects) if the symlink cannot be read.
+   * The node of an item: synchronously when the symlink target (if any) is known, the xattrs are known
+   * (read by the directory worker) or not to be read, and the owner names were looked up before; throws
+   * (or rejects) if the symlink cannot be read.
+   * @param xattrs - the item's extended attributes if already read (`null`: none), else `undefined`:
+   *   they are read here with `w.xattrs` (symlinks have none, as restic 0.14 reads none of them).
    */
-  private makeNode(name: string, shownName: string, abs: string, st: EntryStats, link: Buffer | Error | undefined): Node | Promise<Node> {
+  private makeNode(
+    w: Walk,
+    name: string,
+    shownName: string,
+    abs: string,
+    st: EntryStats,
+    link: Buffer | Error | undefined,
+    xattrs: ExtendedAttribute[] | null | undefined,
+  ): Node | Promise<Node> {
     const isLink = st.isSymbolicLink()
     if (isLink && link instanceof Error) throw link
     const uid = Number(st.uid)
     const gid = Number(st.gid)
-    if ((isLink && link === undefined) || (!isLink && this.opts.readXattrs && this.opts.xattrReader) || !this.users.has(uid) || !this.groups.has(gid)) {
-      return this.makeNodeAsync(name, shownName, abs, st, link as Buffer | undefined)
+    if ((isLink ? link === undefined : xattrs === undefined && w.xattrs !== undefined) || !this.users.has(uid) || !this.groups.has(gid)) {
+      return this.makeNodeAsync(w, name, shownName, abs, st, link as Buffer | undefined, xattrs)
     }
-    return this.buildNode(name, shownName, st, isLink ? (link as Buffer) : undefined, undefined)
+    return this.buildNode(name, shownName, st, isLink ? (link as Buffer) : undefined, xattrs ?? undefined)
   }
 
-  private async makeNodeAsync(name: string, shownName: string, abs: string, st: EntryStats, link: Buffer | undefined): Promise<Node> {
+  private async makeNodeAsync(
+    w: Walk,
+    name: string,
+    shownName: string,
+    abs: string,
+    st: EntryStats,
+    link: Buffer | undefined,
+    known: ExtendedAttribute[] | null | undefined,
+  ): Promise<Node> {
     const bytes = binaryBytes(abs)
-    let xattrs: ExtendedAttribute[] | undefined
+    let xattrs = known ?? undefined
     if (st.isSymbolicLink()) {
       link ??= await this.limit(() => readlink(bytes, { encoding: 'buffer' }))
-    } else if (this.opts.readXattrs && this.opts.xattrReader) {
-      const reader = this.opts.xattrReader
+    } else if (known === undefined && w.xattrs !== undefined) {
+      const reader = w.xattrs
       try {
         xattrs = await this.limit(() => reader(bytes))
       } catch (e) {
-        this.opts.onWarning?.(`cannot read extended attributes of ${lossy(abs)}: ${errorMessage(e)}`)
+        this.warnXattrs(lossy(abs), [{ attribute: undefined, message: errorMessage(e) }])
       }
     }
     const uid = Number(st.uid)

@@ -2,7 +2,11 @@ import { z } from 'zod'
 import type { ExtendedAttribute } from '../../repofile/Node.js'
 import { UserNames } from '../userNames.js'
 
-/** Reads the extended attributes of a file (path as bytes); see {@link LocalSourceOptionsSchema} `xattrReader`. */
+/**
+ * Reads the extended attributes of a file (path as bytes), in the order to store them; see
+ * {@link LocalSourceOptionsSchema} `xattrReader`. Rejects if they cannot be read (the file is then
+ * backed up without them, with a warning).
+ */
 export type XattrReader = (path: Buffer) => Promise<ExtendedAttribute[]>
 
 /**
@@ -30,11 +34,16 @@ export const LocalSourceOptionsSchema = z.object({
   /** Do not cross file system boundaries below the source paths; mount points are kept as empty directories (`--one-file-system`). */
   oneFileSystem: z.boolean().default(false),
   /**
-   * Store extended attributes. Node.js has no xattr API: they are read only through `xattrReader`
-   * (e.g. built on the `@napi-rs/xattr` package); without one, none are stored.
+   * Store extended attributes (of everything but symlinks, as restic 0.14 does), read with the native
+   * `@napi-rs/xattr` package: on the directory worker with its listings (`statInWorker`), else on the
+   * thread pool. Where the package has no binary for the platform, none are stored (one warning).
+   * Paths that are not valid UTF-8 cannot be given to the package: their items get none (a warning each).
    */
   readXattrs: z.boolean().default(true),
-  /** Reads a file's extended attributes when `readXattrs` is set. */
+  /**
+   * Reads an item's extended attributes when `readXattrs` is set, instead of the `@napi-rs/xattr`
+   * package (called on this thread for each item but symlinks).
+   */
   xattrReader: z.custom<XattrReader>((v) => typeof v === 'function').optional(),
   /** Store the access time; otherwise it is set to the modification time, as restic and rustic do by default. */
   withAtime: z.boolean().default(false),

@@ -1,7 +1,8 @@
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync } from 'node:fs'
 import { UserNames } from '../../archiver/userNames.js'
-import { nodeLinktargetBytes, unixPermFromGoMode, type Node } from '../../repofile/index.js'
+import { nodeLinktargetBytes, unixPermFromGoMode, type ExtendedAttribute, type Node } from '../../repofile/index.js'
 import { runCommand } from '../../util/command.js'
+import { isUnsupportedXattrError, nativeXattrs, nativeXattrsUnavailable, type NativeXattrs } from '../../util/nativeXattrs.js'
 import { displayPath, type FsPath } from './fsPath.js'
 import { nodeTimeNs, sameTime, utimesSeconds } from './nodeTimes.js'
 
@@ -42,14 +43,18 @@ function minor(dev: bigint): bigint {
 }
 
 /**
- * Creates symlinks, hard links and special files, and sets metadata (ownership when root, mode, times)
- * on restored entries, changing only what differs. Never follows a symlink: ownership uses `lchown`, times
- * `lutimes`, and mode is only set on entries `lstat` shows are not symlinks.
+ * Creates symlinks, hard links and special files, and sets metadata (ownership when root, extended
+ * attributes, mode, times) on restored entries, changing only what differs. Never follows a symlink:
+ * ownership uses `lchown`, times `lutimes`, and mode and extended attributes (`lsetxattr`) are only set
+ * on entries `lstat` shows are not symlinks.
  */
 export class MetadataWriter {
   private readonly names: UserNames
   private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0
-  private warnedXattrs = false
+  /** The xattr package, once loaded (`null`: it does not load here). */
+  private xattrs: NativeXattrs | null | undefined
+  /** Attributes the target's file system refused as unsupported (reported once each). */
+  private readonly unsupportedXattrs = new Set<string>()
   private readonly uids = new Map<string, number | undefined>()
   private readonly gids = new Map<string, number | undefined>()
 
@@ -105,10 +110,12 @@ export class MetadataWriter {
   /**
    * The metadata a freshly written file gets (for a worker to set on its open descriptor): owner (as
    * root, unless disabled), permission bits, and times as `utimes` seconds. Call after {@link MetadataWriter.prepare}.
+   * `undefined` for a node with extended attributes: {@link MetadataWriter.apply} sets its metadata, the
+   * xattrs between owner and mode (a read-only mode would refuse them to a user; `chown` clears `security.capability`).
    */
   fileMetadata(node: Node): FileMetadata | undefined {
     const mtime = nodeTimeNs(node.mtime)
-    if (node.mode === undefined || mtime === undefined) return undefined
+    if (node.mode === undefined || mtime === undefined || (node.extendedAttributes?.length ?? 0) > 0) return undefined
     const meta: FileMetadata = {
       mode: unixPermFromGoMode(node.mode),
       atime: utimesSeconds(nodeTimeNs(node.atime) ?? mtime),
@@ -127,10 +134,11 @@ export class MetadataWriter {
   }
 
   /**
-   * Sets ownership (as root, unless disabled), mode and times of `path` to the node's where they differ.
-   * Times are set when the mtime differs or `touched` (content just written); an atime-only difference
-   * is left alone (reading a file changes it). Returns true if anything was changed. Synchronous: a few
-   * cheap calls per entry, cheaper than thread-pool round trips.
+   * Sets ownership (as root, unless disabled), extended attributes, mode and times of `path` to the
+   * node's where they differ. Times are set when the mtime differs or `touched` (content just written);
+   * an atime-only difference is left alone (reading a file changes it). Extended attributes are set
+   * where missing or different; others the file has are kept (as restic 0.14 does). Returns true if
+   * anything was changed. Synchronous: a few cheap calls per entry, cheaper than thread-pool round trips.
    */
   apply(node: Node, path: FsPath, touched: boolean): boolean {
     const where = displayPath(path)
@@ -142,6 +150,7 @@ export class MetadataWriter {
       return false
     }
     let changed = false
+    let chowned = false
     const isLink = st.isSymbolicLink()
     if (this.asRoot && !this.options.noOwnership) {
       let uid = node.uid
@@ -153,16 +162,23 @@ export class MetadataWriter {
       if (BigInt(uid) !== st.uid || BigInt(gid) !== st.gid) {
         try {
           lchownSync(path, uid, gid)
-          changed = true
+          changed = chowned = true
         } catch (e) {
           this.options.warn(`cannot set owner of ${where} to ${uid}:${gid}: ${(e as Error).message}`, e)
         }
       }
     }
+    // restic 0.14 reads no xattrs of symlinks (and would follow the link to set them): none are set on one
+    let xattrsSet = false
+    if (!isLink && node.extendedAttributes !== undefined && node.extendedAttributes.length > 0) {
+      xattrsSet = this.setXattrs(node.extendedAttributes, path, where)
+      changed ||= xattrsSet
+    }
     if (!isLink && node.mode !== undefined) {
       const perm = unixPermFromGoMode(node.mode)
-      if ((Number(st.mode) & 0o7777) !== perm || changed) {
-        // chown may have cleared setuid/setgid bits: set the mode after it
+      if ((Number(st.mode) & 0o7777) !== perm || chowned || xattrsSet) {
+        // chown may have cleared setuid/setgid bits, a `system.posix_acl_access` xattr rewrites the group
+        // bits: set the mode after them
         try {
           chmodSync(path, perm)
           changed = true
@@ -170,10 +186,6 @@ export class MetadataWriter {
           this.options.warn(`cannot set mode of ${where} to ${perm.toString(8)}: ${(e as Error).message}`, e)
         }
       }
-    }
-    if (node.extendedAttributes?.length && !this.warnedXattrs) {
-      this.warnedXattrs = true
-      this.options.warn('extended attributes are not restored (Node.js has no xattr API)')
     }
     const mtime = nodeTimeNs(node.mtime)
     if (mtime !== undefined && (touched || !sameTime(st.mtimeNs, mtime))) {
@@ -183,6 +195,44 @@ export class MetadataWriter {
         changed = true
       } catch (e) {
         this.options.warn(`cannot set times of ${where}: ${(e as Error).message}`, e)
+      }
+    }
+    return changed
+  }
+
+  /**
+   * Sets the attributes `path` lacks or has with another value (read first: an in-place restore changes
+   * nothing that is right), each on its own (restic 0.14 stops at the first failure, and reports none
+   * unless an earlier step failed). Failures are warnings; the file system refusing an attribute as
+   * unsupported is reported once per attribute name. Returns true if any attribute was set.
+   */
+  private setXattrs(attrs: readonly ExtendedAttribute[], path: FsPath, where: string): boolean {
+    if (this.xattrs === undefined) {
+      this.xattrs = nativeXattrs() ?? null
+      if (this.xattrs === null) this.options.warn(`extended attributes are not restored: ${nativeXattrsUnavailable() ?? 'no xattr support'}`)
+    }
+    const x = this.xattrs
+    if (x === null) return false
+    if (typeof path !== 'string') {
+      // the package takes paths as text: the lossy form of this one would name another file
+      this.options.warn(`cannot set extended attributes of ${where}: its path is not valid UTF-8`)
+      return false
+    }
+    let changed = false
+    for (const a of attrs) {
+      const current = x.getAttributeSync(path, a.name)
+      if (current !== null && current.equals(a.value)) continue
+      try {
+        x.setAttributeSync(path, a.name, a.value)
+        changed = true
+      } catch (e) {
+        if (isUnsupportedXattrError(e)) {
+          if (this.unsupportedXattrs.has(a.name)) continue
+          this.unsupportedXattrs.add(a.name)
+          this.options.warn(`cannot set extended attribute ${a.name} of ${where}: ${(e as Error).message} (not reported again for ${a.name})`, e)
+        } else {
+          this.options.warn(`cannot set extended attribute ${a.name} of ${where}: ${(e as Error).message}`, e)
+        }
       }
     }
     return changed

@@ -145,7 +145,7 @@ export interface RestoreStats {
   bytesRead: number
   /** Plaintext bytes written. */
   bytesWritten: number
-  /** Entries whose metadata (mode, times, ownership) was changed. */
+  /** Entries whose metadata (ownership, extended attributes, mode, times) was changed. */
   metadataSet: number
   /** Problems reported to `onWarning` (metadata or special files that could not be set or created). */
   warnings: number

@@ -43,8 +43,9 @@ function allZero(b: Uint8Array): boolean {
  * By default blobs are opened and written on worker threads (`workers`, one per core), files up to 1 MiB
  * with synchronous calls. Times are set with microsecond precision: Node's `utimes` goes through libuv,
  * which drops sub-microsecond digits (restic sets nanoseconds), and an existing file counts as unchanged
- * when its mtime matches the snapshot's to the microsecond. Extended attributes are not restored (Node has
- * no xattr API); ownership only as root. Problems with metadata or special files are warnings, as in restic.
+ * when its mtime matches the snapshot's to the microsecond. Extended attributes are set (with the native
+ * `@napi-rs/xattr` package) where missing or different, never on symlinks; ownership only as root.
+ * Problems with metadata or special files are warnings, as in restic.
  */
 export async function restore(indexed: IndexedRepository, plan: RestorePlan, options: RestoreOptions = {}): Promise<RestoreStats> {
   const opts = RestoreOptionsSchema.parse(options)
@@ -167,7 +168,10 @@ export async function restore(indexed: IndexedRepository, plan: RestorePlan, opt
     touched[i] = 1
   }
 
-  // 5. metadata, children before their directory (reverse tree order); hard links share their file's inode
+  // 5. metadata, children before their directory (reverse tree order); hard links share their file's inode.
+  // A worker set the metadata of `metaDone` files on their descriptors; files with extended attributes are
+  // never among them (see `MetadataWriter.fileMetadata`): their xattrs, which have no descriptor call in
+  // the package, are set here by `apply`, before the mode.
   const metaProgress = progressFactory('spinner', 'setting metadata')
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!
