@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs'
 import { chmod, link, mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MemoryBackend, planRestore, Repository, restore, type ExtendedAttribute, type IndexedRepository, type RestoreOptions } from '@rustic-ts/core'
+import { MemoryBackend, Repository, type ExtendedAttribute, type IndexedRepository } from '@rustic-ts/core'
 import { LATIN1_NAME } from '../sources/helpers.js'
 import { pyListXattrs, xattr, xattrsOf, xattrsUnsupported } from '../sources/xattrHelpers.js'
-import { asRoot, openIndexed, restic, resticRepoWith, tempDir, walkTree } from './helpers.js'
+import { asRoot, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from './helpers.js'
 
 const unsupported = xattrsUnsupported()
 if (unsupported) console.warn(`skipping the xattr restore tests: ${unsupported}`)
@@ -15,14 +15,6 @@ const cleanups: Array<() => Promise<void>> = []
 afterAll(async () => {
   for (const c of cleanups) await c()
 })
-
-async function restoreTo(indexed: IndexedRepository, spec: string, target: string, options: RestoreOptions = {}) {
-  const { node } = await indexed.resolveSnapshotPath(spec)
-  const plan = await planRestore(indexed, node, target, options)
-  const warnings: string[] = []
-  const stats = await restore(indexed, plan, { ...options, onWarning: (w) => warnings.push(w) })
-  return { stats, warnings }
-}
 
 const BINARY = Buffer.from([0x00, 0xff, 0x01, 0x80, 0x00])
 

@@ -11,22 +11,14 @@ import {
   type Id,
   type IndexedRepository,
   type Progress,
-  type RestoreOptions,
 } from '@rustic-ts/core'
-import { inodeTimes, makeTree, openIndexed, restic, resticRepoWith, tempDir, walkTree } from './helpers.js'
+import { inodeTimes, makeTree, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from './helpers.js'
 
 const run = promisify(execFile)
 const cleanups: Array<() => Promise<void>> = []
 afterAll(async () => {
   for (const c of cleanups) await c()
 })
-
-async function restoreTo(indexed: IndexedRepository, spec: string, target: string, options: RestoreOptions = {}) {
-  const { node } = await indexed.resolveSnapshotPath(spec)
-  const plan = await planRestore(indexed, node, target, options)
-  const stats = await restore(indexed, plan, options)
-  return { plan, stats }
-}
 
 describe('restore of restic repository v1', () => {
   it('gives the same tree as restic restore (content, modes, mtimes, symlinks, hard links, fifo, non-UTF-8 name)', async () => {

@@ -209,6 +209,18 @@ class PackedStats implements EntryStats {
   }
 }
 
+/** Flat `[entry index, a, b, ...]` triples as lists by entry index, each triple made into an item. */
+function byEntry<T>(flat: ReadonlyArray<number | string>, item: (a: number | string, b: number | string) => T): Map<number, T[]> {
+  const map = new Map<number, T[]>()
+  for (let k = 0; k < flat.length; k += 3) {
+    const i = flat[k] as number
+    let list = map.get(i)
+    if (list === undefined) map.set(i, (list = []))
+    list.push(item(flat[k + 1]!, flat[k + 2]!))
+  }
+  return map
+}
+
 /** An error as `node:fs` throws it: the system message and the errno `code`. */
 function fsError(code: string, message: string): NodeJS.ErrnoException {
   const e: NodeJS.ErrnoException = new Error(message)
@@ -263,24 +275,13 @@ export class DirectoryListing {
   ) {
     this.hasXattrs = xattrs !== undefined
     if (xattrs?.values !== undefined) {
-      const v = xattrs.values
-      this.attrs = new Map()
-      for (let k = 0; k < v.length; k += 3) {
-        const i = v[k] as number
-        let list = this.attrs.get(i)
-        if (list === undefined) this.attrs.set(i, (list = []))
-        list.push({ name: v[k + 1] as string, value: Buffer.from(v[k + 2] as string, 'latin1') })
-      }
+      this.attrs = byEntry(xattrs.values, (name, value) => ({ name: name as string, value: Buffer.from(value as string, 'latin1') }))
     }
     if (xattrs?.problems !== undefined) {
-      const p = xattrs.problems
-      this.attrProblems = new Map()
-      for (let k = 0; k < p.length; k += 3) {
-        const i = p[k] as number
-        let list = this.attrProblems.get(i)
-        if (list === undefined) this.attrProblems.set(i, (list = []))
-        list.push({ attribute: p[k + 1] === '' ? undefined : (p[k + 1] as string), message: p[k + 2] as string })
-      }
+      this.attrProblems = byEntry(xattrs.problems, (attribute, message) => ({
+        attribute: attribute === '' ? undefined : (attribute as string),
+        message: message as string,
+      }))
     }
     if (errors !== undefined) {
       for (let k = 0; k < errors.length; k += 4) {
