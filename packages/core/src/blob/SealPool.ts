@@ -475,7 +475,7 @@ export class SealPool {
   }
 }
 
-/** The zstd level `dbe.sealBlob` compresses blobs with, or undefined when it does not compress. */
+/** The zstd level `dbe.sealBlob` compresses blobs with, or undefined when it does not compress (throws as it does). */
 function blobCompressionLevel(dbe: DecryptBackend): number | undefined {
-  return dbe.version === 2 ? dbe.compressionLevel : undefined
+  return dbe.writeCompressionLevel()
 }

@@ -137,7 +137,7 @@ export class Repository {
       await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
     }
     const { backend, warmUp } = await composeBackend(backends, config.id, options)
-    return new Repository(backend, warmUp, new DecryptBackend(backend, key, version, configLevel(config)), config, keyId, options)
+    return new Repository(backend, warmUp, configDecryptBackend(backend, key, config, options), config, keyId, options)
   }
 
   /**
@@ -172,12 +172,15 @@ export class Repository {
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
     const { backend, warmUp } = await composeBackend(backends, config.id, options)
-    return new Repository(backend, warmUp, new DecryptBackend(backend, key, config.version, configLevel(config)), config, keyId, options)
+    return new Repository(backend, warmUp, configDecryptBackend(backend, key, config, options), config, keyId, options)
   }
 
   /** Sets how blobs and files are compressed from now on (v2 repositories only). */
   withCompression(mode: CompressionMode): Repository {
-    const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode))
+    const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode), {
+      compressionAuto: mode === 'auto',
+      onWarning: this.options.onWarning,
+    })
     return new Repository(this.backend, this.warmUp, dbe, this.config, this.keyId, this.options)
   }
 
@@ -274,11 +277,14 @@ export class Repository {
   }
 }
 
-/** The zstd level a repository's config asks for (rustic's `compression`; undefined = auto, 0 = off). */
-function configLevel(config: ConfigFile): number | undefined {
-  if (config.version === 1) return undefined
-  if (config.compression === undefined) return compressionLevel('auto')
-  return config.compression === 0 ? undefined : config.compression
+/**
+ * The encryption layer of a repository, compressing as its config asks (rustic's `compression`:
+ * unset = auto, 0 = off, else a zstd level).
+ */
+function configDecryptBackend(backend: WriteBackend, key: Key, config: ConfigFile, options: RepositoryOptions): DecryptBackend {
+  const auto = config.version === 2 && config.compression === undefined
+  const level = config.version === 1 ? undefined : auto ? compressionLevel('auto') : config.compression === 0 ? undefined : config.compression
+  return new DecryptBackend(backend, key, config.version, level, { compressionAuto: auto, onWarning: options.onWarning })
 }
 
 /** Sorts snapshots oldest first (by time, then id). */

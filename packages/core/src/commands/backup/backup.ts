@@ -91,7 +91,8 @@ export async function backup(
 
   const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression as CompressionMode)
   const backend = opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend
-  const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
+  const compressionAuto = opts.compression === undefined ? repo.dbe.compressionAuto : opts.compression === 'auto'
+  const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level, { compressionAuto, onWarning })
 
   if (opts.resume && !opts.dryRun) {
     const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal, onWarning })
