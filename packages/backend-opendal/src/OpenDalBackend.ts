@@ -1,4 +1,4 @@
-import { Operator, RetryLayer } from 'opendal'
+import type { Operator } from 'opendal'
 import pLimit from 'p-limit'
 import type { LimitFunction } from 'p-limit'
 import {
@@ -13,6 +13,7 @@ import {
   throwIfAborted,
 } from '@rustic-ts/core'
 import type { CallOptions, FileType, Id, WriteBackend } from '@rustic-ts/core'
+import { loadOpenDal } from './loadOpenDal.js'
 import { mapOpenDalError, redactSecrets } from './mapOpenDalError.js'
 import { OpenDalBackendOptionsSchema } from './OpenDalBackendOptions.js'
 import type { OpenDalBackendOptions, ResolvedOpenDalBackendOptions } from './OpenDalBackendOptions.js'
@@ -42,6 +43,9 @@ const DIRS = ['keys/', 'snapshots/', 'index/', 'locks/', 'data/']
  * Temporary errors are retried by opendal's `RetryLayer` (`retries`, default 3; 0 turns it off and leaves
  * retrying to core's retry decorator). For `fs`, writes are atomic: unless `atomic_write_dir` is given it
  * is set to `<root>/.opendal-tmp`, so files are written there and renamed into place.
+ *
+ * The native `opendal` binding is loaded when the first backend is made, not when this package is
+ * imported; where it does not load, the constructor throws `NativeModuleUnavailable` naming the platform.
  */
 export class OpenDalBackend implements WriteBackend {
   /** The opendal operator (with the retry layer, if any). */
@@ -90,6 +94,7 @@ export class OpenDalBackend implements WriteBackend {
       .map(([, v]) => v)
     this.where = describeLocation(scheme, service)
     this.statBeforeRange = STAT_BEFORE_RANGE.has(scheme)
+    const { Operator, RetryLayer } = loadOpenDal()
     let op: Operator
     try {
       op = new Operator(scheme, service)

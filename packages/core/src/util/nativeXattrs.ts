@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { constants, platform } from 'node:os'
+import { nativeModuleUnavailable } from './nativeModule.js'
 
 /**
  * The functions of the native `@napi-rs/xattr` package used here. Paths are UTF-8 strings; no call
@@ -32,7 +33,7 @@ function load(): { module: NativeXattrs } | { error: string } {
       }
       loaded = { module: m as NativeXattrs }
     } catch (e) {
-      loaded = { error: `cannot load ${PACKAGE}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }
+      loaded = { error: nativeModuleUnavailable(PACKAGE, e) }
     }
   }
   return loaded
