@@ -14,7 +14,7 @@ const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr']
 export default defineConfig({
   entry: ['src/cli.ts'],
   format: ['esm'],
-  sourcemap: true,
+  sourcemap: false,
   clean: false,
   target: 'node20',
   external: NATIVE,

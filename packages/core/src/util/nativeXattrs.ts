@@ -27,7 +27,8 @@ let loaded: { module: NativeXattrs } | { error: string } | undefined
 function load(): { module: NativeXattrs } | { error: string } {
   if (loaded === undefined) {
     try {
-      const m = createRequire(import.meta.url)(PACKAGE) as Partial<NativeXattrs>
+      // the name is written out (not PACKAGE) so that tools listing what the built files load see it
+      const m = createRequire(import.meta.url)('@napi-rs/xattr') as Partial<NativeXattrs>
       if (typeof m.listAttributesSync !== 'function' || typeof m.getAttributeSync !== 'function' || typeof m.setAttributeSync !== 'function') {
         throw new Error('unexpected exports')
       }
@@ -58,7 +59,7 @@ export function nativeXattrsUnavailable(): string | undefined {
  */
 export function nativeXattrsModulePath(): string | undefined {
   try {
-    return createRequire(import.meta.url).resolve(PACKAGE)
+    return createRequire(import.meta.url).resolve('@napi-rs/xattr')
   } catch {
     return undefined
   }
