@@ -29,6 +29,14 @@ function reason(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!
 }
 
+/**
+ * `b` as a plain `Uint8Array` over the same memory: what providers return (a `Buffer`'s `slice` is a
+ * view, not a copy, and `Buffer`s compare unequal to `Uint8Array`s in deep equality checks).
+ */
+function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.length)
+}
+
 /** Loads a provider once and keeps the outcome. */
 function once(load: () => ZstdProvider): () => Loaded {
   let loaded: Loaded | undefined
@@ -60,10 +68,10 @@ const loadNodeZlib = once(() => {
   const LEVEL = (z as ZlibZstd).constants.ZSTD_c_compressionLevel
   return {
     name: 'node:zlib',
-    compress: (data, level) => zstdCompressSync(data, { params: { [LEVEL]: level }, pledgedSrcSize: data.length }),
+    compress: (data, level) => plain(zstdCompressSync(data, { params: { [LEVEL]: level }, pledgedSrcSize: data.length })),
     // maxOutputLength: a frame that holds more than expected fails instead of allocating it.
     decompress: (data, expectedLength) =>
-      zstdDecompressSync(data, expectedLength === undefined ? undefined : { maxOutputLength: Math.max(1, expectedLength) }),
+      plain(zstdDecompressSync(data, expectedLength === undefined ? undefined : { maxOutputLength: Math.max(1, expectedLength) })),
   }
 })
 
@@ -89,7 +97,7 @@ const loadZstdNapi = once(() => {
       const bound = binding.compressBound(data.length)
       if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 64 * 1024))
       const n = cctx.compress(scratch, data, level)
-      return Uint8Array.prototype.slice.call(scratch, 0, n)
+      return plain(Uint8Array.prototype.slice.call(scratch, 0, n))
     },
     decompress(data, expectedLength) {
       if (expectedLength === undefined) return new Uint8Array(decompressor.decompress(data))
@@ -124,7 +132,7 @@ const loadPrebuilt = once(() => {
     compress(data, level) {
       let encoder = encoders.get(level)
       if (!encoder) encoders.set(level, (encoder = new m.Encoder(level)))
-      return encoder.encodeSync(data)
+      return plain(encoder.encodeSync(data))
     },
     decompress(data, expectedLength) {
       // This decoder sizes its output itself: refuse a frame that says it holds more than expected.
@@ -132,7 +140,7 @@ const loadPrebuilt = once(() => {
       if (expectedLength !== undefined && size !== undefined && size > expectedLength) {
         throw new Error(`the frame holds ${size} bytes`)
       }
-      return decoder.decodeSync(data)
+      return plain(decoder.decodeSync(data))
     },
   }
 })

@@ -77,10 +77,13 @@ describe('zstd providers', () => {
           const z = compress(s, level)
           expect([...z.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd])
           expect(z[4]! & 0x04).toBe(0) // Content_Checksum_flag
+          expect(z.constructor, 'a plain Uint8Array, not a Buffer').toBe(Uint8Array)
           const size = frameContentSize(z)
           if (size !== undefined) expect(size).toBe(s.length)
           for (const reader of all) {
-            expect(same(reader.decompress(z, s.length), s), `${reader.name} reads ${p.name} level ${level}`).toBe(true)
+            const out = reader.decompress(z, s.length)
+            expect(same(out, s), `${reader.name} reads ${p.name} level ${level}`).toBe(true)
+            expect(out.constructor, `${reader.name} gives a plain Uint8Array`).toBe(Uint8Array)
             expect(same(reader.decompress(z), s), `${reader.name} reads ${p.name} level ${level}`).toBe(true)
           }
           expect(same(decompress(z, 'blob', s.length), s)).toBe(true)
