@@ -27,6 +27,15 @@ const SECRET_KEY = /secret|password|passwd|token|key|credential|sas|session|sign
  */
 const STAT_BEFORE_RANGE = new Set(['memory', 'dashmap', 'moka', 'mini_moka', 'mini-moka'])
 
+/**
+ * The bytes of a buffer opendal returned, copied into memory of this JavaScript heap: opendal's buffers
+ * are external memory, which Node 24 refuses to transfer to a worker thread (`DataCloneError`), and
+ * the restore workers are handed packs that way.
+ */
+function ownCopy(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf)
+}
+
 /** Directories `create()` makes (rustic makes the same, including all 256 `data/xx/`). */
 const DIRS = ['keys/', 'snapshots/', 'index/', 'locks/', 'data/']
 
@@ -213,7 +222,7 @@ export class OpenDalBackend implements WriteBackend {
       (op) => op.read(filePath(type, id)),
       options?.signal,
     )
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    return ownCopy(buf)
   }
 
   /** `length` bytes from `offset`; throws `Invalid` if the file is shorter, `NotFound` if missing. */
@@ -251,7 +260,7 @@ export class OpenDalBackend implements WriteBackend {
     if (buf.byteLength !== length) {
       throw new BackendError('Invalid', `${whatRead()}: got ${buf.byteLength} bytes, expected ${length}`)
     }
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    return ownCopy(buf)
   }
 
   /** Stores a file (overwriting is allowed). */
