@@ -28,6 +28,18 @@ export interface RequestRecord {
   bytesOut: number
 }
 
+/** One request for a file (or the config) of a repository. */
+interface FileCall {
+  req: IncomingMessage
+  res: ServerResponse
+  rec: RequestRecord
+  store: RepositoryStore
+  type: FileType
+  /** The file's id (empty for the config). */
+  id: Id
+  signal: AbortSignal
+}
+
 /** A request refused with an HTTP status (and a short reason for the body). */
 class Refusal extends Error {
   constructor(
@@ -107,15 +119,16 @@ export class RestRequestHandler {
       case 'file': {
         const type: FileType = resource.kind === 'config' ? 'config' : resource.type
         const id = (resource.kind === 'config' ? '' : resource.id) as Id
+        const call: FileCall = { req, res, rec, store, type, id, signal }
         switch (method) {
           case 'HEAD':
-            return this.head(res, store, type, id, signal)
+            return this.head(call)
           case 'GET':
-            return this.get(req, res, rec, store, type, id, signal)
+            return this.get(call)
           case 'POST':
-            return this.upload(req, res, rec, store, type, id, signal)
+            return this.upload(call)
           case 'DELETE':
-            return this.remove(req, res, rec, store, type, id, signal)
+            return this.remove(call)
           default:
             throw notAllowed(req, 'HEAD, GET, POST, DELETE')
         }
@@ -153,21 +166,13 @@ export class RestRequestHandler {
     this.empty(res, 200)
   }
 
-  private async head(res: ServerResponse, store: RepositoryStore, type: FileType, id: Id, signal: AbortSignal): Promise<void> {
+  private async head({ res, store, type, id, signal }: FileCall): Promise<void> {
     const size = await store.size(type, id, signal)
     this.writeHead(res, 200, { 'content-type': 'application/octet-stream', 'content-length': String(size), 'accept-ranges': 'bytes' })
     res.end()
   }
 
-  private async get(
-    req: IncomingMessage,
-    res: ServerResponse,
-    rec: RequestRecord,
-    store: RepositoryStore,
-    type: FileType,
-    id: Id,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async get({ req, res, rec, store, type, id, signal }: FileCall): Promise<void> {
     const out = await store.read(type, id, req.headers.range, signal)
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' }
     if (out.kind === 'unsatisfiable') {
@@ -195,15 +200,7 @@ export class RestRequestHandler {
     res.end(data)
   }
 
-  private async upload(
-    req: IncomingMessage,
-    res: ServerResponse,
-    rec: RequestRecord,
-    store: RepositoryStore,
-    type: FileType,
-    id: Id,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async upload({ req, res, rec, store, type, id, signal }: FileCall): Promise<void> {
     if (this.o.readOnly && type !== 'lock') throw new Refusal(403, hasBody(req))
     const declared = contentLength(req)
     const limit = this.o.maxRequestSize
@@ -247,15 +244,7 @@ export class RestRequestHandler {
     })
   }
 
-  private async remove(
-    req: IncomingMessage,
-    res: ServerResponse,
-    rec: RequestRecord,
-    store: RepositoryStore,
-    type: FileType,
-    id: Id,
-    signal: AbortSignal,
-  ): Promise<void> {
+  private async remove({ req, res, rec, store, type, id, signal }: FileCall): Promise<void> {
     if ((this.o.appendOnly || this.o.readOnly) && type !== 'lock') throw new Refusal(403, hasBody(req))
     const quota = this.parts.quota
     const size = quota !== undefined || this.parts.metrics !== undefined ? await store.cheapSize(type, id) : undefined

@@ -293,6 +293,28 @@ describe('createRestServer modes', () => {
     }
   })
 
+  it('an upload cut off by the client leaves no file and no temp file', async () => {
+    const root = join(dir.path, 'cutoff')
+    await mkdir(root)
+    const log: AccessLogEntry[] = []
+    const { rest, port } = await startServer({ path: root, noAuth: true, accessLog: (e) => log.push(e) })
+    expect((await raw(port, 'POST', '/r/?create=true')).status).toBe(200)
+    const before = await filesUnder(root)
+    const data = randomBytes(3_000_000)
+    const id = sha256(data)
+    await new Promise<void>((resolve) => {
+      const r = request({ host: '127.0.0.1', port, method: 'POST', path: `/r/data/${id}`, headers: { 'content-length': String(data.length) } })
+      r.on('error', () => resolve())
+      r.write(data.subarray(0, 2_000_000), () => setTimeout(() => r.destroy(), 200))
+    })
+    // close() waits until the server has handled (aborted) the upload
+    await rest.close()
+    const entry = log.find((e) => e.method === 'POST' && e.path === `/r/data/${id}`)!
+    expect(entry.status).toBe(0)
+    expect(entry.bytesIn).toBeGreaterThan(0)
+    expect(await filesUnder(root)).toEqual(before)
+  })
+
   it('graceful shutdown lets an upload in progress finish and refuses new requests', async () => {
     const root = join(dir.path, 'shutdown')
     await mkdir(root)
