@@ -9,6 +9,7 @@ const packages = [
   'backend-rclone',
   'backend-opendal',
   'cache',
+  'rest-server',
   'rustic-ts',
 ]
 

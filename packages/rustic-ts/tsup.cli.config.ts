@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
-const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal']
+const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'rest-server']
 /** Native addons: never bundled. */
 const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr']
 

@@ -9,6 +9,7 @@ import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
 import { registerRestore } from './commands/restore.js'
+import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
 import { collect } from './GlobalOptions.js'
 
@@ -27,7 +28,7 @@ export function buildProgram(): Command {
     .option('--opendal <key=value>', 'backend option, e.g. for opendal: root=/x, bucket=b (repeatable)', collect)
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerServe]) register(program)
   return program
 }
 
