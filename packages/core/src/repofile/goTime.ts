@@ -7,6 +7,9 @@ import { RusticError } from '../error/RusticError.js'
 
 const NS_PER_S = 1_000_000_000n
 
+/** Go's zero `time.Time` as restic writes it: what restic shows for a time a file lacks (e.g. a key file's `created`). */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z'
+
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
