@@ -181,6 +181,22 @@ export function parseGoTime(s: string): { unixNs: bigint; offsetMinutes: number 
   return { unixNs, offsetMinutes: f.offsetMinutes }
 }
 
+/**
+ * An RFC 3339 time as Go prints it once parsed (`time.RFC3339Nano`, as restic shows snapshot and key
+ * times): the same instant and offset, fraction digits without trailing zeros (rustic writes nine, e.g.
+ * `…00.523952200+02:00` becomes `…00.5239522+02:00`), `Z` for a zero offset. Text that is no valid time
+ * is returned unchanged.
+ */
+export function goTimeShortest(s: string): string {
+  let t
+  try {
+    t = parseGoTime(s)
+  } catch {
+    return s
+  }
+  return formatGoTime(t.unixNs, t.offsetMinutes)
+}
+
 /** The instant of an RFC 3339 time as a JS `Date` (milliseconds, rounded down). */
 export function goTimeToDate(s: string): Date {
   return new Date(Number(floorDiv(parseGoTime(s).unixNs, 1_000_000n)))
