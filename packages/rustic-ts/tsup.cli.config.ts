@@ -3,12 +3,12 @@ import { defineConfig } from 'tsup'
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
 const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'rest-server']
 /** Native addons: never bundled. */
-const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr']
+const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr', 'koffi']
 
 /**
  * The CLI (dist/cli.js), bundled: loading a few large files instead of ~150 modules (zod alone is 95)
  * starts it ~70 ms sooner. What only some commands need stays in chunks loaded on demand (backends,
- * the cache, tar-stream for `dump`). Native addons stay external; the code that loads them at run time
+ * the cache). Native addons stay external; the code that loads them at run time
  * (`createRequire(import.meta.url)`) resolves them from dist/. Run after tsup.config.ts, which cleans dist/.
  */
 export default defineConfig({

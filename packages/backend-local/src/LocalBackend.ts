@@ -3,8 +3,8 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { dirname, join } from 'node:path'
 import pLimit from 'p-limit'
 import { z } from 'zod'
-import { BackendError, CONFIG_ID, FILE_TYPE_DIR, RusticError, filePath, isId, throwIfAborted } from '@rustic-ts/core'
-import type { CallOptions, FileType, FileWriter, Id, WarningHandler, WriteBackend } from '@rustic-ts/core'
+import { BackendError, CONFIG_ID, DEFAULT_LAYOUT, LayoutChoiceSchema, LayoutResolver, RusticError, hasIdName, isId, throwIfAborted } from '@rustic-ts/core'
+import type { CallOptions, FileType, FileWriter, Id, LayoutChoice, LayoutName, WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { fsError } from './fsError.js'
 import { runHook } from './runHook.js'
 
@@ -25,6 +25,11 @@ export interface LocalBackendOptions {
   statConcurrency?: number
   /** Whether writes fsync the file and its directory. Default true. */
   fsync?: boolean
+  /**
+   * The repository layout (restic's `-o local.layout`): `auto` (default) detects it on first use as
+   * restic 0.14 does (`s3legacy` when `key/` holds a key file and `keys/` none, else `default`).
+   */
+  layout?: LayoutChoice
 }
 
 /** zod schema of {@link LocalBackendOptions}, with defaults. */
@@ -35,18 +40,21 @@ export const LocalBackendOptionsSchema = z.object({
   onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
   statConcurrency: z.number().int().min(1).max(1024).default(64),
   fsync: z.boolean().default(true),
+  layout: LayoutChoiceSchema.default('auto'),
 })
 
 const TEMP_MARK = '-tmp-'
 
 /**
  * A repository on a local (or mounted) filesystem, in restic's layout: `config`, `keys/`, `snapshots/`,
- * `index/`, `locks/`, `data/00..ff/`. Directories are created 0700 and files 0600; writes are atomic
+ * `index/`, `locks/`, `data/00..ff/`; or in the old `s3legacy` layout (`key/`, `snapshot/`, `index/`,
+ * `lock/`, packs directly in `data/`), detected by itself as restic 0.14 does. Directories are created 0700 and files 0600; writes are atomic
  * (temp file in the same directory, fsync, rename, fsync of the directory).
  */
 export class LocalBackend implements WriteBackend {
   private readonly opts: z.output<typeof LocalBackendOptionsSchema>
   private readonly statLimit: ReturnType<typeof pLimit>
+  private readonly layouts: LayoutResolver
 
   /**
    * @param path - the repository directory.
@@ -66,6 +74,26 @@ export class LocalBackend implements WriteBackend {
     }
     this.opts = parsed.data
     this.statLimit = pLimit(this.opts.statConcurrency)
+    this.layouts = new LayoutResolver(this.opts.layout, (dir) => this.holdsIdFile(join(this.path, dir)))
+  }
+
+  /** The layout in use (`default` or `s3legacy`), detected on first use unless chosen in the options. */
+  async layout(): Promise<LayoutName> {
+    return (await this.layouts.get()).name
+  }
+
+  private async holdsIdFile(dir: string): Promise<boolean> {
+    try {
+      return hasIdName(await readdir(dir))
+    } catch (err) {
+      if (isMissing(err)) return false
+      throw fsError(err, `cannot list ${dir}`)
+    }
+  }
+
+  /** The full path of a file in the repository's layout. */
+  private async pathOf(type: FileType, id: Id): Promise<string> {
+    return join(this.path, (await this.layouts.get()).path(type, id))
   }
 
   /** `local:<path>`. */
@@ -73,22 +101,29 @@ export class LocalBackend implements WriteBackend {
     return `local:${this.path}`
   }
 
-  /** The full path of a file. */
+  /**
+   * The full path of a file, in the layout known so far: the chosen one, or the detected one once any
+   * other method has run (before that, the default layout).
+   */
   fullPath(type: FileType, id: Id): string {
-    return join(this.path, filePath(type, id))
+    return join(this.path, (this.layouts.known ?? DEFAULT_LAYOUT).path(type, id))
   }
 
   private what(type: FileType, id: Id): string {
     return type === 'config' ? `config at ${this.fullPath(type, id)}` : `${type} ${id} at ${this.fullPath(type, id)}`
   }
 
-  /** Creates the repository directory and all subdirectories (including the 256 `data/xx`). Idempotent. */
+  /**
+   * Creates the repository directory and all subdirectories of its layout (in the default layout
+   * including the 256 `data/xx`). Idempotent.
+   */
   async create(options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
-    const dirs = [this.path, ...['key', 'snapshot', 'index', 'lock', 'pack'].map((t) => join(this.path, FILE_TYPE_DIR[t as FileType]))]
-    for (const d of dirs) await this.mkdir(d)
-    const data = join(this.path, FILE_TYPE_DIR.pack)
-    await Promise.all(Array.from({ length: 256 }, (_, i) => this.mkdir(join(data, i.toString(16).padStart(2, '0')))))
+    const layout = await this.layouts.get()
+    await this.mkdir(this.path)
+    const dirs = layout.dirs().map((d) => join(this.path, d))
+    for (const d of dirs) if (dirname(d) === this.path) await this.mkdir(d)
+    await Promise.all(dirs.filter((d) => dirname(d) !== this.path).map((d) => this.mkdir(d)))
   }
 
   private async mkdir(dir: string): Promise<void> {
@@ -106,8 +141,9 @@ export class LocalBackend implements WriteBackend {
 
   private async listPaths(type: FileType, options?: CallOptions): Promise<Array<[Id, string]>> {
     throwIfAborted(options?.signal)
+    const layout = await this.layouts.get()
     if (type === 'config') {
-      const p = this.fullPath('config', CONFIG_ID)
+      const p = join(this.path, layout.path('config', CONFIG_ID))
       try {
         const s = await stat(p)
         return s.isFile() ? [[CONFIG_ID, p]] : []
@@ -116,8 +152,8 @@ export class LocalBackend implements WriteBackend {
         throw fsError(err, `cannot stat ${p}`)
       }
     }
-    const dir = join(this.path, FILE_TYPE_DIR[type])
-    if (type !== 'pack') return this.listDir(dir)
+    const dir = join(this.path, layout.dir(type))
+    if (type !== 'pack' || !layout.packSubdirs) return this.listDir(dir)
     let subdirs: string[]
     try {
       subdirs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
@@ -175,7 +211,7 @@ export class LocalBackend implements WriteBackend {
     throwIfAborted(options?.signal)
     let fh
     try {
-      fh = await open(this.fullPath(type, id), 'r')
+      fh = await open(await this.pathOf(type, id), 'r')
     } catch (err) {
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     }
@@ -212,7 +248,7 @@ export class LocalBackend implements WriteBackend {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw new BackendError('Invalid', `invalid range (offset ${offset}, length ${length}) for ${this.what(type, id)}`)
     }
-    const p = this.fullPath(type, id)
+    const p = await this.pathOf(type, id)
     let fh
     try {
       fh = await open(p, 'r')
@@ -245,7 +281,7 @@ export class LocalBackend implements WriteBackend {
   /** Writes a file atomically (temp file, fsync, rename, fsync of the directory); overwrites. */
   async writeBytes(type: FileType, id: Id, _cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
-    const dir = dirname(this.fullPath(type, id))
+    const dir = dirname(await this.pathOf(type, id))
     const { fh, tmp } = await this.openTemp(dir, type === 'config' ? 'config' : id, `cannot write ${this.what(type, id)}`)
     try {
       await writeAll(fh, data, options?.signal)
@@ -265,8 +301,11 @@ export class LocalBackend implements WriteBackend {
     throwIfAborted(options?.signal)
     if (type === 'config') return undefined
     const what = `a new ${type} file in ${this.path}`
-    // a pack's temp file goes into one of the data/xx directories, where restic's and our listings skip names that are no ids
-    const dir = join(this.path, FILE_TYPE_DIR[type], type === 'pack' ? randomBytes(1).toString('hex') : '')
+    const layout = await this.layouts.get()
+    // a pack's temp file goes into one of the data/xx directories (data/ itself in the s3legacy layout), where
+    // restic's and our listings skip names that are no ids
+    const sub = type === 'pack' && layout.packSubdirs ? randomBytes(1).toString('hex') : ''
+    const dir = join(this.path, layout.dir(type), sub)
     const { fh, tmp } = await this.openTemp(dir, 'new', `cannot write ${what}`)
     let open = true
     const drop = async (): Promise<void> => {
@@ -311,7 +350,7 @@ export class LocalBackend implements WriteBackend {
 
   /** Syncs and closes a written temp file and renames it to the file `type`/`id` (atomic); runs the post-create hook. */
   private async store(fh: FileHandle, tmp: string, type: FileType, id: Id, signal: AbortSignal | undefined): Promise<void> {
-    const final = this.fullPath(type, id)
+    const final = await this.pathOf(type, id)
     let renamed = false
     try {
       try {
@@ -341,7 +380,7 @@ export class LocalBackend implements WriteBackend {
   async remove(type: FileType, id: Id, _cacheable: boolean, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
     try {
-      await unlink(this.fullPath(type, id))
+      await unlink(await this.pathOf(type, id))
     } catch (err) {
       throw fsError(err, `cannot remove ${this.what(type, id)}`)
     }
@@ -350,7 +389,7 @@ export class LocalBackend implements WriteBackend {
 
   private async hook(command: string, type: FileType, id: Id, what: string): Promise<void> {
     try {
-      await runHook(command, { file: this.fullPath(type, id), type: FILE_TYPE_DIR[type], id }, `${what} for ${type} ${id}`)
+      await runHook(command, { file: this.fullPath(type, id), type: (this.layouts.known ?? DEFAULT_LAYOUT).dir(type), id }, `${what} for ${type} ${id}`)
     } catch (err) {
       if (this.opts.hookErrorsAreFatal) throw err
       this.opts.onWarning?.((err as Error).message, err)

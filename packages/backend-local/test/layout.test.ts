@@ -157,3 +157,45 @@ describe('LocalBackend layout', () => {
     expect(() => new LocalBackend('')).toThrow(/empty/)
   })
 })
+
+describe('LocalBackend s3legacy layout', () => {
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+  it('is detected by itself when key/ holds a key file and keys/ none; packs are flat in data/', async () => {
+    const repo = join(dir, 'repo')
+    const made = new LocalBackend(repo, { layout: 's3legacy' })
+    await made.create()
+    expect((await readdir(repo)).sort()).toEqual(['data', 'index', 'key', 'lock', 'snapshot'])
+    expect(await readdir(join(repo, 'data'))).toEqual([])
+    const key = enc('{"key":1}')
+    await made.writeBytes('key', hashId(key), false, key)
+
+    const b = new LocalBackend(repo)
+    expect(await b.layout()).toBe('s3legacy')
+    expect(await b.list('key')).toEqual([hashId(key)])
+    const pack = enc('a pack')
+    await b.writeBytes('pack', hashId(pack), false, pack)
+    expect(await readFile(join(repo, 'data', hashId(pack)), 'utf8')).toBe('a pack')
+    expect(b.fullPath('pack', hashId(pack))).toBe(join(repo, 'data', hashId(pack)))
+    const w = (await b.openFileWriter('pack', false))!
+    const streamed = enc('streamed pack')
+    await w.write(streamed)
+    await w.commit(hashId(streamed))
+    expect((await b.list('pack')).sort()).toEqual([hashId(pack), hashId(streamed)].sort())
+    expect(await b.listWithSize('pack')).toContainEqual([hashId(streamed), streamed.length])
+    expect(await b.readPartial('pack', hashId(pack), false, 2, 4)).toEqual(enc('pack'))
+    await b.remove('pack', hashId(pack), false)
+    expect(await b.list('pack')).toEqual([hashId(streamed)])
+    expect((await readdir(repo)).sort()).toEqual(['data', 'index', 'key', 'lock', 'snapshot'])
+  })
+
+  it('is not chosen for an empty directory, nor when both keys/ and key/ hold key files (as restic)', async () => {
+    const repo = join(dir, 'repo')
+    expect(await new LocalBackend(repo).layout()).toBe('default')
+    const key = enc('{"key":2}')
+    await new LocalBackend(repo, { layout: 's3legacy' }).writeBytes('key', hashId(key), false, key)
+    await new LocalBackend(repo, { layout: 'default' }).writeBytes('key', hashId(key), false, key)
+    expect(await new LocalBackend(repo).layout()).toBe('default')
+    expect(() => new LocalBackend(repo, { layout: 'flat' as never })).toThrow(/layout/)
+  })
+})

@@ -166,3 +166,32 @@ describe('OpenDalBackend on a repository written by restic', () => {
     expect(hashId(await be.readFull('snapshot', snap!))).toBe(snap)
   })
 })
+
+describe('OpenDalBackend s3legacy layout', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rustic-ts-opendal-s3legacy-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('detects it by itself (key/ with a key file, no keys/) and keeps packs flat in data/', async () => {
+    const made = new OpenDalBackend('fs', { root: dir, layout: 's3legacy' })
+    await made.create()
+    expect((await readdir(dir)).filter((n) => !n.startsWith('.')).sort()).toEqual(['data', 'index', 'key', 'lock', 'snapshot'])
+    const key = Buffer.from('{"k":1}')
+    await made.writeBytes('key', hashId(key), false, key)
+    const be = new OpenDalBackend('fs', { root: dir })
+    expect(await be.layout()).toBe('s3legacy')
+    expect(await be.list('key')).toEqual([hashId(key)])
+    const pack = Buffer.from('a pack')
+    await be.writeBytes('pack', hashId(pack), false, pack)
+    expect(await readdir(join(dir, 'data'))).toEqual([hashId(pack)])
+    expect(await be.listWithSize('pack')).toEqual([[hashId(pack), pack.length]])
+    expect(Buffer.from(await be.readPartial('pack', hashId(pack), false, 2, 4)).toString()).toBe('pack')
+    await be.remove('pack', hashId(pack), false)
+    expect(await be.list('pack')).toEqual([])
+    expect(await new OpenDalBackend('fs', { root: join(dir, 'none') }).layout()).toBe('default')
+  })
+})

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import {
   RetryBackend,
+  LayoutChoiceSchema,
   RusticError,
   parseDuration,
   splitCommandLine,
@@ -99,9 +100,10 @@ export type BackendScheme = 'local' | 'rest' | 'rclone' | 'opendal'
  *   of stdin/stdout.
  * - `post-create-command`, `post-delete-command`: commands run after a local file is written or removed
  *   (`%file`, `%type`, `%id` are replaced).
+ * - `layout`: the local repository layout, `auto` (default: detected as restic does), `default` or `s3legacy`.
  */
 export const BACKEND_OPTION_KEYS: Readonly<Record<BackendScheme, readonly string[]>> = {
-  local: ['retries', 'post-create-command', 'post-delete-command'],
+  local: ['retries', 'post-create-command', 'post-delete-command', 'layout'],
   rest: ['retries', 'retry', 'timeout', 'connect-timeout', 'cacert', 'insecure-tls', 'connections'],
   rclone: ['retries', 'retry', 'timeout', 'connections', 'rclone-program', 'rclone-args', 'use-stdio'],
   opendal: ['retries', 'timeout'],
@@ -209,6 +211,14 @@ export function backendFromString(repo: string, options: Record<string, string> 
       const pd = generic.get('post-delete-command')
       if (pc !== undefined) o.postCreateCommand = pc
       if (pd !== undefined) o.postDeleteCommand = pd
+      const layout = generic.get('layout')
+      if (layout !== undefined) {
+        const parsed = LayoutChoiceSchema.safeParse(layout)
+        if (!parsed.success) {
+          throw new RusticError('Configuration', `invalid layout "${layout}": use auto, default or s3legacy`, { code: 'InvalidOptions' })
+        }
+        o.layout = parsed.data
+      }
       if (onWarning !== undefined) o.onWarning = onWarning
       return withRetry(new (backendClass('LocalBackend'))(resolve(path), o))
     }

@@ -5,14 +5,13 @@ import { isNotFound } from '../backend/BackendError.js'
 import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
 import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
-import { compressionLevel, zstdProvider, type CompressionMode } from '../compression/index.js'
-import { Key, poly1305Provider, type KdfParams } from '../crypto/index.js'
+import { compressionLevel, type CompressionMode } from '../compression/index.js'
+import { Key, type KdfParams } from '../crypto/index.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, randomId, type Id } from '../id/Id.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../progress/Progress.js'
 import {
   createKeyFile,
-  openKeyFile,
   parseConfig,
   parseKeyFile,
   parseSnapshot,
@@ -32,6 +31,7 @@ import {
 import { resolveSnapshot } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
+import { findKey } from './findKey.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -316,42 +316,3 @@ async function checkHotConfig(hot: WriteBackend, key: Key, config: ConfigFile): 
   }
 }
 
-async function findKey(
-  backend: WriteBackend,
-  password: string,
-  onWarning: WarningHandler | undefined,
-): Promise<{ key: Key; keyId: Id }> {
-  const ids = await backend.list('key')
-  if (ids.length === 0) {
-    throw new RusticError('Repository', `no key files in ${backend.location()}: the repository cannot be opened`, {
-      code: 'NoKeys',
-    })
-  }
-  for (const id of ids) {
-    let keyFile: KeyFile
-    try {
-      const bytes = await backend.readFull('key', id)
-      if (hashId(bytes) !== id) throw new RusticError('Verification', `key ${id} is corrupted`, { code: 'IntegrityError' })
-      keyFile = parseKeyFile(bytes, fileName('key', id))
-    } catch (e) {
-      onWarning?.(`skipping key ${id}: ${(e as Error).message}`, e)
-      continue
-    }
-    try {
-      const opening = openKeyFile(keyFile, password)
-      // The key derivation (scrypt) now runs on the thread pool: meanwhile, load the native Poly1305 and
-      // zstd that opening the key and reading the repository need next, off the critical path of start-up.
-      poly1305Provider()
-      zstdProvider()
-      return { key: await opening, keyId: id }
-    } catch (e) {
-      if (e instanceof RusticError && e.code === 'IncorrectPassword') continue
-      throw e
-    }
-  }
-  throw new RusticError(
-    'Credentials',
-    `incorrect password for ${backend.location()}: none of its ${ids.length} key file(s) opens with it`,
-    { code: 'IncorrectPassword' },
-  )
-}

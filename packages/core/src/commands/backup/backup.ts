@@ -94,8 +94,13 @@ export async function backup(
   const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
 
   if (opts.resume && !opts.dryRun) {
-    const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal, onWarning })
-    if (adopted.adopted > 0) onWarning?.(`reusing ${adopted.adopted} packs (${adopted.blobs} blobs) of an interrupted backup`)
+    const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal })
+    if (adopted.adopted > 0) {
+      onWarning?.(
+        `found ${adopted.adopted} pack(s) (${adopted.blobs} blobs) that no index named (left by an interrupted backup, ` +
+          'or lost from the index): added them to a new index file to reuse their blobs',
+      )
+    }
   }
 
   const bytes = progressFactory('bytes', 'backing up')

@@ -1,10 +1,11 @@
-import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync } from 'node:fs'
+import { chmodSync, lchownSync, linkSync, lstatSync, symlinkSync } from 'node:fs'
 import { UserNames } from '../../archiver/userNames.js'
 import { nodeLinktargetBytes, unixPermFromGoMode, type ExtendedAttribute, type Node } from '../../repofile/index.js'
 import { runCommand } from '../../util/command.js'
 import { isUnsupportedXattrError, nativeXattrs, nativeXattrsUnavailable, type NativeXattrs } from '../../util/nativeXattrs.js'
 import { displayPath, type FsPath } from './fsPath.js'
-import { nodeTimeNs, sameTime, utimesSeconds } from './nodeTimes.js'
+import { nanosecondTimesUnavailable, setPathTimes, timespecPair, timePrecision, utimesSeconds } from '../../util/nativeTimes.js'
+import { restoreTimeNs, sameTime } from './nodeTimes.js'
 
 /** Options of {@link MetadataWriter}. */
 export interface MetadataWriterOptions {
@@ -22,10 +23,15 @@ export interface MetadataWriterOptions {
 export interface FileMetadata {
   /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
   mode: number
-  /** Access time for `futimes`, in seconds. */
-  atime: number
-  /** Modification time for `futimes`, in seconds. */
-  mtime: number
+  /** Access time for Node's `futimes`: seconds as a decimal string (to the microsecond; may be negative). */
+  atime: string
+  /** Modification time for Node's `futimes`, likewise. */
+  mtime: string
+  /**
+   * Both times as the two `struct timespec` of `futimens` (to the nanosecond), when nanosecond times are
+   * in use (see `timePrecision`); a worker that can call `futimens` uses them instead of `atime`/`mtime`.
+   */
+  times?: Uint8Array
   /** Owner for `fchown` (only set when ownership is restored). */
   uid?: number
   /** Group for `fchown`. */
@@ -45,7 +51,8 @@ function minor(dev: bigint): bigint {
 /**
  * Creates symlinks, hard links and special files, and sets metadata (ownership when root, extended
  * attributes, mode, times) on restored entries, changing only what differs. Never follows a symlink:
- * ownership uses `lchown`, times `lutimes`, and mode and extended attributes (`lsetxattr`) are only set
+ * ownership uses `lchown`, times `utimensat` with `AT_SYMLINK_NOFOLLOW` (to the nanosecond, as restic; Node's
+ * `lutimes` to the microsecond where that system call cannot be loaded, see `timePrecision`), and mode and extended attributes (`lsetxattr`) are only set
  * on entries `lstat` shows are not symlinks.
  */
 export class MetadataWriter {
@@ -56,6 +63,9 @@ export class MetadataWriter {
   /** Attributes the target's file system refused as unsupported (reported once each). */
   private readonly unsupportedXattrs = new Set<string>()
   private readonly uids = new Map<string, number | undefined>()
+  /** Whether entries without a mode, and the time precision, were reported (once per restore each). */
+  private warnedNoMode = false
+  private warnedPrecision = false
   private readonly gids = new Map<string, number | undefined>()
 
   constructor(private readonly options: MetadataWriterOptions) {
@@ -114,13 +124,16 @@ export class MetadataWriter {
    * xattrs between owner and mode (a read-only mode would refuse them to a user; `chown` clears `security.capability`).
    */
   fileMetadata(node: Node): FileMetadata | undefined {
-    const mtime = nodeTimeNs(node.mtime)
+    const mtime = restoreTimeNs(node.mtime)
     if (node.mode === undefined || mtime === undefined || (node.extendedAttributes?.length ?? 0) > 0) return undefined
+    const atime = restoreTimeNs(node.atime) ?? mtime
+    this.reportPrecision()
     const meta: FileMetadata = {
       mode: unixPermFromGoMode(node.mode),
-      atime: utimesSeconds(nodeTimeNs(node.atime) ?? mtime),
+      atime: utimesSeconds(atime),
       mtime: utimesSeconds(mtime),
     }
+    if (timePrecision() === 'nanosecond') meta.times = timespecPair(atime, mtime)
     if (this.asRoot && !this.options.noOwnership) {
       meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid)
       meta.gid = this.options.numericId || !node.group ? node.gid : (this.gids.get(node.group) ?? node.gid)
@@ -174,6 +187,13 @@ export class MetadataWriter {
       xattrsSet = this.setXattrs(node.extendedAttributes, path, where)
       changed ||= xattrsSet
     }
+    if (!isLink && node.mode === undefined && !this.warnedNoMode) {
+      this.warnedNoMode = true
+      this.options.warn(
+        `${where} has no mode in the snapshot (taken on Windows?): it keeps 0600 (files) or 0700 (directories), ` +
+          'as every such entry of this restore does (restic sets 0000)',
+      )
+    }
     if (!isLink && node.mode !== undefined) {
       const perm = unixPermFromGoMode(node.mode)
       if ((Number(st.mode) & 0o7777) !== perm || chowned || xattrsSet) {
@@ -187,17 +207,26 @@ export class MetadataWriter {
         }
       }
     }
-    const mtime = nodeTimeNs(node.mtime)
+    const mtime = restoreTimeNs(node.mtime)
     if (mtime !== undefined && (touched || !sameTime(st.mtimeNs, mtime))) {
-      const atime = nodeTimeNs(node.atime) ?? mtime
+      const atime = restoreTimeNs(node.atime) ?? mtime
+      this.reportPrecision()
       try {
-        lutimesSync(path, utimesSeconds(atime), utimesSeconds(mtime))
+        setPathTimes(path, atime, mtime)
         changed = true
       } catch (e) {
         this.options.warn(`cannot set times of ${where}: ${(e as Error).message}`, e)
       }
     }
     return changed
+  }
+
+  /** Warns once per restore when file times are set to the microsecond only (no nanosecond system call here). */
+  private reportPrecision(): void {
+    if (this.warnedPrecision) return
+    this.warnedPrecision = true
+    const why = nanosecondTimesUnavailable()
+    if (why !== undefined) this.options.warn(`file times are restored to the microsecond, not the nanosecond: ${why}`)
   }
 
   /**

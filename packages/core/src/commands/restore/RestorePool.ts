@@ -4,6 +4,7 @@ import type { Key } from '../../crypto/Key.js'
 import { workerKeyData, WORKER_KEY_SOURCE } from '../../crypto/workerKey.js'
 import { RusticError } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
+import { nativeTimesModulePath, timePrecision } from '../../util/nativeTimes.js'
 import type { FsPath } from './fsPath.js'
 import type { FileMetadata } from './MetadataWriter.js'
 
@@ -61,6 +62,15 @@ const fs = require('node:fs')
 const { createDecipheriv, createHash, timingSafeEqual } = require('node:crypto')
 ${WORKER_KEY_SOURCE}
 const binding = require(workerData.zstd)
+// nanosecond file times (futimens) when the main thread uses them; else fs.futimesSync to the microsecond
+let futimens
+if (workerData.times) {
+  try {
+    const koffi = require(workerData.times)
+    const f = koffi.load(null).func('int futimens(int, const void *)')
+    futimens = (fd, ts) => { if (f(fd, ts) !== 0) throw new Error('futimens failed (errno ' + koffi.errno() + ')') }
+  } catch {}
+}
 const dctx = new binding.DCtx()
 const PIECE = 1 << 20
 const C = fs.constants
@@ -120,7 +130,8 @@ parentPort.on('message', (m) => {
             try {
               if (t.meta.uid !== undefined) fs.fchownSync(fd, t.meta.uid, t.meta.gid)
               fs.fchmodSync(fd, t.meta.mode)
-              fs.futimesSync(fd, t.meta.atime, t.meta.mtime)
+              if (futimens && t.meta.times) futimens(fd, t.meta.times)
+              else fs.futimesSync(fd, t.meta.atime, t.meta.mtime)
               metaDone.push(t.file)
             } catch {}
           }
@@ -175,8 +186,9 @@ export class RestorePool {
 
   /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
   static async start(key: Key, n: number): Promise<RestorePool | undefined> {
-    const workerData = workerKeyData(key)
-    if (!workerData) return undefined
+    const keyData = workerKeyData(key)
+    if (!keyData) return undefined
+    const workerData = timePrecision() === 'nanosecond' ? { ...keyData, times: nativeTimesModulePath() } : keyData
     const workers: PoolWorker[] = []
     for (let i = 0; i < n; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true, workerData })

@@ -41,9 +41,10 @@ function allZero(b: Uint8Array): boolean {
  * is only given its snapshot mtime after its content is complete, so a half-written file is seen as changed).
  *
  * By default blobs are opened and written on worker threads (`workers`, one per core), files up to 1 MiB
- * with synchronous calls. Times are set with microsecond precision: Node's `utimes` goes through libuv,
- * which drops sub-microsecond digits (restic sets nanoseconds), and an existing file counts as unchanged
- * when its mtime matches the snapshot's to the microsecond. Extended attributes are set (with the native
+ * with synchronous calls. Times are set as restic sets them, to the nanosecond (`utimensat`/`futimens`
+ * through the prebuilt `koffi` package), or to the microsecond with Node's `utimes` where that does not
+ * load (reported once as a warning; see `timePrecision`); an existing file counts as unchanged when its
+ * mtime matches the snapshot's to the microsecond. Entries without a mode keep 0600/0700 (one warning). Extended attributes are set (with the native
  * `@napi-rs/xattr` package) where missing or different, never on symlinks; ownership only as root.
  * Problems with metadata or special files are warnings, as in restic.
  */

@@ -1,7 +1,20 @@
 import type { Command } from 'commander'
-import { CONFIG_ID, findIdByPrefix, RusticError, type FileType, type Id } from '@rustic-ts/core'
+import {
+  CONFIG_ID,
+  findIdByPrefix,
+  parseConfig,
+  parseKeyFile,
+  parseSnapshot,
+  resticCatConfigJson,
+  resticCatKeyJson,
+  resticCatSnapshotJson,
+  RusticError,
+  type FileType,
+  type Id,
+} from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 
+const encoder = new TextEncoder()
 const FILE_TYPES: Record<string, FileType> = { key: 'key', snapshot: 'snapshot', index: 'index' }
 
 /** `cat config|key|snapshot|index ID|blob ID|tree SNAP[:PATH]`: prints a decrypted repository object. */
@@ -15,14 +28,18 @@ export function registerCat(program: Command): void {
       const repo = await openRepo(cmd)
       try {
         let out: Uint8Array
+        // config, key and snapshot are printed as restic re-serialises them (its fields, indented)
         if (type === 'config') {
-          out = await repo.dbe.readEncryptedFull('config', CONFIG_ID)
+          out = encoder.encode(resticCatConfigJson(parseConfig(await repo.dbe.readEncryptedFull('config', CONFIG_ID))))
         } else {
           if (!id) throw new RusticError('InvalidInput', `cat ${type} needs an id`, { code: 'MissingArgument' })
           const ft = FILE_TYPES[type]
           if (ft) {
             const full = findIdByPrefix(await repo.backend.list(ft), id, type)
-            out = ft === 'key' ? await repo.backend.readFull('key', full) : await repo.dbe.readEncryptedFull(ft, full)
+            if (ft === 'key') out = encoder.encode(resticCatKeyJson(parseKeyFile(await repo.backend.readFull('key', full), `key ${full}`)))
+            else if (ft === 'snapshot') {
+              out = encoder.encode(resticCatSnapshotJson(parseSnapshot(await repo.dbe.readEncryptedFull(ft, full), `snapshot ${full}`, full)))
+            } else out = await repo.dbe.readEncryptedFull(ft, full)
           } else if (type === 'blob') {
             const indexed = await repo.toIndexed()
             const candidates = [...indexed.index.entries('data'), ...indexed.index.entries('tree')].map(([i]) => i)
