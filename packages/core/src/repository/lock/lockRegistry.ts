@@ -6,14 +6,22 @@ interface Releasable {
 /** Every lock this process holds (all repositories). */
 const held = new Set<Releasable>()
 
+/**
+ * restic 0.14 tells whether the process of a lock made on its host still runs by sending it `SIGHUP`
+ * (`restic unlock`, and stale checks); restic itself ignores that signal. A Node process would die of
+ * it, so while this process holds a lock, `SIGHUP` is ignored too.
+ */
+const ignoreHangup = (): void => {}
+
 /** Records a lock as held (done by `RepositoryLock`). */
 export function registerLock(lock: Releasable): void {
+  if (held.size === 0) process.on('SIGHUP', ignoreHangup)
   held.add(lock)
 }
 
 /** Forgets a released lock. */
 export function unregisterLock(lock: Releasable): void {
-  held.delete(lock)
+  if (held.delete(lock) && held.size === 0) process.off('SIGHUP', ignoreHangup)
 }
 
 /** How many locks this process holds. */
