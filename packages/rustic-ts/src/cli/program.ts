@@ -10,6 +10,7 @@ import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
 import { registerRestore } from './commands/restore.js'
 import { registerSnapshots } from './commands/snapshots.js'
+import { registerUnlock } from './commands/unlock.js'
 import { collect } from './GlobalOptions.js'
 
 /** The `rustic-ts` command line program. */
@@ -25,9 +26,11 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .option('--no-progress', 'do not show progress bars')
     .option('--opendal <key=value>', 'backend option, e.g. for opendal: root=/x, bucket=b (repeatable)', collect)
+    .option('--no-lock', 'take no locks (only for repositories that no restic client uses)')
+    .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock]) register(program)
   return program
 }
 

@@ -108,14 +108,21 @@ export class RepositoryLock {
     const file = newLockFile(kind)
     const madeAt = Date.now()
     const id = await dbe.saveFile('lock', serializeLock(file), { signal })
+    // From now on the file must go when the process is interrupted, also while it is being checked.
+    const remove = (): Promise<void> =>
+      dbe.backend.remove('lock', id, false).catch((err: unknown) => {
+        if (!isNotFound(err)) onWarning?.(`cannot remove lock ${shortId(id)}: ${(err as Error).message}`, err)
+      })
+    const checking = { release: remove }
+    registerLock(checking)
     try {
       await abortableSleep(timing.recheckDelayMs, signal)
       await throwOnConflict(dbe, kind, id, timing, options)
     } catch (e) {
-      await dbe.backend.remove('lock', id, false).catch((err: unknown) => {
-        if (!isNotFound(err)) onWarning?.(`cannot remove lock ${shortId(id)}: ${(err as Error).message}`, err)
-      })
+      await remove()
       throw e
+    } finally {
+      unregisterLock(checking)
     }
     return new RepositoryLock(dbe, kind, file, id, madeAt, timing, onWarning)
   }

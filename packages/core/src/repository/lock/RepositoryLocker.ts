@@ -104,6 +104,7 @@ export class RepositoryLocker {
 
   /** Releases every lock of this object at once (when the repository is closed). */
   async releaseAll(): Promise<void> {
+    await Promise.allSettled(this.pending.values())
     const all = [...this.held.values()]
     this.held.clear()
     await Promise.allSettled(all.map((h) => h.lock.release()))

@@ -14,6 +14,7 @@ export function registerCat(program: Command): void {
     .action(async (type: string, id: string | undefined, _opts: unknown, cmd: Command) => {
       const repo = await openRepo(cmd)
       try {
+        await repo.lock('shared')
         let out: Uint8Array
         if (type === 'config') {
           out = await repo.dbe.readEncryptedFull('config', CONFIG_ID)
