@@ -6,4 +6,4 @@
 export * from './RcloneBackend.js'
 export * from './RcloneBackendOptions.js'
 export { MIN_RCLONE_VERSION, parseRcloneVersion } from './rcloneVersion.js'
-export { redactRclonePath } from './redactRclonePath.js'
+export { redactRclonePath, redactRcloneText } from './redactRclonePath.js'

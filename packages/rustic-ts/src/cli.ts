@@ -1,5 +1,11 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50
+import { releaseAllLocks } from '@rustic-ts/core'
 import { runCli } from './cli/program.js'
+
+// Interrupted (Ctrl-C, kill): remove this process's repository locks before exiting, as restic does.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => void releaseAllLocks().finally(() => process.exit(code)))
+}
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0)

@@ -98,6 +98,8 @@ describe('backendsFromOptions', () => {
     expect(schemeOf('./odd:name')).toBe('local')
     // retries for local only when asked
     expect(backendFromString(tmp.path, { retries: '2' })).toBeInstanceOf(RetryBackend)
+    expect(backendFromString(tmp.path, { 'retry-timeout': '90s' })).toBeInstanceOf(RetryBackend)
+    expect(() => backendFromString(tmp.path, { 'retry-timeout': 'soon' })).toThrow(/invalid backend option retry-timeout="soon"/)
   })
 
   it('resolves rest:, rclone: and opendal: with retries, and never shows credentials', () => {

@@ -129,6 +129,9 @@ describe('an interrupted backup', () => {
     await exited
     const before = await packBytes()
     expect(before).toBeGreaterThan(0)
+    // like a killed restic, it leaves its lock behind: stale (its process is gone), removed by unlock
+    expect(await readdir(join(repo, 'locks'))).toHaveLength(1)
+    expect((await rusticOk(['-r', repo, '--no-cache', 'unlock'])).toString()).toBe('removed 1 lock(s)\n')
     await restic(repo, ['check'])
     const { readdir: rd } = await import('node:fs/promises')
     expect((await rd(join(repo, 'snapshots'))).length).toBe(0)

@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'UnsupportedVersion'
   | 'AppendOnly'
   | 'Aborted'
+  | 'RepositoryLocked'
+  | 'LockLost'
   | (string & {})
 
 /** Options for {@link RusticError}. */

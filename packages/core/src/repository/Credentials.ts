@@ -50,7 +50,8 @@ export async function resolvePassword(credentials: Credentials, signal?: AbortSi
     }
   }
   if (c.passwordCommand !== undefined) {
-    const { stdout } = await runCommand(c.passwordCommand, 'password command', { signal })
+    // Its output is never quoted in errors: it may hold the password.
+    const { stdout } = await runCommand(c.passwordCommand, 'password command', { signal, quoteStderr: false })
     return stdout.toString('utf8').trim()
   }
   throw new RusticError('Credentials', 'no password given: set a password, password file or password command', {

@@ -1,10 +1,11 @@
 import type { CallOptions } from '../backend/Backend.js'
-import { fileName, verifyId } from '../backend/DecryptBackend.js'
+import { verifyId } from '../backend/DecryptBackend.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import { BlobIndex, type BlobLocation } from '../index/BlobIndex.js'
-import { parseIndex, parseTree, type BlobType, type Node, type SnapshotFile } from '../repofile/index.js'
+import { parseTree, type BlobType, type Node, type SnapshotFile } from '../repofile/index.js'
 import { LruCache } from '../util/LruCache.js'
+import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
 import type { Repository } from './Repository.js'
 import { backup, type BackupControl, type BackupOptions, type BackupResult } from '../commands/backup/backup.js'
 import type { SnapshotOptions } from '../commands/backup/SnapshotOptions.js'
@@ -38,24 +39,28 @@ export class IndexedRepository {
     readonly repo: Repository,
     /** The in-memory index. */
     readonly index: BlobIndex,
+    /** The index files `index` was loaded from. */
+    private loadedIndexIds: ReadonlySet<Id>,
   ) {}
 
   /** Loads all index files of `repo`. */
   static async load(repo: Repository, options: CallOptions = {}): Promise<IndexedRepository> {
     const index = new BlobIndex()
-    const ids = await repo.backend.list('index', options)
-    const p = repo.progress('counter', 'reading index')
-    p.setLength(ids.length)
-    for await (const file of repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
-      ...options,
-      ids,
-      concurrency: repo.options.concurrency,
-    })) {
-      index.addIndexFile(file)
-      p.inc(1)
-    }
-    p.finish()
-    return new IndexedRepository(repo, index)
+    return new IndexedRepository(repo, index, await loadIndexFiles(repo, index, options))
+  }
+
+  /**
+   * Loads the index again when an index file it was loaded from is gone: another client (restic
+   * prune, rebuild-index) rewrote the index, and packs it named may be gone too. Backup calls it once
+   * its lock is held, so that it never deduplicates against blobs pruned since the index was loaded.
+   * @returns true if the index was loaded again.
+   */
+  async reloadIndexIfChanged(options: CallOptions = {}): Promise<boolean> {
+    const ids = await this.repo.backend.list('index', options)
+    if (!indexFilesGone(this.loadedIndexIds, ids)) return false
+    this.index.clear()
+    this.loadedIndexIds = await loadIndexFiles(this.repo, this.index, options, ids)
+    return true
   }
 
   /** The location of a blob; throws `BlobNotFound` if it is not indexed. */

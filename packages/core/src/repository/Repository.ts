@@ -32,6 +32,8 @@ import { resolveSnapshot } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
+import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
+import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -63,6 +65,8 @@ export class Repository {
   readonly progress: ProgressFactory
   /** Receives warnings. */
   readonly onWarning: WarningHandler
+  /** The locks this object holds (shared with the objects {@link withCompression} makes). */
+  private readonly locker: RepositoryLocker
 
   private constructor(
     /** The decorated backend (hot/cold, cache, ...), without encryption. */
@@ -76,10 +80,12 @@ export class Repository {
     /** The id of the key file that opened the repository (undefined when opened with a master key). */
     readonly keyId: Id | undefined,
     options: RepositoryOptions,
+    locker?: RepositoryLocker,
   ) {
     this.options = RepositoryOptionsSchema.parse(options)
     this.progress = this.options.progress ?? noProgress
     this.onWarning = this.options.onWarning ?? (() => {})
+    this.locker = locker ?? new RepositoryLocker(dbe, { enabled: this.options.lock, retryLockMs: this.options.retryLockMs, onWarning: this.onWarning })
   }
 
   /** The master key. */
@@ -178,7 +184,7 @@ export class Repository {
   /** Sets how blobs and files are compressed from now on (v2 repositories only). */
   withCompression(mode: CompressionMode): Repository {
     const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode))
-    return new Repository(this.backend, this.warmUp, dbe, this.config, this.keyId, this.options)
+    return new Repository(this.backend, this.warmUp, dbe, this.config, this.keyId, this.options, this.locker)
   }
 
   /**
@@ -268,8 +274,34 @@ export class Repository {
     return IndexedRepository.load(this, options)
   }
 
-  /** Releases backend resources (connections, child processes). */
+  /**
+   * Takes restic's lock of `kind` (`shared` for backup and reads, `exclusive` for commands that delete),
+   * or shares the one this object already holds; see {@link LockHandle}. With `lock: false` the handle
+   * does nothing. Release it when done (closing the repository releases every lock).
+   * @throws RepositoryLockedError (code `RepositoryLocked`) naming the other client's lock, once
+   * `retryLockMs` has passed; RusticError `Aborted`.
+   */
+  lock(kind: LockKind, control?: LockControl): Promise<LockHandle> {
+    return this.locker.acquire(kind, control)
+  }
+
+  /**
+   * Runs `fn` holding a lock of `kind` (see {@link lock}), released afterwards. `fn` gets the handle:
+   * pass `lock.signal` to its work and call `lock.verify()` before a step that needs the lock.
+   * A lock lost meanwhile fails the call with `LockLost`.
+   */
+  withLock<T>(kind: LockKind, control: LockControl | undefined, fn: (lock: LockHandle) => Promise<T>): Promise<T> {
+    return this.locker.withLock(kind, control, fn)
+  }
+
+  /** Removes stale locks, or all with `removeAll` (restic's `unlock`); see {@link unlock}. */
+  unlock(options?: UnlockOptions, control?: LockControl): Promise<UnlockResult> {
+    return unlock(this, options, control)
+  }
+
+  /** Releases this object's locks, then backend resources (connections, child processes). */
   async close(): Promise<void> {
+    await this.locker.releaseAll()
     await this.backend.close?.()
   }
 }

@@ -29,6 +29,13 @@ export const RepositoryOptionsSchema = z.object({
   concurrency: z.number().int().positive().default(8),
   /** Wraps the backend in a cache (see {@link CacheFactory}). */
   cache: z.custom<CacheFactory>((v) => v === undefined || typeof v === 'function').optional(),
+  /**
+   * Take restic's locks (default true): shared for backup and reads, exclusive for commands that
+   * delete. Turn off only for repositories no restic client uses.
+   */
+  lock: z.boolean().default(true),
+  /** How long to wait for another client's conflicting lock, in milliseconds (restic's `--retry-lock`); default 0: fail at once. */
+  retryLockMs: z.number().int().nonnegative().default(0),
   /** Creates progress indicators. */
   progress: z.custom<ProgressFactory>((v) => v === undefined || typeof v === 'function').optional(),
   /** Receives warnings. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FaultInjectingBackend, describeBackendConformance } from '@rustic-ts/backend-testkit'
-import { BackendError, MemoryBackend, RetryBackend, backoffDelay, hashId, isRusticError } from '@rustic-ts/core'
+import { BackendError, DEFAULT_RETRY_ELAPSED_MS, MemoryBackend, RetryBackend, backoffDelay, hashId, isRusticError } from '@rustic-ts/core'
 
 describe('RetryBackend', () => {
   it('succeeds through many transient faults', async () => {
@@ -85,6 +85,62 @@ describe('RetryBackend', () => {
       expect(d).toBeGreaterThanOrEqual(0)
       expect(d).toBeLessThanOrEqual(800)
     }
+  })
+
+  describe('time budget (fake clock)', () => {
+    afterEach(() => {
+      vi.useRealTimers()
+    })
+
+    /** A backend whose `list` fails with a transient network error for the first `outageMs` of the clock. */
+    function down(outageMs: number): { backend: MemoryBackend; calls: () => number } {
+      const start = Date.now()
+      const backend = new MemoryBackend()
+      let calls = 0
+      const list = backend.list.bind(backend)
+      backend.list = (type, options) => {
+        calls++
+        if (Date.now() - start < outageMs) return Promise.reject(new BackendError('Network', 'connect ECONNREFUSED'))
+        return list(type, options)
+      }
+      return { backend, calls: () => calls }
+    }
+
+    it('by default survives a 90-second outage (no retry count limit)', async () => {
+      vi.useFakeTimers()
+      const { backend, calls } = down(90_000)
+      const delays: number[] = []
+      const p = new RetryBackend(backend, { onRetry: (_e, _n, d) => delays.push(d) }).list('snapshot')
+      await vi.advanceTimersByTimeAsync(200_000)
+      await expect(p).resolves.toEqual([])
+      expect(calls()).toBeGreaterThan(6)
+      expect(Math.max(...delays)).toBeLessThanOrEqual(30_000)
+    })
+
+    it('gives up when the next wait would pass maxElapsedMs, with the last error', async () => {
+      vi.useFakeTimers()
+      const { backend } = down(Number.POSITIVE_INFINITY)
+      const start = Date.now()
+      let retries = 0
+      let failedAt = 0
+      const p = new RetryBackend(backend, { onRetry: () => retries++ })
+        .list('snapshot')
+        .catch((e: unknown) => ((failedAt = Date.now()), e))
+      await vi.advanceTimersByTimeAsync(2 * DEFAULT_RETRY_ELAPSED_MS)
+      const err = await p
+      expect(err).toBeInstanceOf(BackendError)
+      expect((err as BackendError).message).toBe('connect ECONNREFUSED')
+      expect(retries).toBeGreaterThan(10)
+      expect(failedAt - start).toBeLessThanOrEqual(DEFAULT_RETRY_ELAPSED_MS)
+      expect(failedAt - start).toBeGreaterThan(DEFAULT_RETRY_ELAPSED_MS - 30_000)
+
+      const short = down(Number.POSITIVE_INFINITY)
+      const q = new RetryBackend(short.backend, { maxElapsedMs: 1000, jitter: false }).list('snapshot').catch((e: unknown) => e)
+      await vi.advanceTimersByTimeAsync(5000)
+      expect(await q).toBeInstanceOf(BackendError)
+      // 100 + 200 + 400 ms waited; the next (800 ms) would pass 1 s
+      expect(short.calls()).toBe(4)
+    })
   })
 
   it('rejects invalid options', () => {

@@ -14,6 +14,10 @@ export interface GlobalOptions {
   /** False with `--no-progress`. */
   progress: boolean
   opendal: string[]
+  /** False with `--no-lock`. */
+  lock: boolean
+  /** `--retry-lock DURATION`. */
+  retryLock?: string
 }
 
 /** The global options as seen from a subcommand, with environment fallbacks applied. */

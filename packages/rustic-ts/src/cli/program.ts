@@ -11,6 +11,7 @@ import { registerLs } from './commands/ls.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
+import { registerUnlock } from './commands/unlock.js'
 import { collect } from './GlobalOptions.js'
 
 /** The `rustic-ts` command line program. */
@@ -26,9 +27,11 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output on stdout')
     .option('--no-progress', 'do not show progress bars')
     .option('--opendal <key=value>', 'backend option, e.g. for opendal: root=/x, bucket=b (repeatable)', collect)
+    .option('--no-lock', 'take no locks (only for repositories that no restic client uses)')
+    .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerServe]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerServe]) register(program)
   return program
 }
 

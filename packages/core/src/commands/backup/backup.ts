@@ -11,6 +11,7 @@ import { RusticError } from '../../error/RusticError.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import type { LockHandle } from '../../repository/lock/index.js'
 import { adoptOrphanPacks } from './adoptOrphanPacks.js'
 import { snapshotFromOptions, type SnapshotOptions } from './SnapshotOptions.js'
 
@@ -61,7 +62,8 @@ export interface BackupResult {
 /**
  * Backs up local paths (or a custom {@link ReadSource}) into a new snapshot. Writes packs, then index
  * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
- * reused by the next run.
+ * reused by the next run. Holds a shared lock throughout (as restic's backup does); loads the index again
+ * if another client rewrote it since it was loaded, and writes no snapshot once the lock is lost.
  */
 export async function backup(
   indexed: IndexedRepository,
@@ -70,6 +72,19 @@ export async function backup(
   control: BackupControl = {},
 ): Promise<BackupResult> {
   const opts = BackupOptionsSchema.parse(options)
+  return indexed.repo.withLock('shared', control, async (lock) => {
+    await indexed.reloadIndexIfChanged({ signal: lock.signal })
+    return backupLocked(indexed, opts, snapshotOptions, { ...control, signal: lock.signal }, lock)
+  })
+}
+
+async function backupLocked(
+  indexed: IndexedRepository,
+  opts: z.output<typeof BackupOptionsSchema>,
+  snapshotOptions: SnapshotOptions,
+  control: BackupControl,
+  lock: LockHandle,
+): Promise<BackupResult> {
   const repo = indexed.repo
   const start = nowGoTime()
   const progressFactory = control.progress ?? repo.options.progress ?? noProgress
@@ -150,6 +165,7 @@ export async function backup(
     return { snapshot: parent, saved: false, skipped: stats.skipped }
   }
   if (opts.dryRun) return { snapshot: snap, saved: false, skipped: stats.skipped }
+  await lock.verify()
   await repo.saveSnapshot(snap, { signal: control.signal })
   return { snapshot: snap, saved: true, skipped: stats.skipped }
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { CommandSource, parseSize, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
-import { openRepo, writeOut } from '../context.js'
+import { indexedUnderLock, openRepo, writeOut } from '../context.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { progressBars, humanBytes } from '../progressBar.js'
 
@@ -103,7 +103,7 @@ export function registerBackup(program: Command): void {
       }
       const repo = await openRepo(cmd)
       try {
-        const indexed = await repo.toIndexed()
+        const indexed = await indexedUnderLock(repo)
         const { snapshot, saved, skipped } = await indexed.backup(options, snapOpts, control)
         const s = snapshot.summary!
         if (g.json) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { diff, goJson, shortId, type DiffChange, type DiffItemStats } from '@rustic-ts/core'
-import { openRepo, writeOut } from '../context.js'
+import { indexedUnderLock, openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 
 /** restic's `ui.FormatBytes`. */
@@ -38,7 +38,7 @@ export function registerDiff(program: Command): void {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        const indexed = await repo.toIndexed()
+        const indexed = await indexedUnderLock(repo)
         const a = await indexed.resolveSnapshotPath(spec1)
         const b = await indexed.resolveSnapshotPath(spec2)
         if (!g.json) await writeOut(`comparing snapshot ${shortId(a.snapshot.id!)} to ${shortId(b.snapshot.id!)}:\n\n`)

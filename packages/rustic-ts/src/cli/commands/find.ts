@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { find, findNodeJson, goTimeToDate, localTimeString, longListingLine, shortId } from '@rustic-ts/core'
-import { openRepo, repositoryOptions, writeOut } from '../context.js'
+import { indexedUnderLock, openRepo, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 
@@ -28,7 +28,7 @@ export function registerFind(program: Command): void {
     const g = globalOptions(cmd)
     const repo = await openRepo(cmd)
     try {
-      const indexed = await repo.toIndexed()
+      const indexed = await indexedUnderLock(repo)
       const results = find(indexed, patterns, {
         ignoreCase: opts.ignoreCase ?? false,
         snapshots: opts.snapshot ?? [],

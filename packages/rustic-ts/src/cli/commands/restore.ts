@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { goJson, planRestore, restore, shortId, type RestorePlan } from '@rustic-ts/core'
-import { openRepo, repositoryOptions, writeOut } from '../context.js'
+import { indexedUnderLock, openRepo, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'
@@ -78,7 +78,7 @@ export function registerRestore(program: Command): void {
     const repo = await openRepo(cmd)
     const started = Date.now()
     try {
-      const indexed = await repo.toIndexed()
+      const indexed = await indexedUnderLock(repo)
       const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
       const ro = repositoryOptions(g)
       const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0

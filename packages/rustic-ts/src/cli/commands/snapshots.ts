@@ -12,6 +12,7 @@ export function registerSnapshots(program: Command): void {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
+        await repo.lock('shared')
         const snaps =
           ids.length > 0
             ? await Promise.all(ids.map((id) => repo.findSnapshot(id, filterFrom(opts))))
