@@ -5,11 +5,13 @@ import { registerCat } from './commands/cat.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
+import { registerForget } from './commands/forget.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
 import { registerRestore } from './commands/restore.js'
 import { registerSnapshots } from './commands/snapshots.js'
+import { registerTag } from './commands/tag.js'
 import { collect } from './GlobalOptions.js'
 
 /** The `rustic-ts` command line program. */
@@ -27,7 +29,7 @@ export function buildProgram(): Command {
     .option('--opendal <key=value>', 'backend option, e.g. for opendal: root=/x, bucket=b (repeatable)', collect)
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget]) register(program)
   return program
 }
 
