@@ -2,17 +2,12 @@ import { z } from 'zod'
 import type { SnapshotFile } from '../repofile/index.js'
 import { parseGoTime } from '../repofile/goTime.js'
 import { parseUserTime } from '../util/userTime.js'
+import { zodParse } from '../util/zodParse.js'
+
+const readTime = zodParse((text) => parseUserTime(text))
 
 /** A time bound of a filter: a `Date`, or a string {@link parseUserTime} reads (RFC 3339, `2024-05-01 12:00`). */
-const TimeBoundSchema = z.union([z.date(), z.string()]).transform((v, ctx): Date | typeof z.NEVER => {
-  if (v instanceof Date) return v
-  try {
-    return parseUserTime(v)
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message })
-    return z.NEVER
-  }
-})
+const TimeBoundSchema = z.union([z.date(), z.string()]).transform((v, ctx) => (v instanceof Date ? v : readTime(v, ctx)))
 
 /**
  * Selects snapshots: restic's `--host`, `--path`, `--tag`, rustic's `--filter-label`, `--filter-after`,

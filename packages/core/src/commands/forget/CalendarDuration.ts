@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { RusticError } from '../../error/RusticError.js'
+import { zodParse } from '../../util/zodParse.js'
 
 /**
  * A span of calendar time, as the `keepWithin*` options take it: years, months and days count on the
@@ -68,6 +69,8 @@ export function formatCalendarDuration(d: CalendarDuration): string {
   return s
 }
 
+const readDuration = zodParse((text) => parseCalendarDuration(text))
+
 const field = z.number().int().nonnegative().default(0)
 
 /** zod schema of a {@link CalendarDuration}: the object (missing fields 0) or a string {@link parseCalendarDuration} reads. */
@@ -76,12 +79,4 @@ export const CalendarDurationSchema = z
     z.string(),
     z.object({ years: field, months: field, days: field, hours: field, minutes: field, seconds: field }),
   ])
-  .transform((v, ctx): CalendarDuration | typeof z.NEVER => {
-    if (typeof v !== 'string') return v
-    try {
-      return parseCalendarDuration(v)
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message })
-      return z.NEVER
-    }
-  })
+  .transform((v, ctx) => (typeof v === 'string' ? readDuration(v, ctx) : v))

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { RusticError } from '../../error/RusticError.js'
+import { zodParse } from '../../util/zodParse.js'
 
 /** What snapshots are grouped by (rustic's `SnapshotGroupCriterion`); every field false = one group. */
 export interface SnapshotGroupCriterion {
@@ -52,6 +53,8 @@ export function formatGroupCriterion(c: SnapshotGroupCriterion): string {
   return words.join(',')
 }
 
+const readCriterion = zodParse(parseGroupCriterion)
+
 /** zod schema of a grouping: a criterion object or its `--group-by` text; default host, label, paths. */
 export const SnapshotGroupCriterionSchema = z
   .union([
@@ -64,12 +67,4 @@ export const SnapshotGroupCriterionSchema = z
     }),
   ])
   .default({ ...DEFAULT_GROUP_CRITERION })
-  .transform((v, ctx): SnapshotGroupCriterion | typeof z.NEVER => {
-    if (typeof v !== 'string') return v
-    try {
-      return parseGroupCriterion(v)
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message })
-      return z.NEVER
-    }
-  })
+  .transform((v, ctx) => (typeof v === 'string' ? readCriterion(v, ctx) : v))
