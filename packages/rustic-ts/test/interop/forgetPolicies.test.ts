@@ -12,10 +12,15 @@ interface JsonGroup {
   reasons: Array<{ matches: string[]; counters: Record<string, number> }> | null
 }
 
-/** What a forget run decided: the removed ids, and for each kept id its reasons and counters. */
+/**
+ * What a forget run decided: the groups, the removed ids, and for each kept id its reasons and counters
+ * (not the snapshot copies: restic sorts a snapshot's tags in place when it groups by tags).
+ */
 function decisions(groups: JsonGroup[]): { groups: string[]; removed: string[]; kept: Map<string, unknown> } {
   const kept = new Map<string, unknown>()
-  for (const g of groups) (g.keep ?? []).forEach((s, i) => kept.set(s.id, g.reasons![i]))
+  for (const g of groups) {
+    (g.keep ?? []).forEach((s, i) => kept.set(s.id, { matches: g.reasons![i]!.matches, counters: g.reasons![i]!.counters }))
+  }
   return {
     groups: groups.map((g) => JSON.stringify([g.host, g.paths, g.tags])).sort(),
     removed: groups.flatMap((g) => (g.remove ?? []).map((s) => s.id)).sort(),
@@ -78,4 +83,15 @@ describe('forget --dry-run --json removes what restic 0.14 removes, on 300 snaps
       }
     })
   }
+
+  it('-l 2 -m 3 grouped by tags, by host,paths,tags, and not grouped', async () => {
+    for (const grouping of ['tags', 'host,paths,tags', '']) {
+      const [theirs, ours] = await forgetBoth(['-l', '2', '-m', '3', '--group-by', grouping])
+      const t = decisions(theirs)
+      const o = decisions(ours)
+      expect(o.groups, grouping).toEqual(t.groups)
+      expect(o.removed, grouping).toEqual(t.removed)
+      expect(o.kept, grouping).toEqual(t.kept)
+    }
+  })
 })

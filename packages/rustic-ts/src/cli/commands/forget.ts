@@ -17,6 +17,7 @@ import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.
 import { snapshotJson, table } from '../format.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { groupHeader, snapshotCells, SNAPSHOT_COLUMNS } from '../snapshotTable.js'
+import { nullIfEmpty } from './snapshots.js'
 
 /** Count flags: flag name, short flag, option key. */
 const COUNT_FLAGS = [
@@ -92,9 +93,9 @@ function groupJson(g: ForgetGroup): Record<string, unknown> {
   const removed = g.snapshots.filter((s) => !s.keep)
   const list = (l: typeof kept): RawJson[] | null => (l.length === 0 ? null : l.map((s) => new RawJson(snapshotJson(s.snapshot))))
   return {
-    tags: g.group.tags ?? null,
+    tags: nullIfEmpty(g.group.tags),
     host: g.group.hostname ?? '',
-    paths: g.group.paths ?? null,
+    paths: nullIfEmpty(g.group.paths),
     keep: list(kept),
     remove: list(removed),
     reasons:

@@ -20,9 +20,14 @@ interface SnapshotsFlags extends FilterFlags {
   latest?: string
 }
 
-/** restic's JSON group key: `hostname`, `paths`, `tags` (empty / null when not grouped by them), plus `label` when grouped by it. */
+/** A list as Go writes a nil-or-empty slice restic groups by: `null` when empty or not grouped by. */
+export function nullIfEmpty(list: string[] | undefined): string[] | null {
+  return list === undefined || list.length === 0 ? null : list
+}
+
+/** restic's JSON group key: `hostname`, `paths`, `tags` (`""` / null when not grouped by them), plus `label` when grouped by it. */
 export function resticGroupKey(g: SnapshotGroup): Record<string, unknown> {
-  return { hostname: g.hostname ?? '', label: g.label, paths: g.paths ?? null, tags: g.tags ?? null }
+  return { hostname: g.hostname ?? '', label: g.label, paths: nullIfEmpty(g.paths), tags: nullIfEmpty(g.tags) }
 }
 
 /** `snapshots`: lists snapshots, grouped (text: as rustic prints them; `--json`: restic's shapes). */
