@@ -24,7 +24,10 @@ const pad = (n: number): string => String(n).padStart(2, '0')
  * A reproducible list of backups over 2021–2023 for three hosts in three zones (UTC, New York with its
  * daylight-saving changes, Kolkata at +05:30): sparse over the years, denser in the last two months and
  * days, plus year ends (ISO weeks), month ends, New York's clock changes, and one snapshot in 2030 (restic
- * measures `--keep-within` from the newest snapshot not in the future). Times are unique per host.
+ * measures `--keep-within` from the newest snapshot not in the future). The newest before that is
+ * 2023-12-31 23:30 for every host, so `--keep-within 5m30d` ends at 2023-07-01 23:30 on the calendar, where
+ * New York is on summer time: a 23:45 snapshot then is within it only if the daylight-saving change is
+ * taken into account as Go does for a time in its local zone. Times are unique per host.
  */
 export function plannedBackups(dirA: string, dirB: string, perHost = 100): PlannedBackup[] {
   const rand = seededRandom(20240501)
@@ -40,7 +43,7 @@ export function plannedBackups(dirA: string, dirB: string, perHost = 100): Plann
     '2022-12-31 10:00:00', '2023-01-01 23:59:00', '2023-01-02 00:01:00',
     '2022-03-13 01:30:00', '2022-03-13 03:30:00', '2022-11-06 00:30:00', '2022-11-06 01:30:00', '2022-11-06 02:30:00',
     '2023-01-31 12:00:00', '2023-03-01 12:00:00', '2023-03-31 18:00:00', '2023-06-30 23:00:00', '2023-07-01 01:00:00',
-    '2023-12-31 22:00:00', '2030-01-01 00:00:00',
+    '2023-12-31 22:00:00', '2023-12-31 23:30:00', '2023-07-01 23:45:00', '2030-01-01 00:00:00',
   ]
   const out: PlannedBackup[] = []
   for (const h of hosts) {
@@ -51,7 +54,7 @@ export function plannedBackups(dirA: string, dirB: string, perHost = 100): Plann
     }
     while (times.size < Math.round(perHost * 0.5)) add(2021 + int(3), 1 + int(12), 1 + int(28), int(24), int(60))
     while (times.size < Math.round(perHost * 0.8)) add(2023, 11 + int(2), 1 + int(30), int(24), int(60))
-    while (times.size < perHost) add(2023, 12, 30 + int(2), int(24), int(60))
+    while (times.size < perHost) add(2023, 12, 30 + int(2), int(23), int(60))
     for (const time of times) out.push({ host: h.host, tz: h.tz, time, tags: tagSets[int(tagSets.length)]!, dirs: h.dirs() })
   }
   return out

@@ -60,6 +60,7 @@ const POLICIES: string[][] = [
   ['-m', '12'],
   ['-y', '5'],
   ['--keep-within', '3m15d'],
+  ['--keep-within', '5m30d'],
   ['--keep-within', '1y10m20d', '--host', 'beta'],
   ['--keep-within-hourly', '2d', '--keep-within-daily', '20d'],
   ['--keep-within-weekly', '3m', '--keep-within-monthly', '1y', '--keep-within-yearly', '5y'],
