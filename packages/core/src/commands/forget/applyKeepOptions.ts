@@ -71,12 +71,12 @@ function nextOlderTree(list: readonly { snap: SnapshotFile }[], nr: number, nowN
  * `ApplyPolicy` rules for everything restic has). Returns the snapshots newest first.
  *
  * In order, for each snapshot from the newest: a delete policy decides first (`never` or a future
- * `after` keeps it, a past `after` removes it; neither uses up a count); with `deleteUnchanged` a snapshot
- * whose next older snapshot (skipping those a passed `after` removes) has the same tree goes; otherwise it is kept if its id or tags match, if it
- * is within `keepWithin` of the newest, or if it is the newest of a period not yet counted (restic's
- * buckets: a count option keeps the newest snapshot of each of its N newest periods, a within option the
- * newest of each period within its duration). The newest snapshot is the newest not in the future
- * (after `now`), as restic takes it.
+ * `after` keeps it, a past `after` removes it; neither uses up a count); with `deleteUnchanged` a
+ * snapshot whose next older snapshot (skipping those a passed `after` removes) has the same tree goes;
+ * otherwise it is kept if its id or tags match, if it is within `keepWithin` of the newest, or if it is
+ * the newest of a period not yet counted (restic's buckets: a count option keeps the newest snapshot of
+ * each of its N newest periods, a within option the newest of each period within its duration). The
+ * newest snapshot is the newest not in the future (after `now`), as restic takes it.
  * @param now - judges delete policies and which snapshots are in the future.
  */
 export function applyKeepOptions(snapshots: readonly SnapshotFile[], keep: ResolvedKeepOptions, now: Date): ForgetSnapshot[] {

@@ -43,7 +43,7 @@ export async function deleteSnapshots(
   if (!o.force) {
     const nowNs = BigInt((o.now ?? new Date()).getTime()) * 1_000_000n
     for (const s of snapshots) {
-      const snap = typeof s === 'string' ? await repo.getSnapshot(s, { signal: control.signal }) : s
+      const snap = typeof s === 'string' ? await repo.findSnapshot(s, {}, { signal: control.signal }) : s
       const policy = deletePolicyAt(snap, nowNs)
       if (policy.state === 'protected') {
         throw new RusticError(

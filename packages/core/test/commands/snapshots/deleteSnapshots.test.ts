@@ -31,6 +31,8 @@ describe('repo.deleteSnapshots', () => {
       expect(await repo.snapshotIds()).toHaveLength(4)
     }
     expect((await repo.deleteSnapshots([snaps[3]!])).removed).toEqual([snaps[3]!.id])
+    const missing = await repo.deleteSnapshots(['0'.repeat(64) as never]).catch((e: unknown) => e)
+    expect(isRusticError(missing, 'IdNotFound')).toBe(true)
     expect((await repo.deleteSnapshots(snaps.slice(0, 3), { force: true })).removed).toHaveLength(3)
     expect(await repo.snapshotIds()).toEqual([])
   })
