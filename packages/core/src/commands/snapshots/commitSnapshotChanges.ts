@@ -28,6 +28,7 @@ export interface CommittedChange {
  * `modifySnapshots` write or remove them. Refuses an append-only repository first (code `AppendOnly`,
  * nothing touched). Each change saves its new snapshot before removing the old file, so an interruption
  * leaves at most a duplicate, never a lost snapshot. A file already gone counts as removed (with a warning).
+ * Holds the repository's exclusive lock while it writes, as restic's `forget` and `tag` do.
  * @param action - what is done, for messages (`remove 3 snapshots`).
  */
 export async function commitSnapshotChanges(
@@ -38,39 +39,43 @@ export async function commitSnapshotChanges(
 ): Promise<CommittedChange[]> {
   if (changes.length === 0) return []
   refuseAppendOnly(repo.config, action)
-  const { signal } = control
-  const onWarning = control.onWarning ?? repo.onWarning
-  const progress = (control.progress ?? repo.progress)('counter', action)
-  progress.setLength(changes.length)
-  const limit = pLimit(repo.options.concurrency)
-  try {
-    return await Promise.all(
-      changes.map((change) =>
-        limit(async (): Promise<CommittedChange> => {
-          throwIfAborted(signal)
-          const done: CommittedChange = {}
-          if (change.save) {
-            const copy = { ...change.save }
-            delete copy.id
-            done.saved = await repo.saveSnapshot(copy, { signal })
-          }
-          if (change.remove) {
+  // restic takes the exclusive lock to change snapshots (forget, tag): no other client works meanwhile.
+  return repo.withLock('exclusive', control, async (lock) => {
+    const { signal } = lock
+    await lock.verify()
+    const onWarning = control.onWarning ?? repo.onWarning
+    const progress = (control.progress ?? repo.progress)('counter', action)
+    progress.setLength(changes.length)
+    const limit = pLimit(repo.options.concurrency)
+    try {
+      return await Promise.all(
+        changes.map((change) =>
+          limit(async (): Promise<CommittedChange> => {
             throwIfAborted(signal)
-            try {
-              await repo.backend.remove('snapshot', change.remove, true, { signal })
-            } catch (e) {
-              if (!isNotFound(e)) throw e
-              onWarning(`snapshot ${shortId(change.remove)} was already removed`, e)
+            const done: CommittedChange = {}
+            if (change.save) {
+              const copy = { ...change.save }
+              delete copy.id
+              done.saved = await repo.saveSnapshot(copy, { signal })
             }
-            done.removed = change.remove
-          }
-          progress.inc(1)
-          return done
-        }),
-      ),
-    )
-  } finally {
-    limit.clearQueue()
-    progress.finish()
-  }
+            if (change.remove) {
+              throwIfAborted(signal)
+              try {
+                await repo.backend.remove('snapshot', change.remove, true, { signal })
+              } catch (e) {
+                if (!isNotFound(e)) throw e
+                onWarning(`snapshot ${shortId(change.remove)} was already removed`, e)
+              }
+              done.removed = change.remove
+            }
+            progress.inc(1)
+            return done
+          }),
+        ),
+      )
+    } finally {
+      limit.clearQueue()
+      progress.finish()
+    }
+  })
 }
