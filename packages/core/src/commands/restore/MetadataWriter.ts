@@ -3,6 +3,7 @@ import { UserNames } from '../../archiver/userNames.js'
 import { nodeLinktargetBytes, unixPermFromGoMode, type ExtendedAttribute, type Node } from '../../repofile/index.js'
 import { runCommand } from '../../util/command.js'
 import { isUnsupportedXattrError, nativeXattrs, nativeXattrsUnavailable, type NativeXattrs } from '../../util/nativeXattrs.js'
+import type { FileMetadata } from '../../workers/restore.protocol.js'
 import { displayPath, type FsPath } from './fsPath.js'
 import { nodeTimeNs, sameTime, utimesSeconds } from './nodeTimes.js'
 
@@ -16,20 +17,6 @@ export interface MetadataWriterOptions {
   warn: (message: string, error?: unknown) => void
   /** Resolves owner names (default: `/etc/passwd` and `/etc/group`). */
   userNames?: UserNames
-}
-
-/** Metadata to set on a file through its descriptor (see {@link MetadataWriter.fileMetadata}). */
-export interface FileMetadata {
-  /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
-  mode: number
-  /** Access time for `futimes`, in seconds. */
-  atime: number
-  /** Modification time for `futimes`, in seconds. */
-  mtime: number
-  /** Owner for `fchown` (only set when ownership is restored). */
-  uid?: number
-  /** Group for `fchown`. */
-  gid?: number
 }
 
 /** Linux `major()` of a `dev_t`. */

@@ -9,7 +9,8 @@ import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { displayPath, type FsPath } from './fsPath.js'
 import { FileWriter } from './FileWriter.js'
 import { MetadataWriter } from './MetadataWriter.js'
-import { RestorePool, type PoolBlob } from './RestorePool.js'
+import type { RestoreBlob } from '../../workers/restore.protocol.js'
+import { RestorePool } from './RestorePool.js'
 import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
 import type { PackRead, RestorePlan, RestoreStats } from './RestorePlan.js'
 
@@ -292,7 +293,7 @@ async function writeContentsOnWorkers(
       throwIfAborted(signal)
       const data = await indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
       stats.bytesRead += data.length
-      const blobs: PoolBlob[] = r.blobs.map((b) => ({
+      const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
         length: b.length,
@@ -311,14 +312,9 @@ async function writeContentsOnWorkers(
           }
         }),
       }))
-      try {
-        const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`)
-        account(res.written, res.files, res.metaDone)
-      } catch (e) {
-        const partial = (e as { partial?: { written: number; files: number[]; metaDone: number[] } }).partial
-        if (partial) account(partial.written, partial.files, partial.metaDone)
-        throw e
-      }
+      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`)
+      account(res.written, res.files, res.metaDone)
+      if (res.error) throw res.error
     })
   } finally {
     bytes.finish()
