@@ -8,6 +8,7 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    'seal.worker': 'src/workers/seal.worker.ts',
     'restore.worker': 'src/workers/restore.worker.ts',
   },
   format: ['esm'],

@@ -1,13 +1,14 @@
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
-import { decompress } from '../compression/index.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
+import type { Chunker } from '../chunker/Chunker.js'
+import { decompress, nativeZstdBuffers } from '../compression/Zstd.js'
 import type { Key } from '../crypto/Key.js'
-import { workerKeyData } from '../crypto/workerKey.js'
+import { sodiumPoly1305 } from '../crypto/Poly1305.js'
 import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { Chunker } from '../chunker/Chunker.js'
-import { SEAL_WORKER_SOURCE } from './sealWorkerSource.js'
+import type { ChunkQuery, FileReport, SealedReply, SealWorkerData, SealWorkerIn, SealWorkerOut, StoredChunks } from '../workers/seal.protocol.js'
+import { workerUrl } from '../workers/workerUrl.js'
+import { WorkerPool, type PoolWorker } from '../workers/WorkerPool.js'
 
 /** A sealed blob: stored bytes, and the uncompressed length when compressed. */
 export interface SealedBlob {
@@ -17,49 +18,23 @@ export interface SealedBlob {
   uncompressedLength?: number
 }
 
-interface Job {
-  resolve: (m: WorkerAnswer) => void
-  reject: (e: unknown) => void
-  /** File jobs: the file's expected size, counted in its worker's `fileBytes` until it is done. */
-  bytes?: number
+/** A job on a seal worker: sealing blobs, or storing a file. */
+type SealJob =
+  | { kind: 'seal'; done(m: SealedReply): void; fail(e: RusticError): void }
+  | { kind: 'file'; done(r: FileReport): void; fail(e: RusticError): void; bytes: number }
+
+/** What the pool keeps for each worker. */
+interface WorkerState {
+  /** Answers with claimed chunks whose sealed blobs have not come back yet. */
+  outstanding: number
+  /** Expected bytes of the files handed to this worker and not yet done. */
+  fileBytes: number
+  /** Where the worker puts sealed batches of files' chunks: slots of `outSize` bytes. */
+  outMem: SharedArrayBuffer
+  outSize: number
 }
 
-/** A worker's answer to a job: one sealed blob, a batch (`lengths`/`uls` set) in one buffer, or an error. */
-interface WorkerAnswer {
-  id: number
-  sealed?: Uint8Array
-  ul?: number
-  lengths?: number[]
-  uls?: number[]
-  error?: string
-}
-
-/** A finished file job, as the worker reports it. */
-type FileReport = { id: number; content: string[]; size: number } | { id: number; fileError: string; code?: string }
-
-/** A worker's question: which of these chunks are new? Sent with the files finished since the last one. */
-interface WorkerQuery {
-  query: number
-  ids: string[]
-  lengths: number[]
-  files: FileReport[]
-}
-
-/** Claimed chunks of one answer (all, or one batch of them), sealed, in a slot of the worker's shared memory. */
-interface WorkerStored {
-  /** Slot of the worker's `outMem`. */
-  stored: number
-  /** Bytes in the slot. */
-  length: number
-  ids: string[]
-  lengths: number[]
-  uls: number[]
-  sizes: number[]
-  /** More batches follow for the same answer. */
-  more: boolean
-}
-
-type WorkerMessage = WorkerAnswer | WorkerQuery | WorkerStored
+type SealWorker = PoolWorker<SealJob, WorkerState>
 
 /**
  * Where {@link SealPool.storeFile} puts new blobs (a `Packer`): it decides which chunks are new and takes
@@ -102,20 +77,6 @@ const ANSWERS_AHEAD = 4
  */
 const OUT_SLOTS = 2
 
-interface PoolWorker {
-  worker: Worker
-  jobs: Map<number, Job>
-  /** Answers with claimed chunks whose sealed blobs have not come back yet. */
-  outstanding: number
-  /** Expected bytes of the files handed to this worker and not yet done. */
-  fileBytes: number
-  /** Set once the worker failed or exited. */
-  dead?: Error
-  /** Where the worker puts sealed batches of files' chunks: slots of `outSize` bytes. */
-  outMem: SharedArrayBuffer
-  outSize: number
-}
-
 /** Options of {@link SealPool.start}. */
 export interface SealPoolOptions {
   /** Number of worker threads; default: the number of cores (at most 8). */
@@ -125,30 +86,60 @@ export interface SealPoolOptions {
 }
 
 /**
- * Seals blobs (compress + encrypt, exactly as `DecryptBackend.sealBlob`) on worker threads, so that the
- * main thread is not busy compressing; with a chunker, the workers also read, cut and hash whole files
- * ({@link SealPool.storeFile}). The pool holds a copy of the master key in its workers' memory;
- * {@link SealPool.close} ends them.
+ * Seals blobs (compress + encrypt, exactly as `DecryptBackend.sealBlob`) on worker threads
+ * (`workers/seal.worker.ts`), so that the main thread is not busy compressing; with a chunker, the workers
+ * also read, cut and hash whole files ({@link SealPool.storeFile}). The pool holds a copy of the master key
+ * in its workers' memory; {@link SealPool.close} ends them.
  */
 export class SealPool {
-  private seq = 0
-  private closed = false
+  private readonly pool: WorkerPool<SealWorkerIn, SealWorkerOut, SealJob, WorkerState>
   private batch: Array<{ plain: Uint8Array; resolve: (s: SealedBlob) => void; reject: (e: unknown) => void }> = []
   private batchBytes = 0
   private batchScheduled = false
   private sink: BlobSink | undefined
-  private fileBatch: Array<{ path: Uint8Array; expected: number; job: Job }> = []
+  private fileBatch: Array<{ path: Uint8Array; expected: number; job: SealJob }> = []
   private fileBatchScheduled = false
   private drainWaiters: Array<() => void> = []
 
   private constructor(
-    private readonly workers: PoolWorker[],
     private readonly key: Key,
     /** zstd level, or undefined for no compression. */
     readonly compressionLevel: number | undefined,
-    /** True if the workers can store whole files (they were given a chunker). */
-    readonly canStoreFiles: boolean,
-  ) {}
+    chunker: Chunker | undefined,
+    size: number,
+  ) {
+    // a file worker's sealed batches: slots for the largest chunk, compressed (zstd's bound) and sealed
+    const maxSize = chunker?.options.maxSize
+    const outSize = maxSize === undefined ? 0 : Math.ceil((maxSize + (maxSize >> 8) + 128 + 32) / 65536) * 65536
+    this.canStoreFiles = chunker !== undefined
+    this.pool = new WorkerPool({
+      name: 'seal',
+      url: workerUrl('seal'),
+      size,
+      exposeGc: true,
+      setup: () => {
+        const outMem = new SharedArrayBuffer(OUT_SLOTS * outSize)
+        const workerData: SealWorkerData = {
+          key: key.toMasterKeyJson(),
+          level: compressionLevel ?? null,
+          chunker: chunker ? { pol: chunker.pol, options: { ...chunker.options } } : null,
+          outMem,
+          outSize,
+          outSlots: OUT_SLOTS,
+        }
+        return { workerData, state: { outstanding: 0, fileBytes: 0, outMem, outSize } }
+      },
+      onMessage: (w, m) => this.receive(w, m),
+      onFailure: () => {
+        this.wakeDrain()
+        this.flushFiles() // queued files go to the other workers (or fail when none is left)
+      },
+      busy: (w) => w.state.outstanding > 0,
+    })
+  }
+
+  /** True if the workers can store whole files (they were given a chunker). */
+  readonly canStoreFiles: boolean
 
   /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression). */
   matches(dbe: DecryptBackend): boolean {
@@ -160,56 +151,32 @@ export class SealPool {
    * Returns undefined where the native modules it needs (zstd-napi, sodium-native) cannot be used.
    */
   static async start(dbe: DecryptBackend, options: SealPoolOptions = {}): Promise<SealPool | undefined> {
+    if (sodiumPoly1305() === undefined || nativeZstdBuffers() === undefined) return undefined
     const key = dbe.key
     const compressionLevel = blobCompressionLevel(dbe)
-    const keyData = workerKeyData(key)
-    if (!keyData) return undefined
     const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
-    const chunker = options.chunker?.workerSetup() ?? null
-    // a file worker's sealed batches: slots for the largest chunk, compressed (zstd's bound) and sealed
-    const outSize = chunker ? Math.ceil((chunker.maxSize + (chunker.maxSize >> 8) + 128 + 32) / 65536) * 65536 : 0
-    const workers: PoolWorker[] = []
-    for (let i = 0; i < n; i++) {
-      const outMem = new SharedArrayBuffer(OUT_SLOTS * outSize)
-      const workerData = { ...keyData, level: compressionLevel ?? null, chunker, outMem, outSize, outSlots: OUT_SLOTS }
-      const worker = new Worker(SEAL_WORKER_SOURCE, { eval: true, workerData })
-      worker.unref() // idle workers do not keep the process alive
-      workers.push({ worker, jobs: new Map(), outstanding: 0, fileBytes: 0, outMem, outSize })
-    }
-    const pool = new SealPool(workers, key, compressionLevel, chunker !== null)
-    for (const w of workers) {
-      w.worker.on('message', (m: WorkerMessage) => pool.receive(w, m))
-      w.worker.on('error', (e) => pool.fail(w, e))
-      w.worker.on('exit', (code) => pool.fail(w, new Error(`seal worker exited with code ${code}`)))
-    }
+    const pool = new SealPool(key, compressionLevel, options.chunker, n)
     // self-test: what the workers seal must open with the key
-    try {
-      const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
-      for (const w of workers) {
-        const s = await pool.sealOn(w, probe)
-        let plain = key.decrypt(s.sealed, 'seal pool self-test')
-        if (s.uncompressedLength !== undefined) plain = decompress(plain, 'seal pool self-test', s.uncompressedLength)
-        if (Buffer.compare(plain, probe) !== 0 || (compressionLevel === undefined) !== (s.uncompressedLength === undefined)) {
-          throw new Error('sealed data differs')
-        }
+    const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
+    const passed = await pool.pool.selfTest(async (w) => {
+      const s = await pool.sealOn(w, probe)
+      let plain = key.decrypt(s.sealed, 'seal pool self-test')
+      if (s.uncompressedLength !== undefined) plain = decompress(plain, 'seal pool self-test', s.uncompressedLength)
+      if (Buffer.compare(plain, probe) !== 0 || (compressionLevel === undefined) !== (s.uncompressedLength === undefined)) {
+        throw new Error('sealed data differs')
       }
-    } catch {
-      await pool.close()
-      return undefined
-    }
-    return pool
+    })
+    return passed ? pool : undefined
   }
 
   /** Number of worker threads. */
   get size(): number {
-    return this.workers.length
+    return this.pool.size
   }
 
   /** Jobs handed to the workers and not yet done. */
   get pending(): number {
-    let n = 0
-    for (const w of this.workers) n += w.jobs.size
-    return n
+    return this.pool.pending
   }
 
   /**
@@ -217,7 +184,7 @@ export class SealPool {
    * reuse it. An empty blob is not compressed (a zero uncompressed length means "not compressed").
    */
   seal(plain: Uint8Array): Promise<SealedBlob> {
-    if (plain.length >= BATCH_BLOB_LIMIT) return this.sealOn(this.leastBusy(), plain)
+    if (plain.length >= BATCH_BLOB_LIMIT) return this.sealOn(this.pool.leastBusy(), plain)
     return new Promise<SealedBlob>((resolve, reject) => {
       this.batch.push({ plain: Uint8Array.prototype.slice.call(plain), resolve, reject })
       this.batchBytes += plain.length
@@ -242,13 +209,13 @@ export class SealPool {
     return new Promise<StoredFile>((resolve, reject) => {
       const bytes = typeof path === 'string' ? Buffer.from(path) : path
       const shown = (): string => (typeof path === 'string' ? path : Buffer.from(path).toString('utf8'))
-      const job: Job = {
+      const job: SealJob = {
+        kind: 'file',
         bytes: expectedSize,
-        reject,
-        resolve: (m) => {
-          const r = m as unknown as FileReport
-          if ('fileError' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.fileError}`, { code: r.code ?? 'ReadFailed' }))
-          resolve({ content: r.content as Id[], size: r.size })
+        fail: reject,
+        done: (r) => {
+          if ('error' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.error}`, { code: r.code ?? 'ReadFailed' }))
+          resolve({ content: r.content, size: r.size })
         },
       }
       this.fileBatch.push({ path: bytes, expected: expectedSize, job })
@@ -268,21 +235,21 @@ export class SealPool {
    */
   private flushFiles(): void {
     this.fileBatchScheduled = false
-    if (this.closed) return
+    if (this.pool.closed) return
     for (;;) {
       if (this.fileBatch.length === 0) return
-      const alive = this.workers.filter((c) => !c.dead)
+      const alive = this.pool.workers.filter((c) => !c.dead)
       if (alive.length === 0) {
-        const e = new RusticError('Internal', `the seal pool's workers failed: ${this.workers[0]!.dead!.message}`)
-        return this.fileBatch.splice(0).forEach((i) => i.job.reject(e))
+        const e = this.pool.failedError(this.pool.failure!)
+        return this.fileBatch.splice(0).forEach((i) => i.job.fail(e))
       }
-      let w: PoolWorker | undefined
-      for (const c of alive) if (c.outstanding < ANSWERS_AHEAD && (!w || c.fileBytes < w.fileBytes)) w = c
+      let w: SealWorker | undefined
+      for (const c of alive) if (c.state.outstanding < ANSWERS_AHEAD && (!w || c.state.fileBytes < w.state.fileBytes)) w = c
       // the next file done or batch stored sends more
-      if (!w || w.fileBytes >= FILE_BYTES_AHEAD) return
+      if (!w || w.state.fileBytes >= FILE_BYTES_AHEAD) return
       const items: typeof this.fileBatch = []
       let bytes = 0
-      while (this.fileBatch.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.fileBytes + bytes < FILE_BYTES_AHEAD)) {
+      while (this.fileBatch.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.state.fileBytes + bytes < FILE_BYTES_AHEAD)) {
         const item = this.fileBatch.shift()!
         items.push(item)
         bytes += item.expected
@@ -295,13 +262,10 @@ export class SealPool {
         paths.set(i.path, pos)
         pos += i.path.length
         ends.push(pos)
-        const id = this.seq++
-        ids.push(id)
-        w.jobs.set(id, i.job)
+        ids.push(this.pool.add(w, i.job))
       }
-      w.fileBytes += bytes
-      this.updateRef(w)
-      w.worker.postMessage({ files: { ids, expected: items.map((i) => i.expected), paths, ends } }, [paths.buffer])
+      w.state.fileBytes += bytes
+      this.pool.post(w, { type: 'files', ids, expected: items.map((i) => i.expected), paths, ends }, [paths.buffer])
     }
   }
 
@@ -309,19 +273,14 @@ export class SealPool {
   drain(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
-        const dead = this.workers.find((w) => w.dead)
-        if (dead) return reject(new RusticError('Internal', `a seal worker failed: ${dead.dead!.message}`, { cause: dead.dead }))
-        if (this.workers.every((w) => w.outstanding === 0)) return resolve()
+        const failure = this.pool.failure
+        if (failure) return reject(this.pool.failedError(failure))
+        if (this.pool.closed) return reject(this.pool.closedError())
+        if (this.pool.workers.every((w) => w.state.outstanding === 0)) return resolve()
         this.drainWaiters.push(check)
       }
       check()
     })
-  }
-
-  private leastBusy(): PoolWorker {
-    let best: PoolWorker | undefined
-    for (const w of this.workers) if (!w.dead && (!best || w.jobs.size < best.jobs.size)) best = w
-    return best ?? this.workers[0]!
   }
 
   /** Sends the small blobs collected so far to one worker as one message. */
@@ -338,92 +297,95 @@ export class SealPool {
       off += i.plain.length
     }
     const lengths = items.map((i) => i.plain.length)
-    const fail = (e: unknown): void => items.forEach((i) => i.reject(e))
-    this.post(this.leastBusy(), { data, lengths }, (m) => {
+    this.post(this.pool.leastBusy(), data, lengths, (m) => {
       let pos = 0
       items.forEach((item, k) => {
-        const n = m.lengths![k]!
-        const ul = m.uls![k]!
-        const sealed = m.sealed!.subarray(pos, pos + n)
+        const n = m.lengths[k]!
+        const ul = m.uls[k]!
+        const sealed = m.sealed.subarray(pos, pos + n)
         pos += n
         item.resolve(ul < 0 ? { sealed } : { sealed, uncompressedLength: ul })
       })
-    }, fail)
+    }, (e) => items.forEach((i) => i.reject(e)))
   }
 
   /** Ends the workers; pending jobs fail. */
   async close(): Promise<void> {
-    if (this.closed) return
-    this.closed = true
+    if (this.pool.closed) return
+    const error = this.pool.closedError()
     const left = this.batch
     this.batch = []
-    for (const i of left) i.reject(new RusticError('Internal', 'the seal pool is closed'))
+    for (const i of left) i.reject(error)
     const files = this.fileBatch
     this.fileBatch = []
-    for (const f of files) f.job.reject(new RusticError('Internal', 'the seal pool is closed'))
-    await Promise.all(this.workers.map((w) => w.worker.terminate()))
+    for (const f of files) f.job.fail(error)
+    await this.pool.close()
+    this.wakeDrain()
   }
 
-  private sealOn(w: PoolWorker, plain: Uint8Array): Promise<SealedBlob> {
+  private sealOn(w: SealWorker, plain: Uint8Array): Promise<SealedBlob> {
     const copy = Uint8Array.prototype.slice.call(plain) // own ArrayBuffer: transferred, not cloned with its neighbours
     return new Promise<SealedBlob>((resolve, reject) => {
-      this.post(w, { data: copy }, (m) => resolve(m.ul === undefined ? { sealed: m.sealed! } : { sealed: m.sealed!, uncompressedLength: m.ul }), reject)
+      this.post(w, copy, [copy.length], (m) => {
+        const ul = m.uls[0]!
+        resolve(ul < 0 ? { sealed: m.sealed } : { sealed: m.sealed, uncompressedLength: ul })
+      }, reject)
     })
   }
 
-  /** Sends a job (its `data` buffer transferred) to a worker. */
-  private post(w: PoolWorker, msg: { data: Uint8Array; lengths?: number[] }, resolve: (m: WorkerAnswer) => void, reject: (e: unknown) => void): void {
-    this.postJob(w, msg, msg.data.buffer as ArrayBuffer, resolve, reject)
+  /** Sends blobs (`data`, its buffer transferred) to a worker to be sealed. */
+  private post(w: SealWorker, data: Uint8Array, lengths: number[], done: (m: SealedReply) => void, fail: (e: RusticError) => void): void {
+    this.pool.request(w, { kind: 'seal', done, fail }, (id) => ({ type: 'seal', id, data, lengths }), [data.buffer as ArrayBuffer])
   }
 
-  private postJob(w: PoolWorker, msg: object, transfer: ArrayBuffer | undefined, resolve: (m: WorkerAnswer) => void, reject: (e: unknown) => void): void {
-    if (this.closed) return reject(new RusticError('Internal', 'the seal pool is closed'))
-    if (w.dead) return reject(new RusticError('Internal', `the seal pool's workers failed: ${w.dead.message}`, { cause: w.dead }))
-    const id = this.seq++
-    w.jobs.set(id, { resolve, reject })
-    this.updateRef(w)
-    w.worker.postMessage({ id, ...msg }, transfer ? [transfer] : [])
-  }
-
-  /** Keeps the process alive while a worker has work out. */
-  private updateRef(w: PoolWorker): void {
-    if (w.jobs.size > 0 || w.outstanding > 0) w.worker.ref()
-    else w.worker.unref()
-  }
-
-  private receive(w: PoolWorker, m: WorkerMessage): void {
-    if ('query' in m) this.answer(w, m)
-    else if ('stored' in m) this.takeStored(w, m)
-    else this.finish(w, m.id, m)
+  private receive(w: SealWorker, m: SealWorkerOut): void {
+    switch (m.type) {
+      case 'query':
+        return this.answer(w, m)
+      case 'stored':
+        return this.takeStored(w, m)
+      case 'sealed': {
+        const job = this.pool.take(w, m.id)
+        if (job?.kind === 'seal') job.done(m)
+        return
+      }
+      case 'sealFailed':
+        return this.pool.take(w, m.id)?.fail(new RusticError('Internal', `sealing a blob failed: ${m.message}`))
+    }
   }
 
   /** Claims the new chunks of a query, answers it, then settles the files reported with it. */
-  private answer(w: PoolWorker, m: WorkerQuery): void {
+  private answer(w: SealWorker, m: ChunkQuery): void {
     if (m.query >= 0) {
       const sink = this.sink!
       let claims = ''
       let any = false
       for (const id of m.ids) {
-        const claimed = sink.claim(id as Id)
+        const claimed = sink.claim(id)
         claims += claimed ? '1' : '0'
         any ||= claimed
       }
-      if (any) w.outstanding++
-      w.worker.postMessage({ answer: m.query, claims })
+      if (any) w.state.outstanding++
+      this.pool.post(w, { type: 'answer', query: m.query, claims })
     }
-    for (const f of m.files) this.finish(w, f.id, f as unknown as WorkerAnswer)
+    for (const f of m.files) {
+      const job = this.pool.take(w, f.id)
+      if (job?.kind !== 'file') continue
+      w.state.fileBytes -= job.bytes
+      job.done(f)
+    }
     if (m.files.length > 0) this.flushFiles()
-    this.updateRef(w)
+    this.pool.updateRef(w)
   }
 
-  private takeStored(w: PoolWorker, m: WorkerStored): void {
+  private takeStored(w: SealWorker, m: StoredChunks): void {
     const sink = this.sink!
-    const sealed = new Uint8Array(w.outMem, m.stored * w.outSize, m.length)
+    const sealed = new Uint8Array(w.state.outMem, m.slot * w.state.outSize, m.length)
     // once the sink is done with every blob, the slot goes back to the worker to be filled again
     let left = m.ids.length
     const recycle = (): void => {
-      if (--left > 0 || w.dead || this.closed) return
-      w.worker.postMessage({ recycle: m.stored })
+      if (--left > 0) return
+      this.pool.post(w, { type: 'recycle', slot: m.slot })
     }
     let pos = 0
     m.ids.forEach((id, k) => {
@@ -434,14 +396,14 @@ export class SealPool {
         if (!called) recycle()
         called = true
       }
-      sink.addClaimed(id as Id, sealed.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
+      sink.addClaimed(id, sealed.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
       pos += n
     })
     if (!m.more) {
-      w.outstanding--
-      if (w.outstanding === ANSWERS_AHEAD - 1) this.flushFiles()
+      w.state.outstanding--
+      if (w.state.outstanding === ANSWERS_AHEAD - 1) this.flushFiles()
     }
-    this.updateRef(w)
+    this.pool.updateRef(w)
     this.wakeDrain()
   }
 
@@ -449,29 +411,6 @@ export class SealPool {
     const waiters = this.drainWaiters
     this.drainWaiters = []
     for (const f of waiters) f()
-  }
-
-  private finish(w: PoolWorker, id: number, m: WorkerAnswer): void {
-    const job = w.jobs.get(id)
-    if (!job) return
-    w.jobs.delete(id)
-    w.fileBytes -= job.bytes ?? 0
-    this.updateRef(w)
-    if (m.error !== undefined) {
-      job.reject(new RusticError('Internal', `sealing a blob failed: ${m.error}`))
-    } else {
-      job.resolve(m)
-    }
-  }
-
-  private fail(w: PoolWorker, cause: unknown): void {
-    w.dead ??= cause instanceof Error ? cause : new Error(String(cause))
-    for (const job of w.jobs.values()) {
-      job.reject(new RusticError('Internal', `a seal worker failed: ${w.dead.message}`, { cause }))
-    }
-    w.jobs.clear()
-    this.wakeDrain()
-    this.flushFiles() // queued files go to the other workers (or fail when none is left)
   }
 }
 

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8'
 import { Worker, type TransferListItem } from 'node:worker_threads'
 import { RusticError } from '../error/RusticError.js'
 
@@ -41,6 +42,11 @@ export interface WorkerPoolOptions<Out, Job extends PendingJob, State> {
   onOnline?(worker: PoolWorker<Job, State>): void
   /** True while a worker without pending jobs still has work out (it then keeps the process alive). */
   busy?(worker: PoolWorker<Job, State>): boolean
+  /**
+   * Start the workers with the global `gc()` (V8's `--expose-gc`, which cannot be given to a worker alone:
+   * it is set for the process while they start, then unset unless the process has it itself).
+   */
+  exposeGc?: boolean
 }
 
 /**
@@ -58,6 +64,13 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
 
   /** Starts the workers (they run once their program is loaded; messages posted before wait for it). */
   constructor(private readonly options: WorkerPoolOptions<Out, Job, State>) {
+    // `gc` is given to the contexts made while the flag is set: the workers' once they run
+    const toggleGc = options.exposeGc === true && typeof globalThis.gc !== 'function'
+    let starting = options.size
+    const started = (): void => {
+      if (--starting === 0 && toggleGc) setFlagsFromString('--no-expose-gc')
+    }
+    if (toggleGc && starting > 0) setFlagsFromString('--expose-gc')
     const workers: Array<PoolWorker<Job, State>> = []
     for (let index = 0; index < options.size; index++) {
       const { workerData, state } = options.setup(index)
@@ -66,11 +79,15 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
       const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: false }
       thread.once('online', () => {
         w.online = true
+        started()
         options.onOnline?.(w)
       })
       thread.on('message', (m: Out) => options.onMessage(w, m))
       thread.on('error', (e) => this.fail(w, e))
-      thread.on('exit', (code) => this.fail(w, new Error(`${options.name} worker exited with code ${code}`)))
+      thread.on('exit', (code) => {
+        if (!w.online) started()
+        this.fail(w, new Error(`${options.name} worker exited with code ${code}`))
+      })
       workers.push(w)
     }
     this.workers = workers
@@ -152,12 +169,14 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
   }
 
   /**
-   * Runs `test` on every worker (at once); true if it passed on all. Used at start so that a worker that
-   * cannot do its job is found before any real work is given to it.
+   * Runs `test` on every worker (at once); true if it passed on all, else the pool is closed. Used at start
+   * so that a worker that cannot do its job is found before any real work is given to it.
    */
   async selfTest(test: (w: PoolWorker<Job, State>) => Promise<void>): Promise<boolean> {
     const results = await Promise.allSettled(this.workers.map((w) => test(w)))
-    return results.every((r) => r.status === 'fulfilled')
+    if (results.every((r) => r.status === 'fulfilled')) return true
+    await this.close()
+    return false
   }
 
   /** Ends the workers; pending jobs fail. */

@@ -60,11 +60,7 @@ export class RestorePool {
       const r = await restorePool.runOn(w, Uint8Array.prototype.slice.call(data), blobs, true, 'self-test')
       if (r.error) throw r.error
     })
-    if (!passed) {
-      await pool.close()
-      return undefined
-    }
-    return restorePool
+    return passed ? restorePool : undefined
   }
 
   /** Number of worker threads. */
