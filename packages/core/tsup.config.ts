@@ -10,6 +10,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'seal.worker': 'src/workers/seal.worker.ts',
     'restore.worker': 'src/workers/restore.worker.ts',
+    'directory.worker': 'src/workers/directory.worker.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
