@@ -1,5 +1,8 @@
 /** The worker programs of core: `src/workers/<name>.worker.ts`, built as `dist/<name>.worker.js`. */
-export type WorkerProgram = 'seal' | 'restore' | 'directory'
+export const WORKER_PROGRAMS = ['seal', 'restore', 'directory'] as const
+
+/** The name of a worker program. */
+export type WorkerProgram = (typeof WORKER_PROGRAMS)[number]
 
 /** True when this module runs from its TypeScript source (the tests), not from a build. */
 const FROM_SOURCES = import.meta.url.endsWith('.ts')
