@@ -6,9 +6,13 @@ import type { Key } from '../crypto/Key.js'
 import { sodiumPoly1305 } from '../crypto/Poly1305.js'
 import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { ChunkQuery, FileReport, SealedReply, SealWorkerData, SealWorkerIn, SealWorkerOut, StoredChunks } from '../workers/seal.protocol.js'
+import type { ChunkQuery, SealedReply, SealWorkerData, SealWorkerOut, StoredChunks } from '../workers/seal.protocol.js'
 import { workerUrl } from '../workers/workerUrl.js'
-import { WorkerPool, type PoolWorker } from '../workers/WorkerPool.js'
+import { WorkerPool } from '../workers/WorkerPool.js'
+import { ANSWERS_AHEAD, FileDistributor } from './FileDistributor.js'
+import { BATCH_BLOB_LIMIT, SealBatcher } from './SealBatcher.js'
+import { SealedSlots } from './SealedSlots.js'
+import type { SealWorker, SealWorkers } from './sealWorkers.js'
 
 /** A sealed blob: stored bytes, and the uncompressed length when compressed. */
 export interface SealedBlob {
@@ -17,24 +21,6 @@ export interface SealedBlob {
   /** The plaintext length, set only when the blob was compressed. */
   uncompressedLength?: number
 }
-
-/** A job on a seal worker: sealing blobs, or storing a file. */
-type SealJob =
-  | { kind: 'seal'; done(m: SealedReply): void; fail(e: RusticError): void }
-  | { kind: 'file'; done(r: FileReport): void; fail(e: RusticError): void; bytes: number }
-
-/** What the pool keeps for each worker. */
-interface WorkerState {
-  /** Answers with claimed chunks whose sealed blobs have not come back yet. */
-  outstanding: number
-  /** Expected bytes of the files handed to this worker and not yet done. */
-  fileBytes: number
-  /** Where the worker puts sealed batches of files' chunks: slots of `outSize` bytes. */
-  outMem: SharedArrayBuffer
-  outSize: number
-}
-
-type SealWorker = PoolWorker<SealJob, WorkerState>
 
 /**
  * Where {@link SealPool.storeFile} puts new blobs (a `Packer`): it decides which chunks are new and takes
@@ -57,26 +43,6 @@ export interface StoredFile {
   size: number
 }
 
-/** Blobs smaller than this are sent to the workers in batches. */
-const BATCH_BLOB_LIMIT = 64 * 1024
-/** A batch is sent once it holds this many bytes or blobs (or at the end of the current turn of the event loop). */
-const BATCH_BYTES = 1 << 20
-const BATCH_COUNT = 512
-/** Files sent to a worker in one message at most. */
-const FILE_BATCH_COUNT = 16
-/** A worker is given more files while the files it has to go are expected to be smaller than this. */
-const FILE_BYTES_AHEAD = 4 << 20
-/**
- * A worker is given more files only while fewer of its answered queries than this wait to come back sealed:
- * a worker seals into a few reused buffers, so a packer that writes slowly holds back reading too.
- */
-const ANSWERS_AHEAD = 4
-/**
- * Slots a worker seals files' chunks into, in memory shared with the pool: a slot is filled again once the
- * sink is done with its blobs, so that sealed data never piles up (nor comes and goes as garbage).
- */
-const OUT_SLOTS = 2
-
 /** Options of {@link SealPool.start}. */
 export interface SealPoolOptions {
   /** Number of worker threads; default: the number of cores (at most 8). */
@@ -92,14 +58,13 @@ export interface SealPoolOptions {
  * in its workers' memory; {@link SealPool.close} ends them.
  */
 export class SealPool {
-  private readonly pool: WorkerPool<SealWorkerIn, SealWorkerOut, SealJob, WorkerState>
-  private batch: Array<{ plain: Uint8Array; resolve: (s: SealedBlob) => void; reject: (e: unknown) => void }> = []
-  private batchBytes = 0
-  private batchScheduled = false
+  private readonly workers: SealWorkers
+  private readonly batcher: SealBatcher
+  private readonly files: FileDistributor
   private sink: BlobSink | undefined
-  private fileBatch: Array<{ path: Uint8Array; expected: number; job: SealJob }> = []
-  private fileBatchScheduled = false
   private drainWaiters: Array<() => void> = []
+  /** True if the workers can store whole files (they were given a chunker). */
+  readonly canStoreFiles: boolean
 
   private constructor(
     private readonly key: Key,
@@ -108,38 +73,35 @@ export class SealPool {
     chunker: Chunker | undefined,
     size: number,
   ) {
-    // a file worker's sealed batches: slots for the largest chunk, compressed (zstd's bound) and sealed
-    const maxSize = chunker?.options.maxSize
-    const outSize = maxSize === undefined ? 0 : Math.ceil((maxSize + (maxSize >> 8) + 128 + 32) / 65536) * 65536
+    const slotSize = SealedSlots.sizeFor(chunker?.options.maxSize)
     this.canStoreFiles = chunker !== undefined
-    this.pool = new WorkerPool({
+    this.workers = new WorkerPool({
       name: 'seal',
       url: workerUrl('seal'),
       size,
       exposeGc: true,
       setup: () => {
-        const outMem = new SharedArrayBuffer(OUT_SLOTS * outSize)
+        const slots = new SealedSlots(slotSize)
         const workerData: SealWorkerData = {
           key: key.toMasterKeyJson(),
           level: compressionLevel ?? null,
-          chunker: chunker ? { pol: chunker.pol, options: { ...chunker.options } } : null,
-          outMem,
-          outSize,
-          outSlots: OUT_SLOTS,
+          chunker: chunker ? { pol: chunker.pol, options: chunker.options } : null,
+          outMem: slots.memory,
+          outSize: slots.slotSize,
+          outSlots: SealedSlots.count,
         }
-        return { workerData, state: { outstanding: 0, fileBytes: 0, outMem, outSize } }
+        return { workerData, state: { slots, fileBytes: 0 } }
       },
       onMessage: (w, m) => this.receive(w, m),
       onFailure: () => {
         this.wakeDrain()
-        this.flushFiles() // queued files go to the other workers (or fail when none is left)
+        this.files.flush() // queued files go to the other workers (or fail when none is left)
       },
-      busy: (w) => w.state.outstanding > 0,
+      busy: (w) => w.state.slots.outstanding > 0,
     })
+    this.batcher = new SealBatcher((data, lengths, done, fail) => this.post(this.workers.leastBusy(), data, lengths, done, fail))
+    this.files = new FileDistributor(this.workers)
   }
-
-  /** True if the workers can store whole files (they were given a chunker). */
-  readonly canStoreFiles: boolean
 
   /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression). */
   matches(dbe: DecryptBackend): boolean {
@@ -158,7 +120,7 @@ export class SealPool {
     const pool = new SealPool(key, compressionLevel, options.chunker, n)
     // self-test: what the workers seal must open with the key
     const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
-    const passed = await pool.pool.selfTest(async (w) => {
+    const passed = await pool.workers.selfTest(async (w) => {
       const s = await pool.sealOn(w, probe)
       let plain = key.decrypt(s.sealed, 'seal pool self-test')
       if (s.uncompressedLength !== undefined) plain = decompress(plain, 'seal pool self-test', s.uncompressedLength)
@@ -171,29 +133,21 @@ export class SealPool {
 
   /** Number of worker threads. */
   get size(): number {
-    return this.pool.size
+    return this.workers.size
   }
 
   /** Jobs handed to the workers and not yet done. */
   get pending(): number {
-    return this.pool.pending
+    return this.workers.pending
   }
 
   /**
-   * Seals a blob on the least busy worker. `plain` is copied before this returns, so the caller may
-   * reuse it. An empty blob is not compressed (a zero uncompressed length means "not compressed").
+   * Seals a blob on the least busy worker (small ones in batches). `plain` is copied before this returns,
+   * so the caller may reuse it. An empty blob is not compressed (a zero uncompressed length means "not
+   * compressed").
    */
   seal(plain: Uint8Array): Promise<SealedBlob> {
-    if (plain.length >= BATCH_BLOB_LIMIT) return this.sealOn(this.pool.leastBusy(), plain)
-    return new Promise<SealedBlob>((resolve, reject) => {
-      this.batch.push({ plain: Uint8Array.prototype.slice.call(plain), resolve, reject })
-      this.batchBytes += plain.length
-      if (this.batchBytes >= BATCH_BYTES || this.batch.length >= BATCH_COUNT) this.flushBatch()
-      else if (!this.batchScheduled) {
-        this.batchScheduled = true
-        setImmediate(() => this.flushBatch())
-      }
-    })
+    return plain.length >= BATCH_BLOB_LIMIT ? this.sealOn(this.workers.leastBusy(), plain) : this.batcher.add(plain)
   }
 
   /**
@@ -209,7 +163,7 @@ export class SealPool {
     return new Promise<StoredFile>((resolve, reject) => {
       const bytes = typeof path === 'string' ? Buffer.from(path) : path
       const shown = (): string => (typeof path === 'string' ? path : Buffer.from(path).toString('utf8'))
-      const job: SealJob = {
+      this.files.add(bytes, expectedSize, {
         kind: 'file',
         bytes: expectedSize,
         fail: reject,
@@ -217,109 +171,31 @@ export class SealPool {
           if ('error' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.error}`, { code: r.code ?? 'ReadFailed' }))
           resolve({ content: r.content, size: r.size })
         },
-      }
-      this.fileBatch.push({ path: bytes, expected: expectedSize, job })
-      if (this.fileBatch.length >= FILE_BATCH_COUNT) this.flushFiles()
-      else if (!this.fileBatchScheduled) {
-        this.fileBatchScheduled = true
-        setImmediate(() => this.flushFiles())
-      }
+      })
     })
-  }
-
-  /**
-   * Hands queued files to the workers, in order, as messages of up to {@link FILE_BATCH_COUNT} files (paths
-   * in one buffer). A worker takes files while it has less than {@link FILE_BYTES_AHEAD} to go, so that a
-   * worker that is done early takes the next files instead of both getting an equal share up front, and
-   * while fewer than {@link ANSWERS_AHEAD} of its answers wait to come back sealed.
-   */
-  private flushFiles(): void {
-    this.fileBatchScheduled = false
-    if (this.pool.closed) return
-    for (;;) {
-      if (this.fileBatch.length === 0) return
-      const alive = this.pool.workers.filter((c) => !c.dead)
-      if (alive.length === 0) {
-        const e = this.pool.failedError(this.pool.failure!)
-        return this.fileBatch.splice(0).forEach((i) => i.job.fail(e))
-      }
-      let w: SealWorker | undefined
-      for (const c of alive) if (c.state.outstanding < ANSWERS_AHEAD && (!w || c.state.fileBytes < w.state.fileBytes)) w = c
-      // the next file done or batch stored sends more
-      if (!w || w.state.fileBytes >= FILE_BYTES_AHEAD) return
-      const items: typeof this.fileBatch = []
-      let bytes = 0
-      while (this.fileBatch.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.state.fileBytes + bytes < FILE_BYTES_AHEAD)) {
-        const item = this.fileBatch.shift()!
-        items.push(item)
-        bytes += item.expected
-      }
-      const paths = new Uint8Array(items.reduce((n, i) => n + i.path.length, 0))
-      const ends: number[] = []
-      const ids: number[] = []
-      let pos = 0
-      for (const i of items) {
-        paths.set(i.path, pos)
-        pos += i.path.length
-        ends.push(pos)
-        ids.push(this.pool.add(w, i.job))
-      }
-      w.state.fileBytes += bytes
-      this.pool.post(w, { type: 'files', ids, expected: items.map((i) => i.expected), paths, ends }, [paths.buffer])
-    }
   }
 
   /** Resolves once every blob claimed for {@link SealPool.storeFile} has reached the sink; rejects if a worker failed. */
   drain(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
-        const failure = this.pool.failure
-        if (failure) return reject(this.pool.failedError(failure))
-        if (this.pool.closed) return reject(this.pool.closedError())
-        if (this.pool.workers.every((w) => w.state.outstanding === 0)) return resolve()
+        const failure = this.workers.failure
+        if (failure) return reject(this.workers.failedError(failure))
+        if (this.workers.closed) return reject(this.workers.closedError())
+        if (this.workers.workers.every((w) => w.state.slots.outstanding === 0)) return resolve()
         this.drainWaiters.push(check)
       }
       check()
     })
   }
 
-  /** Sends the small blobs collected so far to one worker as one message. */
-  private flushBatch(): void {
-    this.batchScheduled = false
-    const items = this.batch
-    if (items.length === 0) return
-    this.batch = []
-    this.batchBytes = 0
-    const data = new Uint8Array(items.reduce((n, i) => n + i.plain.length, 0))
-    let off = 0
-    for (const i of items) {
-      data.set(i.plain, off)
-      off += i.plain.length
-    }
-    const lengths = items.map((i) => i.plain.length)
-    this.post(this.pool.leastBusy(), data, lengths, (m) => {
-      let pos = 0
-      items.forEach((item, k) => {
-        const n = m.lengths[k]!
-        const ul = m.uls[k]!
-        const sealed = m.sealed.subarray(pos, pos + n)
-        pos += n
-        item.resolve(ul < 0 ? { sealed } : { sealed, uncompressedLength: ul })
-      })
-    }, (e) => items.forEach((i) => i.reject(e)))
-  }
-
   /** Ends the workers; pending jobs fail. */
   async close(): Promise<void> {
-    if (this.pool.closed) return
-    const error = this.pool.closedError()
-    const left = this.batch
-    this.batch = []
-    for (const i of left) i.reject(error)
-    const files = this.fileBatch
-    this.fileBatch = []
-    for (const f of files) f.job.fail(error)
-    await this.pool.close()
+    if (this.workers.closed) return
+    const error = this.workers.closedError()
+    this.batcher.fail(error)
+    this.files.fail(error)
+    await this.workers.close()
     this.wakeDrain()
   }
 
@@ -335,7 +211,7 @@ export class SealPool {
 
   /** Sends blobs (`data`, its buffer transferred) to a worker to be sealed. */
   private post(w: SealWorker, data: Uint8Array, lengths: number[], done: (m: SealedReply) => void, fail: (e: RusticError) => void): void {
-    this.pool.request(w, { kind: 'seal', done, fail }, (id) => ({ type: 'seal', id, data, lengths }), [data.buffer as ArrayBuffer])
+    this.workers.request(w, { kind: 'seal', done, fail }, (id) => ({ type: 'seal', id, data, lengths }), [data.buffer as ArrayBuffer])
   }
 
   private receive(w: SealWorker, m: SealWorkerOut): void {
@@ -345,12 +221,12 @@ export class SealPool {
       case 'stored':
         return this.takeStored(w, m)
       case 'sealed': {
-        const job = this.pool.take(w, m.id)
+        const job = this.workers.take(w, m.id)
         if (job?.kind === 'seal') job.done(m)
         return
       }
       case 'sealFailed':
-        return this.pool.take(w, m.id)?.fail(new RusticError('Internal', `sealing a blob failed: ${m.message}`))
+        return this.workers.take(w, m.id)?.fail(new RusticError('Internal', `sealing a blob failed: ${m.message}`))
     }
   }
 
@@ -365,45 +241,24 @@ export class SealPool {
         claims += claimed ? '1' : '0'
         any ||= claimed
       }
-      if (any) w.state.outstanding++
-      this.pool.post(w, { type: 'answer', query: m.query, claims })
+      if (any) w.state.slots.outstanding++
+      this.workers.post(w, { type: 'answer', query: m.query, claims })
     }
     for (const f of m.files) {
-      const job = this.pool.take(w, f.id)
+      const job = this.workers.take(w, f.id)
       if (job?.kind !== 'file') continue
-      w.state.fileBytes -= job.bytes
+      this.files.done(w, job)
       job.done(f)
     }
-    if (m.files.length > 0) this.flushFiles()
-    this.pool.updateRef(w)
+    if (m.files.length > 0) this.files.flush()
+    this.workers.updateRef(w)
   }
 
+  /** Sealed chunks are in: to the sink, and the slot back to the worker once the sink is done with them. */
   private takeStored(w: SealWorker, m: StoredChunks): void {
-    const sink = this.sink!
-    const sealed = new Uint8Array(w.state.outMem, m.slot * w.state.outSize, m.length)
-    // once the sink is done with every blob, the slot goes back to the worker to be filled again
-    let left = m.ids.length
-    const recycle = (): void => {
-      if (--left > 0) return
-      this.pool.post(w, { type: 'recycle', slot: m.slot })
-    }
-    let pos = 0
-    m.ids.forEach((id, k) => {
-      const n = m.lengths[k]!
-      const ul = m.uls[k]!
-      let called = false
-      const done = (): void => {
-        if (!called) recycle()
-        called = true
-      }
-      sink.addClaimed(id, sealed.subarray(pos, pos + n), ul < 0 ? undefined : ul, m.sizes[k]!, done)
-      pos += n
-    })
-    if (!m.more) {
-      w.state.outstanding--
-      if (w.state.outstanding === ANSWERS_AHEAD - 1) this.flushFiles()
-    }
-    this.pool.updateRef(w)
+    const last = w.state.slots.deliver(m, this.sink!, () => this.workers.post(w, { type: 'recycle', slot: m.slot }))
+    if (last && w.state.slots.outstanding === ANSWERS_AHEAD - 1) this.files.flush()
+    this.workers.updateRef(w)
     this.wakeDrain()
   }
 
