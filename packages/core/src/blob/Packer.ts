@@ -13,7 +13,7 @@ import {
   type IndexBlob,
   type IndexPack,
 } from '../repofile/index.js'
-import type { Indexer } from './Indexer.js'
+import type { Indexer } from '../index/Indexer.js'
 import { MAX_PACK_SIZE, PackSizer, type PackSizeConfig } from './PackSizer.js'
 import { PackStream } from './PackStream.js'
 import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './SealPool.js'
