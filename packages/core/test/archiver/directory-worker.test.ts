@@ -3,13 +3,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  acquireDirectoryWorker,
-  DirectoryListing,
-  DirectoryWorker,
-  releaseDirectoryWorker,
-  type EntryStats,
-} from '../../src/archiver/sources/DirectoryWorker.js'
+import { DirectoryListing, type EntryStats } from '../../src/archiver/sources/DirectoryListing.js'
+import { acquireDirectoryWorker, DirectoryWorker, releaseDirectoryWorker } from '../../src/archiver/sources/DirectoryWorker.js'
 import { dirWithUnstatableName, LATIN1_NAME } from '../sources/helpers.js'
 import { pySetXattr, xattr, xattrsUnsupported } from '../sources/xattrHelpers.js'
 
