@@ -17,7 +17,7 @@ export const CIPHERTEXT_OVERHEAD = 32
 
 const IV_SIZE = 16
 const MAC_SIZE = 16
-/** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower (DESIGN §7). */
+/** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower. */
 const AES_PIECE = 1 << 20
 
 
