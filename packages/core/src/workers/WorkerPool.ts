@@ -74,7 +74,15 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
     const workers: Array<PoolWorker<Job, State>> = []
     for (let index = 0; index < options.size; index++) {
       const { workerData, state } = options.setup(index)
-      const thread = new Worker(options.url, { workerData })
+      let thread: Worker
+      try {
+        thread = new Worker(options.url, { workerData })
+      } catch (e) {
+        // no worker threads here: nothing is left running, and the process gets its flags back
+        for (const w of workers) void w.thread.terminate()
+        if (toggleGc) setFlagsFromString('--no-expose-gc')
+        throw e
+      }
       thread.unref() // an idle worker does not keep the process alive
       const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: false }
       thread.once('online', () => {
