@@ -32,6 +32,13 @@ import {
 import { resolveSnapshot } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
+import { check } from '../commands/check/check.js'
+import type { CheckOptions } from '../commands/check/CheckOptions.js'
+import type { CheckResult } from '../commands/check/CheckFinding.js'
+import type { Control } from '../commands/control.js'
+import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
+import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
+import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -266,6 +273,34 @@ export class Repository {
   /** Loads every index file into memory and returns the indexed repository (rustic_core's `Repository<Indexed>`). */
   async toIndexed(options: CallOptions = {}): Promise<IndexedRepository> {
     return IndexedRepository.load(this, options)
+  }
+
+  /**
+   * Checks the repository's integrity (restic's and rustic's `check`), reading the repository itself,
+   * never the cache; problems are findings in the result. See {@link CheckOptions}.
+   */
+  check(options?: CheckOptions, control?: Control): Promise<CheckResult> {
+    return check(this, options, control)
+  }
+
+  /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing. */
+  planRepairIndex(options?: RepairIndexOptions, control?: Control): Promise<RepairIndexPlan> {
+    return planRepairIndex(this, options, control)
+  }
+
+  /** Carries out a plan of {@link Repository.planRepairIndex}: new index files first, then the old ones removed. */
+  repairIndex(plan: RepairIndexPlan, control?: Control): Promise<RepairIndexResult> {
+    return repairIndex(this, plan, control)
+  }
+
+  /** The files of one kind, with their sizes (restic's `list packs|index|snapshots|keys|locks`). */
+  listFiles(kind: ListFileKind, control?: Control): Promise<ListedFile[]> {
+    return listFiles(this, kind, control)
+  }
+
+  /** Every blob every index file lists, with its pack (restic's `list blobs`). */
+  listBlobs(control?: Control): AsyncGenerator<ListedBlob> {
+    return listBlobs(this, control)
   }
 
   /** Releases backend resources (connections, child processes). */
