@@ -18,7 +18,7 @@ export const CheckOptionsSchema = z.object({
   /** Walk only the snapshots passing this filter. */
   filter: SnapshotFilterSchema.optional(),
   /** Memory for packs being downloaded and verified at once (bytes; at least one pack is always allowed). */
-  readDataMemory: z.number().int().positive().default(64 * 1024 * 1024),
+  readDataMemory: z.number().int().positive().default(32 * 1024 * 1024),
 })
 
 /** Options of `check`; see {@link CheckOptionsSchema} for the defaults. */
