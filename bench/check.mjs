@@ -10,15 +10,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI, compare, MKDATA as SHARED_MKDATA, PASSWORD, report, sh } from './lib.mjs'
+import { CLI, compare, flag, MKDATA as SHARED_MKDATA, PASSWORD, report, sh } from './lib.mjs'
 
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1] : def
-}
-const scale = arg('scale', '1')
-const runs = Number(arg('runs', '3'))
-const repoVersion = arg('repo-version', '2')
+const scale = flag('scale', '1')
+const runs = Number(flag('runs', '3'))
+const repoVersion = flag('repo-version', '2')
 const keep = process.argv.includes('--keep')
 const MKDATA = process.env.MKDATA ?? SHARED_MKDATA
 if (!existsSync(CLI)) throw new Error(`${CLI} not found: run npm run build first`)

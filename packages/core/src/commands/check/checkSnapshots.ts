@@ -74,6 +74,7 @@ export async function checkSnapshots(
   options.progress.setLength(queue.length)
 
   const visit = async (job: { tree: Id; path: string; snapshot: Id }): Promise<void> => {
+    throwIfAborted(options.signal)
     walk.used.add(`tree/${job.tree}`)
     let nodes: Node[]
     try {
