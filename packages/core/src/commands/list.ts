@@ -44,6 +44,7 @@ export async function listFiles(repo: Repository, kind: ListFileKind, control: C
     })
   }
   const { signal } = resolveControl(repo, control)
+  // restic lists under a shared lock (but `locks` without one); it belongs here once repository locks are available.
   return (await repo.backend.listWithSize(type, { signal })).map(([id, size]) => ({ id, size }))
 }
 
