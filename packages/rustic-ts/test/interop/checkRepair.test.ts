@@ -309,12 +309,11 @@ describe('list', () => {
   it('agrees with restic list for blobs, packs, index, snapshots, keys and locks', async () => {
     const repo = fixtures.restic.repo
     const lines = (b: Buffer): string[] => b.toString().split('\n').filter(Boolean).sort()
-    await Promise.all(
-      ['blobs', 'packs', 'index', 'snapshots', 'keys', 'locks'].map(async (kind) => {
-        const [ours, theirs] = await Promise.all([rusticOk(['-r', repo, '--no-cache', 'list', kind]), restic(repo, ['list', kind])])
-        expect(lines(ours), kind).toEqual(lines(theirs))
-      }),
-    )
+    // one at a time: restic locks the repository while it lists, and `list locks` would see those locks
+    for (const kind of ['blobs', 'packs', 'index', 'snapshots', 'keys', 'locks']) {
+      const ours = await rusticOk(['-r', repo, '--no-cache', 'list', kind])
+      expect(lines(ours), kind).toEqual(lines(await restic(repo, ['list', kind])))
+    }
     expect((await rustic(['-r', repo, '--no-cache', 'list', 'trees'])).stderr).toMatch(/invalid type "trees"/)
   })
 })

@@ -133,7 +133,7 @@ function indexedPacks(index: CheckIndex, packSizes: ReadonlyMap<Id, number>): Pa
 function reportUnused(index: CheckIndex, walk: SnapshotWalk, findings: FindingCollector): void {
   for (const type of ['tree', 'data'] as const) {
     for (const [id] of index.blobs.entries(type)) {
-      if (!walk.used.has(`${type}/${id}`)) findings.add('unusedBlob', `unused blob <${type}/${id}>`, { blob: { type, id } })
+      if (!(type === 'tree' ? walk.usedTrees : walk.usedData).has(id)) findings.add('unusedBlob', `unused blob <${type}/${id}>`, { blob: { type, id } })
     }
   }
 }

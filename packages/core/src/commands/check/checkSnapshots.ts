@@ -20,8 +20,10 @@ export interface SnapshotWalk {
   trees: number
   /** True if every snapshot was selected, read and walked without a tree failing to load. */
   complete: boolean
-  /** Tree and data blobs the walked snapshots reference (`type/id`). */
-  used: Set<string>
+  /** Trees the walked snapshots reference. */
+  usedTrees: Set<Id>
+  /** Data blobs the walked snapshots reference. */
+  usedData: Set<Id>
 }
 
 /** Which snapshots to walk. */
@@ -62,8 +64,8 @@ export async function checkSnapshots(
   const all = selection.specs.length === 0 && !hasFilter(selection.filter)
   const selected = selectSnapshots(snaps, ids, selection.specs, selection.filter)
 
-  const walk: SnapshotWalk = { snapshots: selected.length, trees: 0, complete: all && unreadable === 0, used: new Set() }
   const seen = new Set<Id>()
+  const walk: SnapshotWalk = { snapshots: selected.length, trees: 0, complete: all && unreadable === 0, usedTrees: seen, usedData: new Set() }
   const queue: Array<{ tree: Id; path: string; snapshot: Id }> = []
   for (const s of selected) {
     if (!seen.has(s.tree)) {
@@ -75,7 +77,6 @@ export async function checkSnapshots(
 
   const visit = async (job: { tree: Id; path: string; snapshot: Id }): Promise<void> => {
     throwIfAborted(options.signal)
-    walk.used.add(`tree/${job.tree}`)
     let nodes: Node[]
     try {
       nodes = await loader.tree(job.tree, { signal: options.signal })
@@ -98,7 +99,8 @@ export async function checkSnapshots(
     }
   }
 
-  // `concurrency` loaders take trees from the queue until it is empty and none is loading
+  // `concurrency` loaders take trees from the queue (last in, first out: depth first, as trees are packed)
+  // until it is empty and none is loading
   let active = 0
   await new Promise<void>((resolve, reject) => {
     let failed = false
@@ -106,7 +108,7 @@ export async function checkSnapshots(
       if (failed) return
       if (queue.length === 0 && active === 0) return resolve()
       while (queue.length > 0 && active < options.concurrency) {
-        const job = queue.shift()!
+        const job = queue.pop()!
         active++
         visit(job).then(
           () => {
@@ -154,7 +156,7 @@ function checkNode(
         findings.add('fileBlobNull', `tree ${job.tree}: file ${name} blob ${i} has null ID`, about)
         return
       }
-      walk.used.add(`data/${id}`)
+      walk.usedData.add(id)
       if (!index.blobs.has('data', id)) {
         findings.add('fileBlobMissing', `tree ${job.tree}: file ${name} blob ${id} not found in index`, { ...about, blob: { type: 'data', id } })
       }
