@@ -42,6 +42,13 @@ import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } fro
 import type { SnapshotControl } from '../commands/snapshots/SnapshotControl.js'
 import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
 import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
+import { check } from '../commands/check/check.js'
+import type { CheckOptions } from '../commands/check/CheckOptions.js'
+import type { CheckResult } from '../commands/check/CheckFinding.js'
+import type { Control } from '../commands/control.js'
+import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
+import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
+import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -364,6 +371,41 @@ export class Repository {
   /** Removes stale locks, or all with `removeAll` (restic's `unlock`); see {@link unlock}. */
   unlock(options?: UnlockOptions, control?: LockControl): Promise<UnlockResult> {
     return unlock(this, options, control)
+  }
+
+  /**
+   * Checks the repository's integrity (restic's and rustic's `check`), reading the repository itself,
+   * never the cache; problems are findings in the result. See {@link CheckOptions}.
+   */
+  check(options?: CheckOptions, control?: Control): Promise<CheckResult> {
+    return this.withLock('exclusive', control, (lock) => check(this, options, { ...control, signal: lock.signal }))
+  }
+
+  /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */
+  planRepairIndex(options?: RepairIndexOptions, control?: Control): Promise<RepairIndexPlan> {
+    return planRepairIndex(this, options, control)
+  }
+
+  /** Carries out a plan of {@link Repository.planRepairIndex}: new index files first, then the old ones removed. */
+  repairIndex(plan: RepairIndexPlan, control?: Control): Promise<RepairIndexResult> {
+    return this.withLock('exclusive', control, (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }))
+  }
+
+  /** The files of one kind, with their sizes (restic's `list packs|index|snapshots|keys|locks`). */
+  listFiles(kind: ListFileKind, control?: Control): Promise<ListedFile[]> {
+    // restic lists under a shared lock, but `locks` without one
+    if (kind === 'locks') return listFiles(this, kind, control)
+    return this.withLock('shared', control, (lock) => listFiles(this, kind, { ...control, signal: lock.signal }))
+  }
+
+  /** Every blob every index file lists, with its pack (restic's `list blobs`). */
+  async *listBlobs(control?: Control): AsyncGenerator<ListedBlob> {
+    const lock = await this.lock('shared', control)
+    try {
+      yield* listBlobs(this, { ...control, signal: lock.signal })
+    } finally {
+      await lock.release()
+    }
   }
 
   /** Releases this object's locks, then backend resources (connections, child processes). */
