@@ -260,7 +260,7 @@ function normalizeKey(key: string): string {
 
 function invalid(key: string, value: string, expected: string): RusticError {
   return new RusticError('Configuration', `invalid backend option ${key}=${JSON.stringify(value)}: expected ${expected}`, {
-    code: 'InvalidOption',
+    code: 'InvalidOptions',
   })
 }
 
@@ -313,7 +313,7 @@ function splitArgs(value: string): string[] {
     return splitCommandLine(value)
   } catch (err) {
     throw new RusticError('Configuration', `invalid backend option rclone-args: ${(err as Error).message}`, {
-      code: 'InvalidOption',
+      code: 'InvalidOptions',
       cause: err,
     })
   }

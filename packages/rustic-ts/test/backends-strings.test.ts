@@ -157,7 +157,7 @@ describe('backendsFromOptions', () => {
       ['insecure-tls', 'maybe'],
     ] as const) {
       const e = thrown(() => backendFromString('rest:http://127.0.0.1:1/', { [k]: v }))
-      expect(e.code, `${k}=${v}`).toBe('InvalidOption')
+      expect(e.code, `${k}=${v}`).toBe('InvalidOptions')
     }
     const bad = thrown(() => backendFromString(`rest:http://user:${SECRET}@[bad/`))
     expect(bad.kind).toBe('Configuration')

@@ -1,36 +1,31 @@
 import { z } from 'zod'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { CallOptions, WriteBackend } from './Backend.js'
-import { BackendError } from './BackendError.js'
+import { isBackendError, type BackendError } from './BackendError.js'
 import { abortableSleep, backoffDelay } from './backoff.js'
 import type { FileType } from './FileType.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Called before each retry with the error, the retry number (1-based), the delay and the call's description. */
 export type OnRetry = (error: BackendError, retry: number, delayMs: number, call: string) => void
 
-/** Options of {@link RetryBackend}. */
-export interface RetryOptions {
-  /** Retries after the first attempt. Default 5. */
-  maxRetries?: number
-  /** Delay before the first retry in ms (before jitter). Default 100. */
-  baseDelayMs?: number
-  /** Upper bound of a delay in ms. Default 10 000. */
-  maxDelayMs?: number
-  /** Full jitter (uniform in [0, delay]). Default true. */
-  jitter?: boolean
-  /** Called before each retry (e.g. to log it). */
-  onRetry?: OnRetry
-}
-
-/** zod schema of {@link RetryOptions}, with defaults. */
+/** Options of {@link RetryBackend}, with defaults. */
 export const RetryOptionsSchema = z.object({
+  /** Retries after the first attempt. Default 5. */
   maxRetries: z.number().int().min(0).default(5),
+  /** Delay before the first retry in ms (before jitter). Default 100. */
   baseDelayMs: z.number().min(0).default(100),
+  /** Upper bound of a delay in ms. Default 10 000. */
   maxDelayMs: z.number().min(0).default(10_000),
+  /** Full jitter (uniform in [0, delay]). Default true. */
   jitter: z.boolean().default(true),
+  /** Called before each retry (e.g. to log it). */
   onRetry: z.custom<OnRetry>((v) => typeof v === 'function').optional(),
 })
+
+/** Options of {@link RetryBackend}; see {@link RetryOptionsSchema} for defaults. */
+export type RetryOptions = z.input<typeof RetryOptionsSchema>
 
 /**
  * Retries calls that fail with a transient {@link BackendError} (`isTransient`), with exponential
@@ -48,14 +43,7 @@ export class RetryBackend implements WriteBackend {
     readonly inner: WriteBackend,
     options: RetryOptions = {},
   ) {
-    const parsed = RetryOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid retry options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
-    }
-    this.opts = parsed.data
+    this.opts = parseOptions(RetryOptionsSchema, options, 'retry options')
   }
 
   private async retry<T>(call: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
@@ -64,7 +52,7 @@ export class RetryBackend implements WriteBackend {
       try {
         return await fn()
       } catch (err) {
-        if (!(err instanceof BackendError) || !err.isTransient || attempt >= this.opts.maxRetries) throw err
+        if (!isBackendError(err) || !err.isTransient || attempt >= this.opts.maxRetries) throw err
         throwIfAborted(signal)
         const delay = backoffDelay(attempt, this.opts)
         this.opts.onRetry?.(err, attempt + 1, delay, call)

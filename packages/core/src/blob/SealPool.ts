@@ -4,7 +4,7 @@ import { decompress } from '../compression/index.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import type { Key } from '../crypto/Key.js'
 import { workerKeyData } from '../crypto/workerKey.js'
-import { RusticError } from '../error/RusticError.js'
+import { RusticError, toErrorCode } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { Chunker } from '../chunker/Chunker.js'
 import { SEAL_WORKER_SOURCE } from './sealWorkerSource.js'
@@ -247,7 +247,7 @@ export class SealPool {
         reject,
         resolve: (m) => {
           const r = m as unknown as FileReport
-          if ('fileError' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.fileError}`, { code: r.code ?? 'ReadFailed' }))
+          if ('fileError' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.fileError}`, { code: toErrorCode(r.code, 'ReadFailed') }))
           resolve({ content: r.content as Id[], size: r.size })
         },
       }

@@ -1,7 +1,7 @@
 export { Chunker, type ChunkerWorkerSetup } from './Chunker.js'
 export { ChunkerState } from './ChunkerState.js'
 export {
-  chunkerOptionsSchema,
+  ChunkerOptionsSchema,
   cutMask,
   resolveChunkerOptions,
   DEFAULT_MIN_CHUNK_SIZE,

@@ -7,7 +7,7 @@ import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
 import { compressionLevel, zstdProvider, type CompressionMode } from '../compression/index.js'
 import { Key, poly1305Provider, type KdfParams } from '../crypto/index.js'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, randomId, type Id } from '../id/Id.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../progress/Progress.js'
 import {
@@ -345,7 +345,7 @@ async function findKey(
       zstdProvider()
       return { key: await opening, keyId: id }
     } catch (e) {
-      if (e instanceof RusticError && e.code === 'IncorrectPassword') continue
+      if (isRusticError(e, 'IncorrectPassword')) continue
       throw e
     }
   }

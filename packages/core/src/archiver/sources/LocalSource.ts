@@ -4,7 +4,7 @@ import { constants } from 'node:fs'
 import { lstat, open, readdir, readlink, stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import pLimit, { type LimitFunction } from 'p-limit'
-import { RusticError, throwIfAborted } from '../../error/RusticError.js'
+import { RusticError, throwIfAborted, toErrorCode } from '../../error/RusticError.js'
 import type { ExtendedAttribute, Node } from '../../repofile/Node.js'
 import { utf8Lossy } from '../../repofile/goUtf8.js'
 import { ExcludePatterns } from '../excludes/ExcludePatterns.js'
@@ -28,6 +28,7 @@ import { binaryBytes, goAbs, goClean, goDir, goJoin, toBinary } from './goPath.j
 import { LocalSourceOptionsSchema, type LocalSourceOptions, type XattrReader } from './LocalSourceOptions.js'
 import { readFileHandle } from './readFileHandle.js'
 import { buildTargetTree, resolveTargets, type TargetTree } from './TargetTree.js'
+import { parseOptions } from '../../util/parseOptions.js'
 
 /** How many siblings are prepared (excludes, node, listing of subdirectories) ahead of the one being yielded. */
 const LOOKAHEAD = 64
@@ -144,7 +145,7 @@ function errorMessage(e: unknown): string {
 
 function ioError(what: string, abs: string, e: unknown): RusticError {
   return new RusticError('InputOutput', `${what} ${lossy(abs)}: ${errorMessage(e)}`, {
-    code: (e as NodeJS.ErrnoException).code ?? 'InputOutput',
+    code: toErrorCode((e as NodeJS.ErrnoException).code, 'InputOutput'),
     cause: e,
   })
 }
@@ -204,7 +205,7 @@ export class LocalSource implements ReadSource {
   constructor(paths: readonly string[], options: LocalSourceOptions = {}) {
     for (const p of paths) if (p === '') throw new RusticError('InvalidInput', 'empty backup source path')
     this.paths = [...paths]
-    const o = (this.opts = LocalSourceOptionsSchema.parse(options))
+    const o = (this.opts = parseOptions(LocalSourceOptionsSchema, options, 'local source options'))
     this.cwd = goClean(toBinary(resolve(o.cwd ?? '.')))
     this.userNames = o.userNames ?? new UserNames()
     this.limit = pLimit(o.statConcurrency)

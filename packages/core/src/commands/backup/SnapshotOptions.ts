@@ -33,7 +33,7 @@ export type SnapshotOptions = z.input<typeof SnapshotOptionsSchema>
 export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile, 'tree' | 'paths'> {
   const o = SnapshotOptionsSchema.parse(options)
   if (o.deleteNever && o.deleteAfter) {
-    throw new RusticError('InvalidInput', 'give only one of deleteNever and deleteAfter', { code: 'InvalidOption' })
+    throw new RusticError('InvalidInput', 'give only one of deleteNever and deleteAfter', { code: 'InvalidOptions' })
   }
   const now = o.time ?? new Date()
   let del: DeleteOption | undefined
@@ -68,7 +68,7 @@ export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile
 function deleteAfterDate(spec: string, now: Date): Date {
   if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
     const d = new Date(spec)
-    if (Number.isNaN(d.getTime())) throw new RusticError('InvalidInput', `invalid date "${spec}"`, { code: 'InvalidOption' })
+    if (Number.isNaN(d.getTime())) throw new RusticError('InvalidInput', `invalid date "${spec}"`, { code: 'InvalidOptions' })
     return d
   }
   return new Date(now.getTime() + parseDuration(spec))

@@ -107,7 +107,9 @@ export async function backup(
           (s) => s && bytes.setLength(s.bytes),
           () => {},
         )
-  const archiver = new Archiver(indexed, parent?.tree, opts, { signal: control.signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
+  const { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers } = opts
+  const archiverOptions = { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers }
+  const archiver = new Archiver(indexed, parent?.tree, archiverOptions, { signal: control.signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
   let result
   try {
     result = await archiver.archive(source)

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { compress } from '../../compression/index.js'
 import type { Key } from '../../crypto/Key.js'
 import { workerKeyData, WORKER_KEY_SOURCE } from '../../crypto/workerKey.js'
-import { RusticError } from '../../error/RusticError.js'
+import { RusticError, toErrorCode } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import type { FsPath } from './fsPath.js'
 import type { FileMetadata } from './MetadataWriter.js'
@@ -254,7 +254,7 @@ export class RestorePool {
     if (m.error === undefined) return job.resolve({ written: m.written, files: m.files, metaDone: m.metaDone })
     const kind = m.code === 'RestoreIo' ? 'InputOutput' : m.code === 'MacMismatch' ? 'Cryptography' : 'Verification'
     const where = m.code === 'RestoreIo' ? '' : `data blob ${m.blob} in ${job.what}: `
-    const err = new RusticError(kind, `${where}${m.error}`, { code: m.code })
+    const err = new RusticError(kind, `${where}${m.error}`, { code: toErrorCode(m.code, 'Internal') })
     Object.assign(err, { partial: { written: m.written, files: m.files, metaDone: m.metaDone } })
     job.reject(err)
   }

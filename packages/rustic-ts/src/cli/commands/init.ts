@@ -13,7 +13,7 @@ export function registerInit(program: Command): void {
       const g = globalOptions(cmd)
       const version = Number(opts.repositoryVersion)
       if (version !== 1 && version !== 2) {
-        throw new RusticError('InvalidInput', `bad --repository-version "${opts.repositoryVersion}": use 1 or 2`, { code: 'InvalidOption' })
+        throw new RusticError('InvalidInput', `bad --repository-version "${opts.repositoryVersion}": use 1 or 2`, { code: 'InvalidOptions' })
       }
       const repo = await Repository.init(await backendsOf(g), credentialsFrom(g), { version }, repositoryOptions(g))
       await writeOut(
