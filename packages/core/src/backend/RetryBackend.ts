@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { CallOptions, WriteBackend } from './Backend.js'
+import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
 import { isBackendError, type BackendError } from './BackendError.js'
 import { abortableSleep, backoffDelay } from './backoff.js'
 import type { FileType } from './FileType.js'
@@ -34,6 +34,11 @@ export type RetryOptions = z.input<typeof RetryOptionsSchema>
  */
 export class RetryBackend implements WriteBackend {
   private readonly opts: z.output<typeof RetryOptionsSchema>
+  /**
+   * Present when the inner backend has one: opening the writer is retried; its writes are not (a file
+   * streamed so far cannot be sent again), so a transient failure while streaming fails the file.
+   */
+  declare readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
 
   /**
    * @param inner - the backend whose calls are retried.
@@ -44,6 +49,13 @@ export class RetryBackend implements WriteBackend {
     options: RetryOptions = {},
   ) {
     this.opts = parseOptions(RetryOptionsSchema, options, 'retry options')
+    const open = inner.openFileWriter
+    if (typeof open === 'function') {
+      Object.defineProperty(this, 'openFileWriter', {
+        value: (type: FileType, cacheable: boolean, o?: CallOptions) =>
+          this.retry(`open a writer for ${type}`, o?.signal, () => open.call(inner, type, cacheable, o)),
+      })
+    }
   }
 
   private async retry<T>(call: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
