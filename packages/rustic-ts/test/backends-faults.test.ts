@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   BackendError,
   LocalBackend,
-  planRestore,
   Repository,
-  restore,
   RetryBackend,
   type IndexedRepository,
   type WriteBackend,
@@ -48,8 +46,8 @@ async function facts(root: string): Promise<Map<string, EntryFacts>> {
 
 async function restoreAll(indexed: IndexedRepository, snapId: string, target: string): Promise<void> {
   const { node } = await indexed.resolveSnapshotPath(`${snapId}:${src}`)
-  const plan = await planRestore(indexed, node, target)
-  await restore(indexed, plan)
+  const plan = await indexed.planRestore(node, target)
+  await indexed.restore(plan)
 }
 
 async function expectSameTree(target: string): Promise<void> {
@@ -74,13 +72,13 @@ describe('transient faults', () => {
       maxDelayMs: 20,
       onRetry: (err, n, _delay, call) => retries.push(`${call} #${n}: ${err.message}`),
     })
-    const repo = await Repository.init({ repository: backend }, { password: PASSWORD }, { kdf: KDF })
+    const repo = await Repository.init({}, { repository: backend }, { password: PASSWORD }, { kdf: KDF })
     const indexed = await repo.toIndexed()
     // A backup makes few calls (a handful of packs, an index, a snapshot): besides the random faults,
     // force one on the first call of each phase so that both phases surely meet a fault.
     const before = faulty.totalFaults
     faulty.failNext(1)
-    const { snapshot } = await indexed.backup({ paths: [src] })
+    const { snapshot } = await indexed.backup([src])
     const backupFaults = faulty.totalFaults - before
 
     // restore through a freshly opened repository on the same faulty stack
@@ -109,13 +107,13 @@ describe('transient faults', () => {
   it('without retries, the first error surfaces as a typed transient BackendError (backup and restore)', async () => {
     const dir = join(tmp.path, 'repo-plain')
     const faulty = new FaultInjectingBackend(new LocalBackend(dir), { faultRate: 0 })
-    const repo = await Repository.init({ repository: faulty }, { password: PASSWORD }, { kdf: KDF })
+    const repo = await Repository.init({}, { repository: faulty }, { password: PASSWORD }, { kdf: KDF })
     const indexed = await repo.toIndexed()
 
     // backup: one fault on the first pack write
     const callsBefore = faulty.calls.writeBytes
     faulty.failNext(1)
-    const err = await indexed.backup({ paths: [src] }).then(
+    const err = await indexed.backup([src]).then(
       () => undefined,
       (e: unknown) => e,
     )
@@ -130,13 +128,13 @@ describe('transient faults', () => {
     expect(await repo.snapshotIds()).toEqual([]) // no snapshot was written
 
     // a clean backup, then a restore whose first pack read fails
-    const { snapshot } = await indexed.backup({ paths: [src] })
+    const { snapshot } = await indexed.backup([src])
     const fresh = await (await Repository.open({}, { repository: faulty }, { password: PASSWORD })).toIndexed()
     const { node } = await fresh.resolveSnapshotPath(`${snapshot.id!}:${src}`)
-    const plan = await planRestore(fresh, node, join(tmp.path, 'restore-plain'))
+    const plan = await fresh.planRestore(node, join(tmp.path, 'restore-plain'))
     const readsBefore = faulty.faults.readPartial
     faulty.failNext(1)
-    const rerr = await restore(fresh, plan).then(
+    const rerr = await fresh.restore(plan).then(
       () => undefined,
       (e: unknown) => e,
     )

@@ -12,10 +12,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   LocalBackend,
-  planRestore,
   Repository,
   RestBackend,
-  restore,
   type CallOptions,
   type FileType,
   type Id,
@@ -157,12 +155,12 @@ describe('warm-up', () => {
     const coldDir = join(tmp.path, 'wu-cold')
     const hotDir = join(tmp.path, 'wu-hot')
     const init = await Repository.init(
+      { noCache: true },
       { repository: new LocalBackend(coldDir), repoHot: new LocalBackend(hotDir) },
       { password: PASSWORD },
       { kdf: KDF },
-      { noCache: true },
     )
-    const { snapshot } = await (await init.toIndexed()).backup({ paths: [src] })
+    const { snapshot } = await (await init.toIndexed()).backup([src])
 
     const log = join(tmp.path, 'warm-up.log')
     const cold = new ReadRecorder(new LocalBackend(coldDir), log)
@@ -175,9 +173,9 @@ describe('warm-up', () => {
     expect(cold.packReads).toEqual([]) // tree packs come from hot
     const { node } = await indexed.resolveSnapshotPath(`${snapshot.id!}:${src}`)
     const target = join(tmp.path, 'wu-restore')
-    const plan = await planRestore(indexed, node, target)
+    const plan = await indexed.planRestore(node, target)
     expect(existsSync(log)).toBe(false) // planning reads trees only: nothing to warm up
-    await restore(indexed, plan)
+    await indexed.restore(plan)
 
     const planned = [...new Set(plan.reads.map((r) => r.packId))].sort()
     expect(planned.length).toBeGreaterThan(1)

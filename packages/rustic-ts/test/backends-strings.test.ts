@@ -194,7 +194,7 @@ describe('backendsFromOptions', () => {
     // connection refused, through openRepository: no retries asked, typed error, no secret
     const port = await closedPort()
     const err2 = await rejection(
-      openRepository({ repository: `rest:http://user:${SECRET}@127.0.0.1:${port}/`, options: { retries: 'off' } }, { password: PASSWORD }),
+      openRepository({}, { repository: `rest:http://user:${SECRET}@127.0.0.1:${port}/`, options: { retries: 'off' } }, { password: PASSWORD }),
     )
     expect(err2).toBeInstanceOf(BackendError)
     expect(err2.message).toContain(`rest:http://user@127.0.0.1:${port}/`)

@@ -40,14 +40,12 @@ class InMemorySource implements ReadSource {
 describe('backup from a custom ReadSource', () => {
   it('stores the entries, deduplicates, skips unreadable ones and reads back identically', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const big = randomBytes(3 * 1024 * 1024)
     const files = { 'a.bin': big, 'b.bin': big, 'small.txt': new TextEncoder().encode('hello'), 'broken': new Error('disk on fire') }
     const warnings: string[] = []
     const indexed = await repo.toIndexed()
-    const result = await indexed.backup({}, { tags: ['custom'] }, {
-      source: new InMemorySource(files),
-      snapshotPaths: ['/exported'],
+    const result = await indexed.backup(new InMemorySource(files), { tags: ['custom'], snapshotPaths: ['/exported'] }, {
       onWarning: (m) => warnings.push(m),
     })
     expect(result.saved).toBe(true)
@@ -68,7 +66,7 @@ describe('backup from a custom ReadSource', () => {
     await expect(reopened.resolveSnapshotPath('latest:/exported/broken')).rejects.toThrow(/not found/)
 
     // A second backup with the first as parent: nothing is re-read, nothing new is stored.
-    const again = await reopened.backup({}, {}, { source: new InMemorySource(files), snapshotPaths: ['/exported'] })
+    const again = await reopened.backup(new InMemorySource(files), { snapshotPaths: ['/exported'] })
     expect(again.snapshot.parent).toBe(result.snapshot.id)
     expect(again.snapshot.summary!.filesUnmodified).toBe(3)
     expect(again.snapshot.summary!.dataAdded).toBe(0)
@@ -79,7 +77,7 @@ describe('backup from a custom ReadSource', () => {
 describe('a fatal error while backing up', () => {
   it('rejects the backup with that error (not an unhandled rejection) and writes no snapshot', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const time = formatGoTime(1_700_000_000_000_000_000n)
     const base = { mtime: time, atime: time, ctime: time, uid: 0, gid: 0 }
     const source: ReadSource = {
@@ -101,7 +99,7 @@ describe('a fatal error while backing up', () => {
       },
     }
     const indexed = await repo.toIndexed()
-    await expect(indexed.backup({}, {}, { source, snapshotPaths: ['/d'] })).rejects.toThrow('the storage went away')
+    await expect(indexed.backup(source, { snapshotPaths: ['/d'] })).rejects.toThrow('the storage went away')
     expect(await repo.snapshotIds()).toEqual([])
   })
 })

@@ -40,19 +40,19 @@ async function subtree(indexed: IndexedRepository, snapshotTree: Id, path: strin
 describe('trees of directories unchanged since the parent snapshot', () => {
   it('are the parent trees, not written again; only the changed path gets new trees', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const indexed = await repo.toIndexed()
     const files = { 's1/a': 'alpha', 's1/b': 'beta', 's2/c': 'gamma' }
-    const first = await indexed.backup({}, {}, { source: source(files), snapshotPaths: ['/d'] })
+    const first = await indexed.backup(source(files), { snapshotPaths: ['/d'] })
 
-    const same = await indexed.backup({}, {}, { source: source(files), snapshotPaths: ['/d'] })
+    const same = await indexed.backup(source(files), { snapshotPaths: ['/d'] })
     expect(same.snapshot.tree).toBe(first.snapshot.tree)
     expect(same.snapshot.summary!.treeBlobs).toBe(0)
     expect(same.snapshot.summary!.dirsUnmodified).toBe(first.snapshot.summary!.dirsNew)
     // the sizes of the trees reused count as processed, as when they are written
     expect(same.snapshot.summary!.totalDirsizeProcessed).toBe(first.snapshot.summary!.totalDirsizeProcessed)
 
-    const changed = await indexed.backup({}, {}, { source: source({ ...files, 's2/c': 'gamma, changed' }), snapshotPaths: ['/d'] })
+    const changed = await indexed.backup(source({ ...files, 's2/c': 'gamma, changed' }), { snapshotPaths: ['/d'] })
     const s = changed.snapshot.summary!
     expect(s.filesChanged).toBe(1)
     expect(s.filesUnmodified).toBe(2)
@@ -66,20 +66,20 @@ describe('trees of directories unchanged since the parent snapshot', () => {
 
     // a file gone: its directory's tree is written without it
     const { 's1/b': _gone, ...fewer } = files
-    const removed = await indexed.backup({}, {}, { source: source(fewer), snapshotPaths: ['/d'] })
+    const removed = await indexed.backup(source(fewer), { snapshotPaths: ['/d'] })
     expect((await indexed.getTree((await subtree(indexed, removed.snapshot.tree, '/d/s1'))!)).map((n) => n.name)).toEqual(['a'])
   })
 
   it('a source giving a name twice still fails, even where the parent tree would match in number', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const indexed = await repo.toIndexed()
     const link = (name: string): ReadSourceEntry => ({
       path: `/d/${name}`,
       node: { ...base, name, type: 'symlink', mode: 0o777 | 2 ** 27, linktarget: 'x', content: null },
     })
-    await indexed.backup({}, {}, { source: source({}, [link('z1'), link('z2')]), snapshotPaths: ['/d'] })
-    await expect(indexed.backup({}, {}, { source: source({}, [link('z1'), link('z1')]), snapshotPaths: ['/d'] })).rejects.toMatchObject({
+    await indexed.backup(source({}, [link('z1'), link('z2')]), { snapshotPaths: ['/d'] })
+    await expect(indexed.backup(source({}, [link('z1'), link('z1')]), { snapshotPaths: ['/d'] })).rejects.toMatchObject({
       code: 'DuplicateName',
     })
   })

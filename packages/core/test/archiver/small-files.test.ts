@@ -38,9 +38,9 @@ describe('small local files read on the seal workers', () => {
       if (e.path.endsWith('/grows.bin')) await appendFile(join(src, 'grows.bin'), extra)
     })
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const indexed = await repo.toIndexed()
-    const result = await indexed.backup({ sealWorkers: 2 }, {}, { source, snapshotPaths: [src] })
+    const result = await indexed.backup(source, { sealWorkers: 2, snapshotPaths: [src] })
     expect(result.skipped.map((s) => s.path)).toEqual([`${src}/gone.txt`])
     expect(result.skipped[0]!.error).toMatch(/ENOENT|no such file/)
     const read = async (name: string): Promise<Buffer> => {

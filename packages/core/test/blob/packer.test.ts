@@ -104,7 +104,7 @@ describe.each([1, 2] as const)('Packer and Indexer, repository v%i (MemoryBacken
     await packAll(src, blobs)
     const srcIndexed = await src.toIndexed()
     // same master key for a raw copy
-    const dstRepo = await Repository.init({ repository: new MemoryBackend() }, { key: src.key }, { version })
+    const dstRepo = await Repository.init({}, { repository: new MemoryBackend() }, { key: src.key }, { version })
     const indexer = new Indexer(dstRepo.dbe)
     const packers = {
       data: new Packer(dstRepo.dbe, 'data', indexer, (await dstRepo.toIndexed()).index),

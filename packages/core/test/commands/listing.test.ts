@@ -4,12 +4,8 @@ import { Readable } from 'node:stream'
 import tar from 'tar-stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  diff,
-  dump,
-  find,
   globMatcher,
   isRusticError,
-  ls,
   lsNodeJson,
   pathFilter,
   type DiffChange,
@@ -74,13 +70,13 @@ describe('ls, find, diff and dump over a restic repository', () => {
 
   it('ls lists recursively or one level, with include/exclude, and formats restic JSON lines', async () => {
     const { node, path } = await indexed.resolveSnapshotPath(`${s2}:/data`)
-    const all = (await collect(ls(indexed, node, path))).map((e) => e.path)
+    const all = (await collect(indexed.ls(node, path))).map((e) => e.path)
     expect(all).toEqual(['/data/a', '/data/a/b', '/data/a/b/two.TXT', '/data/a/one.txt', '/data/new', '/data/new/three.txt'])
-    expect((await collect(ls(indexed, node, path, { recursive: false }))).map((e) => e.path)).toEqual(['/data/a', '/data/new'])
-    expect((await collect(ls(indexed, node, path, { include: ['*.txt'], exclude: ['/data/new'] }))).map((e) => e.path)).toEqual([
+    expect((await collect(indexed.ls(node, path, { recursive: false }))).map((e) => e.path)).toEqual(['/data/a', '/data/new'])
+    expect((await collect(indexed.ls(node, path, { include: ['*.txt'], exclude: ['/data/new'] }))).map((e) => e.path)).toEqual([
       '/data/a/one.txt',
     ])
-    const file = (await collect(ls(indexed, node, path))).find((e) => e.path === '/data/a/one.txt')!
+    const file = (await collect(indexed.ls(node, path))).find((e) => e.path === '/data/a/one.txt')!
     const json = JSON.parse(lsNodeJson(file.node, file.path)) as Record<string, unknown>
     expect(Object.keys(json)).toEqual(['name', 'type', 'path', 'uid', 'gid', 'size', 'mode', 'permissions', 'mtime', 'atime', 'ctime', 'struct_type'])
     expect(json['size']).toBe(9)
@@ -88,37 +84,37 @@ describe('ls, find, diff and dump over a restic repository', () => {
   })
 
   it('find searches newest snapshot first, with ignoreCase, snapshot selection and time bounds', async () => {
-    const hits = await collect(find(indexed, ['*.txt']))
+    const hits = await collect(indexed.find(['*.txt']))
     expect(hits.map((h) => h.snapshot.id!.slice(0, 8))).toEqual([s2.slice(0, 8), s1.slice(0, 8)])
     expect(hits[0]!.matches.map((m) => m.path)).toEqual(['/data/a/one.txt', '/data/new/three.txt'])
-    const ci = await collect(find(indexed, ['*.txt'], { ignoreCase: true, snapshots: [s1] }))
+    const ci = await collect(indexed.find(['*.txt'], { ignoreCase: true, snapshots: [s1] }))
     expect(ci).toHaveLength(1)
     expect(ci[0]!.matches.map((m) => m.path)).toEqual(['/data/a/b/two.TXT', '/data/a/one.txt'])
-    expect(await collect(find(indexed, ['*.txt'], { newest: '2000-01-01' }))).toEqual([])
-    await expect(collect(find(indexed, []))).rejects.toThrow(/at least one pattern/)
+    expect(await collect(indexed.find(['*.txt'], { newest: '2000-01-01' }))).toEqual([])
+    await expect(collect(indexed.find([]))).rejects.toThrow(/at least one pattern/)
   })
 
   it('diff reports added, removed and modified entries with restic statistics', async () => {
     const a = await indexed.resolveSnapshotPath(s1)
     const b = await indexed.resolveSnapshotPath(s2)
-    const { changes, stats } = await diff(indexed, a.node, b.node)
+    const { changes, stats } = await indexed.diff(a.node, b.node)
     expect(changes.map((c) => `${c.modifier} ${c.path}`)).toEqual(['M /data/a/one.txt', '- /data/gone.bin', '+ /data/new/', '+ /data/new/three.txt'])
     expect(stats.changedFiles).toBe(1)
     expect(stats.added).toMatchObject({ files: 1, dirs: 1, others: 0, dataBlobs: 2 })
     expect(stats.removed).toMatchObject({ files: 1, dirs: 0, dataBlobs: 2 })
     const seen: DiffChange[] = []
-    const withMeta = await diff(indexed, a.node, b.node, { metadata: true, onChange: (c) => seen.push(c) })
+    const withMeta = await indexed.diff(a.node, b.node, { metadata: true, onChange: (c) => seen.push(c) })
     expect(withMeta.changes).toEqual([])
     expect(seen.some((c) => c.modifier === 'U' && c.path === '/data/')).toBe(true)
     const file = await indexed.resolveSnapshotPath(`${s1}:/data/a/one.txt`)
-    await expect(diff(indexed, file.node, b.node)).rejects.toThrow(/not a directory/)
+    await expect(indexed.diff(file.node, b.node)).rejects.toThrow(/not a directory/)
   })
 
   it('dump gives a file, or a directory as tar', async () => {
     const f = await indexed.resolveSnapshotPath(`${s2}:/data/a/one.txt`)
-    expect(Buffer.concat(await collect(dump(indexed, f.node, f.path))).toString()).toBe(await readFile(join(data, 'a', 'one.txt'), 'utf8'))
+    expect(Buffer.concat(await collect(indexed.dump(f.node, f.path))).toString()).toBe(await readFile(join(data, 'a', 'one.txt'), 'utf8'))
     const d = await indexed.resolveSnapshotPath(`${s2}:/data/a`)
-    const bytes = Buffer.concat(await collect(dump(indexed, d.node, d.path)))
+    const bytes = Buffer.concat(await collect(indexed.dump(d.node, d.path)))
     const ex = tar.extract()
     Readable.from([bytes]).pipe(ex)
     const names: string[] = []
@@ -128,13 +124,13 @@ describe('ls, find, diff and dump over a restic repository', () => {
     }
     expect(names).toEqual(['directory:data/a/b/:0', 'file:data/a/b/two.TXT:4', 'file:data/a/one.txt:9'])
     const link = await indexed.resolveSnapshotPath(`${s2}`)
-    expect(() => dump(indexed, { ...link.node, type: 'symlink' }, '/x')).toThrow(/dump writes files and directories/)
+    expect(() => indexed.dump({ ...link.node, type: 'symlink' }, '/x')).toThrow(/dump writes files and directories/)
   })
 
   it('dump refuses a tree with an unsafe name', async () => {
     const crafted = await craftedRepo('../escape')
     const { node, path } = await crafted.resolveSnapshotPath('latest')
-    const err = await collect(dump(crafted, node, path)).catch((e: unknown) => e)
+    const err = await collect(crafted.dump(node, path)).catch((e: unknown) => e)
     expect(isRusticError(err, 'UnsafeName')).toBe(true)
   })
 })

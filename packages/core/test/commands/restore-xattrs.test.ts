@@ -134,9 +134,9 @@ describe.skipIf(unsupported !== undefined)('xattrs that cannot be set', () => {
       if (name.equals(Buffer.from('x1'))) attrs.push({ name: longName, value: Buffer.from('too long') })
       return name.equals(Buffer.from('src')) ? [] : attrs
     }
-    const repo = await Repository.init({ repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const indexed = await repo.toIndexed()
-    await indexed.backup({ paths: [src], local: { xattrReader } })
+    await indexed.backup([src], { local: { xattrReader } })
     const target = join(t.path, 'target')
     const { stats, warnings } = await restoreTo(indexed, `latest:${src}`, target)
     // metadata is set in reverse tree order: x2, x1, then caf\xe9

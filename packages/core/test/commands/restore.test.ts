@@ -6,8 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   isRusticError,
   planPackReads,
-  planRestore,
-  restore,
   type Id,
   type IndexedRepository,
   type Progress,
@@ -108,7 +106,7 @@ describe('restore of restic repository v2', () => {
     const before = await inodeTimes(target)
 
     const { node } = await indexed.resolveSnapshotPath(`${snap}:/data`)
-    const plan = await planRestore(indexed, node, target)
+    const plan = await indexed.planRestore(node, target)
     const byPath = new Map(plan.entries.map((e) => [e.path, e]))
     expect(byPath.get('/a/hello.txt')!.action).toBe('modify')
     expect(byPath.get('/big.bin')!.action).toBe('modify')
@@ -136,7 +134,7 @@ describe('restore of restic repository v2', () => {
     expect(bigBlob.dataLength).toBeLessThanOrEqual(bigFile.size)
     // deep.txt, zeros.bin (replaced) and the one blob of big.bin
     expect(plan.stats.bytesToWrite).toBe(15000 + 3 * 1024 * 1024 + bigBlob.dataLength)
-    await restore(indexed, plan)
+    await indexed.restore(plan)
 
     const after = await inodeTimes(target)
     const changed = [...before.keys()].filter((k) => after.get(k) !== before.get(k)).sort()
@@ -180,13 +178,13 @@ describe('restore of restic repository v2', () => {
     await run('touch', ['-r', `${p}.ref`, p])
     await rm(`${p}.ref`)
     const { node } = await indexed.resolveSnapshotPath(`${snap}:/data`)
-    const trusting = await planRestore(indexed, node, target)
+    const trusting = await indexed.planRestore(node, target)
     expect(trusting.stats.files.modify).toBe(0)
-    const verifying = await planRestore(indexed, node, target, { verifyExisting: true })
+    const verifying = await indexed.planRestore(node, target, { verifyExisting: true })
     expect(verifying.entries.find((e) => e.path === '/links/pair-a')!.action).toBe('modify')
     expect(verifying.stats.files.modify).toBe(1)
     expect(verifying.stats.files.verified).toBeGreaterThan(5)
-    await restore(indexed, verifying)
+    await indexed.restore(verifying)
     expect(await readFile(p, 'utf8')).toBe('pair\n')
     expect(await readFile(join(target, 'links', 'pair-b'), 'utf8')).toBe('pair\n')
   })
@@ -231,10 +229,8 @@ describe('restore of restic repository v2', () => {
       finish() {},
     })
     const { node } = await indexed.resolveSnapshotPath(`${snap}:/data`)
-    const plan = await planRestore(indexed, node, target)
-    const err = await restore(indexed, plan, { workers, signal: ac.signal, progress, readConcurrency: 1, maxReadSize: 1 << 20, maxReadGap: 0 }).catch(
-      (e: unknown) => e,
-    )
+    const plan = await indexed.planRestore(node, target, { workers, readConcurrency: 1, maxReadSize: 1 << 20, maxReadGap: 0 })
+    const err = await indexed.restore(plan, { signal: ac.signal, progress }).catch((e: unknown) => e)
     expect(isRusticError(err, 'Aborted')).toBe(true)
     const partial = await walkTree(target)
     expect(partial.entries).not.toEqual(reference.entries)
@@ -260,8 +256,8 @@ describe('restore of restic repository v2', () => {
     const broken = await openIndexed(copy)
     const { node } = await broken.resolveSnapshotPath(`${snap}:/data`)
     const target = join(tmp.path, `corrupt-${workers}`)
-    const plan = await planRestore(broken, node, target)
-    const err = await restore(broken, plan, { workers }).catch((e: unknown) => e)
+    const plan = await broken.planRestore(node, target, { workers })
+    const err = await broken.restore(plan).catch((e: unknown) => e)
     expect(isRusticError(err, 'MacMismatch')).toBe(true)
     expect((err as Error).message).toContain(biggest.path.split('/').pop()!)
   })
@@ -269,7 +265,7 @@ describe('restore of restic repository v2', () => {
   it('dry run: planning writes nothing', async () => {
     const target = join(tmp.path, 'dry', 'run')
     const { node } = await indexed.resolveSnapshotPath(`${snap}:/data`)
-    const plan = await planRestore(indexed, node, target)
+    const plan = await indexed.planRestore(node, target)
     expect(plan.createTarget).toBe(true)
     expect(plan.stats.bytesToWrite).toBeGreaterThan(8 * 1024 * 1024)
     await expect(lstat(join(tmp.path, 'dry'))).rejects.toThrow(/ENOENT/)
@@ -329,7 +325,7 @@ describe('restore of a crafted tree', () => {
       const indexed = await craftedRepo(bad)
       const { node } = await indexed.resolveSnapshotPath('latest')
       const target = join(tmp.path, 'target')
-      const err = await planRestore(indexed, node, target).catch((e: unknown) => e)
+      const err = await indexed.planRestore(node, target).catch((e: unknown) => e)
       expect(isRusticError(err, 'UnsafeName')).toBe(true)
       expect((err as Error).message).toContain(JSON.stringify(bad))
       expect(await readdir(tmp.path)).toEqual([])

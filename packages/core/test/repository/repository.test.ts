@@ -16,7 +16,7 @@ const password = 'secret-pw'
 
 async function newRepo(version: 1 | 2 = 2): Promise<{ backend: MemoryBackend; repo: Repository }> {
   const backend = new MemoryBackend()
-  const repo = await Repository.init({ repository: backend }, { password }, { version, kdf: fastKdf })
+  const repo = await Repository.init({}, { repository: backend }, { password }, { version, kdf: fastKdf })
   return { backend, repo }
 }
 
@@ -55,7 +55,7 @@ describe('Repository', () => {
 
   it('init refuses an existing repository', async () => {
     const { backend } = await newRepo()
-    const err = await Repository.init({ repository: backend }, { password }, { kdf: fastKdf }).catch((e: unknown) => e)
+    const err = await Repository.init({}, { repository: backend }, { password }, { kdf: fastKdf }).catch((e: unknown) => e)
     expect(isRusticError(err, 'RepositoryExists')).toBe(true)
   })
 
@@ -121,6 +121,57 @@ describe('Repository', () => {
       for await (const e of indexed.walk((await indexed.resolveSnapshotPath('latest')).node, '')) walked.push(e.path)
       expect(walked).toEqual(['/f.txt'])
       await expect(indexed.resolveSnapshotPath('latest:/nope')).rejects.toThrow(/path \/nope not found/)
+      expect(Buffer.from(await indexed.catBlob(dataId.slice(0, 10))).toString()).toBe('file content\n')
+      expect(await indexed.catTree('latest')).toEqual(treeBytes)
+      await expect(indexed.catTree('latest:/f.txt')).rejects.toMatchObject({ code: 'NotADirectory' })
     }
+  })
+
+  it('catFile gives the decrypted config, snapshots and index files (by id prefix) and key files as stored', async () => {
+    const { backend, repo } = await newRepo()
+    const id = await repo.saveSnapshot(snapshot('2026-01-01T00:00:00Z', hashId(new Uint8Array(1))))
+    expect(JSON.parse(Buffer.from(await repo.catFile('config')).toString())).toMatchObject({ id: repo.id, version: 2 })
+    expect(JSON.parse(Buffer.from(await repo.catFile('snapshot', id.slice(0, 8))).toString())).toMatchObject({ hostname: 'h' })
+    expect(await repo.catFile('key', repo.keyId!)).toEqual(await backend.readFull('key', repo.keyId!))
+    await expect(repo.catFile('snapshot', 'ffffffff')).rejects.toMatchObject({ code: 'IdNotFound' })
+  })
+
+  it("commands report through the control's progress and warning handler, else the repository's", async () => {
+    const { backend } = await newRepo()
+    const titles = (into: string[]) => (_kind: string, title: string) => {
+      into.push(title)
+      return { setLength() {}, setTitle() {}, inc() {}, finish() {} }
+    }
+    const fromRepo: string[] = []
+    const fromControl: string[] = []
+    const repo = await Repository.open({ progress: titles(fromRepo) }, { repository: backend }, { password })
+    await repo.getSnapshots()
+    await repo.getSnapshots({}, { progress: titles(fromControl) })
+    expect(fromRepo).toEqual(['reading snapshots'])
+    expect(fromControl).toEqual(['reading snapshots'])
+    const ac = new AbortController()
+    ac.abort()
+    await expect(repo.deleteSnapshots([hashId(new Uint8Array(1))], { signal: ac.signal })).rejects.toMatchObject({ code: 'Aborted' })
+  })
+
+  it('invalid options and controls are one InvalidOptions error naming the field', async () => {
+    const { backend, repo } = await newRepo()
+    await expect(Repository.open({ concurrency: 0 }, { repository: backend }, { password })).rejects.toMatchObject({
+      code: 'InvalidOptions',
+      message: expect.stringMatching(/^invalid repository options: concurrency: /),
+    })
+    await expect(repo.getSnapshots({}, { progress: 'loud' } as never)).rejects.toMatchObject({
+      code: 'InvalidOptions',
+      message: expect.stringContaining('progress'),
+    })
+    const indexed = await repo.toIndexed()
+    const root = { name: '', type: 'dir' as const, mode: 0, mtime: '', atime: '', ctime: '', uid: 0, gid: 0, content: null, subtree: hashId(new Uint8Array(1)) }
+    await expect(indexed.walk(root, '', { recursive: 'yes' } as never).next()).rejects.toMatchObject({
+      code: 'InvalidOptions',
+      message: 'invalid walk options: recursive: expected boolean, received string',
+    })
+    await expect(indexed.planRestore(root, '/nonexistent-target', { signal: new AbortController().signal } as never)).rejects.toMatchObject({
+      message: 'invalid restore options: "signal" belongs in the control argument (the last one), not in the options',
+    })
   })
 })

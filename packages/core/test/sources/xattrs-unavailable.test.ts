@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { LocalSource, MemoryBackend, planRestore, Repository, restore, type ExtendedAttribute } from '@rustic-ts/core'
+import { LocalSource, MemoryBackend, Repository, type ExtendedAttribute } from '@rustic-ts/core'
 import { collect, tempDir } from './helpers.js'
 import { xattr, xattrsOf, xattrsUnsupported } from './xattrHelpers.js'
 
@@ -53,15 +53,15 @@ describe('without the native xattr package', () => {
 
   it('a restore sets none, with one warning', async () => {
     const xattrReader = async (): Promise<ExtendedAttribute[]> => [{ name: 'user.r', value: Buffer.from('r') }]
-    const repo = await Repository.init({ repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const indexed = await repo.toIndexed()
     const src = join(base, 'data')
-    await indexed.backup({ paths: [src], local: { xattrReader } })
+    await indexed.backup([src], { local: { xattrReader } })
     const { node } = await indexed.resolveSnapshotPath(`latest:${src}`)
     const target = join(base, 'target')
-    const plan = await planRestore(indexed, node, target)
+    const plan = await indexed.planRestore(node, target)
     const warnings: string[] = []
-    const stats = await restore(indexed, plan, { onWarning: (w) => warnings.push(w) })
+    const stats = await indexed.restore(plan, { onWarning: (w) => warnings.push(w) })
     expect(warnings).toEqual(['extended attributes are not restored: cannot load @napi-rs/xattr: no binary here (test)'])
     expect(stats.warnings).toBe(1)
     expect(stats.filesWritten).toBe(2)

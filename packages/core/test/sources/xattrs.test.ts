@@ -85,7 +85,7 @@ describe.skipIf(unsupported !== undefined)('extended attributes as restic 0.14 s
   it('a rustic-ts backup stores the same trees as restic; restic restore of it sets the same xattrs', async () => {
     const indexed = await (await Repository.open({}, { repository: new LocalBackend(join(repo.dir, 'repo')) }, { password: 'fast' })).toIndexed()
     const warnings: string[] = []
-    const result = await indexed.backup({ paths: ['data'], noParent: true, local: { cwd: base } }, {}, { onWarning: (w) => warnings.push(w) })
+    const result = await indexed.backup(['data'], { noParent: true, local: { cwd: base } }, { onWarning: (w) => warnings.push(w) })
     expect(result.skipped).toEqual([])
     expect(warnings).toEqual([])
     const ours = await repo.nodes(result.snapshot.id!)
@@ -160,7 +160,7 @@ describe.skipIf(unsupported !== undefined)('xattrs that cannot be read', () => {
   it('a backup keeps the files, without the xattrs it could not read', async () => {
     const indexed = await (await Repository.open({}, { repository: new LocalBackend(join(repo.dir, 'repo')) }, { password: 'fast' })).toIndexed()
     const warnings: string[] = []
-    const result = await indexed.backup({ paths: [dir], noParent: true }, {}, { onWarning: (w) => warnings.push(w) })
+    const result = await indexed.backup([dir], { noParent: true }, { onWarning: (w) => warnings.push(w) })
     expect(result.skipped).toEqual([])
     expect(warnings).toHaveLength(2)
     const nodes = (await repo.nodes(result.snapshot.id!)).filter((n) => n.path.startsWith(dir + '/'))

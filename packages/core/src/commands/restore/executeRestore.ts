@@ -10,7 +10,8 @@ import { displayPath, type FsPath } from './fsPath.js'
 import { FileWriter } from './FileWriter.js'
 import { MetadataWriter } from './MetadataWriter.js'
 import { RestorePool, type PoolBlob } from './RestorePool.js'
-import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
+import type { Control, ResolvedControl } from '../../progress/Control.js'
+import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 import type { PackRead, RestorePlan, RestoreStats } from './RestorePlan.js'
 
 function ioError(e: unknown, what: string, path: FsPath): RusticError {
@@ -47,8 +48,8 @@ function allZero(b: Uint8Array): boolean {
  * `@napi-rs/xattr` package) where missing or different, never on symlinks; ownership only as root.
  * Problems with metadata or special files are warnings, as in restic.
  */
-export async function restore(indexed: IndexedRepository, plan: RestorePlan, options: RestoreOptions = {}): Promise<RestoreStats> {
-  const opts = RestoreOptionsSchema.parse(options)
+export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
+  const opts: Opts = { ...plan.options, ...indexed.repo.control(control) }
   const { signal } = opts
   const progressFactory = opts.progress ?? noProgress
   const stats: RestoreStats = {
@@ -185,7 +186,7 @@ export async function restore(indexed: IndexedRepository, plan: RestorePlan, opt
   return stats
 }
 
-type Opts = ReturnType<typeof RestoreOptionsSchema.parse>
+type Opts = ResolvedRestoreOptions & ResolvedControl
 
 /** Reads the planned pack ranges (bounded) and writes every blob into its places, on worker threads when possible. */
 async function writeContents(

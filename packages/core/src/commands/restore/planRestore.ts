@@ -13,6 +13,8 @@ import { checkNodeName, joinFsName, joinFsPath, type FsPath } from './fsPath.js'
 import { matchExisting } from './matchExisting.js'
 import { nodeTimeNs, sameTime } from './nodeTimes.js'
 import { planPackReads } from './packReads.js'
+import type { Control } from '../../progress/Control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
 import type { PlanEntry, PlannedBlob, PlannedFile, PlanRemoval, RestorePlan, RestorePlanStats } from './RestorePlan.js'
 
@@ -61,8 +63,10 @@ export async function planRestore(
   node: Node,
   target: string,
   options: RestoreOptions = {},
+  control: Control = {},
 ): Promise<RestorePlan> {
-  const opts = RestoreOptionsSchema.parse(options)
+  const planOptions = parseOptions(RestoreOptionsSchema, options, 'restore options')
+  const opts = { ...planOptions, ...indexed.repo.control(control) }
   const { signal } = opts
   const selected = pathFilter({ include: opts.include, exclude: opts.exclude, ignoreCase: opts.ignoreCase })
   const progress = (opts.progress ?? noProgress)('spinner', 'collecting file information')
@@ -364,5 +368,5 @@ export async function planRestore(
   }
   for (const r of removals) stats.removals[r.reason]++
   progress.finish()
-  return { target: planTarget, isDir: node.type === 'dir', createTarget, entries, removals, files, reads, stats }
+  return { target: planTarget, isDir: node.type === 'dir', createTarget, entries, removals, files, reads, stats, options: planOptions }
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
-import { CONFIG_ID, findIdByPrefix, RusticError, type FileType, type Id } from '@rustic-ts/core'
+import { RusticError, type CatFileType } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 
-const FILE_TYPES: Record<string, FileType> = { key: 'key', snapshot: 'snapshot', index: 'index' }
+const FILE_TYPES: Record<string, CatFileType> = { key: 'key', snapshot: 'snapshot', index: 'index' }
 
 /** `cat config|key|snapshot|index ID|blob ID|tree SNAP[:PATH]`: prints a decrypted repository object. */
 export function registerCat(program: Command): void {
@@ -16,23 +16,16 @@ export function registerCat(program: Command): void {
       try {
         let out: Uint8Array
         if (type === 'config') {
-          out = await repo.dbe.readEncryptedFull('config', CONFIG_ID)
+          out = await repo.catFile('config')
         } else {
           if (!id) throw new RusticError('InvalidInput', `cat ${type} needs an id`, { code: 'MissingArgument' })
           const ft = FILE_TYPES[type]
           if (ft) {
-            const full = findIdByPrefix(await repo.backend.list(ft), id, type)
-            out = ft === 'key' ? await repo.backend.readFull('key', full) : await repo.dbe.readEncryptedFull(ft, full)
+            out = await repo.catFile(ft, id)
           } else if (type === 'blob') {
-            const indexed = await repo.toIndexed()
-            const candidates = [...indexed.index.entries('data'), ...indexed.index.entries('tree')].map(([i]) => i)
-            const full: Id = findIdByPrefix(candidates, id, 'blob')
-            out = await indexed.getBlob(indexed.index.has('tree', full) ? 'tree' : 'data', full)
+            out = await (await repo.toIndexed()).catBlob(id)
           } else if (type === 'tree') {
-            const indexed = await repo.toIndexed()
-            const { node, path } = await indexed.resolveSnapshotPath(id)
-            if (!node.subtree) throw new RusticError('InvalidInput', `${path || '/'} is not a directory`, { code: 'NotADirectory' })
-            out = await indexed.getBlob('tree', node.subtree)
+            out = await (await repo.toIndexed()).catTree(id)
           } else {
             throw new RusticError('InvalidInput', `cannot cat "${type}": use config, key, snapshot, index, blob or tree`, {
               code: 'InvalidArgument',
