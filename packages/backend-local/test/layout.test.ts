@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BackendError, CONFIG_ID, hashId } from '@rustic-ts/core'
-import { LocalBackend, fsError } from '@rustic-ts/backend-local'
+import { LocalBackend } from '@rustic-ts/backend-local'
+import { fsError } from '../src/fsError.js'
 
 let dir: string
 beforeEach(async () => {

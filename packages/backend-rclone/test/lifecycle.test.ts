@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { CONFIG_ID, RusticError, hashId } from '@rustic-ts/core'
-import { RcloneBackend, parseRcloneVersion, redactRclonePath } from '@rustic-ts/backend-rclone'
+import { RcloneBackend } from '@rustic-ts/backend-rclone'
+import { parseRcloneVersion } from '../src/rcloneVersion.js'
+import { redactRclonePath } from '../src/redactRclonePath.js'
 import type { RcloneBackendOptions } from '@rustic-ts/backend-rclone'
 
 /** Every backend a test makes, closed after each test even when it fails (no rclone left behind). */

@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BackendError, CONFIG_ID, RusticError, hashId } from '@rustic-ts/core'
 import type { Id } from '@rustic-ts/core'
-import { RestBackend, errorFromStatus, parseRestUrl } from '@rustic-ts/backend-rest'
+import { RestBackend } from '@rustic-ts/backend-rest'
+import { errorFromStatus } from '../src/restErrors.js'
+import { parseRestUrl } from '../src/RestUrl.js'
 
 /**
  * A tiny REST server speaking only v1 listings (names, `application/vnd.x.restic.rest.v1`), with

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { LruCache, parseOptions } from '@rustic-ts/core'
+import { parseOptions } from '@rustic-ts/core'
+import { LruCache } from '@rustic-ts/core/internal'
 import type { Id } from '@rustic-ts/core'
 
 /** zod schema of {@link LruBlobCacheOptions}. */

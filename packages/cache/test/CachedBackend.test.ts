@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CountingBackend } from '@rustic-ts/backend-testkit'
 import { CONFIG_ID, MemoryBackend, hashId } from '@rustic-ts/core'
 import type { Id } from '@rustic-ts/core'
-import { CACHEDIR_TAG_NAME, CachedBackend, defaultCacheBase, defaultCacheDir } from '@rustic-ts/cache'
+import { CachedBackend, defaultCacheBase, defaultCacheDir } from '@rustic-ts/cache'
+import { CACHEDIR_TAG_NAME } from '../src/cacheDirTag.js'
 
 let dir: string
 let cacheDir: string

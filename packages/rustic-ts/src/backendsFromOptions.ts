@@ -1,13 +1,6 @@
 import { resolve } from 'node:path'
-import {
-  RetryBackend,
-  RusticError,
-  parseDuration,
-  splitCommandLine,
-  type RepositoryBackends,
-  type WarningHandler,
-  type WriteBackend,
-} from '@rustic-ts/core'
+import { RetryBackend, RusticError, type RepositoryBackends, type WarningHandler, type WriteBackend } from '@rustic-ts/core'
+import { parseDuration, splitCommandLine } from '@rustic-ts/core/internal'
 import type { LocalBackend, LocalBackendOptions } from '@rustic-ts/backend-local'
 import type { RestBackend, RestBackendOptions } from '@rustic-ts/backend-rest'
 import type { RcloneBackend, RcloneBackendOptions } from '@rustic-ts/backend-rclone'

@@ -18,14 +18,13 @@ import {
   LocalBackend,
   OpenDalBackend,
   openRepository,
-  parseDurationMs,
   RcloneBackend,
   RestBackend,
   RetryBackend,
   RusticError,
-  schemeOf,
   type WriteBackend,
 } from 'rustic-ts'
+import { parseDurationMs, schemeOf } from '../src/backendsFromOptions.js'
 import { describeBackendConformance } from '@rustic-ts/backend-testkit'
 import { startRcloneRestServer, type RcloneRestServer } from '../../backend-rest/test/rcloneServer.js'
 import { PASSWORD, rustic, rusticOk, tempDir } from './helpers/restic.js'

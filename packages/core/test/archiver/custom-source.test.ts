@@ -8,7 +8,7 @@ import {
   type Node,
   type ReadSource,
   type ReadSourceEntry,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 /** A source made in memory: what a user backing up from a tar stream or an object store would write. */
 class InMemorySource implements ReadSource {

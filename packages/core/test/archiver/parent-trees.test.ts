@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryBackend, Repository, formatGoTime, type Id, type IndexedRepository, type Node, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core'
+import { MemoryBackend, Repository, formatGoTime, type Id, type IndexedRepository, type Node, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
 
 const time = formatGoTime(1_700_000_000_000_000_000n)
 const base = { mtime: time, atime: time, ctime: time, uid: 1000, gid: 1000 }

@@ -3,7 +3,7 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalSource, MemoryBackend, Repository, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core'
+import { LocalSource, MemoryBackend, Repository, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
 
 let dir: string
 beforeAll(async () => {

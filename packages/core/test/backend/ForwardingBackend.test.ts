@@ -12,7 +12,7 @@ import {
   type FileType,
   type FileWriter,
   type WriteBackend,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 /** A memory backend that can also write files piece by piece, counting the writers it opened. */
 class StreamingMemoryBackend extends MemoryBackend {

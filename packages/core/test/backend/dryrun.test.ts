@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CountingBackend } from '@rustic-ts/backend-testkit'
-import { DryRunBackend, MemoryBackend, hashId } from '@rustic-ts/core'
+import { DryRunBackend, MemoryBackend, hashId } from '@rustic-ts/core/internal'
 
 describe('DryRunBackend', () => {
   it('passes reads through and skips writes and removes', async () => {

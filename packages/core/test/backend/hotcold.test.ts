@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CountingBackend } from '@rustic-ts/backend-testkit'
-import { CONFIG_ID, HotColdBackend, MemoryBackend, hashId } from '@rustic-ts/core'
+import { CONFIG_ID, HotColdBackend, MemoryBackend, hashId } from '@rustic-ts/core/internal'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 

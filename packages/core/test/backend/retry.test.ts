@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { FaultInjectingBackend, describeBackendConformance } from '@rustic-ts/backend-testkit'
-import { BackendError, MemoryBackend, RetryBackend, backoffDelay, hashId, isRusticError } from '@rustic-ts/core'
+import { BackendError, MemoryBackend, RetryBackend, backoffDelay, hashId, isRusticError } from '@rustic-ts/core/internal'
 
 describe('RetryBackend', () => {
   it('succeeds through many transient faults', async () => {

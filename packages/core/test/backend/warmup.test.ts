@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CountingBackend, describeBackendConformance } from '@rustic-ts/backend-testkit'
-import { MemoryBackend, RusticError, WarmUpBackend, hashId, parseWarmUpCommand } from '@rustic-ts/core'
-import type { CallOptions, FileType, Id } from '@rustic-ts/core'
+import { MemoryBackend, RusticError, WarmUpBackend, hashId, parseWarmUpCommand } from '@rustic-ts/core/internal'
+import type { CallOptions, FileType, Id } from '@rustic-ts/core/internal'
 
 let dir: string
 beforeAll(async () => {

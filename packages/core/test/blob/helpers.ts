@@ -15,7 +15,7 @@ import {
   type IndexPack,
   type PackerOptions,
   type WriteBackend,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 export const fastKdf = { N: 1024, r: 8, p: 1 }
 export const password = 'blob-test-pw'

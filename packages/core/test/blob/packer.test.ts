@@ -13,7 +13,7 @@ import {
   type Id,
   type IndexBlob,
   type PackBlob,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { FaultInjectingBackend } from '@rustic-ts/backend-testkit'
 import { indexedPacks, newRepo, password, packAll, randomBlobs, readIndexFiles } from './helpers.js'
 
@@ -199,7 +199,7 @@ describe('pack sizes', () => {
     const { repo } = await newRepo(2)
     await packAll(repo, randomBlobs(300))
     const indexed = await repo.toIndexed()
-    const { totalPackSize } = await import('@rustic-ts/core')
+    const { totalPackSize } = await import('@rustic-ts/core/internal')
     const sizes = new Map(await repo.backend.listWithSize('pack'))
     for (const type of ['data', 'tree'] as BlobType[]) {
       const packs = (await indexedPacks(repo)).filter((p) => p.blobs[0]!.type === type)

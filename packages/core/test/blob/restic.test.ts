@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { Indexer, Packer, PackSizer, readPackHeader, Repository, SealPool } from '@rustic-ts/core'
+import { Indexer, Packer, PackSizer, readPackHeader, Repository, SealPool } from '@rustic-ts/core/internal'
 import { indexedPacks, newRepo, packAll, password, randomBlobs, tempDir } from './helpers.js'
 
 const run = promisify(execFile)

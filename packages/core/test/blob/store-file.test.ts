@@ -13,7 +13,7 @@ import {
   type BlobSink,
   type ChunkerOptions,
   type Id,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { newRepo, tempDir } from './helpers.js'
 
 /** A sink that claims every new id once and keeps what it is given. */

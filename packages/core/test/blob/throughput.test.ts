@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { Chunker, hashId, Indexer, MemoryBackend, Packer, SealPool, type CallOptions, type FileType, type Id, type WriteBackend } from '@rustic-ts/core'
+import { Chunker, hashId, Indexer, MemoryBackend, Packer, SealPool, type CallOptions, type FileType, type Id, type WriteBackend } from '@rustic-ts/core/internal'
 import { newRepo, tempDir } from './helpers.js'
 
 /** Keeps everything but packs (measures the packer without storage cost). */

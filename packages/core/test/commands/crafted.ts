@@ -9,7 +9,7 @@ import {
   type Id,
   type IndexedRepository,
   type Node,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const kdf = { N: 1024, r: 8, p: 1 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { Repository, type IndexedRepository, type RestoreOptions } from '@rustic-ts/core'
+import { Repository, type IndexedRepository, type RestoreOptions } from '@rustic-ts/core/internal'
 
 const run = promisify(execFile)
 

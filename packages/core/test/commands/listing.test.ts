@@ -10,7 +10,7 @@ import {
   pathFilter,
   type DiffChange,
   type IndexedRepository,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { craftedRepo } from './crafted.js'
 import { openIndexed, restic, resticBackup, tempDir } from './helpers.js'
 

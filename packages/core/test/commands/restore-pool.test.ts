@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { MemoryBackend, Repository } from '@rustic-ts/core'
+import { MemoryBackend, Repository } from '@rustic-ts/core/internal'
 import { RestorePool } from '../../src/commands/restore/RestorePool.js'
 
 // A broken worker program does not fail a restore (it falls back to the calling thread), so check that

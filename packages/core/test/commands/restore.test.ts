@@ -9,7 +9,7 @@ import {
   type Id,
   type IndexedRepository,
   type Progress,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { inodeTimes, makeTree, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from './helpers.js'
 
 const run = promisify(execFile)

@@ -11,7 +11,7 @@ import {
   setZstdProvider,
   zstdProvider,
   zstdStoredFrame,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 function catchError(fn: () => unknown): RusticError {
   try {

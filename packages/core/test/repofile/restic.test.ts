@@ -28,7 +28,7 @@ import {
   snapshotTime,
   type Id,
   type IndexFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { makeResticFixture, type ResticFixture } from './resticFixture.js'
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')

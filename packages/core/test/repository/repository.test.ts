@@ -9,7 +9,7 @@ import {
   type Id,
   type Node,
   type SnapshotFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const fastKdf = { N: 1024, r: 8, p: 1 }
 const password = 'secret-pw'
@@ -98,7 +98,7 @@ describe('Repository', () => {
       const treeId = hashId(treeBytes)
       const d = repo.dbe.sealBlob(content)
       const t = repo.dbe.sealBlob(treeBytes)
-      const { serializePackHeader } = await import('@rustic-ts/core')
+      const { serializePackHeader } = await import('@rustic-ts/core/internal')
       const mkPack = async (type: 'data' | 'tree', id: Id, sealed: { sealed: Uint8Array; uncompressedLength?: number }) => {
         const header = repo.key.encrypt(serializePackHeader([{ type, id, offset: 0, length: sealed.sealed.length, uncompressedLength: sealed.uncompressedLength }]))
         const len = new Uint8Array(4)

@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { LocalSource } from '@rustic-ts/core'
+import { LocalSource } from '@rustic-ts/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 /** Injected failures: `fn:path` -> errno code. */

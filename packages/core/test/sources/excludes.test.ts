@@ -12,7 +12,7 @@ import {
   parseExclusionTag,
   readExcludeFile,
   type LocalSourceOptions,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { collect, tempDir } from './helpers.js'
 
 // restic 0.14 internal/filter/filter_test.go: matchTests (patterns that List uses: no empty ones)

@@ -12,7 +12,7 @@ import {
   type ReadSource,
   type ReadSourceEntry,
   type SourceEntriesOptions,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const run = promisify(execFile)
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalSource, type LocalSourceOptions, type ReadSourceEntry } from '@rustic-ts/core'
+import { LocalSource, type LocalSourceOptions, type ReadSourceEntry } from '@rustic-ts/core/internal'
 import { collect, LATIN1_NAME, lsPaths, makeResticRepo, makeTree, ourNodeObject, resticNodeObject, tempDir, type ResticRepo } from './helpers.js'
 
 let repo: ResticRepo

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CommandSource, goTimeToDate, RusticError, StreamSource, type ReadSourceEntry } from '@rustic-ts/core'
+import { CommandSource, goTimeToDate, RusticError, StreamSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
 import { collect, makeResticRepo, ourNodeObject, resticNodeObject, type ResticRepo } from './helpers.js'
 
 async function readAll(entry: ReadSourceEntry): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { LocalSource, MemoryBackend, Repository, type ExtendedAttribute } from '@rustic-ts/core'
+import { LocalSource, MemoryBackend, Repository, type ExtendedAttribute } from '@rustic-ts/core/internal'
 import { collect, tempDir } from './helpers.js'
 import { xattr, xattrsOf, xattrsUnsupported } from './xattrHelpers.js'
 

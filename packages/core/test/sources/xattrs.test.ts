@@ -4,7 +4,7 @@ import { mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { LocalSource, Repository, type ExtendedAttribute } from '@rustic-ts/core'
+import { LocalSource, Repository, type ExtendedAttribute } from '@rustic-ts/core/internal'
 import { collect, LATIN1_NAME, lsPaths, makeResticRepo, ourNodeObject, resticNodeObject, tempDir, type ResticRepo } from './helpers.js'
 import { pySetXattr, xattr, xattrsOf, xattrsUnsupported } from './xattrHelpers.js'
 

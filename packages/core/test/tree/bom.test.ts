@@ -23,7 +23,7 @@ import {
   UserNames,
   type Id,
   type Node,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const run = promisify(execFile)
 const hasRestic = spawnSync('restic', ['version']).status === 0

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { BigIntStats } from 'node:fs'
-import { goModeFromUnix, nodeFromStats, nodeTypeFromUnixMode, parseGoTime, serializeNode, unixPermFromGoMode, UserNames } from '@rustic-ts/core'
+import { goModeFromUnix, nodeFromStats, nodeTypeFromUnixMode, parseGoTime, serializeNode, unixPermFromGoMode, UserNames } from '@rustic-ts/core/internal'
 
 describe('Go file modes', () => {
   it('maps st_mode to the modes restic stores', () => {

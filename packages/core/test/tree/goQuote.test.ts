@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { goJsonString, goJsonStringFromBytes, goQuote, goUnquote, RusticError, utf8Lossy } from '@rustic-ts/core'
+import { goJsonString, goJsonStringFromBytes, goQuote, goUnquote, RusticError, utf8Lossy } from '@rustic-ts/core/internal'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatGoTime, formatLocalGoTime, goTimeToDate, isGoTime, localOffsetMinutes, parseGoTime, RusticError } from '@rustic-ts/core'
+import { formatGoTime, formatLocalGoTime, goTimeToDate, isGoTime, localOffsetMinutes, parseGoTime, RusticError } from '@rustic-ts/core/internal'
 
 /** [zone, unix ns, Go's offset in seconds, go1.19.8 time.Unix(0, ns).In(zone).Format(time.RFC3339Nano)] */
 const GO_VECTORS: Array<[string, bigint, number, string]> = [

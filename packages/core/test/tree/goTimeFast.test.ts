@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatLocalGoTime, localGoTimeFormatter, localOffsetMinutes } from '@rustic-ts/core'
+import { formatLocalGoTime, localGoTimeFormatter, localOffsetMinutes } from '@rustic-ts/core/internal'
 import { seededRandom } from '@rustic-ts/backend-testkit'
 
 /**

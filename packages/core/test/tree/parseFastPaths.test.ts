@@ -4,7 +4,7 @@
  * member names and values, upper-case ids, numbers the fast path does not take.
  */
 import { describe, expect, it } from 'vitest'
-import { parseTree, RawJson, RusticError, serializeTree } from '@rustic-ts/core'
+import { parseTree, RawJson, RusticError, serializeTree } from '@rustic-ts/core/internal'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)

@@ -21,7 +21,7 @@ import {
   type ExtendedAttribute,
   type Id,
   type Node,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const run = promisify(execFile)
 const B = (s: string): Buffer => Buffer.from(s)

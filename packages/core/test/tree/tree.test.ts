@@ -10,7 +10,7 @@ import {
   serializeTree,
   type Id,
   type Node,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { CommandSource, parseSize, snapshotSummaryToJson, RusticError, StreamSource, type BackupOptions, type ReadSource } from '@rustic-ts/core'
+import { CommandSource, RusticError, StreamSource, type BackupOptions, type ReadSource } from '@rustic-ts/core'
+import { parseSize, snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { findNodeJson, goTimeToDate, localTimeString, longListingLine, shortId } from '@rustic-ts/core'
+import { findNodeJson, goTimeToDate, longListingLine, shortId } from '@rustic-ts/core'
+import { localTimeString } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'

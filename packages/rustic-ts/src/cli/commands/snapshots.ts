@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goTimeToDate, localTimeString, shortId } from '@rustic-ts/core'
+import { goTimeToDate, shortId } from '@rustic-ts/core'
+import { localTimeString } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { snapshotJson, table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
