@@ -104,7 +104,7 @@ export class PackSizer {
 
   /** A sizer with a fixed target size (no growth), as rustic's `PackSizer::fixed`. */
   static fixed(size: number): PackSizer {
-    u32.min(1).parse(size)
+    parseOptions(z.object({ size: u32.min(1) }), { size }, 'fixed pack size')
     return new PackSizer(size, 0, size, 0, 100, 100)
   }
 
