@@ -6,8 +6,8 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BackendError, CONFIG_ID } from '@rustic-ts/core'
 import { RestBackend } from '@rustic-ts/backend-rest'
-import { startRcloneRestServer } from './rcloneServer.js'
-import type { RcloneRestServer } from './rcloneServer.js'
+import { startRcloneRestServer } from '../rcloneServer.js'
+import type { RcloneRestServer } from '../rcloneServer.js'
 
 const run = promisify(execFile)
 

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalSource, type LocalSourceOptions, type ReadSourceEntry } from '@rustic-ts/core/internal'
-import { collect, LATIN1_NAME, lsPaths, makeResticRepo, makeTree, ourNodeObject, resticNodeObject, tempDir, type ResticRepo } from './helpers.js'
+import { collect, LATIN1_NAME, lsPaths, makeResticRepo, makeTree, ourNodeObject, resticNodeObject, tempDir, type ResticRepo } from '../archiver/sources/helpers.js'
 
 let repo: ResticRepo
 let base: string

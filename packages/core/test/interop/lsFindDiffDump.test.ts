@@ -11,8 +11,8 @@ import {
   type DiffChange,
   type IndexedRepository,
 } from '@rustic-ts/core/internal'
-import { craftedRepo } from './crafted.js'
-import { openIndexed, restic, resticBackup, tempDir } from './helpers.js'
+import { craftedRepo } from '../commands/crafted.js'
+import { openIndexed, restic, resticBackup, tempDir } from '../commands/helpers.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterAll(async () => {

@@ -29,7 +29,7 @@ import {
   type Id,
   type IndexFile,
 } from '@rustic-ts/core/internal'
-import { makeResticFixture, type ResticFixture } from './resticFixture.js'
+import { makeResticFixture, type ResticFixture } from '../repofile/resticFixture.js'
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 

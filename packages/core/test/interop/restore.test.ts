@@ -10,7 +10,7 @@ import {
   type IndexedRepository,
   type Progress,
 } from '@rustic-ts/core/internal'
-import { inodeTimes, makeTree, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from './helpers.js'
+import { inodeTimes, makeTree, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from '../commands/helpers.js'
 
 const run = promisify(execFile)
 const cleanups: Array<() => Promise<void>> = []
@@ -318,7 +318,7 @@ describe('planPackReads', () => {
 
 describe('restore of a crafted tree', () => {
   it('refuses names with "/", ".." or NUL before writing anything', async () => {
-    const { craftedRepo } = await import('./crafted.js')
+    const { craftedRepo } = await import('../commands/crafted.js')
     const tmp = await tempDir()
     cleanups.push(tmp.remove)
     for (const bad of ['../escape', '..', 'a\u0000b', 'x/y']) {

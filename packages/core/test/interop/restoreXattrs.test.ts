@@ -4,9 +4,9 @@ import { chmod, link, mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryBackend, Repository, type ExtendedAttribute, type IndexedRepository } from '@rustic-ts/core/internal'
-import { LATIN1_NAME } from '../sources/helpers.js'
-import { pyListXattrs, xattr, xattrsOf, xattrsUnsupported } from '../sources/xattrHelpers.js'
-import { asRoot, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from './helpers.js'
+import { LATIN1_NAME } from '../archiver/sources/helpers.js'
+import { pyListXattrs, xattr, xattrsOf, xattrsUnsupported } from '../archiver/sources/xattrHelpers.js'
+import { asRoot, openIndexed, restic, resticRepoWith, restoreTo, tempDir, walkTree } from '../commands/helpers.js'
 
 const unsupported = xattrsUnsupported()
 if (unsupported) console.warn(`skipping the xattr restore tests: ${unsupported}`)

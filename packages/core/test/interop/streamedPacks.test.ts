@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
 import { Indexer, Packer, PackSizer, readPackHeader, Repository, SealPool } from '@rustic-ts/core/internal'
-import { indexedPacks, newRepo, packAll, password, randomBlobs, tempDir } from './helpers.js'
+import { indexedPacks, newRepo, packAll, password, randomBlobs, tempDir } from '../blob/helpers.js'
 
 const run = promisify(execFile)
 const cleanups: Array<() => Promise<void>> = []

@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
 import { LocalSource, Repository, type ExtendedAttribute } from '@rustic-ts/core/internal'
-import { collect, LATIN1_NAME, lsPaths, makeResticRepo, ourNodeObject, resticNodeObject, tempDir, type ResticRepo } from './helpers.js'
-import { pySetXattr, xattr, xattrsOf, xattrsUnsupported } from './xattrHelpers.js'
+import { collect, LATIN1_NAME, lsPaths, makeResticRepo, ourNodeObject, resticNodeObject, tempDir, type ResticRepo } from '../archiver/sources/helpers.js'
+import { pySetXattr, xattr, xattrsOf, xattrsUnsupported } from '../archiver/sources/xattrHelpers.js'
 
 const unsupported = xattrsUnsupported()
 if (unsupported) console.warn(`skipping the xattr tests: ${unsupported}`)

@@ -2,8 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LocalSource, MemoryBackend, Repository, type ExtendedAttribute } from '@rustic-ts/core/internal'
-import { collect, tempDir } from './helpers.js'
-import { xattr, xattrsOf, xattrsUnsupported } from './xattrHelpers.js'
+import { collect, tempDir } from '../archiver/sources/helpers.js'
+import { xattr, xattrsOf, xattrsUnsupported } from '../archiver/sources/xattrHelpers.js'
 
 // a platform where the package has no binary
 vi.mock('../../src/util/nativeXattrs.js', async (importOriginal) => {

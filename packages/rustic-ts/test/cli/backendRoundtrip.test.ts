@@ -6,11 +6,11 @@
 import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
 import { dirname, join, relative } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startS3rver, s3rverOptions, type TestServer } from '../../backend-opendal/test/servers.js'
-import { startRcloneRestServer, type RcloneRestServer } from '../../backend-rest/test/rcloneServer.js'
-import { mkdata } from './helpers/mkdata.js'
-import { restic, rusticOk, tempDir } from './helpers/restic.js'
-import { treeFacts, type EntryFacts } from './helpers/treeCompare.js'
+import { startS3rver, s3rverOptions, type TestServer } from '../../../backend-opendal/test/servers.js'
+import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-rest/test/rcloneServer.js'
+import { mkdata } from '../helpers/mkdata.js'
+import { restic, rusticOk, tempDir } from '../helpers/restic.js'
+import { treeFacts, type EntryFacts } from '../helpers/treeCompare.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let src: string

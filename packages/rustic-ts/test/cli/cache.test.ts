@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRcloneRestServer, type RcloneRestServer } from '../../backend-rest/test/rcloneServer.js'
-import { startCountingProxy, type CountingProxy } from './helpers/countingProxy.js'
-import { mkdata } from './helpers/mkdata.js'
-import { rustic, rusticOk, tempDir } from './helpers/restic.js'
+import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-rest/test/rcloneServer.js'
+import { startCountingProxy, type CountingProxy } from '../helpers/countingProxy.js'
+import { mkdata } from '../helpers/mkdata.js'
+import { rustic, rusticOk, tempDir } from '../helpers/restic.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let src: string

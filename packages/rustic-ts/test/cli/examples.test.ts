@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { run } from './helpers/restic.js'
+import { run } from '../helpers/restic.js'
 
-const DEMO = fileURLToPath(new URL('../../../examples/demo.mjs', import.meta.url))
+const DEMO = fileURLToPath(new URL('../../../../examples/demo.mjs', import.meta.url))
 
 describe('examples', () => {
   it('demo.mjs backs up, restores identically, skips unchanged files and refuses a wrong password', async () => {

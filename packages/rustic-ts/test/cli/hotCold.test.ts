@@ -19,11 +19,11 @@ import {
   type Id,
   type WriteBackend,
 } from 'rustic-ts'
-import { startRcloneRestServer, type RcloneRestServer } from '../../backend-rest/test/rcloneServer.js'
-import { startCountingProxy, type CountingProxy } from './helpers/countingProxy.js'
-import { mkdata } from './helpers/mkdata.js'
-import { PASSWORD, restic, rusticOk, tempDir } from './helpers/restic.js'
-import { treeFacts, type EntryFacts } from './helpers/treeCompare.js'
+import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-rest/test/rcloneServer.js'
+import { startCountingProxy, type CountingProxy } from '../helpers/countingProxy.js'
+import { mkdata } from '../helpers/mkdata.js'
+import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
+import { treeFacts, type EntryFacts } from '../helpers/treeCompare.js'
 
 const KDF = { N: 1024, r: 8, p: 1 }
 

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat, writeFile, cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fileHashes, makeDataset } from './helpers/dataset.js'
-import { restic, rustic, tempDir } from './helpers/restic.js'
+import { fileHashes, makeDataset } from '../helpers/dataset.js'
+import { restic, rustic, tempDir } from '../helpers/restic.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let pristine: string

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process'
 import { mkdir, rm, symlink, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdata } from './helpers/mkdata.js'
-import { CLI, PASSWORD, restic, rusticOk, tempDir } from './helpers/restic.js'
-import { treeFacts } from './helpers/treeCompare.js'
+import { mkdata } from '../helpers/mkdata.js'
+import { CLI, PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
+import { treeFacts } from '../helpers/treeCompare.js'
 
 interface Summary {
   files_new: number
@@ -144,7 +144,7 @@ describe('backup from stdin', () => {
     await rusticOk(['-r', repo, 'init'])
     const { randomBytes } = await import('node:crypto')
     const data = randomBytes(3 * 1024 * 1024 + 17)
-    const { rustic } = await import('./helpers/restic.js')
+    const { rustic } = await import('../helpers/restic.js')
     const r = await rustic(['-r', repo, '--no-cache', 'backup', '--json', '--stdin', '--stdin-filename', 'db.sql'], {}, data)
     expect(r.code, r.stderr).toBe(0)
     const out = await rusticOk(['-r', repo, '--no-cache', 'dump', 'latest:/db.sql'])

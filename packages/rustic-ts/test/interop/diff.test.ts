@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PASSWORD, restic, rusticOk, tempDir } from './helpers/restic.js'
+import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
 const MKDATA = '/work/shared/bench/mkdata.py'

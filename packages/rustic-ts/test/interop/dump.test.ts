@@ -6,8 +6,8 @@ import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import tar from 'tar-stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeDataset } from './helpers/dataset.js'
-import { PASSWORD, restic, rustic, rusticOk, tempDir } from './helpers/restic.js'
+import { makeDataset } from '../helpers/dataset.js'
+import { PASSWORD, restic, rustic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
 const cleanups: Array<() => Promise<void>> = []

@@ -3,8 +3,8 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { makeDataset } from './helpers/dataset.js'
-import { PASSWORD, restic, rusticOk, tempDir } from './helpers/restic.js'
+import { makeDataset } from '../helpers/dataset.js'
+import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
 const cleanups: Array<() => Promise<void>> = []

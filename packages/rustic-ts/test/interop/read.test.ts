@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fileHashes, makeDataset } from './helpers/dataset.js'
-import { PASSWORD, restic, rustic, rusticOk, tempDir } from './helpers/restic.js'
+import { fileHashes, makeDataset } from '../helpers/dataset.js'
+import { PASSWORD, restic, rustic, rusticOk, tempDir } from '../helpers/restic.js'
 
 interface LsLine {
   struct_type: string

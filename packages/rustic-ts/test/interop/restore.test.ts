@@ -5,9 +5,9 @@ import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from 'rustic-ts'
-import { craftedRepo } from '../../core/test/commands/crafted.js'
-import { makeDataset } from './helpers/dataset.js'
-import { CLI, PASSWORD, restic, rustic, rusticOk, tempDir } from './helpers/restic.js'
+import { craftedRepo } from '../../../core/test/commands/crafted.js'
+import { makeDataset } from '../helpers/dataset.js'
+import { CLI, PASSWORD, restic, rustic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
 const MKDATA = '/work/shared/bench/mkdata.py'

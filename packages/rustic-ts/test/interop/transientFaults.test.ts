@@ -16,9 +16,9 @@ import {
   type WriteBackend,
 } from 'rustic-ts'
 import { FaultInjectingBackend } from '@rustic-ts/backend-testkit'
-import { mkdata } from './helpers/mkdata.js'
-import { PASSWORD, restic, tempDir } from './helpers/restic.js'
-import { treeFacts, type EntryFacts } from './helpers/treeCompare.js'
+import { mkdata } from '../helpers/mkdata.js'
+import { PASSWORD, restic, tempDir } from '../helpers/restic.js'
+import { treeFacts, type EntryFacts } from '../helpers/treeCompare.js'
 
 const KDF = { N: 1024, r: 8, p: 1 }
 

@@ -13,7 +13,7 @@ import {
   readExcludeFile,
   type LocalSourceOptions,
 } from '@rustic-ts/core/internal'
-import { collect, tempDir } from './helpers.js'
+import { collect, tempDir } from '../sources/helpers.js'
 
 // restic 0.14 internal/filter/filter_test.go: matchTests (patterns that List uses: no empty ones)
 const matchTests: Array<[string, string, boolean]> = [

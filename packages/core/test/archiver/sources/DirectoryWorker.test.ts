@@ -9,9 +9,9 @@ import {
   DirectoryWorker,
   releaseDirectoryWorker,
   type EntryStats,
-} from '../../src/archiver/sources/DirectoryWorker.js'
-import { dirWithUnstatableName, LATIN1_NAME } from '../sources/helpers.js'
-import { pySetXattr, xattr, xattrsUnsupported } from '../sources/xattrHelpers.js'
+} from '../../../src/archiver/sources/DirectoryWorker.js'
+import { dirWithUnstatableName, LATIN1_NAME } from './helpers.js'
+import { pySetXattr, xattr, xattrsUnsupported } from './xattrHelpers.js'
 
 const bin = (b: Buffer): string => b.toString('latin1')
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1')

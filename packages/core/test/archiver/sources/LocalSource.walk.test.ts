@@ -3,8 +3,8 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { formatLocalGoTime, LocalSource, serializeNode, type LocalSourceOptions } from '@rustic-ts/core/internal'
-import { acquireDirectoryWorker, releaseDirectoryWorker } from '../../src/archiver/sources/DirectoryWorker.js'
-import { collect, dirWithUnstatableName, makeTree, tempDir } from '../sources/helpers.js'
+import { acquireDirectoryWorker, releaseDirectoryWorker } from '../../../src/archiver/sources/DirectoryWorker.js'
+import { collect, dirWithUnstatableName, makeTree, tempDir } from './helpers.js'
 
 let base: string
 let tree: string

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { goBase, goClean, goDir, goJoin, pathComponents, rootDirectory } from '../../src/archiver/sources/goPath.js'
-import { buildTargetTree, resolveTargets, type TargetTree } from '../../src/archiver/sources/TargetTree.js'
+import { goBase, goClean, goDir, goJoin, pathComponents, rootDirectory } from '../../../src/archiver/sources/goPath.js'
+import { buildTargetTree, resolveTargets, type TargetTree } from '../../../src/archiver/sources/TargetTree.js'
 
 describe('Go path functions', () => {
   it('goClean (cases from Go path/filepath)', () => {

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { MemoryBackend, Repository } from '@rustic-ts/core/internal'
-import { RestorePool } from '../../src/commands/restore/RestorePool.js'
+import { RestorePool } from '../../../src/commands/restore/RestorePool.js'
 
 // A broken worker program does not fail a restore (it falls back to the calling thread), so check that
 // the pool starts: its start-up self-test opens blobs sealed by `Key`, plain and compressed.
