@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { parseDuration, Repository, RusticError, type IndexedRepository, type RepositoryOptions } from '@rustic-ts/core'
+import { Repository, RusticError, type IndexedRepository, type RepositoryOptions } from '@rustic-ts/core'
+import { parseDuration } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core'
+import { RusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
 import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
 
 let plain: TwoBackups

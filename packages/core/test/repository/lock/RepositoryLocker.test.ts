@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { heldLockCount, isRusticError, releaseAllLocks } from '@rustic-ts/core'
+import { heldLockCount, isRusticError, releaseAllLocks } from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from './helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { goJson, planRestore, restore, shortId, type RestorePlan } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, repositoryOptions, writeOut } from '../context.js'
+import { shortId, type RestorePlan } from '@rustic-ts/core'
+import { goJson } from '@rustic-ts/core/internal'
+import { indexedUnderLock, openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'
@@ -80,7 +81,6 @@ export function registerRestore(program: Command): void {
     try {
       const indexed = await indexedUnderLock(repo)
       const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
-      const ro = repositoryOptions(g)
       const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0
       const options = {
         include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
@@ -91,10 +91,8 @@ export function registerRestore(program: Command): void {
         numericId: opts.numericId ?? false,
         noOwnership: !opts.ownership,
         sparse: opts.sparse ?? false,
-        progress: ro.progress,
-        onWarning: ro.onWarning,
       }
-      const plan = await planRestore(indexed, node, opts.target, options)
+      const plan = await indexed.planRestore(node, opts.target, options)
       if (opts.dryRun) {
         if (g.json) {
           await writeOut(planJson(plan) + '\n')
@@ -114,7 +112,7 @@ export function registerRestore(program: Command): void {
         return
       }
       if (!g.json) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
-      const stats = await restore(indexed, plan, options)
+      const stats = await indexed.restore(plan)
       const s = plan.stats
       const totalFiles = s.files.create + s.files.modify + s.files.unchanged + s.files.verified
       const skipped = s.files.unchanged + s.files.verified

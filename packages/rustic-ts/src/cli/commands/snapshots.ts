@@ -1,14 +1,6 @@
 import type { Command } from 'commander'
-import {
-  goJson,
-  groupSnapshotList,
-  parseGroupCriterion,
-  RawJson,
-  RusticError,
-  sortSnapshots,
-  type GroupedSnapshots,
-  type SnapshotGroup,
-} from '@rustic-ts/core'
+import { RusticError, type GroupedSnapshots, type SnapshotGroup } from '@rustic-ts/core'
+import { goJson, groupSnapshotList, parseGroupCriterion, RawJson, sortSnapshots } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson, table } from '../format.js'
