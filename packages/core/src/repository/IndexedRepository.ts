@@ -218,16 +218,20 @@ export class IndexedRepository {
   }
 
   /** Works out how `repair snapshots` would repair the selected snapshots, writing nothing. */
-  planRepairSnapshots(options?: RepairSnapshotsOptions, control?: Control): Promise<RepairSnapshotsPlan> {
+  planRepairSnapshots(options: RepairSnapshotsOptions = {}, control: Control = {}): Promise<RepairSnapshotsPlan> {
     return planRepairSnapshots(this, options, control)
   }
 
   /** Carries out a plan of {@link IndexedRepository.planRepairSnapshots}. */
-  repairSnapshots(plan: RepairSnapshotsPlan, control?: Control): Promise<RepairSnapshotsResult> {
-    return this.repo.withLock('exclusive', control, async (lock) => {
-      await this.reloadIndexIfChanged({ ...control, signal: lock.signal })
-      return repairSnapshots(this, plan, { ...control, signal: lock.signal })
-    })
+  repairSnapshots(plan: RepairSnapshotsPlan, control: Control = {}): Promise<RepairSnapshotsResult> {
+    return this.repo.withLock(
+      'exclusive',
+      async (lock) => {
+        await this.reloadIndexIfChanged({ ...control, signal: lock.signal })
+        return repairSnapshots(this, plan, { ...control, signal: lock.signal })
+      },
+      control,
+    )
   }
 
   /** Streams a file's content blob by blob, reading up to `readAhead` blobs ahead. */

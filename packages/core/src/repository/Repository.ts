@@ -35,7 +35,7 @@ import { resolveSnapshot, resolveSnapshots } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
-import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
+import { RepositoryLocker, type LockHandle, type LockKind } from './lock/index.js'
 import { parseOptions } from '../util/parseOptions.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
 import { forget, type ForgetResult } from '../commands/forget/forget.js'
@@ -43,7 +43,6 @@ import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
 import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
 import { deleteSnapshots, type DeleteSnapshotsOptions, type DeleteSnapshotsResult } from '../commands/snapshots/deleteSnapshots.js'
 import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } from '../commands/snapshots/groupSnapshots.js'
-import type { SnapshotControl } from '../commands/snapshots/SnapshotControl.js'
 import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
 import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
 import { check } from '../commands/check/check.js'
@@ -309,8 +308,8 @@ export class Repository {
    * Finds several snapshots at once (each string as for {@link Repository.findSnapshot}), reading the
    * snapshot list once; the result keeps the order given, without repeats.
    */
-  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, options?: CallOptions): Promise<SnapshotFile[]> {
-    return resolveSnapshots(this, specs, filter, options)
+  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
+    return resolveSnapshots(this, specs, filter, { signal: control.signal })
   }
 
   /**
@@ -318,7 +317,7 @@ export class Repository {
    * rustic's `get_snapshot_group`): groups ordered by host, label, paths, tags, snapshots oldest first;
    * `options.latest` keeps only the newest N of each group.
    */
-  async groupSnapshots(options: GroupSnapshotsOptions = {}, control: SnapshotControl = {}): Promise<GroupedSnapshots[]> {
+  async groupSnapshots(options: GroupSnapshotsOptions = {}, control: Control = {}): Promise<GroupedSnapshots[]> {
     return groupSnapshots(this, options, control)
   }
 
@@ -332,7 +331,7 @@ export class Repository {
   async modifySnapshots(
     snapshots: readonly SnapshotFile[],
     modification: SnapshotModification,
-    control: SnapshotControl = {},
+    control: Control = {},
   ): Promise<ModifySnapshotsResult> {
     return modifySnapshots(this, snapshots, modification, control)
   }
@@ -347,7 +346,7 @@ export class Repository {
   async deleteSnapshots(
     snapshots: readonly (SnapshotFile | Id)[],
     options: DeleteSnapshotsOptions = {},
-    control: SnapshotControl = {},
+    control: Control = {},
   ): Promise<DeleteSnapshotsResult> {
     return deleteSnapshots(this, snapshots, options, control)
   }
@@ -360,7 +359,7 @@ export class Repository {
    * nothing: show the plan, then pass it to {@link Repository.forget}. At least one keep option (or
    * `keepNone`) is required (`NoKeepOption`).
    */
-  async planForget(options: ForgetOptions, control: SnapshotControl = {}): Promise<ForgetPlan> {
+  async planForget(options: ForgetOptions, control: Control = {}): Promise<ForgetPlan> {
     return planForget(this, options, control)
   }
 
@@ -368,7 +367,7 @@ export class Repository {
    * Removes the snapshots a {@link Repository.planForget} plan marks for removal. Fails with `AppendOnly`
    * on an append-only repository, with nothing removed. Their data stays until `prune`.
    */
-  async forget(plan: ForgetPlan, control: SnapshotControl = {}): Promise<ForgetResult> {
+  async forget(plan: ForgetPlan, control: Control = {}): Promise<ForgetResult> {
     return forget(this, plan, control)
   }
 
@@ -421,21 +420,24 @@ export class Repository {
    * @throws RepositoryLockedError (code `RepositoryLocked`) naming the other client's lock, once
    * `retryLockMs` has passed; RusticError `Aborted`.
    */
-  lock(kind: LockKind, control?: LockControl): Promise<LockHandle> {
+  lock(kind: LockKind, control: Control = {}): Promise<LockHandle> {
     return this.#locker.acquire(kind, control)
   }
 
   /**
-   * Runs `fn` holding a lock of `kind` (see {@link lock}), released afterwards. `fn` gets the handle:
-   * pass `lock.signal` to its work and call `lock.verify()` before a step that needs the lock.
-   * A lock lost meanwhile fails the call with `LockLost`.
+   * Runs `fn` holding a lock of `kind` (see {@link Repository.lock}), released afterwards. `fn` gets the
+   * handle: pass `lock.signal` to its work and call `lock.verify()` before a step that needs the lock.
+   * The commands called inside share the lock. A lock lost meanwhile fails the call with `LockLost`.
    */
-  withLock<T>(kind: LockKind, control: LockControl | undefined, fn: (lock: LockHandle) => Promise<T>): Promise<T> {
-    return this.#locker.withLock(kind, control, fn)
+  withLock<T>(kind: LockKind, fn: (lock: LockHandle) => Promise<T>, control: Control = {}): Promise<T> {
+    return this.#locker.withLock(kind, fn, control)
   }
 
-  /** Removes stale locks, or all with `removeAll` (restic's `unlock`); see {@link unlock}. */
-  unlock(options?: UnlockOptions, control?: LockControl): Promise<UnlockResult> {
+  /**
+   * Removes stale locks (older than 30 minutes, or made on this host by a process that no longer runs),
+   * or every lock with `removeAll` (restic's `unlock`). Takes no lock itself.
+   */
+  unlock(options: UnlockOptions = {}, control: Control = {}): Promise<UnlockResult> {
     return unlock(this, options, control)
   }
 
@@ -443,29 +445,29 @@ export class Repository {
    * Checks the repository's integrity (restic's and rustic's `check`), reading the repository itself,
    * never the cache; problems are findings in the result. See {@link CheckOptions}.
    */
-  check(options?: CheckOptions, control?: Control): Promise<CheckResult> {
-    return this.withLock('exclusive', control, (lock) => check(this, options, { ...control, signal: lock.signal }))
+  check(options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
+    return this.withLock('exclusive', (lock) => check(this, options, { ...control, signal: lock.signal }), control)
   }
 
   /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */
-  planRepairIndex(options?: RepairIndexOptions, control?: Control): Promise<RepairIndexPlan> {
+  planRepairIndex(options: RepairIndexOptions = {}, control: Control = {}): Promise<RepairIndexPlan> {
     return planRepairIndex(this, options, control)
   }
 
   /** Carries out a plan of {@link Repository.planRepairIndex}: new index files first, then the old ones removed. */
-  repairIndex(plan: RepairIndexPlan, control?: Control): Promise<RepairIndexResult> {
-    return this.withLock('exclusive', control, (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }))
+  repairIndex(plan: RepairIndexPlan, control: Control = {}): Promise<RepairIndexResult> {
+    return this.withLock('exclusive', (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }), control)
   }
 
   /** The files of one kind, with their sizes (restic's `list packs|index|snapshots|keys|locks`). */
-  listFiles(kind: ListFileKind, control?: Control): Promise<ListedFile[]> {
+  listFiles(kind: ListFileKind, control: Control = {}): Promise<ListedFile[]> {
     // restic lists under a shared lock, but `locks` without one
     if (kind === 'locks') return listFiles(this, kind, control)
-    return this.withLock('shared', control, (lock) => listFiles(this, kind, { ...control, signal: lock.signal }))
+    return this.withLock('shared', (lock) => listFiles(this, kind, { ...control, signal: lock.signal }), control)
   }
 
   /** Every blob every index file lists, with its pack (restic's `list blobs`). */
-  async *listBlobs(control?: Control): AsyncGenerator<ListedBlob> {
+  async *listBlobs(control: Control = {}): AsyncGenerator<ListedBlob> {
     const lock = await this.lock('shared', control)
     try {
       yield* listBlobs(this, { ...control, signal: lock.signal })

@@ -69,10 +69,14 @@ export async function backup(
   control: Control = {},
 ): Promise<BackupResult> {
   const opts = parseOptions(BackupOptionsSchema, options, 'backup options')
-  return indexed.repo.withLock('shared', control, async (lock) => {
-    await indexed.reloadIndexIfChanged({ signal: lock.signal })
-    return backupLocked(indexed, source, opts, { ...control, signal: lock.signal }, lock)
-  })
+  return indexed.repo.withLock(
+    'shared',
+    async (lock) => {
+      await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
+      return backupLocked(indexed, source, opts, { ...control, signal: lock.signal }, lock)
+    },
+    control,
+  )
 }
 
 async function backupLocked(

@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import { throwIfAborted } from '../../error/RusticError.js'
+import type { Control } from '../../progress/Control.js'
 import type { SnapshotFile } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
-import { parseOptions } from './parseOptions.js'
-import type { SnapshotControl } from './SnapshotControl.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { compareSnapshotGroups, snapshotGroupKey, snapshotGroupOf, type SnapshotGroup } from './SnapshotGroup.js'
 import { SnapshotGroupCriterionSchema, type SnapshotGroupCriterion } from './SnapshotGroupCriterion.js'
 
@@ -50,11 +50,12 @@ export function groupSnapshotList(snapshots: readonly SnapshotFile[], criterion:
 export async function groupSnapshots(
   repo: Repository,
   options: GroupSnapshotsOptions = {},
-  control: SnapshotControl = {},
+  control: Control = {},
 ): Promise<GroupedSnapshots[]> {
   const o = parseOptions(GroupSnapshotsOptionsSchema, options, 'group snapshots options')
-  const snaps = await repo.getSnapshots(o.filter, { signal: control.signal })
-  throwIfAborted(control.signal)
+  const { signal, progress } = repo.control(control)
+  const snaps = await repo.getSnapshots(o.filter, { signal, progress })
+  throwIfAborted(signal)
   const groups = groupSnapshotList(snaps, o.groupBy)
   if (o.latest > 0) for (const g of groups) g.snapshots = g.snapshots.slice(-o.latest)
   return groups

@@ -1,4 +1,3 @@
-export type { SnapshotControl } from './SnapshotControl.js'
 export {
   DEFAULT_GROUP_CRITERION,
   SnapshotGroupCriterionSchema,
