@@ -258,24 +258,28 @@ export class IndexedRepository {
 
   /**
    * A blob's plaintext, as restic's `cat blob` prints it: `id` is a full id or a unique prefix of a
-   * data or tree blob.
+   * data or tree blob. Holds a shared lock.
    */
   async catBlob(id: string, control: Control = {}): Promise<Uint8Array> {
-    const candidates = [...this.index.entries('data'), ...this.index.entries('tree')].map(([i]) => i)
-    const full = findIdByPrefix(candidates, id, 'blob')
-    return this.getBlob(this.index.has('tree', full) ? 'tree' : 'data', full, control)
+    return this.#shared(control, (signal) => {
+      const candidates = [...this.index.entries('data'), ...this.index.entries('tree')].map(([i]) => i)
+      const full = findIdByPrefix(candidates, id, 'blob')
+      return this.getBlob(this.index.has('tree', full) ? 'tree' : 'data', full, { signal })
+    })
   }
 
   /**
    * The tree blob of a snapshot directory, `SNAP[:PATH]` as for {@link IndexedRepository.resolveSnapshotPath}
-   * (rustic's `cat tree`); fails with `NotADirectory` for anything but a directory.
+   * (rustic's `cat tree`); fails with `NotADirectory` for anything but a directory. Holds a shared lock.
    */
   async catTree(spec: string, filter: SnapshotFilter = {}, control: Control = {}): Promise<Uint8Array> {
-    const { node, path } = await this.resolveSnapshotPath(spec, filter, control)
-    if (node.type !== 'dir' || !node.subtree) {
-      throw new RusticError('InvalidInput', `${path || '/'} is not a directory`, { code: 'NotADirectory' })
-    }
-    return this.getBlob('tree', node.subtree, control)
+    return this.#shared(control, async (signal) => {
+      const { node, path } = await this.resolveSnapshotPath(spec, filter, { signal })
+      if (node.type !== 'dir' || !node.subtree) {
+        throw new RusticError('InvalidInput', `${path || '/'} is not a directory`, { code: 'NotADirectory' })
+      }
+      return this.getBlob('tree', node.subtree, { signal })
+    })
   }
 
   /**
@@ -294,20 +298,22 @@ export class IndexedRepository {
   /**
    * Works out what restoring `node` (a directory: its contents; anything else: that one entry) into
    * `target` will do, without writing anything (restic's `restore --dry-run`); carry the plan out with
-   * {@link IndexedRepository.restore}. The plan keeps `options`.
+   * {@link IndexedRepository.restore}. The plan keeps `options`. Holds a shared lock; to keep other
+   * clients' prunes out between planning and restoring, run both in one `repo.withLock('shared', ...)`.
    * @param target - the directory to restore into (created if missing); for a non-directory node, a
    *   directory to put it in or the path to restore it as.
    */
   planRestore(node: Node, target: string, options: RestoreOptions = {}, control: Control = {}): Promise<RestorePlan> {
-    return planRestore(this, node, target, options, control)
+    return this.#shared(control, (signal) => planRestore(this, node, target, options, { ...control, signal }))
   }
 
   /**
    * Carries out a plan of {@link IndexedRepository.planRestore} (with the options it was made with),
    * reading each pack at most once. An aborted restore is finished by planning and restoring again.
+   * Holds a shared lock, as restic's `restore` does.
    */
   restore(plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
-    return restore(this, plan, control)
+    return this.#shared(control, (signal) => restore(this, plan, { ...control, signal }))
   }
 
   /**
@@ -320,24 +326,58 @@ export class IndexedRepository {
 
   /**
    * Searches snapshots, newest first, for entries whose path matches one of `patterns` (restic's
-   * `find`); yields one result per snapshot with at least one match.
+   * `find`); yields one result per snapshot with at least one match. Holds a shared lock while it runs.
    */
   find(patterns: readonly string[], options: FindOptions = {}, control: Control = {}): AsyncGenerator<FindResult> {
-    return find(this, patterns, options, control)
+    return this.#sharedWhileIterating(control, (signal) => find(this, patterns, options, { ...control, signal }))
   }
 
-  /** Compares two snapshot directories as restic's `diff` does. */
+  /** Compares two snapshot directories as restic's `diff` does, under a shared lock. */
   diff(left: Node, right: Node, options: DiffOptions = {}, control: Control = {}): Promise<DiffResult> {
-    return diff(this, left, right, options, control)
+    return this.#shared(control, (signal) => diff(this, left, right, options, { ...control, signal }))
   }
 
   /**
    * The content of a snapshot entry as bytes (restic's `dump`): a file's content, or a directory as a
-   * tar stream.
+   * tar stream. Holds a shared lock while it is read.
    * @param path - the node's path in the snapshot (from {@link IndexedRepository.resolveSnapshotPath}).
    */
   dump(node: Node, path: string, options: DumpOptions = {}, control: Control = {}): AsyncIterable<Uint8Array> {
-    return dump(this, node, path, options, control)
+    dump(this, node, path, options, control) // fails here, before any lock, on bad options or a node it cannot dump
+    return this.#sharedWhileIterating(control, (signal) => dump(this, node, path, options, { ...control, signal }))
+  }
+
+  /**
+   * Runs `fn` under the repository's shared lock (shared with a lock this repository already holds). Once
+   * the lock is held, the index is loaded again if another client rewrote it since it was loaded (a prune
+   * between `toIndexed` and the lock), so that `fn` reads no pack that is gone.
+   */
+  async #shared<T>(control: Control, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.repo.withLock(
+      'shared',
+      async (lock) => {
+        await this.#reloadUnderLock(control, lock.signal)
+        return fn(lock.signal)
+      },
+      control,
+    )
+  }
+
+  /** {@link IndexedRepository.#shared} for a stream: the lock is taken at its first read and released at its end. */
+  async *#sharedWhileIterating<T>(control: Control, items: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T> {
+    const lock = await this.repo.lock('shared', control)
+    try {
+      await this.#reloadUnderLock(control, lock.signal)
+      yield* items(lock.signal)
+    } catch (e) {
+      throw lock.lostError ?? e
+    } finally {
+      await lock.release()
+    }
+  }
+
+  async #reloadUnderLock(control: Control, signal: AbortSignal): Promise<void> {
+    if (this.repo.options.lock) await this.reloadIndexIfChanged({ ...control, signal })
   }
 }
 

@@ -260,7 +260,7 @@ export class Repository {
     if (this.#warmUp && packIds.length > 0) await this.#warmUp.warmUpPacks(packIds, options.signal)
   }
 
-  /** Ids of all snapshots. */
+  /** Ids of all snapshots. Takes no lock (nor do the other snapshot reads below, but `groupSnapshots`). */
   async snapshotIds(control: Control = {}): Promise<Id[]> {
     return this.backend.list('snapshot', { signal: control.signal })
   }
@@ -313,12 +313,13 @@ export class Repository {
   }
 
   /**
-   * The snapshots passing `options.filter`, grouped by `options.groupBy` (default host, label, paths;
-   * rustic's `get_snapshot_group`): groups ordered by host, label, paths, tags, snapshots oldest first;
-   * `options.latest` keeps only the newest N of each group.
+   * The snapshots passing `options.filter` (or the ones `options.snapshots` names), grouped by
+   * `options.groupBy` (default host, label, paths; rustic's `get_snapshot_group`): groups ordered by host,
+   * label, paths, tags, snapshots oldest first; `options.latest` keeps only the newest N of each group.
+   * Holds a shared lock, as restic's `snapshots` does.
    */
   async groupSnapshots(options: GroupSnapshotsOptions = {}, control: Control = {}): Promise<GroupedSnapshots[]> {
-    return groupSnapshots(this, options, control)
+    return this.withLock('shared', (lock) => groupSnapshots(this, options, { ...control, signal: lock.signal }), control)
   }
 
   /**
@@ -371,44 +372,67 @@ export class Repository {
     return forget(this, plan, control)
   }
 
-  /** All key files. */
+  /** All key files (restic's `key list`), under a shared lock. */
   async listKeys(control: Control = {}): Promise<KeyInfo[]> {
-    const signal = control.signal
-    const ids = await this.backend.list('key', { signal })
-    const keys: KeyInfo[] = []
-    for (const id of ids) {
-      keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, { signal }), fileName('key', id)) })
-    }
-    return keys
+    return this.withLock(
+      'shared',
+      async ({ signal }) => {
+        const ids = await this.backend.list('key', { signal })
+        const keys: KeyInfo[] = []
+        for (const id of ids) {
+          keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, { signal }), fileName('key', id)) })
+        }
+        return keys
+      },
+      control,
+    )
   }
 
-  /** Adds a key file for another password, for the same master key. Returns its id. */
+  /**
+   * Adds a key file for another password, for the same master key (restic's `key add`, under a shared
+   * lock). Returns its id.
+   */
   async addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
     const o = parseOptions(AddKeyOptionsSchema, options, 'key options')
-    const { bytes } = await createKeyFile(this.key, password, {
-      username: o.username ?? safeUsername(),
-      hostname: o.hostname ?? hostname(),
-      kdf: o.kdf,
-    })
-    const id = hashId(bytes)
-    await this.backend.writeBytes('key', id, false, bytes, { signal: control.signal })
-    return id
+    return this.withLock(
+      'shared',
+      async ({ signal }) => {
+        const { bytes } = await createKeyFile(this.key, password, {
+          username: o.username ?? safeUsername(),
+          hostname: o.hostname ?? hostname(),
+          kdf: o.kdf,
+        })
+        const id = hashId(bytes)
+        await this.backend.writeBytes('key', id, false, bytes, { signal })
+        return id
+      },
+      control,
+    )
   }
 
   /**
    * The content of a repository file as restic's `cat` prints it: the decrypted JSON of the config, a
    * snapshot or an index file, or a key file as stored (key files are not encrypted). `id` is a full id
-   * or a unique prefix (ignored for `config`). Blobs and trees: {@link IndexedRepository.catBlob},
-   * {@link IndexedRepository.catTree}.
+   * or a unique prefix (ignored for `config`). Holds a shared lock, as restic's `cat` does. Blobs and
+   * trees: {@link IndexedRepository.catBlob}, {@link IndexedRepository.catTree}.
    */
   async catFile(type: CatFileType, id = '', control: Control = {}): Promise<Uint8Array> {
-    const signal = control.signal
-    if (type === 'config') return this.dbe.readEncryptedFull('config', CONFIG_ID, { signal })
-    const full = findIdByPrefix(await this.backend.list(type, { signal }), id, type)
-    return type === 'key' ? this.backend.readFull('key', full, { signal }) : this.dbe.readEncryptedFull(type, full, { signal })
+    return this.withLock(
+      'shared',
+      async ({ signal }) => {
+        if (type === 'config') return this.dbe.readEncryptedFull('config', CONFIG_ID, { signal })
+        const full = findIdByPrefix(await this.backend.list(type, { signal }), id, type)
+        return type === 'key' ? this.backend.readFull('key', full, { signal }) : this.dbe.readEncryptedFull(type, full, { signal })
+      },
+      control,
+    )
   }
 
-  /** Loads every index file into memory and returns the indexed repository (rustic_core's `Repository<Indexed>`). */
+  /**
+   * Loads every index file into memory and returns the indexed repository (rustic_core's
+   * `Repository<Indexed>`). Takes no lock: the indexed repository's commands take theirs and load the
+   * index again if another client rewrote it meanwhile.
+   */
   async toIndexed(control: Control = {}): Promise<IndexedRepository> {
     return IndexedRepository.load(this, control)
   }

@@ -16,7 +16,6 @@ export function registerCat(program: Command): void {
     .action(async (type: string, id: string | undefined, _opts: unknown, cmd: Command) => {
       const repo = await openRepo(cmd)
       try {
-        await repo.lock('shared')
         let out: Uint8Array
         // config, key and snapshot are printed as restic re-serialises them (its fields, indented)
         if (type === 'config') {

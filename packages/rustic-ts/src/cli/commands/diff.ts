@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { shortId, type DiffChange, type DiffItemStats } from '@rustic-ts/core'
 import { goJson } from '@rustic-ts/core/internal'
-import { indexedUnderLock, openRepo, writeOut } from '../context.js'
+import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 
 /** restic's `ui.FormatBytes`. */
@@ -39,7 +39,7 @@ export function registerDiff(program: Command): void {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        const indexed = await indexedUnderLock(repo)
+        const indexed = await repo.toIndexed()
         const a = await indexed.resolveSnapshotPath(spec1)
         const b = await indexed.resolveSnapshotPath(spec2)
         if (!g.json) await writeOut(`comparing snapshot ${shortId(a.snapshot.id!)} to ${shortId(b.snapshot.id!)}:\n\n`)

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { findNodeJson, goTimeToDate, longListingLine, shortId } from '@rustic-ts/core'
 import { localTimeString } from '@rustic-ts/core/internal'
-import { indexedUnderLock, openRepo, writeOut } from '../context.js'
+import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 
@@ -29,7 +29,7 @@ export function registerFind(program: Command): void {
     const g = globalOptions(cmd)
     const repo = await openRepo(cmd)
     try {
-      const indexed = await indexedUnderLock(repo)
+      const indexed = await repo.toIndexed()
       const results = indexed.find(patterns, {
         ignoreCase: opts.ignoreCase ?? false,
         snapshots: opts.snapshot ?? [],

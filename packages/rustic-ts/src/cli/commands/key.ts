@@ -15,7 +15,6 @@ export function registerKey(program: Command): void {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        await repo.lock('shared')
         const keys = await repo.listKeys()
         const rows = keys.map(({ id, keyFile }) => ({
           current: id === repo.keyId,
@@ -42,7 +41,6 @@ export function registerKey(program: Command): void {
       if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
       const repo = await openRepo(cmd)
       try {
-        await repo.lock('shared')
         const id = await repo.addKey(password)
         await writeOut(`saved new key as ${shortId(id)}\n`)
       } finally {
