@@ -7,7 +7,8 @@ import {
   decompress,
   nativeZstd,
   pureJsZstd,
-  RusticError,
+  isRusticError,
+  type RusticError,
   setZstdProvider,
   zstdProvider,
   zstdStoredFrame,
@@ -17,7 +18,7 @@ function catchError(fn: () => unknown): RusticError {
   try {
     fn()
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')

@@ -9,7 +9,7 @@ function catchError(fn: () => unknown): RusticError {
   try {
     fn()
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')

@@ -4,7 +4,8 @@ import {
   nodeNameBytes,
   parseTree,
   RawJson,
-  RusticError,
+  isRusticError,
+  type RusticError,
   sameSerializedNode,
   serializeNode,
   serializeTree,
@@ -22,7 +23,7 @@ function decodeError(fn: () => unknown): RusticError {
   try {
     fn()
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')
