@@ -6,7 +6,7 @@ import * as core from '@rustic-ts/core'
 import * as rusticTs from 'rustic-ts'
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url))
-const PACKAGES = ['core', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'cache', 'backend-testkit', 'rustic-ts'] as const
+const PACKAGES = ['core', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'cache', 'backend-testkit', 'rest-server', 'rustic-ts'] as const
 type Pkg = (typeof PACKAGES)[number]
 const npmName = (p: Pkg): string => (p === 'rustic-ts' ? 'rustic-ts' : `@rustic-ts/${p}`)
 const indexFile = (p: Pkg): string => `${root}packages/${p}/src/index.ts`

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
  * strict consumer uses. Needs the packages built (`npm run build`); npm's cache holds the dependencies.
  */
 const root = fileURLToPath(new URL('../../../../', import.meta.url))
-const PACKAGES = ['core', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'cache', 'backend-testkit', 'rustic-ts']
+const PACKAGES = ['core', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'cache', 'backend-testkit', 'rest-server', 'rustic-ts']
 const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
 
 /**
