@@ -4,13 +4,19 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { expect, it } from 'vitest'
-import { compress, decompress } from '../../core/src/compression/Zstd.js'
-import { Key } from '../../core/src/crypto/Key.js'
-import { hashId } from '../../core/src/id/Id.js'
-import type { DirectoryWorkerData, ListReply, ListRequest } from '../../core/src/workers/directory.protocol.js'
-import type { RestoreReply, RestoreRequest, RestoreWorkerData } from '../../core/src/workers/restore.protocol.js'
-import type { SealWorkerData, SealWorkerIn, SealWorkerOut } from '../../core/src/workers/seal.protocol.js'
-import { CLI } from './helpers/restic.js'
+import { compress, decompress, hashId, Key } from '@rustic-ts/core/internal'
+import type {
+  DirectoryWorkerData,
+  ListReply,
+  ListRequest,
+  RestoreReply,
+  RestoreRequest,
+  RestoreWorkerData,
+  SealWorkerData,
+  SealWorkerIn,
+  SealWorkerOut,
+} from '@rustic-ts/core/internal'
+import { CLI } from '../helpers/restic.js'
 
 /** Starts the CLI bundle's worker program `name` (core's `workerUrl` loads it from next to dist/cli.js), sends one message, returns the answer. */
 async function askBundled<In, Out>(name: string, workerData: unknown, message: In): Promise<Out> {
