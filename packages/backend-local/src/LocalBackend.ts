@@ -3,50 +3,62 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { dirname, join } from 'node:path'
 import pLimit from 'p-limit'
 import { z } from 'zod'
-import { BackendError, CONFIG_ID, FILE_TYPE_DIR, RusticError, filePath, isId, throwIfAborted } from '@rustic-ts/core'
-import type { CallOptions, FileType, FileWriter, Id, WarningHandler, WriteBackend } from '@rustic-ts/core'
+import {
+  BackendError,
+  CONFIG_ID,
+  DEFAULT_LAYOUT,
+  LayoutChoiceSchema,
+  LayoutResolver,
+  RusticError,
+  hasIdName,
+  isId,
+  isRusticError,
+  parseOptions,
+  throwIfAborted,
+} from '@rustic-ts/core'
+import type { CallOptions, FileType, FileWriter, Id, LayoutName, WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { fsError } from './fsError.js'
 import { runHook } from './runHook.js'
 
-/** Options of {@link LocalBackend}. */
-export interface LocalBackendOptions {
+/** Options of {@link LocalBackend}, with defaults. */
+export const LocalBackendOptionsSchema = z.object({
   /**
    * Command run (without a shell) after a file was written, like rustic's `post-create-command`;
    * `%file` (full path), `%type` (directory name, e.g. `data`) and `%id` are replaced in its arguments.
    */
-  postCreateCommand?: string
-  /** Command run after a file was removed; same placeholders as `postCreateCommand`. */
-  postDeleteCommand?: string
-  /** If true, a failing hook command fails the write/remove; otherwise it is reported to `onWarning`. Default false. */
-  hookErrorsAreFatal?: boolean
-  /** Receives warnings (failed hook commands). */
-  onWarning?: WarningHandler
-  /** How many files `listWithSize` stats at once. Default 64. */
-  statConcurrency?: number
-  /** Whether writes fsync the file and its directory. Default true. */
-  fsync?: boolean
-}
-
-/** zod schema of {@link LocalBackendOptions}, with defaults. */
-export const LocalBackendOptionsSchema = z.object({
   postCreateCommand: z.string().min(1).optional(),
+  /** Command run after a file was removed; same placeholders as `postCreateCommand`. */
   postDeleteCommand: z.string().min(1).optional(),
+  /** If true, a failing hook command fails the write/remove; otherwise it is reported to `onWarning`. Default false. */
   hookErrorsAreFatal: z.boolean().default(false),
+  /** Receives warnings (failed hook commands). */
   onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
+  /** How many files `listWithSize` stats at once. Default 64. */
   statConcurrency: z.number().int().min(1).max(1024).default(64),
+  /** Whether writes fsync the file and its directory. Default true. */
   fsync: z.boolean().default(true),
+  /**
+   * The repository layout (restic's `-o local.layout`): `auto` (default) detects it on first use as
+   * restic 0.14 does (`s3legacy` when `key/` holds a key file and `keys/` none, else `default`).
+   */
+  layout: LayoutChoiceSchema.default('auto'),
 })
+
+/** Options of {@link LocalBackend}; see {@link LocalBackendOptionsSchema} for defaults. */
+export type LocalBackendOptions = z.input<typeof LocalBackendOptionsSchema>
 
 const TEMP_MARK = '-tmp-'
 
 /**
  * A repository on a local (or mounted) filesystem, in restic's layout: `config`, `keys/`, `snapshots/`,
- * `index/`, `locks/`, `data/00..ff/`. Directories are created 0700 and files 0600; writes are atomic
+ * `index/`, `locks/`, `data/00..ff/`; or in the old `s3legacy` layout (`key/`, `snapshot/`, `index/`,
+ * `lock/`, packs directly in `data/`), detected by itself as restic 0.14 does. Directories are created 0700 and files 0600; writes are atomic
  * (temp file in the same directory, fsync, rename, fsync of the directory).
  */
 export class LocalBackend implements WriteBackend {
   private readonly opts: z.output<typeof LocalBackendOptionsSchema>
   private readonly statLimit: ReturnType<typeof pLimit>
+  private readonly layouts: LayoutResolver
 
   /**
    * @param path - the repository directory.
@@ -57,15 +69,28 @@ export class LocalBackend implements WriteBackend {
     options: LocalBackendOptions = {},
   ) {
     if (path.length === 0) throw new RusticError('Configuration', 'the local repository path is empty')
-    const parsed = LocalBackendOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid local backend options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
-    }
-    this.opts = parsed.data
+    this.opts = parseOptions(LocalBackendOptionsSchema, options, 'local backend options')
     this.statLimit = pLimit(this.opts.statConcurrency)
+    this.layouts = new LayoutResolver(this.opts.layout, (dir) => this.holdsIdFile(join(this.path, dir)))
+  }
+
+  /** The layout in use (`default` or `s3legacy`), detected on first use unless chosen in the options. */
+  async layout(): Promise<LayoutName> {
+    return (await this.layouts.get()).name
+  }
+
+  private async holdsIdFile(dir: string): Promise<boolean> {
+    try {
+      return hasIdName(await readdir(dir))
+    } catch (err) {
+      if (isMissing(err)) return false
+      throw fsError(err, `cannot list ${dir}`)
+    }
+  }
+
+  /** The full path of a file in the repository's layout. */
+  private async pathOf(type: FileType, id: Id): Promise<string> {
+    return join(this.path, (await this.layouts.get()).path(type, id))
   }
 
   /** `local:<path>`. */
@@ -73,22 +98,29 @@ export class LocalBackend implements WriteBackend {
     return `local:${this.path}`
   }
 
-  /** The full path of a file. */
+  /**
+   * The full path of a file, in the layout known so far: the chosen one, or the detected one once any
+   * other method has run (before that, the default layout).
+   */
   fullPath(type: FileType, id: Id): string {
-    return join(this.path, filePath(type, id))
+    return join(this.path, (this.layouts.known ?? DEFAULT_LAYOUT).path(type, id))
   }
 
   private what(type: FileType, id: Id): string {
     return type === 'config' ? `config at ${this.fullPath(type, id)}` : `${type} ${id} at ${this.fullPath(type, id)}`
   }
 
-  /** Creates the repository directory and all subdirectories (including the 256 `data/xx`). Idempotent. */
+  /**
+   * Creates the repository directory and all subdirectories of its layout (in the default layout
+   * including the 256 `data/xx`). Idempotent.
+   */
   async create(options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
-    const dirs = [this.path, ...['key', 'snapshot', 'index', 'lock', 'pack'].map((t) => join(this.path, FILE_TYPE_DIR[t as FileType]))]
-    for (const d of dirs) await this.mkdir(d)
-    const data = join(this.path, FILE_TYPE_DIR.pack)
-    await Promise.all(Array.from({ length: 256 }, (_, i) => this.mkdir(join(data, i.toString(16).padStart(2, '0')))))
+    const layout = await this.layouts.get()
+    await this.mkdir(this.path)
+    const dirs = layout.dirs().map((d) => join(this.path, d))
+    for (const d of dirs) if (dirname(d) === this.path) await this.mkdir(d)
+    await Promise.all(dirs.filter((d) => dirname(d) !== this.path).map((d) => this.mkdir(d)))
   }
 
   private async mkdir(dir: string): Promise<void> {
@@ -106,8 +138,9 @@ export class LocalBackend implements WriteBackend {
 
   private async listPaths(type: FileType, options?: CallOptions): Promise<Array<[Id, string]>> {
     throwIfAborted(options?.signal)
+    const layout = await this.layouts.get()
     if (type === 'config') {
-      const p = this.fullPath('config', CONFIG_ID)
+      const p = join(this.path, layout.path('config', CONFIG_ID))
       try {
         const s = await stat(p)
         return s.isFile() ? [[CONFIG_ID, p]] : []
@@ -116,8 +149,8 @@ export class LocalBackend implements WriteBackend {
         throw fsError(err, `cannot stat ${p}`)
       }
     }
-    const dir = join(this.path, FILE_TYPE_DIR[type])
-    if (type !== 'pack') return this.listDir(dir)
+    const dir = join(this.path, layout.dir(type))
+    if (type !== 'pack' || !layout.packSubdirs) return this.listDir(dir)
     let subdirs: string[]
     try {
       subdirs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
@@ -175,7 +208,7 @@ export class LocalBackend implements WriteBackend {
     throwIfAborted(options?.signal)
     let fh
     try {
-      fh = await open(this.fullPath(type, id), 'r')
+      fh = await open(await this.pathOf(type, id), 'r')
     } catch (err) {
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     }
@@ -192,7 +225,7 @@ export class LocalBackend implements WriteBackend {
       }
       return new Uint8Array(buf.buffer, buf.byteOffset, done)
     } catch (err) {
-      if (err instanceof RusticError) throw err
+      if (isRusticError(err)) throw err
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     } finally {
       await fh.close().catch(() => {})
@@ -212,7 +245,7 @@ export class LocalBackend implements WriteBackend {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw new BackendError('Invalid', `invalid range (offset ${offset}, length ${length}) for ${this.what(type, id)}`)
     }
-    const p = this.fullPath(type, id)
+    const p = await this.pathOf(type, id)
     let fh
     try {
       fh = await open(p, 'r')
@@ -235,7 +268,7 @@ export class LocalBackend implements WriteBackend {
       }
       return new Uint8Array(buf.buffer, buf.byteOffset, length)
     } catch (err) {
-      if (err instanceof RusticError) throw err
+      if (isRusticError(err)) throw err
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     } finally {
       await fh.close().catch(() => {})
@@ -245,14 +278,14 @@ export class LocalBackend implements WriteBackend {
   /** Writes a file atomically (temp file, fsync, rename, fsync of the directory); overwrites. */
   async writeBytes(type: FileType, id: Id, _cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
-    const dir = dirname(this.fullPath(type, id))
+    const dir = dirname(await this.pathOf(type, id))
     const { fh, tmp } = await this.openTemp(dir, type === 'config' ? 'config' : id, `cannot write ${this.what(type, id)}`)
     try {
       await writeAll(fh, data, options?.signal)
     } catch (err) {
       await fh.close().catch(() => {})
       await unlink(tmp).catch(() => {})
-      throw err instanceof RusticError ? err : fsError(err, `cannot write ${this.what(type, id)}`)
+      throw isRusticError(err) ? err : fsError(err, `cannot write ${this.what(type, id)}`)
     }
     await this.store(fh, tmp, type, id, options?.signal)
   }
@@ -265,8 +298,11 @@ export class LocalBackend implements WriteBackend {
     throwIfAborted(options?.signal)
     if (type === 'config') return undefined
     const what = `a new ${type} file in ${this.path}`
-    // a pack's temp file goes into one of the data/xx directories, where restic's and our listings skip names that are no ids
-    const dir = join(this.path, FILE_TYPE_DIR[type], type === 'pack' ? randomBytes(1).toString('hex') : '')
+    const layout = await this.layouts.get()
+    // a pack's temp file goes into one of the data/xx directories (data/ itself in the s3legacy layout), where
+    // restic's and our listings skip names that are no ids
+    const sub = type === 'pack' && layout.packSubdirs ? randomBytes(1).toString('hex') : ''
+    const dir = join(this.path, layout.dir(type), sub)
     const { fh, tmp } = await this.openTemp(dir, 'new', `cannot write ${what}`)
     let open = true
     const drop = async (): Promise<void> => {
@@ -281,7 +317,7 @@ export class LocalBackend implements WriteBackend {
           await writeAll(fh, data, options?.signal)
         } catch (err) {
           await drop()
-          throw err instanceof RusticError ? err : fsError(err, `cannot write ${what}`)
+          throw isRusticError(err) ? err : fsError(err, `cannot write ${what}`)
         }
       },
       commit: async (id) => {
@@ -311,7 +347,7 @@ export class LocalBackend implements WriteBackend {
 
   /** Syncs and closes a written temp file and renames it to the file `type`/`id` (atomic); runs the post-create hook. */
   private async store(fh: FileHandle, tmp: string, type: FileType, id: Id, signal: AbortSignal | undefined): Promise<void> {
-    const final = this.fullPath(type, id)
+    const final = await this.pathOf(type, id)
     let renamed = false
     try {
       try {
@@ -331,7 +367,7 @@ export class LocalBackend implements WriteBackend {
       if (this.opts.fsync) await syncDir(dirname(final))
     } catch (err) {
       if (!renamed) await unlink(tmp).catch(() => {})
-      if (err instanceof RusticError) throw err
+      if (isRusticError(err)) throw err
       throw fsError(err, `cannot write ${this.what(type, id)}`)
     }
     if (this.opts.postCreateCommand !== undefined) await this.hook(this.opts.postCreateCommand, type, id, 'post-create command')
@@ -341,7 +377,7 @@ export class LocalBackend implements WriteBackend {
   async remove(type: FileType, id: Id, _cacheable: boolean, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
     try {
-      await unlink(this.fullPath(type, id))
+      await unlink(await this.pathOf(type, id))
     } catch (err) {
       throw fsError(err, `cannot remove ${this.what(type, id)}`)
     }
@@ -350,7 +386,7 @@ export class LocalBackend implements WriteBackend {
 
   private async hook(command: string, type: FileType, id: Id, what: string): Promise<void> {
     try {
-      await runHook(command, { file: this.fullPath(type, id), type: FILE_TYPE_DIR[type], id }, `${what} for ${type} ${id}`)
+      await runHook(command, { file: this.fullPath(type, id), type: (this.layouts.known ?? DEFAULT_LAYOUT).dir(type), id }, `${what} for ${type} ${id}`)
     } catch (err) {
       if (this.opts.hookErrorsAreFatal) throw err
       this.opts.onWarning?.((err as Error).message, err)

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { RusticError, splitCommandLine } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
+import { childEnv, splitCommandLine } from '@rustic-ts/core/internal'
 
 /**
  * Runs a hook command (split into words first, then `%file`, `%type`, `%id` replaced in each word)
@@ -12,7 +13,7 @@ export function runHook(command: string, vars: { file: string; type: string; id:
   if (argv.length === 0) return Promise.reject(new RusticError('Configuration', `${what} is empty`))
   const [program, ...args] = argv as [string, ...string[]]
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => {
       if (stderr.length < 4096) stderr += d.toString('utf8')

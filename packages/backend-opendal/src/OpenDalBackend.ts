@@ -4,15 +4,15 @@ import type { LimitFunction } from 'p-limit'
 import {
   BackendError,
   CONFIG_ID,
-  FILE_TYPE_DIR,
-  RusticError,
+  LayoutResolver,
+  parseOptions,
   checkRange,
-  filePath,
+  hasIdName,
   isId,
   isNotFound,
   throwIfAborted,
 } from '@rustic-ts/core'
-import type { CallOptions, FileType, Id, WriteBackend } from '@rustic-ts/core'
+import type { CallOptions, FileType, Id, LayoutName, WriteBackend } from '@rustic-ts/core'
 import { loadOpenDal } from './loadOpenDal.js'
 import { mapOpenDalError, redactSecrets } from './mapOpenDalError.js'
 import { OpenDalBackendOptionsSchema } from './OpenDalBackendOptions.js'
@@ -36,13 +36,11 @@ function ownCopy(buf: Buffer): Uint8Array {
   return new Uint8Array(buf)
 }
 
-/** Directories `create()` makes (rustic makes the same, including all 256 `data/xx/`). */
-const DIRS = ['keys/', 'snapshots/', 'index/', 'locks/', 'data/']
-
 /**
  * A backend over any service of the `opendal` npm binding (0.49.1): `fs`, `memory`, `s3`, `webdav`,
  * `gcs`, `azblob`, ... in restic's layout (`config`, `keys/`, `snapshots/`, `index/`, `locks/`,
- * `data/xx/<id>`).
+ * `data/xx/<id>`), or in the old `s3legacy` layout (`key/`, `snapshot/`, `index/`, `lock/`, `data/<id>`),
+ * detected on first use as restic 0.14 detects it on its local, sftp and s3 backends (option `layout`).
  *
  * ```ts
  * const be = new OpenDalBackend('s3', { bucket: 'b', root: '/repo', region: 'us-east-1',
@@ -67,6 +65,7 @@ export class OpenDalBackend implements WriteBackend {
   private readonly secrets: string[]
   private readonly where: string
   private readonly statBeforeRange: boolean
+  private readonly layouts: LayoutResolver
 
   /**
    * @param scheme - the opendal service (`fs`, `memory`, `s3`, `webdav`, ...).
@@ -88,13 +87,11 @@ export class OpenDalBackend implements WriteBackend {
       fromService.concurrency = Number(service.connections)
       delete service.connections
     }
-    const parsed = OpenDalBackendOptionsSchema.safeParse({ ...fromService, ...backendOptions })
-    if (!parsed.success) {
-      throw new RusticError('Configuration', `invalid options for opendal:${scheme}: ${parsed.error.message}`, {
-        code: 'InvalidOptions',
-      })
+    if (service.layout !== undefined) {
+      fromService.layout = service.layout as OpenDalBackendOptions['layout']
+      delete service.layout
     }
-    this.options = parsed.data
+    this.options = parseOptions(OpenDalBackendOptionsSchema, { ...fromService, ...backendOptions }, `options of opendal:${scheme}`)
     if (scheme === 'fs' && service.root && service.atomic_write_dir === undefined) {
       service.atomic_write_dir = `${service.root.replace(/\/+$/, '')}/.opendal-tmp`
     }
@@ -120,6 +117,27 @@ export class OpenDalBackend implements WriteBackend {
     }
     this.operator = op
     this.limit = pLimit(this.options.concurrency)
+    this.layouts = new LayoutResolver(this.options.layout, (dir) => this.holdsIdFile(dir))
+  }
+
+  /** The layout in use (`default` or `s3legacy`), detected on first use unless chosen in the options. */
+  async layout(): Promise<LayoutName> {
+    return (await this.layouts.get()).name
+  }
+
+  private async holdsIdFile(dir: string): Promise<boolean> {
+    try {
+      const entries = await this.call(() => `cannot list ${dir}/ in ${this.where}`, (op) => op.list(`${dir}/`))
+      return hasIdName(entries.map((e) => e.path().replace(/\/$/, '').split('/').pop() ?? ''))
+    } catch (err) {
+      if (isNotFound(err)) return false
+      throw err
+    }
+  }
+
+  /** The path of a file in the repository's layout. */
+  private async filePath(type: FileType, id: Id): Promise<string> {
+    return (await this.layouts.get()).path(type, id)
   }
 
   /** `opendal:<scheme>` plus bucket/container and root, e.g. `opendal:s3:bucket/repo`; never credentials. */
@@ -146,11 +164,13 @@ export class OpenDalBackend implements WriteBackend {
     return Number(meta.contentLength ?? 0n)
   }
 
-  /** Creates `keys/`, `snapshots/`, `index/`, `locks/`, `data/` and `data/00/` ... `data/ff/`. Idempotent. */
+  /**
+   * Creates the folders of the layout: `keys/`, `snapshots/`, `index/`, `locks/`, `data/` and `data/00/` ...
+   * `data/ff/` (rustic makes the same), or the s3legacy ones. Idempotent.
+   */
   async create(options?: CallOptions): Promise<void> {
     const signal = options?.signal
-    const dirs = [...DIRS]
-    for (let i = 0; i < 256; i++) dirs.push(`data/${i.toString(16).padStart(2, '0')}/`)
+    const dirs = (await this.layouts.get()).dirs().map((d) => `${d}/`)
     await Promise.all(
       dirs.map((d) => this.call(() => `cannot create directory ${d} in ${this.where}`, (op) => op.createDir(d), signal)),
     )
@@ -166,7 +186,7 @@ export class OpenDalBackend implements WriteBackend {
         throw err
       }
     }
-    const dir = `${FILE_TYPE_DIR[type]}/`
+    const dir = `${(await this.layouts.get()).dir(type)}/`
     let entries
     try {
       // Recursive: s3-like servers may omit prefixes that hold only nested keys from delimiter listings.
@@ -205,7 +225,7 @@ export class OpenDalBackend implements WriteBackend {
       entries.map(async ([id, size]): Promise<[Id, number] | undefined> => {
         if (size !== undefined) return [id, size]
         try {
-          return [id, await this.size(filePath(type, id), () => `cannot stat ${what(type, id)} in ${this.where}`, signal)]
+          return [id, await this.size(await this.filePath(type, id), () => `cannot stat ${what(type, id)} in ${this.where}`, signal)]
         } catch (err) {
           if (isNotFound(err)) return undefined // removed since the listing
           throw err
@@ -217,9 +237,10 @@ export class OpenDalBackend implements WriteBackend {
 
   /** A whole file. */
   async readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    const path = await this.filePath(type, id)
     const buf = await this.call(
       () => `cannot read ${what(type, id)} from ${this.where}`,
-      (op) => op.read(filePath(type, id)),
+      (op) => op.read(path),
       options?.signal,
     )
     return ownCopy(buf)
@@ -236,7 +257,7 @@ export class OpenDalBackend implements WriteBackend {
   ): Promise<Uint8Array> {
     const signal = options?.signal
     checkRange(type, id, offset, length, Number.MAX_SAFE_INTEGER)
-    const path = filePath(type, id)
+    const path = await this.filePath(type, id)
     const whatRead = (): string => `cannot read ${length} bytes at offset ${offset} of ${what(type, id)} from ${this.where}`
     if (length === 0 || this.statBeforeRange) {
       checkRange(type, id, offset, length, await this.size(path, whatRead, signal))
@@ -266,9 +287,10 @@ export class OpenDalBackend implements WriteBackend {
   /** Stores a file (overwriting is allowed). */
   async writeBytes(type: FileType, id: Id, _cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    const path = await this.filePath(type, id)
     await this.call(
       () => `cannot write ${what(type, id)} (${data.byteLength} bytes) to ${this.where}`,
-      (op) => op.write(filePath(type, id), buf),
+      (op) => op.write(path, buf),
       options?.signal,
     )
   }
@@ -276,7 +298,7 @@ export class OpenDalBackend implements WriteBackend {
   /** Removes a file; throws `NotFound` if it is missing (opendal's delete is idempotent, so this stats first). */
   async remove(type: FileType, id: Id, _cacheable: boolean, options?: CallOptions): Promise<void> {
     const signal = options?.signal
-    const path = filePath(type, id)
+    const path = await this.filePath(type, id)
     const whatRemove = (): string => `cannot remove ${what(type, id)} from ${this.where}`
     await this.call(whatRemove, (op) => op.stat(path), signal)
     await this.call(whatRemove, (op) => op.delete(path), signal)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { LayoutChoiceSchema } from '@rustic-ts/core'
 
 /**
  * zod schema of {@link OpenDalBackendOptions}, with defaults.
@@ -14,6 +15,11 @@ export const OpenDalBackendOptionsSchema = z.object({
   retryMaxDelayMs: z.number().int().min(0).max(3_600_000).default(30_000),
   /** Most opendal calls in flight at once (p-limit over calls). Default 32. */
   concurrency: z.number().int().min(1).max(1024).default(32),
+  /**
+   * The repository layout: `auto` (default) detects it on first use as restic 0.14 does (`s3legacy` when
+   * `key/` holds a key file and `keys/` none, else `default`). May also come from the service option `layout`.
+   */
+  layout: LayoutChoiceSchema.default('auto'),
 })
 
 /** Options of {@link OpenDalBackend} besides the opendal service options (all optional). */

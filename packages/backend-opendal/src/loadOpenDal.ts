@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import { RusticError, nativeModuleUnavailable } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
+import { nativeModuleUnavailable } from '@rustic-ts/core/internal'
 
 /** The part of the `opendal` binding this package uses. */
 export type OpenDalModule = Pick<typeof import('opendal'), 'Operator' | 'RetryLayer'>

@@ -5,12 +5,14 @@ import { connect } from 'node:http2'
 import type { ClientHttp2Session } from 'node:http2'
 import { Duplex } from 'node:stream'
 import { RusticError } from '@rustic-ts/core'
+import { childEnv } from '@rustic-ts/core/internal'
 import { UndiciTransport } from '@rustic-ts/backend-rest'
 import type { RestTransport } from '@rustic-ts/backend-rest'
 import { registerChild, unregisterChild } from './childRegistry.js'
 import { Http2Transport } from './Http2Transport.js'
 import type { ResolvedRcloneBackendOptions } from './RcloneBackendOptions.js'
 import { rcloneNotFound } from './rcloneVersion.js'
+import { redactRcloneText } from './redactRclonePath.js'
 
 /** HTTP/2 flow-control windows: the defaults (64 KiB) cap downloads far below what rclone can serve. */
 const STREAM_WINDOW = 16 * 1024 * 1024
@@ -97,9 +99,9 @@ export class RcloneServer {
     const args = o.useStdio
       ? ['serve', 'restic', '--stdio', '--b2-hard-delete', '--ask-password=false', ...o.rcloneArgs, remotePath]
       : ['serve', 'restic', '--addr', '127.0.0.1:0', '--b2-hard-delete', '--ask-password=false', ...o.rcloneArgs, remotePath]
-    const env = o.useStdio ? process.env : { ...process.env, RCLONE_USER: user, RCLONE_PASS: pass }
+    const env = o.useStdio ? childEnv() : { ...childEnv(), RCLONE_USER: user, RCLONE_PASS: pass }
     const child = spawn(o.rcloneCommand, args, { stdio: ['pipe', 'pipe', 'pipe'], env, windowsHide: true })
-    const redact = (s: string): string => (printable === remotePath ? s : s.split(remotePath).join(printable))
+    const redact = (s: string): string => redactRcloneText(s, remotePath)
     const tail = new StderrTail(redact, o.onStderr)
     child.stderr!.setEncoding('utf8')
     child.stderr!.on('data', (d: string) => tail.push(d))

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { RusticError } from '@rustic-ts/core'
+import { childEnv } from '@rustic-ts/core/internal'
 
 /** The oldest rclone this backend accepts: `serve restic --stdio` with v2 listings. */
 export const MIN_RCLONE_VERSION: readonly [number, number, number] = [1, 52, 0]
@@ -34,7 +35,7 @@ export function rcloneNotFound(command: string, cause?: unknown): RusticError {
  */
 export async function checkRcloneVersion(command: string, stdio: boolean, timeoutMs: number): Promise<string> {
   const output = await new Promise<string>((resolve, reject) => {
-    execFile(command, ['version'], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(command, ['version'], { timeout: timeoutMs, maxBuffer: 1 << 20, env: childEnv() }, (err, stdout, stderr) => {
       if (err === null) return resolve(stdout)
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return reject(rcloneNotFound(command, err))

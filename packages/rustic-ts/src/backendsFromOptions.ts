@@ -1,13 +1,6 @@
 import { resolve } from 'node:path'
-import {
-  RetryBackend,
-  RusticError,
-  parseDuration,
-  splitCommandLine,
-  type RepositoryBackends,
-  type WarningHandler,
-  type WriteBackend,
-} from '@rustic-ts/core'
+import { LayoutChoiceSchema, RetryBackend, RusticError, type RepositoryBackends, type WarningHandler, type WriteBackend } from '@rustic-ts/core'
+import { parseDuration, splitCommandLine } from '@rustic-ts/core/internal'
 import type { LocalBackend, LocalBackendOptions } from '@rustic-ts/backend-local'
 import type { RestBackend, RestBackendOptions } from '@rustic-ts/backend-rest'
 import type { RcloneBackend, RcloneBackendOptions } from '@rustic-ts/backend-rclone'
@@ -84,10 +77,13 @@ export type BackendScheme = 'local' | 'rest' | 'rclone' | 'opendal'
  * The options each backend kind understands (keys are case-insensitive; `_` and `-` are the same).
  * `opendal:` takes every other key as a service option (`root`, `bucket`, `endpoint`, `retry`, ...).
  *
- * - `retries`: retries of a call failing with a transient error (core's {@link RetryBackend}, exponential
- *   backoff); default 5 for `rest:`, `rclone:` and `opendal:`, 0 for local paths; `0` or `off` turns it off.
+ * - `retries`: at most this many retries of a call failing with a transient error (core's {@link RetryBackend},
+ *   exponential backoff); by default `rest:`, `rclone:` and `opendal:` retry for up to `retry-timeout`
+ *   without a count limit, local paths do not retry; `0` or `off` turns retries off, `on` turns them on.
  *   `retry` is the same for `rest:` and `rclone:` (rustic's name); for `opendal:`, `retry` is opendal's own
  *   retry layer (off unless given).
+ * - `retry-timeout`: how long a call may keep retrying (a duration: `90s`, `10m`); default 5 minutes, so
+ *   that an outage of a minute or two is survived.
  * - `timeout`: idle timeout of one request (`rest:`, `rclone:`): seconds, or a duration like `500ms`, `30s`,
  *   `10m`, `1h`. Default 2 minutes.
  * - `connect-timeout`: TCP/TLS connect timeout (`rest:`), a duration. Default 30 s.
@@ -99,19 +95,18 @@ export type BackendScheme = 'local' | 'rest' | 'rclone' | 'opendal'
  *   of stdin/stdout.
  * - `post-create-command`, `post-delete-command`: commands run after a local file is written or removed
  *   (`%file`, `%type`, `%id` are replaced).
+ * - `layout`: the local repository layout, `auto` (default: detected as restic does), `default` or `s3legacy`.
  */
 export const BACKEND_OPTION_KEYS: Readonly<Record<BackendScheme, readonly string[]>> = {
-  local: ['retries', 'post-create-command', 'post-delete-command'],
-  rest: ['retries', 'retry', 'timeout', 'connect-timeout', 'cacert', 'insecure-tls', 'connections'],
-  rclone: ['retries', 'retry', 'timeout', 'connections', 'rclone-program', 'rclone-args', 'use-stdio'],
-  opendal: ['retries', 'timeout'],
+  local: ['retries', 'retry-timeout', 'post-create-command', 'post-delete-command', 'layout'],
+  rest: ['retries', 'retry', 'retry-timeout', 'timeout', 'connect-timeout', 'cacert', 'insecure-tls', 'connections'],
+  rclone: ['retries', 'retry', 'retry-timeout', 'timeout', 'connections', 'rclone-program', 'rclone-args', 'use-stdio'],
+  opendal: ['retries', 'retry-timeout', 'timeout'],
 }
 
 /** `scheme:` at the start of a repository string. */
 const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/
 
-/** Default number of retries of transient errors for network backends. */
-export const DEFAULT_RETRIES = 5
 
 /**
  * Turns repository strings into backends: a local path (or `local:PATH`), `rest:http[s]://[user:pass@]host:port/path`,
@@ -188,19 +183,29 @@ export function backendFromString(repo: string, options: Record<string, string> 
     if (BACKEND_OPTION_KEYS[scheme].includes(key)) generic.set(key, v)
     else if (scheme === 'opendal') service[k] = v
   }
-  const retries = parseRetries(generic.get('retries') ?? (scheme === 'opendal' ? undefined : generic.get('retry')), scheme === 'local' ? 0 : DEFAULT_RETRIES)
+  const retryTimeout = generic.get('retry-timeout')
+  const maxElapsedMs = retryTimeout === undefined ? undefined : parseDurationMs(retryTimeout, 'retry-timeout')
+  // undefined: retry without a count limit (within the time budget); 0: no retries
+  const retries = parseRetries(
+    generic.get('retries') ?? (scheme === 'opendal' ? undefined : generic.get('retry')),
+    scheme === 'local' && maxElapsedMs === undefined ? 0 : undefined,
+  )
   const withRetry = (b: WriteBackend): WriteBackend =>
-    retries > 0
-      ? new RetryBackend(b, {
+    retries === 0
+      ? b
+      : new RetryBackend(b, {
           maxRetries: retries,
+          maxElapsedMs,
           ...(onWarning === undefined
             ? {}
             : {
                 onRetry: (err, n, delay, call) =>
-                  onWarning(`${call} on ${b.location()} failed (${err.message}); retry ${n}/${retries} in ${Math.round(delay)} ms`, err),
+                  onWarning(
+                    `${call} on ${b.location()} failed (${err.message}); retry ${n}${retries === undefined ? '' : `/${retries}`} in ${Math.round(delay)} ms`,
+                    err,
+                  ),
               }),
         })
-      : b
   switch (scheme) {
     case 'local': {
       const path = target
@@ -209,6 +214,14 @@ export function backendFromString(repo: string, options: Record<string, string> 
       const pd = generic.get('post-delete-command')
       if (pc !== undefined) o.postCreateCommand = pc
       if (pd !== undefined) o.postDeleteCommand = pd
+      const layout = generic.get('layout')
+      if (layout !== undefined) {
+        const parsed = LayoutChoiceSchema.safeParse(layout)
+        if (!parsed.success) {
+          throw new RusticError('Configuration', `invalid layout "${layout}": use auto, default or s3legacy`, { code: 'InvalidOptions' })
+        }
+        o.layout = parsed.data
+      }
       if (onWarning !== undefined) o.onWarning = onWarning
       return withRetry(new (backendClass('LocalBackend'))(resolve(path), o))
     }
@@ -260,16 +273,19 @@ function normalizeKey(key: string): string {
 
 function invalid(key: string, value: string, expected: string): RusticError {
   return new RusticError('Configuration', `invalid backend option ${key}=${JSON.stringify(value)}: expected ${expected}`, {
-    code: 'InvalidOption',
+    code: 'InvalidOptions',
   })
 }
 
-/** `retries`: a count, `off`/`false`/`none` (0), `on`/`true` ({@link DEFAULT_RETRIES}), or `default`/empty. */
-function parseRetries(value: string | undefined, dflt: number): number {
+/**
+ * `retries`: a count, `off`/`false`/`none` (0), `on`/`true` (undefined: no count limit, within the time
+ * budget), or `default`/empty (`dflt`).
+ */
+function parseRetries(value: string | undefined, dflt: number | undefined): number | undefined {
   if (value === undefined) return dflt
   const v = value.trim().toLowerCase()
   if (v === '' || v === 'default') return dflt
-  if (v === 'true' || v === 'on') return DEFAULT_RETRIES
+  if (v === 'true' || v === 'on') return undefined
   if (v === 'off' || v === 'false' || v === 'none') return 0
   if (!/^\d+$/.test(v) || Number(v) > 100) throw invalid('retries', value, 'a number of retries (0-100) or "off"')
   return Number(v)
@@ -313,7 +329,7 @@ function splitArgs(value: string): string[] {
     return splitCommandLine(value)
   } catch (err) {
     throw new RusticError('Configuration', `invalid backend option rclone-args: ${(err as Error).message}`, {
-      code: 'InvalidOption',
+      code: 'InvalidOptions',
       cause: err,
     })
   }

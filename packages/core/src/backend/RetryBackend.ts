@@ -1,72 +1,85 @@
 import { z } from 'zod'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { CallOptions, WriteBackend } from './Backend.js'
-import { BackendError } from './BackendError.js'
+import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
+import { isBackendError, type BackendError } from './BackendError.js'
 import { abortableSleep, backoffDelay } from './backoff.js'
 import type { FileType } from './FileType.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Called before each retry with the error, the retry number (1-based), the delay and the call's description. */
 export type OnRetry = (error: BackendError, retry: number, delayMs: number, call: string) => void
 
-/** Options of {@link RetryBackend}. */
-export interface RetryOptions {
-  /** Retries after the first attempt. Default 5. */
-  maxRetries?: number
-  /** Delay before the first retry in ms (before jitter). Default 100. */
-  baseDelayMs?: number
-  /** Upper bound of a delay in ms. Default 10 000. */
-  maxDelayMs?: number
-  /** Full jitter (uniform in [0, delay]). Default true. */
-  jitter?: boolean
-  /** Called before each retry (e.g. to log it). */
-  onRetry?: OnRetry
-}
+/** Default of {@link RetryOptions.maxElapsedMs}: 5 minutes. */
+export const DEFAULT_RETRY_ELAPSED_MS = 5 * 60_000
 
 /** zod schema of {@link RetryOptions}, with defaults. */
 export const RetryOptionsSchema = z.object({
-  maxRetries: z.number().int().min(0).default(5),
+  /**
+   * Time budget of a call, in ms: no retry starts once this long has passed since its first attempt
+   * (counting the wait before it). Default 5 minutes, so a storage outage of a minute or two is
+   * survived (restic 0.14 gives up after about one).
+   */
+  maxElapsedMs: z.number().min(0).default(DEFAULT_RETRY_ELAPSED_MS),
+  /** Most retries after the first attempt; default: as many as fit in `maxElapsedMs`. */
+  maxRetries: z.number().int().min(0).optional(),
+  /** Delay before the first retry in ms (before jitter); it doubles with each retry. Default 100. */
   baseDelayMs: z.number().min(0).default(100),
-  maxDelayMs: z.number().min(0).default(10_000),
+  /** Longest delay between two attempts in ms. Default 30 000. */
+  maxDelayMs: z.number().min(0).default(30_000),
+  /** Full jitter (each delay uniform in [0, delay]). Default true. */
   jitter: z.boolean().default(true),
+  /** Called before each retry (e.g. to log it). */
   onRetry: z.custom<OnRetry>((v) => typeof v === 'function').optional(),
 })
 
+/** Options of {@link RetryBackend}; see {@link RetryOptionsSchema} for the defaults. */
+export type RetryOptions = z.input<typeof RetryOptionsSchema>
+
 /**
  * Retries calls that fail with a transient {@link BackendError} (`isTransient`), with exponential
- * backoff and full jitter. Other errors surface at once; after the last retry the last error surfaces
- * unchanged. An abort during a backoff wait rejects promptly with code `Aborted`.
+ * backoff and full jitter, for as long as the time budget `maxElapsedMs` (5 minutes by default) and
+ * `maxRetries` (if given) allow. Other errors surface at once; after the last retry the last error
+ * surfaces unchanged. An abort during a backoff wait rejects promptly with code `Aborted`.
  */
 export class RetryBackend implements WriteBackend {
   private readonly opts: z.output<typeof RetryOptionsSchema>
+  /**
+   * Present when the inner backend has one: opening the writer is retried; its writes are not (a file
+   * streamed so far cannot be sent again), so a transient failure while streaming fails the file.
+   */
+  declare readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
 
   /**
    * @param inner - the backend whose calls are retried.
-   * @param options - retry count and backoff.
+   * @param options - time budget, retry count and backoff.
    */
   constructor(
     readonly inner: WriteBackend,
     options: RetryOptions = {},
   ) {
-    const parsed = RetryOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid retry options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
+    this.opts = parseOptions(RetryOptionsSchema, options, 'retry options')
+    const open = inner.openFileWriter
+    if (typeof open === 'function') {
+      Object.defineProperty(this, 'openFileWriter', {
+        value: (type: FileType, cacheable: boolean, o?: CallOptions) =>
+          this.retry(`open a writer for ${type}`, o?.signal, () => open.call(inner, type, cacheable, o)),
+      })
     }
-    this.opts = parsed.data
   }
 
   private async retry<T>(call: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const started = Date.now()
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(signal)
       try {
         return await fn()
       } catch (err) {
-        if (!(err instanceof BackendError) || !err.isTransient || attempt >= this.opts.maxRetries) throw err
-        throwIfAborted(signal)
+        if (!isBackendError(err) || !err.isTransient) throw err
+        if (this.opts.maxRetries !== undefined && attempt >= this.opts.maxRetries) throw err
         const delay = backoffDelay(attempt, this.opts)
+        if (Date.now() - started + delay > this.opts.maxElapsedMs) throw err
+        throwIfAborted(signal)
         this.opts.onRetry?.(err, attempt + 1, delay, call)
         await abortableSleep(delay, signal)
       }

@@ -1,33 +1,24 @@
-import { once } from 'node:events'
-import type * as tar from 'tar-stream'
 import { z } from 'zod'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
-import { goTimeToDate, unixPermFromGoMode, type Node } from '../repofile/index.js'
+import { unixPermFromGoMode, type Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
+import type { Control } from '../progress/Control.js'
+import { parseOptions } from '../util/parseOptions.js'
 import { checkNodeName } from './restore/fsPath.js'
+import { nodeTimeNs } from './restore/nodeTimes.js'
+import { tarHeader, tarPadding, tarTrailer, type TarEntryHeader, type TarEntryType } from './tarHeader.js'
 
-/** Options of {@link dump}. */
+/** Options of `IndexedRepository.dump`, with defaults. */
 export const DumpOptionsSchema = z.object({
   /** Archive format for directories (restic's default, `tar`). */
   archive: z.enum(['tar']).default('tar'),
   /** Blobs read ahead while streaming a file. */
   readAhead: z.number().int().positive().default(8),
-  /** Cancels the dump. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
 })
 
-/** Options of {@link dump} (input form: every field optional). */
+/** Options of `IndexedRepository.dump`; see {@link DumpOptionsSchema}. */
 export type DumpOptions = z.input<typeof DumpOptionsSchema>
-
-const TAR_TYPES: Partial<Record<Node['type'], tar.Header['type']>> = {
-  file: 'file',
-  dir: 'directory',
-  symlink: 'symlink',
-  fifo: 'fifo',
-  chardev: 'character-device',
-  dev: 'block-device',
-}
 
 /** Linux `major()` / `minor()` of a `dev_t`. */
 function devNumbers(dev: bigint): { devmajor: number; devminor: number } {
@@ -37,28 +28,66 @@ function devNumbers(dev: bigint): { devmajor: number; devminor: number } {
   }
 }
 
-function mtimeOf(node: Node): Date {
-  try {
-    return goTimeToDate(node.mtime)
-  } catch {
-    return new Date(0)
+/** Mode bits in a tar for a node without a mode (snapshots rustic took on Windows): 0644, 0755 for directories. */
+const NO_MODE: Partial<Record<Node['type'], number>> = { dir: 0o755, symlink: 0o777 }
+
+/**
+ * The tar header fields of a node. Extended attributes become `SCHILY.xattr.<name>` PAX records as in
+ * restic, except POSIX ACLs (`system.posix_acl_*`), which restic turns into `SCHILY.acl.*` text and which
+ * are left out here.
+ */
+function tarEntryHeader(node: Node, name: string, type: TarEntryType, size: bigint): TarEntryHeader {
+  const h: TarEntryHeader = {
+    name,
+    type,
+    mode: node.mode === undefined ? (NO_MODE[node.type] ?? 0o644) : unixPermFromGoMode(node.mode),
+    uid: node.uid,
+    gid: node.gid,
+    uname: node.user ?? '',
+    gname: node.group ?? '',
+    size,
   }
+  const mtime = nodeTimeNs(node.mtime)
+  if (mtime !== undefined) h.mtimeNs = mtime
+  if (node.type === 'symlink') h.linkname = node.linktarget ?? ''
+  if (node.type === 'dev' || node.type === 'chardev') Object.assign(h, devNumbers(node.device ?? 0n))
+  const xattrs = (node.extendedAttributes ?? []).filter((a) => !a.name.startsWith('system.posix_acl_'))
+  if (xattrs.length > 0) h.pax = xattrs.map((a) => [`SCHILY.xattr.${a.name}`, a.value] as const)
+  return h
+}
+
+const TAR_TYPES: Partial<Record<Node['type'], TarEntryType>> = {
+  file: 'file',
+  dir: 'dir',
+  symlink: 'symlink',
+  fifo: 'fifo',
+  chardev: 'chardev',
+  dev: 'dev',
 }
 
 /**
  * The content of a snapshot entry as bytes (restic's `dump`): a file's content, or a directory as a tar
- * stream (via tar-stream) holding everything below it, named by snapshot path without the leading `/`
+ * stream holding everything below it, with headers as restic 0.14 writes them (see `tarHeader.ts`: USTAR,
+ * PAX records for what USTAR cannot hold, mtimes rounded to the second; nodes without a mode get 0644,
+ * 0755 for directories, where restic writes 0000), named by snapshot path without the leading `/`
  * (as restic does: `dump SNAP /home` gives `home/me/...`). Hard links are written as regular files and
  * sockets are left out, as restic does.
  * @param path - the node's path in the snapshot (from {@link IndexedRepository.resolveSnapshotPath}).
  */
-export function dump(indexed: IndexedRepository, node: Node, path: string, options: DumpOptions = {}): AsyncIterable<Uint8Array> {
-  const opts = DumpOptionsSchema.parse(options)
-  if (node.type === 'file') return indexed.readFile(node, { readAhead: opts.readAhead, signal: opts.signal })
+export function dump(
+  indexed: IndexedRepository,
+  node: Node,
+  path: string,
+  options: DumpOptions = {},
+  control: Control = {},
+): AsyncIterable<Uint8Array> {
+  const opts = parseOptions(DumpOptionsSchema, options, 'dump options')
+  const { signal } = control
+  if (node.type === 'file') return indexed.readFile(node, { readAhead: opts.readAhead }, { signal })
   if (node.type !== 'dir') {
     throw new RusticError('InvalidInput', `${path || '/'} is a ${node.type}: dump writes files and directories`, { code: 'NotAFile' })
   }
-  return dumpTar(indexed, node, path, opts)
+  return dumpTar(indexed, node, path, opts, signal)
 }
 
 async function* dumpTar(
@@ -66,61 +95,33 @@ async function* dumpTar(
   dir: Node,
   path: string,
   opts: z.output<typeof DumpOptionsSchema>,
+  signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
-  // tar-stream (and its dependencies) is only loaded when a directory is dumped, not at start-up.
-  // It is CommonJS: Node gives named exports and `default`, a bundler may give only `default`.
-  const tarStream: typeof tar & { default?: typeof tar } = await import('tar-stream')
-  const pack = (tarStream.default ?? tarStream).pack()
-  const produce = async (): Promise<void> => {
-    for await (const { path: p, node } of indexed.walk(dir, path, { signal: opts.signal })) {
-      throwIfAborted(opts.signal)
-      checkNodeName(node, p.slice(0, p.length - node.name.length - 1))
-      const type = TAR_TYPES[node.type]
-      if (type === undefined) continue
-      const header: Partial<tar.Header> & { name: string } = {
-        name: p.replace(/^\/+/, '') + (node.type === 'dir' ? '/' : ''),
-        type,
-        mode: unixPermFromGoMode(node.mode ?? 0),
-        uid: node.uid,
-        gid: node.gid,
-        uname: node.user ?? '',
-        gname: node.group ?? '',
-        mtime: mtimeOf(node),
-      }
-      if (node.type === 'symlink') header.linkname = node.linktarget ?? ''
-      if (node.type === 'dev' || node.type === 'chardev') Object.assign(header, devNumbers(node.device ?? 0n))
-      if (node.type !== 'file') {
-        await new Promise<void>((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())))
-        continue
-      }
-      header.size = (node.content ?? []).reduce((sum, id) => {
-        const loc = indexed.locate('data', id)
-        return sum + (loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD)
-      }, 0)
-      let done!: Promise<void>
-      const entry = pack.entry(header)
-      done = new Promise<void>((resolve, reject) => {
-        entry.once('finish', () => resolve())
-        entry.once('error', (e: Error) => reject(e))
-        entry.once('close', () => resolve())
-      })
-      for await (const chunk of indexed.readFile(node, { readAhead: opts.readAhead, signal: opts.signal })) {
-        if (!entry.write(chunk)) await once(entry, 'drain')
-      }
-      entry.end(undefined)
-      await done
+  for await (const { path: p, node } of indexed.walk(dir, path, {}, { signal })) {
+    throwIfAborted(signal)
+    checkNodeName(node, p.slice(0, p.length - node.name.length - 1))
+    const type = TAR_TYPES[node.type]
+    if (type === undefined) continue
+    const name = p.replace(/^\/+/, '') + (node.type === 'dir' ? '/' : '')
+    if (node.type !== 'file') {
+      yield tarHeader(tarEntryHeader(node, name, type, 0n))
+      continue
     }
-    pack.finalize()
+    let size = 0n
+    for (const id of node.content ?? []) {
+      const loc = indexed.locate('data', id)
+      size += BigInt(loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD)
+    }
+    yield tarHeader(tarEntryHeader(node, name, 'file', size))
+    let written = 0n
+    for await (const chunk of indexed.readFile(node, { readAhead: opts.readAhead }, { signal })) {
+      written += BigInt(chunk.length)
+      yield chunk
+    }
+    if (written !== size) {
+      throw new RusticError('Verification', `${p}: its content has ${written} bytes, its blobs in the index ${size}`, { code: 'IntegrityError' })
+    }
+    yield tarPadding(size)
   }
-  const producing = produce().catch((e: unknown) => {
-    pack.destroy(e as Error)
-    throw e
-  })
-  producing.catch(() => {})
-  try {
-    for await (const chunk of pack as AsyncIterable<Uint8Array>) yield chunk
-  } finally {
-    pack.destroy()
-  }
-  await producing
+  yield tarTrailer()
 }

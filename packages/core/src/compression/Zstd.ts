@@ -19,8 +19,8 @@ export interface ZstdProvider {
   decompress(data: Uint8Array, expectedLength?: number): Uint8Array
 }
 
-/** A provider, or why it cannot be used here (one line). */
-type Loaded = { provider: ZstdProvider } | { error: string }
+/** What loaded (a provider, the buffer calls of one), or why it cannot be used here (one line). */
+type Loaded<T = ZstdProvider> = { provider: T } | { error: string }
 
 const require = createRequire(import.meta.url)
 
@@ -37,9 +37,9 @@ function plain(b: Uint8Array): Uint8Array {
   return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.length)
 }
 
-/** Loads a provider once and keeps the outcome. */
-function once(load: () => ZstdProvider): () => Loaded {
-  let loaded: Loaded | undefined
+/** Loads something once and keeps the outcome. */
+function once<T = ZstdProvider>(load: () => T): () => Loaded<T> {
+  let loaded: Loaded<T> | undefined
   return () => {
     if (loaded === undefined) {
       try {
@@ -84,26 +84,54 @@ export function nodeZlibZstd(): ZstdProvider | undefined {
 type ZstdBinding = typeof import('zstd-napi/binding.js')
 type ZstdNapi = typeof import('zstd-napi')
 
-const loadZstdNapi = once(() => {
+/**
+ * zstd working in the caller's buffers, for code that reuses its buffers (the worker threads): see
+ * {@link zstdBuffers}. One per thread.
+ */
+export interface ZstdBuffers {
+  /** The provider doing the work (`zstd-napi`, `node:zlib`, ...). */
+  readonly name: string
+  /** The most bytes compressing `length` bytes can give. */
+  compressBound(length: number): number
+  /** Compresses `data` into `out` (room for `compressBound(data.length)`), one frame at `level`; returns its length. */
+  compressInto(out: Uint8Array, data: Uint8Array, level: number): number
+  /** Decompresses the frame(s) in `data` into `out`, never more than `out.length` bytes; returns the length. */
+  decompressInto(out: Uint8Array, data: Uint8Array): number
+}
+
+/** zstd-napi's compressor and decompressor on the caller's buffers (no copies). */
+const loadZstdNapiBuffers = once<ZstdBuffers>(() => {
   const binding = require('zstd-napi/binding.js') as ZstdBinding
-  const napi = require('zstd-napi') as ZstdNapi
   const cctx = new binding.CCtx()
   const dctx = new binding.DCtx()
+  return {
+    name: 'zstd-napi',
+    compressBound: (length) => binding.compressBound(length),
+    compressInto: (out, data, level) => cctx.compress(out, data, level),
+    decompressInto: (out, data) => dctx.decompress(out, data),
+  }
+})
+
+const loadZstdNapi = once(() => {
+  const loaded = loadZstdNapiBuffers()
+  if ('error' in loaded) throw new Error(loaded.error)
+  const buffers = loaded.provider
+  const napi = require('zstd-napi') as ZstdNapi
   const decompressor = new napi.Decompressor()
   let scratch = Buffer.alloc(0)
   return {
     name: 'zstd-napi',
     compress(data, level) {
-      const bound = binding.compressBound(data.length)
+      const bound = buffers.compressBound(data.length)
       if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 64 * 1024))
-      const n = cctx.compress(scratch, data, level)
+      const n = buffers.compressInto(scratch, data, level)
       return plain(Uint8Array.prototype.slice.call(scratch, 0, n))
     },
     decompress(data, expectedLength) {
       if (expectedLength === undefined) return new Uint8Array(decompressor.decompress(data))
       // Single pass into a buffer of the expected size: a frame claiming more fails instead of allocating.
       const out = new Uint8Array(expectedLength)
-      const n = dctx.decompress(out, data)
+      const n = buffers.decompressInto(out, data)
       return n === expectedLength ? out : out.subarray(0, n)
     },
   }
@@ -259,6 +287,65 @@ export function zstdProvider(): ZstdProvider {
 /** Chooses the zstd provider (e.g. one of {@link zstdProviders}, or your own). */
 export function setZstdProvider(provider: ZstdProvider): void {
   current = provider
+}
+
+/** The most bytes a zstd frame of `length` bytes takes (libzstd's `ZSTD_COMPRESSBOUND`). */
+export function zstdCompressBound(length: number): number {
+  const small = 128 << 10
+  return length + (length >>> 8) + (length < small ? (small - length) >>> 11 : 0)
+}
+
+/** {@link ZstdBuffers} over a provider that returns new arrays: it compresses or decompresses, then copies. */
+function copyingBuffers(p: ZstdProvider): ZstdBuffers {
+  return {
+    name: p.name,
+    compressBound: zstdCompressBound,
+    compressInto(out, data, level) {
+      const z = p.compress(data, level)
+      if (z.length > out.length) throw new Error(`the frame (${z.length} bytes) does not fit its buffer (${out.length} bytes)`)
+      out.set(z)
+      return z.length
+    },
+    decompressInto(out, data) {
+      const d = p.decompress(data, out.length)
+      if (d.length > out.length) throw new Error(`the frame holds more than ${out.length} bytes`)
+      out.set(d)
+      return d.length
+    },
+  }
+}
+
+/** True for the providers of this module (the workers can load them by name), false for one of the caller's. */
+function isBuiltIn(p: ZstdProvider): boolean {
+  if (p === pureJsZstd) return true
+  return CANDIDATES.some(([, load]) => {
+    const l = load()
+    return 'provider' in l && l.provider === p
+  })
+}
+
+/**
+ * zstd on the caller's buffers, as the worker threads use it, for the built-in provider named `name`
+ * (the one a pool's main thread uses, so workers and main thread write alike), by default the one in
+ * use here. `zstd-napi` works in the buffers themselves; `node:zlib`, `@toondepauw/node-zstd` and the
+ * decompress-only `fzstd` work on their own arrays, copied into the buffers. `undefined` if that
+ * provider does not load here, or if the provider in use is not a built-in one (one given to
+ * {@link setZstdProvider}): the worker pools then stay off and the main thread does the work.
+ */
+export function zstdBuffers(name?: string): ZstdBuffers | undefined {
+  if (name === undefined) {
+    const p = zstdProvider()
+    if (!isBuiltIn(p)) return undefined
+    name = p.name
+  }
+  if (name === 'zstd-napi') {
+    const l = loadZstdNapiBuffers()
+    return 'provider' in l ? l.provider : undefined
+  }
+  if (name === pureJsZstd.name) return copyingBuffers(pureJsZstd)
+  const load = CANDIDATES.find(([n]) => n === name)?.[1]
+  const l = load?.()
+  return l && 'provider' in l ? copyingBuffers(l.provider) : undefined
 }
 
 /**

@@ -24,6 +24,15 @@ export class BlobIndex {
   private readonly extents = new Map<Id, number>()
   private readonly toDelete = new Set<Id>()
 
+  /** Forgets everything (before loading the index again). */
+  clear(): void {
+    this.maps.data.clear()
+    this.maps.tree.clear()
+    this.packSet.clear()
+    this.extents.clear()
+    this.toDelete.clear()
+  }
+
   /** Adds every pack of an index file. */
   addIndexFile(file: IndexFile): void {
     for (const pack of file.packs) {

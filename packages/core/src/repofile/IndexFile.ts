@@ -42,6 +42,11 @@ export interface IndexFile {
   packs: IndexPack[]
   /** rustic: packs marked for deletion by a first prune phase (JSON `packs_to_delete`). */
   packsToDelete?: IndexPack[]
+  /**
+   * True when the file is in restic's legacy format (before restic 0.7): a bare JSON array of packs, no
+   * `supersedes`. restic 0.14 still reads it (its `check` calls it "old format"); it is never written.
+   */
+  legacyFormat?: boolean
 }
 
 const IndexBlobSchema = z.object({
@@ -142,7 +147,11 @@ function fastPacks(list: unknown): IndexPack[] | undefined {
  * `undefined` for anything unusual, which then goes through the zod schema (which also makes the error message).
  */
 function fastIndexFromJson(value: unknown): IndexFile | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  if (Array.isArray(value)) {
+    const packs = fastPacks(value)
+    return packs === undefined ? undefined : { packs, legacyFormat: true }
+  }
+  if (typeof value !== 'object' || value === null) return undefined
   const { supersedes, packs, packs_to_delete: toDelete } = value as Record<string, unknown>
   const f: IndexFile = { packs: [] }
   if (supersedes !== undefined && supersedes !== null) {
@@ -176,8 +185,12 @@ export function serializeIndex(f: IndexFile): Uint8Array {
   return encoder.encode(s + '}\n')
 }
 
+/** zod schema of an index file in restic's legacy format: a bare array of packs. */
+const LegacyIndexFileSchema = z.array(IndexPackSchema)
+
 /**
- * Parses an index file's JSON (after {@link decodeUnpacked}).
+ * Parses an index file's JSON (after {@link decodeUnpacked}), in the current form (an object with
+ * `packs`) or restic's legacy form (a bare array of packs, see {@link IndexFile.legacyFormat}).
  * @param what - names the file for errors, e.g. `index 1a2b3c4d`.
  * @throws RusticError `Repository`/`DecodeError`.
  */
@@ -185,6 +198,7 @@ export function parseIndex(json: Uint8Array, what: string): IndexFile {
   const value = parseJsonText(json, what).value
   const fast = fastIndexFromJson(value)
   if (fast !== undefined) return fast
+  if (Array.isArray(value)) return { packs: validateJson(value, LegacyIndexFileSchema, what).map(packFromJson), legacyFormat: true }
   const o = validateJson(value, IndexFileSchema, what)
   const f: IndexFile = { packs: o.packs.map(packFromJson) }
   if (o.supersedes != null && o.supersedes.length > 0) f.supersedes = o.supersedes

@@ -7,6 +7,7 @@ import { Key } from '../crypto/Key.js'
 import { decodeError, decodeJson, parseJsonText, unknownMembers, validateJson, withExtra } from './decodeJson.js'
 import { goTimeFromDate, GoTimeSchema, nowGoTime } from './GoTimeSchema.js'
 import { goJsonBytes } from './goJson.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Length of the scrypt salt restic requires. */
 export const KEY_SALT_LENGTH = 64
@@ -16,11 +17,14 @@ export const KEY_SALT_LENGTH = 64
  * with the key derived from a password. Its storage id is the SHA-256 of its bytes.
  */
 export interface KeyFile {
-  /** When the key was made (RFC 3339, kept as stored). */
-  created: string
-  /** The user who made it. */
+  /**
+   * When the key was made (RFC 3339, kept as stored). rustic and rustic_core write key files without it,
+   * and restic treats it as optional (Go's zero time); such a key file keeps it `undefined`.
+   */
+  created?: string
+  /** The user who made it (`''` when the key file has none). */
   username: string
-  /** The host it was made on. */
+  /** The host it was made on (`''` when the key file has none). */
   hostname: string
   /** The key derivation function; only `scrypt` exists. */
   kdf: 'scrypt'
@@ -42,14 +46,14 @@ const Base64Schema = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}
 
 /** zod schema of a key file's JSON. */
 export const KeyFileSchema = z.object({
-  created: GoTimeSchema,
-  username: z.string().default(''),
-  hostname: z.string().default(''),
+  created: GoTimeSchema.nullish(),
+  username: z.string().nullish(),
+  hostname: z.string().nullish(),
   kdf: z.literal('scrypt'),
   N: z.number().int().positive(),
   r: z.number().int().positive(),
   p: z.number().int().positive(),
-  salt: Base64Schema,
+  salt: Base64Schema.refine((b) => Buffer.from(b, 'base64').length === KEY_SALT_LENGTH, `expected ${KEY_SALT_LENGTH} bytes of salt`),
   data: Base64Schema,
 })
 
@@ -83,7 +87,7 @@ function currentUser(): string {
   }
 }
 
-/** A key file's JSON exactly as restic writes it (Go JSON, no newline), then `extra`. */
+/** A key file's JSON exactly as restic writes it (Go JSON, no newline; `created` left out when unknown, as rustic does), then `extra`. */
 export function serializeKeyFile(k: KeyFile): Uint8Array {
   return goJsonBytes(
     withExtra(
@@ -112,7 +116,7 @@ export async function createKeyFile(
   password: string | Uint8Array,
   opts: CreateKeyFileOptions = {},
 ): Promise<{ keyFile: KeyFile; bytes: Uint8Array }> {
-  const o = CreateKeyFileOptionsSchema.parse(opts)
+  const o = parseOptions(CreateKeyFileOptionsSchema, opts, 'key file options')
   const params: KdfParams = o.kdf ?? DEFAULT_KDF_PARAMS
   const salt = randomBytes(KEY_SALT_LENGTH)
   const userKey = await deriveKey(password, salt, params)
@@ -139,7 +143,8 @@ export async function createKeyFile(
 export function parseKeyFile(json: Uint8Array, what: string): KeyFile {
   const { text, value } = parseJsonText(json, what)
   const o = validateJson(value, KeyFileSchema, what)
-  const k: KeyFile = { ...o }
+  const { created, username, hostname, ...rest } = o
+  const k: KeyFile = { ...(created == null ? {} : { created }), username: username ?? '', hostname: hostname ?? '', ...rest }
   const extra = unknownMembers(text, value as Record<string, unknown>, KNOWN)
   if (extra !== undefined) k.extra = extra
   return k

@@ -7,6 +7,9 @@ import { RusticError } from '../error/RusticError.js'
 
 const NS_PER_S = 1_000_000_000n
 
+/** Go's zero `time.Time` as restic writes it: what restic shows for a time a file lacks (e.g. a key file's `created`). */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z'
+
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
@@ -176,6 +179,22 @@ export function parseGoTime(s: string): { unixNs: bigint; offsetMinutes: number 
   const wallSecs = BigInt(daysFromCivil(f.year, f.month, f.day)) * 86400n + BigInt(f.secOfDay)
   const unixNs = (wallSecs - BigInt(f.offsetMinutes * 60)) * NS_PER_S + frac
   return { unixNs, offsetMinutes: f.offsetMinutes }
+}
+
+/**
+ * An RFC 3339 time as Go prints it once parsed (`time.RFC3339Nano`, as restic shows snapshot and key
+ * times): the same instant and offset, fraction digits without trailing zeros (rustic writes nine, e.g.
+ * `…00.523952200+02:00` becomes `…00.5239522+02:00`), `Z` for a zero offset. Text that is no valid time
+ * is returned unchanged.
+ */
+export function goTimeShortest(s: string): string {
+  let t
+  try {
+    t = parseGoTime(s)
+  } catch {
+    return s
+  }
+  return formatGoTime(t.unixNs, t.offsetMinutes)
 }
 
 /** The instant of an RFC 3339 time as a JS `Date` (milliseconds, rounded down). */

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { WriteBackend } from '../backend/Backend.js'
 import type { Id } from '../id/Id.js'
-import type { ProgressFactory, WarningHandler } from '../progress/Progress.js'
+import { ControlSchema } from '../progress/Control.js'
 
 /**
  * Wraps a repository's backend in a cache. `@rustic-ts/cache` provides one; `rustic-ts` plugs it in by default.
@@ -29,10 +29,17 @@ export const RepositoryOptionsSchema = z.object({
   concurrency: z.number().int().positive().default(8),
   /** Wraps the backend in a cache (see {@link CacheFactory}). */
   cache: z.custom<CacheFactory>((v) => v === undefined || typeof v === 'function').optional(),
-  /** Creates progress indicators. */
-  progress: z.custom<ProgressFactory>((v) => v === undefined || typeof v === 'function').optional(),
-  /** Receives warnings. */
-  onWarning: z.custom<WarningHandler>((v) => v === undefined || typeof v === 'function').optional(),
+  /**
+   * Take restic's locks (default true): shared for backup and reads, exclusive for commands that
+   * delete. Turn off only for repositories no restic client uses.
+   */
+  lock: z.boolean().default(true),
+  /** How long to wait for another client's conflicting lock, in milliseconds (restic's `--retry-lock`); default 0: fail at once. */
+  retryLockMs: z.number().int().nonnegative().default(0),
+  /** Creates progress indicators: the default of every command's `control.progress`. */
+  progress: ControlSchema.shape.progress,
+  /** Receives warnings: the default of every command's `control.onWarning`. */
+  onWarning: ControlSchema.shape.onWarning,
 })
 
 /** Options for opening a repository; see {@link RepositoryOptionsSchema} for defaults. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { RusticError } from '../error/RusticError.js'
+import { childEnv } from './childEnv.js'
 
 /**
  * Splits a command line into arguments like a POSIX shell does for words:
@@ -48,13 +49,14 @@ export interface CommandResult {
 /**
  * Runs a command (a command line split by {@link splitCommandLine}, or an argv array) without a shell,
  * and resolves with its output when it exits 0. Otherwise throws an `ExternalCommand` error that names
- * the program and quotes the last line of its stderr.
+ * the program and its exit status and quotes the last line of its stderr (unless `quoteStderr` is false).
+ * Children get {@link childEnv} unless `env` is given.
  * @param what - what the command is for, used in messages (e.g. `password command`).
  */
 export function runCommand(
   command: string | string[],
   what: string,
-  options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+  options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; quoteStderr?: boolean } = {},
 ): Promise<CommandResult> {
   const argv = typeof command === 'string' ? splitCommandLine(command) : command
   if (argv.length === 0) return Promise.reject(new RusticError('InvalidInput', `${what} is empty`, { code: 'InvalidCommand' }))
@@ -63,7 +65,7 @@ export function runCommand(
     const child = spawn(program, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       signal: options.signal,
-      env: options.env ?? process.env,
+      env: options.env ?? childEnv(),
     })
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -76,7 +78,7 @@ export function runCommand(
     child.on('close', (code, signal) => {
       const stderr = Buffer.concat(err).toString('utf8')
       if (code === 0) return resolve({ stdout: Buffer.concat(out), stderr })
-      const last = stderr.trim().split('\n').pop() ?? ''
+      const last = options.quoteStderr === false ? '' : (stderr.trim().split('\n').pop() ?? '')
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
       reject(
         new RusticError('ExternalCommand', `${what}: "${program}" ${how}${last ? `: ${last}` : ''}`, {

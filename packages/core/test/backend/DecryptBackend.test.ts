@@ -2,15 +2,16 @@ import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   DecryptBackend,
+  isRusticError,
   Key,
   MemoryBackend,
   pureJsZstd,
   Repository,
-  RusticError,
+  type RusticError,
   setZstdProvider,
   StreamSource,
   zstdProvider,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const json = new TextEncoder().encode(JSON.stringify({ paths: ['/x'], hostname: 'h'.repeat(2000) }))
 const text = new TextEncoder().encode('compressible text, line after line\n'.repeat(20_000))
@@ -19,7 +20,7 @@ async function caught(p: Promise<unknown> | (() => unknown)): Promise<RusticErro
   try {
     await (typeof p === 'function' ? p() : p)
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')
@@ -84,18 +85,16 @@ describe('DecryptBackend compression', () => {
     it('a backup with the default compression warns once and stores the data uncompressed; with max it fails', async () => {
       const backend = new MemoryBackend()
       const warnings: string[] = []
-      const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } }, {
-        onWarning: (m) => warnings.push(m),
-      })
+      const repo = await Repository.init({ onWarning: (m) => warnings.push(m) }, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
       setZstdProvider(pureJsZstd)
       const source = () =>
         new StreamSource(async function* () {
           yield text
         }, 'notes.txt')
       const indexed = await repo.toIndexed()
-      const err = await caught(indexed.backup({ compression: 'max' }, {}, { source: source(), snapshotPaths: ['/notes.txt'] }))
+      const err = await caught(indexed.backup(source(), { compression: 'max', snapshotPaths: ['/notes.txt'] }))
       expect(err.code).toBe('CompressionUnavailable')
-      const { snapshot } = await indexed.backup({}, {}, { source: source(), snapshotPaths: ['/notes.txt'] })
+      const { snapshot } = await indexed.backup(source(), { snapshotPaths: ['/notes.txt'] })
       expect(warnings.filter((w) => w.startsWith('writing without compression'))).toHaveLength(1)
       expect(snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(text.length)
 
@@ -113,7 +112,7 @@ describe('DecryptBackend compression', () => {
         yield randomBytes(10).toString('hex')
         yield text
       })()
-      await reopened.backup({}, {}, { source: new StreamSource(other, 'other.txt'), snapshotPaths: ['/other.txt'] })
+      await reopened.backup(new StreamSource(other, 'other.txt'), { snapshotPaths: ['/other.txt'] })
       expect((await packBytes()) - before).toBeLessThan(text.length / 10)
     })
   })

@@ -10,19 +10,20 @@ import {
   nodeZlibZstd,
   prebuiltZstd,
   pureJsZstd,
-  RusticError,
+  isRusticError,
+  type RusticError,
   setZstdProvider,
   zstdCompressorUnavailable,
   zstdProvider,
   zstdProviders,
   zstdStoredFrame,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 function catchError(fn: () => unknown): RusticError {
   try {
     fn()
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError, parseIndex, serializeIndex, type Id, type IndexFile } from '@rustic-ts/core'
+import { isRusticError, parseIndex, serializeIndex, type Id, type IndexFile } from '@rustic-ts/core/internal'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -38,6 +38,28 @@ describe('index file', () => {
     const expected: IndexFile = { packs: [{ id: id('a'), blobs: [{ id: id('b'), type: 'tree', offset: 0, length: 5 }] }] }
     expect(parseIndex(enc(canonical), 'index')).toEqual(expected)
     expect(parseIndex(enc(unusual), 'index')).toEqual(expected)
+  })
+
+  it("reads restic's legacy format (a bare array of packs) on the fast path and the general one", () => {
+    const legacy = `[{"id":"${id('a')}","blobs":[{"id":"${id('b')}","type":"data","offset":0,"length":53},{"id":"${id('c')}","type":"tree","offset":53,"length":40}]}]`
+    const expected: IndexFile = {
+      packs: [{ id: id('a'), blobs: [{ id: id('b'), type: 'data', offset: 0, length: 53 }, { id: id('c'), type: 'tree', offset: 53, length: 40 }] }],
+      legacyFormat: true,
+    }
+    expect(parseIndex(enc(legacy), 'index')).toEqual(expected)
+    // upper-case ids are not for the fast path: the zod schema reads them
+    expect(parseIndex(enc(legacy.replace(id('a'), id('A'))), 'index')).toEqual(expected)
+    // written back in the current form
+    expect(dec(serializeIndex(expected))).toBe(`{"packs":${legacy}}\n`)
+    expect(parseIndex(enc('[]'), 'index')).toEqual({ packs: [], legacyFormat: true })
+    let err: unknown
+    try {
+      parseIndex(enc(`[{"id":"${id('a')}","blobs":[{"id":"x"}]}]`), 'index 1a2b3c4d')
+    } catch (e) {
+      err = e
+    }
+    expect(isRusticError(err, 'DecodeError')).toBe(true)
+    expect((err as Error).message).toContain('index 1a2b3c4d')
   })
 
   it('rejects malformed indexes with DecodeError naming the file', () => {

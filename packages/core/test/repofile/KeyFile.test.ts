@@ -8,7 +8,7 @@ import {
   parseKeyFile,
   RawJson,
   serializeKeyFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -37,7 +37,7 @@ describe('key file', () => {
     // Defaults: now (with sub-millisecond digits possible), current user and host, default scrypt parameters.
     const def = await createKeyFile(master, new Uint8Array([1, 2, 3]))
     expect(def.keyFile.N).toBe(32768)
-    expect(Date.now() - Date.parse(def.keyFile.created)).toBeLessThan(60_000)
+    expect(Date.now() - Date.parse(def.keyFile.created!)).toBeLessThan(60_000)
     expect((await openKeyFile(def.keyFile, new Uint8Array([1, 2, 3]))).equals(master)).toBe(true)
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { nativeModuleUnavailable, nativePlatform } from '@rustic-ts/core'
+import { nativeModuleUnavailable, nativePlatform } from '@rustic-ts/core/internal'
 
 describe('nativeModuleUnavailable', () => {
   const platform = `${process.platform}-${process.arch}`

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { Repository, type RepositoryOptions } from '@rustic-ts/core'
+import { Repository, RusticError, type RepositoryOptions } from '@rustic-ts/core'
+import { parseDuration } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'
@@ -15,6 +16,8 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
     noCache: !g.cache,
     progress: progressBars(g.progress && !g.json),
     onWarning,
+    lock: g.lock,
+    retryLockMs: retryLockMs(g.retryLock),
     cache: async (b, repoId, cacheDir) => (await import('../defaultCache.js')).defaultCacheFactory(onWarning)(b, repoId, cacheDir),
   }
 }
@@ -34,6 +37,18 @@ export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof ba
 export async function openRepo(cmd: Command): Promise<Repository> {
   const g = globalOptions(cmd)
   return Repository.open(repositoryOptions(g), await backendsOf(g), credentialsFrom(g))
+}
+
+/** `--retry-lock`: a duration such as `30s`, `5m`, `1h30m` (or `0`), in ms. */
+function retryLockMs(value: string | undefined): number {
+  if (value === undefined || value.trim() === '0') return 0
+  try {
+    return Math.round(parseDuration(value))
+  } catch {
+    throw new RusticError('InvalidInput', `invalid --retry-lock "${value}": expected a duration such as 30s, 5m or 1h30m`, {
+      code: 'InvalidOptions',
+    })
+  }
 }
 
 /** Writes to stdout, waiting for the stream to drain (for large outputs and pipes). */

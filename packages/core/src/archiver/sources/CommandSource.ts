@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { RusticError } from '../../error/RusticError.js'
+import { childEnv } from '../../util/childEnv.js'
 import { splitCommandLine } from '../../util/command.js'
 import { StreamSource } from './StreamSource.js'
 
@@ -11,7 +12,7 @@ const STDERR_TAIL = 4096
  * when it cannot start, or exits non-zero or on a signal (after its output), so that a failed command
  * fails the backup instead of storing truncated content. Stopping the iteration early kills it.
  */
-export async function* commandOutput(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): AsyncGenerator<Uint8Array> {
+export async function* commandOutput(argv: readonly string[], env: NodeJS.ProcessEnv = childEnv()): AsyncGenerator<Uint8Array> {
   if (argv.length === 0) throw new RusticError('InvalidInput', 'stdin command is empty', { code: 'InvalidCommand' })
   const [program, ...args] = argv as [string, ...string[]]
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], env })

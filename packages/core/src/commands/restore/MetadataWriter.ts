@@ -1,10 +1,12 @@
-import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync } from 'node:fs'
+import { chmodSync, lchownSync, linkSync, lstatSync, symlinkSync } from 'node:fs'
 import { UserNames } from '../../archiver/userNames.js'
 import { nodeLinktargetBytes, unixPermFromGoMode, type ExtendedAttribute, type Node } from '../../repofile/index.js'
 import { runCommand } from '../../util/command.js'
 import { isUnsupportedXattrError, nativeXattrs, nativeXattrsUnavailable, type NativeXattrs } from '../../util/nativeXattrs.js'
+import type { FileMetadata } from '../../workers/restore.protocol.js'
 import { displayPath, type FsPath } from './fsPath.js'
-import { nodeTimeNs, sameTime, utimesSeconds } from './nodeTimes.js'
+import { nanosecondTimesUnavailable, setPathTimes } from '../../util/nativeTimes.js'
+import { restoreTimeNs, sameTime } from './nodeTimes.js'
 
 /** Options of {@link MetadataWriter}. */
 export interface MetadataWriterOptions {
@@ -16,20 +18,6 @@ export interface MetadataWriterOptions {
   warn: (message: string, error?: unknown) => void
   /** Resolves owner names (default: `/etc/passwd` and `/etc/group`). */
   userNames?: UserNames
-}
-
-/** Metadata to set on a file through its descriptor (see {@link MetadataWriter.fileMetadata}). */
-export interface FileMetadata {
-  /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
-  mode: number
-  /** Access time for `futimes`, in seconds. */
-  atime: number
-  /** Modification time for `futimes`, in seconds. */
-  mtime: number
-  /** Owner for `fchown` (only set when ownership is restored). */
-  uid?: number
-  /** Group for `fchown`. */
-  gid?: number
 }
 
 /** Linux `major()` of a `dev_t`. */
@@ -45,7 +33,8 @@ function minor(dev: bigint): bigint {
 /**
  * Creates symlinks, hard links and special files, and sets metadata (ownership when root, extended
  * attributes, mode, times) on restored entries, changing only what differs. Never follows a symlink:
- * ownership uses `lchown`, times `lutimes`, and mode and extended attributes (`lsetxattr`) are only set
+ * ownership uses `lchown`, times `utimensat` with `AT_SYMLINK_NOFOLLOW` (to the nanosecond, as restic; Node's
+ * `lutimes` to the microsecond where that system call cannot be loaded, see `timePrecision`), and mode and extended attributes (`lsetxattr`) are only set
  * on entries `lstat` shows are not symlinks.
  */
 export class MetadataWriter {
@@ -56,6 +45,9 @@ export class MetadataWriter {
   /** Attributes the target's file system refused as unsupported (reported once each). */
   private readonly unsupportedXattrs = new Set<string>()
   private readonly uids = new Map<string, number | undefined>()
+  /** Whether entries without a mode, and the time precision, were reported (once per restore each). */
+  private warnedNoMode = false
+  private warnedPrecision = false
   private readonly gids = new Map<string, number | undefined>()
 
   constructor(private readonly options: MetadataWriterOptions) {
@@ -114,12 +106,14 @@ export class MetadataWriter {
    * xattrs between owner and mode (a read-only mode would refuse them to a user; `chown` clears `security.capability`).
    */
   fileMetadata(node: Node): FileMetadata | undefined {
-    const mtime = nodeTimeNs(node.mtime)
+    const mtime = restoreTimeNs(node.mtime)
     if (node.mode === undefined || mtime === undefined || (node.extendedAttributes?.length ?? 0) > 0) return undefined
+    const atime = restoreTimeNs(node.atime) ?? mtime
+    this.reportPrecision()
     const meta: FileMetadata = {
       mode: unixPermFromGoMode(node.mode),
-      atime: utimesSeconds(nodeTimeNs(node.atime) ?? mtime),
-      mtime: utimesSeconds(mtime),
+      atimeNs: atime,
+      mtimeNs: mtime,
     }
     if (this.asRoot && !this.options.noOwnership) {
       meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid)
@@ -174,6 +168,13 @@ export class MetadataWriter {
       xattrsSet = this.setXattrs(node.extendedAttributes, path, where)
       changed ||= xattrsSet
     }
+    if (!isLink && node.mode === undefined && !this.warnedNoMode) {
+      this.warnedNoMode = true
+      this.options.warn(
+        `${where} has no mode in the snapshot (taken on Windows?): it keeps 0600 (files) or 0700 (directories), ` +
+          'as every such entry of this restore does (restic sets 0000)',
+      )
+    }
     if (!isLink && node.mode !== undefined) {
       const perm = unixPermFromGoMode(node.mode)
       if ((Number(st.mode) & 0o7777) !== perm || chowned || xattrsSet) {
@@ -187,17 +188,26 @@ export class MetadataWriter {
         }
       }
     }
-    const mtime = nodeTimeNs(node.mtime)
+    const mtime = restoreTimeNs(node.mtime)
     if (mtime !== undefined && (touched || !sameTime(st.mtimeNs, mtime))) {
-      const atime = nodeTimeNs(node.atime) ?? mtime
+      const atime = restoreTimeNs(node.atime) ?? mtime
+      this.reportPrecision()
       try {
-        lutimesSync(path, utimesSeconds(atime), utimesSeconds(mtime))
+        setPathTimes(path, atime, mtime)
         changed = true
       } catch (e) {
         this.options.warn(`cannot set times of ${where}: ${(e as Error).message}`, e)
       }
     }
     return changed
+  }
+
+  /** Warns once per restore when file times are set to the microsecond only (no nanosecond system call here). */
+  private reportPrecision(): void {
+    if (this.warnedPrecision) return
+    this.warnedPrecision = true
+    const why = nanosecondTimesUnavailable()
+    if (why !== undefined) this.options.warn(`file times are restored to the microsecond, not the nanosecond: ${why}`)
   }
 
   /**

@@ -20,22 +20,21 @@ export function nodeTimeNs(goTime: string | undefined): bigint | undefined {
 }
 
 /**
- * True if a file time read with `lstat(…, { bigint: true })` equals a snapshot time at the precision
- * restore can set (whole microseconds: Node's `utimes` goes through libuv, which drops sub-microsecond
- * digits). Exact nanosecond equality (a restic-restored file) also matches.
+ * The time restore gives a file for a node time, as restic 0.14 sets it: Go's `UnixNano()` of the time,
+ * which is exact from 1678 to 2262 and wraps around (64-bit nanoseconds) outside, e.g. Go's zero time
+ * (year 1) becomes 1754-08-30T22:43:41.128654848Z. The file system then clamps what it cannot store
+ * (ext4: 1901-12-13 to 2446). `undefined` when the node has no (readable) time.
  */
-export function sameTime(fileNs: bigint, snapNs: bigint): boolean {
-  return fileNs === snapNs || floorDiv(fileNs, US) === floorDiv(snapNs, US)
+export function restoreTimeNs(goTime: string | undefined): bigint | undefined {
+  const ns = nodeTimeNs(goTime)
+  return ns === undefined ? undefined : BigInt.asIntN(64, ns)
 }
 
 /**
- * The number of seconds to pass to `fs.utimes` so that the file gets the snapshot time truncated to
- * whole microseconds: libuv converts the double to a timespec and drops sub-microsecond digits, so the
- * value is aimed at the middle of the microsecond to survive double rounding.
+ * True if a file time read with `lstat(…, { bigint: true })` equals a snapshot time at the precision
+ * restore can set: exactly, or to the microsecond (where times are set with Node's `utimes`, which drops
+ * sub-microsecond digits).
  */
-export function utimesSeconds(ns: bigint): number {
-  const us = floorDiv(ns, US)
-  const s = floorDiv(us, 1_000_000n)
-  const frac = Number(us - s * 1_000_000n) * 1000 + 500 // ns into the second, mid-microsecond
-  return Number(s) + frac / 1e9
+export function sameTime(fileNs: bigint, snapNs: bigint): boolean {
+  return fileNs === snapNs || floorDiv(fileNs, US) === floorDiv(snapNs, US)
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { dump, RusticError } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 
@@ -25,7 +25,7 @@ export function registerDump(program: Command): void {
       const indexed = await repo.toIndexed()
       const full = file === undefined ? spec : `${spec.split(':')[0]}:${file}`
       const { node, path } = await indexed.resolveSnapshotPath(full, filterFrom(opts))
-      for await (const chunk of dump(indexed, node, path, { archive: opts.archive })) await writeOut(chunk)
+      for await (const chunk of indexed.dump(node, path, { archive: opts.archive })) await writeOut(chunk)
     } finally {
       await repo.close()
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goTimeToDate, localTimeString, resolvePassword, RusticError, shortId } from '@rustic-ts/core'
+import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
+import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
@@ -20,7 +21,7 @@ export function registerKey(program: Command): void {
           id: shortId(id),
           userName: keyFile.username,
           hostName: keyFile.hostname,
-          created: localTimeString(goTimeToDate(keyFile.created)),
+          created: localTimeString(goTimeToDate(keyFile.created ?? GO_ZERO_TIME)),
         }))
         if (g.json) return await writeOut(JSON.stringify(rows) + '\n')
         await writeOut(table(

@@ -1,0 +1,39 @@
+import { fileName } from '../backend/DecryptBackend.js'
+import type { Id } from '../id/Id.js'
+import type { BlobIndex } from '../index/BlobIndex.js'
+import type { ProgressFactory } from '../progress/Progress.js'
+import { parseIndex } from '../repofile/index.js'
+import type { Repository } from './Repository.js'
+
+/**
+ * Reads index files of `repo` (all of them unless `ids` is given) into `index`, with progress.
+ * @returns the ids of the files read.
+ */
+export async function loadIndexFiles(
+  repo: Repository,
+  index: BlobIndex,
+  control: { signal?: AbortSignal; progress: ProgressFactory },
+  ids?: Id[],
+): Promise<Set<Id>> {
+  const { signal } = control
+  const toRead = ids ?? (await repo.backend.list('index', { signal }))
+  const p = control.progress('counter', 'reading index')
+  p.setLength(toRead.length)
+  for await (const file of repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
+    signal,
+    ids: toRead,
+    concurrency: repo.options.concurrency,
+  })) {
+    index.addIndexFile(file)
+    p.inc(1)
+  }
+  p.finish()
+  return new Set(toRead)
+}
+
+/** True when an index file of `loaded` is no longer among `current` (the index was rewritten). */
+export function indexFilesGone(loaded: ReadonlySet<Id>, current: readonly Id[]): boolean {
+  const now = new Set(current)
+  for (const id of loaded) if (!now.has(id)) return true
+  return false
+}

@@ -1,0 +1,206 @@
+import type { DecryptBackend } from '../../backend/DecryptBackend.js'
+import { RusticError, throwIfAborted } from '../../error/RusticError.js'
+import type { Control } from '../../progress/Control.js'
+import type { WarningHandler } from '../../progress/Progress.js'
+import type { LockKind, LockTiming } from './LockTiming.js'
+import { RepositoryLock } from './RepositoryLock.js'
+
+/**
+ * A hold on the repository's lock, from `Repository.lock` (or the argument of `Repository.withLock`).
+ * Release it when done; until then the lock file is refreshed every 5 minutes.
+ */
+export interface LockHandle {
+  /** The kind asked for (the lock held may be exclusive when `shared` was asked for). */
+  readonly kind: LockKind
+  /**
+   * Aborts when the caller's signal aborts or the lock is lost (its reason is then the `LockLost`
+   * error). Pass it to the work done under the lock.
+   */
+  readonly signal: AbortSignal
+  /** The `LockLost` error once the lock is lost, else undefined. */
+  readonly lostError: RusticError | undefined
+  /**
+   * Makes sure the lock is still held (not lost, refreshed in time, its file still in the repository);
+   * call it right before a step that must not happen without it, such as writing a snapshot.
+   * Does nothing when locking is off.
+   * @throws RusticError `LockLost` or `Aborted`.
+   */
+  verify(): Promise<void>
+  /** Gives up this hold; the lock file is removed when no other hold remains. Idempotent, never throws. */
+  release(): Promise<void>
+}
+
+/** Options of a {@link RepositoryLocker}. */
+export interface RepositoryLockerOptions {
+  /** False: take no locks (handles are no-ops). */
+  enabled: boolean
+  /** How long to wait for conflicting locks, in ms (restic's `--retry-lock`). */
+  retryLockMs: number
+  /** Default for warnings when a request gives none. */
+  onWarning?: WarningHandler
+  /** Lock timing (restic's by default). */
+  timing?: LockTiming
+}
+
+/** A lock shared by the holds of one repository object. */
+interface Held {
+  lock: RepositoryLock
+  holds: number
+}
+
+/**
+ * The locks of one repository object. Holds share locks: a `shared` request is served by a held
+ * shared or exclusive lock, an `exclusive` request by a held exclusive lock; concurrent requests wait
+ * for one acquisition. The lock file is removed when the last hold is released. An exclusive request
+ * while only a shared lock is held takes a new lock, which conflicts with the held one (as it would
+ * for two restic processes).
+ */
+export class RepositoryLocker {
+  private readonly held = new Map<LockKind, Held>()
+  private readonly pending = new Map<LockKind, Promise<Held>>()
+
+  constructor(
+    private readonly dbe: DecryptBackend,
+    private readonly options: RepositoryLockerOptions,
+  ) {}
+
+  /** True when locks are taken (the repository was not opened with `lock: false`). */
+  get enabled(): boolean {
+    return this.options.enabled
+  }
+
+  /**
+   * Takes (or shares) a lock of `kind`. The control's signal stops the wait and is combined into the
+   * handle's; its `onWarning` is told about waiting, failed refreshes and a lost lock.
+   * @throws RepositoryLockedError (code `RepositoryLocked`), RusticError `Aborted`, or a backend error.
+   */
+  async acquire(kind: LockKind, control: Control = {}): Promise<LockHandle> {
+    throwIfAborted(control.signal)
+    if (!this.options.enabled) return unlockedHandle(kind, control.signal)
+    const held = await this.hold(kind, control)
+    return new Hold(kind, held, control.signal, () => this.drop(held, control))
+  }
+
+  /**
+   * Runs `fn` holding a lock of `kind` and releases it afterwards. When the lock is lost while `fn`
+   * runs, the `LockLost` error is thrown in place of whatever `fn` failed with (typically `Aborted`).
+   */
+  async withLock<T>(kind: LockKind, fn: (lock: LockHandle) => Promise<T>, control: Control = {}): Promise<T> {
+    const lock = await this.acquire(kind, control)
+    try {
+      return await fn(lock)
+    } catch (e) {
+      throw lock.lostError ?? e
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** Releases every lock of this object at once (when the repository is closed). */
+  async releaseAll(): Promise<void> {
+    await Promise.allSettled(this.pending.values())
+    const all = [...this.held.values()]
+    this.held.clear()
+    await Promise.allSettled(all.map((h) => h.lock.release()))
+  }
+
+  private async hold(kind: LockKind, control: Control): Promise<Held> {
+    for (;;) {
+      const usable = this.usable(kind)
+      if (usable) {
+        usable.holds++
+        return usable
+      }
+      const waiting = this.pending.get(kind) ?? (kind === 'shared' ? this.pending.get('exclusive') : undefined)
+      if (waiting) {
+        // Share the acquisition under way; if it fails, try on our own.
+        await waiting.catch(() => {})
+        throwIfAborted(control.signal)
+        continue
+      }
+      const acquiring = RepositoryLock.acquire(this.dbe, kind, {
+        signal: control.signal,
+        onWarning: control.onWarning ?? this.options.onWarning,
+        retryLockMs: this.options.retryLockMs,
+        timing: this.options.timing,
+      }).then((lock) => {
+        const h: Held = { lock, holds: 0 }
+        this.held.set(kind, h)
+        return h
+      })
+      this.pending.set(kind, acquiring)
+      try {
+        const h = await acquiring
+        h.holds++
+        return h
+      } finally {
+        this.pending.delete(kind)
+      }
+    }
+  }
+
+  /** A held lock that serves `kind`, not lost. */
+  private usable(kind: LockKind): Held | undefined {
+    for (const k of kind === 'shared' ? (['exclusive', 'shared'] as const) : (['exclusive'] as const)) {
+      const h = this.held.get(k)
+      if (h && !h.lock.signal.aborted && !h.lock.isReleased) return h
+    }
+    return undefined
+  }
+
+  private async drop(held: Held, control: Control): Promise<void> {
+    if (--held.holds > 0) return
+    if (this.held.get(held.lock.kind) === held) this.held.delete(held.lock.kind)
+    try {
+      await held.lock.release()
+    } catch (e) {
+      ;(control.onWarning ?? this.options.onWarning)?.(
+        `cannot remove lock ${held.lock.id} from ${this.dbe.backend.location()}: ${(e as Error).message}; remove it with "rustic-ts unlock"`,
+        e,
+      )
+    }
+  }
+}
+
+/** One hold on a shared lock. */
+class Hold implements LockHandle {
+  readonly signal: AbortSignal
+  private readonly callerSignal: AbortSignal | undefined
+  private released = false
+
+  constructor(
+    readonly kind: LockKind,
+    private readonly held: Held,
+    callerSignal: AbortSignal | undefined,
+    private readonly onRelease: () => Promise<void>,
+  ) {
+    this.callerSignal = callerSignal
+    this.signal = callerSignal ? AbortSignal.any([callerSignal, held.lock.signal]) : held.lock.signal
+  }
+
+  get lostError(): RusticError | undefined {
+    return this.held.lock.lostError
+  }
+
+  verify(): Promise<void> {
+    if (this.released) return Promise.reject(new RusticError('Internal', `the ${this.kind} lock was already released`, { code: 'LockLost' }))
+    return this.held.lock.verify(this.callerSignal)
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    await this.onRelease()
+  }
+}
+
+/** The handle given when locking is off. */
+function unlockedHandle(kind: LockKind, signal: AbortSignal | undefined): LockHandle {
+  return {
+    kind,
+    signal: signal ?? new AbortController().signal,
+    lostError: undefined,
+    verify: () => Promise.resolve(throwIfAborted(signal)),
+    release: () => Promise.resolve(),
+  }
+}

@@ -1,0 +1,7 @@
+export * from './LockInfo.js'
+export * from './LockTiming.js'
+export * from './RepositoryLock.js'
+export * from './RepositoryLockedError.js'
+export * from './RepositoryLocker.js'
+export { releaseAllLocks, heldLockCount } from './lockRegistry.js'
+export * from './readLocks.js'

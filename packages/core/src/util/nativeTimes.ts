@@ -1,0 +1,171 @@
+import { futimesSync, lutimesSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { constants, endianness } from 'node:os'
+
+/**
+ * How precisely restore sets file times: `nanosecond` through the system's `utimensat`/`futimens`
+ * (called with the prebuilt `koffi` package), `microsecond` through Node's `utimes` where that does not
+ * load (Node passes times as a double, and libuv drops sub-microsecond digits).
+ */
+export type TimePrecision = 'nanosecond' | 'microsecond'
+
+const PACKAGE = 'koffi'
+
+/** `AT_FDCWD` and `AT_SYMLINK_NOFOLLOW` per platform. */
+const AT: Partial<Record<NodeJS.Platform, { fdcwd: number; nofollow: number }>> = {
+  linux: { fdcwd: -100, nofollow: 0x100 },
+  darwin: { fdcwd: -2, nofollow: 0x20 },
+  freebsd: { fdcwd: -100, nofollow: 0x200 },
+  openbsd: { fdcwd: -100, nofollow: 0x2 },
+}
+
+/** Architectures with a 64-bit `time_t` and `long` (where `struct timespec` is two 64-bit words). */
+const ARCH_64 = new Set(['x64', 'arm64', 'ppc64', 'riscv64', 'loong64', 's390x', 'mips64el'])
+
+interface KoffiLike {
+  load(path: string | null): { func(definition: string): (...args: unknown[]) => unknown }
+  errno(): number
+}
+
+interface Native {
+  utimensat: (dirfd: number, path: Buffer, times: Buffer, flags: number) => number
+  futimens: (fd: number, times: Buffer) => number
+  errno: () => number
+  at: { fdcwd: number; nofollow: number }
+}
+
+let loaded: { native: Native } | { error: string } | undefined
+
+function load(): { native: Native } | { error: string } {
+  if (loaded !== undefined) return loaded
+  const at = AT[process.platform]
+  if (at === undefined || !ARCH_64.has(process.arch)) {
+    return (loaded = { error: `no nanosecond file times on ${process.platform}-${process.arch}` })
+  }
+  try {
+    const koffi = createRequire(import.meta.url)(PACKAGE) as KoffiLike
+    const libc = koffi.load(null)
+    const native: Native = {
+      utimensat: libc.func('int utimensat(int, const void *, const void *, int)') as Native['utimensat'],
+      futimens: libc.func('int futimens(int, const void *)') as Native['futimens'],
+      errno: () => koffi.errno(),
+      at,
+    }
+    // self-test: futimens on no descriptor must fail with EBADF
+    if (native.futimens(-1, Buffer.alloc(32)) !== -1 || native.errno() !== constants.errno.EBADF) throw new Error('futimens self-test failed')
+    loaded = { native }
+  } catch (e) {
+    loaded = { error: `cannot load ${PACKAGE}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }
+  }
+  return loaded
+}
+
+/** The precision restore sets times with here (loads the native binding on first use). */
+export function timePrecision(): TimePrecision {
+  return 'native' in load() ? 'nanosecond' : 'microsecond'
+}
+
+/** Why times are set to the microsecond only (for a warning); `undefined` when nanoseconds are in use. */
+export function nanosecondTimesUnavailable(): string | undefined {
+  const l = load()
+  return 'error' in l ? l.error : undefined
+}
+
+/**
+ * The absolute path of the binding package's entry module, for a worker thread to load; `undefined` if it
+ * cannot be found.
+ */
+export function nativeTimesModulePath(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve(PACKAGE)
+  } catch {
+    return undefined
+  }
+}
+
+const NS_PER_S = 1_000_000_000n
+const BIG_ENDIAN = endianness() === 'BE'
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
+}
+
+/** The two `struct timespec` (access, modification) of `utimensat`, on a 64-bit platform. */
+export function timespecPair(atimeNs: bigint, mtimeNs: bigint): Buffer {
+  const b = Buffer.alloc(32)
+  let at = 0
+  for (const ns of [atimeNs, mtimeNs]) {
+    const sec = floorDiv(ns, NS_PER_S)
+    const nsec = ns - sec * NS_PER_S
+    if (BIG_ENDIAN) {
+      b.writeBigInt64BE(sec, at)
+      b.writeBigInt64BE(nsec, at + 8)
+    } else {
+      b.writeBigInt64LE(sec, at)
+      b.writeBigInt64LE(nsec, at + 8)
+    }
+    at += 16
+  }
+  return b
+}
+
+const US = 1000n
+
+/**
+ * The value to give Node's `utimes` so that the file gets `ns` truncated to the whole microsecond
+ * (floor): a decimal string of seconds (Node takes numeric strings, and only they can be negative:
+ * a negative number becomes "now"). libuv truncates the double toward zero to the microsecond, so the
+ * value is aimed half a microsecond past the floor (before it, for negative times) to survive rounding.
+ */
+export function utimesSeconds(ns: bigint): string {
+  const us = floorDiv(ns, US)
+  const halfUs = us * US + (us >= 0n ? 500n : -500n)
+  const neg = halfUs < 0n
+  const abs = neg ? -halfUs : halfUs
+  const s = abs / NS_PER_S
+  const frac = (abs % NS_PER_S).toString().padStart(9, '0')
+  return `${neg ? '-' : ''}${s}.${frac}`
+}
+
+function errnoError(errno: number, syscall: string, path?: string | Buffer): NodeJS.ErrnoException {
+  const code = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `E${errno}`
+  const where = path === undefined ? '' : ` '${path.toString()}'`
+  return Object.assign(new Error(`${code}: ${syscall} failed${where}`), { errno: -errno, code, syscall })
+}
+
+function cPath(path: string | Uint8Array): Buffer {
+  const bytes = typeof path === 'string' ? Buffer.from(path) : path
+  const b = Buffer.allocUnsafe(bytes.length + 1)
+  b.set(bytes, 0)
+  b[bytes.length] = 0
+  return b
+}
+
+/**
+ * Sets the access and modification times of `path` without following a symlink (`utimensat` with
+ * `AT_SYMLINK_NOFOLLOW`): to the nanosecond where {@link timePrecision} is `nanosecond`, else to the
+ * microsecond with Node's `lutimes`. Throws the system error.
+ */
+export function setPathTimes(path: string | Uint8Array, atimeNs: bigint, mtimeNs: bigint): void {
+  const l = load()
+  if ('native' in l) {
+    const n = l.native
+    if (n.utimensat(n.at.fdcwd, cPath(path), timespecPair(atimeNs, mtimeNs), n.at.nofollow) !== 0) {
+      throw errnoError(n.errno(), 'utimensat', typeof path === 'string' ? path : Buffer.from(path))
+    }
+    return
+  }
+  const p = typeof path === 'string' ? path : Buffer.from(path.buffer, path.byteOffset, path.byteLength)
+  lutimesSync(p, utimesSeconds(atimeNs), utimesSeconds(mtimeNs))
+}
+
+/** {@link setPathTimes} for an open file descriptor (`futimens`). */
+export function setFdTimes(fd: number, atimeNs: bigint, mtimeNs: bigint): void {
+  const l = load()
+  if ('native' in l) {
+    if (l.native.futimens(fd, timespecPair(atimeNs, mtimeNs)) !== 0) throw errnoError(l.native.errno(), 'futimens')
+    return
+  }
+  futimesSync(fd, utimesSeconds(atimeNs), utimesSeconds(mtimeNs))
+}

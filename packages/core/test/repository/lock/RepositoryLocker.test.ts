@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import { heldLockCount, isRusticError, releaseAllLocks } from '@rustic-ts/core/internal'
+import { lockFiles, memoryRepo, plantLock } from './helpers.js'
+
+const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
+
+describe('Repository.lock / withLock', () => {
+  it('holds of one repository object share one lock file, removed when the last is released', async () => {
+    const { repo } = await memoryRepo()
+    const [a, b] = await Promise.all([repo.lock('shared'), repo.lock('shared')])
+    expect(await lockFiles(repo)).toHaveLength(1)
+    const c = await repo.lock('shared')
+    expect(await lockFiles(repo)).toHaveLength(1)
+    await a.release()
+    await a.release() // idempotent: does not drop b's or c's hold
+    await b.release()
+    expect(await lockFiles(repo)).toHaveLength(1)
+    await c.release()
+    expect(await lockFiles(repo)).toHaveLength(0)
+  })
+
+  it('a held exclusive lock serves shared requests; withLock releases after the work, also on failure', async () => {
+    const { repo } = await memoryRepo()
+    await repo.withLock('exclusive', async (outer) => {
+      expect(outer.kind).toBe('exclusive')
+      await repo.withLock('shared', async (inner) => {
+        expect(inner.kind).toBe('shared')
+        const files = await lockFiles(repo)
+        expect(files).toHaveLength(1)
+        expect(files[0]!.lock.exclusive).toBe(true)
+      })
+      expect(await lockFiles(repo)).toHaveLength(1)
+    })
+    expect(await lockFiles(repo)).toHaveLength(0)
+    await expect(repo.withLock('shared', () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed')
+    expect(await lockFiles(repo)).toHaveLength(0)
+  })
+
+  it('another client\'s exclusive lock makes lock() fail with RepositoryLocked; retryLockMs waits for it', async () => {
+    const { repo, open } = await memoryRepo()
+    const other = await open()
+    const held = await other.lock('exclusive')
+    const err = await errorOf(repo.lock('shared'))
+    expect(isRusticError(err, 'RepositoryLocked')).toBe(true)
+    const waiting = await open({ retryLockMs: 1000 })
+    setTimeout(() => void held.release(), 300)
+    const warnings: string[] = []
+    const h = await waiting.lock('exclusive', { onWarning: (m) => warnings.push(m) })
+    expect(warnings[0]).toMatch(/is locked by an exclusive lock .*; waiting up to 1s for it$/)
+    await h.release()
+    expect(await lockFiles(repo)).toHaveLength(0)
+  })
+
+  it('the handle\'s signal follows the caller\'s signal and a lost lock; withLock then throws LockLost', async () => {
+    const { repo } = await memoryRepo()
+    const ac = new AbortController()
+    const h = await repo.lock('shared', { signal: ac.signal })
+    ac.abort()
+    expect(h.signal.aborted).toBe(true)
+    expect(h.lostError).toBeUndefined()
+    await h.release()
+
+    const err = await errorOf(
+      repo.withLock('shared', async (lock) => {
+        const [file] = await lockFiles(repo)
+        await repo.backend.remove('lock', file!.id as never, false)
+        await lock.verify()
+      }),
+    )
+    expect(isRusticError(err, 'LockLost')).toBe(true)
+    // the lost lock is not reused: the next request takes a new one
+    const again = await repo.lock('shared')
+    await again.verify()
+    expect(await lockFiles(repo)).toHaveLength(1)
+    await again.release()
+  })
+
+  it('lock: false takes no locks and ignores others\' (for repositories no restic client uses)', async () => {
+    const { open } = await memoryRepo()
+    const repo = await open({ lock: false })
+    await plantLock(repo, { exclusive: true })
+    await repo.withLock('exclusive', async (lock) => {
+      await lock.verify()
+      expect(lock.signal.aborted).toBe(false)
+    })
+    expect(await lockFiles(repo)).toHaveLength(1) // only the planted one
+  })
+
+  it('close() and releaseAllLocks() remove the locks still held', async () => {
+    const { repo, open } = await memoryRepo()
+    const before = heldLockCount()
+    await repo.lock('shared')
+    await repo.close()
+    expect(await lockFiles(repo)).toHaveLength(0)
+    const other = await open()
+    await other.lock('exclusive')
+    expect(heldLockCount()).toBe(before + 1)
+    await releaseAllLocks()
+    expect(heldLockCount()).toBe(before)
+    expect(await lockFiles(other)).toHaveLength(0)
+  })
+})
