@@ -11,6 +11,7 @@ export default defineConfig({
     'seal.worker': 'src/workers/seal.worker.ts',
     'restore.worker': 'src/workers/restore.worker.ts',
     'directory.worker': 'src/workers/directory.worker.ts',
+    'verify.worker': 'src/workers/verify.worker.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },

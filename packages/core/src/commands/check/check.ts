@@ -7,16 +7,17 @@ import { parseOptions, resolveControl, type Control } from '../control.js'
 import { backendLayers } from './backendLayers.js'
 import { FindingCollector, type CheckResult } from './CheckFinding.js'
 import { loadCheckIndex, type CheckIndex } from './CheckIndex.js'
-import { CheckOptionsSchema, type CheckOptions } from './CheckOptions.js'
+import { CheckOptionsSchema, type CheckOptions, type CheckOptionsParsed } from './CheckOptions.js'
 import { checkCache } from './checkCache.js'
 import { checkHotCold } from './checkHotCold.js'
 import { checkKeys } from './checkKeys.js'
 import { checkPackFiles } from './checkPackFiles.js'
 import { checkSnapshots, type SnapshotWalk } from './checkSnapshots.js'
 import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDataSubset.js'
-import { readPackData, recordPackProblems, type PackToRead } from './readPackData.js'
+import { PackDataReader, type PackToRead } from './PackDataReader.js'
+import { verifiersHere, type PackVerifiers } from './PackVerifiers.js'
 import { TreeLoader } from './TreeLoader.js'
-import { verifyPack } from './verifyPack.js'
+import { VerifyPool } from './VerifyPool.js'
 
 const LISTED_TYPES: readonly FileType[] = ['key', 'snapshot', 'index', 'pack']
 const HOT = 'hot repository'
@@ -37,6 +38,22 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
   const opts = parseOptions(CheckOptionsSchema, options, 'check options')
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
+  // the verify workers start while the index is read and the trees are walked
+  const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers) : undefined
+  try {
+    return await checkWith(repo, opts, subset, pool, control)
+  } finally {
+    await (await pool)?.close()
+  }
+}
+
+async function checkWith(
+  repo: Repository,
+  opts: CheckOptionsParsed,
+  subset: ReadDataSubset | undefined,
+  pool: Promise<VerifyPool | undefined> | undefined,
+  control: Control,
+): Promise<CheckResult> {
   const { signal, progress } = resolveControl(repo, control)
   const concurrency = repo.options.concurrency
   const layers = backendLayers(repo.backend)
@@ -61,23 +78,22 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
   const hotPacks = layers.hot ? await checkHotCold(layers.hot, layers.packs, listed, index, findings, { concurrency, signal }) : undefined
   checkPackFiles(index, packSizes, findings)
 
-  // Packs to read: the indexed ones that exist (a missing one is reported already).
+  // Packs to read: the indexed ones that exist (a missing one is reported already), verified on the
+  // workers if they started, else here.
   const selected = subset ? selectPacks(indexedPacks(index, packSizes), subset) : []
+  const verifiers: PackVerifiers | undefined = selected.length === 0 ? undefined : ((await pool) ?? verifiersHere(repo.key))
+  const reader = verifiers ? new PackDataReader(verifiers, findings, { memory: opts.readDataMemory, signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
-  let packsRead = 0
-  let bytesRead = 0
   // A tree pack the walk downloads whole is verified from that download instead of being read again.
   const walkPending = layers.hot ? pendingHot : pendingMain
   const onPack = (id: Id, bytes: Uint8Array): void => {
     const pack = walkPending.get(id)
     if (!pack) return
     walkPending.delete(id)
-    recordPackProblems(id, verifyPack(repo.key, id, bytes, pack.blobs), findings, layers.hot ? HOT : undefined)
-    packsRead++
-    bytesRead += bytes.length
+    reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
   }
-  const loader = new TreeLoader(layers.repository, repo.key, index.blobs, hotPacks ?? packSizes, subset ? onPack : undefined)
+  const loader = new TreeLoader(layers.repository, repo.key, index.blobs, hotPacks ?? packSizes, reader ? onPack : undefined)
   const walk = await checkSnapshots(dbe, loader, index, { specs: opts.snapshots, filter: opts.filter }, findings, {
     concurrency,
     signal,
@@ -85,7 +101,7 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
   })
   if (walk.complete) reportUnused(index, walk, findings)
 
-  if (subset) {
+  if (reader) {
     throwIfAborted(signal)
     for (const [copy, pending] of [[undefined, pendingMain], [HOT, pendingHot]] as const) {
       if (pending.size === 0) continue
@@ -94,17 +110,14 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
       if (!copy) await repo.warmUpPacks(packs.map((p) => p.id), { signal })
       const p = progress('bytes', copy ? `reading pack data (${copy})` : 'reading pack data')
       p.setLength(packs.reduce((n, pack) => n + pack.size, 0))
-      const done = await readPackData(repo.key, packs, (pack, s) => backend.readFull('pack', pack.id, { signal: s }), findings, {
+      await reader.read(packs, (pack, offset, length, s) => backend.readPartial('pack', pack.id, false, offset, length, { signal: s }), {
         concurrency,
-        memory: opts.readDataMemory,
-        signal,
         progress: p,
         copy,
       })
       p.finish()
-      packsRead += done.packs
-      bytesRead += done.bytes
     }
+    await reader.settle()
   }
 
   return {
@@ -113,8 +126,8 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
     snapshots: walk.snapshots,
     trees: walk.trees,
     packs: index.packs.size,
-    packsRead,
-    bytesRead,
+    packsRead: reader?.packs ?? 0,
+    bytesRead: reader?.bytes ?? 0,
   }
 }
 
