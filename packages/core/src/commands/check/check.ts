@@ -1,4 +1,5 @@
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
+import type { WriteBackend } from '../../backend/Backend.js'
 import type { FileType } from '../../backend/FileType.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
@@ -14,7 +15,8 @@ import { checkKeys } from './checkKeys.js'
 import { checkPackFiles } from './checkPackFiles.js'
 import { checkSnapshots, type SnapshotWalk } from './checkSnapshots.js'
 import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDataSubset.js'
-import { PackDataReader, type PackToRead } from './PackDataReader.js'
+import { deferredProgress } from './deferredProgress.js'
+import { PackDataReader, type PackRangeReader, type PackToRead } from './PackDataReader.js'
 import { verifiersHere, type PackVerifiers } from './PackVerifiers.js'
 import { TreeLoader } from './TreeLoader.js'
 import { VerifyPool } from './VerifyPool.js'
@@ -79,10 +81,14 @@ async function checkWith(
   checkPackFiles(index, packSizes, findings)
 
   // Packs to read: the indexed ones that exist (a missing one is reported already), verified on the
-  // workers if they started, else here.
+  // workers if they started, else here. What they find is reported after what the walk finds.
   const selected = subset ? selectPacks(indexedPacks(index, packSizes), subset) : []
   const verifiers: PackVerifiers | undefined = selected.length === 0 ? undefined : ((await pool) ?? verifiersHere(repo.key))
-  const reader = verifiers ? new PackDataReader(verifiers, findings, { memory: opts.readDataMemory, signal }) : undefined
+  const dataFindings = new FindingCollector()
+  const stopReading = new AbortController()
+  const onAbort = (): void => stopReading.abort(signal?.reason)
+  signal?.addEventListener('abort', onAbort)
+  const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory: opts.readDataMemory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
   // A tree pack the walk downloads whole is verified from that download instead of being read again.
@@ -93,42 +99,70 @@ async function checkWith(
     walkPending.delete(id)
     reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
   }
-  const loader = new TreeLoader(layers.repository, repo.key, index.blobs, hotPacks ?? packSizes, reader ? onPack : undefined)
-  const walk = await checkSnapshots(dbe, loader, index, { specs: opts.snapshots, filter: opts.filter }, findings, {
-    concurrency,
-    signal,
-    progress: progress('counter', 'checking snapshots, trees and blobs'),
-  })
-  if (walk.complete) reportUnused(index, walk, findings)
+  const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s) => backend.readPartial('pack', pack.id, false, offset, length, { signal: s })
 
-  if (reader) {
-    throwIfAborted(signal)
-    for (const [copy, pending] of [[undefined, pendingMain], [HOT, pendingHot]] as const) {
-      if (pending.size === 0) continue
-      const packs = [...pending.values()]
-      const backend = copy ? layers.hot! : layers.packs
-      if (!copy) await repo.warmUpPacks(packs.map((p) => p.id), { signal })
-      const p = progress('bytes', copy ? `reading pack data (${copy})` : 'reading pack data')
-      p.setLength(packs.reduce((n, pack) => n + pack.size, 0))
-      await reader.read(packs, (pack, offset, length, s) => backend.readPartial('pack', pack.id, false, offset, length, { signal: s }), {
-        concurrency,
-        progress: p,
-        copy,
-      })
-      p.finish()
+  // The packs the walk does not download (data packs; with a hot repository, the cold ones) are read while
+  // the trees are walked, so that the workers are busy meanwhile.
+  const early = reader ? take(pendingMain, (p) => layers.hot !== undefined || index.packs.get(p.id)?.type !== 'tree') : []
+  const earlyProgress = deferredProgress()
+  const earlyRead = (async () => {
+    if (early.length === 0) return
+    await repo.warmUpPacks(early.map((p) => p.id), { signal: stopReading.signal })
+    await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress })
+  })()
+  earlyRead.catch(() => {})
+  try {
+    const loader = new TreeLoader(layers.repository, repo.key, index.blobs, hotPacks ?? packSizes, reader ? onPack : undefined)
+    const walk = await checkSnapshots(dbe, loader, index, { specs: opts.snapshots, filter: opts.filter }, findings, {
+      concurrency,
+      signal,
+      progress: progress('counter', 'checking snapshots, trees and blobs'),
+    })
+    if (walk.complete) reportUnused(index, walk, findings)
+
+    if (reader) {
+      throwIfAborted(signal)
+      for (const [copy, pending] of [[undefined, pendingMain], [HOT, pendingHot]] as const) {
+        const packs = [...pending.values()]
+        const begun = copy ? [] : early
+        if (packs.length + begun.length === 0) continue
+        const p = progress('bytes', copy ? `reading pack data (${copy})` : 'reading pack data')
+        p.setLength([...packs, ...begun].reduce((n, pack) => n + pack.size, 0))
+        if (!copy) {
+          earlyProgress.attach(p)
+          await earlyRead
+          await repo.warmUpPacks(packs.map((pack) => pack.id), { signal })
+        }
+        await reader.read(packs, readFrom(copy ? layers.hot! : layers.packs), { concurrency, progress: p, copy })
+        p.finish()
+      }
+      await reader.settle()
+      for (const { kind, message, level: _, ...about } of dataFindings.findings) findings.add(kind, message, about)
     }
-    await reader.settle()
-  }
 
-  return {
-    findings: findings.findings,
-    summary: findings.summary,
-    snapshots: walk.snapshots,
-    trees: walk.trees,
-    packs: index.packs.size,
-    packsRead: reader?.packs ?? 0,
-    bytesRead: reader?.bytes ?? 0,
+    return {
+      findings: findings.findings,
+      summary: findings.summary,
+      snapshots: walk.snapshots,
+      trees: walk.trees,
+      packs: index.packs.size,
+      packsRead: reader?.packs ?? 0,
+      bytesRead: reader?.bytes ?? 0,
+    }
+  } finally {
+    // nothing goes on reading once check is over (a failed walk stops the packs read meanwhile)
+    stopReading.abort()
+    signal?.removeEventListener('abort', onAbort)
+    await Promise.allSettled([earlyRead, reader?.settle()])
   }
+}
+
+/** Takes the entries of `pending` that `pick` picks out of it. */
+function take(pending: Map<Id, PackToRead>, pick: (p: PackToRead) => boolean): PackToRead[] {
+  const out: PackToRead[] = []
+  for (const p of pending.values()) if (pick(p)) out.push(p)
+  for (const p of out) pending.delete(p.id)
+  return out
 }
 
 /** The indexed packs that exist, with their listed sizes, in a stable order. */
