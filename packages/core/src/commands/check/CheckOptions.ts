@@ -19,10 +19,11 @@ export const CheckOptionsSchema = z.object({
   /** Walk only the snapshots passing this filter. */
   filter: SnapshotFilterSchema.optional(),
   /**
-   * Memory for pack data being downloaded and verified at once (bytes). Packs are read in pieces of a few
-   * MiB (a quarter of this at most) cut between blobs; one piece is always allowed.
+   * Memory for pack data being downloaded and verified at once (bytes); default 8 MiB per worker, 16 MiB at
+   * least. Packs are read in pieces of a few MiB (a quarter of this at most) cut between blobs; one piece is
+   * always allowed.
    */
-  readDataMemory: z.number().int().positive().default(16 * 1024 * 1024),
+  readDataMemory: z.number().int().positive().optional(),
   /**
    * Worker threads verifying the packs read (hash, header, every blob opened and hashed); 0 verifies them on
    * the main thread (also the fallback when workers cannot load the native modules). Default: one per core.

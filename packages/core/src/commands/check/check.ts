@@ -88,7 +88,8 @@ async function checkWith(
   const stopReading = new AbortController()
   const onAbort = (): void => stopReading.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory: opts.readDataMemory, signal: stopReading.signal }) : undefined
+  const memory = opts.readDataMemory ?? Math.max(16 << 20, (8 << 20) * opts.workers)
+  const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
   // A tree pack the walk downloads whole is verified from that download instead of being read again.
