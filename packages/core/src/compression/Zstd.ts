@@ -99,16 +99,31 @@ export interface ZstdBuffers {
   decompressInto(out: Uint8Array, data: Uint8Array): number
 }
 
-/** zstd-napi's compressor and decompressor on the caller's buffers (no copies). */
-const loadZstdNapiBuffers = once<ZstdBuffers>(() => {
+/** zstd-napi's {@link ZstdBuffers}, which also decompress as a stream ({@link nativeZstdBuffers}). */
+export interface ZstdStreamBuffers extends ZstdBuffers {
+  /**
+   * Streaming decompression (one stream at a time per thread; `ZSTD_decompressStream`): decompresses what
+   * it can of `data` into `out` and returns `[hint, produced, consumed]`, `hint` 0 once a frame is decoded
+   * and all of it given out. Call again with the rest of `data` (or none) while `out` comes back full.
+   */
+  decompressStream(out: Uint8Array, data: Uint8Array): [hint: number, produced: number, consumed: number]
+  /** Starts a new stream for {@link ZstdStreamBuffers.decompressStream}, dropping a frame left unfinished. */
+  resetStream(): void
+}
+
+/** zstd-napi's compressor and decompressors on the caller's buffers (no copies). */
+const loadZstdNapiBuffers = once<ZstdStreamBuffers>(() => {
   const binding = require('zstd-napi/binding.js') as ZstdBinding
   const cctx = new binding.CCtx()
   const dctx = new binding.DCtx()
+  let sctx: InstanceType<ZstdBinding['DCtx']> | undefined
   return {
     name: 'zstd-napi',
     compressBound: (length) => binding.compressBound(length),
     compressInto: (out, data, level) => cctx.compress(out, data, level),
     decompressInto: (out, data) => dctx.decompress(out, data),
+    decompressStream: (out, data) => (sctx ??= new binding.DCtx()).decompressStream(out, data),
+    resetStream: () => sctx?.reset(binding.ResetDirective.sessionOnly),
   }
 })
 
@@ -136,6 +151,15 @@ const loadZstdNapi = once(() => {
     },
   }
 })
+
+/**
+ * zstd-napi's zstd on the caller's buffers, streaming included, or `undefined` if it cannot be loaded here
+ * (whatever the provider in use: for reading, where any zstd decoder will do).
+ */
+export function nativeZstdBuffers(): ZstdStreamBuffers | undefined {
+  const l = loadZstdNapiBuffers()
+  return 'provider' in l ? l.provider : undefined
+}
 
 /**
  * The native zstd of `zstd-napi` (libzstd 1.5.x), or `undefined` if it cannot be loaded here (its

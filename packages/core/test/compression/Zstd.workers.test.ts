@@ -19,6 +19,8 @@ interface PoolsReport {
   restorePool: boolean
   restored: { written: number; error: string | null; same: boolean } | null
   roundTrip: boolean
+  verifyPool: boolean
+  checkFindings: string[]
   packBytes: number
   sourceBytes: number
 }
@@ -34,7 +36,7 @@ async function pools(blockPrebuilt: boolean): Promise<PoolsReport> {
 // The worker pools used to need zstd-napi itself (its in-place calls); without it (Node 24 without a
 // build of it, an install with scripts off) they did not start and every backup and restore ran on one thread.
 describe('worker pools where zstd-napi does not load', () => {
-  it('they start with the provider in use (Node\'s zstd or the prebuilt package), seal compressed and restore', async () => {
+  it('they start with the provider in use (Node\'s zstd or the prebuilt package), seal compressed, restore and verify', async () => {
     const r = await pools(false)
     expect(r.zstdNapi).toBe(false)
     expect(r.provider).toBe(nodeHasZstd ? 'node:zlib' : '@toondepauw/node-zstd')
@@ -44,12 +46,14 @@ describe('worker pools where zstd-napi does not load', () => {
     expect(r.restorePool).toBe(true)
     expect(r.restored).toEqual({ written: 180_000, error: null, same: true })
     expect(r.roundTrip).toBe(true)
+    expect(r.verifyPool).toBe(true)
+    expect(r.checkFindings).toEqual([])
     expect(r.packBytes).toBeLessThan((3 << 20) + 20_000) // the text file stored compressed
   })
 
-  it.skipIf(nodeHasZstd)('with no compressor at all they start too: seal uncompressed (compression auto), decompress with fzstd', async () => {
+  it.skipIf(nodeHasZstd)('with no compressor at all they start too: seal uncompressed (compression auto), decompress with fzstd, verify', async () => {
     const r = await pools(true)
-    expect(r).toMatchObject({ zstdNapi: false, provider: 'fzstd', compresses: false, sealPool: true, restorePool: true, roundTrip: true })
+    expect(r).toMatchObject({ zstdNapi: false, provider: 'fzstd', compresses: false, sealPool: true, restorePool: true, roundTrip: true, verifyPool: true, checkFindings: [] })
     expect(r.sealed!.map((s) => [s.same, s.compressed])).toEqual([[true, false], [true, false], [true, false]])
     expect(r.restored).toEqual({ written: 180_000, error: null, same: true })
     expect(r.packBytes).toBeGreaterThanOrEqual(r.sourceBytes)
