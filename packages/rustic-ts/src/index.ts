@@ -246,6 +246,12 @@ export { backendsFromOptions, backendFromString } from './backendsFromOptions.js
 export type { BackendOptions } from './backendsFromOptions.js'
 export { openRepository, initRepository, withDefaultCache } from './openRepository.js'
 
+// config profiles (rustic's TOML profiles)
+export { loadProfiles, profileDirs } from './profile/loadProfiles.js'
+export type { LoadProfilesOptions } from './profile/loadProfiles.js'
+export type { Profile, ProfileRepository, ProfileBackup, ProfileBackupSnapshot, ProfileGlobal } from './profile/Profile.js'
+export type { ProfileSettings } from './profile/readProfileFile.js'
+
 import { LocalBackend } from '@rustic-ts/backend-local'
 import { OpenDalBackend } from '@rustic-ts/backend-opendal'
 import { RcloneBackend } from '@rustic-ts/backend-rclone'

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
 import { RusticError, type Credentials } from '@rustic-ts/core'
+import type { Profile } from '../profile/Profile.js'
+import { profileOf } from './profileOptions.js'
 
 /** Options every command accepts (DESIGN.md §5). */
 export interface GlobalOptions {
@@ -18,15 +20,17 @@ export interface GlobalOptions {
   lock: boolean
   /** `--retry-lock DURATION`. */
   retryLock?: string
+  /** The profiles loaded for this run (`-P`): their values are already the defaults of the flags above. */
+  profile?: Profile
 }
 
 /** The global options as seen from a subcommand, with environment fallbacks applied. */
 export function globalOptions(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as GlobalOptions
-  return { ...o, repo: o.repo ?? process.env['RUSTIC_REPOSITORY'], opendal: o.opendal ?? [] }
+  return { ...o, repo: o.repo ?? process.env['RUSTIC_REPOSITORY'], opendal: o.opendal ?? [], profile: profileOf(cmd) }
 }
 
-/** Credentials from flags, then `RUSTIC_PASSWORD`, `RUSTIC_PASSWORD_FILE`, `RUSTIC_PASSWORD_COMMAND`. */
+/** Credentials from flags, then `RUSTIC_PASSWORD`, `RUSTIC_PASSWORD_FILE`, `RUSTIC_PASSWORD_COMMAND`, then the profile's. */
 export function credentialsFrom(g: GlobalOptions): Credentials {
   if (g.passwordFile) return { passwordFile: g.passwordFile }
   if (g.passwordCommand) return { passwordCommand: g.passwordCommand }
@@ -34,6 +38,7 @@ export function credentialsFrom(g: GlobalOptions): Credentials {
   if (env['RUSTIC_PASSWORD'] !== undefined) return { password: env['RUSTIC_PASSWORD'] }
   if (env['RUSTIC_PASSWORD_FILE']) return { passwordFile: env['RUSTIC_PASSWORD_FILE'] }
   if (env['RUSTIC_PASSWORD_COMMAND']) return { passwordCommand: env['RUSTIC_PASSWORD_COMMAND'] }
+  if (g.profile?.repository.credentials) return g.profile.repository.credentials
   throw new RusticError(
     'Credentials',
     'no password given: use --password-file, --password-command or set RUSTIC_PASSWORD',

@@ -12,6 +12,7 @@ import { progressBars } from './progressBar.js'
 export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
   const onWarning = (msg: string): void => void process.stderr.write(`warning: ${msg}\n`)
   return {
+    ...g.profile?.repository.options,
     cacheDir: g.cacheDir,
     noCache: !g.cache,
     progress: progressBars(g.progress && !g.json),
@@ -25,10 +26,13 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
 /** The backends named by `-r` / `--repo-hot` / `--opendal`. */
 export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof backendsFromOptions>> {
   await loadBackendClasses([g.repo ?? '', g.repoHot])
+  const fromProfile = g.profile?.repository.backend
   return backendsFromOptions({
     repository: g.repo ?? '',
     repoHot: g.repoHot,
-    options: backendOptionMap(g.opendal),
+    options: { ...fromProfile?.options, ...backendOptionMap(g.opendal) },
+    optionsHot: fromProfile?.optionsHot,
+    optionsCold: fromProfile?.optionsCold,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   })
 }

@@ -14,11 +14,20 @@ export interface FilterFlags {
   filterBefore?: string
 }
 
+/** The commands {@link withFilterOptions} gave the filter flags. */
+const filterCommands = new WeakSet<Command>()
+
+/** True if the command has the snapshot filter flags (profiles' `[snapshot-filter]` then applies to it). */
+export function hasFilterOptions(cmd: Command): boolean {
+  return filterCommands.has(cmd)
+}
+
 /**
  * Adds restic's `--host`, `--path`, `--tag` (comma = and, repeated = or) and rustic's `--filter-label`
  * (also `--label`), `--filter-after`, `--filter-before`.
  */
 export function withFilterOptions(cmd: Command): Command {
+  filterCommands.add(cmd)
   return cmd
     .option('--host <host>', 'only snapshots from this host (repeatable)', collect)
     .option('--path <path>', 'only snapshots including this path (repeatable)', collect)

@@ -14,10 +14,12 @@ import { registerLs } from './commands/ls.js'
 import { registerRepair } from './commands/repair.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
+import { registerShowConfig } from './commands/showConfig.js'
 import { registerSnapshots } from './commands/snapshots.js'
 import { registerUnlock } from './commands/unlock.js'
 import { registerTag } from './commands/tag.js'
 import { collect } from './GlobalOptions.js'
+import { withProfiles } from './profileOptions.js'
 
 /** The `rustic-ts` command line program. */
 export function buildProgram(): Command {
@@ -36,10 +38,12 @@ export function buildProgram(): Command {
     .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
+  withProfiles(program, collect)
   for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerServe]) register(program)
   registerCheck(program)
   registerRepair(program)
   registerList(program)
+  registerShowConfig(program)
   return program
 }
 

@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
-import { CommandSource, RusticError, StreamSource, type BackupOptions, type ReadSource } from '@rustic-ts/core'
+import { CommandSource, isRusticError, RusticError, StreamSource, type BackupOptions, type IndexedRepository, type ReadSource } from '@rustic-ts/core'
 import { parseSize, snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
+import { applyProfileValues, commandValues, profileOf, withProfileOptions } from '../profileOptions.js'
+import type { ProfileBackupSnapshot } from '../../profile/Profile.js'
 import { humanBytes } from '../progressBar.js'
 
 interface BackupFlags {
@@ -60,71 +62,127 @@ export function registerBackup(program: Command): void {
     .option('--stdin-command <cmd>', "back up a command's output as one file")
     .option('-n, --dry-run', 'do not write anything')
     .option('--compression <mode>', 'compression: off, auto, max or a zstd level (v2 repositories)')
-    .action(async (paths: string[], f: BackupFlags, cmd: Command) => {
+    .action(async (paths: string[], _flags: BackupFlags, cmd: Command) => {
       const g = globalOptions(cmd)
-      let source: string[] | ReadSource = paths
-      if (f.stdin || f.stdinCommand) {
-        source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
-      } else if (paths.length === 0) {
-        throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command', { code: 'NoPaths' })
-      }
-      const compression =
-        f.compression === undefined ? undefined : /^-?\d+$/.test(f.compression) ? Number(f.compression) : (f.compression as 'off' | 'auto' | 'max')
-      const options: BackupOptions = {
-        parent: f.parent,
-        force: f.force,
-        ignoreCtime: f.ignoreCtime,
-        ignoreInode: f.ignoreInode,
-        skipIfUnchanged: f.skipIfUnchanged,
-        dryRun: f.dryRun,
-        compression,
-        local: {
-          excludes: f.exclude ?? [],
-          iexcludes: f.iexclude ?? [],
-          excludeFiles: f.excludeFile ?? [],
-          iexcludeFiles: f.iexcludeFile ?? [],
-          excludeIfPresent: f.excludeIfPresent ?? [],
-          excludeLargerThan: f.excludeLargerThan === undefined ? undefined : parseSize(f.excludeLargerThan),
-          oneFileSystem: f.oneFileSystem ?? false,
-        },
-        host: f.host,
-        tags: (f.tag ?? []).flatMap((t) => t.split(',')).filter((t) => t !== ''),
-        label: f.label,
-        description: f.description,
-        deleteNever: f.deleteNever,
-        deleteAfter: f.deleteAfter,
-      }
+      const runs = backupRuns(cmd, paths)
       const repo = await openRepo(cmd)
+      const failed: string[] = []
       try {
         const indexed = await repo.toIndexed()
-        const { snapshot, saved, skipped } = await indexed.backup(source, options)
-        const s = snapshot.summary!
-        if (g.json) {
-          await writeOut(
-            JSON.stringify({
-              message_type: 'summary',
-              ...snapshotSummaryToJson(s),
-              total_duration: s.backupDuration,
-              snapshot_id: saved ? snapshot.id : undefined,
-              saved,
-              dry_run: f.dryRun ?? false,
-              skipped,
-            }) + '\n',
-          )
-        } else {
-          const lines = [
-            `Files:       ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified`,
-            `Dirs:        ${s.dirsNew} new, ${s.dirsChanged} changed, ${s.dirsUnmodified} unmodified`,
-            `Added to the repository: ${humanBytes(s.dataAdded)} (${humanBytes(s.dataAddedPacked)} stored)`,
-            `processed ${s.totalFilesProcessed} files, ${humanBytes(s.totalBytesProcessed)} in ${s.backupDuration?.toFixed(1)}s`,
-            skipped.length > 0 ? `${skipped.length} entries could not be read and were skipped` : '',
-            saved ? `snapshot ${snapshot.id!.slice(0, 8)} saved` : f.dryRun ? 'dry run: nothing saved' : `nothing changed: no snapshot saved (parent ${snapshot.id!.slice(0, 8)})`,
-          ]
-          await writeOut(lines.filter((l) => l !== '').join('\n') + '\n')
+        for (const run of runs) {
+          if (run.entry !== undefined) applyProfileValues(cmd, commandValues(g.profile!, cmd, run.entry.settings))
+          const f = cmd.opts() as BackupFlags
+          if (runs.length > 1 && !g.json) await writeOut(`backing up ${run.paths.join(', ')}\n`)
+          try {
+            await backupOne(indexed, sourceOf(cmd, run.paths, f), withProfileOptions(run.entry?.options ?? g.profile?.backup.options, backupOptionsFrom(f)), f, g.json)
+          } catch (e) {
+            if (runs.length === 1 || isRusticError(e, 'Aborted') || isRusticError(e, 'LockLost')) throw e
+            failed.push(run.paths.join(','))
+            process.stderr.write(`rustic-ts: error: backup of ${run.paths.join(', ')} failed: ${(e as Error).message.split('\n')[0]}\n`)
+          }
         }
-        if (skipped.length > 0) process.exitCode = 3
       } finally {
         await repo.close()
       }
+      if (failed.length > 0) {
+        throw new RusticError('Repository', `${failed.length} of ${runs.length} backups failed: ${failed.join('; ')}`, { code: 'BackupsFailed' })
+      }
     })
+}
+
+/** One backup to run: paths, and the profile entry whose options it takes. */
+interface BackupRun {
+  paths: string[]
+  entry?: ProfileBackupSnapshot
+}
+
+/**
+ * What `backup` backs up: the paths given (with the options of a profile entry with just these
+ * sources, as rustic), standard input or a command; with none of these, every `[[backup.snapshots]]` entry
+ * of the profile.
+ */
+function backupRuns(cmd: Command, paths: string[]): BackupRun[] {
+  const entries = profileOf(cmd)?.backup.snapshots ?? []
+  const fromCli = (attr: string): boolean => cmd.getOptionValueSource(attr) === 'cli'
+  const f = cmd.opts() as BackupFlags
+  if (paths.length === 0 && entries.length === 0 && !f.stdin && !f.stdinCommand) {
+    throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command, or [[backup.snapshots]] in a profile', { code: 'NoPaths' })
+  }
+  if (paths.length > 0 || fromCli('stdin') || fromCli('stdinCommand') || entries.length === 0) {
+    const same = (e: ProfileBackupSnapshot): boolean => e.sources.length === paths.length && e.sources.every((s, i) => s === paths[i])
+    const entry = paths.length > 0 ? entries.find(same) : undefined
+    return [entry === undefined ? { paths } : { paths, entry }]
+  }
+  return entries.map((entry) => ({ paths: entry.sources, entry }))
+}
+
+/** The source of one backup: a command's output, standard input (`--stdin` or the path `-`) or the paths. */
+function sourceOf(cmd: Command, paths: string[], f: BackupFlags): string[] | ReadSource {
+  const noPaths = paths.length === 0 || (paths.length === 1 && paths[0] === '-')
+  if (f.stdinCommand && (noPaths || cmd.getOptionValueSource('stdinCommand') === 'cli')) return new CommandSource(f.stdinCommand, f.stdinFilename)
+  if (f.stdin || (paths.length === 1 && paths[0] === '-')) return StreamSource.stdin(f.stdinFilename)
+  if (paths.length === 0) {
+    throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command, or [[backup.snapshots]] in a profile', { code: 'NoPaths' })
+  }
+  return paths
+}
+
+/** The backup options the flags ask for. */
+function backupOptionsFrom(f: BackupFlags): BackupOptions {
+  const compression =
+    f.compression === undefined ? undefined : /^-?\d+$/.test(f.compression) ? Number(f.compression) : (f.compression as 'off' | 'auto' | 'max')
+  return {
+    parent: f.parent,
+    force: f.force,
+    ignoreCtime: f.ignoreCtime,
+    ignoreInode: f.ignoreInode,
+    skipIfUnchanged: f.skipIfUnchanged,
+    dryRun: f.dryRun,
+    compression,
+    local: {
+      excludes: f.exclude ?? [],
+      iexcludes: f.iexclude ?? [],
+      excludeFiles: f.excludeFile ?? [],
+      iexcludeFiles: f.iexcludeFile ?? [],
+      excludeIfPresent: f.excludeIfPresent ?? [],
+      excludeLargerThan: f.excludeLargerThan === undefined ? undefined : parseSize(f.excludeLargerThan),
+      oneFileSystem: f.oneFileSystem ?? false,
+    },
+    host: f.host,
+    tags: (f.tag ?? []).flatMap((t) => t.split(',')).filter((t) => t !== ''),
+    label: f.label,
+    description: f.description,
+    deleteNever: f.deleteNever,
+    deleteAfter: f.deleteAfter,
+  }
+}
+
+/** Runs one backup and prints its summary. */
+async function backupOne(indexed: IndexedRepository, source: string[] | ReadSource, options: BackupOptions, f: BackupFlags, json: boolean | undefined): Promise<void> {
+  const { snapshot, saved, skipped } = await indexed.backup(source, options)
+  const s = snapshot.summary!
+  if (json) {
+    await writeOut(
+      JSON.stringify({
+        message_type: 'summary',
+        ...snapshotSummaryToJson(s),
+        total_duration: s.backupDuration,
+        snapshot_id: saved ? snapshot.id : undefined,
+        saved,
+        dry_run: f.dryRun ?? false,
+        skipped,
+      }) + '\n',
+    )
+  } else {
+    const lines = [
+      `Files:       ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified`,
+      `Dirs:        ${s.dirsNew} new, ${s.dirsChanged} changed, ${s.dirsUnmodified} unmodified`,
+      `Added to the repository: ${humanBytes(s.dataAdded)} (${humanBytes(s.dataAddedPacked)} stored)`,
+      `processed ${s.totalFilesProcessed} files, ${humanBytes(s.totalBytesProcessed)} in ${s.backupDuration?.toFixed(1)}s`,
+      skipped.length > 0 ? `${skipped.length} entries could not be read and were skipped` : '',
+      saved ? `snapshot ${snapshot.id!.slice(0, 8)} saved` : f.dryRun ? 'dry run: nothing saved' : `nothing changed: no snapshot saved (parent ${snapshot.id!.slice(0, 8)})`,
+    ]
+    await writeOut(lines.filter((l) => l !== '').join('\n') + '\n')
+  }
+  if (skipped.length > 0) process.exitCode = 3
 }

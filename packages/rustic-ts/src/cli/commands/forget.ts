@@ -5,6 +5,7 @@ import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson, table } from '../format.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
+import { withProfileOptions } from '../profileOptions.js'
 import { groupHeader, snapshotCells, SNAPSHOT_COLUMNS } from '../snapshotTable.js'
 import { nullIfEmpty } from './snapshots.js'
 
@@ -33,6 +34,9 @@ const WITHIN_FLAGS = [
   ['keep-within-half-yearly', 'keepWithinHalfYearly', 'half-yearly snapshots'],
   ['keep-within-yearly', 'keepWithinYearly', 'yearly snapshots'],
 ] as const
+
+/** The option keys of the keep policy. */
+const KEEP_KEYS = [...COUNT_FLAGS.map((f) => f[2]), ...WITHIN_FLAGS.map((f) => f[1]), 'keepTag', 'keepId', 'keepNone']
 
 type ForgetFlags = FilterFlags & Record<string, unknown> & { keepTag?: string[]; keepId?: string[]; keepNone?: boolean; deleteUnchanged?: boolean; groupBy?: string; dryRun?: boolean }
 
@@ -130,7 +134,9 @@ export function registerForget(program: Command): void {
     .option('-n, --dry-run', 'only show what would be removed')
   withFilterOptions(cmd).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
     const g = globalOptions(c)
-    const options = forgetOptionsFrom(ids, opts)
+    // forgetting given snapshots: the profile's keep policy does not apply
+    if (ids.length > 0) for (const key of KEEP_KEYS) if (c.getOptionValueSource(key) === 'config') opts[key] = undefined
+    const options = withProfileOptions(ids.length > 0 ? undefined : g.profile?.forget, forgetOptionsFrom(ids, opts))
     const repo = await openRepo(c)
     try {
       const plan = await repo.planForget(options)

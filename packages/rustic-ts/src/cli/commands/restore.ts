@@ -4,6 +4,7 @@ import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
+import { withProfileOptions } from '../profileOptions.js'
 import { humanBytes } from '../progressBar.js'
 
 interface RestoreFlags extends FilterFlags {
@@ -87,14 +88,14 @@ export function registerRestore(program: Command): void {
         const options = {
           include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
           exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
-          ignoreCase,
+          ignoreCase: ignoreCase || undefined,
           delete: opts.delete ?? false,
           verifyExisting: opts.verifyExisting ?? false,
           numericId: opts.numericId ?? false,
           noOwnership: !opts.ownership,
           sparse: opts.sparse ?? false,
         }
-        const plan = await indexed.planRestore(node, opts.target, options)
+        const plan = await indexed.planRestore(node, opts.target, withProfileOptions(g.profile?.restore, options))
         if (opts.dryRun) {
           if (g.json) {
             await writeOut(planJson(plan) + '\n')
