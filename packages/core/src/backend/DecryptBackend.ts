@@ -27,8 +27,11 @@ export class DecryptBackend {
     readonly key: Key,
     /** Repository version (1: no compression; 2: zstd). */
     readonly version: 1 | 2,
-    /** zstd level for writes in v2, or undefined to store uncompressed. */
-    readonly compressionLevel: number | undefined = 3,
+    /**
+     * zstd level for writes in v2, or undefined to store uncompressed. No default: a default value would
+     * also replace an explicit `undefined`, and "off" would compress.
+     */
+    readonly compressionLevel: number | undefined,
   ) {}
 
   /** The backend's location (no secrets). */
