@@ -34,6 +34,7 @@ import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
+import { planPrune, prune, type PruneControl, type PruneOptions, type PrunePlan, type PruneResult } from '../commands/prune/index.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -297,6 +298,19 @@ export class Repository {
   /** Removes stale locks, or all with `removeAll` (restic's `unlock`); see {@link unlock}. */
   unlock(options?: UnlockOptions, control?: LockControl): Promise<UnlockResult> {
     return unlock(this, options, control)
+  }
+
+  /**
+   * Plans a prune: what becomes of every pack (keep, repack, mark for deletion, delete, recover) and the
+   * numbers; changes nothing. See {@link planPrune}.
+   */
+  planPrune(options?: PruneOptions, control?: PruneControl): Promise<PrunePlan> {
+    return planPrune(this, options, control)
+  }
+
+  /** Carries out a prune plan: new index files first, then removals. See {@link prune}. */
+  prune(plan: PrunePlan, control?: PruneControl): Promise<PruneResult> {
+    return prune(this, plan, control)
   }
 
   /** Releases this object's locks, then backend resources (connections, child processes). */
