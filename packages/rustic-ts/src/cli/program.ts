@@ -8,6 +8,7 @@ import { registerFind } from './commands/find.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
+import { registerPrune } from './commands/prune.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
@@ -31,7 +32,7 @@ export function buildProgram(): Command {
     .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerServe]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerPrune, registerServe]) register(program)
   return program
 }
 

@@ -76,10 +76,11 @@ export const PruneOptionsSchema = z
      */
     maxUnused: LimitSchema.prefault('5%'),
     /**
-     * Most data to repack (rustic's `--max-repack`, restic's `--max-repack-size`): a size, a
-     * percentage of the repository, or `unlimited` (default, as restic; rustic's default is `10%`).
+     * Most data to repack in one prune (rustic's `--max-repack`, restic's `--max-repack-size`): a size, a
+     * percentage of the repository or `unlimited`. Default `10%`, as rustic (restic: unlimited): a prune
+     * that cannot reach `maxUnused` within it repacks the rest in later runs.
      */
-    maxRepack: LimitSchema.prefault('unlimited'),
+    maxRepack: LimitSchema.prefault('10%'),
     /**
      * Packs younger than this are neither repacked nor marked for deletion (rustic's `--keep-pack`):
      * a duration such as `90d`, or milliseconds. Default 0.

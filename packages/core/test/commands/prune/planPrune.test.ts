@@ -19,15 +19,15 @@ describe('prune options', () => {
     expect(parseSizeLimit(500)).toEqual({ kind: 'bytes', bytes: 500 })
     expect(parseSizeLimit('unlimited')).toEqual({ kind: 'unlimited' })
     const { repo } = await smallPackRepo()
-    const plan = await repo.planPrune({ keepDelete: '1h30m', keepPack: '2d', maxRepack: '10%' })
+    const plan = await repo.planPrune({ keepDelete: '1h30m', keepPack: '2d', maxRepack: '20%' })
     expect(plan.options).toMatchObject({
       maxUnused: { kind: 'percent', percent: 5 },
-      maxRepack: { kind: 'percent', percent: 10 },
+      maxRepack: { kind: 'percent', percent: 20 },
       keepDelete: 90 * 60_000,
       keepPack: 2 * 86_400_000,
       instantDelete: false,
     })
-    expect((await repo.planPrune()).options.keepDelete).toBe(23 * 3_600_000)
+    expect((await repo.planPrune()).options).toMatchObject({ keepDelete: 23 * 3_600_000, keepPack: 0, maxRepack: { kind: 'percent', percent: 10 } })
   })
 
   it('refuse invalid values with one InvalidOptions line naming each field', async () => {
@@ -97,7 +97,7 @@ describe('planPrune', () => {
     expect([data.usedBlobs, data.unusedBlobs, data.action]).toEqual([2, 1, 'keep'])
     expect(tolerant.packs.filter((p) => p.action === 'repack' && p.blobType === 'data')).toEqual([])
 
-    const strict = await repo.planPrune({ maxUnused: 0 })
+    const strict = await repo.planPrune({ maxUnused: 0, maxRepack: 'unlimited' })
     const repacked = strict.packs.find((p) => p.id === data.id)!
     expect(repacked.action).toBe('repack')
     expect(repacked.copy!.map((b) => b.id).sort()).toEqual(repacked.blobs.filter((b) => b.length > 0).map((b) => b.id).filter((id) => repacked.copy!.some((c) => c.id === id)).sort())
@@ -105,8 +105,11 @@ describe('planPrune', () => {
     expect(strict.stats.blobs.data.repackRemove).toBe(1)
     expect(strict.stats.totals.unusedAfter).toBe(0)
 
-    const capped = await repo.planPrune({ maxUnused: 0, maxRepack: 1000 })
-    expect(capped.packs.find((p) => p.id === data.id)!.action).toBe('keep')
+    // maxRepack caps what is repacked (rustic's default: 10% of the repository, less than this pack's used data)
+    for (const maxRepack of [1000, undefined]) {
+      const capped = await repo.planPrune({ maxUnused: 0, maxRepack })
+      expect(capped.packs.find((p) => p.id === data.id)!.action).toBe('keep')
+    }
   })
 
   it('keeps packs younger than keepPack, and repacks everything with repackAll', async () => {
@@ -116,7 +119,7 @@ describe('planPrune', () => {
     await repo.deleteSnapshots((await repo.snapshotIds()).filter((id) => id !== keep))
     const young = await repo.planPrune({ keepPack: '1h' })
     expect(young.packs.every((p) => p.action === 'keep' && p.status.includes('tooYoung'))).toBe(true)
-    const all = await repo.planPrune({ repackAll: true })
+    const all = await repo.planPrune({ repackAll: true, maxRepack: 'unlimited' })
     expect(all.packs.filter((p) => p.usedBlobs > 0).every((p) => p.action === 'repack')).toBe(true)
     expect(all.packs.filter((p) => p.usedBlobs === 0).every((p) => p.action === 'markDelete')).toBe(true)
   })

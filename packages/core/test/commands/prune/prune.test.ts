@@ -125,7 +125,7 @@ describe('prune', () => {
     await backupFiles(repo, { ...shared, ...randomFiles('g', 1) })
     const keep = await backupFiles(repo, shared)
     await repo.deleteSnapshots((await repo.snapshotIds()).filter((id) => id !== keep))
-    const plan = await repo.planPrune({ maxUnused: 0 })
+    const plan = await repo.planPrune({ maxUnused: 0, maxRepack: 'unlimited' })
     const old = plan.packs.find((p) => p.action === 'repack' && p.blobType === 'data')!
     const result = await repo.prune(plan)
     expect(result.blobsRepacked).toBe(plan.packs.reduce((n, p) => n + (p.copy?.length ?? 0), 0))
@@ -136,7 +136,7 @@ describe('prune', () => {
     expect(packs.has(old.id)).toBe(false)
     expect(await readFiles(repo, keep)).toEqual(shared)
     // nothing left to do but remove what was marked
-    const next = await repo.planPrune({ maxUnused: 0, instantDelete: true })
+    const next = await repo.planPrune({ maxUnused: 0, maxRepack: 'unlimited', instantDelete: true })
     expect(next.packs.filter((p) => p.action === 'repack')).toEqual([])
     await repo.prune(next)
     expect((await packFiles(repo)).has(old.id)).toBe(false)
@@ -149,7 +149,7 @@ describe('prune', () => {
     const id = (await (await repo.toIndexed()).backup({ compression: 'off' }, {}, { source: new FilesSource(text), snapshotPaths: ['/data'] })).snapshot.id!
     const uncompressed = (await indexFiles(repo)).flatMap((f) => f.file.packs.flatMap((p) => p.blobs)).filter((b) => b.uncompressedLength === undefined)
     expect(uncompressed.length).toBeGreaterThan(4)
-    const plan = await repo.planPrune({ repackUncompressed: true, instantDelete: true })
+    const plan = await repo.planPrune({ repackUncompressed: true, maxRepack: 'unlimited', instantDelete: true })
     expect(plan.packs.every((p) => p.action === 'repack' && p.status.includes('notCompressed'))).toBe(true)
     const result = await repo.prune(plan)
     expect(result.blobsRepacked).toBe(uncompressed.length)
@@ -166,8 +166,9 @@ describe('prune', () => {
     const keep = await backupFiles(repo, shared)
     await repo.deleteSnapshots((await repo.snapshotIds()).filter((id) => id !== keep))
     backend.ops.length = 0
-    const result = await repo.prune(await repo.planPrune({ maxUnused: 0, instantDelete: true }))
+    const result = await repo.prune(await repo.planPrune({ maxUnused: 0, maxRepack: 'unlimited', instantDelete: true }))
     expect(result.packsRemoved).toBeGreaterThan(0)
+    expect(result.packsWritten).toBeGreaterThan(0)
     const ops = backend.ops.filter((o) => !o.endsWith('lock'))
     const lastWrite = Math.max(ops.lastIndexOf('write index'), ops.lastIndexOf('write pack'))
     expect(ops.filter((o) => o === 'write pack').length).toBe(result.packsWritten)
