@@ -1,5 +1,6 @@
 import pLimit from 'p-limit'
-import { Indexer, Packer, SealPool, type PackerStats } from '../blob/index.js'
+import { Packer, SealPool, type PackerStats } from '../blob/index.js'
+import { Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'

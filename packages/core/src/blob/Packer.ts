@@ -1,6 +1,4 @@
-import { createHash, type Hash } from 'node:crypto'
 import { z } from 'zod'
-import type { FileWriter } from '../backend/Backend.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -15,8 +13,9 @@ import {
   type IndexBlob,
   type IndexPack,
 } from '../repofile/index.js'
-import type { Indexer } from './Indexer.js'
+import type { Indexer } from '../index/Indexer.js'
 import { MAX_PACK_SIZE, PackSizer, type PackSizeConfig } from './PackSizer.js'
+import { PackStream } from './PackStream.js'
 import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './SealPool.js'
 import { totalPackSize } from './totalPackSize.js'
 
@@ -91,18 +90,6 @@ export const PackerOptionsSchema = z.object({
   maxSealsInFlight: z.number().int().min(1).optional(),
   streamPacks: z.boolean().default(true),
 })
-
-/** A pack written to the backend as it fills (`WriteBackend.openFileWriter`). */
-interface PackStream {
-  writer: Promise<FileWriter | undefined>
-  /** The writes so far, in order. */
-  chain: Promise<void>
-  hash: Hash
-  /** Blobs not yet queued for writing that lie next to each other in memory (one write for a batch from a worker). */
-  pending: Uint8Array | undefined
-  /** To call once the pending bytes are written. */
-  pendingDone: Array<() => void>
-}
 
 /** The pack being filled. */
 interface OpenPack {
@@ -327,7 +314,7 @@ export class Packer implements BlobSink {
       if (this.current.blobs.length > 0) await this.save(this.takePack())
     } finally {
       await Promise.allSettled([...this.uploads])
-      if (this.current.stream) await this.abortStream(this.current.stream) // a partial pack that is not saved
+      if (this.current.stream) await this.current.stream.abort() // a partial pack that is not saved
     }
     this.throwIfFailed()
     return this.stats
@@ -420,69 +407,24 @@ export class Packer implements BlobSink {
     } catch (e) {
       this.dropPending(pack)
       this.unbuffer(pack)
-      if (pack.stream) await this.abortStream(pack.stream)
+      if (pack.stream) await pack.stream.abort()
       throw e
     }
     const upload = this.upload(pack)
       .catch(async (error: unknown) => {
         this.failure ??= { error }
         this.dropPending(pack)
-        if (pack.stream) await this.abortStream(pack.stream)
+        if (pack.stream) await pack.stream.abort()
       })
       .finally(() => this.unbuffer(pack))
     this.uploads.add(upload)
     void upload.finally(() => this.uploads.delete(upload))
   }
 
-  /** Queues a sealed blob's bytes for the pack's file (opened on the first blob) and hashes them. */
+  /** Queues a sealed blob's bytes for the pack's file (opened on the first blob). */
   private stream(pack: OpenPack, sealed: Uint8Array, done: (() => void) | undefined): void {
-    const s = (pack.stream ??= {
-      writer: this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }),
-      chain: Promise.resolve(),
-      hash: createHash('sha256'),
-      pending: undefined,
-      pendingDone: [],
-    })
-    s.hash.update(sealed)
-    const p = s.pending
-    if (p && p.buffer === sealed.buffer && p.byteOffset + p.length === sealed.byteOffset) {
-      s.pending = new Uint8Array(p.buffer, p.byteOffset, p.length + sealed.length)
-    } else {
-      if (p) this.queueWrite(pack, s)
-      s.pending = sealed
-      queueMicrotask(() => this.queueWrite(pack, s)) // after the blobs added in this turn
-    }
-    if (done) s.pendingDone.push(done)
-  }
-
-  /** Queues the pending bytes of a streamed pack for writing. */
-  private queueWrite(pack: OpenPack, s: PackStream): void {
-    const data = s.pending
-    if (!data) return
-    const done = s.pendingDone
-    s.pending = undefined
-    s.pendingDone = []
-    // the blobs' buffers are given back even when an earlier write failed (the seal workers wait for them)
-    const release = (): void => {
-      for (const f of done) f()
-      this.unbuffer(pack, data.length)
-    }
-    s.chain = s.chain.then(
-      async () => {
-        try {
-          const w = await s.writer
-          if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
-          await w.write(data)
-        } finally {
-          release()
-        }
-      },
-      (error: unknown) => {
-        release()
-        throw error
-      },
-    )
-    s.chain.catch(() => {}) // awaited by upload; a failure ends the backup there
+    pack.stream ??= new PackStream(this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }), (n) => this.unbuffer(pack, n))
+    pack.stream.add(sealed, done)
   }
 
   /** `n` of a pack's bytes (default: all left) are no longer held: wakes {@link Packer.storeFile} calls waiting for room. */
@@ -523,23 +465,7 @@ export class Packer implements BlobSink {
     const tail = Buffer.allocUnsafe(header.length + PACK_HEADER_LENGTH_SIZE)
     tail.set(header, 0)
     tail.writeUInt32LE(header.length, header.length)
-    s.hash.update(tail)
-    const id = s.hash.digest('hex') as Id
-    this.queueWrite(pack, s)
-    try {
-      await s.chain
-      const w = (await s.writer)!
-      await w.write(tail)
-      await w.commit(id)
-    } catch (e) {
-      await this.abortStream(s)
-      throw e
-    }
-    await this.stored(pack, id, total)
-  }
-
-  private async abortStream(s: PackStream): Promise<void> {
-    await (await s.writer.catch(() => undefined))?.abort().catch(() => {})
+    await this.stored(pack, await s.finish(tail), total)
   }
 
   /** A pack is stored: its blobs go to the indexer. */

@@ -54,9 +54,3 @@ export function resolveChunkerOptions(options: ChunkerOptions = {}): ResolvedChu
   }
   return parsed.data
 }
-
-/** The fingerprint mask of `averageBits` low bits, as two int32 halves (a cut is where `digest & mask` is 0). */
-export function cutMask(averageBits: number): { maskHi: number; maskLo: number } {
-  const bits = Math.min(averageBits, 53)
-  return { maskLo: bits >= 32 ? -1 : (2 ** bits - 1) | 0, maskHi: bits > 32 ? 2 ** (bits - 32) - 1 : 0 }
-}

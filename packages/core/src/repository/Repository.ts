@@ -7,7 +7,7 @@ import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
 import { compressionLevel, type CompressionMode } from '../compression/index.js'
 import { Key, type KdfParams } from '../crypto/index.js'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { RusticError } from '../error/RusticError.js'
 import { hashId, randomId, type Id } from '../id/Id.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../progress/Progress.js'
 import {
@@ -28,13 +28,21 @@ import {
   type RepositoryBackends,
   type RepositoryOptions,
 } from './RepositoryOptions.js'
-import { resolveSnapshot } from './resolveSnapshot.js'
+import { resolveSnapshot, resolveSnapshots } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
 import { planPrune, prune, type PruneControl, type PruneOptions, type PrunePlan, type PruneResult } from '../commands/prune/index.js'
+import { forget, type ForgetResult } from '../commands/forget/forget.js'
+import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
+import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
+import { deleteSnapshots, type DeleteSnapshotsOptions, type DeleteSnapshotsResult } from '../commands/snapshots/deleteSnapshots.js'
+import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } from '../commands/snapshots/groupSnapshots.js'
+import type { SnapshotControl } from '../commands/snapshots/SnapshotControl.js'
+import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
+import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -240,12 +248,71 @@ export class Repository {
     return id
   }
 
-  /** Removes snapshots (refused by append-only backends). */
-  async deleteSnapshots(ids: Id[], options?: CallOptions): Promise<void> {
-    for (const id of ids) {
-      throwIfAborted(options?.signal)
-      await this.backend.remove('snapshot', id, true, options)
-    }
+  /**
+   * Finds several snapshots at once (each string as for {@link Repository.findSnapshot}), reading the
+   * snapshot list once; the result keeps the order given, without repeats.
+   */
+  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, options?: CallOptions): Promise<SnapshotFile[]> {
+    return resolveSnapshots(this, specs, filter, options)
+  }
+
+  /**
+   * The snapshots passing `options.filter`, grouped by `options.groupBy` (default host, label, paths;
+   * rustic's `get_snapshot_group`): groups ordered by host, label, paths, tags, snapshots oldest first;
+   * `options.latest` keeps only the newest N of each group.
+   */
+  async groupSnapshots(options: GroupSnapshotsOptions = {}, control: SnapshotControl = {}): Promise<GroupedSnapshots[]> {
+    return groupSnapshots(this, options, control)
+  }
+
+  /**
+   * Changes snapshots' tags, label, description, delete policy, host name or time (rustic's
+   * `SnapshotModification`, restic's `tag`). Snapshots are immutable: each changed one is saved as a new
+   * snapshot with `original` set to its first id, then its old file is removed; nothing is written for a
+   * snapshot the change leaves as it is. Fails with `AppendOnly` on an append-only repository.
+   * @param snapshots - as loaded by {@link Repository.getSnapshots} or {@link Repository.findSnapshots}.
+   */
+  async modifySnapshots(
+    snapshots: readonly SnapshotFile[],
+    modification: SnapshotModification,
+    control: SnapshotControl = {},
+  ): Promise<ModifySnapshotsResult> {
+    return modifySnapshots(this, snapshots, modification, control)
+  }
+
+  /**
+   * Removes snapshots, given as loaded snapshots or full ids (select them with {@link Repository.getSnapshots}
+   * and a filter, or {@link Repository.findSnapshots}). A snapshot whose delete policy protects it
+   * (`never`, or `after` a time not yet passed) is refused with `SnapshotProtected` unless `options.force`;
+   * an append-only repository refuses with `AppendOnly`. Either way nothing is removed. Their data stays
+   * until `prune`.
+   */
+  async deleteSnapshots(
+    snapshots: readonly (SnapshotFile | Id)[],
+    options: DeleteSnapshotsOptions = {},
+    control: SnapshotControl = {},
+  ): Promise<DeleteSnapshotsResult> {
+    return deleteSnapshots(this, snapshots, options, control)
+  }
+
+  /**
+   * Works out which snapshots `forget` removes (rustic's `get_forget_snapshots`, restic's
+   * `forget --dry-run`): the snapshots passing `options.filter`, grouped by `options.groupBy`, each group
+   * kept by the keep options (all of rustic's `KeepOptions`, with restic's rules for restic's options) and
+   * by each snapshot's delete policy; or, with `options.snapshots`, exactly those snapshots. Writes
+   * nothing: show the plan, then pass it to {@link Repository.forget}. At least one keep option (or
+   * `keepNone`) is required (`NoKeepOption`).
+   */
+  async planForget(options: ForgetOptions, control: SnapshotControl = {}): Promise<ForgetPlan> {
+    return planForget(this, options, control)
+  }
+
+  /**
+   * Removes the snapshots a {@link Repository.planForget} plan marks for removal. Fails with `AppendOnly`
+   * on an append-only repository, with nothing removed. Their data stays until `prune`.
+   */
+  async forget(plan: ForgetPlan, control: SnapshotControl = {}): Promise<ForgetResult> {
+    return forget(this, plan, control)
   }
 
   /** All key files. */

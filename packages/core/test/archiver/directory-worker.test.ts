@@ -3,13 +3,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  acquireDirectoryWorker,
-  DirectoryListing,
-  DirectoryWorker,
-  releaseDirectoryWorker,
-  type EntryStats,
-} from '../../src/archiver/sources/DirectoryWorker.js'
+import { DirectoryListing, type EntryStats } from '../../src/archiver/sources/DirectoryListing.js'
+import { acquireDirectoryWorker, DirectoryWorker, releaseDirectoryWorker } from '../../src/archiver/sources/DirectoryWorker.js'
 import { dirWithUnstatableName, LATIN1_NAME } from '../sources/helpers.js'
 import { pySetXattr, xattr, xattrsUnsupported } from '../sources/xattrHelpers.js'
 
@@ -140,8 +135,7 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
     const d = join(dir, 'vanish')
     await mkdir(d)
     for (const n of ['a', 'gone1', 'm', 'gone2', 'z']) await writeFile(join(d, n), n)
-    const hook = `(dir, names, fs) => { for (const n of names) if (n.startsWith('gone')) fs.rmSync(Buffer.from(dir + '/' + n, 'latin1')) }`
-    const w = await started(new DirectoryWorker({ afterReaddir: hook }))
+    const w = await started(new DirectoryWorker({ afterReaddir: new URL('./fixtures/removeGone.mjs', import.meta.url).href }))
     try {
       const l = await w.list(bin(Buffer.from(d)))
       expect(l.names).toEqual(['a', 'gone1', 'gone2', 'm', 'z'])
@@ -221,16 +215,19 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
 
   it('if the worker dies, pending and later requests go to the fallback (or fail without one)', async () => {
     const fallback = async (abs: string): Promise<DirectoryListing> => new DirectoryListing(readdirSync(bytes(abs), { encoding: 'latin1' }).sort())
-    const w = await started(new DirectoryWorker())
-    const pending = w.list(bin(Buffer.from(dir)), fallback)
-    await (w as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate()
-    expect((await pending).names.length).toBeGreaterThan(0)
+    const crash = join(dir, 'crash')
+    await mkdir(crash)
+    await writeFile(join(crash, 'f'), '')
+    const afterReaddir = new URL('./fixtures/crashOnList.mjs', import.meta.url).href
+    const w = await started(new DirectoryWorker({ afterReaddir }))
+    const pending = w.list(bin(Buffer.from(crash)), fallback)
+    expect(await pending).toMatchObject({ names: ['f'], hasStats: false }) // listed by the fallback
     expect(w.broken).toBe(true)
     expect((await w.list(bin(Buffer.from(dir)), fallback)).hasStats).toBe(false)
     await w.close()
 
-    const bare = await started(new DirectoryWorker())
-    await (bare as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate()
+    const bare = await started(new DirectoryWorker({ afterReaddir }))
+    await expect(bare.list(bin(Buffer.from(crash)))).rejects.toThrow(/directory worker failed/)
     await expect(bare.list(bin(Buffer.from(dir)))).rejects.toThrow(/failed/)
     await bare.close()
   })

@@ -53,6 +53,7 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
     ['small chunker settings', { minSize: 1024, maxSize: 8192, averageBits: 11 }, [0, 1, 63, 64, 1023, 1024, 1025, 8192, 50_000, 300_000, 9_000_000]],
     ['minSize = maxSize', { minSize: 4096, maxSize: 4096, averageBits: 8 }, [4095, 4096, 4097, 40_000]],
     ['restic settings (reads in 2 MiB blocks, chunks across them)', {}, [100, 600_000, 21 * 1024 * 1024 + 17]],
+    ['the JavaScript engine of the cut search', { minSize: 1024, maxSize: 8192, averageBits: 11, engine: 'js' }, [0, 1025, 70_000]],
   ]
   it.each(cases)('cuts and stores like the calling thread would: %s', async (_name, options, sizes) => {
     const { repo } = await newRepo(2)

@@ -5,6 +5,7 @@ import { registerCat } from './commands/cat.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
+import { registerForget } from './commands/forget.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
@@ -13,6 +14,7 @@ import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
 import { registerUnlock } from './commands/unlock.js'
+import { registerTag } from './commands/tag.js'
 import { collect } from './GlobalOptions.js'
 
 /** The `rustic-ts` command line program. */
@@ -32,7 +34,7 @@ export function buildProgram(): Command {
     .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerPrune, registerServe]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerPrune, registerServe]) register(program)
   return program
 }
 

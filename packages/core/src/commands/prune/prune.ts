@@ -1,7 +1,7 @@
 import type { WriteBackend } from '../../backend/Backend.js'
 import { isNotFound } from '../../backend/BackendError.js'
 import { BackendError } from '../../backend/BackendError.js'
-import { Indexer } from '../../blob/Indexer.js'
+import { Indexer } from '../../index/Indexer.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { randomId, shortId, type Id } from '../../id/Id.js'
 import { PACK_ENTRY_SIZE_COMPRESSED, type BlobType, type IndexPack } from '../../repofile/index.js'

@@ -1,4 +1,4 @@
-import type { Indexer } from '../../blob/Indexer.js'
+import type { Indexer } from '../../index/Indexer.js'
 import { Packer } from '../../blob/Packer.js'
 import { PackSizer } from '../../blob/PackSizer.js'
 import { SealPool } from '../../blob/SealPool.js'
