@@ -309,7 +309,8 @@ export class Repository {
 
   /**
    * Removes the snapshots a {@link Repository.planForget} plan marks for removal. Fails with `AppendOnly`
-   * on an append-only repository, with nothing removed. Their data stays until `prune`.
+   * on an append-only repository, with nothing removed. Their data stays until `prune`, which runs right
+   * after when the plan was made with the `prune` option.
    */
   async forget(plan: ForgetPlan, control: SnapshotControl = {}): Promise<ForgetResult> {
     return forget(this, plan, control)

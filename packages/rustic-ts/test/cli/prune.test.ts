@@ -94,7 +94,7 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
 }
 
 describe('rustic-ts prune', () => {
-  it('--instant-delete frees what only removed snapshots held: restic check --read-data passes, restic restores the rest identically', async () => {
+  it('forget --keep-last 2 --prune --instant-delete frees what only the removed snapshots held: restic check --read-data passes, restic restores the rest identically', async () => {
     const repo = await newRepo()
     const src = join(tmp.path, 'src-shrink')
     await mkdir(src)
@@ -107,14 +107,15 @@ describe('rustic-ts prune', () => {
       await writeFile(join(src, 'unique.bin'), unique[i]!)
       ids.push(await withRepo(repo, async (r) => (await (await r.toIndexed()).backup({ paths: [src] })).snapshot.id!))
     }
-    await withRepo(repo, (r) => r.deleteSnapshots(ids.slice(0, 3)))
     const before = await treeSize(repo)
-    const out = await ok([...base(repo), 'prune', '--instant-delete'])
-    expect(out).toMatch(/^\s+blobs\s+size\n/)
+    const out = await ok([...base(repo), 'forget', '--keep-last', '2', '--prune', '--instant-delete'])
+    expect(out).toContain('removed 3 snapshot(s)\n\n')
+    expect(out).toMatch(/^\s+blobs\s+size\n/m)
     expect(out).toMatch(/^delete\s+\d+\s+/m)
     expect(out).toMatch(/^removed \d+ packs \(/m)
+    expect((await withRepo(repo, (r) => r.snapshotIds())).sort()).toEqual(ids.slice(3).sort())
     const freed = before - (await treeSize(repo))
-    // the three unique files (3 MiB, stored incompressible) and their trees, less the shared file's new copy
+    // the three unique files (3 MiB, stored incompressible), their trees and snapshots, less the shared file's new copy
     expect(freed).toBeGreaterThan(3 * 2 ** 20 - 150_000)
     expect(freed).toBeLessThan(3 * 2 ** 20 + 150_000)
     await restic(repo, ['check', '--read-data'])
@@ -124,9 +125,6 @@ describe('rustic-ts prune', () => {
       expect(await readFile(join(target, src, 'shared.bin'))).toEqual(shared)
       expect(await readFile(join(target, src, 'unique.bin'))).toEqual(unique[3 + k])
     }
-    // nothing left to do
-    const again = JSON.parse(await ok([...base(repo), '--json', 'prune', '--instant-delete'])) as { result: { packsRemoved: number } }
-    expect(again.result.packsRemoved).toBe(0)
   })
 
   it('refuses while a restic backup holds its lock, naming it; --ignore-locks plans anyway', async () => {
@@ -228,6 +226,16 @@ describe('rustic-ts prune', () => {
     expect(dry.plan.options).toMatchObject({ maxUnused: { kind: 'bytes', bytes: 2 ** 20 }, maxRepack: { kind: 'bytes', bytes: 2 ** 30 }, keepDelete: 7_200_000, dryRun: true })
     expect(dry.plan.packs.map((p) => p.action).sort()).toEqual(['keep', 'keep', 'markDelete', 'markDelete'])
     expect(typeof dry.plan.packs[0]!.blobs).toBe('number')
+    expect(await files()).toEqual(before)
+
+    // forget --dry-run --prune: what pruning would do once the snapshot is gone, as a second JSON line
+    const lines = (await ok([...base(repo), '--json', 'forget', '--keep-last', '0', '--keep-none', '--prune', '--dry-run'])).trim().split('\n')
+    expect(lines).toHaveLength(2)
+    const pruned = JSON.parse(lines[1]!) as { plan: { options: { ignoreSnapshots: string[] }; snapshots: string[]; packs: Array<{ action: string }> }; result: { dryRun: boolean } }
+    expect(pruned.plan.options.ignoreSnapshots).toHaveLength(1)
+    expect(pruned.plan.snapshots).toEqual([])
+    expect(pruned.plan.packs.every((p) => p.action === 'markDelete')).toBe(true)
+    expect(pruned.result.dryRun).toBe(true)
     expect(await files()).toEqual(before)
 
     for (const [args, message] of [

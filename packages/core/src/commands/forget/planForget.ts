@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { RusticError } from '../../error/RusticError.js'
 import { formatLocalGoTime } from '../../repofile/goTime.js'
 import type { Repository } from '../../repository/Repository.js'
+import type { PruneOptions } from '../prune/PruneOptions.js'
 import { resolveSnapshots } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { deletePolicyAt } from '../snapshots/deletePolicy.js'
@@ -29,6 +30,12 @@ export const ForgetOptionsSchema = KeepOptionsSchema.extend({
   snapshots: z.array(z.string()).default([]),
   /** The time delete policies are judged at and snapshots count as "in the future" after (default: now). */
   now: z.date().optional(),
+  /**
+   * Prune once the snapshots are removed (restic's and rustic's `forget --prune`): `true`, or the prune
+   * options (see `PruneOptionsSchema`, checked when the prune is planned). Nothing is pruned when no
+   * snapshot is removed.
+   */
+  prune: z.union([z.boolean(), z.custom<PruneOptions>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))]).default(false),
 })
 
 /** Options of {@link Repository.planForget} (input form: every field optional, but one keep option is needed). */
@@ -63,5 +70,7 @@ export async function planForget(repo: Repository, options: ForgetOptions, contr
     groups = groupSnapshotList(snaps, o.groupBy).map((g) => ({ group: g.group, snapshots: applyKeepOptions(g.snapshots, o, now) }))
   }
   const remove = groups.flatMap((g) => g.snapshots.filter((s) => !s.keep).map((s) => s.snapshot.id!))
-  return { groups, remove, now: formatLocalGoTime(BigInt(now.getTime()) * 1_000_000n) }
+  const plan: ForgetPlan = { groups, remove, now: formatLocalGoTime(BigInt(now.getTime()) * 1_000_000n) }
+  if (o.prune !== false) plan.prune = o.prune === true ? {} : o.prune
+  return plan
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { RusticError } from '../../error/RusticError.js'
+import { IdSchema } from '../../repofile/decodeJson.js'
 import { parseDuration } from '../../util/duration.js'
 import { parseSize } from '../../util/size.js'
 
@@ -125,6 +126,12 @@ export const PruneOptionsSchema = z
      * another client holds any lock.
      */
     ignoreLocks: z.boolean().default(false),
+    /**
+     * Snapshots whose data counts as unneeded (rustic's `ignore_snaps`; restic's `forget --prune
+     * --dry-run` uses it to show what pruning after the forget would do). Carrying out such a plan
+     * removes data those snapshots need: only for snapshots about to be removed.
+     */
+    ignoreSnapshots: z.array(IdSchema).default([]),
     /** Plan only: {@link prune} then changes nothing and reports what it would do. */
     dryRun: z.boolean().default(false),
     /** The time prune runs at (default: now): decides which packs are old enough (`keepPack`, `keepDelete`) and is written into marks. */

@@ -143,7 +143,7 @@ export interface PrunePlan {
   time: string
   /** The options the plan was made with. */
   options: ResolvedPruneOptions
-  /** The snapshots whose data is kept. */
+  /** The snapshots whose data is kept (all but `ignoreSnapshots`). */
   snapshots: Id[]
   /** Every index file read. */
   indexFiles: Id[]

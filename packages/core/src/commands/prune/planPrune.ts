@@ -57,7 +57,8 @@ async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: P
   pIndex.finish()
   indexFiles.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
-  const snapshots = (await repo.snapshotIds({ signal })).sort()
+  const ignored = new Set(opts.ignoreSnapshots)
+  const snapshots = (await repo.snapshotIds({ signal })).filter((id) => !ignored.has(id)).sort()
   const roots: Id[] = []
   const pSnap = progress('counter', 'reading snapshots')
   pSnap.setLength(snapshots.length)

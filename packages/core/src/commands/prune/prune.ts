@@ -182,7 +182,8 @@ async function checkUnchanged(repo: Repository, plan: PrunePlan, locked: boolean
   if (added !== undefined || index.size !== planned.size) {
     throw outdated(added !== undefined ? `index ${shortId(added)} was added` : 'index files were removed')
   }
-  const snaps = await repo.snapshotIds({ signal })
+  const ignored = new Set(plan.options.ignoreSnapshots)
+  const snaps = (await repo.snapshotIds({ signal })).filter((id) => !ignored.has(id))
   const plannedSnaps = new Set(plan.snapshots)
   if (snaps.length !== plannedSnaps.size || snaps.some((id) => !plannedSnaps.has(id))) throw outdated('snapshots were added or removed')
 }

@@ -216,6 +216,26 @@ describe('prune', () => {
     expect(await repo.backend.list('index')).toEqual(before)
   })
 
+  it('forget with the prune option prunes once snapshots are removed, under one lock', async () => {
+    const { repo } = await smallPackRepo()
+    const gone = randomFiles('a', 4)
+    await backupFiles(repo, gone)
+    const gonePacks = (await indexedPacks(repo)).packs
+    const kept = randomFiles('b', 4)
+    const keep = await backupFiles(repo, kept)
+    const nothing = await repo.forget(await repo.planForget({ keepLast: 2, prune: true }))
+    expect(nothing).toEqual({ removed: [] }) // nothing removed: no prune
+    const plan = await repo.planForget({ keepLast: 1, prune: { instantDelete: true } })
+    expect(plan.prune).toEqual({ instantDelete: true })
+    const result = await repo.forget(plan)
+    expect(result.removed).toHaveLength(1)
+    expect(result.prune!.plan.snapshots).toEqual([keep])
+    expect(result.prune!.result.packsRemoved).toBe(gonePacks.size)
+    for (const id of gonePacks) expect((await packFiles(repo)).has(id)).toBe(false)
+    expect(await readFiles(repo, keep)).toEqual(kept)
+    expect(await repo.backend.list('lock')).toEqual([])
+  })
+
   it('stops with Aborted', async () => {
     const { repo } = await smallPackRepo()
     await forgottenFirst(repo)

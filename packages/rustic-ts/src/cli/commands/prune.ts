@@ -5,7 +5,8 @@ import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'
 
-interface PruneFlags {
+/** The prune flags (also taken by `forget --prune`). */
+export interface PruneFlags {
   dryRun?: boolean
   maxUnused?: string
   maxRepackSize?: string
@@ -24,7 +25,7 @@ interface PruneFlags {
 }
 
 /** Prune options from the flags (restic's and rustic's names). */
-function pruneOptions(f: PruneFlags): PruneOptions {
+export function pruneOptionsFrom(f: PruneFlags): PruneOptions {
   if (f.maxRepack !== undefined && f.maxRepackSize !== undefined) {
     throw new RusticError('InvalidInput', '--max-repack and --max-repack-size are the same option: give one', { code: 'InvalidOptions' })
   }
@@ -46,12 +47,9 @@ function pruneOptions(f: PruneFlags): PruneOptions {
   }
 }
 
-/** `prune`: removes data no snapshot needs (rustic's two-phase prune, with restic's and rustic's flags). */
-export function registerPrune(program: Command): void {
-  program
-    .command('prune')
-    .description('remove data no snapshot needs: repack partly used packs, mark unneeded packs for deletion, remove packs marked long enough ago')
-    .option('-n, --dry-run', 'only print what would be done')
+/** Adds the prune flags but `--dry-run` (restic's and rustic's names) to a command. */
+export function withPruneFlags(cmd: Command): Command {
+  return cmd
     .option('--max-unused <limit>', "unused data to tolerate: a percentage of the used data, a size (1G) or 'unlimited'", '5%')
     .option('--max-repack-size <size>', 'most data to repack (restic)')
     .option('--max-repack <limit>', "most data to repack: a size, a percentage of the repository or 'unlimited' (rustic; default 10%)")
@@ -65,24 +63,37 @@ export function registerPrune(program: Command): void {
     .option('--no-resize', 'do not repack packs only because of their size')
     .option('--fast-repack', 'copy blobs as stored, without checking them')
     .option('--ignore-locks', "take no lock and ignore other clients' locks (repositories without restic clients: relies on marking alone)")
-    .action(async (flags: PruneFlags, cmd: Command) => {
-      const g = globalOptions(cmd)
-      const options = pruneOptions(flags)
-      const repo = await openRepo(cmd)
-      try {
-        const run = async (): Promise<void> => {
-          const plan = await repo.planPrune(options)
-          if (!g.json) await writeOut(planText(plan))
-          const result = await repo.prune(plan)
-          await writeOut(g.json ? `${JSON.stringify({ plan: planJson(plan), result })}\n` : resultText(plan, result))
-        }
-        // one lock from the plan to the end, so that nothing changes in between
-        if (options.ignoreLocks) await run()
-        else await repo.withLock('exclusive', {}, run)
-      } finally {
-        await repo.close()
+}
+
+/** A prune's plan (without blob lists) and result as one JSON line. */
+export function pruneJson(plan: PrunePlan, result: PruneResult): string {
+  return `${JSON.stringify({ plan: planJson(plan), result })}\n`
+}
+
+/** `prune`: removes data no snapshot needs (rustic's two-phase prune, with restic's and rustic's flags). */
+export function registerPrune(program: Command): void {
+  const cmd = program
+    .command('prune')
+    .description('remove data no snapshot needs: repack partly used packs, mark unneeded packs for deletion, remove packs marked long enough ago')
+    .option('-n, --dry-run', 'only print what would be done')
+  withPruneFlags(cmd).action(async (flags: PruneFlags, c: Command) => {
+    const g = globalOptions(c)
+    const options = pruneOptionsFrom(flags)
+    const repo = await openRepo(c)
+    try {
+      const run = async (): Promise<void> => {
+        const plan = await repo.planPrune(options)
+        if (!g.json) await writeOut(planText(plan))
+        const result = await repo.prune(plan)
+        await writeOut(g.json ? pruneJson(plan, result) : resultText(plan, result))
       }
-    })
+      // one lock from the plan to the end, so that nothing changes in between
+      if (options.ignoreLocks) await run()
+      else await repo.withLock('exclusive', {}, run)
+    } finally {
+      await repo.close()
+    }
+  })
 }
 
 /** The plan without the blob lists (what `--json` prints). */
@@ -139,7 +150,7 @@ export function planText(plan: PrunePlan): string {
 }
 
 /** What the prune did, one line per kind of change. */
-function resultText(plan: PrunePlan, r: PruneResult): string {
+export function resultText(plan: PrunePlan, r: PruneResult): string {
   if (r.dryRun) return 'dry run: nothing was changed\n'
   const lines: string[] = []
   if (r.blobsRepacked > 0) lines.push(`repacked ${r.blobsRepacked} blobs (${humanBytes(r.bytesRepacked)}) into ${r.packsWritten} new packs`)
