@@ -32,6 +32,10 @@ export type ErrorCode =
   | 'Aborted'
   | 'RepositoryLocked'
   | 'LockLost'
+  | 'BlobNotFound'
+  | 'PackMissing'
+  | 'PackSizeMismatch'
+  | 'PlanOutdated'
   | (string & {})
 
 /** Options for {@link RusticError}. */

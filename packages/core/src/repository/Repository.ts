@@ -34,7 +34,10 @@ import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
-import { planPrune, prune, type PruneControl, type PruneOptions, type PrunePlan, type PruneResult } from '../commands/prune/index.js'
+import { planPrune } from '../commands/prune/planPrune.js'
+import { prune } from '../commands/prune/prune.js'
+import type { PruneOptions } from '../commands/prune/PruneOptions.js'
+import type { PruneControl, PrunePlan, PruneResult } from '../commands/prune/PrunePlan.js'
 import { forget, type ForgetResult } from '../commands/forget/forget.js'
 import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
 import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
@@ -370,13 +373,19 @@ export class Repository {
 
   /**
    * Plans a prune: what becomes of every pack (keep, repack, mark for deletion, delete, recover) and the
-   * numbers; changes nothing. See {@link planPrune}.
+   * numbers; changes nothing. Holds an exclusive lock meanwhile (unless `ignoreLocks`): fails with
+   * `RepositoryLocked`, naming the lock, while another client holds one. `AppendOnly` for an append-only
+   * repository unless `dryRun`; `BlobNotFound`, `PackMissing`, `PackSizeMismatch` for a damaged one.
    */
   planPrune(options?: PruneOptions, control?: PruneControl): Promise<PrunePlan> {
     return planPrune(this, options, control)
   }
 
-  /** Carries out a prune plan: new index files first, then removals. See {@link prune}. */
+  /**
+   * Carries out a prune plan: repacks, writes new index files (marks under `packs_to_delete`), and only
+   * then removes the old index files and the packs to delete. Refuses a plan the repository has moved
+   * away from (`PlanOutdated`), an append-only repository or server (`AppendOnly`), before writing.
+   */
   prune(plan: PrunePlan, control?: PruneControl): Promise<PruneResult> {
     return prune(this, plan, control)
   }

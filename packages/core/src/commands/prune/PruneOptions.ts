@@ -132,7 +132,7 @@ export const PruneOptionsSchema = z
      * removes data those snapshots need: only for snapshots about to be removed.
      */
     ignoreSnapshots: z.array(IdSchema).default([]),
-    /** Plan only: {@link prune} then changes nothing and reports what it would do. */
+    /** Plan only: `Repository.prune` then changes nothing and reports what it would do. */
     dryRun: z.boolean().default(false),
     /** The time prune runs at (default: now): decides which packs are old enough (`keepPack`, `keepDelete`) and is written into marks. */
     now: z.date().optional(),

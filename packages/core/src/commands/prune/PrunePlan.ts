@@ -135,7 +135,7 @@ export interface PruneTotals {
 }
 
 /**
- * What prune will do (rustic's `PrunePlan`), from {@link planPrune}: every pack with its action and the
+ * What prune will do (rustic's `PrunePlan`), from `Repository.planPrune`: every pack with its action and the
  * reasons, the numbers, and what the plan was made from. Carry it out with `Repository.prune(plan)`.
  */
 export interface PrunePlan {
@@ -155,7 +155,7 @@ export interface PrunePlan {
   stats: PruneStats
 }
 
-/** What {@link prune} did. */
+/** What `Repository.prune` did. */
 export interface PruneResult {
   /** True when the plan was made with `dryRun`: nothing was changed. */
   dryRun: boolean

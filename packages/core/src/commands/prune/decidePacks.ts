@@ -87,7 +87,7 @@ function timeMs(t: string | undefined): number | undefined {
  * 1. Packs listed twice keep their first entry; a pack listed both as a pack and under `packs_to_delete`
  *    counts as not marked. Index files where this drops an entry are rewritten.
  * 2. Each needed blob's counter counts its copies in the index; a needed blob without a copy fails the
- *    plan (`MissingBlobs`): the repository is damaged.
+ *    plan (`BlobNotFound`): the repository is damaged.
  * 3. Packs are visited, the marked ones first: a blob is used in a pack when it is its last copy not yet
  *    visited, or when the pack holds another used blob (then the other copies become unused). Unused
  *    packs are marked (or deleted), marked packs deleted once `keepDelete` has passed or recovered when
@@ -237,7 +237,7 @@ function checkAllIndexed(used: UsedBlobs): void {
     throw new RusticError(
       'Repository',
       `${count} blob(s) that snapshots need are in no index file (${missing.join(', ')}${count > 3 ? ', ...' : ''}): the repository is damaged; nothing was changed. Run check, and repair index if packs hold them`,
-      { code: 'MissingBlobs' },
+      { code: 'BlobNotFound' },
     )
   }
 }

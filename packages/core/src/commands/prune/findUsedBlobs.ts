@@ -38,7 +38,7 @@ export interface FindUsedBlobsOptions {
 /**
  * Every blob the trees below `roots` need (restic's `FindUsedBlobs`): the trees themselves and the
  * content of every file, each once, with counter 0. Each tree is read once, `concurrency` at a time.
- * @throws RusticError `MissingBlobs` for a tree no index file names; `IntegrityError` for a tree whose
+ * @throws RusticError `BlobNotFound` for a tree no index file names; `IntegrityError` for a tree whose
  * content does not hash to its id; the backend's error for a tree that cannot be read.
  */
 export async function findUsedBlobs(dbe: DecryptBackend, trees: Map<Id, BlobLocation>, roots: Id[], options: FindUsedBlobsOptions): Promise<UsedBlobs> {
@@ -55,7 +55,7 @@ export async function findUsedBlobs(dbe: DecryptBackend, trees: Map<Id, BlobLoca
     const loc = trees.get(id)
     if (!loc) {
       throw new RusticError('Repository', `tree ${id} that snapshots need is in no index file: the repository is damaged; nothing was changed. Run check`, {
-        code: 'MissingBlobs',
+        code: 'BlobNotFound',
       })
     }
     const plain = await dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, { signal: options.signal })

@@ -13,12 +13,12 @@ import { parsePruneOptions, type PruneOptions, type ResolvedPruneOptions } from 
 /**
  * Plans a prune (rustic's `PrunePlan::from_prune_options`): reads every index file and snapshot, finds
  * the blobs the snapshots need by walking their trees, lists the pack files, and decides for each pack
- * whether it is kept, repacked, marked for deletion, deleted or recovered (see {@link decidePacks}).
+ * whether it is kept, repacked, marked for deletion, deleted or recovered (see `decidePacks`).
  * Changes nothing. Holds an exclusive lock meanwhile unless `ignoreLocks` (or the repository was opened
  * with `lock: false`), so it fails at once with `RepositoryLocked`, naming the lock, while another
  * client (a running `restic backup`, say) holds one.
  * @throws RusticError `InvalidOptions`; `Unsupported` for `repackUncompressed` without compression;
- * `AppendOnly` (unless `dryRun`); `RepositoryLocked`; `MissingBlobs`, `PackMissing`,
+ * `AppendOnly` (unless `dryRun`); `RepositoryLocked`; `BlobNotFound`, `PackMissing`,
  * `PackSizeMismatch` for a damaged repository; `Aborted`.
  */
 export async function planPrune(repo: Repository, options?: PruneOptions, control: PruneControl = {}): Promise<PrunePlan> {

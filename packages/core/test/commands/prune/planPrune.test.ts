@@ -149,7 +149,7 @@ describe('planPrune', () => {
     expect(plan.stats.indexFiles.total).toBe(2)
   })
 
-  it('fails with MissingBlobs, changing nothing, when a needed blob is in no index file', async () => {
+  it('fails with BlobNotFound, changing nothing, when a needed blob is in no index file', async () => {
     const { repo } = await smallPackRepo()
     await backupFiles(repo, randomFiles('a', 3))
     const [f] = await indexFiles(repo)
@@ -157,7 +157,7 @@ describe('planPrune', () => {
     await repo.dbe.saveFile('index', serializeIndex({ packs: f!.file.packs.filter((p) => p !== dataPack) }))
     await repo.backend.remove('index', f!.id, true)
     const err = await repo.planPrune().catch((e: unknown) => e)
-    expect(isRusticError(err, 'MissingBlobs'), String(err)).toBe(true)
+    expect(isRusticError(err, 'BlobNotFound'), String(err)).toBe(true)
     expect((err as Error).message).toMatch(/^3 blob\(s\) that snapshots need are in no index file \(data blob [0-9a-f]{64}, /)
   })
 
