@@ -3,6 +3,8 @@ import { RusticError } from '../../error/RusticError.js'
 import { IdSchema } from '../../repofile/decodeJson.js'
 import { parseDuration } from '../../util/duration.js'
 import { parseSize } from '../../util/size.js'
+import { zodParse } from '../../util/zodParse.js'
+import { parseOptions } from '../snapshots/parseOptions.js'
 
 /**
  * A size limit of prune: a percentage (of the used data for `maxUnused`, of the repository for
@@ -49,20 +51,8 @@ function durationMs(value: string | number): number {
   return value.trim() === '0' ? 0 : parseDuration(value)
 }
 
-/** A zod step reading a string (or number) with `parse`; a thrown error becomes an issue of the field. */
-function reading<T>(parse: (v: string | number) => T) {
-  return (v: string | number, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(v)
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: (e as Error).message })
-      return z.NEVER
-    }
-  }
-}
-
-const LimitSchema = z.union([z.string(), z.number()]).transform(reading(parseSizeLimit))
-const DurationSchema = z.union([z.string(), z.number()]).transform(reading(durationMs))
+const LimitSchema = z.union([z.string(), z.number()]).transform(zodParse(parseSizeLimit))
+const DurationSchema = z.union([z.string(), z.number()]).transform(zodParse(durationMs))
 
 /**
  * Options of prune (rustic's `PruneOptions`, with restic 0.14's names where restic has the option).
@@ -154,8 +144,5 @@ export type ResolvedPruneOptions = z.output<typeof PruneOptionsSchema>
  * @throws RusticError `InvalidOptions` naming each invalid field.
  */
 export function parsePruneOptions(input: PruneOptions | undefined): ResolvedPruneOptions {
-  const r = PruneOptionsSchema.safeParse(input ?? {})
-  if (r.success) return r.data
-  const problems = r.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
-  throw new RusticError('InvalidInput', `invalid prune options: ${problems.join('; ')}`, { code: 'InvalidOptions' })
+  return parseOptions(PruneOptionsSchema, input, 'prune options')
 }

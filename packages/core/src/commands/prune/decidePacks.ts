@@ -15,7 +15,7 @@ export type UsedBlobs = Record<BlobType, Map<Id, number>>
 export interface DecideInput {
   /** Every index file, in a fixed order (the first entry of a pack listed twice wins). */
   indexFiles: Array<{ id: Id; file: IndexFile }>
-  /** Every blob some snapshot needs, with counter 0. */
+  /** Every blob some snapshot needs, with counter 0 (used up: emptied by the decision). */
   used: UsedBlobs
   /** Every pack file in the repository, with its size. */
   existing: Map<Id, number>
@@ -435,22 +435,24 @@ function checkExisting(pack: PrunePack, existing: Map<Id, number>): void {
   }
 }
 
-/** Step 6: the needed blobs of repacked packs that no kept pack holds, each once, by offset. */
+/**
+ * Step 6: the needed blobs of repacked packs that no kept pack holds, each once, by offset. Takes the
+ * needed blobs out of `used` (not needed afterwards) instead of copying them.
+ */
 function pickBlobsToCopy(entries: IndexEntry[], used: UsedBlobs): void {
-  const needed: Record<BlobType, Set<Id>> = { data: new Set(used.data.keys()), tree: new Set(used.tree.keys()) }
   for (const e of entries) {
     for (const p of e.packs) {
-      if (p.action === 'keep' || p.action === 'recover') for (const b of p.blobs) needed[b.type].delete(b.id)
+      if (p.action === 'keep' || p.action === 'recover') for (const b of p.blobs) used[b.type].delete(b.id)
     }
   }
   for (const e of entries) {
     for (const p of e.packs) {
       if (p.action !== 'repack') continue
-      p.copy = p.blobs.filter((b) => needed[b.type].delete(b.id)).sort((a, b) => a.offset - b.offset)
+      p.copy = p.blobs.filter((b) => used[b.type].delete(b.id)).sort((a, b) => a.offset - b.offset)
     }
   }
   for (const type of ['tree', 'data'] as const) {
-    const [left] = needed[type]
+    const [left] = used[type].keys()
     if (left !== undefined) {
       throw new RusticError('Internal', `prune found no pack to keep or repack ${type} blob ${left} from: nothing was changed (please report this)`, {
         code: 'Internal',

@@ -59,7 +59,9 @@ async function execute(
   const progress = control.progress ?? repo.progress
   const backend = repo.backend
   await checkUnchanged(repo, plan, locked, signal)
-  await refuseIfCannotDelete(backend, signal)
+  const removes =
+    plan.rewriteIndexFiles.length > 0 || plan.packs.some((p) => p.action === 'delete' || (p.action === 'repack' && plan.options.instantDelete))
+  if (removes) await refuseIfCannotDelete(backend, signal)
 
   const rewrite = new Set(plan.rewriteIndexFiles)
   const time = plan.time
