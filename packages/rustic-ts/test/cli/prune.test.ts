@@ -199,7 +199,9 @@ describe('rustic-ts prune', () => {
     try {
       const repo = `rest:${url}r/`
       expect((await rustic(['-r', repo, 'init'])).code).toBe(0)
+      // two backups, two small index files: prune merges them, which removes the old ones
       await ok([...base(repo), 'backup', '--stdin'])
+      await ok([...base(repo), 'backup', '--stdin', '--stdin-filename', 'other'])
       const before = await treeSize(dir)
       const r = await rustic([...base(repo), 'prune'])
       expect(r.code).toBe(1)

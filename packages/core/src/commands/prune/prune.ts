@@ -1,6 +1,5 @@
 import type { WriteBackend } from '../../backend/Backend.js'
-import { isNotFound } from '../../backend/BackendError.js'
-import { BackendError } from '../../backend/BackendError.js'
+import { BackendError, isNotFound } from '../../backend/BackendError.js'
 import { Indexer } from '../../index/Indexer.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { randomId, shortId, type Id } from '../../id/Id.js'
