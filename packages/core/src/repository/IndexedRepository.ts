@@ -9,6 +9,9 @@ import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
 import type { Repository } from './Repository.js'
 import { backup, type BackupControl, type BackupOptions, type BackupResult } from '../commands/backup/backup.js'
 import type { SnapshotOptions } from '../commands/backup/SnapshotOptions.js'
+import type { Control } from '../commands/control.js'
+import { planRepairSnapshots, type RepairSnapshotsOptions, type RepairSnapshotsPlan } from '../commands/repair/planRepairSnapshots.js'
+import { repairSnapshots, type RepairSnapshotsResult } from '../commands/repair/repairSnapshots.js'
 
 /** One entry of a tree walk. */
 export interface WalkEntry {
@@ -182,6 +185,19 @@ export class IndexedRepository {
    */
   backup(options: BackupOptions, snapshotOptions: SnapshotOptions = {}, control: BackupControl = {}): Promise<BackupResult> {
     return backup(this, options, snapshotOptions, control)
+  }
+
+  /** Works out how `repair snapshots` would repair the selected snapshots, writing nothing. */
+  planRepairSnapshots(options?: RepairSnapshotsOptions, control?: Control): Promise<RepairSnapshotsPlan> {
+    return planRepairSnapshots(this, options, control)
+  }
+
+  /** Carries out a plan of {@link IndexedRepository.planRepairSnapshots}. */
+  repairSnapshots(plan: RepairSnapshotsPlan, control?: Control): Promise<RepairSnapshotsResult> {
+    return this.repo.withLock('exclusive', control, async (lock) => {
+      await this.reloadIndexIfChanged()
+      return repairSnapshots(this, plan, { ...control, signal: lock.signal })
+    })
   }
 
   /**

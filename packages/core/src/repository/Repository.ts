@@ -37,7 +37,7 @@ import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unloc
 import { planPrune } from '../commands/prune/planPrune.js'
 import { prune } from '../commands/prune/prune.js'
 import type { PruneOptions } from '../commands/prune/PruneOptions.js'
-import type { PruneControl, PrunePlan, PruneResult } from '../commands/prune/PrunePlan.js'
+import type { PrunePlan, PruneResult } from '../commands/prune/PrunePlan.js'
 import { forget, type ForgetResult } from '../commands/forget/forget.js'
 import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
 import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
@@ -46,6 +46,13 @@ import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } fro
 import type { SnapshotControl } from '../commands/snapshots/SnapshotControl.js'
 import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
 import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
+import { check } from '../commands/check/check.js'
+import type { CheckOptions } from '../commands/check/CheckOptions.js'
+import type { CheckResult } from '../commands/check/CheckFinding.js'
+import type { Control } from '../commands/control.js'
+import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
+import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
+import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -372,12 +379,47 @@ export class Repository {
   }
 
   /**
+   * Checks the repository's integrity (restic's and rustic's `check`), reading the repository itself,
+   * never the cache; problems are findings in the result. See {@link CheckOptions}.
+   */
+  check(options?: CheckOptions, control?: Control): Promise<CheckResult> {
+    return this.withLock('exclusive', control, (lock) => check(this, options, { ...control, signal: lock.signal }))
+  }
+
+  /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */
+  planRepairIndex(options?: RepairIndexOptions, control?: Control): Promise<RepairIndexPlan> {
+    return planRepairIndex(this, options, control)
+  }
+
+  /** Carries out a plan of {@link Repository.planRepairIndex}: new index files first, then the old ones removed. */
+  repairIndex(plan: RepairIndexPlan, control?: Control): Promise<RepairIndexResult> {
+    return this.withLock('exclusive', control, (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }))
+  }
+
+  /** The files of one kind, with their sizes (restic's `list packs|index|snapshots|keys|locks`). */
+  listFiles(kind: ListFileKind, control?: Control): Promise<ListedFile[]> {
+    // restic lists under a shared lock, but `locks` without one
+    if (kind === 'locks') return listFiles(this, kind, control)
+    return this.withLock('shared', control, (lock) => listFiles(this, kind, { ...control, signal: lock.signal }))
+  }
+
+  /** Every blob every index file lists, with its pack (restic's `list blobs`). */
+  async *listBlobs(control?: Control): AsyncGenerator<ListedBlob> {
+    const lock = await this.lock('shared', control)
+    try {
+      yield* listBlobs(this, { ...control, signal: lock.signal })
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /**
    * Plans a prune: what becomes of every pack (keep, repack, mark for deletion, delete, recover) and the
    * numbers; changes nothing. Holds an exclusive lock meanwhile (unless `ignoreLocks`): fails with
    * `RepositoryLocked`, naming the lock, while another client holds one. `AppendOnly` for an append-only
    * repository unless `dryRun`; `BlobNotFound`, `PackMissing`, `PackSizeMismatch` for a damaged one.
    */
-  planPrune(options?: PruneOptions, control?: PruneControl): Promise<PrunePlan> {
+  planPrune(options?: PruneOptions, control?: Control): Promise<PrunePlan> {
     return planPrune(this, options, control)
   }
 
@@ -386,7 +428,7 @@ export class Repository {
    * then removes the old index files and the packs to delete. Refuses a plan the repository has moved
    * away from (`PlanOutdated`), an append-only repository or server (`AppendOnly`), before writing.
    */
-  prune(plan: PrunePlan, control?: PruneControl): Promise<PruneResult> {
+  prune(plan: PrunePlan, control?: Control): Promise<PruneResult> {
     return prune(this, plan, control)
   }
 

@@ -2,14 +2,17 @@ import { Command, CommanderError } from 'commander'
 import { RusticError } from '@rustic-ts/core'
 import { registerBackup } from './commands/backup.js'
 import { registerCat } from './commands/cat.js'
+import { registerCheck } from './commands/check.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
 import { registerForget } from './commands/forget.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
+import { registerList } from './commands/list.js'
 import { registerLs } from './commands/ls.js'
 import { registerPrune } from './commands/prune.js'
+import { registerRepair } from './commands/repair.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
@@ -35,6 +38,9 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride()
   for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerPrune, registerServe]) register(program)
+  registerCheck(program)
+  registerRepair(program)
+  registerList(program)
   return program
 }
 

@@ -1,5 +1,4 @@
 import type { Id } from '../../id/Id.js'
-import type { ProgressFactory, WarningHandler } from '../../progress/Progress.js'
 import type { BlobType, IndexBlob } from '../../repofile/index.js'
 import type { ResolvedPruneOptions } from './PruneOptions.js'
 
@@ -177,14 +176,4 @@ export interface PruneResult {
   bytesRepacked: number
   /** New pack files written by repacking. */
   packsWritten: number
-}
-
-/** Cancellation, progress and warnings of a prune (the repository's own are used when left out). */
-export interface PruneControl {
-  /** Stops the prune (code `Aborted`); what it wrote so far is harmless. */
-  signal?: AbortSignal
-  /** Creates progress indicators. */
-  progress?: ProgressFactory
-  /** Receives warnings. */
-  onWarning?: WarningHandler
 }

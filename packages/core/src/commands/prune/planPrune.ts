@@ -7,7 +7,8 @@ import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
 import { decidePacks, indexPackSize } from './decidePacks.js'
 import { findUsedBlobs, treeLocations } from './findUsedBlobs.js'
-import type { PruneControl, PrunePlan } from './PrunePlan.js'
+import { resolveControl, type Control } from '../control.js'
+import type { PrunePlan } from './PrunePlan.js'
 import { parsePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './PruneOptions.js'
 
 /**
@@ -21,7 +22,7 @@ import { parsePruneOptions, type PruneOptions, type ResolvedPruneOptions } from 
  * `AppendOnly` (unless `dryRun`); `RepositoryLocked`; `BlobNotFound`, `PackMissing`,
  * `PackSizeMismatch` for a damaged repository; `Aborted`.
  */
-export async function planPrune(repo: Repository, options?: PruneOptions, control: PruneControl = {}): Promise<PrunePlan> {
+export async function planPrune(repo: Repository, options?: PruneOptions, control: Control = {}): Promise<PrunePlan> {
   const opts = parsePruneOptions(options)
   if (opts.repackUncompressed && repo.config.version < 2) {
     throw new RusticError('Unsupported', 'repackUncompressed needs a version 2 repository (version 1 stores everything uncompressed)', {
@@ -36,9 +37,8 @@ export async function planPrune(repo: Repository, options?: PruneOptions, contro
   return repo.withLock('exclusive', control, (lock) => makePlan(repo, opts, { ...control, signal: lock.signal }))
 }
 
-async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: PruneControl): Promise<PrunePlan> {
-  const { signal } = control
-  const progress = control.progress ?? repo.progress
+async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: Control): Promise<PrunePlan> {
+  const { signal, progress } = resolveControl(repo, control)
   const now = opts.now?.getTime() ?? Date.now()
   const concurrency = repo.options.concurrency
 

@@ -7,7 +7,8 @@ import { PACK_ENTRY_SIZE_COMPRESSED, type BlobType, type IndexPack } from '../..
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
 import { repackBlobs } from './repackBlobs.js'
-import type { PruneControl, PrunePack, PrunePlan, PruneResult } from './PrunePlan.js'
+import { resolveControl, type Control } from '../control.js'
+import type { PrunePack, PrunePlan, PruneResult } from './PrunePlan.js'
 
 /**
  * Carries out a prune plan (rustic's `prune_repository`), in an order that keeps the repository valid
@@ -27,7 +28,7 @@ import type { PruneControl, PrunePack, PrunePlan, PruneResult } from './PrunePla
  * @throws RusticError `PlanOutdated` when the repository changed since the plan; `AppendOnly`;
  * `RepositoryLocked` / `LockLost`; `IntegrityError` for a damaged blob being repacked; `Aborted`.
  */
-export async function prune(repo: Repository, plan: PrunePlan, control: PruneControl = {}): Promise<PruneResult> {
+export async function prune(repo: Repository, plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
   const result: PruneResult = {
     dryRun: plan.options.dryRun,
     indexFilesWritten: [],
@@ -49,13 +50,12 @@ export async function prune(repo: Repository, plan: PrunePlan, control: PruneCon
 async function execute(
   repo: Repository,
   plan: PrunePlan,
-  control: PruneControl,
+  control: Control,
   result: PruneResult,
   locked: boolean,
   verifyLock: () => Promise<void>,
 ): Promise<PruneResult> {
-  const { signal } = control
-  const progress = control.progress ?? repo.progress
+  const { signal, progress } = resolveControl(repo, control)
   const backend = repo.backend
   await checkUnchanged(repo, plan, locked, signal)
   const removes =

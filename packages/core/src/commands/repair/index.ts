@@ -1,0 +1,7 @@
+export { RepairIndexOptionsSchema, repairIndexChanges } from './planRepairIndex.js'
+export type { RepairIndexOptions, RepairIndexPlan, UnreadablePack } from './planRepairIndex.js'
+export type { RepairIndexResult } from './repairIndex.js'
+export { RepairSnapshotsOptionsSchema } from './planRepairSnapshots.js'
+export type { RepairSnapshotsOptions, RepairSnapshotsPlan, SnapshotRepair } from './planRepairSnapshots.js'
+export type { RepairSnapshotsResult } from './repairSnapshots.js'
+export type { RepairChange } from './TreeRepairer.js'
