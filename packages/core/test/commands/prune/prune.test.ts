@@ -15,6 +15,12 @@ import { FilesSource, password, backupFiles, indexFiles, indexedPacks, packFiles
 
 const HOUR = 3_600_000
 
+/** Errors `check --read-data` finds (none expected after any prune). */
+async function checkErrors(repo: Repository): Promise<string[]> {
+  const r = await repo.check({ readData: true })
+  return r.findings.filter((f) => f.level === 'error').map((f) => f.message)
+}
+
 /** Records the writes and removals of index and pack files, in order. */
 class RecordingBackend extends ForwardingBackend {
   readonly ops: string[] = []
@@ -65,6 +71,7 @@ describe('prune', () => {
     const marked = (await indexFiles(repo))[0]!.file.packsToDelete!
     expect(marked.every((p) => p.time === plan.time)).toBe(true)
     expect(await readFiles(repo, keep)).toEqual(keptFiles)
+    expect(await checkErrors(repo)).toEqual([])
 
     const t0 = Date.parse(plan.time.replace(/\.\d+/, ''))
     const early = await repo.planPrune({ now: new Date(t0 + 22 * HOUR) })
@@ -82,6 +89,7 @@ describe('prune', () => {
     for (const id of gonePacks) expect(files.has(id)).toBe(false)
     expect((await indexedPacks(repo)).marked.size).toBe(0)
     expect(await readFiles(repo, keep)).toEqual(keptFiles)
+    expect(await checkErrors(repo)).toEqual([])
   })
 
   it('recovers a marked pack that a backup running next to the prune (without locks) needs again', async () => {
@@ -115,6 +123,7 @@ describe('prune', () => {
     expect(recovered.every((p) => p.marked && p.status.includes('hasUsedBlobs'))).toBe(true)
     expect((await repo.prune(plan)).packsRecovered).toBe(recovered.length)
     expect(await readFiles(repo, late.snapshot.id!)).toEqual(goneFiles)
+    expect(await checkErrors(repo)).toEqual([])
     const { packs, marked } = await indexedPacks(repo)
     for (const p of recovered) expect([packs.has(p.id), marked.has(p.id)]).toEqual([true, false])
   })
@@ -135,6 +144,7 @@ describe('prune', () => {
     expect(marked.has(old.id)).toBe(true)
     expect(packs.has(old.id)).toBe(false)
     expect(await readFiles(repo, keep)).toEqual(shared)
+    expect(await checkErrors(repo)).toEqual([])
     // nothing left to do but remove what was marked
     const next = await repo.planPrune({ maxUnused: 0, maxRepack: 'unlimited', instantDelete: true })
     expect(next.packs.filter((p) => p.action === 'repack')).toEqual([])
