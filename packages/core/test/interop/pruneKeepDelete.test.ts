@@ -32,10 +32,10 @@ describe('two-phase prune and restic', () => {
     const repo = await fx.open()
     const gone = randomBytes(600_000)
     await writeFile(join(src, 'file.bin'), gone)
-    const first = (await (await repo.toIndexed()).backup({ paths: [src] })).snapshot.id!
+    const first = (await (await repo.toIndexed()).backup(src)).snapshot.id!
     const kept = randomBytes(600_000)
     await writeFile(join(src, 'file.bin'), kept)
-    const second = (await (await repo.toIndexed()).backup({ paths: [src] })).snapshot.id!
+    const second = (await (await repo.toIndexed()).backup(src)).snapshot.id!
     await repo.deleteSnapshots([first])
 
     const plan = await repo.planPrune()

@@ -27,7 +27,7 @@ afterAll(async () => {
 /** A new repository (cheap key, so that every restic and rustic-ts run opens it fast); its path. */
 async function newRepo(): Promise<string> {
   const path = join(tmp.path, `repo${n++}`)
-  const r = await Repository.init({ repository: new LocalBackend(path) }, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } })
+  const r = await Repository.init({}, { repository: new LocalBackend(path) }, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } })
   await r.close()
   return path
 }
@@ -65,7 +65,7 @@ async function backupStdin(repo: string, data: Uint8Array, name: string): Promis
     const source = new StreamSource(async function* () {
       yield data
     }, name)
-    return (await (await r.toIndexed()).backup({}, {}, { source, snapshotPaths: source.snapshotPaths() })).snapshot.id!
+    return (await (await r.toIndexed()).backup(source)).snapshot.id!
   })
 }
 
@@ -105,7 +105,7 @@ describe('rustic-ts prune', () => {
     for (let i = 0; i < 5; i++) {
       unique.push(randomBytes(1 << 20))
       await writeFile(join(src, 'unique.bin'), unique[i]!)
-      ids.push(await withRepo(repo, async (r) => (await (await r.toIndexed()).backup({ paths: [src] })).snapshot.id!))
+      ids.push(await withRepo(repo, async (r) => (await (await r.toIndexed()).backup(src)).snapshot.id!))
     }
     const before = await treeSize(repo)
     const out = await ok([...base(repo), 'forget', '--keep-last', '2', '--prune', '--instant-delete'])

@@ -2,7 +2,7 @@ import type { Id } from '../../id/Id.js'
 import type { Repository } from '../../repository/Repository.js'
 import type { PrunePlan, PruneResult } from '../prune/PrunePlan.js'
 import { commitSnapshotChanges } from '../snapshots/commitSnapshotChanges.js'
-import type { SnapshotControl } from '../snapshots/SnapshotControl.js'
+import type { Control } from '../../progress/Control.js'
 import type { ForgetPlan } from './ForgetPlan.js'
 
 /** What {@link Repository.forget} removed. */
@@ -18,7 +18,7 @@ export interface ForgetResult {
  * {@link Repository.forget}). Their data stays in the repository until `prune`; a plan made with
  * `prune` prunes right after, under the same exclusive lock (unless its `ignoreLocks`).
  */
-export async function forget(repo: Repository, plan: ForgetPlan, control: SnapshotControl = {}): Promise<ForgetResult> {
+export async function forget(repo: Repository, plan: ForgetPlan, control: Control = {}): Promise<ForgetResult> {
   const ids = [...new Set(plan.remove)]
   const remove = async (): Promise<ForgetResult> => {
     const done = await commitSnapshotChanges(repo, ids.map((remove) => ({ remove })), `forget ${ids.length} snapshot(s)`, control)
@@ -32,5 +32,5 @@ export async function forget(repo: Repository, plan: ForgetPlan, control: Snapsh
     const prunePlan = await repo.planPrune(pruneOptions, control)
     return { ...result, prune: { plan: prunePlan, result: await repo.prune(prunePlan, control) } }
   }
-  return pruneOptions.ignoreLocks ? removeAndPrune() : repo.withLock('exclusive', control, removeAndPrune)
+  return pruneOptions.ignoreLocks ? removeAndPrune() : repo.withLock('exclusive', removeAndPrune, control)
 }

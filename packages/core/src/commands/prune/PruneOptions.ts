@@ -4,7 +4,7 @@ import { IdSchema } from '../../repofile/decodeJson.js'
 import { parseDuration } from '../../util/duration.js'
 import { parseSize } from '../../util/size.js'
 import { zodParse } from '../../util/zodParse.js'
-import { parseOptions } from '../control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 
 /**
  * A size limit of prune: a percentage (of the used data for `maxUnused`, of the repository for

@@ -95,7 +95,7 @@ function timeMs(t: string | undefined): number | undefined {
  * 4. Candidates are repacked, trees first and then the emptiest, until `maxRepack` is reached; partly
  *    used data packs only while more than `maxUnused` would stay unused. Packs of the wrong size are
  *    merged when their type is repacked anyway or when they add up to more than a target pack.
- * 5. Needed packs must exist with the size the index gives (`PackMissing`, `PackSizeMismatch`); every
+ * 5. Needed packs must exist with the size the index gives (`PackNotFound`, `PackSizeMismatch`); every
  *    pack file no index names is marked (deleted with `instantDelete`).
  * 6. For each repacked pack, the needed blobs no kept pack holds are picked (each once).
  * 7. Index files with a pack that changes, and small ones, are rewritten.
@@ -423,7 +423,7 @@ function checkExisting(pack: PrunePack, existing: Map<Id, number>): void {
     throw new RusticError(
       'Repository',
       `pack ${pack.id} (index ${shortId(pack.indexFile!)}) holds blobs that snapshots need, but the pack file is missing: nothing was changed. Run check, and repair index`,
-      { code: 'PackMissing' },
+      { code: 'PackNotFound' },
     )
   }
   if (size !== pack.size) {

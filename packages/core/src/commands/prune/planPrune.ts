@@ -2,12 +2,12 @@ import { fileName } from '../../backend/DecryptBackend.js'
 import { PackSizer } from '../../blob/PackSizer.js'
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
+import type { Control } from '../../progress/Control.js'
 import { formatLocalGoTime, parseIndex, parseSnapshot, type BlobType, type IndexFile } from '../../repofile/index.js'
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
 import { decidePacks, indexPackSize } from './decidePacks.js'
 import { findUsedBlobs, treeLocations } from './findUsedBlobs.js'
-import { resolveControl, type Control } from '../control.js'
 import type { PrunePlan } from './PrunePlan.js'
 import { parsePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './PruneOptions.js'
 
@@ -19,7 +19,7 @@ import { parsePruneOptions, type PruneOptions, type ResolvedPruneOptions } from 
  * with `lock: false`), so it fails at once with `RepositoryLocked`, naming the lock, while another
  * client (a running `restic backup`, say) holds one.
  * @throws RusticError `InvalidOptions`; `Unsupported` for `repackUncompressed` without compression;
- * `AppendOnly` (unless `dryRun`); `RepositoryLocked`; `BlobNotFound`, `PackMissing`,
+ * `AppendOnly` (unless `dryRun`); `RepositoryLocked`; `BlobNotFound`, `PackNotFound`,
  * `PackSizeMismatch` for a damaged repository; `Aborted`.
  */
 export async function planPrune(repo: Repository, options?: PruneOptions, control: Control = {}): Promise<PrunePlan> {
@@ -34,11 +34,11 @@ export async function planPrune(repo: Repository, options?: PruneOptions, contro
   }
   if (!opts.dryRun) refuseAppendOnly(repo.config, 'prune')
   if (opts.ignoreLocks) return makePlan(repo, opts, control)
-  return repo.withLock('exclusive', control, (lock) => makePlan(repo, opts, { ...control, signal: lock.signal }))
+  return repo.withLock('exclusive', (lock) => makePlan(repo, opts, { ...control, signal: lock.signal }), control)
 }
 
 async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: Control): Promise<PrunePlan> {
-  const { signal, progress } = resolveControl(repo, control)
+  const { signal, progress } = repo.control(control)
   const now = opts.now?.getTime() ?? Date.now()
   const concurrency = repo.options.concurrency
 

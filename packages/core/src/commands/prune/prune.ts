@@ -1,13 +1,13 @@
 import type { WriteBackend } from '../../backend/Backend.js'
-import { BackendError, isNotFound } from '../../backend/BackendError.js'
+import { isBackendError, isNotFound } from '../../backend/BackendError.js'
 import { Indexer } from '../../index/Indexer.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { randomId, shortId, type Id } from '../../id/Id.js'
+import type { Control } from '../../progress/Control.js'
 import { PACK_ENTRY_SIZE_COMPRESSED, type BlobType, type IndexPack } from '../../repofile/index.js'
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
 import { repackBlobs } from './repackBlobs.js'
-import { resolveControl, type Control } from '../control.js'
 import type { PrunePack, PrunePlan, PruneResult } from './PrunePlan.js'
 
 /**
@@ -25,7 +25,7 @@ import type { PrunePack, PrunePlan, PruneResult } from './PrunePlan.js'
  *
  * With `dryRun` in the plan it changes nothing. A plan made with `instantDelete` removes unneeded and
  * repacked packs at once instead of marking them.
- * @throws RusticError `PlanOutdated` when the repository changed since the plan; `AppendOnly`;
+ * @throws RusticError `RepositoryChanged` when the repository changed since the plan; `AppendOnly`;
  * `RepositoryLocked` / `LockLost`; `IntegrityError` for a damaged blob being repacked; `Aborted`.
  */
 export async function prune(repo: Repository, plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
@@ -44,7 +44,7 @@ export async function prune(repo: Repository, plan: PrunePlan, control: Control 
   if (plan.options.dryRun) return result
   refuseAppendOnly(repo.config, 'prune')
   if (plan.options.ignoreLocks || !repo.options.lock) return execute(repo, plan, control, result, false, async () => {})
-  return repo.withLock('exclusive', control, (lock) => execute(repo, plan, { ...control, signal: lock.signal }, result, true, () => lock.verify()))
+  return repo.withLock('exclusive', (lock) => execute(repo, plan, { ...control, signal: lock.signal }, result, true, () => lock.verify()), control)
 }
 
 async function execute(
@@ -55,7 +55,7 @@ async function execute(
   locked: boolean,
   verifyLock: () => Promise<void>,
 ): Promise<PruneResult> {
-  const { signal, progress } = resolveControl(repo, control)
+  const { signal, progress } = repo.control(control)
   const backend = repo.backend
   await checkUnchanged(repo, plan, locked, signal)
   const removes =
@@ -174,7 +174,7 @@ async function removeFile(backend: WriteBackend, type: 'index' | 'pack', id: Id,
 async function checkUnchanged(repo: Repository, plan: PrunePlan, locked: boolean, signal: AbortSignal | undefined): Promise<void> {
   const index = new Set(await repo.backend.list('index', { signal }))
   const outdated = (why: string): RusticError =>
-    new RusticError('Repository', `the prune plan is out of date: ${why} since it was made; nothing was changed. Plan again`, { code: 'PlanOutdated' })
+    new RusticError('Repository', `the prune plan is out of date: ${why} since it was made; nothing was changed. Plan again`, { code: 'RepositoryChanged' })
   const gone = plan.rewriteIndexFiles.find((id) => !index.has(id))
   if (gone !== undefined) throw outdated(`index ${shortId(gone)} was removed`)
   if (!locked) return
@@ -198,7 +198,7 @@ async function refuseIfCannotDelete(backend: WriteBackend, signal: AbortSignal |
   try {
     await backend.remove('index', randomId(), false, { signal })
   } catch (e) {
-    if (e instanceof BackendError && e.backendKind === 'PermissionDenied') {
+    if (isBackendError(e, 'PermissionDenied')) {
       throw new RusticError(
         'AppendOnly',
         `cannot prune ${backend.location()}: it does not allow removing files (an append-only or read-only repository or server); nothing was changed`,

@@ -1,14 +1,17 @@
 import pLimit, { type LimitFunction } from 'p-limit'
-import { noProgress, type Progress, type ProgressKind } from '../../progress/Progress.js'
+import type { Control, ResolvedControl } from '../../progress/Control.js'
+import type { Progress, ProgressKind } from '../../progress/Progress.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { MetadataWriter } from './MetadataWriter.js'
-import { RestoreOptionsSchema, type ResolvedRestoreOptions, type RestoreOptions } from './RestoreOptions.js'
+import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
 
-/** One run of `restore`: the plan, the options, the counts, and what its phases hand on to each other. */
+/** One run of `restore`: the plan, its options, the control, the counts, and what its phases hand on to each other. */
 export class RestoreRun {
-  /** The options, defaults applied. */
+  /** The plan's options (defaults applied when it was made). */
   readonly opts: ResolvedRestoreOptions
+  /** The caller's control, the repository's defaults filled in. */
+  readonly control: ResolvedControl
   /** What has been done so far (the result). */
   readonly stats: RestoreStats = {
     filesWritten: 0,
@@ -33,9 +36,10 @@ export class RestoreRun {
   constructor(
     readonly indexed: IndexedRepository,
     readonly plan: RestorePlan,
-    options: RestoreOptions,
+    control: Control,
   ) {
-    const opts = (this.opts = RestoreOptionsSchema.parse(options))
+    const opts = (this.opts = plan.options)
+    this.control = indexed.repo.control(control)
     this.fileLimit = pLimit(opts.fileConcurrency)
     this.meta = new MetadataWriter({ numericId: opts.numericId, noOwnership: opts.noOwnership, warn: (message, error) => this.warn(message, error) })
     this.metaDone = new Uint8Array(plan.entries.length)
@@ -44,18 +48,18 @@ export class RestoreRun {
 
   /** The caller's abort signal. */
   get signal(): AbortSignal | undefined {
-    return this.opts.signal
+    return this.control.signal
   }
 
   /** A progress indicator of the caller's (silent without one). */
   progress(kind: ProgressKind, title: string): Progress {
-    return (this.opts.progress ?? noProgress)(kind, title)
+    return this.control.progress(kind, title)
   }
 
   /** Reports a problem that does not stop the restore (counted in `stats.warnings`). */
   warn(message: string, error?: unknown): void {
     this.stats.warnings++
-    ;(this.opts.onWarning ?? this.indexed.repo.onWarning)(message, error)
+    this.control.onWarning(message, error)
   }
 
   /** Counts the files of the plan as they are written, in a progress counter (until {@link RestoreRun.endFiles}). */

@@ -3,6 +3,8 @@ import { basename, dirname, resolve } from 'node:path'
 import { RusticError } from '../../error/RusticError.js'
 import type { Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import type { Control } from '../../progress/Control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { checkNodeName, joinFsPath } from './fsPath.js'
 import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
 import type { RestorePlan } from './RestorePlan.js'
@@ -28,8 +30,9 @@ export async function planRestore(
   node: Node,
   target: string,
   options: RestoreOptions = {},
+  control: Control = {},
 ): Promise<RestorePlan> {
-  const planner = new RestorePlanner(indexed, RestoreOptionsSchema.parse(options))
+  const planner = new RestorePlanner(indexed, parseOptions(RestoreOptionsSchema, options, 'restore options'), indexed.repo.control(control))
   const targetPath = resolve(target)
   const targetStat = await stat(targetPath).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined

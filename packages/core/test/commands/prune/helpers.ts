@@ -13,7 +13,7 @@ import {
   type ReadSourceEntry,
   type RepositoryOptions,
   type WriteBackend,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 /** Password of the test repositories. */
 export const password = 'prune-test-pw'
@@ -56,7 +56,7 @@ export async function smallPackRepo(
   backend: WriteBackend = new MemoryBackend(),
   version: 1 | 2 = 2,
 ): Promise<{ backend: WriteBackend; repo: Repository; open: (o?: RepositoryOptions) => Promise<Repository> }> {
-  const first = await Repository.init({ repository: backend }, { password }, { version, kdf: { N: 1024, r: 8, p: 1 } })
+  const first = await Repository.init({}, { repository: backend }, { password }, { version, kdf: { N: 1024, r: 8, p: 1 } })
   const config = { ...first.config, datapackSize: 64 * 1024, datapackGrowfactor: 0, treepackSize: 16 * 1024, treepackGrowfactor: 0 }
   await backend.remove('config', CONFIG_ID, false)
   await backend.writeBytes('config', CONFIG_ID, false, first.key.encrypt(serializeConfig(config)))
@@ -68,7 +68,7 @@ export async function smallPackRepo(
 /** Backs up the files as `/data`; returns the snapshot id. */
 export async function backupFiles(repo: Repository, files: Record<string, Uint8Array>): Promise<Id> {
   const indexed = await repo.toIndexed()
-  const r = await indexed.backup({}, {}, { source: new FilesSource(files), snapshotPaths: ['/data'] })
+  const r = await indexed.backup(new FilesSource(files), { snapshotPaths: ['/data'] })
   return r.snapshot.id!
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError, parseSizeLimit, serializeIndex, type Id, type PrunePlan } from '@rustic-ts/core'
+import { isRusticError, parseSizeLimit, serializeIndex, type Id, type PrunePlan } from '@rustic-ts/core/internal'
 import { backupFiles, indexFiles, randomFiles, smallPackRepo } from './helpers.js'
 import { plantLock } from '../../repository/lock/helpers.js'
 
@@ -161,14 +161,14 @@ describe('planPrune', () => {
     expect((err as Error).message).toMatch(/^3 blob\(s\) that snapshots need are in no index file \(data blob [0-9a-f]{64}, /)
   })
 
-  it('fails with PackMissing when a needed pack file is gone', async () => {
+  it('fails with PackNotFound when a needed pack file is gone', async () => {
     const { repo } = await smallPackRepo()
     await backupFiles(repo, randomFiles('a', 3))
     const [f] = await indexFiles(repo)
     const dataPack = f!.file.packs.find((p) => p.blobs[0]!.type === 'data')!
     await repo.backend.remove('pack', dataPack.id, false)
     const err = await repo.planPrune().catch((e: unknown) => e)
-    expect(isRusticError(err, 'PackMissing'), String(err)).toBe(true)
+    expect(isRusticError(err, 'PackNotFound'), String(err)).toBe(true)
     expect((err as Error).message).toContain(`pack ${dataPack.id}`)
   })
 

@@ -10,7 +10,7 @@ import {
   type CallOptions,
   type FileType,
   type Id,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { FilesSource, password, backupFiles, indexFiles, indexedPacks, packFiles, randomFiles, readFiles, smallPackRepo } from './helpers.js'
 
 const HOUR = 3_600_000
@@ -108,7 +108,7 @@ describe('prune', () => {
       await gate
       yield* entries()
     }
-    const running = (await other.toIndexed()).backup({}, {}, { source, snapshotPaths: ['/data'] })
+    const running = (await other.toIndexed()).backup(source, { snapshotPaths: ['/data'] })
     await atSource
     const first = await repo.prune(await repo.planPrune({ ignoreLocks: true }), {})
     expect(first.packsMarked).toBeGreaterThan(0)
@@ -156,7 +156,7 @@ describe('prune', () => {
   it('repackUncompressed compresses blobs stored uncompressed', async () => {
     const { repo } = await smallPackRepo()
     const text = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`t${i}`, new TextEncoder().encode(`line ${i}\n`.repeat(3000))]))
-    const id = (await (await repo.toIndexed()).backup({ compression: 'off' }, {}, { source: new FilesSource(text), snapshotPaths: ['/data'] })).snapshot.id!
+    const id = (await (await repo.toIndexed()).backup(new FilesSource(text), { compression: 'off', snapshotPaths: ['/data'] })).snapshot.id!
     const uncompressed = (await indexFiles(repo)).flatMap((f) => f.file.packs.flatMap((p) => p.blobs)).filter((b) => b.uncompressedLength === undefined)
     expect(uncompressed.length).toBeGreaterThan(4)
     const plan = await repo.planPrune({ repackUncompressed: true, maxRepack: 'unlimited', instantDelete: true })
@@ -214,14 +214,14 @@ describe('prune', () => {
     expect({ index: await repo.backend.list('index'), pack: await repo.backend.list('pack') }).toEqual(before)
   })
 
-  it('refuses a plan the repository has moved away from (PlanOutdated), changing nothing', async () => {
+  it('refuses a plan the repository has moved away from (RepositoryChanged), changing nothing', async () => {
     const { repo } = await smallPackRepo()
     await forgottenFirst(repo)
     const plan = await repo.planPrune()
     await backupFiles(repo, randomFiles('c', 1))
     const before = await repo.backend.list('index')
     const err = await repo.prune(plan).catch((e: unknown) => e)
-    expect(isRusticError(err, 'PlanOutdated'), String(err)).toBe(true)
+    expect(isRusticError(err, 'RepositoryChanged'), String(err)).toBe(true)
     expect((err as Error).message).toMatch(/^the prune plan is out of date: index [0-9a-f]{8} was added since it was made; nothing was changed/)
     expect(await repo.backend.list('index')).toEqual(before)
   })

@@ -89,7 +89,7 @@ export function registerPrune(program: Command): void {
       }
       // one lock from the plan to the end, so that nothing changes in between
       if (options.ignoreLocks) await run()
-      else await repo.withLock('exclusive', {}, run)
+      else await repo.withLock('exclusive', run)
     } finally {
       await repo.close()
     }
