@@ -3,7 +3,7 @@ import { RusticError } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
 import { formatLocalGoTime } from '../../repofile/goTime.js'
 import type { Repository } from '../../repository/Repository.js'
-import type { PruneOptions } from '../prune/PruneOptions.js'
+import { parsePruneOptions, type PruneOptions } from '../prune/PruneOptions.js'
 import { resolveSnapshots } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
@@ -32,8 +32,8 @@ export const ForgetOptionsSchema = KeepOptionsSchema.extend({
   now: z.date().optional(),
   /**
    * Prune once the snapshots are removed (restic's and rustic's `forget --prune`): `true`, or the prune
-   * options (see `PruneOptionsSchema`, checked when the prune is planned). Nothing is pruned when no
-   * snapshot is removed.
+   * options (see `PruneOptionsSchema`; `planForget` refuses invalid ones, before anything is removed).
+   * Nothing is pruned when no snapshot is removed.
    */
   prune: z.union([z.boolean(), z.custom<PruneOptions>((v) => typeof v === 'object' && v !== null && !Array.isArray(v))]).default(false),
 })
@@ -44,6 +44,9 @@ export type ForgetOptions = z.input<typeof ForgetOptionsSchema>
 /** Works out what `forget` removes (see {@link Repository.planForget}); reads snapshots, writes nothing. */
 export async function planForget(repo: Repository, options: ForgetOptions, control: Control = {}): Promise<ForgetPlan> {
   const o = parseOptions(ForgetOptionsSchema, options, 'forget options')
+  const prune = o.prune === false ? undefined : o.prune === true ? {} : o.prune
+  // invalid prune options are refused now, not after forget has removed the snapshots
+  if (prune !== undefined) parsePruneOptions(prune)
   const now = o.now ?? new Date()
   const { signal, progress } = repo.control(control)
   let groups: ForgetGroup[]
@@ -71,6 +74,6 @@ export async function planForget(repo: Repository, options: ForgetOptions, contr
   }
   const remove = groups.flatMap((g) => g.snapshots.filter((s) => !s.keep).map((s) => s.snapshot.id!))
   const plan: ForgetPlan = { groups, remove, now: formatLocalGoTime(BigInt(now.getTime()) * 1_000_000n) }
-  if (o.prune !== false) plan.prune = o.prune === true ? {} : o.prune
+  if (prune !== undefined) plan.prune = prune
   return plan
 }

@@ -244,6 +244,11 @@ describe('prune', () => {
     for (const id of gonePacks) expect((await packFiles(repo)).has(id)).toBe(false)
     expect(await readFiles(repo, keep)).toEqual(kept)
     expect(await repo.backend.list('lock')).toEqual([])
+    // invalid prune options are refused by the plan, before forget removes anything
+    const bad = await repo.planForget({ keepLast: 0, keepNone: true, prune: { maxUnused: '100%' } }).catch((e: unknown) => e)
+    expect(isRusticError(bad, 'InvalidOptions'), String(bad)).toBe(true)
+    expect((bad as Error).message).toMatch(/^invalid prune options: maxUnused: invalid size limit "100%"/)
+    expect(await repo.snapshotIds()).toEqual([keep])
   })
 
   it('stops with Aborted', async () => {
