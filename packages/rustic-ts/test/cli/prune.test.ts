@@ -1,6 +1,6 @@
 /**
- * `rustic-ts prune` against the real restic 0.14: what a prune frees and keeps (restic check --read-data,
- * restic restore), restic's lock stopping it, two-phase deletion next to a backup that runs without
+ * `rustic-ts prune` against the real restic 0.14: what a prune frees and keeps (restic check --read-data and
+ * rustic-ts's own check --read-data, restic restore), restic's lock stopping it, two-phase deletion next to a backup that runs without
  * locks or while prune ignores them (two processes), an append-only REST server, the flags and --json.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -40,6 +40,11 @@ async function withRepo<T>(path: string, fn: (r: Repository) => Promise<T>): Pro
   } finally {
     await r.close()
   }
+}
+
+/** The errors rustic-ts's `check --read-data` (the library's) finds. */
+async function checkErrors(path: string): Promise<string[]> {
+  return withRepo(path, async (r) => (await r.check({ readData: true })).findings.filter((f) => f.level === 'error').map((f) => f.message))
 }
 
 /** Bytes of every file of a directory tree. */
@@ -94,7 +99,7 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
 }
 
 describe('rustic-ts prune', () => {
-  it('forget --keep-last 2 --prune --instant-delete frees what only the removed snapshots held: restic check --read-data passes, restic restores the rest identically', async () => {
+  it('forget --keep-last 2 --prune --instant-delete frees what only the removed snapshots held: restic and rustic-ts check --read-data pass, restic restores the rest identically', async () => {
     const repo = await newRepo()
     const src = join(tmp.path, 'src-shrink')
     await mkdir(src)
@@ -119,6 +124,7 @@ describe('rustic-ts prune', () => {
     expect(freed).toBeGreaterThan(3 * 2 ** 20 - 150_000)
     expect(freed).toBeLessThan(3 * 2 ** 20 + 150_000)
     await restic(repo, ['check', '--read-data'])
+    expect(await ok([...base(repo), 'check', '--read-data'])).toContain('no errors were found')
     for (const [k, id] of ids.slice(3).entries()) {
       const target = join(tmp.path, `restored-${id}`)
       await restic(repo, ['restore', id, '--target', target])
@@ -146,13 +152,14 @@ describe('rustic-ts prune', () => {
     }
     expect((await running.done).code).toBe(0)
     await restic(repo, ['check'])
+    expect(await checkErrors(repo)).toEqual([])
   })
 
   for (const variant of [
     { name: 'both without locks (--no-lock)', backup: ['--no-lock'], prune: ['--no-lock'] },
     { name: 'a locking backup and prune --ignore-locks', backup: [], prune: ['prune-flag:--ignore-locks'] },
   ]) {
-    it(`two-phase deletion keeps a backup that runs across a prune (${variant.name}): restic check --read-data passes after the next prune`, async () => {
+    it(`two-phase deletion keeps a backup that runs across a prune (${variant.name}): restic and rustic-ts check --read-data pass after the next prune`, async () => {
       const repo = await newRepo()
       const content = randomBytes(3 << 19) // more than a pipe holds, a chunk or two
       const forgotten = await backupStdin(repo, content, 'c.bin')
@@ -184,6 +191,7 @@ describe('rustic-ts prune', () => {
       const next = JSON.parse(await ok(pruneArgs(['--json']))) as { plan: { packs: Array<{ action: string }> }; result: { packsRecovered: number } }
       expect(next.result.packsRecovered).toBeGreaterThan(0)
       await restic(repo, ['check', '--read-data'])
+      expect(await checkErrors(repo)).toEqual([])
       const target = join(tmp.path, `restored-${snap}`)
       await restic(repo, ['restore', snap, '--target', target])
       expect(await readFile(join(target, 'c.bin'))).toEqual(content)
