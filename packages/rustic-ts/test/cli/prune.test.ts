@@ -258,6 +258,10 @@ describe('rustic-ts prune', () => {
       expect(r.code).toBe(1)
       expect(r.stderr).toMatch(message)
     }
+    // forget --prune refuses invalid prune flags before it removes a snapshot
+    const bad = await rustic([...base(repo), 'forget', '--keep-last', '0', '--keep-none', '--prune', '--keep-delete', 'later'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^rustic-ts: error: invalid prune options: keepDelete: invalid duration "later"/)
     expect(await files()).toEqual(before)
   })
 })
