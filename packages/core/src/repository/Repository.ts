@@ -511,7 +511,7 @@ export class Repository {
    * `RepositoryLocked`, naming the lock, while another client holds one. `AppendOnly` for an append-only
    * repository unless `dryRun`; `BlobNotFound`, `PackNotFound`, `PackSizeMismatch` for a damaged one.
    */
-  planPrune(options?: PruneOptions, control?: Control): Promise<PrunePlan> {
+  planPrune(options: PruneOptions = {}, control: Control = {}): Promise<PrunePlan> {
     return planPrune(this, options, control)
   }
 
@@ -520,7 +520,7 @@ export class Repository {
    * then removes the old index files and the packs to delete. Refuses a plan the repository has moved
    * away from (`RepositoryChanged`), an append-only repository or server (`AppendOnly`), before writing.
    */
-  prune(plan: PrunePlan, control?: Control): Promise<PruneResult> {
+  prune(plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
     return prune(this, plan, control)
   }
 
