@@ -227,7 +227,8 @@ describe('prune', () => {
   })
 
   it('forget with the prune option prunes once snapshots are removed, under one lock', async () => {
-    const { repo } = await smallPackRepo()
+    const backend = new RecordingBackend(new MemoryBackend())
+    const { repo } = await smallPackRepo(backend)
     const gone = randomFiles('a', 4)
     await backupFiles(repo, gone)
     const gonePacks = (await indexedPacks(repo)).packs
@@ -237,7 +238,14 @@ describe('prune', () => {
     expect(nothing).toEqual({ removed: [] }) // nothing removed: no prune
     const plan = await repo.planForget({ keepLast: 1, prune: { instantDelete: true } })
     expect(plan.prune).toEqual({ instantDelete: true })
+    backend.ops.length = 0
     const result = await repo.forget(plan)
+    // one lock file, written before the snapshot is removed and removed after the last pack
+    const ops = backend.ops.filter((op) => !op.endsWith(' index'))
+    expect(ops[0]).toBe('write lock')
+    expect(ops.at(-1)).toBe('remove lock')
+    expect(ops.filter((op) => op.endsWith(' lock'))).toEqual(['write lock', 'remove lock'])
+    expect(ops).toContain('remove snapshot')
     expect(result.removed).toHaveLength(1)
     expect(result.prune!.plan.snapshots).toEqual([keep])
     expect(result.prune!.result.packsRemoved).toBe(gonePacks.size)
