@@ -90,6 +90,21 @@ export type { RepairSnapshotsResult } from './commands/repair/repairSnapshots.js
 export type { RepairChange } from './commands/repair/TreeRepairer.js'
 export type { ListFileKind, ListedFile, ListedBlob } from './commands/list.js'
 
+// prune
+export { PruneOptionsSchema } from './commands/prune/PruneOptions.js'
+export type { PruneOptions, ResolvedPruneOptions, SizeLimit } from './commands/prune/PruneOptions.js'
+export type {
+  PrunePlan,
+  PrunePack,
+  PackAction,
+  PackStatus,
+  PruneStats,
+  PruneBlobStats,
+  PruneTotals,
+  PackCount,
+  PruneResult,
+} from './commands/prune/PrunePlan.js'
+
 // ls, find, diff, dump
 export { LsOptionsSchema } from './commands/ls.js'
 export type { LsOptions } from './commands/ls.js'

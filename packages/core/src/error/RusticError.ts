@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   InvalidId: 'a string is not a valid id',
   BlobNotFound: 'a blob the trees need is not in the index',
   PackNotFound: 'a pack the index names is not in the repository',
+  PackSizeMismatch: 'a pack file has another size than the index gives it',
   PathNotFound: 'a path does not exist in the snapshot',
   NotADirectory: 'a directory was expected',
   NotAFile: 'a file was expected',

@@ -38,6 +38,10 @@ import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockHandle, type LockKind } from './lock/index.js'
 import { parseOptions } from '../util/parseOptions.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
+import { planPrune } from '../commands/prune/planPrune.js'
+import { prune } from '../commands/prune/prune.js'
+import type { PruneOptions } from '../commands/prune/PruneOptions.js'
+import type { PrunePlan, PruneResult } from '../commands/prune/PrunePlan.js'
 import { forget, type ForgetResult } from '../commands/forget/forget.js'
 import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
 import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
@@ -369,7 +373,8 @@ export class Repository {
 
   /**
    * Removes the snapshots a {@link Repository.planForget} plan marks for removal. Fails with `AppendOnly`
-   * on an append-only repository, with nothing removed. Their data stays until `prune`.
+   * on an append-only repository, with nothing removed. Their data stays until `prune`, which runs right
+   * after when the plan was made with the `prune` option.
    */
   async forget(plan: ForgetPlan, control: Control = {}): Promise<ForgetResult> {
     return forget(this, plan, control)
@@ -501,6 +506,25 @@ export class Repository {
     } finally {
       await lock.release()
     }
+  }
+
+  /**
+   * Plans a prune: what becomes of every pack (keep, repack, mark for deletion, delete, recover) and the
+   * numbers; changes nothing. Holds an exclusive lock meanwhile (unless `ignoreLocks`): fails with
+   * `RepositoryLocked`, naming the lock, while another client holds one. `AppendOnly` for an append-only
+   * repository unless `dryRun`; `BlobNotFound`, `PackNotFound`, `PackSizeMismatch` for a damaged one.
+   */
+  planPrune(options: PruneOptions = {}, control: Control = {}): Promise<PrunePlan> {
+    return planPrune(this, options, control)
+  }
+
+  /**
+   * Carries out a prune plan: repacks, writes new index files (marks under `packs_to_delete`), and only
+   * then removes the old index files and the packs to delete. Refuses a plan the repository has moved
+   * away from (`RepositoryChanged`), an append-only repository or server (`AppendOnly`), before writing.
+   */
+  prune(plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
+    return prune(this, plan, control)
   }
 
   /** Releases this object's locks, then backend resources (connections, child processes). */

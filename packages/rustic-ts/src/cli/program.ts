@@ -11,6 +11,7 @@ import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerList } from './commands/list.js'
 import { registerLs } from './commands/ls.js'
+import { registerPrune } from './commands/prune.js'
 import { registerRepair } from './commands/repair.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
@@ -39,7 +40,7 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .exitOverride()
   withProfiles(program, collect)
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerServe]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerPrune, registerServe]) register(program)
   registerCheck(program)
   registerRepair(program)
   registerList(program)
