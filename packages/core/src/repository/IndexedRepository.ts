@@ -9,6 +9,11 @@ import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
 import type { Repository } from './Repository.js'
 import { backup, type BackupControl, type BackupOptions, type BackupResult } from '../commands/backup/backup.js'
 import type { SnapshotOptions } from '../commands/backup/SnapshotOptions.js'
+import type { Control } from '../progress/Control.js'
+import { planCopy, type CopyOptions, type CopyPlan } from '../commands/copy/planCopy.js'
+import { copy, type CopyResult } from '../commands/copy/copy.js'
+import { mergeSnapshots, type MergeOptions, type MergeResult } from '../commands/merge/mergeSnapshots.js'
+import { stats, type StatsOptions, type StatsResult } from '../commands/stats/stats.js'
 
 /** One entry of a tree walk. */
 export interface WalkEntry {
@@ -182,6 +187,29 @@ export class IndexedRepository {
    */
   backup(options: BackupOptions, snapshotOptions: SnapshotOptions = {}, control: BackupControl = {}): Promise<BackupResult> {
     return backup(this, options, snapshotOptions, control)
+  }
+
+  /**
+   * Selects snapshots to copy into `target` and finds those it has already (restic's and rustic's
+   * `copy`, first step); see {@link planCopy}. Carry the plan out with {@link copy}.
+   */
+  planCopy(target: IndexedRepository, options?: CopyOptions, control?: Control): Promise<CopyPlan> {
+    return planCopy(this, target, options, control)
+  }
+
+  /** Copies the snapshots of a plan from this repository into its target; see {@link copy}. */
+  copy(plan: CopyPlan, control?: Control): Promise<CopyResult> {
+    return copy(this, plan, control)
+  }
+
+  /** Merges snapshots into a new one, the last modified entry winning (rustic's `merge`); see {@link mergeSnapshots}. */
+  mergeSnapshots(snapshots: readonly SnapshotFile[], options?: MergeOptions, control?: Control): Promise<MergeResult> {
+    return mergeSnapshots(this, snapshots, options, control)
+  }
+
+  /** restic's `stats` in any of its counting modes; see {@link stats}. */
+  stats(options?: StatsOptions, control?: Control): Promise<StatsResult> {
+    return stats(this, options, control)
   }
 
   /**

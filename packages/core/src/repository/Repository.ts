@@ -13,12 +13,10 @@ import { noProgress, type ProgressFactory, type WarningHandler } from '../progre
 import {
   createKeyFile,
   parseConfig,
-  parseKeyFile,
   parseSnapshot,
   serializeConfig,
   serializeSnapshot,
   type ConfigFile,
-  type KeyFile,
   type SnapshotFile,
 } from '../repofile/index.js'
 import { resolvePassword, type Credentials } from './Credentials.js'
@@ -34,6 +32,14 @@ import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
+import type { Control } from '../progress/Control.js'
+import { addKey, type AddKeyOptions } from '../commands/key/addKey.js'
+import { changePassword, type ChangePasswordResult } from '../commands/key/changePassword.js'
+import { listKeys, type KeyInfo } from '../commands/key/listKeys.js'
+import { removeKey } from '../commands/key/removeKey.js'
+import { applyConfig, type ApplyConfigResult } from '../commands/config/applyConfig.js'
+import type { ConfigOptions } from '../commands/config/ConfigOptions.js'
+import { repoInfo, type RepoInfoOptions, type RepoInfo } from '../commands/repoinfo/repoInfo.js'
 
 /** Options for {@link Repository.init}. */
 export interface InitOptions {
@@ -46,12 +52,6 @@ export interface InitOptions {
   /** Username and hostname recorded in the first key file. */
   username?: string
   hostname?: string
-}
-
-/** A key file with its id. */
-export interface KeyInfo {
-  id: Id
-  keyFile: KeyFile
 }
 
 /**
@@ -247,26 +247,45 @@ export class Repository {
     }
   }
 
-  /** All key files. */
-  async listKeys(options?: CallOptions): Promise<KeyInfo[]> {
-    const ids = await this.backend.list('key', options)
-    const keys: KeyInfo[] = []
-    for (const id of ids) {
-      keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, options), fileName('key', id)) })
-    }
-    return keys
+  /** The key files, the one in use marked (restic's `key list`); see {@link listKeys}. */
+  listKeys(control?: Control): Promise<KeyInfo[]> {
+    return listKeys(this, control)
   }
 
-  /** Adds a key file for another password, for the same master key. Returns its id. */
-  async addKey(password: string, opts: { username?: string; hostname?: string; kdf?: KdfParams } = {}): Promise<Id> {
-    const { bytes } = await createKeyFile(this.key, password, {
-      username: opts.username ?? safeUsername(),
-      hostname: opts.hostname ?? hostname(),
-      kdf: opts.kdf,
-    })
-    const id = hashId(bytes)
-    await this.backend.writeBytes('key', id, false, bytes)
-    return id
+  /** Adds a key file for another password, for the same master key (restic's `key add`); see {@link addKey}. */
+  addKey(password: string, options?: AddKeyOptions, control?: Control): Promise<Id> {
+    return addKey(this, password, options, control)
+  }
+
+  /** Removes a key file by id or unique prefix, never the one in use nor the last (restic's `key remove`); see {@link removeKey}. */
+  removeKey(key: string, control?: Control): Promise<Id> {
+    return removeKey(this, key, control)
+  }
+
+  /** Replaces the key in use by one for `newPassword` (restic's `key passwd`); see {@link changePassword}. */
+  async changePassword(newPassword: string, options?: AddKeyOptions, control?: Control): Promise<ChangePasswordResult> {
+    const result = await changePassword(this, newPassword, options, control)
+    ;(this as { keyId: Id | undefined }).keyId = result.added
+    return result
+  }
+
+  /**
+   * Changes the config (rustic's `config`, restic's `migrate upgrade_repo_v2`); see {@link applyConfig}.
+   * This object uses the new config afterwards.
+   */
+  async applyConfig(options: ConfigOptions, control?: Control): Promise<ApplyConfigResult> {
+    const result = await applyConfig(this, options, control)
+    if (result.changed) {
+      const self = this as { config: ConfigFile; dbe: DecryptBackend }
+      self.config = result.config
+      self.dbe = new DecryptBackend(this.backend, this.key, result.config.version, configLevel(result.config))
+    }
+    return result
+  }
+
+  /** Counts and sizes of files, blobs and packs, compression and unused blobs (rustic's `repoinfo`); see {@link repoInfo}. */
+  repoInfo(options?: RepoInfoOptions, control?: Control): Promise<RepoInfo> {
+    return repoInfo(this, options, control)
   }
 
   /** Loads every index file into memory and returns the indexed repository (rustic_core's `Repository<Indexed>`). */
