@@ -2,15 +2,20 @@ import { Command, CommanderError } from 'commander'
 import { RusticError } from '@rustic-ts/core'
 import { registerBackup } from './commands/backup.js'
 import { registerCat } from './commands/cat.js'
+import { registerConfig } from './commands/config.js'
+import { registerCopy } from './commands/copy.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerLs } from './commands/ls.js'
+import { registerMerge } from './commands/merge.js'
+import { registerRepoInfo } from './commands/repoinfo.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
+import { registerStats } from './commands/stats.js'
 import { registerUnlock } from './commands/unlock.js'
 import { collect } from './GlobalOptions.js'
 
@@ -31,7 +36,7 @@ export function buildProgram(): Command {
     .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerServe]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerServe, registerCopy, registerMerge, registerStats, registerRepoInfo, registerConfig]) register(program)
   return program
 }
 
