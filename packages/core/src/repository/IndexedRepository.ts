@@ -191,23 +191,23 @@ export class IndexedRepository {
 
   /**
    * Selects snapshots to copy into `target` and finds those it has already (restic's and rustic's
-   * `copy`, first step); see {@link planCopy}. Carry the plan out with {@link copy}.
+   * `copy`, first step). Carry the plan out with {@link copy}.
    */
   planCopy(target: IndexedRepository, options?: CopyOptions, control?: Control): Promise<CopyPlan> {
     return planCopy(this, target, options, control)
   }
 
-  /** Copies the snapshots of a plan from this repository into its target; see {@link copy}. */
+  /** Copies the snapshots of a plan from this repository into its target. */
   copy(plan: CopyPlan, control?: Control): Promise<CopyResult> {
     return copy(this, plan, control)
   }
 
-  /** Merges snapshots into a new one, the last modified entry winning (rustic's `merge`); see {@link mergeSnapshots}. */
+  /** Merges snapshots into a new one, the last modified entry winning (rustic's `merge`). */
   mergeSnapshots(snapshots: readonly SnapshotFile[], options?: MergeOptions, control?: Control): Promise<MergeResult> {
     return mergeSnapshots(this, snapshots, options, control)
   }
 
-  /** restic's `stats` in any of its counting modes; see {@link stats}. */
+  /** restic's `stats` in any of its counting modes. */
   stats(options?: StatsOptions, control?: Control): Promise<StatsResult> {
     return stats(this, options, control)
   }

@@ -247,22 +247,22 @@ export class Repository {
     }
   }
 
-  /** The key files, the one in use marked (restic's `key list`); see {@link listKeys}. */
+  /** The key files, the one in use marked (restic's `key list`). */
   listKeys(control?: Control): Promise<KeyInfo[]> {
     return listKeys(this, control)
   }
 
-  /** Adds a key file for another password, for the same master key (restic's `key add`); see {@link addKey}. */
+  /** Adds a key file for another password, for the same master key (restic's `key add`). */
   addKey(password: string, options?: AddKeyOptions, control?: Control): Promise<Id> {
     return addKey(this, password, options, control)
   }
 
-  /** Removes a key file by id or unique prefix, never the one in use nor the last (restic's `key remove`); see {@link removeKey}. */
+  /** Removes a key file by id or unique prefix, never the one in use nor the last (restic's `key remove`). */
   removeKey(key: string, control?: Control): Promise<Id> {
     return removeKey(this, key, control)
   }
 
-  /** Replaces the key in use by one for `newPassword` (restic's `key passwd`); see {@link changePassword}. */
+  /** Replaces the key in use by one for `newPassword` (restic's `key passwd`). */
   async changePassword(newPassword: string, options?: AddKeyOptions, control?: Control): Promise<ChangePasswordResult> {
     const result = await changePassword(this, newPassword, options, control)
     ;(this as { keyId: Id | undefined }).keyId = result.added
@@ -270,7 +270,7 @@ export class Repository {
   }
 
   /**
-   * Changes the config (rustic's `config`, restic's `migrate upgrade_repo_v2`); see {@link applyConfig}.
+   * Changes the config (rustic's `config`, restic's `migrate upgrade_repo_v2`).
    * This object uses the new config afterwards.
    */
   async applyConfig(options: ConfigOptions, control?: Control): Promise<ApplyConfigResult> {
@@ -283,7 +283,7 @@ export class Repository {
     return result
   }
 
-  /** Counts and sizes of files, blobs and packs, compression and unused blobs (rustic's `repoinfo`); see {@link repoInfo}. */
+  /** Counts and sizes of files, blobs and packs, compression and unused blobs (rustic's `repoinfo`). */
   repoInfo(options?: RepoInfoOptions, control?: Control): Promise<RepoInfo> {
     return repoInfo(this, options, control)
   }

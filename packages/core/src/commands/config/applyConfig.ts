@@ -8,7 +8,7 @@ import { checkBeforeUpgrade } from './checkBeforeUpgrade.js'
 import { applyConfigOptions, ConfigOptionsSchema, type ConfigOptions } from './ConfigOptions.js'
 import { readStoredConfig, saveConfig } from './saveConfig.js'
 
-/** What {@link applyConfig} did. */
+/** What {@link Repository.applyConfig} did. */
 export interface ApplyConfigResult {
   /** False when the options changed nothing (then nothing was written). */
   changed: boolean

@@ -18,7 +18,7 @@ export interface CopiedSnapshot {
   target: SnapshotFile
 }
 
-/** What {@link copy} did. */
+/** What {@link IndexedRepository.copy} did. */
 export interface CopyResult {
   /** Snapshots copied now, oldest first. */
   copied: CopiedSnapshot[]

@@ -8,7 +8,7 @@ import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { snapshotsFromSpecs } from '../snapshotsFromSpecs.js'
 
-/** Options of {@link planCopy}: which snapshots of the source to copy. */
+/** Options of {@link IndexedRepository.planCopy}: which snapshots of the source to copy. */
 export const CopyOptionsSchema = z.object({
   /** Snapshots by full id, unique id prefix, `latest` or `latest~N`; default: every snapshot passing `filter`. */
   snapshots: z.array(z.string()).default([]),
@@ -16,7 +16,7 @@ export const CopyOptionsSchema = z.object({
   filter: SnapshotFilterSchema.optional(),
 })
 
-/** Options of {@link planCopy}; see {@link CopyOptionsSchema}. */
+/** Options of {@link IndexedRepository.planCopy}; see {@link CopyOptionsSchema}. */
 export type CopyOptions = z.input<typeof CopyOptionsSchema>
 
 /** One selected source snapshot and, when it was copied before, its copy in the target. */
@@ -27,7 +27,7 @@ export interface CopySnapshotPlan {
   existing?: SnapshotFile
 }
 
-/** What {@link copy} will do; from {@link planCopy}. */
+/** What {@link IndexedRepository.copy} will do; from {@link IndexedRepository.planCopy}. */
 export interface CopyPlan {
   /** The id of the source repository. */
   readonly sourceId: Id

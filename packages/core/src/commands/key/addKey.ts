@@ -7,7 +7,7 @@ import { createKeyFile, openKeyFile, parseKeyFile } from '../../repofile/index.j
 import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 
-/** Options of {@link addKey}: what the new key file records, and its scrypt parameters. */
+/** Options of {@link Repository.addKey}: what the new key file records, and its scrypt parameters. */
 export const AddKeyOptionsSchema = z.object({
   /** User name recorded in the key file (restic's `--user`; default: the current user). */
   username: z.string().optional(),
@@ -17,7 +17,7 @@ export const AddKeyOptionsSchema = z.object({
   kdf: z.object({ N: z.number().int(), r: z.number().int(), p: z.number().int() }).optional(),
 })
 
-/** Options of {@link addKey}; see {@link AddKeyOptionsSchema}. */
+/** Options of {@link Repository.addKey}; see {@link AddKeyOptionsSchema}. */
 export type AddKeyOptions = z.input<typeof AddKeyOptionsSchema>
 
 /**

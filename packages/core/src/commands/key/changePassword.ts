@@ -6,7 +6,7 @@ import { parseOptions } from '../../util/parseOptions.js'
 import { AddKeyOptionsSchema, writeKey, type AddKeyOptions } from './addKey.js'
 import { refuseAppendOnlyKeys } from './removeKey.js'
 
-/** What {@link changePassword} did. */
+/** What {@link Repository.changePassword} did. */
 export interface ChangePasswordResult {
   /** The new key file. */
   added: Id
@@ -16,7 +16,7 @@ export interface ChangePasswordResult {
 
 /**
  * Changes the password of the key in use (restic's `key passwd`): adds a key file for `newPassword`
- * (checked by opening it, as {@link addKey} does), then removes the key file that opened this repository
+ * (checked by opening it, as {@link Repository.addKey} does), then removes the key file that opened this repository
  * object. Takes an exclusive lock (as restic 0.14 does). Afterwards this object's `keyId` is the new key.
  * @throws RusticError `NoCurrentKey` for a repository opened with a master key; `NoPassword`;
  *   `AppendOnly`; `KeyVerificationFailed`; `RepositoryLocked`.

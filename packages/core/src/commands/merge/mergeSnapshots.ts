@@ -11,16 +11,16 @@ import { parseOptions } from '../../util/parseOptions.js'
 import { snapshotFromOptions, SnapshotOptionsSchema } from '../backup/SnapshotOptions.js'
 import { lastModifiedNode, mergeTrees, type MergeCounts, type NodeComparator } from './mergeTrees.js'
 
-/** Options of {@link mergeSnapshots}: the new snapshot's metadata (as for backup), and whether to remove the merged ones. */
+/** Options of {@link IndexedRepository.mergeSnapshots}: the new snapshot's metadata (as for backup), and whether to remove the merged ones. */
 export const MergeOptionsSchema = SnapshotOptionsSchema.extend({
   /** Remove the merged snapshots afterwards (those marked to be kept by their delete policy stay). */
   delete: z.boolean().default(false),
 })
 
-/** Options of {@link mergeSnapshots}; see {@link MergeOptionsSchema}. */
+/** Options of {@link IndexedRepository.mergeSnapshots}; see {@link MergeOptionsSchema}. */
 export type MergeOptions = z.input<typeof MergeOptionsSchema>
 
-/** What {@link mergeSnapshots} did. */
+/** What {@link IndexedRepository.mergeSnapshots} did. */
 export interface MergeResult {
   /** The new snapshot (with its id). */
   snapshot: SnapshotFile

@@ -12,7 +12,7 @@ import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { findUsedBlobs } from '../walkTrees.js'
 
-/** Options of {@link repoInfo}: which parts to collect. */
+/** Options of {@link Repository.repoInfo}: which parts to collect. */
 export const RepoInfoOptionsSchema = z.object({
   /** Count and size the files of each type (lists the repository; rustic's `--only-files` part). */
   files: z.boolean().default(true),
@@ -22,7 +22,7 @@ export const RepoInfoOptionsSchema = z.object({
   unused: z.boolean().default(true),
 })
 
-/** Options of {@link repoInfo}; see {@link RepoInfoOptionsSchema}. */
+/** Options of {@link Repository.repoInfo}; see {@link RepoInfoOptionsSchema}. */
 export type RepoInfoOptions = z.input<typeof RepoInfoOptionsSchema>
 
 /** Files of one type: how many, and their bytes. */
@@ -49,7 +49,7 @@ export interface PackInfo {
   maxSize?: number
 }
 
-/** What {@link repoInfo} found (rustic's `repoinfo`, plus unused blobs and compression). */
+/** What {@link Repository.repoInfo} found (rustic's `repoinfo`, plus unused blobs and compression). */
 export interface RepoInfo {
   /** Files by type, in the repository and (hot/cold) in its hot part. */
   files?: { repo: RepoFileInfo[]; repoHot?: RepoFileInfo[] }

@@ -18,10 +18,10 @@ import { findUsedBlobs } from '../walkTrees.js'
  */
 export const StatsModeSchema = z.enum(['restore-size', 'files-by-contents', 'blobs-per-file', 'raw-data'])
 
-/** A counting mode of {@link stats}. */
+/** A counting mode of {@link IndexedRepository.stats}. */
 export type StatsMode = z.infer<typeof StatsModeSchema>
 
-/** Options of {@link stats}. */
+/** Options of {@link IndexedRepository.stats}. */
 export const StatsOptionsSchema = z.object({
   /** What to count (default `restore-size`, as restic). */
   mode: StatsModeSchema.default('restore-size'),
@@ -31,10 +31,10 @@ export const StatsOptionsSchema = z.object({
   filter: SnapshotFilterSchema.optional(),
 })
 
-/** Options of {@link stats}; see {@link StatsOptionsSchema}. */
+/** Options of {@link IndexedRepository.stats}; see {@link StatsOptionsSchema}. */
 export type StatsOptions = z.input<typeof StatsOptionsSchema>
 
-/** What {@link stats} counted: restic's numbers, and for `raw-data` the sizes before compression. */
+/** What {@link IndexedRepository.stats} counted: restic's numbers, and for `raw-data` the sizes before compression. */
 export interface StatsResult {
   mode: StatsMode
   /** Snapshots walked. */
