@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { ConfigOptionsSchema, parseSize, RusticError, type ConfigFile, type ConfigOptions } from '@rustic-ts/core'
+import { ConfigOptionsSchema, parseSize, RusticError, serializeConfig, type ConfigFile, type ConfigOptions } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'
@@ -68,24 +68,9 @@ function configOptions(flags: Record<string, string | undefined>): ConfigOptions
   return options as ConfigOptions
 }
 
-/** The config as stored (snake_case keys, polynomial in hex). */
-function configJson(c: ConfigFile): Record<string, unknown> {
-  return {
-    version: c.version,
-    id: c.id,
-    chunker_polynomial: c.chunkerPolynomial.toString(16),
-    append_only: c.appendOnly,
-    compression: c.compression,
-    treepack_size: c.treepackSize,
-    treepack_growfactor: c.treepackGrowfactor,
-    treepack_size_limit: c.treepackSizeLimit,
-    datapack_size: c.datapackSize,
-    datapack_growfactor: c.datapackGrowfactor,
-    datapack_size_limit: c.datapackSizeLimit,
-    min_packsize_tolerate_percent: c.minPacksizeToleratePercent,
-    max_packsize_tolerate_percent: c.maxPacksizeToleratePercent,
-    extra_verify: c.extraVerify,
-  }
+/** The config as stored (snake_case keys, polynomial in hex, rustic's settings when set). */
+function configJson(c: ConfigFile): unknown {
+  return JSON.parse(new TextDecoder().decode(serializeConfig({ ...c, isHot: undefined })))
 }
 
 function describe(c: ConfigFile): string {
