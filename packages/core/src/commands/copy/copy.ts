@@ -115,9 +115,9 @@ export async function copy(source: IndexedRepository, plan: CopyPlan, control: C
       saving.setLength(toCopy.length)
       await dstLock.verify()
       for (const snap of toCopy) {
-        const copy = copiedSnapshot(snap)
-        await target.repo.saveSnapshot(copy, { signal })
-        copied.push({ source: snap, target: copy })
+        const saved = copiedSnapshot(snap)
+        await target.repo.saveSnapshot(saved, { signal })
+        copied.push({ source: snap, target: saved })
         saving.inc(1)
       }
       saving.finish()
@@ -128,9 +128,9 @@ export async function copy(source: IndexedRepository, plan: CopyPlan, control: C
 
 /** The snapshot to save in the target: the same, without its parents, with `original` naming the first snapshot. */
 function copiedSnapshot(snap: SnapshotFile): SnapshotFile {
-  const copy: SnapshotFile = { ...snap, original: snap.original ?? snap.id }
-  delete copy.id
-  delete copy.parent
-  delete copy.parents
-  return copy
+  const saved: SnapshotFile = { ...snap, original: snap.original ?? snap.id }
+  delete saved.id
+  delete saved.parent
+  delete saved.parents
+  return saved
 }
