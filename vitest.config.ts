@@ -4,6 +4,8 @@ import { projects } from './vitest.workspace.js'
 export default defineConfig({
   test: {
     projects,
+    // builds core's worker programs when its sources are newer (see the file)
+    globalSetup: ['./vitest.globalSetup.ts'],
     pool: 'forks',
     passWithNoTests: false,
   },

@@ -58,3 +58,9 @@ export function report(title, rows) {
     )
   }
 }
+
+/** The value after `--name` on the command line, or `def`. */
+export function flag(name, def) {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : def
+}

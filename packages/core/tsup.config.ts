@@ -1,10 +1,31 @@
 import { defineConfig } from 'tsup'
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-})
+/** Core's worker programs: `src/workers/<name>.worker.ts`, built as `dist/<name>.worker.js`. */
+const WORKERS = ['seal', 'restore', 'directory']
+
+/**
+ * Two builds into dist/. The library: the stable API (index.js) and everything else for sibling
+ * packages and tests (internal.js), in one build whose shared chunks keep one copy of each class for
+ * both. The worker programs (dist/<name>.worker.js, loaded by `workerUrl` from next to the bundle), each
+ * one whole (no code splitting), so a worker loads one file. The library's build cleans dist/ but
+ * leaves the workers' files, which the second build (run at the same time) writes.
+ */
+export default defineConfig([
+  {
+    entry: ['src/index.ts', 'src/internal.ts'],
+    format: ['esm'],
+    dts: true,
+    sourcemap: true,
+    clean: ['!*.worker.js', '!*.worker.js.map'],
+    target: 'node20',
+  },
+  {
+    entry: Object.fromEntries(WORKERS.map((w) => [`${w}.worker`, `src/workers/${w}.worker.ts`])),
+    format: ['esm'],
+    dts: false,
+    splitting: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+  },
+])

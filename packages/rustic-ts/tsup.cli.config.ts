@@ -1,28 +1,35 @@
-import { defineConfig } from 'tsup'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Options } from 'tsup'
 
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
 const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'rest-server']
 /** Native addons: never bundled. */
 const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr', 'koffi']
 
-/**
- * The CLI (dist/cli.js), bundled: loading a few large files instead of ~150 modules (zod alone is 95)
- * starts it ~70 ms sooner. What only some commands need stays in chunks loaded on demand (backends,
- * the cache). Native addons stay external; the code that loads them at run time
- * (`createRequire(import.meta.url)`) resolves them from dist/. Run after tsup.config.ts, which cleans dist/.
- */
-export default defineConfig({
-  entry: ['src/cli.ts'],
+/** Core's worker programs, built next to the CLI (core's `workerUrl` loads them from beside the bundle). */
+const WORKERS = ['seal', 'restore', 'directory']
+
+/** What the CLI and its workers are built with. */
+const common: Options = {
   format: ['esm'],
   sourcemap: true,
   clean: false,
   target: 'node20',
   external: NATIVE,
   noExternal: [new RegExp(`^(?!(${NATIVE.join('|')})(/|$))`)],
-  esbuildOptions(options) {
-    options.alias = Object.fromEntries(WORKSPACE.map((p) => [`@rustic-ts/${p}`, `../${p}/src/index.ts`]))
-  },
   esbuildPlugins: [
+    {
+      // `@rustic-ts/<package>` and `@rustic-ts/core/internal` from their sources.
+      name: 'workspace-sources',
+      setup(build) {
+        const pattern = new RegExp(`^@rustic-ts/(${WORKSPACE.join('|')})(/internal)?$`)
+        build.onResolve({ filter: /^@rustic-ts\// }, (args) => {
+          const m = pattern.exec(args.path)
+          if (!m) return undefined
+          return { path: fileURLToPath(new URL(`../${m[1]}/src/${m[2] ? 'internal' : 'index'}.ts`, import.meta.url)) }
+        })
+      },
+    },
     {
       // zod's `z.locales` namespace (~360 kB of translated messages, never used here) is left out of the
       // CLI: ~8 ms less to compile at every start. The default English messages (locales/en.js) stay.
@@ -39,4 +46,21 @@ export default defineConfig({
   banner: {
     js: "import { createRequire as __rusticCreateRequire } from 'node:module'; const require = __rusticCreateRequire(import.meta.url);",
   },
-})
+}
+
+/**
+ * The CLI (dist/cli.js), bundled: loading a few large files instead of ~150 modules (zod alone is 95)
+ * starts it ~70 ms sooner. What only some commands need stays in chunks loaded on demand (backends,
+ * the cache). Native addons stay external; the code that loads them at run time
+ * (`createRequire(import.meta.url)`) resolves them from dist/. Core's worker programs are built beside it
+ * (dist/<name>.worker.js), each one whole (no chunks shared with the CLI, whose chunks stay as they were).
+ * Run after tsup.config.ts, which cleans dist/.
+ */
+export default defineConfig([
+  { ...common, entry: ['src/cli.ts'] },
+  {
+    ...common,
+    entry: Object.fromEntries(WORKERS.map((w) => [`${w}.worker`, `../core/src/workers/${w}.worker.ts`])),
+    splitting: false,
+  },
+])

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { RusticError, checkRange, hashId, throwIfAborted } from '@rustic-ts/core'
-import type { CallOptions, FileType, FileWriter, Id, WriteBackend } from '@rustic-ts/core'
+import { RusticError, checkRange, parseOptions, hashId, throwIfAborted } from '@rustic-ts/core'
+import type { CacheLayer, CallOptions, FileType, FileWriter, Id, WriteBackend } from '@rustic-ts/core'
 import { DiskCache } from './DiskCache.js'
 
 /** Receives cache problems (unwritable directory, full disk, corrupt entry); the call itself goes on. */
@@ -44,7 +44,7 @@ export function isCacheableType(type: FileType): boolean {
  * the inner backend. The cache directory gets a `CACHEDIR.TAG`; directories are 0700, files 0600, and
  * entries are written atomically (temp file + rename; no fsync: a torn entry fails its check).
  */
-export class CachedBackend implements WriteBackend {
+export class CachedBackend implements CacheLayer {
   /** The on-disk store. */
   readonly cache: DiskCache
   private readonly warn: CacheWarningHandler
@@ -62,17 +62,14 @@ export class CachedBackend implements WriteBackend {
     readonly inner: WriteBackend,
     options: CachedBackendOptions,
   ) {
-    const parsed = CachedBackendOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError('Configuration', `invalid cache options: ${parsed.error.message}`, { code: 'InvalidOptions' })
-    }
-    this.cache = new DiskCache(parsed.data.cacheDir)
+    const parsed = parseOptions(CachedBackendOptionsSchema, options, 'cache options')
+    this.cache = new DiskCache(parsed.cacheDir)
     const writer = inner.openFileWriter?.bind(inner)
     if (writer) {
       this.openFileWriter = (type, cacheable, options) =>
         mayBeCached(type) && (cacheable || isCacheableType(type)) ? Promise.resolve(undefined) : writer(type, cacheable, options)
     }
-    const handler = parsed.data.onWarning
+    const handler = parsed.onWarning
     this.warn = (message, error) => {
       try {
         handler?.(message, error)
@@ -97,6 +94,36 @@ export class CachedBackend implements WriteBackend {
       },
     )
     return this.ready
+  }
+
+  /** The cache directory (for {@link CacheLayer}). */
+  cacheLocation(): string {
+    return this.cache.dir
+  }
+
+  /** Ids and sizes of the cached files of a type (none for config and locks, which are never cached). */
+  async listCached(type: FileType): Promise<Map<Id, number>> {
+    return mayBeCached(type) ? this.cache.list(type) : new Map()
+  }
+
+  /** A cached file's bytes as stored, unchecked; `undefined` if not cached. */
+  async readCached(type: FileType, id: Id): Promise<Uint8Array | undefined> {
+    return mayBeCached(type) ? this.cache.read(type, id) : undefined
+  }
+
+  /** Replaces a cached file with `data`, which must hash to `id`; throws if it cannot be written. */
+  async writeCached(type: FileType, id: Id, data: Uint8Array): Promise<void> {
+    if (!mayBeCached(type)) return
+    this.verified.delete(key(type, id))
+    if (hashId(data) !== id) throw new RusticError('Verification', `not caching ${type} ${id}: its SHA-256 does not match its id`, { code: 'IntegrityError' })
+    await this.cache.init()
+    await this.cache.write(type, id, data)
+    this.verified.add(key(type, id))
+  }
+
+  /** Removes a cached file (a missing one is fine); throws if it cannot be removed. */
+  async removeCached(type: FileType, id: Id): Promise<void> {
+    if (mayBeCached(type)) await this.dropEntry(type, id)
   }
 
   /** The inner backend's location. */

@@ -5,8 +5,10 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CountingBackend } from '@rustic-ts/backend-testkit'
 import { CONFIG_ID, MemoryBackend, hashId } from '@rustic-ts/core'
+import { asCacheLayer } from '@rustic-ts/core/internal'
 import type { Id } from '@rustic-ts/core'
-import { CACHEDIR_TAG_NAME, CachedBackend, defaultCacheBase, defaultCacheDir } from '@rustic-ts/cache'
+import { CachedBackend, defaultCacheBase, defaultCacheDir } from '@rustic-ts/cache'
+import { CACHEDIR_TAG_NAME } from '../src/cacheDirTag.js'
 
 let dir: string
 let cacheDir: string
@@ -223,6 +225,28 @@ describe('CachedBackend cache directory', () => {
       await chmod(join(cacheDir, 'snapshots'), 0o700)
       await chmod(join(cacheDir, 'snapshots', id2.slice(0, 2)), 0o700).catch(() => {})
     }
+  })
+})
+
+describe('CachedBackend as a CacheLayer (what check reads and repairs)', () => {
+  it('is recognised as one and lists, reads, replaces and removes cached copies', async () => {
+    expect(asCacheLayer(cached)).toBe(cached)
+    expect(asCacheLayer(memory)).toBeUndefined()
+    const [id, data] = await remoteFile('snapshot')
+    await cached.readFull('snapshot', id)
+    expect(await cached.listCached('snapshot')).toEqual(new Map([[id, data.length]]))
+    expect(cached.cacheLocation()).toBe(cacheDir)
+    const path = join(cacheDir, 'snapshots', id.slice(0, 2), id)
+    const bad = Buffer.from(data)
+    bad[3]! ^= 1
+    await writeFile(path, bad)
+    expect(Buffer.from((await cached.readCached('snapshot', id))!).equals(bad)).toBe(true)
+    await expect(cached.writeCached('snapshot', id, bad)).rejects.toMatchObject({ code: 'IntegrityError' })
+    await cached.writeCached('snapshot', id, data)
+    expect((await readFile(path)).equals(data)).toBe(true)
+    await cached.removeCached('snapshot', id)
+    expect(await cached.readCached('snapshot', id)).toBeUndefined()
+    expect(await cached.listCached('lock')).toEqual(new Map())
   })
 })
 

@@ -2,9 +2,13 @@
 import { releaseAllLocks } from '@rustic-ts/core'
 import { runCli } from './cli/program.js'
 
-// Interrupted (Ctrl-C, kill): remove this process's repository locks before exiting, as restic does.
+// Interrupted (Ctrl-C, kill): remove this process's repository locks before exiting, as restic does,
+// unless the running command handles the signal itself (serve shuts down gracefully).
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => void releaseAllLocks().finally(() => process.exit(code)))
+  process.once(signal, () => {
+    if (process.listenerCount(signal) > 0) return
+    void releaseAllLocks().finally(() => process.exit(code))
+  })
 }
 
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

@@ -42,7 +42,11 @@ function nameAndRaw(v: string | Uint8Array): [string, Uint8Array | undefined] {
  * files (the archiver fills it) and `null` otherwise. Throws `InvalidInput` for an unknown file type.
  * @param name - the file name (a `Buffer`/`Uint8Array` keeps names that are not valid UTF-8 exactly).
  */
-export function nodeFromStats(name: string | Uint8Array, st: BigIntStats, extra: NodeExtras = {}): Node {
+export function nodeFromStats(
+  name: string | Uint8Array,
+  st: Pick<BigIntStats, 'mode' | 'mtimeNs' | 'ctimeNs' | 'atimeNs' | 'uid' | 'gid' | 'ino' | 'dev' | 'size' | 'nlink' | 'rdev'>,
+  extra: NodeExtras = {},
+): Node {
   const unixMode = Number(st.mode)
   const type = nodeTypeFromUnixMode(unixMode)
   const [nodeName, nameRaw] = nameAndRaw(name)

@@ -1,6 +1,4 @@
-import { createHash, type Hash } from 'node:crypto'
 import { z } from 'zod'
-import type { FileWriter } from '../backend/Backend.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -15,10 +13,12 @@ import {
   type IndexBlob,
   type IndexPack,
 } from '../repofile/index.js'
-import type { Indexer } from './Indexer.js'
+import type { Indexer } from '../index/Indexer.js'
 import { MAX_PACK_SIZE, PackSizer, type PackSizeConfig } from './PackSizer.js'
+import { PackStream } from './PackStream.js'
 import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './SealPool.js'
 import { totalPackSize } from './totalPackSize.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
 export const MAX_BLOBS_PER_PACK = 10_000
@@ -39,70 +39,48 @@ export interface PackerStats {
   dataAddedPacked: number
 }
 
-/** Options of {@link Packer}. */
-export interface PackerOptions {
+/** Options of {@link Packer}, with defaults. */
+export const PackerOptionsSchema = z.object({
   /**
    * Decides when a pack is full. Default: `PackSizer.forType(config, blobType, totalPackSize(index, blobType))`,
    * i.e. rustic's sizer grown by the index's current pack sizes.
    */
-  sizer?: PackSizer
+  sizer: z.custom<PackSizer>((v) => v instanceof PackSizer).optional(),
   /** The repository config, for rustic's pack size settings (`datapack_size`, ...) of the default sizer. */
-  config?: PackSizeConfig
-  /** Uploads running at once; `add` waits when a full pack finds them all busy (back-pressure). Default 2. */
-  maxPacksInFlight?: number
+  config: z.custom<PackSizeConfig>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Uploads running at once; `add` waits when a full pack finds them all busy (back-pressure). */
+  maxPacksInFlight: z.number().int().min(1).default(2),
   /** Aborts: `add` refuses new blobs, uploads are cancelled, `finalize` saves no further pack. */
-  signal?: AbortSignal
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   /** Called after a pack was stored and handed to the indexer. */
-  onPackSaved?: (packId: Id, bytes: number) => void
-  /** Maximum blobs in one pack (default {@link MAX_BLOBS_PER_PACK}). */
-  maxBlobsPerPack?: number
-  /** A pack this old is saved when the next blob is added (default {@link MAX_PACK_AGE_MS}). */
-  maxPackAgeMs?: number
-  /** Opens every sealed blob again and compares it with its plaintext before packing (rustic's `extra_verify`). Default false. */
-  extraVerify?: boolean
+  onPackSaved: z.custom<(packId: Id, bytes: number) => void>((v) => typeof v === 'function').optional(),
+  /** Maximum blobs in one pack. */
+  maxBlobsPerPack: z.number().int().min(1).default(MAX_BLOBS_PER_PACK),
+  /** A pack this old is saved when the next blob is added. */
+  maxPackAgeMs: z.number().min(0).default(MAX_PACK_AGE_MS),
+  /** Opens every sealed blob again and compares it with its plaintext before packing (rustic's `extra_verify`). */
+  extraVerify: z.boolean().default(false),
   /**
    * Seal (compress + encrypt) on these worker threads instead of the calling thread. `add` then
    * returns once the blob is handed to a worker; the caller owns (and closes) the pool.
    */
-  sealPool?: SealPool
-  /** With a `sealPool`: smaller blobs are sealed on the calling thread (a worker round trip costs more). Default 64 KiB. */
-  minPoolBlobSize?: number
+  sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
+  /**
+   * With a `sealPool`: smaller blobs are sealed on the calling thread (a worker round trip costs more).
+   * Default {@link DEFAULT_MIN_POOL_BLOB_SIZE} (0: every blob goes to the pool; small ones in batches).
+   */
+  minPoolBlobSize: z.number().int().nonnegative().default(DEFAULT_MIN_POOL_BLOB_SIZE),
   /** With a `sealPool`: blobs being sealed at once before `add` waits. Default 4 per worker. */
-  maxSealsInFlight?: number
+  maxSealsInFlight: z.number().int().min(1).optional(),
   /**
    * Write data packs to the backend as they fill where it can (`WriteBackend.openFileWriter`, e.g. the
-   * local backend), instead of holding each pack in memory until it is full. Default true.
+   * local backend), instead of holding each pack in memory until it is full.
    */
-  streamPacks?: boolean
-}
-
-/** zod schema of {@link PackerOptions}, with defaults. */
-export const PackerOptionsSchema = z.object({
-  sizer: z.custom<PackSizer>((v) => v instanceof PackSizer).optional(),
-  config: z.custom<PackSizeConfig>((v) => typeof v === 'object' && v !== null).optional(),
-  maxPacksInFlight: z.number().int().min(1).default(2),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
-  onPackSaved: z.custom<(packId: Id, bytes: number) => void>((v) => typeof v === 'function').optional(),
-  maxBlobsPerPack: z.number().int().min(1).default(MAX_BLOBS_PER_PACK),
-  maxPackAgeMs: z.number().min(0).default(MAX_PACK_AGE_MS),
-  extraVerify: z.boolean().default(false),
-  sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
-  minPoolBlobSize: z.number().int().nonnegative().optional(),
-  maxSealsInFlight: z.number().int().min(1).optional(),
   streamPacks: z.boolean().default(true),
 })
 
-/** A pack written to the backend as it fills (`WriteBackend.openFileWriter`). */
-interface PackStream {
-  writer: Promise<FileWriter | undefined>
-  /** The writes so far, in order. */
-  chain: Promise<void>
-  hash: Hash
-  /** Blobs not yet queued for writing that lie next to each other in memory (one write for a batch from a worker). */
-  pending: Uint8Array | undefined
-  /** To call once the pending bytes are written. */
-  pendingDone: Array<() => void>
-}
+/** Options of {@link Packer}; see {@link PackerOptionsSchema} for defaults. */
+export type PackerOptions = z.input<typeof PackerOptionsSchema>
 
 /** The pack being filled. */
 interface OpenPack {
@@ -186,7 +164,7 @@ export class Packer implements BlobSink {
     readonly index: BlobIndex,
     options: PackerOptions = {},
   ) {
-    this.options = PackerOptionsSchema.parse(options)
+    this.options = parseOptions(PackerOptionsSchema, options, 'packer options')
     if (this.options.sealPool && !this.options.sealPool.matches(dbe)) {
       throw new RusticError('InvalidInput', 'the seal pool was started for another repository key or compression level')
     }
@@ -216,7 +194,7 @@ export class Packer implements BlobSink {
       if (this.known(id)) return false
       this.pending.add(id)
       const pool = this.options.sealPool
-      if (pool && plain.length > 0 && plain.length >= (this.options.minPoolBlobSize ?? DEFAULT_MIN_POOL_BLOB_SIZE)) {
+      if (pool && plain.length > 0 && plain.length >= this.options.minPoolBlobSize) {
         this.sealInPool(pool, id, plain)
         const max = this.options.maxSealsInFlight ?? 4 * pool.size
         while (this.sealing.size >= max) await Promise.race(this.sealing)
@@ -327,7 +305,7 @@ export class Packer implements BlobSink {
       if (this.current.blobs.length > 0) await this.save(this.takePack())
     } finally {
       await Promise.allSettled([...this.uploads])
-      if (this.current.stream) await this.abortStream(this.current.stream) // a partial pack that is not saved
+      if (this.current.stream) await this.current.stream.abort() // a partial pack that is not saved
     }
     this.throwIfFailed()
     return this.stats
@@ -420,69 +398,24 @@ export class Packer implements BlobSink {
     } catch (e) {
       this.dropPending(pack)
       this.unbuffer(pack)
-      if (pack.stream) await this.abortStream(pack.stream)
+      if (pack.stream) await pack.stream.abort()
       throw e
     }
     const upload = this.upload(pack)
       .catch(async (error: unknown) => {
         this.failure ??= { error }
         this.dropPending(pack)
-        if (pack.stream) await this.abortStream(pack.stream)
+        if (pack.stream) await pack.stream.abort()
       })
       .finally(() => this.unbuffer(pack))
     this.uploads.add(upload)
     void upload.finally(() => this.uploads.delete(upload))
   }
 
-  /** Queues a sealed blob's bytes for the pack's file (opened on the first blob) and hashes them. */
+  /** Queues a sealed blob's bytes for the pack's file (opened on the first blob). */
   private stream(pack: OpenPack, sealed: Uint8Array, done: (() => void) | undefined): void {
-    const s = (pack.stream ??= {
-      writer: this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }),
-      chain: Promise.resolve(),
-      hash: createHash('sha256'),
-      pending: undefined,
-      pendingDone: [],
-    })
-    s.hash.update(sealed)
-    const p = s.pending
-    if (p && p.buffer === sealed.buffer && p.byteOffset + p.length === sealed.byteOffset) {
-      s.pending = new Uint8Array(p.buffer, p.byteOffset, p.length + sealed.length)
-    } else {
-      if (p) this.queueWrite(pack, s)
-      s.pending = sealed
-      queueMicrotask(() => this.queueWrite(pack, s)) // after the blobs added in this turn
-    }
-    if (done) s.pendingDone.push(done)
-  }
-
-  /** Queues the pending bytes of a streamed pack for writing. */
-  private queueWrite(pack: OpenPack, s: PackStream): void {
-    const data = s.pending
-    if (!data) return
-    const done = s.pendingDone
-    s.pending = undefined
-    s.pendingDone = []
-    // the blobs' buffers are given back even when an earlier write failed (the seal workers wait for them)
-    const release = (): void => {
-      for (const f of done) f()
-      this.unbuffer(pack, data.length)
-    }
-    s.chain = s.chain.then(
-      async () => {
-        try {
-          const w = await s.writer
-          if (!w) throw new RusticError('Internal', 'the backend offered no file writer for a pack')
-          await w.write(data)
-        } finally {
-          release()
-        }
-      },
-      (error: unknown) => {
-        release()
-        throw error
-      },
-    )
-    s.chain.catch(() => {}) // awaited by upload; a failure ends the backup there
+    pack.stream ??= new PackStream(this.dbe.backend.openFileWriter!('pack', false, { signal: this.options.signal }), (n) => this.unbuffer(pack, n))
+    pack.stream.add(sealed, done)
   }
 
   /** `n` of a pack's bytes (default: all left) are no longer held: wakes {@link Packer.storeFile} calls waiting for room. */
@@ -523,23 +456,7 @@ export class Packer implements BlobSink {
     const tail = Buffer.allocUnsafe(header.length + PACK_HEADER_LENGTH_SIZE)
     tail.set(header, 0)
     tail.writeUInt32LE(header.length, header.length)
-    s.hash.update(tail)
-    const id = s.hash.digest('hex') as Id
-    this.queueWrite(pack, s)
-    try {
-      await s.chain
-      const w = (await s.writer)!
-      await w.write(tail)
-      await w.commit(id)
-    } catch (e) {
-      await this.abortStream(s)
-      throw e
-    }
-    await this.stored(pack, id, total)
-  }
-
-  private async abortStream(s: PackStream): Promise<void> {
-    await (await s.writer.catch(() => undefined))?.abort().catch(() => {})
+    await this.stored(pack, await s.finish(tail), total)
   }
 
   /** A pack is stored: its blobs go to the indexer. */

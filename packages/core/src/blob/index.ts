@@ -1,6 +1,5 @@
 export * from './PackSizer.js'
 export * from './totalPackSize.js'
-export * from './Indexer.js'
 export * from './Packer.js'
 export * from './readPackHeader.js'
 export * from './SealPool.js'

@@ -1,7 +1,5 @@
-import { cutMask, resolveChunkerOptions, type ChunkerOptions, type ResolvedChunkerOptions } from './ChunkerOptions.js'
+import { resolveChunkerOptions, type ChunkerOptions, type ResolvedChunkerOptions } from './ChunkerOptions.js'
 import { ChunkerState } from './ChunkerState.js'
-import { chunkerTables } from './ChunkerTables.js'
-import { chunkerWasmSetup, WASM_SCAN_LAYOUT, type WasmScanLayout } from './ChunkerWasm.js'
 import type { Polynomial } from './Polynomial.js'
 
 /**
@@ -68,19 +66,6 @@ export class Chunker {
   }
 
   /**
-   * Everything a worker thread needs to cut exactly like this chunker with the WebAssembly loop (plain
-   * data and a compiled module, all of which can be posted to a worker), or undefined where that loop
-   * cannot be used: no WebAssembly, the `'js'` engine, or a polynomial of degree < 40.
-   */
-  workerSetup(): ChunkerWorkerSetup | undefined {
-    const t = chunkerTables(this.pol)
-    const wasm = this.options.engine === 'js' || t.polShift < 32 ? undefined : chunkerWasmSetup(t)
-    if (!wasm) return undefined
-    const { minSize, maxSize, averageBits } = this.options
-    return { ...wasm, layout: { ...WASM_SCAN_LAYOUT }, polShift: t.polShift, modHi: t.modHi, modLo: t.modLo, minSize, maxSize, ...cutMask(averageBits) }
-  }
-
-  /**
    * Splits bytes held in memory; returns the chunks as subarrays of `data` (no copies).
    * The same cuts as {@link Chunker.chunks} gives for a stream of these bytes.
    */
@@ -108,23 +93,4 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
     off += p.length
   }
   return out
-}
-
-/** See {@link Chunker.workerSetup}. */
-export interface ChunkerWorkerSetup {
-  /** The compiled WebAssembly module of the hot loop. */
-  module: object
-  /** Its tables for the polynomial, to copy into its memory at `tablesAt`. */
-  image: Uint8Array
-  tablesAt: number
-  layout: WasmScanLayout
-  /** Degree of the polynomial minus 8 (at least 32 here). */
-  polShift: number
-  /** The reduction table (`ChunkerTables.modHi` / `modLo`). */
-  modHi: Int32Array
-  modLo: Int32Array
-  minSize: number
-  maxSize: number
-  maskHi: number
-  maskLo: number
 }

@@ -200,82 +200,7 @@ function tableImage(t: ChunkerTables): Uint8Array {
   return img
 }
 
-/** Where the chunker's WebAssembly module keeps its digest, settings and data block (part of {@link ChunkerWorkerSetup}). */
-export interface WasmScanLayout {
-  digest: number
-  shift: number
-  mask: number
-  data: number
-  block: number
-  window: number
-}
-
-/** The module's memory layout. */
-export const WASM_SCAN_LAYOUT: Readonly<WasmScanLayout> = Object.freeze({
-  digest: DIGEST,
-  shift: SHIFT,
-  mask: MASK,
-  data: DATA,
-  block: BLOCK,
-  window: WINDOW_SIZE,
-})
-
-/**
- * Hashes `buf[i, lim)` with the module's `scan` function block by block (requires `i >= 64`: the byte
- * leaving the window is `buf[j - 64]`), starting from digest (`hi`, `lo`), until the digest matches the
- * mask (`maskHi`, `maskLo`). Returns the index of the matching byte, or `lim`; the digest after it is left
- * in the module's memory at `layout.digest` (low 32 bits, then high). The tables must be loaded.
- *
- * It uses nothing but its arguments, because the seal workers run its source text too.
- */
-export function wasmScanBlocks(
-  layout: WasmScanLayout,
-  fn: (q: number, qend: number) => number,
-  mem8: Uint8Array,
-  mem32: Int32Array,
-  buf: Uint8Array,
-  i: number,
-  lim: number,
-  hi: number,
-  lo: number,
-  maskHi: number,
-  maskLo: number,
-  polShift: number,
-): number {
-  mem32[layout.shift >> 2] = polShift
-  mem32[(layout.shift >> 2) + 1] = 0
-  mem32[layout.mask >> 2] = maskLo
-  mem32[(layout.mask >> 2) + 1] = maskHi
-  mem32[layout.digest >> 2] = lo
-  mem32[(layout.digest >> 2) + 1] = hi
-  const base = layout.data - layout.window
-  while (i < lim) {
-    const n = Math.min(layout.block, lim - i)
-    mem8.set(buf.subarray(i - layout.window, i + n), base)
-    const r = fn(base, base + n)
-    if (r >= 0) return i + (r - base) - 1
-    i += n
-  }
-  return lim
-}
-
 let compiled: object | null | undefined
-
-/**
- * What a worker thread needs to run the chunker's WebAssembly loop for polynomial tables `t`: the
- * compiled module (it can be posted to workers), the table image and where it goes in the module's memory.
- * Undefined where WebAssembly is unavailable.
- */
-export function chunkerWasmSetup(t: ChunkerTables): { module: object; image: Uint8Array; tablesAt: number } | undefined {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi ? new wasmApi.Module(moduleBytes()) : null
-    } catch {
-      compiled = null
-    }
-  }
-  return compiled ? { module: compiled, image: tableImage(t), tablesAt: TAB_A } : undefined
-}
 
 /**
  * The WebAssembly hot loop of the chunker, for polynomials of degree ≥ 16. Stateless between calls:
@@ -315,16 +240,34 @@ export class WasmScanner {
   }
 
   /**
-   * Hashes `buf[i, lim)` (requires `i >= 64`) from digest (`hi`, `lo`) until the digest matches the mask
-   * (`maskHi`, `maskLo`); see {@link wasmScanBlocks}. The digest after it is in `this.hi` / `this.lo`.
+   * Hashes `buf[i, lim)` (requires `i >= 64`: the byte leaving the window is `buf[j - 64]`) block by block,
+   * starting from digest (`hi`, `lo`), until the digest matches the mask (`maskHi`, `maskLo`). Returns the
+   * index of the matching byte, or `lim`; the digest after it is in `this.hi` / `this.lo`.
    */
   scan(t: ChunkerTables, buf: Uint8Array, i: number, lim: number, hi: number, lo: number, maskHi: number, maskLo: number): number {
-    const { mem8, mem32 } = this
+    const { fn, mem8, mem32 } = this
     if (this.loaded !== t) {
       mem8.set(tableImage(t), TAB_A)
       this.loaded = t
     }
-    const stop = wasmScanBlocks(WASM_SCAN_LAYOUT, this.fn, mem8, mem32, buf, i, lim, hi, lo, maskHi, maskLo, t.polShift)
+    mem32[SHIFT >> 2] = t.polShift
+    mem32[(SHIFT >> 2) + 1] = 0
+    mem32[MASK >> 2] = maskLo
+    mem32[(MASK >> 2) + 1] = maskHi
+    mem32[DIGEST >> 2] = lo
+    mem32[(DIGEST >> 2) + 1] = hi
+    const base = DATA - WINDOW_SIZE
+    let stop = lim
+    while (i < lim) {
+      const n = Math.min(BLOCK, lim - i)
+      mem8.set(buf.subarray(i - WINDOW_SIZE, i + n), base)
+      const r = fn(base, base + n)
+      if (r >= 0) {
+        stop = i + (r - base) - 1
+        break
+      }
+      i += n
+    }
     this.lo = mem32[DIGEST >> 2]!
     this.hi = mem32[(DIGEST >> 2) + 1]!
     return stop

@@ -1,8 +1,8 @@
-export { Chunker, type ChunkerWorkerSetup } from './Chunker.js'
+export { Chunker } from './Chunker.js'
 export { ChunkerState } from './ChunkerState.js'
+export { cutMask } from './CutSearch.js'
 export {
-  chunkerOptionsSchema,
-  cutMask,
+  ChunkerOptionsSchema,
   resolveChunkerOptions,
   DEFAULT_MIN_CHUNK_SIZE,
   DEFAULT_MAX_CHUNK_SIZE,
@@ -22,4 +22,3 @@ export {
   polynomialMulMod,
   polynomialGcd,
 } from './Polynomial.js'
-export { type WasmScanLayout } from './ChunkerWasm.js'

@@ -18,32 +18,64 @@ export interface ZstdProvider {
 type ZstdBinding = typeof import('zstd-napi/binding.js')
 type ZstdNapi = typeof import('zstd-napi')
 
+/**
+ * zstd-napi's compressor and decompressor working in the caller's buffers (no copies), for code that
+ * reuses its buffers (the worker threads). One per thread.
+ */
+export interface ZstdBuffers {
+  /** The most bytes compressing `length` bytes can give. */
+  compressBound(length: number): number
+  /** Compresses `data` into `out` (room for `compressBound(data.length)`), one frame at `level`; returns its length. */
+  compressInto(out: Uint8Array, data: Uint8Array, level: number): number
+  /** Decompresses the frame(s) in `data` into `out`, never more than `out.length` bytes; returns the length. */
+  decompressInto(out: Uint8Array, data: Uint8Array): number
+}
+
+let nativeBuffers: ZstdBuffers | null | undefined
+
+/** The native zstd of `zstd-napi` on the caller's buffers, or `undefined` if it cannot be loaded here. */
+export function nativeZstdBuffers(): ZstdBuffers | undefined {
+  if (nativeBuffers === undefined) {
+    try {
+      const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as ZstdBinding
+      const cctx = new binding.CCtx()
+      const dctx = new binding.DCtx()
+      nativeBuffers = {
+        compressBound: (length) => binding.compressBound(length),
+        compressInto: (out, data, level) => cctx.compress(out, data, level),
+        decompressInto: (out, data) => dctx.decompress(out, data),
+      }
+    } catch {
+      nativeBuffers = null
+    }
+  }
+  return nativeBuffers ?? undefined
+}
+
 let nativeProvider: ZstdProvider | null | undefined
 
 /** The native zstd of `zstd-napi` (libzstd 1.5.x), or `undefined` if it cannot be loaded here. */
 export function nativeZstd(): ZstdProvider | undefined {
   if (nativeProvider === undefined) {
     try {
-      const require = createRequire(import.meta.url)
-      const binding = require('zstd-napi/binding.js') as ZstdBinding
-      const napi = require('zstd-napi') as ZstdNapi
-      const cctx = new binding.CCtx()
-      const dctx = new binding.DCtx()
+      const buffers = nativeZstdBuffers()
+      if (buffers === undefined) throw new Error('zstd-napi cannot be loaded')
+      const napi = createRequire(import.meta.url)('zstd-napi') as ZstdNapi
       const decompressor = new napi.Decompressor()
       let scratch = Buffer.alloc(0)
       nativeProvider = {
         name: 'zstd-napi',
         compress(data, level) {
-          const bound = binding.compressBound(data.length)
+          const bound = buffers.compressBound(data.length)
           if (scratch.length < bound) scratch = Buffer.allocUnsafe(Math.max(bound, 64 * 1024))
-          const n = cctx.compress(scratch, data, level)
+          const n = buffers.compressInto(scratch, data, level)
           return Uint8Array.prototype.slice.call(scratch, 0, n)
         },
         decompress(data, expectedLength) {
           if (expectedLength === undefined) return new Uint8Array(decompressor.decompress(data))
           // Single pass into a buffer of the expected size: a frame claiming more fails instead of allocating.
           const out = new Uint8Array(expectedLength)
-          const n = dctx.decompress(out, data)
+          const n = buffers.decompressInto(out, data)
           return n === expectedLength ? out : out.subarray(0, n)
         },
       }

@@ -17,7 +17,7 @@ export const CIPHERTEXT_OVERHEAD = 32
 
 const IV_SIZE = 16
 const MAC_SIZE = 16
-/** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower (DESIGN §7). */
+/** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower. */
 const AES_PIECE = 1 << 20
 
 
@@ -140,26 +140,40 @@ export class Key {
 
   /** Seals `plain`: returns `IV || AES-256-CTR ciphertext || MAC`, {@link CIPHERTEXT_OVERHEAD} bytes longer. */
   encrypt(plain: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafeSlow(plain.length + CIPHERTEXT_OVERHEAD) // not from the shared pool: `.buffer` holds only this
+    this.encryptInto(plain, out, 0)
+    return new Uint8Array(out.buffer, out.byteOffset, out.length)
+  }
+
+  /**
+   * Seals `plain` into `out` at offset `at`, as {@link Key.encrypt} does, and returns the sealed length
+   * (`plain.length` + {@link CIPHERTEXT_OVERHEAD}). `plain` may be the bytes of `out` at `at + 16`: it is
+   * then encrypted in place.
+   * @param piece - the cipher and the MAC take at most this many bytes at a time (the cipher gives a new
+   *   buffer for each piece: a thread that must not drop large buffers passes a small size).
+   */
+  encryptInto(plain: Uint8Array, out: Uint8Array, at: number, piece = AES_PIECE): number {
     const n = plain.length
-    const out = Buffer.allocUnsafeSlow(n + CIPHERTEXT_OVERHEAD) // not from the shared pool: `.buffer` holds only this
-    const iv = out.subarray(0, IV_SIZE)
+    const body = at + IV_SIZE
+    const iv = out.subarray(at, body)
     nextIv(iv)
     // CTR is a stream cipher: `update` returns as many bytes as it gets, and `final` adds none.
     const cipher = createCipheriv('aes-256-ctr', this.#encKey, iv)
-    if (n <= AES_PIECE) {
-      out.set(cipher.update(plain), IV_SIZE)
-      out.set(poly1305Provider().mac(out.subarray(IV_SIZE, IV_SIZE + n), this.#polyKey(iv)), IV_SIZE + n)
+    if (n <= piece) {
+      const ct = cipher.update(plain)
+      out.set(ct, body)
+      out.set(poly1305Provider().mac(ct, this.#polyKey(iv)), body + n)
     } else {
       // Big inputs: MAC each piece right after encrypting it, while it is still in the CPU cache.
       const mac = poly1305Provider().create(this.#polyKey(iv))
-      for (let off = 0; off < n; off += AES_PIECE) {
-        const piece = cipher.update(plain.subarray(off, Math.min(n, off + AES_PIECE)))
-        out.set(piece, IV_SIZE + off)
-        mac.update(piece)
+      for (let off = 0; off < n; off += piece) {
+        const ct = cipher.update(plain.subarray(off, Math.min(n, off + piece)))
+        out.set(ct, body + off)
+        mac.update(ct)
       }
-      out.set(mac.digest(), IV_SIZE + n)
+      out.set(mac.digest(), body + n)
     }
-    return new Uint8Array(out.buffer, out.byteOffset, out.length)
+    return n + CIPHERTEXT_OVERHEAD
   }
 
   /**
@@ -189,9 +203,9 @@ export class Key {
       const res = decipher.update(ct)
       return new Uint8Array(res.buffer, res.byteOffset, res.length)
     }
-    const out = new Uint8Array(n)
+    const out = Buffer.allocUnsafeSlow(n) // every byte is written below
     for (let off = 0; off < n; off += AES_PIECE) out.set(decipher.update(ct.subarray(off, Math.min(n, off + AES_PIECE))), off)
-    return out
+    return new Uint8Array(out.buffer, out.byteOffset, n)
   }
 
   /** The one-time Poly1305 key of Poly1305-AES for `iv`: clamp(r) || AES-128(k, IV). */

@@ -1,1 +1,2 @@
 export * from './BlobIndex.js'
+export * from './Indexer.js'

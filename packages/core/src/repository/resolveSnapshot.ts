@@ -4,7 +4,10 @@ import { findIdByPrefix, isId, type Id } from '../id/Id.js'
 import { isNotFound } from '../backend/BackendError.js'
 import type { SnapshotFile } from '../repofile/index.js'
 import type { Repository } from './Repository.js'
-import type { SnapshotFilter } from './SnapshotFilter.js'
+import { isFilterSet, matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
+
+/** `latest` or `latest~N`. */
+const LATEST = /^latest(?:~(\d+))?$/
 
 /**
  * Resolves `latest`, `latest~N`, a full id or a unique id prefix to a snapshot.
@@ -16,19 +19,8 @@ export async function resolveSnapshot(
   filter: SnapshotFilter,
   options?: CallOptions,
 ): Promise<SnapshotFile> {
-  const latest = /^latest(?:~(\d+))?$/.exec(spec)
-  if (latest) {
-    const n = Number(latest[1] ?? 0)
-    const snaps = await repo.getSnapshots(filter, options)
-    const snap = snaps[snaps.length - 1 - n]
-    if (!snap) {
-      const why = snaps.length === 0 ? 'there are no snapshots' : `there are only ${snaps.length} snapshots`
-      throw new RusticError('InvalidInput', `no snapshot "${spec}": ${why}${hasFilter(filter) ? ' matching the filter' : ''}`, {
-        code: 'IdNotFound',
-      })
-    }
-    return snap
-  }
+  const latest = LATEST.exec(spec)
+  if (latest) return pickLatest(await repo.getSnapshots(filter, options), Number(latest[1] ?? 0), spec, filter)
   if (isId(spec.toLowerCase())) {
     try {
       return await repo.getSnapshot(spec.toLowerCase() as Id, options)
@@ -41,6 +33,48 @@ export async function resolveSnapshot(
   return repo.getSnapshot(id, options)
 }
 
-function hasFilter(f: SnapshotFilter): boolean {
-  return Object.values(f).some((v) => Array.isArray(v) && v.length > 0)
+/**
+ * Resolves several snapshot strings at once (each as {@link resolveSnapshot} does), listing and reading the
+ * repository's snapshots only once when any string is `latest~N` or an id prefix. The result keeps the
+ * order of `specs` without repeats.
+ */
+export async function resolveSnapshots(
+  repo: Repository,
+  specs: readonly string[],
+  filter: SnapshotFilter,
+  options?: CallOptions,
+): Promise<SnapshotFile[]> {
+  if (specs.length <= 1) return Promise.all(specs.map((s) => resolveSnapshot(repo, s, filter, options)))
+  const needsAll = specs.some((s) => LATEST.test(s) || !isId(s.toLowerCase()))
+  if (!needsAll) {
+    const unique = [...new Set(specs.map((s) => s.toLowerCase()))]
+    return Promise.all(unique.map((s) => resolveSnapshot(repo, s, filter, options)))
+  }
+  const all = await repo.getSnapshots({}, options)
+  const byId = new Map(all.map((s) => [s.id!, s]))
+  const filtered = specs.some((s) => LATEST.test(s)) ? all.filter((s) => matchesFilter(s, filter)) : []
+  const out = new Map<Id, SnapshotFile>()
+  for (const spec of specs) {
+    const latest = LATEST.exec(spec)
+    let snap: SnapshotFile
+    if (latest) snap = pickLatest(filtered, Number(latest[1] ?? 0), spec, filter)
+    else {
+      const id = findIdByPrefix(byId.keys(), spec, 'snapshot')
+      snap = byId.get(id)!
+    }
+    out.set(snap.id!, snap)
+  }
+  return [...out.values()]
+}
+
+/** The `n`-th snapshot before the newest of `snaps` (sorted oldest first). */
+function pickLatest(snaps: readonly SnapshotFile[], n: number, spec: string, filter: SnapshotFilter): SnapshotFile {
+  const snap = snaps[snaps.length - 1 - n]
+  if (!snap) {
+    const why = snaps.length === 0 ? 'there are no snapshots' : `there are only ${snaps.length} snapshots`
+    throw new RusticError('InvalidInput', `no snapshot "${spec}": ${why}${isFilterSet(filter) ? ' matching the filter' : ''}`, {
+      code: 'IdNotFound',
+    })
+  }
+  return snap
 }

@@ -51,9 +51,9 @@ export function nativeXattrsUnavailable(): string | undefined {
 }
 
 /**
- * The absolute path of the package's entry module, for a worker thread to `require` (an eval'd worker
- * does not resolve packages relative to this file); `undefined` if it cannot be found. Resolving does not
- * load the package: a worker that cannot load it reads no xattrs (see `DirectoryWorker`).
+ * The absolute path of the package's entry module, for the directory worker to `require` (so that it
+ * loads the file this thread would); `undefined` if it cannot be found. Resolving does not load the
+ * package: a worker that cannot load it reads no xattrs (see `DirectoryWorker`).
  */
 export function nativeXattrsModulePath(): string | undefined {
   try {
@@ -74,7 +74,7 @@ const NO_ATTRIBUTE = platform() === 'linux' ? errno['ENODATA'] : platform() === 
 /**
  * The errors restic 0.14 ignores when reading extended attributes (`handleXattrErr` in
  * `internal/restic/node_xattr.go`: `ENOTSUP` and `ENOATTR`, which SMB/CIFS mounts return instead): as
- * errno numbers, for the directory worker.
+ * errno numbers.
  */
 export const IGNORED_XATTR_ERRNOS: readonly number[] = NO_ATTRIBUTE === undefined ? UNSUPPORTED : [...UNSUPPORTED, NO_ATTRIBUTE]
 

@@ -7,7 +7,7 @@ import {
   type ReadSource,
   type ReadSourceEntry,
   type SnapshotFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 /** Cheap scrypt parameters for test keys. */
 export const fastKdf = { N: 1024, r: 8, p: 1 }
@@ -56,7 +56,7 @@ export class MemorySource implements ReadSource {
 
 /** A new in-memory repository, indexed. */
 export async function memoryRepo(version: 1 | 2 = 2, password = 'pw', backend = new MemoryBackend()): Promise<IndexedRepository> {
-  const repo = await Repository.init({ repository: backend }, { password }, { version, kdf: fastKdf })
+  const repo = await Repository.init({}, { repository: backend }, { password }, { version, kdf: fastKdf })
   return repo.toIndexed()
 }
 
@@ -84,11 +84,13 @@ export async function snapshotOf(
       yield* new MemorySource(files).entries()
     },
   }
-  const { snapshot } = await indexed.backup(
-    { noParent: true },
-    { host: options.host ?? 'host-a', tags: options.tags ?? [], time: new Date((options.time ?? 1_700_000_100) * 1000) },
-    { source, snapshotPaths: ['/root'] },
-  )
+  const { snapshot } = await indexed.backup(source, {
+    noParent: true,
+    snapshotPaths: ['/root'],
+    host: options.host ?? 'host-a',
+    tags: options.tags ?? [],
+    time: new Date((options.time ?? 1_700_000_100) * 1000),
+  })
   return snapshot
 }
 
@@ -108,6 +110,6 @@ export async function filesOf(indexed: IndexedRepository, snap: SnapshotFile): P
 /** A new in-memory repository whose first key (password `first`) records user `me` on host `box`. */
 export async function repoWithKey(): Promise<{ backend: MemoryBackend; repo: Repository }> {
   const backend = new MemoryBackend()
-  const repo = await Repository.init({ repository: backend }, { password: 'first' }, { kdf: fastKdf, username: 'me', hostname: 'box' })
+  const repo = await Repository.init({}, { repository: backend }, { password: 'first' }, { kdf: fastKdf, username: 'me', hostname: 'box' })
   return { backend, repo }
 }

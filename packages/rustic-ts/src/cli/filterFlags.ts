@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { SnapshotFilter } from '@rustic-ts/core'
+import { parseUserTime } from '@rustic-ts/core/internal'
 import { collect } from './GlobalOptions.js'
 
 /** Snapshot filter flags as commander parses them. */
@@ -8,15 +9,24 @@ export interface FilterFlags {
   path?: string[]
   tag?: string[]
   filterLabel?: string[]
+  label?: string[]
+  filterAfter?: string
+  filterBefore?: string
 }
 
-/** Adds restic's `--host`, `--path`, `--tag` (comma = and, repeated = or) and `--filter-label`. */
+/**
+ * Adds restic's `--host`, `--path`, `--tag` (comma = and, repeated = or) and rustic's `--filter-label`
+ * (also `--label`), `--filter-after`, `--filter-before`.
+ */
 export function withFilterOptions(cmd: Command): Command {
   return cmd
     .option('--host <host>', 'only snapshots from this host (repeatable)', collect)
     .option('--path <path>', 'only snapshots including this path (repeatable)', collect)
     .option('--tag <a,b>', 'only snapshots with all these tags (repeat for alternatives)', collect)
     .option('--filter-label <label>', 'only snapshots with this label (repeatable)', collect)
+    .option('--label <label>', 'same as --filter-label', collect)
+    .option('--filter-after <time>', 'only snapshots taken at or after this time (2024-05-01, 2024-05-01 12:00, RFC 3339)')
+    .option('--filter-before <time>', 'only snapshots taken before this time')
 }
 
 /** The {@link SnapshotFilter} of the parsed flags. */
@@ -24,7 +34,9 @@ export function filterFrom(f: FilterFlags): SnapshotFilter {
   return {
     hosts: f.host ?? [],
     paths: f.path ?? [],
-    tags: (f.tag ?? []).map((t) => t.split(',').filter((x) => x !== '')),
-    labels: f.filterLabel ?? [],
+    tags: (f.tag ?? []).map((t) => t.split(',').map((x) => x.trim())),
+    labels: [...(f.filterLabel ?? []), ...(f.label ?? [])],
+    after: f.filterAfter === undefined ? undefined : parseUserTime(f.filterAfter, '--filter-after'),
+    before: f.filterBefore === undefined ? undefined : parseUserTime(f.filterBefore, '--filter-before'),
   }
 }

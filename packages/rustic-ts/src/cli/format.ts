@@ -1,4 +1,5 @@
-import { goJson, goTimeShortest, serializeSnapshot, shortId, type SnapshotFile } from '@rustic-ts/core'
+import { shortId, type SnapshotFile } from '@rustic-ts/core'
+import { goJson, goTimeShortest, serializeSnapshot } from '@rustic-ts/core/internal'
 
 const decoder = new TextDecoder()
 
@@ -12,10 +13,18 @@ export function snapshotJson(snap: SnapshotFile, extra: Record<string, unknown> 
   return more === '{}' ? stored : `${stored.slice(0, -1)},${more.slice(1)}`
 }
 
-/** A plain text table with a header and a rule under it, columns padded to fit. */
+/**
+ * A plain text table with a header and a rule under it, columns padded to fit. A cell with newlines
+ * takes several lines (restic prints a snapshot's paths one per line).
+ */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const cellLines = rows.map((r) => r.map((c) => c.split('\n')))
+  const widths = header.map((h, i) => Math.max(h.length, ...cellLines.map((r) => Math.max(0, ...(r[i] ?? ['']).map((l) => l.length)))))
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
+  const rowLines = (cells: string[][]): string[] => {
+    const height = Math.max(1, ...cells.map((c) => c.length))
+    return Array.from({ length: height }, (_, k) => line(header.map((_h, i) => cells[i]?.[k] ?? '')))
+  }
   const rule = '-'.repeat(widths.reduce((a, b) => a + b + 2, -2))
-  return [line(header), rule, ...rows.map(line), rule].join('\n') + '\n'
+  return [line(header), rule, ...cellLines.flatMap(rowLines), rule].join('\n') + '\n'
 }

@@ -1,22 +1,27 @@
 import { Command, CommanderError } from 'commander'
-import { RusticError } from '@rustic-ts/core'
+import { isRusticError } from '@rustic-ts/core'
 import { registerBackup } from './commands/backup.js'
 import { registerCat } from './commands/cat.js'
+import { registerCheck } from './commands/check.js'
 import { registerConfig } from './commands/config.js'
 import { registerCopy } from './commands/copy.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
+import { registerForget } from './commands/forget.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
+import { registerList } from './commands/list.js'
 import { registerLs } from './commands/ls.js'
 import { registerMerge } from './commands/merge.js'
+import { registerRepair } from './commands/repair.js'
 import { registerRepoInfo } from './commands/repoinfo.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerSnapshots } from './commands/snapshots.js'
 import { registerStats } from './commands/stats.js'
 import { registerUnlock } from './commands/unlock.js'
+import { registerTag } from './commands/tag.js'
 import { collect } from './GlobalOptions.js'
 
 /** The `rustic-ts` command line program. */
@@ -36,7 +41,11 @@ export function buildProgram(): Command {
     .option('--retry-lock <duration>', "wait up to this long for another client's lock, e.g. 30s, 5m (default: fail at once)")
     .showHelpAfterError(false)
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerUnlock, registerServe, registerCopy, registerMerge, registerStats, registerRepoInfo, registerConfig]) register(program)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerServe]) register(program)
+  registerCheck(program)
+  registerRepair(program)
+  registerList(program)
+  for (const register of [registerCopy, registerMerge, registerStats, registerRepoInfo, registerConfig]) register(program)
   return program
 }
 
@@ -51,7 +60,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 1 // commander already printed its message
     }
-    const msg = e instanceof RusticError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    const msg = isRusticError(e) ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e)
     process.stderr.write(`rustic-ts: error: ${msg.split('\n')[0]}\n`)
     if (process.env['RUSTIC_DEBUG']) console.error(e)
     return 1

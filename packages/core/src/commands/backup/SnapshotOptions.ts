@@ -4,6 +4,7 @@ import type { DeleteOption, SnapshotFile } from '../../repofile/index.js'
 import { goTimeFromDate, nowGoTime } from '../../repofile/index.js'
 import { parseDuration } from '../../util/duration.js'
 import { RusticError } from '../../error/RusticError.js'
+import { parseOptions } from '../../util/parseOptions.js'
 
 /** The version string written into snapshots. */
 export const PROGRAM_VERSION = 'rustic-ts 0.1.0'
@@ -31,9 +32,9 @@ export type SnapshotOptions = z.input<typeof SnapshotOptionsSchema>
 
 /** A new snapshot's fields from options (without tree, paths and summary). */
 export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile, 'tree' | 'paths'> {
-  const o = SnapshotOptionsSchema.parse(options)
+  const o = parseOptions(SnapshotOptionsSchema, options, 'snapshot options')
   if (o.deleteNever && o.deleteAfter) {
-    throw new RusticError('InvalidInput', 'give only one of deleteNever and deleteAfter', { code: 'InvalidOption' })
+    throw new RusticError('InvalidInput', 'give only one of deleteNever and deleteAfter', { code: 'InvalidOptions' })
   }
   const now = o.time ?? new Date()
   let del: DeleteOption | undefined
@@ -68,7 +69,7 @@ export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile
 function deleteAfterDate(spec: string, now: Date): Date {
   if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
     const d = new Date(spec)
-    if (Number.isNaN(d.getTime())) throw new RusticError('InvalidInput', `invalid date "${spec}"`, { code: 'InvalidOption' })
+    if (Number.isNaN(d.getTime())) throw new RusticError('InvalidInput', `invalid date "${spec}"`, { code: 'InvalidOptions' })
     return d
   }
   return new Date(now.getTime() + parseDuration(spec))

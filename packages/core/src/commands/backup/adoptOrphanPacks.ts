@@ -1,5 +1,6 @@
 import pLimit from 'p-limit'
-import { Indexer, readPackHeader } from '../../blob/index.js'
+import { readPackHeader } from '../../blob/index.js'
+import { Indexer } from '../../index/Indexer.js'
 import type { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { isRusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'

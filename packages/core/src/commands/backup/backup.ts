@@ -8,17 +8,20 @@ import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
 import { compressionLevel, type CompressionMode } from '../../compression/index.js'
 import { RusticError } from '../../error/RusticError.js'
-import { noProgress, type ProgressFactory, type WarningHandler } from '../../progress/Progress.js'
+import type { Control } from '../../progress/Control.js'
+import { noProgress } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import type { LockHandle } from '../../repository/lock/index.js'
 import { adoptOrphanPacks } from './adoptOrphanPacks.js'
-import { snapshotFromOptions, type SnapshotOptions } from './SnapshotOptions.js'
+import { parseOptions } from '../../util/parseOptions.js'
+import { snapshotFromOptions, SnapshotOptionsSchema } from './SnapshotOptions.js'
 
-/** Options of a backup (rustic_core's `BackupOptions`); excludes apply to local paths. */
+/**
+ * Options of `IndexedRepository.backup`, with defaults: rustic_core's `BackupOptions` (parent,
+ * excludes of local sources, ...) and the new snapshot's metadata (its `SnapshotOptions`).
+ */
 export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
-  /** Local files and directories to back up (ignored when a custom `source` is given). */
-  paths: z.array(z.string()).default([]),
   /** Parent snapshot (id, prefix, `latest`...); default: the latest with the same host, label and paths. */
   parent: z.string().optional(),
   /** Back up without a parent: read every file. */
@@ -31,23 +34,17 @@ export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
   dryRun: z.boolean().default(false),
   /** Compression of new blobs (v2): `off`, `auto`, `max` or a zstd level. */
   compression: z.union([z.enum(['off', 'auto', 'max']), z.number().int()]).optional(),
-  /** Options of the local source: excludes, one-file-system... */
+  /** Options of a local source (local paths given): excludes, one-file-system... */
   local: LocalSourceOptionsSchema.optional(),
-})
+  /**
+   * The snapshot's `paths` when backing up a custom source (default: the source's `snapshotPaths()`,
+   * else none). Local paths are recorded as given.
+   */
+  snapshotPaths: z.array(z.string()).optional(),
+}).extend(SnapshotOptionsSchema.shape)
 
-/** Options of a backup; see {@link BackupOptionsSchema}. */
+/** Options of `IndexedRepository.backup`; see {@link BackupOptionsSchema}. */
 export type BackupOptions = z.input<typeof BackupOptionsSchema>
-
-/** Where progress, warnings and cancellation come from. */
-export interface BackupControl {
-  progress?: ProgressFactory
-  signal?: AbortSignal
-  onWarning?: WarningHandler
-  /** A custom source instead of local `paths`; `snapshotPaths` names it in the snapshot. */
-  source?: ReadSource
-  /** The snapshot's `paths` for a custom source (default `paths`). */
-  snapshotPaths?: string[]
-}
 
 /** What a backup did. */
 export interface BackupResult {
@@ -67,41 +64,54 @@ export interface BackupResult {
  */
 export async function backup(
   indexed: IndexedRepository,
-  options: BackupOptions,
-  snapshotOptions: SnapshotOptions = {},
-  control: BackupControl = {},
+  source: string | readonly string[] | ReadSource,
+  options: BackupOptions = {},
+  control: Control = {},
 ): Promise<BackupResult> {
-  const opts = BackupOptionsSchema.parse(options)
-  return indexed.repo.withLock('shared', control, async (lock) => {
-    await indexed.reloadIndexIfChanged({ signal: lock.signal })
-    return backupLocked(indexed, opts, snapshotOptions, { ...control, signal: lock.signal }, lock)
-  })
+  const opts = parseOptions(BackupOptionsSchema, options, 'backup options')
+  return indexed.repo.withLock(
+    'shared',
+    async (lock) => {
+      await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
+      return backupLocked(indexed, source, opts, { ...control, signal: lock.signal }, lock)
+    },
+    control,
+  )
 }
 
 async function backupLocked(
   indexed: IndexedRepository,
+  source: string | readonly string[] | ReadSource,
   opts: z.output<typeof BackupOptionsSchema>,
-  snapshotOptions: SnapshotOptions,
-  control: BackupControl,
+  control: Control,
   lock: LockHandle,
 ): Promise<BackupResult> {
   const repo = indexed.repo
   const start = nowGoTime()
-  const progressFactory = control.progress ?? repo.options.progress ?? noProgress
-  const onWarning = control.onWarning ?? repo.options.onWarning
-  let source = control.source
-  let paths = control.snapshotPaths ?? opts.paths
+  const { signal, progress: progressFactory, onWarning } = repo.control(control)
+  let readSource: ReadSource
+  let paths: string[]
   let excludes: string[] = []
-  if (!source) {
-    if (opts.paths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
-    const local = new LocalSource(opts.paths, { onWarning, ...opts.local })
+  if (typeof source === 'string' || Array.isArray(source)) {
+    const localPaths: string[] = typeof source === 'string' ? [source] : [...(source as readonly string[])]
+    if (localPaths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
+    const local = new LocalSource(localPaths, { onWarning, ...opts.local })
     paths = local.snapshotPaths()
     excludes = local.snapshotExcludes()
-    source = local
+    readSource = local
+  } else {
+    readSource = source as ReadSource
+    paths = opts.snapshotPaths ?? readSource.snapshotPaths?.() ?? []
   }
-  const snap: SnapshotFile = { ...snapshotFromOptions(snapshotOptions), paths, excludes, tree: '' as never }
+  const { host, tags, label, description, deleteNever, deleteAfter, time } = opts
+  const snap: SnapshotFile = {
+    ...snapshotFromOptions({ host, tags, label, description, deleteNever, deleteAfter, time }),
+    paths,
+    excludes,
+    tree: '' as never,
+  }
 
-  const parent = await findParent(indexed, opts, snap, control.signal)
+  const parent = await findParent(indexed, opts, snap, signal)
   if (parent) snap.parent = parent.id
 
   const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression as CompressionMode)
@@ -109,9 +119,9 @@ async function backupLocked(
   const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
 
   if (opts.resume && !opts.dryRun) {
-    const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal })
+    const adopted = await adoptOrphanPacks(indexed, dbe, { signal })
     if (adopted.adopted > 0) {
-      onWarning?.(
+      onWarning(
         `found ${adopted.adopted} pack(s) (${adopted.blobs} blobs) that no index named (left by an interrupted backup, ` +
           'or lost from the index): added them to a new index file to reuse their blobs',
       )
@@ -123,14 +133,16 @@ async function backupLocked(
   const sizing =
     progressFactory === noProgress
       ? Promise.resolve()
-      : source.size({ signal: control.signal }).then(
+      : readSource.size({ signal }).then(
           (s) => s && bytes.setLength(s.bytes),
           () => {},
         )
-  const archiver = new Archiver(indexed, parent?.tree, opts, { signal: control.signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
+  const { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers } = opts
+  const archiverOptions = { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers }
+  const archiver = new Archiver(indexed, parent?.tree, archiverOptions, { signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
   let result
   try {
-    result = await archiver.archive(source)
+    result = await archiver.archive(readSource)
   } finally {
     bytes.finish()
     await sizing
@@ -166,7 +178,7 @@ async function backupLocked(
   }
   if (opts.dryRun) return { snapshot: snap, saved: false, skipped: stats.skipped }
   await lock.verify()
-  await repo.saveSnapshot(snap, { signal: control.signal })
+  await repo.saveSnapshot(snap, { signal })
   return { snapshot: snap, saved: true, skipped: stats.skipped }
 }
 

@@ -5,7 +5,7 @@ import { CONFIG_ID, type WriteBackend } from '../../backend/Backend.js'
 import { isRusticError, RusticError } from '../../error/RusticError.js'
 import { parseConfig, serializeConfig, type ConfigFile } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
-import { hotBackend } from '../repoinfo/repoInfo.js'
+import { backendLayers } from '../check/backendLayers.js'
 
 /**
  * Replaces a repository's config (and, in a hot/cold repository, the hot part's copy, marked `is_hot`)
@@ -16,15 +16,14 @@ import { hotBackend } from '../repoinfo/repoInfo.js'
  * @throws RusticError `ConfigWriteFailed`.
  */
 export async function saveConfig(repo: Repository, config: ConfigFile, signal?: AbortSignal): Promise<void> {
-  const hot = hotBackend(repo.backend)
-  const cold = hot ? hot.cold : repo.backend
-  await replaceConfig(repo, cold, 'config', { ...config, isHot: undefined }, signal)
-  if (hot) await replaceConfig(repo, hot.hot, 'config of the hot repository', { ...config, isHot: true }, signal)
+  const layers = backendLayers(repo.backend)
+  await replaceConfig(repo, layers.packs, 'config', { ...config, isHot: undefined }, signal)
+  if (layers.hot) await replaceConfig(repo, layers.hot, 'config of the hot repository', { ...config, isHot: true }, signal)
 }
 
 /** The repository's config as stored now (the cold one in a hot/cold repository). */
 export async function readStoredConfig(repo: Repository, signal?: AbortSignal): Promise<ConfigFile> {
-  const backend = hotBackend(repo.backend)?.cold ?? repo.backend
+  const backend = backendLayers(repo.backend).packs
   return parseConfig(repo.key.decrypt(await backend.readFull('config', CONFIG_ID, { signal }), 'config'))
 }
 

@@ -1,11 +1,12 @@
-import { Indexer } from '../../blob/Indexer.js'
 import { Packer, type PackerStats } from '../../blob/Packer.js'
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
+import { Indexer } from '../../index/Indexer.js'
 import type { Control } from '../../progress/Control.js'
-import { noProgress } from '../../progress/Progress.js'
+import type { ProgressFactory } from '../../progress/Progress.js'
 import type { IndexPack, SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import type { LockHandle } from '../../repository/lock/index.js'
 import { walkTrees } from '../walkTrees.js'
 import { copyBlobs } from './copyBlobs.js'
 import { CopyFinder, refuseSameRepository, type CopyPlan } from './planCopy.js'
@@ -49,81 +50,92 @@ export async function copy(source: IndexedRepository, plan: CopyPlan, control: C
     throw new RusticError('InvalidInput', `this copy plan was made for repository ${plan.sourceId}, not ${source.repo.id}`, { code: 'InvalidArgument' })
   }
   refuseSameRepository(source, target)
-  return source.repo.withLock('shared', control, (srcLock) =>
-    target.repo.withLock('shared', { ...control, signal: srcLock.signal }, async (dstLock) => {
-      const signal = dstLock.signal
-      const progress = control.progress ?? target.repo.progress ?? noProgress
-      await source.reloadIndexIfChanged({ signal })
-      await target.reloadIndexIfChanged({ signal })
-
-      const finder = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
-      const skipped: CopiedSnapshot[] = []
-      const toCopy: SnapshotFile[] = []
-      for (const { snapshot } of plan.snapshots) {
-        const existing = finder.find(snapshot)
-        if (existing) skipped.push({ source: snapshot, target: existing })
-        else {
-          toCopy.push(snapshot)
-          finder.add(snapshot)
-        }
-      }
-
-      // The blobs the target lacks, found by reading every tree of the snapshots.
-      const trees = new Set<Id>()
-      const data = new Set<Id>()
-      const walking = progress('counter', 'finding needed blobs')
-      await walkTrees(
-        source,
-        toCopy.map((s) => s.tree),
-        (id, nodes) => {
-          if (!target.index.has('tree', id)) trees.add(id)
-          for (const node of nodes) {
-            if (node.type !== 'file') continue
-            for (const blob of node.content ?? []) if (!target.index.has('data', blob)) data.add(blob)
-          }
-        },
-        { progress: walking, signal },
-      )
-      walking.finish()
-
-      // Packs, then the index naming them, then the snapshots (restic's write order).
-      const onPack = (pack: IndexPack): void => target.index.addIndexFile({ packs: [pack] })
-      const dbe = target.repo.dbe
-      const indexer = new Indexer(dbe, { onPack })
-      const dataPacker = new Packer(dbe, 'data', indexer, target.index, { signal, config: target.repo.config })
-      const treePacker = new Packer(dbe, 'tree', indexer, target.index, { signal, config: target.repo.config })
-      let stats: { data: PackerStats; trees: PackerStats }
-      try {
-        const pd = progress('bytes', 'copying data blobs')
-        await copyBlobs(source, 'data', data, dataPacker, pd, signal)
-        pd.finish()
-        const pt = progress('bytes', 'copying tree blobs')
-        await copyBlobs(source, 'tree', trees, treePacker, pt, signal)
-        pt.finish()
-        stats = { data: await dataPacker.finalize(), trees: await treePacker.finalize() }
-      } catch (e) {
-        // Index what was stored completely, so that a later copy reuses it.
-        await dataPacker.finalize().catch(() => {})
-        await treePacker.finalize().catch(() => {})
-        await indexer.finalize().catch(() => {})
-        throw e
-      }
-      const indexFiles = await indexer.finalize()
-
-      const copied: CopiedSnapshot[] = []
-      const saving = progress('counter', 'saving snapshots')
-      saving.setLength(toCopy.length)
-      await dstLock.verify()
-      for (const snap of toCopy) {
-        const saved = copiedSnapshot(snap)
-        await target.repo.saveSnapshot(saved, { signal })
-        copied.push({ source: snap, target: saved })
-        saving.inc(1)
-      }
-      saving.finish()
-      return { copied, skipped, ...stats, indexFiles }
-    }),
+  const { progress } = target.repo.control(control)
+  return source.repo.withLock(
+    'shared',
+    (srcLock) =>
+      target.repo.withLock(
+        'shared',
+        (dstLock) => copyLocked(source, plan, progress, dstLock),
+        { ...control, signal: srcLock.signal },
+      ),
+    control,
   )
+}
+
+/** {@link copy} once both locks are held (`lock` is the target's, its signal also ends with the source's). */
+async function copyLocked(source: IndexedRepository, plan: CopyPlan, progress: ProgressFactory, lock: LockHandle): Promise<CopyResult> {
+  const target = plan.target
+  const signal = lock.signal
+  await source.reloadIndexIfChanged({ signal })
+  await target.reloadIndexIfChanged({ signal })
+
+  const finder = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
+  const skipped: CopiedSnapshot[] = []
+  const toCopy: SnapshotFile[] = []
+  for (const { snapshot } of plan.snapshots) {
+    const existing = finder.find(snapshot)
+    if (existing) skipped.push({ source: snapshot, target: existing })
+    else {
+      toCopy.push(snapshot)
+      finder.add(snapshot)
+    }
+  }
+
+  // The blobs the target lacks, found by reading every tree of the snapshots.
+  const trees = new Set<Id>()
+  const data = new Set<Id>()
+  const walking = progress('counter', 'finding needed blobs')
+  await walkTrees(
+    source,
+    toCopy.map((s) => s.tree),
+    (id, nodes) => {
+      if (!target.index.has('tree', id)) trees.add(id)
+      for (const node of nodes) {
+        if (node.type !== 'file') continue
+        for (const blob of node.content ?? []) if (!target.index.has('data', blob)) data.add(blob)
+      }
+    },
+    { progress: walking, signal },
+  )
+  walking.finish()
+
+  // Packs, then the index naming them, then the snapshots (restic's write order).
+  const onPack = (pack: IndexPack): void => target.index.addIndexFile({ packs: [pack] })
+  const dbe = target.repo.dbe
+  const indexer = new Indexer(dbe, { onPack })
+  const dataPacker = new Packer(dbe, 'data', indexer, target.index, { signal, config: target.repo.config })
+  const treePacker = new Packer(dbe, 'tree', indexer, target.index, { signal, config: target.repo.config })
+  let stats: { data: PackerStats; trees: PackerStats }
+  try {
+    const pd = progress('bytes', 'copying data blobs')
+    await copyBlobs(source, 'data', data, dataPacker, pd, signal)
+    pd.finish()
+    const pt = progress('bytes', 'copying tree blobs')
+    await copyBlobs(source, 'tree', trees, treePacker, pt, signal)
+    pt.finish()
+    stats = { data: await dataPacker.finalize(), trees: await treePacker.finalize() }
+  } catch (e) {
+    // Index what was stored completely, so that a later copy reuses it.
+    await dataPacker.finalize().catch(() => {})
+    await treePacker.finalize().catch(() => {})
+    await indexer.finalize().catch(() => {})
+    throw e
+  }
+  const indexFiles = await indexer.finalize()
+
+  const copied: CopiedSnapshot[] = []
+  const saving = progress('counter', 'saving snapshots')
+  saving.setLength(toCopy.length)
+  await lock.verify()
+  for (const snap of toCopy) {
+    const saved = copiedSnapshot(snap)
+    await target.repo.saveSnapshot(saved, { signal })
+    copied.push({ source: snap, target: saved })
+    saving.inc(1)
+  }
+  saving.finish()
+  return { copied, skipped, ...stats, indexFiles }
 }
 
 /** The snapshot to save in the target: the same, without its parents, with `original` naming the first snapshot. */

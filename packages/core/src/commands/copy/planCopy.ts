@@ -4,9 +4,9 @@ import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
 import { parseGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import { sortSnapshots } from '../../repository/Repository.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
-import { snapshotsFromSpecs } from '../snapshotsFromSpecs.js'
 
 /** Options of {@link IndexedRepository.planCopy}: which snapshots of the source to copy. */
 export const CopyOptionsSchema = z.object({
@@ -57,17 +57,26 @@ export async function planCopy(
 ): Promise<CopyPlan> {
   const o = parseOptions(CopyOptionsSchema, options, 'copy options')
   refuseSameRepository(source, target)
-  return source.repo.withLock('shared', control, (srcLock) =>
-    target.repo.withLock('shared', { ...control, signal: srcLock.signal }, async (dstLock) => {
-      const signal = dstLock.signal
-      const selected = await snapshotsFromSpecs(source.repo, o.snapshots, o.filter, signal)
-      const copies = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
-      const snapshots = selected.map((snapshot) => {
-        const existing = copies.find(snapshot)
-        return existing ? { snapshot, existing } : { snapshot }
-      })
-      return { sourceId: source.repo.id, target, snapshots }
-    }),
+  return source.repo.withLock(
+    'shared',
+    (srcLock) =>
+      target.repo.withLock(
+        'shared',
+        async ({ signal }) => {
+          const selected =
+            o.snapshots.length > 0
+              ? sortSnapshots(await source.repo.findSnapshots(o.snapshots, o.filter, { signal }))
+              : await source.repo.getSnapshots(o.filter, { ...control, signal })
+          const copies = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
+          const snapshots = selected.map((snapshot) => {
+            const existing = copies.find(snapshot)
+            return existing ? { snapshot, existing } : { snapshot }
+          })
+          return { sourceId: source.repo.id, target, snapshots }
+        },
+        { ...control, signal: srcLock.signal },
+      ),
+    control,
   )
 }
 

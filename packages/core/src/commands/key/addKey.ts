@@ -1,21 +1,13 @@
-import { hostname, userInfo } from 'node:os'
 import { z } from 'zod'
 import { isRusticError, RusticError } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
-import { createKeyFile, openKeyFile, parseKeyFile } from '../../repofile/index.js'
+import { CreateKeyFileOptionsSchema, createKeyFile, openKeyFile, parseKeyFile } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 
 /** Options of {@link Repository.addKey}: what the new key file records, and its scrypt parameters. */
-export const AddKeyOptionsSchema = z.object({
-  /** User name recorded in the key file (restic's `--user`; default: the current user). */
-  username: z.string().optional(),
-  /** Host name recorded in the key file (restic's `--host`; default: this machine's). */
-  hostname: z.string().optional(),
-  /** scrypt parameters (default N = 32768, r = 8, p = 1). */
-  kdf: z.object({ N: z.number().int(), r: z.number().int(), p: z.number().int() }).optional(),
-})
+export const AddKeyOptionsSchema = CreateKeyFileOptionsSchema.pick({ username: true, hostname: true, kdf: true })
 
 /** Options of {@link Repository.addKey}; see {@link AddKeyOptionsSchema}. */
 export type AddKeyOptions = z.input<typeof AddKeyOptionsSchema>
@@ -23,13 +15,14 @@ export type AddKeyOptions = z.input<typeof AddKeyOptionsSchema>
 /**
  * Adds a key file that opens the repository's master key with `password` (restic's `key add`), then
  * reads it back and opens it, as restic does: a key that does not open (a storage fault) is removed
- * again and the call fails. Takes a shared lock (as restic 0.14 does).
+ * again and the call fails. Holds a shared lock, as restic 0.14 does. The user and host recorded default
+ * to the current user and this machine.
  * @returns the new key file's id.
  * @throws RusticError `NoPassword` for an empty password; `InvalidKdfParams`; `KeyVerificationFailed`.
  */
 export async function addKey(repo: Repository, password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
   const o = parseOptions(AddKeyOptionsSchema, options, 'key options')
-  return repo.withLock('shared', control, (lock) => writeKey(repo, password, o, lock.signal))
+  return repo.withLock('shared', (lock) => writeKey(repo, password, o, lock.signal), control)
 }
 
 /** Writes a new key file for the master key and checks that it opens; the caller holds the lock. */
@@ -40,11 +33,7 @@ export async function writeKey(
   signal: AbortSignal | undefined,
 ): Promise<Id> {
   if (password === '') throw new RusticError('Credentials', 'the new password is empty: an empty password is not allowed', { code: 'NoPassword' })
-  const { bytes } = await createKeyFile(repo.key, password, {
-    username: o.username ?? currentUser(),
-    hostname: o.hostname ?? hostname(),
-    kdf: o.kdf,
-  })
+  const { bytes } = await createKeyFile(repo.key, password, o)
   const id = hashId(bytes)
   await repo.backend.writeBytes('key', id, false, bytes, { signal })
   try {
@@ -61,12 +50,4 @@ export async function writeKey(
     })
   }
   return id
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username
-  } catch {
-    return ''
-  }
 }

@@ -4,7 +4,7 @@ import type { Control } from '../../progress/Control.js'
 import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { AddKeyOptionsSchema, writeKey, type AddKeyOptions } from './addKey.js'
-import { refuseAppendOnlyKeys } from './removeKey.js'
+import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 
 /** What {@link Repository.changePassword} did. */
 export interface ChangePasswordResult {
@@ -34,11 +34,15 @@ export async function changePassword(
       code: 'NoCurrentKey',
     })
   }
-  refuseAppendOnlyKeys(repo, 'change the password')
-  return repo.withLock('exclusive', control, async (lock) => {
-    const added = await writeKey(repo, newPassword, o, lock.signal)
-    await lock.verify()
-    await repo.backend.remove('key', old, false, { signal: lock.signal })
-    return { added, removed: old }
-  })
+  refuseAppendOnly(repo.config, 'change the password')
+  return repo.withLock(
+    'exclusive',
+    async (lock) => {
+      const added = await writeKey(repo, newPassword, o, lock.signal)
+      await lock.verify()
+      await repo.backend.remove('key', old, false, { signal: lock.signal })
+      return { added, removed: old }
+    },
+    control,
+  )
 }

@@ -18,19 +18,22 @@ export interface KeyInfo {
  * with a warning naming it, as restic does. Takes a shared lock (as restic 0.14 does).
  */
 export async function listKeys(repo: Repository, control: Control = {}): Promise<KeyInfo[]> {
-  const onWarning = control.onWarning ?? repo.onWarning
-  return repo.withLock('shared', control, async (lock) => {
-    const signal = lock.signal
-    const keys: KeyInfo[] = []
-    for (const id of await repo.backend.list('key', { signal })) {
-      throwIfAborted(signal)
-      try {
-        keys.push({ id, current: id === repo.keyId, keyFile: parseKeyFile(await repo.backend.readFull('key', id, { signal }), fileName('key', id)) })
-      } catch (e) {
-        if (!isRusticError(e) || e.code === 'Aborted') throw e
-        onWarning(`skipping key ${id}: ${e.message}`, e)
+  const { onWarning } = repo.control(control)
+  return repo.withLock(
+    'shared',
+    async ({ signal }) => {
+      const keys: KeyInfo[] = []
+      for (const id of await repo.backend.list('key', { signal })) {
+        throwIfAborted(signal)
+        try {
+          keys.push({ id, current: id === repo.keyId, keyFile: parseKeyFile(await repo.backend.readFull('key', id, { signal }), fileName('key', id)) })
+        } catch (e) {
+          if (!isRusticError(e) || e.code === 'Aborted') throw e
+          onWarning(`skipping key ${id}: ${e.message}`, e)
+        }
       }
-    }
-    return keys
-  })
+      return keys
+    },
+    control,
+  )
 }

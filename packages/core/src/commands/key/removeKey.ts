@@ -1,6 +1,7 @@
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { findIdByPrefix, type Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
+import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
 
 /**
@@ -11,31 +12,28 @@ import type { Repository } from '../../repository/Repository.js'
  * @throws RusticError `KeyInUse`, `LastKey`, `AppendOnly`, `IdNotFound`, `AmbiguousId`; `RepositoryLocked`.
  */
 export async function removeKey(repo: Repository, key: string, control: Control = {}): Promise<Id> {
-  refuseAppendOnlyKeys(repo, 'remove a key')
-  return repo.withLock('exclusive', control, async (lock) => {
-    const signal = lock.signal
-    const ids = await repo.backend.list('key', { signal })
-    const id = findIdByPrefix(ids, key.toLowerCase(), 'key')
-    if (id === repo.keyId) {
-      throw new RusticError('InvalidInput', `refusing to remove key ${id}: it is the key in use (change the password with key passwd instead)`, {
-        code: 'KeyInUse',
-      })
-    }
-    if (ids.length <= 1) {
-      throw new RusticError('InvalidInput', `refusing to remove key ${id}: it is the repository's last key, without it nothing opens the repository`, {
-        code: 'LastKey',
-      })
-    }
-    throwIfAborted(signal)
-    await lock.verify()
-    await repo.backend.remove('key', id, false, { signal })
-    return id
-  })
-}
-
-/** Throws `AppendOnly` when the config marks the repository append-only (no file may be removed). */
-export function refuseAppendOnlyKeys(repo: Repository, action: string): void {
-  if (repo.config.appendOnly === true) {
-    throw new RusticError('AppendOnly', `cannot ${action}: the repository is append-only (append_only is set in its config)`, { code: 'AppendOnly' })
-  }
+  refuseAppendOnly(repo.config, 'remove a key')
+  return repo.withLock(
+    'exclusive',
+    async (lock) => {
+      const signal = lock.signal
+      const ids = await repo.backend.list('key', { signal })
+      const id = findIdByPrefix(ids, key.toLowerCase(), 'key')
+      if (id === repo.keyId) {
+        throw new RusticError('InvalidInput', `refusing to remove key ${id}: it is the key in use (change the password with key passwd instead)`, {
+          code: 'KeyInUse',
+        })
+      }
+      if (ids.length <= 1) {
+        throw new RusticError('InvalidInput', `refusing to remove key ${id}: it is the repository's last key, without it nothing opens the repository`, {
+          code: 'LastKey',
+        })
+      }
+      throwIfAborted(signal)
+      await lock.verify()
+      await repo.backend.remove('key', id, false, { signal })
+      return id
+    },
+    control,
+  )
 }

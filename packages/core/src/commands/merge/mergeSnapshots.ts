@@ -1,14 +1,15 @@
 import { z } from 'zod'
-import { Indexer } from '../../blob/Indexer.js'
 import { Packer } from '../../blob/Packer.js'
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
+import { Indexer } from '../../index/Indexer.js'
 import type { Control } from '../../progress/Control.js'
-import { noProgress } from '../../progress/Progress.js'
 import { nowGoTime, parseGoTime, type IndexPack, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { snapshotFromOptions, SnapshotOptionsSchema } from '../backup/SnapshotOptions.js'
+import { deletePolicyAt } from '../snapshots/deletePolicy.js'
 import { lastModifiedNode, mergeTrees, type MergeCounts, type NodeComparator } from './mergeTrees.js'
 
 /** Options of {@link IndexedRepository.mergeSnapshots}: the new snapshot's metadata (as for backup), and whether to remove the merged ones. */
@@ -50,16 +51,12 @@ export async function mergeSnapshots(
   const o = parseOptions(MergeOptionsSchema, options, 'merge options')
   if (snapshots.length === 0) throw new RusticError('InvalidInput', 'nothing to merge: give at least one snapshot', { code: 'InvalidArgument' })
   const repo = indexed.repo
-  if (o.delete && repo.config.appendOnly) {
-    throw new RusticError('AppendOnly', 'cannot remove the merged snapshots: the repository is append-only (append_only is set in its config)', {
-      code: 'AppendOnly',
-    })
-  }
+  if (o.delete) refuseAppendOnly(repo.config, 'remove the merged snapshots')
   const sorted = [...snapshots].sort((a, b) => cmpTime(a.time, b.time))
-  return repo.withLock(o.delete ? 'exclusive' : 'shared', control, async (lock) => {
+  const { progress } = repo.control(control)
+  return repo.withLock(o.delete ? 'exclusive' : 'shared', async (lock) => {
     const signal = lock.signal
-    const progress = control.progress ?? repo.progress ?? noProgress
-    await indexed.reloadIndexIfChanged({ signal })
+    await indexed.reloadIndexIfChanged({ ...control, signal })
     const start = nowGoTime()
     const onPack = (pack: IndexPack): void => indexed.index.addIndexFile({ packs: [pack] })
     const indexer = new Indexer(repo.dbe, { onPack })
@@ -97,7 +94,8 @@ export async function mergeSnapshots(
     await indexer.finalize()
 
     const hosts = new Set(sorted.map((s) => s.hostname))
-    const base = snapshotFromOptions({ ...o, host: o.host ?? (hosts.size === 1 ? sorted[0]!.hostname : undefined) })
+    const { delete: _delete, ...metadata } = o
+    const base = snapshotFromOptions({ ...metadata, host: o.host ?? (hosts.size === 1 ? sorted[0]!.hostname : undefined) })
     const snap: SnapshotFile = {
       ...base,
       time: o.time ? base.time : sorted[sorted.length - 1]!.time,
@@ -134,27 +132,17 @@ export async function mergeSnapshots(
     const deleted: Id[] = []
     const kept: Id[] = []
     if (o.delete) {
-      const now = Date.now()
+      const now = new Date()
+      const nowNs = BigInt(now.getTime()) * 1_000_000n
       for (const s of sorted) {
         if (s.id === undefined || s.id === snap.id) continue
-        if (protectedNow(s, now)) kept.push(s.id)
+        if (deletePolicyAt(s, nowNs).state === 'protected') kept.push(s.id)
         else deleted.push(s.id)
       }
-      await repo.deleteSnapshots(deleted, { signal })
+      await repo.deleteSnapshots(deleted, { now }, { ...control, signal })
     }
     return { snapshot: snap, deleted, kept }
-  })
-}
-
-/** True when a snapshot's delete policy keeps it now (`never`, or `after` a time still to come). */
-function protectedNow(s: SnapshotFile, nowMs: number): boolean {
-  if (s.delete === undefined) return false
-  if (s.delete.kind === 'never') return true
-  try {
-    return parseGoTime(s.delete.time).unixNs > BigInt(nowMs) * 1_000_000n
-  } catch {
-    return true
-  }
+  }, control)
 }
 
 function cmpTime(a: string, b: string): number {

@@ -2,14 +2,13 @@ import { z } from 'zod'
 import type { ReadBackend } from '../../backend/Backend.js'
 import { fileName } from '../../backend/DecryptBackend.js'
 import { ALL_FILE_TYPES, type FileType } from '../../backend/FileType.js'
-import { HotColdBackend } from '../../backend/HotColdBackend.js'
 import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
-import { noProgress } from '../../progress/Progress.js'
 import { PACK_HEADER_LENGTH_SIZE, packHeaderEntrySize, parseIndex, type BlobType, type IndexPack } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
+import { backendLayers } from '../check/backendLayers.js'
 import { findUsedBlobs } from '../walkTrees.js'
 
 /** Options of {@link Repository.repoInfo}: which parts to collect. */
@@ -77,15 +76,14 @@ const BLOB_TYPES: readonly BlobType[] = ['tree', 'data']
  */
 export async function repoInfo(repo: Repository, options: RepoInfoOptions = {}, control: Control = {}): Promise<RepoInfo> {
   const o = parseOptions(RepoInfoOptionsSchema, options, 'repoinfo options')
-  return repo.withLock('shared', control, async (lock) => {
-    const signal = lock.signal
-    const progress = control.progress ?? repo.progress ?? noProgress
+  const { progress } = repo.control(control)
+  return repo.withLock('shared', async ({ signal }) => {
     const info: RepoInfo = {}
     if (o.files) {
       const spinner = progress('spinner', 'scanning files')
-      const hot = hotBackend(repo.backend)
-      info.files = { repo: await fileInfos(hot ? hot.cold : repo.backend, signal) }
-      if (hot) info.files.repoHot = await fileInfos(hot.hot, signal)
+      const layers = backendLayers(repo.backend)
+      info.files = { repo: await fileInfos(layers.packs, signal) }
+      if (layers.hot) info.files.repoHot = await fileInfos(layers.hot, signal)
       spinner.finish()
     }
     if (o.index) {
@@ -129,17 +127,7 @@ export async function repoInfo(repo: Repository, options: RepoInfoOptions = {}, 
       throwIfAborted(signal)
     }
     return info
-  })
-}
-
-/** The hot/cold layer of a backend stack, if there is one (found through the decorators' `inner`). */
-export function hotBackend(backend: ReadBackend): HotColdBackend | undefined {
-  let b: unknown = backend
-  for (let depth = 0; depth < 16 && b !== undefined && b !== null; depth++) {
-    if (b instanceof HotColdBackend) return b
-    b = (b as { inner?: unknown }).inner
-  }
-  return undefined
+  }, control)
 }
 
 async function fileInfos(backend: ReadBackend, signal: AbortSignal | undefined): Promise<RepoFileInfo[]> {

@@ -3,8 +3,9 @@ import { UserNames } from '../../archiver/userNames.js'
 import { nodeLinktargetBytes, unixPermFromGoMode, type ExtendedAttribute, type Node } from '../../repofile/index.js'
 import { runCommand } from '../../util/command.js'
 import { isUnsupportedXattrError, nativeXattrs, nativeXattrsUnavailable, type NativeXattrs } from '../../util/nativeXattrs.js'
+import type { FileMetadata } from '../../workers/restore.protocol.js'
 import { displayPath, type FsPath } from './fsPath.js'
-import { nanosecondTimesUnavailable, setPathTimes, timespecPair, timePrecision, utimesSeconds } from '../../util/nativeTimes.js'
+import { nanosecondTimesUnavailable, setPathTimes } from '../../util/nativeTimes.js'
 import { restoreTimeNs, sameTime } from './nodeTimes.js'
 
 /** Options of {@link MetadataWriter}. */
@@ -17,25 +18,6 @@ export interface MetadataWriterOptions {
   warn: (message: string, error?: unknown) => void
   /** Resolves owner names (default: `/etc/passwd` and `/etc/group`). */
   userNames?: UserNames
-}
-
-/** Metadata to set on a file through its descriptor (see {@link MetadataWriter.fileMetadata}). */
-export interface FileMetadata {
-  /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
-  mode: number
-  /** Access time for Node's `futimes`: seconds as a decimal string (to the microsecond; may be negative). */
-  atime: string
-  /** Modification time for Node's `futimes`, likewise. */
-  mtime: string
-  /**
-   * Both times as the two `struct timespec` of `futimens` (to the nanosecond), when nanosecond times are
-   * in use (see `timePrecision`); a worker that can call `futimens` uses them instead of `atime`/`mtime`.
-   */
-  times?: Uint8Array
-  /** Owner for `fchown` (only set when ownership is restored). */
-  uid?: number
-  /** Group for `fchown`. */
-  gid?: number
 }
 
 /** Linux `major()` of a `dev_t`. */
@@ -130,10 +112,9 @@ export class MetadataWriter {
     this.reportPrecision()
     const meta: FileMetadata = {
       mode: unixPermFromGoMode(node.mode),
-      atime: utimesSeconds(atime),
-      mtime: utimesSeconds(mtime),
+      atimeNs: atime,
+      mtimeNs: mtime,
     }
-    if (timePrecision() === 'nanosecond') meta.times = timespecPair(atime, mtime)
     if (this.asRoot && !this.options.noOwnership) {
       meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid)
       meta.gid = this.options.numericId || !node.group ? node.gid : (this.gids.get(node.group) ?? node.gid)

@@ -1,6 +1,7 @@
 import type { Id } from '../../id/Id.js'
 import type { Node } from '../../repofile/index.js'
 import type { FsPath } from './fsPath.js'
+import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 
 /**
  * What restore does with one entry of the snapshot:
@@ -129,6 +130,8 @@ export interface RestorePlan {
   reads: PackRead[]
   /** The counts. */
   stats: RestorePlanStats
+  /** The options the plan was made with; restore carries it out with them. */
+  options: ResolvedRestoreOptions
 }
 
 /** What {@link restore} did. */

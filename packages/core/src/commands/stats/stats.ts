@@ -3,12 +3,11 @@ import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
-import { noProgress } from '../../progress/Progress.js'
 import type { BlobType, Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import { sortSnapshots } from '../../repository/Repository.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
-import { snapshotsFromSpecs } from '../snapshotsFromSpecs.js'
 import { findUsedBlobs } from '../walkTrees.js'
 
 /**
@@ -62,11 +61,13 @@ export interface StatsResult {
 export async function stats(indexed: IndexedRepository, options: StatsOptions = {}, control: Control = {}): Promise<StatsResult> {
   const o = parseOptions(StatsOptionsSchema, options, 'stats options')
   const repo = indexed.repo
-  return repo.withLock('shared', control, async (lock) => {
-    const signal = lock.signal
-    const progress = control.progress ?? repo.progress ?? noProgress
-    await indexed.reloadIndexIfChanged({ signal })
-    const snaps = await snapshotsFromSpecs(repo, o.snapshots, o.filter, signal)
+  const { progress } = repo.control(control)
+  return repo.withLock('shared', async ({ signal }) => {
+    await indexed.reloadIndexIfChanged({ ...control, signal })
+    const snaps =
+      o.snapshots.length > 0
+        ? sortSnapshots(await repo.findSnapshots(o.snapshots, o.filter, { signal }))
+        : await repo.getSnapshots(o.filter, { ...control, signal })
     const result: StatsResult = { mode: o.mode, snapshotsCount: snaps.length, totalSize: 0, totalFileCount: 0, totalBlobCount: 0 }
     const p = progress('counter', 'scanning snapshots')
     if (o.mode === 'raw-data') {
@@ -135,7 +136,7 @@ export async function stats(indexed: IndexedRepository, options: StatsOptions = 
     }
     p.finish()
     return result
-  })
+  }, control)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core'
+import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from '../../repository/lock/helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -35,7 +35,7 @@ describe('backup and locks', () => {
     const indexed = await repo.toIndexed()
     let during: Awaited<ReturnType<typeof lockFiles>> = []
     const data = randomBytes(200_000)
-    const r = await indexed.backup({}, {}, { source: source(data, async () => void (during = await lockFiles(repo))) })
+    const r = await indexed.backup(source(data, async () => void (during = await lockFiles(repo))))
     expect(during).toHaveLength(1)
     expect(during[0]!.lock).toMatchObject({ exclusive: false, pid: process.pid })
     expect(r.saved).toBe(true)
@@ -47,7 +47,7 @@ describe('backup and locks', () => {
     const { repo } = await memoryRepo()
     const indexed = await repo.toIndexed()
     await plantLock(repo, { exclusive: true, hostname: 'pruner', pid: 31337 })
-    const err = await errorOf(indexed.backup({}, {}, { source: source(randomBytes(1000)) }))
+    const err = await errorOf(indexed.backup(source(randomBytes(1000))))
     expect(isRusticError(err, 'RepositoryLocked')).toBe(true)
     expect((err as Error).message).toContain('exclusive lock of PID 31337 on host "pruner"')
     expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 1 })
@@ -59,7 +59,7 @@ describe('backup and locks', () => {
     const removeOurLock = async (): Promise<void> => {
       for (const { id } of await lockFiles(repo)) await repo.backend.remove('lock', id as never, false)
     }
-    const err = await errorOf(indexed.backup({}, {}, { source: source(randomBytes(300_000), removeOurLock) }))
+    const err = await errorOf(indexed.backup(source(randomBytes(300_000), removeOurLock)))
     expect(isRusticError(err, 'LockLost')).toBe(true)
     expect((err as Error).message).toMatch(/^the shared lock on memory:.* was lost: lock [0-9a-f]{8} was removed by another client/)
     expect((await counts(repo)).snapshots).toBe(0)
@@ -68,13 +68,13 @@ describe('backup and locks', () => {
   it('loads the index again when another client rewrote it since it was loaded (e.g. restic prune)', async () => {
     const { repo, open } = await memoryRepo()
     const data = randomBytes(400_000)
-    const first = await (await repo.toIndexed()).backup({}, {}, { source: source(data) })
+    const first = await (await repo.toIndexed()).backup(source(data))
     const stale: IndexedRepository = await repo.toIndexed() // knows the blobs of `data`
     // another client forgets the snapshot and prunes everything it referenced
     const other = await open()
     await other.deleteSnapshots([first.snapshot.id!])
     for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
-    const second = await stale.backup({}, {}, { source: source(data) })
+    const second = await stale.backup(source(data))
     expect(second.snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(data.length) // uploaded again, not deduplicated
     expect((await readBack(await open(), second.snapshot.id!)).equals(data)).toBe(true)
   })

@@ -1,14 +1,14 @@
 import { readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { describe, expect, it } from 'vitest'
-import { CONFIG_ID, isRusticError, MemoryBackend, parseConfig, Repository, type FileType, type Id } from '@rustic-ts/core'
+import { CONFIG_ID, isRusticError, MemoryBackend, parseConfig, Repository, type ErrorCode, type FileType, type Id } from '@rustic-ts/core/internal'
 import { fastKdf, filesOf, snapshotOf } from '../memorySnapshots.js'
 
 /** A backend that refuses to overwrite the config, as rest-server does. */
 class NoOverwriteBackend extends MemoryBackend {
   override async writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array): Promise<void> {
     if (type === 'config' && (await this.list('config')).length > 0) {
-      const { BackendError } = await import('@rustic-ts/core')
+      const { BackendError } = await import('@rustic-ts/core/internal')
       throw new BackendError('PermissionDenied', 'config exists')
     }
     return super.writeBytes(type, id, cacheable, data)
@@ -22,7 +22,7 @@ async function configBackups(): Promise<string[]> {
 describe('applyConfig', () => {
   it('upgrades version 1 to 2 after checking the repository; old data stays readable, new data is compressed', async () => {
     const backend = new NoOverwriteBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
     const before = await configBackups()
     const old = await snapshotOf(await repo.toIndexed(), { 'a.txt': { data: 'a'.repeat(10_000) } })
     const result = await repo.applyConfig({ setVersion: 2, setCompression: 5 })
@@ -43,9 +43,9 @@ describe('applyConfig', () => {
 
   it('refuses invalid values, downgrades and compression in version 1, writing nothing', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
     const config = await backend.readFull('config', CONFIG_ID)
-    const cases: Array<[object, string, RegExp]> = [
+    const cases: Array<[object, ErrorCode, RegExp]> = [
       [{ setVersion: 3 }, 'UnsupportedVersion', /version 3 is not supported/],
       [{ setCompression: 3 }, 'InvalidCompression', /needs a version 2 repository/],
       [{ setCompression: 99 }, 'InvalidOptions', /setCompression/],
@@ -67,7 +67,7 @@ describe('applyConfig', () => {
 
   it('append-only: only turning it off is allowed; an unchanged config writes nothing', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf: fastKdf })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: fastKdf })
     await repo.applyConfig({ setDatapackSize: 8 * 1024 * 1024 })
     const stored = await backend.readFull('config', CONFIG_ID)
     expect((await repo.applyConfig({ setDatapackSize: 8 * 1024 * 1024 })).changed).toBe(false)
@@ -79,13 +79,13 @@ describe('applyConfig', () => {
 
   it('refuses an upgrade when the check finds a missing pack', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
     await snapshotOf(await repo.toIndexed(), { 'a.txt': { data: 'hello' } })
     const pack = (await backend.list('pack'))[0]!
     await backend.remove('pack', pack, false)
     const err = await repo.applyConfig({ setVersion: 2 }).catch((e: unknown) => e)
-    expect(isRusticError(err, 'UpgradeCheckFailed')).toBe(true)
-    expect((err as Error).message).toContain(`pack ${pack} is in the index but missing`)
+    expect(isRusticError(err, 'CheckFailed')).toBe(true)
+    expect((err as Error).message).toContain(`pack ${pack}: does not exist`)
     expect(repo.config.version).toBe(1)
   })
 })

@@ -1,8 +1,7 @@
 import { readFile, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BackendError, CONFIG_ID, isRusticError, MemoryBackend, Repository, type FileType, type Id } from '@rustic-ts/core'
-import { saveConfig } from '../../../src/commands/config/saveConfig.js'
+import { BackendError, CONFIG_ID, isRusticError, MemoryBackend, Repository, saveConfig, type FileType, type Id } from '@rustic-ts/core/internal'
 import { fastKdf } from '../memorySnapshots.js'
 
 /** Fails the next `failures` config writes. */
@@ -20,7 +19,7 @@ class FlakyConfigBackend extends MemoryBackend {
 describe('saveConfig', () => {
   it('puts the old config back when the new one cannot be written, and names the copy it kept', async () => {
     const backend = new FlakyConfigBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
     const old = await backend.readFull('config', CONFIG_ID)
     backend.failures = 1
     const err = await saveConfig(repo, { ...repo.config, version: 2 }).catch((e: unknown) => e)
@@ -37,7 +36,7 @@ describe('saveConfig', () => {
   it('writes the hot copy of a hot/cold repository, marked hot', async () => {
     const cold = new MemoryBackend()
     const hot = new MemoryBackend()
-    const repo = await Repository.init({ repository: cold, repoHot: hot }, { password: 'pw' }, { kdf: fastKdf })
+    const repo = await Repository.init({}, { repository: cold, repoHot: hot }, { password: 'pw' }, { kdf: fastKdf })
     await repo.applyConfig({ setCompression: 9 })
     const again = await Repository.open({}, { repository: cold, repoHot: hot }, { password: 'pw' })
     expect(again.config).toMatchObject({ compression: 9 })

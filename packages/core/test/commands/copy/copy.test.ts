@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { isRusticError, MemoryBackend, Repository, snapshotsToCopy } from '@rustic-ts/core'
+import { isRusticError, MemoryBackend, Repository, snapshotsToCopy } from '@rustic-ts/core/internal'
 import { filesOf, memoryRepo, snapshotOf } from '../memorySnapshots.js'
 
 describe('copy', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError, Repository } from '@rustic-ts/core'
+import { isRusticError, Repository } from '@rustic-ts/core/internal'
 import { fastKdf, repoWithKey } from '../memorySnapshots.js'
 
 describe('addKey and listKeys', () => {

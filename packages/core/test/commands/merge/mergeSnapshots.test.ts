@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError } from '@rustic-ts/core'
-import { mergePaths } from '../../../src/commands/merge/mergeSnapshots.js'
+import { isRusticError, mergePaths } from '@rustic-ts/core/internal'
 import { filesOf, memoryRepo, snapshotOf } from '../memorySnapshots.js'
 
 describe('mergeSnapshots', () => {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
-import { CommandSource, parseSize, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, writeOut } from '../context.js'
+import { CommandSource, RusticError, StreamSource, type BackupOptions, type ReadSource } from '@rustic-ts/core'
+import { parseSize, snapshotSummaryToJson } from '@rustic-ts/core/internal'
+import { openRepo, writeOut } from '../context.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
-import { progressBars, humanBytes } from '../progressBar.js'
+import { humanBytes } from '../progressBar.js'
 
 interface BackupFlags {
   host?: string
@@ -61,21 +62,15 @@ export function registerBackup(program: Command): void {
     .option('--compression <mode>', 'compression: off, auto, max or a zstd level (v2 repositories)')
     .action(async (paths: string[], f: BackupFlags, cmd: Command) => {
       const g = globalOptions(cmd)
-      const control: BackupControl = {
-        progress: progressBars(g.progress && !g.json),
-        onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
-      }
+      let source: string[] | ReadSource = paths
       if (f.stdin || f.stdinCommand) {
-        const source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
-        control.source = source
-        control.snapshotPaths = source.snapshotPaths()
+        source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
       } else if (paths.length === 0) {
         throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command', { code: 'NoPaths' })
       }
       const compression =
         f.compression === undefined ? undefined : /^-?\d+$/.test(f.compression) ? Number(f.compression) : (f.compression as 'off' | 'auto' | 'max')
       const options: BackupOptions = {
-        paths,
         parent: f.parent,
         force: f.force,
         ignoreCtime: f.ignoreCtime,
@@ -92,8 +87,6 @@ export function registerBackup(program: Command): void {
           excludeLargerThan: f.excludeLargerThan === undefined ? undefined : parseSize(f.excludeLargerThan),
           oneFileSystem: f.oneFileSystem ?? false,
         },
-      }
-      const snapOpts: SnapshotOptions = {
         host: f.host,
         tags: (f.tag ?? []).flatMap((t) => t.split(',')).filter((t) => t !== ''),
         label: f.label,
@@ -103,8 +96,8 @@ export function registerBackup(program: Command): void {
       }
       const repo = await openRepo(cmd)
       try {
-        const indexed = await indexedUnderLock(repo)
-        const { snapshot, saved, skipped } = await indexed.backup(options, snapOpts, control)
+        const indexed = await repo.toIndexed()
+        const { snapshot, saved, skipped } = await indexed.backup(source, options)
         const s = snapshot.summary!
         if (g.json) {
           await writeOut(

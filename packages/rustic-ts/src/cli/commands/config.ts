@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { ConfigOptionsSchema, parseSize, RusticError, serializeConfig, type ConfigFile, type ConfigOptions } from '@rustic-ts/core'
+import { ConfigOptionsSchema, RusticError, type ConfigFile, type ConfigOptions } from '@rustic-ts/core'
+import { parseSize, serializeConfig } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goTimeToDate, localTimeString, Repository, RusticError, shortId, type Credentials, type SnapshotFile } from '@rustic-ts/core'
+import { goTimeToDate, Repository, RusticError, shortId, type Credentials, type SnapshotFile } from '@rustic-ts/core'
+import { localTimeString } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses } from '../../backendsFromOptions.js'
 import { openRepo, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { GO_ZERO_TIME, goTimeToDate, localTimeString, resolvePassword, RusticError, shortId, type AddKeyOptions } from '@rustic-ts/core'
+import { goTimeToDate, RusticError, shortId, type AddKeyOptions } from '@rustic-ts/core'
+import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'

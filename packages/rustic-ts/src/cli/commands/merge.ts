@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { RusticError, shortId, type MergeOptions, type Repository, type SnapshotFile, type SnapshotFilter } from '@rustic-ts/core'
+import { RusticError, shortId, type MergeOptions } from '@rustic-ts/core'
+import { parseUserTime } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson } from '../format.js'
@@ -28,16 +29,12 @@ export function registerMerge(program: Command): void {
       .option('--set-host <host>', 'host of the new snapshot (default: the merged snapshots\' when they share one, else this machine)')
       .option('--set-label <label>', 'label of the new snapshot')
       .option('--set-description <text>', 'description of the new snapshot')
-      .option('--set-time <time>', 'time of the new snapshot (default: the latest merged snapshot\'s)')
+      .option('--set-time <time>', 'time of the new snapshot: 2024-05-01 12:00:00 local, or RFC 3339 (default: the latest merged snapshot\'s)')
       .option('--delete-never', 'mark the new snapshot to be never deleted by forget')
       .option('--delete-after <duration>', 'mark the new snapshot deletable only after a duration (e.g. 30d) or date'),
   ).action(async (specs: string[], f: MergeFlags, cmd: Command) => {
     const g = globalOptions(cmd)
-    let time: Date | undefined
-    if (f.setTime !== undefined) {
-      time = new Date(f.setTime)
-      if (Number.isNaN(time.getTime())) throw new RusticError('InvalidInput', `invalid --set-time "${f.setTime}": expected e.g. 2024-05-01T12:00:00Z`, { code: 'InvalidTime' })
-    }
+    const time = f.setTime === undefined ? undefined : parseUserTime(f.setTime, '--set-time')
     const options: MergeOptions = {
       delete: f.delete ?? false,
       tags: (f.setTag ?? []).flatMap((t) => t.split(',')).filter((t) => t !== ''),
@@ -51,7 +48,8 @@ export function registerMerge(program: Command): void {
     const repo = await openRepo(cmd)
     try {
       const indexed = await repo.toIndexed()
-      const snaps = await select(repo, specs, filterFrom(f))
+      const filter = filterFrom(f)
+      const snaps = specs.length > 0 ? await repo.findSnapshots(specs, filter) : await repo.getSnapshots(filter)
       if (snaps.length === 0) throw new RusticError('InvalidInput', 'no snapshots to merge', { code: 'IdNotFound' })
       const { snapshot, deleted, kept } = await indexed.mergeSnapshots(snaps, options)
       if (g.json) return await writeOut(`{"snapshot":${snapshotJson(snapshot)},"deleted":${JSON.stringify(deleted)},"kept":${JSON.stringify(kept)}}\n`)
@@ -67,13 +65,3 @@ export function registerMerge(program: Command): void {
   })
 }
 
-/** The named snapshots (ids, prefixes, latest~N), or all passing the filter. */
-async function select(repo: Repository, specs: string[], filter: SnapshotFilter): Promise<SnapshotFile[]> {
-  if (specs.length === 0) return repo.getSnapshots(filter)
-  const found = new Map<string, SnapshotFile>()
-  for (const spec of specs) {
-    const s = await repo.findSnapshot(spec, filter)
-    found.set(s.id!, s)
-  }
-  return [...found.values()]
-}

@@ -1,0 +1,85 @@
+import type { RusticError } from '../error/RusticError.js'
+import type { FileJob, SealWorker, SealWorkers } from './sealWorkers.js'
+
+/** Files sent to a worker in one message at most. */
+const FILE_BATCH_COUNT = 16
+/** A worker is given more files while the files it has to go are expected to be smaller than this. */
+const FILE_BYTES_AHEAD = 4 << 20
+/**
+ * A worker is given more files only while fewer of its answered queries than this wait to come back sealed:
+ * a worker seals into a few reused buffers, so a packer that writes slowly holds back reading too.
+ */
+export const ANSWERS_AHEAD = 4
+
+/** A file to store: its path (bytes), the size it was listed with, and its job. */
+interface QueuedFile {
+  path: Uint8Array
+  expected: number
+  job: FileJob
+}
+
+/**
+ * Hands the files to store to the seal workers, in order, as messages of up to {@link FILE_BATCH_COUNT}
+ * files (paths in one buffer). A worker takes files while it has less than {@link FILE_BYTES_AHEAD} to go,
+ * so that a worker that is done early takes the next files instead of both getting an equal share up
+ * front, and while fewer than {@link ANSWERS_AHEAD} of its answers wait to come back sealed.
+ */
+export class FileDistributor {
+  private queue: QueuedFile[] = []
+  private scheduled = false
+
+  constructor(private readonly workers: SealWorkers) {}
+
+  /** Queues a file: sent at once when a message is full, else at the end of this turn of the event loop. */
+  add(path: Uint8Array, expected: number, job: FileJob): void {
+    this.queue.push({ path, expected, job })
+    if (this.queue.length >= FILE_BATCH_COUNT) this.flush()
+    else if (!this.scheduled) {
+      this.scheduled = true
+      setImmediate(() => this.flush())
+    }
+  }
+
+  /** A file job of `w` is done: its bytes no longer count in the worker's load. */
+  done(w: SealWorker, job: FileJob): void {
+    w.state.fileBytes -= job.bytes
+  }
+
+  /** Fails the files not sent yet. */
+  fail(error: RusticError): void {
+    for (const f of this.queue.splice(0)) f.job.fail(error)
+  }
+
+  /** Sends queued files to the workers that may take more (the next file done or batch stored sends more). */
+  flush(): void {
+    this.scheduled = false
+    const pool = this.workers
+    if (pool.closed) return
+    while (this.queue.length > 0) {
+      const alive = pool.workers.filter((c) => !c.dead)
+      if (alive.length === 0) return this.fail(pool.failedError(pool.failure!))
+      let w: SealWorker | undefined
+      for (const c of alive) if (c.state.slots.outstanding < ANSWERS_AHEAD && (!w || c.state.fileBytes < w.state.fileBytes)) w = c
+      if (!w || w.state.fileBytes >= FILE_BYTES_AHEAD) return
+      const items: QueuedFile[] = []
+      let bytes = 0
+      while (this.queue.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.state.fileBytes + bytes < FILE_BYTES_AHEAD)) {
+        const item = this.queue.shift()!
+        items.push(item)
+        bytes += item.expected
+      }
+      const paths = new Uint8Array(items.reduce((n, i) => n + i.path.length, 0))
+      const ends: number[] = []
+      const ids: number[] = []
+      let pos = 0
+      for (const i of items) {
+        paths.set(i.path, pos)
+        pos += i.path.length
+        ends.push(pos)
+        ids.push(pool.add(w, i.job))
+      }
+      w.state.fileBytes += bytes
+      pool.post(w, { type: 'files', ids, expected: items.map((i) => i.expected), paths, ends }, [paths.buffer])
+    }
+  }
+}

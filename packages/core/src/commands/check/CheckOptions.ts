@@ -1,0 +1,25 @@
+import { z } from 'zod'
+import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
+
+/** Options of `check` (restic's and rustic's `check` flags). */
+export const CheckOptionsSchema = z.object({
+  /** Also download every pack and verify it: its hash, header and every blob (restic `--read-data`). */
+  readData: z.boolean().default(false),
+  /**
+   * Download only a subset of the packs, as restic 0.14 picks it: `n/m` (the packs whose id's first byte
+   * modulo m is n-1; m ≤ 256), `P%` (that share of the packs, at random) or a size like `500M` (as that
+   * share of the repository's size). Implies `readData`.
+   */
+  readDataSubset: z.string().optional(),
+  /** Do not compare the cache's copies with the repository. */
+  trustCache: z.boolean().default(false),
+  /** Walk only these snapshots (ids, id prefixes, `latest`); default all. With a selection, unused blobs are not reported. */
+  snapshots: z.array(z.string()).default([]),
+  /** Walk only the snapshots passing this filter. */
+  filter: SnapshotFilterSchema.optional(),
+  /** Memory for packs being downloaded and verified at once (bytes; at least one pack is always allowed). */
+  readDataMemory: z.number().int().positive().default(32 * 1024 * 1024),
+})
+
+/** Options of `check`; see {@link CheckOptionsSchema} for the defaults. */
+export type CheckOptions = z.input<typeof CheckOptionsSchema>

@@ -1,0 +1,23 @@
+import type { WriteBackend } from '../../backend/Backend.js'
+import { asCacheLayer, type CacheLayer } from '../../backend/CacheLayer.js'
+import { HotColdBackend } from '../../backend/HotColdBackend.js'
+
+/** The parts of a repository's backend stack that `check` reads separately. */
+export interface BackendLayers {
+  /** The repository below the cache (hot/cold when there is a hot repository): what `check` reads. */
+  repository: WriteBackend
+  /** Where every pack is: the cold repository, or the repository itself. */
+  packs: WriteBackend
+  /** The hot repository, if any. */
+  hot?: WriteBackend
+  /** The cache, if the repository was opened with one. */
+  cache?: CacheLayer
+}
+
+/** Takes a repository's composed backend apart: cache (outermost), then hot/cold, then the rest. */
+export function backendLayers(backend: WriteBackend): BackendLayers {
+  const cache = asCacheLayer(backend)
+  const repository = cache ? cache.inner : backend
+  if (repository instanceof HotColdBackend) return { repository, packs: repository.cold, hot: repository.hot, cache }
+  return { repository, packs: repository, cache }
+}

@@ -1,0 +1,176 @@
+import type { DecryptBackend } from '../../backend/DecryptBackend.js'
+import { fileName } from '../../backend/DecryptBackend.js'
+import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
+import type { Id } from '../../id/Id.js'
+import type { Progress } from '../../progress/Progress.js'
+import { goQuoteString, parseSnapshot, type Node, type SnapshotFile } from '../../repofile/index.js'
+import type { SnapshotFilter } from '../../repository/SnapshotFilter.js'
+import { selectSnapshots } from '../selectSnapshots.js'
+import type { FindingCollector } from './CheckFinding.js'
+import type { CheckIndex } from './CheckIndex.js'
+import type { TreeLoader } from './TreeLoader.js'
+
+const NULL_ID = '0'.repeat(64)
+
+/** What the snapshot walk saw. */
+export interface SnapshotWalk {
+  /** Snapshots walked. */
+  snapshots: number
+  /** Distinct trees read. */
+  trees: number
+  /** True if every snapshot was selected, read and walked without a tree failing to load. */
+  complete: boolean
+  /** Trees the walked snapshots reference. */
+  usedTrees: Set<Id>
+  /** Data blobs the walked snapshots reference. */
+  usedData: Set<Id>
+}
+
+/** Which snapshots to walk. */
+export interface SnapshotSelection {
+  /** Ids, id prefixes, `latest` or `latest~N`; empty for all. */
+  specs: string[]
+  filter?: SnapshotFilter
+}
+
+/**
+ * Reads the snapshot files straight from the repository (each checked against its id) and walks their
+ * trees once each, with restic's checks of every node: a file has a content list whose blobs are all
+ * indexed, a directory has a subtree that loads, every node has a name. Trees are loaded `concurrency`
+ * at a time.
+ */
+export async function checkSnapshots(
+  dbe: DecryptBackend,
+  loader: TreeLoader,
+  index: CheckIndex,
+  selection: SnapshotSelection,
+  findings: FindingCollector,
+  options: { concurrency: number; signal?: AbortSignal; progress: Progress },
+): Promise<SnapshotWalk> {
+  const ids = await dbe.backend.list('snapshot', { signal: options.signal })
+  const snaps: SnapshotFile[] = []
+  let unreadable = 0
+  for await (const s of dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
+    ids,
+    concurrency: options.concurrency,
+    signal: options.signal,
+    onError: (id, err) => {
+      unreadable++
+      findings.add('snapshotDamaged', `load <snapshot/${id}>: ${(err as Error).message}`, { file: { type: 'snapshot', id } })
+    },
+  })) {
+    snaps.push(s)
+  }
+  const all = selection.specs.length === 0 && !hasFilter(selection.filter)
+  const selected = selectSnapshots(snaps, ids, selection.specs, selection.filter)
+
+  const seen = new Set<Id>()
+  const walk: SnapshotWalk = { snapshots: selected.length, trees: 0, complete: all && unreadable === 0, usedTrees: seen, usedData: new Set() }
+  const queue: Array<{ tree: Id; path: string; snapshot: Id }> = []
+  for (const s of selected) {
+    if (!seen.has(s.tree)) {
+      seen.add(s.tree)
+      queue.push({ tree: s.tree, path: '/', snapshot: s.id! })
+    }
+  }
+  options.progress.setLength(queue.length)
+
+  const visit = async (job: { tree: Id; path: string; snapshot: Id }): Promise<void> => {
+    throwIfAborted(options.signal)
+    let nodes: Node[]
+    try {
+      nodes = await loader.tree(job.tree, { signal: options.signal })
+    } catch (e) {
+      if (isRusticError(e, 'Aborted')) throw e
+      walk.complete = false
+      const about = { blob: { type: 'tree' as const, id: job.tree }, snapshot: job.snapshot, path: job.path }
+      if (isRusticError(e, 'BlobNotFound')) findings.add('treeMissing', `tree ${job.tree}: not found in index (at ${job.path})`, about)
+      else findings.add('treeDamaged', `tree ${job.tree}: cannot be loaded (at ${job.path}): ${(e as Error).message}`, about)
+      return
+    }
+    walk.trees++
+    for (const node of nodes) {
+      const sub = checkNode(job, node, index, walk, findings)
+      if (sub && !seen.has(sub.tree)) {
+        seen.add(sub.tree)
+        queue.push(sub)
+        options.progress.setLength(seen.size)
+      }
+    }
+  }
+
+  // `concurrency` loaders take trees from the queue (last in, first out: depth first, as trees are packed)
+  // until it is empty and none is loading
+  let active = 0
+  await new Promise<void>((resolve, reject) => {
+    let failed = false
+    const pump = (): void => {
+      if (failed) return
+      if (queue.length === 0 && active === 0) return resolve()
+      while (queue.length > 0 && active < options.concurrency) {
+        const job = queue.pop()!
+        active++
+        visit(job).then(
+          () => {
+            active--
+            options.progress.inc(1)
+            pump()
+          },
+          (e: unknown) => {
+            failed = true
+            reject(e)
+          },
+        )
+      }
+    }
+    try {
+      throwIfAborted(options.signal)
+      pump()
+    } catch (e) {
+      reject(e)
+    }
+  })
+  options.progress.finish()
+  return walk
+}
+
+/** Checks one node as restic does; returns the subtree to walk for a sound directory. */
+function checkNode(
+  job: { tree: Id; path: string; snapshot: Id },
+  node: Node,
+  index: CheckIndex,
+  walk: SnapshotWalk,
+  findings: FindingCollector,
+): { tree: Id; path: string; snapshot: Id } | undefined {
+  const path = job.path === '/' ? `/${node.name}` : `${job.path}/${node.name}`
+  const about = { snapshot: job.snapshot, path }
+  const name = `"${goQuoteString(node.name)}"`
+  if (node.name === '') findings.add('nodeNameEmpty', `tree ${job.tree}: node with empty name`, about)
+  if (node.type === 'file') {
+    if (node.content == null) {
+      findings.add('fileContentMissing', `tree ${job.tree}: file ${name} has nil blob list`, about)
+      return undefined
+    }
+    node.content.forEach((id, i) => {
+      if (id === NULL_ID) {
+        findings.add('fileBlobNull', `tree ${job.tree}: file ${name} blob ${i} has null ID`, about)
+        return
+      }
+      walk.usedData.add(id)
+      if (!index.blobs.has('data', id)) {
+        findings.add('fileBlobMissing', `tree ${job.tree}: file ${name} blob ${id} not found in index`, { ...about, blob: { type: 'data', id } })
+      }
+    })
+    return undefined
+  }
+  if (node.type === 'dir') {
+    if (!node.subtree) findings.add('dirSubtreeMissing', `tree ${job.tree}: dir node ${name} has no subtree`, about)
+    else if (node.subtree === NULL_ID) findings.add('dirSubtreeNull', `tree ${job.tree}: dir node ${name} subtree id is null`, about)
+    else return { tree: node.subtree, path, snapshot: job.snapshot }
+  }
+  return undefined
+}
+
+function hasFilter(f: SnapshotFilter | undefined): boolean {
+  return f !== undefined && Object.values(f).some((v) => Array.isArray(v) && v.length > 0)
+}

@@ -1,0 +1,7 @@
+export { RepairIndexOptionsSchema, planRepairIndex, repairIndexChanges } from './planRepairIndex.js'
+export type { RepairIndexOptions, RepairIndexPlan, UnreadablePack } from './planRepairIndex.js'
+export { repairIndex, type RepairIndexResult } from './repairIndex.js'
+export { RepairSnapshotsOptionsSchema, planRepairSnapshots } from './planRepairSnapshots.js'
+export type { RepairSnapshotsOptions, RepairSnapshotsPlan, SnapshotRepair } from './planRepairSnapshots.js'
+export { repairSnapshots, type RepairSnapshotsResult } from './repairSnapshots.js'
+export type { RepairChange } from './TreeRepairer.js'

@@ -1,0 +1,222 @@
+import { closeSync, constants, ftruncateSync, openSync } from 'node:fs'
+import { setImmediate as nextTick } from 'node:timers/promises'
+import pLimit from 'p-limit'
+import { RusticError, throwIfAborted } from '../../error/RusticError.js'
+import { hashId } from '../../id/Id.js'
+import type { RestoreBlob } from '../../workers/restore.protocol.js'
+import type { FileWriter } from './FileWriter.js'
+import { restoreIoError } from './restoreIoError.js'
+import type { PackRead } from './RestorePlan.js'
+import { RestorePool } from './RestorePool.js'
+import type { RestoreRun } from './RestoreRun.js'
+
+/**
+ * Reads the planned pack ranges (bounded) and writes every blob into its places, on worker threads when
+ * they start (`RestorePool`), else on this thread through `writer`.
+ */
+export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
+  if (run.plan.reads.length === 0) return
+  const pool = run.opts.workers > 0 ? await RestorePool.start(run.indexed.repo.key, run.opts.workers) : undefined
+  if (!pool) return writeContentsHere(run, writer)
+  try {
+    await writeContentsOnWorkers(run, pool)
+  } finally {
+    await pool.close()
+  }
+}
+
+function allZero(b: Uint8Array): boolean {
+  // compare 8 bytes at a time where aligned
+  const n = b.byteLength
+  let i = 0
+  if (b.byteOffset % 8 === 0) {
+    const w = new BigUint64Array(b.buffer, b.byteOffset, n >>> 3)
+    for (; i < w.length; i++) if (w[i] !== 0n) return false
+    i <<= 3
+  }
+  for (; i < n; i++) if (b[i] !== 0) return false
+  return true
+}
+
+/** Runs the reads with bounded concurrency; the first failure stops the rest. */
+async function runReads(run: RestoreRun, inner: AbortController, doRead: (r: PackRead) => Promise<void>): Promise<void> {
+  const signal = run.signal
+  const onAbort = (): void => inner.abort(signal?.reason)
+  signal?.addEventListener('abort', onAbort)
+  const readLimit = pLimit(run.opts.readConcurrency)
+  let first: unknown
+  try {
+    await Promise.all(
+      run.plan.reads.map((r) =>
+        readLimit(() => doRead(r)).catch((e: unknown) => {
+          if (first === undefined) {
+            first = e
+            inner.abort(e) // the queued reads see the aborted signal and stop at once
+          }
+        }),
+      ),
+    )
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+  if (first !== undefined) {
+    // report the caller's abort as such, not as the backend's reaction to it
+    throwIfAborted(signal)
+    throw first
+  }
+}
+
+/** Warms up the packs of the plan (cold storage), when the repository was opened to do so. */
+async function warmUp(run: RestoreRun, signal: AbortSignal): Promise<void> {
+  await run.indexed.repo.warmUpPacks([...new Set(run.plan.reads.map((r) => r.packId))], { signal })
+}
+
+/** The worker-thread variant: the main thread reads pack ranges, the workers open blobs and write them. */
+async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promise<void> {
+  const { plan, opts, stats } = run
+  const inner = new AbortController()
+  const signal = inner.signal
+  const left = plan.files.map((f) => f.writes)
+  const bytes = run.progress('bytes', 'restoring file contents')
+  bytes.setLength(plan.stats.bytesToWrite)
+  try {
+    await warmUp(run, signal)
+    // Files not created by their single write are created (or truncated) to their size first; the
+    // workers then only open them for writing.
+    const single = plan.files.map((f) => f.create && f.writes === 1 && !opts.sparse)
+    for (let i = 0; i < plan.files.length; i++) {
+      const f = plan.files[i]!
+      if (f.writes === 0 || single[i]) continue
+      if (i % 1024 === 0) await nextTick()
+      throwIfAborted(run.signal)
+      const path = plan.entries[f.entry]!.fsPath
+      try {
+        const flags = constants.O_WRONLY | constants.O_NOFOLLOW | (f.create ? constants.O_CREAT | constants.O_TRUNC : 0)
+        const fd = openSync(path, flags, 0o600)
+        try {
+          ftruncateSync(fd, f.size)
+        } finally {
+          closeSync(fd)
+        }
+      } catch (e) {
+        throw restoreIoError(e, 'write', path)
+      }
+    }
+    const account = (written: number, files: number[], done: number[]): void => {
+      stats.bytesWritten += written
+      bytes.inc(written)
+      for (const f of files) if (--left[f]! === 0) run.fileDone()
+      for (const f of done) {
+        run.metaDone[plan.files[f]!.entry] = 1
+        stats.metadataSet++
+      }
+    }
+    await runReads(run, inner, async (r) => {
+      throwIfAborted(signal)
+      const data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
+      stats.bytesRead += data.length
+      const blobs: RestoreBlob[] = r.blobs.map((b) => ({
+        id: b.id,
+        start: b.offset - r.offset,
+        length: b.length,
+        uncompressedLength: b.uncompressedLength,
+        dataLength: b.dataLength,
+        targets: b.targets.map((t) => {
+          const f = plan.files[t.file]!
+          const e = plan.entries[f.entry]!
+          return {
+            file: t.file,
+            path: e.fsPath,
+            offset: t.offset,
+            create: single[t.file]!,
+            skipZero: opts.sparse && f.create,
+            meta: single[t.file] ? run.meta.fileMetadata(e.node) : undefined,
+          }
+        }),
+      }))
+      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`)
+      account(res.written, res.files, res.metaDone)
+      if (res.error) throw res.error
+    })
+  } finally {
+    bytes.finish()
+  }
+}
+
+/** The main-thread variant: reads pack ranges, opens blobs and writes them here. */
+async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<void> {
+  const { plan, opts, stats } = run
+  const repo = run.indexed.repo
+  const backend = repo.backend
+  const inner = new AbortController()
+  const signal = inner.signal
+  const left = plan.files.map((f) => f.writes)
+  const bytes = run.progress('bytes', 'restoring file contents')
+  bytes.setLength(plan.stats.bytesToWrite)
+
+  // writes in flight across all reads, bounded in number and bytes; a read waits when the window is full
+  let inFlight = 0
+  let inFlightBytes = 0
+  const maxInFlightBytes = Math.max(opts.maxReadSize, 64 << 20)
+  const waiters: Array<() => void> = []
+  const release = (n: number): void => {
+    inFlight--
+    inFlightBytes -= n
+    while (waiters.length > 0 && inFlight < opts.fileConcurrency && inFlightBytes < maxInFlightBytes) waiters.shift()!()
+  }
+  const room = async (): Promise<void> => {
+    while (inFlight >= opts.fileConcurrency || inFlightBytes >= maxInFlightBytes) await new Promise<void>((r) => waiters.push(r))
+  }
+
+  const doRead = async (r: PackRead): Promise<void> => {
+    throwIfAborted(signal)
+    const data = await backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
+    stats.bytesRead += data.length
+    const writes: Array<Promise<void>> = []
+    let failed: unknown
+    for (const b of r.blobs) {
+      throwIfAborted(signal)
+      if (failed !== undefined) break
+      const start = b.offset - r.offset
+      const what = `data blob ${b.id} in pack ${r.packId}`
+      const plain = repo.dbe.openBlob(data.subarray(start, start + b.length), b.uncompressedLength, what)
+      if (opts.verifyBlobs && hashId(plain) !== b.id) {
+        throw new RusticError('Verification', `${what} is corrupted: its content does not hash to its id`, { code: 'IntegrityError' })
+      }
+      if (plain.length !== b.dataLength) {
+        throw new RusticError('Verification', `${what} has ${plain.length} bytes, the index says ${b.dataLength}`, { code: 'IntegrityError' })
+      }
+      const zero = opts.sparse && allZero(plain)
+      for (const t of b.targets) {
+        await room()
+        inFlight++
+        inFlightBytes += plain.length
+        const f = plan.files[t.file]!
+        writes.push(
+          writer
+            .write(t.file, plain, t.offset, zero && f.create)
+            .then(
+              () => {
+                stats.bytesWritten += plain.length
+                bytes.inc(plain.length)
+                if (--left[t.file]! === 0) run.fileDone()
+              },
+              (e: unknown) => {
+                failed ??= restoreIoError(e, 'write', plan.entries[f.entry]!.fsPath)
+              },
+            )
+            .finally(() => release(plain.length)),
+        )
+      }
+    }
+    await Promise.all(writes)
+    if (failed !== undefined) throw failed
+  }
+
+  try {
+    await warmUp(run, signal)
+    await runReads(run, inner, doRead)
+  } finally {
+    bytes.finish()
+  }
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod'
+import type { DecryptBackend } from '../backend/DecryptBackend.js'
+import { throwIfAborted } from '../error/RusticError.js'
+import type { Id } from '../id/Id.js'
+import { serializeIndex, type BlobType, type IndexFile, type IndexPack } from '../repofile/index.js'
+import { parseOptions } from '../util/parseOptions.js'
+
+/** Blobs per index file before it is saved (rustic_core indexer `MAX_COUNT`, restic 0.14 backup: 50,000). */
+export const DEFAULT_INDEX_MAX_BLOBS = 50_000
+/** Age of the index file being collected after which it is saved (rustic_core indexer `MAX_AGE`: 5 minutes). */
+export const DEFAULT_INDEX_MAX_AGE_MS = 5 * 60 * 1000
+
+/** Options of {@link Indexer}, with defaults. */
+export const IndexerOptionsSchema = z.object({
+  /** Save an index file once it lists this many blobs (default {@link DEFAULT_INDEX_MAX_BLOBS}). */
+  maxBlobsPerFile: z.number().int().min(1).default(DEFAULT_INDEX_MAX_BLOBS),
+  /** Save an index file once its first pack is this old, checked when a pack is added (default 5 min). */
+  maxAgeMs: z.number().min(0).default(DEFAULT_INDEX_MAX_AGE_MS),
+  /** Aborts index file writes. */
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  /** Called with every pack as it is added (e.g. to keep an in-memory index current). */
+  onPack: z.custom<(pack: IndexPack) => void>((v) => typeof v === 'function').optional(),
+})
+
+/** Options of {@link Indexer}; see {@link IndexerOptionsSchema} for defaults. */
+export type IndexerOptions = z.input<typeof IndexerOptionsSchema>
+
+/**
+ * Collects saved packs into index files (rustic_core's `Indexer`). Add a pack only once it is stored:
+ * from then on its blobs count as present ({@link Indexer.has}), and an index file is saved whenever
+ * the collected packs reach `maxBlobsPerFile` blobs or `maxAgeMs`, so an interrupted run keeps most
+ * of its work. A failed index write keeps its packs for the next attempt (a later flush or
+ * {@link Indexer.finalize}). Safe for concurrent `add` calls.
+ */
+export class Indexer {
+  /** Ids of the index files written so far. */
+  readonly indexFilesWritten: Id[] = []
+  private readonly options: z.output<typeof IndexerOptionsSchema>
+  private readonly ids: Record<BlobType, Set<Id>> = { data: new Set(), tree: new Set() }
+  private packs: IndexPack[] = []
+  private toDelete: IndexPack[] = []
+  private count = 0
+  private created = Date.now()
+  private readonly saving = new Set<Promise<unknown>>()
+
+  constructor(
+    /** The encryption layer that index files are written through. */
+    readonly dbe: DecryptBackend,
+    options: IndexerOptions = {},
+  ) {
+    this.options = parseOptions(IndexerOptionsSchema, options, 'indexer options')
+  }
+
+  /**
+   * Records a stored pack: its blobs count as present at once; saves an index file when the limits
+   * are reached (and rejects if that write fails; the packs then stay queued).
+   */
+  async add(pack: IndexPack): Promise<void> {
+    this.options.onPack?.(pack)
+    for (const b of pack.blobs) this.ids[b.type].add(b.id)
+    if (this.packs.length === 0 && this.toDelete.length === 0) this.created = Date.now()
+    this.packs.push(pack)
+    this.count += pack.blobs.length
+    if (this.count >= this.options.maxBlobsPerFile || Date.now() - this.created >= this.options.maxAgeMs) {
+      await this.flush()
+    }
+  }
+
+  /**
+   * Records a pack as marked for deletion (rustic's two-phase prune: the index file's `packs_to_delete`,
+   * with the caller's `time`). Its blobs do not count as present.
+   */
+  async addToDelete(pack: IndexPack): Promise<void> {
+    if (this.packs.length === 0 && this.toDelete.length === 0) this.created = Date.now()
+    this.toDelete.push(pack)
+    this.count += pack.blobs.length
+    if (this.count >= this.options.maxBlobsPerFile || Date.now() - this.created >= this.options.maxAgeMs) {
+      await this.flush()
+    }
+  }
+
+  /** True if a blob is in a pack added so far (whether or not its index file is written yet). */
+  has(type: BlobType, id: Id): boolean {
+    return this.ids[type].has(id)
+  }
+
+  /** Number of blobs in packs added (or marked for deletion) but not yet written to an index file. */
+  get pendingBlobs(): number {
+    return this.count
+  }
+
+  /**
+   * Waits for index writes under way, then writes the remaining packs into a final index file.
+   * Returns the ids of all index files written by this indexer.
+   */
+  async finalize(): Promise<Id[]> {
+    await Promise.all([...this.saving])
+    if (this.packs.length > 0 || this.toDelete.length > 0) await this.flush()
+    return [...this.indexFilesWritten]
+  }
+
+  /** Takes the collected packs and writes them as one index file; on failure puts them back. */
+  private flush(): Promise<void> {
+    const packs = this.packs
+    const toDelete = this.toDelete
+    const count = this.count
+    this.packs = []
+    this.toDelete = []
+    this.count = 0
+    const done = this.write({ packs, packsToDelete: toDelete }).then(
+      (id) => void this.indexFilesWritten.push(id),
+      (e: unknown) => {
+        this.packs = packs.concat(this.packs)
+        this.toDelete = toDelete.concat(this.toDelete)
+        this.count += count
+        throw e
+      },
+    )
+    const settled = done.catch(() => {})
+    this.saving.add(settled)
+    void settled.then(() => this.saving.delete(settled))
+    return done
+  }
+
+  private async write(file: IndexFile): Promise<Id> {
+    throwIfAborted(this.options.signal)
+    return this.dbe.saveFile('index', serializeIndex(file), { signal: this.options.signal })
+  }
+}

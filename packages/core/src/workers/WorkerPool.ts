@@ -1,0 +1,223 @@
+import { setFlagsFromString } from 'node:v8'
+import { Worker, type TransferListItem } from 'node:worker_threads'
+import { RusticError } from '../error/RusticError.js'
+
+/** A job handed to a worker of a {@link WorkerPool} and not answered yet. */
+export interface PendingJob {
+  /** The job cannot be answered: its worker failed, or the pool was closed. */
+  fail(error: RusticError): void
+}
+
+/** One worker thread of a {@link WorkerPool}: its pending jobs and the state its pool's user keeps for it. */
+export interface PoolWorker<Job extends PendingJob, State> {
+  /** The thread. */
+  readonly thread: Worker
+  /** Its position in {@link WorkerPool.workers}. */
+  readonly index: number
+  /** Jobs sent and not answered yet, by id. */
+  readonly jobs: Map<number, Job>
+  /** What the pool's user keeps for this worker. */
+  readonly state: State
+  /** Set once the worker failed or exited. */
+  dead: Error | undefined
+  /** Set once the worker runs. */
+  online: boolean
+}
+
+/** How a {@link WorkerPool} starts its workers and hears from them. */
+export interface WorkerPoolOptions<Out, Job extends PendingJob, State> {
+  /** Names the workers in errors: `a <name> worker failed: ...`, `the <name> pool is closed`. */
+  name: string
+  /** The worker program (see `workerUrl`). */
+  url: URL
+  /** Number of worker threads. */
+  size: number
+  /** Worker `index`'s `workerData`, and the state the pool's user keeps for it. */
+  setup(index: number): { workerData: unknown; state: State }
+  /** Every message of a worker. */
+  onMessage(worker: PoolWorker<Job, State>, message: Out): void
+  /** Called once a worker has failed (its pending jobs have failed already). */
+  onFailure?(worker: PoolWorker<Job, State>, error: Error): void
+  /** Called once a worker runs. */
+  onOnline?(worker: PoolWorker<Job, State>): void
+  /** True while a worker without pending jobs still has work out (it then keeps the process alive). */
+  busy?(worker: PoolWorker<Job, State>): boolean
+  /**
+   * Start the workers with the global `gc()` (V8's `--expose-gc`, which cannot be given to a worker alone:
+   * it is set for the process while they start, then unset unless the process has it itself).
+   */
+  exposeGc?: boolean
+}
+
+/**
+ * Worker threads running one worker program, with typed messages both ways (`In` to the workers,
+ * `Out` from them): starts them, keeps each one's pending jobs by id, picks the least busy, keeps the
+ * process alive only while a worker has work out, fails every pending job of a worker that dies, runs a
+ * start-up self-test and shuts them down. What a message means is the pool user's business
+ * ({@link WorkerPoolOptions.onMessage} settles jobs with {@link WorkerPool.take}).
+ */
+export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = undefined> {
+  /** The workers, in start order. */
+  readonly workers: ReadonlyArray<PoolWorker<Job, State>>
+  private seq = 0
+  private isClosed = false
+
+  /** Starts the workers (they run once their program is loaded; messages posted before wait for it). */
+  constructor(private readonly options: WorkerPoolOptions<Out, Job, State>) {
+    // `gc` is given to the contexts made while the flag is set: the workers' once they run
+    const toggleGc = options.exposeGc === true && typeof globalThis.gc !== 'function'
+    let starting = options.size
+    const started = (): void => {
+      if (--starting === 0 && toggleGc) setFlagsFromString('--no-expose-gc')
+    }
+    if (toggleGc && starting > 0) setFlagsFromString('--expose-gc')
+    const workers: Array<PoolWorker<Job, State>> = []
+    for (let index = 0; index < options.size; index++) {
+      const { workerData, state } = options.setup(index)
+      let thread: Worker
+      try {
+        thread = new Worker(options.url, { workerData })
+      } catch (e) {
+        // no worker threads here: nothing is left running, and the process gets its flags back
+        for (const w of workers) void w.thread.terminate()
+        if (toggleGc) setFlagsFromString('--no-expose-gc')
+        throw e
+      }
+      thread.unref() // an idle worker does not keep the process alive
+      const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: false }
+      thread.once('online', () => {
+        w.online = true
+        started()
+        options.onOnline?.(w)
+      })
+      thread.on('message', (m: Out) => options.onMessage(w, m))
+      thread.on('error', (e) => this.fail(w, e))
+      thread.on('exit', (code) => {
+        if (!w.online) started()
+        this.fail(w, new Error(`${options.name} worker exited with code ${code}`))
+      })
+      workers.push(w)
+    }
+    this.workers = workers
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.workers.length
+  }
+
+  /** True once {@link WorkerPool.close} was called. */
+  get closed(): boolean {
+    return this.isClosed
+  }
+
+  /** Jobs sent and not answered yet, on all workers. */
+  get pending(): number {
+    let n = 0
+    for (const w of this.workers) n += w.jobs.size
+    return n
+  }
+
+  /** The first failure of a worker, if any has failed. */
+  get failure(): Error | undefined {
+    return this.workers.find((w) => w.dead)?.dead
+  }
+
+  /** The live worker with the fewest pending jobs (a dead one if all are: sending to it fails the job). */
+  leastBusy(): PoolWorker<Job, State> {
+    let best: PoolWorker<Job, State> | undefined
+    for (const w of this.workers) if (!w.dead && (!best || w.jobs.size < best.jobs.size)) best = w
+    return best ?? this.workers[0]!
+  }
+
+  /**
+   * Records `job` as pending on `w` and returns its id; the caller sends the message that carries the id
+   * (several jobs may go in one message). A closed pool or a dead worker fails the job at once (and
+   * returns -1).
+   */
+  add(w: PoolWorker<Job, State>, job: Job): number {
+    if (this.isClosed) {
+      job.fail(this.closedError())
+      return -1
+    }
+    if (w.dead) {
+      job.fail(this.failedError(w.dead))
+      return -1
+    }
+    const id = this.seq++
+    w.jobs.set(id, job)
+    this.updateRef(w)
+    return id
+  }
+
+  /** Records `job` on `w` and sends it the message made with the job's id; `transfer` moves buffers to the worker. */
+  request(w: PoolWorker<Job, State>, job: Job, message: (id: number) => In, transfer?: readonly TransferListItem[]): void {
+    const id = this.add(w, job)
+    if (id >= 0) w.thread.postMessage(message(id), transfer)
+  }
+
+  /** Sends a message that is no job (an answer to a worker's question, a buffer given back). */
+  post(w: PoolWorker<Job, State>, message: In, transfer?: readonly TransferListItem[]): void {
+    if (!w.dead && !this.isClosed) w.thread.postMessage(message, transfer)
+  }
+
+  /** Takes job `id` off `w`'s pending jobs (when it is answered, or given up); undefined if it is not pending. */
+  take(w: PoolWorker<Job, State>, id: number): Job | undefined {
+    const job = w.jobs.get(id)
+    if (job === undefined) return undefined
+    w.jobs.delete(id)
+    this.updateRef(w)
+    return job
+  }
+
+  /** Keeps the process alive while `w` has pending jobs or is {@link WorkerPoolOptions.busy}; call when that changes. */
+  updateRef(w: PoolWorker<Job, State>): void {
+    if (w.jobs.size > 0 || this.options.busy?.(w)) w.thread.ref()
+    else w.thread.unref()
+  }
+
+  /**
+   * Runs `test` on every worker (at once); true if it passed on all, else the pool is closed. Used at start
+   * so that a worker that cannot do its job is found before any real work is given to it.
+   */
+  async selfTest(test: (w: PoolWorker<Job, State>) => Promise<void>): Promise<boolean> {
+    const results = await Promise.allSettled(this.workers.map((w) => test(w)))
+    if (results.every((r) => r.status === 'fulfilled')) return true
+    await this.close()
+    return false
+  }
+
+  /** Ends the workers; pending jobs fail. */
+  async close(): Promise<void> {
+    if (this.isClosed) return
+    this.isClosed = true
+    const error = this.closedError()
+    for (const w of this.workers) {
+      const jobs = [...w.jobs.values()]
+      w.jobs.clear()
+      for (const job of jobs) job.fail(error)
+    }
+    await Promise.all(this.workers.map((w) => w.thread.terminate()))
+  }
+
+  /** The error of a job on a worker that failed with `cause`. */
+  failedError(cause: Error): RusticError {
+    return new RusticError('Internal', `a ${this.options.name} worker failed: ${cause.message}`, { cause })
+  }
+
+  /** The error of a job given to the closed pool. */
+  closedError(): RusticError {
+    return new RusticError('Internal', `the ${this.options.name} pool is closed`)
+  }
+
+  private fail(w: PoolWorker<Job, State>, cause: Error): void {
+    if (w.dead || this.isClosed) return
+    w.dead = cause
+    const error = this.failedError(cause)
+    const jobs = [...w.jobs.values()]
+    w.jobs.clear()
+    w.thread.unref()
+    for (const job of jobs) job.fail(error)
+    this.options.onFailure?.(w, cause)
+  }
+}

@@ -1,0 +1,80 @@
+import type { MasterKeyJson } from '../crypto/Key.js'
+import type { ErrorCode, ErrorKind } from '../error/RusticError.js'
+import type { Id } from '../id/Id.js'
+
+/** The `workerData` of a restore worker. */
+export interface RestoreWorkerData {
+  /** The master key; the worker blanks these fields once it holds the key. */
+  key: MasterKeyJson
+}
+
+/** Metadata a restore worker sets on a file through its descriptor, after its last write. */
+export interface FileMetadata {
+  /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
+  mode: number
+  /** Access time in nanoseconds since 1970 (may be negative), set with `setFdTimes`. */
+  atimeNs: bigint
+  /** Modification time in nanoseconds since 1970, likewise. */
+  mtimeNs: bigint
+  /** Owner for `fchown` (only set when ownership is restored). */
+  uid?: number
+  /** Group for `fchown`. */
+  gid?: number
+}
+
+/** Where a blob goes: a path, an offset, and how to open the file. */
+export interface RestoreTarget {
+  /** Index of the file in the plan (reported back when written). */
+  file: number
+  /** The file: text, or the raw bytes of a path that is not valid UTF-8. */
+  path: string | Uint8Array
+  /** Offset in the file. */
+  offset: number
+  /** True: create/truncate the file with this write (a new file of one blob); false: it exists already. */
+  create: boolean
+  /** Do not write (an all-zero blob of a preallocated sparse file). */
+  skipZero: boolean
+  /** Metadata to set after this write (the file's last): owner, mode, times. */
+  meta?: FileMetadata
+}
+
+/** One blob of a pack range. */
+export interface RestoreBlob {
+  /** Blob id (checked when `verify`). */
+  id: Id
+  /** Offset of the sealed blob in the range. */
+  start: number
+  /** Sealed length. */
+  length: number
+  /** Uncompressed length of compressed blobs. */
+  uncompressedLength?: number
+  /** Plaintext length. */
+  dataLength: number
+  /** Where it is written. */
+  targets: RestoreTarget[]
+}
+
+/** A job: open the blobs of one pack range and write them to their places. */
+export interface RestoreRequest {
+  id: number
+  /** The sealed range (transferred). */
+  data: Uint8Array
+  blobs: RestoreBlob[]
+  /** Check that each blob hashes to its id. */
+  verify: boolean
+  /** Names the range in errors, e.g. `pack 1a2b...`. */
+  what: string
+}
+
+/** What a worker did with one pack range: everything up to the first problem, and that problem. */
+export interface RestoreReply {
+  id: number
+  /** Plaintext bytes written. */
+  written: number
+  /** The file index of every write done, in order. */
+  files: number[]
+  /** Files whose metadata was set. */
+  metaDone: number[]
+  /** The problem that stopped the job, as the `RusticError` to raise. */
+  failure?: { kind: ErrorKind; code: ErrorCode; message: string }
+}

@@ -1,0 +1,108 @@
+/**
+ * The restore worker program (see `RestorePool`): opens the blobs of a pack range with `Key.decrypt` (MAC
+ * check, AES-256-CTR), decompresses them into one reused buffer, checks them, and writes the plaintext to
+ * its places with synchronous positioned writes (never following a symlink).
+ */
+import { closeSync, constants, fchmodSync, fchownSync, openSync, writeSync } from 'node:fs'
+import { nativeZstdBuffers } from '../compression/Zstd.js'
+import { Key } from '../crypto/Key.js'
+import { isRusticError, RusticError } from '../error/RusticError.js'
+import { hashId } from '../id/Id.js'
+import { setFdTimes } from '../util/nativeTimes.js'
+import type { RestoreReply, RestoreRequest, RestoreTarget, RestoreWorkerData } from './restore.protocol.js'
+import { workerPort } from './workerPort.js'
+
+const port = workerPort<RestoreRequest, RestoreReply, RestoreWorkerData>()
+const key = Key.fromMasterKeyJson(port.data.key)
+port.data.key.encrypt = port.data.key.mac.k = port.data.key.mac.r = ''
+const zstd = nativeZstdBuffers()
+if (zstd === undefined) throw new Error('zstd-napi cannot be loaded in the restore worker')
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
+const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW
+
+/** Decompressed blobs go here: the plaintext only lives until it is written. */
+let scratch = Buffer.alloc(0)
+
+function fsPath(p: string | Uint8Array): string | Buffer {
+  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+/** The plaintext of a blob, checked against its length (and id, with `verify`). */
+function openBlob(sealed: Uint8Array, what: string, uncompressedLength: number | undefined, dataLength: number, id: string, verify: boolean): Uint8Array {
+  let plain = key.decrypt(sealed, what)
+  if (uncompressedLength) {
+    if (scratch.length < uncompressedLength) scratch = Buffer.allocUnsafeSlow(Math.max(uncompressedLength, 1 << 20))
+    let n: number
+    try {
+      n = zstd!.decompressInto(scratch.subarray(0, uncompressedLength), plain)
+    } catch (e) {
+      throw new RusticError('Repository', `cannot decompress ${what} (expected ${uncompressedLength} bytes): ${message(e)}`, { code: 'DecodeError' })
+    }
+    if (n !== uncompressedLength) {
+      throw new RusticError('Repository', `cannot decompress ${what}: got ${n} bytes, expected ${uncompressedLength}`, { code: 'DecodeError' })
+    }
+    plain = scratch.subarray(0, n)
+  }
+  if (verify && hashId(plain) !== id) {
+    throw new RusticError('Verification', `${what} is corrupted: its content does not hash to its id`, { code: 'IntegrityError' })
+  }
+  if (plain.length !== dataLength) {
+    throw new RusticError('Verification', `${what} has ${plain.length} bytes, the index says ${dataLength}`, { code: 'IntegrityError' })
+  }
+  return plain
+}
+
+/** Writes `plain` at the target; returns true if the file's metadata was set too. */
+function writeTarget(t: RestoreTarget, plain: Uint8Array): boolean {
+  const path = fsPath(t.path)
+  let fd: number | undefined
+  try {
+    fd = openSync(path, t.create ? CREATE : REOPEN, 0o600)
+    let done = 0
+    while (done < plain.length) done += writeSync(fd, plain, done, plain.length - done, t.offset + done)
+    if (t.meta === undefined) return false
+    // metadata is best effort here: the main thread sets what fails (and reports it)
+    try {
+      if (t.meta.uid !== undefined && t.meta.gid !== undefined) fchownSync(fd, t.meta.uid, t.meta.gid)
+      fchmodSync(fd, t.meta.mode)
+      setFdTimes(fd, t.meta.atimeNs, t.meta.mtimeNs)
+      return true
+    } catch {
+      return false
+    }
+  } catch (e) {
+    throw new RusticError('InputOutput', `cannot write ${path.toString()}: ${message(e)}`, { code: 'RestoreIo', cause: e })
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+port.listen((m) => {
+  const reply: RestoreReply = { id: m.id, written: 0, files: [], metaDone: [] }
+  try {
+    for (const b of m.blobs) {
+      const plain = openBlob(m.data.subarray(b.start, b.start + b.length), `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
+      let zero: boolean | undefined
+      for (const t of b.targets) {
+        if (t.skipZero) {
+          zero ??= plain.every((x) => x === 0)
+          if (zero) {
+            reply.files.push(t.file)
+            continue
+          }
+        }
+        if (writeTarget(t, plain)) reply.metaDone.push(t.file)
+        reply.written += plain.length
+        reply.files.push(t.file)
+      }
+    }
+  } catch (e) {
+    reply.failure = isRusticError(e) ? { kind: e.kind, code: e.code, message: e.message } : { kind: 'Internal', code: 'Internal', message: message(e) }
+  }
+  port.post(reply)
+})

@@ -1,0 +1,112 @@
+import type { ResolvedChunkerOptions } from '../chunker/ChunkerOptions.js'
+import type { Polynomial } from '../chunker/Polynomial.js'
+import type { MasterKeyJson } from '../crypto/Key.js'
+import type { Id } from '../id/Id.js'
+
+/** The `workerData` of a seal worker. */
+export interface SealWorkerData {
+  /** The master key; the worker blanks these fields once it holds the key. */
+  key: MasterKeyJson
+  /** zstd level, or null for no compression (as `DecryptBackend.sealBlob` of the repository). */
+  level: number | null
+  /** For storing whole files: the chunker's polynomial and options; null: the worker seals blobs only. */
+  chunker: { pol: Polynomial; options: ResolvedChunkerOptions } | null
+  /** Where sealed batches of files' chunks go: `outSlots` slots of `outSize` bytes, shared with the pool. */
+  outMem: SharedArrayBuffer
+  outSize: number
+  outSlots: number
+}
+
+/** Seal blobs held one after the other in `data` (lengths in `lengths`); answered by a {@link SealedReply}. */
+export interface SealRequest {
+  type: 'seal'
+  id: number
+  /** The blobs (transferred). */
+  data: Uint8Array
+  lengths: number[]
+}
+
+/**
+ * Store files: read each (never through a symlink), cut it with the chunker, hash the chunks and ask which
+ * are new ({@link ChunkQuery}); the claimed ones come back sealed ({@link StoredChunks}). Paths are concatenated
+ * in `paths`, file `i` ending at `ends[i]`; `expected` are the sizes the files were listed with.
+ */
+export interface StoreFilesRequest {
+  type: 'files'
+  ids: number[]
+  expected: number[]
+  paths: Uint8Array
+  ends: number[]
+}
+
+/** The pool's answer to {@link ChunkQuery} `query`: one character per chunk, `1` = new, seal it and send it. */
+export interface ClaimAnswer {
+  type: 'answer'
+  query: number
+  claims: string
+}
+
+/** Slot `slot` of `outMem` is free again (the blobs of a {@link StoredChunks} are written). */
+export interface SlotRecycle {
+  type: 'recycle'
+  slot: number
+}
+
+/** Messages to a seal worker. */
+export type SealWorkerIn = SealRequest | StoreFilesRequest | ClaimAnswer | SlotRecycle
+
+/** The blobs of a {@link SealRequest}, sealed one after the other in `sealed` (transferred). */
+export interface SealedReply {
+  type: 'sealed'
+  id: number
+  sealed: Uint8Array
+  /** Sealed length of each blob. */
+  lengths: number[]
+  /** Uncompressed length of each blob, -1 where it is not compressed. */
+  uls: number[]
+}
+
+/** A {@link SealRequest} failed. */
+export interface SealFailed {
+  type: 'sealFailed'
+  id: number
+  message: string
+}
+
+/** How a file of a {@link StoreFilesRequest} ended: its content (chunk ids) and size as read, or why it could not be read. */
+export type FileReport = { id: number; content: Id[]; size: number } | { id: number; error: string; code: string | undefined }
+
+/**
+ * Which of these chunks are new? (`query` -1: none to ask about, only finished files to report.) Sent once
+ * per turn of the worker's event loop, with the files finished since the last one; a file's content ids go
+ * out with its last chunks' query.
+ */
+export interface ChunkQuery {
+  type: 'query'
+  query: number
+  ids: Id[]
+  lengths: number[]
+  files: FileReport[]
+}
+
+/**
+ * Claimed chunks of one {@link ClaimAnswer} (all, or one batch of them), sealed one after the other in slot
+ * `slot` of `outMem`, `length` bytes in all.
+ */
+export interface StoredChunks {
+  type: 'stored'
+  slot: number
+  length: number
+  ids: Id[]
+  /** Sealed length of each blob. */
+  lengths: number[]
+  /** Uncompressed length of each blob, -1 where it is not compressed. */
+  uls: number[]
+  /** Plaintext length of each blob. */
+  sizes: number[]
+  /** More batches follow for the same answer. */
+  more: boolean
+}
+
+/** Messages from a seal worker. */
+export type SealWorkerOut = SealedReply | SealFailed | ChunkQuery | StoredChunks

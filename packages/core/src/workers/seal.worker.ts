@@ -1,0 +1,341 @@
+/**
+ * The seal worker program (see `SealPool`). It seals exactly as `DecryptBackend.sealBlob` does: zstd
+ * (compressed straight into the output buffer), then `Key.encryptInto` (encrypted in place); the pool
+ * checks its output with `Key.decrypt` at start. With a chunker it also stores whole files: it reads them,
+ * cuts them with `CutSearch` (the chunker's cut search, as on the main thread), hashes the chunks, asks the pool which
+ * are new and seals those into memory shared with the pool.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { CutSearch } from '../chunker/CutSearch.js'
+import { nativeZstdBuffers } from '../compression/Zstd.js'
+import { CIPHERTEXT_OVERHEAD, Key } from '../crypto/Key.js'
+import { hashId, type Id } from '../id/Id.js'
+import type { ClaimAnswer, FileReport, SealRequest, SealWorkerData, SealWorkerIn, SealWorkerOut, StoreFilesRequest } from './seal.protocol.js'
+import { workerPort } from './workerPort.js'
+
+const port = workerPort<SealWorkerIn, SealWorkerOut, SealWorkerData>()
+const setup = port.data
+const key = Key.fromMasterKeyJson(setup.key)
+setup.key.encrypt = setup.key.mac.k = setup.key.mac.r = ''
+const level = setup.level
+const zstd = level === null ? undefined : nativeZstdBuffers()
+if (level !== null && zstd === undefined) throw new Error('zstd-napi cannot be loaded in the seal worker')
+
+// --- sealing ----------------------------------------------------------------------------------------
+// Buffers of 128 KiB and more are never dropped here: once glibc frees one such mmapped buffer it raises its
+// mmap threshold to that size and puts later buffers in its arenas, which fragment and never shrink. So the
+// cipher's pieces stay small, and large buffers are made once and reused.
+const PIECE = 64 << 10
+// Every piece the cipher gives is a new buffer, garbage at once. V8 collects it only once the garbage adds up
+// to tens of MiB, so the worker asks for a young-generation collection every GC_EVERY bytes encrypted (the
+// pool starts it with `gc` exposed; without it, V8 collects on its own).
+const GC_EVERY = 8 << 20
+const collect = globalThis.gc
+let encrypted = 0
+
+/** Encrypts `plain` into `out` at `at` (IV, ciphertext, MAC); `plain` may be `out`'s bytes at `at + 16`. */
+function encryptInto(plain: Uint8Array, out: Uint8Array, at: number): number {
+  const n = key.encryptInto(plain, out, at, PIECE)
+  encrypted += plain.length
+  if (encrypted >= GC_EVERY && collect) {
+    encrypted = 0
+    collect({ type: 'minor' })
+  }
+  return n
+}
+
+/** The room one blob of `length` bytes takes sealed, at most. */
+function sealedBound(length: number): number {
+  return (zstd !== undefined && length > 0 ? zstd.compressBound(length) : length) + CIPHERTEXT_OVERHEAD
+}
+
+/**
+ * Seals `data` into `out` at `at` (with room for `sealedBound`): zstd-compressed there, then encrypted in
+ * place. Returns the sealed length and the uncompressed length (-1 if not compressed).
+ */
+function sealInto(data: Uint8Array, out: Uint8Array, at: number): { n: number; ul: number } {
+  if (zstd === undefined || level === null || data.length === 0) return { n: encryptInto(data, out, at), ul: -1 }
+  const room = out.subarray(at + 16, at + 16 + zstd.compressBound(data.length))
+  const z = zstd.compressInto(room, data, level)
+  return { n: encryptInto(room.subarray(0, z), out, at), ul: data.length }
+}
+
+/** Seals blobs into `buf` one after the other. */
+function sealAll(blobs: readonly Uint8Array[], buf: Uint8Array): { sealed: Uint8Array; lengths: number[]; uls: number[] } {
+  const lengths: number[] = []
+  const uls: number[] = []
+  let pos = 0
+  for (const data of blobs) {
+    const { n, ul } = sealInto(data, buf, pos)
+    lengths.push(n)
+    uls.push(ul)
+    pos += n
+  }
+  return { sealed: buf.subarray(0, pos), lengths, uls }
+}
+
+function seal(m: SealRequest): void {
+  try {
+    const blobs: Uint8Array[] = []
+    let off = 0
+    let room = 0
+    for (const n of m.lengths) {
+      blobs.push(m.data.subarray(off, off + n))
+      off += n
+      room += sealedBound(n)
+    }
+    const buf = Buffer.allocUnsafeSlow(room) // its own ArrayBuffer: transferred
+    const { sealed, lengths, uls } = sealAll(blobs, buf)
+    const view = new Uint8Array(buf.buffer, 0, sealed.length)
+    port.post({ type: 'sealed', id: m.id, sealed: view, lengths, uls }, [buf.buffer])
+  } catch (e) {
+    port.post({ type: 'sealFailed', id: m.id, message: errorMessage(e) })
+  }
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+// --- sealed chunks of files, in the memory shared with the pool -----------------------------------------
+// Claimed chunks go out sealed in the slots of outMem. The pool gives a slot back once the packer has written
+// its blobs; with none free, sealing waits, so a slow packer holds the worker back.
+const OUT = setup.outSize
+const freeOut = Array.from({ length: setup.outSlots }, (_, i) => i)
+
+/** A batch of claimed chunks waiting for a slot. */
+interface SealJob {
+  chunks: Uint8Array[]
+  ids: Id[]
+  sizes: number[]
+  slots: Slot[]
+  more: boolean
+  cap: number
+}
+const sealQueue: SealJob[] = []
+
+function pump(): void {
+  while (sealQueue.length > 0 && freeOut.length > 0) {
+    const k = freeOut.pop()!
+    const job = sealQueue.shift()!
+    const { sealed, lengths, uls } = sealAll(job.chunks, new Uint8Array(setup.outMem, k * OUT, OUT))
+    port.post({ type: 'stored', slot: k, length: sealed.length, ids: job.ids, lengths, uls, sizes: job.sizes, more: job.more })
+    job.slots.forEach(unref)
+  }
+}
+
+// --- file bytes ---------------------------------------------------------------------------------------
+// File bytes are read into reused buffers ("slots", counted references), never into one buffer per file:
+// buffers dropped to the garbage collector pile up for a long time in a worker that allocates few objects.
+// - Small files share slabs, filled one after the other; a slab is reused once no chunk in it waits for an answer.
+// - Large files take turns with the worker's one large buffer, which has room for an unfinished chunk
+//   (< maxSize) plus a block; before reading the next block into it, the file waits for the answers about the
+//   chunks cut from it.
+const chunking = setup.chunker
+const BLOCK = 2 << 20
+const SLAB = 4 << 20
+/** Files up to this size (plus one byte, to see the end) are read into a slab. */
+const SMALL = 1 << 20
+const READ_BUF = (chunking?.options.maxSize ?? 0) + BLOCK
+
+interface Slot {
+  buf: Buffer
+  used: number
+  refs: number
+  /** Called once the last chunk cut from a large slot is let go (refs back to 1). */
+  idle: (() => void) | undefined
+}
+const spare = new Map<number, Buffer[]>([
+  [SLAB, []],
+  [READ_BUF, []],
+])
+function slot(size: number): Slot {
+  return { buf: spare.get(size)!.pop() ?? Buffer.allocUnsafeSlow(size), used: 0, refs: 1, idle: undefined }
+}
+let largeMade = false
+const largeWaiters: Array<() => void> = []
+/** The large buffer, once no other file holds it. */
+async function largeSlot(): Promise<Slot> {
+  while (largeMade && spare.get(READ_BUF)!.length === 0) await new Promise<void>((f) => largeWaiters.push(f))
+  largeMade = true
+  return slot(READ_BUF)
+}
+function unref(t: Slot): void {
+  if (--t.refs === 0) {
+    spare.get(t.buf.length)?.push(t.buf)
+    if (t.buf.length === READ_BUF) largeWaiters.shift()?.()
+  } else if (t.refs === 1 && t.idle) {
+    const f = t.idle
+    t.idle = undefined
+    f()
+  }
+}
+let slab: Slot | undefined
+/** A slot with `n` free bytes for a small file, and where they start. */
+function slabSpace(n: number): { t: Slot; at: number } {
+  if (!slab || slab.used + n > SLAB) {
+    if (slab) unref(slab)
+    slab = slot(SLAB)
+  }
+  const at = slab.used
+  slab.used += n
+  slab.refs++
+  return { t: slab, at }
+}
+
+// --- queries: which chunks are new? ---------------------------------------------------------------------
+interface Pending {
+  ids: Id[]
+  lengths: number[]
+  chunks: Uint8Array[]
+  slots: Slot[]
+  files: FileReport[]
+}
+let out: Pending = { ids: [], lengths: [], chunks: [], slots: [], files: [] }
+let outScheduled = false
+let querySeq = 0
+const waiting = new Map<number, Pending>()
+
+function emit(chunk: Uint8Array, t: Slot): Id {
+  const id = hashId(chunk)
+  out.ids.push(id)
+  out.lengths.push(chunk.length)
+  out.chunks.push(chunk)
+  out.slots.push(t)
+  t.refs++
+  schedule()
+  return id
+}
+function schedule(): void {
+  if (!outScheduled) {
+    outScheduled = true
+    setImmediate(flushOut)
+  }
+}
+function flushOut(): void {
+  outScheduled = false
+  const o = out
+  out = { ids: [], lengths: [], chunks: [], slots: [], files: [] }
+  const query = o.ids.length > 0 ? querySeq++ : -1
+  if (query >= 0) waiting.set(query, o)
+  port.post({ type: 'query', query, ids: o.ids, lengths: o.lengths, files: o.files })
+}
+
+/** Seals the claimed chunks of a query in batches that fit a slot (`more` on all but the last); lets the rest go. */
+function answer(m: ClaimAnswer): void {
+  const { chunks, ids, slots } = waiting.get(m.query)!
+  waiting.delete(m.query)
+  let job: SealJob | undefined
+  const jobs: SealJob[] = []
+  chunks.forEach((c, i) => {
+    if (m.claims.charCodeAt(i) !== 49) return unref(slots[i]!)
+    const n = sealedBound(c.length)
+    if (!job || job.cap + n > OUT) jobs.push((job = { chunks: [], ids: [], sizes: [], slots: [], more: true, cap: 0 }))
+    job.chunks.push(c)
+    job.ids.push(ids[i]!)
+    job.sizes.push(c.length)
+    job.slots.push(slots[i]!)
+    job.cap += n
+  })
+  if (job) job.more = false
+  sealQueue.push(...jobs)
+  pump()
+}
+
+// --- files ----------------------------------------------------------------------------------------------
+/** Chunker states of files finished, for the next ones. */
+const states: CutSearch[] = []
+
+async function storeFile(id: number, path: Buffer, expected: number): Promise<void> {
+  const content: Id[] = []
+  let size = 0
+  let fd: number | undefined
+  let t: Slot | undefined
+  const state = states.pop() ?? new CutSearch(chunking!.pol, chunking!.options)
+  try {
+    if (expected >= SMALL) t = await largeSlot()
+    // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('changed type since it was listed, refusing to read it'), { code: 'ChangedType' })
+    let buf: Buffer
+    if (t) buf = t.buf
+    else {
+      const space = slabSpace(expected + 1)
+      t = space.t
+      buf = t.buf.subarray(space.at, space.at + expected + 1)
+    }
+    /** Start of the current chunk in `buf`, end of the bytes the chunker has seen, end of the bytes read. */
+    let s = 0
+    let scanned = 0
+    let end = 0
+    let eof = false
+    for (;;) {
+      if (scanned < end) {
+        const cut = state.findCut(buf, scanned, end)
+        if (cut >= 0) {
+          content.push(emit(buf.subarray(s, cut), t))
+          size += cut - s
+          s = scanned = cut
+          continue
+        }
+        scanned = end
+      }
+      if (eof) {
+        if (end > s) {
+          content.push(emit(buf.subarray(s, end), t))
+          size += end - s
+        }
+        break
+      }
+      if (end === buf.length) {
+        // full: move the unfinished chunk to the front of a large file's buffer, once no chunk before it waits
+        const held: Slot = t
+        let next = held
+        if (held.buf.length !== READ_BUF) next = await largeSlot()
+        else if (held.refs > 1) await new Promise<void>((f) => (held.idle = f))
+        buf.copy(next.buf, 0, s, end)
+        if (next !== held) {
+          unref(held)
+          t = next
+        }
+        buf = next.buf
+        end -= s
+        scanned -= s
+        s = 0
+      }
+      const n = readSync(fd, buf, end, Math.min(BLOCK, buf.length - end), null)
+      if (n === 0) eof = true
+      end += n
+    }
+    out.files.push({ id, content, size })
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined
+    out.files.push({ id, error: errorMessage(e), code })
+  } finally {
+    state.reset()
+    states.push(state)
+    if (fd !== undefined) closeSync(fd)
+    if (t) unref(t)
+  }
+  schedule()
+}
+
+function storeFiles(m: StoreFilesRequest): void {
+  const paths = Buffer.from(m.paths.buffer, m.paths.byteOffset, m.paths.length)
+  m.ids.forEach((id, i) => void storeFile(id, paths.subarray(i === 0 ? 0 : m.ends[i - 1], m.ends[i]), m.expected[i]!))
+}
+
+port.listen((m) => {
+  switch (m.type) {
+    case 'seal':
+      return seal(m)
+    case 'files':
+      return storeFiles(m)
+    // a failure to seal answered chunks is not one job's: it ends the worker (the pool fails every job)
+    case 'answer':
+      return answer(m)
+    case 'recycle':
+      freeOut.push(m.slot)
+      return pump()
+  }
+})

@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { isRusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
+import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
+
+let plain: TwoBackups
+let hotCold: TwoBackups
+
+beforeAll(async () => {
+  ;[plain, hotCold] = await Promise.all([twoBackups(), twoBackups({ hot: true })])
+})
+afterAll(async () => {
+  await plain?.cleanup()
+  await hotCold?.cleanup()
+})
+
+const kinds = (r: CheckResult): string[] => [...new Set(r.findings.map((f) => f.kind))].sort()
+const errors = (r: CheckResult): CheckFinding[] => r.findings.filter((f) => f.level === 'error')
+
+async function treePacks(repo: Repository): Promise<Id[]> {
+  const indexed = await repo.toIndexed()
+  return [...indexed.index.packs()].filter(([, t]) => t === 'tree').map(([id]) => id)
+}
+
+describe('check', () => {
+  it('finds nothing in a sound repository, and reads every pack with readData', async () => {
+    const { repo } = await openCopy(plain)
+    const r = await repo.check({ readData: true })
+    expect(r.findings).toEqual([])
+    expect(r.summary).toEqual({ errors: 0, warnings: 0, infos: 0 })
+    expect(r.snapshots).toBe(2)
+    expect(r.packsRead).toBe(r.packs)
+    expect(r.trees).toBeGreaterThanOrEqual(5)
+  })
+
+  it('a missing data pack: one error naming it; the walk still passes (the index lists its blobs)', async () => {
+    const { repo, cold } = await openCopy(plain)
+    await cold.remove('pack', plain.lostPack, false)
+    const r = await repo.check({ readData: true })
+    expect(r.findings).toEqual([
+      { level: 'error', kind: 'packMissing', message: `pack ${plain.lostPack}: does not exist`, file: { type: 'pack', id: plain.lostPack } },
+    ])
+  })
+
+  it('a deleted index file: the unindexed packs are notes, the missing trees errors', async () => {
+    const { repo, cold } = await openCopy(plain)
+    for (const id of await cold.list('index')) await cold.remove('index', id, false)
+    const r = await repo.check()
+    expect(kinds(r)).toEqual(['packUnreferenced', 'treeMissing'])
+    expect(r.findings.filter((f) => f.kind === 'packUnreferenced')).toHaveLength((await cold.list('pack')).length)
+    expect(errors(r).map((f) => f.snapshot).sort()).toEqual([plain.snap1, plain.snap2].sort())
+  })
+
+  it('a damaged snapshot file or tree blob is an error naming it', async () => {
+    const { repo, cold } = await openCopy(plain)
+    await flipByte(cold, 'snapshot', plain.snap1, 30)
+    const [tree] = await treePacks(repo)
+    await flipByte(cold, 'pack', tree!, 40)
+    const r = await repo.check({ readData: true })
+    const snapshot = r.findings.find((f) => f.kind === 'snapshotDamaged')
+    expect(snapshot).toMatchObject({ level: 'error', file: { type: 'snapshot', id: plain.snap1 } })
+    expect(snapshot!.message).toContain(`load <snapshot/${plain.snap1}>`)
+    expect(r.findings.some((f) => f.kind === 'treeDamaged' && /MAC check failed/.test(f.message))).toBe(true)
+    expect(r.findings.some((f) => f.kind === 'packHashMismatch' && f.file?.id === tree)).toBe(true)
+    // the walk downloaded the tree pack: read-data verified it from that download, not a second one
+    expect(r.packsRead).toBe(r.packs)
+  })
+
+  it('blobs no snapshot uses are notes once every snapshot was walked, not with a selection', async () => {
+    const { repo, cold } = await openCopy(plain)
+    await cold.remove('snapshot', plain.snap2, false)
+    const all = await repo.check()
+    expect(kinds(all)).toEqual(['unusedBlob'])
+    expect(all.findings.filter((f) => f.blob?.type === 'data').length).toBeGreaterThanOrEqual(2)
+    expect((await repo.check({ snapshots: [plain.snap1.slice(0, 8)] })).findings).toEqual([])
+  })
+
+  it('readDataSubset n/m reads the packs of group n, and all groups read every pack once', async () => {
+    const { repo } = await openCopy(plain)
+    let total = 0
+    for (let n = 1; n <= 3; n++) total += (await repo.check({ readDataSubset: `${n}/3` })).packsRead
+    expect(total).toBe((await repo.check()).packs)
+  })
+
+  it('refuses bad options with InvalidOptions, and stops with Aborted', async () => {
+    const { repo } = await openCopy(plain)
+    await expect(repo.check({ readDataSubset: '0/3' })).rejects.toMatchObject({ code: 'InvalidOptions' })
+    await expect(repo.check({ readData: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'InvalidOptions', message: expect.stringContaining('readData') })
+    const ac = new AbortController()
+    ac.abort()
+    await expect(repo.check({ readData: true }, { signal: ac.signal })).rejects.toSatisfy((e) => isRusticError(e, 'Aborted'))
+  })
+
+  it('a key file that does not match its name is an error', async () => {
+    const { repo, cold } = await openCopy(plain)
+    await cold.writeBytes('key', 'ab'.repeat(32) as Id, false, new TextEncoder().encode('{}'))
+    const r = await repo.check()
+    expect(r.findings.map((f) => f.kind)).toEqual(['keyDamaged'])
+  })
+})
+
+describe('check with a hot repository', () => {
+  it('finds nothing when hot and cold agree', async () => {
+    const { repo } = await openCopy(hotCold)
+    expect((await repo.check({ readData: true })).findings).toEqual([])
+  })
+
+  it('reports missing and extra hot files, a damaged cold copy, a data pack in hot and a damaged hot tree pack', async () => {
+    const { repo, cold, hot } = await openCopy(hotCold)
+    await hot!.remove('snapshot', hotCold.snap1, false)
+    await flipByte(cold, 'snapshot', hotCold.snap2, 30)
+    await hot!.writeBytes('pack', hotCold.lostPack, false, await cold.readFull('pack', hotCold.lostPack))
+    const [tree] = await treePacks(repo)
+    await flipByte(hot!, 'pack', tree!, 40)
+    const r = await repo.check({ readData: true })
+    const byKind = (k: string): CheckFinding[] => r.findings.filter((f) => f.kind === k)
+    expect(byKind('hotFileMissing').map((f) => f.file)).toEqual([{ type: 'snapshot', id: hotCold.snap1 }])
+    // snapshots are read from the hot repository, as every command reads them: the missing one cannot be loaded
+    expect(byKind('snapshotDamaged').map((f) => f.message).sort()).toEqual([
+      expect.stringMatching(new RegExp(`^cold repository: snapshot ${hotCold.snap2} is damaged`)),
+      expect.stringMatching(new RegExp(`^load <snapshot/${hotCold.snap1}>: .*not found`)),
+    ])
+    expect(byKind('hotPackUnexpected').map((f) => f.file?.id)).toEqual([hotCold.lostPack])
+    expect(byKind('packHashMismatch').map((f) => f.message)).toEqual([expect.stringMatching(/^hot repository: Pack ID does not match/)])
+    // the cold copy of that tree pack is sound
+    expect(r.findings.filter((f) => f.file?.id === tree && !f.message.startsWith('hot repository')).length).toBe(0)
+  })
+})

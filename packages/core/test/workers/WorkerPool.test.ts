@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest'
+import { RusticError } from '../../src/error/RusticError.js'
+import { WorkerPool, type PendingJob, type PoolWorker } from '../../src/workers/WorkerPool.js'
+
+type In = { id: number; value?: number; hold?: boolean; crash?: boolean }
+type Out = { id: number; value: number; gc: string }
+interface Job extends PendingJob {
+  done(m: Out): void
+}
+
+const ECHO = new URL('./fixtures/echo.worker.mjs', import.meta.url)
+
+function echoPool(size: number, options: { broken?: boolean; exposeGc?: boolean } = {}): WorkerPool<In, Out, Job> {
+  const pool: WorkerPool<In, Out, Job> = new WorkerPool<In, Out, Job>({
+    name: 'echo',
+    url: ECHO,
+    size,
+    exposeGc: options.exposeGc,
+    setup: () => ({ workerData: { broken: options.broken }, state: undefined }),
+    onMessage: (w, m) => pool.take(w, m.id)?.done(m),
+  })
+  return pool
+}
+
+function ask(pool: WorkerPool<In, Out, Job>, w: PoolWorker<Job, undefined>, message: Omit<In, 'id'>): Promise<Out> {
+  return new Promise<Out>((resolve, reject) => pool.request(w, { done: resolve, fail: reject }, (id) => ({ id, ...message })))
+}
+
+describe('WorkerPool', () => {
+  it('answers jobs by id on the least busy worker, and counts what is pending', async () => {
+    const pool = echoPool(2)
+    try {
+      const [a, b] = pool.workers
+      const held = ask(pool, a!, { hold: true })
+      held.catch(() => {})
+      expect(pool.leastBusy()).toBe(b)
+      const answers = await Promise.all([1, 2, 3].map((value) => ask(pool, pool.leastBusy(), { value })))
+      expect(answers.map((m) => m.value)).toEqual([1, 2, 3])
+      expect(pool.pending).toBe(1)
+      expect(a!.jobs.size).toBe(1)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('a worker that dies fails every job pending on it; the others go on', async () => {
+    const pool = echoPool(2)
+    try {
+      const [a, b] = pool.workers
+      const pending = [ask(pool, a!, { hold: true }), ask(pool, a!, { hold: true })]
+      void ask(pool, a!, { crash: true }).catch(() => {})
+      for (const p of pending) {
+        const e = await p.catch((err: unknown) => err)
+        expect(e).toBeInstanceOf(RusticError)
+        expect((e as Error).message).toBe('a echo worker failed: echo worker exited with code 2')
+      }
+      expect(a!.dead).toBeDefined()
+      expect(pool.failure).toBe(a!.dead)
+      await expect(ask(pool, a!, { value: 1 })).rejects.toThrow(/echo worker failed/)
+      expect(pool.leastBusy()).toBe(b)
+      expect((await ask(pool, b!, { value: 7 })).value).toBe(7)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('close() fails pending jobs and later ones', async () => {
+    const pool = echoPool(1)
+    const w = pool.workers[0]!
+    const pending = expect(ask(pool, w, { hold: true })).rejects.toThrow('the echo pool is closed')
+    await pool.close()
+    await pending
+    await expect(ask(pool, w, { value: 1 })).rejects.toThrow('the echo pool is closed')
+    expect(pool.closed).toBe(true)
+  })
+
+  it('the self-test passes on working workers; a broken worker program fails it and the pool is closed', async () => {
+    const good = echoPool(2)
+    expect(await good.selfTest(async (w) => void (await ask(good, w, { value: 1 })))).toBe(true)
+    await good.close()
+    const broken = echoPool(2, { broken: true })
+    expect(await broken.selfTest(async (w) => void (await ask(broken, w, { value: 1 })))).toBe(false)
+    expect(broken.closed).toBe(true)
+    expect(broken.failure?.message).toContain('this worker program is broken')
+  })
+
+  it('exposeGc: the workers have gc(), and the process does not keep the flag', async () => {
+    const withGc = echoPool(2, { exposeGc: true })
+    try {
+      for (const w of withGc.workers) expect((await ask(withGc, w, { value: 0 })).gc).toBe('function')
+    } finally {
+      await withGc.close()
+    }
+    // (workers started while a pool's workers start get it too)
+    const plain = echoPool(1)
+    try {
+      expect((await ask(plain, plain.workers[0]!, { value: 0 })).gc).toBe(typeof globalThis.gc)
+    } finally {
+      await plain.close()
+    }
+  })
+})

@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/**
+ * Tests run core from its TypeScript sources, but Node runs worker threads only from JavaScript: core's
+ * `workerUrl` then takes the worker programs from `packages/core/dist/`. This builds them (JavaScript
+ * only, a second or so) before the tests when they are missing or older than any source of core, so
+ * that the workers always run the code under test.
+ */
+export default function setup(): void {
+  const core = fileURLToPath(new URL('./packages/core/', import.meta.url))
+  const workers = readdirSync(join(core, 'src', 'workers')).filter((f) => f.endsWith('.worker.ts'))
+  const built = workers.map((f) => mtime(join(core, 'dist', f.replace(/\.ts$/, '.js'))))
+  const sources = Math.max(newest(join(core, 'src')), mtime(join(core, 'tsup.config.ts')))
+  if (built.every((t) => t >= sources)) return
+  execFileSync(process.execPath, ['--input-type=module', '-e', "await (await import('tsup')).build({ dts: false, clean: false, silent: true })"], {
+    cwd: core,
+    stdio: 'inherit',
+  })
+}
+
+/** Modification time in ms, 0 if the file is missing. */
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return 0
+  }
+}
+
+/** The newest modification time of the files below `dir`. */
+function newest(dir: string): number {
+  let t = 0
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) t = Math.max(t, mtime(join(e.parentPath, e.name)))
+  }
+  return t
+}
