@@ -21,6 +21,9 @@ describe('stats', () => {
     const latest = await repo.stats({ mode: 'raw-data', snapshots: ['latest'] })
     expect(latest.snapshotsCount).toBe(1)
     expect(latest.blobs!.data.count).toBe(2)
+    // snapshots named as for findSnapshots (latest~N, repeats once), or selected by the filter's time bounds
+    expect(await repo.stats({ snapshots: ['latest~1', 'latest~1'] })).toMatchObject({ snapshotsCount: 1, totalFileCount: 5 })
+    expect(await repo.stats({ filter: { after: new Date(1_700_000_150_000) } })).toMatchObject({ snapshotsCount: 1, totalFileCount: 4 })
   })
 
   it('refuses an unknown mode', async () => {
