@@ -6,8 +6,8 @@
  */
 
 // Repository and its commands
-export { Repository, InitOptionsSchema, AddKeyOptionsSchema } from './repository/Repository.js'
-export type { InitOptions, AddKeyOptions, CatFileType, KeyInfo } from './repository/Repository.js'
+export { Repository, InitOptionsSchema } from './repository/Repository.js'
+export type { InitOptions, CatFileType } from './repository/Repository.js'
 export { IndexedRepository, WalkOptionsSchema, ReadFileOptionsSchema } from './repository/IndexedRepository.js'
 export type { WalkEntry, WalkOptions, ReadFileOptions } from './repository/IndexedRepository.js'
 export { RepositoryOptionsSchema } from './repository/RepositoryOptions.js'
@@ -104,6 +104,26 @@ export type {
   PackCount,
   PruneResult,
 } from './commands/prune/PrunePlan.js'
+// keys, config, repoinfo
+export { AddKeyOptionsSchema } from './commands/key/addKey.js'
+export type { AddKeyOptions } from './commands/key/addKey.js'
+export type { KeyInfo } from './commands/key/listKeys.js'
+export type { ChangePasswordResult } from './commands/key/changePassword.js'
+export { ConfigOptionsSchema } from './commands/config/ConfigOptions.js'
+export type { ConfigOptions } from './commands/config/ConfigOptions.js'
+export type { ApplyConfigResult } from './commands/config/applyConfig.js'
+export { RepoInfoOptionsSchema } from './commands/repoinfo/repoInfo.js'
+export type { RepoInfoOptions, RepoInfo, RepoFileInfo, BlobInfo, PackInfo } from './commands/repoinfo/repoInfo.js'
+
+// copy, merge, stats
+export { CopyOptionsSchema, snapshotsToCopy } from './commands/copy/planCopy.js'
+export type { CopyOptions, CopyPlan, CopySnapshotPlan } from './commands/copy/planCopy.js'
+export type { CopyResult, CopiedSnapshot } from './commands/copy/copy.js'
+export { MergeOptionsSchema } from './commands/merge/mergeSnapshots.js'
+export type { MergeOptions, MergeResult } from './commands/merge/mergeSnapshots.js'
+export { StatsOptionsSchema, StatsModeSchema } from './commands/stats/stats.js'
+export type { StatsOptions, StatsMode, StatsResult } from './commands/stats/stats.js'
+export type { PackerStats } from './blob/Packer.js'
 
 // ls, find, diff, dump
 export { LsOptionsSchema } from './commands/ls.js'

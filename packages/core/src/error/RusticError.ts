@@ -50,6 +50,13 @@ export const ERROR_CODES = {
   UnsupportedVersion: 'the repository format version is not supported',
   RepositoryChanged: 'the repository changed since a plan was made: make the plan again',
   CheckFailed: 'check found errors in the repository',
+  ConfigChanged: 'another client changed the config since the repository was opened: open it again',
+  ConfigWriteFailed: 'the new config could not be written (the old one was put back where possible)',
+  KeyVerificationFailed: 'a new key file did not open the repository when read back, so it was removed again',
+  NoCurrentKey: 'the repository was opened with a master key: there is no key in use to replace',
+  KeyInUse: 'the key that opened the repository cannot be removed',
+  LastKey: "the repository's last key cannot be removed",
+  SameRepository: 'the source and the target of a copy are the same repository',
   // ids, snapshots, paths
   AmbiguousId: 'an id prefix matches more than one id',
   IdNotFound: 'no id or snapshot matches',

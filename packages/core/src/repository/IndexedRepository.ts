@@ -20,6 +20,10 @@ import { restore } from '../commands/restore/executeRestore.js'
 import { planRestore } from '../commands/restore/planRestore.js'
 import type { RestoreOptions } from '../commands/restore/RestoreOptions.js'
 import type { RestorePlan, RestoreStats } from '../commands/restore/RestorePlan.js'
+import { planCopy, type CopyOptions, type CopyPlan } from '../commands/copy/planCopy.js'
+import { copy, type CopyResult } from '../commands/copy/copy.js'
+import { mergeSnapshots, type MergeOptions, type MergeResult } from '../commands/merge/mergeSnapshots.js'
+import { stats, type StatsOptions, type StatsResult } from '../commands/stats/stats.js'
 import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
 import type { Repository } from './Repository.js'
 import type { SnapshotFilter } from './SnapshotFilter.js'
@@ -345,6 +349,36 @@ export class IndexedRepository {
   dump(node: Node, path: string, options: DumpOptions = {}, control: Control = {}): AsyncIterable<Uint8Array> {
     dump(this, node, path, options, control) // fails here, before any lock, on bad options or a node it cannot dump
     return this.#sharedWhileIterating(control, (signal) => dump(this, node, path, options, { ...control, signal }))
+  }
+
+  /**
+   * Selects the snapshots to copy into `target` (another repository, with its own key and chunker
+   * polynomial) and finds those it has already (restic's and rustic's `copy`, first step). Writes
+   * nothing; holds shared locks on both repositories. Carry the plan out with {@link IndexedRepository.copy}.
+   */
+  planCopy(target: IndexedRepository, options: CopyOptions = {}, control: Control = {}): Promise<CopyPlan> {
+    return planCopy(this, target, options, control)
+  }
+
+  /**
+   * Copies the snapshots of a {@link IndexedRepository.planCopy} plan from this repository into its
+   * target: the blobs the target lacks, then index files, then the snapshots. Holds shared locks on both.
+   */
+  copy(plan: CopyPlan, control: Control = {}): Promise<CopyResult> {
+    return copy(this, plan, control)
+  }
+
+  /**
+   * Merges snapshots into a new one (rustic's `merge`): trees merged, the entry modified last winning.
+   * Holds a shared lock (the exclusive one with `options.delete`).
+   */
+  mergeSnapshots(snapshots: readonly SnapshotFile[], options: MergeOptions = {}, control: Control = {}): Promise<MergeResult> {
+    return mergeSnapshots(this, snapshots, options, control)
+  }
+
+  /** restic's `stats` in any of its counting modes, for the selected snapshots. Holds a shared lock. */
+  stats(options: StatsOptions = {}, control: Control = {}): Promise<StatsResult> {
+    return stats(this, options, control)
   }
 
   /**

@@ -16,12 +16,10 @@ import {
   CreateKeyFileOptionsSchema,
   createKeyFile,
   parseConfig,
-  parseKeyFile,
   parseSnapshot,
   serializeConfig,
   serializeSnapshot,
   type ConfigFile,
-  type KeyFile,
   type SnapshotFile,
 } from '../repofile/index.js'
 import { resolvePassword, type Credentials } from './Credentials.js'
@@ -55,6 +53,13 @@ import type { CheckResult } from '../commands/check/CheckFinding.js'
 import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
 import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
 import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
+import { addKey, type AddKeyOptions } from '../commands/key/addKey.js'
+import { changePassword, type ChangePasswordResult } from '../commands/key/changePassword.js'
+import { listKeys, type KeyInfo } from '../commands/key/listKeys.js'
+import { removeKey } from '../commands/key/removeKey.js'
+import { applyConfig, type ApplyConfigResult } from '../commands/config/applyConfig.js'
+import type { ConfigOptions } from '../commands/config/ConfigOptions.js'
+import { repoInfo, type RepoInfoOptions, type RepoInfo } from '../commands/repoinfo/repoInfo.js'
 
 /** Options of {@link Repository.init}, with defaults. */
 export const InitOptionsSchema = z.object({
@@ -73,20 +78,8 @@ export const InitOptionsSchema = z.object({
 /** Options of {@link Repository.init}; see {@link InitOptionsSchema}. */
 export type InitOptions = z.input<typeof InitOptionsSchema>
 
-/** Options of {@link Repository.addKey}, with defaults. */
-export const AddKeyOptionsSchema = InitOptionsSchema.pick({ kdf: true, username: true, hostname: true })
-
-/** Options of {@link Repository.addKey}; see {@link AddKeyOptionsSchema}. */
-export type AddKeyOptions = z.input<typeof AddKeyOptionsSchema>
-
 /** The repository files {@link Repository.catFile} prints. */
 export type CatFileType = 'config' | 'key' | 'snapshot' | 'index'
-
-/** A key file with its id. */
-export interface KeyInfo {
-  id: Id
-  keyFile: KeyFile
-}
 
 /** What {@link Repository}'s private constructor takes. */
 interface RepositoryParts {
@@ -380,42 +373,60 @@ export class Repository {
     return forget(this, plan, control)
   }
 
-  /** All key files (restic's `key list`), under a shared lock. */
-  async listKeys(control: Control = {}): Promise<KeyInfo[]> {
-    return this.withLock(
-      'shared',
-      async ({ signal }) => {
-        const ids = await this.backend.list('key', { signal })
-        const keys: KeyInfo[] = []
-        for (const id of ids) {
-          keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, { signal }), fileName('key', id)) })
-        }
-        return keys
-      },
-      control,
-    )
+  /**
+   * The key files, the one that opened this object marked `current` (restic's `key list`); a key file
+   * that cannot be read is left out with a warning. Holds a shared lock.
+   */
+  listKeys(control: Control = {}): Promise<KeyInfo[]> {
+    return listKeys(this, control)
   }
 
   /**
-   * Adds a key file for another password, for the same master key (restic's `key add`, under a shared
-   * lock). Returns its id.
+   * Adds a key file for another password, for the same master key (restic's `key add`), read back and
+   * opened before it counts. Holds a shared lock. Returns its id.
    */
-  async addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
-    const o = parseOptions(AddKeyOptionsSchema, options, 'key options')
-    return this.withLock(
-      'shared',
-      async ({ signal }) => {
-        const { bytes } = await createKeyFile(this.key, password, {
-          username: o.username ?? safeUsername(),
-          hostname: o.hostname ?? hostname(),
-          kdf: o.kdf,
-        })
-        const id = hashId(bytes)
-        await this.backend.writeBytes('key', id, false, bytes, { signal })
-        return id
-      },
-      control,
-    )
+  addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
+    return addKey(this, password, options, control)
+  }
+
+  /**
+   * Removes a key file by id or unique prefix, never the one in use nor the last (restic's `key
+   * remove`). Holds the exclusive lock.
+   */
+  removeKey(key: string, control: Control = {}): Promise<Id> {
+    return removeKey(this, key, control)
+  }
+
+  /**
+   * Replaces the key in use by one for `newPassword` (restic's `key passwd`); this object's `keyId` is
+   * the new key afterwards. Holds the exclusive lock.
+   */
+  async changePassword(newPassword: string, options: AddKeyOptions = {}, control: Control = {}): Promise<ChangePasswordResult> {
+    const result = await changePassword(this, newPassword, options, control)
+    ;(this as { keyId: Id | undefined }).keyId = result.added
+    return result
+  }
+
+  /**
+   * Changes the config (rustic's `config`; `setVersion: 2` is restic's `migrate upgrade_repo_v2`, after a
+   * `check`). Holds the exclusive lock. This object uses the new config afterwards.
+   */
+  async applyConfig(options: ConfigOptions, control: Control = {}): Promise<ApplyConfigResult> {
+    const result = await applyConfig(this, options, control)
+    if (result.changed) {
+      const self = this as { config: ConfigFile; dbe: DecryptBackend }
+      self.config = result.config
+      self.dbe = new DecryptBackend(this.backend, this.key, result.config.version, configLevel(result.config))
+    }
+    return result
+  }
+
+  /**
+   * Counts and sizes of files, blobs and packs, the compression ratio and the blobs no snapshot uses
+   * (rustic's `repoinfo`). Holds a shared lock.
+   */
+  repoInfo(options: RepoInfoOptions = {}, control: Control = {}): Promise<RepoInfo> {
+    return repoInfo(this, options, control)
   }
 
   /**

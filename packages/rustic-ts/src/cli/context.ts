@@ -37,10 +37,10 @@ export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof ba
   })
 }
 
-/** Opens the repository named by the global options of `cmd`. */
-export async function openRepo(cmd: Command): Promise<Repository> {
+/** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
+export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}): Promise<Repository> {
   const g = globalOptions(cmd)
-  return Repository.open(repositoryOptions(g), await backendsOf(g), credentialsFrom(g))
+  return Repository.open({ ...repositoryOptions(g), ...overrides }, await backendsOf(g), credentialsFrom(g))
 }
 
 /** `--retry-lock`: a duration such as `30s`, `5m`, `1h30m` (or `0`), in ms. */

@@ -3,6 +3,8 @@ import { isRusticError } from '@rustic-ts/core'
 import { registerBackup } from './commands/backup.js'
 import { registerCat } from './commands/cat.js'
 import { registerCheck } from './commands/check.js'
+import { registerConfig } from './commands/config.js'
+import { registerCopy } from './commands/copy.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
@@ -12,11 +14,14 @@ import { registerKey } from './commands/key.js'
 import { registerList } from './commands/list.js'
 import { registerLs } from './commands/ls.js'
 import { registerPrune } from './commands/prune.js'
+import { registerMerge } from './commands/merge.js'
 import { registerRepair } from './commands/repair.js'
+import { registerRepoInfo } from './commands/repoinfo.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
 import { registerShowConfig } from './commands/showConfig.js'
 import { registerSnapshots } from './commands/snapshots.js'
+import { registerStats } from './commands/stats.js'
 import { registerUnlock } from './commands/unlock.js'
 import { registerTag } from './commands/tag.js'
 import { collect } from './GlobalOptions.js'
@@ -45,6 +50,7 @@ export function buildProgram(): Command {
   registerRepair(program)
   registerList(program)
   registerShowConfig(program)
+  for (const register of [registerCopy, registerMerge, registerStats, registerRepoInfo, registerConfig]) register(program)
   return program
 }
 

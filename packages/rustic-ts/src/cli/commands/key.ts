@@ -1,23 +1,29 @@
 import type { Command } from 'commander'
-import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
+import { goTimeToDate, RusticError, shortId, type AddKeyOptions } from '@rustic-ts/core'
 import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
 
-/** `key list`: lists the repository's key files. */
+/** Flags of `key add` and `key passwd` (restic's). */
+interface NewKeyFlags {
+  newPasswordFile?: string
+  host?: string
+  user?: string
+}
+
+/** `key list|add|remove|passwd`: manages the repository's keys (passwords), as restic's `key`. */
 export function registerKey(program: Command): void {
   const key = program.command('key').description('manage keys (passwords)')
   key
     .command('list')
-    .description('list key files')
+    .description('list key files; * marks the key in use')
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        const keys = await repo.listKeys()
-        const rows = keys.map(({ id, keyFile }) => ({
-          current: id === repo.keyId,
+        const rows = (await repo.listKeys()).map(({ id, current, keyFile }) => ({
+          current,
           id: shortId(id),
           userName: keyFile.username,
           hostName: keyFile.hostname,
@@ -32,19 +38,64 @@ export function registerKey(program: Command): void {
         await repo.close()
       }
     })
-  key
-    .command('add')
-    .description('add a key file for a new password, read from --new-password-file')
-    .requiredOption('--new-password-file <file>', 'file holding the new password')
-    .action(async (opts: { newPasswordFile: string }, cmd: Command) => {
-      const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
-      if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
+  withNewKeyFlags(key.command('add').description('add a key file for a new password, read from --new-password-file')).action(
+    async (opts: NewKeyFlags, cmd: Command) => {
+      const password = await newPassword(opts)
       const repo = await openRepo(cmd)
       try {
-        const id = await repo.addKey(password)
-        await writeOut(`saved new key as ${shortId(id)}\n`)
+        const id = await repo.addKey(password, keyOptions(opts))
+        await writeOut(globalOptions(cmd).json ? JSON.stringify({ id }) + '\n' : `saved new key as ${id}\n`)
+      } finally {
+        await repo.close()
+      }
+    },
+  )
+  key
+    .command('remove')
+    .description('remove a key file (never the one in use, never the last)')
+    .argument('<id>', 'key id or unique prefix')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const repo = await openRepo(cmd)
+      try {
+        const removed = await repo.removeKey(id)
+        await writeOut(globalOptions(cmd).json ? JSON.stringify({ id: removed }) + '\n' : `removed key ${removed}\n`)
       } finally {
         await repo.close()
       }
     })
+  withNewKeyFlags(key.command('passwd').description('change the password of the key in use (adds a key for the new password, removes the old one)')).action(
+    async (opts: NewKeyFlags, cmd: Command) => {
+      const password = await newPassword(opts)
+      const repo = await openRepo(cmd)
+      try {
+        const { added, removed } = await repo.changePassword(password, keyOptions(opts))
+        await writeOut(
+          globalOptions(cmd).json ? JSON.stringify({ id: added, removed }) + '\n' : `saved new key as ${added}\nremoved old key ${removed}\n`,
+        )
+      } finally {
+        await repo.close()
+      }
+    },
+  )
+}
+
+function withNewKeyFlags(cmd: Command): Command {
+  return cmd
+    .option('--new-password-file <file>', 'file holding the new password')
+    .option('--host <host>', 'host name recorded in the new key (default: this machine)')
+    .option('--user <user>', 'user name recorded in the new key (default: the current user)')
+}
+
+function keyOptions(opts: NewKeyFlags): AddKeyOptions {
+  return { hostname: opts.host, username: opts.user }
+}
+
+/** The new password, from `--new-password-file`; refused when missing or empty. */
+async function newPassword(opts: NewKeyFlags): Promise<string> {
+  if (opts.newPasswordFile === undefined) {
+    throw new RusticError('InvalidInput', 'give the new password with --new-password-file FILE', { code: 'MissingArgument' })
+  }
+  const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
+  if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
+  return password
 }
