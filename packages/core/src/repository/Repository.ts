@@ -416,7 +416,7 @@ export class Repository {
     if (result.changed) {
       const self = this as { config: ConfigFile; dbe: DecryptBackend }
       self.config = result.config
-      self.dbe = new DecryptBackend(this.backend, this.key, result.config.version, configLevel(result.config))
+      self.dbe = configDecryptBackend(this.backend, this.key, result.config, this.options)
     }
     return result
   }
