@@ -4,6 +4,7 @@ import type { DeleteOption, SnapshotFile } from '../../repofile/index.js'
 import { goTimeFromDate, nowGoTime } from '../../repofile/index.js'
 import { parseDuration } from '../../util/duration.js'
 import { RusticError } from '../../error/RusticError.js'
+import { parseOptions } from '../control.js'
 
 /** The version string written into snapshots. */
 export const PROGRAM_VERSION = 'rustic-ts 0.1.0'
@@ -11,7 +12,7 @@ export const PROGRAM_VERSION = 'rustic-ts 0.1.0'
 /** Metadata of a new snapshot (rustic_core's `SnapshotOptions`). */
 export const SnapshotOptionsSchema = z.object({
   /** Hostname; default: this machine's. */
-  host: z.string().optional(),
+  host: z.string().min(1, 'must not be empty').optional(),
   /** Tags. */
   tags: z.array(z.string()).default([]),
   /** Label (rustic). */
@@ -23,17 +24,29 @@ export const SnapshotOptionsSchema = z.object({
   /** Allow deletion only after this duration (e.g. `30d`) or this date (ISO 8601). */
   deleteAfter: z.string().optional(),
   /** Snapshot time; default now. */
-  time: z.date().optional(),
+  time: z
+    .date()
+    .refine((d) => inRange(d), 'must be a valid time from year 0 to 9999')
+    .optional(),
 })
 
 /** Snapshot metadata; see {@link SnapshotOptionsSchema}. */
 export type SnapshotOptions = z.input<typeof SnapshotOptionsSchema>
 
-/** A new snapshot's fields from options (without tree, paths and summary). */
+/** True for a valid date a snapshot can record (years 0 to 9999, as RFC 3339 has them). */
+function inRange(d: Date): boolean {
+  const y = d.getUTCFullYear()
+  return Number.isFinite(d.getTime()) && y >= 0 && y <= 9999
+}
+
+/**
+ * A new snapshot's fields from options (without tree, paths and summary). Invalid options fail with
+ * `InvalidOptions` naming the field (`invalid snapshot options: host: must not be empty`).
+ */
 export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile, 'tree' | 'paths'> {
-  const o = SnapshotOptionsSchema.parse(options)
+  const o = parseOptions(SnapshotOptionsSchema, options, 'snapshot options')
   if (o.deleteNever && o.deleteAfter) {
-    throw new RusticError('InvalidInput', 'give only one of deleteNever and deleteAfter', { code: 'InvalidOption' })
+    throw new RusticError('InvalidInput', 'invalid snapshot options: give only one of deleteNever and deleteAfter', { code: 'InvalidOptions' })
   }
   const now = o.time ?? new Date()
   let del: DeleteOption | undefined
@@ -65,11 +78,23 @@ export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile
   }
 }
 
+/** The time `deleteAfter` names: a date, or a duration after `now`. */
 function deleteAfterDate(spec: string, now: Date): Date {
+  const bad = (why: string): RusticError =>
+    new RusticError('InvalidInput', `invalid snapshot options: deleteAfter: ${why}`, { code: 'InvalidOptions' })
+  let d: Date
   if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
-    const d = new Date(spec)
-    if (Number.isNaN(d.getTime())) throw new RusticError('InvalidInput', `invalid date "${spec}"`, { code: 'InvalidOption' })
-    return d
+    d = new Date(spec)
+    if (Number.isNaN(d.getTime())) throw bad(`invalid date "${spec}"`)
+  } else {
+    let ms: number
+    try {
+      ms = parseDuration(spec)
+    } catch (e) {
+      throw bad((e as Error).message)
+    }
+    d = new Date(now.getTime() + ms)
   }
-  return new Date(now.getTime() + parseDuration(spec))
+  if (!inRange(d)) throw bad(`"${spec}" is after the year 9999`)
+  return d
 }

@@ -3,15 +3,17 @@ import { Archiver } from '../../archiver/Archiver.js'
 import { ArchiverOptionsSchema } from '../../archiver/ArchiverOptions.js'
 import type { SkippedEntry } from '../../archiver/BackupStats.js'
 import type { ReadSource } from '../../archiver/ReadSource.js'
+import { existingPaths } from '../../archiver/sources/existingPaths.js'
 import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/index.js'
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
-import { compressionLevel, type CompressionMode } from '../../compression/index.js'
+import { CompressionChoiceSchema, compressionLevel } from '../../compression/index.js'
 import { RusticError } from '../../error/RusticError.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import type { LockHandle } from '../../repository/lock/index.js'
+import { parseOptions } from '../control.js'
 import { adoptOrphanPacks } from './adoptOrphanPacks.js'
 import { snapshotFromOptions, type SnapshotOptions } from './SnapshotOptions.js'
 
@@ -30,7 +32,7 @@ export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
   /** Do everything but write to the repository. */
   dryRun: z.boolean().default(false),
   /** Compression of new blobs (v2): `off`, `auto`, `max` or a zstd level. */
-  compression: z.union([z.enum(['off', 'auto', 'max']), z.number().int()]).optional(),
+  compression: CompressionChoiceSchema.optional(),
   /** Options of the local source: excludes, one-file-system... */
   local: LocalSourceOptionsSchema.optional(),
 })
@@ -55,8 +57,19 @@ export interface BackupResult {
   snapshot: SnapshotFile
   /** False when no snapshot was written (dry run, or unchanged with `skipIfUnchanged`). */
   saved: boolean
-  /** Entries that could not be read and were left out. */
+  /** Entries that could not be read and were left out (source paths that do not exist among them). */
   skipped: SkippedEntry[]
+}
+
+/** What is checked and made before the lock is taken: a backup with bad input writes nothing, not even a lock. */
+interface Prepared {
+  opts: z.output<typeof BackupOptionsSchema>
+  /** The new snapshot, without tree and summary. */
+  snap: SnapshotFile
+  source: ReadSource
+  /** Source paths that do not exist. */
+  missing: SkippedEntry[]
+  onWarning: WarningHandler | undefined
 }
 
 /**
@@ -64,6 +77,11 @@ export interface BackupResult {
  * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
  * reused by the next run. Holds a shared lock throughout (as restic's backup does); loads the index again
  * if another client rewrote it since it was loaded, and writes no snapshot once the lock is lost.
+ *
+ * Options are checked before anything is written (invalid ones fail with `InvalidOptions`). Local source
+ * paths that do not exist are skipped with a warning (`<path> does not exist, skipping`) and listed in
+ * `skipped`; when none exists the backup fails with `SourcePathsMissing` before anything is written (as
+ * restic's "all target directories/files do not exist").
  */
 export async function backup(
   indexed: IndexedRepository,
@@ -71,40 +89,58 @@ export async function backup(
   snapshotOptions: SnapshotOptions = {},
   control: BackupControl = {},
 ): Promise<BackupResult> {
-  const opts = BackupOptionsSchema.parse(options)
+  const prepared = await prepareBackup(indexed, options, snapshotOptions, control)
   return indexed.repo.withLock('shared', control, async (lock) => {
     await indexed.reloadIndexIfChanged({ signal: lock.signal })
-    return backupLocked(indexed, opts, snapshotOptions, { ...control, signal: lock.signal }, lock)
+    const result = await backupLocked(indexed, prepared, { ...control, signal: lock.signal }, lock)
+    if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
+    return result
   })
 }
 
-async function backupLocked(
+/** Checks the options and the source paths and makes the source and the snapshot's fields. */
+async function prepareBackup(
   indexed: IndexedRepository,
-  opts: z.output<typeof BackupOptionsSchema>,
+  options: BackupOptions,
   snapshotOptions: SnapshotOptions,
   control: BackupControl,
-  lock: LockHandle,
-): Promise<BackupResult> {
-  const repo = indexed.repo
-  const start = nowGoTime()
-  const progressFactory = control.progress ?? repo.options.progress ?? noProgress
-  const onWarning = control.onWarning ?? repo.options.onWarning
+): Promise<Prepared> {
+  const opts = parseOptions(BackupOptionsSchema, options, 'backup options')
+  const onWarning = control.onWarning ?? indexed.repo.options.onWarning
+  const fields = snapshotFromOptions(snapshotOptions)
+  const missing: SkippedEntry[] = []
   let source = control.source
   let paths = control.snapshotPaths ?? opts.paths
   let excludes: string[] = []
   if (!source) {
     if (opts.paths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
-    const local = new LocalSource(opts.paths, { onWarning, ...opts.local })
+    for (const p of opts.paths) if (p === '') throw new RusticError('InvalidInput', 'invalid backup options: paths: an empty path', { code: 'InvalidOptions' })
+    const split = await existingPaths(opts.paths, opts.local?.cwd)
+    if (split.existing.length === 0) {
+      throw new RusticError('InvalidInput', `all backup paths do not exist: ${split.missing.join(', ')}`, { code: 'SourcePathsMissing' })
+    }
+    for (const p of split.missing) {
+      onWarning?.(`${p} does not exist, skipping`)
+      missing.push({ path: p, error: 'does not exist' })
+    }
+    const local = new LocalSource(split.existing, { onWarning, ...opts.local })
     paths = local.snapshotPaths()
     excludes = local.snapshotExcludes()
     source = local
   }
-  const snap: SnapshotFile = { ...snapshotFromOptions(snapshotOptions), paths, excludes, tree: '' as never }
+  return { opts, snap: { ...fields, paths, excludes, tree: '' as never }, source, missing, onWarning }
+}
 
-  const parent = await findParent(indexed, opts, snap, control.signal)
+async function backupLocked(indexed: IndexedRepository, prepared: Prepared, control: BackupControl, lock: LockHandle): Promise<BackupResult> {
+  const repo = indexed.repo
+  const start = nowGoTime()
+  const { opts, snap, source, onWarning } = prepared
+  const progressFactory = control.progress ?? repo.options.progress ?? noProgress
+
+  const parent = await findParent(indexed, opts, snap, control.signal, onWarning)
   if (parent) snap.parent = parent.id
 
-  const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression as CompressionMode)
+  const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression)
   const backend = opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend
   const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
 
@@ -175,11 +211,12 @@ async function findParent(
   opts: z.output<typeof BackupOptionsSchema>,
   snap: SnapshotFile,
   signal: AbortSignal | undefined,
+  onWarning: WarningHandler | undefined,
 ): Promise<SnapshotFile | undefined> {
   if (opts.noParent) return undefined
-  if (opts.parent) return indexed.repo.findSnapshot(opts.parent, {}, { signal })
+  if (opts.parent) return indexed.repo.findSnapshot(opts.parent, {}, { signal, onWarning })
   const same = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().every((p, i) => p === [...b].sort()[i])
-  const candidates = (await indexed.repo.getSnapshots({ hosts: [snap.hostname] }, { signal })).filter(
+  const candidates = (await indexed.repo.getSnapshots({ hosts: [snap.hostname] }, { signal, onWarning })).filter(
     (s) => (s.label ?? '') === (snap.label ?? '') && same(s.paths, snap.paths),
   )
   return candidates[candidates.length - 1]

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core'
 import { lockFiles, memoryRepo, plantLock } from '../../repository/lock/helpers.js'
@@ -77,5 +80,63 @@ describe('backup and locks', () => {
     const second = await stale.backup({}, {}, { source: source(data) })
     expect(second.snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(data.length) // uploaded again, not deduplicated
     expect((await readBack(await open(), second.snapshot.id!)).equals(data)).toBe(true)
+  })
+})
+
+describe('backup input', () => {
+  const tmpTree = async (): Promise<{ dir: string; remove: () => Promise<void> }> => {
+    const dir = await mkdtemp(join(tmpdir(), 'rustic-backup-input-'))
+    await writeFile(join(dir, 'a.txt'), 'hello\n')
+    return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+  }
+
+  it('fails before writing anything when no backup path exists (restic: all target directories/files do not exist)', async () => {
+    const { repo } = await memoryRepo()
+    const indexed = await repo.toIndexed()
+    const err = await errorOf(indexed.backup({ paths: ['/does/not/exist', '/nor/this'] }))
+    expect(isRusticError(err, 'SourcePathsMissing')).toBe(true)
+    expect((err as Error).message).toBe('all backup paths do not exist: /does/not/exist, /nor/this')
+    expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 0 })
+  })
+
+  it('skips missing paths with a warning naming each whole path, and backs up the others', async () => {
+    const t = await tmpTree()
+    try {
+      const { repo } = await memoryRepo()
+      const indexed = await repo.toIndexed()
+      const warnings: string[] = []
+      const missing = join(t.dir, 'does', 'not', 'exist')
+      const r = await indexed.backup({ paths: [t.dir, missing] }, {}, { onWarning: (m) => warnings.push(m) })
+      expect(r.saved).toBe(true)
+      expect(r.snapshot.paths).toEqual([t.dir])
+      expect(r.skipped).toEqual([{ path: missing, error: 'does not exist' }])
+      expect(warnings).toEqual([`${missing} does not exist, skipping`])
+    } finally {
+      await t.remove()
+    }
+  })
+
+  it.each([
+    ['paths is a string', { paths: 'abc' }, {}, /^invalid backup options: paths: /],
+    ['compression 1.5', { compression: 1.5 }, {}, /^invalid backup options: compression: /],
+    ['compression ""', { compression: '' }, {}, /^invalid backup options: compression: /],
+    ['a huge excludeLargerThan', { local: { excludeLargerThan: '99999999999999999999999T' } }, {}, /excludeLargerThan: invalid size "99999999999999999999999T": more than /],
+    ['a negative excludeLargerThan', { local: { excludeLargerThan: -1 } }, {}, /excludeLargerThan: /],
+    ['deleteAfter 99999999999999d', {}, { deleteAfter: '99999999999999d' }, /^invalid snapshot options: deleteAfter: "99999999999999d" is after the year 9999/],
+    ['deleteAfter nonsense', {}, { deleteAfter: 'soon' }, /^invalid snapshot options: deleteAfter: invalid duration "soon"/],
+    ['an empty host', {}, { host: '' }, /^invalid snapshot options: host: /],
+  ])('rejects %s with one InvalidOptions line naming the option, writing nothing', async (_what, options, snapshotOptions, message) => {
+    const t = await tmpTree()
+    try {
+      const { repo } = await memoryRepo()
+      const indexed = await repo.toIndexed()
+      const err = await errorOf(indexed.backup({ paths: [t.dir], ...options } as never, snapshotOptions as never))
+      expect(isRusticError(err, 'InvalidOptions')).toBe(true)
+      expect((err as Error).message).toMatch(message)
+      expect((err as Error).message).not.toContain('\n')
+      expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 0 })
+    } finally {
+      await t.remove()
+    }
   })
 })

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { CommandSource, parseSize, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, writeOut } from '../context.js'
+import { CommandSource, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
+import { openRepo, writeOut } from '../context.js'
+import { badFlag, compressionFlag, sizeFlag } from '../flagValues.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { progressBars, humanBytes } from '../progressBar.js'
 
@@ -65,6 +66,7 @@ export function registerBackup(program: Command): void {
         progress: progressBars(g.progress && !g.json),
         onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
       }
+      if (f.stdinFilename === '') throw badFlag('--stdin-filename', '', 'the file name must not be empty')
       if (f.stdin || f.stdinCommand) {
         const source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
         control.source = source
@@ -72,8 +74,7 @@ export function registerBackup(program: Command): void {
       } else if (paths.length === 0) {
         throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command', { code: 'NoPaths' })
       }
-      const compression =
-        f.compression === undefined ? undefined : /^-?\d+$/.test(f.compression) ? Number(f.compression) : (f.compression as 'off' | 'auto' | 'max')
+      const compression = f.compression === undefined ? undefined : compressionFlag(f.compression)
       const options: BackupOptions = {
         paths,
         parent: f.parent,
@@ -89,7 +90,7 @@ export function registerBackup(program: Command): void {
           excludeFiles: f.excludeFile ?? [],
           iexcludeFiles: f.iexcludeFile ?? [],
           excludeIfPresent: f.excludeIfPresent ?? [],
-          excludeLargerThan: f.excludeLargerThan === undefined ? undefined : parseSize(f.excludeLargerThan),
+          excludeLargerThan: f.excludeLargerThan === undefined ? undefined : sizeFlag('--exclude-larger-than', f.excludeLargerThan),
           oneFileSystem: f.oneFileSystem ?? false,
         },
       }
@@ -103,7 +104,9 @@ export function registerBackup(program: Command): void {
       }
       const repo = await openRepo(cmd)
       try {
-        const indexed = await indexedUnderLock(repo)
+        // backup takes its lock itself once its input is checked (bad input writes nothing, not even a lock)
+        // and loads the index again if another client rewrote it meanwhile
+        const indexed = await repo.toIndexed()
         const { snapshot, saved, skipped } = await indexed.backup(options, snapOpts, control)
         const s = snapshot.summary!
         if (g.json) {
