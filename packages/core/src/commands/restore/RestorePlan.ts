@@ -119,6 +119,11 @@ export interface RestorePlan {
   isDir: boolean
   /** True when the target directory does not exist yet. */
   createTarget: boolean
+  /**
+   * For a directory below the snapshot's root restored into a target restore creates: its node, whose
+   * mode, times and ownership the target directory gets (as restic's `restore SNAP:PATH`).
+   */
+  targetNode?: Node
   /** Every selected entry, parents before children (tree order). */
   entries: PlanEntry[]
   /** What is removed first, in this order. */

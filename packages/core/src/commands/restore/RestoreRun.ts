@@ -2,6 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import { noProgress, type Progress, type ProgressKind } from '../../progress/Progress.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { MetadataWriter } from './MetadataWriter.js'
+import { parseOptions } from '../control.js'
 import { RestoreOptionsSchema, type ResolvedRestoreOptions, type RestoreOptions } from './RestoreOptions.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
 
@@ -35,7 +36,7 @@ export class RestoreRun {
     readonly plan: RestorePlan,
     options: RestoreOptions,
   ) {
-    const opts = (this.opts = RestoreOptionsSchema.parse(options))
+    const opts = (this.opts = parseOptions(RestoreOptionsSchema, options, 'restore options'))
     this.fileLimit = pLimit(opts.fileConcurrency)
     this.meta = new MetadataWriter({ numericId: opts.numericId, noOwnership: opts.noOwnership, warn: (message, error) => this.warn(message, error) })
     this.metaDone = new Uint8Array(plan.entries.length)

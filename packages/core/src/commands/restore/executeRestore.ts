@@ -43,7 +43,8 @@ async function prepareTarget(run: RestoreRun): Promise<void> {
   const { plan, stats } = run
   if (plan.createTarget) {
     try {
-      await mkdir(plan.target, { recursive: true })
+      // a sub-path's directory gets its own mode at the end (private until then)
+      await mkdir(plan.target, { recursive: true, mode: plan.targetNode ? 0o700 : 0o777 })
     } catch (e) {
       throw restoreIoError(e, 'create directory', plan.target)
     }
@@ -90,7 +91,7 @@ async function createDirectories(run: RestoreRun): Promise<void> {
 async function writeFiles(run: RestoreRun): Promise<void> {
   const { plan, opts } = run
   const entries = plan.entries
-  await run.meta.prepare(entries.map((e) => e.node))
+  await run.meta.prepare([...entries.map((e) => e.node), ...(plan.targetNode ? [plan.targetNode] : [])])
   const writer = new FileWriter(
     plan.files.map((f) => ({ path: entries[f.entry]!.fsPath, size: f.size, create: f.create, writes: f.writes })),
     opts.maxOpenFiles,
@@ -161,5 +162,6 @@ async function setMetadata(run: RestoreRun): Promise<void> {
     if (meta.apply(e.node, e.fsPath, touched[i] === 1)) run.stats.metadataSet++
     progress.inc(1)
   }
+  if (plan.targetNode && meta.apply(plan.targetNode, plan.target, true)) run.stats.metadataSet++
   progress.finish()
 }
