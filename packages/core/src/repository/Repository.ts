@@ -28,6 +28,7 @@ import {
   type RepositoryBackends,
   type RepositoryOptions,
 } from './RepositoryOptions.js'
+import { loadSnapshots, unreadableSnapshotWarning } from './loadSnapshots.js'
 import { resolveSnapshot, resolveSnapshots } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
@@ -221,29 +222,25 @@ export class Repository {
     return parseSnapshot(await this.dbe.readEncryptedFull('snapshot', id, options), fileName('snapshot', id), id)
   }
 
-  /** All snapshots passing the filter, oldest first. */
-  async getSnapshots(filter: SnapshotFilter = {}, options: CallOptions = {}): Promise<SnapshotFile[]> {
-    const snaps: SnapshotFile[] = []
-    const p = this.progress('counter', 'reading snapshots')
-    const ids = await this.snapshotIds(options)
-    p.setLength(ids.length)
-    for await (const s of this.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
-      ...options,
-      ids,
-      concurrency: this.options.concurrency,
-    })) {
-      p.inc(1)
-      if (matchesFilter(s, filter)) snaps.push(s)
-    }
-    p.finish()
-    return sortSnapshots(snaps)
+  /**
+   * All snapshots passing the filter, oldest first. A snapshot file that cannot be read, decrypted or
+   * parsed is left out with a warning naming it (to `options.onWarning`, else the repository's), as restic
+   * does; the others are still listed.
+   */
+  async getSnapshots(filter: SnapshotFilter = {}, options: CallOptions & Pick<Control, 'onWarning'> = {}): Promise<SnapshotFile[]> {
+    const { snapshots, unreadable } = await loadSnapshots(this, options)
+    const warn = options.onWarning ?? this.onWarning
+    for (const [id, err] of unreadable) warn(unreadableSnapshotWarning(id, err), err)
+    return sortSnapshots(snapshots.filter((s) => matchesFilter(s, filter)))
   }
 
   /**
    * Finds a snapshot from a string: a full id, a unique id prefix, `latest` or `latest~N`
-   * (the N-th before the latest), the latter two among snapshots passing `filter`.
+   * (the N-th before the latest), the latter two among snapshots passing `filter` that can be read (an
+   * unreadable snapshot file is skipped with a warning). A snapshot named by its id that cannot be read
+   * fails with `SnapshotUnreadable`.
    */
-  async findSnapshot(spec: string, filter: SnapshotFilter = {}, options?: CallOptions): Promise<SnapshotFile> {
+  async findSnapshot(spec: string, filter: SnapshotFilter = {}, options?: CallOptions & Pick<Control, 'onWarning'>): Promise<SnapshotFile> {
     return resolveSnapshot(this, spec, filter, options)
   }
 
@@ -258,7 +255,7 @@ export class Repository {
    * Finds several snapshots at once (each string as for {@link Repository.findSnapshot}), reading the
    * snapshot list once; the result keeps the order given, without repeats.
    */
-  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, options?: CallOptions): Promise<SnapshotFile[]> {
+  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, options?: CallOptions & Pick<Control, 'onWarning'>): Promise<SnapshotFile[]> {
     return resolveSnapshots(this, specs, filter, options)
   }
 

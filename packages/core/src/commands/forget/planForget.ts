@@ -34,11 +34,15 @@ export const ForgetOptionsSchema = KeepOptionsSchema.extend({
 /** Options of {@link Repository.planForget} (input form: every field optional, but one keep option is needed). */
 export type ForgetOptions = z.input<typeof ForgetOptionsSchema>
 
-/** Works out what `forget` removes (see {@link Repository.planForget}); reads snapshots, writes nothing. */
+/**
+ * Works out what `forget` removes (see {@link Repository.planForget}); reads snapshots, writes nothing.
+ * A snapshot file that cannot be read is neither kept nor removed: it is left out of the plan with a
+ * warning, so it counts towards no keep rule and stays in the repository (restic's forget does the same).
+ */
 export async function planForget(repo: Repository, options: ForgetOptions, control: SnapshotControl = {}): Promise<ForgetPlan> {
   const o = parseOptions(ForgetOptionsSchema, options, 'forget options')
   const now = o.now ?? new Date()
-  const callOptions = { signal: control.signal }
+  const callOptions = { signal: control.signal, onWarning: control.onWarning }
   let groups: ForgetGroup[]
   if (o.snapshots.length > 0) {
     if (hasKeepOption(o)) {

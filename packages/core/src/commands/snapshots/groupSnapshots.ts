@@ -46,14 +46,17 @@ export function groupSnapshotList(snapshots: readonly SnapshotFile[], criterion:
   return [...groups.values()].sort((a, b) => compareSnapshotGroups(a.group, b.group))
 }
 
-/** Reads the snapshots passing the filter and groups them (see {@link Repository.groupSnapshots}). */
+/**
+ * Reads the snapshots passing the filter and groups them (see {@link Repository.groupSnapshots}); a snapshot
+ * file that cannot be read is left out with a warning.
+ */
 export async function groupSnapshots(
   repo: Repository,
   options: GroupSnapshotsOptions = {},
   control: SnapshotControl = {},
 ): Promise<GroupedSnapshots[]> {
   const o = parseOptions(GroupSnapshotsOptionsSchema, options, 'group snapshots options')
-  const snaps = await repo.getSnapshots(o.filter, { signal: control.signal })
+  const snaps = await repo.getSnapshots(o.filter, { signal: control.signal, onWarning: control.onWarning })
   throwIfAborted(control.signal)
   const groups = groupSnapshotList(snaps, o.groupBy)
   if (o.latest > 0) for (const g of groups) g.snapshots = g.snapshots.slice(-o.latest)
