@@ -136,6 +136,16 @@ export interface RestorePlan {
   stats: RestorePlanStats
 }
 
+/** A file restore could not restore completely: some of its data in the repository is damaged. */
+export interface DamagedFile {
+  /** Path relative to the restored directory, starting with `/`. */
+  path: string
+  /** Where it is on disk (it is there, with the parts that could be read; its times are not set). */
+  fsPath: string
+  /** Why: the first damaged blob's error (naming blob and pack). */
+  error: string
+}
+
 /** What {@link restore} did. */
 export interface RestoreStats {
   /** Files created or modified (content written, truncated or created empty). */
@@ -154,4 +164,10 @@ export interface RestoreStats {
   metadataSet: number
   /** Problems reported to `onWarning` (metadata or special files that could not be set or created). */
   warnings: number
+  /**
+   * Files whose content could not be restored completely because data of theirs in the repository is
+   * damaged (a pack missing or cut short, a blob failing its checks); everything else was restored.
+   * Each was also reported to `onWarning`.
+   */
+  damaged: DamagedFile[]
 }

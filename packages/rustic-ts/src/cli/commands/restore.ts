@@ -135,6 +135,7 @@ export function registerRestore(program: Command): void {
             others_created: stats.othersCreated,
             metadata_set: stats.metadataSet,
             warnings: stats.warnings,
+            files_damaged: stats.damaged.length,
             snapshot_id: snapshot.id,
           }) + '\n',
         )
@@ -143,6 +144,13 @@ export function registerRestore(program: Command): void {
           `${planText(plan)}\nrestored ${totalFiles - skipped} files (${humanBytes(stats.bytesWritten)} written, ${humanBytes(stats.bytesRead)} read), ` +
             `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n`,
         )
+      }
+      if (stats.damaged.length > 0) {
+        // each was named in a warning; everything else is restored
+        process.stderr.write(
+          `rustic-ts: error: ${stats.damaged.length} file(s) could not be restored completely: the repository has damaged data (run check)\n`,
+        )
+        process.exitCode = 1
       }
     } finally {
       await repo.close()
