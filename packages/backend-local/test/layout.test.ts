@@ -100,7 +100,7 @@ describe('LocalBackend layout', () => {
     const eio = fsError(e('EIO'), 'cannot read pack 12')
     expect(eio.backendKind).toBe('Other')
     expect(eio.isTransient).toBe(false)
-    expect(eio.message).toBe('cannot read pack 12: EIO')
+    expect(eio.message).toBe('cannot read pack 12: EIO (input/output error)')
     expect(fsError(e('EMFILE'), 'x').isTransient).toBe(true)
   })
 

@@ -8,7 +8,8 @@ import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/in
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
 import { CompressionChoiceSchema, compressionLevel } from '../../compression/index.js'
-import { RusticError } from '../../error/RusticError.js'
+import { isRusticError, RusticError } from '../../error/RusticError.js'
+import type { WriteBackend } from '../../backend/Backend.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
@@ -75,7 +76,7 @@ interface Prepared {
 /**
  * Backs up local paths (or a custom {@link ReadSource}) into a new snapshot. Writes packs, then index
  * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
- * reused by the next run. Holds a shared lock throughout (as restic's backup does); loads the index again
+ * reused by the next run; temp files that killed writes left behind for over a day are removed. Holds a shared lock throughout (as restic's backup does); loads the index again
  * if another client rewrote it since it was loaded, and writes no snapshot once the lock is lost.
  *
  * Options are checked before anything is written (invalid ones fail with `InvalidOptions`). Local source
@@ -144,6 +145,9 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
   const backend = opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend
   const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
 
+  // temp files of writes a killed process left behind (the local backend's `data/xx/new-tmp-*`), cleaned
+  // up while the backup runs
+  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(repo.backend, control.signal, onWarning)
   if (opts.resume && !opts.dryRun) {
     const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal })
     if (adopted.adopted > 0) {
@@ -170,6 +174,7 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
   } finally {
     bytes.finish()
     await sizing
+    await cleanup
   }
   const { stats } = result
   snap.tree = result.tree
@@ -204,6 +209,18 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
   await lock.verify()
   await repo.saveSnapshot(snap, { signal: control.signal })
   return { snapshot: snap, saved: true, skipped: stats.skipped }
+}
+
+/** Temp files older than this are left by writes that never finished (a day, as no write takes that long). */
+const STALE_TEMP_FILE_AGE_MS = 24 * 60 * 60 * 1000
+
+/** Removes stale temp files where the backend can; a failure is a warning. */
+async function removeStaleTempFiles(backend: WriteBackend, signal: AbortSignal | undefined, onWarning: WarningHandler | undefined): Promise<void> {
+  try {
+    await backend.removeStaleTempFiles?.(STALE_TEMP_FILE_AGE_MS, { signal })
+  } catch (e) {
+    if (!isRusticError(e, 'Aborted')) onWarning?.(`cannot remove temporary files left by interrupted writes: ${(e as Error).message}`, e)
+  }
 }
 
 async function findParent(
