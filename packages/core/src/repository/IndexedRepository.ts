@@ -119,6 +119,7 @@ export class IndexedRepository {
 
   /** Reads and parses a tree (cached). */
   async getTree(id: Id, options?: CallOptions): Promise<Node[]> {
+    this.repo.assertOpen()
     const cached = this.trees.get(id)
     if (cached) return cached
     const nodes = parseTree(await this.getBlob('tree', id, options), `tree ${id}`)

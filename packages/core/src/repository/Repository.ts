@@ -2,6 +2,7 @@ import { hostname, userInfo } from 'node:os'
 import type { CallOptions, WriteBackend } from '../backend/Backend.js'
 import { CONFIG_ID } from '../backend/Backend.js'
 import { isNotFound } from '../backend/BackendError.js'
+import { CloseGuardBackend } from '../backend/CloseGuardBackend.js'
 import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
 import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
@@ -159,7 +160,8 @@ export class Repository {
       await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
     }
     const { backend, warmUp } = await composeBackend(backends, config.id, options)
-    return new Repository(backend, warmUp, new DecryptBackend(backend, key, version, configLevel(config)), config, keyId, options)
+    const guarded = new CloseGuardBackend(backend)
+    return new Repository(guarded, warmUp, new DecryptBackend(guarded, key, version, configLevel(config)), config, keyId, options)
   }
 
   /**
@@ -194,7 +196,8 @@ export class Repository {
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
     const { backend, warmUp } = await composeBackend(backends, config.id, options)
-    return new Repository(backend, warmUp, new DecryptBackend(backend, key, config.version, configLevel(config)), config, keyId, options)
+    const guarded = new CloseGuardBackend(backend)
+    return new Repository(guarded, warmUp, new DecryptBackend(guarded, key, config.version, configLevel(config)), config, keyId, options)
   }
 
   /** Sets how blobs and files are compressed from now on (v2 repositories only). */
@@ -405,7 +408,16 @@ export class Repository {
     }
   }
 
-  /** Releases this object's locks, then backend resources (connections, child processes). */
+  /** Throws `RepositoryClosed` once {@link close} has run (every backend call does). */
+  assertOpen(): void {
+    if (this.backend instanceof CloseGuardBackend) this.backend.check()
+  }
+
+  /**
+   * Releases this object's locks, then backend resources (connections, child processes). Afterwards every
+   * call on it (and on the objects made from it: `withCompression`, `toIndexed`) fails with
+   * `RepositoryClosed`. Closing again does nothing.
+   */
   async close(): Promise<void> {
     await this.locker.releaseAll()
     await this.backend.close?.()
