@@ -3,6 +3,7 @@ import { verifyId } from '../backend/DecryptBackend.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import { BlobIndex, type BlobLocation } from '../index/BlobIndex.js'
+import { BlobsInFlight } from '../index/BlobsInFlight.js'
 import { parseTree, type BlobType, type Node, type SnapshotFile } from '../repofile/index.js'
 import { LruCache } from '../util/LruCache.js'
 import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
@@ -36,6 +37,8 @@ export class IndexedRepository {
   private readonly trees = new LruCache<Id, Node[]>(4096)
   /** Blob areas of tree packs read whole: a walk reads many trees of the same few packs. */
   private readonly treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
+  /** New blobs the backups running on this object are storing: concurrent backups store each once. */
+  readonly blobsInFlight = new BlobsInFlight()
 
   private constructor(
     /** The open repository. */
