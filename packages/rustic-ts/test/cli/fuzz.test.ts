@@ -23,6 +23,7 @@ import { CHEAP_KDF } from '../helpers/resticSnapshots.js'
  * The cases come from a fixed seed (set FUZZ_SEED for others; FUZZ_RUNS for more cases).
  */
 
+/** Cases: one about each flag of each command first, then random ones. */
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 500)
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_260_421)
 /** A case taking longer than this counts as hanging. */
@@ -68,9 +69,9 @@ beforeAll(async () => {
   const first = await indexed.backup({ paths: [join(box, 'src')] }, { tags: ['t1'] })
   await indexed.backup({ paths: [join(box, 'src')] }, { host: 'other', label: 'l' })
   const id = first.snapshot.id!
-  SNAPSHOTS.push(id, id.slice(0, 8), `${id.slice(0, 8)}:${join(box, 'src')}`, `latest:${join(box, 'src', 'a.txt')}`, `latest:${join(box, 'src')}`)
+  SNAPSHOTS.good.push(id, id.slice(0, 8), `${id.slice(0, 8)}:${join(box, 'src')}`, `latest:${join(box, 'src', 'a.txt')}`, `latest:${join(box, 'src')}`)
   const blob = indexed.index.entries('data').next().value![0]
-  BLOB_IDS.push(blob, first.snapshot.tree, (await repo.backend.list('index'))[0]!, (await repo.backend.list('key'))[0]!)
+  IDS.good.push(blob, first.snapshot.tree, (await repo.backend.list('index'))[0]!, (await repo.backend.list('key'))[0]!, id)
   await repo.close()
 
   realHomeCache = join(homedir(), '.cache', 'rustic-ts')
@@ -97,50 +98,52 @@ afterAll(async () => {
   if (outer) await rm(outer, { recursive: true, force: true })
 })
 
-/** Paths, all inside the box (relative ones from `work`, three levels below it). */
-const paths = (): string[] => [
-  '', '.', '..', '../..', 'x', 'out', 'missing/deeper', join(box, 'src'), join(box, 'src', 'a.txt'), join(box, 'src', 'missing'),
-  join(box, 'out'), join(box, 'pwfile'), join(box, 'emptyfile'), join(box, 'excludes'), join(box, 'repo'), join(box, 'serve'), '../../../src',
-]
-const GENERIC = ['', ' ', '-', '--', '0', '-1', '1', '1.5', 'NaN', 'Infinity', '1e308', '99999999999999999999999', '[', '\\', '*', '**', '%s', 'ü', '😀', 'a b', 'a,b', ',', '=', 'x=y', 'true', 'null', '{}', 'latest']
-/** Snapshot strings (ids of the box's repository added in `beforeAll`). */
-const SNAPSHOTS = ['latest', 'latest~1', 'latest~99', 'latest~-1', 'deadbeef', 'zz', '0', 'latest:/', 'latest:/nope', 'latest:..']
-const DURATIONS = ['1d', '30s', '5m', '1h30m', '0', '99999999999999d', '-1d', 'soon', '1y5m7d2h', '1.5h', '']
-const TIMES = ['2024-01-01', '2024-13-45', 'yesterday', '1970-01-01 00:00', '9999-12-31', '2024-01-01T00:00:00Z', '']
-const SIZES = ['1k', '1G', '99999999999999999999999T', '-5', '1.5M', 'abc', '0', '']
-const COUNTS = ['0', '1', '2', '-1', '-2', '1.5', 'x', '', '99999999999999999999']
-/** Ids of files and blobs of the box's repository (added in `beforeAll`). */
-const BLOB_IDS: string[] = []
-const TYPES = ['config', 'key', 'snapshot', 'index', 'blob', 'tree', 'pack', 'packs', 'snapshots', 'keys', 'locks', 'blobs', 'x', '']
-const PATTERNS = ['*.txt', 'a.txt', '/', '[', '\\', '**', 'sub/*', '!x', '*']
-const COMMANDS = ['echo hello', 'false', 'true', 'rustic-ts-no-such-command-xyz', '', 'printf ""']
-const LISTEN = ['127.0.0.1:0', 'x', ':99999', '[::1]:0', '', '127.0.0.1:-1']
-
-/** The value pool of a flag, by its name. */
-function pool(flag: string): string[] {
-  const f = flag.replace(/^--/, '')
-  if (/password-command|stdin-command|warm-up-command/.test(f)) return COMMANDS
-  if (/retry-lock/.test(f)) return ['0', '1s', 'x', '-1s', '', '0.1s']
-  if (/listen/.test(f)) return LISTEN
-  if (/compression/.test(f)) return ['off', 'auto', 'max', '3', '1.5', '', 'x', '23', '-131073', '0']
-  if (/size|larger-than/.test(f)) return SIZES
-  if (/delete-after|within|duration/.test(f)) return DURATIONS
-  if (/after|before|time|newest|oldest/.test(f)) return TIMES
-  if (/^keep-(?!tag|id|none)|latest|repository-version|max-|min-|subset|limit|n$/.test(f)) return [...COUNTS, '1/3', '50%', '2/1', '0/0']
-  if (/target|path|dir|file|log|tls-cert|tls-key|htpasswd|config|repo/.test(f)) return paths()
-  if (/group-by/.test(f)) return ['host', 'paths', 'tags', 'label', 'host,paths', 'x', '', 'host,,']
-  if (/opendal/.test(f)) return ['root=/nope', 'x', '=y', 'k=', 'retry-timeout=1s', 'retries=x']
-  return GENERIC
+/** Values a flag or argument gets: `good` ones make sense for it, `bad` ones are malformed or out of range. */
+interface Pool {
+  good: string[]
+  bad: string[]
 }
 
-/** The value pool of a positional argument, by its name. */
-function argPool(name: string): string[] {
-  if (/type/.test(name)) return TYPES
-  if (/snapshot/.test(name)) return [...SNAPSHOTS, ...GENERIC.slice(0, 6)]
-  if (/pattern/.test(name)) return PATTERNS
-  if (/path/.test(name)) return [...paths(), ...SNAPSHOTS.slice(-3)]
-  if (/id/.test(name)) return [...BLOB_IDS, ...SNAPSHOTS, ...GENERIC.slice(0, 6)]
-  return [...SNAPSHOTS, ...paths(), ...BLOB_IDS, ...GENERIC]
+/** Paths, all inside the box (relative ones from `work`, three levels below it). */
+const goodPaths = (): string[] => [join(box, 'src'), join(box, 'src', 'a.txt'), join(box, 'out'), 'out', '../../../src']
+const badPaths = (): string[] => ['', '.', '..', '../..', 'missing/deeper', join(box, 'src', 'missing'), join(box, 'pwfile'), join(box, 'emptyfile'), join(box, 'excludes'), join(box, 'repo')]
+const GENERIC = ['', ' ', '-', '--', '0', '-1', '1.5', 'NaN', 'Infinity', '1e308', '99999999999999999999999', '[', '\\', '*', '%s', 'ü', '😀', 'a b', ',', '=', 'x=y', '{}']
+/** Snapshot strings (ids of the box's repository are added in `beforeAll`). */
+const SNAPSHOTS: Pool = { good: ['latest', 'latest~1', 'latest:/'], bad: ['latest~99', 'latest~-1', 'deadbeef', 'zz', '0', 'latest:/nope', 'latest:..', '', ':', 'latest~'] }
+/** Ids of files and blobs of the box's repository (added in `beforeAll`). */
+const IDS: Pool = { good: [], bad: ['deadbeef', 'zz', '0'.repeat(64), '', 'latest'] }
+const POOLS: Array<[RegExp, () => Pool]> = [
+  [/^password-command/, () => ({ good: [`cat ${join(box, 'pwfile')}`], bad: ['echo wrong', 'false', 'rustic-ts-no-such-command-xyz', '', 'printf ""', '"unclosed'] })],
+  [/password-file/, () => ({ good: [join(box, 'pwfile')], bad: [join(box, 'emptyfile'), join(box, 'src'), 'missing', ''] })],
+  [/stdin-command|warm-up-command/, () => ({ good: ['echo hello'], bad: ['false', 'rustic-ts-no-such-command-xyz', '', 'printf ""', '"unclosed'] })],
+  [/retry-lock/, () => ({ good: ['0', '1s'], bad: ['x', '-1s', '', '1e400s'] })],
+  [/listen/, () => ({ good: ['127.0.0.1:0'], bad: ['x', ':99999', '', '127.0.0.1:-1', '[::1'] })],
+  [/compression/, () => ({ good: ['off', 'auto', 'max', '3', '0'], bad: ['1.5', '', 'x', '23', '-131073', ' 3'] })],
+  [/size|larger-than/, () => ({ good: ['1k', '1G', '1.5M'], bad: ['99999999999999999999999T', '-5', 'abc', '', '1e400'] })],
+  [/delete-after|within|duration/, () => ({ good: ['1d', '30s', '1h30m', '1y5m7d2h', '2030-01-01'], bad: ['99999999999999d', '-1d', 'soon', '', '0', '1.5.5h'] })],
+  [/after|before|time|newest|oldest/, () => ({ good: ['2024-01-01', '2024-01-01T00:00:00Z', '1970-01-01 00:00'], bad: ['2024-13-45', 'yesterday', '', '99999-01-01', '0000-00-00'] })],
+  [/^keep-(?!tag|id|none)|latest$|repository-version|max-|min-|subset|limit|^n$/, () => ({ good: ['0', '1', '2', '-1', '1/3', '50%'], bad: ['-2', '1.5', 'x', '', '99999999999999999999', '2/1', '0/0', '101%'] })],
+  [/target|path|dir|file|log|tls-cert|tls-key|htpasswd|config|repo/, () => ({ good: goodPaths(), bad: badPaths() })],
+  [/group-by/, () => ({ good: ['host', 'paths', 'tags', 'label', 'host,paths', ''], bad: ['x', 'host,,', ',', 'host,x'] })],
+  [/opendal/, () => ({ good: ['retries=0'], bad: ['root=/nope', 'x', '=y', 'k=', 'retry-timeout=x', 'retries=x', 'retries=-1'] })],
+  [/host|label|tag|description|keep-id/, () => ({ good: ['h', 'other', 't1', 'a,b', 'l'], bad: GENERIC })],
+]
+
+/** The values of a flag, by its name. */
+function flagPool(flag: string): Pool {
+  const f = flag.replace(/^-+/, '')
+  for (const [re, pool] of POOLS) if (re.test(f)) return pool()
+  return { good: ['x'], bad: GENERIC }
+}
+
+/** The values of a positional argument, by its name. */
+function argPool(name: string): Pool {
+  if (/type/.test(name)) return { good: ['config', 'key', 'snapshot', 'index', 'blob', 'tree', 'packs', 'snapshots', 'keys', 'locks', 'blobs'], bad: ['x', '', 'pack', 'lock'] }
+  if (/snapshot/.test(name)) return SNAPSHOTS
+  if (/pattern/.test(name)) return { good: ['*.txt', 'a.txt', '/', 'sub/*', '*'], bad: ['[', '\\', '**/[', ''] }
+  if (/path/.test(name)) return { good: goodPaths(), bad: badPaths() }
+  if (/id/.test(name)) return IDS
+  return { good: [...SNAPSHOTS.good, ...IDS.good], bad: GENERIC }
 }
 
 /** A leaf command (with its path of names) and what it takes. */
@@ -155,25 +158,34 @@ function leaves(cmd: Command, names: string[] = []): Leaf[] {
   return [{ names, options: cmd.options as Option[], args: cmd.registeredArguments.map((a) => ({ name: a.name(), required: a.required, variadic: a.variadic })) }]
 }
 
-/** The positional arguments of a leaf: its declared ones (optional ones sometimes left out, variadic ones 0-3 times), sometimes one too many. */
-function positionalArb(leaf: Leaf): fc.Arbitrary<string[]> {
-  const parts = leaf.args.map((a) => {
-    const one = fc.constantFrom(...argPool(a.name))
-    if (a.variadic) return fc.array(one, { minLength: a.required ? 1 : 0, maxLength: 3 })
-    return a.required ? one.map((v) => [v]) : fc.option(one.map((v) => [v]), { freq: 3 }).map((v) => v ?? [])
-  })
-  const extra = fc.oneof({ weight: 8, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.constantFrom(...GENERIC).map((v) => [v]) })
-  return fc.tuple(fc.tuple(...parts), extra).map(([p, e]) => [...p.flat(), ...e])
-}
+/** Global flags given besides the one a case is about. */
+const SAFE_GLOBALS = new Set(['--json', '--no-cache', '--no-lock', '--cache-dir', '--retry-lock', '--password-file', '--password-command'])
 
 /** Flags that are not fuzzed: `--stdin` reads this process's standard input. */
 const SKIPPED_FLAGS = new Set(['--stdin'])
 
+/** A value of a pool: good ones mostly, unless `bad` (then bad ones mostly). */
+function valueArb(p: Pool, bad = false): fc.Arbitrary<string> {
+  const good = p.good.length > 0 ? fc.constantFrom(...p.good) : fc.constantFrom(...p.bad)
+  return fc.oneof({ weight: bad ? 1 : 6, arbitrary: good }, { weight: bad ? 4 : 1, arbitrary: fc.constantFrom(...p.bad) })
+}
+
 /** `[flag]` or `[flag, value]` for one option. */
-function optionArb(o: Option): fc.Arbitrary<string[]> {
+function optionArb(o: Option, bad = false): fc.Arbitrary<string[]> {
   const flag = o.long ?? o.short!
   if (!o.required && !o.optional) return fc.constant([flag])
-  return fc.constantFrom(...pool(flag)).map((v) => [flag, v])
+  return valueArb(flagPool(flag), bad).map((v) => [flag, v])
+}
+
+/** The positional arguments of a leaf: its declared ones (optional ones sometimes left out, variadic ones 0-3 times), seldom one too many. */
+function positionalArb(leaf: Leaf): fc.Arbitrary<string[]> {
+  const parts = leaf.args.map((a) => {
+    const one = valueArb(argPool(a.name))
+    if (a.variadic) return fc.oneof({ weight: a.required ? 0 : 1, arbitrary: fc.constant([] as string[]) }, { weight: 6, arbitrary: fc.array(one, { minLength: 1, maxLength: 3 }) })
+    return a.required ? one.map((v) => [v]) : fc.option(one.map((v) => [v]), { freq: 3 }).map((v) => v ?? [])
+  })
+  const extra = fc.oneof({ weight: 12, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.constantFrom(...GENERIC).map((v) => [v]) })
+  return fc.tuple(fc.tuple(...parts), extra).map(([p, e]) => [...p.flat(), ...e])
 }
 
 /** A command line and the command it runs. */
@@ -182,29 +194,52 @@ interface Case {
   args: string[]
 }
 
-function caseArb(program: Command): fc.Arbitrary<Case> {
-  const globals = (program.options as Option[]).filter((o) => o.long !== '--repo')
+/** What a case is about: a command and, mostly, one of its flags (given a malformed value more often than not). */
+interface Focus {
+  leaf: Leaf
+  option?: Option
+}
+
+/** Every flag of every command (and the global ones, with `snapshots`), and the commands without flags. */
+function foci(program: Command): Focus[] {
   const all = leaves(program).filter((l) => l.names.length > 0)
-  return fc.constantFrom(...all).chain((leaf) => {
-    const options = leaf.options.filter((o) => !SKIPPED_FLAGS.has(o.long ?? '') && !o.mandatory)
-    const mandatory = leaf.options.filter((o) => o.mandatory)
-    return fc
-      .tuple(
-        fc.oneof({ weight: 6, arbitrary: fc.constant(join(box, 'repo')) }, { weight: 1, arbitrary: fc.constantFrom(...paths(), `local:${join(box, 'repo')}`) }),
-        fc.subarray(globals, { maxLength: Math.min(3, globals.length) }).chain((os) => (os.length === 0 ? fc.constant([] as string[][]) : fc.tuple(...os.map(optionArb)))),
-        fc.subarray(options, { maxLength: Math.min(4, options.length) }).chain((os) => (os.length === 0 ? fc.constant([] as string[][]) : fc.tuple(...os.map(optionArb)))),
-        mandatory.length === 0 ? fc.constant([] as string[][]) : fc.tuple(...mandatory.map((o) => fc.option(optionArb(o), { freq: 12 }).map((v) => v ?? []))),
-        positionalArb(leaf),
-        fc.boolean(),
-      )
-      .map(([repo, g, o, m, pos, flagsFirst]) => {
-        const flags = [...m.flat(), ...o.flat()]
-        return {
-          command: leaf.names.join(' '),
-          args: ['-r', repo, '--no-progress', ...g.flat(), ...leaf.names, ...(flagsFirst ? [...flags, ...pos] : [...pos, ...flags])],
-        }
-      })
-  })
+  const out: Focus[] = []
+  for (const leaf of all) {
+    const options = leaf.options.filter((o) => !SKIPPED_FLAGS.has(o.long ?? ''))
+    out.push({ leaf })
+    for (const option of options) out.push({ leaf, option })
+  }
+  const snapshots = all.find((l) => l.names.join(' ') === 'snapshots')!
+  for (const option of program.options as Option[]) if (option.long !== '--repo') out.push({ leaf: snapshots, option })
+  return out
+}
+
+/** A case about `focus`: its flag (malformed mostly), other flags and global flags (sensible mostly), the arguments. */
+function caseArb(program: Command, focus: Focus): fc.Arbitrary<Case> {
+  const { leaf } = focus
+  // other global flags: those that keep the repository usable
+  const globals = (program.options as Option[]).filter((o) => SAFE_GLOBALS.has(o.long ?? '') && o !== focus.option)
+  const options = leaf.options.filter((o) => !SKIPPED_FLAGS.has(o.long ?? '') && !o.mandatory && o !== focus.option)
+  const mandatory = leaf.options.filter((o) => o.mandatory && o !== focus.option)
+  const pick = (os: Option[], max: number): fc.Arbitrary<string[][]> =>
+    fc.subarray(os, { maxLength: Math.min(max, os.length) }).chain((l) => (l.length === 0 ? fc.constant([] as string[][]) : fc.tuple(...l.map((o) => optionArb(o)))))
+  return fc
+    .tuple(
+      fc.oneof({ weight: 12, arbitrary: fc.constant(join(box, 'repo')) }, { weight: 1, arbitrary: fc.constantFrom(...badPaths(), `local:${join(box, 'repo')}`) }),
+      focus.option ? optionArb(focus.option, true) : fc.constant([] as string[]),
+      pick(globals, 2),
+      pick(options, 2),
+      mandatory.length === 0 ? fc.constant([] as string[][]) : fc.tuple(...mandatory.map((o) => fc.option(optionArb(o), { freq: 12 }).map((v) => v ?? []))),
+      positionalArb(leaf),
+      fc.boolean(),
+    )
+    .map(([repo, f, g, o, m, pos, flagsFirst]) => {
+      const flags = [...f, ...m.flat(), ...o.flat()]
+      return {
+        command: leaf.names.join(' '),
+        args: ['-r', repo, '--no-progress', ...g.flat(), ...leaf.names, ...(flagsFirst ? [...flags, ...pos] : [...pos, ...flags])],
+      }
+    })
 }
 
 interface Outcome {
@@ -270,12 +305,17 @@ function problem(o: Outcome): string | undefined {
 }
 
 describe('CLI fuzzing', () => {
-  it(`${RUNS} random command lines: no stack trace, ZodError or raw error, exit code 0/1/3/130, no write outside the box`, async () => {
+  it(`${RUNS} command lines: no stack trace, ZodError or raw error, exit code 0/1/3/130, no write outside the box`, async () => {
     const program = buildProgram()
     const seen = new Set<string>()
     const failures: string[] = []
+    // first one case about each flag of each command, then random ones
+    const all = foci(program)
+    const examples = all.map((f, i): [Case] => [fc.sample(caseArb(program, f), { seed: SEED + i, numRuns: 1 })[0]!])
+    let runs = 0
     await fc.assert(
-      fc.asyncProperty(caseArb(program), async ({ command, args }) => {
+      fc.asyncProperty(fc.constantFrom(...all).chain((f) => caseArb(program, f)), async ({ command, args }) => {
+        runs++
         seen.add(command)
         const o = await runCase(args)
         const why = problem(o)
@@ -283,7 +323,8 @@ describe('CLI fuzzing', () => {
         if (why) failures.push(`${why}: rustic-ts ${JSON.stringify(args)}\n${o.stderr.slice(0, 2000)}`)
         return why === undefined
       }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      // the examples count among the runs
+      { numRuns: Math.max(RUNS, examples.length + 100), seed: SEED, endOnFailure: true, examples },
     ).catch((e: unknown) => {
       throw new Error(`${failures.join('\n\n')}\n\n${(e as Error).message.split('\n').slice(0, 4).join('\n')}`)
     })
@@ -291,6 +332,7 @@ describe('CLI fuzzing', () => {
     expect(await readdir(outer)).toEqual(['box'])
     expect(gitStatus()).toBe(gitStatusBefore)
     expect(await listOrUndefined(realHomeCache)).toEqual(homeCacheBefore)
+    expect(runs).toBeGreaterThanOrEqual(RUNS)
     // every command was run
     expect([...seen].sort()).toEqual(leaves(program).map((l) => l.names.join(' ')).filter((n) => n !== '').sort())
   }, 1_200_000)
