@@ -13,13 +13,19 @@ const packages = [
   'rustic-ts',
 ]
 
-/** Tests import packages from their sources, so `vitest` needs no build (CLI tests run the built binary). */
-export const alias: Record<string, string> = Object.fromEntries([
+const source = (path: string): string => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
+
+/**
+ * Tests import packages from their sources, so `vitest` needs no build (CLI tests run the built binary).
+ * Each import path is matched whole, so `@rustic-ts/core/internal` does not fall under `@rustic-ts/core`.
+ */
+export const alias: Array<{ find: RegExp; replacement: string }> = [
+  { find: /^@rustic-ts\/core\/internal$/, replacement: source('core/src/internal.ts') },
   ...packages
     .filter((p) => p !== 'rustic-ts')
-    .map((p) => [`@rustic-ts/${p}`, fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url))]),
-  ['rustic-ts', fileURLToPath(new URL('./packages/rustic-ts/src/index.ts', import.meta.url))],
-])
+    .map((p) => ({ find: new RegExp(`^@rustic-ts/${p}$`), replacement: source(`${p}/src/index.ts`) })),
+  { find: /^rustic-ts$/, replacement: source('rustic-ts/src/index.ts') },
+]
 
 /** One vitest project per package. */
 export const projects: TestProjectConfiguration[] = packages.map((p) => ({

@@ -1,10 +1,11 @@
 // Chunker throughput: chunks 256 MiB of random bytes held in memory, single-threaded, with restic's
 // default sizes, once with each engine (WebAssembly hot loop, the default; plain JavaScript).
 // Run: npm run build -w @rustic-ts/core && node bench/chunker.mjs [MiB]
-// (RUSTIC_CORE=/path/to/module.js overrides the module the chunker is imported from.)
+// (RUSTIC_CORE=/path/to/module.js overrides the module the chunker is imported from; the chunker is
+// not part of the stable API, so it comes from @rustic-ts/core/internal.)
 import { randomFillSync } from 'node:crypto'
 
-const core = await import(process.env.RUSTIC_CORE ?? new URL('../packages/core/dist/index.js', import.meta.url).href)
+const core = await import(process.env.RUSTIC_CORE ?? new URL('../packages/core/dist/internal.js', import.meta.url).href)
 const { Chunker, ChunkerState, randomPolynomial } = core
 
 const mib = Number(process.argv[2] ?? 256)

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LocalBackend, planRestore, Repository, restore, shortId } from 'rustic-ts'
+import { LocalBackend, Repository, shortId } from 'rustic-ts'
 
 const source = fileURLToPath(new URL('.', import.meta.url)).replace(/\/$/, '')
 const dir = await mkdtemp(join(tmpdir(), 'rustic-ts-demo-'))
@@ -28,12 +28,12 @@ async function hashes(root) {
 
 try {
   const backends = { repository: new LocalBackend(join(dir, 'repo')) }
-  const created = await Repository.init(backends, { password })
+  const created = await Repository.init({}, backends, { password })
   console.log(`created repository ${shortId(created.id)} (version ${created.config.version}) at ${created.location()}`)
 
   const repo = await Repository.open({}, backends, { password })
   let indexed = await repo.toIndexed()
-  const first = await indexed.backup({ paths: [source] }, { tags: ['demo'], label: 'examples' })
+  const first = await indexed.backup([source], { tags: ['demo'], label: 'examples' })
   const s = first.snapshot.summary
   console.log(`backup ${shortId(first.snapshot.id)}: ${s.filesNew} files, ${s.dirsNew} dirs, ${s.dataAdded} bytes added (${s.dataAddedPacked} stored)`)
 
@@ -44,14 +44,14 @@ try {
   indexed = await repo.toIndexed()
   const { node } = await indexed.resolveSnapshotPath(`latest:${source}`)
   const target = join(dir, 'restored')
-  const plan = await planRestore(indexed, node, target)
-  const stats = await restore(indexed, plan)
+  const plan = await indexed.planRestore(node, target)
+  const stats = await indexed.restore(plan)
   console.log(`restored ${stats.filesWritten} files (${stats.bytesWritten} bytes) to ${target}`)
   const [want, got] = [await hashes(source), await hashes(target)]
   const same = want.size === got.size && [...want].every(([p, h]) => got.get(p) === h)
   console.log(same ? `all ${want.size} files are identical to the source` : 'MISMATCH between source and restore')
 
-  const second = await indexed.backup({ paths: [source] }, { tags: ['demo'], label: 'examples' })
+  const second = await indexed.backup([source], { tags: ['demo'], label: 'examples' })
   const t = second.snapshot.summary
   console.log(`second backup ${shortId(second.snapshot.id)} (parent ${shortId(second.snapshot.parent)}): ${t.filesUnmodified} files unmodified, ${t.dataAdded} bytes added`)
 

@@ -1,21 +1,31 @@
 import { defineConfig } from 'tsup'
 
+/** Core's worker programs: `src/workers/<name>.worker.ts`, built as `dist/<name>.worker.js`. */
+const WORKERS = ['seal', 'restore', 'directory']
+
 /**
- * The library (dist/index.js) and its worker programs (dist/<name>.worker.js, loaded by `workerUrl` from
- * next to the bundle). No code splitting: each file is whole, so a worker loads one file, and the library
- * stays one file as before.
+ * Two builds into dist/. The library: the stable API (index.js) and everything else for sibling
+ * packages and tests (internal.js), in one build whose shared chunks keep one copy of each class for
+ * both. The worker programs (dist/<name>.worker.js, loaded by `workerUrl` from next to the bundle), each
+ * one whole (no code splitting), so a worker loads one file. The library's build cleans dist/ but
+ * leaves the workers' files, which the second build (run at the same time) writes.
  */
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'seal.worker': 'src/workers/seal.worker.ts',
-    'restore.worker': 'src/workers/restore.worker.ts',
-    'directory.worker': 'src/workers/directory.worker.ts',
+export default defineConfig([
+  {
+    entry: ['src/index.ts', 'src/internal.ts'],
+    format: ['esm'],
+    dts: true,
+    sourcemap: true,
+    clean: ['!*.worker.js', '!*.worker.js.map'],
+    target: 'node20',
   },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
-  splitting: false,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-})
+  {
+    entry: Object.fromEntries(WORKERS.map((w) => [`${w}.worker`, `src/workers/${w}.worker.ts`])),
+    format: ['esm'],
+    dts: false,
+    splitting: false,
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+  },
+])

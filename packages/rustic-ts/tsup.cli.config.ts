@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig, type Options } from 'tsup'
 
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
@@ -16,10 +17,19 @@ const common: Options = {
   target: 'node20',
   external: NATIVE,
   noExternal: [new RegExp(`^(?!(${NATIVE.join('|')})(/|$))`)],
-  esbuildOptions(options) {
-    options.alias = Object.fromEntries(WORKSPACE.map((p) => [`@rustic-ts/${p}`, `../${p}/src/index.ts`]))
-  },
   esbuildPlugins: [
+    {
+      // `@rustic-ts/<package>` and `@rustic-ts/core/internal` from their sources.
+      name: 'workspace-sources',
+      setup(build) {
+        const pattern = new RegExp(`^@rustic-ts/(${WORKSPACE.join('|')})(/internal)?$`)
+        build.onResolve({ filter: /^@rustic-ts\// }, (args) => {
+          const m = pattern.exec(args.path)
+          if (!m) return undefined
+          return { path: fileURLToPath(new URL(`../${m[1]}/src/${m[2] ? 'internal' : 'index'}.ts`, import.meta.url)) }
+        })
+      },
+    },
     {
       // zod's `z.locales` namespace (~360 kB of translated messages, never used here) is left out of the
       // CLI: ~8 ms less to compile at every start. The default English messages (locales/en.js) stay.

@@ -3,45 +3,49 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { dirname, join } from 'node:path'
 import pLimit from 'p-limit'
 import { z } from 'zod'
-import { BackendError, CONFIG_ID, DEFAULT_LAYOUT, LayoutChoiceSchema, LayoutResolver, RusticError, hasIdName, isId, throwIfAborted } from '@rustic-ts/core'
-import type { CallOptions, FileType, FileWriter, Id, LayoutChoice, LayoutName, WarningHandler, WriteBackend } from '@rustic-ts/core'
+import {
+  BackendError,
+  CONFIG_ID,
+  DEFAULT_LAYOUT,
+  LayoutChoiceSchema,
+  LayoutResolver,
+  RusticError,
+  hasIdName,
+  isId,
+  isRusticError,
+  parseOptions,
+  throwIfAborted,
+} from '@rustic-ts/core'
+import type { CallOptions, FileType, FileWriter, Id, LayoutName, WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { fsError } from './fsError.js'
 import { runHook } from './runHook.js'
 
-/** Options of {@link LocalBackend}. */
-export interface LocalBackendOptions {
+/** Options of {@link LocalBackend}, with defaults. */
+export const LocalBackendOptionsSchema = z.object({
   /**
    * Command run (without a shell) after a file was written, like rustic's `post-create-command`;
    * `%file` (full path), `%type` (directory name, e.g. `data`) and `%id` are replaced in its arguments.
    */
-  postCreateCommand?: string
+  postCreateCommand: z.string().min(1).optional(),
   /** Command run after a file was removed; same placeholders as `postCreateCommand`. */
-  postDeleteCommand?: string
+  postDeleteCommand: z.string().min(1).optional(),
   /** If true, a failing hook command fails the write/remove; otherwise it is reported to `onWarning`. Default false. */
-  hookErrorsAreFatal?: boolean
+  hookErrorsAreFatal: z.boolean().default(false),
   /** Receives warnings (failed hook commands). */
-  onWarning?: WarningHandler
+  onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
   /** How many files `listWithSize` stats at once. Default 64. */
-  statConcurrency?: number
+  statConcurrency: z.number().int().min(1).max(1024).default(64),
   /** Whether writes fsync the file and its directory. Default true. */
-  fsync?: boolean
+  fsync: z.boolean().default(true),
   /**
    * The repository layout (restic's `-o local.layout`): `auto` (default) detects it on first use as
    * restic 0.14 does (`s3legacy` when `key/` holds a key file and `keys/` none, else `default`).
    */
-  layout?: LayoutChoice
-}
-
-/** zod schema of {@link LocalBackendOptions}, with defaults. */
-export const LocalBackendOptionsSchema = z.object({
-  postCreateCommand: z.string().min(1).optional(),
-  postDeleteCommand: z.string().min(1).optional(),
-  hookErrorsAreFatal: z.boolean().default(false),
-  onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
-  statConcurrency: z.number().int().min(1).max(1024).default(64),
-  fsync: z.boolean().default(true),
   layout: LayoutChoiceSchema.default('auto'),
 })
+
+/** Options of {@link LocalBackend}; see {@link LocalBackendOptionsSchema} for defaults. */
+export type LocalBackendOptions = z.input<typeof LocalBackendOptionsSchema>
 
 const TEMP_MARK = '-tmp-'
 
@@ -65,14 +69,7 @@ export class LocalBackend implements WriteBackend {
     options: LocalBackendOptions = {},
   ) {
     if (path.length === 0) throw new RusticError('Configuration', 'the local repository path is empty')
-    const parsed = LocalBackendOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid local backend options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
-    }
-    this.opts = parsed.data
+    this.opts = parseOptions(LocalBackendOptionsSchema, options, 'local backend options')
     this.statLimit = pLimit(this.opts.statConcurrency)
     this.layouts = new LayoutResolver(this.opts.layout, (dir) => this.holdsIdFile(join(this.path, dir)))
   }
@@ -228,7 +225,7 @@ export class LocalBackend implements WriteBackend {
       }
       return new Uint8Array(buf.buffer, buf.byteOffset, done)
     } catch (err) {
-      if (err instanceof RusticError) throw err
+      if (isRusticError(err)) throw err
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     } finally {
       await fh.close().catch(() => {})
@@ -272,7 +269,7 @@ export class LocalBackend implements WriteBackend {
       }
       return new Uint8Array(buf.buffer, buf.byteOffset, length)
     } catch (err) {
-      if (err instanceof RusticError) throw err
+      if (isRusticError(err)) throw err
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     } finally {
       await fh.close().catch(() => {})
@@ -289,7 +286,7 @@ export class LocalBackend implements WriteBackend {
     } catch (err) {
       await fh.close().catch(() => {})
       await unlink(tmp).catch(() => {})
-      throw err instanceof RusticError ? err : fsError(err, `cannot write ${this.what(type, id)}`)
+      throw isRusticError(err) ? err : fsError(err, `cannot write ${this.what(type, id)}`)
     }
     await this.store(fh, tmp, type, id, options?.signal)
   }
@@ -321,7 +318,7 @@ export class LocalBackend implements WriteBackend {
           await writeAll(fh, data, options?.signal)
         } catch (err) {
           await drop()
-          throw err instanceof RusticError ? err : fsError(err, `cannot write ${what}`)
+          throw isRusticError(err) ? err : fsError(err, `cannot write ${what}`)
         }
       },
       commit: async (id) => {
@@ -371,7 +368,7 @@ export class LocalBackend implements WriteBackend {
       if (this.opts.fsync) await syncDir(dirname(final))
     } catch (err) {
       if (!renamed) await unlink(tmp).catch(() => {})
-      if (err instanceof RusticError) throw err
+      if (isRusticError(err)) throw err
       throw fsError(err, `cannot write ${this.what(type, id)}`)
     }
     if (this.opts.postCreateCommand !== undefined) await this.hook(this.opts.postCreateCommand, type, id, 'post-create command')

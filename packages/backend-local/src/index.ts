@@ -2,5 +2,6 @@
  * Local filesystem backend for rustic-ts (restic's repository layout).
  * @packageDocumentation
  */
-export * from './LocalBackend.js'
+export { LocalBackend, LocalBackendOptionsSchema } from './LocalBackend.js'
+export type { LocalBackendOptions } from './LocalBackend.js'
 export { fsError } from './fsError.js'

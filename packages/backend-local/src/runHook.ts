@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { RusticError, childEnv, splitCommandLine } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
+import { childEnv, splitCommandLine } from '@rustic-ts/core/internal'
 
 /**
  * Runs a hook command (split into words first, then `%file`, `%type`, `%id` replaced in each word)

@@ -5,7 +5,7 @@ import {
   BackendError,
   CONFIG_ID,
   LayoutResolver,
-  RusticError,
+  parseOptions,
   checkRange,
   hasIdName,
   isId,
@@ -78,13 +78,7 @@ export class OpenDalBackend implements WriteBackend {
       fromService.layout = service.layout as OpenDalBackendOptions['layout']
       delete service.layout
     }
-    const parsed = OpenDalBackendOptionsSchema.safeParse({ ...fromService, ...backendOptions })
-    if (!parsed.success) {
-      throw new RusticError('Configuration', `invalid options for opendal:${scheme}: ${parsed.error.message}`, {
-        code: 'InvalidOptions',
-      })
-    }
-    this.options = parsed.data
+    this.options = parseOptions(OpenDalBackendOptionsSchema, { ...fromService, ...backendOptions }, `options of opendal:${scheme}`)
     if (scheme === 'fs' && service.root && service.atomic_write_dir === undefined) {
       service.atomic_write_dir = `${service.root.replace(/\/+$/, '')}/.opendal-tmp`
     }

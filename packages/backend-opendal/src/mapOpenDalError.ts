@@ -1,4 +1,4 @@
-import { BackendError, RusticError } from '@rustic-ts/core'
+import { BackendError, isBackendError, isRusticError } from '@rustic-ts/core'
 import type { BackendErrorKind } from '@rustic-ts/core'
 
 /** The parts of an opendal error string (`NotFound (permanent) at read, context: { ... } => message`). */
@@ -75,8 +75,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  * @param secrets - values that must not appear in the message.
  */
 export function mapOpenDalError(err: unknown, what: string, secrets: readonly string[]): BackendError {
-  if (err instanceof BackendError) return err
-  if (err instanceof RusticError) return new BackendError('Other', `${what}: ${err.message}`, { cause: err })
+  if (isBackendError(err)) return err
+  if (isRusticError(err)) return new BackendError('Other', `${what}: ${err.message}`, { cause: err })
   const raw = err instanceof Error ? err.message : String(err)
   const p = parseOpenDalError(raw)
   const { kind, transient } = classifyOpenDalError(p)

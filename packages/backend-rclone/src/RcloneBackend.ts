@@ -1,4 +1,4 @@
-import { RusticError } from '@rustic-ts/core'
+import { parseOptions, RusticError } from '@rustic-ts/core'
 import { RestProtocolBackend } from '@rustic-ts/backend-rest'
 import { RcloneBackendOptionsSchema } from './RcloneBackendOptions.js'
 import type { RcloneBackendOptions } from './RcloneBackendOptions.js'
@@ -27,17 +27,11 @@ export class RcloneBackend extends RestProtocolBackend {
    * @throws RusticError `Configuration` for an empty path or invalid options.
    */
   constructor(remotePath: string, options: RcloneBackendOptions = {}) {
-    const parsed = RcloneBackendOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid rclone backend options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
-    }
+    const parsed = parseOptions(RcloneBackendOptionsSchema, options, 'rclone backend options')
     const path = remotePath.startsWith('rclone:') ? remotePath.slice('rclone:'.length) : remotePath
     if (path.length === 0) throw new RusticError('Configuration', 'the rclone remote path is empty')
     const printable = redactRclonePath(path)
-    const transport = new RcloneTransport(path, printable, parsed.data)
+    const transport = new RcloneTransport(path, printable, parsed)
     super(transport, `rclone:${printable}`)
     this.rclone = transport
   }

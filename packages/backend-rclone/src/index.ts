@@ -3,7 +3,7 @@
  * protocol over HTTP/2 on its stdin/stdout, so any rclone remote can hold a repository.
  * @packageDocumentation
  */
-export * from './RcloneBackend.js'
-export * from './RcloneBackendOptions.js'
-export { MIN_RCLONE_VERSION, parseRcloneVersion } from './rcloneVersion.js'
-export { redactRclonePath, redactRcloneText } from './redactRclonePath.js'
+export { RcloneBackend } from './RcloneBackend.js'
+export { RcloneBackendOptionsSchema } from './RcloneBackendOptions.js'
+export type { RcloneBackendOptions } from './RcloneBackendOptions.js'
+export { MIN_RCLONE_VERSION } from './rcloneVersion.js'

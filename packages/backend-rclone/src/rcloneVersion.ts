@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
-import { RusticError, childEnv } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
+import { childEnv } from '@rustic-ts/core/internal'
 
 /** The oldest rclone this backend accepts: `serve restic --stdio` with v2 listings. */
 export const MIN_RCLONE_VERSION: readonly [number, number, number] = [1, 52, 0]

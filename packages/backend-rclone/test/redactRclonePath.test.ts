@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RcloneBackend, redactRclonePath, redactRcloneText } from '@rustic-ts/backend-rclone'
+import { RcloneBackend } from '@rustic-ts/backend-rclone'
+import { redactRclonePath, redactRcloneText } from '../src/redactRclonePath.js'
 
 const NO_CONFIG = ['--config', '/dev/null']
 const SECRET = 'S3CRET"pw\\x'

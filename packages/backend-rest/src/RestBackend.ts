@@ -1,4 +1,4 @@
-import { RusticError } from '@rustic-ts/core'
+import { parseOptions } from '@rustic-ts/core'
 import { RestBackendOptionsSchema } from './RestBackendOptions.js'
 import type { RestBackendOptions } from './RestBackendOptions.js'
 import { RestProtocolBackend } from './RestProtocolBackend.js'
@@ -22,14 +22,7 @@ export class RestBackend extends RestProtocolBackend {
    * @throws RusticError `Configuration` for an invalid URL or options.
    */
   constructor(url: string, options: RestBackendOptions = {}) {
-    const parsed = RestBackendOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid REST backend options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
-    }
-    const o = parsed.data
+    const o = parseOptions(RestBackendOptionsSchema, options, 'REST backend options')
     const u = parseRestUrl(url)
     const transport = new UndiciTransport(u.baseUrl, {
       ...(u.authorization !== undefined ? { authorization: u.authorization } : {}),

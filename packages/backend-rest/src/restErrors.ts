@@ -1,4 +1,4 @@
-import { BackendError, RusticError } from '@rustic-ts/core'
+import { BackendError, isRusticError, RusticError } from '@rustic-ts/core'
 import type { BackendErrorKind } from '@rustic-ts/core'
 
 /**
@@ -42,7 +42,7 @@ export function errorFromFailure(err: unknown, what: string, location: string, s
   if (signal?.aborted) {
     return new RusticError('Internal', `${what} at ${location} aborted`, { code: 'Aborted', cause: signal.reason })
   }
-  if (err instanceof RusticError) return err
+  if (isRusticError(err)) return err
   const code = errorCode(err)
   const message = err instanceof Error ? err.message : String(err)
   const reason = code !== undefined && !message.includes(code) ? (message ? `${code}: ${message}` : code) : message

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BackendError, CONFIG_ID, hashId } from '@rustic-ts/core'
+import { CONFIG_ID, hashId, isBackendError, type BackendError } from '@rustic-ts/core'
 import type { BackendErrorKind, FileType, Id, WriteBackend } from '@rustic-ts/core'
 
 /** What a conformance setup returns: the backend and how to clean up after it. */
@@ -360,7 +360,6 @@ async function expectRejects(p: Promise<unknown>, what: string): Promise<unknown
 
 async function expectBackendError(p: Promise<unknown>, kind: BackendErrorKind, what: string): Promise<void> {
   const err = await expectRejects(p, what)
-  const isBackendError = err instanceof BackendError || (err instanceof Error && 'backendKind' in err)
-  if (!isBackendError) expect.fail(`${what}: expected a BackendError (${kind}), got ${String(err)}`)
+  if (!isBackendError(err)) expect.fail(`${what}: expected a BackendError (${kind}), got ${String(err)}`)
   expect((err as BackendError).backendKind, `${what}: kind of ${String(err)}`).toBe(kind)
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { RusticError, checkRange, hashId, throwIfAborted } from '@rustic-ts/core'
+import { RusticError, checkRange, parseOptions, hashId, throwIfAborted } from '@rustic-ts/core'
 import type { CacheLayer, CallOptions, FileType, FileWriter, Id, WriteBackend } from '@rustic-ts/core'
 import { DiskCache } from './DiskCache.js'
 
@@ -62,17 +62,14 @@ export class CachedBackend implements CacheLayer {
     readonly inner: WriteBackend,
     options: CachedBackendOptions,
   ) {
-    const parsed = CachedBackendOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError('Configuration', `invalid cache options: ${parsed.error.message}`, { code: 'InvalidOptions' })
-    }
-    this.cache = new DiskCache(parsed.data.cacheDir)
+    const parsed = parseOptions(CachedBackendOptionsSchema, options, 'cache options')
+    this.cache = new DiskCache(parsed.cacheDir)
     const writer = inner.openFileWriter?.bind(inner)
     if (writer) {
       this.openFileWriter = (type, cacheable, options) =>
         mayBeCached(type) && (cacheable || isCacheableType(type)) ? Promise.resolve(undefined) : writer(type, cacheable, options)
     }
-    const handler = parsed.data.onWarning
+    const handler = parsed.onWarning
     this.warn = (message, error) => {
       try {
         handler?.(message, error)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { LruCache, RusticError } from '@rustic-ts/core'
+import { parseOptions } from '@rustic-ts/core'
+import { LruCache } from '@rustic-ts/core/internal'
 import type { Id } from '@rustic-ts/core'
 
 /** zod schema of {@link LruBlobCacheOptions}. */
@@ -24,11 +25,8 @@ export class LruBlobCache<K extends string = Id> {
 
   /** @param options - the byte budget. */
   constructor(options: LruBlobCacheOptions) {
-    const parsed = LruBlobCacheOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError('Configuration', `invalid LRU cache options: ${parsed.error.message}`, { code: 'InvalidOptions' })
-    }
-    this.maxBytes = parsed.data.maxBytes
+    const parsed = parseOptions(LruBlobCacheOptionsSchema, options, 'LRU cache options')
+    this.maxBytes = parsed.maxBytes
     this.lru = new LruCache<K, Uint8Array>(this.maxBytes, (data) => data.byteLength)
   }
 

@@ -3,8 +3,8 @@
  * (`CachedBackend`) and an in-memory LRU of blobs (`LruBlobCache`).
  * @packageDocumentation
  */
-export * from './CachedBackend.js'
-export * from './DiskCache.js'
-export * from './LruBlobCache.js'
-export * from './cacheDirTag.js'
-export * from './defaultCacheDir.js'
+export { CachedBackend, CachedBackendOptionsSchema } from './CachedBackend.js'
+export type { CachedBackendOptions, CacheWarningHandler } from './CachedBackend.js'
+export { LruBlobCache, LruBlobCacheOptionsSchema } from './LruBlobCache.js'
+export type { LruBlobCacheOptions } from './LruBlobCache.js'
+export { defaultCacheBase, defaultCacheDir } from './defaultCacheDir.js'

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CountingBackend } from '@rustic-ts/backend-testkit'
-import { CONFIG_ID, MemoryBackend, asCacheLayer, hashId } from '@rustic-ts/core'
+import { CONFIG_ID, MemoryBackend, hashId } from '@rustic-ts/core'
+import { asCacheLayer } from '@rustic-ts/core/internal'
 import type { Id } from '@rustic-ts/core'
-import { CACHEDIR_TAG_NAME, CachedBackend, defaultCacheBase, defaultCacheDir } from '@rustic-ts/cache'
+import { CachedBackend, defaultCacheBase, defaultCacheDir } from '@rustic-ts/cache'
+import { CACHEDIR_TAG_NAME } from '../src/cacheDirTag.js'
 
 let dir: string
 let cacheDir: string

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
-import { BackendError } from '@rustic-ts/core'
+import { BackendError, isBackendError } from '@rustic-ts/core'
 import type { FileType, Id } from '@rustic-ts/core'
 import { fsError } from '@rustic-ts/backend-local'
 import type { LocalBackend } from '@rustic-ts/backend-local'
@@ -42,7 +42,7 @@ export class LocalRepositoryStore extends RepositoryStore {
       if (!st.isFile()) throw new BackendError('NotFound', `${p} is not a file`)
       return st.size
     } catch (err) {
-      if (err instanceof BackendError) throw err
+      if (isBackendError(err)) throw err
       throw fsError(err, `cannot stat ${p}`)
     }
   }
@@ -52,7 +52,7 @@ export class LocalRepositoryStore extends RepositoryStore {
     try {
       return await this.size(type, id)
     } catch (err) {
-      if (err instanceof BackendError && err.backendKind === 'NotFound') return undefined
+      if (isBackendError(err, 'NotFound')) return undefined
       throw err
     }
   }
@@ -75,7 +75,7 @@ export class LocalRepositoryStore extends RepositoryStore {
       )
     } catch (err) {
       await fh.close().catch(() => {})
-      if (err instanceof BackendError) throw err
+      if (isBackendError(err)) throw err
       throw fsError(err, `cannot read ${p}`)
     }
     // the stream (if any) closes the file when done; otherwise close it here

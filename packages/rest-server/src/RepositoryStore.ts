@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import rangeParser from 'range-parser'
-import { BackendError, CONFIG_ID, isNotFound } from '@rustic-ts/core'
+import { CONFIG_ID, isBackendError, isNotFound } from '@rustic-ts/core'
 import type { FileType, FileWriter, Id, WriteBackend } from '@rustic-ts/core'
 
 /** Bytes to send: in memory, or a stream. */
@@ -96,7 +96,7 @@ export class RepositoryStore {
           return { kind: 'partial', start, end, size: undefined, body }
         } catch (err) {
           // past the end: read the whole file below to answer as HTTP says (shortened range or 416)
-          if (!(err instanceof BackendError && err.backendKind === 'Invalid')) throw err
+          if (!isBackendError(err, 'Invalid')) throw err
         }
       }
     }

@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import basicAuth from 'basic-auth'
-import { BackendError, isRusticError } from '@rustic-ts/core'
+import { isBackendError, isRusticError } from '@rustic-ts/core'
 import type { FileType, Id, WarningHandler } from '@rustic-ts/core'
 import { KeyedMutex } from './KeyedMutex.js'
 import { REST_DIR_OF, parseRequestPath } from './parseRequestPath.js'
@@ -313,9 +313,9 @@ export class RestRequestHandler {
     } else if (clientGone || isRusticError(err, 'Aborted') || res.destroyed) {
       res.destroy()
       return
-    } else if (err instanceof BackendError && err.backendKind === 'NotFound') {
+    } else if (isBackendError(err, 'NotFound')) {
       status = 404
-    } else if (err instanceof BackendError && err.backendKind === 'AlreadyExists') {
+    } else if (isBackendError(err, 'AlreadyExists')) {
       status = 403
     } else {
       status = isOutOfSpace(err) ? 507 : 500

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { RusticError } from '@rustic-ts/core'
+import { RusticError, parseOptions } from '@rustic-ts/core'
 import type { WarningHandler, WriteBackend } from '@rustic-ts/core'
 
 /**
@@ -109,16 +109,10 @@ export type ResolvedRestServerOptions = z.output<typeof RestServerOptionsSchema>
 
 /**
  * Validates options: a `RusticError` (code `InvalidOptions`) naming the field, never a raw zod error.
- * @throws RusticError `Configuration`.
+ * @throws RusticError `InvalidOptions`.
  */
 export function parseRestServerOptions(input: RestServerOptions): ResolvedRestServerOptions {
-  const r = RestServerOptionsSchema.safeParse(input)
-  if (!r.success) {
-    const issue = r.error.issues[0]!
-    const field = issue.path.join('.') || '(options)'
-    throw new RusticError('Configuration', `invalid REST server option ${field}: ${issue.message}`, { code: 'InvalidOptions' })
-  }
-  const o = r.data
+  const o = parseOptions(RestServerOptionsSchema, input, 'REST server options')
   if ((o.path === undefined) === (o.backend === undefined)) {
     throw new RusticError('Configuration', 'REST server options: give exactly one of path (a directory) and backend', {
       code: 'InvalidOptions',

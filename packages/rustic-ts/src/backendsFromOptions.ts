@@ -1,14 +1,6 @@
 import { resolve } from 'node:path'
-import {
-  RetryBackend,
-  LayoutChoiceSchema,
-  RusticError,
-  parseDuration,
-  splitCommandLine,
-  type RepositoryBackends,
-  type WarningHandler,
-  type WriteBackend,
-} from '@rustic-ts/core'
+import { LayoutChoiceSchema, RetryBackend, RusticError, type RepositoryBackends, type WarningHandler, type WriteBackend } from '@rustic-ts/core'
+import { parseDuration, splitCommandLine } from '@rustic-ts/core/internal'
 import type { LocalBackend, LocalBackendOptions } from '@rustic-ts/backend-local'
 import type { RestBackend, RestBackendOptions } from '@rustic-ts/backend-rest'
 import type { RcloneBackend, RcloneBackendOptions } from '@rustic-ts/backend-rclone'
@@ -281,7 +273,7 @@ function normalizeKey(key: string): string {
 
 function invalid(key: string, value: string, expected: string): RusticError {
   return new RusticError('Configuration', `invalid backend option ${key}=${JSON.stringify(value)}: expected ${expected}`, {
-    code: 'InvalidOption',
+    code: 'InvalidOptions',
   })
 }
 
@@ -337,7 +329,7 @@ function splitArgs(value: string): string[] {
     return splitCommandLine(value)
   } catch (err) {
     throw new RusticError('Configuration', `invalid backend option rclone-args: ${(err as Error).message}`, {
-      code: 'InvalidOption',
+      code: 'InvalidOptions',
       cause: err,
     })
   }

@@ -10,18 +10,19 @@ import { defaultCacheFactory } from './defaultCache.js'
 
 /**
  * Opens a repository from repository strings, with the on-disk cache of `@rustic-ts/cache`
- * plugged in unless `noCache` is set (the batteries-included form of `Repository.open`).
- * Retries of backend calls are reported to `options.onWarning` unless `backend.onWarning` is given.
- * If opening fails (wrong password, no repository), the backends are closed (connections, rclone).
+ * plugged in unless `noCache` is set: the batteries-included form of `Repository.open`, with the same
+ * argument order. Retries of backend calls are reported to `options.onWarning` unless
+ * `backend.onWarning` is given. If opening fails (wrong password, no repository), the backends are
+ * closed (connections, rclone).
  *
  * ```ts
- * const repo = await openRepository({ repository: 'rest:http://user:secret@host:8000/repo' }, { password })
+ * const repo = await openRepository({}, { repository: 'rest:http://user:secret@host:8000/repo' }, { password })
  * ```
  */
 export async function openRepository(
+  options: RepositoryOptions,
   backend: BackendOptions,
   credentials: Credentials,
-  options: RepositoryOptions = {},
 ): Promise<Repository> {
   await loadBackendClasses([backend.repository, backend.repoHot])
   const backends = backendsFromOptions(withWarnings(backend, options))
@@ -29,18 +30,18 @@ export async function openRepository(
 }
 
 /**
- * Creates a repository from repository strings (the batteries-included form of `Repository.init`),
- * with the default on-disk cache; see {@link openRepository}.
+ * Creates a repository from repository strings, with the default on-disk cache: the
+ * batteries-included form of `Repository.init`, with the same argument order; see {@link openRepository}.
  */
 export async function initRepository(
+  options: RepositoryOptions,
   backend: BackendOptions,
   credentials: Credentials,
   initOptions: InitOptions = {},
-  options: RepositoryOptions = {},
 ): Promise<Repository> {
   await loadBackendClasses([backend.repository, backend.repoHot])
   const backends = backendsFromOptions(withWarnings(backend, options))
-  return closingOnError(backends, () => Repository.init(backends, credentials, initOptions, withDefaultCache(options)))
+  return closingOnError(backends, () => Repository.init(withDefaultCache(options), backends, credentials, initOptions))
 }
 
 /**

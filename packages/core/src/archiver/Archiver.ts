@@ -5,7 +5,7 @@ import { Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { Progress, WarningHandler } from '../progress/Progress.js'
 import { sameSerializedNode, serializeNode, serializeTree, type IndexPack, type Node } from '../repofile/index.js'
@@ -13,6 +13,7 @@ import type { IndexedRepository } from '../repository/IndexedRepository.js'
 import { ArchiverOptionsSchema, type ArchiverOptions } from './ArchiverOptions.js'
 import { BackupStats } from './BackupStats.js'
 import type { ReadSource, ReadSourceEntry } from './ReadSource.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** What {@link Archiver.archive} produced. */
 export interface ArchiveResult {
@@ -117,7 +118,7 @@ export class Archiver {
     options: ArchiverOptions = {},
     private readonly ctx: ArchiveContext = {},
   ) {
-    this.opts = ArchiverOptionsSchema.parse(options)
+    this.opts = parseOptions(ArchiverOptionsSchema, options, 'archiver options')
     this.chunker = new Chunker(indexed.repo.config.chunkerPolynomial)
     this.dbe = ctx.dbe ?? indexed.repo.dbe
     // No signal for the indexer: after an abort it still indexes the packs that were stored.
@@ -317,7 +318,7 @@ export class Archiver {
       try {
         file = await this.readFile(entry)
       } catch (e) {
-        if (e instanceof RusticError && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
+        if (isRusticError(e) && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
         this.skip(entry.path, e)
         return undefined
       }

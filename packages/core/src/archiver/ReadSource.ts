@@ -47,4 +47,6 @@ export interface ReadSource {
   size(options?: { signal?: AbortSignal }): Promise<SourceSize | undefined>
   /** The entries to back up. */
   entries(options?: SourceEntriesOptions): AsyncIterable<ReadSourceEntry>
+  /** The paths a snapshot of this source records (a backup's `snapshotPaths` option overrides them). */
+  snapshotPaths?(): string[]
 }

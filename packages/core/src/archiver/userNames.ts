@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Options of {@link UserNames}. */
 export const UserNamesOptionsSchema = z.object({
@@ -48,7 +49,7 @@ export class UserNames {
   private groups: Promise<Table> | undefined
 
   constructor(options: UserNamesOptions = {}) {
-    this.options = UserNamesOptionsSchema.parse(options)
+    this.options = parseOptions(UserNamesOptionsSchema, options, 'user name options')
   }
 
   private userTable(): Promise<Table> {

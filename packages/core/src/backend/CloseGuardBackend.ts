@@ -1,6 +1,6 @@
 import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
+import type { CallOptions, FileWriter } from './Backend.js'
 import type { FileType } from './FileType.js'
 import { ForwardingBackend } from './ForwardingBackend.js'
 
@@ -11,18 +11,12 @@ import { ForwardingBackend } from './ForwardingBackend.js'
  */
 export class CloseGuardBackend extends ForwardingBackend {
   private closed = false
-  /** Forwarded when the inner backend has it. */
-  readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
 
-  constructor(inner: WriteBackend) {
-    super(inner)
-    const writer = inner.openFileWriter?.bind(inner)
-    if (writer) {
-      this.openFileWriter = async (type, cacheable, options) => {
-        this.check()
-        return writer(type, cacheable, options)
-      }
-    }
+
+  /** Opens a file writer of the inner backend, unless closed. */
+  protected override async forwardFileWriter(type: FileType, cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined> {
+    this.check()
+    return super.forwardFileWriter(type, cacheable, options)
   }
 
   /** True once closed. */

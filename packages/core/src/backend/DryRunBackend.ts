@@ -1,12 +1,13 @@
 import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { CallOptions } from './Backend.js'
+import type { CallOptions, FileWriter } from './Backend.js'
 import { ForwardingBackend } from './ForwardingBackend.js'
 import type { FileType } from './FileType.js'
 
 /**
- * A backend for `--dry-run`: reads and lists pass through to the inner backend; `create`, `writeBytes`
- * and `remove` do nothing (and do not fail). Counts what would have been written and removed.
+ * A backend for `--dry-run`: reads and lists pass through to the inner backend; `create`, `writeBytes`,
+ * `remove` and the writers of `openFileWriter` do nothing (and do not fail). Counts what would have
+ * been written and removed.
  */
 export class DryRunBackend extends ForwardingBackend {
   /** Number of `writeBytes` calls skipped. */
@@ -26,6 +27,22 @@ export class DryRunBackend extends ForwardingBackend {
     throwIfAborted(options?.signal)
     this.writesSkipped++
     this.bytesSkipped += data.length
+  }
+
+  /** A writer that drops what it is given (a committed file counts as a skipped write). */
+  protected override async forwardFileWriter(_type: FileType, _cacheable: boolean, options?: CallOptions): Promise<FileWriter> {
+    throwIfAborted(options?.signal)
+    let bytes = 0
+    return {
+      write: async (data) => {
+        bytes += data.length
+      },
+      commit: async () => {
+        this.writesSkipped++
+        this.bytesSkipped += bytes
+      },
+      abort: async () => {},
+    }
   }
 
   /** Removes nothing. */

@@ -1,14 +1,33 @@
 import type { Id } from '../id/Id.js'
-import type { CallOptions, WriteBackend } from './Backend.js'
+import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
 import type { FileType } from './FileType.js'
 
 /**
- * Base class of backend decorators: every method passes through to `inner`. A decorator extends it and
- * overrides only what it changes.
+ * Base class of backend decorators: every method, optional ones included, passes through to `inner`.
+ * A decorator extends it and overrides only what it changes (for `openFileWriter`, override
+ * {@link ForwardingBackend.forwardFileWriter}).
  */
 export class ForwardingBackend implements WriteBackend {
+  /**
+   * Starts a file written piece by piece, through {@link ForwardingBackend.forwardFileWriter}. Present
+   * exactly when the inner backend has one, so that wrapping a backend keeps (and never fakes) its
+   * streamed pack writes.
+   */
+  declare readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
+
   /** @param inner - the decorated backend. */
-  constructor(readonly inner: WriteBackend) {}
+  constructor(readonly inner: WriteBackend) {
+    if (typeof inner.openFileWriter === 'function') {
+      Object.defineProperty(this, 'openFileWriter', {
+        value: (type: FileType, cacheable: boolean, options?: CallOptions) => this.forwardFileWriter(type, cacheable, options),
+      })
+    }
+  }
+
+  /** Opens a file writer of the inner backend (called only when it has `openFileWriter`). */
+  protected forwardFileWriter(type: FileType, cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined> {
+    return this.inner.openFileWriter!(type, cacheable, options)
+  }
 
   /** The inner backend's location. */
   location(): string {

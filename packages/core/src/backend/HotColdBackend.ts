@@ -1,5 +1,5 @@
 import type { Id } from '../id/Id.js'
-import type { CallOptions, WriteBackend } from './Backend.js'
+import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
 import type { FileType } from './FileType.js'
 import { ForwardingBackend } from './ForwardingBackend.js'
 
@@ -13,6 +13,8 @@ import { ForwardingBackend } from './ForwardingBackend.js'
  * - `create`: cold, then hot.
  * - `writeBytes`: to hot first unless it is the config or a non-cacheable (data) pack, then to cold.
  * - `remove`: cold first, then hot unless it is a non-cacheable pack.
+ * - `openFileWriter` (when the cold backend has one): cold, for non-cacheable (data) packs only; other
+ *   files resolve to undefined and are written with `writeBytes` to both.
  */
 export class HotColdBackend extends ForwardingBackend {
   /**
@@ -65,6 +67,11 @@ export class HotColdBackend extends ForwardingBackend {
   override async writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     if (type !== 'config' && (cacheable || type !== 'pack')) await this.hot.writeBytes(type, id, cacheable, data, options)
     await this.cold.writeBytes(type, id, cacheable, data, options)
+  }
+
+  /** Streams data packs to cold (they are not kept hot); anything else is left to `writeBytes`. */
+  protected override forwardFileWriter(type: FileType, cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined> {
+    return type === 'pack' && !cacheable ? super.forwardFileWriter(type, cacheable, options) : Promise.resolve(undefined)
   }
 
   /** Removes from cold, then from hot (unless a data pack). */

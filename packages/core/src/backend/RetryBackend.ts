@@ -1,10 +1,11 @@
 import { z } from 'zod'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { CallOptions, WriteBackend } from './Backend.js'
-import { BackendError } from './BackendError.js'
+import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
+import { isBackendError, type BackendError } from './BackendError.js'
 import { abortableSleep, backoffDelay } from './backoff.js'
 import type { FileType } from './FileType.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Called before each retry with the error, the retry number (1-based), the delay and the call's description. */
 export type OnRetry = (error: BackendError, retry: number, delayMs: number, call: string) => void
@@ -43,6 +44,11 @@ export type RetryOptions = z.input<typeof RetryOptionsSchema>
  */
 export class RetryBackend implements WriteBackend {
   private readonly opts: z.output<typeof RetryOptionsSchema>
+  /**
+   * Present when the inner backend has one: opening the writer is retried; its writes are not (a file
+   * streamed so far cannot be sent again), so a transient failure while streaming fails the file.
+   */
+  declare readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
 
   /**
    * @param inner - the backend whose calls are retried.
@@ -52,14 +58,14 @@ export class RetryBackend implements WriteBackend {
     readonly inner: WriteBackend,
     options: RetryOptions = {},
   ) {
-    const parsed = RetryOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid retry options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
+    this.opts = parseOptions(RetryOptionsSchema, options, 'retry options')
+    const open = inner.openFileWriter
+    if (typeof open === 'function') {
+      Object.defineProperty(this, 'openFileWriter', {
+        value: (type: FileType, cacheable: boolean, o?: CallOptions) =>
+          this.retry(`open a writer for ${type}`, o?.signal, () => open.call(inner, type, cacheable, o)),
+      })
     }
-    this.opts = parsed.data
   }
 
   private async retry<T>(call: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
@@ -69,7 +75,7 @@ export class RetryBackend implements WriteBackend {
       try {
         return await fn()
       } catch (err) {
-        if (!(err instanceof BackendError) || !err.isTransient) throw err
+        if (!isBackendError(err) || !err.isTransient) throw err
         if (this.opts.maxRetries !== undefined && attempt >= this.opts.maxRetries) throw err
         const delay = backoffDelay(attempt, this.opts)
         if (Date.now() - started + delay > this.opts.maxElapsedMs) throw err

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit'
 import { z } from 'zod'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
+import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { ProgressFactory, WarningHandler } from '../progress/Progress.js'
 import { runCommand, splitCommandLine } from '../util/command.js'
@@ -9,43 +9,35 @@ import { abortableSleep } from './backoff.js'
 import { filePath } from './FileType.js'
 import { ForwardingBackend } from './ForwardingBackend.js'
 import type { FileType } from './FileType.js'
+import { parseOptions } from '../util/parseOptions.js'
 
-/** Options of {@link WarmUpBackend} (rustic's `warm-up*` repository options). */
-export interface WarmUpOptions {
+/** Options of {@link WarmUpBackend} (rustic's `warm-up*` repository options), with defaults. */
+export const WarmUpOptionsSchema = z.object({
   /**
    * Command (run without a shell; arguments split like a shell, respecting quotes) that warms up files.
    * Singular placeholders `%id` and `%path` run it once per file; plural `%ids` and `%paths` (each a whole
    * argument) run it once per batch with one argument per file. `%tpe` is the file type. `%path`s are
    * relative to the repository (`data/ab/ab12...`). At least one placeholder is required; do not mix kinds.
    */
-  warmUpCommand?: string
-  /** Files per batch: plural commands get this many files at once; singular ones run this many at once. Default 1. */
-  warmUpBatch?: number
-  /** After warming up, wait this long (ms) before reading. */
-  warmUpWaitMs?: number
-  /** After warming up, run this command (same placeholders) to wait until files are ready; wins over `warmUpWaitMs`. */
-  warmUpWaitCommand?: string
-  /** Warm up by reading one byte of each file (rustic's `warm-up`); makes `needsWarmUp()` true. Default false. */
-  warmUpAccess?: boolean
-  /** Files warmed up at once through the backend's `warmUp`. Default 20. */
-  concurrency?: number
-  /** Progress factory (a counter per warm-up). */
-  progress?: ProgressFactory
-  /** Receives warnings (a failed backend warm-up of one file). */
-  onWarning?: WarningHandler
-}
-
-/** zod schema of {@link WarmUpOptions}, with defaults. */
-export const WarmUpOptionsSchema = z.object({
   warmUpCommand: z.string().min(1).optional(),
+  /** Files per batch: plural commands get this many files at once; singular ones run this many at once. Default 1. */
   warmUpBatch: z.number().int().min(1).default(1),
+  /** After warming up, wait this long (ms) before reading. */
   warmUpWaitMs: z.number().min(0).optional(),
+  /** After warming up, run this command (same placeholders) to wait until files are ready; wins over `warmUpWaitMs`. */
   warmUpWaitCommand: z.string().min(1).optional(),
+  /** Warm up by reading one byte of each file (rustic's `warm-up`); makes `needsWarmUp()` true. Default false. */
   warmUpAccess: z.boolean().default(false),
+  /** Files warmed up at once through the backend's `warmUp`. Default 20. */
   concurrency: z.number().int().min(1).default(20),
+  /** Progress factory (a counter per warm-up). */
   progress: z.custom<ProgressFactory>((v) => typeof v === 'function').optional(),
+  /** Receives warnings (a failed backend warm-up of one file). */
   onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
 })
+
+/** Options of {@link WarmUpBackend}; see {@link WarmUpOptionsSchema} for defaults. */
+export type WarmUpOptions = z.input<typeof WarmUpOptionsSchema>
 
 /** A warm-up command split into arguments, with its placeholder mode. */
 export interface WarmUpCommand {
@@ -105,14 +97,7 @@ export class WarmUpBackend extends ForwardingBackend {
    */
   constructor(inner: WriteBackend, options: WarmUpOptions = {}) {
     super(inner)
-    const parsed = WarmUpOptionsSchema.safeParse(options)
-    if (!parsed.success) {
-      throw new RusticError(
-        'Configuration',
-        `invalid warm-up options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      )
-    }
-    this.opts = parsed.data
+    this.opts = parseOptions(WarmUpOptionsSchema, options, 'warm-up options')
     this.command = this.opts.warmUpCommand === undefined ? undefined : parseWarmUpCommand(this.opts.warmUpCommand)
     this.waitCommand = this.opts.warmUpWaitCommand === undefined ? undefined : parseWarmUpCommand(this.opts.warmUpWaitCommand)
   }
@@ -219,7 +204,7 @@ export class WarmUpBackend extends ForwardingBackend {
     try {
       await runCommand(argv, what, opts)
     } catch (err) {
-      if (err instanceof RusticError && err.kind === 'ExternalCommand') throw err
+      if (isRusticError(err) && err.kind === 'ExternalCommand') throw err
       throw new RusticError('ExternalCommand', `${what}: ${(err as Error).message}`, { code: 'CommandFailed', cause: err })
     }
   }

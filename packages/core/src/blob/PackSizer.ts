@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { BlobType, ConfigFile } from '../repofile/index.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 const MiB = 1024 * 1024
 
@@ -16,30 +17,24 @@ export const MAX_PACK_SIZE = 4076 * MiB
 /** Default minimum pack size tolerated by prune, in percent of the target size (rustic_core `DEFAULT_MIN_PERCENTAGE`). */
 export const DEFAULT_MIN_PACKSIZE_TOLERATE_PERCENT = 30
 
-/** Options of {@link PackSizer.forType}; each overrides the repository config's setting. */
-export interface PackSizerOptions {
-  /** Target size of a pack in an empty repository. */
-  defaultSize?: number
-  /** Grow factor: the target grows by `growFactor · √(current total size)`. 0 = fixed size. */
-  growFactor?: number
-  /** Upper bound of the target size. */
-  sizeLimit?: number
-  /** Packs smaller than this percentage of the target are "too small" (prune repacks them). */
-  minPercent?: number
-  /** Packs larger than this percentage of the target are "too large"; 0 = unlimited. */
-  maxPercent?: number
-}
-
 const u32 = z.number().int().min(0).max(0xffff_ffff)
 
-/** zod schema of {@link PackSizerOptions}. */
+/** Options of {@link PackSizer.forType}; each overrides the repository config's setting, with defaults. */
 export const PackSizerOptionsSchema = z.object({
+  /** Target size of a pack in an empty repository. */
   defaultSize: u32.min(1).optional(),
+  /** Grow factor: the target grows by `growFactor · √(current total size)`. 0 = fixed size. */
   growFactor: u32.optional(),
+  /** Upper bound of the target size. */
   sizeLimit: u32.min(1).optional(),
+  /** Packs smaller than this percentage of the target are "too small" (prune repacks them). */
   minPercent: u32.optional(),
+  /** Packs larger than this percentage of the target are "too large"; 0 = unlimited. */
   maxPercent: u32.optional(),
 })
+
+/** Options of {@link PackSizer.forType}; see {@link PackSizerOptionsSchema}. */
+export type PackSizerOptions = z.input<typeof PackSizerOptionsSchema>
 
 /** The config fields {@link PackSizer.forType} reads (a whole {@link ConfigFile} will do). */
 export type PackSizeConfig = Pick<ConfigFile, 'version'> &
@@ -97,7 +92,7 @@ export class PackSizer {
     currentTotalSize: number,
     options: PackSizerOptions = {},
   ): PackSizer {
-    const o = PackSizerOptionsSchema.parse(options)
+    const o = parseOptions(PackSizerOptionsSchema, options, 'pack size options')
     const tree = blobType === 'tree'
     const defaultSize = o.defaultSize ?? (tree ? config.treepackSize : config.datapackSize) ?? (tree ? DEFAULT_TREE_PACK_SIZE : DEFAULT_DATA_PACK_SIZE)
     const growFactor = o.growFactor ?? (tree ? config.treepackGrowfactor : config.datapackGrowfactor) ?? DEFAULT_PACK_GROW_FACTOR
@@ -109,7 +104,7 @@ export class PackSizer {
 
   /** A sizer with a fixed target size (no growth), as rustic's `PackSizer::fixed`. */
   static fixed(size: number): PackSizer {
-    u32.min(1).parse(size)
+    parseOptions(z.object({ size: u32.min(1) }), { size }, 'fixed pack size')
     return new PackSizer(size, 0, size, 0, 100, 100)
   }
 

@@ -18,6 +18,7 @@ import { MAX_PACK_SIZE, PackSizer, type PackSizeConfig } from './PackSizer.js'
 import { PackStream } from './PackStream.js'
 import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './SealPool.js'
 import { totalPackSize } from './totalPackSize.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
 export const MAX_BLOBS_PER_PACK = 10_000
@@ -49,61 +50,50 @@ export interface SharedBlobClaims {
   claim(type: BlobType, id: Id): void
 }
 
-/** Options of {@link Packer}. */
-export interface PackerOptions {
+/** Options of {@link Packer}, with defaults. */
+export const PackerOptionsSchema = z.object({
   /**
    * Decides when a pack is full. Default: `PackSizer.forType(config, blobType, totalPackSize(index, blobType))`,
    * i.e. rustic's sizer grown by the index's current pack sizes.
    */
-  sizer?: PackSizer
+  sizer: z.custom<PackSizer>((v) => v instanceof PackSizer).optional(),
   /** The repository config, for rustic's pack size settings (`datapack_size`, ...) of the default sizer. */
-  config?: PackSizeConfig
-  /** Uploads running at once; `add` waits when a full pack finds them all busy (back-pressure). Default 2. */
-  maxPacksInFlight?: number
+  config: z.custom<PackSizeConfig>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Uploads running at once; `add` waits when a full pack finds them all busy (back-pressure). */
+  maxPacksInFlight: z.number().int().min(1).default(2),
   /** Aborts: `add` refuses new blobs, uploads are cancelled, `finalize` saves no further pack. */
-  signal?: AbortSignal
+  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   /** Called after a pack was stored and handed to the indexer. */
-  onPackSaved?: (packId: Id, bytes: number) => void
-  /** Maximum blobs in one pack (default {@link MAX_BLOBS_PER_PACK}). */
-  maxBlobsPerPack?: number
-  /** A pack this old is saved when the next blob is added (default {@link MAX_PACK_AGE_MS}). */
-  maxPackAgeMs?: number
-  /** Opens every sealed blob again and compares it with its plaintext before packing (rustic's `extra_verify`). Default false. */
-  extraVerify?: boolean
+  onPackSaved: z.custom<(packId: Id, bytes: number) => void>((v) => typeof v === 'function').optional(),
+  /** Maximum blobs in one pack. */
+  maxBlobsPerPack: z.number().int().min(1).default(MAX_BLOBS_PER_PACK),
+  /** A pack this old is saved when the next blob is added. */
+  maxPackAgeMs: z.number().min(0).default(MAX_PACK_AGE_MS),
+  /** Opens every sealed blob again and compares it with its plaintext before packing (rustic's `extra_verify`). */
+  extraVerify: z.boolean().default(false),
   /**
    * Seal (compress + encrypt) on these worker threads instead of the calling thread. `add` then
    * returns once the blob is handed to a worker; the caller owns (and closes) the pool.
    */
-  sealPool?: SealPool
-  /** With a `sealPool`: smaller blobs are sealed on the calling thread (a worker round trip costs more). Default 64 KiB. */
-  minPoolBlobSize?: number
+  sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
+  /**
+   * With a `sealPool`: smaller blobs are sealed on the calling thread (a worker round trip costs more).
+   * Default {@link DEFAULT_MIN_POOL_BLOB_SIZE} (0: every blob goes to the pool; small ones in batches).
+   */
+  minPoolBlobSize: z.number().int().nonnegative().default(DEFAULT_MIN_POOL_BLOB_SIZE),
   /** With a `sealPool`: blobs being sealed at once before `add` waits. Default 4 per worker. */
-  maxSealsInFlight?: number
+  maxSealsInFlight: z.number().int().min(1).optional(),
   /**
    * Write data packs to the backend as they fill where it can (`WriteBackend.openFileWriter`, e.g. the
-   * local backend), instead of holding each pack in memory until it is full. Default true.
+   * local backend), instead of holding each pack in memory until it is full.
    */
-  streamPacks?: boolean
-  /** Blobs other writers of the same index are storing: skipped here, and claimed before storing one. */
-  sharedBlobs?: SharedBlobClaims
-}
-
-/** zod schema of {@link PackerOptions}, with defaults. */
-export const PackerOptionsSchema = z.object({
-  sizer: z.custom<PackSizer>((v) => v instanceof PackSizer).optional(),
-  config: z.custom<PackSizeConfig>((v) => typeof v === 'object' && v !== null).optional(),
-  maxPacksInFlight: z.number().int().min(1).default(2),
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
-  onPackSaved: z.custom<(packId: Id, bytes: number) => void>((v) => typeof v === 'function').optional(),
-  maxBlobsPerPack: z.number().int().min(1).default(MAX_BLOBS_PER_PACK),
-  maxPackAgeMs: z.number().min(0).default(MAX_PACK_AGE_MS),
-  extraVerify: z.boolean().default(false),
-  sealPool: z.custom<SealPool>((v) => v instanceof SealPool).optional(),
-  minPoolBlobSize: z.number().int().nonnegative().optional(),
-  maxSealsInFlight: z.number().int().min(1).optional(),
   streamPacks: z.boolean().default(true),
+  /** Blobs other writers of the same index are storing: skipped here, and claimed before storing one. */
   sharedBlobs: z.custom<SharedBlobClaims>((v) => typeof v === 'object' && v !== null).optional(),
 })
+
+/** Options of {@link Packer}; see {@link PackerOptionsSchema} for defaults. */
+export type PackerOptions = z.input<typeof PackerOptionsSchema>
 
 /** The pack being filled. */
 interface OpenPack {
@@ -187,7 +177,7 @@ export class Packer implements BlobSink {
     readonly index: BlobIndex,
     options: PackerOptions = {},
   ) {
-    this.options = PackerOptionsSchema.parse(options)
+    this.options = parseOptions(PackerOptionsSchema, options, 'packer options')
     if (this.options.sealPool && !this.options.sealPool.matches(dbe)) {
       throw new RusticError('InvalidInput', 'the seal pool was started for another repository key or compression level')
     }
@@ -217,7 +207,7 @@ export class Packer implements BlobSink {
       if (this.known(id)) return false
       this.pending.add(id)
       const pool = this.options.sealPool
-      if (pool && plain.length > 0 && plain.length >= (this.options.minPoolBlobSize ?? DEFAULT_MIN_POOL_BLOB_SIZE)) {
+      if (pool && plain.length > 0 && plain.length >= this.options.minPoolBlobSize) {
         this.sealInPool(pool, id, plain)
         const max = this.options.maxSealsInFlight ?? 4 * pool.size
         while (this.sealing.size >= max) await Promise.race(this.sealing)

@@ -4,7 +4,7 @@ import type { Chunker } from '../chunker/Chunker.js'
 import { decompress, nativeZstdBuffers } from '../compression/Zstd.js'
 import type { Key } from '../crypto/Key.js'
 import { sodiumPoly1305 } from '../crypto/Poly1305.js'
-import { RusticError } from '../error/RusticError.js'
+import { RusticError, toErrorCode } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { ChunkQuery, SealedReply, SealWorkerData, SealWorkerOut, StoredChunks } from '../workers/seal.protocol.js'
 import { workerUrl } from '../workers/workerUrl.js'
@@ -168,7 +168,7 @@ export class SealPool {
         bytes: expectedSize,
         fail: reject,
         done: (r) => {
-          if ('error' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.error}`, { code: r.code ?? 'ReadFailed' }))
+          if ('error' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.error}`, { code: toErrorCode(r.code, 'ReadFailed') }))
           resolve({ content: r.content, size: r.size })
         },
       })

@@ -2,7 +2,7 @@ export { Chunker } from './Chunker.js'
 export { ChunkerState } from './ChunkerState.js'
 export { cutMask } from './CutSearch.js'
 export {
-  chunkerOptionsSchema,
+  ChunkerOptionsSchema,
   resolveChunkerOptions,
   DEFAULT_MIN_CHUNK_SIZE,
   DEFAULT_MAX_CHUNK_SIZE,

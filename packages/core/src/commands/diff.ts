@@ -4,6 +4,8 @@ import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import { compareNames, nodeNameBytes, parseGoTime, type Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
+import type { Control } from '../progress/Control.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** One difference between two trees, as restic's `diff` prints it. */
 export interface DiffChange {
@@ -49,20 +51,18 @@ export interface DiffStats {
   removed: DiffItemStats
 }
 
-/** Options of {@link diff}. */
+/** Options of `IndexedRepository.diff`, with defaults. */
 export const DiffOptionsSchema = z.object({
   /** Also report entries whose metadata changed (`U`), as `restic diff --metadata`. */
   metadata: z.boolean().default(false),
   /** Receives each change as it is found; when given, {@link DiffResult.changes} stays empty. */
   onChange: z.custom<(change: DiffChange) => void>((v) => typeof v === 'function').optional(),
-  /** Cancels the comparison. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
 })
 
-/** Options of {@link diff} (input form: every field optional). */
+/** Options of `IndexedRepository.diff`; see {@link DiffOptionsSchema}. */
 export type DiffOptions = z.input<typeof DiffOptionsSchema>
 
-/** The result of {@link diff}. */
+/** The result of `IndexedRepository.diff`. */
 export interface DiffResult {
   /** The changes in tree order (empty when `onChange` was given). */
   changes: DiffChange[]
@@ -125,8 +125,14 @@ export function nodesEqual(a: Node, b: Node, ignoreContent = false): boolean {
  * the way `restic diff` does: added, removed, modified and type-changed entries (and metadata changes
  * with `metadata`), in tree order, plus counts of items and of blobs only one side has.
  */
-export async function diff(indexed: IndexedRepository, left: Node, right: Node, options: DiffOptions = {}): Promise<DiffResult> {
-  const opts = DiffOptionsSchema.parse(options)
+export async function diff(
+  indexed: IndexedRepository,
+  left: Node,
+  right: Node,
+  options: DiffOptions = {},
+  control: Control = {},
+): Promise<DiffResult> {
+  const opts = parseOptions(DiffOptionsSchema, options, 'diff options')
   for (const [n, side] of [
     [left, 'first'],
     [right, 'second'],
@@ -135,7 +141,7 @@ export async function diff(indexed: IndexedRepository, left: Node, right: Node, 
       throw new RusticError('InvalidInput', `the ${side} path of diff is a ${n.type}, not a directory`, { code: 'NotADirectory' })
     }
   }
-  const { signal } = opts
+  const { signal } = control
   const changes: DiffChange[] = []
   const emit = opts.onChange ?? ((c: DiffChange) => void changes.push(c))
   const stats: DiffStats = { changedFiles: 0, added: emptyStats(), removed: emptyStats() }

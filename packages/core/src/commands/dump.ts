@@ -3,21 +3,21 @@ import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { unixPermFromGoMode, type Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
+import type { Control } from '../progress/Control.js'
+import { parseOptions } from '../util/parseOptions.js'
 import { checkNodeName } from './restore/fsPath.js'
 import { nodeTimeNs } from './restore/nodeTimes.js'
 import { tarHeader, tarPadding, tarTrailer, type TarEntryHeader, type TarEntryType } from './tarHeader.js'
 
-/** Options of {@link dump}. */
+/** Options of `IndexedRepository.dump`, with defaults. */
 export const DumpOptionsSchema = z.object({
   /** Archive format for directories (restic's default, `tar`). */
   archive: z.enum(['tar']).default('tar'),
   /** Blobs read ahead while streaming a file. */
   readAhead: z.number().int().positive().default(8),
-  /** Cancels the dump. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
 })
 
-/** Options of {@link dump} (input form: every field optional). */
+/** Options of `IndexedRepository.dump`; see {@link DumpOptionsSchema}. */
 export type DumpOptions = z.input<typeof DumpOptionsSchema>
 
 /** Linux `major()` / `minor()` of a `dev_t`. */
@@ -74,13 +74,20 @@ const TAR_TYPES: Partial<Record<Node['type'], TarEntryType>> = {
  * sockets are left out, as restic does.
  * @param path - the node's path in the snapshot (from {@link IndexedRepository.resolveSnapshotPath}).
  */
-export function dump(indexed: IndexedRepository, node: Node, path: string, options: DumpOptions = {}): AsyncIterable<Uint8Array> {
-  const opts = DumpOptionsSchema.parse(options)
-  if (node.type === 'file') return indexed.readFile(node, { readAhead: opts.readAhead, signal: opts.signal })
+export function dump(
+  indexed: IndexedRepository,
+  node: Node,
+  path: string,
+  options: DumpOptions = {},
+  control: Control = {},
+): AsyncIterable<Uint8Array> {
+  const opts = parseOptions(DumpOptionsSchema, options, 'dump options')
+  const { signal } = control
+  if (node.type === 'file') return indexed.readFile(node, { readAhead: opts.readAhead }, { signal })
   if (node.type !== 'dir') {
     throw new RusticError('InvalidInput', `${path || '/'} is a ${node.type}: dump writes files and directories`, { code: 'NotAFile' })
   }
-  return dumpTar(indexed, node, path, opts)
+  return dumpTar(indexed, node, path, opts, signal)
 }
 
 async function* dumpTar(
@@ -88,9 +95,10 @@ async function* dumpTar(
   dir: Node,
   path: string,
   opts: z.output<typeof DumpOptionsSchema>,
+  signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
-  for await (const { path: p, node } of indexed.walk(dir, path, { signal: opts.signal })) {
-    throwIfAborted(opts.signal)
+  for await (const { path: p, node } of indexed.walk(dir, path, {}, { signal })) {
+    throwIfAborted(signal)
     checkNodeName(node, p.slice(0, p.length - node.name.length - 1))
     const type = TAR_TYPES[node.type]
     if (type === undefined) continue
@@ -106,7 +114,7 @@ async function* dumpTar(
     }
     yield tarHeader(tarEntryHeader(node, name, 'file', size))
     let written = 0n
-    for await (const chunk of indexed.readFile(node, { readAhead: opts.readAhead, signal: opts.signal })) {
+    for await (const chunk of indexed.readFile(node, { readAhead: opts.readAhead }, { signal })) {
       written += BigInt(chunk.length)
       yield chunk
     }

@@ -1,14 +1,15 @@
 import { z } from 'zod'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import { noProgress, type ProgressFactory } from '../progress/Progress.js'
+import type { Control } from '../progress/Control.js'
 import { goTimeToDate, type SnapshotFile } from '../repofile/index.js'
 import type { IndexedRepository, WalkEntry } from '../repository/IndexedRepository.js'
-import { rootNode } from '../repository/IndexedRepository.js'
+import { rootNode } from '../repository/rootNode.js'
+import { parseOptions } from '../util/parseOptions.js'
 import { SnapshotFilterSchema } from '../repository/SnapshotFilter.js'
 import { globMatcher } from './globFilter.js'
 
-/** Options of {@link find}. */
+/** Options of `IndexedRepository.find`, with defaults. */
 export const FindOptionsSchema = z.object({
   /** Match patterns case-insensitively (restic `find -i`). */
   ignoreCase: z.boolean().default(false),
@@ -20,16 +21,12 @@ export const FindOptionsSchema = z.object({
   oldest: z.string().optional(),
   /** Only entries modified at or before this time. */
   newest: z.string().optional(),
-  /** Cancels the search. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
-  /** Creates progress indicators (a counter of snapshots searched). */
-  progress: z.custom<ProgressFactory>((v) => typeof v === 'function').optional(),
 })
 
-/** Options of {@link find} (input form: every field optional). */
+/** Options of `IndexedRepository.find`; see {@link FindOptionsSchema}. */
 export type FindOptions = z.input<typeof FindOptionsSchema>
 
-/** The matches of {@link find} in one snapshot. */
+/** The matches of `IndexedRepository.find` in one snapshot. */
 export interface FindResult {
   /** The snapshot searched. */
   snapshot: SnapshotFile
@@ -49,8 +46,14 @@ function parseBound(s: string | undefined, what: string): number | undefined {
  * rules: a pattern without a leading `/` matches at any depth, `*.txt` matches names; a match on a
  * directory also matches everything below it). Yields one result per snapshot with at least one match.
  */
-export async function* find(indexed: IndexedRepository, patterns: readonly string[], options: FindOptions = {}): AsyncGenerator<FindResult> {
-  const opts = FindOptionsSchema.parse(options)
+export async function* find(
+  indexed: IndexedRepository,
+  patterns: readonly string[],
+  options: FindOptions = {},
+  control: Control = {},
+): AsyncGenerator<FindResult> {
+  const opts = parseOptions(FindOptionsSchema, options, 'find options')
+  const { signal, progress } = indexed.repo.control(control)
   if (patterns.length === 0) throw new RusticError('InvalidInput', 'find needs at least one pattern', { code: 'NoPattern' })
   const match = globMatcher(patterns, { ignoreCase: opts.ignoreCase })
   const oldest = parseBound(opts.oldest, 'oldest')
@@ -59,19 +62,19 @@ export async function* find(indexed: IndexedRepository, patterns: readonly strin
   let snaps: SnapshotFile[]
   if (opts.snapshots.length > 0) {
     snaps = []
-    for (const s of opts.snapshots) snaps.push(await repo.findSnapshot(s, opts.filter, { signal: opts.signal }))
-  } else snaps = await repo.getSnapshots(opts.filter, { signal: opts.signal })
+    for (const s of opts.snapshots) snaps.push(await repo.findSnapshot(s, opts.filter, { signal }))
+  } else snaps = await repo.getSnapshots(opts.filter, { signal })
   snaps = [...snaps].sort((a, b) => goTimeToDate(b.time).getTime() - goTimeToDate(a.time).getTime())
-  const p = (opts.progress ?? noProgress)('counter', 'searching snapshots')
+  const p = progress('counter', 'searching snapshots')
   p.setLength(snaps.length)
   const byTree = new Map<Id, WalkEntry[]>()
   try {
     for (const snapshot of snaps) {
-      throwIfAborted(opts.signal)
+      throwIfAborted(signal)
       let matches = byTree.get(snapshot.tree)
       if (!matches) {
         matches = []
-        for await (const e of indexed.walk(rootNode(snapshot.tree), '', { signal: opts.signal })) {
+        for await (const e of indexed.walk(rootNode(snapshot.tree), '', {}, { signal })) {
           if (!match(e.path)) continue
           if (oldest !== undefined || newest !== undefined) {
             const t = goTimeToDate(e.node.mtime).getTime()

@@ -4,7 +4,7 @@ import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import { parseIndex, type BlobType } from '../repofile/index.js'
 import type { Repository } from '../repository/Repository.js'
-import { resolveControl, type Control } from './control.js'
+import type { Control } from '../progress/Control.js'
 
 /** The kinds of repository files `list` names as restic does. */
 export type ListFileKind = 'packs' | 'index' | 'snapshots' | 'keys' | 'locks'
@@ -43,7 +43,7 @@ export async function listFiles(repo: Repository, kind: ListFileKind, control: C
       code: 'InvalidOptions',
     })
   }
-  const { signal } = resolveControl(repo, control)
+  const { signal } = repo.control(control)
   return (await repo.backend.listWithSize(type, { signal })).map(([id, size]) => ({ id, size }))
 }
 
@@ -52,7 +52,7 @@ export async function listFiles(repo: Repository, kind: ListFileKind, control: C
  * several index files (or in several packs) comes once for each.
  */
 export async function* listBlobs(repo: Repository, control: Control = {}): AsyncGenerator<ListedBlob> {
-  const { signal } = resolveControl(repo, control)
+  const { signal } = repo.control(control)
   const files = repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
     concurrency: repo.options.concurrency,
     signal,

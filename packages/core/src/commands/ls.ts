@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import { throwIfAborted } from '../error/RusticError.js'
+import type { Control } from '../progress/Control.js'
 import type { Node } from '../repofile/index.js'
 import type { IndexedRepository, WalkEntry } from '../repository/IndexedRepository.js'
+import { parseOptions } from '../util/parseOptions.js'
 import { pathFilter } from './globFilter.js'
 
-/** Options of {@link ls}. */
+/** Options of `IndexedRepository.ls`, with defaults. */
 export const LsOptionsSchema = z.object({
   /** List the whole tree below the directory (default), or only its direct entries. */
   recursive: z.boolean().default(true),
@@ -14,11 +16,9 @@ export const LsOptionsSchema = z.object({
   exclude: z.array(z.string()).default([]),
   /** Match patterns case-insensitively. */
   ignoreCase: z.boolean().default(false),
-  /** Cancels the listing. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
 })
 
-/** Options of {@link ls} (input form: every field optional). */
+/** Options of `IndexedRepository.ls`; see {@link LsOptionsSchema}. */
 export type LsOptions = z.input<typeof LsOptionsSchema>
 
 /**
@@ -26,15 +26,22 @@ export type LsOptions = z.input<typeof LsOptionsSchema>
  * depth-first in name order, with absolute paths; a non-directory node lists itself.
  * Print them with {@link lsNodeJson} (restic's `ls --json` lines) or {@link longListingLine}.
  */
-export async function* ls(indexed: IndexedRepository, node: Node, path: string, options: LsOptions = {}): AsyncGenerator<WalkEntry> {
-  const opts = LsOptionsSchema.parse(options)
+export async function* ls(
+  indexed: IndexedRepository,
+  node: Node,
+  path: string,
+  options: LsOptions = {},
+  control: Control = {},
+): AsyncGenerator<WalkEntry> {
+  const opts = parseOptions(LsOptionsSchema, options, 'ls options')
+  const { signal } = control
   const selected = pathFilter(opts)
   if (node.type !== 'dir') {
     if (selected(path || `/${node.name}`)) yield { path: path || `/${node.name}`, node }
     return
   }
-  for await (const entry of indexed.walk(node, path, { recursive: opts.recursive, signal: opts.signal })) {
-    throwIfAborted(opts.signal)
+  for await (const entry of indexed.walk(node, path, { recursive: opts.recursive }, { signal })) {
+    throwIfAborted(signal)
     if (selected(entry.path)) yield entry
   }
 }

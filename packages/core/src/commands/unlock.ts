@@ -1,20 +1,21 @@
 import { z } from 'zod'
 import { isNotFound } from '../backend/BackendError.js'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
-import type { WarningHandler } from '../progress/Progress.js'
+import { throwIfAborted } from '../error/RusticError.js'
+import type { Control } from '../progress/Control.js'
 import type { Repository } from '../repository/Repository.js'
 import { lockInfo, readLocks, type LockInfo } from '../repository/lock/index.js'
+import { parseOptions } from '../util/parseOptions.js'
 
-/** Options of {@link unlock} (restic's `unlock`). */
+/** Options of `Repository.unlock` (restic's `unlock`), with defaults. */
 export const UnlockOptionsSchema = z.object({
   /** Remove every lock, not only stale ones (restic's `--remove-all`): only when no other client is running. */
   removeAll: z.boolean().default(false),
 })
 
-/** Options of {@link unlock}; see {@link UnlockOptionsSchema}. */
+/** Options of `Repository.unlock`; see {@link UnlockOptionsSchema}. */
 export type UnlockOptions = z.input<typeof UnlockOptionsSchema>
 
-/** What {@link unlock} did. */
+/** What `Repository.unlock` did. */
 export interface UnlockResult {
   /** Locks removed (with `removeAll`, unreadable lock files are removed too and are not listed here). */
   removed: LockInfo[]
@@ -32,15 +33,10 @@ export interface UnlockResult {
 export async function unlock(
   repo: Repository,
   options: UnlockOptions = {},
-  control: { signal?: AbortSignal; onWarning?: WarningHandler } = {},
+  control: Control = {},
 ): Promise<UnlockResult> {
-  const parsed = UnlockOptionsSchema.safeParse(options)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    throw new RusticError('InvalidInput', `invalid unlock options: ${issue.path.join('.')}: ${issue.message}`, { code: 'InvalidOptions' })
-  }
-  const { signal } = control
-  const onWarning = control.onWarning ?? repo.onWarning
+  const opts = parseOptions(UnlockOptionsSchema, options, 'unlock options')
+  const { signal, onWarning } = repo.control(control)
   const backend = repo.dbe.backend
   const result: UnlockResult = { removed: [], removedFiles: 0, kept: [] }
   const remove = async (id: LockInfo['id']): Promise<boolean> => {
@@ -57,7 +53,7 @@ export async function unlock(
   const locks = await readLocks(repo.dbe, { signal, onWarning })
   for (const { id, lock } of locks) {
     const info = lockInfo(id, lock, { staleAfterMs: 30 * 60_000, now })
-    if (!parsed.data.removeAll && !info.stale) {
+    if (!opts.removeAll && !info.stale) {
       result.kept.push(info)
       continue
     }
@@ -66,7 +62,7 @@ export async function unlock(
       result.removedFiles++
     }
   }
-  if (parsed.data.removeAll) {
+  if (opts.removeAll) {
     const readable = new Set(locks.map((l) => l.id))
     for (const id of await backend.list('lock', { signal })) {
       if (!readable.has(id) && (await remove(id))) result.removedFiles++

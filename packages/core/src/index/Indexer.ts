@@ -3,34 +3,29 @@ import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import { serializeIndex, type BlobType, type IndexFile, type IndexPack } from '../repofile/index.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Blobs per index file before it is saved (rustic_core indexer `MAX_COUNT`, restic 0.14 backup: 50,000). */
 export const DEFAULT_INDEX_MAX_BLOBS = 50_000
 /** Age of the index file being collected after which it is saved (rustic_core indexer `MAX_AGE`: 5 minutes). */
 export const DEFAULT_INDEX_MAX_AGE_MS = 5 * 60 * 1000
 
-/** Options of {@link Indexer}. */
-export interface IndexerOptions {
-  /** Save an index file once it lists this many blobs (default {@link DEFAULT_INDEX_MAX_BLOBS}). */
-  maxBlobsPerFile?: number
-  /** Save an index file once its first pack is this old, checked when a pack is added (default 5 min). */
-  maxAgeMs?: number
-  /** Aborts index file writes. */
-  signal?: AbortSignal
-  /** Called with every pack as it is added (e.g. to keep an in-memory index current). */
-  onPack?: (pack: IndexPack) => void
-  /** Called with the packs of each index file once it is stored. */
-  onSaved?: (packs: readonly IndexPack[]) => void
-}
-
-/** zod schema of {@link IndexerOptions}, with defaults. */
+/** Options of {@link Indexer}, with defaults. */
 export const IndexerOptionsSchema = z.object({
+  /** Save an index file once it lists this many blobs (default {@link DEFAULT_INDEX_MAX_BLOBS}). */
   maxBlobsPerFile: z.number().int().min(1).default(DEFAULT_INDEX_MAX_BLOBS),
+  /** Save an index file once its first pack is this old, checked when a pack is added (default 5 min). */
   maxAgeMs: z.number().min(0).default(DEFAULT_INDEX_MAX_AGE_MS),
+  /** Aborts index file writes. */
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
+  /** Called with every pack as it is added (e.g. to keep an in-memory index current). */
   onPack: z.custom<(pack: IndexPack) => void>((v) => typeof v === 'function').optional(),
+  /** Called with the packs of each index file once it is stored. */
   onSaved: z.custom<(packs: readonly IndexPack[]) => void>((v) => typeof v === 'function').optional(),
 })
+
+/** Options of {@link Indexer}; see {@link IndexerOptionsSchema} for defaults. */
+export type IndexerOptions = z.input<typeof IndexerOptionsSchema>
 
 /**
  * Collects saved packs into index files (rustic_core's `Indexer`). Add a pack only once it is stored:
@@ -55,7 +50,7 @@ export class Indexer {
     readonly dbe: DecryptBackend,
     options: IndexerOptions = {},
   ) {
-    this.options = IndexerOptionsSchema.parse(options)
+    this.options = parseOptions(IndexerOptionsSchema, options, 'indexer options')
   }
 
   /**

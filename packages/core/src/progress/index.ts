@@ -1,1 +1,2 @@
 export * from './Progress.js'
+export * from './Control.js'

@@ -7,6 +7,7 @@ import { Key } from '../crypto/Key.js'
 import { decodeError, decodeJson, parseJsonText, unknownMembers, validateJson, withExtra } from './decodeJson.js'
 import { goTimeFromDate, GoTimeSchema, nowGoTime } from './GoTimeSchema.js'
 import { goJsonBytes } from './goJson.js'
+import { parseOptions } from '../util/parseOptions.js'
 
 /** Length of the scrypt salt restic requires. */
 export const KEY_SALT_LENGTH = 64
@@ -115,7 +116,7 @@ export async function createKeyFile(
   password: string | Uint8Array,
   opts: CreateKeyFileOptions = {},
 ): Promise<{ keyFile: KeyFile; bytes: Uint8Array }> {
-  const o = CreateKeyFileOptionsSchema.parse(opts)
+  const o = parseOptions(CreateKeyFileOptionsSchema, opts, 'key file options')
   const params: KdfParams = o.kdf ?? DEFAULT_KDF_PARAMS
   const salt = randomBytes(KEY_SALT_LENGTH)
   const userKey = await deriveKey(password, salt, params)

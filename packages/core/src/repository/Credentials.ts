@@ -5,28 +5,23 @@ import { RusticError } from '../error/RusticError.js'
 import { runCommand } from '../util/command.js'
 
 /** How to unlock a repository: exactly one of a password, a password file, a password command or a master key. */
-export interface Credentials {
-  /** The password itself. */
-  password?: string
-  /** A file whose content (surrounding whitespace trimmed) is the password. */
-  passwordFile?: string
-  /** A command (run without a shell) that prints the password on stdout. */
-  passwordCommand?: string
-  /** An already opened master key; skips the key files. */
-  key?: Key
-}
-
-/** zod schema of {@link Credentials}. */
 export const CredentialsSchema = z
   .object({
+    /** The password itself. */
     password: z.string().optional(),
+    /** A file whose content (surrounding whitespace trimmed) is the password. */
     passwordFile: z.string().optional(),
+    /** A command (run without a shell) that prints the password on stdout. */
     passwordCommand: z.string().optional(),
+    /** An already opened master key; skips the key files. */
     key: z.custom<Key>((v) => v === undefined || v instanceof Key).optional(),
   })
   .refine((c) => [c.password, c.passwordFile, c.passwordCommand, c.key].filter((x) => x !== undefined).length <= 1, {
     message: 'give only one of password, passwordFile, passwordCommand and key',
   })
+
+/** How to unlock a repository; see {@link CredentialsSchema}. */
+export type Credentials = z.input<typeof CredentialsSchema>
 
 /** Resolves the password from credentials (reads the file or runs the command). Returns undefined when a key is given. */
 export async function resolvePassword(credentials: Credentials, signal?: AbortSignal): Promise<string | undefined> {

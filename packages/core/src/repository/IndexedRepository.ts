@@ -1,18 +1,30 @@
+import { z } from 'zod'
 import type { CallOptions } from '../backend/Backend.js'
 import { verifyId } from '../backend/DecryptBackend.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
-import type { Id } from '../id/Id.js'
+import { findIdByPrefix, type Id } from '../id/Id.js'
 import { BlobIndex, type BlobLocation } from '../index/BlobIndex.js'
 import { BlobsInFlight } from '../index/BlobsInFlight.js'
+import type { Control } from '../progress/Control.js'
 import { parseTree, type BlobType, type Node, type SnapshotFile } from '../repofile/index.js'
 import { LruCache } from '../util/LruCache.js'
-import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
-import type { Repository } from './Repository.js'
-import { backup, type BackupControl, type BackupOptions, type BackupResult } from '../commands/backup/backup.js'
-import type { SnapshotOptions } from '../commands/backup/SnapshotOptions.js'
-import type { Control } from '../commands/control.js'
+import { parseOptions } from '../util/parseOptions.js'
+import type { ReadSource } from '../archiver/ReadSource.js'
+import { backup, type BackupOptions, type BackupResult } from '../commands/backup/backup.js'
+import { diff, type DiffOptions, type DiffResult } from '../commands/diff.js'
+import { dump, type DumpOptions } from '../commands/dump.js'
+import { find, type FindOptions, type FindResult } from '../commands/find.js'
+import { ls, type LsOptions } from '../commands/ls.js'
 import { planRepairSnapshots, type RepairSnapshotsOptions, type RepairSnapshotsPlan } from '../commands/repair/planRepairSnapshots.js'
 import { repairSnapshots, type RepairSnapshotsResult } from '../commands/repair/repairSnapshots.js'
+import { restore } from '../commands/restore/executeRestore.js'
+import { planRestore } from '../commands/restore/planRestore.js'
+import type { RestoreOptions } from '../commands/restore/RestoreOptions.js'
+import type { RestorePlan, RestoreStats } from '../commands/restore/RestorePlan.js'
+import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
+import type { Repository } from './Repository.js'
+import type { SnapshotFilter } from './SnapshotFilter.js'
+import { rootNode } from './rootNode.js'
 
 /** One entry of a tree walk. */
 export interface WalkEntry {
@@ -22,37 +34,56 @@ export interface WalkEntry {
   node: Node
 }
 
-/** Options for {@link IndexedRepository.walk}. */
-export interface WalkOptions extends CallOptions {
-  /** Descend into subdirectories (default true). */
-  recursive?: boolean
+/** Options of {@link IndexedRepository.walk}, with defaults. */
+export const WalkOptionsSchema = z.object({
+  /** Descend into subdirectories. */
+  recursive: z.boolean().default(true),
   /** Return false to skip a directory's contents (the directory itself is still yielded). */
-  enter?: (entry: WalkEntry) => boolean
-}
+  enter: z.custom<(entry: WalkEntry) => boolean>((v) => typeof v === 'function').optional(),
+})
+
+/** Options of {@link IndexedRepository.walk}; see {@link WalkOptionsSchema}. */
+export type WalkOptions = z.input<typeof WalkOptionsSchema>
+
+/** Options of {@link IndexedRepository.readFile}, with defaults. */
+export const ReadFileOptionsSchema = z.object({
+  /** Blobs read ahead of the one being yielded. */
+  readAhead: z.number().int().positive().default(4),
+})
+
+/** Options of {@link IndexedRepository.readFile}; see {@link ReadFileOptionsSchema}. */
+export type ReadFileOptions = z.input<typeof ReadFileOptionsSchema>
 
 /**
- * A repository with its index loaded (rustic_core's `Repository<Indexed>`): blob, tree and file access.
+ * A repository with its index loaded (rustic_core's `Repository<Indexed>`): blob, tree and file access
+ * and the commands that read or write blobs, each `method(subjects..., options?, control?)`. Made by
+ * {@link Repository.toIndexed}; the snapshot and key methods stay on the {@link Repository}.
  */
 export class IndexedRepository {
-  private readonly trees = new LruCache<Id, Node[]>(4096)
+  /** @internal The open repository. */
+  readonly repo: Repository
+  /** @internal The in-memory index. */
+  readonly index: BlobIndex
+  readonly #trees = new LruCache<Id, Node[]>(4096)
   /** Blob areas of tree packs read whole: a walk reads many trees of the same few packs. */
-  private readonly treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
-  /** New blobs the backups running on this object are storing: concurrent backups store each once. */
+  readonly #treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
+  /** @internal New blobs the backups running on this object are storing: concurrent backups store each once. */
   readonly blobsInFlight = new BlobsInFlight()
 
-  private constructor(
-    /** The open repository. */
-    readonly repo: Repository,
-    /** The in-memory index. */
-    readonly index: BlobIndex,
-    /** The index files `index` was loaded from. */
-    private loadedIndexIds: ReadonlySet<Id>,
-  ) {}
+  /** The index files `index` was loaded from. */
+  #loadedIndexIds: ReadonlySet<Id>
 
-  /** Loads all index files of `repo`. */
-  static async load(repo: Repository, options: CallOptions = {}): Promise<IndexedRepository> {
+  private constructor(repo: Repository, index: BlobIndex, loadedIndexIds: ReadonlySet<Id>) {
+    this.repo = repo
+    this.index = index
+    this.#loadedIndexIds = loadedIndexIds
+  }
+
+  /** @internal Loads all index files of `repo` (use {@link Repository.toIndexed}). */
+  static async load(repo: Repository, control: Control = {}): Promise<IndexedRepository> {
+    const { signal, progress } = repo.control(control)
     const index = new BlobIndex()
-    return new IndexedRepository(repo, index, await loadIndexFiles(repo, index, options))
+    return new IndexedRepository(repo, index, await loadIndexFiles(repo, index, { signal, progress }))
   }
 
   /**
@@ -61,15 +92,16 @@ export class IndexedRepository {
    * its lock is held, so that it never deduplicates against blobs pruned since the index was loaded.
    * @returns true if the index was loaded again.
    */
-  async reloadIndexIfChanged(options: CallOptions = {}): Promise<boolean> {
-    const ids = await this.repo.backend.list('index', options)
-    if (!indexFilesGone(this.loadedIndexIds, ids)) return false
+  async reloadIndexIfChanged(control: Control = {}): Promise<boolean> {
+    const { signal, progress } = this.repo.control(control)
+    const ids = await this.repo.backend.list('index', { signal })
+    if (!indexFilesGone(this.#loadedIndexIds, ids)) return false
     this.index.clear()
-    this.loadedIndexIds = await loadIndexFiles(this.repo, this.index, options, ids)
+    this.#loadedIndexIds = await loadIndexFiles(this.repo, this.index, { signal, progress }, ids)
     return true
   }
 
-  /** The location of a blob; throws `BlobNotFound` if it is not indexed. */
+  /** @internal The location of a blob; throws `BlobNotFound` if it is not indexed. */
   locate(type: BlobType, id: Id): BlobLocation {
     const loc = this.index.get(type, id)
     if (!loc) {
@@ -81,9 +113,10 @@ export class IndexedRepository {
   }
 
   /** Reads, decrypts, decompresses and verifies one blob. */
-  async getBlob(type: BlobType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+  async getBlob(type: BlobType, id: Id, control: Control = {}): Promise<Uint8Array> {
+    const options: CallOptions = { signal: control.signal }
     const loc = this.locate(type, id)
-    const plain = type === 'tree' ? await this.readTreeBlob(loc, options) : await this.repo.dbe.readEncryptedPartial(
+    const plain = type === 'tree' ? await this.#readTreeBlob(loc, options) : await this.repo.dbe.readEncryptedPartial(
       'pack',
       loc.packId,
       false,
@@ -104,29 +137,29 @@ export class IndexedRepository {
   }
 
   /** A tree blob, from its pack's blob area read whole once (when small enough) and kept for a while. */
-  private async readTreeBlob(loc: BlobLocation, options?: CallOptions): Promise<Uint8Array> {
+  async #readTreeBlob(loc: BlobLocation, options?: CallOptions): Promise<Uint8Array> {
     const extent = this.index.packExtent(loc.packId) ?? 0
     const dbe = this.repo.dbe
     if (extent > TREE_PACK_MAX_BYTES) {
       return dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, options)
     }
-    let area = this.treePacks.get(loc.packId)
+    let area = this.#treePacks.get(loc.packId)
     if (!area) {
       area = dbe.backend.readPartial('pack', loc.packId, true, 0, extent, options)
-      area.catch(() => this.treePacks.delete(loc.packId))
-      this.treePacks.set(loc.packId, area)
+      area.catch(() => this.#treePacks.delete(loc.packId))
+      this.#treePacks.set(loc.packId, area)
     }
     const bytes = await area
     return dbe.openBlob(bytes.subarray(loc.offset, loc.offset + loc.length), loc.uncompressedLength, `pack ${loc.packId} at offset ${loc.offset}`)
   }
 
   /** Reads and parses a tree (cached). */
-  async getTree(id: Id, options?: CallOptions): Promise<Node[]> {
+  async getTree(id: Id, control: Control = {}): Promise<Node[]> {
     this.repo.assertOpen()
-    const cached = this.trees.get(id)
+    const cached = this.#trees.get(id)
     if (cached) return cached
-    const nodes = parseTree(await this.getBlob('tree', id, options), `tree ${id}`)
-    this.trees.set(id, nodes)
+    const nodes = parseTree(await this.getBlob('tree', id, control), `tree ${id}`)
+    this.#trees.set(id, nodes)
     return nodes
   }
 
@@ -134,7 +167,7 @@ export class IndexedRepository {
    * The node at `path` (`/`-separated, relative to the tree) below tree `treeId`.
    * The root (`''` or `/`) is returned as a synthetic directory node whose subtree is `treeId`.
    */
-  async nodeAtPath(treeId: Id, path: string, options?: CallOptions): Promise<Node> {
+  async nodeAtPath(treeId: Id, path: string, control: Control = {}): Promise<Node> {
     const parts = path.split('/').filter((p) => p !== '' && p !== '.')
     let node: Node = rootNode(treeId)
     let walked = ''
@@ -142,7 +175,7 @@ export class IndexedRepository {
       if (node.type !== 'dir' || !node.subtree) {
         throw new RusticError('InvalidInput', `${walked || '/'} is not a directory`, { code: 'PathNotFound' })
       }
-      const nodes = await this.getTree(node.subtree, options)
+      const nodes = await this.getTree(node.subtree, control)
       const next = nodes.find((n) => n.name === part)
       walked += `/${part}`
       if (!next) throw new RusticError('InvalidInput', `path ${walked} not found in the snapshot`, { code: 'PathNotFound' })
@@ -154,14 +187,14 @@ export class IndexedRepository {
   /** Resolves `SNAP[:PATH]` (snapshot as for {@link Repository.findSnapshot}) to the snapshot and the node at the path. */
   async resolveSnapshotPath(
     spec: string,
-    filter: Parameters<Repository['findSnapshot']>[1] = {},
-    options?: CallOptions,
+    filter: SnapshotFilter = {},
+    control: Control = {},
   ): Promise<{ snapshot: SnapshotFile; path: string; node: Node }> {
     const colon = spec.indexOf(':')
     const snapSpec = colon < 0 ? spec : spec.slice(0, colon)
     const path = colon < 0 ? '' : spec.slice(colon + 1)
-    const snapshot = await this.repo.findSnapshot(snapSpec, filter, options)
-    const node = await this.nodeAtPath(snapshot.tree, path, options)
+    const snapshot = await this.repo.findSnapshot(snapSpec, filter, control)
+    const node = await this.nodeAtPath(snapshot.tree, path, control)
     const clean = '/' + path.split('/').filter((p) => p !== '' && p !== '.').join('/')
     return { snapshot, path: clean === '/' ? '' : clean, node }
   }
@@ -169,53 +202,52 @@ export class IndexedRepository {
   /**
    * Walks the tree below a directory node depth-first in name order, yielding every entry
    * (not the starting node itself) with its absolute path.
+   * @param path - the node's path (`''` for a snapshot's root); entries' paths continue it.
    */
-  async *walk(start: Node, basePath: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+  async *walk(node: Node, path: string, options: WalkOptions = {}, control: Control = {}): AsyncGenerator<WalkEntry> {
+    yield* this.#walk(node, path, parseOptions(WalkOptionsSchema, options, 'walk options'), control.signal)
+  }
+
+  async *#walk(start: Node, basePath: string, opts: z.output<typeof WalkOptionsSchema>, signal: AbortSignal | undefined): AsyncGenerator<WalkEntry> {
     if (start.type !== 'dir' || !start.subtree) return
-    const recursive = options.recursive ?? true
-    const nodes = await this.getTree(start.subtree, options)
+    const nodes = await this.getTree(start.subtree, { signal })
     for (const node of nodes) {
-      throwIfAborted(options.signal)
+      throwIfAborted(signal)
       const entry = { path: `${basePath}/${node.name}`, node }
       yield entry
-      if (recursive && node.type === 'dir' && (options.enter?.(entry) ?? true)) {
-        yield* this.walk(node, entry.path, options)
+      if (opts.recursive && node.type === 'dir' && (opts.enter?.(entry) ?? true)) {
+        yield* this.#walk(node, entry.path, opts, signal)
       }
     }
   }
 
-  /**
-   * Backs up local paths or a custom source into a new snapshot; see {@link backup}.
-   */
-  backup(options: BackupOptions, snapshotOptions: SnapshotOptions = {}, control: BackupControl = {}): Promise<BackupResult> {
-    return backup(this, options, snapshotOptions, control)
-  }
-
   /** Works out how `repair snapshots` would repair the selected snapshots, writing nothing. */
-  planRepairSnapshots(options?: RepairSnapshotsOptions, control?: Control): Promise<RepairSnapshotsPlan> {
+  planRepairSnapshots(options: RepairSnapshotsOptions = {}, control: Control = {}): Promise<RepairSnapshotsPlan> {
     return planRepairSnapshots(this, options, control)
   }
 
   /** Carries out a plan of {@link IndexedRepository.planRepairSnapshots}. */
-  repairSnapshots(plan: RepairSnapshotsPlan, control?: Control): Promise<RepairSnapshotsResult> {
-    return this.repo.withLock('exclusive', control, async (lock) => {
-      await this.reloadIndexIfChanged()
-      return repairSnapshots(this, plan, { ...control, signal: lock.signal })
-    })
+  repairSnapshots(plan: RepairSnapshotsPlan, control: Control = {}): Promise<RepairSnapshotsResult> {
+    return this.repo.withLock(
+      'exclusive',
+      async (lock) => {
+        await this.reloadIndexIfChanged({ ...control, signal: lock.signal })
+        return repairSnapshots(this, plan, { ...control, signal: lock.signal })
+      },
+      control,
+    )
   }
 
-  /**
-   * Streams a file's content blob by blob, reading up to `readAhead` blobs ahead.
-   */
-  async *readFile(node: Node, options: CallOptions & { readAhead?: number } = {}): AsyncGenerator<Uint8Array> {
+  /** Streams a file's content blob by blob, reading up to `readAhead` blobs ahead. */
+  async *readFile(node: Node, options: ReadFileOptions = {}, control: Control = {}): AsyncGenerator<Uint8Array> {
+    const { readAhead } = parseOptions(ReadFileOptionsSchema, options, 'read options')
     if (node.type !== 'file') throw new RusticError('InvalidInput', `${node.name} is not a file`, { code: 'NotAFile' })
     const content = node.content ?? []
-    const ahead = Math.max(1, options.readAhead ?? 4)
     const inflight: Array<Promise<Uint8Array>> = []
     let next = 0
     const fill = (): void => {
-      while (next < content.length && inflight.length < ahead) {
-        const p = this.getBlob('data', content[next++]!, options)
+      while (next < content.length && inflight.length < readAhead) {
+        const p = this.getBlob('data', content[next++]!, control)
         p.catch(() => {}) // surfaced when awaited below
         inflight.push(p)
       }
@@ -227,25 +259,133 @@ export class IndexedRepository {
       yield data
     }
   }
+
+  /**
+   * A blob's plaintext, as restic's `cat blob` prints it: `id` is a full id or a unique prefix of a
+   * data or tree blob. Holds a shared lock.
+   */
+  async catBlob(id: string, control: Control = {}): Promise<Uint8Array> {
+    return this.#shared(control, (signal) => {
+      const candidates = [...this.index.entries('data'), ...this.index.entries('tree')].map(([i]) => i)
+      const full = findIdByPrefix(candidates, id, 'blob')
+      return this.getBlob(this.index.has('tree', full) ? 'tree' : 'data', full, { signal })
+    })
+  }
+
+  /**
+   * The tree blob of a snapshot directory, `SNAP[:PATH]` as for {@link IndexedRepository.resolveSnapshotPath}
+   * (rustic's `cat tree`); fails with `NotADirectory` for anything but a directory. Holds a shared lock.
+   */
+  async catTree(spec: string, filter: SnapshotFilter = {}, control: Control = {}): Promise<Uint8Array> {
+    return this.#shared(control, async (signal) => {
+      const { node, path } = await this.resolveSnapshotPath(spec, filter, { signal })
+      if (node.type !== 'dir' || !node.subtree) {
+        throw new RusticError('InvalidInput', `${path || '/'} is not a directory`, { code: 'NotADirectory' })
+      }
+      return this.getBlob('tree', node.subtree, { signal })
+    })
+  }
+
+  /**
+   * Backs up local paths, or a custom {@link ReadSource}, into a new snapshot (restic's `backup`).
+   * Writes packs, then index files, then the snapshot, so an interrupted backup leaves a valid
+   * repository whose uploaded packs the next run reuses.
+   * @param source - local files and directories, or a source of entries (its snapshot paths come
+   *   from `options.snapshotPaths`, else from the source's `snapshotPaths()`).
+   * @param options - parent selection, excludes (`local`), compression, dry run and the new
+   *   snapshot's metadata (`tags`, `label`, `host`, ...).
+   */
+  backup(source: string | readonly string[] | ReadSource, options: BackupOptions = {}, control: Control = {}): Promise<BackupResult> {
+    return backup(this, source, options, control)
+  }
+
+  /**
+   * Works out what restoring `node` (a directory: its contents; anything else: that one entry) into
+   * `target` will do, without writing anything (restic's `restore --dry-run`); carry the plan out with
+   * {@link IndexedRepository.restore}. The plan keeps `options`. Holds a shared lock; to keep other
+   * clients' prunes out between planning and restoring, run both in one `repo.withLock('shared', ...)`.
+   * @param target - the directory to restore into (created if missing); for a non-directory node, a
+   *   directory to put it in or the path to restore it as.
+   */
+  planRestore(node: Node, target: string, options: RestoreOptions = {}, control: Control = {}): Promise<RestorePlan> {
+    return this.#shared(control, (signal) => planRestore(this, node, target, options, { ...control, signal }))
+  }
+
+  /**
+   * Carries out a plan of {@link IndexedRepository.planRestore} (with the options it was made with),
+   * reading each pack at most once. An aborted restore is finished by planning and restoring again.
+   * Holds a shared lock, as restic's `restore` does.
+   */
+  restore(plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
+    return this.#shared(control, (signal) => restore(this, plan, { ...control, signal }))
+  }
+
+  /**
+   * Lists the entries below `node` (as {@link IndexedRepository.resolveSnapshotPath} gives it), depth-first
+   * in name order with absolute paths (restic's `ls`); a non-directory node lists itself.
+   */
+  ls(node: Node, path: string, options: LsOptions = {}, control: Control = {}): AsyncGenerator<WalkEntry> {
+    return ls(this, node, path, options, control)
+  }
+
+  /**
+   * Searches snapshots, newest first, for entries whose path matches one of `patterns` (restic's
+   * `find`); yields one result per snapshot with at least one match. Holds a shared lock while it runs.
+   */
+  find(patterns: readonly string[], options: FindOptions = {}, control: Control = {}): AsyncGenerator<FindResult> {
+    return this.#sharedWhileIterating(control, (signal) => find(this, patterns, options, { ...control, signal }))
+  }
+
+  /** Compares two snapshot directories as restic's `diff` does, under a shared lock. */
+  diff(left: Node, right: Node, options: DiffOptions = {}, control: Control = {}): Promise<DiffResult> {
+    return this.#shared(control, (signal) => diff(this, left, right, options, { ...control, signal }))
+  }
+
+  /**
+   * The content of a snapshot entry as bytes (restic's `dump`): a file's content, or a directory as a
+   * tar stream. Holds a shared lock while it is read.
+   * @param path - the node's path in the snapshot (from {@link IndexedRepository.resolveSnapshotPath}).
+   */
+  dump(node: Node, path: string, options: DumpOptions = {}, control: Control = {}): AsyncIterable<Uint8Array> {
+    dump(this, node, path, options, control) // fails here, before any lock, on bad options or a node it cannot dump
+    return this.#sharedWhileIterating(control, (signal) => dump(this, node, path, options, { ...control, signal }))
+  }
+
+  /**
+   * Runs `fn` under the repository's shared lock (shared with a lock this repository already holds). Once
+   * the lock is held, the index is loaded again if another client rewrote it since it was loaded (a prune
+   * between `toIndexed` and the lock), so that `fn` reads no pack that is gone.
+   */
+  async #shared<T>(control: Control, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.repo.withLock(
+      'shared',
+      async (lock) => {
+        await this.#reloadUnderLock(control, lock.signal)
+        return fn(lock.signal)
+      },
+      control,
+    )
+  }
+
+  /** {@link IndexedRepository.#shared} for a stream: the lock is taken at its first read and released at its end. */
+  async *#sharedWhileIterating<T>(control: Control, items: (signal: AbortSignal) => AsyncIterable<T>): AsyncGenerator<T> {
+    const lock = await this.repo.lock('shared', control)
+    try {
+      await this.#reloadUnderLock(control, lock.signal)
+      yield* items(lock.signal)
+    } catch (e) {
+      throw lock.lostError ?? e
+    } finally {
+      await lock.release()
+    }
+  }
+
+  async #reloadUnderLock(control: Control, signal: AbortSignal): Promise<void> {
+    if (this.repo.options.lock) await this.reloadIndexIfChanged({ ...control, signal })
+  }
 }
 
 /** Tree packs up to this size are read whole when one of their trees is needed. */
 const TREE_PACK_MAX_BYTES = 16 * 1024 * 1024
 /** Memory for tree packs read whole. */
 const TREE_PACK_CACHE_BYTES = 64 * 1024 * 1024
-
-/** A directory node standing for a snapshot's root tree. */
-export function rootNode(treeId: Id): Node {
-  return {
-    name: '',
-    type: 'dir',
-    mode: 0o755,
-    mtime: '',
-    atime: '',
-    ctime: '',
-    uid: 0,
-    gid: 0,
-    content: null,
-    subtree: treeId,
-  }
-}

@@ -1,4 +1,5 @@
 import { hostname, userInfo } from 'node:os'
+import { z } from 'zod'
 import type { CallOptions, WriteBackend } from '../backend/Backend.js'
 import { CONFIG_ID } from '../backend/Backend.js'
 import { isNotFound } from '../backend/BackendError.js'
@@ -7,11 +8,13 @@ import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
 import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
 import { compressionLevel, type CompressionMode } from '../compression/index.js'
-import { Key, type KdfParams } from '../crypto/index.js'
+import { Key } from '../crypto/index.js'
 import { RusticError } from '../error/RusticError.js'
-import { hashId, randomId, type Id } from '../id/Id.js'
+import { findIdByPrefix, hashId, randomId, type Id } from '../id/Id.js'
+import { ControlSchema, type Control, type ResolvedControl } from '../progress/Control.js'
 import { noProgress, type ProgressFactory, type WarningHandler } from '../progress/Progress.js'
 import {
+  CreateKeyFileOptionsSchema,
   createKeyFile,
   parseConfig,
   parseKeyFile,
@@ -34,36 +37,48 @@ import { resolveSnapshot, resolveSnapshots } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
-import { RepositoryLocker, type LockControl, type LockHandle, type LockKind } from './lock/index.js'
+import { RepositoryLocker, type LockHandle, type LockKind } from './lock/index.js'
+import { parseOptions } from '../util/parseOptions.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
 import { forget, type ForgetResult } from '../commands/forget/forget.js'
 import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
 import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
 import { deleteSnapshots, type DeleteSnapshotsOptions, type DeleteSnapshotsResult } from '../commands/snapshots/deleteSnapshots.js'
 import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } from '../commands/snapshots/groupSnapshots.js'
-import type { SnapshotControl } from '../commands/snapshots/SnapshotControl.js'
 import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
 import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
 import { check } from '../commands/check/check.js'
 import type { CheckOptions } from '../commands/check/CheckOptions.js'
 import type { CheckResult } from '../commands/check/CheckFinding.js'
-import type { Control } from '../commands/control.js'
 import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
 import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
 import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
 
-/** Options for {@link Repository.init}. */
-export interface InitOptions {
+/** Options of {@link Repository.init}, with defaults. */
+export const InitOptionsSchema = z.object({
   /** Repository version: 2 (default, zstd compression) or 1. */
-  version?: 1 | 2
+  version: z.union([z.literal(1), z.literal(2)]).default(2),
   /** Chunker polynomial; random (irreducible, degree 53) by default. */
-  chunkerPolynomial?: bigint
+  chunkerPolynomial: z.bigint().optional(),
   /** scrypt parameters of the first key. */
-  kdf?: KdfParams
-  /** Username and hostname recorded in the first key file. */
-  username?: string
-  hostname?: string
-}
+  kdf: CreateKeyFileOptionsSchema.shape.kdf,
+  /** User name recorded in the first key file (default: the current user). */
+  username: z.string().optional(),
+  /** Host name recorded in the first key file (default: this host). */
+  hostname: z.string().optional(),
+})
+
+/** Options of {@link Repository.init}; see {@link InitOptionsSchema}. */
+export type InitOptions = z.input<typeof InitOptionsSchema>
+
+/** Options of {@link Repository.addKey}, with defaults. */
+export const AddKeyOptionsSchema = InitOptionsSchema.pick({ kdf: true, username: true, hostname: true })
+
+/** Options of {@link Repository.addKey}; see {@link AddKeyOptionsSchema}. */
+export type AddKeyOptions = z.input<typeof AddKeyOptionsSchema>
+
+/** The repository files {@link Repository.catFile} prints. */
+export type CatFileType = 'config' | 'key' | 'snapshot' | 'index'
 
 /** A key file with its id. */
 export interface KeyInfo {
@@ -71,41 +86,57 @@ export interface KeyInfo {
   keyFile: KeyFile
 }
 
+/** What {@link Repository}'s private constructor takes. */
+interface RepositoryParts {
+  backend: WriteBackend
+  warmUp: WarmUpBackend | undefined
+  dbe: DecryptBackend
+  config: ConfigFile
+  keyId: Id | undefined
+  options: z.output<typeof RepositoryOptionsSchema>
+  /** The locker of the object this one is made from (so that both share their locks). */
+  locker?: RepositoryLocker
+}
+
 /**
- * An open repository: config read, master key unlocked (rustic_core's `Repository<Open>`).
- * Call {@link Repository.toIndexed} to load the index for blob access.
+ * An open repository: config read, master key unlocked (rustic_core's `Repository<Open>`). Its methods
+ * take `(subjects..., options?, control?)`; call {@link Repository.toIndexed} to load the index for the
+ * commands that read or write blobs.
  */
 export class Repository {
-  /** The parsed options, with defaults. */
-  readonly options: ReturnType<typeof RepositoryOptionsSchema.parse>
-  /** Creates progress indicators (silent by default). */
+  /** The repository config. */
+  readonly config: ConfigFile
+  /** The id of the key file that opened the repository (undefined when opened with a master key). */
+  readonly keyId: Id | undefined
+  /** @internal The decorated backend (hot/cold, cache, ...), without encryption. */
+  readonly backend: WriteBackend
+  /** @internal The encryption layer. */
+  readonly dbe: DecryptBackend
+  /** @internal The parsed options, with defaults. */
+  readonly options: z.output<typeof RepositoryOptionsSchema>
+  /** @internal The default progress factory of commands (silent unless the options give one). */
   readonly progress: ProgressFactory
-  /** Receives warnings. */
+  /** @internal The default warning handler of commands (drops warnings unless the options give one). */
   readonly onWarning: WarningHandler
-  /** The locks this object holds (shared with the objects {@link withCompression} makes). */
-  private readonly locker: RepositoryLocker
+  /** The warm-up layer, when warm-up is configured. */
+  readonly #warmUp: WarmUpBackend | undefined
+  /** The locks this object holds (shared with the objects {@link Repository.withCompression} makes). */
+  readonly #locker: RepositoryLocker
 
-  private constructor(
-    /** The decorated backend (hot/cold, cache, ...), without encryption. */
-    readonly backend: WriteBackend,
-    /** The warm-up layer, when warm-up is configured. */
-    private readonly warmUp: WarmUpBackend | undefined,
-    /** The encryption layer. */
-    readonly dbe: DecryptBackend,
-    /** The repository config. */
-    readonly config: ConfigFile,
-    /** The id of the key file that opened the repository (undefined when opened with a master key). */
-    readonly keyId: Id | undefined,
-    options: RepositoryOptions,
-    locker?: RepositoryLocker,
-  ) {
-    this.options = RepositoryOptionsSchema.parse(options)
+  private constructor(parts: RepositoryParts) {
+    this.backend = parts.backend
+    this.#warmUp = parts.warmUp
+    this.dbe = parts.dbe
+    this.config = parts.config
+    this.keyId = parts.keyId
+    this.options = parts.options
     this.progress = this.options.progress ?? noProgress
     this.onWarning = this.options.onWarning ?? (() => {})
-    this.locker = locker ?? new RepositoryLocker(dbe, { enabled: this.options.lock, retryLockMs: this.options.retryLockMs, onWarning: this.onWarning })
+    this.#locker =
+      parts.locker ?? new RepositoryLocker(this.dbe, { enabled: this.options.lock, retryLockMs: this.options.retryLockMs, onWarning: this.onWarning })
   }
 
-  /** The master key. */
+  /** @internal The master key. */
   get key(): Key {
     return this.dbe.key
   }
@@ -120,36 +151,43 @@ export class Repository {
     return this.backend.location()
   }
 
+  /** @internal A command's control with this repository's progress and warning handler as defaults. */
+  control(control: Control = {}): ResolvedControl {
+    const c = parseOptions(ControlSchema, control, 'control')
+    return { signal: c.signal, progress: c.progress ?? this.progress, onWarning: c.onWarning ?? this.onWarning }
+  }
+
   /**
    * Creates a new repository: config with a random chunker polynomial and the first key.
    * Fails with `RepositoryExists` if there is already a config.
    */
   static async init(
+    options: RepositoryOptions,
     backends: RepositoryBackends,
     credentials: Credentials,
     initOptions: InitOptions = {},
-    options: RepositoryOptions = {},
   ): Promise<Repository> {
-    const { backend: raw } = await composeBackend(backends, undefined, options)
+    const opts = parseOptions(RepositoryOptionsSchema, options, 'repository options')
+    const init = parseOptions(InitOptionsSchema, initOptions, 'init options')
+    const { backend: raw } = await composeBackend(backends, undefined, opts)
     const existing = await backends.repository.list('config').catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)))
     if (existing.length > 0) {
       throw new RusticError('Repository', `a repository already exists at ${raw.location()}`, { code: 'RepositoryExists' })
     }
     const password = await resolvePassword(credentials)
     const key = credentials.key ?? Key.random()
-    const version = initOptions.version ?? 2
     const config: ConfigFile = {
-      version,
+      version: init.version,
       id: randomId(),
-      chunkerPolynomial: initOptions.chunkerPolynomial ?? randomPolynomial(),
+      chunkerPolynomial: init.chunkerPolynomial ?? randomPolynomial(),
     }
     await raw.create()
     let keyId: Id | undefined
     if (password !== undefined) {
       const { bytes } = await createKeyFile(key, password, {
-        username: initOptions.username ?? safeUsername(),
-        hostname: initOptions.hostname ?? hostname(),
-        kdf: initOptions.kdf,
+        username: init.username ?? safeUsername(),
+        hostname: init.hostname ?? hostname(),
+        kdf: init.kdf,
       })
       keyId = hashId(bytes)
       await raw.writeBytes('key', keyId, false, bytes)
@@ -159,9 +197,11 @@ export class Repository {
       await backends.repoHot.create()
       await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
     }
-    const { backend, warmUp } = await composeBackend(backends, config.id, options)
-    const guarded = new CloseGuardBackend(backend)
-    return new Repository(guarded, warmUp, new DecryptBackend(guarded, key, version, configLevel(config)), config, keyId, options)
+    const { backend: composed, warmUp } = await composeBackend(backends, config.id, opts)
+    // on top: once closed, every call fails with RepositoryClosed
+    const backend = new CloseGuardBackend(composed)
+    const dbe = new DecryptBackend(backend, key, config.version, configLevel(config))
+    return new Repository({ backend, warmUp, dbe, config, keyId, options: opts })
   }
 
   /**
@@ -174,7 +214,8 @@ export class Repository {
     backends: RepositoryBackends,
     credentials: Credentials,
   ): Promise<Repository> {
-    const { backend: raw } = await composeBackend(backends, undefined, options)
+    const opts = parseOptions(RepositoryOptionsSchema, options, 'repository options')
+    const { backend: raw } = await composeBackend(backends, undefined, opts)
     let sealedConfig: Uint8Array
     try {
       sealedConfig = await backends.repository.readFull('config', CONFIG_ID)
@@ -191,65 +232,75 @@ export class Repository {
     let keyId: Id | undefined
     if (!key) {
       const password = await resolvePassword(credentials)
-      ;({ key, keyId } = await findKey(raw, password!, options.onWarning))
+      ;({ key, keyId } = await findKey(raw, password!, opts.onWarning))
     }
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
-    const { backend, warmUp } = await composeBackend(backends, config.id, options)
-    const guarded = new CloseGuardBackend(backend)
-    return new Repository(guarded, warmUp, new DecryptBackend(guarded, key, config.version, configLevel(config)), config, keyId, options)
+    const { backend: composed, warmUp } = await composeBackend(backends, config.id, opts)
+    // on top: once closed, every call fails with RepositoryClosed
+    const backend = new CloseGuardBackend(composed)
+    const dbe = new DecryptBackend(backend, key, config.version, configLevel(config))
+    return new Repository({ backend, warmUp, dbe, config, keyId, options: opts })
   }
 
-  /** Sets how blobs and files are compressed from now on (v2 repositories only). */
+  /** The same repository, compressing new blobs and files with `mode` (v2 repositories only). */
   withCompression(mode: CompressionMode): Repository {
     const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode))
-    return new Repository(this.backend, this.warmUp, dbe, this.config, this.keyId, this.options, this.locker)
+    return new Repository({
+      backend: this.backend,
+      warmUp: this.#warmUp,
+      dbe,
+      config: this.config,
+      keyId: this.keyId,
+      options: this.options,
+      locker: this.#locker,
+    })
   }
 
   /**
-   * Warms up packs before reading them (cold storage), when the repository was opened with
-   * `warmUp` or a `warmUpCommand`; otherwise does nothing. Restore, check with `readData` and
-   * prune's repacking call it with the packs they are about to read.
+   * @internal Warms up packs before reading them (cold storage), when the repository was opened with
+   * `warmUp` or a `warmUpCommand`; otherwise does nothing. Restore, check with `readData` and prune's
+   * repacking call it with the packs they are about to read.
    */
   async warmUpPacks(packIds: Id[], options: CallOptions = {}): Promise<void> {
-    if (this.warmUp && packIds.length > 0) await this.warmUp.warmUpPacks(packIds, options.signal)
+    if (this.#warmUp && packIds.length > 0) await this.#warmUp.warmUpPacks(packIds, options.signal)
   }
 
-  /** Ids of all snapshots. */
-  async snapshotIds(options?: CallOptions): Promise<Id[]> {
-    return this.backend.list('snapshot', options)
+  /** Ids of all snapshots. Takes no lock (nor do the other snapshot reads below, but `groupSnapshots`). */
+  async snapshotIds(control: Control = {}): Promise<Id[]> {
+    return this.backend.list('snapshot', { signal: control.signal })
   }
 
   /** Reads one snapshot by its full id. */
-  async getSnapshot(id: Id, options?: CallOptions): Promise<SnapshotFile> {
-    return parseSnapshot(await this.dbe.readEncryptedFull('snapshot', id, options), fileName('snapshot', id), id)
+  async getSnapshot(id: Id, control: Control = {}): Promise<SnapshotFile> {
+    return parseSnapshot(await this.dbe.readEncryptedFull('snapshot', id, { signal: control.signal }), fileName('snapshot', id), id)
   }
 
   /**
    * All snapshots passing the filter, oldest first. A snapshot file that cannot be read, decrypted or
-   * parsed is left out with a warning naming it (to `options.onWarning`, else the repository's), as restic
+   * parsed is left out with a warning naming it (to `control.onWarning`, else the repository's), as restic
    * does; the others are still listed.
    */
-  async getSnapshots(filter: SnapshotFilter = {}, options: CallOptions & Pick<Control, 'onWarning'> = {}): Promise<SnapshotFile[]> {
-    const { snapshots, unreadable } = await loadSnapshots(this, options)
-    const warn = options.onWarning ?? this.onWarning
-    for (const [id, err] of unreadable) warn(unreadableSnapshotWarning(id, err), err)
+  async getSnapshots(filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
+    const { snapshots, unreadable } = await loadSnapshots(this, control)
+    const { onWarning } = this.control(control)
+    for (const [id, err] of unreadable) onWarning(unreadableSnapshotWarning(id, err), err)
     return sortSnapshots(snapshots.filter((s) => matchesFilter(s, filter)))
   }
 
   /**
    * Finds a snapshot from a string: a full id, a unique id prefix, `latest` or `latest~N`
    * (the N-th before the latest), the latter two among snapshots passing `filter` that can be read (an
-   * unreadable snapshot file is skipped with a warning). A snapshot named by its id that cannot be read
-   * fails with `SnapshotUnreadable`.
+   * unreadable snapshot file is skipped with a warning). A snapshot named by its id or a prefix that cannot
+   * be read fails with its own error.
    */
-  async findSnapshot(spec: string, filter: SnapshotFilter = {}, options?: CallOptions & Pick<Control, 'onWarning'>): Promise<SnapshotFile> {
-    return resolveSnapshot(this, spec, filter, options)
+  async findSnapshot(spec: string, filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile> {
+    return resolveSnapshot(this, spec, filter, control)
   }
 
   /** Stores a snapshot and returns its id (the snapshot object gets the id too). */
-  async saveSnapshot(snap: SnapshotFile, options?: CallOptions): Promise<Id> {
-    const id = await this.dbe.saveFile('snapshot', serializeSnapshot(snap), options)
+  async saveSnapshot(snap: SnapshotFile, control: Control = {}): Promise<Id> {
+    const id = await this.dbe.saveFile('snapshot', serializeSnapshot(snap), { signal: control.signal })
     snap.id = id
     return id
   }
@@ -258,17 +309,18 @@ export class Repository {
    * Finds several snapshots at once (each string as for {@link Repository.findSnapshot}), reading the
    * snapshot list once; the result keeps the order given, without repeats.
    */
-  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, options?: CallOptions & Pick<Control, 'onWarning'>): Promise<SnapshotFile[]> {
-    return resolveSnapshots(this, specs, filter, options)
+  async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
+    return resolveSnapshots(this, specs, filter, control)
   }
 
   /**
-   * The snapshots passing `options.filter`, grouped by `options.groupBy` (default host, label, paths;
-   * rustic's `get_snapshot_group`): groups ordered by host, label, paths, tags, snapshots oldest first;
-   * `options.latest` keeps only the newest N of each group.
+   * The snapshots passing `options.filter` (or the ones `options.snapshots` names), grouped by
+   * `options.groupBy` (default host, label, paths; rustic's `get_snapshot_group`): groups ordered by host,
+   * label, paths, tags, snapshots oldest first; `options.latest` keeps only the newest N of each group.
+   * Holds a shared lock, as restic's `snapshots` does.
    */
-  async groupSnapshots(options: GroupSnapshotsOptions = {}, control: SnapshotControl = {}): Promise<GroupedSnapshots[]> {
-    return groupSnapshots(this, options, control)
+  async groupSnapshots(options: GroupSnapshotsOptions = {}, control: Control = {}): Promise<GroupedSnapshots[]> {
+    return this.withLock('shared', (lock) => groupSnapshots(this, options, { ...control, signal: lock.signal }), control)
   }
 
   /**
@@ -281,7 +333,7 @@ export class Repository {
   async modifySnapshots(
     snapshots: readonly SnapshotFile[],
     modification: SnapshotModification,
-    control: SnapshotControl = {},
+    control: Control = {},
   ): Promise<ModifySnapshotsResult> {
     return modifySnapshots(this, snapshots, modification, control)
   }
@@ -296,7 +348,7 @@ export class Repository {
   async deleteSnapshots(
     snapshots: readonly (SnapshotFile | Id)[],
     options: DeleteSnapshotsOptions = {},
-    control: SnapshotControl = {},
+    control: Control = {},
   ): Promise<DeleteSnapshotsResult> {
     return deleteSnapshots(this, snapshots, options, control)
   }
@@ -309,7 +361,7 @@ export class Repository {
    * nothing: show the plan, then pass it to {@link Repository.forget}. At least one keep option (or
    * `keepNone`) is required (`NoKeepOption`).
    */
-  async planForget(options: ForgetOptions, control: SnapshotControl = {}): Promise<ForgetPlan> {
+  async planForget(options: ForgetOptions, control: Control = {}): Promise<ForgetPlan> {
     return planForget(this, options, control)
   }
 
@@ -317,35 +369,73 @@ export class Repository {
    * Removes the snapshots a {@link Repository.planForget} plan marks for removal. Fails with `AppendOnly`
    * on an append-only repository, with nothing removed. Their data stays until `prune`.
    */
-  async forget(plan: ForgetPlan, control: SnapshotControl = {}): Promise<ForgetResult> {
+  async forget(plan: ForgetPlan, control: Control = {}): Promise<ForgetResult> {
     return forget(this, plan, control)
   }
 
-  /** All key files. */
-  async listKeys(options?: CallOptions): Promise<KeyInfo[]> {
-    const ids = await this.backend.list('key', options)
-    const keys: KeyInfo[] = []
-    for (const id of ids) {
-      keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, options), fileName('key', id)) })
-    }
-    return keys
+  /** All key files (restic's `key list`), under a shared lock. */
+  async listKeys(control: Control = {}): Promise<KeyInfo[]> {
+    return this.withLock(
+      'shared',
+      async ({ signal }) => {
+        const ids = await this.backend.list('key', { signal })
+        const keys: KeyInfo[] = []
+        for (const id of ids) {
+          keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, { signal }), fileName('key', id)) })
+        }
+        return keys
+      },
+      control,
+    )
   }
 
-  /** Adds a key file for another password, for the same master key. Returns its id. */
-  async addKey(password: string, opts: { username?: string; hostname?: string; kdf?: KdfParams } = {}): Promise<Id> {
-    const { bytes } = await createKeyFile(this.key, password, {
-      username: opts.username ?? safeUsername(),
-      hostname: opts.hostname ?? hostname(),
-      kdf: opts.kdf,
-    })
-    const id = hashId(bytes)
-    await this.backend.writeBytes('key', id, false, bytes)
-    return id
+  /**
+   * Adds a key file for another password, for the same master key (restic's `key add`, under a shared
+   * lock). Returns its id.
+   */
+  async addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
+    const o = parseOptions(AddKeyOptionsSchema, options, 'key options')
+    return this.withLock(
+      'shared',
+      async ({ signal }) => {
+        const { bytes } = await createKeyFile(this.key, password, {
+          username: o.username ?? safeUsername(),
+          hostname: o.hostname ?? hostname(),
+          kdf: o.kdf,
+        })
+        const id = hashId(bytes)
+        await this.backend.writeBytes('key', id, false, bytes, { signal })
+        return id
+      },
+      control,
+    )
   }
 
-  /** Loads every index file into memory and returns the indexed repository (rustic_core's `Repository<Indexed>`). */
-  async toIndexed(options: CallOptions = {}): Promise<IndexedRepository> {
-    return IndexedRepository.load(this, options)
+  /**
+   * The content of a repository file as restic's `cat` prints it: the decrypted JSON of the config, a
+   * snapshot or an index file, or a key file as stored (key files are not encrypted). `id` is a full id
+   * or a unique prefix (ignored for `config`). Holds a shared lock, as restic's `cat` does. Blobs and
+   * trees: {@link IndexedRepository.catBlob}, {@link IndexedRepository.catTree}.
+   */
+  async catFile(type: CatFileType, id = '', control: Control = {}): Promise<Uint8Array> {
+    return this.withLock(
+      'shared',
+      async ({ signal }) => {
+        if (type === 'config') return this.dbe.readEncryptedFull('config', CONFIG_ID, { signal })
+        const full = findIdByPrefix(await this.backend.list(type, { signal }), id, type)
+        return type === 'key' ? this.backend.readFull('key', full, { signal }) : this.dbe.readEncryptedFull(type, full, { signal })
+      },
+      control,
+    )
+  }
+
+  /**
+   * Loads every index file into memory and returns the indexed repository (rustic_core's
+   * `Repository<Indexed>`). Takes no lock: the indexed repository's commands take theirs and load the
+   * index again if another client rewrote it meanwhile.
+   */
+  async toIndexed(control: Control = {}): Promise<IndexedRepository> {
+    return IndexedRepository.load(this, control)
   }
 
   /**
@@ -355,21 +445,24 @@ export class Repository {
    * @throws RepositoryLockedError (code `RepositoryLocked`) naming the other client's lock, once
    * `retryLockMs` has passed; RusticError `Aborted`.
    */
-  lock(kind: LockKind, control?: LockControl): Promise<LockHandle> {
-    return this.locker.acquire(kind, control)
+  lock(kind: LockKind, control: Control = {}): Promise<LockHandle> {
+    return this.#locker.acquire(kind, control)
   }
 
   /**
-   * Runs `fn` holding a lock of `kind` (see {@link lock}), released afterwards. `fn` gets the handle:
-   * pass `lock.signal` to its work and call `lock.verify()` before a step that needs the lock.
-   * A lock lost meanwhile fails the call with `LockLost`.
+   * Runs `fn` holding a lock of `kind` (see {@link Repository.lock}), released afterwards. `fn` gets the
+   * handle: pass `lock.signal` to its work and call `lock.verify()` before a step that needs the lock.
+   * The commands called inside share the lock. A lock lost meanwhile fails the call with `LockLost`.
    */
-  withLock<T>(kind: LockKind, control: LockControl | undefined, fn: (lock: LockHandle) => Promise<T>): Promise<T> {
-    return this.locker.withLock(kind, control, fn)
+  withLock<T>(kind: LockKind, fn: (lock: LockHandle) => Promise<T>, control: Control = {}): Promise<T> {
+    return this.#locker.withLock(kind, fn, control)
   }
 
-  /** Removes stale locks, or all with `removeAll` (restic's `unlock`); see {@link unlock}. */
-  unlock(options?: UnlockOptions, control?: LockControl): Promise<UnlockResult> {
+  /**
+   * Removes stale locks (older than 30 minutes, or made on this host by a process that no longer runs),
+   * or every lock with `removeAll` (restic's `unlock`). Takes no lock itself.
+   */
+  unlock(options: UnlockOptions = {}, control: Control = {}): Promise<UnlockResult> {
     return unlock(this, options, control)
   }
 
@@ -377,29 +470,29 @@ export class Repository {
    * Checks the repository's integrity (restic's and rustic's `check`), reading the repository itself,
    * never the cache; problems are findings in the result. See {@link CheckOptions}.
    */
-  check(options?: CheckOptions, control?: Control): Promise<CheckResult> {
-    return this.withLock('exclusive', control, (lock) => check(this, options, { ...control, signal: lock.signal }))
+  check(options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
+    return this.withLock('exclusive', (lock) => check(this, options, { ...control, signal: lock.signal }), control)
   }
 
   /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */
-  planRepairIndex(options?: RepairIndexOptions, control?: Control): Promise<RepairIndexPlan> {
+  planRepairIndex(options: RepairIndexOptions = {}, control: Control = {}): Promise<RepairIndexPlan> {
     return planRepairIndex(this, options, control)
   }
 
   /** Carries out a plan of {@link Repository.planRepairIndex}: new index files first, then the old ones removed. */
-  repairIndex(plan: RepairIndexPlan, control?: Control): Promise<RepairIndexResult> {
-    return this.withLock('exclusive', control, (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }))
+  repairIndex(plan: RepairIndexPlan, control: Control = {}): Promise<RepairIndexResult> {
+    return this.withLock('exclusive', (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }), control)
   }
 
   /** The files of one kind, with their sizes (restic's `list packs|index|snapshots|keys|locks`). */
-  listFiles(kind: ListFileKind, control?: Control): Promise<ListedFile[]> {
+  listFiles(kind: ListFileKind, control: Control = {}): Promise<ListedFile[]> {
     // restic lists under a shared lock, but `locks` without one
     if (kind === 'locks') return listFiles(this, kind, control)
-    return this.withLock('shared', control, (lock) => listFiles(this, kind, { ...control, signal: lock.signal }))
+    return this.withLock('shared', (lock) => listFiles(this, kind, { ...control, signal: lock.signal }), control)
   }
 
   /** Every blob every index file lists, with its pack (restic's `list blobs`). */
-  async *listBlobs(control?: Control): AsyncGenerator<ListedBlob> {
+  async *listBlobs(control: Control = {}): AsyncGenerator<ListedBlob> {
     const lock = await this.lock('shared', control)
     try {
       yield* listBlobs(this, { ...control, signal: lock.signal })
@@ -408,7 +501,7 @@ export class Repository {
     }
   }
 
-  /** Throws `RepositoryClosed` once {@link close} has run (every backend call does). */
+  /** @internal Throws `RepositoryClosed` once {@link close} has run (every backend call does). */
   assertOpen(): void {
     if (this.backend instanceof CloseGuardBackend) this.backend.check()
   }
@@ -419,7 +512,7 @@ export class Repository {
    * `RepositoryClosed`. Closing again does nothing.
    */
   async close(): Promise<void> {
-    await this.locker.releaseAll()
+    await this.#locker.releaseAll()
     await this.backend.close?.()
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { WriteBackend } from '../backend/Backend.js'
 import type { Id } from '../id/Id.js'
-import type { ProgressFactory, WarningHandler } from '../progress/Progress.js'
+import { ControlSchema } from '../progress/Control.js'
 
 /**
  * Wraps a repository's backend in a cache. `@rustic-ts/cache` provides one; `rustic-ts` plugs it in by default.
@@ -36,10 +36,10 @@ export const RepositoryOptionsSchema = z.object({
   lock: z.boolean().default(true),
   /** How long to wait for another client's conflicting lock, in milliseconds (restic's `--retry-lock`); default 0: fail at once. */
   retryLockMs: z.number().int().nonnegative().default(0),
-  /** Creates progress indicators. */
-  progress: z.custom<ProgressFactory>((v) => v === undefined || typeof v === 'function').optional(),
-  /** Receives warnings. */
-  onWarning: z.custom<WarningHandler>((v) => v === undefined || typeof v === 'function').optional(),
+  /** Creates progress indicators: the default of every command's `control.progress`. */
+  progress: ControlSchema.shape.progress,
+  /** Receives warnings: the default of every command's `control.onWarning`. */
+  onWarning: ControlSchema.shape.onWarning,
 })
 
 /** Options for opening a repository; see {@link RepositoryOptionsSchema} for defaults. */

@@ -1,7 +1,7 @@
-import type { CallOptions } from '../backend/Backend.js'
 import { fileName } from '../backend/DecryptBackend.js'
 import type { Id } from '../id/Id.js'
 import type { BlobIndex } from '../index/BlobIndex.js'
+import type { ProgressFactory } from '../progress/Progress.js'
 import { parseIndex } from '../repofile/index.js'
 import type { Repository } from './Repository.js'
 
@@ -9,12 +9,18 @@ import type { Repository } from './Repository.js'
  * Reads index files of `repo` (all of them unless `ids` is given) into `index`, with progress.
  * @returns the ids of the files read.
  */
-export async function loadIndexFiles(repo: Repository, index: BlobIndex, options: CallOptions = {}, ids?: Id[]): Promise<Set<Id>> {
-  const toRead = ids ?? (await repo.backend.list('index', options))
-  const p = repo.progress('counter', 'reading index')
+export async function loadIndexFiles(
+  repo: Repository,
+  index: BlobIndex,
+  control: { signal?: AbortSignal; progress: ProgressFactory },
+  ids?: Id[],
+): Promise<Set<Id>> {
+  const { signal } = control
+  const toRead = ids ?? (await repo.backend.list('index', { signal }))
+  const p = control.progress('counter', 'reading index')
   p.setLength(toRead.length)
   for await (const file of repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
-    ...options,
+    signal,
     ids: toRead,
     concurrency: repo.options.concurrency,
   })) {

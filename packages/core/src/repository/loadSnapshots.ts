@@ -1,8 +1,7 @@
-import type { CallOptions } from '../backend/Backend.js'
 import { fileName } from '../backend/DecryptBackend.js'
 import { isRusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { ProgressFactory } from '../progress/Progress.js'
+import type { Control } from '../progress/Control.js'
 import { parseSnapshot, type SnapshotFile } from '../repofile/index.js'
 import type { Repository } from './Repository.js'
 
@@ -18,17 +17,15 @@ export interface LoadedSnapshots {
  * Reads every snapshot file, `concurrency` at a time. A file that cannot be read, decrypted or parsed does
  * not stop the others (restic warns and carries on): it is listed in `unreadable`. An abort still fails.
  */
-export async function loadSnapshots(
-  repo: Repository,
-  options: CallOptions & { progress?: ProgressFactory } = {},
-): Promise<LoadedSnapshots> {
+export async function loadSnapshots(repo: Repository, control: Control = {}): Promise<LoadedSnapshots> {
+  const { signal, progress } = repo.control(control)
   const result: LoadedSnapshots = { snapshots: [], unreadable: new Map() }
-  const p = (options.progress ?? repo.progress)('counter', 'reading snapshots')
-  const ids = await repo.snapshotIds(options)
+  const p = progress('counter', 'reading snapshots')
+  const ids = await repo.snapshotIds({ signal })
   p.setLength(ids.length)
   let aborted: unknown
   for await (const s of repo.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
-    signal: options.signal,
+    signal,
     ids,
     concurrency: repo.options.concurrency,
     onError: (id, err) => {

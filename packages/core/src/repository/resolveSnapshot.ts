@@ -2,7 +2,7 @@ import type { CallOptions } from '../backend/Backend.js'
 import { RusticError } from '../error/RusticError.js'
 import { findIdByPrefix, isId, type Id } from '../id/Id.js'
 import { isNotFound } from '../backend/BackendError.js'
-import type { WarningHandler } from '../progress/Progress.js'
+import type { Control } from '../progress/Control.js'
 import type { SnapshotFile } from '../repofile/index.js'
 import { loadSnapshots, unreadableSnapshotWarning } from './loadSnapshots.js'
 import { sortSnapshots, type Repository } from './Repository.js'
@@ -12,7 +12,7 @@ import { isFilterSet, matchesFilter, type SnapshotFilter } from './SnapshotFilte
 const LATEST = /^latest(?:~(\d+))?$/
 
 /** Call options of snapshot lookups: cancellation, and where warnings about unreadable snapshot files go. */
-export type ResolveOptions = CallOptions & { onWarning?: WarningHandler }
+export type ResolveOptions = CallOptions & Control
 
 /**
  * Resolves `latest`, `latest~N`, a full id or a unique id prefix to a snapshot.
@@ -61,8 +61,8 @@ export async function resolveSnapshots(
   const byId = new Map(all.map((s) => [s.id!, s]))
   const filtered = specs.some((s) => LATEST.test(s)) ? all.filter((s) => matchesFilter(s, filter)) : []
   if (specs.some((s) => LATEST.test(s))) {
-    const warn = options?.onWarning ?? repo.onWarning
-    for (const [id, err] of unreadable) warn(unreadableSnapshotWarning(id, err), err)
+    const { onWarning } = repo.control(options)
+    for (const [id, err] of unreadable) onWarning(unreadableSnapshotWarning(id, err), err)
   }
   const out = new Map<Id, SnapshotFile>()
   for (const spec of specs) {

@@ -8,7 +8,7 @@ describe('a closed repository', () => {
   it('fails every later call with RepositoryClosed naming the repository; closing again is fine', async () => {
     const { repo } = await memoryRepo()
     const indexed = await repo.toIndexed()
-    const r = await indexed.backup({}, {}, { source: new StreamSource(async function* () { yield new Uint8Array(1000) }, 'f') })
+    const r = await indexed.backup(new StreamSource(async function* () { yield new Uint8Array(1000) }, 'f'))
     const { node } = await indexed.resolveSnapshotPath('latest')
     const other = repo.withCompression('max')
     await repo.close()
@@ -21,7 +21,7 @@ describe('a closed repository', () => {
       ['listKeys', () => repo.listKeys()],
       ['check', () => repo.check()],
       ['withCompression', () => other.getSnapshots()],
-      ['backup', () => indexed.backup({}, {}, { source: new StreamSource(async function* () { yield new Uint8Array(10) }, 'g') })],
+      ['backup', () => indexed.backup(new StreamSource(async function* () { yield new Uint8Array(10) }, 'g'))],
       ['walk (cached trees)', async () => { for await (const _ of indexed.walk(node, '')) void _ }],
       ['getBlob', () => indexed.getBlob('tree', r.snapshot.tree)],
     ]

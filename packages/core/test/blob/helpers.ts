@@ -15,7 +15,7 @@ import {
   type IndexPack,
   type PackerOptions,
   type WriteBackend,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 export const fastKdf = { N: 1024, r: 8, p: 1 }
 export const password = 'blob-test-pw'
@@ -29,7 +29,7 @@ export interface TestBlob {
 
 /** A new repository on `backend` (a MemoryBackend by default). */
 export async function newRepo(version: 1 | 2, backend: WriteBackend = new MemoryBackend()): Promise<{ backend: WriteBackend; repo: Repository }> {
-  const repo = await Repository.init({ repository: backend }, { password }, { version, kdf: fastKdf })
+  const repo = await Repository.init({}, { repository: backend }, { password }, { version, kdf: fastKdf })
   return { backend, repo }
 }
 

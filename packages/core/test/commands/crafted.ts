@@ -9,7 +9,7 @@ import {
   type Id,
   type IndexedRepository,
   type Node,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const kdf = { N: 1024, r: 8, p: 1 }
 
@@ -18,7 +18,7 @@ const kdf = { N: 1024, r: 8, p: 1 }
  * `sub` and, inside `sub`, a file named `badName` (e.g. `../escape`): trees restic never writes, built by hand.
  */
 export async function craftedRepo(badName: string, backend: WriteBackend = new MemoryBackend(), password = 'pw'): Promise<IndexedRepository> {
-  const repo = await Repository.init({ repository: backend }, { password }, { version: 2, kdf })
+  const repo = await Repository.init({}, { repository: backend }, { password }, { version: 2, kdf })
   const content = new TextEncoder().encode('escaped!\n')
   const dataId = hashId(content)
   const file = (name: string): Node => ({

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { planRestore, Repository, restore, type IndexedRepository, type RestoreOptions } from '@rustic-ts/core'
+import { Repository, type IndexedRepository, type RestoreOptions } from '@rustic-ts/core/internal'
 
 const run = promisify(execFile)
 
@@ -167,8 +167,8 @@ export async function inodeTimes(root: string): Promise<Map<string, string>> {
 /** Plans and runs a restore of `spec` (`SNAP[:PATH]`) into `target`; returns the plan, the stats and the warnings given. */
 export async function restoreTo(indexed: IndexedRepository, spec: string, target: string, options: RestoreOptions = {}) {
   const { node } = await indexed.resolveSnapshotPath(spec)
-  const plan = await planRestore(indexed, node, target, options)
+  const plan = await indexed.planRestore(node, target, options)
   const warnings: string[] = []
-  const stats = await restore(indexed, plan, { ...options, onWarning: (w) => warnings.push(w) })
+  const stats = await indexed.restore(plan, { onWarning: (w) => warnings.push(w) })
   return { plan, stats, warnings }
 }

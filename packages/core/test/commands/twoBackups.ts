@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ALL_FILE_TYPES, MemoryBackend, parseIndex, Repository, type Id, type IndexFile, type WriteBackend } from '@rustic-ts/core'
+import { ALL_FILE_TYPES, MemoryBackend, parseIndex, Repository, type Id, type IndexFile, type WriteBackend } from '@rustic-ts/core/internal'
 
 /** Password of the fixture's repository. */
 export const PASSWORD = 'check-test-pw'
@@ -39,8 +39,8 @@ export async function twoBackups(options: { hot?: boolean } = {}): Promise<TwoBa
   const cold = new MemoryBackend('cold')
   const hot = options.hot ? new MemoryBackend('hot') : undefined
   const backends = { repository: cold, ...(hot ? { repoHot: hot } : {}) }
-  const repo = await Repository.init(backends, { password: PASSWORD }, { kdf: fastKdf })
-  const snap1 = (await (await repo.toIndexed()).backup({ paths: [src] })).snapshot.id!
+  const repo = await Repository.init({}, backends, { password: PASSWORD }, { kdf: fastKdf })
+  const snap1 = (await (await repo.toIndexed()).backup([src])).snapshot.id!
   const before = new Set(await cold.list('pack'))
   const lost = new Map<string, Uint8Array>([
     ['lost/big2.bin', randomBytes(1200 * 1024)],
@@ -51,7 +51,7 @@ export async function twoBackups(options: { hot?: boolean } = {}): Promise<TwoBa
     await writeFile(join(src, p), data)
     files.set(p, data)
   }
-  const snap2 = (await (await repo.toIndexed()).backup({ paths: [src] })).snapshot.id!
+  const snap2 = (await (await repo.toIndexed()).backup([src])).snapshot.id!
   const index = await readIndex(repo)
   const lostPack = (await cold.list('pack')).find(
     (id) => !before.has(id) && index.some((f) => f.packs.some((p) => p.id === id && p.blobs[0]?.type === 'data')),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hashId, isRusticError } from '@rustic-ts/core'
+import { hashId, isRusticError } from '@rustic-ts/core/internal'
 import { deadPid, memoryRepo, plantLock, thisHost } from '../repository/lock/helpers.js'
 
 describe('unlock', () => {

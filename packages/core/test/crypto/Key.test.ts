@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { CIPHERTEXT_OVERHEAD, isRusticError, Key, RusticError } from '@rustic-ts/core'
+import { CIPHERTEXT_OVERHEAD, isRusticError, Key, RusticError } from '@rustic-ts/core/internal'
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
 
@@ -9,7 +9,7 @@ function catchError(fn: () => unknown): RusticError {
   try {
     fn()
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')

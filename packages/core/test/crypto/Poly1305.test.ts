@@ -9,7 +9,7 @@ import {
   setPoly1305Provider,
   sodiumPoly1305,
   type Poly1305Provider,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
 

@@ -1,6 +1,6 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js'
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_KDF_PARAMS, deriveKey, isRusticError, validateKdfParams } from '@rustic-ts/core'
+import { DEFAULT_KDF_PARAMS, deriveKey, isRusticError, validateKdfParams } from '@rustic-ts/core/internal'
 
 function parts(json: { mac: { k: string; r: string }; encrypt: string }): string {
   return [json.encrypt, json.mac.k, json.mac.r].map((b) => Buffer.from(b, 'base64').toString('hex')).join('')

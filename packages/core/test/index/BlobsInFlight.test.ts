@@ -12,7 +12,7 @@ import {
   type FileType,
   type Id,
   type Repository,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { memoryRepo } from '../repository/lock/helpers.js'
 
 /** Streams `data` in pieces, waiting a little between them (so that concurrent backups interleave). */
@@ -43,7 +43,7 @@ describe('concurrent backups on one IndexedRepository', () => {
     const { repo, open } = await memoryRepo()
     const indexed = await repo.toIndexed()
     const data = randomBytes(6 * 1024 * 1024)
-    const results = await Promise.all([0, 1, 2].map(() => indexed.backup({}, {}, { source: source(data) })))
+    const results = await Promise.all([0, 1, 2].map(() => indexed.backup(source(data))))
     const stored = await packBytes(repo)
     expect(stored).toBeLessThan(data.length * 1.3)
     const fresh = await open()
@@ -80,10 +80,10 @@ describe('concurrent backups on one IndexedRepository', () => {
       return waitFor(blobs, signal)
     }
     const abort = new AbortController()
-    const first = indexed.backup({}, {}, { signal: abort.signal, source: source(data) }).catch((e: unknown) => e)
+    const first = indexed.backup(source(data), {}, { signal: abort.signal }).catch((e: unknown) => e)
     // the second starts once the first has claimed every blob of the data (its one data pack is at the gate)
     await firstAtGate
-    const second = indexed.backup({}, {}, { source: source(data) }).catch((e: unknown) => e)
+    const second = indexed.backup(source(data)).catch((e: unknown) => e)
     await secondWaits
     abort.abort()
     expect(isRusticError(await first, 'Aborted'), String(await first)).toBe(true)

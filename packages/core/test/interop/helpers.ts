@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { Repository, type RepositoryOptions } from '@rustic-ts/core'
+import { Repository, type RepositoryOptions } from '@rustic-ts/core/internal'
 
 /** Password of the test repositories. */
 export const password = 'interop-lock-pw'
@@ -49,7 +49,7 @@ export function restic(repo: string, args: string[], input = ''): Promise<Restic
 export async function cheapRepo(prefix: string): Promise<{ dir: string; repo: string; open: (o?: RepositoryOptions) => Promise<Repository>; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), prefix))
   const repo = join(dir, 'repo')
-  const r = await Repository.init({ repository: new LocalBackend(repo) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
+  const r = await Repository.init({}, { repository: new LocalBackend(repo) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
   await r.close()
   return {
     dir,

@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RepositoryLock, isRusticError, parseLock, type Repository } from '@rustic-ts/core'
+import { RepositoryLock, isRusticError, parseLock, type Repository } from '@rustic-ts/core/internal'
 import { cheapRepo, finished, restic, startRestic, until } from './helpers.js'
 
 let fx: Awaited<ReturnType<typeof cheapRepo>>

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRusticError, type Repository } from '@rustic-ts/core'
+import { isRusticError, type Repository } from '@rustic-ts/core/internal'
 import { cheapRepo, finished, restic, startRestic } from './helpers.js'
 
 let fx: Awaited<ReturnType<typeof cheapRepo>>
@@ -62,14 +62,14 @@ describe('rustic-ts backup next to restic prune', () => {
       const repo = await fx.open({ retryLockMs })
       const files = await freshContent()
       // a snapshot of the content, then forgotten: its blobs are what prune deletes
-      const before = await (await repo.toIndexed()).backup({ paths: [src] })
+      const before = await (await repo.toIndexed()).backup([src])
       await repo.deleteSnapshots([before.snapshot.id!])
       // the index as loaded now names those blobs; prune rewrites it
       const indexed = await repo.toIndexed()
       const snapshotsBefore = new Set(await repo.snapshotIds())
 
       const startPrune = async (): Promise<{ code: number; stderr: string }> => finished(startRestic(fx.repo, ['prune']))
-      const startBackup = (): Promise<unknown> => indexed.backup({ paths: [src] }).then((r) => r, (e: unknown) => e)
+      const startBackup = (): Promise<unknown> => indexed.backup([src]).then((r) => r, (e: unknown) => e)
       let prune: Promise<{ code: number; stderr: string }>
       let backup: Promise<unknown>
       if (order === 'prune-first') {

@@ -20,7 +20,7 @@ import {
   timePrecision,
   type IndexedRepository,
   type Node,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { openIndexed, password, restic, resticRepoWith, restoreTo, tempDir } from '../commands/helpers.js'
 
 const run = promisify(execFile)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseConfig, RawJson, RusticError, serializeConfig, type Id } from '@rustic-ts/core'
+import { parseConfig, RawJson, isRusticError, type RusticError, serializeConfig, type Id } from '@rustic-ts/core/internal'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
@@ -9,7 +9,7 @@ function catchError(fn: () => unknown): RusticError {
   try {
     fn()
   } catch (e) {
-    if (e instanceof RusticError) return e
+    if (isRusticError(e)) return e
     throw e
   }
   throw new Error('expected an error')

@@ -8,7 +8,7 @@ import {
   parseKeyFile,
   RawJson,
   serializeKeyFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)

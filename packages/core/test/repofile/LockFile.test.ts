@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError, parseLock, RawJson, serializeLock } from '@rustic-ts/core'
+import { isRusticError, parseLock, RawJson, serializeLock } from '@rustic-ts/core/internal'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)

@@ -8,7 +8,7 @@ import {
   serializePackHeader,
   type Id,
   type PackBlob,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 const id = (c: string): Id => c.repeat(64) as Id
 

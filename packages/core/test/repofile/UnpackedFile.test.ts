@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeUnpacked, encodeUnpacked, isRusticError } from '@rustic-ts/core'
+import { decodeUnpacked, encodeUnpacked, isRusticError } from '@rustic-ts/core/internal'
 
 const json = new TextEncoder().encode('{"packs":[]}\n'.repeat(100))
 

@@ -13,7 +13,7 @@ import {
   resticCatSnapshotJson,
   CONFIG_ID,
   type Repository,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { openIndexed, restic, resticRepoWith, tempDir } from '../commands/helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { createKeyFile, hashId, openKeyFile, parseKeyFile, type Key } from '@rustic-ts/core'
+import { createKeyFile, hashId, openKeyFile, parseKeyFile, type Key } from '@rustic-ts/core/internal'
 
 const run = promisify(execFile)
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError, resolvePassword } from '@rustic-ts/core'
+import { isRusticError, resolvePassword } from '@rustic-ts/core/internal'
 
 describe('resolvePassword', () => {
   it('a failing password command shows its exit status, never its output', async () => {

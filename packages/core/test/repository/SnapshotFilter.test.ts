@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hasTagList, isFilterSet, matchesFilter, SnapshotFilterSchema } from '@rustic-ts/core'
+import { hasTagList, isFilterSet, matchesFilter, SnapshotFilterSchema } from '@rustic-ts/core/internal'
 import { memoryRepo, saveAll, snap } from '../commands/snapshots/helpers.js'
 
 describe('SnapshotFilter', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createKeyFile, hashId, isRusticError, MemoryBackend, parseKeyFile, Repository, serializeKeyFile, type Id } from '@rustic-ts/core'
+import { createKeyFile, hashId, isRusticError, MemoryBackend, parseKeyFile, Repository, serializeKeyFile, type Id } from '@rustic-ts/core/internal'
 
 const fastKdf = { N: 1024, r: 8, p: 1 }
 const password = 'secret-pw'
@@ -26,7 +26,7 @@ async function rusticStyleKey(master: Repository, pw: string): Promise<string> {
 
 async function masterOf(): Promise<{ backend: MemoryBackend; repo: Repository }> {
   const backend = new MemoryBackend()
-  return { backend, repo: await Repository.init({ repository: backend }, { password }, { kdf: fastKdf }) }
+  return { backend, repo: await Repository.init({}, { repository: backend }, { password }, { kdf: fastKdf }) }
 }
 
 describe('findKey', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { hashId, serializeSnapshot, StreamSource, type Repository, type SnapshotFile } from '@rustic-ts/core'
+import { hashId, serializeSnapshot, StreamSource, type Repository, type SnapshotFile } from '@rustic-ts/core/internal'
 import { memoryRepo } from './lock/helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -26,8 +26,8 @@ async function setup() {
   const { repo } = await memoryRepo()
   const indexed = await repo.toIndexed()
   const data = randomBytes(50_000)
-  const first = await indexed.backup({}, { host: 'h', time: new Date('2024-01-01T00:00:00Z') }, { source: source(data), snapshotPaths: ['/data'] })
-  const second = await indexed.backup({}, { host: 'h', time: new Date('2024-01-02T00:00:00Z') }, { source: source(data), snapshotPaths: ['/data'] })
+  const first = await indexed.backup(source(data), { host: 'h', time: new Date('2024-01-01T00:00:00Z'), snapshotPaths: ['/data'] })
+  const second = await indexed.backup(source(data), { host: 'h', time: new Date('2024-01-02T00:00:00Z'), snapshotPaths: ['/data'] })
   const damaged = await plantDamaged(repo, second.snapshot)
   return { repo, indexed, data, first: first.snapshot, second: second.snapshot, damaged }
 }
@@ -75,7 +75,7 @@ describe('unreadable snapshot files are warnings, and the command goes on (as re
   it("backup's parent lookup skips them and uses the newest readable snapshot", async () => {
     const { indexed, data, second } = await setup()
     const warnings: string[] = []
-    const r = await indexed.backup({}, { host: 'h' }, { source: source(data), snapshotPaths: ['/data'], onWarning: (m) => void warnings.push(m) })
+    const r = await indexed.backup(source(data), { host: 'h', snapshotPaths: ['/data'] }, { onWarning: (m) => void warnings.push(m) })
     expect(r.saved).toBe(true)
     expect(r.snapshot.parent).toBe(second.id)
     expect(warnings.filter((w) => w.startsWith('skipping snapshot '))).toHaveLength(3)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ByteBudget } from '@rustic-ts/core'
+import { ByteBudget } from '@rustic-ts/core/internal'
 
 describe('ByteBudget', () => {
   it('holds requests until they fit, in order, and lets an oversized one through alone', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { childEnv, runCommand } from '@rustic-ts/core'
+import { childEnv, runCommand } from '@rustic-ts/core/internal'
 
 describe('childEnv', () => {
   it('drops RUSTIC_*/RESTIC_* secrets and URLs with passwords, keeps the rest', () => {

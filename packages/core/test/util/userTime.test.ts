@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError, parseUserTime } from '@rustic-ts/core'
+import { isRusticError, parseUserTime } from '@rustic-ts/core/internal'
 
 describe('parseUserTime', () => {
   it('reads RFC 3339 with a zone, and dates and times without one as local time', () => {

@@ -51,7 +51,7 @@ export function backendOptionMap(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const p of pairs) {
     const eq = p.indexOf('=')
-    if (eq <= 0) throw new RusticError('InvalidInput', `bad --opendal option "${p}": expected KEY=VALUE`, { code: 'InvalidOption' })
+    if (eq <= 0) throw new RusticError('InvalidInput', `bad --opendal option "${p}": expected KEY=VALUE`, { code: 'InvalidOptions' })
     out[p.slice(0, eq)] = p.slice(eq + 1)
   }
   return out

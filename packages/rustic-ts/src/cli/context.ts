@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { parseDuration, Repository, RusticError, type IndexedRepository, type RepositoryOptions } from '@rustic-ts/core'
+import { Repository, RusticError, type RepositoryOptions } from '@rustic-ts/core'
+import { parseDuration } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'
@@ -36,19 +37,6 @@ export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof ba
 export async function openRepo(cmd: Command): Promise<Repository> {
   const g = globalOptions(cmd)
   return Repository.open(repositoryOptions(g), await backendsOf(g), credentialsFrom(g))
-}
-
-/**
- * Loads the index under a shared lock, as restic's reading commands and backup do. Lock and index are
- * taken at once (the lock waits 200 ms for other clients' locks to show): an index rewritten by another
- * client before the lock was held is loaded again.
- */
-export async function indexedUnderLock(repo: Repository): Promise<IndexedRepository> {
-  const [indexed, lock] = await Promise.allSettled([repo.toIndexed(), repo.lock('shared')])
-  if (lock.status === 'rejected') throw lock.reason
-  if (indexed.status === 'rejected') throw indexed.reason
-  if (repo.options.lock) await indexed.value.reloadIndexIfChanged()
-  return indexed.value
 }
 
 /** `--retry-lock`: a duration such as `30s`, `5m`, `1h30m` (or `0`), in ms. */

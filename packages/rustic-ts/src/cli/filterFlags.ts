@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { parseUserTime, type SnapshotFilter } from '@rustic-ts/core'
+import type { SnapshotFilter } from '@rustic-ts/core'
+import { parseUserTime } from '@rustic-ts/core/internal'
 import { collect } from './GlobalOptions.js'
 
 /** Snapshot filter flags as commander parses them. */

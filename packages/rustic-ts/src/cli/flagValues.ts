@@ -1,4 +1,5 @@
-import { compressionLevel, parseSize, RusticError, type CompressionMode } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
+import { compressionLevel, parseSize, type CompressionMode } from '@rustic-ts/core/internal'
 
 /** The message of an error, without the `invalid <what> "<value>": ` prefix a parser puts in front. */
 function reason(e: unknown): string {

@@ -1,4 +1,5 @@
-import { goJson, goTimeShortest, serializeSnapshot, shortId, type SnapshotFile } from '@rustic-ts/core'
+import { shortId, type SnapshotFile } from '@rustic-ts/core'
+import { goJson, goTimeShortest, serializeSnapshot } from '@rustic-ts/core/internal'
 
 const decoder = new TextDecoder()
 

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { RusticError } from '@rustic-ts/core'
+import { isRusticError } from '@rustic-ts/core'
 import { registerBackup } from './commands/backup.js'
 import { registerCat } from './commands/cat.js'
 import { registerCheck } from './commands/check.js'
@@ -54,7 +54,7 @@ export async function runCli(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? 0 : 1 // commander already printed its message
     }
-    const msg = e instanceof RusticError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    const msg = isRusticError(e) ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e)
     process.stderr.write(`rustic-ts: error: ${msg.split('\n')[0]}\n`)
     if (process.env['RUSTIC_DEBUG']) console.error(e)
     return 1

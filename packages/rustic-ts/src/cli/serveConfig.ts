@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join, posix, resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
-import { RusticError, parseSize } from '@rustic-ts/core'
+import { RusticError } from '@rustic-ts/core'
+import { parseSize } from '@rustic-ts/core/internal'
 import type { WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { backendFromString, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
 
@@ -115,7 +116,7 @@ export function sizeValue(value: number | string, what: string): number {
   try {
     return parseSize(value)
   } catch {
-    throw new RusticError('Configuration', `invalid ${what} "${value}": expected bytes or a size like 500M, 10G`, { code: 'InvalidOption' })
+    throw new RusticError('Configuration', `invalid ${what} "${value}": expected bytes or a size like 500M, 10G`, { code: 'InvalidOptions' })
   }
 }
 

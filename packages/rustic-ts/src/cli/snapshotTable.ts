@@ -1,4 +1,5 @@
-import { goTimeToDate, isEmptyGroup, localTimeString, shortId, type SnapshotFile, type SnapshotGroup } from '@rustic-ts/core'
+import { goTimeToDate, shortId, type SnapshotFile, type SnapshotGroup } from '@rustic-ts/core'
+import { isEmptyGroup, localTimeString } from '@rustic-ts/core/internal'
 import { humanBytes } from './progressBar.js'
 
 /** A group as rustic names it: `(host [h], label [l], paths [/a,/b], tags [x,y])`. */

@@ -25,8 +25,8 @@ beforeAll(async () => {
   src = join(tmp.path, 'src')
   await mkdir(src)
   await writeFile(join(src, 'a.txt'), 'hello\n')
-  const r = await Repository.init({ repository: new LocalBackend(repo) }, { password: PASSWORD }, { kdf: CHEAP_KDF })
-  await (await r.toIndexed()).backup({ paths: [src] })
+  const r = await Repository.init({}, { repository: new LocalBackend(repo) }, { password: PASSWORD }, { kdf: CHEAP_KDF })
+  await (await r.toIndexed()).backup(src)
   await r.close()
 }, 60_000)
 afterAll(async () => tmp?.remove())
@@ -38,12 +38,12 @@ describe('bad input on the command line: one line naming the problem, exit 1, no
     [['backup', '--compression', '1.5', 'SRC'], 'rustic-ts: error: invalid --compression "1.5": use off, auto, max or a zstd level from -131072 to 22'],
     [['backup', '--compression', '', 'SRC'], 'rustic-ts: error: invalid --compression "": use off, auto, max or a zstd level from -131072 to 22'],
     [['backup', '--exclude-larger-than', '99999999999999999999999T', 'SRC'], 'rustic-ts: error: invalid --exclude-larger-than "99999999999999999999999T": more than 9007199254740991 bytes'],
-    [['backup', '--delete-after', '99999999999999d', 'SRC'], 'rustic-ts: error: invalid snapshot options: deleteAfter: "99999999999999d" is after the year 9999'],
-    [['backup', '--host', '', 'SRC'], 'rustic-ts: error: invalid snapshot options: host: must not be empty'],
+    [['backup', '--delete-after', '99999999999999d', 'SRC'], 'rustic-ts: error: invalid backup options: deleteAfter: "99999999999999d" is after the year 9999'],
+    [['backup', '--host', '', 'SRC'], 'rustic-ts: error: invalid backup options: host: must not be empty'],
     [['backup', '--exclude', '[', 'SRC'], 'rustic-ts: error: invalid exclude pattern "[": unterminated ['],
     [['backup', '/does/not/exist', '/nor/this'], 'rustic-ts: error: all backup paths do not exist: /does/not/exist, /nor/this'],
     [['restore', 'latest', '--target', '', '--delete'], 'rustic-ts: error: no restore target given: name the directory to restore into'],
-    [['restore', 'latest', '--target', 'OUT', '--include', '['], 'rustic-ts: error: invalid restore options: include.0: invalid include pattern "[": unterminated ['],
+    [['restore', 'latest', '--target', 'OUT', '--include', '['], 'rustic-ts: error: invalid restore options: include[0]: invalid include pattern "[": unterminated ['],
     [['restore', 'latest', '--target', '/', '--delete', '--dry-run'], 'rustic-ts: error: refusing to restore with delete into /: it would remove everything the snapshot does not have'],
     [['restore', 'latest', '--target', 'TMP', '--delete'], 'rustic-ts: error: refusing to restore with delete into TMP: it holds the repository REPO'],
   ])('%j', async (args, message) => {

@@ -21,7 +21,7 @@ beforeAll(async () => {
   files.set('private/secret', randomBytes(2_000))
   files.set('big', randomBytes(3_000_000))
   for (const [p, data] of files) await writeFile(join(src, p), data)
-  await (await Repository.init({ repository: new LocalBackend(repo) }, { password: PASSWORD }, { kdf: CHEAP_KDF })).close()
+  await (await Repository.init({}, { repository: new LocalBackend(repo) }, { password: PASSWORD }, { kdf: CHEAP_KDF })).close()
 }, 60_000)
 afterAll(async () => tmp?.remove())
 

@@ -64,10 +64,10 @@ beforeAll(async () => {
   await writeFile(join(box, 'pwfile'), PASSWORD + '\n')
   await writeFile(join(box, 'emptyfile'), '')
   await writeFile(join(box, 'excludes'), '*.bin\n[\n# comment\n')
-  const repo = await Repository.init({ repository: new LocalBackend(join(box, 'repo')) }, { password: PASSWORD }, { kdf: CHEAP_KDF })
+  const repo = await Repository.init({}, { repository: new LocalBackend(join(box, 'repo')) }, { password: PASSWORD }, { kdf: CHEAP_KDF })
   const indexed = await repo.toIndexed()
-  const first = await indexed.backup({ paths: [join(box, 'src')] }, { tags: ['t1'] })
-  await indexed.backup({ paths: [join(box, 'src')] }, { host: 'other', label: 'l' })
+  const first = await indexed.backup(join(box, 'src'), { tags: ['t1'] })
+  await indexed.backup(join(box, 'src'), { host: 'other', label: 'l' })
   const id = first.snapshot.id!
   SNAPSHOTS.good.push(id, id.slice(0, 8), `${id.slice(0, 8)}:${join(box, 'src')}`, `latest:${join(box, 'src', 'a.txt')}`, `latest:${join(box, 'src')}`)
   const blob = indexed.index.entries('data').next().value![0]

@@ -7,7 +7,8 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { Repository, goTimeFromDate, parseLock, serializeLock, type LockFile } from '@rustic-ts/core'
+import { Repository } from '@rustic-ts/core'
+import { goTimeFromDate, parseLock, serializeLock, type LockFile } from '@rustic-ts/core/internal'
 import { CLI, PASSWORD, restic, rustic, tempDir } from '../helpers/restic.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
@@ -35,7 +36,7 @@ const base = (): string[] => ['-r', repoPath, '--no-cache', '--no-progress']
 beforeAll(async () => {
   tmp = await tempDir('rustic-ts-cli-locks-')
   repoPath = join(tmp.path, 'repo')
-  repo = await Repository.init({ repository: new LocalBackend(repoPath) }, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } })
+  repo = await Repository.init({}, { repository: new LocalBackend(repoPath) }, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } })
 })
 
 afterAll(async () => {

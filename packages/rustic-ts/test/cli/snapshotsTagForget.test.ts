@@ -2,7 +2,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { CONFIG_ID, Repository, serializeConfig } from '@rustic-ts/core'
+import { CONFIG_ID, Repository } from '@rustic-ts/core'
+import { serializeConfig } from '@rustic-ts/core/internal'
 import { PASSWORD, restic, rustic, rusticOk, tempDir } from '../helpers/restic.js'
 import { CHEAP_KDF } from '../helpers/resticSnapshots.js'
 
@@ -25,7 +26,7 @@ let data: string
 async function repoWithSnapshots(name: string, appendOnly = false): Promise<string> {
   const path = join(tmp.path, name)
   const backend = new LocalBackend(path)
-  const repo = await Repository.init({ repository: backend }, { password: PASSWORD }, { kdf: CHEAP_KDF })
+  const repo = await Repository.init({}, { repository: backend }, { password: PASSWORD }, { kdf: CHEAP_KDF })
   if (appendOnly) await backend.writeBytes('config', CONFIG_ID, false, repo.key.encrypt(serializeConfig({ ...repo.config, appendOnly: true })))
   await repo.close()
   const backups: Array<[string, string, string]> = [

@@ -75,7 +75,7 @@ export async function resticSnapshotRepo(base: string, parallel = 6): Promise<{ 
   await writeFile(join(dirA, 'a.txt'), 'alpha\n')
   await writeFile(join(dirB, 'b.txt'), 'beta\n')
   const repo = join(base, 'repo')
-  const r = await Repository.init({ repository: new LocalBackend(repo) }, { password: PASSWORD }, { version: 2, kdf: CHEAP_KDF })
+  const r = await Repository.init({}, { repository: new LocalBackend(repo) }, { password: PASSWORD }, { version: 2, kdf: CHEAP_KDF })
   await r.close()
   const backups = plannedBackups(dirA, dirB)
   const copies = await Promise.all(

@@ -3,7 +3,8 @@ import { cp, mkdir, readdir, readFile, stat, truncate, unlink, writeFile } from 
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { hashId, Repository, serializePackHeader, type CheckResult, type Id } from '@rustic-ts/core'
+import { hashId, Repository, type CheckResult, type Id } from '@rustic-ts/core'
+import { serializePackHeader } from '@rustic-ts/core/internal'
 import { fileHashes, makeDataset } from '../helpers/dataset.js'
 import { PASSWORD, restic, rustic, rusticOk, run, tempDir } from '../helpers/restic.js'
 

@@ -29,11 +29,11 @@ describe('REST outage', () => {
     server = await startRcloneRestServer(dir)
     const port = server.port
     const backend = { repository: `rest:http://127.0.0.1:${port}/` }
-    const repo = await initRepository(backend, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } }, { noCache: true })
+    const repo = await initRepository({ noCache: true }, backend, { password: PASSWORD }, { kdf: { N: 1024, r: 8, p: 1 } })
     await repo.close()
 
     const warnings: string[] = []
-    const opened = await openRepository(backend, { password: PASSWORD }, { noCache: true, onWarning: (m) => warnings.push(m) })
+    const opened = await openRepository({ noCache: true, onWarning: (m) => warnings.push(m) }, backend, { password: PASSWORD })
     const parts = [randomBytes(6 << 20), randomBytes(6 << 20), randomBytes(6 << 20)]
     let restarted: Promise<void> | undefined
     const source = new StreamSource(async function* () {
@@ -52,7 +52,7 @@ describe('REST outage', () => {
       yield parts[2]!
     }, 'big.bin')
     const indexed = await opened.toIndexed()
-    const result = await indexed.backup({}, {}, { source })
+    const result = await indexed.backup(source)
     await restarted
     expect(result.saved).toBe(true)
     // the outage was seen and waited out

@@ -13,6 +13,7 @@ import { LocalWalk, type Item } from './LocalWalk.js'
 import { LocalXattrs } from './LocalXattrs.js'
 import { NodeBuilder } from './NodeBuilder.js'
 import { walkTopLevel } from './walkTopLevel.js'
+import { parseOptions } from '../../util/parseOptions.js'
 
 /**
  * The local file system as a backup source, walked as restic 0.14 does it (so that the snapshot trees
@@ -55,7 +56,7 @@ export class LocalSource implements ReadSource {
   constructor(paths: readonly string[], options: LocalSourceOptions = {}) {
     for (const p of paths) if (p === '') throw new RusticError('InvalidInput', 'empty backup source path')
     this.paths = [...paths]
-    const o = (this.opts = LocalSourceOptionsSchema.parse(options))
+    const o = (this.opts = parseOptions(LocalSourceOptionsSchema, options, 'local source options'))
     this.cwd = goClean(toBinary(resolve(o.cwd ?? '.')))
     this.limit = pLimit(o.statConcurrency)
     // fail early on bad patterns (exclude files are read later)

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs'
 import { lstat, open } from 'node:fs/promises'
 import type { LimitFunction } from 'p-limit'
-import { RusticError, throwIfAborted } from '../../error/RusticError.js'
+import { isRusticError, RusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { ExtendedAttribute, Node } from '../../repofile/Node.js'
 import type { ContentOpener, ReadSourceEntry } from '../ReadSource.js'
 import { childAbs, childPath, isAscii, ioError, lossy } from './binaryPaths.js'
@@ -336,7 +336,7 @@ export class LocalWalk {
 
 /** The failure of an item that could not be read. */
 function failed(e: unknown, abs: string): Prepared {
-  return { error: e instanceof RusticError ? e : ioError('cannot read', abs, e), abs }
+  return { error: isRusticError(e) ? e : ioError('cannot read', abs, e), abs }
 }
 
 /** Opens a regular file (not following a symlink put there since) and streams it in chunks of `chunkSize`. */
@@ -355,7 +355,7 @@ function contentOpener(abs: string, chunkSize: number): ContentOpener {
       size = st.size
     } catch (e) {
       await fh.close()
-      throw e instanceof RusticError ? e : ioError('cannot stat', abs, e)
+      throw isRusticError(e) ? e : ioError('cannot stat', abs, e)
     }
     return readFileHandle(fh, size, chunkSize)
   }

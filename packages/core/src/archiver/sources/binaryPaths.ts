@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises'
-import { RusticError } from '../../error/RusticError.js'
+import { RusticError, toErrorCode } from '../../error/RusticError.js'
 import { utf8Lossy } from '../../repofile/goUtf8.js'
 import { binaryBytes } from './goPath.js'
 
@@ -38,7 +38,7 @@ export function errorMessage(e: unknown): string {
 /** An `InputOutput` error: `<what> <path>: <reason>`, with the errno code of `e`. */
 export function ioError(what: string, abs: string, e: unknown): RusticError {
   return new RusticError('InputOutput', `${what} ${lossy(abs)}: ${errorMessage(e)}`, {
-    code: (e as NodeJS.ErrnoException).code ?? 'InputOutput',
+    code: toErrorCode((e as NodeJS.ErrnoException).code, 'InputOutput'),
     cause: e,
   })
 }

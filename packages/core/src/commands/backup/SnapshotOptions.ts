@@ -4,7 +4,7 @@ import type { DeleteOption, SnapshotFile } from '../../repofile/index.js'
 import { goTimeFromDate, nowGoTime } from '../../repofile/index.js'
 import { parseDuration } from '../../util/duration.js'
 import { RusticError } from '../../error/RusticError.js'
-import { parseOptions } from '../control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 
 /** The version string written into snapshots. */
 export const PROGRAM_VERSION = 'rustic-ts 0.1.0'
@@ -21,8 +21,14 @@ export const SnapshotOptionsSchema = z.object({
   description: z.string().optional(),
   /** Never delete this snapshot with forget. */
   deleteNever: z.boolean().default(false),
-  /** Allow deletion only after this duration (e.g. `30d`) or this date (ISO 8601). */
-  deleteAfter: z.string().optional(),
+  /** Allow deletion only after this duration (e.g. `30d`) or this date (ISO 8601), up to the year 9999. */
+  deleteAfter: z
+    .string()
+    .superRefine((spec, ctx) => {
+      const d = deleteAfterDate(spec, new Date())
+      if (typeof d === 'string') ctx.addIssue({ code: 'custom', message: d })
+    })
+    .optional(),
   /** Snapshot time; default now. */
   time: z
     .date()
@@ -51,7 +57,11 @@ export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile
   const now = o.time ?? new Date()
   let del: DeleteOption | undefined
   if (o.deleteNever) del = { kind: 'never' }
-  else if (o.deleteAfter) del = { kind: 'after', time: goTimeFromDate(deleteAfterDate(o.deleteAfter, now)) }
+  else if (o.deleteAfter) {
+    const d = deleteAfterDate(o.deleteAfter, now)
+    if (typeof d === 'string') throw new RusticError('InvalidInput', `invalid snapshot options: deleteAfter: ${d}`, { code: 'InvalidOptions' })
+    del = { kind: 'after', time: goTimeFromDate(d) }
+  }
   let user = ''
   let uid = 0
   let gid = 0
@@ -78,23 +88,18 @@ export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile
   }
 }
 
-/** The time `deleteAfter` names: a date, or a duration after `now`. */
-function deleteAfterDate(spec: string, now: Date): Date {
-  const bad = (why: string): RusticError =>
-    new RusticError('InvalidInput', `invalid snapshot options: deleteAfter: ${why}`, { code: 'InvalidOptions' })
+/** The time `deleteAfter` names (a date, or a duration after `now`), or what is wrong with it. */
+function deleteAfterDate(spec: string, now: Date): Date | string {
   let d: Date
   if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
     d = new Date(spec)
-    if (Number.isNaN(d.getTime())) throw bad(`invalid date "${spec}"`)
+    if (Number.isNaN(d.getTime())) return `invalid date "${spec}"`
   } else {
-    let ms: number
     try {
-      ms = parseDuration(spec)
+      d = new Date(now.getTime() + parseDuration(spec))
     } catch (e) {
-      throw bad((e as Error).message)
+      return (e as Error).message
     }
-    d = new Date(now.getTime() + ms)
   }
-  if (!inRange(d)) throw bad(`"${spec}" is after the year 9999`)
-  return d
+  return inRange(d) ? d : `"${spec}" is after the year 9999`
 }

@@ -5,23 +5,25 @@ import type { SkippedEntry } from '../../archiver/BackupStats.js'
 import type { ReadSource } from '../../archiver/ReadSource.js'
 import { existingPaths } from '../../archiver/sources/existingPaths.js'
 import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/index.js'
+import type { WriteBackend } from '../../backend/Backend.js'
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
 import { CompressionChoiceSchema, compressionLevel } from '../../compression/index.js'
 import { isRusticError, RusticError } from '../../error/RusticError.js'
-import type { WriteBackend } from '../../backend/Backend.js'
-import { noProgress, type ProgressFactory, type WarningHandler } from '../../progress/Progress.js'
+import type { Control } from '../../progress/Control.js'
+import { noProgress, type WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import type { LockHandle } from '../../repository/lock/index.js'
-import { parseOptions } from '../control.js'
 import { adoptOrphanPacks } from './adoptOrphanPacks.js'
-import { snapshotFromOptions, type SnapshotOptions } from './SnapshotOptions.js'
+import { parseOptions } from '../../util/parseOptions.js'
+import { snapshotFromOptions, SnapshotOptionsSchema } from './SnapshotOptions.js'
 
-/** Options of a backup (rustic_core's `BackupOptions`); excludes apply to local paths. */
+/**
+ * Options of `IndexedRepository.backup`, with defaults: rustic_core's `BackupOptions` (parent,
+ * excludes of local sources, ...) and the new snapshot's metadata (its `SnapshotOptions`).
+ */
 export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
-  /** Local files and directories to back up (ignored when a custom `source` is given). */
-  paths: z.array(z.string()).default([]),
   /** Parent snapshot (id, prefix, `latest`...); default: the latest with the same host, label and paths. */
   parent: z.string().optional(),
   /** Back up without a parent: read every file. */
@@ -34,23 +36,17 @@ export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
   dryRun: z.boolean().default(false),
   /** Compression of new blobs (v2): `off`, `auto`, `max` or a zstd level. */
   compression: CompressionChoiceSchema.optional(),
-  /** Options of the local source: excludes, one-file-system... */
+  /** Options of a local source (local paths given): excludes, one-file-system... */
   local: LocalSourceOptionsSchema.optional(),
-})
+  /**
+   * The snapshot's `paths` when backing up a custom source (default: the source's `snapshotPaths()`,
+   * else none). Local paths are recorded as given.
+   */
+  snapshotPaths: z.array(z.string()).optional(),
+}).extend(SnapshotOptionsSchema.shape)
 
-/** Options of a backup; see {@link BackupOptionsSchema}. */
+/** Options of `IndexedRepository.backup`; see {@link BackupOptionsSchema}. */
 export type BackupOptions = z.input<typeof BackupOptionsSchema>
-
-/** Where progress, warnings and cancellation come from. */
-export interface BackupControl {
-  progress?: ProgressFactory
-  signal?: AbortSignal
-  onWarning?: WarningHandler
-  /** A custom source instead of local `paths`; `snapshotPaths` names it in the snapshot. */
-  source?: ReadSource
-  /** The snapshot's `paths` for a custom source (default `paths`). */
-  snapshotPaths?: string[]
-}
 
 /** What a backup did. */
 export interface BackupResult {
@@ -58,7 +54,7 @@ export interface BackupResult {
   snapshot: SnapshotFile
   /** False when no snapshot was written (dry run, or unchanged with `skipIfUnchanged`). */
   saved: boolean
-  /** Entries that could not be read and were left out (source paths that do not exist among them). */
+  /** Entries that could not be read and were left out (local source paths that do not exist among them). */
   skipped: SkippedEntry[]
 }
 
@@ -68,77 +64,97 @@ interface Prepared {
   /** The new snapshot, without tree and summary. */
   snap: SnapshotFile
   source: ReadSource
-  /** Source paths that do not exist. */
+  /** Local source paths that do not exist. */
   missing: SkippedEntry[]
-  onWarning: WarningHandler | undefined
 }
 
 /**
  * Backs up local paths (or a custom {@link ReadSource}) into a new snapshot. Writes packs, then index
  * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
- * reused by the next run; temp files that killed writes left behind for over a day are removed. Holds a shared lock throughout (as restic's backup does); loads the index again
- * if another client rewrote it since it was loaded, and writes no snapshot once the lock is lost.
+ * reused by the next run; temp files that killed writes left behind for over a day are removed. Holds a
+ * shared lock throughout (as restic's backup does); loads the index again if another client rewrote it
+ * since it was loaded, and writes no snapshot once the lock is lost.
  *
- * Options are checked before anything is written (invalid ones fail with `InvalidOptions`). Local source
- * paths that do not exist are skipped with a warning (`<path> does not exist, skipping`) and listed in
- * `skipped`; when none exists the backup fails with `SourcePathsMissing` before anything is written (as
- * restic's "all target directories/files do not exist").
+ * The source and the options are checked before anything is written (invalid ones fail with
+ * `InvalidOptions`). Local paths that do not exist are skipped with a warning (`<path> does not exist,
+ * skipping`) and listed in `skipped`; when none exists the backup fails with `SourcePathsMissing` before
+ * anything is written (as restic's "all target directories/files do not exist").
  */
 export async function backup(
   indexed: IndexedRepository,
-  options: BackupOptions,
-  snapshotOptions: SnapshotOptions = {},
-  control: BackupControl = {},
+  source: string | readonly string[] | ReadSource,
+  options: BackupOptions = {},
+  control: Control = {},
 ): Promise<BackupResult> {
-  const prepared = await prepareBackup(indexed, options, snapshotOptions, control)
-  return indexed.repo.withLock('shared', control, async (lock) => {
-    await indexed.reloadIndexIfChanged({ signal: lock.signal })
-    const result = await backupLocked(indexed, prepared, { ...control, signal: lock.signal }, lock)
-    if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
-    return result
-  })
+  const prepared = await prepareBackup(indexed, source, options, control)
+  return indexed.repo.withLock(
+    'shared',
+    async (lock) => {
+      await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
+      const result = await backupLocked(indexed, prepared, { ...control, signal: lock.signal }, lock)
+      if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
+      return result
+    },
+    control,
+  )
 }
 
-/** Checks the options and the source paths and makes the source and the snapshot's fields. */
+/** A source as `backup` takes it: a path, paths, or a {@link ReadSource}. */
+function sourceKind(source: unknown): 'paths' | 'custom' | undefined {
+  if (typeof source === 'string') return 'paths'
+  if (Array.isArray(source)) return source.every((p) => typeof p === 'string') ? 'paths' : undefined
+  return typeof source === 'object' && source !== null && typeof (source as ReadSource).entries === 'function' ? 'custom' : undefined
+}
+
+/** Checks the source and the options, skips missing local paths, and makes the source and the snapshot's fields. */
 async function prepareBackup(
   indexed: IndexedRepository,
+  source: string | readonly string[] | ReadSource,
   options: BackupOptions,
-  snapshotOptions: SnapshotOptions,
-  control: BackupControl,
+  control: Control,
 ): Promise<Prepared> {
   const opts = parseOptions(BackupOptionsSchema, options, 'backup options')
-  const onWarning = control.onWarning ?? indexed.repo.options.onWarning
-  const fields = snapshotFromOptions(snapshotOptions)
+  const { onWarning } = indexed.repo.control(control)
+  const { host, tags, label, description, deleteNever, deleteAfter, time } = opts
+  const fields = snapshotFromOptions({ host, tags, label, description, deleteNever, deleteAfter, time })
+  const kind = sourceKind(source)
+  if (kind === undefined) {
+    throw new RusticError('InvalidInput', 'invalid backup source: expected a path, a list of paths or a ReadSource', { code: 'InvalidOptions' })
+  }
   const missing: SkippedEntry[] = []
-  let source = control.source
-  let paths = control.snapshotPaths ?? opts.paths
+  let readSource: ReadSource
+  let paths: string[]
   let excludes: string[] = []
-  if (!source) {
-    if (opts.paths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
-    for (const p of opts.paths) if (p === '') throw new RusticError('InvalidInput', 'invalid backup options: paths: an empty path', { code: 'InvalidOptions' })
-    const split = await existingPaths(opts.paths, opts.local?.cwd)
+  if (kind === 'paths') {
+    const localPaths: string[] = typeof source === 'string' ? [source] : [...(source as readonly string[])]
+    if (localPaths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
+    if (localPaths.includes('')) throw new RusticError('InvalidInput', 'invalid backup source: an empty path', { code: 'InvalidOptions' })
+    const split = await existingPaths(localPaths, opts.local?.cwd)
     if (split.existing.length === 0) {
       throw new RusticError('InvalidInput', `all backup paths do not exist: ${split.missing.join(', ')}`, { code: 'SourcePathsMissing' })
     }
     for (const p of split.missing) {
-      onWarning?.(`${p} does not exist, skipping`)
+      onWarning(`${p} does not exist, skipping`)
       missing.push({ path: p, error: 'does not exist' })
     }
     const local = new LocalSource(split.existing, { onWarning, ...opts.local })
     paths = local.snapshotPaths()
     excludes = local.snapshotExcludes()
-    source = local
+    readSource = local
+  } else {
+    readSource = source as ReadSource
+    paths = opts.snapshotPaths ?? readSource.snapshotPaths?.() ?? []
   }
-  return { opts, snap: { ...fields, paths, excludes, tree: '' as never }, source, missing, onWarning }
+  return { opts, snap: { ...fields, paths, excludes, tree: '' as never }, source: readSource, missing }
 }
 
-async function backupLocked(indexed: IndexedRepository, prepared: Prepared, control: BackupControl, lock: LockHandle): Promise<BackupResult> {
+async function backupLocked(indexed: IndexedRepository, prepared: Prepared, control: Control, lock: LockHandle): Promise<BackupResult> {
   const repo = indexed.repo
   const start = nowGoTime()
-  const { opts, snap, source, onWarning } = prepared
-  const progressFactory = control.progress ?? repo.options.progress ?? noProgress
+  const { signal, progress: progressFactory, onWarning } = repo.control(control)
+  const { opts, snap, source: readSource } = prepared
 
-  const parent = await findParent(indexed, opts, snap, control.signal, onWarning)
+  const parent = await findParent(indexed, opts, snap, signal, onWarning)
   if (parent) snap.parent = parent.id
 
   const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression)
@@ -147,11 +163,11 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
 
   // temp files of writes a killed process left behind (the local backend's `data/xx/new-tmp-*`), cleaned
   // up while the backup runs
-  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(repo.backend, control.signal, onWarning)
+  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(repo.backend, signal, onWarning)
   if (opts.resume && !opts.dryRun) {
-    const adopted = await adoptOrphanPacks(indexed, dbe, { signal: control.signal })
+    const adopted = await adoptOrphanPacks(indexed, dbe, { signal })
     if (adopted.adopted > 0) {
-      onWarning?.(
+      onWarning(
         `found ${adopted.adopted} pack(s) (${adopted.blobs} blobs) that no index named (left by an interrupted backup, ` +
           'or lost from the index): added them to a new index file to reuse their blobs',
       )
@@ -163,14 +179,16 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
   const sizing =
     progressFactory === noProgress
       ? Promise.resolve()
-      : source.size({ signal: control.signal }).then(
+      : readSource.size({ signal }).then(
           (s) => s && bytes.setLength(s.bytes),
           () => {},
         )
-  const archiver = new Archiver(indexed, parent?.tree, opts, { signal: control.signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
+  const { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers } = opts
+  const archiverOptions = { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers }
+  const archiver = new Archiver(indexed, parent?.tree, archiverOptions, { signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
   let result
   try {
-    result = await archiver.archive(source)
+    result = await archiver.archive(readSource)
   } finally {
     bytes.finish()
     await sizing
@@ -207,7 +225,7 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
   }
   if (opts.dryRun) return { snapshot: snap, saved: false, skipped: stats.skipped }
   await lock.verify()
-  await repo.saveSnapshot(snap, { signal: control.signal })
+  await repo.saveSnapshot(snap, { signal })
   return { snapshot: snap, saved: true, skipped: stats.skipped }
 }
 
@@ -215,11 +233,11 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
 const STALE_TEMP_FILE_AGE_MS = 24 * 60 * 60 * 1000
 
 /** Removes stale temp files where the backend can; a failure is a warning. */
-async function removeStaleTempFiles(backend: WriteBackend, signal: AbortSignal | undefined, onWarning: WarningHandler | undefined): Promise<void> {
+async function removeStaleTempFiles(backend: WriteBackend, signal: AbortSignal | undefined, onWarning: WarningHandler): Promise<void> {
   try {
     await backend.removeStaleTempFiles?.(STALE_TEMP_FILE_AGE_MS, { signal })
   } catch (e) {
-    if (!isRusticError(e, 'Aborted')) onWarning?.(`cannot remove temporary files left by interrupted writes: ${(e as Error).message}`, e)
+    if (!isRusticError(e, 'Aborted')) onWarning(`cannot remove temporary files left by interrupted writes: ${(e as Error).message}`, e)
   }
 }
 
@@ -228,7 +246,7 @@ async function findParent(
   opts: z.output<typeof BackupOptionsSchema>,
   snap: SnapshotFile,
   signal: AbortSignal | undefined,
-  onWarning: WarningHandler | undefined,
+  onWarning: WarningHandler,
 ): Promise<SnapshotFile | undefined> {
   if (opts.noParent) return undefined
   if (opts.parent) return indexed.repo.findSnapshot(opts.parent, {}, { signal, onWarning })

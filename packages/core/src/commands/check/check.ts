@@ -3,7 +3,8 @@ import type { FileType } from '../../backend/FileType.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Repository } from '../../repository/Repository.js'
-import { parseOptions, resolveControl, type Control } from '../control.js'
+import type { Control } from '../../progress/Control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { backendLayers } from './backendLayers.js'
 import { FindingCollector, type CheckResult } from './CheckFinding.js'
 import { loadCheckIndex, type CheckIndex } from './CheckIndex.js'
@@ -37,7 +38,7 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
   const opts = parseOptions(CheckOptionsSchema, options, 'check options')
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
-  const { signal, progress } = resolveControl(repo, control)
+  const { signal, progress } = repo.control(control)
   const concurrency = repo.options.concurrency
   const layers = backendLayers(repo.backend)
   const dbe = new DecryptBackend(layers.repository, repo.key, repo.config.version)

@@ -3,3 +3,4 @@ export type { CheckFinding, CheckFindingKind, CheckLevel, CheckResult, CheckSumm
 export { CheckOptionsSchema, type CheckOptions } from './CheckOptions.js'
 export { MAX_READ_DATA_GROUPS, parseReadDataSubset, type ReadDataSubset } from './readDataSubset.js'
 export type { PackProblem, PackVerification } from './verifyPack.js'
+export { check } from './check.js'

@@ -1,13 +1,13 @@
 import { z } from 'zod'
 import { RusticError } from '../../error/RusticError.js'
+import type { Control } from '../../progress/Control.js'
 import { formatLocalGoTime } from '../../repofile/goTime.js'
 import type { Repository } from '../../repository/Repository.js'
 import { resolveSnapshots } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { deletePolicyAt } from '../snapshots/deletePolicy.js'
 import { groupSnapshotList } from '../snapshots/groupSnapshots.js'
-import { parseOptions } from '../snapshots/parseOptions.js'
-import type { SnapshotControl } from '../snapshots/SnapshotControl.js'
 import { SnapshotGroupCriterionSchema } from '../snapshots/SnapshotGroupCriterion.js'
 import { applyKeepOptions } from './applyKeepOptions.js'
 import type { ForgetGroup, ForgetPlan } from './ForgetPlan.js'
@@ -39,17 +39,17 @@ export type ForgetOptions = z.input<typeof ForgetOptionsSchema>
  * A snapshot file that cannot be read is neither kept nor removed: it is left out of the plan with a
  * warning, so it counts towards no keep rule and stays in the repository (restic's forget does the same).
  */
-export async function planForget(repo: Repository, options: ForgetOptions, control: SnapshotControl = {}): Promise<ForgetPlan> {
+export async function planForget(repo: Repository, options: ForgetOptions, control: Control = {}): Promise<ForgetPlan> {
   const o = parseOptions(ForgetOptionsSchema, options, 'forget options')
   const now = o.now ?? new Date()
-  const callOptions = { signal: control.signal, onWarning: control.onWarning }
+  const { signal, progress, onWarning } = repo.control(control)
   let groups: ForgetGroup[]
   if (o.snapshots.length > 0) {
     if (hasKeepOption(o)) {
       throw new RusticError('InvalidInput', 'give either snapshots to forget or keep options, not both', { code: 'InvalidOptions' })
     }
     const nowNs = BigInt(now.getTime()) * 1_000_000n
-    const snaps = await resolveSnapshots(repo, o.snapshots, o.filter, callOptions)
+    const snaps = await resolveSnapshots(repo, o.snapshots, o.filter, { signal, onWarning })
     groups = [
       {
         group: {},
@@ -63,7 +63,7 @@ export async function planForget(repo: Repository, options: ForgetOptions, contr
     ]
   } else {
     checkKeepOptions(o)
-    const snaps = await repo.getSnapshots(o.filter, callOptions)
+    const snaps = await repo.getSnapshots(o.filter, { signal, progress, onWarning })
     groups = groupSnapshotList(snaps, o.groupBy).map((g) => ({ group: g.group, snapshots: applyKeepOptions(g.snapshots, o, now) }))
   }
   const remove = groups.flatMap((g) => g.snapshots.filter((s) => !s.keep).map((s) => s.snapshot.id!))

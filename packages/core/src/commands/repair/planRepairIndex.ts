@@ -7,7 +7,8 @@ import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import { packSizeFromBlobs, parseIndex, type IndexFile, type IndexPack } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
-import { parseOptions, resolveControl, type Control } from '../control.js'
+import type { Control } from '../../progress/Control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 
 /** Options of `repair index` (restic's `repair index` / `rebuild-index`). */
 export const RepairIndexOptionsSchema = z.object({
@@ -66,7 +67,7 @@ function isDamage(e: unknown): boolean {
  */
 export async function planRepairIndex(repo: Repository, options: RepairIndexOptions = {}, control: Control = {}): Promise<RepairIndexPlan> {
   const opts = parseOptions(RepairIndexOptionsSchema, options, 'repair index options')
-  const { signal, progress } = resolveControl(repo, control)
+  const { signal, progress } = repo.control(control)
   const concurrency = repo.options.concurrency
   const plan: RepairIndexPlan = {
     obsoleteIndexFiles: [],

@@ -4,7 +4,8 @@ import type { Id } from '../../id/Id.js'
 import { parseSnapshot, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
-import { parseOptions, resolveControl, type Control } from '../control.js'
+import type { Control } from '../../progress/Control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { namedSnapshotIds, selectSnapshots } from '../selectSnapshots.js'
 import { repairChangeMessage, TreeRepairer, type RepairChange } from './TreeRepairer.js'
 
@@ -57,7 +58,7 @@ export async function planRepairSnapshots(
   control: Control = {},
 ): Promise<RepairSnapshotsPlan> {
   const opts = parseOptions(RepairSnapshotsOptionsSchema, options, 'repair snapshots options')
-  const { signal, progress } = resolveControl(indexed.repo, control)
+  const { signal, progress } = indexed.repo.control(control)
   const repo = indexed.repo
   const ids = await repo.backend.list('snapshot', { signal })
   const named = namedSnapshotIds(ids, opts.snapshots)

@@ -4,7 +4,7 @@ import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import { nowGoTime } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
-import { resolveControl, type Control } from '../control.js'
+import type { Control } from '../../progress/Control.js'
 import { repairIndexChanges, type RepairIndexPlan } from './planRepairIndex.js'
 
 /** What `repairIndex` did. */
@@ -20,7 +20,7 @@ export interface RepairIndexResult {
  * replace, so an interruption leaves an index that still names every pack (some twice at worst).
  */
 export async function repairIndex(repo: Repository, plan: RepairIndexPlan, control: Control = {}): Promise<RepairIndexResult> {
-  const { signal, progress } = resolveControl(repo, control)
+  const { signal, progress } = repo.control(control)
   const result: RepairIndexResult = { written: [], removed: [] }
   if (!repairIndexChanges(plan)) return result
   const indexer = new Indexer(repo.dbe, { signal })

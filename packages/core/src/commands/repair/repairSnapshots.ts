@@ -4,7 +4,7 @@ import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
-import { resolveControl, type Control } from '../control.js'
+import type { Control } from '../../progress/Control.js'
 import type { RepairSnapshotsPlan } from './planRepairSnapshots.js'
 import { TreeRepairer } from './TreeRepairer.js'
 
@@ -23,7 +23,7 @@ export interface RepairSnapshotsResult {
  * @throws RusticError `RepositoryChanged` if a snapshot no longer repairs to the planned tree.
  */
 export async function repairSnapshots(indexed: IndexedRepository, plan: RepairSnapshotsPlan, control: Control = {}): Promise<RepairSnapshotsResult> {
-  const { signal, progress } = resolveControl(indexed.repo, control)
+  const { signal, progress } = indexed.repo.control(control)
   const repo = indexed.repo
   const result: RepairSnapshotsResult = { saved: [], removed: [] }
   const rewrites = plan.snapshots.filter((s) => s.action === 'rewrite')

@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { checkPattern } from '../../archiver/excludes/ExcludePatterns.js'
-import type { ProgressFactory, WarningHandler } from '../../progress/Progress.js'
 
 /** A list of include or exclude patterns, each checked by restic's rules (as backup's excludes are). */
 function patternList(what: string): z.ZodDefault<z.ZodArray<z.ZodString>> {
@@ -16,8 +15,8 @@ function patternList(what: string): z.ZodDefault<z.ZodArray<z.ZodString>> {
 }
 
 /**
- * Options of {@link planRestore} and {@link restore} (rustic_core's `RestoreOptions` plus restic's
- * include/exclude and tuning knobs). Pass the same object to both.
+ * Options of `IndexedRepository.planRestore`, with defaults (rustic_core's `RestoreOptions` plus
+ * restic's include/exclude and tuning knobs). The plan keeps them for `IndexedRepository.restore`.
  */
 export const RestoreOptionsSchema = z.object({
   /** Only restore paths matching one of these globs (or below a match); paths are relative to the restored directory and start with `/`. */
@@ -53,15 +52,9 @@ export const RestoreOptionsSchema = z.object({
   maxReadSize: z.number().int().positive().default(32 << 20),
   /** Most files kept open at once while their blobs arrive. */
   maxOpenFiles: z.number().int().positive().default(256),
-  /** Cancels planning or restoring; an aborted restore is finished by running it again. */
-  signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
-  /** Creates progress indicators (files, bytes). */
-  progress: z.custom<ProgressFactory>((v) => typeof v === 'function').optional(),
-  /** Receives warnings (metadata that could not be set, special files that could not be created). */
-  onWarning: z.custom<WarningHandler>((v) => typeof v === 'function').optional(),
 })
 
-/** Options of {@link planRestore} and {@link restore} (input form: every field optional). */
+/** Options of `IndexedRepository.planRestore`; see {@link RestoreOptionsSchema}. */
 export type RestoreOptions = z.input<typeof RestoreOptionsSchema>
 
 /** {@link RestoreOptions} with defaults applied. */

@@ -1,6 +1,7 @@
 import type { Id } from '../../id/Id.js'
 import type { Node } from '../../repofile/index.js'
 import type { FsPath } from './fsPath.js'
+import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 
 /**
  * What restore does with one entry of the snapshot:
@@ -134,6 +135,8 @@ export interface RestorePlan {
   reads: PackRead[]
   /** The counts. */
   stats: RestorePlanStats
+  /** The options the plan was made with; restore carries it out with them. */
+  options: ResolvedRestoreOptions
 }
 
 /** A file restore could not restore completely: some of its data in the repository is damaged. */

@@ -4,7 +4,8 @@ import pLimit, { type LimitFunction } from 'p-limit'
 import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
-import { noProgress, type Progress } from '../../progress/Progress.js'
+import type { ResolvedControl } from '../../progress/Control.js'
+import type { Progress } from '../../progress/Progress.js'
 import { nodeLinktargetBytes, nodeNameBytes, type Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { pathFilter } from '../globFilter.js'
@@ -69,10 +70,12 @@ export class RestorePlanner {
 
   constructor(
     private readonly indexed: IndexedRepository,
+    /** The plan's options (kept in the plan for restore). */
     private readonly opts: ResolvedRestoreOptions,
+    private readonly control: ResolvedControl,
   ) {
     this.selected = pathFilter({ include: opts.include, exclude: opts.exclude, ignoreCase: opts.ignoreCase })
-    this.progress = (opts.progress ?? noProgress)('spinner', 'collecting file information')
+    this.progress = control.progress('spinner', 'collecting file information')
     this.statLimit = pLimit(opts.fileConcurrency)
   }
 
@@ -87,7 +90,7 @@ export class RestorePlanner {
    */
   async preload(id: Id): Promise<void> {
     if (this.trees.has(id) || this.preloaded > PRELOAD_NODES) return
-    const nodes = await this.treeLimit(() => this.indexed.getTree(id, { signal: this.opts.signal }))
+    const nodes = await this.treeLimit(() => this.indexed.getTree(id, { signal: this.control.signal }))
     if (this.trees.has(id)) return
     this.trees.set(id, nodes)
     this.preloaded += nodes.length
@@ -95,7 +98,7 @@ export class RestorePlanner {
   }
 
   private async getTree(id: Id): Promise<Node[]> {
-    return this.trees.get(id) ?? this.indexed.getTree(id, { signal: this.opts.signal })
+    return this.trees.get(id) ?? this.indexed.getTree(id, { signal: this.control.signal })
   }
 
   private contentOf(n: Node): Content {
@@ -180,7 +183,7 @@ export class RestorePlanner {
   /** Plans the entries of tree `treeId` restored into `fsDir`; returns true if anything was planned there. */
   async planDir(treeId: Id | undefined, relDir: string, fsDir: FsPath, exists: boolean): Promise<boolean> {
     const { entries, removals, opts } = this
-    throwIfAborted(opts.signal)
+    throwIfAborted(this.control.signal)
     const startEntries = entries.length
     const startRemovals = removals.length
     const nodes = treeId === undefined ? [] : await this.getTree(treeId)
@@ -212,7 +215,7 @@ export class RestorePlanner {
     for (const s of stats.values()) s.catch(() => {})
 
     for (const n of nodes) {
-      throwIfAborted(opts.signal)
+      throwIfAborted(this.control.signal)
       const rel = `${relDir}/${n.name}`
       const fsp = joinFsPath(fsDir, n)
       let d: Dirent<Buffer> | undefined
@@ -282,7 +285,7 @@ export class RestorePlanner {
     }
     for (const r of removals) stats.removals[r.reason]++
     this.progress.finish()
-    return { target, isDir, createTarget, entries, removals, files, reads, stats }
+    return { target, isDir, createTarget, entries, removals, files, reads, stats, options: this.opts }
   }
 
   /** Hashes the changed files blob by blob: the ones that turn out identical are `verified`; the others' matching blobs, by entry. */
@@ -294,7 +297,7 @@ export class RestorePlanner {
           const e = this.entries[c.entry]!
           let m: boolean[]
           try {
-            m = await matchExisting(e.fsPath, c.content.ids, c.content.lengths, c.existingSize, this.opts.signal)
+            m = await matchExisting(e.fsPath, c.content.ids, c.content.lengths, c.existingSize, this.control.signal)
           } catch (err) {
             throw restoreIoError(err, 'read', e.fsPath)
           }

@@ -1,18 +1,20 @@
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs'
 import pLimit, { type LimitFunction } from 'p-limit'
-import { noProgress, type Progress, type ProgressKind } from '../../progress/Progress.js'
+import type { Control, ResolvedControl } from '../../progress/Control.js'
+import type { Progress, ProgressKind } from '../../progress/Progress.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { MetadataWriter } from './MetadataWriter.js'
-import { parseOptions } from '../control.js'
-import { RestoreOptionsSchema, type ResolvedRestoreOptions, type RestoreOptions } from './RestoreOptions.js'
 import { displayPath } from './fsPath.js'
+import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 import type { PlannedBlob, RestorePlan, RestoreStats } from './RestorePlan.js'
 import { restoreIoError } from './restoreIoError.js'
 
-/** One run of `restore`: the plan, the options, the counts, and what its phases hand on to each other. */
+/** One run of `restore`: the plan, its options, the control, the counts, and what its phases hand on to each other. */
 export class RestoreRun {
-  /** The options, defaults applied. */
+  /** The plan's options (defaults applied when it was made). */
   readonly opts: ResolvedRestoreOptions
+  /** The caller's control, the repository's defaults filled in. */
+  readonly control: ResolvedControl
   /** What has been done so far (the result). */
   readonly stats: RestoreStats = {
     filesWritten: 0,
@@ -40,9 +42,10 @@ export class RestoreRun {
   constructor(
     readonly indexed: IndexedRepository,
     readonly plan: RestorePlan,
-    options: RestoreOptions,
+    control: Control,
   ) {
-    const opts = (this.opts = parseOptions(RestoreOptionsSchema, options, 'restore options'))
+    const opts = (this.opts = plan.options)
+    this.control = indexed.repo.control(control)
     this.fileLimit = pLimit(opts.fileConcurrency)
     this.meta = new MetadataWriter({ numericId: opts.numericId, noOwnership: opts.noOwnership, warn: (message, error) => this.warn(message, error) })
     this.metaDone = new Uint8Array(plan.entries.length)
@@ -51,18 +54,18 @@ export class RestoreRun {
 
   /** The caller's abort signal. */
   get signal(): AbortSignal | undefined {
-    return this.opts.signal
+    return this.control.signal
   }
 
   /** A progress indicator of the caller's (silent without one). */
   progress(kind: ProgressKind, title: string): Progress {
-    return (this.opts.progress ?? noProgress)(kind, title)
+    return this.control.progress(kind, title)
   }
 
   /** Reports a problem that does not stop the restore (counted in `stats.warnings`). */
   warn(message: string, error?: unknown): void {
     this.stats.warnings++
-    ;(this.opts.onWarning ?? this.indexed.repo.onWarning)(message, error)
+    this.control.onWarning(message, error)
   }
 
   /** A blob's data is damaged (see `isRepositoryDamage`): the files it goes into cannot be restored completely. */
@@ -77,7 +80,7 @@ export class RestoreRun {
    * links to it and a later restore find it.
    */
   reportDamage(): void {
-    const warn = this.opts.onWarning ?? this.indexed.repo.onWarning
+    const warn = this.control.onWarning
     for (const [fileIndex, error] of [...this.damagedFiles].sort((a, b) => a[0] - b[0])) {
       const f = this.plan.files[fileIndex]!
       const e = this.plan.entries[f.entry]!

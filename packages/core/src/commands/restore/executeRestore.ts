@@ -5,7 +5,7 @@ import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { FileWriter } from './FileWriter.js'
 import type { FsPath } from './fsPath.js'
 import { restoreIoError } from './restoreIoError.js'
-import type { RestoreOptions } from './RestoreOptions.js'
+import type { Control } from '../../progress/Control.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
 import { RestoreRun } from './RestoreRun.js'
 import { writeContents } from './writeContents.js'
@@ -32,8 +32,8 @@ import { writeContents } from './writeContents.js'
  * reported to `onWarning` and listed in the result's `damaged` (it is there with the parts that could be
  * read, its times not set). Check `damaged` before trusting the restore.
  */
-export async function restore(indexed: IndexedRepository, plan: RestorePlan, options: RestoreOptions = {}): Promise<RestoreStats> {
-  const run = new RestoreRun(indexed, plan, options)
+export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
+  const run = new RestoreRun(indexed, plan, control)
   throwIfAborted(run.signal)
   await prepareTarget(run)
   await createDirectories(run)

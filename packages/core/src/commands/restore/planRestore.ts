@@ -3,7 +3,8 @@ import { basename, dirname } from 'node:path'
 import { RusticError } from '../../error/RusticError.js'
 import type { Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
-import { parseOptions } from '../control.js'
+import type { Control } from '../../progress/Control.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { checkNodeName, joinFsPath } from './fsPath.js'
 import { localRepositoryPath, refuseRemovingRepository, refuseUnsafeTarget } from './refuseUnsafeTarget.js'
 import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
@@ -24,8 +25,8 @@ import { restoreIoError } from './restoreIoError.js'
  *
  * Unsafe targets are refused with `UnsafeTarget`: an empty or missing one, and with `delete` the root
  * directory or a directory holding, being or inside the (local) repository; so is a plan that would remove
- * the repository. A directory node that is not the snapshot's root (a sub-path, `SNAP:/home/me`) gives a
- * target directory that restore creates its mode, times and ownership (as for any directory it restores).
+ * the repository. When restore creates the target for a directory node that is not the snapshot's root (a
+ * sub-path, `SNAP:/home/me`), the target gets that directory's mode, times and ownership.
  *
  * @param target - the directory to restore into (created if missing); for a non-directory node, a
  *   directory to put it in or the path to restore it as.
@@ -35,11 +36,12 @@ export async function planRestore(
   node: Node,
   target: string,
   options: RestoreOptions = {},
+  control: Control = {},
 ): Promise<RestorePlan> {
   const opts = parseOptions(RestoreOptionsSchema, options, 'restore options')
   const repository = localRepositoryPath(indexed.repo.location())
   const targetPath = await refuseUnsafeTarget(target, opts.delete, repository)
-  const planner = new RestorePlanner(indexed, opts)
+  const planner = new RestorePlanner(indexed, opts, indexed.repo.control(control))
   const targetStat = await stat(targetPath).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined
     throw restoreIoError(e, 'stat', targetPath)

@@ -1,4 +1,4 @@
-import { RusticError } from '../../error/RusticError.js'
+import { isRusticError, RusticError } from '../../error/RusticError.js'
 import { displayPath, type FsPath } from './fsPath.js'
 
 /**
@@ -6,6 +6,6 @@ import { displayPath, type FsPath } from './fsPath.js'
  * <reason>`. A `RusticError` is returned as it is.
  */
 export function restoreIoError(e: unknown, what: string, path: FsPath): RusticError {
-  if (e instanceof RusticError) return e
+  if (isRusticError(e)) return e
   return new RusticError('InputOutput', `cannot ${what} ${displayPath(path)}: ${(e as Error).message}`, { code: 'RestoreIo', cause: e })
 }

@@ -5,7 +5,7 @@ import { shortId, type Id } from '../../id/Id.js'
 import type { SnapshotFile } from '../../repofile/index.js'
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
-import type { SnapshotControl } from './SnapshotControl.js'
+import type { Control } from '../../progress/Control.js'
 
 /** One change to the repository's snapshot files: save a new snapshot, remove one, or both (a rewrite). */
 export interface SnapshotChange {
@@ -35,16 +35,16 @@ export async function commitSnapshotChanges(
   repo: Repository,
   changes: readonly SnapshotChange[],
   action: string,
-  control: SnapshotControl = {},
+  control: Control = {},
 ): Promise<CommittedChange[]> {
   if (changes.length === 0) return []
   refuseAppendOnly(repo.config, action)
   // restic takes the exclusive lock to change snapshots (forget, tag): no other client works meanwhile.
-  return repo.withLock('exclusive', control, async (lock) => {
+  const { onWarning, progress: progressFactory } = repo.control(control)
+  return repo.withLock('exclusive', async (lock) => {
     const { signal } = lock
     await lock.verify()
-    const onWarning = control.onWarning ?? repo.onWarning
-    const progress = (control.progress ?? repo.progress)('counter', action)
+    const progress = progressFactory('counter', action)
     progress.setLength(changes.length)
     const limit = pLimit(repo.options.concurrency)
     try {
@@ -77,5 +77,5 @@ export async function commitSnapshotChanges(
       limit.clearQueue()
       progress.finish()
     }
-  })
+  }, control)
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod'
 import { RusticError } from '../../error/RusticError.js'
 import { isId, shortId, type Id } from '../../id/Id.js'
+import type { Control } from '../../progress/Control.js'
 import type { SnapshotFile } from '../../repofile/index.js'
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { commitSnapshotChanges } from './commitSnapshotChanges.js'
 import { deletePolicyAt } from './deletePolicy.js'
-import { parseOptions } from './parseOptions.js'
-import type { SnapshotControl } from './SnapshotControl.js'
 
 /** Options of {@link Repository.deleteSnapshots}. */
 export const DeleteSnapshotsOptionsSchema = z.object({
@@ -34,7 +34,7 @@ export async function deleteSnapshots(
   repo: Repository,
   snapshots: readonly (SnapshotFile | Id)[],
   options: DeleteSnapshotsOptions = {},
-  control: SnapshotControl = {},
+  control: Control = {},
 ): Promise<DeleteSnapshotsResult> {
   const o = parseOptions(DeleteSnapshotsOptionsSchema, options, 'delete snapshots options')
   const ids = [...new Set(snapshots.map((s) => idOf(s)))]

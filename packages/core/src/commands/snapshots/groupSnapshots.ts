@@ -1,10 +1,11 @@
 import { z } from 'zod'
 import { throwIfAborted } from '../../error/RusticError.js'
+import type { Control } from '../../progress/Control.js'
 import type { SnapshotFile } from '../../repofile/index.js'
-import type { Repository } from '../../repository/Repository.js'
+import { sortSnapshots, type Repository } from '../../repository/Repository.js'
+import { resolveSnapshots } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
-import { parseOptions } from './parseOptions.js'
-import type { SnapshotControl } from './SnapshotControl.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { compareSnapshotGroups, snapshotGroupKey, snapshotGroupOf, type SnapshotGroup } from './SnapshotGroup.js'
 import { SnapshotGroupCriterionSchema, type SnapshotGroupCriterion } from './SnapshotGroupCriterion.js'
 
@@ -20,6 +21,11 @@ export interface GroupedSnapshots {
 export const GroupSnapshotsOptionsSchema = z.object({
   /** Which snapshots to list (default: all). */
   filter: SnapshotFilterSchema.default({ hosts: [], paths: [], tags: [], labels: [] }),
+  /**
+   * Only these snapshots (ids, id prefixes, `latest`, `latest~N` among those passing `filter`), as
+   * restic's `snapshots ID...`; default: every snapshot passing `filter`.
+   */
+  snapshots: z.array(z.string()).default([]),
   /** How to group them: `"host,label,paths"` (default), `"host"`, `""` (one group), or a criterion object. */
   groupBy: SnapshotGroupCriterionSchema,
   /** Only the newest N of each group (restic's `snapshots --latest N`); 0 = all. */
@@ -53,11 +59,15 @@ export function groupSnapshotList(snapshots: readonly SnapshotFile[], criterion:
 export async function groupSnapshots(
   repo: Repository,
   options: GroupSnapshotsOptions = {},
-  control: SnapshotControl = {},
+  control: Control = {},
 ): Promise<GroupedSnapshots[]> {
   const o = parseOptions(GroupSnapshotsOptionsSchema, options, 'group snapshots options')
-  const snaps = await repo.getSnapshots(o.filter, { signal: control.signal, onWarning: control.onWarning })
-  throwIfAborted(control.signal)
+  const { signal, progress, onWarning } = repo.control(control)
+  const snaps =
+    o.snapshots.length > 0
+      ? sortSnapshots(await resolveSnapshots(repo, o.snapshots, o.filter, { signal, onWarning }))
+      : await repo.getSnapshots(o.filter, { signal, progress, onWarning })
+  throwIfAborted(signal)
   const groups = groupSnapshotList(snaps, o.groupBy)
   if (o.latest > 0) for (const g of groups) g.snapshots = g.snapshots.slice(-o.latest)
   return groups

@@ -1,4 +1,3 @@
-export type { SnapshotControl } from './SnapshotControl.js'
 export {
   DEFAULT_GROUP_CRITERION,
   SnapshotGroupCriterionSchema,
@@ -7,6 +6,6 @@ export {
   type SnapshotGroupCriterion,
 } from './SnapshotGroupCriterion.js'
 export { compareSnapshotGroups, isEmptyGroup, snapshotGroupOf, type SnapshotGroup } from './SnapshotGroup.js'
-export { GroupSnapshotsOptionsSchema, groupSnapshotList, type GroupSnapshotsOptions, type GroupedSnapshots } from './groupSnapshots.js'
+export { GroupSnapshotsOptionsSchema, groupSnapshotList, groupSnapshots, type GroupSnapshotsOptions, type GroupedSnapshots } from './groupSnapshots.js'
 export { deletePolicyAt, type DeletePolicySpec } from './deletePolicy.js'
-export { DeleteSnapshotsOptionsSchema, type DeleteSnapshotsOptions, type DeleteSnapshotsResult } from './deleteSnapshots.js'
+export { DeleteSnapshotsOptionsSchema, deleteSnapshots, type DeleteSnapshotsOptions, type DeleteSnapshotsResult } from './deleteSnapshots.js'

@@ -4,4 +4,4 @@ export {
   type ResolvedSnapshotModification,
   type SnapshotModification,
 } from './SnapshotModification.js'
-export type { ModifiedSnapshot, ModifySnapshotsResult } from './modifySnapshots.js'
+export { modifySnapshots, type ModifiedSnapshot, type ModifySnapshotsResult } from './modifySnapshots.js'

@@ -1,10 +1,10 @@
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
+import type { Control } from '../../progress/Control.js'
 import type { SnapshotFile } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { commitSnapshotChanges } from '../snapshots/commitSnapshotChanges.js'
-import { parseOptions } from '../snapshots/parseOptions.js'
-import type { SnapshotControl } from '../snapshots/SnapshotControl.js'
 import { applyModification, isEmptyModification, SnapshotModificationSchema, type SnapshotModification } from './SnapshotModification.js'
 
 /** A snapshot {@link Repository.modifySnapshots} rewrote. */
@@ -31,7 +31,7 @@ export async function modifySnapshots(
   repo: Repository,
   snapshots: readonly SnapshotFile[],
   modification: SnapshotModification,
-  control: SnapshotControl = {},
+  control: Control = {},
 ): Promise<ModifySnapshotsResult> {
   const m = parseOptions(SnapshotModificationSchema, modification, 'snapshot modification')
   if (isEmptyModification(m)) {

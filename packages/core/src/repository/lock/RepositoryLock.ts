@@ -6,6 +6,7 @@ import { RusticError, isRusticError, throwIfAborted } from '../../error/RusticEr
 import { shortId, type Id } from '../../id/Id.js'
 import type { WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, serializeLock, type LockFile } from '../../repofile/index.js'
+import { parseOptions } from '../../util/parseOptions.js'
 import { describeLock, formatAge, lockInfo, type LockInfo } from './LockInfo.js'
 import { registerLock, unregisterLock } from './lockRegistry.js'
 import { readLocks } from './readLocks.js'
@@ -73,7 +74,7 @@ export class RepositoryLock {
    * whether it looks stale), once `retryLockMs` has passed; RusticError `Aborted` when `signal` aborts.
    */
   static async acquire(dbe: DecryptBackend, kind: LockKind, options: AcquireLockOptions = {}): Promise<RepositoryLock> {
-    const timing = LockTimingSchema.parse(options.timing ?? {})
+    const timing = parseOptions(LockTimingSchema, options.timing, 'lock timing')
     const retryLockMs = options.retryLockMs ?? 0
     const deadline = Date.now() + retryLockMs
     let sleep = Math.min(timing.retrySleepStartMs, retryLockMs)

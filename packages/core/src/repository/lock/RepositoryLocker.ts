@@ -1,16 +1,9 @@
 import type { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
+import type { Control } from '../../progress/Control.js'
 import type { WarningHandler } from '../../progress/Progress.js'
 import type { LockKind, LockTiming } from './LockTiming.js'
 import { RepositoryLock } from './RepositoryLock.js'
-
-/** What a lock request takes from the caller's control object. */
-export interface LockControl {
-  /** Stops waiting for the lock; also combined into the handle's signal. */
-  signal?: AbortSignal
-  /** Told about waiting, failed refreshes and a lost lock (default: the repository's `onWarning`). */
-  onWarning?: WarningHandler
-}
 
 /**
  * A hold on the repository's lock, from `Repository.lock` (or the argument of `Repository.withLock`).
@@ -77,10 +70,11 @@ export class RepositoryLocker {
   }
 
   /**
-   * Takes (or shares) a lock of `kind`.
+   * Takes (or shares) a lock of `kind`. The control's signal stops the wait and is combined into the
+   * handle's; its `onWarning` is told about waiting, failed refreshes and a lost lock.
    * @throws RepositoryLockedError (code `RepositoryLocked`), RusticError `Aborted`, or a backend error.
    */
-  async acquire(kind: LockKind, control: LockControl = {}): Promise<LockHandle> {
+  async acquire(kind: LockKind, control: Control = {}): Promise<LockHandle> {
     throwIfAborted(control.signal)
     if (!this.options.enabled) return unlockedHandle(kind, control.signal)
     const held = await this.hold(kind, control)
@@ -91,7 +85,7 @@ export class RepositoryLocker {
    * Runs `fn` holding a lock of `kind` and releases it afterwards. When the lock is lost while `fn`
    * runs, the `LockLost` error is thrown in place of whatever `fn` failed with (typically `Aborted`).
    */
-  async withLock<T>(kind: LockKind, control: LockControl | undefined, fn: (lock: LockHandle) => Promise<T>): Promise<T> {
+  async withLock<T>(kind: LockKind, fn: (lock: LockHandle) => Promise<T>, control: Control = {}): Promise<T> {
     const lock = await this.acquire(kind, control)
     try {
       return await fn(lock)
@@ -110,7 +104,7 @@ export class RepositoryLocker {
     await Promise.allSettled(all.map((h) => h.lock.release()))
   }
 
-  private async hold(kind: LockKind, control: LockControl): Promise<Held> {
+  private async hold(kind: LockKind, control: Control): Promise<Held> {
     for (;;) {
       const usable = this.usable(kind)
       if (usable) {
@@ -154,7 +148,7 @@ export class RepositoryLocker {
     return undefined
   }
 
-  private async drop(held: Held, control: LockControl): Promise<void> {
+  private async drop(held: Held, control: Control): Promise<void> {
     if (--held.holds > 0) return
     if (this.held.get(held.lock.kind) === held) this.held.delete(held.lock.kind)
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatGoTime, hashId, Key, MemoryBackend, Repository, serializePackHeader, type Node, type ReadSource } from '@rustic-ts/core'
+import { formatGoTime, hashId, Key, MemoryBackend, Repository, serializePackHeader, type Node, type ReadSource } from '@rustic-ts/core/internal'
 
 const kdf = { N: 1024, r: 8, p: 1 }
 const time = formatGoTime(1_700_000_000_000_000_000n)
@@ -26,8 +26,8 @@ function source(text: string): ReadSource {
 describe('packs no index names', () => {
   it('are adopted with one message; a pack that can never be adopted is left to check, with no warning now or later', async () => {
     const backend = new MemoryBackend()
-    const repo = await Repository.init({ repository: backend }, { password: 'pw' }, { kdf })
-    const first = await (await repo.toIndexed()).backup({}, {}, { source: source('first '.repeat(1000)), snapshotPaths: ['/d'] })
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf })
+    const first = await (await repo.toIndexed()).backup(source('first '.repeat(1000)), { snapshotPaths: ['/d'] })
     expect(first).toBeDefined()
     // the index loses its packs (as when an index file is gone), and a pack sealed with another key appears
     for (const id of await backend.list('index')) await backend.remove('index', id, true)
@@ -43,13 +43,13 @@ describe('packs no index names', () => {
     const onWarning = (m: string): void => {
       warnings.push(m)
     }
-    await (await repo.toIndexed()).backup({}, {}, { source: source('second'), snapshotPaths: ['/d'], onWarning })
+    await (await repo.toIndexed()).backup(source('second'), { snapshotPaths: ['/d'] }, { onWarning })
     expect(warnings).toHaveLength(1)
     expect(warnings[0]).toMatch(/^found 2 pack\(s\) \(\d+ blobs\) that no index named \(left by an interrupted backup, or lost from the index\)/)
     expect(warnings.join('\n')).not.toContain(hashId(foreign))
 
     warnings.length = 0
-    await (await repo.toIndexed()).backup({}, {}, { source: source('third'), snapshotPaths: ['/d'], onWarning })
+    await (await repo.toIndexed()).backup(source('third'), { snapshotPaths: ['/d'] }, { onWarning })
     expect(warnings).toEqual([])
     // still there, never indexed: for check to report and prune to remove
     expect(await backend.list('pack')).toContain(hashId(foreign))

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core'
+import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from '../../repository/lock/helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -38,7 +38,7 @@ describe('backup and locks', () => {
     const indexed = await repo.toIndexed()
     let during: Awaited<ReturnType<typeof lockFiles>> = []
     const data = randomBytes(200_000)
-    const r = await indexed.backup({}, {}, { source: source(data, async () => void (during = await lockFiles(repo))) })
+    const r = await indexed.backup(source(data, async () => void (during = await lockFiles(repo))))
     expect(during).toHaveLength(1)
     expect(during[0]!.lock).toMatchObject({ exclusive: false, pid: process.pid })
     expect(r.saved).toBe(true)
@@ -50,7 +50,7 @@ describe('backup and locks', () => {
     const { repo } = await memoryRepo()
     const indexed = await repo.toIndexed()
     await plantLock(repo, { exclusive: true, hostname: 'pruner', pid: 31337 })
-    const err = await errorOf(indexed.backup({}, {}, { source: source(randomBytes(1000)) }))
+    const err = await errorOf(indexed.backup(source(randomBytes(1000))))
     expect(isRusticError(err, 'RepositoryLocked')).toBe(true)
     expect((err as Error).message).toContain('exclusive lock of PID 31337 on host "pruner"')
     expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 1 })
@@ -62,7 +62,7 @@ describe('backup and locks', () => {
     const removeOurLock = async (): Promise<void> => {
       for (const { id } of await lockFiles(repo)) await repo.backend.remove('lock', id as never, false)
     }
-    const err = await errorOf(indexed.backup({}, {}, { source: source(randomBytes(300_000), removeOurLock) }))
+    const err = await errorOf(indexed.backup(source(randomBytes(300_000), removeOurLock)))
     expect(isRusticError(err, 'LockLost')).toBe(true)
     expect((err as Error).message).toMatch(/^the shared lock on memory:.* was lost: lock [0-9a-f]{8} was removed by another client/)
     expect((await counts(repo)).snapshots).toBe(0)
@@ -71,13 +71,13 @@ describe('backup and locks', () => {
   it('loads the index again when another client rewrote it since it was loaded (e.g. restic prune)', async () => {
     const { repo, open } = await memoryRepo()
     const data = randomBytes(400_000)
-    const first = await (await repo.toIndexed()).backup({}, {}, { source: source(data) })
+    const first = await (await repo.toIndexed()).backup(source(data))
     const stale: IndexedRepository = await repo.toIndexed() // knows the blobs of `data`
     // another client forgets the snapshot and prunes everything it referenced
     const other = await open()
     await other.deleteSnapshots([first.snapshot.id!])
     for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
-    const second = await stale.backup({}, {}, { source: source(data) })
+    const second = await stale.backup(source(data))
     expect(second.snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(data.length) // uploaded again, not deduplicated
     expect((await readBack(await open(), second.snapshot.id!)).equals(data)).toBe(true)
   })
@@ -93,7 +93,7 @@ describe('backup input', () => {
   it('fails before writing anything when no backup path exists (restic: all target directories/files do not exist)', async () => {
     const { repo } = await memoryRepo()
     const indexed = await repo.toIndexed()
-    const err = await errorOf(indexed.backup({ paths: ['/does/not/exist', '/nor/this'] }))
+    const err = await errorOf(indexed.backup(['/does/not/exist', '/nor/this']))
     expect(isRusticError(err, 'SourcePathsMissing')).toBe(true)
     expect((err as Error).message).toBe('all backup paths do not exist: /does/not/exist, /nor/this')
     expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 0 })
@@ -106,7 +106,7 @@ describe('backup input', () => {
       const indexed = await repo.toIndexed()
       const warnings: string[] = []
       const missing = join(t.dir, 'does', 'not', 'exist')
-      const r = await indexed.backup({ paths: [t.dir, missing] }, {}, { onWarning: (m) => warnings.push(m) })
+      const r = await indexed.backup([t.dir, missing], {}, { onWarning: (m) => void warnings.push(m) })
       expect(r.saved).toBe(true)
       expect(r.snapshot.paths).toEqual([t.dir])
       expect(r.skipped).toEqual([{ path: missing, error: 'does not exist' }])
@@ -117,21 +117,24 @@ describe('backup input', () => {
   })
 
   it.each([
-    ['paths is a string', { paths: 'abc' }, {}, /^invalid backup options: paths: /],
-    ['compression 1.5', { compression: 1.5 }, {}, /^invalid backup options: compression: /],
-    ['compression ""', { compression: '' }, {}, /^invalid backup options: compression: /],
-    ['a huge excludeLargerThan', { local: { excludeLargerThan: '99999999999999999999999T' } }, {}, /excludeLargerThan: invalid size "99999999999999999999999T": more than /],
-    ['a negative excludeLargerThan', { local: { excludeLargerThan: -1 } }, {}, /excludeLargerThan: /],
-    ['deleteAfter 99999999999999d', {}, { deleteAfter: '99999999999999d' }, /^invalid snapshot options: deleteAfter: "99999999999999d" is after the year 9999/],
-    ['deleteAfter nonsense', {}, { deleteAfter: 'soon' }, /^invalid snapshot options: deleteAfter: invalid duration "soon"/],
-    ['an empty host', {}, { host: '' }, /^invalid snapshot options: host: /],
-  ])('rejects %s with one InvalidOptions line naming the option, writing nothing', async (_what, options, snapshotOptions, message) => {
+    ['a source that is no path, no list of paths and no ReadSource (paths: "abc")', { paths: 'abc' }, {}, /^invalid backup source: expected a path, a list of paths or a ReadSource$/],
+    ['paths given as an option', 'DIR', { paths: 'abc' }, /^invalid backup options: unknown option "paths"$/],
+    ['compression 1.5', 'DIR', { compression: 1.5 }, /^invalid backup options: compression: expected off, auto, max or a zstd level from -131072 to 22$/],
+    ['compression ""', 'DIR', { compression: '' }, /^invalid backup options: compression: /],
+    ['a huge excludeLargerThan', 'DIR', { local: { excludeLargerThan: '99999999999999999999999T' } }, /^invalid backup options: local\.excludeLargerThan: invalid size "99999999999999999999999T": more than /],
+    ['a negative excludeLargerThan', 'DIR', { local: { excludeLargerThan: -1 } }, /^invalid backup options: local\.excludeLargerThan: /],
+    ['deleteAfter 99999999999999d', 'DIR', { deleteAfter: '99999999999999d' }, /^invalid backup options: deleteAfter: "99999999999999d" is after the year 9999$/],
+    ['deleteAfter nonsense', 'DIR', { deleteAfter: 'soon' }, /^invalid backup options: deleteAfter: invalid duration "soon"/],
+    ['an empty host', 'DIR', { host: '' }, /^invalid backup options: host: must not be empty$/],
+    ['an empty path', ['DIR', ''], {}, /^invalid backup source: an empty path$/],
+  ])('rejects %s with one InvalidOptions line naming it, writing nothing', async (_what, source, options, message) => {
     const t = await tmpTree()
     try {
       const { repo } = await memoryRepo()
       const indexed = await repo.toIndexed()
-      const err = await errorOf(indexed.backup({ paths: [t.dir], ...options } as never, snapshotOptions as never))
-      expect(isRusticError(err, 'InvalidOptions')).toBe(true)
+      const fill = (s: unknown): unknown => (s === 'DIR' ? t.dir : Array.isArray(s) ? s.map(fill) : s)
+      const err = await errorOf(indexed.backup(fill(source) as never, options as never))
+      expect(isRusticError(err, 'InvalidOptions'), String(err)).toBe(true)
       expect((err as Error).message).toMatch(message)
       expect((err as Error).message).not.toContain('\n')
       expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 0 })

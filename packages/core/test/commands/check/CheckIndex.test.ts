@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DecryptBackend, Key, MemoryBackend, NO_PROGRESS, randomId, serializeIndex, type IndexBlob, type IndexPack } from '@rustic-ts/core'
+import { DecryptBackend, Key, MemoryBackend, NO_PROGRESS, randomId, serializeIndex, type IndexBlob, type IndexPack } from '@rustic-ts/core/internal'
 import { FindingCollector } from '../../../src/commands/check/CheckFinding.js'
 import { loadCheckIndex } from '../../../src/commands/check/CheckIndex.js'
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core'
+import { isRusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
 import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
 
 let plain: TwoBackups
@@ -87,7 +87,7 @@ describe('check', () => {
     await expect(repo.check({ readData: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'InvalidOptions', message: expect.stringContaining('readData') })
     const ac = new AbortController()
     ac.abort()
-    await expect(repo.check({ readData: true }, { signal: ac.signal })).rejects.toSatisfy((e) => e instanceof RusticError && e.code === 'Aborted')
+    await expect(repo.check({ readData: true }, { signal: ac.signal })).rejects.toSatisfy((e) => isRusticError(e, 'Aborted'))
   })
 
   it('a key file that does not match its name is an error', async () => {

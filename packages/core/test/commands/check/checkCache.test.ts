@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ForwardingBackend, hashId, Repository, type CacheLayer, type FileType, type Id, type WriteBackend } from '@rustic-ts/core'
+import { ForwardingBackend, hashId, Repository, type CacheLayer, type FileType, type Id, type WriteBackend } from '@rustic-ts/core/internal'
 import { copyBackend, PASSWORD, twoBackups, type TwoBackups } from '../twoBackups.js'
 
 /** A cache kept in memory: enough of a CacheLayer for check (reads of the repository go through it, filling it). */

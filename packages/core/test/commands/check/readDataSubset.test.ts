@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { randomId, type Id } from '@rustic-ts/core'
+import { randomId, type Id } from '@rustic-ts/core/internal'
 import { parseReadDataSubset, selectPacks } from '../../../src/commands/check/readDataSubset.js'
 
 const packs = Array.from({ length: 500 }, (_, i) => ({ id: randomId(), size: 1000 + i }))

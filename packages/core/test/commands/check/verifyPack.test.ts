@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { compress, hashId, Key, serializePackHeader, type IndexBlob } from '@rustic-ts/core'
+import { compress, hashId, Key, serializePackHeader, type IndexBlob } from '@rustic-ts/core/internal'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
 
 const key = Key.random()

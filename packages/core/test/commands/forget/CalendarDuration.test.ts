@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CalendarDurationSchema, formatCalendarDuration, isRusticError, parseCalendarDuration } from '@rustic-ts/core'
+import { CalendarDurationSchema, formatCalendarDuration, isRusticError, parseCalendarDuration } from '@rustic-ts/core/internal'
 
 const d = (o: Partial<Record<'years' | 'months' | 'days' | 'hours' | 'minutes' | 'seconds', number>>) => ({
   years: 0, months: 0, days: 0, hours: 0, minutes: 0, seconds: 0, ...o,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseCalendarDuration } from '@rustic-ts/core'
+import { parseCalendarDuration } from '@rustic-ts/core/internal'
 import { instantBefore, snapshotClock } from '../../../src/commands/forget/SnapshotClock.js'
 
 const savedTz = process.env['TZ']

@@ -9,7 +9,7 @@ import {
   type DeleteOption,
   type KeepOptions,
   type SnapshotFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { checkKeepOptions } from '../../../src/commands/forget/KeepOptions.js'
 import { snap, timeAt, treeId } from '../snapshots/helpers.js'
 

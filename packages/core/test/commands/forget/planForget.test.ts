@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isRusticError } from '@rustic-ts/core'
+import { isRusticError } from '@rustic-ts/core/internal'
 import { memoryRepo, saveAll, snap } from '../snapshots/helpers.js'
 
 describe('repo.planForget and repo.forget', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseIndex, serializeIndex } from '@rustic-ts/core'
+import { parseIndex, serializeIndex } from '@rustic-ts/core/internal'
 import { openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
 
 let f: TwoBackups

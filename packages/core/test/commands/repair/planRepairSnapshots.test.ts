@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hashId, type IndexedRepository } from '@rustic-ts/core'
+import { hashId, type IndexedRepository } from '@rustic-ts/core/internal'
 import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
 
 let f: TwoBackups

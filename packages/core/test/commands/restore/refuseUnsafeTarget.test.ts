@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { isRusticError, planRestore, Repository, restore, type IndexedRepository } from '@rustic-ts/core'
+import { isRusticError, Repository, type IndexedRepository, type RestoreOptions } from '@rustic-ts/core'
 
 const password = 'unsafe-target-pw'
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -21,9 +21,9 @@ beforeAll(async () => {
   await mkdir(join(src, 'private'), { recursive: true, mode: 0o700 })
   await writeFile(join(src, 'private', 'secret'), 'secret\n', { mode: 0o600 })
   await writeFile(join(src, 'repo'), 'a file with the repository directory name\n')
-  const repo = await Repository.init({ repository: new LocalBackend(repoPath) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
+  const repo = await Repository.init({}, { repository: new LocalBackend(repoPath) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
   indexed = await repo.toIndexed()
-  const r = await indexed.backup({ paths: ['.'], local: { cwd: src } })
+  const r = await indexed.backup('.', { local: { cwd: src } })
   snapshotId = r.snapshot.id!
 }, 60_000)
 afterAll(async () => {
@@ -31,12 +31,12 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
-async function plan(target: unknown, options: Parameters<typeof planRestore>[3] = {}, path = '') {
+async function plan(target: unknown, options: RestoreOptions = {}, path = '') {
   const { node } = await indexed.resolveSnapshotPath(`${snapshotId}:${path}`)
-  return planRestore(indexed, node, target as string, options)
+  return indexed.planRestore(node, target as string, options)
 }
 
-async function refused(target: unknown, options: Parameters<typeof planRestore>[3] = {}): Promise<string> {
+async function refused(target: unknown, options: RestoreOptions = {}): Promise<string> {
   const err = await errorOf(plan(target, options))
   expect(isRusticError(err, 'UnsafeTarget'), String(err)).toBe(true)
   return (err as Error).message
@@ -74,7 +74,7 @@ describe('restore refuses unsafe targets before anything is written', () => {
   it('allows a target next to the repository, with delete', async () => {
     const target = join(root, 'out')
     const p = await plan(target, { delete: true })
-    await restore(indexed, p)
+    await indexed.restore(p)
     expect((await readdir(target)).sort()).toEqual(['private', 'repo'])
   })
 })
@@ -84,7 +84,7 @@ describe('restore options', () => {
     for (const [key, what] of [['include', 'include'], ['exclude', 'exclude']] as const) {
       const err = await errorOf(plan(join(root, 'never'), { [key]: ['ok', '['] }))
       expect(isRusticError(err, 'InvalidOptions'), String(err)).toBe(true)
-      expect((err as Error).message).toBe(`invalid restore options: ${key}.1: invalid ${what} pattern "[": unterminated [`)
+      expect((err as Error).message).toBe(`invalid restore options: ${key}[1]: invalid ${what} pattern "[": unterminated [`)
     }
     await expect(stat(join(root, 'never'))).rejects.toThrow(/ENOENT/)
   })
@@ -94,7 +94,7 @@ describe('restore of a sub-path', () => {
   it('gives the target directory it creates the mode of the restored directory', async () => {
     const target = join(root, 'private-copy')
     const p = await plan(target, {}, '/private')
-    await restore(indexed, p)
+    await indexed.restore(p)
     expect((await stat(target)).mode & 0o7777).toBe(0o700)
     expect(await readdir(target)).toEqual(['secret'])
   })

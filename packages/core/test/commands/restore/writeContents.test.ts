@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
-import { planRestore, Repository, restore, type BlobLocation, type Id, type IndexedRepository } from '@rustic-ts/core'
+import { Repository, type IndexedRepository } from '@rustic-ts/core'
+import type { BlobLocation, Id } from '@rustic-ts/core/internal'
 
 const password = 'damaged-pack-pw'
 let root: string
@@ -20,8 +21,8 @@ beforeAll(async () => {
   files.set('/big-1', randomBytes(3_000_000))
   files.set('/big-2', randomBytes(2_500_000))
   for (const [p, data] of files) await writeFile(join(src, p), data)
-  const repo = await Repository.init({ repository: new LocalBackend(join(root, 'repo')) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
-  await (await repo.toIndexed()).backup({ paths: ['.'], local: { cwd: src } })
+  const repo = await Repository.init({}, { repository: new LocalBackend(join(root, 'repo')) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
+  await (await repo.toIndexed()).backup('.', { local: { cwd: src } })
   await repo.close()
 }, 60_000)
 afterAll(async () => rm(root, { recursive: true, force: true }))
@@ -58,8 +59,8 @@ async function restoreDamaged(name: string, damage: (indexed: IndexedRepository,
     const target = join(root, `out-${name}-${workers}`)
     const { node } = await indexed.resolveSnapshotPath('latest')
     const warnings: string[] = []
-    const plan = await planRestore(indexed, node, target, { workers })
-    const stats = await restore(indexed, plan, { workers, onWarning: (w) => void warnings.push(w) })
+    const plan = await indexed.planRestore(node, target, { workers })
+    const stats = await indexed.restore(plan, { onWarning: (w) => void warnings.push(w) })
     expect(expected.length).toBeGreaterThan(0)
     expect(expected.length).toBeLessThan(files.size)
     expect(stats.damaged.map((d) => d.path).sort()).toEqual(expected)
@@ -110,7 +111,7 @@ describe('restore with damaged packs restores everything else and names the dama
       await unlink(pack.path)
       const target = join(root, 'out-gone')
       const { node } = await indexed.resolveSnapshotPath('latest')
-      const stats = await restore(indexed, await planRestore(indexed, node, target), {})
+      const stats = await indexed.restore(await indexed.planRestore(node, target), { onWarning: () => {} })
       expect(stats.damaged.map((d) => d.path).sort()).toEqual([...files.keys()].sort())
       expect(stats.damaged[0]!.error).toMatch(/not found/)
       for (const [p, data] of files) expect((await stat(join(target, p))).size).toBe(data.length)

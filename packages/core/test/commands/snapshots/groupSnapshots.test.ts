@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatGroupCriterion, groupSnapshotList, isRusticError, parseGroupCriterion } from '@rustic-ts/core'
+import { formatGroupCriterion, groupSnapshotList, isRusticError, parseGroupCriterion } from '@rustic-ts/core/internal'
 import { memoryRepo, saveAll, snap } from './helpers.js'
 
 describe('grouping snapshots', () => {

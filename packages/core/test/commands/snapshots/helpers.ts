@@ -7,7 +7,7 @@ import {
   serializeConfig,
   type Id,
   type SnapshotFile,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 /** Password of the test repositories. */
 export const password = 'snapshots-test-pw'
@@ -15,7 +15,7 @@ export const password = 'snapshots-test-pw'
 /** A repository in memory with a cheap key; `appendOnly` sets `append_only` in its config. */
 export async function memoryRepo(appendOnly = false): Promise<{ backend: MemoryBackend; repo: Repository }> {
   const backend = new MemoryBackend()
-  let repo = await Repository.init({ repository: backend }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
+  let repo = await Repository.init({}, { repository: backend }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
   if (appendOnly) {
     await backend.writeBytes('config', CONFIG_ID, false, repo.key.encrypt(serializeConfig({ ...repo.config, appendOnly: true })))
     repo = await Repository.open({}, { repository: backend }, { password })

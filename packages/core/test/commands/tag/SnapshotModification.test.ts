@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyModification, parseGoTime, SnapshotModificationSchema, type SnapshotModification } from '@rustic-ts/core'
+import { applyModification, parseGoTime, SnapshotModificationSchema, type SnapshotModification } from '@rustic-ts/core/internal'
 import { snap } from '../snapshots/helpers.js'
 
 const id = 'ab'.repeat(32) as never

@@ -9,7 +9,7 @@ import {
   type FileType,
   type Id,
   type RepositoryLockedError,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 import { deadPid, fastTiming, lockFiles, memoryRepo, plantLock, thisHost } from './helpers.js'
 
 /** Fails lock writes while `failing` is set (a storage outage for lock files only). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { heldLockCount, isRusticError, releaseAllLocks } from '@rustic-ts/core'
+import { heldLockCount, isRusticError, releaseAllLocks } from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from './helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -21,9 +21,9 @@ describe('Repository.lock / withLock', () => {
 
   it('a held exclusive lock serves shared requests; withLock releases after the work, also on failure', async () => {
     const { repo } = await memoryRepo()
-    await repo.withLock('exclusive', undefined, async (outer) => {
+    await repo.withLock('exclusive', async (outer) => {
       expect(outer.kind).toBe('exclusive')
-      await repo.withLock('shared', undefined, async (inner) => {
+      await repo.withLock('shared', async (inner) => {
         expect(inner.kind).toBe('shared')
         const files = await lockFiles(repo)
         expect(files).toHaveLength(1)
@@ -32,7 +32,7 @@ describe('Repository.lock / withLock', () => {
       expect(await lockFiles(repo)).toHaveLength(1)
     })
     expect(await lockFiles(repo)).toHaveLength(0)
-    await expect(repo.withLock('shared', undefined, () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed')
+    await expect(repo.withLock('shared', () => Promise.reject(new Error('work failed')))).rejects.toThrow('work failed')
     expect(await lockFiles(repo)).toHaveLength(0)
   })
 
@@ -61,7 +61,7 @@ describe('Repository.lock / withLock', () => {
     await h.release()
 
     const err = await errorOf(
-      repo.withLock('shared', undefined, async (lock) => {
+      repo.withLock('shared', async (lock) => {
         const [file] = await lockFiles(repo)
         await repo.backend.remove('lock', file!.id as never, false)
         await lock.verify()
@@ -79,7 +79,7 @@ describe('Repository.lock / withLock', () => {
     const { open } = await memoryRepo()
     const repo = await open({ lock: false })
     await plantLock(repo, { exclusive: true })
-    await repo.withLock('exclusive', undefined, async (lock) => {
+    await repo.withLock('exclusive', async (lock) => {
       await lock.verify()
       expect(lock.signal.aborted).toBe(false)
     })

@@ -9,7 +9,7 @@ import {
   type LockFile,
   type RepositoryOptions,
   type WriteBackend,
-} from '@rustic-ts/core'
+} from '@rustic-ts/core/internal'
 
 /** Password of the test repositories. */
 export const password = 'lock-test-pw'
@@ -26,7 +26,7 @@ export async function memoryRepo(backend: WriteBackend = new MemoryBackend()): P
   repo: Repository
   open: (options?: RepositoryOptions) => Promise<Repository>
 }> {
-  const repo = await Repository.init({ repository: backend }, { password }, { kdf: fastKdf })
+  const repo = await Repository.init({}, { repository: backend }, { password }, { kdf: fastKdf })
   return { backend, repo, open: (options = {}) => Repository.open(options, { repository: backend }, { password }) }
 }
 

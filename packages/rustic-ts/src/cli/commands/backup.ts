@@ -1,9 +1,10 @@
 import type { Command } from 'commander'
-import { CommandSource, snapshotSummaryToJson, RusticError, StreamSource, type BackupControl, type BackupOptions, type SnapshotOptions } from '@rustic-ts/core'
+import { CommandSource, RusticError, StreamSource, type BackupOptions, type ReadSource } from '@rustic-ts/core'
+import { snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { badFlag, compressionFlag, sizeFlag } from '../flagValues.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
-import { progressBars, humanBytes } from '../progressBar.js'
+import { humanBytes } from '../progressBar.js'
 
 interface BackupFlags {
   host?: string
@@ -62,21 +63,15 @@ export function registerBackup(program: Command): void {
     .option('--compression <mode>', 'compression: off, auto, max or a zstd level (v2 repositories)')
     .action(async (paths: string[], f: BackupFlags, cmd: Command) => {
       const g = globalOptions(cmd)
-      const control: BackupControl = {
-        progress: progressBars(g.progress && !g.json),
-        onWarning: (msg) => process.stderr.write(`warning: ${msg}\n`),
-      }
       if (f.stdinFilename === '') throw badFlag('--stdin-filename', '', 'the file name must not be empty')
+      let source: string[] | ReadSource = paths
       if (f.stdin || f.stdinCommand) {
-        const source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
-        control.source = source
-        control.snapshotPaths = source.snapshotPaths()
+        source = f.stdinCommand ? new CommandSource(f.stdinCommand, f.stdinFilename) : StreamSource.stdin(f.stdinFilename)
       } else if (paths.length === 0) {
         throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command', { code: 'NoPaths' })
       }
       const compression = f.compression === undefined ? undefined : compressionFlag(f.compression)
       const options: BackupOptions = {
-        paths,
         parent: f.parent,
         force: f.force,
         ignoreCtime: f.ignoreCtime,
@@ -93,8 +88,6 @@ export function registerBackup(program: Command): void {
           excludeLargerThan: f.excludeLargerThan === undefined ? undefined : sizeFlag('--exclude-larger-than', f.excludeLargerThan),
           oneFileSystem: f.oneFileSystem ?? false,
         },
-      }
-      const snapOpts: SnapshotOptions = {
         host: f.host,
         tags: (f.tag ?? []).flatMap((t) => t.split(',')).filter((t) => t !== ''),
         label: f.label,
@@ -104,10 +97,9 @@ export function registerBackup(program: Command): void {
       }
       const repo = await openRepo(cmd)
       try {
-        // backup takes its lock itself once its input is checked (bad input writes nothing, not even a lock)
-        // and loads the index again if another client rewrote it meanwhile
+        // backup checks its input before it takes its lock (bad input writes nothing, not even a lock)
         const indexed = await repo.toIndexed()
-        const { snapshot, saved, skipped } = await indexed.backup(options, snapOpts, control)
+        const { snapshot, saved, skipped } = await indexed.backup(source, options)
         const s = snapshot.summary!
         if (g.json) {
           await writeOut(

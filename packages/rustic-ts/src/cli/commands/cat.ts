@@ -1,21 +1,10 @@
 import type { Command } from 'commander'
-import {
-  CONFIG_ID,
-  findIdByPrefix,
-  parseConfig,
-  parseKeyFile,
-  parseSnapshot,
-  resticCatConfigJson,
-  resticCatKeyJson,
-  resticCatSnapshotJson,
-  RusticError,
-  type FileType,
-  type Id,
-} from '@rustic-ts/core'
+import { RusticError, type CatFileType } from '@rustic-ts/core'
+import { parseConfig, parseKeyFile, parseSnapshot, resticCatConfigJson, resticCatKeyJson, resticCatSnapshotJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 
 const encoder = new TextEncoder()
-const FILE_TYPES: Record<string, FileType> = { key: 'key', snapshot: 'snapshot', index: 'index' }
+const FILE_TYPES: Record<string, CatFileType> = { key: 'key', snapshot: 'snapshot', index: 'index' }
 
 /** `cat config|key|snapshot|index ID|blob ID|tree SNAP[:PATH]`: prints a decrypted repository object. */
 export function registerCat(program: Command): void {
@@ -27,30 +16,22 @@ export function registerCat(program: Command): void {
     .action(async (type: string, id: string | undefined, _opts: unknown, cmd: Command) => {
       const repo = await openRepo(cmd)
       try {
-        await repo.lock('shared')
         let out: Uint8Array
         // config, key and snapshot are printed as restic re-serialises them (its fields, indented)
         if (type === 'config') {
-          out = encoder.encode(resticCatConfigJson(parseConfig(await repo.dbe.readEncryptedFull('config', CONFIG_ID))))
+          out = encoder.encode(resticCatConfigJson(parseConfig(await repo.catFile('config'))))
         } else {
           if (!id) throw new RusticError('InvalidInput', `cat ${type} needs an id`, { code: 'MissingArgument' })
           const ft = FILE_TYPES[type]
           if (ft) {
-            const full = findIdByPrefix(await repo.backend.list(ft), id, type)
-            if (ft === 'key') out = encoder.encode(resticCatKeyJson(parseKeyFile(await repo.backend.readFull('key', full), `key ${full}`)))
-            else if (ft === 'snapshot') {
-              out = encoder.encode(resticCatSnapshotJson(parseSnapshot(await repo.dbe.readEncryptedFull(ft, full), `snapshot ${full}`, full)))
-            } else out = await repo.dbe.readEncryptedFull(ft, full)
+            const raw = await repo.catFile(ft, id)
+            if (ft === 'key') out = encoder.encode(resticCatKeyJson(parseKeyFile(raw, `key ${id}`)))
+            else if (ft === 'snapshot') out = encoder.encode(resticCatSnapshotJson(parseSnapshot(raw, `snapshot ${id}`)))
+            else out = raw
           } else if (type === 'blob') {
-            const indexed = await repo.toIndexed()
-            const candidates = [...indexed.index.entries('data'), ...indexed.index.entries('tree')].map(([i]) => i)
-            const full: Id = findIdByPrefix(candidates, id, 'blob')
-            out = await indexed.getBlob(indexed.index.has('tree', full) ? 'tree' : 'data', full)
+            out = await (await repo.toIndexed()).catBlob(id)
           } else if (type === 'tree') {
-            const indexed = await repo.toIndexed()
-            const { node, path } = await indexed.resolveSnapshotPath(id)
-            if (!node.subtree) throw new RusticError('InvalidInput', `${path || '/'} is not a directory`, { code: 'NotADirectory' })
-            out = await indexed.getBlob('tree', node.subtree)
+            out = await (await repo.toIndexed()).catTree(id)
           } else {
             throw new RusticError('InvalidInput', `cannot cat "${type}": use config, key, snapshot, index, blob or tree`, {
               code: 'InvalidArgument',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goJson, RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
+import { RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
+import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'

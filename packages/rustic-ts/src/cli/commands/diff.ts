@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { diff, goJson, shortId, type DiffChange, type DiffItemStats } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, writeOut } from '../context.js'
+import { shortId, type DiffChange, type DiffItemStats } from '@rustic-ts/core'
+import { goJson } from '@rustic-ts/core/internal'
+import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 
 /** restic's `ui.FormatBytes`. */
@@ -38,7 +39,7 @@ export function registerDiff(program: Command): void {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        const indexed = await indexedUnderLock(repo)
+        const indexed = await repo.toIndexed()
         const a = await indexed.resolveSnapshotPath(spec1)
         const b = await indexed.resolveSnapshotPath(spec2)
         if (!g.json) await writeOut(`comparing snapshot ${shortId(a.snapshot.id!)} to ${shortId(b.snapshot.id!)}:\n\n`)
@@ -46,7 +47,7 @@ export function registerDiff(program: Command): void {
         const onChange = (c: DiffChange): void => {
           out.push(g.json ? goJson({ message_type: 'change', path: c.path, modifier: c.modifier }) + '\n' : `${c.modifier.padEnd(5)}${c.path}\n`)
         }
-        const { stats } = await diff(indexed, a.node, b.node, { metadata: opts.metadata ?? false, onChange })
+        const { stats } = await indexed.diff(a.node, b.node, { metadata: opts.metadata ?? false, onChange })
         await writeOut(out.join(''))
         if (g.json) {
           await writeOut(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { dump, RusticError } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, writeOut } from '../context.js'
+import { RusticError } from '@rustic-ts/core'
+import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 
 interface DumpFlags extends FilterFlags {
@@ -22,10 +22,10 @@ export function registerDump(program: Command): void {
     }
     const repo = await openRepo(cmd)
     try {
-      const indexed = await indexedUnderLock(repo)
+      const indexed = await repo.toIndexed()
       const full = file === undefined ? spec : `${spec.split(':')[0]}:${file}`
       const { node, path } = await indexed.resolveSnapshotPath(full, filterFrom(opts))
-      for await (const chunk of dump(indexed, node, path, { archive: opts.archive })) await writeOut(chunk)
+      for await (const chunk of indexed.dump(node, path, { archive: opts.archive })) await writeOut(chunk)
     } finally {
       await repo.close()
     }

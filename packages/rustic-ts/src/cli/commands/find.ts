@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { find, findNodeJson, goTimeToDate, localTimeString, longListingLine, shortId } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, repositoryOptions, writeOut } from '../context.js'
+import { findNodeJson, goTimeToDate, longListingLine, shortId } from '@rustic-ts/core'
+import { localTimeString } from '@rustic-ts/core/internal'
+import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 
@@ -28,14 +29,13 @@ export function registerFind(program: Command): void {
     const g = globalOptions(cmd)
     const repo = await openRepo(cmd)
     try {
-      const indexed = await indexedUnderLock(repo)
-      const results = find(indexed, patterns, {
+      const indexed = await repo.toIndexed()
+      const results = indexed.find(patterns, {
         ignoreCase: opts.ignoreCase ?? false,
         snapshots: opts.snapshot ?? [],
         filter: filterFrom(opts),
         oldest: opts.oldest,
         newest: opts.newest,
-        progress: repositoryOptions(g).progress,
       })
       let first = true
       if (g.json) await writeOut('[')

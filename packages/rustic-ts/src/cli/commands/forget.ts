@@ -1,17 +1,6 @@
 import type { Command } from 'commander'
-import {
-  goJson,
-  parseCalendarDuration,
-  parseGroupCriterion,
-  RawJson,
-  RusticError,
-  serializeSnapshot,
-  shortId,
-  type ForgetGroup,
-  type ForgetOptions,
-  type ForgetPlan,
-  type KeepCounters,
-} from '@rustic-ts/core'
+import { RusticError, shortId, type ForgetGroup, type ForgetOptions, type ForgetPlan, type KeepCounters } from '@rustic-ts/core'
+import { goJson, parseCalendarDuration, parseGroupCriterion, RawJson, serializeSnapshot } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson, table } from '../format.js'

@@ -13,9 +13,9 @@ export function registerInit(program: Command): void {
       const g = globalOptions(cmd)
       const version = Number(opts.repositoryVersion)
       if (version !== 1 && version !== 2) {
-        throw new RusticError('InvalidInput', `bad --repository-version "${opts.repositoryVersion}": use 1 or 2`, { code: 'InvalidOption' })
+        throw new RusticError('InvalidInput', `bad --repository-version "${opts.repositoryVersion}": use 1 or 2`, { code: 'InvalidOptions' })
       }
-      const repo = await Repository.init(await backendsOf(g), credentialsFrom(g), { version }, repositoryOptions(g))
+      const repo = await Repository.init(repositoryOptions(g), await backendsOf(g), credentialsFrom(g), { version })
       await writeOut(
         g.json
           ? JSON.stringify({ message_type: 'initialized', id: repo.id, repository: repo.location() }) + '\n'

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { GO_ZERO_TIME, goTimeToDate, localTimeString, resolvePassword, RusticError, shortId } from '@rustic-ts/core'
+import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
+import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
 import { globalOptions } from '../GlobalOptions.js'
@@ -14,7 +15,6 @@ export function registerKey(program: Command): void {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        await repo.lock('shared')
         const keys = await repo.listKeys()
         const rows = keys.map(({ id, keyFile }) => ({
           current: id === repo.keyId,
@@ -41,7 +41,6 @@ export function registerKey(program: Command): void {
       if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
       const repo = await openRepo(cmd)
       try {
-        await repo.lock('shared')
         const id = await repo.addKey(password)
         await writeOut(`saved new key as ${shortId(id)}\n`)
       } finally {

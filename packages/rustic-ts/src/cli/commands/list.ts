@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goJson, RusticError, type ListFileKind } from '@rustic-ts/core'
+import { RusticError, type ListFileKind } from '@rustic-ts/core'
+import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 

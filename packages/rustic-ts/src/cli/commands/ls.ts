@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { longListingLine, ls, lsNodeJson } from '@rustic-ts/core'
+import { longListingLine, lsNodeJson } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson } from '../format.js'
@@ -36,7 +36,7 @@ export function registerLs(program: Command): void {
       }
       if (g.json) out.push(snapshotJson(snapshot, { struct_type: 'snapshot' }) + '\n')
       else out.push(`snapshot ${snapshot.id!.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${snapshot.time}:\n`)
-      const entries = ls(indexed, node, path, { recursive: opts.recursive, include: opts.include, exclude: opts.exclude })
+      const entries = indexed.ls(node, path, { recursive: opts.recursive, include: opts.include, exclude: opts.exclude })
       for await (const { path: p, node: n } of entries) {
         if (g.json) out.push(lsNodeJson(n, p) + '\n')
         else if (opts.long) out.push(longListingLine(n, p) + '\n')

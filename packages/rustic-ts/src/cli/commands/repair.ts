@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goJson, repairIndexChanges, shortId, type RepairIndexPlan, type RepairSnapshotsPlan, type RepairSnapshotsResult } from '@rustic-ts/core'
+import { shortId, type RepairIndexPlan, type RepairSnapshotsPlan, type RepairSnapshotsResult } from '@rustic-ts/core'
+import { goJson, repairIndexChanges } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
-import { goJson, planRestore, restore, shortId, type RestorePlan } from '@rustic-ts/core'
-import { indexedUnderLock, openRepo, repositoryOptions, writeOut } from '../context.js'
+import { shortId, type RestorePlan } from '@rustic-ts/core'
+import { goJson } from '@rustic-ts/core/internal'
+import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { humanBytes } from '../progressBar.js'
@@ -78,80 +79,80 @@ export function registerRestore(program: Command): void {
     const repo = await openRepo(cmd)
     const started = Date.now()
     try {
-      const indexed = await indexedUnderLock(repo)
-      const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
-      const ro = repositoryOptions(g)
-      const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0
-      const options = {
-        include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
-        exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
-        ignoreCase,
-        delete: opts.delete ?? false,
-        verifyExisting: opts.verifyExisting ?? false,
-        numericId: opts.numericId ?? false,
-        noOwnership: !opts.ownership,
-        sparse: opts.sparse ?? false,
-        progress: ro.progress,
-        onWarning: ro.onWarning,
-      }
-      const plan = await planRestore(indexed, node, opts.target, options)
-      if (opts.dryRun) {
-        if (g.json) {
-          await writeOut(planJson(plan) + '\n')
+      const indexed = await repo.toIndexed()
+      // plan and restore under one shared lock, so that no other client prunes between them
+      await repo.withLock('shared', async () => {
+        const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
+        const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0
+        const options = {
+          include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
+          exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
+          ignoreCase,
+          delete: opts.delete ?? false,
+          verifyExisting: opts.verifyExisting ?? false,
+          numericId: opts.numericId ?? false,
+          noOwnership: !opts.ownership,
+          sparse: opts.sparse ?? false,
+        }
+        const plan = await indexed.planRestore(node, opts.target, options)
+        if (opts.dryRun) {
+          if (g.json) {
+            await writeOut(planJson(plan) + '\n')
+            return
+          }
+          const lines: string[] = []
+          if (opts.verbose) {
+            for (const r of plan.removals) lines.push(`-    ${r.path}${r.isDir ? '/' : ''}`)
+            for (const e of plan.entries) {
+              if (e.action === 'create') lines.push(`+    ${e.path}${e.node.type === 'dir' ? '/' : ''}`)
+              else if (e.action === 'modify') lines.push(`M    ${e.path}`)
+            }
+          }
+          await writeOut(
+            `would restore snapshot ${shortId(snapshot.id!)} to ${plan.target}\n${lines.map((l) => l + '\n').join('')}${planText(plan)}\n`,
+          )
           return
         }
-        const lines: string[] = []
-        if (opts.verbose) {
-          for (const r of plan.removals) lines.push(`-    ${r.path}${r.isDir ? '/' : ''}`)
-          for (const e of plan.entries) {
-            if (e.action === 'create') lines.push(`+    ${e.path}${e.node.type === 'dir' ? '/' : ''}`)
-            else if (e.action === 'modify') lines.push(`M    ${e.path}`)
-          }
+        if (!g.json) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
+        const stats = await indexed.restore(plan)
+        const s = plan.stats
+        const totalFiles = s.files.create + s.files.modify + s.files.unchanged + s.files.verified
+        const skipped = s.files.unchanged + s.files.verified
+        if (g.json) {
+          await writeOut(
+            goJson({
+              message_type: 'summary',
+              seconds_elapsed: Math.round((Date.now() - started) / 1000),
+              total_files: totalFiles,
+              files_restored: totalFiles - skipped,
+              files_skipped: skipped,
+              files_deleted: stats.removed,
+              total_bytes: s.bytesToWrite + s.bytesMatched,
+              bytes_restored: stats.bytesWritten,
+              bytes_skipped: s.bytesMatched,
+              bytes_read: stats.bytesRead,
+              dirs_created: stats.dirsCreated,
+              others_created: stats.othersCreated,
+              metadata_set: stats.metadataSet,
+              warnings: stats.warnings,
+              files_damaged: stats.damaged.length,
+              snapshot_id: snapshot.id,
+            }) + '\n',
+          )
+        } else {
+          await writeOut(
+            `${planText(plan)}\nrestored ${totalFiles - skipped} files (${humanBytes(stats.bytesWritten)} written, ${humanBytes(stats.bytesRead)} read), ` +
+              `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n`,
+          )
         }
-        await writeOut(
-          `would restore snapshot ${shortId(snapshot.id!)} to ${plan.target}\n${lines.map((l) => l + '\n').join('')}${planText(plan)}\n`,
-        )
-        return
-      }
-      if (!g.json) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
-      const stats = await restore(indexed, plan, options)
-      const s = plan.stats
-      const totalFiles = s.files.create + s.files.modify + s.files.unchanged + s.files.verified
-      const skipped = s.files.unchanged + s.files.verified
-      if (g.json) {
-        await writeOut(
-          goJson({
-            message_type: 'summary',
-            seconds_elapsed: Math.round((Date.now() - started) / 1000),
-            total_files: totalFiles,
-            files_restored: totalFiles - skipped,
-            files_skipped: skipped,
-            files_deleted: stats.removed,
-            total_bytes: s.bytesToWrite + s.bytesMatched,
-            bytes_restored: stats.bytesWritten,
-            bytes_skipped: s.bytesMatched,
-            bytes_read: stats.bytesRead,
-            dirs_created: stats.dirsCreated,
-            others_created: stats.othersCreated,
-            metadata_set: stats.metadataSet,
-            warnings: stats.warnings,
-            files_damaged: stats.damaged.length,
-            snapshot_id: snapshot.id,
-          }) + '\n',
-        )
-      } else {
-        await writeOut(
-          `${planText(plan)}\nrestored ${totalFiles - skipped} files (${humanBytes(stats.bytesWritten)} written, ${humanBytes(stats.bytesRead)} read), ` +
-            `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n`,
-        )
-      }
-      if (stats.damaged.length > 0) {
-        // each was named in a warning; everything else is restored
-        process.stderr.write(
-          `rustic-ts: error: ${stats.damaged.length} file(s) could not be restored completely: the repository has damaged data (run check)\n`,
-        )
-        process.exitCode = 1
-      }
+        if (stats.damaged.length > 0) {
+          // each was named in a warning; everything else is restored
+          process.stderr.write(
+            `rustic-ts: error: ${stats.damaged.length} file(s) could not be restored completely: the repository has damaged data (run check)\n`,
+          )
+          process.exitCode = 1
+        }
+      })
     } finally {
       await repo.close()
     }

@@ -174,5 +174,5 @@ async function serve(flags: ServeFlags, cmd: Command): Promise<void> {
 }
 
 function usage(message: string): RusticError {
-  return new RusticError('InvalidInput', message, { code: 'InvalidOption' })
+  return new RusticError('InvalidInput', message, { code: 'InvalidOptions' })
 }

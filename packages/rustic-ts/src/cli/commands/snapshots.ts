@@ -1,14 +1,6 @@
 import type { Command } from 'commander'
-import {
-  goJson,
-  groupSnapshotList,
-  parseGroupCriterion,
-  RawJson,
-  RusticError,
-  sortSnapshots,
-  type GroupedSnapshots,
-  type SnapshotGroup,
-} from '@rustic-ts/core'
+import { RusticError, type SnapshotGroup } from '@rustic-ts/core'
+import { goJson, parseGroupCriterion, RawJson, sortSnapshots } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson, table } from '../format.js'
@@ -49,14 +41,7 @@ export function registerSnapshots(program: Command): void {
     const filter = filterFrom(opts)
     const repo = await openRepo(cmd)
     try {
-      await repo.lock('shared')
-      let groups: GroupedSnapshots[]
-      if (ids.length > 0) {
-        groups = groupSnapshotList(sortSnapshots(await repo.findSnapshots(ids, filter)), groupBy)
-        if (latest > 0) for (const x of groups) x.snapshots = x.snapshots.slice(-latest)
-      } else {
-        groups = await repo.groupSnapshots({ filter, groupBy, latest })
-      }
+      const groups = await repo.groupSnapshots({ snapshots: ids, filter, groupBy, latest })
       if (g.json) {
         if (opts.groupBy === undefined) {
           const all = sortSnapshots(groups.flatMap((x) => x.snapshots))

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { goJson, RusticError, shortId, type SnapshotModification } from '@rustic-ts/core'
+import { RusticError, shortId, type SnapshotModification } from '@rustic-ts/core'
+import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'

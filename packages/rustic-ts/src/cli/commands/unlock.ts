@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { describeLock, goJson } from '@rustic-ts/core'
+import { describeLock, goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
 

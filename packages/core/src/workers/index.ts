@@ -1,0 +1,6 @@
+export * from './WorkerPool.js'
+export * from './workerUrl.js'
+export type * from './directory.protocol.js'
+export { STAT_FIELDS } from './directory.protocol.js'
+export type * from './restore.protocol.js'
+export type * from './seal.protocol.js'

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto'
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LocalSource, MemoryBackend, Repository, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rustic-ts-small-'))
+})
+afterAll(async () => rm(dir, { recursive: true, force: true }))
+
+/** Wraps a source and changes a file on disk right after its entry is listed, before the archiver reads it. */
+function tamperAfterListing(inner: ReadSource, tamper: (e: ReadSourceEntry) => Promise<void>): ReadSource {
+  return {
+    size: (o) => inner.size(o),
+    async *entries(o) {
+      for await (const e of inner.entries(o)) {
+        await tamper(e)
+        yield e
+      }
+    },
+  }
+}
+
+describe('small local files read on the seal workers', () => {
+  it('a file removed after listing is skipped and reported; one that grew past a chunk is read in full', async () => {
+    const src = join(dir, 'src')
+    await mkdir(src)
+    await writeFile(join(src, 'gone.txt'), 'soon gone')
+    await writeFile(join(src, 'grows.bin'), 'small at first')
+    await writeFile(join(src, 'kept.txt'), 'kept')
+    await writeFile(join(src, 'empty'), '')
+    const extra = randomBytes(9 * 1024 * 1024) // over the 8 MiB maximum chunk: at least two chunks
+    const source = tamperAfterListing(new LocalSource([src]), async (e) => {
+      if (e.path.endsWith('/gone.txt')) await rm(join(src, 'gone.txt'))
+      if (e.path.endsWith('/grows.bin')) await appendFile(join(src, 'grows.bin'), extra)
+    })
+    const backend = new MemoryBackend()
+    const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const indexed = await repo.toIndexed()
+    const result = await indexed.backup(source, { sealWorkers: 2, snapshotPaths: [src] })
+    expect(result.skipped.map((s) => s.path)).toEqual([`${src}/gone.txt`])
+    expect(result.skipped[0]!.error).toMatch(/ENOENT|no such file/)
+    const read = async (name: string): Promise<Buffer> => {
+      const { node } = await indexed.resolveSnapshotPath(`latest:${src}/${name}`)
+      const parts: Uint8Array[] = []
+      for await (const c of indexed.readFile(node)) parts.push(c)
+      return Buffer.concat(parts)
+    }
+    expect((await read('kept.txt')).toString()).toBe('kept')
+    expect((await read('empty')).length).toBe(0)
+    expect(Buffer.compare(await read('grows.bin'), await readFile(join(src, 'grows.bin')))).toBe(0)
+    const { node } = await indexed.resolveSnapshotPath(`latest:${src}/grows.bin`)
+    expect(node.size).toBe(14 + extra.length)
+    expect(node.content!.length).toBeGreaterThan(1)
+  })
+})

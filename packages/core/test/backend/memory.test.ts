@@ -1,4 +1,0 @@
-import { describeBackendConformance } from '@rustic-ts/backend-testkit'
-import { MemoryBackend } from '@rustic-ts/core'
-
-describeBackendConformance('MemoryBackend', async () => ({ backend: new MemoryBackend('test') }))

@@ -1,0 +1,67 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { expect, it } from 'vitest'
+import { compress, decompress, hashId, Key } from '@rustic-ts/core/internal'
+import type {
+  DirectoryWorkerData,
+  ListReply,
+  ListRequest,
+  RestoreReply,
+  RestoreRequest,
+  RestoreWorkerData,
+  SealWorkerData,
+  SealWorkerIn,
+  SealWorkerOut,
+} from '@rustic-ts/core/internal'
+import { CLI } from '../helpers/restic.js'
+
+/** Starts the CLI bundle's worker program `name` (core's `workerUrl` loads it from next to dist/cli.js), sends one message, returns the answer. */
+async function askBundled<In, Out>(name: string, workerData: unknown, message: In): Promise<Out> {
+  const worker = new Worker(pathToFileURL(join(dirname(CLI), `${name}.worker.js`)), { workerData })
+  try {
+    return await new Promise<Out>((resolve, reject) => {
+      worker.once('message', resolve)
+      worker.once('error', reject)
+      worker.once('exit', (code) => reject(new Error(`the ${name} worker exited with code ${code}`)))
+      worker.postMessage(message)
+    })
+  } finally {
+    await worker.terminate()
+  }
+}
+
+const probe = new TextEncoder().encode('rustic-ts CLI worker probe '.repeat(16))
+
+it('the CLI bundle ships the seal worker, and it seals as Key and zstd open', async () => {
+  const key = Key.random()
+  const data: SealWorkerData = { key: key.toMasterKeyJson(), level: 3, chunker: null, outMem: new SharedArrayBuffer(0), outSize: 0, outSlots: 0 }
+  const m = await askBundled<SealWorkerIn, SealWorkerOut>('seal', data, { type: 'seal', id: 1, data: probe.slice(), lengths: [probe.length] })
+  if (m.type !== 'sealed') throw new Error(`unexpected answer ${m.type}`)
+  expect(m.uls).toEqual([probe.length])
+  expect(decompress(key.decrypt(m.sealed, 'probe'), 'probe', probe.length)).toEqual(probe)
+})
+
+it('the CLI bundle ships the restore worker, and it opens and checks a sealed blob', async () => {
+  const key = Key.random()
+  const sealed = key.encrypt(compress(probe, 3))
+  const data: RestoreWorkerData = { key: key.toMasterKeyJson() }
+  const blob = { id: hashId(probe), start: 0, length: sealed.length, uncompressedLength: probe.length, dataLength: probe.length, targets: [] }
+  const m = await askBundled<RestoreRequest, RestoreReply>('restore', data, { id: 1, data: sealed, blobs: [blob], verify: true, what: 'probe' })
+  expect(m).toEqual({ id: 1, written: 0, files: [], metaDone: [] })
+})
+
+it('the CLI bundle ships the directory worker, and it lists a directory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rustic-ts-cli-workers-'))
+  try {
+    await writeFile(join(dir, 'b'), '')
+    await writeFile(join(dir, 'a'), 'x')
+    const data: DirectoryWorkerData = { xattrModule: undefined, afterReaddir: undefined }
+    const m = await askBundled<ListRequest, ListReply>('directory', data, { id: 0, dirs: Buffer.from(dir).toString('latin1'), xattrs: undefined })
+    expect(m).toMatchObject({ id: 0, names: 'a/b' })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
