@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { shortId, type RestorePlan } from '@rustic-ts/core'
-import { goJson } from '@rustic-ts/core/internal'
+import { goJson, refuseUnsafeTarget } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
@@ -76,6 +76,9 @@ export function registerRestore(program: Command): void {
       .option('-v, --verbose', 'list every change (with --dry-run)'),
   ).action(async (spec: string, opts: RestoreFlags, cmd: Command) => {
     const g = globalOptions(cmd)
+    // an empty target or `--delete` onto / is refused before the repository is opened (the plan checks again,
+    // with the repository's own path)
+    await refuseUnsafeTarget(opts.target, opts.delete ?? false, undefined)
     const repo = await openRepo(cmd)
     const started = Date.now()
     try {
