@@ -46,6 +46,7 @@ export type {
   RestorePlan,
   RestorePlanStats,
   RestoreStats,
+  DamagedFile,
   PlanAction,
   PlanEntry,
   PlanRemoval,

@@ -126,6 +126,7 @@ export type {
   RestorePlan,
   RestorePlanStats,
   RestoreStats,
+  DamagedFile,
   PlanAction,
   PlanEntry,
   PlanRemoval,

@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   KeyInUse: 'the key that opened the repository cannot be removed',
   LastKey: "the repository's last key cannot be removed",
   SameRepository: 'the source and the target of a copy are the same repository',
+  RepositoryClosed: 'the repository object was closed: open it again to use it',
   // ids, snapshots, paths
   AmbiguousId: 'an id prefix matches more than one id',
   IdNotFound: 'no id or snapshot matches',
@@ -83,12 +84,14 @@ export const ERROR_CODES = {
   InvalidArgument: 'a command argument is not valid',
   MissingArgument: 'a command argument is missing',
   NoPaths: 'a backup was given nothing to back up',
+  SourcePathsMissing: 'none of the paths given to back up exists',
   NoPattern: 'find was given no pattern',
   InvalidTime: 'a time cannot be parsed',
   NoKeepOption: 'forget was given no keep option (use keepNone to remove every snapshot)',
   InvalidSize: 'a size cannot be parsed',
   InvalidDuration: 'a duration cannot be parsed',
   InvalidCompression: 'a compression mode or level is not valid',
+  InvalidPattern: 'an include or exclude pattern is malformed',
   InvalidCommand: 'a command line cannot be parsed',
   InvalidUrl: 'a repository URL is not valid',
   InvalidConfigFile: 'a configuration file cannot be read or parsed',
@@ -106,6 +109,7 @@ export const ERROR_CODES = {
   SourceOrder: 'a backup source yielded entries out of order',
   NoOpener: 'a backup source yielded a file without content',
   UnsafeName: 'a snapshot entry has a name that is unsafe to restore',
+  UnsafeTarget: 'a restore target is empty, or delete would reach / or the repository',
   RestoreIo: 'restore could not write into the target',
   // external programs
   CommandFailed: 'an external command exited with an error',
@@ -122,6 +126,8 @@ export const ERROR_CODES = {
   // native modules
   CompressionUnavailable: 'no zstd compressor loads here, and compressed writes were asked for',
   NativeModuleUnavailable: 'a native package a feature needs does not load on this platform',
+  // concurrent backups in one process
+  SharedBlobLost: 'a concurrent backup that was storing shared data failed, so this one saved nothing',
   // control
   Aborted: 'the operation was aborted through its signal',
 } as const satisfies Record<string, string>

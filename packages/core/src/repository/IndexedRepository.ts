@@ -4,6 +4,7 @@ import { verifyId } from '../backend/DecryptBackend.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { findIdByPrefix, type Id } from '../id/Id.js'
 import { BlobIndex, type BlobLocation } from '../index/BlobIndex.js'
+import { BlobsInFlight } from '../index/BlobsInFlight.js'
 import type { Control } from '../progress/Control.js'
 import { parseTree, type BlobType, type Node, type SnapshotFile } from '../repofile/index.js'
 import { LruCache } from '../util/LruCache.js'
@@ -70,6 +71,8 @@ export class IndexedRepository {
   readonly #trees = new LruCache<Id, Node[]>(4096)
   /** Blob areas of tree packs read whole: a walk reads many trees of the same few packs. */
   readonly #treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
+  /** @internal New blobs the backups running on this object are storing: concurrent backups store each once. */
+  readonly blobsInFlight = new BlobsInFlight()
 
   /** The index files `index` was loaded from. */
   #loadedIndexIds: ReadonlySet<Id>
@@ -156,6 +159,7 @@ export class IndexedRepository {
 
   /** Reads and parses a tree (cached). */
   async getTree(id: Id, control: Control = {}): Promise<Node[]> {
+    this.repo.assertOpen()
     const cached = this.#trees.get(id)
     if (cached) return cached
     const nodes = parseTree(await this.getBlob('tree', id, control), `tree ${id}`)

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { CallOptions, WriteBackend } from '../backend/Backend.js'
 import { CONFIG_ID } from '../backend/Backend.js'
 import { isNotFound } from '../backend/BackendError.js'
+import { CloseGuardBackend } from '../backend/CloseGuardBackend.js'
 import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
 import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
@@ -29,6 +30,7 @@ import {
   type RepositoryBackends,
   type RepositoryOptions,
 } from './RepositoryOptions.js'
+import { loadSnapshots, unreadableSnapshotWarning } from './loadSnapshots.js'
 import { resolveSnapshot, resolveSnapshots } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
@@ -192,7 +194,9 @@ export class Repository {
       await backends.repoHot.create()
       await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
     }
-    const { backend, warmUp } = await composeBackend(backends, config.id, opts)
+    const { backend: composed, warmUp } = await composeBackend(backends, config.id, opts)
+    // on top: once closed, every call fails with RepositoryClosed
+    const backend = new CloseGuardBackend(composed)
     const dbe = configDecryptBackend(backend, key, config, opts)
     return new Repository({ backend, warmUp, dbe, config, keyId, options: opts })
   }
@@ -229,7 +233,9 @@ export class Repository {
     }
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
-    const { backend, warmUp } = await composeBackend(backends, config.id, opts)
+    const { backend: composed, warmUp } = await composeBackend(backends, config.id, opts)
+    // on top: once closed, every call fails with RepositoryClosed
+    const backend = new CloseGuardBackend(composed)
     const dbe = configDecryptBackend(backend, key, config, opts)
     return new Repository({ backend, warmUp, dbe, config, keyId, options: opts })
   }
@@ -270,28 +276,23 @@ export class Repository {
     return parseSnapshot(await this.dbe.readEncryptedFull('snapshot', id, { signal: control.signal }), fileName('snapshot', id), id)
   }
 
-  /** All snapshots passing the filter, oldest first. */
+  /**
+   * All snapshots passing the filter, oldest first. A snapshot file that cannot be read, decrypted or
+   * parsed is left out with a warning naming it (to `control.onWarning`, else the repository's), as restic
+   * does; the others are still listed.
+   */
   async getSnapshots(filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
-    const { signal, progress } = this.control(control)
-    const snaps: SnapshotFile[] = []
-    const p = progress('counter', 'reading snapshots')
-    const ids = await this.snapshotIds({ signal })
-    p.setLength(ids.length)
-    for await (const s of this.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
-      signal,
-      ids,
-      concurrency: this.options.concurrency,
-    })) {
-      p.inc(1)
-      if (matchesFilter(s, filter)) snaps.push(s)
-    }
-    p.finish()
-    return sortSnapshots(snaps)
+    const { snapshots, unreadable } = await loadSnapshots(this, control)
+    const { onWarning } = this.control(control)
+    for (const [id, err] of unreadable) onWarning(unreadableSnapshotWarning(id, err), err)
+    return sortSnapshots(snapshots.filter((s) => matchesFilter(s, filter)))
   }
 
   /**
    * Finds a snapshot from a string: a full id, a unique id prefix, `latest` or `latest~N`
-   * (the N-th before the latest), the latter two among snapshots passing `filter`.
+   * (the N-th before the latest), the latter two among snapshots passing `filter` that can be read (an
+   * unreadable snapshot file is skipped with a warning). A snapshot named by its id or a prefix that cannot
+   * be read fails with its own error.
    */
   async findSnapshot(spec: string, filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile> {
     return resolveSnapshot(this, spec, filter, control)
@@ -309,7 +310,7 @@ export class Repository {
    * snapshot list once; the result keeps the order given, without repeats.
    */
   async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
-    return resolveSnapshots(this, specs, filter, { signal: control.signal })
+    return resolveSnapshots(this, specs, filter, control)
   }
 
   /**
@@ -538,7 +539,16 @@ export class Repository {
     return prune(this, plan, control)
   }
 
-  /** Releases this object's locks, then backend resources (connections, child processes). */
+  /** @internal Throws `RepositoryClosed` once {@link close} has run (every backend call does). */
+  assertOpen(): void {
+    if (this.backend instanceof CloseGuardBackend) this.backend.check()
+  }
+
+  /**
+   * Releases this object's locks, then backend resources (connections, child processes). Afterwards every
+   * call on it (and on the objects made from it: `withCompression`, `toIndexed`) fails with
+   * `RepositoryClosed`. Closing again does nothing.
+   */
   async close(): Promise<void> {
     await this.#locker.releaseAll()
     await this.backend.close?.()

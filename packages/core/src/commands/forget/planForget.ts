@@ -41,21 +41,25 @@ export const ForgetOptionsSchema = KeepOptionsSchema.extend({
 /** Options of {@link Repository.planForget} (input form: every field optional, but one keep option is needed). */
 export type ForgetOptions = z.input<typeof ForgetOptionsSchema>
 
-/** Works out what `forget` removes (see {@link Repository.planForget}); reads snapshots, writes nothing. */
+/**
+ * Works out what `forget` removes (see {@link Repository.planForget}); reads snapshots, writes nothing.
+ * A snapshot file that cannot be read is neither kept nor removed: it is left out of the plan with a
+ * warning, so it counts towards no keep rule and stays in the repository (restic's forget does the same).
+ */
 export async function planForget(repo: Repository, options: ForgetOptions, control: Control = {}): Promise<ForgetPlan> {
   const o = parseOptions(ForgetOptionsSchema, options, 'forget options')
   const prune = o.prune === false ? undefined : o.prune === true ? {} : o.prune
   // invalid prune options are refused now, not after forget has removed the snapshots
   if (prune !== undefined) parsePruneOptions(prune)
   const now = o.now ?? new Date()
-  const { signal, progress } = repo.control(control)
+  const { signal, progress, onWarning } = repo.control(control)
   let groups: ForgetGroup[]
   if (o.snapshots.length > 0) {
     if (hasKeepOption(o)) {
       throw new RusticError('InvalidInput', 'give either snapshots to forget or keep options, not both', { code: 'InvalidOptions' })
     }
     const nowNs = BigInt(now.getTime()) * 1_000_000n
-    const snaps = await resolveSnapshots(repo, o.snapshots, o.filter, { signal })
+    const snaps = await resolveSnapshots(repo, o.snapshots, o.filter, { signal, onWarning })
     groups = [
       {
         group: {},
@@ -69,7 +73,7 @@ export async function planForget(repo: Repository, options: ForgetOptions, contr
     ]
   } else {
     checkKeepOptions(o)
-    const snaps = await repo.getSnapshots(o.filter, { signal, progress })
+    const snaps = await repo.getSnapshots(o.filter, { signal, progress, onWarning })
     groups = groupSnapshotList(snaps, o.groupBy).map((g) => ({ group: g.group, snapshots: applyKeepOptions(g.snapshots, o, now) }))
   }
   const remove = groups.flatMap((g) => g.snapshots.filter((s) => !s.keep).map((s) => s.snapshot.id!))

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { CommandSource, isRusticError, RusticError, StreamSource, type BackupOptions, type IndexedRepository, type ReadSource } from '@rustic-ts/core'
-import { parseSize, snapshotSummaryToJson } from '@rustic-ts/core/internal'
+import { snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
+import { badFlag, compressionFlag, sizeFlag } from '../flagValues.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { applyProfileValues, commandValues, profileOf, withProfileOptions } from '../profileOptions.js'
 import type { ProfileBackupSnapshot } from '../../profile/Profile.js'
@@ -68,6 +69,7 @@ export function registerBackup(program: Command): void {
       const repo = await openRepo(cmd)
       const failed: string[] = []
       try {
+        // backup checks its input before it takes its lock (bad input writes nothing, not even a lock)
         const indexed = await repo.toIndexed()
         for (const run of runs) {
           if (run.entry !== undefined) applyProfileValues(cmd, commandValues(g.profile!, cmd, run.entry.settings))
@@ -118,6 +120,7 @@ function backupRuns(cmd: Command, paths: string[]): BackupRun[] {
 
 /** The source of one backup: a command's output, standard input (`--stdin` or the path `-`) or the paths. */
 function sourceOf(cmd: Command, paths: string[], f: BackupFlags): string[] | ReadSource {
+  if (f.stdinFilename === '') throw badFlag('--stdin-filename', '', 'the file name must not be empty')
   const noPaths = paths.length === 0 || (paths.length === 1 && paths[0] === '-')
   if (f.stdinCommand && (noPaths || cmd.getOptionValueSource('stdinCommand') === 'cli')) return new CommandSource(f.stdinCommand, f.stdinFilename)
   if (f.stdin || (paths.length === 1 && paths[0] === '-')) return StreamSource.stdin(f.stdinFilename)
@@ -129,8 +132,7 @@ function sourceOf(cmd: Command, paths: string[], f: BackupFlags): string[] | Rea
 
 /** The backup options the flags ask for. */
 function backupOptionsFrom(f: BackupFlags): BackupOptions {
-  const compression =
-    f.compression === undefined ? undefined : /^-?\d+$/.test(f.compression) ? Number(f.compression) : (f.compression as 'off' | 'auto' | 'max')
+  const compression = f.compression === undefined ? undefined : compressionFlag(f.compression)
   return {
     parent: f.parent,
     force: f.force,
@@ -145,7 +147,7 @@ function backupOptionsFrom(f: BackupFlags): BackupOptions {
       excludeFiles: f.excludeFile ?? [],
       iexcludeFiles: f.iexcludeFile ?? [],
       excludeIfPresent: f.excludeIfPresent ?? [],
-      excludeLargerThan: f.excludeLargerThan === undefined ? undefined : parseSize(f.excludeLargerThan),
+      excludeLargerThan: f.excludeLargerThan === undefined ? undefined : sizeFlag('--exclude-larger-than', f.excludeLargerThan),
       oneFileSystem: f.oneFileSystem ?? false,
     },
     host: f.host,

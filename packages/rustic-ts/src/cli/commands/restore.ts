@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { shortId, type RestorePlan } from '@rustic-ts/core'
-import { goJson } from '@rustic-ts/core/internal'
+import { goJson, refuseUnsafeTarget } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
@@ -77,6 +77,9 @@ export function registerRestore(program: Command): void {
       .option('-v, --verbose', 'list every change (with --dry-run)'),
   ).action(async (spec: string, opts: RestoreFlags, cmd: Command) => {
     const g = globalOptions(cmd)
+    // an empty target or `--delete` onto / is refused before the repository is opened (the plan checks again,
+    // with the repository's own path)
+    await refuseUnsafeTarget(opts.target, opts.delete ?? false, undefined)
     const repo = await openRepo(cmd)
     const started = Date.now()
     try {
@@ -136,6 +139,7 @@ export function registerRestore(program: Command): void {
               others_created: stats.othersCreated,
               metadata_set: stats.metadataSet,
               warnings: stats.warnings,
+              files_damaged: stats.damaged.length,
               snapshot_id: snapshot.id,
             }) + '\n',
           )
@@ -144,6 +148,13 @@ export function registerRestore(program: Command): void {
             `${planText(plan)}\nrestored ${totalFiles - skipped} files (${humanBytes(stats.bytesWritten)} written, ${humanBytes(stats.bytesRead)} read), ` +
               `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n`,
           )
+        }
+        if (stats.damaged.length > 0) {
+          // each was named in a warning; everything else is restored
+          process.stderr.write(
+            `rustic-ts: error: ${stats.damaged.length} file(s) could not be restored completely: the repository has damaged data (run check)\n`,
+          )
+          process.exitCode = 1
         }
       })
     } finally {
