@@ -295,7 +295,7 @@ describe('loadProfiles: rustic example profiles and the docs example', () => {
     parseOptions(RepositoryOptionsSchema, full.repository.options, 'repository options')
   })
 
-  it('[prune] merges key by key; forget\'s prune = true without [prune] is true; the flags of the forget command see [prune]', async () => {
+  it('[prune] merges key by key; forget\'s prune = true without [prune] is true', async () => {
     await profiles({
       'prune-base': `[prune]\nmax-unused = "20%"\nkeep-pack = "7d"\n\n[forget]\nkeep-last = 3\nprune = true\n`,
       'prune-over': `[prune]\nmax-unused = 0\ninstant-delete = true\n`,
