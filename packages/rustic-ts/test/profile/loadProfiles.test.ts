@@ -321,6 +321,9 @@ describe('loadProfiles: rustic example profiles and the docs example', () => {
     expect(p.backup.snapshots[2]!.stdinCommand).toBe('dpkg --get-selections')
     expect(p.backup.snapshots[1]!.options.tags).toEqual(['scheduled', 'system'])
     expect(p.forget.filter).toEqual({ hosts: ['laptop'] })
+    expect(p.forget.prune).toEqual({ maxUnused: '10%', keepPack: '7d' })
+    expect(p.copy.targets).toEqual(['offsite'])
+    expect(parseOptions(PruneOptionsSchema, p.prune, 'prune options').keepPack).toBe(7 * 86_400_000)
     // every section parses with its command's own schema
     parseOptions(RepositoryOptionsSchema, p.repository.options, 'repository options')
     for (const e of p.backup.snapshots) parseOptions(BackupOptionsSchema, e.options, 'backup options')
