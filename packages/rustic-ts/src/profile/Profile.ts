@@ -12,6 +12,7 @@ import type {
   RepositoryOptions,
   RestoreOptions,
   SnapshotFilter,
+  StatsOptions,
   UnlockOptions,
 } from '@rustic-ts/core'
 import { parseDurationMs, type BackendOptions } from '../backendsFromOptions.js'
@@ -112,6 +113,8 @@ export interface Profile {
   dump: DumpOptions
   /** `[unlock]`. */
   unlock: UnlockOptions
+  /** `[stats]`, with `[snapshot-filter]`. */
+  stats: StatsOptions
   /**
    * `[copy]`: the repositories `rustic-ts copy` copies the profile's repository into, as profile names
    * (whose `[repository]` is the target) or `[[copy.targets]]` tables.
@@ -236,6 +239,7 @@ export function profileFromSettings(settings: ProfileSettings, files: string[], 
     diff: section(settings, 'diff') as DiffOptions,
     dump: section(settings, 'dump') as DumpOptions,
     unlock: section(settings, 'unlock') as UnlockOptions,
+    stats: withFilter(section(settings, 'stats')) as StatsOptions,
     copy: { targets: ((section(settings, 'copy')['targets'] as Array<string | Settings> | undefined) ?? []).map((t) => (typeof t === 'string' ? t : repositoryOf(t))) },
   }
 }

@@ -13,6 +13,7 @@ import {
   PruneOptionsSchema,
   RepositoryOptionsSchema,
   RestoreOptionsSchema,
+  StatsOptionsSchema,
   UnlockOptionsSchema,
 } from '@rustic-ts/core'
 import { parseDuration, parseGroupCriterion, parseSize, parseUserTime } from '@rustic-ts/core/internal'
@@ -189,6 +190,7 @@ export const PROFILE_SECTIONS = {
   diff: omit(DiffOptionsSchema.shape, ['onChange']),
   dump: DumpOptionsSchema.shape,
   unlock: UnlockOptionsSchema.shape,
+  stats: omit(StatsOptionsSchema.shape, ['snapshots', 'filter']),
 } as const satisfies Record<string, ProfileFields>
 
 /** The section names (camelCase; `snapshot-filter` in files). */

@@ -159,6 +159,9 @@ instant-delete = true
 
 [check]
 read-data = true
+
+[stats]
+mode = "raw-data"
 `,
     )
     await writeFile(join(dir, 'target1.toml'), `[repository]\nrepository = "${targetRepo(1)}"\npassword = "first-password"\nno-cache = true\n`)
@@ -219,13 +222,16 @@ read-data = true
     await restic(src, ['check', '--read-data'])
   })
 
-  it('check takes [check]: read-data from the profile reads every pack, a profile without it none', async () => {
+  it('check takes [check] (read-data from the profile reads every pack, a profile without it none), stats [stats]', async () => {
     type CheckJson = { packs: number; packsRead: number; summary: { errors: number } }
     const withProfile = JSON.parse((await rusticOk(['-P', 'src', 'check', '--json'], env)).toString()) as CheckJson
     expect(withProfile.packs).toBeGreaterThan(0)
     expect(withProfile.packsRead).toBe(withProfile.packs)
     const without = JSON.parse((await rusticOk(['-P', 'target1', 'check', '--json'], env)).toString()) as CheckJson
     expect([without.packsRead, without.summary.errors]).toEqual([0, 0])
+    // [stats] likewise; the flag wins
+    expect((await rusticOk(['-P', 'src', 'stats'], env)).toString()).toContain('Stats in raw-data mode:')
+    expect((await rusticOk(['-P', 'src', 'stats', '--mode', 'restore-size'], env)).toString()).toContain('Stats in restore-size mode:')
   })
 
   it('a misspelt key of [prune] fails with one line naming the key, the file and the line', async () => {

@@ -166,6 +166,7 @@ describe('loadProfiles: errors name the key, the file and the line', () => {
     ['prune not a boolean', `[forget]\nprune = "yes"\n`, ':2: invalid value of "forget.prune": expected boolean, received string'],
     ['copy target misspelt', `[copy]\ntarget = ["offsite"]\n`, ':2: unknown key "target" in [copy]: did you mean "targets"?'],
     ['copy target not a name or table', `[copy]\ntargets = ["a", 3]\n`, ':2: invalid value of "copy.targets[1]": expected a profile name or a table'],
+    ['bad stats mode', `[stats]\nmode = "fast"\n`, ':2: invalid value of "stats.mode": '],
     ['misspelt check key', `[check]\nread-dat = true\n`, ':2: unknown key "read-dat" in [check]: did you mean "read-data"?'],
     ['TOML syntax error', `[forget]\nkeep-daily = 3\nkeep-weekly = \n`, ':3:15: invalid TOML:'],
     ['a key after a multi-line string', `[backup]\ndescription = """\n[fake]\nkey = 1\n"""\nlable = "x"\n`, ':6: unknown key "lable" in [backup]: did you mean "label"?'],
