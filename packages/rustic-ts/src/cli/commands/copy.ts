@@ -16,6 +16,7 @@ import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.
 import { backendOptionMap, collect, globalOptions, type GlobalOptions } from '../GlobalOptions.js'
 import { loadProfiles } from '../../profile/loadProfiles.js'
 import type { ProfileRepository } from '../../profile/Profile.js'
+import { maskRepository } from '../maskRepository.js'
 import { humanBytes } from '../progressBar.js'
 
 interface CopyFlags extends FilterFlags {
@@ -98,7 +99,7 @@ async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | Profi
   try {
     const indexed = await source.toIndexed()
     for (const [i, t] of targets.entries()) {
-      const name = typeof t === 'string' ? t : (t.backend?.repository ?? `[[copy.targets]] #${i + 1}`)
+      const name = typeof t === 'string' ? t : maskRepository(t.backend?.repository ?? `[[copy.targets]] #${i + 1}`)
       try {
         if (!run.json) await writeOut(`${i > 0 ? '\n' : ''}copying to target ${name}:\n`)
         const target = await openTarget(g, t, name)
