@@ -172,7 +172,7 @@ mode = "raw-data"
     await rusticOk(['-P', 'src', 'backup', join(tmp.path, 'data', 'b')], env)
   }, 60_000)
 
-  it("copy without --from-repo copies into each of the profile's [copy] targets; restic reads the copies", async () => {
+  it("copy without --from-repo copies into each of the profile's [copy] targets (--target instead, --init); restic reads the copies", async () => {
     const dry = (await rusticOk(['-P', 'src', 'copy', '--dry-run'], env)).toString()
     expect(dry).toContain('copying to target target1:\n')
     expect(dry).toContain(`copying to target ${targetRepo(2)}:\n`)
@@ -198,6 +198,18 @@ mode = "raw-data"
     expect(r.stdout.toString()).toContain('copied 0 snapshot(s), skipped 2')
     expect(r.stderr).toContain('rustic-ts: error: copy target missing: profile "missing" not found')
     expect(r.stderr).toContain('copying into 1 of 2 target(s) failed: missing')
+
+    // --init creates a target that does not exist, with the source's chunker (so the copies deduplicate alike)
+    await writeFile(join(tmp.path, 'config', 'rustic-ts', 'target3.toml'), `[repository]\nrepository = "${targetRepo(3)}"\npassword = "third"\nno-cache = true\n`)
+    const created = (await rusticOk(['-P', 'src', 'copy', '--target', 'target3', '--init'], env)).toString()
+    expect(created).toContain('creating the repository of target target3\n')
+    expect(created).toContain('copied 2 snapshot(s), skipped 0')
+    const config = async (profile: string): Promise<{ chunker_polynomial: string; id: string }> =>
+      JSON.parse((await rusticOk(['-P', profile, 'cat', 'config'], env)).toString()) as { chunker_polynomial: string; id: string }
+    const [srcConfig, newConfig] = [await config('src'), await config('target3')]
+    expect(newConfig.chunker_polynomial).toBe(srcConfig.chunker_polynomial)
+    expect(newConfig.id).not.toBe(srcConfig.id)
+    expect(trees(JSON.parse((await rusticOk(['-P', 'target3', 'snapshots', '--json'], env)).toString()) as Snap[])).toEqual(source)
   })
 
   it('prune takes [prune] (a flag wins; --dry-run shows the options); forget with prune = true prunes with them', async () => {

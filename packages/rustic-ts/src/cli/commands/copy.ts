@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
 import {
   goTimeToDate,
+  isRusticError,
   Repository,
   RusticError,
   shortId,
+  type ConfigFile,
   type Credentials,
   type IndexedRepository,
   type SnapshotFile,
@@ -24,6 +26,7 @@ interface CopyFlags extends FilterFlags {
   fromPasswordFile?: string
   fromPasswordCommand?: string
   target?: string[]
+  init?: boolean
   dryRun?: boolean
 }
 
@@ -52,14 +55,17 @@ export function registerCopy(program: Command): void {
       .option('--from-password-file <file>', 'password file of the source (env RUSTIC_FROM_PASSWORD_FILE or RESTIC_FROM_PASSWORD_FILE)')
       .option('--from-password-command <cmd>', 'command printing the password of the source (env RUSTIC_FROM_PASSWORD_COMMAND or RESTIC_FROM_PASSWORD_COMMAND)')
       .option('--target <profile>', "copy this repository into the [repository] of this profile (repeatable; default: the profile's [copy] targets)", collect)
+      .option('--init', "create a target that does not exist yet, with this repository's version and chunker (rustic's form)")
       .option('-n, --dry-run', 'only show which snapshots would be copied'),
   ).action(async (specs: string[], f: CopyFlags, cmd: Command) => {
     const g = globalOptions(cmd)
     const run: CopyRun = { specs, filter: filterFrom(f), dryRun: f.dryRun ?? false, json: g.json ?? false }
     const fromRepo = f.fromRepo ?? env('FROM_REPOSITORY')
-    if (!fromRepo) return await copyToTargets(cmd, f.target ?? g.profile?.copy.targets ?? [], run)
-    if (f.target !== undefined) {
-      throw new RusticError('InvalidInput', '--from-repo copies into this repository, --target out of it: give one of them', { code: 'InvalidOptions' })
+    if (!fromRepo) return await copyToTargets(cmd, f.target ?? g.profile?.copy.targets ?? [], run, f.init ?? false)
+    if (f.target !== undefined || f.init) {
+      throw new RusticError('InvalidInput', '--from-repo copies into this repository, --target and --init are for copying out of it: give one of them', {
+        code: 'InvalidOptions',
+      })
     }
     const credentials = fromCredentials(f)
     await loadBackendClasses([fromRepo])
@@ -85,7 +91,7 @@ export function registerCopy(program: Command): void {
  * rustic's form: copies the repository of the global options into each target, one after the other; a
  * target that fails is reported and the others are still copied into, then the command fails.
  */
-async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | ProfileRepository>, run: CopyRun): Promise<void> {
+async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | ProfileRepository>, run: CopyRun, init: boolean): Promise<void> {
   if (targets.length === 0) {
     throw new RusticError(
       'InvalidInput',
@@ -102,7 +108,7 @@ async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | Profi
       const name = typeof t === 'string' ? t : maskRepository(t.backend?.repository ?? `[[copy.targets]] #${i + 1}`)
       try {
         if (!run.json) await writeOut(`${i > 0 ? '\n' : ''}copying to target ${name}:\n`)
-        const target = await openTarget(g, t, name)
+        const target = await openTarget(g, t, name, init && !run.dryRun ? { config: source.config, quiet: run.json } : undefined)
         try {
           await copyInto(indexed, target, { ...run, name })
         } finally {
@@ -124,8 +130,15 @@ async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | Profi
 /**
  * Opens a copy target (locked): a profile's `[repository]` (read as `-P NAME` reads it, without the
  * environment, which names the source) or a `[[copy.targets]]` table, with its own cache and lock options.
+ * With `init` (the source's config), a target without a repository is created with the source's version
+ * and chunker polynomial, so that the copies deduplicate as the source does (said on stdout unless `quiet`).
  */
-async function openTarget(g: GlobalOptions, t: string | ProfileRepository, name: string): Promise<Repository> {
+async function openTarget(
+  g: GlobalOptions,
+  t: string | ProfileRepository,
+  name: string,
+  init?: { config: ConfigFile; quiet: boolean },
+): Promise<Repository> {
   const target = typeof t === 'string' ? (await loadProfiles([t])).repository : t
   if (target.backend === undefined) {
     throw new RusticError('InvalidInput', `copy target ${name}: the profile gives no repository`, { code: 'NoRepository' })
@@ -136,7 +149,15 @@ async function openTarget(g: GlobalOptions, t: string | ProfileRepository, name:
   await loadBackendClasses([target.backend.repository, target.backend.repoHot])
   const backends = backendsFromOptions({ ...target.backend, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) })
   const { progress, onWarning, cache, retryLockMs } = repositoryOptions(g)
-  return Repository.open({ progress, onWarning, cache, retryLockMs, ...target.options, lock: true }, backends, target.credentials)
+  const options = { progress, onWarning, cache, retryLockMs, ...target.options, lock: true }
+  try {
+    return await Repository.open(options, backends, target.credentials)
+  } catch (e) {
+    if (init === undefined || !isRusticError(e, 'RepositoryNotFound')) throw e
+    if (!init.quiet) await writeOut(`creating the repository of target ${name}\n`)
+    const { version, chunkerPolynomial } = init.config
+    return await Repository.init(options, backends, target.credentials, { version, chunkerPolynomial })
+  }
 }
 
 /** Plans the copy of `run`'s snapshots from `source` into `target`, and copies them or prints the plan. */
