@@ -1,5 +1,6 @@
 import type { WriteBackend } from '../../backend/Backend.js'
 import { asCacheLayer, type CacheLayer } from '../../backend/CacheLayer.js'
+import { CloseGuardBackend } from '../../backend/CloseGuardBackend.js'
 import { HotColdBackend } from '../../backend/HotColdBackend.js'
 
 /** The parts of a repository's backend stack that `check` reads separately. */
@@ -14,8 +15,9 @@ export interface BackendLayers {
   cache?: CacheLayer
 }
 
-/** Takes a repository's composed backend apart: cache (outermost), then hot/cold, then the rest. */
-export function backendLayers(backend: WriteBackend): BackendLayers {
+/** Takes a repository's composed backend apart: the close guard (outermost), the cache, then hot/cold, then the rest. */
+export function backendLayers(composed: WriteBackend): BackendLayers {
+  const backend = composed instanceof CloseGuardBackend ? composed.inner : composed
   const cache = asCacheLayer(backend)
   const repository = cache ? cache.inner : backend
   if (repository instanceof HotColdBackend) return { repository, packs: repository.cold, hot: repository.hot, cache }
