@@ -155,7 +155,7 @@ async function setMetadata(run: RestoreRun): Promise<void> {
   const progress = run.progress('spinner', 'setting metadata')
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!
-    if (metaDone[i] || (e.linkTo !== undefined && touched[e.linkTo])) continue
+    if (metaDone[i] || e.action === 'kept' || (e.linkTo !== undefined && touched[e.linkTo])) continue
     if (i % 1024 === 0) await nextTick()
     throwIfAborted(run.signal)
     if (meta.apply(e.node, e.fsPath, touched[i] === 1)) run.stats.metadataSet++

@@ -128,7 +128,7 @@ export function registerForget(program: Command): void {
     .option('--delete-unchanged', 'remove a snapshot when the next older one of its group has the same tree')
     .option('-g, --group-by <fields>', 'group by host, label, paths and/or tags, separated by commas ("" = one group)', 'host,label,paths')
     .option('-n, --dry-run', 'only show what would be removed')
-  withFilterOptions(cmd).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
+  withFilterOptions(cmd, { shortHost: false }).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
     const g = globalOptions(c)
     const options = forgetOptionsFrom(ids, opts)
     const repo = await openRepo(c)

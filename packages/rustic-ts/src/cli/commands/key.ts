@@ -3,7 +3,19 @@ import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
 import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
-import { globalOptions } from '../GlobalOptions.js'
+import { askPassword, globalOptions } from '../GlobalOptions.js'
+import { canPrompt } from '../passwordPrompt.js'
+
+/** The new password of `key add`: from the file, else asked twice on the terminal. */
+async function newPassword(file: string | undefined): Promise<string> {
+  if (file === undefined) {
+    if (!canPrompt()) throw new RusticError('Credentials', 'no new password given: use --new-password-file', { code: 'NoPassword' })
+    return askPassword('enter new password: ', true)
+  }
+  const password = (await resolvePassword({ passwordFile: file })) ?? ''
+  if (password === '') throw new RusticError('Credentials', `the new password file ${file} is empty`, { code: 'NoPassword' })
+  return password
+}
 
 /** `key list`: lists the repository's key files. */
 export function registerKey(program: Command): void {
@@ -34,12 +46,17 @@ export function registerKey(program: Command): void {
     })
   key
     .command('add')
-    .description('add a key file for a new password, read from --new-password-file')
-    .requiredOption('--new-password-file <file>', 'file holding the new password')
-    .action(async (opts: { newPasswordFile: string }, cmd: Command) => {
-      const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
-      if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
+    .description('add a key file for a new password, read from --new-password-file or asked for on the terminal')
+    .option('--new-password-file <file>', 'file holding the new password')
+    .action(async (opts: { newPasswordFile?: string }, cmd: Command) => {
       const repo = await openRepo(cmd)
+      let password: string
+      try {
+        password = await newPassword(opts.newPasswordFile)
+      } catch (e) {
+        await repo.close()
+        throw e
+      }
       try {
         const id = await repo.addKey(password)
         await writeOut(`saved new key as ${shortId(id)}\n`)
