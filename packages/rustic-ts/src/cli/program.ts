@@ -7,6 +7,7 @@ import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
 import { registerForget } from './commands/forget.js'
+import { registerGenerate } from './commands/generate.js'
 import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerList } from './commands/list.js'
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerCheck(program)
   registerRepair(program)
   registerList(program)
+  registerGenerate(program)
   return program
 }
 
