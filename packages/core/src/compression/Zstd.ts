@@ -29,6 +29,14 @@ export interface ZstdBuffers {
   compressInto(out: Uint8Array, data: Uint8Array, level: number): number
   /** Decompresses the frame(s) in `data` into `out`, never more than `out.length` bytes; returns the length. */
   decompressInto(out: Uint8Array, data: Uint8Array): number
+  /**
+   * Streaming decompression (one stream at a time per thread; `ZSTD_decompressStream`): decompresses what
+   * it can of `data` into `out` and returns `[hint, produced, consumed]`, `hint` 0 once a frame is decoded
+   * and all of it given out. Call again with the rest of `data` (or none) while `out` comes back full.
+   */
+  decompressStream(out: Uint8Array, data: Uint8Array): [hint: number, produced: number, consumed: number]
+  /** Starts a new stream for {@link ZstdBuffers.decompressStream}, dropping a frame left unfinished. */
+  resetStream(): void
 }
 
 let nativeBuffers: ZstdBuffers | null | undefined
@@ -40,10 +48,13 @@ export function nativeZstdBuffers(): ZstdBuffers | undefined {
       const binding = createRequire(import.meta.url)('zstd-napi/binding.js') as ZstdBinding
       const cctx = new binding.CCtx()
       const dctx = new binding.DCtx()
+      let sctx: InstanceType<ZstdBinding['DCtx']> | undefined
       nativeBuffers = {
         compressBound: (length) => binding.compressBound(length),
         compressInto: (out, data, level) => cctx.compress(out, data, level),
         decompressInto: (out, data) => dctx.decompress(out, data),
+        decompressStream: (out, data) => (sctx ??= new binding.DCtx()).decompressStream(out, data),
+        resetStream: () => sctx?.reset(binding.ResetDirective.sessionOnly),
       }
     } catch {
       nativeBuffers = null

@@ -182,6 +182,36 @@ export class Key {
    * @throws RusticError `Cryptography`/`MacMismatch` if the data is too short or its MAC does not match.
    */
   decrypt(sealed: Uint8Array, what: string): Uint8Array {
+    const iv = this.#checkMac(sealed, what)
+    const ct = sealed.subarray(IV_SIZE, sealed.length - MAC_SIZE)
+    const n = ct.length
+    const decipher = createDecipheriv('aes-256-ctr', this.#encKey, iv)
+    if (n <= AES_PIECE) {
+      const res = decipher.update(ct)
+      return new Uint8Array(res.buffer, res.byteOffset, res.length)
+    }
+    const out = Buffer.allocUnsafeSlow(n) // every byte is written below
+    for (let off = 0; off < n; off += AES_PIECE) out.set(decipher.update(ct.subarray(off, Math.min(n, off + AES_PIECE))), off)
+    return new Uint8Array(out.buffer, out.byteOffset, n)
+  }
+
+  /**
+   * Opens data sealed by {@link encrypt} without holding its whole plaintext: the MAC is checked first (as
+   * {@link Key.decrypt} does, with the same errors), then the plaintext is handed to `each` in order, in
+   * pieces of at most `piece` bytes (each a new buffer: a thread that must not drop large buffers passes a
+   * small size). Returns the plaintext length.
+   */
+  decryptPieces(sealed: Uint8Array, what: string, each: (plain: Uint8Array) => void, piece = AES_PIECE): number {
+    const iv = this.#checkMac(sealed, what)
+    const ct = sealed.subarray(IV_SIZE, sealed.length - MAC_SIZE)
+    const n = ct.length
+    const decipher = createDecipheriv('aes-256-ctr', this.#encKey, iv)
+    for (let off = 0; off < n; off += piece) each(decipher.update(ct.subarray(off, Math.min(n, off + piece))))
+    return n
+  }
+
+  /** Checks the MAC of sealed data (see {@link Key.decrypt}); returns its IV. */
+  #checkMac(sealed: Uint8Array, what: string): Uint8Array {
     if (sealed.length < CIPHERTEXT_OVERHEAD) {
       throw new RusticError(
         'Cryptography',
@@ -197,15 +227,7 @@ export class Key {
         code: 'MacMismatch',
       })
     }
-    const n = ct.length
-    const decipher = createDecipheriv('aes-256-ctr', this.#encKey, iv)
-    if (n <= AES_PIECE) {
-      const res = decipher.update(ct)
-      return new Uint8Array(res.buffer, res.byteOffset, res.length)
-    }
-    const out = Buffer.allocUnsafeSlow(n) // every byte is written below
-    for (let off = 0; off < n; off += AES_PIECE) out.set(decipher.update(ct.subarray(off, Math.min(n, off + AES_PIECE))), off)
-    return new Uint8Array(out.buffer, out.byteOffset, n)
+    return iv
   }
 
   /** The one-time Poly1305 key of Poly1305-AES for `iv`: clamp(r) || AES-128(k, IV). */

@@ -2,7 +2,7 @@ import type { Id } from '../id/Id.js'
 import { idFromBytes, idToBytes } from '../id/Id.js'
 import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError } from '../error/RusticError.js'
-import { decodeError } from './decodeJson.js'
+import { decodeError } from './decodeError.js'
 import type { BlobType } from './IndexFile.js'
 
 /** A blob as listed in a pack header. */

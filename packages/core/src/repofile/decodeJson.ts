@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { RusticError } from '../error/RusticError.js'
+import { decodeError } from './decodeError.js'
 import type { Id } from '../id/Id.js'
 import { RawJson } from './goJson.js'
 
@@ -14,10 +14,8 @@ export const IdSchema = z
 /** zod schema of a JSON number that is a non-negative safe integer (Go's unsigned fields). */
 export const UintSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)
 
-/** The `Repository`/`DecodeError` error for an undecodable file. */
-export function decodeError(what: string, detail: string, cause?: unknown): RusticError {
-  return new RusticError('Repository', `cannot decode ${what}: ${detail}`, { code: 'DecodeError', cause })
-}
+// (in a file of its own: code without zod, such as the worker programs, uses it)
+export { decodeError }
 
 function describeIssues(error: z.ZodError): string {
   return error.issues

@@ -66,6 +66,23 @@ describe('Key', () => {
     expect(isRusticError(catchError(() => Key.random().decrypt(key.encrypt(new Uint8Array(5)), 'x')), 'MacMismatch')).toBe(true)
   })
 
+  it('decryptPieces hands out the plaintext in pieces after the same MAC check as decrypt', () => {
+    const key = Key.random()
+    for (const n of [0, 1, 1000, 3 * 65536 + 7]) {
+      const plain = randomBytes(n)
+      const sealed = key.encrypt(plain)
+      const pieces: Uint8Array[] = []
+      expect(key.decryptPieces(sealed, 'data', (p) => pieces.push(Uint8Array.from(p)), 65536)).toBe(n)
+      expect(pieces.every((p) => p.length <= 65536)).toBe(true)
+      expect(Buffer.concat(pieces)).toEqual(Buffer.from(plain))
+      const damaged = sealed.slice()
+      damaged[damaged.length - 1]! ^= 1
+      const got: Uint8Array[] = []
+      expect(catchError(() => key.decryptPieces(damaged, 'data', (p) => got.push(p))).message).toBe(catchError(() => key.decrypt(damaged, 'data')).message)
+      expect(got).toEqual([])
+    }
+  })
+
   it('round-trips the master key JSON and clamps r only when used', () => {
     const json = { mac: { k: '9Lj3Q1k0ZG3aQ8jWv0PJ9w==', r: '/////////////////////w==' }, encrypt: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=' }
     const key = Key.fromMasterKeyJson(json)

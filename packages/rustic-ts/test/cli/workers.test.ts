@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { expect, it } from 'vitest'
-import { compress, decompress, hashId, Key } from '@rustic-ts/core/internal'
+import { compress, decompress, hashId, Key, serializePackHeader, type Id } from '@rustic-ts/core/internal'
 import type {
   DirectoryWorkerData,
   ListReply,
@@ -15,18 +15,24 @@ import type {
   SealWorkerData,
   SealWorkerIn,
   SealWorkerOut,
+  VerifyReply,
+  VerifyWorkerData,
+  VerifyWorkerIn,
 } from '@rustic-ts/core/internal'
 import { CLI } from '../helpers/restic.js'
 
-/** Starts the CLI bundle's worker program `name` (core's `workerUrl` loads it from next to dist/cli.js), sends one message, returns the answer. */
-async function askBundled<In, Out>(name: string, workerData: unknown, message: In): Promise<Out> {
+/** Starts the CLI bundle's worker program `name` (core's `workerUrl` loads it from next to dist/cli.js), sends one message (or more), returns the (last) answer. */
+async function askBundled<In, Out>(name: string, workerData: unknown, message: In, ...more: In[]): Promise<Out> {
   const worker = new Worker(pathToFileURL(join(dirname(CLI), `${name}.worker.js`)), { workerData })
   try {
     return await new Promise<Out>((resolve, reject) => {
-      worker.once('message', resolve)
+      let answers = 0
+      worker.on('message', (m: Out) => {
+        if (++answers === 1 + more.length) resolve(m)
+      })
       worker.once('error', reject)
       worker.once('exit', (code) => reject(new Error(`the ${name} worker exited with code ${code}`)))
-      worker.postMessage(message)
+      for (const m of [message, ...more]) worker.postMessage(m)
     })
   } finally {
     await worker.terminate()
@@ -64,4 +70,23 @@ it('the CLI bundle ships the directory worker, and it lists a directory', async 
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+})
+
+it('the CLI bundle ships the verify worker, and it verifies a pack', async () => {
+  const key = Key.random()
+  const sealed = key.encrypt(compress(probe, 3))
+  const blobs = [{ type: 'data' as const, id: hashId(probe), offset: 0, length: sealed.length, uncompressedLength: probe.length }]
+  const header = key.encrypt(serializePackHeader(blobs))
+  const length = Buffer.alloc(4)
+  length.writeUInt32LE(header.length)
+  const pack = Buffer.concat([sealed, header, length])
+  const data: VerifyWorkerData = { key: key.toMasterKeyJson() }
+  // the whole pack as its tail, then the end: the answer tells what was found
+  const m = await askBundled<VerifyWorkerIn, VerifyReply>(
+    'verify',
+    data,
+    { type: 'begin', id: 1, stream: 0, packId: hashId(pack) as Id, size: pack.length, blobs, tailStart: 0, tail: new Uint8Array(pack) },
+    { type: 'end', id: 2, stream: 0 },
+  )
+  expect(m).toEqual({ id: 2, verification: { problems: [], blobsVerified: 1 } })
 })

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 
@@ -17,9 +18,21 @@ export const CheckOptionsSchema = z.object({
   snapshots: z.array(z.string()).default([]),
   /** Walk only the snapshots passing this filter. */
   filter: SnapshotFilterSchema.optional(),
-  /** Memory for packs being downloaded and verified at once (bytes; at least one pack is always allowed). */
-  readDataMemory: z.number().int().positive().default(32 * 1024 * 1024),
+  /**
+   * Memory for pack data being downloaded and verified at once (bytes); default 8 MiB per worker, 16 MiB at
+   * least. Packs are read in pieces of a few MiB (a quarter of this at most) cut between blobs; one piece is
+   * always allowed.
+   */
+  readDataMemory: z.number().int().positive().optional(),
+  /**
+   * Worker threads verifying the packs read (hash, header, every blob opened and hashed); 0 verifies them on
+   * the main thread (also the fallback when workers cannot load the native modules). Default: one per core.
+   */
+  workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
 })
 
 /** Options of `check`; see {@link CheckOptionsSchema} for the defaults. */
 export type CheckOptions = z.input<typeof CheckOptionsSchema>
+
+/** Options of `check` with the defaults filled in. */
+export type CheckOptionsParsed = z.output<typeof CheckOptionsSchema>

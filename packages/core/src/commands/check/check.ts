@@ -1,4 +1,5 @@
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
+import type { WriteBackend } from '../../backend/Backend.js'
 import type { FileType } from '../../backend/FileType.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
@@ -8,16 +9,18 @@ import { parseOptions } from '../../util/parseOptions.js'
 import { backendLayers } from './backendLayers.js'
 import { FindingCollector, type CheckResult } from './CheckFinding.js'
 import { loadCheckIndex, type CheckIndex } from './CheckIndex.js'
-import { CheckOptionsSchema, type CheckOptions } from './CheckOptions.js'
+import { CheckOptionsSchema, type CheckOptions, type CheckOptionsParsed } from './CheckOptions.js'
 import { checkCache } from './checkCache.js'
 import { checkHotCold } from './checkHotCold.js'
 import { checkKeys } from './checkKeys.js'
 import { checkPackFiles } from './checkPackFiles.js'
 import { checkSnapshots, type SnapshotWalk } from './checkSnapshots.js'
 import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDataSubset.js'
-import { readPackData, recordPackProblems, type PackToRead } from './readPackData.js'
+import { deferredProgress } from './deferredProgress.js'
+import { PackDataReader, type PackRangeReader, type PackToRead } from './PackDataReader.js'
+import { verifiersHere, type PackVerifiers } from './PackVerifiers.js'
 import { TreeLoader } from './TreeLoader.js'
-import { verifyPack } from './verifyPack.js'
+import { VerifyPool } from './VerifyPool.js'
 
 const LISTED_TYPES: readonly FileType[] = ['key', 'snapshot', 'index', 'pack']
 const HOT = 'hot repository'
@@ -38,6 +41,22 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
   const opts = parseOptions(CheckOptionsSchema, options, 'check options')
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
+  // the verify workers start while the index is read and the trees are walked
+  const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers) : undefined
+  try {
+    return await checkWith(repo, opts, subset, pool, control)
+  } finally {
+    await (await pool)?.close()
+  }
+}
+
+async function checkWith(
+  repo: Repository,
+  opts: CheckOptionsParsed,
+  subset: ReadDataSubset | undefined,
+  pool: Promise<VerifyPool | undefined> | undefined,
+  control: Control,
+): Promise<CheckResult> {
   const { signal, progress } = repo.control(control)
   const concurrency = repo.options.concurrency
   const layers = backendLayers(repo.backend)
@@ -62,61 +81,90 @@ export async function check(repo: Repository, options: CheckOptions = {}, contro
   const hotPacks = layers.hot ? await checkHotCold(layers.hot, layers.packs, listed, index, findings, { concurrency, signal }) : undefined
   checkPackFiles(index, packSizes, findings)
 
-  // Packs to read: the indexed ones that exist (a missing one is reported already).
+  // Packs to read: the indexed ones that exist (a missing one is reported already), verified on the
+  // workers if they started, else here. What they find is reported after what the walk finds.
   const selected = subset ? selectPacks(indexedPacks(index, packSizes), subset) : []
+  const verifiers: PackVerifiers | undefined = selected.length === 0 ? undefined : ((await pool) ?? verifiersHere(repo.key))
+  const dataFindings = new FindingCollector()
+  const stopReading = new AbortController()
+  const onAbort = (): void => stopReading.abort(signal?.reason)
+  signal?.addEventListener('abort', onAbort)
+  const memory = opts.readDataMemory ?? Math.max(16 << 20, (8 << 20) * opts.workers)
+  const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
-  let packsRead = 0
-  let bytesRead = 0
   // A tree pack the walk downloads whole is verified from that download instead of being read again.
   const walkPending = layers.hot ? pendingHot : pendingMain
   const onPack = (id: Id, bytes: Uint8Array): void => {
     const pack = walkPending.get(id)
     if (!pack) return
     walkPending.delete(id)
-    recordPackProblems(id, verifyPack(repo.key, id, bytes, pack.blobs), findings, layers.hot ? HOT : undefined)
-    packsRead++
-    bytesRead += bytes.length
+    reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
   }
-  const loader = new TreeLoader(layers.repository, repo.key, index.blobs, hotPacks ?? packSizes, subset ? onPack : undefined)
-  const walk = await checkSnapshots(dbe, loader, index, { specs: opts.snapshots, filter: opts.filter }, findings, {
-    concurrency,
-    signal,
-    progress: progress('counter', 'checking snapshots, trees and blobs'),
-  })
-  if (walk.complete) reportUnused(index, walk, findings)
+  const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s) => backend.readPartial('pack', pack.id, false, offset, length, { signal: s })
 
-  if (subset) {
-    throwIfAborted(signal)
-    for (const [copy, pending] of [[undefined, pendingMain], [HOT, pendingHot]] as const) {
-      if (pending.size === 0) continue
-      const packs = [...pending.values()]
-      const backend = copy ? layers.hot! : layers.packs
-      if (!copy) await repo.warmUpPacks(packs.map((p) => p.id), { signal })
-      const p = progress('bytes', copy ? `reading pack data (${copy})` : 'reading pack data')
-      p.setLength(packs.reduce((n, pack) => n + pack.size, 0))
-      const done = await readPackData(repo.key, packs, (pack, s) => backend.readFull('pack', pack.id, { signal: s }), findings, {
-        concurrency,
-        memory: opts.readDataMemory,
-        signal,
-        progress: p,
-        copy,
-      })
-      p.finish()
-      packsRead += done.packs
-      bytesRead += done.bytes
+  // The packs the walk does not download (data packs; with a hot repository, the cold ones) are read while
+  // the trees are walked, so that the workers are busy meanwhile.
+  const early = reader ? take(pendingMain, (p) => layers.hot !== undefined || index.packs.get(p.id)?.type !== 'tree') : []
+  const earlyProgress = deferredProgress()
+  const earlyRead = (async () => {
+    if (early.length === 0) return
+    await repo.warmUpPacks(early.map((p) => p.id), { signal: stopReading.signal })
+    await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress })
+  })()
+  earlyRead.catch(() => {})
+  try {
+    const loader = new TreeLoader(layers.repository, repo.key, index.blobs, hotPacks ?? packSizes, reader ? onPack : undefined)
+    const walk = await checkSnapshots(dbe, loader, index, { specs: opts.snapshots, filter: opts.filter }, findings, {
+      concurrency,
+      signal,
+      progress: progress('counter', 'checking snapshots, trees and blobs'),
+    })
+    if (walk.complete) reportUnused(index, walk, findings)
+
+    if (reader) {
+      throwIfAborted(signal)
+      for (const [copy, pending] of [[undefined, pendingMain], [HOT, pendingHot]] as const) {
+        const packs = [...pending.values()]
+        const begun = copy ? [] : early
+        if (packs.length + begun.length === 0) continue
+        const p = progress('bytes', copy ? `reading pack data (${copy})` : 'reading pack data')
+        p.setLength([...packs, ...begun].reduce((n, pack) => n + pack.size, 0))
+        if (!copy) {
+          earlyProgress.attach(p)
+          await earlyRead
+          await repo.warmUpPacks(packs.map((pack) => pack.id), { signal })
+        }
+        await reader.read(packs, readFrom(copy ? layers.hot! : layers.packs), { concurrency, progress: p, copy })
+        p.finish()
+      }
+      await reader.settle()
+      for (const { kind, message, level: _, ...about } of dataFindings.findings) findings.add(kind, message, about)
     }
-  }
 
-  return {
-    findings: findings.findings,
-    summary: findings.summary,
-    snapshots: walk.snapshots,
-    trees: walk.trees,
-    packs: index.packs.size,
-    packsRead,
-    bytesRead,
+    return {
+      findings: findings.findings,
+      summary: findings.summary,
+      snapshots: walk.snapshots,
+      trees: walk.trees,
+      packs: index.packs.size,
+      packsRead: reader?.packs ?? 0,
+      bytesRead: reader?.bytes ?? 0,
+    }
+  } finally {
+    // nothing goes on reading once check is over (a failed walk stops the packs read meanwhile)
+    stopReading.abort()
+    signal?.removeEventListener('abort', onAbort)
+    await Promise.allSettled([earlyRead, reader?.settle()])
   }
+}
+
+/** Takes the entries of `pending` that `pick` picks out of it. */
+function take(pending: Map<Id, PackToRead>, pick: (p: PackToRead) => boolean): PackToRead[] {
+  const out: PackToRead[] = []
+  for (const p of pending.values()) if (pick(p)) out.push(p)
+  for (const p of out) pending.delete(p.id)
+  return out
 }
 
 /** The indexed packs that exist, with their listed sizes, in a stable order. */

@@ -1,6 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isRusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
 import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
+import { recorder } from './progressRecorder.js'
 
 let plain: TwoBackups
 let hotCold: TwoBackups
@@ -123,5 +125,55 @@ describe('check with a hot repository', () => {
     expect(byKind('packHashMismatch').map((f) => f.message)).toEqual([expect.stringMatching(/^hot repository: Pack ID does not match/)])
     // the cold copy of that tree pack is sound
     expect(r.findings.filter((f) => f.file?.id === tree && !f.message.startsWith('hot repository')).length).toBe(0)
+  })
+})
+
+describe('check --read-data while the trees are walked', () => {
+  it('packs read while the trees are walked show on the pack data indicator, which comes after the walk', async () => {
+    const { repo } = await openCopy(plain)
+    const r = recorder()
+    const result = await repo.check({ readData: true }, { progress: r.factory })
+    const open = new Set<string>()
+    for (const e of r.events) {
+      const [what, ...title] = e.split(' ')
+      if (what === 'start') {
+        expect([...open]).toEqual([]) // one indicator at a time
+        open.add(title.join(' '))
+      } else open.delete(title.join(' '))
+    }
+    expect(r.events.indexOf('start reading pack data')).toBeGreaterThan(r.events.indexOf('finish checking snapshots, trees and blobs'))
+    // everything but the tree packs the walk downloaded (verified from that download) is counted
+    const [inc, length] = r.done.get('reading pack data')!
+    expect(inc).toBe(length)
+    expect(length).toBeGreaterThan(0)
+    expect(length).toBeLessThanOrEqual(result.bytesRead)
+  })
+
+  it('a walk that fails (or is aborted) stops the packs being read meanwhile: nothing is read once check is over', async () => {
+    for (const how of ['fail', 'abort'] as const) {
+      const { repo, cold } = await openCopy(plain)
+      const ac = new AbortController()
+      let reads = 0
+      const readPartial = cold.readPartial.bind(cold)
+      cold.readPartial = async (...args) => {
+        reads++
+        await sleep(5)
+        return readPartial(...args)
+      }
+      const list = cold.list.bind(cold)
+      cold.list = async (type, options) => {
+        if (type !== 'snapshot') return list(type, options)
+        await sleep(20) // the packs are being read by now
+        if (how === 'abort') ac.abort()
+        else throw new Error('listing failed')
+        return list(type, options)
+      }
+      const check = repo.check({ readData: true, readDataMemory: 1 }, { signal: ac.signal })
+      await expect(check).rejects.toThrow(how === 'abort' ? /abort/i : 'listing failed')
+      expect(reads).toBeGreaterThan(0)
+      const after = reads
+      await sleep(50)
+      expect(reads).toBe(after)
+    }
   })
 })

@@ -1,0 +1,169 @@
+import pLimit from 'p-limit'
+import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
+import type { Id } from '../../id/Id.js'
+import type { Progress } from '../../progress/Progress.js'
+import type { IndexBlob } from '../../repofile/IndexFile.js'
+import { ByteBudget } from '../../util/ByteBudget.js'
+import type { FindingCollector } from './CheckFinding.js'
+import type { PackStream, PackVerifiers } from './PackVerifiers.js'
+import type { PackVerification } from './PackVerifier.js'
+import { planPackReads } from './planPackReads.js'
+
+/** A pack to download and verify. */
+export interface PackToRead {
+  id: Id
+  /** Its size in the repository. */
+  size: number
+  /** The index's entries for it. */
+  blobs: IndexBlob[]
+}
+
+/** Reads a range of a pack. */
+export type PackRangeReader = (pack: PackToRead, offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array>
+
+/** A pack is read in pieces of at most this size (unless one blob is larger). */
+const PIECE_BYTES = 4 << 20
+
+/**
+ * Records what verifying pack `id` found as findings about it.
+ * @param copy - names a copy other than the repository's own (e.g. `hot repository`), for the messages.
+ */
+export function recordPackProblems(id: Id, verification: PackVerification, findings: FindingCollector, copy?: string): void {
+  for (const p of verification.problems) {
+    findings.add(p.kind, copy ? `${copy}: ${p.message}` : p.message, { file: { type: 'pack', id }, ...(p.blob ? { blob: p.blob } : {}) })
+  }
+}
+
+/**
+ * `check --read-data`: downloads packs and has them verified by `verifiers` (worker threads, or this
+ * thread). Each pack is read once, its tail first and then the rest in pieces of a few MiB cut between blobs
+ * (`planPackReads`), several packs at a time; a piece's memory counts until it is verified, and no more than
+ * `memory` bytes are in flight (one piece is always allowed), so memory stays bounded whatever the sizes of
+ * the repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
+ */
+export class PackDataReader {
+  /** Packs verified. */
+  packs = 0
+  /** Their bytes. */
+  bytes = 0
+  private readonly budget: ByteBudget
+  private readonly pieceBytes: number
+  private readonly whole: Array<Promise<void>> = []
+
+  constructor(
+    private readonly verifiers: PackVerifiers,
+    private readonly findings: FindingCollector,
+    private readonly options: { memory: number; signal?: AbortSignal },
+  ) {
+    this.budget = new ByteBudget(options.memory)
+    this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(options.memory / 4)))
+  }
+
+  /**
+   * Verifies a pack that was downloaded whole for another reason (the tree walk), from those bytes, which
+   * the caller goes on using; {@link PackDataReader.settle} waits for it.
+   * @param copy - names the copy the bytes come from, if not the repository's own.
+   */
+  verifyDownloaded(pack: PackToRead, bytes: Uint8Array, copy?: string): void {
+    const done = this.verifyWhole(pack, bytes, copy)
+    done.catch(() => {})
+    this.whole.push(done)
+  }
+
+  /** Waits for the packs given to {@link PackDataReader.verifyDownloaded}; throws if a worker failed. */
+  async settle(): Promise<void> {
+    await Promise.all(this.whole)
+  }
+
+  /**
+   * Downloads and verifies `packs`, `concurrency` at a time.
+   * @param copy - names the copy `read` reads, if not the repository's own.
+   */
+  async read(packs: readonly PackToRead[], read: PackRangeReader, options: { concurrency: number; progress: Progress; copy?: string }): Promise<void> {
+    const limit = pLimit(options.concurrency)
+    const one = async (pack: PackToRead): Promise<void> => {
+      try {
+        await this.readOne(pack, read, options.copy)
+      } finally {
+        options.progress.inc(pack.size)
+      }
+    }
+    try {
+      await Promise.all(packs.map((p) => limit(() => one(p))))
+    } finally {
+      limit.clearQueue()
+    }
+  }
+
+  private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined): Promise<void> {
+    throwIfAborted(this.options.signal)
+    const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
+    // the tail (the header: small) counts until it is handed over; each piece until it is verified
+    const tailLength = pack.size - plan.tailStart
+    const tail = await this.readRange(pack, plan.tailStart, tailLength, read)
+    if ('error' in tail) return this.readFailed(pack, copy, tail.error)
+    const pending: Array<Promise<void>> = []
+    let stream: PackStream | undefined
+    try {
+      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data)
+      this.budget.release(tailLength)
+      for (const piece of plan.pieces) {
+        const got = await this.readRange(pack, piece.offset, piece.length, read)
+        if ('error' in got) {
+          stream.drop()
+          await Promise.allSettled(pending)
+          return this.readFailed(pack, copy, got.error)
+        }
+        const verified = stream.push(got.data).finally(() => this.budget.release(piece.length))
+        verified.catch(() => {})
+        pending.push(verified)
+      }
+      await Promise.all(pending)
+      const verification = await stream.end()
+      recordPackProblems(pack.id, verification, this.findings, copy)
+      this.packs++
+      this.bytes += pack.size
+    } catch (e) {
+      if (stream) stream.drop()
+      else this.budget.release(tailLength)
+      await Promise.allSettled(pending)
+      throw e
+    }
+  }
+
+  /** `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory given back). */
+  private async readRange(pack: PackToRead, offset: number, length: number, read: PackRangeReader): Promise<{ data: Uint8Array } | { error: unknown }> {
+    const signal = this.options.signal
+    await this.budget.acquire(length)
+    try {
+      throwIfAborted(signal)
+      const data = await read(pack, offset, length, signal)
+      if (data.length !== length) throw new Error(`got ${data.length} of ${length} bytes at offset ${offset}`)
+      return { data }
+    } catch (e) {
+      this.budget.release(length)
+      if (isRusticError(e, 'Aborted') || signal?.aborted) throw e
+      return { error: e }
+    }
+  }
+
+  private readFailed(pack: PackToRead, copy: string | undefined, e: unknown): void {
+    const where = copy ? `${copy}: ` : ''
+    this.findings.add('packReadFailed', `${where}pack ${pack.id} failed to download: ${(e as Error).message}`, { file: { type: 'pack', id: pack.id } })
+  }
+
+  private async verifyWhole(pack: PackToRead, bytes: Uint8Array, copy: string | undefined): Promise<void> {
+    const { tailStart } = planPackReads(bytes.length, pack.blobs, Infinity)
+    await this.budget.acquire(bytes.length)
+    try {
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true)
+      await stream.push(bytes.subarray(0, tailStart), true)
+      const verification = await stream.end()
+      recordPackProblems(pack.id, verification, this.findings, copy)
+      this.packs++
+      this.bytes += bytes.length
+    } finally {
+      this.budget.release(bytes.length)
+    }
+  }
+}

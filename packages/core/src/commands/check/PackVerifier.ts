@@ -1,0 +1,216 @@
+import { createHash, type Hash } from 'node:crypto'
+import type { Key } from '../../crypto/Key.js'
+import type { Id } from '../../id/Id.js'
+import type { BlobType, IndexBlob } from '../../repofile/IndexFile.js'
+import { PACK_HEADER_LENGTH_SIZE, packHeaderLength, packSizeFromBlobs, parsePackHeader, type PackBlob } from '../../repofile/PackHeader.js'
+import type { BlobVerifier } from './BlobVerifier.js'
+
+/** A problem found in a pack by `check --read-data`. */
+export interface PackProblem {
+  kind: 'packHashMismatch' | 'packSizeMismatch' | 'packHeaderDamaged' | 'packHeaderMismatch' | 'blobDamaged'
+  /** One line (restic's wording where restic has one). */
+  message: string
+  /** The blob concerned. */
+  blob?: { type: BlobType; id: Id }
+}
+
+/** What verifying a pack found. */
+export interface PackVerification {
+  /** The problems, empty for a sound pack. */
+  problems: PackProblem[]
+  /** Blobs opened and verified. */
+  blobsVerified: number
+}
+
+/** A stretch of the pack that is checked once all its bytes are there: a blob, or the header. */
+interface Region {
+  start: number
+  end: number
+  /** The blob's position in the verifier's sorted blobs, -1 for the header. */
+  blob: number
+  /** Its bytes so far, when they come in more than one piece. */
+  carry?: Uint8Array
+}
+
+/**
+ * Verifies one pack from its bytes as they come, in order, without any I/O (so it runs on a worker thread
+ * as well as on the main thread) and without holding the whole pack: the SHA-256 of all the bytes is the
+ * pack id; the header decrypts and parses, its length is the one the index implies, and its entries are
+ * exactly the index's (type, id, offset, lengths); every indexed blob opens (MAC), decompresses to its
+ * indexed length and hashes to its id. A blob is checked as soon as its last byte is in, straight from the
+ * piece holding it (a blob spread over pieces is gathered first).
+ *
+ * The pack's tail (from `tailStart`, see `planPackReads`) comes first, with the header's length: so the
+ * header can be gathered as the bytes before it go by. Then the bytes from 0 to `tailStart`, in pieces
+ * ({@link PackVerifier.push}), then {@link PackVerifier.finish}. The pieces are only read.
+ */
+export class PackVerifier {
+  private readonly what: string
+  private readonly hash: Hash = createHash('sha256')
+  /** The index's blobs that lie inside the pack, by offset. */
+  private readonly blobs: IndexBlob[] = []
+  private readonly blobProblems: Array<string | undefined> = []
+  private beyond = 0
+  private blobsVerified = 0
+  private readonly regions: Region[] = []
+  private next = 0
+  private active: Region[] = []
+  private pos = 0
+  private headerProblem: PackProblem | undefined
+  private header: { blobs: PackBlob[]; length: number } | undefined
+  private headerLength = 0
+
+  /**
+   * @param expected - the index's entries for this pack (any order).
+   * @param tail - the pack's bytes from `tailStart` to its end (`tailStart` ≤ size − 4 when size ≥ 4).
+   */
+  constructor(
+    private readonly key: Key,
+    private readonly packId: Id,
+    private readonly size: number,
+    private readonly expected: readonly IndexBlob[],
+    private readonly tailStart: number,
+    private readonly tail: Uint8Array,
+    private readonly opener: BlobVerifier,
+  ) {
+    this.what = `pack ${packId}`
+    if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
+      throw new Error(`${this.what}: a tail of ${tail.length} bytes from ${tailStart} does not end a pack of ${size} bytes`)
+    }
+    for (const b of [...expected].sort((x, y) => x.offset - y.offset)) {
+      if (b.offset + b.length > size) this.beyond++
+      else this.regions.push({ start: b.offset, end: b.offset + b.length, blob: this.blobs.push(b) - 1 })
+    }
+    try {
+      const length = packHeaderLength(tail.subarray(Math.max(0, tail.length - PACK_HEADER_LENGTH_SIZE)), size, this.what)
+      const end = size - PACK_HEADER_LENGTH_SIZE
+      this.headerLength = length
+      this.regions.push({ start: end - length, end, blob: -1 })
+      this.regions.sort((x, y) => x.start - y.start)
+    } catch (e) {
+      this.headerProblem = this.unreadableHeader(e)
+    }
+  }
+
+  /** The next bytes of the pack (from where the last piece ended, up to `tailStart`). */
+  push(piece: Uint8Array): void {
+    if (this.pos + piece.length > this.tailStart) {
+      throw new Error(`${this.what}: bytes ${this.pos}..${this.pos + piece.length} overrun the tail at ${this.tailStart}`)
+    }
+    this.hash.update(piece)
+    this.feed(piece, this.pos)
+    this.pos += piece.length
+  }
+
+  /** Takes the tail and tells what was found; every byte before the tail must have been pushed. */
+  finish(): PackVerification {
+    if (this.pos !== this.tailStart) throw new Error(`${this.what}: the bytes up to ${this.tailStart} were not all given (${this.pos})`)
+    this.hash.update(this.tail)
+    this.feed(this.tail, this.tailStart)
+    // only empty regions at the very end can be left
+    for (; this.next < this.regions.length; this.next++) this.complete(this.regions[this.next]!, new Uint8Array(0))
+
+    const problems: PackProblem[] = []
+    const actual = this.hash.digest('hex')
+    if (actual !== this.packId) {
+      problems.push({ kind: 'packHashMismatch', message: `Pack ID does not match, want ${this.packId}, got ${actual}` })
+    }
+    if (this.headerProblem) problems.push(this.headerProblem)
+    else if (this.header) compareHeader(this.packId, this.header, this.expected, problems)
+    this.blobs.forEach((b, i) => {
+      const reason = this.blobProblems[i]
+      if (reason !== undefined) problems.push({ kind: 'blobDamaged', message: `pack ${this.packId}: blob ${b.id}: ${reason}`, blob: { type: b.type, id: b.id } })
+    })
+    if (this.beyond > 0) {
+      problems.push({
+        kind: 'packSizeMismatch',
+        message: `pack ${this.packId}: ${this.beyond} indexed blobs lie beyond its end (it has ${this.size} bytes, the index implies ${packSizeFromBlobs([...this.expected])})`,
+      })
+    }
+    return { problems, blobsVerified: this.blobsVerified }
+  }
+
+  /** Checks the regions that end in `piece` (the bytes from `at`), and gathers the ones that go on past it. */
+  private feed(piece: Uint8Array, at: number): void {
+    const end = at + piece.length
+    if (this.active.length > 0) {
+      const still: Region[] = []
+      for (const r of this.active) {
+        const from = Math.max(r.start, at)
+        const to = Math.min(r.end, end)
+        r.carry!.set(piece.subarray(from - at, to - at), from - r.start)
+        if (r.end <= end) this.complete(r, r.carry!)
+        else still.push(r)
+      }
+      this.active = still
+    }
+    while (this.next < this.regions.length && this.regions[this.next]!.start < end) {
+      const r = this.regions[this.next++]!
+      if (r.end <= end) {
+        this.complete(r, piece.subarray(r.start - at, r.end - at))
+      } else {
+        r.carry = new Uint8Array(r.end - r.start)
+        r.carry.set(piece.subarray(r.start - at), 0)
+        this.active.push(r)
+      }
+    }
+  }
+
+  private complete(r: Region, bytes: Uint8Array): void {
+    r.carry = undefined
+    if (r.blob < 0) {
+      try {
+        const plain = this.key.decrypt(bytes, `header of ${this.what}`)
+        this.header = { blobs: parsePackHeader(plain, this.what), length: this.headerLength }
+      } catch (e) {
+        this.headerProblem = this.unreadableHeader(e)
+      }
+      return
+    }
+    const reason = this.opener.problem(bytes, this.blobs[r.blob]!)
+    if (reason === undefined) this.blobsVerified++
+    else this.blobProblems[r.blob] = reason
+  }
+
+  private unreadableHeader(e: unknown): PackProblem {
+    return { kind: 'packHeaderDamaged', message: `${this.what}: the pack header cannot be read: ${(e as Error).message}` }
+  }
+}
+
+function entryKey(b: { type: BlobType; id: Id; offset: number; length: number; uncompressedLength?: number }): string {
+  return `${b.type}/${b.id}/${b.offset}/${b.length}/${b.uncompressedLength ?? 0}`
+}
+
+function compareHeader(packId: Id, header: { blobs: PackBlob[]; length: number }, expected: readonly IndexBlob[], problems: PackProblem[]): void {
+  let indexBlobsLength = 0
+  for (const b of expected) indexBlobsLength += b.length
+  const want = packSizeFromBlobs([...expected]) - indexBlobsLength - PACK_HEADER_LENGTH_SIZE
+  if (want !== header.length) {
+    problems.push({
+      kind: 'packHeaderMismatch',
+      message: `pack ${packId}: Pack header size does not match, want ${want}, got ${header.length}`,
+    })
+  }
+  const indexed = new Set(expected.map(entryKey))
+  const inHeader = new Set<string>()
+  for (const b of header.blobs) {
+    const k = entryKey(b)
+    inHeader.add(k)
+    if (!indexed.has(k)) {
+      problems.push({
+        kind: 'packHeaderMismatch',
+        message: `pack ${packId}: Blob ${b.id} is not contained in index or position is incorrect`,
+        blob: { type: b.type, id: b.id },
+      })
+    }
+  }
+  for (const b of expected) {
+    if (!inHeader.has(entryKey(b))) {
+      problems.push({
+        kind: 'packHeaderMismatch',
+        message: `pack ${packId}: the index lists blob ${b.id} at offset ${b.offset}, which the pack header does not`,
+        blob: { type: b.type, id: b.id },
+      })
+    }
+  }
+}

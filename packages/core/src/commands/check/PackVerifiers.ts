@@ -1,0 +1,67 @@
+import type { Key } from '../../crypto/Key.js'
+import type { Id } from '../../id/Id.js'
+import type { IndexBlob } from '../../repofile/IndexFile.js'
+import { freeBuffer } from '../../workers/freeBuffer.js'
+import { BlobVerifier } from './BlobVerifier.js'
+import { PackVerifier, type PackVerification } from './PackVerifier.js'
+
+/** One pack being verified (see `PackVerifier`): its pieces go in, in order, then {@link PackStream.end}. */
+export interface PackStream {
+  /**
+   * Verifies the next bytes; resolves once they are verified (their memory can be counted as free). With
+   * `shared`, the caller keeps using `piece` (a worker gets a copy); else it is handed over.
+   */
+  push(piece: Uint8Array, shared?: boolean): Promise<void>
+  /** What was found, once every piece up to the tail is in. */
+  end(): Promise<PackVerification>
+  /** Gives the pack up (a read of it failed): nothing is reported. */
+  drop(): void
+}
+
+/** Where packs are verified: on worker threads (`VerifyPool`) or on this thread ({@link verifiersHere}). */
+export interface PackVerifiers {
+  /**
+   * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
+   * `tailStart`, see `planPackReads`). The tail is handed over unless `shared`.
+   */
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean): PackStream
+  /** Ends the work (workers stop). */
+  close(): Promise<void>
+}
+
+/** Verifies packs on this thread, one piece at a time as it is pushed (the fallback of `VerifyPool`). */
+export function verifiersHere(key: Key): PackVerifiers {
+  const opener = new BlobVerifier(key)
+  return {
+    begin(packId, size, blobs, tailStart, tail, shared) {
+      let verifier: PackVerifier | undefined
+      try {
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener)
+      } catch (e) {
+        const failed = Promise.reject(e as Error)
+        failed.catch(() => {})
+        return { push: () => failed, end: () => failed, drop: () => {} }
+      }
+      const v = verifier
+      // what is handed over is freed as soon as it is verified
+      const done = (): void => {
+        if (!shared) freeBuffer(tail)
+      }
+      return {
+        push: async (piece, sharedPiece) => {
+          v.push(piece)
+          if (!sharedPiece) freeBuffer(piece)
+        },
+        end: async () => {
+          try {
+            return v.finish()
+          } finally {
+            done()
+          }
+        },
+        drop: done,
+      }
+    },
+    close: async () => {},
+  }
+}

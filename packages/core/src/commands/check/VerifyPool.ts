@@ -1,0 +1,126 @@
+import type { TransferListItem } from 'node:worker_threads'
+import { compress, nativeZstdBuffers } from '../../compression/Zstd.js'
+import type { Key } from '../../crypto/Key.js'
+import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
+import { RusticError } from '../../error/RusticError.js'
+import { hashId, type Id } from '../../id/Id.js'
+import type { IndexBlob } from '../../repofile/IndexFile.js'
+import { serializePackHeader } from '../../repofile/PackHeader.js'
+import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../workers/verify.protocol.js'
+import { workerUrl } from '../../workers/workerUrl.js'
+import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
+import type { PackStream, PackVerifiers } from './PackVerifiers.js'
+import type { PackVerification } from './PackVerifier.js'
+import { planPackReads } from './planPackReads.js'
+
+interface VerifyJob extends PendingJob {
+  done(reply: VerifyReply): void
+}
+
+type Worker = PoolWorker<VerifyJob, undefined>
+
+/** True if `data` is the whole of an `ArrayBuffer` (so it can be transferred without taking other bytes along). */
+function whole(data: Uint8Array): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
+}
+
+/**
+ * Worker threads (`workers/verify.worker.ts`) that verify packs for `check --read-data` as they are read, in
+ * pieces: each pack goes to one worker, its pieces are transferred (not copied) and each is answered once
+ * verified, so the caller can bound the bytes in flight. Falls back (returns `undefined` from
+ * {@link VerifyPool.start}) when the native modules cannot be loaded or the self-test fails.
+ */
+export class VerifyPool implements PackVerifiers {
+  private streams = 0
+
+  private constructor(private readonly pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>) {}
+
+  /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
+  static async start(key: Key, n: number): Promise<VerifyPool | undefined> {
+    if (n < 1 || sodiumPoly1305() === undefined || nativeZstdBuffers() === undefined) return undefined
+    let pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
+    try {
+      pool = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
+        name: 'verify',
+        url: workerUrl('verify'),
+        size: n,
+        setup: () => ({ workerData: { key: key.toMasterKeyJson() } satisfies VerifyWorkerData, state: undefined }),
+        onMessage: (w, m) => pool.take(w, m.id)?.done(m),
+      })
+    } catch {
+      return undefined
+    }
+    const verifyPool = new VerifyPool(pool)
+    // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify
+    const probe = new TextEncoder().encode('rustic-ts verify pool self-test '.repeat(8))
+    const id = hashId(probe)
+    const sealed = [key.encrypt(probe), key.encrypt(compress(probe, 3))]
+    const blobs: IndexBlob[] = [
+      { type: 'data', id, offset: 0, length: sealed[0]!.length },
+      { type: 'data', id, offset: sealed[0]!.length, length: sealed[1]!.length, uncompressedLength: probe.length },
+    ]
+    const header = key.encrypt(serializePackHeader(blobs))
+    const length = new Uint8Array(4)
+    new DataView(length.buffer).setUint32(0, header.length, true)
+    const pack = Buffer.concat([...sealed, header, length])
+    const packId = hashId(pack)
+    const passed = await pool.selfTest(async (w) => {
+      const { tailStart } = planPackReads(pack.length, blobs, Infinity)
+      const s = verifyPool.beginOn(w, packId, pack.length, blobs, tailStart, pack.subarray(tailStart), true)
+      await s.push(pack.subarray(0, blobs[1]!.offset), true)
+      await s.push(pack.subarray(blobs[1]!.offset, tailStart), true)
+      const v = await s.end()
+      if (v.problems.length > 0 || v.blobsVerified !== 2) throw new Error(`self-test: ${JSON.stringify(v)}`)
+    })
+    return passed ? verifyPool : undefined
+  }
+
+  /** Number of worker threads. */
+  get size(): number {
+    return this.pool.size
+  }
+
+  /** Starts a pack on the least busy worker (see {@link PackVerifiers.begin}). */
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean): PackStream {
+    return this.beginOn(this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared)
+  }
+
+  /** Ends the workers; pending jobs fail. */
+  close(): Promise<void> {
+    return this.pool.close()
+  }
+
+  private beginOn(w: Worker, packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean): PackStream {
+    const stream = this.streams++
+    const t = this.movable(tail, shared)
+    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t }), [t.buffer as ArrayBuffer])
+    begun.catch(() => {})
+    return {
+      push: (piece, sharedPiece) => {
+        const data = this.movable(piece, sharedPiece)
+        return this.ask(w, (id) => ({ type: 'piece', id, stream, data }), [data.buffer as ArrayBuffer]).then(() => {})
+      },
+      end: async () => {
+        await begun
+        const reply = await this.ask(w, (id) => ({ type: 'end', id, stream }))
+        return reply.verification as PackVerification
+      },
+      drop: () => this.pool.post(w, { type: 'drop', stream }),
+    }
+  }
+
+  /** `data` itself if it may be transferred, else a copy that may. */
+  private movable(data: Uint8Array, shared: boolean | undefined): Uint8Array {
+    return !shared && whole(data) ? data : Uint8Array.prototype.slice.call(data)
+  }
+
+  private ask(w: Worker, message: (id: number) => VerifyWorkerIn, transfer?: readonly TransferListItem[]): Promise<VerifyReply> {
+    return new Promise<VerifyReply>((resolve, reject) => {
+      const job: VerifyJob = {
+        fail: reject,
+        done: (m) => (m.error === undefined ? resolve(m) : reject(new RusticError('Internal', `a verify worker failed: ${m.error}`))),
+      }
+      this.pool.request(w, job, message, transfer)
+    })
+  }
+}

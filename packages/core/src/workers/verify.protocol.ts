@@ -1,0 +1,57 @@
+import type { PackVerification } from '../commands/check/PackVerifier.js'
+import type { MasterKeyJson } from '../crypto/Key.js'
+import type { Id } from '../id/Id.js'
+import type { IndexBlob } from '../repofile/IndexFile.js'
+
+/** The `workerData` of a verify worker. */
+export interface VerifyWorkerData {
+  /** The master key; the worker blanks these fields once it holds the key. */
+  key: MasterKeyJson
+}
+
+/** Starts verifying pack stream `stream`: its tail (transferred) and the index's entries for it; answered by a {@link VerifyReply}. */
+export interface VerifyBegin {
+  type: 'begin'
+  id: number
+  stream: number
+  packId: Id
+  /** The pack's size in bytes. */
+  size: number
+  blobs: IndexBlob[]
+  /** Where the tail starts. */
+  tailStart: number
+  /** The bytes from `tailStart` to the end (transferred). */
+  tail: Uint8Array
+}
+
+/** The next bytes of stream `stream` (transferred); answered by a {@link VerifyReply} once verified. */
+export interface VerifyPiece {
+  type: 'piece'
+  id: number
+  stream: number
+  data: Uint8Array
+}
+
+/** Every byte of stream `stream` was sent; answered by a {@link VerifyReply} with the verification. */
+export interface VerifyEnd {
+  type: 'end'
+  id: number
+  stream: number
+}
+
+/** Forget stream `stream` (a read of it failed); not answered. */
+export interface VerifyDrop {
+  type: 'drop'
+  stream: number
+}
+
+/** Messages to a verify worker. */
+export type VerifyWorkerIn = VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop
+
+/** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
+export interface VerifyReply {
+  id: number
+  verification?: PackVerification
+  /** A failure of the worker's own (not a problem of the pack). */
+  error?: string
+}

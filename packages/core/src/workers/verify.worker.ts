@@ -1,0 +1,57 @@
+/**
+ * The verify worker program (see `VerifyPool`): verifies packs for `check --read-data` as they come in
+ * pieces, with the same `PackVerifier` as the main thread — the SHA-256 of the pack, its header against the
+ * index, every blob opened, decompressed and hashed through small reused buffers — and answers each
+ * piece once it is done with it.
+ */
+import { BlobVerifier } from '../commands/check/BlobVerifier.js'
+import { PackVerifier } from '../commands/check/PackVerifier.js'
+import { nativeZstdBuffers } from '../compression/Zstd.js'
+import { Key } from '../crypto/Key.js'
+import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
+import { freeBuffer } from './freeBuffer.js'
+import { workerPort } from './workerPort.js'
+
+const port = workerPort<VerifyWorkerIn, VerifyReply, VerifyWorkerData>()
+const key = Key.fromMasterKeyJson(port.data.key)
+port.data.key.encrypt = port.data.key.mac.k = port.data.key.mac.r = ''
+if (nativeZstdBuffers() === undefined) throw new Error('zstd-napi cannot be loaded in the verify worker')
+
+const opener = new BlobVerifier(key)
+/** The packs being verified, with their tails. */
+const streams = new Map<number, { verifier: PackVerifier; tail: Uint8Array }>()
+
+function stream(id: number): PackVerifier {
+  const s = streams.get(id)
+  if (s === undefined) throw new Error(`no pack stream ${id}`)
+  return s.verifier
+}
+
+/** Forgets a stream, freeing its tail. */
+function drop(id: number): void {
+  const s = streams.get(id)
+  if (s === undefined) return
+  streams.delete(id)
+  freeBuffer(s.tail)
+}
+
+port.listen((m) => {
+  if (m.type === 'drop') return drop(m.stream)
+  const reply: VerifyReply = { id: m.id }
+  try {
+    if (m.type === 'begin') {
+      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener), tail: m.tail })
+    } else if (m.type === 'piece') {
+      // the piece is checked and hashed: its memory goes back at once
+      stream(m.stream).push(m.data)
+      freeBuffer(m.data)
+    } else {
+      reply.verification = stream(m.stream).finish()
+      drop(m.stream)
+    }
+  } catch (e) {
+    drop(m.stream)
+    reply.error = e instanceof Error ? e.message : String(e)
+  }
+  port.post(reply)
+})

@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import { Key, type Id } from '@rustic-ts/core/internal'
+import { FindingCollector } from '../../../src/commands/check/CheckFinding.js'
+import { PackDataReader, type PackToRead } from '../../../src/commands/check/PackDataReader.js'
+import { verifiersHere, type PackVerifiers } from '../../../src/commands/check/PackVerifiers.js'
+import { NO_PROGRESS } from '../../../src/progress/Progress.js'
+import { makePack } from './packFixture.js'
+
+const key = Key.random()
+const MEMORY = 64 * 1024
+
+/** Eight packs of blobs of 2-12 KiB, by id. */
+function packs(): Map<Id, { pack: PackToRead; bytes: Uint8Array }> {
+  const out = new Map<Id, { pack: PackToRead; bytes: Uint8Array }>()
+  for (let i = 0; i < 8; i++) {
+    const { bytes, entries, id } = makePack(key, Array.from({ length: 12 }, (_, j) => randomBytes(2048 + ((i * 7 + j * 3) % 10) * 1024)))
+    out.set(id as Id, { pack: { id: id as Id, size: bytes.length, blobs: entries }, bytes })
+  }
+  return out
+}
+
+/** Bytes read and not verified yet (the memory the reader holds), and the most there ever were. */
+class Tracker {
+  now = 0
+  peak = 0
+  add(n: number): void {
+    this.now += n
+    this.peak = Math.max(this.peak, this.now)
+  }
+  /** Verifiers that verify here, slowly, and count what they are given as verified once they are done with it. */
+  verifiers(): PackVerifiers {
+    const inner = verifiersHere(key)
+    return {
+      begin: (packId, size, blobs, tailStart, tail, shared) => {
+        this.add(-tail.length)
+        const s = inner.begin(packId, size, blobs, tailStart, tail, shared)
+        // pieces are verified in order, as a worker takes its messages
+        let last = Promise.resolve()
+        return {
+          push: (piece, sharedPiece) => {
+            const n = piece.length
+            last = last.then(async () => {
+              await sleep(1 + (n % 3))
+              await s.push(piece, sharedPiece)
+              this.add(-n)
+            })
+            return last
+          },
+          end: () => s.end(),
+          drop: () => s.drop(),
+        }
+      },
+      close: () => inner.close(),
+    }
+  }
+}
+
+describe('PackDataReader', () => {
+  it('verifies every pack with no more than its memory in flight', async () => {
+    const all = packs()
+    const t = new Tracker()
+    const findings = new FindingCollector()
+    const reader = new PackDataReader(t.verifiers(), findings, { memory: MEMORY })
+    let progress = 0
+    let reads = 0
+    await reader.read(
+      [...all.values()].map((p) => p.pack),
+      async (pack, offset, length) => {
+        t.add(length)
+        reads++
+        await sleep(length % 2)
+        return all.get(pack.id)!.bytes.slice(offset, offset + length)
+      },
+      { concurrency: 4, progress: { ...NO_PROGRESS, inc: (n: number) => void (progress += n) } },
+    )
+    expect(findings.findings).toEqual([])
+    expect(reader.packs).toBe(8)
+    expect(reader.bytes).toBe(progress)
+    expect(reads).toBeGreaterThan(8 * 3) // tails and pieces of at most a quarter of the memory
+    expect(t.now).toBe(0)
+    expect(t.peak).toBeGreaterThan(MEMORY / 2)
+    expect(t.peak).toBeLessThanOrEqual(MEMORY)
+  })
+
+  it('a pack that cannot be read (an error, a short read) is a finding; the others are verified; its memory comes back', async () => {
+    const all = packs()
+    const [bad, short] = [...all.keys()]
+    const t = new Tracker()
+    const findings = new FindingCollector()
+    const reader = new PackDataReader(t.verifiers(), findings, { memory: MEMORY })
+    await reader.read(
+      [...all.values()].map((p) => p.pack),
+      async (pack, offset, length) => {
+        t.add(length)
+        const bytes = all.get(pack.id)!.bytes
+        if (pack.id === bad && offset > 0 && offset < bytes.length - length) {
+          t.add(-length)
+          throw new Error('connection reset')
+        }
+        if (pack.id === short && offset === 0) {
+          t.add(-length) // dropped by the reader
+          return bytes.slice(offset, offset + length - 1)
+        }
+        return bytes.slice(offset, offset + length)
+      },
+      { concurrency: 3, progress: NO_PROGRESS },
+    )
+    expect(findings.findings.map((f) => [f.kind, f.file?.id, f.message.replace(/^pack \w+ /, '')])).toEqual(
+      expect.arrayContaining([
+        ['packReadFailed', bad, 'failed to download: connection reset'],
+        ['packReadFailed', short, expect.stringMatching(/^failed to download: got \d+ of \d+ bytes at offset 0$/)],
+      ]),
+    )
+    expect(findings.findings).toHaveLength(2)
+    expect(reader.packs).toBe(6)
+    expect(t.now).toBe(0)
+  })
+
+  it('stops with Aborted', async () => {
+    const all = packs()
+    const ac = new AbortController()
+    const reader = new PackDataReader(verifiersHere(key), new FindingCollector(), { memory: MEMORY, signal: ac.signal })
+    const read = reader.read(
+      [...all.values()].map((p) => p.pack),
+      async (pack, offset, length) => {
+        ac.abort()
+        return all.get(pack.id)!.bytes.slice(offset, offset + length)
+      },
+      { concurrency: 2, progress: NO_PROGRESS },
+    )
+    await expect(read).rejects.toMatchObject({ code: 'Aborted' })
+  })
+})

@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Key, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
+import { planPackReads } from '../../../src/commands/check/planPackReads.js'
+import { verifyPack } from '../../../src/commands/check/verifyPack.js'
+import { VerifyPool } from '../../../src/commands/check/VerifyPool.js'
+import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
+import { makePack } from './packFixture.js'
+
+const key = Key.random()
+
+describe('VerifyPool', () => {
+  // A broken worker program does not fail a check (it falls back to the main thread), so check that the
+  // pool starts: its start-up self-test verifies a pack of a plain and a compressed blob sent in pieces.
+  it('starts its workers, which pass their self-test', async () => {
+    const pool = await VerifyPool.start(key, 2)
+    expect(pool?.size).toBe(2)
+    await pool!.close()
+    expect(await VerifyPool.start(key, 0)).toBeUndefined()
+  })
+
+  it('verifies packs sent in pieces as verifyPack does; handed-over pieces are moved, shared ones copied', async () => {
+    const pool = (await VerifyPool.start(key, 2))!
+    try {
+      const { bytes, entries, id } = makePack(key, [randomBytes(3000), Buffer.from('zz'.repeat(9000)), randomBytes(20_000), Buffer.from('y'.repeat(50_000))])
+      const damaged = bytes.slice()
+      damaged[entries[2]!.offset + 5]! ^= 1
+      for (const b of [bytes, damaged]) {
+        const { tailStart, pieces } = planPackReads(b.length, entries, 10_000)
+        expect(pieces.length).toBeGreaterThan(2)
+        const tail = b.slice(tailStart)
+        const s = pool.begin(id as Id, b.length, entries, tailStart, tail)
+        const handed = pieces.map((p) => b.slice(p.offset, p.offset + p.length))
+        const pushed = handed.map((piece, i) => s.push(piece, i === 0))
+        expect(handed.map((p) => p.byteLength === 0)).toEqual(handed.map((_, i) => i > 0))
+        expect(tail.byteLength).toBe(0)
+        await Promise.all(pushed)
+        expect(await s.end()).toEqual(verifyPack(key, id as Id, b, entries))
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('a pack whose pieces do not add up fails with an internal error, not a finding', async () => {
+    const pool = (await VerifyPool.start(key, 1))!
+    try {
+      const { bytes, entries, id } = makePack(key, [randomBytes(3000)])
+      const { tailStart } = planPackReads(bytes.length, entries, Infinity)
+      const s = pool.begin(id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart))
+      await s.push(bytes.slice(0, 10))
+      await expect(s.end()).rejects.toThrow(/a verify worker failed: .*were not all given/)
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
+describe('check --read-data on the workers and on the main thread', () => {
+  let f: TwoBackups
+  beforeAll(async () => {
+    f = await twoBackups()
+  })
+  afterAll(async () => {
+    await f?.cleanup()
+  })
+
+  const sorted = (r: CheckResult): string[] => r.findings.map((x) => `${x.kind} ${x.message}`).sort()
+
+  it('find the same problems in packs the walk downloads and in packs read in pieces', async () => {
+    const { repo, cold } = await openCopy(f)
+    const trees = [...(await (await repo.toIndexed()).index.packs())].filter(([, t]) => t === 'tree').map(([id]) => id)
+    await flipByte(cold, 'pack', f.lostPack, 300)
+    await flipByte(cold, 'pack', trees[0]!, 50)
+    const results: CheckResult[] = []
+    for (const options of [{ workers: 2 }, { workers: 0 }, { workers: 2, readDataMemory: 1 }]) results.push(await (repo as Repository).check({ readData: true, ...options }))
+    const [workers, main, tiny] = results
+    expect(workers!.findings.some((x) => x.kind === 'blobDamaged' && x.file?.id === f.lostPack)).toBe(true)
+    expect(workers!.findings.some((x) => x.kind === 'packHashMismatch' && x.file?.id === trees[0])).toBe(true)
+    expect(sorted(main!)).toEqual(sorted(workers!))
+    expect(sorted(tiny!)).toEqual(sorted(workers!))
+    for (const r of results) expect([r.packsRead, r.bytesRead]).toEqual([workers!.packs, workers!.bytesRead])
+  })
+})
