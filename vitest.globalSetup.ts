@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -15,10 +15,15 @@ export default function setup(): void {
   const built = workers.map((f) => mtime(join(core, 'dist', f.replace(/\.ts$/, '.js'))))
   const sources = Math.max(newest(join(core, 'src')), mtime(join(core, 'tsup.config.ts')))
   if (built.every((t) => t >= sources)) return
+  const start = Date.now()
   execFileSync(process.execPath, ['--input-type=module', '-e', "await (await import('tsup')).build({ dts: false, clean: false, silent: true })"], {
     cwd: core,
     stdio: 'inherit',
   })
+  // the chunks of the build before (named by their content) would stay in dist/ and be packed
+  for (const f of readdirSync(join(core, 'dist'))) {
+    if (/^chunk-\w+\.js$/.test(f) && mtime(join(core, 'dist', f)) < start) rmSync(join(core, 'dist', f))
+  }
 }
 
 /** Modification time in ms, 0 if the file is missing. */

@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
-/** The built CLI, run as its installed `rustic-ts` command runs: through its shebang, with the Node flags it sets. */
-export const CLI = fileURLToPath(new URL('../packages/rustic-ts/dist/cli.js', import.meta.url))
+/** The `rustic-ts` command as installed (bin/rustic-ts.js, which runs the built CLI): through its shebang, with the Node flags it sets. */
+export const CLI = fileURLToPath(new URL('../packages/rustic-ts/bin/rustic-ts.js', import.meta.url))
 export const MKDATA = fileURLToPath(new URL('../../shared/bench/mkdata.py', import.meta.url))
 export const PASSWORD = 'bench-password'
 

@@ -12,7 +12,7 @@ const WORKERS = ['seal', 'restore', 'directory', 'verify']
 /** What the CLI and its workers are built with. */
 const common: Options = {
   format: ['esm'],
-  sourcemap: true,
+  sourcemap: false,
   clean: false,
   target: 'node20',
   external: NATIVE,

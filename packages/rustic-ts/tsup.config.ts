@@ -6,7 +6,7 @@ export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
-  sourcemap: true,
+  sourcemap: false,
   clean: true,
   target: 'node20',
 })

@@ -125,7 +125,7 @@ export class LocalBackend implements WriteBackend {
 
   private async mkdir(dir: string): Promise<void> {
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 })
+      await makeDirs(dir, 0o700)
     } catch (err) {
       throw fsError(err, `cannot create directory ${dir}`)
     }
@@ -259,9 +259,10 @@ export class LocalBackend implements WriteBackend {
         throwIfAborted(options?.signal)
         const { bytesRead } = await fh.read(buf, done, length - done, offset + done)
         if (bytesRead === 0) {
+          const size = (await fh.stat()).size
           throw new BackendError(
             'Invalid',
-            `cannot read ${length} bytes at offset ${offset} of ${this.what(type, id)}: the file has only ${offset + done} bytes there`,
+            `cannot read ${length} bytes at offset ${offset} of ${this.what(type, id)}: the file is only ${size} bytes long`,
           )
         }
         done += bytesRead
@@ -373,6 +374,46 @@ export class LocalBackend implements WriteBackend {
     if (this.opts.postCreateCommand !== undefined) await this.hook(this.opts.postCreateCommand, type, id, 'post-create command')
   }
 
+  /**
+   * Removes the temp files (`<name>-tmp-<random>`, as this backend and restic's name them) of writes that
+   * never finished, in every folder of the layout, when their last change is older than `olderThanMs`.
+   * A write in progress changes its temp file as it goes, so only the leftovers of killed processes are
+   * that old. Returns how many were removed.
+   */
+  async removeStaleTempFiles(olderThanMs: number, options?: CallOptions): Promise<number> {
+    throwIfAborted(options?.signal)
+    const layout = await this.layouts.get()
+    const cutoff = Date.now() - olderThanMs
+    const dirs = ['', ...layout.dirs()].map((d) => join(this.path, d))
+    let removed = 0
+    const limit = pLimit(16)
+    await Promise.all(
+      dirs.map((dir) =>
+        limit(async () => {
+          throwIfAborted(options?.signal)
+          let names: string[]
+          try {
+            names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.includes(TEMP_MARK)).map((e) => e.name)
+          } catch (err) {
+            if (isMissing(err)) return
+            throw fsError(err, `cannot list ${dir}`)
+          }
+          for (const name of names) {
+            const p = join(dir, name)
+            try {
+              if ((await stat(p)).mtimeMs >= cutoff) continue
+              await unlink(p)
+              removed++
+            } catch (err) {
+              if (!isMissing(err)) throw fsError(err, `cannot remove the temporary file ${p}`)
+            }
+          }
+        }),
+      ),
+    )
+    return removed
+  }
+
   /** Removes a file; throws `NotFound` if missing. */
   async remove(type: FileType, id: Id, _cacheable: boolean, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)
@@ -391,6 +432,31 @@ export class LocalBackend implements WriteBackend {
       if (this.opts.hookErrorsAreFatal) throw err
       this.opts.onWarning?.((err as Error).message, err)
     }
+  }
+}
+
+/**
+ * `mkdir -p`. Not Node's recursive `mkdir`: that reports `ENOENT` where a missing parent cannot be made
+ * (`EROFS`, `EACCES`), and never returns under `/proc`; this reports the error of the directory that
+ * could not be made.
+ */
+async function makeDirs(dir: string, mode: number): Promise<void> {
+  const existing = async (err: unknown): Promise<void> => {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !(await stat(dir).then((s) => s.isDirectory(), () => false))) throw err
+  }
+  try {
+    await mkdir(dir, { mode })
+    return
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return existing(err)
+    const parent = dirname(dir)
+    if (parent === dir) throw err
+    await makeDirs(parent, mode)
+  }
+  try {
+    await mkdir(dir, { mode })
+  } catch (err) {
+    await existing(err)
   }
 }
 

@@ -4,6 +4,23 @@ import type { BackendErrorKind } from '@rustic-ts/core'
 /** Error codes after which trying again may succeed (too many open files, busy, interrupted). */
 const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR'])
 
+/** What common error codes mean, for messages (`EROFS (read-only file system)`). */
+const MEANINGS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EEXIST: 'file exists',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+}
+
 /**
  * Turns a Node `fs` error into a `BackendError`: `ENOENT`/`ENOTDIR` -> `NotFound`,
  * `EACCES`/`EPERM` -> `PermissionDenied`, `EEXIST` -> `AlreadyExists`, others (`EIO`, `ENOSPC`, ...) -> `Other`
@@ -28,6 +45,15 @@ export function fsError(err: unknown, what: string): BackendError {
     default:
       kind = 'Other'
   }
-  const reason = kind === 'NotFound' ? 'not found' : code ?? (err instanceof Error ? err.message : String(err))
+  const reason =
+    code === 'ENOENT'
+      ? 'not found'
+      : code !== undefined
+        ? MEANINGS[code] === undefined
+          ? code
+          : `${code} (${MEANINGS[code]})`
+        : err instanceof Error
+          ? err.message
+          : String(err)
   return new BackendError(kind, `${what}: ${reason}`, { cause: err, transient: TRANSIENT_CODES.has(code ?? '') })
 }

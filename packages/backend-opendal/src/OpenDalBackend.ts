@@ -1,4 +1,4 @@
-import { Operator, RetryLayer } from 'opendal'
+import type { Operator } from 'opendal'
 import pLimit from 'p-limit'
 import type { LimitFunction } from 'p-limit'
 import {
@@ -13,6 +13,7 @@ import {
   throwIfAborted,
 } from '@rustic-ts/core'
 import type { CallOptions, FileType, Id, LayoutName, WriteBackend } from '@rustic-ts/core'
+import { loadOpenDal } from './loadOpenDal.js'
 import { mapOpenDalError, redactSecrets } from './mapOpenDalError.js'
 import { OpenDalBackendOptionsSchema } from './OpenDalBackendOptions.js'
 import type { OpenDalBackendOptions, ResolvedOpenDalBackendOptions } from './OpenDalBackendOptions.js'
@@ -25,6 +26,15 @@ const SECRET_KEY = /secret|password|passwd|token|key|credential|sas|session|sign
  * ranged reads stat first there (cheap, local).
  */
 const STAT_BEFORE_RANGE = new Set(['memory', 'dashmap', 'moka', 'mini_moka', 'mini-moka'])
+
+/**
+ * The bytes of a buffer opendal returned, copied into memory of this JavaScript heap: opendal's buffers
+ * are external memory, which Node 24 refuses to transfer to a worker thread (`DataCloneError`), and
+ * the restore workers are handed packs that way.
+ */
+function ownCopy(buf: Buffer): Uint8Array {
+  return new Uint8Array(buf)
+}
 
 /**
  * A backend over any service of the `opendal` npm binding (0.49.1): `fs`, `memory`, `s3`, `webdav`,
@@ -40,6 +50,9 @@ const STAT_BEFORE_RANGE = new Set(['memory', 'dashmap', 'moka', 'mini_moka', 'mi
  * Temporary errors are retried by opendal's `RetryLayer` (`retries`, default 3; 0 turns it off and leaves
  * retrying to core's retry decorator). For `fs`, writes are atomic: unless `atomic_write_dir` is given it
  * is set to `<root>/.opendal-tmp`, so files are written there and renamed into place.
+ *
+ * The native `opendal` binding is loaded when the first backend is made, not when this package is
+ * imported; where it does not load, the constructor throws `NativeModuleUnavailable` naming the platform.
  */
 export class OpenDalBackend implements WriteBackend {
   /** The opendal operator (with the retry layer, if any). */
@@ -87,6 +100,7 @@ export class OpenDalBackend implements WriteBackend {
       .map(([, v]) => v)
     this.where = describeLocation(scheme, service)
     this.statBeforeRange = STAT_BEFORE_RANGE.has(scheme)
+    const { Operator, RetryLayer } = loadOpenDal()
     let op: Operator
     try {
       op = new Operator(scheme, service)
@@ -229,7 +243,7 @@ export class OpenDalBackend implements WriteBackend {
       (op) => op.read(path),
       options?.signal,
     )
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    return ownCopy(buf)
   }
 
   /** `length` bytes from `offset`; throws `Invalid` if the file is shorter, `NotFound` if missing. */
@@ -267,7 +281,7 @@ export class OpenDalBackend implements WriteBackend {
     if (buf.byteLength !== length) {
       throw new BackendError('Invalid', `${whatRead()}: got ${buf.byteLength} bytes, expected ${length}`)
     }
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    return ownCopy(buf)
   }
 
   /** Stores a file (overwriting is allowed). */

@@ -79,6 +79,11 @@ export class CachedBackend implements CacheLayer {
     }
   }
 
+  /** Passes through to the inner backend (the cache's own entries are written atomically and leave none behind for long). */
+  async removeStaleTempFiles(olderThanMs: number, options?: CallOptions): Promise<number> {
+    return (await this.inner.removeStaleTempFiles?.(olderThanMs, options)) ?? 0
+  }
+
   /** The cache directory. */
   get cacheDir(): string {
     return this.cache.dir

@@ -6,8 +6,8 @@
  */
 
 // Repository and its commands
-export { Repository, InitOptionsSchema, AddKeyOptionsSchema } from './repository/Repository.js'
-export type { InitOptions, AddKeyOptions, CatFileType, KeyInfo } from './repository/Repository.js'
+export { Repository, InitOptionsSchema } from './repository/Repository.js'
+export type { InitOptions, CatFileType } from './repository/Repository.js'
 export { IndexedRepository, WalkOptionsSchema, ReadFileOptionsSchema } from './repository/IndexedRepository.js'
 export type { WalkEntry, WalkOptions, ReadFileOptions } from './repository/IndexedRepository.js'
 export { RepositoryOptionsSchema } from './repository/RepositoryOptions.js'
@@ -46,6 +46,7 @@ export type {
   RestorePlan,
   RestorePlanStats,
   RestoreStats,
+  DamagedFile,
   PlanAction,
   PlanEntry,
   PlanRemoval,
@@ -90,6 +91,41 @@ export type { RepairSnapshotsResult } from './commands/repair/repairSnapshots.js
 export type { RepairChange } from './commands/repair/TreeRepairer.js'
 export type { ListFileKind, ListedFile, ListedBlob } from './commands/list.js'
 
+// prune
+export { PruneOptionsSchema } from './commands/prune/PruneOptions.js'
+export type { PruneOptions, ResolvedPruneOptions, SizeLimit } from './commands/prune/PruneOptions.js'
+export type {
+  PrunePlan,
+  PrunePack,
+  PackAction,
+  PackStatus,
+  PruneStats,
+  PruneBlobStats,
+  PruneTotals,
+  PackCount,
+  PruneResult,
+} from './commands/prune/PrunePlan.js'
+// keys, config, repoinfo
+export { AddKeyOptionsSchema } from './commands/key/addKey.js'
+export type { AddKeyOptions } from './commands/key/addKey.js'
+export type { KeyInfo } from './commands/key/listKeys.js'
+export type { ChangePasswordResult } from './commands/key/changePassword.js'
+export { ConfigOptionsSchema } from './commands/config/ConfigOptions.js'
+export type { ConfigOptions } from './commands/config/ConfigOptions.js'
+export type { ApplyConfigResult } from './commands/config/applyConfig.js'
+export { RepoInfoOptionsSchema } from './commands/repoinfo/repoInfo.js'
+export type { RepoInfoOptions, RepoInfo, RepoFileInfo, BlobInfo, PackInfo } from './commands/repoinfo/repoInfo.js'
+
+// copy, merge, stats
+export { CopyOptionsSchema, snapshotsToCopy } from './commands/copy/planCopy.js'
+export type { CopyOptions, CopyPlan, CopySnapshotPlan } from './commands/copy/planCopy.js'
+export type { CopyResult, CopiedSnapshot } from './commands/copy/copy.js'
+export { MergeOptionsSchema } from './commands/merge/mergeSnapshots.js'
+export type { MergeOptions, MergeResult } from './commands/merge/mergeSnapshots.js'
+export { StatsOptionsSchema, StatsModeSchema } from './commands/stats/stats.js'
+export type { StatsOptions, StatsMode, StatsResult } from './commands/stats/stats.js'
+export type { PackerStats } from './blob/Packer.js'
+
 // ls, find, diff, dump
 export { LsOptionsSchema } from './commands/ls.js'
 export type { LsOptions } from './commands/ls.js'
@@ -114,6 +150,8 @@ export type { KeyFile } from './repofile/KeyFile.js'
 export type { BlobType } from './repofile/IndexFile.js'
 export { goTimeToDate } from './repofile/goTime.js'
 export type { CompressionMode } from './compression/CompressionMode.js'
+export { zstdProviders, zstdProvider, setZstdProvider } from './compression/Zstd.js'
+export type { ZstdProvider } from './compression/Zstd.js'
 export { Key } from './crypto/Key.js'
 export type { KdfParams } from './crypto/kdf.js'
 

@@ -37,6 +37,14 @@ export {
   hasErrors,
   RepairIndexOptionsSchema,
   RepairSnapshotsOptionsSchema,
+  PruneOptionsSchema,
+  ConfigOptionsSchema,
+  RepoInfoOptionsSchema,
+  CopyOptionsSchema,
+  snapshotsToCopy,
+  MergeOptionsSchema,
+  StatsOptionsSchema,
+  StatsModeSchema,
   LsOptionsSchema,
   FindOptionsSchema,
   DiffOptionsSchema,
@@ -118,6 +126,7 @@ export type {
   RestorePlan,
   RestorePlanStats,
   RestoreStats,
+  DamagedFile,
   PlanAction,
   PlanEntry,
   PlanRemoval,
@@ -161,6 +170,37 @@ export type {
   ListFileKind,
   ListedFile,
   ListedBlob,
+  PruneOptions,
+  ResolvedPruneOptions,
+  SizeLimit,
+  PrunePlan,
+  PrunePack,
+  PackAction,
+  PackStatus,
+  PruneStats,
+  PruneBlobStats,
+  PruneTotals,
+  PackCount,
+  PruneResult,
+  ChangePasswordResult,
+  ConfigOptions,
+  ApplyConfigResult,
+  RepoInfoOptions,
+  RepoInfo,
+  RepoFileInfo,
+  BlobInfo,
+  PackInfo,
+  CopyOptions,
+  CopyPlan,
+  CopySnapshotPlan,
+  CopyResult,
+  CopiedSnapshot,
+  PackerStats,
+  MergeOptions,
+  MergeResult,
+  StatsOptions,
+  StatsMode,
+  StatsResult,
   LsOptions,
   FindOptions,
   FindResult,
@@ -245,6 +285,12 @@ export type { CachedBackendOptions, CacheWarningHandler, LruBlobCacheOptions } f
 export { backendsFromOptions, backendFromString } from './backendsFromOptions.js'
 export type { BackendOptions } from './backendsFromOptions.js'
 export { openRepository, initRepository, withDefaultCache } from './openRepository.js'
+
+// config profiles (rustic's TOML profiles)
+export { loadProfiles, profileDirs } from './profile/loadProfiles.js'
+export type { LoadProfilesOptions } from './profile/loadProfiles.js'
+export type { Profile, ProfileRepository, ProfileBackup, ProfileBackupSnapshot, ProfileGlobal } from './profile/Profile.js'
+export type { ProfileSettings } from './profile/readProfileFile.js'
 
 import { LocalBackend } from '@rustic-ts/backend-local'
 import { OpenDalBackend } from '@rustic-ts/backend-opendal'

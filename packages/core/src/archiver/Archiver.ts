@@ -1,5 +1,6 @@
 import pLimit from 'p-limit'
-import { Packer, SealPool, type PackerStats } from '../blob/index.js'
+import { Packer, SealPool, type PackerStats, type SharedBlobClaims } from '../blob/index.js'
+import type { BlobInFlight, BlobWriter } from '../index/BlobsInFlight.js'
 import { Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
@@ -105,6 +106,11 @@ export class Archiver {
   private readonly serialized = new WeakMap<Node, string>()
   private readonly limit: ReturnType<typeof pLimit>
   private readonly smallLimit: ReturnType<typeof pLimit>
+  /** This archiver as a writer of the indexed repository's blobs in flight (when it updates the index). */
+  private readonly writer: BlobWriter | undefined
+  /** Blobs other archivers of the same repository object store for this one. */
+  private readonly borrowed = new Set<BlobInFlight>()
+  private hurrying: Promise<void> | undefined
 
   constructor(
     private readonly indexed: IndexedRepository,
@@ -117,16 +123,47 @@ export class Archiver {
     this.dbe = ctx.dbe ?? indexed.repo.dbe
     // No signal for the indexer: after an abort it still indexes the packs that were stored.
     // Packs stored also go into the in-memory index, so the indexed repository can read the new snapshot.
-    const onPack = ctx.updateIndex === false ? undefined : (pack: IndexPack): void => indexed.index.addIndexFile({ packs: [pack] })
-    this.indexer = new Indexer(this.dbe, { onPack })
+    const shared = ctx.updateIndex !== false
+    const onPack = shared ? (pack: IndexPack): void => indexed.index.addIndexFile({ packs: [pack] }) : undefined
+    // Concurrent backups on the same indexed repository store each new blob once: see `BlobsInFlight`.
+    this.writer = shared ? { hurry: () => this.hurry() } : undefined
+    const writer = this.writer
+    const onSaved = writer ? (packs: readonly IndexPack[]): void => indexed.blobsInFlight.stored(writer, packs.flatMap((p) => p.blobs)) : undefined
+    this.indexer = new Indexer(this.dbe, { onPack, onSaved })
     this.limit = pLimit(this.opts.readConcurrency)
     this.smallLimit = pLimit(64)
   }
 
-  /** Archives every entry of `source`; returns the root tree id once all packs and index files are stored. */
+  /** The packers' view of the blobs other archivers of the same repository object are storing. */
+  private sharedBlobs(): SharedBlobClaims | undefined {
+    const writer = this.writer
+    if (!writer) return undefined
+    const inFlight = this.indexed.blobsInFlight
+    return {
+      elsewhere: (type, id) => {
+        const b = inFlight.elsewhere(type, id, writer)
+        if (b) this.borrowed.add(b)
+        return b !== undefined
+      },
+      claim: (type, id) => inFlight.claim(type, id, writer),
+    }
+  }
+
+  /** Another archiver waits for blobs of this one: store the partly filled packs and their index entries now. */
+  private hurry(): void {
+    this.hurrying ??= (async () => {
+      await Promise.allSettled([this.dataPackerMade?.flush(), this.treePacker?.flush()])
+      await this.indexer.flushNow().catch(() => {}) // a failed write is tried again by finalize
+    })().finally(() => (this.hurrying = undefined))
+  }
+
+  /**
+   * Archives every entry of `source`; returns the root tree id once all packs and index files are stored,
+   * and the blobs other archivers stored for it are too.
+   */
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
-    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config })
+    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config, sharedBlobs: this.sharedBlobs() })
     // Without a parent every file is read: start the seal workers now, while the walk begins.
     if (this.parentTree === undefined) void this.dataPacker().catch(() => {})
     const root = newFrame(-1, '', undefined, this.loadParentTree(this.parentTree))
@@ -160,13 +197,15 @@ export class Archiver {
       }
       while (stack.length > 1) this.closeFrame(stack)
       const tree = await this.finishTree(root)
-      return {
+      const result = {
         tree,
         stats: this.stats,
         data: this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 },
         trees: await this.treePacker.finalize(),
         indexFiles: await this.indexer.finalize(),
       }
+      await this.indexed.blobsInFlight.waitFor(this.borrowed, signal)
+      return result
     } catch (e) {
       failed = e
       throw e
@@ -177,6 +216,7 @@ export class Archiver {
         await this.treePacker.finalize().catch(() => {})
         await this.indexer.finalize().catch(() => {})
       }
+      if (this.writer) this.indexed.blobsInFlight.release(this.writer, failed)
       await this.dataPackerPromise?.catch(() => {})
       await this.pool?.close()
     }
@@ -190,6 +230,7 @@ export class Archiver {
         signal: this.ctx.signal,
         config: this.indexed.repo.config,
         sealPool: this.pool,
+        sharedBlobs: this.sharedBlobs(),
       })
       this.dataPackerMade = packer
       return packer

@@ -54,6 +54,11 @@ export interface WriteBackend extends ReadBackend {
    * this backend cannot do it for this file (the caller then uses `writeBytes`).
    */
   openFileWriter?(type: FileType, cacheable: boolean, options?: CallOptions): Promise<FileWriter | undefined>
+  /**
+   * Optional: removes the temporary files of writes that never finished (a process killed while writing)
+   * that are older than `olderThanMs`, and returns how many it removed. Backup calls it with one day.
+   */
+  removeStaleTempFiles?(olderThanMs: number, options?: CallOptions): Promise<number>
 }
 
 /** A file being written piece by piece (see {@link WriteBackend.openFileWriter}). */

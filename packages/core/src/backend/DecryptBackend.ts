@@ -1,8 +1,9 @@
 import pLimit from 'p-limit'
-import { compress, decompress } from '../compression/index.js'
+import { compress, decompress, zstdCompressorUnavailable } from '../compression/index.js'
 import type { Key } from '../crypto/index.js'
 import { RusticError } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
+import type { WarningHandler } from '../progress/Progress.js'
 import { decodeUnpacked, encodeUnpacked } from '../repofile/index.js'
 import type { CallOptions, WriteBackend } from './Backend.js'
 import type { FileType } from './FileType.js'
@@ -15,11 +16,43 @@ export function fileName(type: FileType, id: Id): string {
   return type === 'config' ? 'config' : `${type} ${id}`
 }
 
+/** Options of {@link DecryptBackend}. */
+export interface DecryptBackendOptions {
+  /**
+   * The compression level came from compression `auto`: where no zstd compressor loads, write
+   * uncompressed and warn once instead of failing.
+   */
+  compressionAuto?: boolean
+  /** Receives that warning (once per handler); without one it goes to `process.emitWarning`, once. */
+  onWarning?: WarningHandler
+}
+
+/** Handlers already told that data is written uncompressed. */
+const warned = new WeakSet<WarningHandler>()
+let warnedProcess = false
+
+/** Warns, once per handler, that data is written uncompressed because no zstd compressor loads. */
+function warnUncompressed(onWarning: WarningHandler | undefined, why: string): void {
+  const message = `writing without compression: ${why}`
+  if (onWarning) {
+    if (warned.has(onWarning)) return
+    warned.add(onWarning)
+    onWarning(message)
+  } else if (!warnedProcess) {
+    warnedProcess = true
+    process.emitWarning(message, { code: 'RUSTIC_TS_NO_ZSTD' })
+  }
+}
+
 /**
  * The encryption layer over a backend (rustic_core's `DecryptBackend`): verifies file ids,
  * checks MACs, decrypts, and handles repository-version-2 compression of unpacked files.
  */
 export class DecryptBackend {
+  /** True if {@link DecryptBackend.compressionLevel} came from compression `auto` (see {@link DecryptBackendOptions}). */
+  readonly compressionAuto: boolean
+  private readonly onWarning: WarningHandler | undefined
+
   constructor(
     /** The backend below (already decorated: cache, hot/cold, retry...). */
     readonly backend: WriteBackend,
@@ -27,9 +60,34 @@ export class DecryptBackend {
     readonly key: Key,
     /** Repository version (1: no compression; 2: zstd). */
     readonly version: 1 | 2,
-    /** zstd level for writes in v2, or undefined to store uncompressed. */
-    readonly compressionLevel: number | undefined = 3,
-  ) {}
+    /** zstd level for writes in v2, or undefined to store uncompressed (no default: `undefined` must mean off). */
+    readonly compressionLevel: number | undefined,
+    options: DecryptBackendOptions = {},
+  ) {
+    this.compressionAuto = options.compressionAuto ?? false
+    this.onWarning = options.onWarning
+  }
+
+  /**
+   * The zstd level data is written with now: {@link DecryptBackend.compressionLevel} in a v2 repository,
+   * else undefined. Where no zstd compressor loads, undefined for compression `auto` (with a warning, once).
+   * @throws RusticError `Unsupported`/`CompressionUnavailable` where no zstd compressor loads and a level was chosen.
+   */
+  writeCompressionLevel(): number | undefined {
+    const level = this.version === 2 ? this.compressionLevel : undefined
+    if (level === undefined) return undefined
+    const why = zstdCompressorUnavailable()
+    if (why === undefined) return level
+    if (!this.compressionAuto) {
+      throw new RusticError(
+        'Unsupported',
+        `cannot write compressed data (zstd level ${level}) to ${this.location()}: ${why}; or set compression to off`,
+        { code: 'CompressionUnavailable' },
+      )
+    }
+    warnUncompressed(this.onWarning, why)
+    return undefined
+  }
 
   /** The backend's location (no secrets). */
   location(): string {
@@ -72,17 +130,30 @@ export class DecryptBackend {
 
   /** Encrypts (and, for unpacked types in v2, compresses) `plain` and stores it under the hash of the result. */
   async saveFile(type: Exclude<FileType, 'config'>, plain: Uint8Array, options?: CallOptions): Promise<Id> {
-    const body = UNPACKED.has(type) ? encodeUnpacked(plain, this.version, this.compressionLevel) : plain
+    const body = UNPACKED.has(type) ? this.encodeUnpacked(plain) : plain
     const data = this.key.encrypt(body)
     const id = hashId(data)
     await this.backend.writeBytes(type, id, type !== 'pack', data, options)
     return id
   }
 
-  /** Compresses a blob if this repository compresses, then encrypts it. Returns the sealed bytes and the uncompressed length when compressed. */
+  /**
+   * An unpacked file's plaintext: in v2 compressed as restic always does (at the default level when
+   * compression is off), or plain JSON where no zstd compressor loads (see {@link DecryptBackend.writeCompressionLevel}).
+   */
+  private encodeUnpacked(json: Uint8Array): Uint8Array {
+    if (this.version === 2 && zstdCompressorUnavailable() !== undefined && this.writeCompressionLevel() === undefined) return json
+    return encodeUnpacked(json, this.version, this.compressionLevel)
+  }
+
+  /**
+   * Compresses a blob if this repository compresses, then encrypts it. Returns the sealed bytes and the uncompressed length when compressed.
+   * @throws RusticError `CompressionUnavailable` as {@link DecryptBackend.writeCompressionLevel} does.
+   */
   sealBlob(plain: Uint8Array): { sealed: Uint8Array; uncompressedLength?: number } {
-    if (this.version === 2 && this.compressionLevel !== undefined) {
-      return { sealed: this.key.encrypt(compress(plain, this.compressionLevel)), uncompressedLength: plain.length }
+    const level = this.writeCompressionLevel()
+    if (level !== undefined) {
+      return { sealed: this.key.encrypt(compress(plain, level)), uncompressedLength: plain.length }
     }
     return { sealed: this.key.encrypt(plain) }
   }

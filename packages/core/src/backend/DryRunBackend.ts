@@ -45,6 +45,12 @@ export class DryRunBackend extends ForwardingBackend {
     }
   }
 
+  /** Removes nothing. */
+  override async removeStaleTempFiles(_olderThanMs: number, options?: CallOptions): Promise<number> {
+    throwIfAborted(options?.signal)
+    return 0
+  }
+
   /** Does nothing (counts the skipped removal). */
   override async remove(_type: FileType, _id: Id, _cacheable: boolean, options?: CallOptions): Promise<void> {
     throwIfAborted(options?.signal)

@@ -79,6 +79,11 @@ export class ForwardingBackend implements WriteBackend {
     return this.inner.remove(type, id, cacheable, options)
   }
 
+  /** Passes through (0 if the inner backend has no such method). */
+  async removeStaleTempFiles(olderThanMs: number, options?: CallOptions): Promise<number> {
+    return (await this.inner.removeStaleTempFiles?.(olderThanMs, options)) ?? 0
+  }
+
   /** Closes the inner backend. */
   async close(): Promise<void> {
     await this.inner.close?.()

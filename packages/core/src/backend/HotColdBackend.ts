@@ -57,6 +57,12 @@ export class HotColdBackend extends ForwardingBackend {
     await this.hot.create(options)
   }
 
+  /** Cleans up both repositories. */
+  override async removeStaleTempFiles(olderThanMs: number, options?: CallOptions): Promise<number> {
+    const cold = (await this.cold.removeStaleTempFiles?.(olderThanMs, options)) ?? 0
+    return cold + ((await this.hot.removeStaleTempFiles?.(olderThanMs, options)) ?? 0)
+  }
+
   /** Writes to hot (unless config or a data pack), then to cold. */
   override async writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
     if (type !== 'config' && (cacheable || type !== 'pack')) await this.hot.writeBytes(type, id, cacheable, data, options)

@@ -86,6 +86,11 @@ export class RetryBackend implements WriteBackend {
     }
   }
 
+  /** Passes through, without retries (a cleanup that fails is tried again by the next backup). */
+  async removeStaleTempFiles(olderThanMs: number, options?: CallOptions): Promise<number> {
+    return (await this.inner.removeStaleTempFiles?.(olderThanMs, options)) ?? 0
+  }
+
   /** The inner backend's location. */
   location(): string {
     return this.inner.location()

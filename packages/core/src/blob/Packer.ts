@@ -39,6 +39,17 @@ export interface PackerStats {
   dataAddedPacked: number
 }
 
+/**
+ * Lets the packers of several writers of one in-memory index (concurrent backups) store each new blob
+ * once (see `BlobsInFlight`).
+ */
+export interface SharedBlobClaims {
+  /** True if another writer is storing the blob (this packer then skips it, and the writer waits for it). */
+  elsewhere(type: BlobType, id: Id): boolean
+  /** This packer stores the blob (it is in no index and no one else stores it). */
+  claim(type: BlobType, id: Id): void
+}
+
 /** Options of {@link Packer}, with defaults. */
 export const PackerOptionsSchema = z.object({
   /**
@@ -77,6 +88,8 @@ export const PackerOptionsSchema = z.object({
    * local backend), instead of holding each pack in memory until it is full.
    */
   streamPacks: z.boolean().default(true),
+  /** Blobs other writers of the same index are storing: skipped here, and claimed before storing one. */
+  sharedBlobs: z.custom<SharedBlobClaims>((v) => typeof v === 'object' && v !== null).optional(),
 })
 
 /** Options of {@link Packer}; see {@link PackerOptionsSchema} for defaults. */
@@ -287,6 +300,16 @@ export class Packer implements BlobSink {
   }
 
   /**
+   * Saves the pack being filled now, even if it is not full, and waits for the uploads under way (another
+   * writer waits for a blob in it). Does nothing after `finalize` or a failure.
+   */
+  async flush(): Promise<void> {
+    if (this.finalized || this.failure) return
+    if (this.current.blobs.length > 0) await this.save(this.takePack())
+    await Promise.allSettled([...this.uploads])
+  }
+
+  /**
    * Waits for adds under way, saves the last partial pack and waits for all uploads; afterwards every
    * added blob is in the indexer. Throws the first upload error, or `Aborted` after an abort
    * (packs stored before are in the indexer; the partial pack is not saved).
@@ -331,8 +354,15 @@ export class Packer implements BlobSink {
     throwIfAborted(this.options.signal)
   }
 
+  /** True if the blob is stored or being stored; if not, the caller stores it (and it is claimed for the other writers). */
   private known(id: Id): boolean {
-    return this.pending.has(id) || this.index.has(this.blobType, id) || this.indexer.has(this.blobType, id)
+    if (this.pending.has(id) || this.indexer.has(this.blobType, id)) return true
+    const shared = this.options.sharedBlobs
+    // before the index: it also lists blobs of other writers' stored packs whose index files are not written yet
+    if (shared?.elsewhere(this.blobType, id)) return true
+    if (this.index.has(this.blobType, id)) return true
+    shared?.claim(this.blobType, id)
+    return false
   }
 
   private verify(id: Id, plain: Uint8Array, sealed: Uint8Array, uncompressedLength: number | undefined): void {

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import type { Chunker } from '../chunker/Chunker.js'
-import { decompress, nativeZstdBuffers } from '../compression/Zstd.js'
+import { decompress, zstdBuffers } from '../compression/Zstd.js'
 import type { Key } from '../crypto/Key.js'
 import { sodiumPoly1305 } from '../crypto/Poly1305.js'
 import { RusticError, toErrorCode } from '../error/RusticError.js'
@@ -70,6 +70,8 @@ export class SealPool {
     private readonly key: Key,
     /** zstd level, or undefined for no compression. */
     readonly compressionLevel: number | undefined,
+    /** The zstd provider the workers compress with (the one in use on this thread when the pool started). */
+    private readonly zstd: string,
     chunker: Chunker | undefined,
     size: number,
   ) {
@@ -85,6 +87,7 @@ export class SealPool {
         const workerData: SealWorkerData = {
           key: key.toMasterKeyJson(),
           level: compressionLevel ?? null,
+          zstd,
           chunker: chunker ? { pol: chunker.pol, options: chunker.options } : null,
           outMem: slots.memory,
           outSize: slots.slotSize,
@@ -103,21 +106,24 @@ export class SealPool {
     this.files = new FileDistributor(this.workers)
   }
 
-  /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression). */
+  /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression, same zstd provider). */
   matches(dbe: DecryptBackend): boolean {
-    return this.key.equals(dbe.key) && this.compressionLevel === blobCompressionLevel(dbe)
+    return this.key.equals(dbe.key) && this.compressionLevel === blobCompressionLevel(dbe) && this.zstd === zstdBuffers()?.name
   }
 
   /**
    * Starts a pool that seals blobs for `dbe` (its key; its compression in a v2 repository, none in v1).
-   * Returns undefined where the native modules it needs (zstd-napi, sodium-native) cannot be used.
+   * The workers compress with the zstd provider in use here (`zstd-napi` in their own buffers, another
+   * built-in one with a copy). Returns undefined where they cannot: without sodium-native, or when the
+   * provider in use is not a built-in one (see `setZstdProvider`).
    */
   static async start(dbe: DecryptBackend, options: SealPoolOptions = {}): Promise<SealPool | undefined> {
-    if (sodiumPoly1305() === undefined || nativeZstdBuffers() === undefined) return undefined
+    const zstd = zstdBuffers()
+    if (sodiumPoly1305() === undefined || zstd === undefined) return undefined
     const key = dbe.key
     const compressionLevel = blobCompressionLevel(dbe)
     const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
-    const pool = new SealPool(key, compressionLevel, options.chunker, n)
+    const pool = new SealPool(key, compressionLevel, zstd.name, options.chunker, n)
     // self-test: what the workers seal must open with the key
     const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
     const passed = await pool.workers.selfTest(async (w) => {
@@ -269,7 +275,7 @@ export class SealPool {
   }
 }
 
-/** The zstd level `dbe.sealBlob` compresses blobs with, or undefined when it does not compress. */
+/** The zstd level `dbe.sealBlob` compresses blobs with, or undefined when it does not compress (throws as it does). */
 function blobCompressionLevel(dbe: DecryptBackend): number | undefined {
-  return dbe.version === 2 ? dbe.compressionLevel : undefined
+  return dbe.writeCompressionLevel()
 }

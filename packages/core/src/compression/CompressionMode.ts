@@ -20,10 +20,13 @@ export const MIN_ZSTD_LEVEL = -131072
 /** Highest zstd level. */
 export const MAX_ZSTD_LEVEL = 22
 
+/** zod schema of {@link CompressionMode}, without a default. */
+export const CompressionChoiceSchema = z.union([z.enum(['off', 'auto', 'max']), z.number().int().min(MIN_ZSTD_LEVEL).max(MAX_ZSTD_LEVEL)], {
+  error: `expected off, auto, max or a zstd level from ${MIN_ZSTD_LEVEL} to ${MAX_ZSTD_LEVEL}`,
+})
+
 /** zod schema of {@link CompressionMode}; the default is `'auto'`. */
-export const CompressionModeSchema = z
-  .union([z.enum(['off', 'auto', 'max']), z.number().int().min(MIN_ZSTD_LEVEL).max(MAX_ZSTD_LEVEL)])
-  .default('auto')
+export const CompressionModeSchema = CompressionChoiceSchema.default('auto')
 
 /**
  * The zstd level for a {@link CompressionMode}, or `undefined` for no compression.

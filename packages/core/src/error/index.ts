@@ -1,1 +1,2 @@
 export * from './RusticError.js'
+export * from './repositoryDamage.js'

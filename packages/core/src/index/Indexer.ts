@@ -20,6 +20,8 @@ export const IndexerOptionsSchema = z.object({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   /** Called with every pack as it is added (e.g. to keep an in-memory index current). */
   onPack: z.custom<(pack: IndexPack) => void>((v) => typeof v === 'function').optional(),
+  /** Called with the packs of each index file once it is stored. */
+  onSaved: z.custom<(packs: readonly IndexPack[]) => void>((v) => typeof v === 'function').optional(),
 })
 
 /** Options of {@link Indexer}; see {@link IndexerOptionsSchema} for defaults. */
@@ -89,6 +91,12 @@ export class Indexer {
     return this.count
   }
 
+  /** Writes the packs added so far into an index file now (once the writes under way are done). */
+  async flushNow(): Promise<void> {
+    await Promise.all([...this.saving])
+    if (this.packs.length > 0 || this.toDelete.length > 0) await this.flush()
+  }
+
   /**
    * Waits for index writes under way, then writes the remaining packs into a final index file.
    * Returns the ids of all index files written by this indexer.
@@ -108,7 +116,10 @@ export class Indexer {
     this.toDelete = []
     this.count = 0
     const done = this.write({ packs, packsToDelete: toDelete }).then(
-      (id) => void this.indexFilesWritten.push(id),
+      (id) => {
+        this.indexFilesWritten.push(id)
+        this.options.onSaved?.(packs)
+      },
       (e: unknown) => {
         this.packs = packs.concat(this.packs)
         this.toDelete = toDelete.concat(this.toDelete)

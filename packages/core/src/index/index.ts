@@ -1,2 +1,3 @@
 export * from './BlobIndex.js'
 export * from './Indexer.js'
+export * from './BlobsInFlight.js'

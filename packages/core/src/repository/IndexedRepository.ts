@@ -4,6 +4,7 @@ import { verifyId } from '../backend/DecryptBackend.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import { findIdByPrefix, type Id } from '../id/Id.js'
 import { BlobIndex, type BlobLocation } from '../index/BlobIndex.js'
+import { BlobsInFlight } from '../index/BlobsInFlight.js'
 import type { Control } from '../progress/Control.js'
 import { parseTree, type BlobType, type Node, type SnapshotFile } from '../repofile/index.js'
 import { LruCache } from '../util/LruCache.js'
@@ -20,6 +21,10 @@ import { restore } from '../commands/restore/executeRestore.js'
 import { planRestore } from '../commands/restore/planRestore.js'
 import type { RestoreOptions } from '../commands/restore/RestoreOptions.js'
 import type { RestorePlan, RestoreStats } from '../commands/restore/RestorePlan.js'
+import { planCopy, type CopyOptions, type CopyPlan } from '../commands/copy/planCopy.js'
+import { copy, type CopyResult } from '../commands/copy/copy.js'
+import { mergeSnapshots, type MergeOptions, type MergeResult } from '../commands/merge/mergeSnapshots.js'
+import { stats, type StatsOptions, type StatsResult } from '../commands/stats/stats.js'
 import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
 import type { Repository } from './Repository.js'
 import type { SnapshotFilter } from './SnapshotFilter.js'
@@ -66,6 +71,8 @@ export class IndexedRepository {
   readonly #trees = new LruCache<Id, Node[]>(4096)
   /** Blob areas of tree packs read whole: a walk reads many trees of the same few packs. */
   readonly #treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
+  /** @internal New blobs the backups running on this object are storing: concurrent backups store each once. */
+  readonly blobsInFlight = new BlobsInFlight()
 
   /** The index files `index` was loaded from. */
   #loadedIndexIds: ReadonlySet<Id>
@@ -152,6 +159,7 @@ export class IndexedRepository {
 
   /** Reads and parses a tree (cached). */
   async getTree(id: Id, control: Control = {}): Promise<Node[]> {
+    this.repo.assertOpen()
     const cached = this.#trees.get(id)
     if (cached) return cached
     const nodes = parseTree(await this.getBlob('tree', id, control), `tree ${id}`)
@@ -345,6 +353,36 @@ export class IndexedRepository {
   dump(node: Node, path: string, options: DumpOptions = {}, control: Control = {}): AsyncIterable<Uint8Array> {
     dump(this, node, path, options, control) // fails here, before any lock, on bad options or a node it cannot dump
     return this.#sharedWhileIterating(control, (signal) => dump(this, node, path, options, { ...control, signal }))
+  }
+
+  /**
+   * Selects the snapshots to copy into `target` (another repository, with its own key and chunker
+   * polynomial) and finds those it has already (restic's and rustic's `copy`, first step). Writes
+   * nothing; holds shared locks on both repositories. Carry the plan out with {@link IndexedRepository.copy}.
+   */
+  planCopy(target: IndexedRepository, options: CopyOptions = {}, control: Control = {}): Promise<CopyPlan> {
+    return planCopy(this, target, options, control)
+  }
+
+  /**
+   * Copies the snapshots of a {@link IndexedRepository.planCopy} plan from this repository into its
+   * target: the blobs the target lacks, then index files, then the snapshots. Holds shared locks on both.
+   */
+  copy(plan: CopyPlan, control: Control = {}): Promise<CopyResult> {
+    return copy(this, plan, control)
+  }
+
+  /**
+   * Merges snapshots into a new one (rustic's `merge`): trees merged, the entry modified last winning.
+   * Holds a shared lock (the exclusive one with `options.delete`).
+   */
+  mergeSnapshots(snapshots: readonly SnapshotFile[], options: MergeOptions = {}, control: Control = {}): Promise<MergeResult> {
+    return mergeSnapshots(this, snapshots, options, control)
+  }
+
+  /** restic's `stats` in any of its counting modes, for the selected snapshots. Holds a shared lock. */
+  stats(options: StatsOptions = {}, control: Control = {}): Promise<StatsResult> {
+    return stats(this, options, control)
   }
 
   /**

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { CallOptions, WriteBackend } from '../backend/Backend.js'
 import { CONFIG_ID } from '../backend/Backend.js'
 import { isNotFound } from '../backend/BackendError.js'
+import { CloseGuardBackend } from '../backend/CloseGuardBackend.js'
 import { DecryptBackend, fileName } from '../backend/DecryptBackend.js'
 import type { WarmUpBackend } from '../backend/WarmUpBackend.js'
 import { randomPolynomial } from '../chunker/index.js'
@@ -16,12 +17,10 @@ import {
   CreateKeyFileOptionsSchema,
   createKeyFile,
   parseConfig,
-  parseKeyFile,
   parseSnapshot,
   serializeConfig,
   serializeSnapshot,
   type ConfigFile,
-  type KeyFile,
   type SnapshotFile,
 } from '../repofile/index.js'
 import { resolvePassword, type Credentials } from './Credentials.js'
@@ -31,6 +30,7 @@ import {
   type RepositoryBackends,
   type RepositoryOptions,
 } from './RepositoryOptions.js'
+import { loadSnapshots, unreadableSnapshotWarning } from './loadSnapshots.js'
 import { resolveSnapshot, resolveSnapshots } from './resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 import { composeBackend } from './composeBackend.js'
@@ -38,6 +38,10 @@ import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockHandle, type LockKind } from './lock/index.js'
 import { parseOptions } from '../util/parseOptions.js'
 import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
+import { planPrune } from '../commands/prune/planPrune.js'
+import { prune } from '../commands/prune/prune.js'
+import type { PruneOptions } from '../commands/prune/PruneOptions.js'
+import type { PrunePlan, PruneResult } from '../commands/prune/PrunePlan.js'
 import { forget, type ForgetResult } from '../commands/forget/forget.js'
 import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
 import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
@@ -51,6 +55,13 @@ import type { CheckResult } from '../commands/check/CheckFinding.js'
 import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
 import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
 import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
+import { addKey, type AddKeyOptions } from '../commands/key/addKey.js'
+import { changePassword, type ChangePasswordResult } from '../commands/key/changePassword.js'
+import { listKeys, type KeyInfo } from '../commands/key/listKeys.js'
+import { removeKey } from '../commands/key/removeKey.js'
+import { applyConfig, type ApplyConfigResult } from '../commands/config/applyConfig.js'
+import type { ConfigOptions } from '../commands/config/ConfigOptions.js'
+import { repoInfo, type RepoInfoOptions, type RepoInfo } from '../commands/repoinfo/repoInfo.js'
 
 /** Options of {@link Repository.init}, with defaults. */
 export const InitOptionsSchema = z.object({
@@ -69,20 +80,8 @@ export const InitOptionsSchema = z.object({
 /** Options of {@link Repository.init}; see {@link InitOptionsSchema}. */
 export type InitOptions = z.input<typeof InitOptionsSchema>
 
-/** Options of {@link Repository.addKey}, with defaults. */
-export const AddKeyOptionsSchema = InitOptionsSchema.pick({ kdf: true, username: true, hostname: true })
-
-/** Options of {@link Repository.addKey}; see {@link AddKeyOptionsSchema}. */
-export type AddKeyOptions = z.input<typeof AddKeyOptionsSchema>
-
 /** The repository files {@link Repository.catFile} prints. */
 export type CatFileType = 'config' | 'key' | 'snapshot' | 'index'
-
-/** A key file with its id. */
-export interface KeyInfo {
-  id: Id
-  keyFile: KeyFile
-}
 
 /** What {@link Repository}'s private constructor takes. */
 interface RepositoryParts {
@@ -195,8 +194,10 @@ export class Repository {
       await backends.repoHot.create()
       await backends.repoHot.writeBytes('config', CONFIG_ID, false, key.encrypt(serializeConfig({ ...config, isHot: true })))
     }
-    const { backend, warmUp } = await composeBackend(backends, config.id, opts)
-    const dbe = new DecryptBackend(backend, key, config.version, configLevel(config))
+    const { backend: composed, warmUp } = await composeBackend(backends, config.id, opts)
+    // on top: once closed, every call fails with RepositoryClosed
+    const backend = new CloseGuardBackend(composed)
+    const dbe = configDecryptBackend(backend, key, config, opts)
     return new Repository({ backend, warmUp, dbe, config, keyId, options: opts })
   }
 
@@ -232,14 +233,19 @@ export class Repository {
     }
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)
-    const { backend, warmUp } = await composeBackend(backends, config.id, opts)
-    const dbe = new DecryptBackend(backend, key, config.version, configLevel(config))
+    const { backend: composed, warmUp } = await composeBackend(backends, config.id, opts)
+    // on top: once closed, every call fails with RepositoryClosed
+    const backend = new CloseGuardBackend(composed)
+    const dbe = configDecryptBackend(backend, key, config, opts)
     return new Repository({ backend, warmUp, dbe, config, keyId, options: opts })
   }
 
   /** The same repository, compressing new blobs and files with `mode` (v2 repositories only). */
   withCompression(mode: CompressionMode): Repository {
-    const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode))
+    const dbe = new DecryptBackend(this.backend, this.key, this.config.version, compressionLevel(mode), {
+      compressionAuto: mode === 'auto',
+      onWarning: this.options.onWarning,
+    })
     return new Repository({
       backend: this.backend,
       warmUp: this.#warmUp,
@@ -270,28 +276,23 @@ export class Repository {
     return parseSnapshot(await this.dbe.readEncryptedFull('snapshot', id, { signal: control.signal }), fileName('snapshot', id), id)
   }
 
-  /** All snapshots passing the filter, oldest first. */
+  /**
+   * All snapshots passing the filter, oldest first. A snapshot file that cannot be read, decrypted or
+   * parsed is left out with a warning naming it (to `control.onWarning`, else the repository's), as restic
+   * does; the others are still listed.
+   */
   async getSnapshots(filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
-    const { signal, progress } = this.control(control)
-    const snaps: SnapshotFile[] = []
-    const p = progress('counter', 'reading snapshots')
-    const ids = await this.snapshotIds({ signal })
-    p.setLength(ids.length)
-    for await (const s of this.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
-      signal,
-      ids,
-      concurrency: this.options.concurrency,
-    })) {
-      p.inc(1)
-      if (matchesFilter(s, filter)) snaps.push(s)
-    }
-    p.finish()
-    return sortSnapshots(snaps)
+    const { snapshots, unreadable } = await loadSnapshots(this, control)
+    const { onWarning } = this.control(control)
+    for (const [id, err] of unreadable) onWarning(unreadableSnapshotWarning(id, err), err)
+    return sortSnapshots(snapshots.filter((s) => matchesFilter(s, filter)))
   }
 
   /**
    * Finds a snapshot from a string: a full id, a unique id prefix, `latest` or `latest~N`
-   * (the N-th before the latest), the latter two among snapshots passing `filter`.
+   * (the N-th before the latest), the latter two among snapshots passing `filter` that can be read (an
+   * unreadable snapshot file is skipped with a warning). A snapshot named by its id or a prefix that cannot
+   * be read fails with its own error.
    */
   async findSnapshot(spec: string, filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile> {
     return resolveSnapshot(this, spec, filter, control)
@@ -309,7 +310,7 @@ export class Repository {
    * snapshot list once; the result keeps the order given, without repeats.
    */
   async findSnapshots(specs: readonly string[], filter: SnapshotFilter = {}, control: Control = {}): Promise<SnapshotFile[]> {
-    return resolveSnapshots(this, specs, filter, { signal: control.signal })
+    return resolveSnapshots(this, specs, filter, control)
   }
 
   /**
@@ -366,48 +367,67 @@ export class Repository {
 
   /**
    * Removes the snapshots a {@link Repository.planForget} plan marks for removal. Fails with `AppendOnly`
-   * on an append-only repository, with nothing removed. Their data stays until `prune`.
+   * on an append-only repository, with nothing removed. Their data stays until `prune`, which runs right
+   * after when the plan was made with the `prune` option.
    */
   async forget(plan: ForgetPlan, control: Control = {}): Promise<ForgetResult> {
     return forget(this, plan, control)
   }
 
-  /** All key files (restic's `key list`), under a shared lock. */
-  async listKeys(control: Control = {}): Promise<KeyInfo[]> {
-    return this.withLock(
-      'shared',
-      async ({ signal }) => {
-        const ids = await this.backend.list('key', { signal })
-        const keys: KeyInfo[] = []
-        for (const id of ids) {
-          keys.push({ id, keyFile: parseKeyFile(await this.backend.readFull('key', id, { signal }), fileName('key', id)) })
-        }
-        return keys
-      },
-      control,
-    )
+  /**
+   * The key files, the one that opened this object marked `current` (restic's `key list`); a key file
+   * that cannot be read is left out with a warning. Holds a shared lock.
+   */
+  listKeys(control: Control = {}): Promise<KeyInfo[]> {
+    return listKeys(this, control)
   }
 
   /**
-   * Adds a key file for another password, for the same master key (restic's `key add`, under a shared
-   * lock). Returns its id.
+   * Adds a key file for another password, for the same master key (restic's `key add`), read back and
+   * opened before it counts. Holds a shared lock. Returns its id.
    */
-  async addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
-    const o = parseOptions(AddKeyOptionsSchema, options, 'key options')
-    return this.withLock(
-      'shared',
-      async ({ signal }) => {
-        const { bytes } = await createKeyFile(this.key, password, {
-          username: o.username ?? safeUsername(),
-          hostname: o.hostname ?? hostname(),
-          kdf: o.kdf,
-        })
-        const id = hashId(bytes)
-        await this.backend.writeBytes('key', id, false, bytes, { signal })
-        return id
-      },
-      control,
-    )
+  addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
+    return addKey(this, password, options, control)
+  }
+
+  /**
+   * Removes a key file by id or unique prefix, never the one in use nor the last (restic's `key
+   * remove`). Holds the exclusive lock.
+   */
+  removeKey(key: string, control: Control = {}): Promise<Id> {
+    return removeKey(this, key, control)
+  }
+
+  /**
+   * Replaces the key in use by one for `newPassword` (restic's `key passwd`); this object's `keyId` is
+   * the new key afterwards. Holds the exclusive lock.
+   */
+  async changePassword(newPassword: string, options: AddKeyOptions = {}, control: Control = {}): Promise<ChangePasswordResult> {
+    const result = await changePassword(this, newPassword, options, control)
+    ;(this as { keyId: Id | undefined }).keyId = result.added
+    return result
+  }
+
+  /**
+   * Changes the config (rustic's `config`; `setVersion: 2` is restic's `migrate upgrade_repo_v2`, after a
+   * `check`). Holds the exclusive lock. This object uses the new config afterwards.
+   */
+  async applyConfig(options: ConfigOptions, control: Control = {}): Promise<ApplyConfigResult> {
+    const result = await applyConfig(this, options, control)
+    if (result.changed) {
+      const self = this as { config: ConfigFile; dbe: DecryptBackend }
+      self.config = result.config
+      self.dbe = configDecryptBackend(this.backend, this.key, result.config, this.options)
+    }
+    return result
+  }
+
+  /**
+   * Counts and sizes of files, blobs and packs, the compression ratio and the blobs no snapshot uses
+   * (rustic's `repoinfo`). Holds a shared lock.
+   */
+  repoInfo(options: RepoInfoOptions = {}, control: Control = {}): Promise<RepoInfo> {
+    return repoInfo(this, options, control)
   }
 
   /**
@@ -500,18 +520,49 @@ export class Repository {
     }
   }
 
-  /** Releases this object's locks, then backend resources (connections, child processes). */
+  /**
+   * Plans a prune: what becomes of every pack (keep, repack, mark for deletion, delete, recover) and the
+   * numbers; changes nothing. Holds an exclusive lock meanwhile (unless `ignoreLocks`): fails with
+   * `RepositoryLocked`, naming the lock, while another client holds one. `AppendOnly` for an append-only
+   * repository unless `dryRun`; `BlobNotFound`, `PackNotFound`, `PackSizeMismatch` for a damaged one.
+   */
+  planPrune(options: PruneOptions = {}, control: Control = {}): Promise<PrunePlan> {
+    return planPrune(this, options, control)
+  }
+
+  /**
+   * Carries out a prune plan: repacks, writes new index files (marks under `packs_to_delete`), and only
+   * then removes the old index files and the packs to delete. Refuses a plan the repository has moved
+   * away from (`RepositoryChanged`), an append-only repository or server (`AppendOnly`), before writing.
+   */
+  prune(plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
+    return prune(this, plan, control)
+  }
+
+  /** @internal Throws `RepositoryClosed` once {@link close} has run (every backend call does). */
+  assertOpen(): void {
+    if (this.backend instanceof CloseGuardBackend) this.backend.check()
+  }
+
+  /**
+   * Releases this object's locks, then backend resources (connections, child processes). Afterwards every
+   * call on it (and on the objects made from it: `withCompression`, `toIndexed`) fails with
+   * `RepositoryClosed`. Closing again does nothing.
+   */
   async close(): Promise<void> {
     await this.#locker.releaseAll()
     await this.backend.close?.()
   }
 }
 
-/** The zstd level a repository's config asks for (rustic's `compression`; undefined = auto, 0 = off). */
-function configLevel(config: ConfigFile): number | undefined {
-  if (config.version === 1) return undefined
-  if (config.compression === undefined) return compressionLevel('auto')
-  return config.compression === 0 ? undefined : config.compression
+/**
+ * The encryption layer of a repository, compressing as its config asks (rustic's `compression`:
+ * unset = auto, 0 = off, else a zstd level).
+ */
+function configDecryptBackend(backend: WriteBackend, key: Key, config: ConfigFile, options: RepositoryOptions): DecryptBackend {
+  const auto = config.version === 2 && config.compression === undefined
+  const level = config.version === 1 ? undefined : auto ? compressionLevel('auto') : config.compression === 0 ? undefined : config.compression
+  return new DecryptBackend(backend, key, config.version, level, { compressionAuto: auto, onWarning: options.onWarning })
 }
 
 /** Sorts snapshots oldest first (by time, then id). */

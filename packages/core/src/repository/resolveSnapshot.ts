@@ -2,22 +2,28 @@ import type { CallOptions } from '../backend/Backend.js'
 import { RusticError } from '../error/RusticError.js'
 import { findIdByPrefix, isId, type Id } from '../id/Id.js'
 import { isNotFound } from '../backend/BackendError.js'
+import type { Control } from '../progress/Control.js'
 import type { SnapshotFile } from '../repofile/index.js'
-import type { Repository } from './Repository.js'
+import { loadSnapshots, unreadableSnapshotWarning } from './loadSnapshots.js'
+import { sortSnapshots, type Repository } from './Repository.js'
 import { isFilterSet, matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 
 /** `latest` or `latest~N`. */
 const LATEST = /^latest(?:~(\d+))?$/
 
+/** Call options of snapshot lookups: cancellation, and where warnings about unreadable snapshot files go. */
+export type ResolveOptions = CallOptions & Control
+
 /**
  * Resolves `latest`, `latest~N`, a full id or a unique id prefix to a snapshot.
- * `latest` forms only consider snapshots passing `filter`.
+ * `latest` forms only consider snapshots passing `filter` that can be read (the others are skipped with a
+ * warning). A snapshot file given by its id or prefix that cannot be read fails with its error.
  */
 export async function resolveSnapshot(
   repo: Repository,
   spec: string,
   filter: SnapshotFilter,
-  options?: CallOptions,
+  options?: ResolveOptions,
 ): Promise<SnapshotFile> {
   const latest = LATEST.exec(spec)
   if (latest) return pickLatest(await repo.getSnapshots(filter, options), Number(latest[1] ?? 0), spec, filter)
@@ -42,7 +48,7 @@ export async function resolveSnapshots(
   repo: Repository,
   specs: readonly string[],
   filter: SnapshotFilter,
-  options?: CallOptions,
+  options?: ResolveOptions,
 ): Promise<SnapshotFile[]> {
   if (specs.length <= 1) return Promise.all(specs.map((s) => resolveSnapshot(repo, s, filter, options)))
   const needsAll = specs.some((s) => LATEST.test(s) || !isId(s.toLowerCase()))
@@ -50,16 +56,23 @@ export async function resolveSnapshots(
     const unique = [...new Set(specs.map((s) => s.toLowerCase()))]
     return Promise.all(unique.map((s) => resolveSnapshot(repo, s, filter, options)))
   }
-  const all = await repo.getSnapshots({}, options)
+  const { snapshots, unreadable } = await loadSnapshots(repo, options)
+  const all = sortSnapshots(snapshots)
   const byId = new Map(all.map((s) => [s.id!, s]))
   const filtered = specs.some((s) => LATEST.test(s)) ? all.filter((s) => matchesFilter(s, filter)) : []
+  if (specs.some((s) => LATEST.test(s))) {
+    const { onWarning } = repo.control(options)
+    for (const [id, err] of unreadable) onWarning(unreadableSnapshotWarning(id, err), err)
+  }
   const out = new Map<Id, SnapshotFile>()
   for (const spec of specs) {
     const latest = LATEST.exec(spec)
     let snap: SnapshotFile
     if (latest) snap = pickLatest(filtered, Number(latest[1] ?? 0), spec, filter)
     else {
-      const id = findIdByPrefix(byId.keys(), spec, 'snapshot')
+      const id = findIdByPrefix([...byId.keys(), ...unreadable.keys()], spec, 'snapshot')
+      const err = unreadable.get(id)
+      if (err) throw err
       snap = byId.get(id)!
     }
     out.set(snap.id!, snap)

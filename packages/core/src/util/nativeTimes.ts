@@ -43,7 +43,7 @@ function load(): { native: Native } | { error: string } {
     return (loaded = { error: `no nanosecond file times on ${process.platform}-${process.arch}` })
   }
   try {
-    const koffi = createRequire(import.meta.url)(PACKAGE) as KoffiLike
+    const koffi = createRequire(import.meta.url)('koffi') as KoffiLike
     const libc = koffi.load(null)
     const native: Native = {
       utimensat: libc.func('int utimensat(int, const void *, const void *, int)') as Native['utimensat'],

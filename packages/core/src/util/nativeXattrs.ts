@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { constants, platform } from 'node:os'
+import { nativeModuleUnavailable } from './nativeModule.js'
 
 /**
  * The functions of the native `@napi-rs/xattr` package used here. Paths are UTF-8 strings; no call
@@ -26,13 +27,14 @@ let loaded: { module: NativeXattrs } | { error: string } | undefined
 function load(): { module: NativeXattrs } | { error: string } {
   if (loaded === undefined) {
     try {
-      const m = createRequire(import.meta.url)(PACKAGE) as Partial<NativeXattrs>
+      // the name is written out (not PACKAGE) so that tools listing what the built files load see it
+      const m = createRequire(import.meta.url)('@napi-rs/xattr') as Partial<NativeXattrs>
       if (typeof m.listAttributesSync !== 'function' || typeof m.getAttributeSync !== 'function' || typeof m.setAttributeSync !== 'function') {
         throw new Error('unexpected exports')
       }
       loaded = { module: m as NativeXattrs }
     } catch (e) {
-      loaded = { error: `cannot load ${PACKAGE}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }
+      loaded = { error: nativeModuleUnavailable(PACKAGE, e) }
     }
   }
   return loaded
@@ -57,7 +59,7 @@ export function nativeXattrsUnavailable(): string | undefined {
  */
 export function nativeXattrsModulePath(): string | undefined {
   try {
-    return createRequire(import.meta.url).resolve(PACKAGE)
+    return createRequire(import.meta.url).resolve('@napi-rs/xattr')
   } catch {
     return undefined
   }

@@ -6,6 +6,8 @@ import type { Id } from '../id/Id.js'
 export interface RestoreWorkerData {
   /** The master key; the worker blanks these fields once it holds the key. */
   key: MasterKeyJson
+  /** The zstd provider the pool's thread uses (`zstdBuffers(zstd)`). */
+  zstd: string
 }
 
 /** Metadata a restore worker sets on a file through its descriptor, after its last write. */
@@ -66,7 +68,17 @@ export interface RestoreRequest {
   what: string
 }
 
-/** What a worker did with one pack range: everything up to the first problem, and that problem. */
+/** An error as it crosses the thread boundary, to be raised again as a `RusticError`. */
+export interface RestoreError {
+  kind: ErrorKind
+  code: ErrorCode
+  message: string
+}
+
+/**
+ * What a worker did with one pack range: every blob but the damaged ones (whose data fails its checks:
+ * skipped, listed in `damaged`) up to the first problem that stops the job (a write failing), and that problem.
+ */
 export interface RestoreReply {
   id: number
   /** Plaintext bytes written. */
@@ -75,6 +87,8 @@ export interface RestoreReply {
   files: number[]
   /** Files whose metadata was set. */
   metaDone: number[]
+  /** Blobs (indexes into the request's `blobs`) whose data is damaged, with the error; none of their targets was written. */
+  damaged: Array<{ blob: number; error: RestoreError }>
   /** The problem that stopped the job, as the `RusticError` to raise. */
-  failure?: { kind: ErrorKind; code: ErrorCode; message: string }
+  failure?: RestoreError
 }

@@ -4,19 +4,20 @@
  * its places with synchronous positioned writes (never following a symlink).
  */
 import { closeSync, constants, fchmodSync, fchownSync, openSync, writeSync } from 'node:fs'
-import { nativeZstdBuffers } from '../compression/Zstd.js'
+import { zstdBuffers } from '../compression/Zstd.js'
 import { Key } from '../crypto/Key.js'
+import { isRepositoryDamage } from '../error/repositoryDamage.js'
 import { isRusticError, RusticError } from '../error/RusticError.js'
 import { hashId } from '../id/Id.js'
 import { setFdTimes } from '../util/nativeTimes.js'
-import type { RestoreReply, RestoreRequest, RestoreTarget, RestoreWorkerData } from './restore.protocol.js'
+import type { RestoreError, RestoreReply, RestoreRequest, RestoreTarget, RestoreWorkerData } from './restore.protocol.js'
 import { workerPort } from './workerPort.js'
 
 const port = workerPort<RestoreRequest, RestoreReply, RestoreWorkerData>()
 const key = Key.fromMasterKeyJson(port.data.key)
 port.data.key.encrypt = port.data.key.mac.k = port.data.key.mac.r = ''
-const zstd = nativeZstdBuffers()
-if (zstd === undefined) throw new Error('zstd-napi cannot be loaded in the restore worker')
+const zstd = zstdBuffers(port.data.zstd)
+if (zstd === undefined) throw new Error(`the zstd provider ${port.data.zstd} cannot be loaded in the restore worker`)
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
 const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW
@@ -82,11 +83,24 @@ function writeTarget(t: RestoreTarget, plain: Uint8Array): boolean {
   }
 }
 
+function errorOf(e: unknown): RestoreError {
+  return isRusticError(e) ? { kind: e.kind, code: e.code, message: e.message } : { kind: 'Internal', code: 'Internal', message: message(e) }
+}
+
 port.listen((m) => {
-  const reply: RestoreReply = { id: m.id, written: 0, files: [], metaDone: [] }
+  const reply: RestoreReply = { id: m.id, written: 0, files: [], metaDone: [], damaged: [] }
   try {
-    for (const b of m.blobs) {
-      const plain = openBlob(m.data.subarray(b.start, b.start + b.length), `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
+    for (let i = 0; i < m.blobs.length; i++) {
+      const b = m.blobs[i]!
+      let plain: Uint8Array
+      try {
+        plain = openBlob(m.data.subarray(b.start, b.start + b.length), `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
+      } catch (e) {
+        // damaged data spoils this blob only: the others of the range are restored
+        if (!isRepositoryDamage(e)) throw e
+        reply.damaged.push({ blob: i, error: errorOf(e) })
+        continue
+      }
       let zero: boolean | undefined
       for (const t of b.targets) {
         if (t.skipZero) {
@@ -102,7 +116,7 @@ port.listen((m) => {
       }
     }
   } catch (e) {
-    reply.failure = isRusticError(e) ? { kind: e.kind, code: e.code, message: e.message } : { kind: 'Internal', code: 'Internal', message: message(e) }
+    reply.failure = errorOf(e)
   }
   port.post(reply)
 })

@@ -9,6 +9,8 @@ export interface SealWorkerData {
   key: MasterKeyJson
   /** zstd level, or null for no compression (as `DecryptBackend.sealBlob` of the repository). */
   level: number | null
+  /** The zstd provider the pool's thread uses (`zstdBuffers(zstd)`), so both compress alike. */
+  zstd: string
   /** For storing whole files: the chunker's polynomial and options; null: the worker seals blobs only. */
   chunker: { pol: Polynomial; options: ResolvedChunkerOptions } | null
   /** Where sealed batches of files' chunks go: `outSlots` slots of `outSize` bytes, shared with the pool. */

@@ -1,13 +1,13 @@
 /**
  * The seal worker program (see `SealPool`). It seals exactly as `DecryptBackend.sealBlob` does: zstd
- * (compressed straight into the output buffer), then `Key.encryptInto` (encrypted in place); the pool
+ * (with the pool's provider, compressed into the output buffer), then `Key.encryptInto` (encrypted in place); the pool
  * checks its output with `Key.decrypt` at start. With a chunker it also stores whole files: it reads them,
  * cuts them with `CutSearch` (the chunker's cut search, as on the main thread), hashes the chunks, asks the pool which
  * are new and seals those into memory shared with the pool.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { CutSearch } from '../chunker/CutSearch.js'
-import { nativeZstdBuffers } from '../compression/Zstd.js'
+import { zstdBuffers } from '../compression/Zstd.js'
 import { CIPHERTEXT_OVERHEAD, Key } from '../crypto/Key.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { ClaimAnswer, FileReport, SealRequest, SealWorkerData, SealWorkerIn, SealWorkerOut, StoreFilesRequest } from './seal.protocol.js'
@@ -18,8 +18,8 @@ const setup = port.data
 const key = Key.fromMasterKeyJson(setup.key)
 setup.key.encrypt = setup.key.mac.k = setup.key.mac.r = ''
 const level = setup.level
-const zstd = level === null ? undefined : nativeZstdBuffers()
-if (level !== null && zstd === undefined) throw new Error('zstd-napi cannot be loaded in the seal worker')
+const zstd = level === null ? undefined : zstdBuffers(setup.zstd)
+if (level !== null && zstd === undefined) throw new Error(`the zstd provider ${setup.zstd} cannot be loaded in the seal worker`)
 
 // --- sealing ----------------------------------------------------------------------------------------
 // Buffers of 128 KiB and more are never dropped here: once glibc frees one such mmapped buffer it raises its

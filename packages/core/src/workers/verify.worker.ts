@@ -6,7 +6,6 @@
  */
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
-import { nativeZstdBuffers } from '../compression/Zstd.js'
 import { Key } from '../crypto/Key.js'
 import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
@@ -15,8 +14,8 @@ import { workerPort } from './workerPort.js'
 const port = workerPort<VerifyWorkerIn, VerifyReply, VerifyWorkerData>()
 const key = Key.fromMasterKeyJson(port.data.key)
 port.data.key.encrypt = port.data.key.mac.k = port.data.key.mac.r = ''
-if (nativeZstdBuffers() === undefined) throw new Error('zstd-napi cannot be loaded in the verify worker')
 
+// zstd-napi's streaming zstd where it loads; else each compressed blob is decompressed whole by the provider in use
 const opener = new BlobVerifier(key)
 /** The packs being verified, with their tails. */
 const streams = new Map<number, { verifier: PackVerifier; tail: Uint8Array }>()

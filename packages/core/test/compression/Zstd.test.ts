@@ -5,12 +5,17 @@ import {
   compressionLevel,
   CompressionModeSchema,
   decompress,
+  frameContentSize,
   nativeZstd,
+  nodeZlibZstd,
+  prebuiltZstd,
   pureJsZstd,
   isRusticError,
   type RusticError,
   setZstdProvider,
+  zstdCompressorUnavailable,
   zstdProvider,
+  zstdProviders,
   zstdStoredFrame,
 } from '@rustic-ts/core/internal'
 
@@ -24,8 +29,14 @@ function catchError(fn: () => unknown): RusticError {
   throw new Error('expected an error')
 }
 
+const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b)
+
 const text = new TextEncoder().encode('{"nodes":[{"name":"a.txt","type":"file"}]}\n'.repeat(2000))
 const samples = [new Uint8Array(0), new Uint8Array([42]), text, randomBytes(300_000), new Uint8Array(1 << 20)]
+
+/** Node's own zstd is there from 22.15 (and 23.8). */
+const [major, minor] = process.versions.node.split('.').map(Number) as [number, number]
+const nodeHasZstd = (major === 22 && minor >= 15) || (major === 23 && minor >= 8) || major >= 24
 
 describe('compression modes', () => {
   it('maps modes to zstd levels like restic (auto = 3) and rustic (0 = off)', () => {
@@ -42,68 +53,93 @@ describe('compression modes', () => {
   })
 })
 
-describe('zstd', () => {
-  const native = nativeZstd()
-  afterEach(() => setZstdProvider(native ?? pureJsZstd))
+describe('zstd providers', () => {
+  const all = zstdProviders()
+  const compressors = all.filter((p) => p.compresses !== false)
+  const initial = zstdProvider()
+  afterEach(() => setZstdProvider(initial))
 
-  it('zstd-napi loads here and is the default', () => {
-    expect(native?.name).toBe('zstd-napi')
-    expect(zstdProvider().name).toBe('zstd-napi')
+  it('uses Node\'s own zstd where Node has it, else the first native one that loads; the prebuilt one loads here', () => {
+    expect(all.at(-1)).toBe(pureJsZstd)
+    expect(nodeZlibZstd() !== undefined).toBe(nodeHasZstd)
+    // this machine has every native candidate: zstd-napi (built at install) and the prebuilt package
+    expect(nativeZstd()?.name).toBe('zstd-napi')
+    expect(prebuiltZstd()?.name).toBe('@toondepauw/node-zstd')
+    expect(compressors.map((p) => p.name)).toEqual([...(nodeHasZstd ? ['node:zlib'] : []), 'zstd-napi', '@toondepauw/node-zstd'])
+    expect(initial).toBe(compressors[0])
+    expect(zstdCompressorUnavailable()).toBeUndefined()
   })
 
-  it('round-trips and writes frames without checksum', () => {
-    for (const level of [-3, 1, 3, 19]) {
-      for (const s of samples) {
-        const z = compress(s, level)
-        expect([...z.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd])
-        expect(z[4]! & 0x04).toBe(0) // Content_Checksum_flag
-        expect(Buffer.from(decompress(z, 'blob', s.length)).equals(Buffer.from(s))).toBe(true)
-        expect(Buffer.from(decompress(z, 'blob')).equals(Buffer.from(s))).toBe(true)
+  for (const p of zstdProviders().filter((q) => q.compresses !== false)) {
+    it(`${p.name}: round-trips at every level, frames without checksum that every provider reads`, () => {
+      setZstdProvider(p)
+      for (const level of [-3, 1, 3, 19]) {
+        for (const s of samples) {
+          const z = compress(s, level)
+          expect([...z.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd])
+          expect(z[4]! & 0x04).toBe(0) // Content_Checksum_flag
+          expect(z.constructor, 'a plain Uint8Array, not a Buffer').toBe(Uint8Array)
+          const size = frameContentSize(z)
+          if (size !== undefined) expect(size).toBe(s.length)
+          for (const reader of all) {
+            const out = reader.decompress(z, s.length)
+            expect(same(out, s), `${reader.name} reads ${p.name} level ${level}`).toBe(true)
+            expect(out.constructor, `${reader.name} gives a plain Uint8Array`).toBe(Uint8Array)
+            expect(same(reader.decompress(z), s), `${reader.name} reads ${p.name} level ${level}`).toBe(true)
+          }
+          expect(same(decompress(z, 'blob', s.length), s)).toBe(true)
+        }
       }
-    }
-    expect(compress(text, 19).length).toBeLessThan(compress(text, 1).length + 1)
-    expect(compress(text, 3).length).toBeLessThan(text.length / 20)
-  })
+      expect(compress(text, 19).length).toBeLessThan(compress(text, 1).length + 1)
+      expect(compress(text, 3).length).toBeLessThan(text.length / 20)
+    })
 
-  it('native and pure-JS decoders read each other\'s frames', () => {
+    it(`${p.name}: bad data, wrong lengths and frames claiming more than expected are DecodeErrors naming the object`, () => {
+      setZstdProvider(p)
+      const z = compress(text, 3)
+      for (const [data, expected] of [
+        [randomBytes(50), undefined],
+        [z.subarray(0, z.length - 5), undefined],
+        [z, text.length - 1],
+        [z, text.length + 1],
+      ] as const) {
+        const err = catchError(() => decompress(data, 'data blob 1a2b3c4d in pack 5e6f7a8b', expected))
+        expect(err.kind).toBe('Repository')
+        expect(err.code).toBe('DecodeError')
+        expect(err.message).toContain('data blob 1a2b3c4d in pack 5e6f7a8b')
+      }
+      // A stored frame that claims 4 GiB of content but holds 10 bytes.
+      const frame = zstdStoredFrame(new Uint8Array(10))
+      new DataView(frame.buffer).setBigUint64(5, 2n ** 32n, true)
+      expect(catchError(() => decompress(frame, 'blob', 10)).code).toBe('DecodeError')
+    })
+  }
+
+  it('every provider reads stored (raw-block) frames', () => {
     for (const s of samples) {
-      const z = native!.compress(s, 3)
-      expect(Buffer.from(pureJsZstd.decompress(z)).equals(Buffer.from(s))).toBe(true)
       const stored = zstdStoredFrame(s)
       expect(stored.length).toBe(13 + 3 * Math.max(1, Math.ceil(s.length / 131072)) + s.length)
-      expect(Buffer.from(native!.decompress(stored)).equals(Buffer.from(s))).toBe(true)
-      expect(Buffer.from(pureJsZstd.decompress(stored)).equals(Buffer.from(s))).toBe(true)
+      expect(frameContentSize(stored)).toBe(s.length)
+      for (const reader of all) expect(same(reader.decompress(stored), s), reader.name).toBe(true)
     }
   })
 
-  it('the pure-JS provider works through compress/decompress, including length checks', () => {
+  it('the pure-JS provider only decompresses: compressing fails with CompressionUnavailable, never writes uncompressed frames', () => {
     setZstdProvider(pureJsZstd)
-    const z = compress(text, 3)
+    expect(zstdCompressorUnavailable()).toMatch(/^no zstd compressor loads here \(node:zlib: .*; zstd-napi: .*; @toondepauw\/node-zstd: .*\)/)
+    const err = catchError(() => compress(text, 3))
+    expect(err.code).toBe('CompressionUnavailable')
+    expect(err.message).toMatch(/^cannot compress at zstd level 3: no zstd compressor loads here/)
+    expect(err.message).not.toContain('\n')
+    const z = compressors[0]!.compress(text, 3)
     expect(decompress(z, 'x', text.length)).toEqual(text)
     expect(catchError(() => decompress(z, 'tree blob 1a2b3c4d', text.length + 10)).code).toBe('DecodeError')
     expect(catchError(() => decompress(z, 'tree blob 1a2b3c4d', text.length - 1)).code).toBe('DecodeError')
     expect(catchError(() => decompress(randomBytes(100), 'tree blob 1a2b3c4d')).code).toBe('DecodeError')
   })
 
-  it('reports bad data and wrong lengths as DecodeError naming the object', () => {
-    const z = compress(text, 3)
-    for (const [data, expected] of [
-      [randomBytes(50), undefined],
-      [z.subarray(0, z.length - 5), undefined],
-      [z, text.length - 1],
-      [z, text.length + 1],
-    ] as const) {
-      const err = catchError(() => decompress(data, 'data blob 1a2b3c4d in pack 5e6f7a8b', expected))
-      expect(err.kind).toBe('Repository')
-      expect(err.code).toBe('DecodeError')
-      expect(err.message).toContain('data blob 1a2b3c4d in pack 5e6f7a8b')
-    }
-  })
-
-  it('does not allocate what a frame claims beyond the expected length', () => {
-    // A stored frame that claims 4 GiB of content but holds 10 bytes.
-    const frame = zstdStoredFrame(new Uint8Array(10))
-    new DataView(frame.buffer).setBigUint64(5, 2n ** 32n, true)
-    expect(catchError(() => decompress(frame, 'blob', 10)).code).toBe('DecodeError')
+  it('a custom provider that only decompresses is named in the error', () => {
+    setZstdProvider({ ...pureJsZstd, name: 'mine' })
+    expect(zstdCompressorUnavailable()).toBe('the zstd provider in use (mine) only decompresses')
   })
 })

@@ -27,6 +27,7 @@ import {
   serializeSnapshot,
   snapshotTime,
   type Id,
+  zstdProviders,
   type IndexFile,
 } from '@rustic-ts/core/internal'
 import { makeResticFixture, type ResticFixture } from '../repofile/resticFixture.js'
@@ -141,7 +142,10 @@ describe.each([1, 2] as const)('restic %i repository', (version) => {
         let plainBlob = master.decrypt(pack.subarray(b.offset, b.offset + b.length), `blob ${b.id}`)
         if (b.uncompressedLength !== undefined) {
           compressedSeen++
-          plainBlob = decompress(plainBlob, `blob ${b.id}`, b.uncompressedLength)
+          const compressed = plainBlob
+          plainBlob = decompress(compressed, `blob ${b.id}`, b.uncompressedLength)
+          // every zstd provider that loads here reads restic's frames
+          for (const p of zstdProviders()) expect(sha256(p.decompress(compressed, b.uncompressedLength)), p.name).toBe(b.id)
         }
         expect(sha256(plainBlob)).toBe(b.id)
       }

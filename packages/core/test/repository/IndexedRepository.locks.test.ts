@@ -2,7 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { StreamSource, isRusticError, type IndexedRepository, type Node, type Repository, type RestorePlan } from '@rustic-ts/core/internal'
+import {
+  StreamSource,
+  isRusticError,
+  type CopyPlan,
+  type IndexedRepository,
+  type Node,
+  type Repository,
+  type RestorePlan,
+  type SnapshotFile,
+} from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from './lock/helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -19,26 +28,35 @@ let indexed: IndexedRepository
 let root: Node
 let file: Node
 let restorePlan: RestorePlan
+let snapshot: SnapshotFile
+let copyTarget: Repository
+let copyPlan: CopyPlan
 
 beforeAll(async () => {
   target = await mkdtemp(join(tmpdir(), 'rustic-ts-locks-'))
   ;({ repo } = await memoryRepo())
   const data = new TextEncoder().encode('content under lock\n'.repeat(100))
-  const { snapshot } = await (await repo.toIndexed()).backup(new StreamSource(async function* () {
+  ;({ snapshot } = await (await repo.toIndexed()).backup(new StreamSource(async function* () {
     yield data
-  }, 'f.txt'))
+  }, 'f.txt')))
   indexed = await repo.toIndexed()
   ;({ node: root } = await indexed.resolveSnapshotPath(snapshot.id!))
   ;({ node: file } = await indexed.resolveSnapshotPath(`${snapshot.id!}:/f.txt`))
   restorePlan = await indexed.planRestore(root, join(target, 'restore'))
+  ;({ repo: copyTarget } = await memoryRepo())
+  copyPlan = await indexed.planCopy(await copyTarget.toIndexed())
 })
 
 afterAll(async () => {
   await repo.close()
+  await copyTarget.close()
   await rm(target, { recursive: true, force: true })
 })
 
-/** Every reading command of the indexed repository, as restic's counterparts take a shared lock. */
+/**
+ * Every reading command of the indexed repository, as restic's counterparts take a shared lock, and
+ * those that only add files (copy, on both repositories; merge without `delete`).
+ */
 const commands: Record<string, () => Promise<unknown>> = {
   planRestore: () => indexed.planRestore(root, join(target, 'plan')),
   restore: () => indexed.restore(restorePlan),
@@ -47,6 +65,10 @@ const commands: Record<string, () => Promise<unknown>> = {
   dump: () => drain(indexed.dump(file, '/f.txt')),
   catBlob: () => indexed.catBlob(file.content![0]!),
   catTree: () => indexed.catTree('latest'),
+  planCopy: () => indexed.planCopy(copyPlan.target),
+  copy: () => indexed.copy(copyPlan),
+  mergeSnapshots: () => indexed.mergeSnapshots([snapshot]),
+  stats: () => indexed.stats(),
 }
 
 describe('the commands of IndexedRepository take a shared lock', () => {

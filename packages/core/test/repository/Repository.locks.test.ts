@@ -21,6 +21,15 @@ const shared: Record<string, () => Promise<unknown>> = {
   addKey: () => repo.addKey('another password', { kdf: { N: 1024, r: 8, p: 1 } }),
   catFile: () => repo.catFile('config'),
   listFiles: () => repo.listFiles('keys'),
+  repoInfo: () => repo.repoInfo(),
+}
+
+/** The commands of Repository that remove or rewrite files; restic takes the exclusive lock for them. */
+const exclusive: Record<string, () => Promise<unknown>> = {
+  check: () => repo.check(),
+  removeKey: () => repo.removeKey('0'.repeat(64)),
+  changePassword: () => repo.changePassword('a new password', { kdf: { N: 1024, r: 8, p: 1 } }),
+  applyConfig: () => repo.applyConfig({ setCompression: 7 }),
 }
 
 describe('the commands of Repository take the lock restic takes', () => {
@@ -54,12 +63,19 @@ describe('the commands of Repository take the lock restic takes', () => {
     }
   })
 
-  it('check is exclusive: refused next to another client’s shared lock', async () => {
-    const planted = await plantLock(repo, { exclusive: false })
-    try {
-      expect(isRusticError(await errorOf(repo.check()), 'RepositoryLocked')).toBe(true)
-    } finally {
-      await repo.backend.remove('lock', planted as never, false)
-    }
-  })
+  for (const [name, run] of Object.entries(exclusive)) {
+    it(`${name}: exclusive, refused next to another client’s shared lock, changing nothing`, async () => {
+      const keys = await repo.backend.list('key')
+      const config = repo.config
+      const planted = await plantLock(repo, { exclusive: false })
+      try {
+        expect(isRusticError(await errorOf(run()), 'RepositoryLocked')).toBe(true)
+      } finally {
+        await repo.backend.remove('lock', planted as never, false)
+      }
+      expect((await repo.backend.list('key')).sort()).toEqual(keys.sort())
+      expect(repo.config).toBe(config)
+      expect(await lockFiles(repo)).toEqual([])
+    })
+  }
 })

@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { RusticError, type Credentials } from '@rustic-ts/core'
+import type { Profile } from '../profile/Profile.js'
 import { canPrompt, promptPassword } from './passwordPrompt.js'
+import { profileOf } from './profileOptions.js'
 
 /** Options every command accepts (restic's global flags, and rustic's hot/cold and cache flags). */
 export interface GlobalOptions {
@@ -24,10 +26,12 @@ export interface GlobalOptions {
   quiet?: boolean
   /** `-v/--verbose`, counted (`-vv` is 2). */
   verbose: number
+  /** The profiles loaded for this run (`-P`): their values are already the defaults of the flags above. */
+  profile?: Profile
 }
 
 /** The first environment variable of `names` that is set (restic's `RESTIC_*` names come after rustic's). */
-function env(...names: string[]): string | undefined {
+export function env(...names: string[]): string | undefined {
   for (const n of names) if (process.env[n] !== undefined) return process.env[n]
   return undefined
 }
@@ -37,16 +41,18 @@ export function globalOptions(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as Omit<GlobalOptions, 'option'> & { option?: string[]; opendal?: string[] }
   return {
     ...o,
+    // -r, else the profile's repository (RUSTIC_REPOSITORY overrides it there), else restic's variable
     repo: o.repo ?? (env('RUSTIC_REPOSITORY', 'RESTIC_REPOSITORY') || undefined),
     option: [...(o.option ?? []), ...(o.opendal ?? [])],
     verbose: o.verbose ?? 0,
     progress: o.progress && !o.quiet,
+    profile: profileOf(cmd),
   }
 }
 
 /**
  * Credentials from `-p/--password-file` or `--password-command`, then `RUSTIC_PASSWORD`,
- * `RUSTIC_PASSWORD_FILE`, `RUSTIC_PASSWORD_COMMAND`, then restic's `RESTIC_PASSWORD`,
+ * `RUSTIC_PASSWORD_FILE`, `RUSTIC_PASSWORD_COMMAND`, then the profile's, then restic's `RESTIC_PASSWORD`,
  * `RESTIC_PASSWORD_FILE`, `RESTIC_PASSWORD_COMMAND`; else, on a terminal, a prompt that does not echo
  * (twice for a new repository, as restic asks).
  */
@@ -60,6 +66,7 @@ export async function credentialsFrom(g: GlobalOptions, newRepository = false): 
     if (file) return { passwordFile: file }
     const command = process.env[`${prefix}_PASSWORD_COMMAND`]
     if (command) return { passwordCommand: command }
+    if (prefix === 'RUSTIC' && g.profile?.repository.credentials) return g.profile.repository.credentials
   }
   if (canPrompt()) {
     return { password: await askPassword(newRepository ? 'enter password for new repository: ' : 'enter password for repository: ', newRepository) }

@@ -12,6 +12,7 @@ import { progressBars } from './progressBar.js'
 export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
   const onWarning = (msg: string): void => void process.stderr.write(`warning: ${msg}\n`)
   return {
+    ...g.profile?.repository.options,
     cacheDir: g.cacheDir,
     noCache: !g.cache,
     progress: progressBars(g.progress && !g.json),
@@ -26,24 +27,27 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
 export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof backendsFromOptions>> {
   const repos = [g.repo ?? '', g.repoHot ?? ''].filter((r, i) => i === 0 || r !== '')
   await loadBackendClasses(repos)
+  const fromProfile = g.profile?.repository.backend
   return backendsFromOptions({
     repository: g.repo ?? '',
     repoHot: g.repoHot,
-    options: backendOptionMap(g.option, repos.flatMap(optionPrefixes)),
+    options: { ...fromProfile?.options, ...backendOptionMap(g.option, repos.flatMap(optionPrefixes)) },
+    optionsHot: fromProfile?.optionsHot,
+    optionsCold: fromProfile?.optionsCold,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   })
 }
 
 /** The prefixes restic users put before a backend option (`local.layout`, `s3.region` for `opendal:s3`). */
-function optionPrefixes(repo: string): string[] {
+export function optionPrefixes(repo: string): string[] {
   const scheme = schemeOf(repo)
   return scheme === 'opendal' ? ['opendal', repo.slice('opendal:'.length).toLowerCase()] : [scheme]
 }
 
-/** Opens the repository named by the global options of `cmd`. */
-export async function openRepo(cmd: Command): Promise<Repository> {
+/** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
+export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}): Promise<Repository> {
   const g = globalOptions(cmd)
-  return Repository.open(repositoryOptions(g), await backendsOf(g), await credentialsFrom(g))
+  return Repository.open({ ...repositoryOptions(g), ...overrides }, await backendsOf(g), await credentialsFrom(g))
 }
 
 /** `--retry-lock`: a duration such as `30s`, `5m`, `1h30m` (or `0`), in ms. */

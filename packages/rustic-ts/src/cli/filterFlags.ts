@@ -14,12 +14,21 @@ export interface FilterFlags {
   filterBefore?: string
 }
 
+/** The commands {@link withFilterOptions} gave the filter flags. */
+const filterCommands = new WeakSet<Command>()
+
+/** True if the command has the snapshot filter flags (profiles' `[snapshot-filter]` then applies to it). */
+export function hasFilterOptions(cmd: Command): boolean {
+  return filterCommands.has(cmd)
+}
+
 /**
  * Adds restic's `-H/--host`, `--path`, `--tag` (comma = and, repeated = or) and rustic's `--filter-label`
  * (also `--label`), `--filter-after`, `--filter-before`. `shortHost: false` leaves `-H` out (restic's
  * `forget` uses it for `--keep-hourly`).
  */
 export function withFilterOptions(cmd: Command, { shortHost = true }: { shortHost?: boolean } = {}): Command {
+  filterCommands.add(cmd)
   return cmd
     .option(`${shortHost ? '-H, ' : ''}--host <host>`, 'only snapshots from this host (repeatable)', collect)
     .option('--path <path>', 'only snapshots including this path (repeatable)', collect)

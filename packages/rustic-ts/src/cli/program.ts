@@ -3,6 +3,8 @@ import { isRusticError } from '@rustic-ts/core'
 import { registerBackup } from './commands/backup.js'
 import { registerCat } from './commands/cat.js'
 import { registerCheck } from './commands/check.js'
+import { registerConfig } from './commands/config.js'
+import { registerCopy } from './commands/copy.js'
 import { registerDiff } from './commands/diff.js'
 import { registerDump } from './commands/dump.js'
 import { registerFind } from './commands/find.js'
@@ -12,15 +14,21 @@ import { registerInit } from './commands/init.js'
 import { registerKey } from './commands/key.js'
 import { registerList } from './commands/list.js'
 import { registerLs } from './commands/ls.js'
+import { registerPrune } from './commands/prune.js'
+import { registerMerge } from './commands/merge.js'
 import { registerRepair } from './commands/repair.js'
+import { registerRepoInfo } from './commands/repoinfo.js'
 import { registerRestore } from './commands/restore.js'
 import { registerServe } from './commands/serve.js'
+import { registerShowConfig } from './commands/showConfig.js'
 import { registerSnapshots } from './commands/snapshots.js'
+import { registerStats } from './commands/stats.js'
 import { registerUnlock } from './commands/unlock.js'
 import { registerTag } from './commands/tag.js'
 import { PROGRAM_VERSION } from '@rustic-ts/core/internal'
 import { collect, increase } from './GlobalOptions.js'
 import { interruptedLine } from './interrupt.js'
+import { withProfiles } from './profileOptions.js'
 
 /** The `rustic-ts` command line program. */
 export function buildProgram(): Command {
@@ -45,10 +53,13 @@ export function buildProgram(): Command {
     // commander's own messages (unknown option, missing argument) get the prefix every error line has
     .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(`rustic-ts: ${s}`) })
     .exitOverride()
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerServe]) register(program)
+  withProfiles(program, collect)
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerLs, registerRestore, registerFind, registerDiff, registerDump, registerCat, registerKey, registerTag, registerForget, registerUnlock, registerPrune, registerServe]) register(program)
   registerCheck(program)
   registerRepair(program)
   registerList(program)
+  registerShowConfig(program)
+  for (const register of [registerCopy, registerMerge, registerStats, registerRepoInfo, registerConfig]) register(program)
   registerGenerate(program)
   return program
 }

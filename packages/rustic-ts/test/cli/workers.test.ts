@@ -1,10 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { expect, it } from 'vitest'
-import { compress, decompress, hashId, Key, serializePackHeader, type Id } from '@rustic-ts/core/internal'
+import { compress, decompress, hashId, Key, serializePackHeader, zstdProvider, type Id } from '@rustic-ts/core/internal'
 import type {
   DirectoryWorkerData,
   ListReply,
@@ -19,11 +18,10 @@ import type {
   VerifyWorkerData,
   VerifyWorkerIn,
 } from '@rustic-ts/core/internal'
-import { CLI } from '../helpers/restic.js'
 
 /** Starts the CLI bundle's worker program `name` (core's `workerUrl` loads it from next to dist/cli.js), sends one message (or more), returns the (last) answer. */
 async function askBundled<In, Out>(name: string, workerData: unknown, message: In, ...more: In[]): Promise<Out> {
-  const worker = new Worker(pathToFileURL(join(dirname(CLI), `${name}.worker.js`)), { workerData })
+  const worker = new Worker(new URL(`../../dist/${name}.worker.js`, import.meta.url), { workerData })
   try {
     return await new Promise<Out>((resolve, reject) => {
       let answers = 0
@@ -43,7 +41,7 @@ const probe = new TextEncoder().encode('rustic-ts CLI worker probe '.repeat(16))
 
 it('the CLI bundle ships the seal worker, and it seals as Key and zstd open', async () => {
   const key = Key.random()
-  const data: SealWorkerData = { key: key.toMasterKeyJson(), level: 3, chunker: null, outMem: new SharedArrayBuffer(0), outSize: 0, outSlots: 0 }
+  const data: SealWorkerData = { key: key.toMasterKeyJson(), level: 3, zstd: zstdProvider().name, chunker: null, outMem: new SharedArrayBuffer(0), outSize: 0, outSlots: 0 }
   const m = await askBundled<SealWorkerIn, SealWorkerOut>('seal', data, { type: 'seal', id: 1, data: probe.slice(), lengths: [probe.length] })
   if (m.type !== 'sealed') throw new Error(`unexpected answer ${m.type}`)
   expect(m.uls).toEqual([probe.length])
@@ -53,7 +51,7 @@ it('the CLI bundle ships the seal worker, and it seals as Key and zstd open', as
 it('the CLI bundle ships the restore worker, and it opens and checks a sealed blob', async () => {
   const key = Key.random()
   const sealed = key.encrypt(compress(probe, 3))
-  const data: RestoreWorkerData = { key: key.toMasterKeyJson() }
+  const data: RestoreWorkerData = { key: key.toMasterKeyJson(), zstd: zstdProvider().name }
   const blob = { id: hashId(probe), start: 0, length: sealed.length, uncompressedLength: probe.length, dataLength: probe.length, targets: [] }
   const m = await askBundled<RestoreRequest, RestoreReply>('restore', data, { id: 1, data: sealed, blobs: [blob], verify: true, what: 'probe' })
   expect(m).toEqual({ id: 1, written: 0, files: [], metaDone: [] })

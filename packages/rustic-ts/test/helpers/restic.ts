@@ -10,8 +10,8 @@ const execFileP = promisify(execFile)
 /** The password every test repository uses. */
 export const PASSWORD = 'test-password-123'
 
-/** Path of the built CLI (tests run after `npm run build`). */
-export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
+/** The `rustic-ts` command (bin/rustic-ts.js, which runs the built dist/cli.js: tests run after `npm run build`). */
+export const CLI = fileURLToPath(new URL('../../bin/rustic-ts.js', import.meta.url))
 
 /** Environment additions; `undefined` removes a variable. */
 export type Env = Record<string, string | undefined>

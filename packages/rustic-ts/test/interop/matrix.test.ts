@@ -14,11 +14,10 @@
 import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { LocalBackend } from '@rustic-ts/backend-local'
-import { Repository } from '@rustic-ts/core'
 import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-rest/test/rcloneServer.js'
+import { cheapKey } from '../helpers/cheapKey.js'
 import { makeDataset } from '../helpers/dataset.js'
-import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
+import { restic, rusticOk, tempDir } from '../helpers/restic.js'
 import { treeFacts } from '../helpers/treeCompare.js'
 
 type Writer = 'restic' | 'rustic-ts'
@@ -58,18 +57,6 @@ const lines = (b: Buffer): string[] => b.toString('utf8').split('\n').filter((l)
 async function backup(w: Writer, dir: string): Promise<void> {
   if (w === 'restic') await restic(dir, ['backup', '--host', 'matrix', src])
   else await rusticOk(['-r', dir, '--no-cache', 'backup', '--host', 'matrix', src])
-}
-
-/**
- * Replaces the repository's key file by one with cheap scrypt parameters (N = 1024): the matrix opens each
- * repository about a hundred times, and key files are not what it tests (see the findKey and cat tests).
- */
-async function cheapKey(dir: string): Promise<void> {
-  const backend = new LocalBackend(dir)
-  const repo = await Repository.open({}, { repository: backend }, { password: PASSWORD })
-  const old = await backend.list('key')
-  await repo.addKey(PASSWORD, { kdf: { N: 1024, r: 8, p: 1 } })
-  for (const id of old) await backend.remove('key', id, false)
 }
 
 async function resticAnswers(dir: string): Promise<Answers> {

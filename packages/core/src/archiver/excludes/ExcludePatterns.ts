@@ -16,7 +16,7 @@ interface Pattern {
 }
 
 const PICOMATCH_OPTIONS: picomatch.PicomatchOptions = { dot: true, nobrace: true, noextglob: true, nonegate: true }
-const STAR: Part = { text: '*', re: compileGlob('*', '*') }
+const STAR: Part = { text: '*', re: compileGlob('*', '*', 'exclude') }
 
 /**
  * Rewrites one path element of a Go `filepath.Match` pattern for picomatch: `(){}+@!|` are literal in
@@ -51,11 +51,11 @@ function goGlobToPicomatch(glob: string): string {
   return out
 }
 
-function compileGlob(part: string, original: string): RegExp {
+function compileGlob(part: string, original: string, what: string): RegExp {
   try {
     return picomatch.makeRe(goGlobToPicomatch(part), PICOMATCH_OPTIONS)
   } catch (e) {
-    throw new RusticError('InvalidInput', `invalid exclude pattern "${original}": ${(e as Error).message}`, { cause: e })
+    throw new RusticError('InvalidInput', `invalid ${what} pattern "${original}": ${(e as Error).message}`, { code: 'InvalidPattern', cause: e })
   }
 }
 
@@ -66,15 +66,26 @@ function splitPath(p: string): string[] {
   return parts
 }
 
-function parsePattern(original: string): Pattern {
+function parsePattern(original: string, what = 'exclude'): Pattern {
   let s = original
   const negated = s.startsWith('!')
   if (negated) s = s.slice(1)
   const parts = splitPath(goClean(s)).map((p): Part => {
     if (p === '**' || p === '') return { text: '' }
-    return /[\\[\]*?]/.test(p) ? { text: p, re: compileGlob(p, original) } : { text: p }
+    return /[\\[\]*?]/.test(p) ? { text: p, re: compileGlob(p, original, what) } : { text: p }
   })
   return { original, parts, negated }
+}
+
+/**
+ * Checks a path pattern by restic's rules (Go `filepath.Match` syntax in each element): throws
+ * `InvalidInput` (code `InvalidPattern`, `invalid <what> pattern "[": unterminated [`) for an unterminated
+ * `[` or a trailing `\`. Backup's excludes and restore's and find's include/exclude patterns are checked
+ * alike.
+ * @param what - names the pattern's kind in the message (`exclude`, `include`).
+ */
+export function checkPattern(pattern: string, what = 'exclude'): void {
+  if (pattern !== '') parsePattern(pattern, what)
 }
 
 function partMatches(part: Part, s: string): boolean {

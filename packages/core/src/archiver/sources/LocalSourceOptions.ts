@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import type { ExtendedAttribute } from '../../repofile/Node.js'
+import { parseSize } from '../../util/size.js'
+import { zodParse } from '../../util/zodParse.js'
 import { UserNames } from '../userNames.js'
 
 /**
@@ -30,7 +32,15 @@ export const LocalSourceOptionsSchema = z.object({
   /** Exclude the contents of directories with a valid `CACHEDIR.TAG` (restic `--exclude-caches`). */
   excludeCaches: z.boolean().default(false),
   /** Exclude files (not directories) larger than this: bytes, or a restic size like `1M` (`--exclude-larger-than`). */
-  excludeLargerThan: z.union([z.number().int().nonnegative(), z.string()]).optional(),
+  excludeLargerThan: z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      if (typeof v === 'string') return zodParse(parseSize)(v, ctx)
+      if (Number.isSafeInteger(v) && v >= 0) return v
+      ctx.addIssue({ code: 'custom', message: `expected a size in bytes (a whole number from 0 to ${Number.MAX_SAFE_INTEGER}), got ${v}` })
+      return z.NEVER
+    })
+    .optional(),
   /** Do not cross file system boundaries below the source paths; mount points are kept as empty directories (`--one-file-system`). */
   oneFileSystem: z.boolean().default(false),
   /**

@@ -12,7 +12,7 @@ export const PROGRAM_VERSION = 'rustic-ts 0.1.0'
 /** Metadata of a new snapshot (rustic_core's `SnapshotOptions`). */
 export const SnapshotOptionsSchema = z.object({
   /** Hostname; default: this machine's. */
-  host: z.string().optional(),
+  host: z.string().min(1, 'must not be empty').optional(),
   /** Tags. */
   tags: z.array(z.string()).default([]),
   /** Label (rustic). */
@@ -21,25 +21,47 @@ export const SnapshotOptionsSchema = z.object({
   description: z.string().optional(),
   /** Never delete this snapshot with forget. */
   deleteNever: z.boolean().default(false),
-  /** Allow deletion only after this duration (e.g. `30d`) or this date (ISO 8601). */
-  deleteAfter: z.string().optional(),
+  /** Allow deletion only after this duration (e.g. `30d`) or this date (ISO 8601), up to the year 9999. */
+  deleteAfter: z
+    .string()
+    .superRefine((spec, ctx) => {
+      const d = deleteAfterDate(spec, new Date())
+      if (typeof d === 'string') ctx.addIssue({ code: 'custom', message: d })
+    })
+    .optional(),
   /** Snapshot time; default now. */
-  time: z.date().optional(),
+  time: z
+    .date()
+    .refine((d) => inRange(d), 'must be a valid time from year 0 to 9999')
+    .optional(),
 })
 
 /** Snapshot metadata; see {@link SnapshotOptionsSchema}. */
 export type SnapshotOptions = z.input<typeof SnapshotOptionsSchema>
 
-/** A new snapshot's fields from options (without tree, paths and summary). */
+/** True for a valid date a snapshot can record (years 0 to 9999, as RFC 3339 has them). */
+function inRange(d: Date): boolean {
+  const y = d.getUTCFullYear()
+  return Number.isFinite(d.getTime()) && y >= 0 && y <= 9999
+}
+
+/**
+ * A new snapshot's fields from options (without tree, paths and summary). Invalid options fail with
+ * `InvalidOptions` naming the field (`invalid snapshot options: host: must not be empty`).
+ */
 export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile, 'tree' | 'paths'> {
   const o = parseOptions(SnapshotOptionsSchema, options, 'snapshot options')
   if (o.deleteNever && o.deleteAfter) {
-    throw new RusticError('InvalidInput', 'give only one of deleteNever and deleteAfter', { code: 'InvalidOptions' })
+    throw new RusticError('InvalidInput', 'invalid snapshot options: give only one of deleteNever and deleteAfter', { code: 'InvalidOptions' })
   }
   const now = o.time ?? new Date()
   let del: DeleteOption | undefined
   if (o.deleteNever) del = { kind: 'never' }
-  else if (o.deleteAfter) del = { kind: 'after', time: goTimeFromDate(deleteAfterDate(o.deleteAfter, now)) }
+  else if (o.deleteAfter) {
+    const d = deleteAfterDate(o.deleteAfter, now)
+    if (typeof d === 'string') throw new RusticError('InvalidInput', `invalid snapshot options: deleteAfter: ${d}`, { code: 'InvalidOptions' })
+    del = { kind: 'after', time: goTimeFromDate(d) }
+  }
   let user = ''
   let uid = 0
   let gid = 0
@@ -66,11 +88,18 @@ export function snapshotFromOptions(options: SnapshotOptions): Omit<SnapshotFile
   }
 }
 
-function deleteAfterDate(spec: string, now: Date): Date {
+/** The time `deleteAfter` names (a date, or a duration after `now`), or what is wrong with it. */
+function deleteAfterDate(spec: string, now: Date): Date | string {
+  let d: Date
   if (/^\d{4}-\d{2}-\d{2}/.test(spec)) {
-    const d = new Date(spec)
-    if (Number.isNaN(d.getTime())) throw new RusticError('InvalidInput', `invalid date "${spec}"`, { code: 'InvalidOptions' })
-    return d
+    d = new Date(spec)
+    if (Number.isNaN(d.getTime())) return `invalid date "${spec}"`
+  } else {
+    try {
+      d = new Date(now.getTime() + parseDuration(spec))
+    } catch (e) {
+      return (e as Error).message
+    }
   }
-  return new Date(now.getTime() + parseDuration(spec))
+  return inRange(d) ? d : `"${spec}" is after the year 9999`
 }

@@ -3,13 +3,15 @@ import { Archiver } from '../../archiver/Archiver.js'
 import { ArchiverOptionsSchema } from '../../archiver/ArchiverOptions.js'
 import type { SkippedEntry } from '../../archiver/BackupStats.js'
 import type { ReadSource } from '../../archiver/ReadSource.js'
+import { existingPaths } from '../../archiver/sources/existingPaths.js'
 import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/index.js'
+import type { WriteBackend } from '../../backend/Backend.js'
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
-import { compressionLevel, type CompressionMode } from '../../compression/index.js'
-import { RusticError } from '../../error/RusticError.js'
+import { CompressionChoiceSchema, compressionLevel } from '../../compression/index.js'
+import { isRusticError, RusticError } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
-import { noProgress } from '../../progress/Progress.js'
+import { noProgress, type WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import type { LockHandle } from '../../repository/lock/index.js'
@@ -33,7 +35,7 @@ export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
   /** Do everything but write to the repository. */
   dryRun: z.boolean().default(false),
   /** Compression of new blobs (v2): `off`, `auto`, `max` or a zstd level. */
-  compression: z.union([z.enum(['off', 'auto', 'max']), z.number().int()]).optional(),
+  compression: CompressionChoiceSchema.optional(),
   /** Options of a local source (local paths given): excludes, one-file-system... */
   local: LocalSourceOptionsSchema.optional(),
   /**
@@ -52,15 +54,31 @@ export interface BackupResult {
   snapshot: SnapshotFile
   /** False when no snapshot was written (dry run, or unchanged with `skipIfUnchanged`). */
   saved: boolean
-  /** Entries that could not be read and were left out. */
+  /** Entries that could not be read and were left out (local source paths that do not exist among them). */
   skipped: SkippedEntry[]
+}
+
+/** What is checked and made before the lock is taken: a backup with bad input writes nothing, not even a lock. */
+interface Prepared {
+  opts: z.output<typeof BackupOptionsSchema>
+  /** The new snapshot, without tree and summary. */
+  snap: SnapshotFile
+  source: ReadSource
+  /** Local source paths that do not exist. */
+  missing: SkippedEntry[]
 }
 
 /**
  * Backs up local paths (or a custom {@link ReadSource}) into a new snapshot. Writes packs, then index
  * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
- * reused by the next run. Holds a shared lock throughout (as restic's backup does); loads the index again
- * if another client rewrote it since it was loaded, and writes no snapshot once the lock is lost.
+ * reused by the next run; temp files that killed writes left behind for over a day are removed. Holds a
+ * shared lock throughout (as restic's backup does); loads the index again if another client rewrote it
+ * since it was loaded, and writes no snapshot once the lock is lost.
+ *
+ * The source and the options are checked before anything is written (invalid ones fail with
+ * `InvalidOptions`). Local paths that do not exist are skipped with a warning (`<path> does not exist,
+ * skipping`) and listed in `skipped`; when none exists the backup fails with `SourcePathsMissing` before
+ * anything is written (as restic's "all target directories/files do not exist").
  */
 export async function backup(
   indexed: IndexedRepository,
@@ -68,34 +86,58 @@ export async function backup(
   options: BackupOptions = {},
   control: Control = {},
 ): Promise<BackupResult> {
-  const opts = parseOptions(BackupOptionsSchema, options, 'backup options')
+  const prepared = await prepareBackup(indexed, source, options, control)
   return indexed.repo.withLock(
     'shared',
     async (lock) => {
       await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
-      return backupLocked(indexed, source, opts, { ...control, signal: lock.signal }, lock)
+      const result = await backupLocked(indexed, prepared, { ...control, signal: lock.signal }, lock)
+      if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
+      return result
     },
     control,
   )
 }
 
-async function backupLocked(
+/** A source as `backup` takes it: a path, paths, or a {@link ReadSource}. */
+function sourceKind(source: unknown): 'paths' | 'custom' | undefined {
+  if (typeof source === 'string') return 'paths'
+  if (Array.isArray(source)) return source.every((p) => typeof p === 'string') ? 'paths' : undefined
+  return typeof source === 'object' && source !== null && typeof (source as ReadSource).entries === 'function' ? 'custom' : undefined
+}
+
+/** Checks the source and the options, skips missing local paths, and makes the source and the snapshot's fields. */
+async function prepareBackup(
   indexed: IndexedRepository,
   source: string | readonly string[] | ReadSource,
-  opts: z.output<typeof BackupOptionsSchema>,
+  options: BackupOptions,
   control: Control,
-  lock: LockHandle,
-): Promise<BackupResult> {
-  const repo = indexed.repo
-  const start = nowGoTime()
-  const { signal, progress: progressFactory, onWarning } = repo.control(control)
+): Promise<Prepared> {
+  const opts = parseOptions(BackupOptionsSchema, options, 'backup options')
+  const { onWarning } = indexed.repo.control(control)
+  const { host, tags, label, description, deleteNever, deleteAfter, time } = opts
+  const fields = snapshotFromOptions({ host, tags, label, description, deleteNever, deleteAfter, time })
+  const kind = sourceKind(source)
+  if (kind === undefined) {
+    throw new RusticError('InvalidInput', 'invalid backup source: expected a path, a list of paths or a ReadSource', { code: 'InvalidOptions' })
+  }
+  const missing: SkippedEntry[] = []
   let readSource: ReadSource
   let paths: string[]
   let excludes: string[] = []
-  if (typeof source === 'string' || Array.isArray(source)) {
+  if (kind === 'paths') {
     const localPaths: string[] = typeof source === 'string' ? [source] : [...(source as readonly string[])]
     if (localPaths.length === 0) throw new RusticError('InvalidInput', 'nothing to back up: give at least one path', { code: 'NoPaths' })
-    const local = new LocalSource(localPaths, { onWarning, ...opts.local })
+    if (localPaths.includes('')) throw new RusticError('InvalidInput', 'invalid backup source: an empty path', { code: 'InvalidOptions' })
+    const split = await existingPaths(localPaths, opts.local?.cwd)
+    if (split.existing.length === 0) {
+      throw new RusticError('InvalidInput', `all backup paths do not exist: ${split.missing.join(', ')}`, { code: 'SourcePathsMissing' })
+    }
+    for (const p of split.missing) {
+      onWarning(`${p} does not exist, skipping`)
+      missing.push({ path: p, error: 'does not exist' })
+    }
+    const local = new LocalSource(split.existing, { onWarning, ...opts.local })
     paths = local.snapshotPaths()
     excludes = local.snapshotExcludes()
     readSource = local
@@ -103,21 +145,26 @@ async function backupLocked(
     readSource = source as ReadSource
     paths = opts.snapshotPaths ?? readSource.snapshotPaths?.() ?? []
   }
-  const { host, tags, label, description, deleteNever, deleteAfter, time } = opts
-  const snap: SnapshotFile = {
-    ...snapshotFromOptions({ host, tags, label, description, deleteNever, deleteAfter, time }),
-    paths,
-    excludes,
-    tree: '' as never,
-  }
+  return { opts, snap: { ...fields, paths, excludes, tree: '' as never }, source: readSource, missing }
+}
 
-  const parent = await findParent(indexed, opts, snap, signal)
+async function backupLocked(indexed: IndexedRepository, prepared: Prepared, control: Control, lock: LockHandle): Promise<BackupResult> {
+  const repo = indexed.repo
+  const start = nowGoTime()
+  const { signal, progress: progressFactory, onWarning } = repo.control(control)
+  const { opts, snap, source: readSource } = prepared
+
+  const parent = await findParent(indexed, opts, snap, signal, onWarning)
   if (parent) snap.parent = parent.id
 
-  const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression as CompressionMode)
+  const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression)
   const backend = opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend
-  const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level)
+  const compressionAuto = opts.compression === undefined ? repo.dbe.compressionAuto : opts.compression === 'auto'
+  const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level, { compressionAuto, onWarning })
 
+  // temp files of writes a killed process left behind (the local backend's `data/xx/new-tmp-*`), cleaned
+  // up while the backup runs
+  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(repo.backend, signal, onWarning)
   if (opts.resume && !opts.dryRun) {
     const adopted = await adoptOrphanPacks(indexed, dbe, { signal })
     if (adopted.adopted > 0) {
@@ -146,6 +193,7 @@ async function backupLocked(
   } finally {
     bytes.finish()
     await sizing
+    await cleanup
   }
   const { stats } = result
   snap.tree = result.tree
@@ -182,16 +230,29 @@ async function backupLocked(
   return { snapshot: snap, saved: true, skipped: stats.skipped }
 }
 
+/** Temp files older than this are left by writes that never finished (a day, as no write takes that long). */
+const STALE_TEMP_FILE_AGE_MS = 24 * 60 * 60 * 1000
+
+/** Removes stale temp files where the backend can; a failure is a warning. */
+async function removeStaleTempFiles(backend: WriteBackend, signal: AbortSignal | undefined, onWarning: WarningHandler): Promise<void> {
+  try {
+    await backend.removeStaleTempFiles?.(STALE_TEMP_FILE_AGE_MS, { signal })
+  } catch (e) {
+    if (!isRusticError(e, 'Aborted')) onWarning(`cannot remove temporary files left by interrupted writes: ${(e as Error).message}`, e)
+  }
+}
+
 async function findParent(
   indexed: IndexedRepository,
   opts: z.output<typeof BackupOptionsSchema>,
   snap: SnapshotFile,
   signal: AbortSignal | undefined,
+  onWarning: WarningHandler,
 ): Promise<SnapshotFile | undefined> {
   if (opts.noParent) return undefined
-  if (opts.parent) return indexed.repo.findSnapshot(opts.parent, {}, { signal })
+  if (opts.parent) return indexed.repo.findSnapshot(opts.parent, {}, { signal, onWarning })
   const same = (a: string[], b: string[]): boolean => a.length === b.length && [...a].sort().every((p, i) => p === [...b].sort()[i])
-  const candidates = (await indexed.repo.getSnapshots({ hosts: [snap.hostname] }, { signal })).filter(
+  const candidates = (await indexed.repo.getSnapshots({ hosts: [snap.hostname] }, { signal, onWarning })).filter(
     (s) => (s.label ?? '') === (snap.label ?? '') && same(s.paths, snap.paths),
   )
   return candidates[candidates.length - 1]

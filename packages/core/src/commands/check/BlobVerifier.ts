@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { decompress, nativeZstdBuffers, type ZstdBuffers } from '../../compression/Zstd.js'
+import { decompress, nativeZstdBuffers, type ZstdStreamBuffers } from '../../compression/Zstd.js'
 import type { Key } from '../../crypto/Key.js'
 import { shortId } from '../../id/Id.js'
 import type { IndexBlob } from '../../repofile/IndexFile.js'
@@ -13,16 +13,16 @@ const ZSTD_OUT = 128 << 10
  * the SHA-256 of the plaintext against the blob's id — without ever holding a blob's plaintext: the cipher
  * hands it out in pieces (each freed once used), zstd decompresses them as a stream through one reused
  * buffer, and the hash takes what comes out. So nothing but zstd's window (at most the blob's size) is
- * held, and no garbage piles up. Without the native zstd, the plaintext of a compressed blob is decompressed whole (by the
- * pure-JS zstd).
+ * held, and no garbage piles up. Without zstd-napi, the plaintext of a compressed blob is decompressed whole (by the
+ * zstd provider in use: Node's own, the prebuilt package or the pure-JS decoder).
  */
 export class BlobVerifier {
   private out: Uint8Array | undefined
 
-  /** @param zstd - the native zstd (the default where it loads); `null` decompresses each blob whole (with the pure-JS zstd where the native one does not load). */
+  /** @param zstd - zstd-napi's streaming zstd (the default where it loads); `null` decompresses each blob whole (with the zstd provider in use). */
   constructor(
     private readonly key: Key,
-    private readonly zstd: ZstdBuffers | null = nativeZstdBuffers() ?? null,
+    private readonly zstd: ZstdStreamBuffers | null = nativeZstdBuffers() ?? null,
   ) {}
 
   /** Why the sealed blob `sealed` (indexed as `b`) is damaged, or `undefined` if it is sound. */

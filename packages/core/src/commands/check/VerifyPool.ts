@@ -1,5 +1,5 @@
 import type { TransferListItem } from 'node:worker_threads'
-import { compress, nativeZstdBuffers } from '../../compression/Zstd.js'
+import { compress, zstdCompressorUnavailable, zstdStoredFrame } from '../../compression/Zstd.js'
 import type { Key } from '../../crypto/Key.js'
 import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
 import { RusticError } from '../../error/RusticError.js'
@@ -28,7 +28,8 @@ function whole(data: Uint8Array): boolean {
  * Worker threads (`workers/verify.worker.ts`) that verify packs for `check --read-data` as they are read, in
  * pieces: each pack goes to one worker, its pieces are transferred (not copied) and each is answered once
  * verified, so the caller can bound the bytes in flight. Falls back (returns `undefined` from
- * {@link VerifyPool.start}) when the native modules cannot be loaded or the self-test fails.
+ * {@link VerifyPool.start}) when sodium-native cannot be loaded or the self-test fails. Without zstd-napi
+ * the workers decompress each compressed blob whole, with the zstd provider in use.
  */
 export class VerifyPool implements PackVerifiers {
   private streams = 0
@@ -37,7 +38,7 @@ export class VerifyPool implements PackVerifiers {
 
   /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
   static async start(key: Key, n: number): Promise<VerifyPool | undefined> {
-    if (n < 1 || sodiumPoly1305() === undefined || nativeZstdBuffers() === undefined) return undefined
+    if (n < 1 || sodiumPoly1305() === undefined) return undefined
     let pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
     try {
       pool = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
@@ -54,7 +55,8 @@ export class VerifyPool implements PackVerifiers {
     // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify
     const probe = new TextEncoder().encode('rustic-ts verify pool self-test '.repeat(8))
     const id = hashId(probe)
-    const sealed = [key.encrypt(probe), key.encrypt(compress(probe, 3))]
+    // (a stored frame where nothing here compresses)
+    const sealed = [key.encrypt(probe), key.encrypt(zstdCompressorUnavailable() === undefined ? compress(probe, 3) : zstdStoredFrame(probe))]
     const blobs: IndexBlob[] = [
       { type: 'data', id, offset: 0, length: sealed[0]!.length },
       { type: 'data', id, offset: sealed[0]!.length, length: sealed[1]!.length, uncompressedLength: probe.length },

@@ -60,7 +60,9 @@ async function checkWith(
   const { signal, progress } = repo.control(control)
   const concurrency = repo.options.concurrency
   const layers = backendLayers(repo.backend)
-  const dbe = new DecryptBackend(layers.repository, repo.key, repo.config.version)
+  const dbe = new DecryptBackend(layers.repository, repo.key, repo.config.version, repo.dbe.compressionLevel, {
+    compressionAuto: repo.dbe.compressionAuto,
+  })
   const findings = new FindingCollector()
 
   const listed = new Map<FileType, Map<Id, number>>()

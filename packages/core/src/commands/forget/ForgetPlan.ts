@@ -1,5 +1,6 @@
 import type { Id } from '../../id/Id.js'
 import type { SnapshotFile } from '../../repofile/index.js'
+import type { PruneOptions } from '../prune/PruneOptions.js'
 import type { SnapshotGroup } from '../snapshots/SnapshotGroup.js'
 
 /**
@@ -48,4 +49,6 @@ export interface ForgetPlan {
   remove: Id[]
   /** The time delete policies were judged at (RFC 3339). */
   now: string
+  /** Prune options when the forget prunes afterwards (option `prune`). */
+  prune?: PruneOptions
 }

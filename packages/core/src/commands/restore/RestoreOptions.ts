@@ -1,5 +1,18 @@
 import { availableParallelism } from 'node:os'
 import { z } from 'zod'
+import { checkPattern } from '../../archiver/excludes/ExcludePatterns.js'
+
+/** A list of include or exclude patterns, each checked by restic's rules (as backup's excludes are). */
+function patternList(what: string): z.ZodDefault<z.ZodArray<z.ZodString>> {
+  const pattern = z.string().superRefine((p, ctx) => {
+    try {
+      checkPattern(p, what)
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message })
+    }
+  })
+  return z.array(pattern).default([])
+}
 
 /**
  * Options of `IndexedRepository.planRestore`, with defaults (rustic_core's `RestoreOptions` plus
@@ -7,9 +20,9 @@ import { z } from 'zod'
  */
 export const RestoreOptionsSchema = z.object({
   /** Only restore paths matching one of these globs (or below a match); paths are relative to the restored directory and start with `/`. */
-  include: z.array(z.string()).default([]),
+  include: patternList('include'),
   /** Do not restore paths matching one of these globs (or below a match). */
-  exclude: z.array(z.string()).default([]),
+  exclude: patternList('exclude'),
   /** Match include/exclude patterns case-insensitively. */
   ignoreCase: z.boolean().default(false),
   /** Remove entries of the target that the snapshot does not have (only those the include/exclude patterns select). */

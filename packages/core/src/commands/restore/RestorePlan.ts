@@ -121,6 +121,11 @@ export interface RestorePlan {
   isDir: boolean
   /** True when the target directory does not exist yet. */
   createTarget: boolean
+  /**
+   * For a directory below the snapshot's root restored into a target restore creates: its node, whose
+   * mode, times and ownership the target directory gets (as restic's `restore SNAP:PATH`).
+   */
+  targetNode?: Node
   /** Every selected entry, parents before children (tree order). */
   entries: PlanEntry[]
   /** What is removed first, in this order. */
@@ -133,6 +138,16 @@ export interface RestorePlan {
   stats: RestorePlanStats
   /** The options the plan was made with; restore carries it out with them. */
   options: ResolvedRestoreOptions
+}
+
+/** A file restore could not restore completely: some of its data in the repository is damaged. */
+export interface DamagedFile {
+  /** Path relative to the restored directory, starting with `/`. */
+  path: string
+  /** Where it is on disk (it is there, with the parts that could be read; its times are not set). */
+  fsPath: string
+  /** Why: the first damaged blob's error (naming blob and pack). */
+  error: string
 }
 
 /** What {@link restore} did. */
@@ -153,4 +168,10 @@ export interface RestoreStats {
   metadataSet: number
   /** Problems reported to `onWarning` (metadata or special files that could not be set or created). */
   warnings: number
+  /**
+   * Files whose content could not be restored completely because data of theirs in the repository is
+   * damaged (a pack missing or cut short, a blob failing its checks); everything else was restored.
+   * Each was also reported to `onWarning`.
+   */
+  damaged: DamagedFile[]
 }

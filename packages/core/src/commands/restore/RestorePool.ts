@@ -1,5 +1,4 @@
-import { compress } from '../../compression/index.js'
-import { nativeZstdBuffers } from '../../compression/Zstd.js'
+import { compress, zstdBuffers, zstdCompressorUnavailable, zstdStoredFrame } from '../../compression/Zstd.js'
 import type { Key } from '../../crypto/Key.js'
 import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
 import { RusticError } from '../../error/RusticError.js'
@@ -16,6 +15,8 @@ export interface PoolResult {
   files: number[]
   /** Files whose metadata was set. */
   metaDone: number[]
+  /** Blobs (indexes into the job's `blobs`) whose data is damaged, with the error; nothing of them was written. */
+  damaged: Array<{ blob: number; error: RusticError }>
   /** The problem that stopped the range (what is above was done before it); the caller raises it. */
   error?: RusticError
 }
@@ -35,12 +36,13 @@ export class RestorePool {
 
   /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
   static async start(key: Key, n: number): Promise<RestorePool | undefined> {
-    if (sodiumPoly1305() === undefined || nativeZstdBuffers() === undefined) return undefined
+    const zstd = zstdBuffers()
+    if (sodiumPoly1305() === undefined || zstd === undefined) return undefined
     const pool = new WorkerPool<RestoreRequest, RestoreReply, RestoreJob>({
       name: 'restore',
       url: workerUrl('restore'),
       size: n,
-      setup: () => ({ workerData: { key: key.toMasterKeyJson() } satisfies RestoreWorkerData, state: undefined }),
+      setup: () => ({ workerData: { key: key.toMasterKeyJson(), zstd: zstd.name } satisfies RestoreWorkerData, state: undefined }),
       onMessage: (w, m) => pool.take(w, m.id)?.done(m),
     })
     const restorePool = new RestorePool(pool)
@@ -48,7 +50,8 @@ export class RestorePool {
     const probe = new TextEncoder().encode('rustic-ts restore pool self-test '.repeat(8))
     const id = hashId(probe)
     const plainSealed = key.encrypt(probe)
-    const zSealed = key.encrypt(compress(probe, 3))
+    // (a stored frame where nothing here compresses: the workers decompress with fzstd then)
+    const zSealed = key.encrypt(zstdCompressorUnavailable() === undefined ? compress(probe, 3) : zstdStoredFrame(probe))
     const data = new Uint8Array(plainSealed.length + zSealed.length)
     data.set(plainSealed, 0)
     data.set(zSealed, plainSealed.length)
@@ -59,6 +62,7 @@ export class RestorePool {
     const passed = await pool.selfTest(async (w) => {
       const r = await restorePool.runOn(w, Uint8Array.prototype.slice.call(data), blobs, true, 'self-test')
       if (r.error) throw r.error
+      if (r.damaged.length > 0) throw r.damaged[0]!.error
     })
     return passed ? restorePool : undefined
   }
@@ -70,9 +74,10 @@ export class RestorePool {
 
   /**
    * Opens the blobs of a pack range and writes them on the least busy worker. `data` (the sealed range)
-   * is transferred to the worker when it owns its whole buffer, else copied. A problem with the data or a
-   * write comes back as the result's `error` (naming the blob, pack or file), with what was done before
-   * it; the promise rejects only if the worker fails.
+   * is transferred to the worker when it owns its whole buffer, else copied. A blob whose data is damaged
+   * is skipped and listed in the result's `damaged`; another problem (a write failing) comes back as the
+   * result's `error` (naming the blob, pack or file), with what was done before it; the promise rejects
+   * only if the worker fails.
    */
   run(data: Uint8Array, blobs: RestoreBlob[], verify: boolean, what: string): Promise<PoolResult> {
     return this.runOn(this.pool.leastBusy(), data, blobs, verify, what)
@@ -90,7 +95,12 @@ export class RestorePool {
       const job: RestoreJob = {
         fail: reject,
         done: (m) => {
-          const result: PoolResult = { written: m.written, files: m.files, metaDone: m.metaDone }
+          const result: PoolResult = {
+            written: m.written,
+            files: m.files,
+            metaDone: m.metaDone,
+            damaged: m.damaged.map((d) => ({ blob: d.blob, error: new RusticError(d.error.kind, d.error.message, { code: d.error.code }) })),
+          }
           if (m.failure) result.error = new RusticError(m.failure.kind, m.failure.message, { code: m.failure.code })
           resolve(result)
         },

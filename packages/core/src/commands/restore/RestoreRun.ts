@@ -1,10 +1,13 @@
+import { closeSync, constants, ftruncateSync, openSync } from 'node:fs'
 import pLimit, { type LimitFunction } from 'p-limit'
 import type { Control, ResolvedControl } from '../../progress/Control.js'
 import type { Progress, ProgressKind } from '../../progress/Progress.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { MetadataWriter } from './MetadataWriter.js'
+import { displayPath } from './fsPath.js'
 import type { ResolvedRestoreOptions } from './RestoreOptions.js'
-import type { RestorePlan, RestoreStats } from './RestorePlan.js'
+import type { PlannedBlob, RestorePlan, RestoreStats } from './RestorePlan.js'
+import { restoreIoError } from './restoreIoError.js'
 
 /** One run of `restore`: the plan, its options, the control, the counts, and what its phases hand on to each other. */
 export class RestoreRun {
@@ -22,7 +25,10 @@ export class RestoreRun {
     bytesWritten: 0,
     metadataSet: 0,
     warnings: 0,
+    damaged: [],
   }
+  /** Files (indexes into the plan's `files`) with damaged data, and the first error. */
+  readonly damagedFiles = new Map<number, string>()
   /** Bounds the file operations in flight. */
   readonly fileLimit: LimitFunction
   /** Sets owners, modes, times and xattrs. */
@@ -60,6 +66,44 @@ export class RestoreRun {
   warn(message: string, error?: unknown): void {
     this.stats.warnings++
     this.control.onWarning(message, error)
+  }
+
+  /** A blob's data is damaged (see `isRepositoryDamage`): the files it goes into cannot be restored completely. */
+  damage(blob: PlannedBlob, error: unknown): void {
+    const why = error instanceof Error ? error.message : String(error)
+    for (const t of blob.targets) if (!this.damagedFiles.has(t.file)) this.damagedFiles.set(t.file, why)
+  }
+
+  /**
+   * Once the contents are written: each file with damaged data is reported (warning, `stats.damaged`) and
+   * made to exist with its size (a new file whose only blob was damaged was never created), so that hard
+   * links to it and a later restore find it.
+   */
+  reportDamage(): void {
+    const warn = this.control.onWarning
+    for (const [fileIndex, error] of [...this.damagedFiles].sort((a, b) => a[0] - b[0])) {
+      const f = this.plan.files[fileIndex]!
+      const e = this.plan.entries[f.entry]!
+      try {
+        const fd = openSync(e.fsPath, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+        try {
+          ftruncateSync(fd, f.size)
+        } finally {
+          closeSync(fd)
+        }
+      } catch (err) {
+        throw restoreIoError(err, 'write', e.fsPath)
+      }
+      const fsPath = displayPath(e.fsPath)
+      this.stats.damaged.push({ path: e.path, fsPath, error })
+      warn(`${fsPath} is not restored completely: ${error}`)
+    }
+  }
+
+  /** True if the entry is a file with damaged data (its times are then left alone, so that a later restore sees it changed). */
+  isDamaged(entry: number): boolean {
+    const f = this.plan.entries[entry]!.file
+    return f !== undefined && this.damagedFiles.has(f)
   }
 
   /** Counts the files of the plan as they are written, in a progress counter (until {@link RestoreRun.endFiles}). */

@@ -26,6 +26,11 @@ import { writeContents } from './writeContents.js'
  * mtime matches the snapshot's to the microsecond. Entries without a mode keep 0600/0700 (one warning). Extended attributes are set (with the native
  * `@napi-rs/xattr` package) where missing or different, never on symlinks; ownership only as root.
  * Problems with metadata or special files are warnings, as in restic.
+ *
+ * Damaged data in the repository (a pack missing or cut short, a blob failing its checks) does not stop
+ * the restore: everything else is restored, and each file that could not be restored completely is
+ * reported to `onWarning` and listed in the result's `damaged` (it is there with the parts that could be
+ * read, its times not set). Check `damaged` before trusting the restore.
  */
 export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
   const run = new RestoreRun(indexed, plan, control)
@@ -43,7 +48,8 @@ async function prepareTarget(run: RestoreRun): Promise<void> {
   const { plan, stats } = run
   if (plan.createTarget) {
     try {
-      await mkdir(plan.target, { recursive: true })
+      // a sub-path's directory gets its own mode at the end (private until then)
+      await mkdir(plan.target, { recursive: true, mode: plan.targetNode ? 0o700 : 0o777 })
     } catch (e) {
       throw restoreIoError(e, 'create directory', plan.target)
     }
@@ -90,7 +96,7 @@ async function createDirectories(run: RestoreRun): Promise<void> {
 async function writeFiles(run: RestoreRun): Promise<void> {
   const { plan, opts } = run
   const entries = plan.entries
-  await run.meta.prepare(entries.map((e) => e.node))
+  await run.meta.prepare([...entries.map((e) => e.node), ...(plan.targetNode ? [plan.targetNode] : [])])
   const writer = new FileWriter(
     plan.files.map((f) => ({ path: entries[f.entry]!.fsPath, size: f.size, create: f.create, writes: f.writes })),
     opts.maxOpenFiles,
@@ -119,6 +125,7 @@ async function writeFiles(run: RestoreRun): Promise<void> {
     await writer.closeAll()
     run.endFiles()
   }
+  run.reportDamage()
 }
 
 /** 4. Symlinks, special files and hard links. */
@@ -156,10 +163,13 @@ async function setMetadata(run: RestoreRun): Promise<void> {
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!
     if (metaDone[i] || e.action === 'kept' || (e.linkTo !== undefined && touched[e.linkTo])) continue
+    // a file with damaged data keeps the time it got now: a later restore sees it changed and tries again
+    if (run.isDamaged(i)) continue
     if (i % 1024 === 0) await nextTick()
     throwIfAborted(run.signal)
     if (meta.apply(e.node, e.fsPath, touched[i] === 1)) run.stats.metadataSet++
     progress.inc(1)
   }
+  if (plan.targetNode && meta.apply(plan.targetNode, plan.target, true)) run.stats.metadataSet++
   progress.finish()
 }

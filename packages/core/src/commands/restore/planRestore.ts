@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises'
-import { basename, dirname, resolve } from 'node:path'
+import { basename, dirname } from 'node:path'
 import { RusticError } from '../../error/RusticError.js'
 import type { Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import type { Control } from '../../progress/Control.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { checkNodeName, joinFsPath } from './fsPath.js'
+import { localRepositoryPath, refuseRemovingRepository, refuseUnsafeTarget } from './refuseUnsafeTarget.js'
 import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
 import type { RestorePlan } from './RestorePlan.js'
 import { lstatIfAny, RestorePlanner } from './RestorePlanner.js'
@@ -22,6 +23,11 @@ import { restoreIoError } from './restoreIoError.js'
  * With `delete`, target entries the snapshot does not have are removed. A tree entry with an unsafe name
  * (`/`, `..`, NUL) fails the plan with `UnsafeName` before anything is written.
  *
+ * Unsafe targets are refused with `UnsafeTarget`: an empty or missing one, and with `delete` the root
+ * directory or a directory holding, being or inside the (local) repository; so is a plan that would remove
+ * the repository. When restore creates the target for a directory node that is not the snapshot's root (a
+ * sub-path, `SNAP:/home/me`), the target gets that directory's mode, times and ownership.
+ *
  * @param target - the directory to restore into (created if missing); for a non-directory node, a
  *   directory to put it in or the path to restore it as.
  */
@@ -32,8 +38,10 @@ export async function planRestore(
   options: RestoreOptions = {},
   control: Control = {},
 ): Promise<RestorePlan> {
-  const planner = new RestorePlanner(indexed, parseOptions(RestoreOptionsSchema, options, 'restore options'), indexed.repo.control(control))
-  const targetPath = resolve(target)
+  const opts = parseOptions(RestoreOptionsSchema, options, 'restore options')
+  const repository = localRepositoryPath(indexed.repo.location())
+  const targetPath = await refuseUnsafeTarget(target, opts.delete, repository)
+  const planner = new RestorePlanner(indexed, opts, indexed.repo.control(control))
   const targetStat = await stat(targetPath).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined
     throw restoreIoError(e, 'stat', targetPath)
@@ -44,7 +52,11 @@ export async function planRestore(
     }
     if (node.subtree) await planner.preload(node.subtree)
     await planner.planDir(node.subtree, '', targetPath, targetStat !== undefined)
-    return planner.finish(targetPath, true, !targetStat)
+    const plan = await planner.finish(targetPath, true, !targetStat)
+    // a sub-path's directory node (the snapshot's root has no node of its own: it has no name)
+    if (node.name !== '' && plan.createTarget) plan.targetNode = node
+    await refuseRemovingRepository(plan, repository)
+    return plan
   }
   // a single entry: into the target directory, or as the target path
   checkNodeName(node, '')
@@ -58,5 +70,7 @@ export async function planRestore(
   const lst = await lstatIfAny(fsp)
   const rel = `/${intoDir ? node.name : basename(targetPath)}`
   if (planner.isSelected(rel)) await planner.planLeaf(node, rel, fsp, lst)
-  return planner.finish(planTarget, false, !parent)
+  const plan = await planner.finish(planTarget, false, !parent)
+  await refuseRemovingRepository(plan, repository)
+  return plan
 }

@@ -1,18 +1,24 @@
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs'
 import { setImmediate as nextTick } from 'node:timers/promises'
 import pLimit from 'p-limit'
+import { isRepositoryDamage } from '../../error/repositoryDamage.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { hashId } from '../../id/Id.js'
 import type { RestoreBlob } from '../../workers/restore.protocol.js'
 import type { FileWriter } from './FileWriter.js'
 import { restoreIoError } from './restoreIoError.js'
-import type { PackRead } from './RestorePlan.js'
+import type { PackRead, PlannedBlob } from './RestorePlan.js'
 import { RestorePool } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
 
 /**
  * Reads the planned pack ranges (bounded) and writes every blob into its places, on worker threads when
  * they start (`RestorePool`), else on this thread through `writer`.
+ *
+ * Damage in the repository (see `isRepositoryDamage`: a pack missing or shorter than the index says, a
+ * blob failing its MAC, decompression or hash check) spoils only the blobs it hits: a range that cannot
+ * be read is read again blob by blob, a blob that does not open is skipped, and the files of the blobs
+ * lost are recorded ({@link RestoreRun.damage}); everything else is restored. Other errors stop the restore.
  */
 export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
   if (run.plan.reads.length === 0) return
@@ -23,6 +29,30 @@ export async function writeContents(run: RestoreRun, writer: FileWriter): Promis
   } finally {
     await pool.close()
   }
+}
+
+/** A read of one blob of `r`. */
+function blobRead(r: PackRead, b: PlannedBlob): PackRead {
+  return { packId: r.packId, offset: b.offset, length: b.length, blobs: [b] }
+}
+
+/**
+ * Reads the range of `r`; when the repository's copy is damaged (missing, cut short), reads its blobs one
+ * by one instead (handing each read to `use`), and records a blob that cannot be read as damaged.
+ */
+async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, use: (r: PackRead, data: Uint8Array) => Promise<void>): Promise<void> {
+  throwIfAborted(signal)
+  let data: Uint8Array
+  try {
+    data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
+  } catch (e) {
+    if (!isRepositoryDamage(e) || signal.aborted) throw e
+    if (r.blobs.length === 1) return run.damage(r.blobs[0]!, e)
+    for (const b of r.blobs) await readContained(run, blobRead(r, b), signal, use)
+    return
+  }
+  run.stats.bytesRead += data.length
+  await use(r, data)
 }
 
 function allZero(b: Uint8Array): boolean {
@@ -111,10 +141,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         stats.metadataSet++
       }
     }
-    await runReads(run, inner, async (r) => {
-      throwIfAborted(signal)
-      const data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
-      stats.bytesRead += data.length
+    const restoreRead = async (r: PackRead, data: Uint8Array): Promise<void> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -136,8 +163,10 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
       }))
       const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`)
       account(res.written, res.files, res.metaDone)
+      for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
       if (res.error) throw res.error
-    })
+    }
+    await runReads(run, inner, (r) => readContained(run, r, signal, restoreRead))
   } finally {
     bytes.finish()
   }
@@ -147,7 +176,6 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
 async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<void> {
   const { plan, opts, stats } = run
   const repo = run.indexed.repo
-  const backend = repo.backend
   const inner = new AbortController()
   const signal = inner.signal
   const left = plan.files.map((f) => f.writes)
@@ -168,17 +196,11 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
     while (inFlight >= opts.fileConcurrency || inFlightBytes >= maxInFlightBytes) await new Promise<void>((r) => waiters.push(r))
   }
 
-  const doRead = async (r: PackRead): Promise<void> => {
-    throwIfAborted(signal)
-    const data = await backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
-    stats.bytesRead += data.length
-    const writes: Array<Promise<void>> = []
-    let failed: unknown
-    for (const b of r.blobs) {
-      throwIfAborted(signal)
-      if (failed !== undefined) break
-      const start = b.offset - r.offset
-      const what = `data blob ${b.id} in pack ${r.packId}`
+  /** A blob's plaintext, checked; undefined (and the blob recorded as damaged) when its data is damaged. */
+  const open = (r: PackRead, data: Uint8Array, b: PlannedBlob): Uint8Array | undefined => {
+    const start = b.offset - r.offset
+    const what = `data blob ${b.id} in pack ${r.packId}`
+    try {
       const plain = repo.dbe.openBlob(data.subarray(start, start + b.length), b.uncompressedLength, what)
       if (opts.verifyBlobs && hashId(plain) !== b.id) {
         throw new RusticError('Verification', `${what} is corrupted: its content does not hash to its id`, { code: 'IntegrityError' })
@@ -186,6 +208,22 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
       if (plain.length !== b.dataLength) {
         throw new RusticError('Verification', `${what} has ${plain.length} bytes, the index says ${b.dataLength}`, { code: 'IntegrityError' })
       }
+      return plain
+    } catch (e) {
+      if (!isRepositoryDamage(e)) throw e
+      run.damage(b, e)
+      return undefined
+    }
+  }
+
+  const writeRead = async (r: PackRead, data: Uint8Array): Promise<void> => {
+    const writes: Array<Promise<void>> = []
+    let failed: unknown
+    for (const b of r.blobs) {
+      throwIfAborted(signal)
+      if (failed !== undefined) break
+      const plain = open(r, data, b)
+      if (plain === undefined) continue
       const zero = opts.sparse && allZero(plain)
       for (const t of b.targets) {
         await room()
@@ -215,7 +253,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
 
   try {
     await warmUp(run, signal)
-    await runReads(run, inner, doRead)
+    await runReads(run, inner, (r) => readContained(run, r, signal, writeRead))
   } finally {
     bytes.finish()
   }

@@ -52,18 +52,21 @@ export function groupSnapshotList(snapshots: readonly SnapshotFile[], criterion:
   return [...groups.values()].sort((a, b) => compareSnapshotGroups(a.group, b.group))
 }
 
-/** Reads the snapshots passing the filter and groups them (see {@link Repository.groupSnapshots}). */
+/**
+ * Reads the snapshots passing the filter and groups them (see {@link Repository.groupSnapshots}); a snapshot
+ * file that cannot be read is left out with a warning.
+ */
 export async function groupSnapshots(
   repo: Repository,
   options: GroupSnapshotsOptions = {},
   control: Control = {},
 ): Promise<GroupedSnapshots[]> {
   const o = parseOptions(GroupSnapshotsOptionsSchema, options, 'group snapshots options')
-  const { signal, progress } = repo.control(control)
+  const { signal, progress, onWarning } = repo.control(control)
   const snaps =
     o.snapshots.length > 0
-      ? sortSnapshots(await resolveSnapshots(repo, o.snapshots, o.filter, { signal }))
-      : await repo.getSnapshots(o.filter, { signal, progress })
+      ? sortSnapshots(await resolveSnapshots(repo, o.snapshots, o.filter, { signal, onWarning }))
+      : await repo.getSnapshots(o.filter, { signal, progress, onWarning })
   throwIfAborted(signal)
   const groups = groupSnapshotList(snaps, o.groupBy)
   if (o.latest > 0) for (const g of groups) g.snapshots = g.snapshots.slice(-o.latest)

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from '../../repository/lock/helpers.js'
@@ -77,5 +80,66 @@ describe('backup and locks', () => {
     const second = await stale.backup(source(data))
     expect(second.snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(data.length) // uploaded again, not deduplicated
     expect((await readBack(await open(), second.snapshot.id!)).equals(data)).toBe(true)
+  })
+})
+
+describe('backup input', () => {
+  const tmpTree = async (): Promise<{ dir: string; remove: () => Promise<void> }> => {
+    const dir = await mkdtemp(join(tmpdir(), 'rustic-backup-input-'))
+    await writeFile(join(dir, 'a.txt'), 'hello\n')
+    return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+  }
+
+  it('fails before writing anything when no backup path exists (restic: all target directories/files do not exist)', async () => {
+    const { repo } = await memoryRepo()
+    const indexed = await repo.toIndexed()
+    const err = await errorOf(indexed.backup(['/does/not/exist', '/nor/this']))
+    expect(isRusticError(err, 'SourcePathsMissing')).toBe(true)
+    expect((err as Error).message).toBe('all backup paths do not exist: /does/not/exist, /nor/this')
+    expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 0 })
+  })
+
+  it('skips missing paths with a warning naming each whole path, and backs up the others', async () => {
+    const t = await tmpTree()
+    try {
+      const { repo } = await memoryRepo()
+      const indexed = await repo.toIndexed()
+      const warnings: string[] = []
+      const missing = join(t.dir, 'does', 'not', 'exist')
+      const r = await indexed.backup([t.dir, missing], {}, { onWarning: (m) => void warnings.push(m) })
+      expect(r.saved).toBe(true)
+      expect(r.snapshot.paths).toEqual([t.dir])
+      expect(r.skipped).toEqual([{ path: missing, error: 'does not exist' }])
+      expect(warnings).toEqual([`${missing} does not exist, skipping`])
+    } finally {
+      await t.remove()
+    }
+  })
+
+  it.each([
+    ['a source that is no path, no list of paths and no ReadSource (paths: "abc")', { paths: 'abc' }, {}, /^invalid backup source: expected a path, a list of paths or a ReadSource$/],
+    ['paths given as an option', 'DIR', { paths: 'abc' }, /^invalid backup options: unknown option "paths"$/],
+    ['compression 1.5', 'DIR', { compression: 1.5 }, /^invalid backup options: compression: expected off, auto, max or a zstd level from -131072 to 22$/],
+    ['compression ""', 'DIR', { compression: '' }, /^invalid backup options: compression: /],
+    ['a huge excludeLargerThan', 'DIR', { local: { excludeLargerThan: '99999999999999999999999T' } }, /^invalid backup options: local\.excludeLargerThan: invalid size "99999999999999999999999T": more than /],
+    ['a negative excludeLargerThan', 'DIR', { local: { excludeLargerThan: -1 } }, /^invalid backup options: local\.excludeLargerThan: /],
+    ['deleteAfter 99999999999999d', 'DIR', { deleteAfter: '99999999999999d' }, /^invalid backup options: deleteAfter: "99999999999999d" is after the year 9999$/],
+    ['deleteAfter nonsense', 'DIR', { deleteAfter: 'soon' }, /^invalid backup options: deleteAfter: invalid duration "soon"/],
+    ['an empty host', 'DIR', { host: '' }, /^invalid backup options: host: must not be empty$/],
+    ['an empty path', ['DIR', ''], {}, /^invalid backup source: an empty path$/],
+  ])('rejects %s with one InvalidOptions line naming it, writing nothing', async (_what, source, options, message) => {
+    const t = await tmpTree()
+    try {
+      const { repo } = await memoryRepo()
+      const indexed = await repo.toIndexed()
+      const fill = (s: unknown): unknown => (s === 'DIR' ? t.dir : Array.isArray(s) ? s.map(fill) : s)
+      const err = await errorOf(indexed.backup(fill(source) as never, options as never))
+      expect(isRusticError(err, 'InvalidOptions'), String(err)).toBe(true)
+      expect((err as Error).message).toMatch(message)
+      expect((err as Error).message).not.toContain('\n')
+      expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 0 })
+    } finally {
+      await t.remove()
+    }
   })
 })

@@ -7,7 +7,7 @@ const blob = (type: 'data' | 'tree', offset: number, length = 100): IndexBlob =>
 const pack = (...blobs: IndexBlob[]): IndexPack => ({ id: randomId(), blobs })
 
 async function load(files: Array<{ packs: IndexPack[]; packsToDelete?: IndexPack[] }>, damage = false) {
-  const dbe = new DecryptBackend(new MemoryBackend(), Key.random(), 2)
+  const dbe = new DecryptBackend(new MemoryBackend(), Key.random(), 2, 3)
   const ids = []
   for (const f of files) ids.push(await dbe.saveFile('index', serializeIndex(f)))
   if (damage) await dbe.backend.writeBytes('index', ids[0]!, false, new Uint8Array(40))

@@ -4,6 +4,7 @@ import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'
+import { withProfileOptions } from '../profileOptions.js'
 import { humanBytes } from '../progressBar.js'
 
 interface CheckFlags extends FilterFlags {
@@ -44,13 +45,15 @@ export function registerCheck(program: Command): void {
     const repo = await openRepo(cmd)
     let result: CheckResult
     try {
-      result = await repo.check({
-        readData: opts.readData ?? false,
-        readDataSubset: opts.readDataSubset,
-        trustCache: opts.trustCache ?? false,
-        snapshots,
-        filter: filterFrom(opts),
-      })
+      result = await repo.check(
+        withProfileOptions(g.profile?.check, {
+          readData: opts.readData ?? false,
+          readDataSubset: opts.readDataSubset,
+          trustCache: opts.trustCache ?? false,
+          snapshots,
+          filter: filterFrom(opts),
+        }),
+      )
     } finally {
       await repo.close()
     }

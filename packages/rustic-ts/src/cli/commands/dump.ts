@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { RusticError } from '@rustic-ts/core'
 import { openRepo, writeOut } from '../context.js'
+import { profileOf, withProfileOptions } from '../profileOptions.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 
 interface DumpFlags extends FilterFlags {
@@ -25,7 +26,7 @@ export function registerDump(program: Command): void {
       const indexed = await repo.toIndexed()
       const full = file === undefined ? spec : `${spec.split(':')[0]}:${file}`
       const { node, path } = await indexed.resolveSnapshotPath(full, filterFrom(opts))
-      for await (const chunk of indexed.dump(node, path, { archive: opts.archive })) await writeOut(chunk)
+      for await (const chunk of indexed.dump(node, path, withProfileOptions(profileOf(cmd)?.dump, { archive: opts.archive }))) await writeOut(chunk)
     } finally {
       await repo.close()
     }

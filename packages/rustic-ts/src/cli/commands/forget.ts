@@ -5,7 +5,9 @@ import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson, table } from '../format.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
+import { withProfileOptions } from '../profileOptions.js'
 import { groupHeader, snapshotCells, SNAPSHOT_COLUMNS } from '../snapshotTable.js'
+import { planText as prunePlanText, pruneJson, pruneOptionsFrom, resultText as pruneResultText, withPruneFlags, type PruneFlags } from './prune.js'
 import { nullIfEmpty } from './snapshots.js'
 
 /** Count flags: flag name, short flag, option key. */
@@ -34,7 +36,12 @@ const WITHIN_FLAGS = [
   ['keep-within-yearly', 'keepWithinYearly', 'yearly snapshots'],
 ] as const
 
-type ForgetFlags = FilterFlags & Record<string, unknown> & { keepTag?: string[]; keepId?: string[]; keepNone?: boolean; deleteUnchanged?: boolean; groupBy?: string; dryRun?: boolean }
+/** The option keys of the keep policy. */
+const KEEP_KEYS = [...COUNT_FLAGS.map((f) => f[2]), ...WITHIN_FLAGS.map((f) => f[1]), 'keepTag', 'keepId', 'keepNone']
+
+type ForgetFlags = FilterFlags &
+  PruneFlags &
+  Record<string, unknown> & { keepTag?: string[]; keepId?: string[]; keepNone?: boolean; deleteUnchanged?: boolean; groupBy?: string; dryRun?: boolean; prune?: boolean }
 
 function countArg(flag: string): (v: string) => number {
   return (v) => {
@@ -127,19 +134,34 @@ export function registerForget(program: Command): void {
     .option('--keep-none', 'allow keeping no snapshot (needed to forget everything)')
     .option('--delete-unchanged', 'remove a snapshot when the next older one of its group has the same tree')
     .option('-g, --group-by <fields>', 'group by host, label, paths and/or tags, separated by commas ("" = one group)', 'host,label,paths')
-    .option('-n, --dry-run', 'only show what would be removed')
-  withFilterOptions(cmd, { shortHost: false }).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
+    .option('-n, --dry-run', 'only show what would be removed (and, with --prune, what pruning would do)')
+    .option('--prune', 'prune once snapshots are removed (with the prune flags below)')
+  withPruneFlags(withFilterOptions(cmd, { shortHost: false })).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
     const g = globalOptions(c)
-    const options = forgetOptionsFrom(ids, opts)
+    // forgetting given snapshots: the profile's keep policy does not apply
+    if (ids.length > 0) for (const key of KEEP_KEYS) if (c.getOptionValueSource(key) === 'config') opts[key] = undefined
+    const options = withProfileOptions(ids.length > 0 ? undefined : g.profile?.forget, forgetOptionsFrom(ids, opts))
+    if (opts.prune) options.prune = pruneOptionsFrom({ ...opts, dryRun: false })
     const repo = await openRepo(c)
     try {
       const plan = await repo.planForget(options)
-      if (!opts.dryRun && plan.remove.length > 0) await repo.forget(plan)
-      if (g.json) return await writeOut(goJson(plan.groups.map(groupJson)) + '\n')
+      let pruned: Awaited<ReturnType<typeof repo.forget>>['prune']
+      if (!opts.dryRun && plan.remove.length > 0) pruned = (await repo.forget(plan)).prune
+      else if (plan.prune && plan.remove.length > 0) {
+        // what pruning would do once these snapshots are gone (as restic's forget --prune --dry-run)
+        const prunePlan = await repo.planPrune({ ...plan.prune, dryRun: true, ignoreSnapshots: plan.remove })
+        pruned = { plan: prunePlan, result: await repo.prune(prunePlan) }
+      }
+      if (g.json) {
+        await writeOut(goJson(plan.groups.map(groupJson)) + '\n')
+        if (pruned) await writeOut(pruneJson(pruned.plan, pruned.result))
+        return
+      }
       let text = planText(plan)
       if (plan.remove.length === 0) text += 'no snapshots to remove\n'
       else if (opts.dryRun) text += `would remove ${plan.remove.length} snapshot(s): ${plan.remove.map(shortId).join(', ')}\n`
       else text += `removed ${plan.remove.length} snapshot(s)\n`
+      if (pruned) text += `\n${prunePlanText(pruned.plan)}${pruneResultText(pruned.plan, pruned.result)}`
       await writeOut(text)
     } finally {
       await repo.close()

@@ -1,35 +1,30 @@
 import type { Command } from 'commander'
-import { goTimeToDate, RusticError, shortId } from '@rustic-ts/core'
+import { goTimeToDate, RusticError, shortId, type AddKeyOptions, type Repository } from '@rustic-ts/core'
 import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
 import { askPassword, globalOptions } from '../GlobalOptions.js'
 import { canPrompt } from '../passwordPrompt.js'
 
-/** The new password of `key add`: from the file, else asked twice on the terminal. */
-async function newPassword(file: string | undefined): Promise<string> {
-  if (file === undefined) {
-    if (!canPrompt()) throw new RusticError('Credentials', 'no new password given: use --new-password-file', { code: 'NoPassword' })
-    return askPassword('enter new password: ', true)
-  }
-  const password = (await resolvePassword({ passwordFile: file })) ?? ''
-  if (password === '') throw new RusticError('Credentials', `the new password file ${file} is empty`, { code: 'NoPassword' })
-  return password
+/** Flags of `key add` and `key passwd` (restic's). */
+interface NewKeyFlags {
+  newPasswordFile?: string
+  host?: string
+  user?: string
 }
 
-/** `key list`: lists the repository's key files. */
+/** `key list|add|remove|passwd`: manages the repository's keys (passwords), as restic's `key`. */
 export function registerKey(program: Command): void {
   const key = program.command('key').description('manage keys (passwords)')
   key
     .command('list')
-    .description('list key files')
+    .description('list key files; * marks the key in use')
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd)
       const repo = await openRepo(cmd)
       try {
-        const keys = await repo.listKeys()
-        const rows = keys.map(({ id, keyFile }) => ({
-          current: id === repo.keyId,
+        const rows = (await repo.listKeys()).map(({ id, current, keyFile }) => ({
+          current,
           id: shortId(id),
           userName: keyFile.username,
           hostName: keyFile.hostname,
@@ -44,24 +39,79 @@ export function registerKey(program: Command): void {
         await repo.close()
       }
     })
-  key
-    .command('add')
-    .description('add a key file for a new password, read from --new-password-file or asked for on the terminal')
-    .option('--new-password-file <file>', 'file holding the new password')
-    .action(async (opts: { newPasswordFile?: string }, cmd: Command) => {
-      const repo = await openRepo(cmd)
-      let password: string
+  withNewKeyFlags(key.command('add').description('add a key file for a new password, read from --new-password-file or asked for on the terminal')).action(
+    async (opts: NewKeyFlags, cmd: Command) => {
+      const { repo, password } = await openWithNewPassword(opts, cmd)
       try {
-        password = await newPassword(opts.newPasswordFile)
-      } catch (e) {
+        const id = await repo.addKey(password, keyOptions(opts))
+        await writeOut(globalOptions(cmd).json ? JSON.stringify({ id }) + '\n' : `saved new key as ${id}\n`)
+      } finally {
         await repo.close()
-        throw e
       }
+    },
+  )
+  key
+    .command('remove')
+    .description('remove a key file (never the one in use, never the last)')
+    .argument('<id>', 'key id or unique prefix')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const repo = await openRepo(cmd)
       try {
-        const id = await repo.addKey(password)
-        await writeOut(`saved new key as ${shortId(id)}\n`)
+        const removed = await repo.removeKey(id)
+        await writeOut(globalOptions(cmd).json ? JSON.stringify({ id: removed }) + '\n' : `removed key ${removed}\n`)
       } finally {
         await repo.close()
       }
     })
+  withNewKeyFlags(
+    key.command('passwd').description('change the password of the key in use (adds a key for the new password, removes the old one); the new one is read from --new-password-file or asked for on the terminal'),
+  ).action(
+    async (opts: NewKeyFlags, cmd: Command) => {
+      const { repo, password } = await openWithNewPassword(opts, cmd)
+      try {
+        const { added, removed } = await repo.changePassword(password, keyOptions(opts))
+        await writeOut(
+          globalOptions(cmd).json ? JSON.stringify({ id: added, removed }) + '\n' : `saved new key as ${added}\nremoved old key ${removed}\n`,
+        )
+      } finally {
+        await repo.close()
+      }
+    },
+  )
+}
+
+function withNewKeyFlags(cmd: Command): Command {
+  return cmd
+    .option('--new-password-file <file>', 'file holding the new password')
+    .option('--host <host>', 'host name recorded in the new key (default: this machine)')
+    .option('--user <user>', 'user name recorded in the new key (default: the current user)')
+}
+
+function keyOptions(opts: NewKeyFlags): AddKeyOptions {
+  return { hostname: opts.host, username: opts.user }
+}
+
+/**
+ * Opens the repository and gets the new password: from `--new-password-file` (read first, so that a bad
+ * file fails before anything is opened), else asked for twice on a terminal after the repository's own
+ * password, as restic asks; refused when missing or empty.
+ */
+async function openWithNewPassword(opts: NewKeyFlags, cmd: Command): Promise<{ repo: Repository; password: string }> {
+  if (opts.newPasswordFile !== undefined) {
+    const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
+    if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
+    return { repo: await openRepo(cmd), password }
+  }
+  if (!canPrompt()) {
+    throw new RusticError('InvalidInput', 'give the new password with --new-password-file FILE (or run on a terminal to be asked for it)', {
+      code: 'MissingArgument',
+    })
+  }
+  const repo = await openRepo(cmd)
+  try {
+    return { repo, password: await askPassword('enter new password: ', true) }
+  } catch (e) {
+    await repo.close()
+    throw e
+  }
 }

@@ -4,6 +4,7 @@ import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson } from '../format.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
+import { withProfileOptions } from '../profileOptions.js'
 
 interface LsFlags extends FilterFlags {
   long?: boolean
@@ -36,7 +37,7 @@ export function registerLs(program: Command): void {
       }
       if (g.json) out.push(snapshotJson(snapshot, { struct_type: 'snapshot' }) + '\n')
       else out.push(`snapshot ${snapshot.id!.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${snapshot.time}:\n`)
-      const entries = indexed.ls(node, path, { recursive: opts.recursive, include: opts.include, exclude: opts.exclude })
+      const entries = indexed.ls(node, path, withProfileOptions(g.profile?.ls, { recursive: opts.recursive, include: opts.include, exclude: opts.exclude }))
       for await (const { path: p, node: n } of entries) {
         if (g.json) out.push(lsNodeJson(n, p) + '\n')
         else if (opts.long) out.push(longListingLine(n, p) + '\n')

@@ -1,10 +1,11 @@
 import type { Command } from 'commander'
 import { RusticError, shortId, type IndexedRepository, type Node, type RestoreOptions, type RestorePlan } from '@rustic-ts/core'
-import { goJson } from '@rustic-ts/core/internal'
+import { goJson, refuseUnsafeTarget } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
 import { onInterruptSay } from '../interrupt.js'
+import { withProfileOptions } from '../profileOptions.js'
 import { humanBytes } from '../progressBar.js'
 
 interface RestoreFlags extends FilterFlags {
@@ -113,6 +114,9 @@ export function registerRestore(program: Command): void {
   ).action(async (spec: string, opts: RestoreFlags, cmd: Command) => {
     const g = globalOptions(cmd)
     const overwrite = overwriteFlag(opts.overwrite)
+    // an empty target or `--delete` onto / is refused before the repository is opened (the plan checks again,
+    // with the repository's own path)
+    await refuseUnsafeTarget(opts.target, opts.delete ?? false, undefined)
     const repo = await openRepo(cmd)
     const started = Date.now()
     try {
@@ -125,14 +129,14 @@ export function registerRestore(program: Command): void {
           overwrite,
           include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
           exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
-          ignoreCase,
+          ignoreCase: ignoreCase || undefined,
           delete: opts.delete ?? false,
           verifyExisting: opts.verifyExisting ?? false,
           numericId: opts.numericId ?? false,
           noOwnership: !opts.ownership,
           sparse: opts.sparse ?? false,
         }
-        const plan = await indexed.planRestore(node, opts.target, options)
+        const plan = await indexed.planRestore(node, opts.target, withProfileOptions(g.profile?.restore, options))
         if (opts.dryRun) {
           if (g.json) {
             await writeOut(planJson(plan) + '\n')
@@ -176,6 +180,7 @@ export function registerRestore(program: Command): void {
               others_created: stats.othersCreated,
               metadata_set: stats.metadataSet,
               warnings: stats.warnings,
+              files_damaged: stats.damaged.length,
               files_verified: verified?.checked,
               verify_errors: verified?.bad.length,
               snapshot_id: snapshot.id,
@@ -187,6 +192,13 @@ export function registerRestore(program: Command): void {
               `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n` +
               (verified ? `verified ${verified.checked - verified.bad.length} of ${verified.checked} files\n` : ''),
           )
+        }
+        if (stats.damaged.length > 0) {
+          // each was named in a warning; everything else is restored
+          process.stderr.write(
+            `rustic-ts: error: ${stats.damaged.length} file(s) could not be restored completely: the repository has damaged data (run check)\n`,
+          )
+          process.exitCode = 1
         }
         if (verified && verified.bad.length > 0) {
           for (const p of verified.bad) process.stderr.write(`rustic-ts: verify: ${p} does not match the snapshot\n`)

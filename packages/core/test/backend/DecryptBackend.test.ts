@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  DecryptBackend,
+  isRusticError,
+  Key,
+  MemoryBackend,
+  pureJsZstd,
+  Repository,
+  type RusticError,
+  setZstdProvider,
+  StreamSource,
+  zstdProvider,
+} from '@rustic-ts/core/internal'
+
+const json = new TextEncoder().encode(JSON.stringify({ paths: ['/x'], hostname: 'h'.repeat(2000) }))
+const text = new TextEncoder().encode('compressible text, line after line\n'.repeat(20_000))
+
+async function caught(p: Promise<unknown> | (() => unknown)): Promise<RusticError> {
+  try {
+    await (typeof p === 'function' ? p() : p)
+  } catch (e) {
+    if (isRusticError(e)) return e
+    throw e
+  }
+  throw new Error('expected an error')
+}
+
+describe('DecryptBackend compression', () => {
+  const initial = zstdProvider()
+  afterEach(() => setZstdProvider(initial))
+
+  it('compresses blobs and unpacked files of a v2 repository where a compressor loads', async () => {
+    const dbe = new DecryptBackend(new MemoryBackend(), Key.random(), 2, 3)
+    const { sealed, uncompressedLength } = dbe.sealBlob(text)
+    expect(uncompressedLength).toBe(text.length)
+    expect(sealed.length).toBeLessThan(text.length / 20)
+    const id = await dbe.saveFile('snapshot', json)
+    expect(dbe.key.decrypt(await dbe.backend.readFull('snapshot', id), 'x')[0]).toBe(0x02)
+  })
+
+  describe('where no zstd compressor loads', () => {
+    it('compression auto: writes uncompressed and warns once per handler', async () => {
+      setZstdProvider(pureJsZstd)
+      const warnings: string[] = []
+      const dbe = new DecryptBackend(new MemoryBackend(), Key.random(), 2, 3, { compressionAuto: true, onWarning: (m) => warnings.push(m) })
+      const { sealed, uncompressedLength } = dbe.sealBlob(text)
+      expect(uncompressedLength).toBeUndefined()
+      expect(Buffer.from(dbe.openBlob(sealed, undefined, 'blob')).equals(text)).toBe(true)
+      const id = await dbe.saveFile('snapshot', json)
+      const plain = dbe.key.decrypt(await dbe.backend.readFull('snapshot', id), 'x')
+      expect(Buffer.from(plain).equals(json)).toBe(true) // plain JSON, which v2 allows
+      expect(Buffer.from(await dbe.readEncryptedFull('snapshot', id)).equals(json)).toBe(true)
+      dbe.sealBlob(text)
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(/^writing without compression: no zstd compressor loads here \(node:zlib: /)
+    })
+
+    it('a chosen level: fails with CompressionUnavailable naming the repository, writes nothing', async () => {
+      setZstdProvider(pureJsZstd)
+      const backend = new MemoryBackend('repo')
+      const dbe = new DecryptBackend(backend, Key.random(), 2, 19)
+      const err = await caught(() => dbe.sealBlob(text))
+      expect(err.code).toBe('CompressionUnavailable')
+      expect(err.message).toMatch(/^cannot write compressed data \(zstd level 19\) to memory:repo: no zstd compressor loads here/)
+      expect(err.message).toMatch(/or set compression to off$/)
+      expect((await caught(dbe.saveFile('index', json))).code).toBe('CompressionUnavailable')
+      expect(await backend.list('index')).toEqual([])
+    })
+
+    it('compression off and version 1: no compression, no warning, no error', async () => {
+      setZstdProvider(pureJsZstd)
+      const warnings: string[] = []
+      for (const dbe of [
+        new DecryptBackend(new MemoryBackend(), Key.random(), 2, undefined, { onWarning: (m) => warnings.push(m) }),
+        new DecryptBackend(new MemoryBackend(), Key.random(), 1, 3, { onWarning: (m) => warnings.push(m) }),
+      ]) {
+        expect(dbe.sealBlob(text).uncompressedLength).toBeUndefined()
+        const id = await dbe.saveFile('snapshot', json)
+        expect(Buffer.from(await dbe.readEncryptedFull('snapshot', id)).equals(json)).toBe(true)
+      }
+      expect(warnings).toEqual([])
+    })
+
+    it('a backup with the default compression warns once and stores the data uncompressed; with max it fails', async () => {
+      const backend = new MemoryBackend()
+      const warnings: string[] = []
+      const repo = await Repository.init({ onWarning: (m) => warnings.push(m) }, { repository: backend }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+      setZstdProvider(pureJsZstd)
+      const source = () =>
+        new StreamSource(async function* () {
+          yield text
+        }, 'notes.txt')
+      const indexed = await repo.toIndexed()
+      const err = await caught(indexed.backup(source(), { compression: 'max', snapshotPaths: ['/notes.txt'] }))
+      expect(err.code).toBe('CompressionUnavailable')
+      const { snapshot } = await indexed.backup(source(), { snapshotPaths: ['/notes.txt'] })
+      expect(warnings.filter((w) => w.startsWith('writing without compression'))).toHaveLength(1)
+      expect(snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(text.length)
+
+      setZstdProvider(initial)
+      const reopened = await (await Repository.open({}, { repository: backend }, { password: 'pw' })).toIndexed()
+      const { node } = await reopened.resolveSnapshotPath(`${snapshot.id}:/notes.txt`)
+      const parts: Uint8Array[] = []
+      for await (const c of reopened.readFile(node)) parts.push(c)
+      expect(Buffer.concat(parts).equals(text)).toBe(true)
+      // and with a compressor back, the same backup compresses
+      const packBytes = async () => (await backend.listWithSize('pack')).reduce((n, [, size]) => n + size, 0)
+      const before = await packBytes()
+      expect(before).toBeGreaterThan(text.length)
+      const other = (async function* () {
+        yield randomBytes(10).toString('hex')
+        yield text
+      })()
+      await reopened.backup(new StreamSource(other, 'other.txt'), { snapshotPaths: ['/other.txt'] })
+      expect((await packBytes()) - before).toBeLessThan(text.length / 10)
+    })
+  })
+})

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto'
+import { cp, mkdir, mkdtemp, open, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LocalBackend } from '@rustic-ts/backend-local'
+import { Repository, type IndexedRepository } from '@rustic-ts/core'
+import type { BlobLocation, Id } from '@rustic-ts/core/internal'
+
+const password = 'damaged-pack-pw'
+let root: string
+let src: string
+/** Path in the snapshot -> content. */
+const files = new Map<string, Buffer>()
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rustic-damaged-pack-'))
+  src = join(root, 'src')
+  await mkdir(join(src, 'd'), { recursive: true })
+  for (let i = 0; i < 24; i++) files.set(`/d/small-${String(i).padStart(2, '0')}`, randomBytes(20_000 + i * 1000))
+  files.set('/big-1', randomBytes(3_000_000))
+  files.set('/big-2', randomBytes(2_500_000))
+  for (const [p, data] of files) await writeFile(join(src, p), data)
+  const repo = await Repository.init({}, { repository: new LocalBackend(join(root, 'repo')) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
+  await (await repo.toIndexed()).backup('.', { local: { cwd: src } })
+  await repo.close()
+}, 60_000)
+afterAll(async () => rm(root, { recursive: true, force: true }))
+
+/** A copy of the repository, opened. */
+async function copyRepo(name: string): Promise<{ path: string; indexed: IndexedRepository }> {
+  const path = join(root, name)
+  await cp(join(root, 'repo'), path, { recursive: true })
+  const repo = await Repository.open({}, { repository: new LocalBackend(path) }, { password })
+  return { path, indexed: await repo.toIndexed() }
+}
+
+/** The snapshot's files whose content has a blob for which `hit` is true. */
+async function filesHit(indexed: IndexedRepository, hit: (loc: BlobLocation) => boolean): Promise<string[]> {
+  const { node } = await indexed.resolveSnapshotPath('latest')
+  const out: string[] = []
+  for await (const e of indexed.walk(node, '')) {
+    if (e.node.type === 'file' && (e.node.content ?? []).some((id) => hit(indexed.index.get('data', id)!))) out.push(e.path)
+  }
+  return out.sort()
+}
+
+/** The one data pack (the test data fits in one) and where it is. */
+function dataPack(indexed: IndexedRepository, repoPath: string): { id: Id; path: string } {
+  const loc = indexed.index.locations('data').next().value!
+  return { id: loc.packId, path: join(repoPath, 'data', loc.packId.slice(0, 2), loc.packId) }
+}
+
+async function restoreDamaged(name: string, damage: (indexed: IndexedRepository, repoPath: string) => Promise<(loc: BlobLocation) => boolean>, workers: number) {
+  const { path, indexed } = await copyRepo(`${name}-${workers}`)
+  try {
+    const hit = await damage(indexed, path)
+    const expected = await filesHit(indexed, hit)
+    const target = join(root, `out-${name}-${workers}`)
+    const { node } = await indexed.resolveSnapshotPath('latest')
+    const warnings: string[] = []
+    const plan = await indexed.planRestore(node, target, { workers })
+    const stats = await indexed.restore(plan, { onWarning: (w) => void warnings.push(w) })
+    expect(expected.length).toBeGreaterThan(0)
+    expect(expected.length).toBeLessThan(files.size)
+    expect(stats.damaged.map((d) => d.path).sort()).toEqual(expected)
+    for (const d of stats.damaged) {
+      expect(d.fsPath).toBe(join(target, d.path))
+      expect(warnings).toContain(`${d.fsPath} is not restored completely: ${d.error}`)
+    }
+    for (const [p, data] of files) {
+      const got = await readFile(join(target, p))
+      if (expected.includes(p)) expect(got.length).toBe(data.length)
+      else expect(got.equals(data), p).toBe(true)
+    }
+    return stats
+  } finally {
+    await indexed.repo.close()
+  }
+}
+
+describe('restore with damaged packs restores everything else and names the damaged files', () => {
+  for (const workers of [2, 0]) {
+    it(`a pack cut short (${workers ? 'on workers' : 'on the main thread'})`, async () => {
+      await restoreDamaged('cut', async (indexed, repoPath) => {
+        const pack = dataPack(indexed, repoPath)
+        const size = Math.floor((await stat(pack.path)).size * 0.4)
+        await truncate(pack.path, size)
+        return (loc) => loc.packId === pack.id && loc.offset + loc.length > size
+      }, workers)
+    })
+
+    it(`a blob whose bytes changed (${workers ? 'on workers' : 'on the main thread'})`, async () => {
+      const stats = await restoreDamaged('flipped', async (indexed, repoPath) => {
+        const pack = dataPack(indexed, repoPath)
+        const { node } = await indexed.resolveSnapshotPath('latest:/d/small-07')
+        const loc = indexed.index.get('data', node.content![0]!)!
+        const fh = await open(pack.path, 'r+')
+        await fh.write(Buffer.from([0xff ^ (await readFile(pack.path))[loc.offset + 40]!]), 0, 1, loc.offset + 40)
+        await fh.close()
+        return (l) => l.packId === loc.packId && l.offset === loc.offset
+      }, workers)
+      expect(stats.damaged[0]!.error).toMatch(/MAC check failed for data blob [0-9a-f]{64} in pack [0-9a-f]{64}/)
+    })
+  }
+
+  it('a pack that is gone', async () => {
+    const { path, indexed } = await copyRepo('gone')
+    try {
+      const pack = dataPack(indexed, path)
+      await unlink(pack.path)
+      const target = join(root, 'out-gone')
+      const { node } = await indexed.resolveSnapshotPath('latest')
+      const stats = await indexed.restore(await indexed.planRestore(node, target), { onWarning: () => {} })
+      expect(stats.damaged.map((d) => d.path).sort()).toEqual([...files.keys()].sort())
+      expect(stats.damaged[0]!.error).toMatch(/not found/)
+      for (const [p, data] of files) expect((await stat(join(target, p))).size).toBe(data.length)
+    } finally {
+      await indexed.repo.close()
+    }
+  })
+})

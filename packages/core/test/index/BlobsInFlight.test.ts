@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import {
+  BlobsInFlight,
+  ForwardingBackend,
+  isRusticError,
+  MemoryBackend,
+  RusticError,
+  StreamSource,
+  type BlobWriter,
+  type CallOptions,
+  type FileType,
+  type Id,
+  type Repository,
+} from '@rustic-ts/core/internal'
+import { memoryRepo } from '../repository/lock/helpers.js'
+
+/** Streams `data` in pieces, waiting a little between them (so that concurrent backups interleave). */
+function source(data: Uint8Array, onPiece: (n: number) => void = () => {}): StreamSource {
+  return new StreamSource(async function* () {
+    for (let off = 0, n = 0; off < data.length; off += 256 * 1024, n++) {
+      onPiece(n)
+      await new Promise((r) => setTimeout(r, 2))
+      yield data.subarray(off, off + 256 * 1024)
+    }
+  }, 'data.bin')
+}
+
+async function packBytes(repo: Repository): Promise<number> {
+  return (await repo.backend.listWithSize('pack')).reduce((a, [, s]) => a + s, 0)
+}
+
+async function readBack(repo: Repository, snapshotId: string): Promise<Buffer> {
+  const indexed = await repo.toIndexed()
+  const { node } = await indexed.resolveSnapshotPath(`${snapshotId}:/data.bin`)
+  const parts: Uint8Array[] = []
+  for await (const p of indexed.readFile(node)) parts.push(p)
+  return Buffer.concat(parts)
+}
+
+describe('concurrent backups on one IndexedRepository', () => {
+  it('store new data once, and every snapshot reads back', async () => {
+    const { repo, open } = await memoryRepo()
+    const indexed = await repo.toIndexed()
+    const data = randomBytes(6 * 1024 * 1024)
+    const results = await Promise.all([0, 1, 2].map(() => indexed.backup(source(data))))
+    const stored = await packBytes(repo)
+    expect(stored).toBeLessThan(data.length * 1.3)
+    const fresh = await open()
+    for (const r of results) expect((await readBack(fresh, r.snapshot.id!)).equals(data)).toBe(true)
+    expect((await fresh.check({ readData: true })).findings.filter((f) => f.level !== 'info')).toEqual([])
+  })
+
+  it('a backup whose shared blobs are lost by an aborted one fails with SharedBlobLost and saves nothing', { timeout: 15000 }, async () => {
+    // data pack uploads wait at a gate (abortably): the first backup holds its blobs unstored
+    let gate!: () => void
+    const opened = new Promise<void>((r) => (gate = r))
+    let atGate!: () => void
+    const firstAtGate = new Promise<void>((r) => (atGate = r))
+    class GatedBackend extends ForwardingBackend {
+      override async writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
+        if (type === 'pack' && !cacheable) {
+          atGate()
+          await new Promise<void>((resolve, reject) => {
+            void opened.then(resolve)
+            options?.signal?.addEventListener('abort', () => reject(new RusticError('Internal', 'aborted', { code: 'Aborted' })))
+          })
+        }
+        return super.writeBytes(type, id, cacheable, data, options)
+      }
+    }
+    const { repo, open } = await memoryRepo(new GatedBackend(new MemoryBackend()))
+    const indexed = await repo.toIndexed()
+    const data = randomBytes(3 * 1024 * 1024)
+    let waiting!: () => void
+    const secondWaits = new Promise<void>((r) => (waiting = r))
+    const waitFor = indexed.blobsInFlight.waitFor.bind(indexed.blobsInFlight)
+    indexed.blobsInFlight.waitFor = (blobs, signal) => {
+      if ([...blobs].length > 0) waiting()
+      return waitFor(blobs, signal)
+    }
+    const abort = new AbortController()
+    const first = indexed.backup(source(data), {}, { signal: abort.signal }).catch((e: unknown) => e)
+    // the second starts once the first has claimed every blob of the data (its one data pack is at the gate)
+    await firstAtGate
+    const second = indexed.backup(source(data)).catch((e: unknown) => e)
+    await secondWaits
+    abort.abort()
+    expect(isRusticError(await first, 'Aborted'), String(await first)).toBe(true)
+    const err = await second
+    expect(isRusticError(err, 'SharedBlobLost'), String(err)).toBe(true)
+    expect((err as Error).message).toMatch(/^another backup of this process that was storing data this backup shares failed \(.*\): nothing was saved, run the backup again$/)
+    gate()
+    const fresh = await open()
+    expect(await fresh.getSnapshots()).toHaveLength(0)
+    expect((await fresh.check()).findings.filter((f) => f.level === 'error')).toEqual([])
+  })
+})
+
+describe('BlobsInFlight', () => {
+  it('a blob is in flight from its claim until its index file is stored; waiters hurry its writer', async () => {
+    const inFlight = new BlobsInFlight()
+    const hurried: string[] = []
+    const a: BlobWriter = { hurry: () => void hurried.push('a') }
+    const b: BlobWriter = { hurry: () => void hurried.push('b') }
+    const id = 'aa'.repeat(32) as Id
+    inFlight.claim('data', id, a)
+    expect(inFlight.elsewhere('data', id, a)).toBeUndefined()
+    const blob = inFlight.elsewhere('data', id, b)!
+    expect(blob.writer).toBe(a)
+    const waiting = inFlight.waitFor([blob])
+    await new Promise((r) => setTimeout(r, 10))
+    expect(hurried).toEqual(['a'])
+    inFlight.stored(a, [{ type: 'data', id }])
+    await waiting
+    expect(inFlight.elsewhere('data', id, b)).toBeUndefined()
+  })
+
+  it('a writer that ends without storing fails the waiters', async () => {
+    const inFlight = new BlobsInFlight()
+    const a: BlobWriter = { hurry: () => {} }
+    const id = 'bb'.repeat(32) as Id
+    inFlight.claim('tree', id, a)
+    const blob = inFlight.elsewhere('tree', id, { hurry: () => {} })!
+    const waiting = inFlight.waitFor([blob]).catch((e: unknown) => e)
+    inFlight.release(a, new Error('disk full'))
+    const err = await waiting
+    expect(isRusticError(err, 'SharedBlobLost')).toBe(true)
+    expect((err as Error).message).toContain('(disk full)')
+  })
+})
