@@ -99,17 +99,29 @@ export function increase(_value: string, previous = 0): number {
 }
 
 /**
- * `-o KEY=VALUE` pairs as a map. A restic-style prefix naming the backend in use (`local.layout=...`,
- * `rest.connections=5`, `s3.region=...` for `opendal:s3`) is dropped: `prefixes` are the names it may have.
+ * Names restic and rustic-ts give backends, as prefixes of `-o` keys (`s3.region`, `local.layout`). An
+ * option prefixed with one that names no backend in use is left out, as restic leaves out the options of
+ * other backends (`copy` opens two repositories with one `-o` list).
  */
-export function backendOptionMap(pairs: string[], prefixes: readonly string[] = []): Record<string, string> {
+const BACKEND_PREFIXES = ['local', 'rest', 'rclone', 'opendal', 'sftp', 's3', 'azure', 'azblob', 'gs', 'gcs', 'swift', 'b2', 'webdav', 'fs', 'memory']
+
+/**
+ * `-o KEY=VALUE` pairs as a map. A restic-style prefix naming the backend in use (`local.layout=...`,
+ * `rest.connections=5`, `s3.region=...` for `opendal:s3`) is dropped: `prefixes` are the names it may have;
+ * an option prefixed with another backend's name is left out. `unprefixed: false` leaves out the options
+ * without a prefix too (`copy`'s source on another kind of backend than the target).
+ */
+export function backendOptionMap(pairs: string[], prefixes: readonly string[] = [], unprefixed = true): Record<string, string> {
   const out: Record<string, string> = {}
   for (const p of pairs) {
     const eq = p.indexOf('=')
     if (eq <= 0) throw new RusticError('InvalidInput', `bad -o/--option "${p}": expected KEY=VALUE`, { code: 'InvalidOptions' })
     let key = p.slice(0, eq)
     const dot = key.indexOf('.')
-    if (dot > 0 && prefixes.includes(key.slice(0, dot).toLowerCase())) key = key.slice(dot + 1)
+    const prefix = dot > 0 ? key.slice(0, dot).toLowerCase() : undefined
+    if (prefix !== undefined && prefixes.includes(prefix)) key = key.slice(dot + 1)
+    else if (prefix !== undefined && BACKEND_PREFIXES.includes(prefix)) continue
+    else if (!unprefixed) continue
     out[key] = p.slice(eq + 1)
   }
   return out

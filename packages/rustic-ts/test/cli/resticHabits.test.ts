@@ -22,6 +22,10 @@ const NO_ENV = {
   RESTIC_PASSWORD_FILE: undefined,
   RESTIC_PASSWORD_COMMAND: undefined,
   RESTIC_REPOSITORY: undefined,
+  RUSTIC_FROM_PASSWORD: undefined,
+  RESTIC_FROM_PASSWORD: undefined,
+  RUSTIC_FROM_REPOSITORY: undefined,
+  RESTIC_FROM_REPOSITORY: undefined,
 }
 
 interface Snap {
@@ -200,5 +204,48 @@ describe('restic habits on the command line', () => {
     expect(bad.stderr).toBe('rustic-ts: error: bad --overwrite "sometimes": use always, if-changed, if-newer, never\n')
     // what restic restored agrees with the snapshot
     await restic(r, ['check'])
+  })
+
+  it('copy: restic\'s --from-repo/--from-repository-file and RESTIC_FROM_* env, -o for both repositories, -n, -q; prune, merge and key add follow -q and the prompt rules', async () => {
+    const source = await newRepo('copy-src')
+    await rusticOk(['-r', source, '--no-cache', 'backup', join(data, 'a.txt')])
+    const target = await newRepo('copy-dst')
+    const env = { ...NO_ENV, RUSTIC_PASSWORD: PASSWORD }
+    // restic's names for the source, from the environment
+    const dry = await rustic(['-r', target, '--no-cache', 'copy', '-n'], { ...env, RESTIC_FROM_REPOSITORY: source, RESTIC_FROM_PASSWORD: PASSWORD })
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.stdout.toString()).toMatch(/^snapshot [0-9a-f]{8} of .*: would be copied$/m)
+    expect(await snapshots(target)).toEqual([])
+    // -o: a prefixed option goes to the repositories of that backend (both local here), another backend's is left out
+    const repoFile = join(tmp.path, 'from-repo.txt')
+    await writeFile(repoFile, `${source}\n`)
+    const quiet = await rustic(
+      ['-r', target, '--no-cache', '-q', '-o', 'local.layout=default', '-o', 's3.region=eu-west-1', 'copy', '--from-repository-file', repoFile],
+      { ...env, RESTIC_FROM_PASSWORD: PASSWORD },
+    )
+    expect(quiet.code, quiet.stderr).toBe(0)
+    expect(quiet.stdout.toString()).toBe('')
+    expect(await snapshots(target)).toHaveLength(1)
+    // a source option the source's backend does not know names the source
+    const bad = await rustic(['-r', target, '--no-cache', '-o', 'local.foo=1', 'copy', '--from-repo', source], { ...env, RUSTIC_FROM_PASSWORD: PASSWORD })
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain(`unknown backend option "foo" for local:${source}`)
+    // no source password and no terminal: one line naming the flags
+    const none = await rustic(['-r', target, '--no-cache', 'copy', '--from-repo', source], env)
+    expect(none.code).toBe(1)
+    expect(none.stderr).toMatch(/^rustic-ts: error: no password for the source repository: use --from-password-file/)
+
+    // -q: merge and prune print nothing
+    await rusticOk(['-r', target, '--no-cache', 'backup', join(data, 'sub', 'b.txt')])
+    for (const args of [['merge', '--delete'], ['prune', '--instant-delete']]) {
+      const r = await rustic(['-r', target, '--no-cache', '-q', ...args], env)
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0)
+      expect(r.stdout.toString(), args[0]).toBe('')
+    }
+    expect(await snapshots(target)).toHaveLength(1)
+    // key add without --new-password-file and without a terminal: one line saying how to give it
+    const key = await rustic(['-r', target, '--no-cache', 'key', 'add'], env)
+    expect(key.code).toBe(1)
+    expect(key.stderr).toMatch(/^rustic-ts: error: give the new password with --new-password-file FILE/)
   })
 })

@@ -38,10 +38,10 @@ interface Session {
   exit: Promise<number>
 }
 
-/** Runs the CLI with `args` on a pseudo-terminal. */
-function onTerminal(args: string[]): Session {
+/** Runs the CLI with `args` on a pseudo-terminal (with `env` added to the bare environment). */
+function onTerminal(args: string[], env: Record<string, string> = {}): Session {
   const command = [CLI, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ')
-  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: bareEnv(), stdio: ['pipe', 'pipe', 'inherit'] })
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...bareEnv(), ...env }, stdio: ['pipe', 'pipe', 'inherit'] })
   let out = ''
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = []
   child.stdout.on('data', (d: Buffer) => {
@@ -148,5 +148,28 @@ describe('on a terminal', () => {
     expect(said).toEqual(['rustic-ts: interrupted: the data uploaded so far is kept in the repository and the next backup reuses it (no snapshot was written)'])
     const snaps = JSON.parse((await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--json', '--tag', 'interrupted'], { RUSTIC_PASSWORD: PASSWORD })).toString()) as unknown[]
     expect(snaps).toEqual([])
+  })
+
+  it('key passwd asks for the repository password, then the new one twice; copy asks for the source password', async () => {
+    const keyed = join(tmp.path, 'keyed')
+    await rusticOk(['-r', keyed, 'init'], { RUSTIC_PASSWORD: 'old one' })
+    const passwd = onTerminal(['-r', keyed, '--no-cache', 'key', 'passwd'])
+    await passwd.waitFor(/enter password for repository: /)
+    passwd.type('old one\r')
+    await passwd.waitFor(/enter new password: /)
+    passwd.type(`${PASSWORD}\r`)
+    await passwd.waitFor(/enter password again: /)
+    passwd.type(`${PASSWORD}\r`)
+    expect(await passwd.exit, passwd.screen()).toBe(0)
+    expect(passwd.screen()).toMatch(/saved new key as [0-9a-f]{64}/)
+    expect(passwd.screen()).not.toContain(PASSWORD)
+    await rusticOk(['-r', keyed, '--no-cache', 'snapshots'], { RUSTIC_PASSWORD: PASSWORD })
+
+    // the source of a copy: asked for on the terminal (the target's password comes from the environment)
+    const copy = onTerminal(['-r', keyed, '--no-cache', 'copy', '--from-repo', repo], { RUSTIC_PASSWORD: PASSWORD })
+    await copy.waitFor(/enter password for source repository: /)
+    copy.type(`${PASSWORD}\r`)
+    expect(await copy.exit, copy.screen()).toBe(0)
+    expect(copy.screen()).toMatch(/copied 1 snapshot\(s\)/)
   })
 })
