@@ -48,6 +48,14 @@ const CHECKS: Record<string, (r: RunResult) => void> = {
     expect(out).toContain('forgot 31 snapshots; 11 left')
     expect(out).toMatch(/keep {3}[0-9a-f]{8} 2024-02-11 {2}daily snapshot/)
   },
+  'prune.mjs': (r) => {
+    const out = r.stdout.toString()
+    expect(out).toMatch(/^plan: keep \d+ packs, mark [1-9]\d* for deletion \(4\.\d MiB\), delete 0/m)
+    expect(out).toMatch(/^prune: marked [1-9]\d* packs, removed 0$/m)
+    expect(out).toMatch(/^plan a day later: .* mark 0 for deletion .* delete [1-9]/m)
+    expect(out).toMatch(/^prune a day later: removed [1-9]\d* packs \(4\.\d MiB\)$/m)
+    expect(out).toMatch(/^check --read-data: 0 errors$/m)
+  },
   'check.mjs': (r) => {
     const out = r.stdout.toString()
     expect(out).toMatch(/^check: ok /m)
