@@ -84,6 +84,9 @@ export {
   WarmUpBackend,
   WarmUpOptionsSchema,
   DryRunBackend,
+  zstdProviders,
+  zstdProvider,
+  setZstdProvider,
 } from '@rustic-ts/core'
 export type {
   InitOptions,
@@ -221,6 +224,7 @@ export type {
   KeyFile,
   BlobType,
   CompressionMode,
+  ZstdProvider,
   KdfParams,
   ErrorKind,
   ErrorCode,

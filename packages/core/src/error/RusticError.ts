@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   ProfileNotFound: 'a profile named with -P or use-profiles has no file',
   ProfileCycle: 'profiles name each other in use-profiles, in a cycle',
   BackupsFailed: 'some of the backups of a profile\'s [[backup.snapshots]] entries failed (the others were saved)',
+  CopiesFailed: 'copying into some of the copy targets failed (the others were copied into)',
   NoRepository: 'no repository was named',
   UnsupportedBackend: 'a repository string names an unknown backend',
   BackendNotLoaded: 'a backend class was used before it was loaded',

@@ -93,15 +93,21 @@ function programValues(p: Profile): Values {
   return { ...(p.settings['global'] as Values | undefined), ...repository }
 }
 
+/** Sections that also give defaults to another command's flags: `[prune]` to `forget --prune`'s prune flags. */
+const SECTIONS_UNDER: Readonly<Record<string, readonly string[]>> = { forget: ['prune'] }
+
 /**
  * The profile values for a command's options: `[global]`'s, `[snapshot-filter]`'s for commands that
- * filter snapshots, then its own section's (`[forget]` for `forget`).
+ * filter snapshots, then the sections under its own (`[prune]` for `forget`), then its own section's
+ * (`[forget]` for `forget`).
  */
 export function commandValues(p: Profile, cmd: Command, section: Values = (p.settings[camel(cmd.name())] as Values | undefined) ?? {}): Values {
   const isTopLevel = cmd.parent !== null && cmd.parent.parent === null
+  const under = isTopLevel ? (SECTIONS_UNDER[cmd.name()] ?? []).map((s) => p.settings[s] as Values | undefined) : []
   return {
     ...(p.settings['global'] as Values | undefined),
     ...(hasFilterOptions(cmd) ? (p.settings['snapshotFilter'] as Values | undefined) : {}),
+    ...Object.assign({}, ...under),
     ...(isTopLevel ? section : {}),
   }
 }

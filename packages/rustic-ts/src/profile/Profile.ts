@@ -8,9 +8,11 @@ import type {
   ForgetOptions,
   GroupSnapshotsOptions,
   LsOptions,
+  PruneOptions,
   RepositoryOptions,
   RestoreOptions,
   SnapshotFilter,
+  StatsOptions,
   UnlockOptions,
 } from '@rustic-ts/core'
 import { parseDurationMs, type BackendOptions } from '../backendsFromOptions.js'
@@ -88,8 +90,13 @@ export interface Profile {
   snapshotFilter: SnapshotFilter
   /** `[backup]` and its `[[backup.snapshots]]`. */
   backup: ProfileBackup
-  /** `[forget]`, with `[snapshot-filter]` under its own filter keys. */
+  /**
+   * `[forget]`, with `[snapshot-filter]` under its own filter keys; with `prune = true`, `prune` holds
+   * `[prune]`'s options (or `true` when `[prune]` is empty).
+   */
   forget: ForgetOptions
+  /** `[prune]`: the options of `Repository.planPrune` (and of forget's prune). */
+  prune: PruneOptions
   /** `[restore]`. */
   restore: RestoreOptions
   /** `[check]`, with `[snapshot-filter]`. */
@@ -106,7 +113,12 @@ export interface Profile {
   dump: DumpOptions
   /** `[unlock]`. */
   unlock: UnlockOptions
-  /** `[copy]`: the target repositories, as profile names or `[[copy.targets]]` tables. */
+  /** `[stats]`, with `[snapshot-filter]`. */
+  stats: StatsOptions
+  /**
+   * `[copy]`: the repositories `rustic-ts copy` copies the profile's repository into, as profile names
+   * (whose `[repository]` is the target) or `[[copy.targets]]` tables.
+   */
   copy: { targets: Array<string | ProfileRepository> }
 }
 
@@ -186,6 +198,7 @@ export function profileFromSettings(settings: ProfileSettings, files: string[], 
   const backup = section(settings, 'backup')
   const forget = section(settings, 'forget')
   const forgetFilter = { ...filter, ...filterOf(forget) }
+  const prune = section(settings, 'prune') as PruneOptions
   return {
     files,
     warnings,
@@ -215,7 +228,9 @@ export function profileFromSettings(settings: ProfileSettings, files: string[], 
     forget: {
       ...without(withGroupBy(forget, global), FILTER_KEYS),
       ...(Object.keys(forgetFilter).length > 0 && { filter: forgetFilter }),
+      ...(forget['prune'] === true && Object.keys(prune).length > 0 && { prune }),
     } as ForgetOptions,
+    prune,
     restore: section(settings, 'restore') as RestoreOptions,
     check: withFilter(section(settings, 'check')) as CheckOptions,
     snapshots: withFilter(withGroupBy(section(settings, 'snapshots'), global)) as GroupSnapshotsOptions,
@@ -224,6 +239,7 @@ export function profileFromSettings(settings: ProfileSettings, files: string[], 
     diff: section(settings, 'diff') as DiffOptions,
     dump: section(settings, 'dump') as DumpOptions,
     unlock: section(settings, 'unlock') as UnlockOptions,
+    stats: withFilter(section(settings, 'stats')) as StatsOptions,
     copy: { targets: ((section(settings, 'copy')['targets'] as Array<string | Settings> | undefined) ?? []).map((t) => (typeof t === 'string' ? t : repositoryOf(t))) },
   }
 }

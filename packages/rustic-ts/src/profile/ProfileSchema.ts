@@ -10,8 +10,10 @@ import {
   KeepOptionsSchema,
   LocalSourceOptionsSchema,
   LsOptionsSchema,
+  PruneOptionsSchema,
   RepositoryOptionsSchema,
   RestoreOptionsSchema,
+  StatsOptionsSchema,
   UnlockOptionsSchema,
 } from '@rustic-ts/core'
 import { parseDuration, parseGroupCriterion, parseSize, parseUserTime } from '@rustic-ts/core/internal'
@@ -151,11 +153,19 @@ export const BACKUP_SNAPSHOT_FIELDS = {
   name: z.string().min(1),
 } satisfies ProfileFields
 
+/**
+ * `[prune]`: `PruneOptions` but those a run decides (`dry-run` comes from `[global]`, `ignore-snapshots`
+ * and `now` from the program). rustic has no such section (its prune options are flags only); here they
+ * are the defaults of `prune` and of `forget --prune`.
+ */
+export const PRUNE_FIELDS = omit(PruneOptionsSchema.shape, ['ignoreSnapshots', 'dryRun', 'now']) satisfies ProfileFields
+
 const FORGET_FIELDS = {
   ...KeepOptionsSchema.shape,
   ...pick(ForgetOptionsSchema.shape, ['groupBy']),
   ...FILTER_FIELDS,
-  ...('prune' in ForgetOptionsSchema.shape ? pick(ForgetOptionsSchema.shape as z.ZodRawShape, ['prune']) : {}),
+  /** Prune once snapshots are removed (rustic's `prune = true`), with `[prune]`'s options. */
+  prune: z.boolean(),
 } satisfies ProfileFields
 
 /**
@@ -170,7 +180,9 @@ export const PROFILE_SECTIONS = {
   backup: { ...BACKUP_OPTION_FIELDS, snapshots: { kind: 'tables', fields: BACKUP_SNAPSHOT_FIELDS, requireOneOf: ['sources', 'stdinCommand'] } },
   forget: FORGET_FIELDS,
   restore: RestoreOptionsSchema.shape,
+  prune: PRUNE_FIELDS,
   check: omit(CheckOptionsSchema.shape, ['snapshots', 'filter']),
+  /** rustic's `targets`: profile names (its current form) or `[[copy.targets]]` tables (its earlier form). */
   copy: { targets: { kind: 'namesOrTables', fields: REPOSITORY_FIELDS } },
   snapshots: omit(GroupSnapshotsOptionsSchema.shape, ['snapshots', 'filter']),
   ls: LsOptionsSchema.shape,
@@ -178,6 +190,7 @@ export const PROFILE_SECTIONS = {
   diff: omit(DiffOptionsSchema.shape, ['onChange']),
   dump: DumpOptionsSchema.shape,
   unlock: UnlockOptionsSchema.shape,
+  stats: omit(StatsOptionsSchema.shape, ['snapshots', 'filter']),
 } as const satisfies Record<string, ProfileFields>
 
 /** The section names (camelCase; `snapshot-filter` in files). */
@@ -185,6 +198,14 @@ export type ProfileSectionName = keyof typeof PROFILE_SECTIONS
 
 /** The top level of a profile file: its sections. */
 export const PROFILE_FIELDS: ProfileFields = Object.fromEntries(Object.entries(PROFILE_SECTIONS).map(([k, v]) => [k, table(v)]))
+
+/**
+ * Keys that belong in another section, with the hint an unknown-key error gives for them: prune's options
+ * written in `[forget]` (rustic takes them as flags only; rustic-ts reads them from `[prune]`).
+ */
+export const KEYS_ELSEWHERE: Readonly<Record<string, { readonly fields: ProfileFields; readonly hint: string }>> = {
+  forget: { fields: PRUNE_FIELDS, hint: 'prune options go in [prune], which forget\'s prune = true uses too' },
+}
 
 /** rustic's sections for commands rustic-ts does not have: read past with a warning. */
 export const IGNORED_SECTIONS: readonly string[] = ['webdav', 'mount']

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { parse as parseToml, TomlError } from 'smol-toml'
 import { z } from 'zod'
 import { RusticError } from '@rustic-ts/core'
-import { IGNORED_SECTIONS, kebabCase, PROFILE_FIELDS, type ProfileField, type ProfileFields } from './ProfileSchema.js'
+import { IGNORED_SECTIONS, kebabCase, KEYS_ELSEWHERE, PROFILE_FIELDS, type ProfileField, type ProfileFields } from './ProfileSchema.js'
 import { tomlKeyLines, type TomlKeyLines, type TomlPath } from './tomlKeyLines.js'
 
 /** A profile's settings: its sections and keys camelCase as in the library, values as the file gives them. */
@@ -82,6 +82,10 @@ function invalid(message: string, cause?: unknown): RusticError {
 }
 
 function unknownKey(path: string, lines: TomlKeyLines, at: TomlPath, key: string, fields: ProfileFields, what = 'key'): RusticError {
+  const elsewhere = at.length === 1 ? KEYS_ELSEWHERE[camelKey(String(at[0]), PROFILE_FIELDS) ?? ''] : undefined
+  if (elsewhere !== undefined && camelKey(key, elsewhere.fields) !== undefined) {
+    return invalid(`${where(path, lines, [...at, key])}: unknown ${what} "${key}" in ${tableName(at)}: ${elsewhere.hint}`)
+  }
   const known = Object.keys(fields).map(kebabCase)
   const near = known.filter((k) => editDistance(k, key) <= Math.max(2, Math.floor(key.length / 4)))
   const hint = near.length > 0 ? `did you mean "${near[0]}"?` : `known ${what}s: ${known.join(', ')}`

@@ -10,6 +10,7 @@ import {
   GroupSnapshotsOptionsSchema,
   isRusticError,
   parseOptions,
+  PruneOptionsSchema,
   RepositoryOptionsSchema,
   RestoreOptionsSchema,
 } from '@rustic-ts/core'
@@ -159,6 +160,14 @@ describe('loadProfiles: errors name the key, the file and the line', () => {
     ['backend option not a string', `[repository.options]\nretries = 3\n`, ':2: invalid value of "repository.options.retries": expected a string (write retries = "3")'],
     ['bad duration', `[repository]\nwarm-up-wait = "soon"\n`, ':2: invalid value of "repository.warm-up-wait": invalid backend option duration="soon"'],
     ['snake case key', `[forget]\nkeep_daily = 3\n`, ':2: unknown key "keep_daily" in [forget]: did you mean "keep-daily"?'],
+    ['misspelt prune key', `[prune]\nmax-unusd = "5%"\n`, ':2: unknown key "max-unusd" in [prune]: did you mean "max-unused"?'],
+    ['prune key in [forget]', `[forget]\nkeep-last = 1\nmax-unused = "5%"\n`, ':3: unknown key "max-unused" in [forget]: prune options go in [prune], which forget\'s prune = true uses too'],
+    ['bad size limit', `[prune]\nmax-repack = "lots"\n`, ':2: invalid value of "prune.max-repack": invalid size limit "lots": expected a percentage (5%), a size (10M, 2GiB, 500) or "unlimited"'],
+    ['prune not a boolean', `[forget]\nprune = "yes"\n`, ':2: invalid value of "forget.prune": expected boolean, received string'],
+    ['copy target misspelt', `[copy]\ntarget = ["offsite"]\n`, ':2: unknown key "target" in [copy]: did you mean "targets"?'],
+    ['copy target not a name or table', `[copy]\ntargets = ["a", 3]\n`, ':2: invalid value of "copy.targets[1]": expected a profile name or a table'],
+    ['bad stats mode', `[stats]\nmode = "fast"\n`, ':2: invalid value of "stats.mode": '],
+    ['misspelt check key', `[check]\nread-dat = true\n`, ':2: unknown key "read-dat" in [check]: did you mean "read-data"?'],
     ['TOML syntax error', `[forget]\nkeep-daily = 3\nkeep-weekly = \n`, ':3:15: invalid TOML:'],
     ['a key after a multi-line string', `[backup]\ndescription = """\n[fake]\nkey = 1\n"""\nlable = "x"\n`, ':6: unknown key "lable" in [backup]: did you mean "label"?'],
   ]
@@ -241,7 +250,18 @@ describe('loadProfiles: rustic example profiles and the docs example', () => {
     const stdin = await fixture('stdin-command')
     expect(stdin.backup.snapshots).toMatchObject([{ name: 'greeting', sources: ['-'], stdinCommand: 'echo hello', stdinFilename: 'greeting.txt', options: {} }])
 
-    expect((await fixture('copy_example')).copy.targets).toEqual(['simple', 'local'])
+    // rustic's current form: targets are profiles, whose [repository] is the target repository
+    const copyExample = await fixture('copy_example')
+    expect(copyExample.copy.targets).toEqual(['full', 'rustic'])
+    const targets = await Promise.all(copyExample.copy.targets.map((t) => fixture(t as string)))
+    expect(targets.map((t) => [t.repository.backend?.repository, t.repository.credentials])).toEqual([
+      ['/repo/rustic', { password: 'mySecretPassword' }],
+      ['/srv/backups/daily', { password: 'daily-example' }],
+    ])
+    // forget's prune = true carries [prune]'s options into ForgetOptions
+    expect(copyExample.forget).toEqual({ keepLast: 10, prune: { maxUnused: '0%' } })
+    expect(copyExample.prune).toEqual({ maxUnused: '0%' })
+    expect(parseOptions(ForgetOptionsSchema, copyExample.forget, 'forget options').prune).toEqual({ maxUnused: '0%' })
     expect((await fixture('copy_targets')).copy.targets).toEqual([
       { backend: { repository: '/srv/backups/second' }, credentials: { password: 'copy-example' }, options: { noCache: true } },
       {
@@ -250,6 +270,42 @@ describe('loadProfiles: rustic example profiles and the docs example', () => {
         options: { cacheDir: '/var/cache/rustic-ts' },
       },
     ])
+  })
+
+  it('full: every key rustic-ts shares with rustic; [webdav] and [mount] read past; each section valid for its command', async () => {
+    const full = await fixture('full')
+    expect(full.warnings.map((w) => w.replace(/^.*full\.toml:\d+: /, ''))).toEqual([
+      '[webdav] is for a command rustic-ts does not have: ignored',
+      '[mount] is for a command rustic-ts does not have: ignored',
+    ])
+    expect(full.copy.targets).toEqual(['simple', 'rustic'])
+    expect(full.backup.snapshots.map((e) => e.sources)).toEqual([['/path/to/source1'], ['/path/to/source2', '/second/path']])
+    expect(full.repository.options).toMatchObject({ warmUpWaitMs: 600_000, warmUpBatch: 1, cacheDir: '/my/rustic/cachedir' })
+    const prune = parseOptions(PruneOptionsSchema, full.prune, 'prune options')
+    expect([prune.maxUnused, prune.maxRepack, prune.keepPack, prune.keepDelete]).toEqual([
+      { kind: 'percent', percent: 10 },
+      { kind: 'bytes', bytes: 1024 ** 3 },
+      86_400_000,
+      23 * 3_600_000,
+    ])
+    const forget = parseOptions(ForgetOptionsSchema, full.forget, 'forget options')
+    expect(forget.prune).toEqual(full.prune)
+    expect(forget.keepYearly).toBe(10)
+    expect(forget.filter.hosts).toEqual(['host1', 'host2'])
+    for (const e of full.backup.snapshots) parseOptions(BackupOptionsSchema, e.options, 'backup options')
+    parseOptions(RepositoryOptionsSchema, full.repository.options, 'repository options')
+  })
+
+  it('[prune] merges key by key; forget\'s prune = true without [prune] is true', async () => {
+    await profiles({
+      'prune-base': `[prune]\nmax-unused = "20%"\nkeep-pack = "7d"\n\n[forget]\nkeep-last = 3\nprune = true\n`,
+      'prune-over': `[prune]\nmax-unused = 0\ninstant-delete = true\n`,
+      'prune-none': `[forget]\nkeep-last = 3\nprune = true\n`,
+    })
+    const p = await load(['prune-base', 'prune-over'])
+    expect(p.prune).toEqual({ maxUnused: 0, keepPack: '7d', instantDelete: true })
+    expect(p.forget).toEqual({ keepLast: 3, prune: { maxUnused: 0, keepPack: '7d', instantDelete: true } })
+    expect((await load(['prune-none'])).forget).toEqual({ keepLast: 3, prune: true })
   })
 
   it('the complete example of docs/profiles.md loads, and each section is valid for its command', async () => {
@@ -266,6 +322,9 @@ describe('loadProfiles: rustic example profiles and the docs example', () => {
     expect(p.backup.snapshots[2]!.stdinCommand).toBe('dpkg --get-selections')
     expect(p.backup.snapshots[1]!.options.tags).toEqual(['scheduled', 'system'])
     expect(p.forget.filter).toEqual({ hosts: ['laptop'] })
+    expect(p.forget.prune).toEqual({ maxUnused: '10%', keepPack: '7d' })
+    expect(p.copy.targets).toEqual(['offsite'])
+    expect(parseOptions(PruneOptionsSchema, p.prune, 'prune options').keepPack).toBe(7 * 86_400_000)
     // every section parses with its command's own schema
     parseOptions(RepositoryOptionsSchema, p.repository.options, 'repository options')
     for (const e of p.backup.snapshots) parseOptions(BackupOptionsSchema, e.options, 'backup options')

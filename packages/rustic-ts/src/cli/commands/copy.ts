@@ -1,12 +1,26 @@
 import type { Command } from 'commander'
-import { goTimeToDate, Repository, RusticError, shortId, type Credentials, type SnapshotFile } from '@rustic-ts/core'
+import {
+  goTimeToDate,
+  isRusticError,
+  Repository,
+  RusticError,
+  shortId,
+  type ConfigFile,
+  type Credentials,
+  type IndexedRepository,
+  type SnapshotFile,
+  type SnapshotFilter,
+} from '@rustic-ts/core'
 import { localTimeString } from '@rustic-ts/core/internal'
 import { readFile } from 'node:fs/promises'
 import { backendsFromOptions, loadBackendClasses, schemeOf } from '../../backendsFromOptions.js'
 import { openRepo, optionPrefixes, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
-import { askPassword, backendOptionMap, globalOptions } from '../GlobalOptions.js'
+import { askPassword, backendOptionMap, collect, globalOptions, type GlobalOptions } from '../GlobalOptions.js'
 import { canPrompt } from '../passwordPrompt.js'
+import { loadProfiles } from '../../profile/loadProfiles.js'
+import type { ProfileRepository } from '../../profile/Profile.js'
+import { maskRepository } from '../maskRepository.js'
 import { humanBytes } from '../progressBar.js'
 
 interface CopyFlags extends FilterFlags {
@@ -14,24 +28,51 @@ interface CopyFlags extends FilterFlags {
   fromRepositoryFile?: string
   fromPasswordFile?: string
   fromPasswordCommand?: string
+  target?: string[]
+  init?: boolean
   dryRun?: boolean
 }
 
-/** `-r DEST copy --from-repo SRC [SNAPSHOT...]`: copies snapshots from another repository (restic 0.14's flags). */
+/** What to copy and how to print it, the same for every target. */
+interface CopyRun {
+  specs: string[]
+  filter: SnapshotFilter
+  dryRun: boolean
+  json: boolean
+  /** `-q`: print nothing but errors (JSON still goes out with `--json`). */
+  quiet: boolean
+  /** The target's name in rustic's form (one JSON line and a heading per target); undefined in restic's. */
+  name?: string
+}
+
+/**
+ * `copy`: in restic's form (`-r DEST copy --from-repo SRC [SNAPSHOT...]`, restic 0.14's flags) copies
+ * from SRC into the repository; in rustic's form (`-r SRC copy` with `--target PROFILE` or a profile's
+ * `[copy] targets`) copies the repository into each target.
+ */
 export function registerCopy(program: Command): void {
   withFilterOptions(
     program
       .command('copy')
-      .description('copy snapshots from the repository named by --from-repo into this one (-r)')
+      .description('copy snapshots from --from-repo into this repository (-r), or from this repository into each --target / [copy] target of the profile')
       .argument('[snapshots...]', 'snapshot ids, prefixes or latest (default: all passing the filters)')
       .option('--from-repo <repo>', 'source repository (env RUSTIC_FROM_REPOSITORY or RESTIC_FROM_REPOSITORY)')
       .option('--from-repository-file <file>', 'file holding the source repository (env RUSTIC_FROM_REPOSITORY_FILE or RESTIC_FROM_REPOSITORY_FILE)')
       .option('--from-password-file <file>', 'password file of the source (env RUSTIC_FROM_PASSWORD_FILE or RESTIC_FROM_PASSWORD_FILE)')
       .option('--from-password-command <cmd>', 'command printing the password of the source (env RUSTIC_FROM_PASSWORD_COMMAND or RESTIC_FROM_PASSWORD_COMMAND)')
+      .option('--target <profile>', "copy this repository into the [repository] of this profile (repeatable; default: the profile's [copy] targets)", collect)
+      .option('--init', "create a target that does not exist yet, with this repository's version and chunker (rustic's form)")
       .option('-n, --dry-run', 'only show which snapshots would be copied'),
   ).action(async (specs: string[], f: CopyFlags, cmd: Command) => {
     const g = globalOptions(cmd)
+    const run: CopyRun = { specs, filter: filterFrom(f), dryRun: f.dryRun ?? false, json: g.json ?? false, quiet: g.quiet ?? false }
     const fromRepo = await sourceRepository(f)
+    if (!fromRepo) return await copyToTargets(cmd, f.target ?? g.profile?.copy.targets ?? [], run, f.init ?? false)
+    if (f.target !== undefined || f.init) {
+      throw new RusticError('InvalidInput', '--from-repo copies into this repository, --target and --init are for copying out of it: give one of them', {
+        code: 'InvalidOptions',
+      })
+    }
     const credentials = await fromCredentials(f)
     await loadBackendClasses([fromRepo])
     // -o applies to both repositories: options prefixed with the source's backend (`rest.timeout=1m`) go to
@@ -47,44 +88,124 @@ export function registerCopy(program: Command): void {
     let target: Repository | undefined
     try {
       target = await openRepo(cmd, { lock: true })
-      const [src, dst] = await Promise.all([source.toIndexed(), target.toIndexed()])
-      const plan = await src.planCopy(dst, { snapshots: specs, filter: filterFrom(f) })
-      if (f.dryRun) {
-        const rows = plan.snapshots.map((s) => ({ source: s.snapshot.id!, target: s.existing?.id ?? null }))
-        if (g.json) return await writeOut(JSON.stringify({ dry_run: true, snapshots: rows }) + '\n')
-        if (g.quiet) return
-        const lines = plan.snapshots.map((s) =>
-          s.existing ? `${describe(s.snapshot)}: already copied to ${shortId(s.existing.id!)}` : `${describe(s.snapshot)}: would be copied`,
-        )
-        return await writeOut(lines.join('\n') + (lines.length > 0 ? '\n' : 'no snapshots selected\n'))
-      }
-      const result = await src.copy(plan)
-      if (g.json) {
-        return await writeOut(
-          JSON.stringify({
-            copied: result.copied.map((c) => ({ source: c.source.id, target: c.target.id })),
-            skipped: result.skipped.map((c) => ({ source: c.source.id, target: c.target.id })),
-            data_blobs: result.data.blobs,
-            tree_blobs: result.trees.blobs,
-            data_added: result.data.dataAdded + result.trees.dataAdded,
-            data_added_packed: result.data.dataAddedPacked + result.trees.dataAddedPacked,
-          }) + '\n',
-        )
-      }
-      if (g.quiet) return
-      const lines = [
-        ...result.skipped.map((c) => `${describe(c.source)}: skipped, already copied to ${shortId(c.target.id!)}`),
-        ...result.copied.map((c) => `${describe(c.source)}: copied to ${shortId(c.target.id!)}`),
-        `copied ${result.copied.length} snapshot(s), skipped ${result.skipped.length}; ` +
-          `added ${result.data.blobs} data and ${result.trees.blobs} tree blobs, ` +
-          `${humanBytes(result.data.dataAdded + result.trees.dataAdded)} (${humanBytes(result.data.dataAddedPacked + result.trees.dataAddedPacked)} stored)`,
-      ]
-      await writeOut(lines.join('\n') + '\n')
+      await copyInto(await source.toIndexed(), target, run)
     } finally {
       await source.close()
       await target?.close()
     }
   })
+}
+
+/**
+ * rustic's form: copies the repository of the global options into each target, one after the other; a
+ * target that fails is reported and the others are still copied into, then the command fails.
+ */
+async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | ProfileRepository>, run: CopyRun, init: boolean): Promise<void> {
+  if (targets.length === 0) {
+    throw new RusticError(
+      'InvalidInput',
+      'nothing to copy from or into: give --from-repo SOURCE, or --target PROFILE, or [copy] targets = ["PROFILE"] in a profile',
+      { code: 'NoRepository' },
+    )
+  }
+  const g = globalOptions(cmd)
+  const source = await openRepo(cmd)
+  const failed: string[] = []
+  try {
+    const indexed = await source.toIndexed()
+    for (const [i, t] of targets.entries()) {
+      const name = typeof t === 'string' ? t : maskRepository(t.backend?.repository ?? `[[copy.targets]] #${i + 1}`)
+      try {
+        if (!run.json && !run.quiet) await writeOut(`${i > 0 ? '\n' : ''}copying to target ${name}:\n`)
+        const target = await openTarget(g, t, name, init && !run.dryRun ? { config: source.config, quiet: run.json || run.quiet } : undefined)
+        try {
+          await copyInto(indexed, target, { ...run, name })
+        } finally {
+          await target.close()
+        }
+      } catch (e) {
+        failed.push(name)
+        process.stderr.write(`rustic-ts: error: copy target ${name}: ${(e as Error).message}\n`)
+      }
+    }
+  } finally {
+    await source.close()
+  }
+  if (failed.length > 0) {
+    throw new RusticError('Repository', `copying into ${failed.length} of ${targets.length} target(s) failed: ${failed.join(', ')}`, { code: 'CopiesFailed' })
+  }
+}
+
+/**
+ * Opens a copy target (locked): a profile's `[repository]` (read as `-P NAME` reads it, without the
+ * environment, which names the source) or a `[[copy.targets]]` table, with its own cache and lock options.
+ * With `init` (the source's config), a target without a repository is created with the source's version
+ * and chunker polynomial, so that the copies deduplicate as the source does (said on stdout unless `quiet`).
+ */
+async function openTarget(
+  g: GlobalOptions,
+  t: string | ProfileRepository,
+  name: string,
+  init?: { config: ConfigFile; quiet: boolean },
+): Promise<Repository> {
+  const target = typeof t === 'string' ? (await loadProfiles([t])).repository : t
+  if (target.backend === undefined) {
+    throw new RusticError('InvalidInput', `copy target ${name}: the profile gives no repository`, { code: 'NoRepository' })
+  }
+  if (target.credentials === undefined) {
+    throw new RusticError('Credentials', `copy target ${name}: the profile gives no password, password-file or password-command`, { code: 'NoPassword' })
+  }
+  await loadBackendClasses([target.backend.repository, target.backend.repoHot])
+  const backends = backendsFromOptions({ ...target.backend, onWarning: (m) => process.stderr.write(`warning: ${m}\n`) })
+  const { progress, onWarning, cache, retryLockMs } = repositoryOptions(g)
+  const options = { progress, onWarning, cache, retryLockMs, ...target.options, lock: true }
+  try {
+    return await Repository.open(options, backends, target.credentials)
+  } catch (e) {
+    if (init === undefined || !isRusticError(e, 'RepositoryNotFound')) throw e
+    if (!init.quiet) await writeOut(`creating the repository of target ${name}\n`)
+    const { version, chunkerPolynomial } = init.config
+    return await Repository.init(options, backends, target.credentials, { version, chunkerPolynomial })
+  }
+}
+
+/** Plans the copy of `run`'s snapshots from `source` into `target`, and copies them or prints the plan. */
+async function copyInto(source: IndexedRepository, targetRepo: Repository, run: CopyRun): Promise<void> {
+  const target = await targetRepo.toIndexed()
+  const plan = await source.planCopy(target, { snapshots: run.specs, filter: run.filter })
+  const named = run.name === undefined ? {} : { target: run.name }
+  if (run.dryRun) {
+    const rows = plan.snapshots.map((s) => ({ source: s.snapshot.id!, target: s.existing?.id ?? null }))
+    if (run.json) return await writeOut(JSON.stringify({ ...named, dry_run: true, snapshots: rows }) + '\n')
+    if (run.quiet) return
+    const lines = plan.snapshots.map((s) =>
+      s.existing ? `${describe(s.snapshot)}: already copied to ${shortId(s.existing.id!)}` : `${describe(s.snapshot)}: would be copied`,
+    )
+    return await writeOut(lines.join('\n') + (lines.length > 0 ? '\n' : 'no snapshots selected\n'))
+  }
+  const result = await source.copy(plan)
+  if (run.json) {
+    return await writeOut(
+      JSON.stringify({
+        ...named,
+        copied: result.copied.map((c) => ({ source: c.source.id, target: c.target.id })),
+        skipped: result.skipped.map((c) => ({ source: c.source.id, target: c.target.id })),
+        data_blobs: result.data.blobs,
+        tree_blobs: result.trees.blobs,
+        data_added: result.data.dataAdded + result.trees.dataAdded,
+        data_added_packed: result.data.dataAddedPacked + result.trees.dataAddedPacked,
+      }) + '\n',
+    )
+  }
+  if (run.quiet) return
+  const lines = [
+    ...result.skipped.map((c) => `${describe(c.source)}: skipped, already copied to ${shortId(c.target.id!)}`),
+    ...result.copied.map((c) => `${describe(c.source)}: copied to ${shortId(c.target.id!)}`),
+    `copied ${result.copied.length} snapshot(s), skipped ${result.skipped.length}; ` +
+      `added ${result.data.blobs} data and ${result.trees.blobs} tree blobs, ` +
+      `${humanBytes(result.data.dataAdded + result.trees.dataAdded)} (${humanBytes(result.data.dataAddedPacked + result.trees.dataAddedPacked)} stored)`,
+  ]
+  await writeOut(lines.join('\n') + '\n')
 }
 
 function describe(s: SnapshotFile): string {
@@ -96,15 +217,17 @@ function env(name: string): string | undefined {
   return process.env[`RUSTIC_${name}`] ?? process.env[`RESTIC_${name}`]
 }
 
-/** The source repository: `--from-repo`, `--from-repository-file`, then RUSTIC_FROM_REPOSITORY[_FILE], then restic's. */
-async function sourceRepository(f: CopyFlags): Promise<string> {
+/**
+ * The source repository of restic's form: `--from-repo`, `--from-repository-file`, then
+ * RUSTIC_FROM_REPOSITORY[_FILE], then restic's RESTIC_FROM_...; undefined when none is given (rustic's form).
+ */
+async function sourceRepository(f: CopyFlags): Promise<string | undefined> {
   if (f.fromRepo) return f.fromRepo
   if (f.fromRepositoryFile) return repositoryFromFile(f.fromRepositoryFile)
   const fromEnv = env('FROM_REPOSITORY')
   if (fromEnv) return fromEnv
   const file = env('FROM_REPOSITORY_FILE')
-  if (file) return repositoryFromFile(file)
-  throw new RusticError('InvalidInput', 'no source repository: give --from-repo or set RUSTIC_FROM_REPOSITORY (or RESTIC_FROM_REPOSITORY)', { code: 'NoRepository' })
+  return file ? repositoryFromFile(file) : undefined
 }
 
 /** The repository string a file holds (restic's `--from-repository-file`). */

@@ -3,24 +3,19 @@ import { stringify as stringifyToml } from 'smol-toml'
 import { z } from 'zod'
 import { writeOut } from '../context.js'
 import { globalOptions } from '../GlobalOptions.js'
+import { MASK, maskRepository } from '../maskRepository.js'
 import { mergeProfileSettings } from '../../profile/mergeProfileSettings.js'
 import { kebabCase, PROFILE_FIELDS, type ProfileField, type ProfileFields } from '../../profile/ProfileSchema.js'
 import type { ProfileSettings } from '../../profile/readProfileFile.js'
 
-const MASK = '***'
 /** Keys of backend options and environment variables whose values are secrets. */
 const SECRET = /pass|secret|token|key|credential/i
-
-/** A repository string with the password of its URL masked (`rest:http://user:***@host/`). */
-function maskUrl(repo: string): string {
-  return repo.replace(/^((?:rest:)?[a-z][a-z0-9+.-]*:\/\/[^/:@]*:)[^/@]*@/i, `$1${MASK}@`)
-}
 
 /** Settings as a profile file writes them: kebab-case keys, passwords and secret-looking options masked. */
 function printable(value: unknown, field: ProfileField | undefined, key: string): unknown {
   if (field === undefined || field instanceof z.ZodType) {
     if (key === 'password') return MASK
-    if ((key === 'repository' || key === 'repoHot') && typeof value === 'string') return maskUrl(value)
+    if ((key === 'repository' || key === 'repoHot') && typeof value === 'string') return maskRepository(value)
     return value
   }
   switch (field.kind) {
