@@ -123,8 +123,8 @@ const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/
 export function backendsFromOptions(opts: BackendOptions): RepositoryBackends {
   const cold = { ...opts.options, ...opts.optionsCold }
   const hot = { ...opts.options, ...opts.optionsHot }
-  const schemes = [schemeOf(opts.repository)]
-  if (opts.repoHot !== undefined && opts.repoHot !== '') schemes.push(schemeOf(opts.repoHot))
+  const repos = opts.repoHot !== undefined && opts.repoHot !== '' ? [opts.repository, opts.repoHot] : [opts.repository]
+  const schemes = repos.map(schemeOf)
   // Options shared by both repositories must be understood by at least one of them.
   if (!schemes.includes('opendal')) {
     const known = new Set(schemes.flatMap((s) => BACKEND_OPTION_KEYS[s]))
@@ -137,7 +137,7 @@ export function backendsFromOptions(opts: BackendOptions): RepositoryBackends {
         if (!known.has(normalizeKey(key))) {
           throw new RusticError(
             'Configuration',
-            `unknown ${where}backend option "${key}" for ${schemes.map((s) => `${s}:`).join(' and ')}: known options are ${[...known].sort().join(', ')}`,
+            `unknown ${where}backend option "${key}" for ${repos.map(describeRepository).join(' and ')}: known options are ${[...known].sort().join(', ')}`,
             { code: 'UnknownOption' },
           )
         }
@@ -148,6 +148,33 @@ export function backendsFromOptions(opts: BackendOptions): RepositoryBackends {
   const repository = backendFromString(opts.repository, cold, onWarning)
   if (opts.repoHot === undefined || opts.repoHot === '') return { repository }
   return { repository, repoHot: backendFromString(opts.repoHot, hot, onWarning) }
+}
+
+/**
+ * A repository string as it may be shown in a message: the backend kind and where it is, never a secret
+ * (`local:/abs/path`, `rest:https://user@host:8000/path/`, `rclone:remote`, `opendal:s3`).
+ */
+export function describeRepository(repo: string): string {
+  const scheme = schemeOf(repo)
+  const target = SCHEME_PREFIX.test(repo) ? repo.slice(repo.indexOf(':') + 1) : repo
+  switch (scheme) {
+    case 'local':
+      return `local:${resolve(target)}`
+    case 'rest':
+      try {
+        const url = new URL(target)
+        url.password = ''
+        return `rest:${url.href}`
+      } catch {
+        return 'rest:'
+      }
+    case 'rclone': {
+      const remote = /^([\w.-]+):/.exec(target)?.[1]
+      return remote === undefined ? 'rclone:' : `rclone:${remote}:`
+    }
+    case 'opendal':
+      return `opendal:${target}`
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { Repository, RusticError, type RepositoryOptions } from '@rustic-ts/core'
 import { parseDuration } from '@rustic-ts/core/internal'
-import { backendsFromOptions, loadBackendClasses } from '../backendsFromOptions.js'
+import { backendsFromOptions, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'
 
@@ -23,24 +23,31 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
   }
 }
 
-/** The backends named by `-r` / `--repo-hot` / `--opendal`. */
+/** The backends named by `-r` / `--repo-hot` / `-o`. */
 export async function backendsOf(g: GlobalOptions): Promise<ReturnType<typeof backendsFromOptions>> {
-  await loadBackendClasses([g.repo ?? '', g.repoHot])
+  const repos = [g.repo ?? '', g.repoHot ?? ''].filter((r, i) => i === 0 || r !== '')
+  await loadBackendClasses(repos)
   const fromProfile = g.profile?.repository.backend
   return backendsFromOptions({
     repository: g.repo ?? '',
     repoHot: g.repoHot,
-    options: { ...fromProfile?.options, ...backendOptionMap(g.opendal) },
+    options: { ...fromProfile?.options, ...backendOptionMap(g.option, repos.flatMap(optionPrefixes)) },
     optionsHot: fromProfile?.optionsHot,
     optionsCold: fromProfile?.optionsCold,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   })
 }
 
+/** The prefixes restic users put before a backend option (`local.layout`, `s3.region` for `opendal:s3`). */
+export function optionPrefixes(repo: string): string[] {
+  const scheme = schemeOf(repo)
+  return scheme === 'opendal' ? ['opendal', repo.slice('opendal:'.length).toLowerCase()] : [scheme]
+}
+
 /** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
 export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}): Promise<Repository> {
   const g = globalOptions(cmd)
-  return Repository.open({ ...repositoryOptions(g), ...overrides }, await backendsOf(g), credentialsFrom(g))
+  return Repository.open({ ...repositoryOptions(g), ...overrides }, await backendsOf(g), await credentialsFrom(g))
 }
 
 /** `--retry-lock`: a duration such as `30s`, `5m`, `1h30m` (or `0`), in ms. */

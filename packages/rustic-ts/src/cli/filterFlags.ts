@@ -23,13 +23,14 @@ export function hasFilterOptions(cmd: Command): boolean {
 }
 
 /**
- * Adds restic's `--host`, `--path`, `--tag` (comma = and, repeated = or) and rustic's `--filter-label`
- * (also `--label`), `--filter-after`, `--filter-before`.
+ * Adds restic's `-H/--host`, `--path`, `--tag` (comma = and, repeated = or) and rustic's `--filter-label`
+ * (also `--label`), `--filter-after`, `--filter-before`. `shortHost: false` leaves `-H` out (restic's
+ * `forget` uses it for `--keep-hourly`).
  */
-export function withFilterOptions(cmd: Command): Command {
+export function withFilterOptions(cmd: Command, { shortHost = true }: { shortHost?: boolean } = {}): Command {
   filterCommands.add(cmd)
   return cmd
-    .option('--host <host>', 'only snapshots from this host (repeatable)', collect)
+    .option(`${shortHost ? '-H, ' : ''}--host <host>`, 'only snapshots from this host (repeatable)', collect)
     .option('--path <path>', 'only snapshots including this path (repeatable)', collect)
     .option('--tag <a,b>', 'only snapshots with all these tags (repeat for alternatives)', collect)
     .option('--filter-label <label>', 'only snapshots with this label (repeatable)', collect)

@@ -32,7 +32,7 @@ export const ServeSettingsSchema = z
   .partial()
   .strict()
 
-/** One `[backends.NAME]` table: a repository string and its backend options (as for `-r` and `--opendal`). */
+/** One `[backends.NAME]` table: a repository string and its backend options (as for `-r` and `-o`). */
 export const ServeBackendSchema = z
   .object({
     /** A path, `local:PATH`, `opendal:SCHEME`, `rclone:REMOTE:PATH` or `rest:URL`: the root of the served repositories. */

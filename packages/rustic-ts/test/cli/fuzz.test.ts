@@ -125,7 +125,7 @@ const POOLS: Array<[RegExp, () => Pool]> = [
   [/^keep-(?!tag|id|none)|latest$|repository-version|max-|min-|subset|limit|^n$/, () => ({ good: ['0', '1', '2', '-1', '1/3', '50%'], bad: ['-2', '1.5', 'x', '', '99999999999999999999', '2/1', '0/0', '101%'] })],
   [/target|path|dir|file|log|tls-cert|tls-key|htpasswd|config|repo/, () => ({ good: goodPaths(), bad: badPaths() })],
   [/group-by/, () => ({ good: ['host', 'paths', 'tags', 'label', 'host,paths', ''], bad: ['x', 'host,,', ',', 'host,x'] })],
-  [/opendal/, () => ({ good: ['retries=0'], bad: ['root=/nope', 'x', '=y', 'k=', 'retry-timeout=x', 'retries=x', 'retries=-1'] })],
+  [/opendal|^option$/, () => ({ good: ['retries=0'], bad: ['root=/nope', 'x', '=y', 'k=', 'retry-timeout=x', 'retries=x', 'retries=-1'] })],
   [/host|label|tag|description|keep-id/, () => ({ good: ['h', 'other', 't1', 'a,b', 'l'], bad: GENERIC })],
 ]
 

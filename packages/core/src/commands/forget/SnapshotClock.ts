@@ -80,6 +80,8 @@ export function instantBefore(clock: SnapshotClock, d: CalendarDuration): bigint
   const nsec = wallNs - wallSec * NS_PER_S
   const secOfDay = Number(wallSec - floorDiv(wallSec, 86_400n) * 86_400n)
   const date = utcDate(clock.year - d.years, clock.month - d.months, clock.day - d.days)
+  // a span reaching past the dates JavaScript holds (about 273,000 years back) starts before every snapshot
+  if (Number.isNaN(date.getTime())) return -(1n << 100n)
   const newWallSec = BigInt(date.getTime() / 1000 + secOfDay)
   let offsetSec: bigint
   if (clock.zone === 'local') {

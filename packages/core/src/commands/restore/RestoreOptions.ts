@@ -27,7 +27,15 @@ export const RestoreOptionsSchema = z.object({
   ignoreCase: z.boolean().default(false),
   /** Remove entries of the target that the snapshot does not have (only those the include/exclude patterns select). */
   delete: z.boolean().default(false),
-  /** Hash existing files against the snapshot even when their size and mtime match. */
+  /**
+   * What to do with entries that already exist in the target (restic's `--overwrite`):
+   * `if-changed` (default) rewrites an existing file unless its size and mtime match the snapshot's (then
+   * only its differing blobs); `always` also hashes files whose size and mtime match (as `verifyExisting`);
+   * `if-newer` replaces an existing entry only when the snapshot's mtime is newer than its own;
+   * `never` leaves every existing entry as it is (content and metadata) and restores only what is missing.
+   */
+  overwrite: z.enum(['always', 'if-changed', 'if-newer', 'never']).default('if-changed'),
+  /** Hash existing files against the snapshot even when their size and mtime match (what `overwrite: 'always'` does). */
   verifyExisting: z.boolean().default(false),
   /** Restore ownership from the numeric uid/gid instead of the user and group names. */
   numericId: z.boolean().default(false),

@@ -9,9 +9,10 @@ import type { ResolvedRestoreOptions } from './RestoreOptions.js'
  * {@link RestorePlan.removals}), `modify` (an existing file whose differing blobs are rewritten in place),
  * `unchanged` (an existing file with the same size and mtime, or an existing directory, symlink, special
  * file or hard link: content left alone), `verified` (an existing file whose content was hashed and found
- * identical). Metadata (mode, times, ownership) is set on every entry where it differs.
+ * identical), `kept` (an existing entry the `overwrite` option leaves as it is: neither its content nor its
+ * metadata is touched). Metadata (mode, times, ownership) is set on every other entry where it differs.
  */
-export type PlanAction = 'create' | 'modify' | 'unchanged' | 'verified'
+export type PlanAction = 'create' | 'modify' | 'unchanged' | 'verified' | 'kept'
 
 /** One snapshot entry to restore. */
 export interface PlanEntry {
@@ -87,10 +88,10 @@ export interface PackRead {
 export interface RestorePlanStats {
   /** Files by action (hard links to another file of the plan included). */
   files: Record<PlanAction, number>
-  /** Directories to create, and existing ones kept. */
-  dirs: { create: number; unchanged: number }
-  /** Symlinks and special files to create, and existing ones kept. */
-  others: { create: number; unchanged: number }
+  /** Directories to create, existing ones restored into, and entries in their place left alone (`overwrite`). */
+  dirs: { create: number; unchanged: number; kept: number }
+  /** Symlinks and special files to create, existing ones that match, and entries in their place left alone (`overwrite`). */
+  others: { create: number; unchanged: number; kept: number }
   /** Entries to remove: not in the snapshot (`additional`, with `delete`) or in the way (`replaced`). */
   removals: { additional: number; replaced: number }
   /** Entries of the target not in the snapshot that are kept (no `delete`, or not selected). */

@@ -67,6 +67,8 @@ export class RestorePlanner {
   private readonly statLimit: LimitFunction
   private readonly selected: (path: string) => boolean
   private readonly progress: Progress
+  /** Hash existing files even when size and mtime match (`verifyExisting`, `overwrite: 'always'`). */
+  private readonly verifyExisting: boolean
 
   constructor(
     private readonly indexed: IndexedRepository,
@@ -77,6 +79,7 @@ export class RestorePlanner {
     this.selected = pathFilter({ include: opts.include, exclude: opts.exclude, ignoreCase: opts.ignoreCase })
     this.progress = control.progress('spinner', 'collecting file information')
     this.statLimit = pLimit(opts.fileConcurrency)
+    this.verifyExisting = opts.verifyExisting || opts.overwrite === 'always'
   }
 
   /** True if the include/exclude patterns select `rel`. */
@@ -110,9 +113,28 @@ export class RestorePlanner {
     return { ids, lengths, size: lengths.reduce((a, b) => a + b, 0) }
   }
 
+  /**
+   * True if the `overwrite` option leaves the existing entry `lst` where snapshot node `n` goes as it is:
+   * always with `never`; with `if-newer` unless the snapshot's mtime is newer than the entry's.
+   */
+  private keepsExisting(n: Node, lst: BigIntStats): boolean {
+    const mode = this.opts.overwrite
+    if (mode === 'never') return true
+    if (mode !== 'if-newer') return false
+    const mtime = nodeTimeNs(n.mtime)
+    return mtime === undefined || mtime <= lst.mtimeNs
+  }
+
+  /** Adds an entry that the `overwrite` option leaves as it is. */
+  private keep(n: Node, rel: string, fsp: FsPath, lst: BigIntStats): void {
+    this.entries.push({ path: rel, fsPath: fsp, node: n, action: 'kept', existing: { ino: lst.ino, dev: lst.dev } })
+    this.progress.inc(1)
+  }
+
   /** Adds the entry for a non-directory node at `fsp`, given what exists there now (`lst`). */
   async planLeaf(n: Node, rel: string, fsp: FsPath, lst: BigIntStats | undefined): Promise<void> {
     const { entries, removals } = this
+    if (lst && this.keepsExisting(n, lst)) return this.keep(n, rel, fsp, lst)
     const replace = (): void => {
       if (lst) removals.push({ path: rel, fsPath: fsp, isDir: lst.isDirectory(), reason: 'replaced' })
     }
@@ -139,7 +161,7 @@ export class RestorePlanner {
           const existingSize = Number(lst.size)
           const mtime = nodeTimeNs(n.mtime)
           if (content.size === 0 && existingSize === 0) entry.action = 'unchanged'
-          else if (!this.opts.verifyExisting && existingSize === content.size && mtime !== undefined && sameTime(lst.mtimeNs, mtime)) {
+          else if (!this.verifyExisting && existingSize === content.size && mtime !== undefined && sameTime(lst.mtimeNs, mtime)) {
             entry.action = 'unchanged'
           } else {
             entry.action = 'modify'
@@ -227,6 +249,13 @@ export class RestorePlanner {
       }
       if (n.type === 'dir') {
         const isDir = d?.isDirectory() ?? false
+        if (d !== undefined && !isDir && this.opts.overwrite !== 'always' && this.opts.overwrite !== 'if-changed') {
+          const lst = await lstatIfAny(fsp)
+          if (lst && this.keepsExisting(n, lst)) {
+            if (this.selected(rel)) this.keep(n, rel, fsp, lst)
+            continue
+          }
+        }
         const idx = entries.length
         const remIdx = removals.length
         entries.push({ path: rel, fsPath: fsp, node: n, action: isDir ? 'unchanged' : 'create' })
@@ -263,9 +292,9 @@ export class RestorePlanner {
     const { files, blobs, bytesToWrite, bytesMatched } = this.filesToWrite(matched)
     const reads = planPackReads(blobs.values(), { maxReadGap: this.opts.maxReadGap, maxReadSize: this.opts.maxReadSize })
     const stats: RestorePlanStats = {
-      files: { create: 0, modify: 0, unchanged: 0, verified: 0 },
-      dirs: { create: 0, unchanged: 0 },
-      others: { create: 0, unchanged: 0 },
+      files: { create: 0, modify: 0, unchanged: 0, verified: 0, kept: 0 },
+      dirs: { create: 0, unchanged: 0, kept: 0 },
+      others: { create: 0, unchanged: 0, kept: 0 },
       removals: { additional: 0, replaced: 0 },
       additionalKept: this.additionalKept,
       bytesToRead: reads.reduce((a, r) => a + r.length, 0),
@@ -280,6 +309,7 @@ export class RestorePlanner {
       else {
         const s = e.node.type === 'dir' ? stats.dirs : stats.others
         if (e.action === 'create') s.create++
+        else if (e.action === 'kept') s.kept++
         else s.unchanged++
       }
     }

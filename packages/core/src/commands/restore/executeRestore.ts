@@ -162,7 +162,7 @@ async function setMetadata(run: RestoreRun): Promise<void> {
   const progress = run.progress('spinner', 'setting metadata')
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!
-    if (metaDone[i] || (e.linkTo !== undefined && touched[e.linkTo])) continue
+    if (metaDone[i] || e.action === 'kept' || (e.linkTo !== undefined && touched[e.linkTo])) continue
     // a file with damaged data keeps the time it got now: a later restore sees it changed and tries again
     if (run.isDamaged(i)) continue
     if (i % 1024 === 0) await nextTick()

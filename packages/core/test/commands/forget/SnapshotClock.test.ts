@@ -36,6 +36,13 @@ describe('SnapshotClock', () => {
     expect(iso(instantBefore(snapshotClock('2024-03-01T10:00:00+05:30'), parseCalendarDuration('1y1d2h')))).toBe('2023-02-28T02:30:00.000Z')
   })
 
+  it('a span longer than JavaScript dates reach starts before every snapshot (no NaN)', () => {
+    const clock = snapshotClock('2024-05-01T12:00:00Z')
+    for (const text of ['99999999999999d', '9999999999y', '999999999999m']) {
+      expect(instantBefore(clock, parseCalendarDuration(text)) < -(10n ** 27n), text).toBe(true)
+    }
+  })
+
   it('a time in the local zone crosses daylight-saving changes as Go does; a fixed offset does not', () => {
     process.env['TZ'] = 'America/New_York'
     const local = snapshotClock('2022-07-01T12:00:00-04:00')

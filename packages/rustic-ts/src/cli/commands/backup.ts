@@ -1,9 +1,11 @@
 import type { Command } from 'commander'
 import { CommandSource, isRusticError, RusticError, StreamSource, type BackupOptions, type IndexedRepository, type ReadSource } from '@rustic-ts/core'
-import { snapshotSummaryToJson } from '@rustic-ts/core/internal'
+import { parseUserTime, snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
+import { pathsFromFile } from '../filesFrom.js'
 import { badFlag, compressionFlag, sizeFlag } from '../flagValues.js'
-import { collect, globalOptions } from '../GlobalOptions.js'
+import { collect, globalOptions, type GlobalOptions } from '../GlobalOptions.js'
+import { onInterruptSay } from '../interrupt.js'
 import { applyProfileValues, commandValues, profileOf, withProfileOptions } from '../profileOptions.js'
 import type { ProfileBackupSnapshot } from '../../profile/Profile.js'
 import { humanBytes } from '../progressBar.js'
@@ -26,6 +28,11 @@ interface BackupFlags {
   iexcludeFile?: string[]
   excludeIfPresent?: string[]
   excludeLargerThan?: string
+  excludeCaches?: boolean
+  filesFrom?: string[]
+  filesFromVerbatim?: string[]
+  filesFromRaw?: string[]
+  time?: string
   oneFileSystem?: boolean
   stdin?: boolean
   stdinFilename: string
@@ -40,14 +47,15 @@ export function registerBackup(program: Command): void {
     .command('backup')
     .description('back up files or stdin into a new snapshot')
     .argument('[paths...]', 'files and directories to back up')
-    .option('--host <host>', 'hostname to record (default: this machine)')
+    .option('-H, --host <host>', 'hostname to record (default: this machine)')
     .option('--tag <tags>', 'tags, comma separated (repeatable)', collect)
     .option('--label <label>', 'snapshot label')
     .option('--description <text>', 'snapshot description')
     .option('--delete-never', 'mark the snapshot to be never deleted by forget')
     .option('--delete-after <duration>', 'mark the snapshot deletable only after a duration (e.g. 30d) or date')
     .option('--parent <snapshot>', 'parent snapshot (default: latest with the same host, label and paths)')
-    .option('--force', 'read all files, even those unchanged since the parent')
+    .option('--time <time>', 'time of the snapshot (2024-05-01 12:00:00 local, or RFC 3339; default: now)')
+    .option('-f, --force', 'read all files, even those unchanged since the parent')
     .option('--ignore-ctime', 'ignore ctime when comparing with the parent')
     .option('--ignore-inode', 'ignore inode numbers when comparing with the parent')
     .option('--skip-if-unchanged', 'do not save a snapshot when nothing changed')
@@ -56,15 +64,28 @@ export function registerBackup(program: Command): void {
     .option('--exclude-file <file>', 'read exclude globs from a file (repeatable)', collect)
     .option('--iexclude-file <file>', 'read case-insensitive exclude globs from a file (repeatable)', collect)
     .option('--exclude-if-present <name>', 'exclude directories containing this file (repeatable; NAME[:header])', collect)
+    .option('--exclude-caches', 'exclude directories holding a valid CACHEDIR.TAG file (their tag file is kept)')
     .option('--exclude-larger-than <size>', 'exclude files larger than this (e.g. 1G)')
+    .option('--files-from <file>', 'back up the paths listed in a file, one glob pattern per line, # comments ("-": stdin; repeatable)', collect)
+    .option('--files-from-verbatim <file>', 'back up the paths listed in a file, one per line, as written (repeatable)', collect)
+    .option('--files-from-raw <file>', 'back up the paths listed in a file, separated by NUL bytes (repeatable)', collect)
     .option('-x, --one-file-system', 'do not cross file system boundaries')
     .option('--stdin', 'back up standard input as one file')
     .option('--stdin-filename <name>', 'file name for --stdin / --stdin-command', 'stdin')
     .option('--stdin-command <cmd>', "back up a command's output as one file")
     .option('-n, --dry-run', 'do not write anything')
     .option('--compression <mode>', 'compression: off, auto, max or a zstd level (v2 repositories)')
-    .action(async (paths: string[], _flags: BackupFlags, cmd: Command) => {
+    .action(async (args: string[], flags: BackupFlags, cmd: Command) => {
       const g = globalOptions(cmd)
+      const paths = [...args]
+      const warn = (msg: string): void => void process.stderr.write(`warning: ${msg}\n`)
+      for (const [files, kind] of [[flags.filesFrom, 'glob'], [flags.filesFromVerbatim, 'verbatim'], [flags.filesFromRaw, 'raw']] as const) {
+        for (const file of files ?? []) paths.push(...(await pathsFromFile(file, kind, warn)))
+      }
+      const listed = (flags.filesFrom?.length ?? 0) + (flags.filesFromVerbatim?.length ?? 0) + (flags.filesFromRaw?.length ?? 0) > 0
+      if (listed && paths.length === 0 && !flags.stdin && !flags.stdinCommand) {
+        throw new RusticError('InvalidInput', 'nothing to back up: the --files-from files name no path', { code: 'NoPaths' })
+      }
       const runs = backupRuns(cmd, paths)
       const repo = await openRepo(cmd)
       const failed: string[] = []
@@ -74,9 +95,9 @@ export function registerBackup(program: Command): void {
         for (const run of runs) {
           if (run.entry !== undefined) applyProfileValues(cmd, commandValues(g.profile!, cmd, run.entry.settings))
           const f = cmd.opts() as BackupFlags
-          if (runs.length > 1 && !g.json) await writeOut(`backing up ${run.paths.join(', ')}\n`)
+          if (runs.length > 1 && !g.json && !g.quiet) await writeOut(`backing up ${run.paths.join(', ')}\n`)
           try {
-            await backupOne(indexed, sourceOf(cmd, run.paths, f), withProfileOptions(run.entry?.options ?? g.profile?.backup.options, backupOptionsFrom(f)), f, g.json)
+            await backupOne(indexed, sourceOf(cmd, run.paths, f), withProfileOptions(run.entry?.options ?? g.profile?.backup.options, backupOptionsFrom(f)), f, g)
           } catch (e) {
             if (runs.length === 1 || isRusticError(e, 'Aborted') || isRusticError(e, 'LockLost')) throw e
             failed.push(run.paths.join(','))
@@ -108,7 +129,9 @@ function backupRuns(cmd: Command, paths: string[]): BackupRun[] {
   const fromCli = (attr: string): boolean => cmd.getOptionValueSource(attr) === 'cli'
   const f = cmd.opts() as BackupFlags
   if (paths.length === 0 && entries.length === 0 && !f.stdin && !f.stdinCommand) {
-    throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --stdin or --stdin-command, or [[backup.snapshots]] in a profile', { code: 'NoPaths' })
+    throw new RusticError('InvalidInput', 'nothing to back up: give at least one path, --files-from, --stdin or --stdin-command, or [[backup.snapshots]] in a profile', {
+      code: 'NoPaths',
+    })
   }
   if (paths.length > 0 || fromCli('stdin') || fromCli('stdinCommand') || entries.length === 0) {
     const same = (e: ProfileBackupSnapshot): boolean => e.sources.length === paths.length && e.sources.every((s, i) => s === paths[i])
@@ -147,6 +170,7 @@ function backupOptionsFrom(f: BackupFlags): BackupOptions {
       excludeFiles: f.excludeFile ?? [],
       iexcludeFiles: f.iexcludeFile ?? [],
       excludeIfPresent: f.excludeIfPresent ?? [],
+      excludeCaches: f.excludeCaches ?? false,
       excludeLargerThan: f.excludeLargerThan === undefined ? undefined : sizeFlag('--exclude-larger-than', f.excludeLargerThan),
       oneFileSystem: f.oneFileSystem ?? false,
     },
@@ -156,14 +180,17 @@ function backupOptionsFrom(f: BackupFlags): BackupOptions {
     description: f.description,
     deleteNever: f.deleteNever,
     deleteAfter: f.deleteAfter,
+    time: f.time === undefined ? undefined : parseUserTime(f.time, '--time'),
   }
 }
 
 /** Runs one backup and prints its summary. */
-async function backupOne(indexed: IndexedRepository, source: string[] | ReadSource, options: BackupOptions, f: BackupFlags, json: boolean | undefined): Promise<void> {
+async function backupOne(indexed: IndexedRepository, source: string[] | ReadSource, options: BackupOptions, f: BackupFlags, g: GlobalOptions): Promise<void> {
+  if (!f.dryRun) onInterruptSay('the data uploaded so far is kept in the repository and the next backup reuses it (no snapshot was written)')
   const { snapshot, saved, skipped } = await indexed.backup(source, options)
+  onInterruptSay(undefined)
   const s = snapshot.summary!
-  if (json) {
+  if (g.json) {
     await writeOut(
       JSON.stringify({
         message_type: 'summary',
@@ -177,14 +204,15 @@ async function backupOne(indexed: IndexedRepository, source: string[] | ReadSour
     )
   } else {
     const lines = [
-      `Files:       ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified`,
-      `Dirs:        ${s.dirsNew} new, ${s.dirsChanged} changed, ${s.dirsUnmodified} unmodified`,
-      `Added to the repository: ${humanBytes(s.dataAdded)} (${humanBytes(s.dataAddedPacked)} stored)`,
+      g.verbose > 0 && snapshot.parent ? `using parent snapshot ${snapshot.parent.slice(0, 8)}` : '',
+      `files: ${s.filesNew} new, ${s.filesChanged} changed, ${s.filesUnmodified} unmodified`,
+      `dirs: ${s.dirsNew} new, ${s.dirsChanged} changed, ${s.dirsUnmodified} unmodified`,
+      `added to the repository: ${humanBytes(s.dataAdded)} (${humanBytes(s.dataAddedPacked)} stored)`,
       `processed ${s.totalFilesProcessed} files, ${humanBytes(s.totalBytesProcessed)} in ${s.backupDuration?.toFixed(1)}s`,
       skipped.length > 0 ? `${skipped.length} entries could not be read and were skipped` : '',
       saved ? `snapshot ${snapshot.id!.slice(0, 8)} saved` : f.dryRun ? 'dry run: nothing saved' : `nothing changed: no snapshot saved (parent ${snapshot.id!.slice(0, 8)})`,
     ]
-    await writeOut(lines.filter((l) => l !== '').join('\n') + '\n')
+    if (!g.quiet) await writeOut(lines.filter((l) => l !== '').join('\n') + '\n')
   }
   if (skipped.length > 0) process.exitCode = 3
 }

@@ -34,6 +34,7 @@ export function registerConfig(program: Command): void {
     try {
       const { changed, config } = await repo.applyConfig(options)
       if (g.json) return await writeOut(JSON.stringify({ changed, config: configJson(config) }) + '\n')
+      if (g.quiet && Object.keys(options).length > 0) return // a change asked for: -q prints nothing; `config` alone prints the config
       await writeOut(`${Object.keys(options).length === 0 ? '' : changed ? 'saved the new config\n' : 'the config is unchanged\n'}${describe(config)}`)
     } finally {
       await repo.close()

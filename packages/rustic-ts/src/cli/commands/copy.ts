@@ -12,10 +12,12 @@ import {
   type SnapshotFilter,
 } from '@rustic-ts/core'
 import { localTimeString } from '@rustic-ts/core/internal'
-import { backendsFromOptions, loadBackendClasses } from '../../backendsFromOptions.js'
-import { openRepo, repositoryOptions, writeOut } from '../context.js'
+import { readFile } from 'node:fs/promises'
+import { backendsFromOptions, loadBackendClasses, schemeOf } from '../../backendsFromOptions.js'
+import { openRepo, optionPrefixes, repositoryOptions, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
-import { backendOptionMap, collect, globalOptions, type GlobalOptions } from '../GlobalOptions.js'
+import { askPassword, backendOptionMap, collect, globalOptions, type GlobalOptions } from '../GlobalOptions.js'
+import { canPrompt } from '../passwordPrompt.js'
 import { loadProfiles } from '../../profile/loadProfiles.js'
 import type { ProfileRepository } from '../../profile/Profile.js'
 import { maskRepository } from '../maskRepository.js'
@@ -23,6 +25,7 @@ import { humanBytes } from '../progressBar.js'
 
 interface CopyFlags extends FilterFlags {
   fromRepo?: string
+  fromRepositoryFile?: string
   fromPasswordFile?: string
   fromPasswordCommand?: string
   target?: string[]
@@ -36,6 +39,8 @@ interface CopyRun {
   filter: SnapshotFilter
   dryRun: boolean
   json: boolean
+  /** `-q`: print nothing but errors (JSON still goes out with `--json`). */
+  quiet: boolean
   /** The target's name in rustic's form (one JSON line and a heading per target); undefined in restic's. */
   name?: string
 }
@@ -52,6 +57,7 @@ export function registerCopy(program: Command): void {
       .description('copy snapshots from --from-repo into this repository (-r), or from this repository into each --target / [copy] target of the profile')
       .argument('[snapshots...]', 'snapshot ids, prefixes or latest (default: all passing the filters)')
       .option('--from-repo <repo>', 'source repository (env RUSTIC_FROM_REPOSITORY or RESTIC_FROM_REPOSITORY)')
+      .option('--from-repository-file <file>', 'file holding the source repository (env RUSTIC_FROM_REPOSITORY_FILE or RESTIC_FROM_REPOSITORY_FILE)')
       .option('--from-password-file <file>', 'password file of the source (env RUSTIC_FROM_PASSWORD_FILE or RESTIC_FROM_PASSWORD_FILE)')
       .option('--from-password-command <cmd>', 'command printing the password of the source (env RUSTIC_FROM_PASSWORD_COMMAND or RESTIC_FROM_PASSWORD_COMMAND)')
       .option('--target <profile>', "copy this repository into the [repository] of this profile (repeatable; default: the profile's [copy] targets)", collect)
@@ -59,19 +65,22 @@ export function registerCopy(program: Command): void {
       .option('-n, --dry-run', 'only show which snapshots would be copied'),
   ).action(async (specs: string[], f: CopyFlags, cmd: Command) => {
     const g = globalOptions(cmd)
-    const run: CopyRun = { specs, filter: filterFrom(f), dryRun: f.dryRun ?? false, json: g.json ?? false }
-    const fromRepo = f.fromRepo ?? env('FROM_REPOSITORY')
+    const run: CopyRun = { specs, filter: filterFrom(f), dryRun: f.dryRun ?? false, json: g.json ?? false, quiet: g.quiet ?? false }
+    const fromRepo = await sourceRepository(f)
     if (!fromRepo) return await copyToTargets(cmd, f.target ?? g.profile?.copy.targets ?? [], run, f.init ?? false)
     if (f.target !== undefined || f.init) {
       throw new RusticError('InvalidInput', '--from-repo copies into this repository, --target and --init are for copying out of it: give one of them', {
         code: 'InvalidOptions',
       })
     }
-    const credentials = fromCredentials(f)
+    const credentials = await fromCredentials(f)
     await loadBackendClasses([fromRepo])
+    // -o applies to both repositories: options prefixed with the source's backend (`rest.timeout=1m`) go to
+    // it, options without a prefix only when both repositories are of the same kind
+    const sameKind = schemeOf(fromRepo) === schemeOf(g.repo ?? '') && (schemeOf(fromRepo) !== 'opendal' || fromRepo === g.repo)
     const sourceBackends = backendsFromOptions({
       repository: fromRepo,
-      options: backendOptionMap(g.opendal),
+      options: backendOptionMap(g.option, optionPrefixes(fromRepo), sameKind),
       onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
     })
     // As restic: --no-lock applies to the source (it may be read-only); the target is always locked.
@@ -107,8 +116,8 @@ async function copyToTargets(cmd: Command, targets: ReadonlyArray<string | Profi
     for (const [i, t] of targets.entries()) {
       const name = typeof t === 'string' ? t : maskRepository(t.backend?.repository ?? `[[copy.targets]] #${i + 1}`)
       try {
-        if (!run.json) await writeOut(`${i > 0 ? '\n' : ''}copying to target ${name}:\n`)
-        const target = await openTarget(g, t, name, init && !run.dryRun ? { config: source.config, quiet: run.json } : undefined)
+        if (!run.json && !run.quiet) await writeOut(`${i > 0 ? '\n' : ''}copying to target ${name}:\n`)
+        const target = await openTarget(g, t, name, init && !run.dryRun ? { config: source.config, quiet: run.json || run.quiet } : undefined)
         try {
           await copyInto(indexed, target, { ...run, name })
         } finally {
@@ -168,6 +177,7 @@ async function copyInto(source: IndexedRepository, targetRepo: Repository, run: 
   if (run.dryRun) {
     const rows = plan.snapshots.map((s) => ({ source: s.snapshot.id!, target: s.existing?.id ?? null }))
     if (run.json) return await writeOut(JSON.stringify({ ...named, dry_run: true, snapshots: rows }) + '\n')
+    if (run.quiet) return
     const lines = plan.snapshots.map((s) =>
       s.existing ? `${describe(s.snapshot)}: already copied to ${shortId(s.existing.id!)}` : `${describe(s.snapshot)}: would be copied`,
     )
@@ -187,6 +197,7 @@ async function copyInto(source: IndexedRepository, targetRepo: Repository, run: 
       }) + '\n',
     )
   }
+  if (run.quiet) return
   const lines = [
     ...result.skipped.map((c) => `${describe(c.source)}: skipped, already copied to ${shortId(c.target.id!)}`),
     ...result.copied.map((c) => `${describe(c.source)}: copied to ${shortId(c.target.id!)}`),
@@ -206,8 +217,34 @@ function env(name: string): string | undefined {
   return process.env[`RUSTIC_${name}`] ?? process.env[`RESTIC_${name}`]
 }
 
-/** The source's credentials: flags, then RUSTIC_FROM_PASSWORD[_FILE|_COMMAND], then restic's RESTIC_FROM_... */
-function fromCredentials(f: CopyFlags): Credentials {
+/**
+ * The source repository of restic's form: `--from-repo`, `--from-repository-file`, then
+ * RUSTIC_FROM_REPOSITORY[_FILE], then restic's RESTIC_FROM_...; undefined when none is given (rustic's form).
+ */
+async function sourceRepository(f: CopyFlags): Promise<string | undefined> {
+  if (f.fromRepo) return f.fromRepo
+  if (f.fromRepositoryFile) return repositoryFromFile(f.fromRepositoryFile)
+  const fromEnv = env('FROM_REPOSITORY')
+  if (fromEnv) return fromEnv
+  const file = env('FROM_REPOSITORY_FILE')
+  return file ? repositoryFromFile(file) : undefined
+}
+
+/** The repository string a file holds (restic's `--from-repository-file`). */
+async function repositoryFromFile(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new RusticError('InvalidInput', `cannot read the source repository file ${path}: ${e.code ?? e.message}`, { code: 'NoRepository', cause: e })
+  })
+  const repo = text.trim()
+  if (repo === '') throw new RusticError('InvalidInput', `the source repository file ${path} is empty`, { code: 'NoRepository' })
+  return repo
+}
+
+/**
+ * The source's credentials: flags, then RUSTIC_FROM_PASSWORD[_FILE|_COMMAND], then restic's RESTIC_FROM_...;
+ * else, on a terminal, a prompt without echo.
+ */
+async function fromCredentials(f: CopyFlags): Promise<Credentials> {
   if (f.fromPasswordFile) return { passwordFile: f.fromPasswordFile }
   if (f.fromPasswordCommand) return { passwordCommand: f.fromPasswordCommand }
   for (const prefix of ['RUSTIC', 'RESTIC']) {
@@ -216,6 +253,7 @@ function fromCredentials(f: CopyFlags): Credentials {
     if (e[`${prefix}_FROM_PASSWORD_FILE`]) return { passwordFile: e[`${prefix}_FROM_PASSWORD_FILE`] }
     if (e[`${prefix}_FROM_PASSWORD_COMMAND`]) return { passwordCommand: e[`${prefix}_FROM_PASSWORD_COMMAND`] }
   }
+  if (canPrompt()) return { password: await askPassword('enter password for source repository: ', false) }
   throw new RusticError(
     'Credentials',
     'no password for the source repository: use --from-password-file, --from-password-command or set RUSTIC_FROM_PASSWORD',

@@ -136,7 +136,7 @@ export function registerForget(program: Command): void {
     .option('-g, --group-by <fields>', 'group by host, label, paths and/or tags, separated by commas ("" = one group)', 'host,label,paths')
     .option('-n, --dry-run', 'only show what would be removed (and, with --prune, what pruning would do)')
     .option('--prune', 'prune once snapshots are removed (with the prune flags below)')
-  withPruneFlags(withFilterOptions(cmd)).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
+  withPruneFlags(withFilterOptions(cmd, { shortHost: false })).action(async (ids: string[], opts: ForgetFlags, c: Command) => {
     const g = globalOptions(c)
     // forgetting given snapshots: the profile's keep policy does not apply
     if (ids.length > 0) for (const key of KEEP_KEYS) if (c.getOptionValueSource(key) === 'config') opts[key] = undefined

@@ -15,7 +15,7 @@ export function registerInit(program: Command): void {
       if (version !== 1 && version !== 2) {
         throw new RusticError('InvalidInput', `bad --repository-version "${opts.repositoryVersion}": use 1 or 2`, { code: 'InvalidOptions' })
       }
-      const repo = await Repository.init(repositoryOptions(g), await backendsOf(g), credentialsFrom(g), { version })
+      const repo = await Repository.init(repositoryOptions(g), await backendsOf(g), await credentialsFrom(g, true), { version })
       await writeOut(
         g.json
           ? JSON.stringify({ message_type: 'initialized', id: repo.id, repository: repo.location() }) + '\n'

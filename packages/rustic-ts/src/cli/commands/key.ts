@@ -1,9 +1,10 @@
 import type { Command } from 'commander'
-import { goTimeToDate, RusticError, shortId, type AddKeyOptions } from '@rustic-ts/core'
+import { goTimeToDate, RusticError, shortId, type AddKeyOptions, type Repository } from '@rustic-ts/core'
 import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { table } from '../format.js'
-import { globalOptions } from '../GlobalOptions.js'
+import { askPassword, globalOptions } from '../GlobalOptions.js'
+import { canPrompt } from '../passwordPrompt.js'
 
 /** Flags of `key add` and `key passwd` (restic's). */
 interface NewKeyFlags {
@@ -38,10 +39,9 @@ export function registerKey(program: Command): void {
         await repo.close()
       }
     })
-  withNewKeyFlags(key.command('add').description('add a key file for a new password, read from --new-password-file')).action(
+  withNewKeyFlags(key.command('add').description('add a key file for a new password, read from --new-password-file or asked for on the terminal')).action(
     async (opts: NewKeyFlags, cmd: Command) => {
-      const password = await newPassword(opts)
-      const repo = await openRepo(cmd)
+      const { repo, password } = await openWithNewPassword(opts, cmd)
       try {
         const id = await repo.addKey(password, keyOptions(opts))
         await writeOut(globalOptions(cmd).json ? JSON.stringify({ id }) + '\n' : `saved new key as ${id}\n`)
@@ -63,10 +63,11 @@ export function registerKey(program: Command): void {
         await repo.close()
       }
     })
-  withNewKeyFlags(key.command('passwd').description('change the password of the key in use (adds a key for the new password, removes the old one)')).action(
+  withNewKeyFlags(
+    key.command('passwd').description('change the password of the key in use (adds a key for the new password, removes the old one); the new one is read from --new-password-file or asked for on the terminal'),
+  ).action(
     async (opts: NewKeyFlags, cmd: Command) => {
-      const password = await newPassword(opts)
-      const repo = await openRepo(cmd)
+      const { repo, password } = await openWithNewPassword(opts, cmd)
       try {
         const { added, removed } = await repo.changePassword(password, keyOptions(opts))
         await writeOut(
@@ -90,12 +91,27 @@ function keyOptions(opts: NewKeyFlags): AddKeyOptions {
   return { hostname: opts.host, username: opts.user }
 }
 
-/** The new password, from `--new-password-file`; refused when missing or empty. */
-async function newPassword(opts: NewKeyFlags): Promise<string> {
-  if (opts.newPasswordFile === undefined) {
-    throw new RusticError('InvalidInput', 'give the new password with --new-password-file FILE', { code: 'MissingArgument' })
+/**
+ * Opens the repository and gets the new password: from `--new-password-file` (read first, so that a bad
+ * file fails before anything is opened), else asked for twice on a terminal after the repository's own
+ * password, as restic asks; refused when missing or empty.
+ */
+async function openWithNewPassword(opts: NewKeyFlags, cmd: Command): Promise<{ repo: Repository; password: string }> {
+  if (opts.newPasswordFile !== undefined) {
+    const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
+    if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
+    return { repo: await openRepo(cmd), password }
   }
-  const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
-  if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
-  return password
+  if (!canPrompt()) {
+    throw new RusticError('InvalidInput', 'give the new password with --new-password-file FILE (or run on a terminal to be asked for it)', {
+      code: 'MissingArgument',
+    })
+  }
+  const repo = await openRepo(cmd)
+  try {
+    return { repo, password: await askPassword('enter new password: ', true) }
+  } catch (e) {
+    await repo.close()
+    throw e
+  }
 }

@@ -53,6 +53,7 @@ export function registerMerge(program: Command): void {
       if (snaps.length === 0) throw new RusticError('InvalidInput', 'no snapshots to merge', { code: 'IdNotFound' })
       const { snapshot, deleted, kept } = await indexed.mergeSnapshots(snaps, options)
       if (g.json) return await writeOut(`{"snapshot":${snapshotJson(snapshot)},"deleted":${JSON.stringify(deleted)},"kept":${JSON.stringify(kept)}}\n`)
+      if (g.quiet) return
       const lines = [
         `merged ${snaps.length} snapshot(s): saved new snapshot ${snapshot.id}`,
         ...(deleted.length > 0 ? [`removed ${deleted.length} merged snapshot(s)`] : []),

@@ -83,9 +83,10 @@ export function registerPrune(program: Command): void {
     try {
       const run = async (): Promise<void> => {
         const plan = await repo.planPrune(options)
-        if (!g.json) await writeOut(planText(plan))
+        if (!g.json && !g.quiet) await writeOut(planText(plan))
         const result = await repo.prune(plan)
-        await writeOut(g.json ? pruneJson(plan, result) : resultText(plan, result))
+        if (g.json) await writeOut(pruneJson(plan, result))
+        else if (!g.quiet) await writeOut(resultText(plan, result))
       }
       // one lock from the plan to the end, so that nothing changes in between
       if (options.ignoreLocks) await run()

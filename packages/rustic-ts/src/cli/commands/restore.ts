@@ -1,9 +1,10 @@
 import type { Command } from 'commander'
-import { shortId, type RestorePlan } from '@rustic-ts/core'
+import { RusticError, shortId, type IndexedRepository, type Node, type RestoreOptions, type RestorePlan } from '@rustic-ts/core'
 import { goJson, refuseUnsafeTarget } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { collect, globalOptions } from '../GlobalOptions.js'
+import { onInterruptSay } from '../interrupt.js'
 import { withProfileOptions } from '../profileOptions.js'
 import { humanBytes } from '../progressBar.js'
 
@@ -15,19 +16,53 @@ interface RestoreFlags extends FilterFlags {
   iexclude?: string[]
   delete?: boolean
   verifyExisting?: boolean
+  overwrite?: string
+  verify?: boolean
   numericId?: boolean
   ownership: boolean
   sparse?: boolean
   dryRun?: boolean
-  verbose?: boolean
+}
+
+/** restic's `--overwrite` values. */
+const OVERWRITE = ['always', 'if-changed', 'if-newer', 'never'] as const
+
+/** The `--overwrite` value, checked. */
+function overwriteFlag(value: string | undefined): RestoreOptions['overwrite'] {
+  if (value === undefined) return undefined
+  const v = OVERWRITE.find((o) => o === value)
+  if (v === undefined) {
+    throw new RusticError('InvalidInput', `bad --overwrite "${value}": use ${OVERWRITE.join(', ')}`, { code: 'InvalidOptions' })
+  }
+  return v
+}
+
+/**
+ * restic's `restore --verify`: reads every file the restore left in place back and hashes it against the
+ * snapshot (a second plan with `verifyExisting`: a file still to create or modify did not verify). Files
+ * the `overwrite` option kept are not checked. Returns the paths that did not verify and the count checked.
+ */
+async function verifyRestored(
+  indexed: IndexedRepository,
+  node: Node,
+  target: string,
+  restored: RestorePlan,
+  options: RestoreOptions,
+): Promise<{ bad: string[]; checked: number }> {
+  const check = await indexed.planRestore(node, target, { ...options, overwrite: 'always', delete: false, verifyExisting: true })
+  const kept = new Set(restored.entries.filter((e) => e.action === 'kept').map((e) => e.path))
+  const files = check.entries.filter((e) => e.node.type === 'file' && !kept.has(e.path))
+  return { bad: files.filter((e) => e.action === 'create' || e.action === 'modify').map((e) => e.path), checked: files.length }
 }
 
 /** The plan's counts as text lines. */
 function planText(plan: RestorePlan): string {
   const s = plan.stats
   return [
-    `files: ${s.files.create} to create, ${s.files.modify} to modify, ${s.files.unchanged} unchanged, ${s.files.verified} verified`,
-    `dirs: ${s.dirs.create} to create, ${s.dirs.unchanged} existing; others: ${s.others.create} to create, ${s.others.unchanged} existing`,
+    `files: ${s.files.create} to create, ${s.files.modify} to modify, ${s.files.unchanged} unchanged, ${s.files.verified} verified` +
+      (s.files.kept > 0 ? `, ${s.files.kept} existing kept` : ''),
+    `dirs: ${s.dirs.create} to create, ${s.dirs.unchanged} existing; others: ${s.others.create} to create, ${s.others.unchanged} existing` +
+      (s.dirs.kept + s.others.kept > 0 ? `; ${s.dirs.kept + s.others.kept} other existing entries kept` : ''),
     `removals: ${s.removals.additional} not in the snapshot, ${s.removals.replaced} in the way; ${s.additionalKept} additional entries kept`,
     `to read: ${humanBytes(s.bytesToRead)} in ${s.reads} reads from ${s.packs} packs; to write: ${humanBytes(s.bytesToWrite)}; already in place: ${humanBytes(s.bytesMatched)}`,
   ].join('\n')
@@ -69,14 +104,16 @@ export function registerRestore(program: Command): void {
       .option('--iinclude <glob>', 'like --include, ignoring case (repeatable)', collect)
       .option('--iexclude <glob>', 'like --exclude, ignoring case (repeatable)', collect)
       .option('--delete', 'remove files in the target that are not in the snapshot')
-      .option('--verify-existing', 'hash existing files even when size and mtime match')
+      .option('--overwrite <when>', 'existing files: always (hash even those with matching size and mtime), if-changed (default), if-newer (only replace older ones) or never')
+      .option('--verify-existing', 'hash existing files even when size and mtime match (same as --overwrite always)')
+      .option('--verify', 'read the restored files back and check them against the snapshot')
       .option('--numeric-id', 'restore ownership by numeric uid/gid instead of names')
       .option('--no-ownership', 'do not restore ownership')
       .option('--sparse', 'leave holes for all-zero blobs of new files')
-      .option('-n, --dry-run', 'only show what would be done')
-      .option('-v, --verbose', 'list every change (with --dry-run)'),
+      .option('-n, --dry-run', 'only show what would be done (with -v: every change)'),
   ).action(async (spec: string, opts: RestoreFlags, cmd: Command) => {
     const g = globalOptions(cmd)
+    const overwrite = overwriteFlag(opts.overwrite)
     // an empty target or `--delete` onto / is refused before the repository is opened (the plan checks again,
     // with the repository's own path)
     await refuseUnsafeTarget(opts.target, opts.delete ?? false, undefined)
@@ -88,7 +125,8 @@ export function registerRestore(program: Command): void {
       await repo.withLock('shared', async () => {
         const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
         const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0
-        const options = {
+        const options: RestoreOptions = {
+          overwrite,
           include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
           exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
           ignoreCase: ignoreCase || undefined,
@@ -105,7 +143,7 @@ export function registerRestore(program: Command): void {
             return
           }
           const lines: string[] = []
-          if (opts.verbose) {
+          if (g.verbose > 0) {
             for (const r of plan.removals) lines.push(`-    ${r.path}${r.isDir ? '/' : ''}`)
             for (const e of plan.entries) {
               if (e.action === 'create') lines.push(`+    ${e.path}${e.node.type === 'dir' ? '/' : ''}`)
@@ -117,11 +155,14 @@ export function registerRestore(program: Command): void {
           )
           return
         }
-        if (!g.json) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
+        if (!g.json && !g.quiet) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
+        onInterruptSay(`the files restored so far are kept in ${plan.target}; restore again to finish (files already in place are not written again)`)
         const stats = await indexed.restore(plan)
+        onInterruptSay(undefined)
+        const verified = opts.verify ? await verifyRestored(indexed, node, opts.target, plan, options) : undefined
         const s = plan.stats
-        const totalFiles = s.files.create + s.files.modify + s.files.unchanged + s.files.verified
-        const skipped = s.files.unchanged + s.files.verified
+        const totalFiles = s.files.create + s.files.modify + s.files.unchanged + s.files.verified + s.files.kept
+        const skipped = s.files.unchanged + s.files.verified + s.files.kept
         if (g.json) {
           await writeOut(
             goJson({
@@ -140,13 +181,16 @@ export function registerRestore(program: Command): void {
               metadata_set: stats.metadataSet,
               warnings: stats.warnings,
               files_damaged: stats.damaged.length,
+              files_verified: verified?.checked,
+              verify_errors: verified?.bad.length,
               snapshot_id: snapshot.id,
             }) + '\n',
           )
-        } else {
+        } else if (!g.quiet) {
           await writeOut(
             `${planText(plan)}\nrestored ${totalFiles - skipped} files (${humanBytes(stats.bytesWritten)} written, ${humanBytes(stats.bytesRead)} read), ` +
-              `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n`,
+              `${skipped} unchanged, ${stats.removed} removed${stats.warnings ? `, ${stats.warnings} warnings` : ''}\n` +
+              (verified ? `verified ${verified.checked - verified.bad.length} of ${verified.checked} files\n` : ''),
           )
         }
         if (stats.damaged.length > 0) {
@@ -155,6 +199,10 @@ export function registerRestore(program: Command): void {
             `rustic-ts: error: ${stats.damaged.length} file(s) could not be restored completely: the repository has damaged data (run check)\n`,
           )
           process.exitCode = 1
+        }
+        if (verified && verified.bad.length > 0) {
+          for (const p of verified.bad) process.stderr.write(`rustic-ts: verify: ${p} does not match the snapshot\n`)
+          throw new RusticError('Repository', `${verified.bad.length} restored files do not match the snapshot`, { code: 'IntegrityError' })
         }
       })
     } finally {
