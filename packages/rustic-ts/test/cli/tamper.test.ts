@@ -41,8 +41,9 @@ describe('a flipped byte is reported naming the file', () => {
     const repo = await copyRepo('t-snap')
     const name = await onlyFile(join(repo, 'snapshots'))
     await flipByte(join(repo, 'snapshots', name), 40)
+    // as restic: the listing goes on without it (exit 0), warning about the damaged file
     const r = await rustic(['-r', repo, '--no-cache', 'snapshots'])
-    expect(r.code).toBe(1)
+    expect(r.code).toBe(0)
     expect(r.stderr).toContain(`snapshot ${name}`)
     expect(r.stderr).toMatch(/corrupted|MAC/)
   })

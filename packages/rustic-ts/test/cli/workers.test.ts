@@ -54,7 +54,7 @@ it('the CLI bundle ships the restore worker, and it opens and checks a sealed bl
   const data: RestoreWorkerData = { key: key.toMasterKeyJson(), zstd: zstdProvider().name }
   const blob = { id: hashId(probe), start: 0, length: sealed.length, uncompressedLength: probe.length, dataLength: probe.length, targets: [] }
   const m = await askBundled<RestoreRequest, RestoreReply>('restore', data, { id: 1, data: sealed, blobs: [blob], verify: true, what: 'probe' })
-  expect(m).toEqual({ id: 1, written: 0, files: [], metaDone: [] })
+  expect(m).toEqual({ id: 1, written: 0, files: [], metaDone: [], damaged: [] })
 })
 
 it('the CLI bundle ships the directory worker, and it lists a directory', async () => {
