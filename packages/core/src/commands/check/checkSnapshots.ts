@@ -4,7 +4,7 @@ import { isRusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Progress } from '../../progress/Progress.js'
 import { goQuoteString, parseSnapshot, type Node, type SnapshotFile } from '../../repofile/index.js'
-import type { SnapshotFilter } from '../../repository/SnapshotFilter.js'
+import { isFilterSet, type SnapshotFilter } from '../../repository/SnapshotFilter.js'
 import { drainStack } from '../../util/drainStack.js'
 import { selectSnapshots } from '../selectSnapshots.js'
 import type { FindingCollector } from './CheckFinding.js'
@@ -62,7 +62,7 @@ export async function checkSnapshots(
   })) {
     snaps.push(s)
   }
-  const all = selection.specs.length === 0 && !hasFilter(selection.filter)
+  const all = selection.specs.length === 0 && !isFilterSet(selection.filter)
   const selected = selectSnapshots(snaps, ids, selection.specs, selection.filter)
 
   const seen = new Set<Id>()
@@ -144,8 +144,4 @@ function checkNode(
     else return { tree: node.subtree, path, snapshot: job.snapshot }
   }
   return undefined
-}
-
-function hasFilter(f: SnapshotFilter | undefined): boolean {
-  return f !== undefined && Object.values(f).some((v) => Array.isArray(v) && v.length > 0)
 }
