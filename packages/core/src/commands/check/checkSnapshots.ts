@@ -1,9 +1,9 @@
+import { streamSnapshotFiles } from '../../backend/streamRepoFiles.js'
 import type { DecryptBackend } from '../../backend/DecryptBackend.js'
-import { fileName } from '../../backend/DecryptBackend.js'
 import { isRusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Progress } from '../../progress/Progress.js'
-import { goQuoteString, parseSnapshot, type Node, type SnapshotFile } from '../../repofile/index.js'
+import { goQuoteString, type Node, type SnapshotFile } from '../../repofile/index.js'
 import { isFilterSet, type SnapshotFilter } from '../../repository/SnapshotFilter.js'
 import { drainStack } from '../../util/drainStack.js'
 import { selectSnapshots } from '../selectSnapshots.js'
@@ -51,7 +51,7 @@ export async function checkSnapshots(
   const ids = await dbe.backend.list('snapshot', { signal: options.signal })
   const snaps: SnapshotFile[] = []
   let unreadable = 0
-  for await (const s of dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
+  for await (const s of streamSnapshotFiles(dbe, {
     ids,
     concurrency: options.concurrency,
     signal: options.signal,

@@ -1,9 +1,9 @@
-import { fileName } from '../../backend/DecryptBackend.js'
+import { streamIndexFiles, streamSnapshotFiles } from '../../backend/streamRepoFiles.js'
 import { PackSizer } from '../../blob/PackSizer.js'
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
-import { formatLocalGoTime, parseIndex, parseSnapshot, type BlobType, type IndexFile } from '../../repofile/index.js'
+import { formatLocalGoTime, type BlobType, type IndexFile } from '../../repofile/index.js'
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
 import { walkTrees } from '../walkTrees.js'
@@ -47,7 +47,7 @@ async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: C
   const indexFiles: Array<{ id: Id; file: IndexFile }> = []
   const pIndex = progress('counter', 'reading index')
   pIndex.setLength(indexIds.length)
-  for await (const f of repo.dbe.streamAll('index', (plain, id) => ({ id, file: parseIndex(plain, fileName('index', id)) }), {
+  for await (const f of streamIndexFiles(repo.dbe, {
     ids: indexIds,
     concurrency,
     signal,
@@ -63,7 +63,7 @@ async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: C
   const roots: Id[] = []
   const pSnap = progress('counter', 'reading snapshots')
   pSnap.setLength(snapshots.length)
-  for await (const tree of repo.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id).tree, {
+  for await (const { tree } of streamSnapshotFiles(repo.dbe, {
     ids: snapshots,
     concurrency,
     signal,

@@ -1,11 +1,11 @@
+import { streamIndexFiles } from '../../backend/streamRepoFiles.js'
 import pLimit from 'p-limit'
 import { z } from 'zod'
 import { isNotFound } from '../../backend/BackendError.js'
-import { fileName } from '../../backend/DecryptBackend.js'
 import { readPackHeader } from '../../blob/readPackHeader.js'
 import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
-import { packSizeFromBlobs, parseIndex, type IndexFile, type IndexPack } from '../../repofile/index.js'
+import { packSizeFromBlobs, type IndexFile, type IndexPack } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
 import type { Control } from '../../progress/Control.js'
 import { parseOptions } from '../../util/parseOptions.js'
@@ -93,7 +93,7 @@ export async function planRepairIndex(repo: Repository, options: RepairIndexOpti
     const p = progress('counter', 'reading index')
     p.setLength(indexIds.length)
     let failure: unknown
-    const files = repo.dbe.streamAll('index', (plain, id) => ({ id, file: parseIndex(plain, fileName('index', id)) }), {
+    const files = streamIndexFiles(repo.dbe, {
       ids: indexIds,
       concurrency,
       signal,
