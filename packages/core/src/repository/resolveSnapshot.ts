@@ -81,6 +81,20 @@ export async function resolveSnapshots(
 }
 
 /**
+ * The snapshots a command works on, oldest first: the ones `specs` names (as {@link resolveSnapshots}),
+ * or with no `specs` every snapshot passing `filter` (an unreadable one is left out with a warning).
+ */
+export async function resolveSnapshotsOrAll(
+  repo: Repository,
+  specs: readonly string[],
+  filter: SnapshotFilter = {},
+  options?: ResolveOptions,
+): Promise<SnapshotFile[]> {
+  if (specs.length === 0) return repo.getSnapshots(filter, options)
+  return sortSnapshots(await resolveSnapshots(repo, specs, filter, options))
+}
+
+/**
  * The `n`-th snapshot before the newest of `snaps` (sorted oldest first, passing `filter`).
  * @throws RusticError `IdNotFound` naming `spec` when there are not so many.
  */

@@ -4,7 +4,7 @@ import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
 import { parseGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
-import { sortSnapshots } from '../../repository/Repository.js'
+import { resolveSnapshotsOrAll } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
 
@@ -63,10 +63,7 @@ export async function planCopy(
       target.repo.withLock(
         'shared',
         async ({ signal }) => {
-          const selected =
-            o.snapshots.length > 0
-              ? sortSnapshots(await source.repo.findSnapshots(o.snapshots, o.filter, { signal }))
-              : await source.repo.getSnapshots(o.filter, { ...control, signal })
+          const selected = await resolveSnapshotsOrAll(source.repo, o.snapshots, o.filter, { ...control, signal })
           const copies = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
           const snapshots = selected.map((snapshot) => {
             const existing = copies.find(snapshot)
