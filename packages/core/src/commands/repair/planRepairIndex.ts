@@ -1,7 +1,6 @@
 import { streamIndexFiles } from '../../backend/streamRepoFiles.js'
 import pLimit from 'p-limit'
 import { z } from 'zod'
-import { isNotFound } from '../../backend/BackendError.js'
 import { readPackHeader } from '../../blob/readPackHeader.js'
 import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
@@ -9,6 +8,7 @@ import { packSizeFromBlobs, type IndexFile, type IndexPack } from '../../repofil
 import type { Repository } from '../../repository/Repository.js'
 import type { Control } from '../../progress/Control.js'
 import { parseOptions } from '../../util/parseOptions.js'
+import { isDamage } from './isDamage.js'
 
 /** Options of `repair index` (restic's `repair index` / `rebuild-index`). */
 export const RepairIndexOptionsSchema = z.object({
@@ -49,13 +49,6 @@ export interface RepairIndexPlan {
 /** True if the plan changes the repository. */
 export function repairIndexChanges(plan: RepairIndexPlan): boolean {
   return plan.obsoleteIndexFiles.length > 0 || plan.packs.length > 0 || plan.packsToDelete.length > 0
-}
-
-/** Errors that make an index file invalid (as opposed to a backend that failed to answer). */
-function isDamage(e: unknown): boolean {
-  return (
-    isRusticError(e, 'IntegrityError') || isRusticError(e, 'MacMismatch') || isRusticError(e, 'DecodeError') || isNotFound(e)
-  )
 }
 
 /**
