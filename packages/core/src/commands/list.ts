@@ -1,8 +1,8 @@
-import { fileName } from '../backend/DecryptBackend.js'
+import { streamIndexFiles } from '../backend/streamRepoFiles.js'
 import type { FileType } from '../backend/FileType.js'
 import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import { parseIndex, type BlobType } from '../repofile/index.js'
+import { type BlobType } from '../repofile/index.js'
 import type { Repository } from '../repository/Repository.js'
 import type { Control } from '../progress/Control.js'
 
@@ -53,11 +53,11 @@ export async function listFiles(repo: Repository, kind: ListFileKind, control: C
  */
 export async function* listBlobs(repo: Repository, control: Control = {}): AsyncGenerator<ListedBlob> {
   const { signal } = repo.control(control)
-  const files = repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
+  const files = streamIndexFiles(repo.dbe, {
     concurrency: repo.options.concurrency,
     signal,
   })
-  for await (const file of files) {
+  for await (const { file } of files) {
     for (const pack of file.packs) for (const b of pack.blobs) yield { type: b.type, id: b.id, pack: pack.id }
   }
 }

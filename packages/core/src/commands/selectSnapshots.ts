@@ -1,10 +1,8 @@
-import { RusticError } from '../error/RusticError.js'
 import { findIdByPrefix, type Id } from '../id/Id.js'
 import type { SnapshotFile } from '../repofile/index.js'
 import { sortSnapshots } from '../repository/Repository.js'
+import { LATEST, pickLatest } from '../repository/resolveSnapshot.js'
 import { matchesFilter, type SnapshotFilter } from '../repository/SnapshotFilter.js'
-
-const LATEST = /^latest(?:~(\d+))?$/
 
 /** The snapshot ids named by `specs` (full ids or unique prefixes among `ids`; `latest[~N]` is left out). */
 export function namedSnapshotIds(ids: readonly Id[], specs: readonly string[]): Set<Id> {
@@ -33,8 +31,7 @@ export function selectSnapshots(
   for (const spec of specs) {
     const latest = LATEST.exec(spec)
     if (!latest) continue
-    const s = passing[passing.length - 1 - Number(latest[1] ?? 0)]
-    if (!s) throw new RusticError('InvalidInput', `no snapshot "${spec}" among the readable snapshots`, { code: 'IdNotFound' })
+    const s = pickLatest(passing, Number(latest[1] ?? 0), spec, filter ?? {})
     out.set(s.id!, s)
   }
   return sortSnapshots([...out.values()])

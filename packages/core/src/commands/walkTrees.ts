@@ -1,8 +1,11 @@
-import { throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { Progress } from '../progress/Progress.js'
 import type { Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
+import { drainStack } from '../util/drainStack.js'
+
+/** Reads and parses one tree (`IndexedRepository.getTree`, or prune's reader of trees in any pack). */
+export type TreeReader = (id: Id, control: { signal?: AbortSignal }) => Promise<Node[]>
 
 /** Options of {@link walkTrees}. */
 export interface WalkTreesOptions {
@@ -18,56 +21,36 @@ export interface WalkTreesOptions {
 /**
  * Reads every tree reachable from `roots` once, several at a time, in no particular order, and hands
  * each to `onTree` (restic's `StreamTrees`). Trees in `seen` are skipped with all they contain.
+ * `source` is the repository whose index locates the trees, or a {@link TreeReader} of its own.
  * @throws RusticError `BlobNotFound` or a read error of the first tree that cannot be read.
  */
 export async function walkTrees(
-  indexed: IndexedRepository,
+  source: IndexedRepository | TreeReader,
   roots: Iterable<Id>,
   onTree: (id: Id, nodes: Node[]) => void,
   options: WalkTreesOptions = {},
 ): Promise<void> {
+  const { readTree, concurrency } =
+    typeof source === 'function'
+      ? { readTree: source, concurrency: options.concurrency ?? 1 }
+      : { readTree: source.getTree.bind(source), concurrency: options.concurrency ?? source.repo.options.concurrency }
   const seen = options.seen ?? new Set<Id>()
-  const todo: Id[] = []
-  const push = (id: Id): void => {
-    if (seen.has(id)) return
+  const fresh = (id: Id): boolean => {
+    if (seen.has(id)) return false
     seen.add(id)
-    todo.push(id)
+    return true
   }
-  for (const id of roots) push(id)
-  const concurrency = Math.max(1, options.concurrency ?? indexed.repo.options.concurrency)
-  let running = 0
-  let failed: { error: unknown } | undefined
-  await new Promise<void>((resolve, reject) => {
-    const pump = (): void => {
-      if (failed) {
-        if (running === 0) reject(failed.error)
-        return
-      }
-      while (running < concurrency && todo.length > 0) {
-        const id = todo.pop()!
-        running++
-        void (async () => {
-          throwIfAborted(options.signal)
-          const nodes = await indexed.getTree(id, { signal: options.signal })
-          onTree(id, nodes)
-          options.progress?.inc(1)
-          for (const node of nodes) if (node.type === 'dir' && node.subtree) push(node.subtree)
-        })().then(
-          () => {
-            running--
-            pump()
-          },
-          (error: unknown) => {
-            running--
-            failed ??= { error }
-            pump()
-          },
-        )
-      }
-      if (running === 0 && todo.length === 0) resolve()
-    }
-    pump()
-  })
+  const signal = options.signal
+  await drainStack(
+    [...roots].filter(fresh),
+    async (id, push) => {
+      const nodes = await readTree(id, { signal })
+      onTree(id, nodes)
+      options.progress?.inc(1)
+      for (const node of nodes) if (node.type === 'dir' && node.subtree && fresh(node.subtree)) push(node.subtree)
+    },
+    { concurrency, signal },
+  )
 }
 
 /** The blobs snapshots use: every tree reachable from their roots and every data blob of their files. */
@@ -81,13 +64,13 @@ export interface UsedBlobs {
  * blobs of an earlier call (its trees are not read again).
  */
 export async function findUsedBlobs(
-  indexed: IndexedRepository,
+  source: IndexedRepository | TreeReader,
   roots: Iterable<Id>,
   options: Omit<WalkTreesOptions, 'seen'> = {},
   used: UsedBlobs = { trees: new Set(), data: new Set() },
 ): Promise<UsedBlobs> {
   await walkTrees(
-    indexed,
+    source,
     roots,
     (_id, nodes) => {
       for (const node of nodes) if (node.type === 'file') for (const blob of node.content ?? []) used.data.add(blob)

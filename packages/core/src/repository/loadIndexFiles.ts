@@ -1,8 +1,7 @@
-import { fileName } from '../backend/DecryptBackend.js'
+import { streamIndexFiles } from '../backend/streamRepoFiles.js'
 import type { Id } from '../id/Id.js'
 import type { BlobIndex } from '../index/BlobIndex.js'
 import type { ProgressFactory } from '../progress/Progress.js'
-import { parseIndex } from '../repofile/index.js'
 import type { Repository } from './Repository.js'
 
 /**
@@ -19,7 +18,7 @@ export async function loadIndexFiles(
   const toRead = ids ?? (await repo.backend.list('index', { signal }))
   const p = control.progress('counter', 'reading index')
   p.setLength(toRead.length)
-  for await (const file of repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
+  for await (const { file } of streamIndexFiles(repo.dbe, {
     signal,
     ids: toRead,
     concurrency: repo.options.concurrency,

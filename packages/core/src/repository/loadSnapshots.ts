@@ -1,8 +1,8 @@
-import { fileName } from '../backend/DecryptBackend.js'
+import { streamSnapshotFiles } from '../backend/streamRepoFiles.js'
 import { isRusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { Control } from '../progress/Control.js'
-import { parseSnapshot, type SnapshotFile } from '../repofile/index.js'
+import { type SnapshotFile } from '../repofile/index.js'
 import type { Repository } from './Repository.js'
 
 /** Every snapshot file of a repository, read: those that could be read and those that could not. */
@@ -24,7 +24,7 @@ export async function loadSnapshots(repo: Repository, control: Control = {}): Pr
   const ids = await repo.snapshotIds({ signal })
   p.setLength(ids.length)
   let aborted: unknown
-  for await (const s of repo.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
+  for await (const s of streamSnapshotFiles(repo.dbe, {
     signal,
     ids,
     concurrency: repo.options.concurrency,

@@ -8,8 +8,8 @@ import { loadSnapshots, unreadableSnapshotWarning } from './loadSnapshots.js'
 import { sortSnapshots, type Repository } from './Repository.js'
 import { isFilterSet, matchesFilter, type SnapshotFilter } from './SnapshotFilter.js'
 
-/** `latest` or `latest~N`. */
-const LATEST = /^latest(?:~(\d+))?$/
+/** `latest` or `latest~N` (N in group 1). */
+export const LATEST = /^latest(?:~(\d+))?$/
 
 /** Call options of snapshot lookups: cancellation, and where warnings about unreadable snapshot files go. */
 export type ResolveOptions = CallOptions & Control
@@ -80,8 +80,25 @@ export async function resolveSnapshots(
   return [...out.values()]
 }
 
-/** The `n`-th snapshot before the newest of `snaps` (sorted oldest first). */
-function pickLatest(snaps: readonly SnapshotFile[], n: number, spec: string, filter: SnapshotFilter): SnapshotFile {
+/**
+ * The snapshots a command works on, oldest first: the ones `specs` names (as {@link resolveSnapshots}),
+ * or with no `specs` every snapshot passing `filter` (an unreadable one is left out with a warning).
+ */
+export async function resolveSnapshotsOrAll(
+  repo: Repository,
+  specs: readonly string[],
+  filter: SnapshotFilter = {},
+  options?: ResolveOptions,
+): Promise<SnapshotFile[]> {
+  if (specs.length === 0) return repo.getSnapshots(filter, options)
+  return sortSnapshots(await resolveSnapshots(repo, specs, filter, options))
+}
+
+/**
+ * The `n`-th snapshot before the newest of `snaps` (sorted oldest first, passing `filter`).
+ * @throws RusticError `IdNotFound` naming `spec` when there are not so many.
+ */
+export function pickLatest(snaps: readonly SnapshotFile[], n: number, spec: string, filter: SnapshotFilter): SnapshotFile {
   const snap = snaps[snaps.length - 1 - n]
   if (!snap) {
     const why = snaps.length === 0 ? 'there are no snapshots' : `there are only ${snaps.length} snapshots`

@@ -2,29 +2,18 @@ import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   DecryptBackend,
-  isRusticError,
   Key,
   MemoryBackend,
   pureJsZstd,
   Repository,
-  type RusticError,
   setZstdProvider,
   StreamSource,
   zstdProvider,
 } from '@rustic-ts/core/internal'
+import { rejection } from '../error/thrown.js'
 
 const json = new TextEncoder().encode(JSON.stringify({ paths: ['/x'], hostname: 'h'.repeat(2000) }))
 const text = new TextEncoder().encode('compressible text, line after line\n'.repeat(20_000))
-
-async function caught(p: Promise<unknown> | (() => unknown)): Promise<RusticError> {
-  try {
-    await (typeof p === 'function' ? p() : p)
-  } catch (e) {
-    if (isRusticError(e)) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 describe('DecryptBackend compression', () => {
   const initial = zstdProvider()
@@ -60,11 +49,11 @@ describe('DecryptBackend compression', () => {
       setZstdProvider(pureJsZstd)
       const backend = new MemoryBackend('repo')
       const dbe = new DecryptBackend(backend, Key.random(), 2, 19)
-      const err = await caught(() => dbe.sealBlob(text))
+      const err = await rejection(() => dbe.sealBlob(text))
       expect(err.code).toBe('CompressionUnavailable')
       expect(err.message).toMatch(/^cannot write compressed data \(zstd level 19\) to memory:repo: no zstd compressor loads here/)
       expect(err.message).toMatch(/or set compression to off$/)
-      expect((await caught(dbe.saveFile('index', json))).code).toBe('CompressionUnavailable')
+      expect((await rejection(dbe.saveFile('index', json))).code).toBe('CompressionUnavailable')
       expect(await backend.list('index')).toEqual([])
     })
 
@@ -92,7 +81,7 @@ describe('DecryptBackend compression', () => {
           yield text
         }, 'notes.txt')
       const indexed = await repo.toIndexed()
-      const err = await caught(indexed.backup(source(), { compression: 'max', snapshotPaths: ['/notes.txt'] }))
+      const err = await rejection(indexed.backup(source(), { compression: 'max', snapshotPaths: ['/notes.txt'] }))
       expect(err.code).toBe('CompressionUnavailable')
       const { snapshot } = await indexed.backup(source(), { snapshotPaths: ['/notes.txt'] })
       expect(warnings.filter((w) => w.startsWith('writing without compression'))).toHaveLength(1)

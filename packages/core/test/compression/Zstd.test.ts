@@ -10,24 +10,13 @@ import {
   nodeZlibZstd,
   prebuiltZstd,
   pureJsZstd,
-  isRusticError,
-  type RusticError,
   setZstdProvider,
   zstdCompressorUnavailable,
   zstdProvider,
   zstdProviders,
   zstdStoredFrame,
 } from '@rustic-ts/core/internal'
-
-function catchError(fn: () => unknown): RusticError {
-  try {
-    fn()
-  } catch (e) {
-    if (isRusticError(e)) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
+import { thrown } from '../error/thrown.js'
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b)
 
@@ -46,8 +35,8 @@ describe('compression modes', () => {
     expect(compressionLevel(7)).toBe(7)
     expect(compressionLevel(-5)).toBe(-5)
     expect(compressionLevel(0)).toBeUndefined()
-    expect(catchError(() => compressionLevel(23)).kind).toBe('InvalidInput')
-    expect(catchError(() => compressionLevel('fast' as never)).kind).toBe('InvalidInput')
+    expect(thrown(() => compressionLevel(23)).kind).toBe('InvalidInput')
+    expect(thrown(() => compressionLevel('fast' as never)).kind).toBe('InvalidInput')
     expect(CompressionModeSchema.parse(undefined)).toBe('auto')
     expect(CompressionModeSchema.safeParse(2.5).success).toBe(false)
   })
@@ -103,7 +92,7 @@ describe('zstd providers', () => {
         [z, text.length - 1],
         [z, text.length + 1],
       ] as const) {
-        const err = catchError(() => decompress(data, 'data blob 1a2b3c4d in pack 5e6f7a8b', expected))
+        const err = thrown(() => decompress(data, 'data blob 1a2b3c4d in pack 5e6f7a8b', expected))
         expect(err.kind).toBe('Repository')
         expect(err.code).toBe('DecodeError')
         expect(err.message).toContain('data blob 1a2b3c4d in pack 5e6f7a8b')
@@ -111,7 +100,7 @@ describe('zstd providers', () => {
       // A stored frame that claims 4 GiB of content but holds 10 bytes.
       const frame = zstdStoredFrame(new Uint8Array(10))
       new DataView(frame.buffer).setBigUint64(5, 2n ** 32n, true)
-      expect(catchError(() => decompress(frame, 'blob', 10)).code).toBe('DecodeError')
+      expect(thrown(() => decompress(frame, 'blob', 10)).code).toBe('DecodeError')
     })
   }
 
@@ -127,15 +116,15 @@ describe('zstd providers', () => {
   it('the pure-JS provider only decompresses: compressing fails with CompressionUnavailable, never writes uncompressed frames', () => {
     setZstdProvider(pureJsZstd)
     expect(zstdCompressorUnavailable()).toMatch(/^no zstd compressor loads here \(node:zlib: .*; zstd-napi: .*; @toondepauw\/node-zstd: .*\)/)
-    const err = catchError(() => compress(text, 3))
+    const err = thrown(() => compress(text, 3))
     expect(err.code).toBe('CompressionUnavailable')
     expect(err.message).toMatch(/^cannot compress at zstd level 3: no zstd compressor loads here/)
     expect(err.message).not.toContain('\n')
     const z = compressors[0]!.compress(text, 3)
     expect(decompress(z, 'x', text.length)).toEqual(text)
-    expect(catchError(() => decompress(z, 'tree blob 1a2b3c4d', text.length + 10)).code).toBe('DecodeError')
-    expect(catchError(() => decompress(z, 'tree blob 1a2b3c4d', text.length - 1)).code).toBe('DecodeError')
-    expect(catchError(() => decompress(randomBytes(100), 'tree blob 1a2b3c4d')).code).toBe('DecodeError')
+    expect(thrown(() => decompress(z, 'tree blob 1a2b3c4d', text.length + 10)).code).toBe('DecodeError')
+    expect(thrown(() => decompress(z, 'tree blob 1a2b3c4d', text.length - 1)).code).toBe('DecodeError')
+    expect(thrown(() => decompress(randomBytes(100), 'tree blob 1a2b3c4d')).code).toBe('DecodeError')
   })
 
   it('a custom provider that only decompresses is named in the error', () => {

@@ -1,19 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { CIPHERTEXT_OVERHEAD, isRusticError, Key, RusticError } from '@rustic-ts/core/internal'
+import { CIPHERTEXT_OVERHEAD, isRusticError, Key } from '@rustic-ts/core/internal'
+import { thrown } from '../error/thrown.js'
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'))
-
-function catchError(fn: () => unknown): RusticError {
-  try {
-    fn()
-  } catch (e) {
-    if (isRusticError(e)) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 describe('Key', () => {
   it('decrypts restic\'s crypto test vector (unclamped r)', () => {
@@ -53,7 +44,7 @@ describe('Key', () => {
     for (const pos of [0, 15, 16, 100, 215, 216, 231]) {
       const bad = Uint8Array.from(sealed)
       bad[pos]! ^= 0x01
-      const err = catchError(() => key.decrypt(bad, 'snapshot 1a2b3c4d'))
+      const err = thrown(() => key.decrypt(bad, 'snapshot 1a2b3c4d'))
       expect(err.code).toBe('MacMismatch')
       expect(err.kind).toBe('Cryptography')
       expect(err.message).toBe('MAC check failed for snapshot 1a2b3c4d: the data is corrupted or was tampered with')
@@ -62,8 +53,8 @@ describe('Key', () => {
 
   it('rejects data shorter than IV + MAC, and data sealed by another key', () => {
     const key = Key.random()
-    expect(catchError(() => key.decrypt(new Uint8Array(31), 'pack 1234abcd blob at offset 100')).code).toBe('MacMismatch')
-    expect(isRusticError(catchError(() => Key.random().decrypt(key.encrypt(new Uint8Array(5)), 'x')), 'MacMismatch')).toBe(true)
+    expect(thrown(() => key.decrypt(new Uint8Array(31), 'pack 1234abcd blob at offset 100')).code).toBe('MacMismatch')
+    expect(isRusticError(thrown(() => Key.random().decrypt(key.encrypt(new Uint8Array(5)), 'x')), 'MacMismatch')).toBe(true)
   })
 
   it('decryptPieces hands out the plaintext in pieces after the same MAC check as decrypt', () => {
@@ -78,7 +69,7 @@ describe('Key', () => {
       const damaged = sealed.slice()
       damaged[damaged.length - 1]! ^= 1
       const got: Uint8Array[] = []
-      expect(catchError(() => key.decryptPieces(damaged, 'data', (p) => got.push(p))).message).toBe(catchError(() => key.decrypt(damaged, 'data')).message)
+      expect(thrown(() => key.decryptPieces(damaged, 'data', (p) => got.push(p))).message).toBe(thrown(() => key.decrypt(damaged, 'data')).message)
       expect(got).toEqual([])
     }
   })
@@ -106,8 +97,8 @@ describe('Key', () => {
   })
 
   it('rejects malformed master keys and key parts', () => {
-    expect(catchError(() => Key.fromMasterKeyJson({ mac: { k: 'AAAA', r: 'AAAA' }, encrypt: 'AAAA' })).code).toBe('DecodeError')
-    expect(catchError(() => Key.fromParts(new Uint8Array(31), new Uint8Array(16), new Uint8Array(16))).kind).toBe('InvalidInput')
+    expect(thrown(() => Key.fromMasterKeyJson({ mac: { k: 'AAAA', r: 'AAAA' }, encrypt: 'AAAA' })).code).toBe('DecodeError')
+    expect(thrown(() => Key.fromParts(new Uint8Array(31), new Uint8Array(16), new Uint8Array(16))).kind).toBe('InvalidInput')
   })
 
   it('never shows key bytes in JSON or inspect output', () => {

@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { parseConfig, RawJson, isRusticError, type RusticError, serializeConfig, type Id } from '@rustic-ts/core/internal'
+import { parseConfig, RawJson,   serializeConfig, type Id } from '@rustic-ts/core/internal'
+import { thrown } from '../error/thrown.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 const ID = 'cb601474f9f02b4296211562cc8471a105c757f09e945b80db188c0462ca81e1' as Id
-
-function catchError(fn: () => unknown): RusticError {
-  try {
-    fn()
-  } catch (e) {
-    if (isRusticError(e)) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 describe('config file', () => {
   it('serialises exactly like restic', () => {
@@ -41,7 +32,7 @@ describe('config file', () => {
   })
 
   it('rejects other versions with UnsupportedVersion', () => {
-    const err = catchError(() => parseConfig(enc(`{"version":3,"id":"${ID}","chunker_polynomial":"3ae0aeb4bf9451"}`)))
+    const err = thrown(() => parseConfig(enc(`{"version":3,"id":"${ID}","chunker_polynomial":"3ae0aeb4bf9451"}`)))
     expect(err.code).toBe('UnsupportedVersion')
     expect(err.message).toContain('3')
   })
@@ -56,7 +47,7 @@ describe('config file', () => {
       `{"version":2,"id":"${ID}","chunker_polynomial":"0x3a"}`,
       `{"version":"2","id":"${ID}","chunker_polynomial":"3a"}`,
     ]) {
-      const err = catchError(() => parseConfig(enc(text)))
+      const err = thrown(() => parseConfig(enc(text)))
       expect(err.code).toBe('DecodeError')
       expect(err.kind).toBe('Repository')
       expect(err.message).toContain('config')

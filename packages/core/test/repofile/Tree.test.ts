@@ -4,30 +4,19 @@ import {
   nodeNameBytes,
   parseTree,
   RawJson,
-  isRusticError,
-  type RusticError,
   sameSerializedNode,
   serializeNode,
   serializeTree,
   type Id,
   type Node,
 } from '@rustic-ts/core/internal'
+import { thrown } from '../error/thrown.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 const T = '2026-11-23T15:19:53.317077288Z'
 const ID1 = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' as Id
 const ID2 = '0cb5d5b1c55b1fb0ba4ee3fe5cbd3b9e2c6e0ba7bc84d6f7bb47c9e0a4c0fa12' as Id
-
-function decodeError(fn: () => unknown): RusticError {
-  try {
-    fn()
-  } catch (e) {
-    if (isRusticError(e)) return e
-    throw e
-  }
-  throw new Error('expected an error')
-}
 
 function roundTrip(text: string): Node[] {
   const nodes = parseTree(enc(text), 'tree test')
@@ -134,8 +123,8 @@ describe('tree blobs', () => {
     )
     expect(nodes[2]!.nameRaw).toEqual(Uint8Array.from([0x61, 0x80]))
     expect(nodes[2]!.name).toBe('a\ufffd')
-    expect(decodeError(() => serializeTree([mk('x'), mk('y'), mk('x')])).code).toBe('DuplicateName')
-    expect(decodeError(() => serializeTree([mk('a\ufffd'), mk(enc('a\ufffd'))])).code).toBe('DuplicateName')
+    expect(thrown(() => serializeTree([mk('x'), mk('y'), mk('x')])).code).toBe('DuplicateName')
+    expect(thrown(() => serializeTree([mk('a\ufffd'), mk(enc('a\ufffd'))])).code).toBe('DuplicateName')
   })
 
   it('quotes names like restic and reads them back', () => {
@@ -204,7 +193,7 @@ describe('tree blobs', () => {
       ['{"nodes":[{"name":"n"}]}', /no type/],
     ]
     for (const [text, msg] of cases) {
-      const err = decodeError(() => parseTree(enc(text), 'tree 1234abcd'))
+      const err = thrown(() => parseTree(enc(text), 'tree 1234abcd'))
       expect(err.kind, text).toBe('Repository')
       expect(err.code, text).toBe('DecodeError')
       expect(err.message, text).toContain('tree 1234abcd')

@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { isRusticError, type RusticError } from '../../src/error/RusticError.js'
 import { parseOptions } from '../../src/util/parseOptions.js'
+import { thrown } from '../error/thrown.js'
 
 const Schema = z.object({
   count: z.number().int().positive().default(4),
   nested: z.object({ names: z.array(z.string()).default([]) }).optional(),
 })
-
-function thrown(f: () => unknown): RusticError {
-  try {
-    f()
-  } catch (e) {
-    if (isRusticError(e)) return e
-    throw e
-  }
-  throw new Error('did not throw')
-}
 
 describe('parseOptions', () => {
   it('fills in defaults, also for missing input', () => {

@@ -3,9 +3,9 @@ import { dirname, join, posix, resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { z } from 'zod'
 import { RusticError } from '@rustic-ts/core'
-import { parseSize } from '@rustic-ts/core/internal'
 import type { WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { backendFromString, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
+import { sizeFlag } from './flagValues.js'
 
 const size = z.union([z.number().int().min(0), z.string().min(1)])
 
@@ -110,14 +110,9 @@ export async function readServeConfig(file: string): Promise<ServeConfig> {
   return config
 }
 
-/** A size from the configuration or a flag: bytes, or `10G`-style (restic's units). */
+/** A size from the configuration or a flag: bytes, or `10G`-style (restic's units), read as {@link sizeFlag} does. */
 export function sizeValue(value: number | string, what: string): number {
-  if (typeof value === 'number') return value
-  try {
-    return parseSize(value)
-  } catch {
-    throw new RusticError('Configuration', `invalid ${what} "${value}": expected bytes or a size like 500M, 10G`, { code: 'InvalidOptions' })
-  }
+  return typeof value === 'number' ? value : sizeFlag(what, value)
 }
 
 /**

@@ -10,7 +10,7 @@ import { startS3rver, s3rverOptions, type TestServer } from '../../../backend-op
 import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-rest/test/rcloneServer.js'
 import { mkdata } from '../helpers/mkdata.js'
 import { restic, rusticOk, tempDir } from '../helpers/restic.js'
-import { treeFacts, type EntryFacts } from '../helpers/treeCompare.js'
+import { restoredTreeFacts as facts, type EntryFacts } from '../helpers/treeCompare.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let src: string
@@ -30,13 +30,6 @@ afterAll(async () => {
   await Promise.allSettled([rest?.stop(), s3?.stop()])
   await tmp?.remove()
 })
-
-/** Tree facts with mtimes in µs: Node sets file times through a double, so restores keep µs, not ns. */
-async function facts(root: string): Promise<Map<string, EntryFacts>> {
-  const m = await treeFacts(root, { dirMtimes: false })
-  for (const f of m.values()) if (f.mtimeNs !== undefined) f.mtimeNs /= 1000n
-  return m
-}
 
 /**
  * Copies the objects s3rver (3.7) stores for `bucket/prefix` (files named `<key part>._S3rver_object`)

@@ -23,7 +23,7 @@ import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-r
 import { startCountingProxy, type CountingProxy } from '../helpers/countingProxy.js'
 import { mkdata } from '../helpers/mkdata.js'
 import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
-import { treeFacts, type EntryFacts } from '../helpers/treeCompare.js'
+import { restoredTreeFacts as facts, type EntryFacts } from '../helpers/treeCompare.js'
 
 const KDF = { N: 1024, r: 8, p: 1 }
 
@@ -48,13 +48,6 @@ afterAll(async () => {
   await server?.stop()
   await tmp?.remove()
 })
-
-/** Tree facts with mtimes in µs (Node sets file times through a double). */
-async function facts(root: string): Promise<Map<string, EntryFacts>> {
-  const m = await treeFacts(root, { dirMtimes: false })
-  for (const f of m.values()) if (f.mtimeNs !== undefined) f.mtimeNs /= 1000n
-  return m
-}
 
 /** Ids of the pack files stored below `dir/data`. */
 async function packFiles(dir: string): Promise<string[]> {

@@ -135,6 +135,7 @@ describe('rustic-ts serve', () => {
       [['--path', tmp.path, '--listen', 'nonsense'], /invalid listen address "nonsense"/],
       [['--path', join(tmp.path, 'none')], /cannot read htpasswd file .*none\/\.htpasswd \(use --no-auth/],
       [['--path', tmp.path, '--no-auth', '--tls-cert', 'x'], /--tls-cert and --tls-key require --tls/],
+      [['--path', tmp.path, '--no-auth', '--max-size', '10Q'], /invalid --max-size "10Q": expected e\.g\. 500, 10k/],
     ]
     for (const [args, message] of cases) {
       const r = await rustic(['serve', ...args])

@@ -1,8 +1,9 @@
-import { readdir, readFile, stat, writeFile, cp } from 'node:fs/promises'
+import { readdir, stat, cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fileHashes, makeDataset } from '../helpers/dataset.js'
 import { restic, rustic, tempDir } from '../helpers/restic.js'
+import { flipByte } from '../helpers/flipByte.js'
 
 let tmp: Awaited<ReturnType<typeof tempDir>>
 let pristine: string
@@ -17,12 +18,6 @@ beforeAll(async () => {
   await restic(pristine, ['backup', src])
 })
 afterAll(async () => tmp?.remove())
-
-async function flipByte(file: string, offset: number): Promise<void> {
-  const data = await readFile(file)
-  data[offset] = data[offset]! ^ 0x01
-  await writeFile(file, data)
-}
 
 async function copyRepo(name: string): Promise<string> {
   const dir = join(tmp.path, name)

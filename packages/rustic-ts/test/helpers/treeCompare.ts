@@ -37,3 +37,13 @@ export async function treeFacts(root: string, options: { dirMtimes?: boolean } =
   await walk(root, '')
   return out
 }
+
+/**
+ * {@link treeFacts} as a restore reproduces them: no directory mtimes, file mtimes in µs (Node sets
+ * file times through a double, so restores keep µs, not ns).
+ */
+export async function restoredTreeFacts(root: string): Promise<Map<string, EntryFacts>> {
+  const m = await treeFacts(root, { dirMtimes: false })
+  for (const f of m.values()) if (f.mtimeNs !== undefined) f.mtimeNs /= 1000n
+  return m
+}

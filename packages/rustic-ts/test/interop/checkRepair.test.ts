@@ -7,6 +7,7 @@ import { hashId, Repository, type CheckResult, type Id } from '@rustic-ts/core'
 import { serializePackHeader } from '@rustic-ts/core/internal'
 import { fileHashes, makeDataset } from '../helpers/dataset.js'
 import { PASSWORD, restic, rustic, rusticOk, run, tempDir } from '../helpers/restic.js'
+import { flipByte } from '../helpers/flipByte.js'
 
 /**
  * Acceptance of check and repair against restic 0.14: a restic-made and a rustic-ts-made repository,
@@ -83,12 +84,6 @@ async function copyOf(f: Fixture): Promise<string> {
   const dir = join(tmp.path, `copy-${copies++}`)
   await cp(f.repo, dir, { recursive: true })
   return dir
-}
-
-async function flipByte(file: string, offset: number): Promise<void> {
-  const data = await readFile(file)
-  data[offset] = data[offset]! ^ 0x01
-  await writeFile(file, data)
 }
 
 async function openLib(repo: string): Promise<Repository> {

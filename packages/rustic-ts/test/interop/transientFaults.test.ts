@@ -18,7 +18,7 @@ import {
 import { FaultInjectingBackend } from '@rustic-ts/backend-testkit'
 import { mkdata } from '../helpers/mkdata.js'
 import { PASSWORD, restic, tempDir } from '../helpers/restic.js'
-import { treeFacts, type EntryFacts } from '../helpers/treeCompare.js'
+import { restoredTreeFacts as facts, type EntryFacts } from '../helpers/treeCompare.js'
 
 const KDF = { N: 1024, r: 8, p: 1 }
 
@@ -36,13 +36,6 @@ beforeAll(async () => {
   want = await facts(src)
 }, 120_000)
 afterAll(async () => tmp?.remove())
-
-/** Tree facts with mtimes in µs (Node sets file times through a double). */
-async function facts(root: string): Promise<Map<string, EntryFacts>> {
-  const m = await treeFacts(root, { dirMtimes: false })
-  for (const f of m.values()) if (f.mtimeNs !== undefined) f.mtimeNs /= 1000n
-  return m
-}
 
 async function restoreAll(indexed: IndexedRepository, snapId: string, target: string): Promise<void> {
   const { node } = await indexed.resolveSnapshotPath(`${snapId}:${src}`)

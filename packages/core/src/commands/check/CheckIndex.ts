@@ -1,9 +1,9 @@
+import { streamIndexFiles } from '../../backend/streamRepoFiles.js'
 import type { DecryptBackend } from '../../backend/DecryptBackend.js'
-import { fileName } from '../../backend/DecryptBackend.js'
 import type { Id } from '../../id/Id.js'
 import { BlobIndex } from '../../index/BlobIndex.js'
 import type { Progress } from '../../progress/Progress.js'
-import { packSizeFromBlobs, parseIndex, type BlobType, type IndexBlob, type IndexFile } from '../../repofile/index.js'
+import { packSizeFromBlobs, type BlobType, type IndexBlob, type IndexFile } from '../../repofile/index.js'
 import type { FindingCollector } from './CheckFinding.js'
 
 /** A pack as the index files describe it. */
@@ -88,7 +88,7 @@ export async function loadCheckIndex(
 ): Promise<CheckIndex> {
   const index = new CheckIndex()
   options.progress.setLength(ids.length)
-  const files = dbe.streamAll('index', (plain, id) => ({ id, file: parseIndex(plain, fileName('index', id)) }), {
+  const files = streamIndexFiles(dbe, {
     ids,
     concurrency: options.concurrency,
     signal: options.signal,

@@ -1,10 +1,11 @@
+import { streamSnapshotFiles } from '../../backend/streamRepoFiles.js'
 import type { DecryptBackend } from '../../backend/DecryptBackend.js'
-import { fileName } from '../../backend/DecryptBackend.js'
-import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
+import { isRusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Progress } from '../../progress/Progress.js'
-import { goQuoteString, parseSnapshot, type Node, type SnapshotFile } from '../../repofile/index.js'
-import type { SnapshotFilter } from '../../repository/SnapshotFilter.js'
+import { goQuoteString, type Node, type SnapshotFile } from '../../repofile/index.js'
+import { isFilterSet, type SnapshotFilter } from '../../repository/SnapshotFilter.js'
+import { drainStack } from '../../util/drainStack.js'
 import { selectSnapshots } from '../selectSnapshots.js'
 import type { FindingCollector } from './CheckFinding.js'
 import type { CheckIndex } from './CheckIndex.js'
@@ -50,7 +51,7 @@ export async function checkSnapshots(
   const ids = await dbe.backend.list('snapshot', { signal: options.signal })
   const snaps: SnapshotFile[] = []
   let unreadable = 0
-  for await (const s of dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
+  for await (const s of streamSnapshotFiles(dbe, {
     ids,
     concurrency: options.concurrency,
     signal: options.signal,
@@ -61,7 +62,7 @@ export async function checkSnapshots(
   })) {
     snaps.push(s)
   }
-  const all = selection.specs.length === 0 && !hasFilter(selection.filter)
+  const all = selection.specs.length === 0 && !isFilterSet(selection.filter)
   const selected = selectSnapshots(snaps, ids, selection.specs, selection.filter)
 
   const seen = new Set<Id>()
@@ -75,61 +76,35 @@ export async function checkSnapshots(
   }
   options.progress.setLength(queue.length)
 
-  const visit = async (job: { tree: Id; path: string; snapshot: Id }): Promise<void> => {
-    throwIfAborted(options.signal)
-    let nodes: Node[]
-    try {
-      nodes = await loader.tree(job.tree, { signal: options.signal })
-    } catch (e) {
-      if (isRusticError(e, 'Aborted')) throw e
-      walk.complete = false
-      const about = { blob: { type: 'tree' as const, id: job.tree }, snapshot: job.snapshot, path: job.path }
-      if (isRusticError(e, 'BlobNotFound')) findings.add('treeMissing', `tree ${job.tree}: not found in index (at ${job.path})`, about)
-      else findings.add('treeDamaged', `tree ${job.tree}: cannot be loaded (at ${job.path}): ${(e as Error).message}`, about)
-      return
-    }
-    walk.trees++
-    for (const node of nodes) {
-      const sub = checkNode(job, node, index, walk, findings)
-      if (sub && !seen.has(sub.tree)) {
-        seen.add(sub.tree)
-        queue.push(sub)
-        options.progress.setLength(seen.size)
+  // `concurrency` loaders take trees from the stack (last in, first out: depth first, as trees are packed)
+  await drainStack(
+    queue,
+    async (job, push) => {
+      let nodes: Node[]
+      try {
+        nodes = await loader.tree(job.tree, { signal: options.signal })
+      } catch (e) {
+        if (isRusticError(e, 'Aborted')) throw e
+        walk.complete = false
+        const about = { blob: { type: 'tree' as const, id: job.tree }, snapshot: job.snapshot, path: job.path }
+        if (isRusticError(e, 'BlobNotFound')) findings.add('treeMissing', `tree ${job.tree}: not found in index (at ${job.path})`, about)
+        else findings.add('treeDamaged', `tree ${job.tree}: cannot be loaded (at ${job.path}): ${(e as Error).message}`, about)
+        options.progress.inc(1)
+        return
       }
-    }
-  }
-
-  // `concurrency` loaders take trees from the queue (last in, first out: depth first, as trees are packed)
-  // until it is empty and none is loading
-  let active = 0
-  await new Promise<void>((resolve, reject) => {
-    let failed = false
-    const pump = (): void => {
-      if (failed) return
-      if (queue.length === 0 && active === 0) return resolve()
-      while (queue.length > 0 && active < options.concurrency) {
-        const job = queue.pop()!
-        active++
-        visit(job).then(
-          () => {
-            active--
-            options.progress.inc(1)
-            pump()
-          },
-          (e: unknown) => {
-            failed = true
-            reject(e)
-          },
-        )
+      walk.trees++
+      for (const node of nodes) {
+        const sub = checkNode(job, node, index, walk, findings)
+        if (sub && !seen.has(sub.tree)) {
+          seen.add(sub.tree)
+          push(sub)
+          options.progress.setLength(seen.size)
+        }
       }
-    }
-    try {
-      throwIfAborted(options.signal)
-      pump()
-    } catch (e) {
-      reject(e)
-    }
-  })
+      options.progress.inc(1)
+    },
+    { concurrency: options.concurrency, signal: options.signal },
+  )
   options.progress.finish()
   return walk
 }
@@ -169,8 +144,4 @@ function checkNode(
     else return { tree: node.subtree, path, snapshot: job.snapshot }
   }
   return undefined
-}
-
-function hasFilter(f: SnapshotFilter | undefined): boolean {
-  return f !== undefined && Object.values(f).some((v) => Array.isArray(v) && v.length > 0)
 }

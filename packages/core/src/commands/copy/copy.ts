@@ -9,7 +9,7 @@ import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import type { LockHandle } from '../../repository/lock/index.js'
 import { walkTrees } from '../walkTrees.js'
 import { copyBlobs } from './copyBlobs.js'
-import { CopyFinder, refuseSameRepository, type CopyPlan } from './planCopy.js'
+import { CopyFinder, refuseSameRepository, withBothLocked, type CopyPlan } from './planCopy.js'
 
 /** A snapshot copied, or found copied before. */
 export interface CopiedSnapshot {
@@ -51,16 +51,7 @@ export async function copy(source: IndexedRepository, plan: CopyPlan, control: C
   }
   refuseSameRepository(source, target)
   const { progress } = target.repo.control(control)
-  return source.repo.withLock(
-    'shared',
-    (srcLock) =>
-      target.repo.withLock(
-        'shared',
-        (dstLock) => copyLocked(source, plan, progress, dstLock),
-        { ...control, signal: srcLock.signal },
-      ),
-    control,
-  )
+  return withBothLocked(source, target, (lock) => copyLocked(source, plan, progress, lock), control)
 }
 
 /** {@link copy} once both locks are held (`lock` is the target's, its signal also ends with the source's). */

@@ -6,6 +6,7 @@ import type { BlobLocation } from '../../index/BlobIndex.js'
 import type { Progress } from '../../progress/Progress.js'
 import type { BlobType } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import { blobRuns } from '../blobRuns.js'
 
 /** Neighbouring blobs of a pack closer than this are read with one request. */
 const MAX_GAP = 256 * 1024
@@ -50,7 +51,7 @@ export async function copyBlobs(
   const jobs = [...byPack].map(([packId, blobs]) =>
     limit(async () => {
       blobs.sort((a, b) => a.loc.offset - b.loc.offset)
-      for (const range of ranges(blobs)) {
+      for (const range of blobRuns(blobs, (b) => b.loc, MAX_GAP, MAX_READ)) {
         throwIfAborted(signal)
         const start = range[0]!.loc.offset
         const last = range[range.length - 1]!.loc
@@ -76,21 +77,4 @@ export async function copyBlobs(
     await Promise.allSettled(jobs)
     throw e
   }
-}
-
-/** Groups blobs sorted by offset into reads: neighbours closer than {@link MAX_GAP}, up to {@link MAX_READ} bytes. */
-function ranges(blobs: Wanted[]): Wanted[][] {
-  const out: Wanted[][] = []
-  let cur: Wanted[] = []
-  for (const b of blobs) {
-    const first = cur[0]
-    const prev = cur[cur.length - 1]
-    if (first && prev && (b.loc.offset - (prev.loc.offset + prev.loc.length) > MAX_GAP || b.loc.offset + b.loc.length - first.loc.offset > MAX_READ)) {
-      out.push(cur)
-      cur = []
-    }
-    cur.push(b)
-  }
-  if (cur.length > 0) out.push(cur)
-  return out
 }

@@ -4,7 +4,8 @@ import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
 import { parseGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
-import { sortSnapshots } from '../../repository/Repository.js'
+import type { LockHandle } from '../../repository/lock/index.js'
+import { resolveSnapshotsOrAll } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
 
@@ -57,27 +58,28 @@ export async function planCopy(
 ): Promise<CopyPlan> {
   const o = parseOptions(CopyOptionsSchema, options, 'copy options')
   refuseSameRepository(source, target)
-  return source.repo.withLock(
-    'shared',
-    (srcLock) =>
-      target.repo.withLock(
-        'shared',
-        async ({ signal }) => {
-          const selected =
-            o.snapshots.length > 0
-              ? sortSnapshots(await source.repo.findSnapshots(o.snapshots, o.filter, { signal }))
-              : await source.repo.getSnapshots(o.filter, { ...control, signal })
-          const copies = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
-          const snapshots = selected.map((snapshot) => {
-            const existing = copies.find(snapshot)
-            return existing ? { snapshot, existing } : { snapshot }
-          })
-          return { sourceId: source.repo.id, target, snapshots }
-        },
-        { ...control, signal: srcLock.signal },
-      ),
+  return withBothLocked(
+    source,
+    target,
+    async ({ signal }) => {
+      const selected = await resolveSnapshotsOrAll(source.repo, o.snapshots, o.filter, { ...control, signal })
+      const copies = new CopyFinder(await target.repo.getSnapshots({}, { signal }))
+      const snapshots = selected.map((snapshot) => {
+        const existing = copies.find(snapshot)
+        return existing ? { snapshot, existing } : { snapshot }
+      })
+      return { sourceId: source.repo.id, target, snapshots }
+    },
     control,
   )
+}
+
+/**
+ * Runs `fn` under shared locks of both repositories, the source's taken first (as restic's copy does).
+ * `fn` gets the target's lock, whose signal also ends when the source's lock is lost.
+ */
+export function withBothLocked<T>(source: IndexedRepository, target: IndexedRepository, fn: (lock: LockHandle) => Promise<T>, control: Control): Promise<T> {
+  return source.repo.withLock('shared', (srcLock) => target.repo.withLock('shared', fn, { ...control, signal: srcLock.signal }), control)
 }
 
 /** Throws `SameRepository` when source and target are the same repository at the same place. */

@@ -1,15 +1,16 @@
-import { fileName } from '../../backend/DecryptBackend.js'
+import { streamIndexFiles, streamSnapshotFiles } from '../../backend/streamRepoFiles.js'
 import { PackSizer } from '../../blob/PackSizer.js'
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
-import { formatLocalGoTime, parseIndex, parseSnapshot, type BlobType, type IndexFile } from '../../repofile/index.js'
+import { formatLocalGoTime, type BlobType, type IndexFile } from '../../repofile/index.js'
 import { refuseAppendOnly } from '../../repository/refuseAppendOnly.js'
 import type { Repository } from '../../repository/Repository.js'
-import { decidePacks, indexPackSize } from './decidePacks.js'
-import { findUsedBlobs, treeLocations } from './findUsedBlobs.js'
+import { walkTrees } from '../walkTrees.js'
+import { decidePacks, indexPackSize, type UsedBlobs } from './decidePacks.js'
 import type { PrunePlan } from './PrunePlan.js'
 import { parsePruneOptions, type PruneOptions, type ResolvedPruneOptions } from './PruneOptions.js'
+import { treeLocations, treeReader } from './treeReader.js'
 
 /**
  * Plans a prune (rustic's `PrunePlan::from_prune_options`): reads every index file and snapshot, finds
@@ -46,7 +47,7 @@ async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: C
   const indexFiles: Array<{ id: Id; file: IndexFile }> = []
   const pIndex = progress('counter', 'reading index')
   pIndex.setLength(indexIds.length)
-  for await (const f of repo.dbe.streamAll('index', (plain, id) => ({ id, file: parseIndex(plain, fileName('index', id)) }), {
+  for await (const f of streamIndexFiles(repo.dbe, {
     ids: indexIds,
     concurrency,
     signal,
@@ -62,7 +63,7 @@ async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: C
   const roots: Id[] = []
   const pSnap = progress('counter', 'reading snapshots')
   pSnap.setLength(snapshots.length)
-  for await (const tree of repo.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id).tree, {
+  for await (const { tree } of streamSnapshotFiles(repo.dbe, {
     ids: snapshots,
     concurrency,
     signal,
@@ -73,11 +74,17 @@ async function makePlan(repo: Repository, opts: ResolvedPruneOptions, control: C
   pSnap.finish()
 
   const pTrees = progress('spinner', 'finding used blobs')
-  const used = await findUsedBlobs(repo.dbe, treeLocations(indexFiles), roots, {
-    concurrency: Math.max(8, concurrency),
-    signal,
-    progress: pTrees,
-  })
+  // every blob the snapshots need, each with counter 0; trees are read from marked packs too
+  const used: UsedBlobs = { data: new Map(), tree: new Map() }
+  await walkTrees(
+    treeReader(repo.dbe, treeLocations(indexFiles)),
+    roots,
+    (id, nodes) => {
+      used.tree.set(id, 0)
+      for (const node of nodes) if (node.type === 'file') for (const c of node.content ?? []) used.data.set(c, 0)
+    },
+    { concurrency: Math.max(8, concurrency), signal, progress: pTrees },
+  )
   pTrees.finish()
 
   const pPacks = progress('spinner', 'listing packs')

@@ -8,6 +8,7 @@ import { BlobIndex } from '../../index/BlobIndex.js'
 import type { Progress } from '../../progress/Progress.js'
 import type { BlobType, IndexBlob } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
+import { blobRuns } from '../blobRuns.js'
 import type { PrunePack } from './PrunePlan.js'
 
 /** Blobs of one pack this close together are read in one request. */
@@ -49,21 +50,12 @@ interface Read {
 
 /** Neighbouring blobs of each pack in reads of up to {@link MAX_READ} bytes. */
 function planReads(packs: PrunePack[]): Read[] {
-  const reads: Read[] = []
-  for (const p of packs) {
-    let cur: Read | undefined
-    for (const b of p.copy ?? []) {
-      const end = b.offset + b.length
-      if (cur && b.offset >= cur.offset + cur.length && b.offset - (cur.offset + cur.length) <= MAX_GAP && end - cur.offset <= MAX_READ) {
-        cur.length = end - cur.offset
-        cur.blobs.push(b)
-      } else {
-        cur = { packId: p.id, tree: p.blobType === 'tree', offset: b.offset, length: b.length, blobs: [b] }
-        reads.push(cur)
-      }
-    }
-  }
-  return reads
+  return packs.flatMap((p) =>
+    blobRuns(p.copy ?? [], (b) => b, MAX_GAP, MAX_READ).map((blobs) => {
+      const last = blobs[blobs.length - 1]!
+      return { packId: p.id, tree: p.blobType === 'tree', offset: blobs[0]!.offset, length: last.offset + last.length - blobs[0]!.offset, blobs }
+    }),
+  )
 }
 
 /**

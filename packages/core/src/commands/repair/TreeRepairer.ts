@@ -1,9 +1,9 @@
-import { isNotFound } from '../../backend/BackendError.js'
 import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
-import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
+import { throwIfAborted } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import { goQuoteString, parseTree, serializeTree, type Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
+import { isDamage } from './isDamage.js'
 
 /** One change `repair snapshots` makes to a snapshot's tree. */
 export interface RepairChange {
@@ -24,17 +24,6 @@ export interface RepairedTree {
 
 /** Stores a tree blob (`repair snapshots` passes the packer; planning passes nothing). */
 export type TreeSink = (id: Id, plain: Uint8Array) => Promise<void>
-
-/** True for errors that mean a tree is damaged or gone (rather than a backend failing to answer). */
-function isDamage(e: unknown): boolean {
-  return (
-    isNotFound(e) ||
-    isRusticError(e, 'BlobNotFound') ||
-    isRusticError(e, 'IntegrityError') ||
-    isRusticError(e, 'MacMismatch') ||
-    isRusticError(e, 'DecodeError')
-  )
-}
 
 /**
  * Rewrites trees by restic's `repair snapshots` rules: a file keeps only the content blobs that are

@@ -1,14 +1,14 @@
+import { streamIndexFiles } from '../../backend/streamRepoFiles.js'
 import pLimit from 'p-limit'
 import { z } from 'zod'
-import { isNotFound } from '../../backend/BackendError.js'
-import { fileName } from '../../backend/DecryptBackend.js'
 import { readPackHeader } from '../../blob/readPackHeader.js'
 import { isRusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
-import { packSizeFromBlobs, parseIndex, type IndexFile, type IndexPack } from '../../repofile/index.js'
+import { packSizeFromBlobs, type IndexFile, type IndexPack } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
 import type { Control } from '../../progress/Control.js'
 import { parseOptions } from '../../util/parseOptions.js'
+import { isDamage } from './isDamage.js'
 
 /** Options of `repair index` (restic's `repair index` / `rebuild-index`). */
 export const RepairIndexOptionsSchema = z.object({
@@ -51,13 +51,6 @@ export function repairIndexChanges(plan: RepairIndexPlan): boolean {
   return plan.obsoleteIndexFiles.length > 0 || plan.packs.length > 0 || plan.packsToDelete.length > 0
 }
 
-/** Errors that make an index file invalid (as opposed to a backend that failed to answer). */
-function isDamage(e: unknown): boolean {
-  return (
-    isRusticError(e, 'IntegrityError') || isRusticError(e, 'MacMismatch') || isRusticError(e, 'DecodeError') || isNotFound(e)
-  )
-}
-
 /**
  * Works out how to rebuild the index from the pack headers, without writing anything: index files are
  * read (one that cannot be read is dropped); a pack named by no index file, or indexed with a size other
@@ -93,7 +86,7 @@ export async function planRepairIndex(repo: Repository, options: RepairIndexOpti
     const p = progress('counter', 'reading index')
     p.setLength(indexIds.length)
     let failure: unknown
-    const files = repo.dbe.streamAll('index', (plain, id) => ({ id, file: parseIndex(plain, fileName('index', id)) }), {
+    const files = streamIndexFiles(repo.dbe, {
       ids: indexIds,
       concurrency,
       signal,

@@ -1,7 +1,7 @@
+import { streamSnapshotFiles } from '../../backend/streamRepoFiles.js'
 import { z } from 'zod'
-import { fileName } from '../../backend/DecryptBackend.js'
 import type { Id } from '../../id/Id.js'
-import { parseSnapshot, type SnapshotFile } from '../../repofile/index.js'
+import { type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import type { Control } from '../../progress/Control.js'
@@ -65,7 +65,7 @@ export async function planRepairSnapshots(
 
   const snaps: SnapshotFile[] = []
   const unreadable: RepairSnapshotsPlan['unreadable'] = []
-  for await (const s of repo.dbe.streamAll('snapshot', (plain, id) => parseSnapshot(plain, fileName('snapshot', id), id), {
+  for await (const s of streamSnapshotFiles(repo.dbe, {
     ids,
     concurrency: repo.options.concurrency,
     signal,

@@ -1,11 +1,11 @@
+import { streamIndexFiles } from '../../backend/streamRepoFiles.js'
 import { z } from 'zod'
 import type { ReadBackend } from '../../backend/Backend.js'
-import { fileName } from '../../backend/DecryptBackend.js'
 import { ALL_FILE_TYPES, type FileType } from '../../backend/FileType.js'
 import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
-import { PACK_HEADER_LENGTH_SIZE, packHeaderEntrySize, parseIndex, type BlobType, type IndexPack } from '../../repofile/index.js'
+import { PACK_HEADER_LENGTH_SIZE, packHeaderEntrySize, type BlobType, type IndexPack } from '../../repofile/index.js'
 import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { backendLayers } from '../check/backendLayers.js'
@@ -94,7 +94,7 @@ export async function repoInfo(repo: Repository, options: RepoInfoOptions = {}, 
       const ids = await repo.backend.list('index', { signal })
       const p = progress('counter', 'scanning index')
       p.setLength(ids.length)
-      for await (const file of repo.dbe.streamAll('index', (plain, id) => parseIndex(plain, fileName('index', id)), {
+      for await (const { file } of streamIndexFiles(repo.dbe, {
         signal,
         ids,
         concurrency: repo.options.concurrency,

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
 import type { SnapshotFile } from '../../repofile/index.js'
-import { sortSnapshots, type Repository } from '../../repository/Repository.js'
-import { resolveSnapshots } from '../../repository/resolveSnapshot.js'
+import type { Repository } from '../../repository/Repository.js'
+import { resolveSnapshotsOrAll } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { compareSnapshotGroups, snapshotGroupKey, snapshotGroupOf, type SnapshotGroup } from './SnapshotGroup.js'
@@ -63,10 +63,7 @@ export async function groupSnapshots(
 ): Promise<GroupedSnapshots[]> {
   const o = parseOptions(GroupSnapshotsOptionsSchema, options, 'group snapshots options')
   const { signal, progress, onWarning } = repo.control(control)
-  const snaps =
-    o.snapshots.length > 0
-      ? sortSnapshots(await resolveSnapshots(repo, o.snapshots, o.filter, { signal, onWarning }))
-      : await repo.getSnapshots(o.filter, { signal, progress, onWarning })
+  const snaps = await resolveSnapshotsOrAll(repo, o.snapshots, o.filter, { signal, progress, onWarning })
   throwIfAborted(signal)
   const groups = groupSnapshotList(snaps, o.groupBy)
   if (o.latest > 0) for (const g of groups) g.snapshots = g.snapshots.slice(-o.latest)

@@ -5,7 +5,7 @@ import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
 import type { BlobType, Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
-import { sortSnapshots } from '../../repository/Repository.js'
+import { resolveSnapshotsOrAll } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { findUsedBlobs } from '../walkTrees.js'
@@ -64,10 +64,7 @@ export async function stats(indexed: IndexedRepository, options: StatsOptions = 
   const { progress } = repo.control(control)
   return repo.withLock('shared', async ({ signal }) => {
     await indexed.reloadIndexIfChanged({ ...control, signal })
-    const snaps =
-      o.snapshots.length > 0
-        ? sortSnapshots(await repo.findSnapshots(o.snapshots, o.filter, { signal }))
-        : await repo.getSnapshots(o.filter, { ...control, signal })
+    const snaps = await resolveSnapshotsOrAll(repo, o.snapshots, o.filter, { ...control, signal })
     const result: StatsResult = { mode: o.mode, snapshotsCount: snaps.length, totalSize: 0, totalFileCount: 0, totalBlobCount: 0 }
     const p = progress('counter', 'scanning snapshots')
     if (o.mode === 'raw-data') {

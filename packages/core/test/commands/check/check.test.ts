@@ -74,6 +74,8 @@ describe('check', () => {
     expect(kinds(all)).toEqual(['unusedBlob'])
     expect(all.findings.filter((f) => f.blob?.type === 'data').length).toBeGreaterThanOrEqual(2)
     expect((await repo.check({ snapshots: [plain.snap1.slice(0, 8)] })).findings).toEqual([])
+    // a time filter is a selection too: the blobs of the snapshots it leaves out are not called unused
+    expect((await repo.check({ filter: { after: new Date(Date.now() + 86_400_000) } })).findings).toEqual([])
   })
 
   it('readDataSubset n/m reads the packs of group n, and all groups read every pack once', async () => {

@@ -1,40 +1,21 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { compress, hashId, Key, serializePackHeader, type IndexBlob } from '@rustic-ts/core/internal'
+import { hashId, Key } from '@rustic-ts/core/internal'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
+import { makePack } from './packFixture.js'
 
 const key = Key.random()
-
-/** A pack of `plains` (every other one compressed) and the index entries that describe it. */
-function makePack(plains: Uint8Array[]): { bytes: Uint8Array; entries: IndexBlob[] } {
-  const entries: IndexBlob[] = []
-  const parts: Uint8Array[] = []
-  let offset = 0
-  plains.forEach((plain, i) => {
-    const compressed = i % 2 === 1
-    const sealed = key.encrypt(compressed ? compress(plain, 3) : plain)
-    const e: IndexBlob = { id: hashId(plain), type: 'data', offset, length: sealed.length }
-    if (compressed) e.uncompressedLength = plain.length
-    entries.push(e)
-    parts.push(sealed)
-    offset += sealed.length
-  })
-  const header = key.encrypt(serializePackHeader(entries))
-  const len = new Uint8Array(4)
-  new DataView(len.buffer).setUint32(0, header.length, true)
-  return { bytes: Buffer.concat([...parts, header, len]), entries }
-}
 
 const plains = [randomBytes(5000), Buffer.from('text '.repeat(2000)), randomBytes(300), Buffer.from('more text '.repeat(500))]
 
 describe('verifyPack', () => {
   it('finds nothing wrong with a sound pack and verifies every blob', () => {
-    const { bytes, entries } = makePack(plains)
+    const { bytes, entries } = makePack(key, plains)
     expect(verifyPack(key, hashId(bytes), bytes, entries)).toEqual({ problems: [], blobsVerified: 4 })
   })
 
   it('a flipped byte inside a blob: the pack hash and that blob (MAC) are reported, the others verify', () => {
-    const { bytes, entries } = makePack(plains)
+    const { bytes, entries } = makePack(key, plains)
     const id = hashId(bytes)
     bytes[entries[1]!.offset + 20]! ^= 1
     const r = verifyPack(key, id, bytes, entries)
@@ -46,7 +27,7 @@ describe('verifyPack', () => {
   })
 
   it('a blob whose content does not hash to its id (sound MAC): reported by id', () => {
-    const { bytes, entries } = makePack(plains)
+    const { bytes, entries } = makePack(key, plains)
     const wrong = entries.map((e, i) => (i === 2 ? { ...e, id: hashId(Buffer.from('something else')) } : e))
     const r = verifyPack(key, hashId(bytes), bytes, wrong)
     expect(r.problems.map((p) => p.kind)).toEqual(['packHeaderMismatch', 'packHeaderMismatch', 'blobDamaged'])
@@ -54,7 +35,7 @@ describe('verifyPack', () => {
   })
 
   it('index entries that differ from the header (offset, uncompressed length, missing entry) are each reported', () => {
-    const { bytes, entries } = makePack(plains)
+    const { bytes, entries } = makePack(key, plains)
     const id = hashId(bytes)
     const shifted = entries.map((e, i) => (i === 0 ? { ...e, offset: e.offset + 1 } : e))
     expect(verifyPack(key, id, bytes, shifted).problems.filter((p) => p.kind === 'packHeaderMismatch')).toHaveLength(2)
@@ -70,7 +51,7 @@ describe('verifyPack', () => {
   })
 
   it('a truncated pack: hash, unreadable header and the blobs beyond its end, in one line', () => {
-    const { bytes, entries } = makePack(plains)
+    const { bytes, entries } = makePack(key, plains)
     const id = hashId(bytes)
     const r = verifyPack(key, id, bytes.subarray(0, entries[2]!.offset + 10), entries)
     expect(r.blobsVerified).toBe(2)
@@ -79,7 +60,7 @@ describe('verifyPack', () => {
   })
 
   it('a damaged header is reported without stopping the blob checks', () => {
-    const { bytes, entries } = makePack(plains)
+    const { bytes, entries } = makePack(key, plains)
     const id = hashId(bytes)
     bytes[bytes.length - 10]! ^= 1
     const r = verifyPack(key, id, bytes, entries)
