@@ -20,7 +20,10 @@ export interface ReadBackend {
   listWithSize(type: FileType, options?: CallOptions): Promise<Array<[Id, number]>>
   /** A whole file. Throws `NotFound` if missing. */
   readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array>
-  /** `length` bytes from `offset`. Throws if the file is shorter. */
+  /**
+   * `length` bytes from `offset`. Throws if the file is shorter. The caller owns the bytes returned (restore
+   * and check hand them to worker threads or free them at once): a backend that keeps them must return a copy.
+   */
   readPartial(
     type: FileType,
     id: Id,

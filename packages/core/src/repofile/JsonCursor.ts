@@ -22,6 +22,15 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 const LOWER_HEX = new Uint8Array(0x10000)
 for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
 
+/**
+ * `text.slice(start, end)` as a string of its own. V8 makes a slice of 13 characters or more a view into
+ * `text`, which keeps all of `text` alive as long as the slice is: a tree's whole JSON for one kept name,
+ * time or id. Concatenating first makes it copy the characters (the result views only that copy).
+ */
+export function sliceOwn(text: string, start: number, end: number): string {
+  return end - start < 13 ? text.slice(start, end) : (' ' + text.slice(start, end)).slice(1)
+}
+
 /** A JSON string read by {@link JsonCursor.string}: its value and whether its literal held escapes. */
 export interface JsonStringToken {
   /** The decoded string. */
@@ -112,7 +121,7 @@ export class JsonCursor {
     this.strStart = start
     this.strEnd = end
     this.strEscaped = escaped
-    if (!escaped) return t.slice(start + 1, p)
+    if (!escaped) return sliceOwn(t, start + 1, p)
     try {
       return JSON.parse(t.slice(start, end)) as string
     } catch {
@@ -140,7 +149,7 @@ export class JsonCursor {
     for (let p = start; p < end; p++) ok &= LOWER_HEX[t.charCodeAt(p)]!
     if (ok === 0) return undefined
     this.pos = end + 1
-    return t.slice(start, end)
+    return sliceOwn(t, start, end)
   }
 
   /**

@@ -10,6 +10,7 @@ import { isRepositoryDamage } from '../error/repositoryDamage.js'
 import { isRusticError, RusticError } from '../error/RusticError.js'
 import { hashId } from '../id/Id.js'
 import { setFdTimes } from '../util/nativeTimes.js'
+import { freeBuffer } from './freeBuffer.js'
 import type { RestoreError, RestoreReply, RestoreRequest, RestoreTarget, RestoreWorkerData } from './restore.protocol.js'
 import { workerPort } from './workerPort.js'
 
@@ -25,6 +26,17 @@ const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW
 /** Decompressed blobs go here: the plaintext only lives until it is written. */
 let scratch = Buffer.alloc(0)
 
+// Memory: nothing of the size of a blob or a range is dropped here. Blobs are decrypted in place in the
+// range (which the main thread transferred and which is given back with `freeBuffer` once done), in pieces of
+// PIECE bytes (the cipher makes a new buffer for each), and decompressed into `scratch`, which is reused.
+// The cipher's pieces are garbage at once; V8 collects them only once tens of MiB add up in a thread that
+// makes few objects, so the worker asks for a young-generation collection every GC_EVERY bytes (the pool
+// starts it with `gc` exposed; without it, V8 collects on its own).
+const PIECE = 64 << 10
+const GC_EVERY = 8 << 20
+const collect = globalThis.gc
+let decrypted = 0
+
 function fsPath(p: string | Uint8Array): string | Buffer {
   return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
 }
@@ -35,7 +47,18 @@ function message(e: unknown): string {
 
 /** The plaintext of a blob, checked against its length (and id, with `verify`). */
 function openBlob(sealed: Uint8Array, what: string, uncompressedLength: number | undefined, dataLength: number, id: string, verify: boolean): Uint8Array {
-  let plain = key.decrypt(sealed, what)
+  // decrypted in place: the plaintext takes the ciphertext's place, 16 bytes (the IV) after the blob's start
+  let at = 16
+  const n = key.decryptPieces(sealed, what, (piece) => {
+    sealed.set(piece, at)
+    at += piece.length
+  }, PIECE)
+  let plain = sealed.subarray(16, 16 + n)
+  decrypted += n
+  if (decrypted >= GC_EVERY && collect) {
+    decrypted = 0
+    collect({ type: 'minor' })
+  }
   if (uncompressedLength) {
     if (scratch.length < uncompressedLength) scratch = Buffer.allocUnsafeSlow(Math.max(uncompressedLength, 1 << 20))
     let n: number
@@ -118,5 +141,6 @@ port.listen((m) => {
   } catch (e) {
     reply.failure = errorOf(e)
   }
+  freeBuffer(m.data)
   port.post(reply)
 })

@@ -44,21 +44,28 @@ const writeAsync = (fd: number, data: Uint8Array, off: number, len: number, pos:
  * (cheaper than a thread-pool round trip per call), large ones asynchronously.
  */
 export class FileWriter {
-  private readonly states: State[]
+  /** By file, made on its first use (a restore of many files done by workers uses few of them). */
+  private readonly states: Array<State | undefined> = []
   private open = 0
   /** Open files with no write in progress, least recently used first. */
   private readonly idle = new Set<number>()
 
   /**
+   * @param fileAt - the files, by index.
    * @param maxOpen - most files kept open at once.
    * @param sparse - preallocate every file to its size (writes may be skipped, leaving holes).
    */
   constructor(
-    private readonly files: readonly WriterFile[],
+    /** File `index`: made when needed, not held (see {@link WriterFile}). */
+    private readonly fileAt: (index: number) => WriterFile,
     private readonly maxOpen: number,
     private readonly sparse = false,
-  ) {
-    this.states = files.map((f) => ({ fd: undefined, busy: 0, remaining: f.writes, prepared: false }))
+  ) {}
+
+  private state(index: number): State {
+    let st = this.states[index]
+    if (st === undefined) this.states[index] = st = { fd: undefined, busy: 0, remaining: this.fileAt(index).writes, prepared: false }
+    return st
   }
 
   /**
@@ -66,8 +73,8 @@ export class FileWriter {
    * a hole of the preallocated file).
    */
   async write(index: number, data: Uint8Array, offset: number, skip = false): Promise<void> {
-    const st = this.states[index]!
-    const f = this.files[index]!
+    const st = this.state(index)
+    const f = this.fileAt(index)
     if (f.size <= SYNC_FILE_SIZE && st.busy === 0 && !(st.fd instanceof Promise)) {
       // small file: the whole write synchronously
       const fd = this.openSync(index)
@@ -108,12 +115,12 @@ export class FileWriter {
 
   /** Creates or truncates file `index` to its size without writing (empty files, truncate-only changes). */
   async prepareOnly(index: number): Promise<void> {
-    if (this.files[index]!.size <= SYNC_FILE_SIZE && !(this.states[index]!.fd instanceof Promise)) {
+    if (this.fileAt(index).size <= SYNC_FILE_SIZE && !(this.state(index).fd instanceof Promise)) {
       this.openSync(index)
       this.closeNow(index)
       return
     }
-    const st = this.states[index]!
+    const st = this.state(index)
     st.busy++
     try {
       await this.fd(index)
@@ -125,7 +132,9 @@ export class FileWriter {
 
   /** Closes every open file. */
   async closeAll(): Promise<void> {
-    await Promise.all(this.states.map((_, i) => this.close(i)))
+    const open: number[] = []
+    this.states.forEach((st, i) => st?.fd !== undefined && open.push(i))
+    await Promise.all(open.map((i) => this.close(i)))
   }
 
   /** Whether the file must be truncated to its size when first opened. */
@@ -136,8 +145,8 @@ export class FileWriter {
 
   /** Opens file `index` synchronously (it is not open). */
   private openSync(index: number): number {
-    const st = this.states[index]!
-    const f = this.files[index]!
+    const st = this.state(index)
+    const f = this.fileAt(index)
     if (typeof st.fd === 'number') return st.fd
     const fd = openSync(f.path, st.prepared || !f.create ? REOPEN : CREATE, 0o600)
     if (!st.prepared) {
@@ -155,10 +164,10 @@ export class FileWriter {
   }
 
   private fd(index: number): Promise<number> {
-    const st = this.states[index]!
+    const st = this.state(index)
     if (typeof st.fd === 'number') return Promise.resolve(st.fd)
     if (st.fd) return st.fd
-    const f = this.files[index]!
+    const f = this.fileAt(index)
     this.open++
     const p = (async () => {
       const fd = await openAsync(f.path, st.prepared || !f.create ? REOPEN : CREATE, 0o600)
@@ -189,7 +198,7 @@ export class FileWriter {
 
   /** Closes a file that is open (not opening) synchronously. */
   private closeNow(index: number): void {
-    const st = this.states[index]!
+    const st = this.state(index)
     this.idle.delete(index)
     if (typeof st.fd !== 'number') return
     const fd = st.fd
@@ -199,7 +208,7 @@ export class FileWriter {
   }
 
   private async close(index: number): Promise<void> {
-    const st = this.states[index]!
+    const st = this.state(index)
     this.idle.delete(index)
     const h = st.fd
     if (h === undefined) return

@@ -50,14 +50,19 @@ export const RestoreOptionsSchema = z.object({
    * main thread (also the fallback when workers cannot load the native modules).
    */
   workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
-  /** Ranged pack reads in flight at once. */
+  /** Ranged pack reads in flight at once (see also `readMemory`). */
   readConcurrency: z.number().int().positive().default(4),
+  /**
+   * Most bytes of pack data read and not yet written at once (default 32 MiB): with `maxReadSize`, what
+   * bounds restore's memory whatever the size of the snapshot. A single read larger than this runs alone.
+   */
+  readMemory: z.number().int().positive().default(32 << 20),
   /** File operations (writes, metadata, hashing of existing files) in flight at once. */
   fileConcurrency: z.number().int().positive().default(16),
   /** Neighbouring blobs of a pack closer than this many bytes are fetched in one ranged read. */
   maxReadGap: z.number().int().nonnegative().default(1 << 20),
-  /** A merged ranged read is not made longer than this (bytes); bounds memory with `readConcurrency`. */
-  maxReadSize: z.number().int().positive().default(32 << 20),
+  /** A merged ranged read is not made longer than this (bytes). */
+  maxReadSize: z.number().int().positive().default(8 << 20),
   /** Most files kept open at once while their blobs arrive. */
   maxOpenFiles: z.number().int().positive().default(256),
 })

@@ -369,16 +369,15 @@ export class RestorePlanner {
         const len = content.lengths[j]!
         if (!create && m?.[j]) bytesMatched += len
         else {
-          let b = blobs.get(id)
-          if (!b) {
+          const b = blobs.get(id)
+          // (an array made with its element, not grown by push: most blobs have one target)
+          if (b) b.blob.targets.push({ file: fileIdx, offset })
+          else {
             const loc = this.indexed.locate('data', id)
-            b = {
-              packId: loc.packId,
-              blob: { id, offset: loc.offset, length: loc.length, uncompressedLength: loc.uncompressedLength, dataLength: len, targets: [] },
-            }
-            blobs.set(id, b)
+            const targets = [{ file: fileIdx, offset }]
+            const blob: PlannedBlob = { id, offset: loc.offset, length: loc.length, uncompressedLength: loc.uncompressedLength, dataLength: len, targets }
+            blobs.set(id, { packId: loc.packId, blob })
           }
-          b.blob.targets.push({ file: fileIdx, offset })
           file.writes++
           bytesToWrite += len
         }

@@ -44,6 +44,7 @@ export class RestorePool {
       size: n,
       setup: () => ({ workerData: { key: key.toMasterKeyJson(), zstd: zstd.name } satisfies RestoreWorkerData, state: undefined }),
       onMessage: (w, m) => pool.take(w, m.id)?.done(m),
+      exposeGc: true,
     })
     const restorePool = new RestorePool(pool)
     // self-test: a plain and a compressed blob sealed with the key must open to their ids

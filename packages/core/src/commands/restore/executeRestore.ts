@@ -98,7 +98,10 @@ async function writeFiles(run: RestoreRun): Promise<void> {
   const entries = plan.entries
   await run.meta.prepare([...entries.map((e) => e.node), ...(plan.targetNode ? [plan.targetNode] : [])])
   const writer = new FileWriter(
-    plan.files.map((f) => ({ path: entries[f.entry]!.fsPath, size: f.size, create: f.create, writes: f.writes })),
+    (i) => {
+      const f = plan.files[i]!
+      return { path: entries[f.entry]!.fsPath, size: f.size, create: f.create, writes: f.writes }
+    },
     opts.maxOpenFiles,
     opts.sparse,
   )

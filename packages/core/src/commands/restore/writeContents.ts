@@ -1,9 +1,9 @@
 import { closeSync, constants, ftruncateSync, openSync } from 'node:fs'
 import { setImmediate as nextTick } from 'node:timers/promises'
-import pLimit from 'p-limit'
 import { isRepositoryDamage } from '../../error/repositoryDamage.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { hashId } from '../../id/Id.js'
+import { freeBuffer } from '../../workers/freeBuffer.js'
 import type { RestoreBlob } from '../../workers/restore.protocol.js'
 import type { FileWriter } from './FileWriter.js'
 import { restoreIoError } from './restoreIoError.js'
@@ -52,7 +52,11 @@ async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, 
     return
   }
   run.stats.bytesRead += data.length
-  await use(r, data)
+  try {
+    await use(r, data)
+  } finally {
+    freeBuffer(data) // (already detached when it went to a worker)
+  }
 }
 
 function allZero(b: Uint8Array): boolean {
@@ -68,24 +72,47 @@ function allZero(b: Uint8Array): boolean {
   return true
 }
 
-/** Runs the reads with bounded concurrency; the first failure stops the rest. */
+/**
+ * Runs the reads in plan order, bounded in number (`readConcurrency`) and in bytes (`readMemory`: a read
+ * starts only when its range fits in what the reads under way leave of it, or when none is under way), so
+ * that the pack data held at once does not depend on the size of the snapshot; the first failure stops the rest.
+ */
 async function runReads(run: RestoreRun, inner: AbortController, doRead: (r: PackRead) => Promise<void>): Promise<void> {
   const signal = run.signal
   const onAbort = (): void => inner.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const readLimit = pLimit(run.opts.readConcurrency)
+  const { readConcurrency, readMemory } = run.opts
+  let running = 0
+  let bytes = 0
   let first: unknown
+  let wake: (() => void) | undefined
+  const under = new Set<Promise<void>>()
   try {
-    await Promise.all(
-      run.plan.reads.map((r) =>
-        readLimit(() => doRead(r)).catch((e: unknown) => {
+    for (const r of run.plan.reads) {
+      while (first === undefined && running > 0 && (running >= readConcurrency || bytes + r.length > readMemory)) {
+        await new Promise<void>((resolve) => (wake = resolve))
+      }
+      if (first !== undefined) break
+      running++
+      bytes += r.length
+      const p: Promise<void> = doRead(r)
+        .catch((e: unknown) => {
           if (first === undefined) {
             first = e
-            inner.abort(e) // the queued reads see the aborted signal and stop at once
+            inner.abort(e) // the reads under way see the aborted signal and stop at once
           }
-        }),
-      ),
-    )
+        })
+        .finally(() => {
+          running--
+          bytes -= r.length
+          under.delete(p)
+          const w = wake
+          wake = undefined
+          w?.()
+        })
+      under.add(p)
+    }
+    await Promise.all(under)
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }
@@ -185,7 +212,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
   // writes in flight across all reads, bounded in number and bytes; a read waits when the window is full
   let inFlight = 0
   let inFlightBytes = 0
-  const maxInFlightBytes = Math.max(opts.maxReadSize, 64 << 20)
+  const maxInFlightBytes = Math.max(opts.maxReadSize, opts.readMemory)
   const waiters: Array<() => void> = []
   const release = (n: number): void => {
     inFlight--

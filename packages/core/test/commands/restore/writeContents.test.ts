@@ -120,3 +120,45 @@ describe('restore with damaged packs restores everything else and names the dama
     }
   })
 })
+
+describe('restore holds a bounded number of bytes of pack data at once', () => {
+  /** A local backend whose ranged reads take a while, recording the most bytes read at once. */
+  class SlowBackend extends LocalBackend {
+    current = 0
+    most = 0
+    override async readPartial(...args: Parameters<LocalBackend['readPartial']>): Promise<Uint8Array> {
+      const length = args[4]
+      this.current += length
+      this.most = Math.max(this.most, this.current)
+      try {
+        await new Promise((r) => setTimeout(r, 5))
+        return await super.readPartial(...args)
+      } finally {
+        this.current -= length
+      }
+    }
+  }
+
+  for (const workers of [0, 2]) {
+    it(`readMemory bounds the reads under way, whatever readConcurrency allows (workers: ${workers})`, async () => {
+      const backend = new SlowBackend(join(root, 'repo'))
+      const repo = await Repository.open({}, { repository: backend }, { password })
+      try {
+        const indexed = await repo.toIndexed()
+        const { node } = await indexed.resolveSnapshotPath('latest')
+        const target = join(root, `out-bounded-${workers}`)
+        const readMemory = 100_000
+        // one read per blob (20-44 kB): 8 could run at once, but only 2-4 fit in readMemory
+        const plan = await indexed.planRestore(node, target, { workers, include: ['/d'], maxReadGap: 0, maxReadSize: 1, readConcurrency: 8, readMemory })
+        expect(plan.reads.length).toBe(24)
+        backend.most = 0
+        await indexed.restore(plan)
+        expect(backend.most).toBeGreaterThan(44_000) // reads did overlap
+        expect(backend.most).toBeLessThanOrEqual(readMemory)
+        for (const [p, data] of files) if (p.startsWith('/d/')) expect((await readFile(join(target, p))).equals(data), p).toBe(true)
+      } finally {
+        await repo.close()
+      }
+    })
+  }
+})

@@ -1,0 +1,128 @@
+// Many-files benchmark: rustic-ts vs restic on the same data, in one run.
+//
+//   npm run build && node bench/smallfiles.mjs [--scale 1] [--runs 2] [--keep]
+//
+// Two data sets, made deterministically under /tmp (a seeded generator, the same bytes every time):
+//   small: 200,000 files of 0-4 KiB (uniform sizes, half compressible text, half random bytes) in 2,000 directories
+//   empty: 100,000 empty files in 1,000 directories
+// (`--scale` multiplies the counts: 0.01 for a smoke run.) For each set it times, per tool, a full backup
+// into a new repository, an unchanged backup (same data again: parent detection only) and a restore of
+// the snapshot into an empty directory, `--runs` times each, interleaved; best time, highest peak RSS
+// (/usr/bin/time), and the ratios rustic-ts / restic, with time and RSS per 1,000 files.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CLI, compare, report, sh } from './lib.mjs'
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 ? process.argv[i + 1] : def
+}
+const scale = Number(arg('scale', '1'))
+const runs = Number(arg('runs', '2'))
+const keep = process.argv.includes('--keep')
+const dir = mkdtempSync(join(tmpdir(), 'rustic-bench-smallfiles-'))
+const log = (s) => process.stderr.write(s + '\n')
+
+/** xorshift32: the same sequence on every machine. */
+function rng(seed) {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    return x
+  }
+}
+
+const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ')
+
+/** Writes `files` files in `dirs` directories below `root`; sizes 0..maxSize (0: all empty). */
+function makeSet(root, files, dirs, maxSize) {
+  const next = rng(0x5eed + files + maxSize)
+  for (let d = 0; d < dirs; d++) mkdirSync(join(root, `d${String(d).padStart(4, '0')}`), { recursive: true })
+  for (let i = 0; i < files; i++) {
+    const size = maxSize === 0 ? 0 : next() % (maxSize + 1)
+    const buf = Buffer.allocUnsafe(size)
+    if (i % 2 === 0) {
+      let p = 0
+      while (p < size) p += buf.write(WORDS[next() % WORDS.length] + ' ', p)
+    } else {
+      for (let p = 0; p < size; p++) buf[p] = next() & 255
+    }
+    writeFileSync(join(root, `d${String(i % dirs).padStart(4, '0')}`, `f${i}`), buf)
+  }
+}
+
+const fresh = (p) => {
+  rmSync(p, { recursive: true, force: true })
+  spawnSync('sync')
+}
+
+const perThousand = (rows, files) => {
+  for (const { name, rustic, restic } of rows) {
+    log(
+      `${name}: per 1,000 files rustic-ts ${((rustic.seconds * 1000) / files).toFixed(3)} s / ${((rustic.rssKiB / 1024) * (1000 / files)).toFixed(2)} MiB, ` +
+        `restic ${((restic.seconds * 1000) / files).toFixed(3)} s / ${((restic.rssKiB / 1024) * (1000 / files)).toFixed(2)} MiB`,
+    )
+  }
+}
+
+try {
+  const sets = [
+    { name: 'small', files: Math.round(200_000 * scale), dirs: Math.max(1, Math.round(2_000 * scale)), maxSize: 4096 },
+    { name: 'empty', files: Math.round(100_000 * scale), dirs: Math.max(1, Math.round(1_000 * scale)), maxSize: 0 },
+  ]
+  for (const set of sets) {
+    const data = join(dir, set.name)
+    log(`${set.name}: ${set.files} files in ${set.dirs} directories under ${data}`)
+    makeSet(data, set.files, set.dirs, set.maxSize)
+    const repo = (tool, i) => join(dir, `${set.name}-${tool}-${i}`)
+    const rows = []
+    rows.push(
+      await compare(
+        'full',
+        async (i) => {
+          await sh(CLI, ['-r', repo('rustic', i), 'init'])
+          return sh(CLI, ['-r', repo('rustic', i), '--no-cache', '--no-progress', 'backup', '--json', '.'], {}, data)
+        },
+        async (i) => {
+          await sh('restic', ['-r', repo('restic', i), 'init'])
+          return sh('restic', ['-r', repo('restic', i), '--no-cache', '--quiet', 'backup', '--json', '.'], {}, data)
+        },
+        runs,
+      ),
+    )
+    rows.push(
+      await compare(
+        'unchanged',
+        () => sh(CLI, ['-r', repo('rustic', 0), '--no-cache', '--no-progress', 'backup', '--json', '.'], {}, data),
+        () => sh('restic', ['-r', repo('restic', 0), '--no-cache', '--quiet', 'backup', '--json', '.'], {}, data),
+        runs,
+      ),
+    )
+    // both restore the same (restic-written) snapshot
+    const target = join(dir, `${set.name}-out`)
+    rows.push(
+      await compare(
+        'restore',
+        () => (fresh(target), sh(CLI, ['-r', repo('restic', 0), '--no-cache', '--no-progress', 'restore', 'latest', '--target', target])),
+        () => (fresh(target), sh('restic', ['-r', repo('restic', 0), '--no-cache', '--quiet', 'restore', 'latest', '--target', target])),
+        runs,
+      ),
+    )
+    fresh(target)
+    report(`${set.name}: ${set.files} files (${set.maxSize === 0 ? 'empty' : `0-${set.maxSize} bytes`}) in ${set.dirs} directories`, rows)
+    perThousand(rows, set.files)
+    if (!keep) {
+      for (let i = 0; i < runs; i++) for (const t of ['rustic', 'restic']) rmSync(repo(t, i), { recursive: true, force: true })
+      rmSync(data, { recursive: true, force: true })
+    }
+  }
+} finally {
+  if (!keep) rmSync(dir, { recursive: true, force: true })
+  else log(`kept ${dir}`)
+}
