@@ -19,9 +19,9 @@ export const CheckOptionsSchema = z.object({
   /** Walk only the snapshots passing this filter. */
   filter: SnapshotFilterSchema.optional(),
   /**
-   * Memory for pack data being downloaded and verified at once (bytes); default 8 MiB per worker, 16 MiB at
-   * least. Packs are read in pieces of a few MiB (a quarter of this at most) cut between blobs; one piece is
-   * always allowed.
+   * Memory for pack data being downloaded and verified at once (bytes), shared evenly by the workers;
+   * default 4 MiB per worker, 8 MiB at least. Packs are read in pieces of at most a quarter of a worker's
+   * share (4 MiB at most) cut between blobs; one piece per worker is always allowed.
    */
   readDataMemory: z.number().int().positive().optional(),
   /**

@@ -38,15 +38,19 @@ export function recordPackProblems(id: Id, verification: PackVerification, findi
  * `check --read-data`: downloads packs and has them verified by `verifiers` (worker threads, or this
  * thread). Each pack is read once, its tail first and then the rest in pieces of a few MiB cut between blobs
  * (`planPackReads`), several packs at a time; a piece's memory counts until it is verified, and no more than
- * `memory` bytes are in flight (one piece is always allowed), so memory stays bounded whatever the sizes of
- * the repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
+ * `memory` bytes are in flight, split evenly between the lanes (workers) of `verifiers` so that each always
+ * has work queued (one piece per lane is always allowed), so memory stays bounded whatever the sizes of the
+ * repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
  */
 export class PackDataReader {
   /** Packs verified. */
   packs = 0
   /** Their bytes. */
   bytes = 0
-  private readonly budget: ByteBudget
+  /** A memory budget per lane of `verifiers`, so that no worker waits while pieces for another fill the memory. */
+  private readonly budgets: ByteBudget[]
+  /** Packs in progress per lane. */
+  private readonly active: number[]
   private readonly pieceBytes: number
   private readonly whole: Array<Promise<void>> = []
 
@@ -55,8 +59,11 @@ export class PackDataReader {
     private readonly findings: FindingCollector,
     private readonly options: { memory: number; signal?: AbortSignal },
   ) {
-    this.budget = new ByteBudget(options.memory)
-    this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(options.memory / 4)))
+    const lanes = Math.max(1, verifiers.lanes ?? 1)
+    const laneMemory = Math.max(1, Math.floor(options.memory / lanes))
+    this.budgets = Array.from({ length: lanes }, () => new ByteBudget(laneMemory))
+    this.active = new Array<number>(lanes).fill(0)
+    this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
   }
 
   /**
@@ -95,26 +102,47 @@ export class PackDataReader {
     }
   }
 
+  /** The lane with the fewest packs in progress (then the least memory held), taken for one more. */
+  private takeLane(): number {
+    let best = 0
+    for (let i = 1; i < this.active.length; i++) {
+      const d = this.active[i]! - this.active[best]!
+      if (d < 0 || (d === 0 && this.budgets[i]!.inUse < this.budgets[best]!.inUse)) best = i
+    }
+    this.active[best]!++
+    return best
+  }
+
   private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined): Promise<void> {
     throwIfAborted(this.options.signal)
+    const lane = this.takeLane()
+    try {
+      await this.readOnLane(pack, read, copy, lane)
+    } finally {
+      this.active[lane]!--
+    }
+  }
+
+  private async readOnLane(pack: PackToRead, read: PackRangeReader, copy: string | undefined, lane: number): Promise<void> {
+    const budget = this.budgets[lane]!
     const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
     // the tail (the header: small) counts until it is handed over; each piece until it is verified
     const tailLength = pack.size - plan.tailStart
-    const tail = await this.readRange(pack, plan.tailStart, tailLength, read)
+    const tail = await this.readRange(pack, plan.tailStart, tailLength, read, budget)
     if ('error' in tail) return this.readFailed(pack, copy, tail.error)
     const pending: Array<Promise<void>> = []
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data)
-      this.budget.release(tailLength)
+      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
+      budget.release(tailLength)
       for (const piece of plan.pieces) {
-        const got = await this.readRange(pack, piece.offset, piece.length, read)
+        const got = await this.readRange(pack, piece.offset, piece.length, read, budget)
         if ('error' in got) {
           stream.drop()
           await Promise.allSettled(pending)
           return this.readFailed(pack, copy, got.error)
         }
-        const verified = stream.push(got.data).finally(() => this.budget.release(piece.length))
+        const verified = stream.push(got.data).finally(() => budget.release(piece.length))
         verified.catch(() => {})
         pending.push(verified)
       }
@@ -125,23 +153,29 @@ export class PackDataReader {
       this.bytes += pack.size
     } catch (e) {
       if (stream) stream.drop()
-      else this.budget.release(tailLength)
+      else budget.release(tailLength)
       await Promise.allSettled(pending)
       throw e
     }
   }
 
   /** `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory given back). */
-  private async readRange(pack: PackToRead, offset: number, length: number, read: PackRangeReader): Promise<{ data: Uint8Array } | { error: unknown }> {
+  private async readRange(
+    pack: PackToRead,
+    offset: number,
+    length: number,
+    read: PackRangeReader,
+    budget: ByteBudget,
+  ): Promise<{ data: Uint8Array } | { error: unknown }> {
     const signal = this.options.signal
-    await this.budget.acquire(length)
+    await budget.acquire(length)
     try {
       throwIfAborted(signal)
       const data = await read(pack, offset, length, signal)
       if (data.length !== length) throw new Error(`got ${data.length} of ${length} bytes at offset ${offset}`)
       return { data }
     } catch (e) {
-      this.budget.release(length)
+      budget.release(length)
       if (isRusticError(e, 'Aborted') || signal?.aborted) throw e
       return { error: e }
     }
@@ -154,16 +188,19 @@ export class PackDataReader {
 
   private async verifyWhole(pack: PackToRead, bytes: Uint8Array, copy: string | undefined): Promise<void> {
     const { tailStart } = planPackReads(bytes.length, pack.blobs, Infinity)
-    await this.budget.acquire(bytes.length)
+    const lane = this.takeLane()
+    const budget = this.budgets[lane]!
+    await budget.acquire(bytes.length)
     try {
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true)
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)
       this.packs++
       this.bytes += bytes.length
     } finally {
-      this.budget.release(bytes.length)
+      budget.release(bytes.length)
+      this.active[lane]!--
     }
   }
 }

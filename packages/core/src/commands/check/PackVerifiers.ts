@@ -21,10 +21,16 @@ export interface PackStream {
 /** Where packs are verified: on worker threads (`VerifyPool`) or on this thread ({@link verifiersHere}). */
 export interface PackVerifiers {
   /**
-   * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
-   * `tailStart`, see `planPackReads`). The tail is handed over unless `shared`.
+   * How many packs can be verified side by side (worker threads); 1 if absent. A caller that keeps each
+   * lane supplied (see `PackDataReader`) keeps every worker busy.
    */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean): PackStream
+  readonly lanes?: number
+  /**
+   * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
+   * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
+   * busy one). The tail is handed over unless `shared`.
+   */
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream
   /** Ends the work (workers stop). */
   close(): Promise<void>
 }

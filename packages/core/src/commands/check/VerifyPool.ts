@@ -82,9 +82,15 @@ export class VerifyPool implements PackVerifiers {
     return this.pool.size
   }
 
-  /** Starts a pack on the least busy worker (see {@link PackVerifiers.begin}). */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean): PackStream {
-    return this.beginOn(this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared)
+  /** One lane per worker. */
+  get lanes(): number {
+    return this.pool.size
+  }
+
+  /** Starts a pack on worker `lane` if it runs, else on the least busy worker (see {@link PackVerifiers.begin}). */
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream {
+    const w = lane === undefined ? undefined : this.pool.workers[lane]
+    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared)
   }
 
   /** Ends the workers; pending jobs fail. */

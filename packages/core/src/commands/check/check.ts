@@ -91,7 +91,7 @@ async function checkWith(
   const stopReading = new AbortController()
   const onAbort = (): void => stopReading.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const memory = opts.readDataMemory ?? Math.max(16 << 20, (8 << 20) * opts.workers)
+  const memory = opts.readDataMemory ?? Math.max(8 << 20, (4 << 20) * opts.workers)
   const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])

@@ -12,6 +12,8 @@ import type { CheckIndex } from './CheckIndex.js'
 import type { TreeLoader } from './TreeLoader.js'
 
 const NULL_ID = '0'.repeat(64)
+/** The walk runs at most this long before it lets other work in. */
+const WALK_SLICE_MS = 4
 
 /** What the snapshot walk saw. */
 export interface SnapshotWalk {
@@ -76,10 +78,17 @@ export async function checkSnapshots(
   }
   options.progress.setLength(queue.length)
 
-  // `concurrency` loaders take trees from the stack (last in, first out: depth first, as trees are packed)
+  // `concurrency` loaders take trees from the stack (last in, first out: depth first, as trees are packed).
+  // Trees of a pack already downloaded load without I/O, so the walk would hold the thread for as long as
+  // it runs: it lets other work in (pack reads handing data to the verify workers) every few milliseconds.
+  let ranSince = performance.now()
   await drainStack(
     queue,
     async (job, push) => {
+      if (performance.now() - ranSince > WALK_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve))
+        ranSince = performance.now()
+      }
       let nodes: Node[]
       try {
         nodes = await loader.tree(job.tree, { signal: options.signal })

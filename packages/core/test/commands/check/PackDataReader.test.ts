@@ -84,6 +84,39 @@ describe('PackDataReader', () => {
     expect(t.peak).toBeLessThanOrEqual(MEMORY)
   })
 
+  it('splits its memory evenly between the lanes of the verifiers, so that each lane has pieces queued', async () => {
+    const all = packs()
+    const lanes = [new Tracker(), new Tracker()]
+    const laneOf = new Map<Id, number>()
+    const inner = lanes.map((t) => t.verifiers())
+    const verifiers: PackVerifiers = {
+      lanes: 2,
+      begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
+        laneOf.set(packId, lane!)
+        lanes[lane!]!.add(tail.length) // counted from here on (the tail was read before the lane was known)
+        return inner[lane!]!.begin(packId, size, blobs, tailStart, tail, shared)
+      },
+      close: async () => {},
+    }
+    const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
+    await reader.read(
+      [...all.values()].map((p) => p.pack),
+      async (pack, offset, length) => {
+        const lane = laneOf.get(pack.id)
+        if (lane !== undefined) lanes[lane]!.add(length)
+        await sleep(length % 2)
+        return all.get(pack.id)!.bytes.slice(offset, offset + length)
+      },
+      { concurrency: 4, progress: NO_PROGRESS },
+    )
+    expect(reader.packs).toBe(8)
+    for (const t of lanes) {
+      expect(t.now).toBe(0)
+      expect(t.peak).toBeGreaterThan(MEMORY / 4)
+      expect(t.peak).toBeLessThanOrEqual(MEMORY / 2)
+    }
+  })
+
   it('a pack that cannot be read (an error, a short read) is a finding; the others are verified; its memory comes back', async () => {
     const all = packs()
     const [bad, short] = [...all.keys()]
