@@ -34,6 +34,8 @@ export const projects: TestProjectConfiguration[] = packages.map((p) => ({
     name: p,
     root: fileURLToPath(new URL(`./packages/${p}`, import.meta.url)),
     include: ['test/**/*.test.ts'],
+    // byte arrays compared by their bytes in one call (see the file)
+    setupFiles: [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -31,10 +31,28 @@ export async function restic(repo: string, args: string[], cwd?: string): Promis
   return stdout
 }
 
-/** Creates a restic repository (format `version`) and backs up `name` (relative to `cwd`); returns the snapshot id. */
-export async function resticRepoWith(repo: string, cwd: string, name: string, version: 1 | 2): Promise<string> {
+/**
+ * Creates a restic repository (format `version`) and backs up `name` (relative to `cwd`); returns the snapshot id.
+ * With `cheapKey`, restic's key (calibrated to take half a second or more to open) is replaced right after
+ * `init` by one with cheap scrypt parameters, so that every later open is fast: for tests not about keys.
+ */
+export async function resticRepoWith(repo: string, cwd: string, name: string, version: 1 | 2, options: { cheapKey?: boolean } = {}): Promise<string> {
   await restic(repo, ['init', '--repository-version', String(version)])
+  if (options.cheapKey) await useCheapKey(repo)
   return resticBackup(repo, cwd, name)
+}
+
+/** Replaces the keys of a local repository by one for the same password with scrypt N = 1024. */
+export async function useCheapKey(repo: string): Promise<void> {
+  const backend = new LocalBackend(repo)
+  const r = await Repository.open({ noCache: true }, { repository: backend }, { password })
+  try {
+    const old = await backend.list('key')
+    await r.addKey(password, { kdf: { N: 1024, r: 8, p: 1 } })
+    for (const id of old) await backend.remove('key', id, false)
+  } finally {
+    await r.close()
+  }
 }
 
 /** `restic backup` of `name` (relative to `cwd`); returns the snapshot id. */

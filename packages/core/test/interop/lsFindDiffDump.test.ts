@@ -12,7 +12,7 @@ import {
   type IndexedRepository,
 } from '@rustic-ts/core/internal'
 import { craftedRepo } from '../commands/crafted.js'
-import { openIndexed, restic, resticBackup, tempDir } from '../commands/helpers.js'
+import { openIndexed, restic, resticBackup, tempDir, useCheapKey } from '../commands/helpers.js'
 
 const cleanups: Array<() => Promise<void>> = []
 afterAll(async () => {
@@ -59,6 +59,7 @@ describe('ls, find, diff and dump over a restic repository', () => {
     await writeFile(join(data, 'gone.bin'), Buffer.alloc(5000, 7))
     const repo = join(tmp.path, 'repo')
     await restic(repo, ['init'])
+    await useCheapKey(repo) // every later restic run and open is fast
     s1 = await resticBackup(repo, tmp.path, 'data')
     await appendFile(join(data, 'a', 'one.txt'), 'more\n')
     await rm(join(data, 'gone.bin'))

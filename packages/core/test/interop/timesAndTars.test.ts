@@ -82,7 +82,7 @@ beforeAll(async () => {
   tmp = await tempDir('rustic-times-')
   await makeData(join(tmp.path, 'data'))
   repo = join(tmp.path, 'repo')
-  await resticRepoWith(repo, tmp.path, 'data', 2)
+  await resticRepoWith(repo, tmp.path, 'data', 2, { cheapKey: true })
   indexed = await openIndexed(repo)
   // Go's zero time (as rustic writes for unknown times) and a node without mode (rustic on Windows):
   // no file system here holds them, so a snapshot is written by hand from restic's nodes.

@@ -2,6 +2,7 @@ import { readdir, stat, cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fileHashes, makeDataset } from '../helpers/dataset.js'
+import { resticInit } from '../helpers/cheapKey.js'
 import { restic, rustic, tempDir } from '../helpers/restic.js'
 import { flipByte } from '../helpers/flipByte.js'
 
@@ -14,7 +15,7 @@ beforeAll(async () => {
   src = join(tmp.path, 'src')
   await makeDataset(src, { bigFileMiB: 3 })
   pristine = join(tmp.path, 'pristine')
-  await restic(pristine, ['init'])
+  await resticInit(pristine)
   await restic(pristine, ['backup', src])
 })
 afterAll(async () => tmp?.remove())

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { mkdir, rm, symlink, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resticInit, rusticInit } from '../helpers/cheapKey.js'
 import { mkdata } from '../helpers/mkdata.js'
 import { CLI, PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
 import { treeFacts } from '../helpers/treeCompare.js'
@@ -44,7 +45,7 @@ describe('backup by rustic-ts, checked and restored by restic', () => {
   for (const version of [2, 1]) {
     it(`v${version}: restic check --read-data passes and restic restore gives identical files`, async () => {
       const repo = join(tmp.path, `repo-v${version}`)
-      await rusticOk(['-r', repo, 'init', '--repository-version', String(version)])
+      await rusticInit(repo, ['--repository-version', String(version)])
       const summary = lastJsonLine(await rusticOk(['-r', repo, '--no-cache', 'backup', '--json', '--tag', 'a,b', src]))
       expect(summary.files_new).toBeGreaterThan(600)
       await restic(repo, ['check', '--read-data'])
@@ -65,14 +66,14 @@ describe('backup by rustic-ts, checked and restored by restic', () => {
 describe('chunker compatibility with restic', () => {
   it('rustic-ts after restic adds < 1% new data, and restic after rustic-ts too', async () => {
     const repoA = join(tmp.path, 'compat-a')
-    await restic(repoA, ['init'])
+    await resticInit(repoA)
     await restic(repoA, ['backup', src])
     const ours = lastJsonLine(await rusticOk(['-r', repoA, '--no-cache', 'backup', '--json', '--force', src]))
     expect(ours.data_added).toBeLessThan(0.01 * ours.total_bytes_processed)
     await restic(repoA, ['check'])
 
     const repoB = join(tmp.path, 'compat-b')
-    await rusticOk(['-r', repoB, 'init'])
+    await rusticInit(repoB)
     await rusticOk(['-r', repoB, '--no-cache', 'backup', src])
     const theirs = lastJsonLine(await restic(repoB, ['backup', '--json', '--force', src]))
     expect(theirs.data_added).toBeLessThan(0.01 * theirs.total_bytes_processed)
@@ -86,8 +87,8 @@ describe('incremental backup', () => {
     await mkdata(data, ['--scale', '0.02'])
     const repoR = join(tmp.path, 'inc-restic')
     const repoT = join(tmp.path, 'inc-rustic')
-    await restic(repoR, ['init'])
-    await rusticOk(['-r', repoT, 'init'])
+    await resticInit(repoR)
+    await rusticInit(repoT)
     await restic(repoR, ['backup', '--json', data])
     await rusticOk(['-r', repoT, '--no-cache', 'backup', '--json', data])
     await mkdata(data, ['--mutate'])
@@ -106,7 +107,7 @@ describe('incremental backup', () => {
 describe('an interrupted backup', () => {
   it('killed with SIGKILL leaves a repository restic check accepts, and the next backup uploads less', async () => {
     const repo = join(tmp.path, 'killed')
-    await rusticOk(['-r', repo, 'init'])
+    await rusticInit(repo)
     // Kill once the first packs are stored (watch data/ grow), well before the end.
     const child = spawn(CLI, ['-r', repo, '--no-cache', 'backup', '--json', src], {
       env: { ...process.env, RUSTIC_PASSWORD: PASSWORD },
@@ -144,7 +145,7 @@ describe('an interrupted backup', () => {
 describe('backup from stdin', () => {
   it('stores stdin as one file that dump and restic return unchanged', async () => {
     const repo = join(tmp.path, 'stdin')
-    await rusticOk(['-r', repo, 'init'])
+    await rusticInit(repo)
     const { randomBytes } = await import('node:crypto')
     const data = randomBytes(3 * 1024 * 1024 + 17)
     const { rustic } = await import('../helpers/restic.js')

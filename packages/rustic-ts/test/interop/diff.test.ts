@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resticInit } from '../helpers/cheapKey.js'
 import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
@@ -22,7 +23,7 @@ describe('diff on the mkdata mutate set', () => {
     const data = join(tmp.path, 'data')
     await run('python3', [MKDATA, data, '--scale', '0.02'])
     repo = join(tmp.path, 'repo')
-    await restic(repo, ['init'])
+    await resticInit(repo)
     const env = { ...process.env, RESTIC_PASSWORD: PASSWORD }
     const backup = async (): Promise<string> => {
       const { stdout } = await run('restic', ['-r', repo, '--no-cache', '--json', 'backup', 'data'], { cwd: tmp.path, env })

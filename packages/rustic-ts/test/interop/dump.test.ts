@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import tar from 'tar-stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeDataset } from '../helpers/dataset.js'
+import { resticInit } from '../helpers/cheapKey.js'
 import { PASSWORD, restic, rustic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
@@ -60,7 +61,7 @@ describe('dump against restic', () => {
     data = join(tmp.path, 'data')
     await makeDataset(data, { bigFileMiB: 2 })
     repo = join(tmp.path, 'repo')
-    await restic(repo, ['init'])
+    await resticInit(repo)
     await run('restic', ['-r', repo, '--no-cache', 'backup', 'data'], { cwd: tmp.path, env: { ...process.env, RESTIC_PASSWORD: PASSWORD } })
   })
 

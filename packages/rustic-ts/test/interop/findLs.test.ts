@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeDataset } from '../helpers/dataset.js'
+import { resticInit } from '../helpers/cheapKey.js'
 import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
 
 const run = promisify(execFile)
@@ -22,7 +23,7 @@ describe('find and ls against restic', () => {
     const data = join(tmp.path, 'data')
     await makeDataset(data, { bigFileMiB: 1 })
     repo = join(tmp.path, 'repo')
-    await restic(repo, ['init'])
+    await resticInit(repo)
     const env = { ...process.env, RESTIC_PASSWORD: PASSWORD }
     const backup = async (): Promise<void> => {
       await run('restic', ['-r', repo, '--no-cache', 'backup', 'data'], { cwd: tmp.path, env })

@@ -12,6 +12,7 @@ import { LocalBackend } from '@rustic-ts/backend-local'
 import { hashId, Repository } from '@rustic-ts/core'
 import { createKeyFile, goJson, parseIndex } from '@rustic-ts/core/internal'
 import { makeDataset } from '../helpers/dataset.js'
+import { resticInit } from '../helpers/cheapKey.js'
 import { PASSWORD, restic, rusticOk, tempDir } from '../helpers/restic.js'
 import { treeFacts } from '../helpers/treeCompare.js'
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
   src = join(tmp.path, 'src')
   await makeDataset(src, { bigFileMiB: 1 })
   base = join(tmp.path, 'base')
-  await restic(base, ['init', '--repository-version', '1'])
+  await resticInit(base, ['--repository-version', '1'])
   await restic(base, ['backup', src])
 }, 120_000)
 afterAll(async () => tmp?.remove())

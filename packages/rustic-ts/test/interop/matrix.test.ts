@@ -15,7 +15,7 @@ import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRcloneRestServer, type RcloneRestServer } from '../../../backend-rest/test/rcloneServer.js'
-import { cheapKey } from '../helpers/cheapKey.js'
+import { resticInit, rusticInit } from '../helpers/cheapKey.js'
 import { makeDataset } from '../helpers/dataset.js'
 import { restic, rusticOk, tempDir } from '../helpers/restic.js'
 import { treeFacts } from '../helpers/treeCompare.js'
@@ -83,8 +83,8 @@ beforeAll(async () => {
   for (const w of WRITERS) {
     for (const v of VERSIONS) {
       const dir = join(repos, repoName(w, v))
-      if (w === 'restic') await restic(dir, ['init', '--repository-version', String(v)])
-      else await rusticOk(['-r', dir, 'init', '--repository-version', String(v)])
+      if (w === 'restic') await resticInit(dir, ['--repository-version', String(v)])
+      else await rusticInit(dir, ['--repository-version', String(v)])
       await backup(w, dir)
     }
   }
@@ -94,7 +94,6 @@ beforeAll(async () => {
   await rm(join(src, 'a', 'b', 'c', 'deep.txt'))
   await symlink('../log.txt', join(src, 'a', 'b', 'log-link'))
   for (const w of WRITERS) for (const v of VERSIONS) await backup(w, join(repos, repoName(w, v)))
-  for (const w of WRITERS) for (const v of VERSIONS) await cheapKey(join(repos, repoName(w, v)))
   for (const w of WRITERS) for (const v of VERSIONS) answers.set(repoName(w, v), await resticAnswers(join(repos, repoName(w, v))))
   rest = await startRcloneRestServer(repos)
 }, 300_000)

@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from 'rustic-ts'
 import { craftedRepo } from '../../../core/test/commands/crafted.js'
+import { resticInit, rusticInit } from '../helpers/cheapKey.js'
 import { makeDataset } from '../helpers/dataset.js'
 import { CLI, PASSWORD, restic, rustic, rusticOk, tempDir } from '../helpers/restic.js'
 
@@ -89,13 +90,13 @@ describe.each(['restic v1', 'restic v2', 'rustic-ts'] as const)('rustic-ts resto
     await makeData(data)
     const repo = join(tmp.path, 'repo')
     if (kind === 'rustic-ts') {
-      await rusticOk(['-r', repo, 'init'])
+      await rusticInit(repo)
       await run(CLI, ['-r', repo, '--no-cache', 'backup', 'data'], {
         cwd: tmp.path,
         env: { ...process.env, RUSTIC_PASSWORD: PASSWORD },
       })
     } else {
-      await restic(repo, ['init', '--repository-version', kind === 'restic v1' ? '1' : '2'])
+      await resticInit(repo, ['--repository-version', kind === 'restic v1' ? '1' : '2'])
       await run('restic', ['-r', repo, '--no-cache', 'backup', 'data'], { cwd: tmp.path, env: { ...process.env, RESTIC_PASSWORD: PASSWORD } })
     }
     await restic(repo, ['restore', 'latest', '--target', join(tmp.path, 'by-restic')])
@@ -123,7 +124,7 @@ describe('in-place restore of the mkdata set', () => {
     data = join(tmp.path, 'data')
     await run('python3', [MKDATA, data, '--scale', '0.02'])
     repo = join(tmp.path, 'repo')
-    await restic(repo, ['init'])
+    await resticInit(repo, ['--repository-version', '2'])
     await run('restic', ['-r', repo, '--no-cache', 'backup', 'data'], { cwd: tmp.path, env: { ...process.env, RESTIC_PASSWORD: PASSWORD } })
   })
 
