@@ -24,10 +24,11 @@ import { CHEAP_KDF } from '../helpers/resticSnapshots.js'
  */
 
 /**
- * Cases: one about each flag of each command first (about 300), then this many random ones (each about a
- * random flag of a random command, with other flags around it).
+ * Cases: one about each flag of each command first (about 300), then random ones (each about a random flag
+ * of a random command, with other flags around it): at least 100, and at least 500 cases in all.
  */
 const RANDOM_RUNS = Number(process.env['FUZZ_RUNS'] ?? 100)
+const MIN_CASES = 500
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_260_421)
 /** A case taking longer than this counts as hanging. */
 const CASE_TIMEOUT_MS = 60_000
@@ -327,7 +328,7 @@ describe('CLI fuzzing', () => {
         return why === undefined
       }),
       // the examples count among the runs
-      { numRuns: examples.length + RANDOM_RUNS, seed: SEED, endOnFailure: true, examples },
+      { numRuns: Math.max(MIN_CASES, examples.length + RANDOM_RUNS), seed: SEED, endOnFailure: true, examples },
     ).catch((e: unknown) => {
       throw new Error(`${failures.join('\n\n')}\n\n${(e as Error).message.split('\n').slice(0, 4).join('\n')}`)
     })

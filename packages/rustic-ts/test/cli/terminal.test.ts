@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, rusticOk, tempDir } from '../helpers/restic.js'
@@ -138,7 +138,12 @@ describe('on a terminal', () => {
   })
 
   it('Ctrl-C during a backup says in one line what was kept and that the next backup resumes; no snapshot is written', async () => {
-    const backup = onTerminal(['-r', repo, '--no-cache', 'backup', '--force', '--tag', 'interrupted', data])
+    // a sparse 16 GiB file: reading and chunking it takes far longer than the Ctrl-C takes to arrive
+    const endless = join(tmp.path, 'endless')
+    await mkdir(endless)
+    await writeFile(join(endless, 'sparse.bin'), '')
+    await truncate(join(endless, 'sparse.bin'), 16 * 1024 ** 3)
+    const backup = onTerminal(['-r', repo, '--no-cache', 'backup', '--tag', 'interrupted', endless])
     await backup.waitFor(/enter password for repository: /)
     backup.type(`${PASSWORD}\r`)
     await backup.waitFor(/backing up/)
