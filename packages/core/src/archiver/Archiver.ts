@@ -12,6 +12,7 @@ import { sameSerializedNode, serializeNode, serializeTree, type IndexPack, type 
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
 import { ArchiverOptionsSchema, type ArchiverOptions } from './ArchiverOptions.js'
 import { BackupStats } from './BackupStats.js'
+import { isStillEmpty } from './isStillEmpty.js'
 import type { ReadSource, ReadSourceEntry } from './ReadSource.js'
 import { parseOptions } from '../util/parseOptions.js'
 
@@ -308,6 +309,11 @@ export class Archiver {
       // unchanged: no reading, so no place in the readers' queue
       this.ctx.progress?.inc(node.size ?? 0)
       node.content = reused
+      return this.counted(node, parent, frame)
+    }
+    // A local file listed empty that is still empty has nothing to read (restic reads it and finds no chunk).
+    if (!node.size && entry.localPath !== undefined && isStillEmpty(entry.localPath)) {
+      node.content = []
       return this.counted(node, parent, frame)
     }
     // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
