@@ -1,5 +1,5 @@
 import pLimit from 'p-limit'
-import { Packer, SealPool, type PackerStats, type SharedBlobClaims } from '../blob/index.js'
+import { Packer, SealPool, type PackerStats, type SharedBlobClaims, type StoredFile } from '../blob/index.js'
 import type { BlobInFlight, BlobWriter } from '../index/BlobsInFlight.js'
 import { Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
@@ -38,6 +38,11 @@ export interface ArchiveContext {
   /** The encryption layer to write through (default: the repository's; a dry run passes one over a `DryRunBackend`). */
   dbe?: DecryptBackend
 }
+
+/** Files waiting for a place in the readers' queue: the walk waits while there are more than this. */
+const READS_AHEAD = 256
+/** Small files handed to the seal workers and not done: the walk waits while there are more than this. */
+const SMALL_FILES_AHEAD = 2048
 
 /** A directory's tree in the parent snapshot. */
 interface ParentTree {
@@ -106,7 +111,10 @@ export class Archiver {
   /** Nodes already serialized (to compare them with the parent's), for their tree. */
   private readonly serialized = new WeakMap<Node, string>()
   private readonly limit: ReturnType<typeof pLimit>
-  private readonly smallLimit: ReturnType<typeof pLimit>
+  /** Small files handed to the seal workers and not done yet. */
+  private smallInFlight = 0
+  /** Wakes the walk waiting for the readers to catch up (see {@link Archiver.caughtUp}). */
+  private wake: (() => void) | undefined
   /** This archiver as a writer of the indexed repository's blobs in flight (when it updates the index). */
   private readonly writer: BlobWriter | undefined
   /** Blobs other archivers of the same repository object store for this one. */
@@ -132,7 +140,6 @@ export class Archiver {
     const onSaved = writer ? (packs: readonly IndexPack[]): void => indexed.blobsInFlight.stored(writer, packs.flatMap((p) => p.blobs)) : undefined
     this.indexer = new Indexer(this.dbe, { onPack, onSaved })
     this.limit = pLimit(this.opts.readConcurrency)
-    this.smallLimit = pLimit(64)
   }
 
   /** The packers' view of the blobs other archivers of the same repository object are storing. */
@@ -193,8 +200,9 @@ export class Archiver {
           top.children.push(child instanceof Promise ? this.watch(child) : child)
         }
         // Back-pressure: do not run too far ahead of the file readers.
-        const pending = (): number => this.limit.pendingCount + this.smallLimit.pendingCount
-        if (pending() > 256) await waitFor(() => pending() <= 64)
+        if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
+          await new Promise<void>((resolve) => (this.wake = resolve))
+        }
       }
       while (stack.length > 1) this.closeFrame(stack)
       const tree = await this.finishTree(root)
@@ -316,20 +324,69 @@ export class Archiver {
       node.content = []
       return this.counted(node, parent, frame)
     }
-    // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
-    const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
-    return (small ? this.smallLimit : this.limit)(async () => {
-      throwIfAborted(this.ctx.signal)
-      let file: Node
+    // Small local files are stored by the seal workers in one step each: many may be in flight (the workers
+    // take them in batches), their cost is latency.
+    if (this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize) {
+      return this.storeSmall(entry, parent, frame)
+    }
+    return this.limit(async () => {
       try {
-        file = await this.readFile(entry)
-      } catch (e) {
-        if (isRusticError(e) && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
-        this.skip(entry.path, e)
-        return undefined
+        return await this.readCounted(entry, parent, frame)
+      } finally {
+        this.caughtUp()
       }
-      return this.counted(file, parent, frame)
     })
+  }
+
+  /** Stores a small local file through the seal workers (no place in the readers' queue). */
+  private async storeSmall(entry: ReadSourceEntry, parent: Node | undefined, frame: Frame): Promise<Node | undefined> {
+    this.smallInFlight++
+    try {
+      const packer = this.dataPackerMade ?? (await this.dataPacker())
+      if (!this.pool?.canStoreFiles) return await this.limit(() => this.readCounted(entry, parent, frame))
+      let r: StoredFile
+      try {
+        r = await packer.storeFile(entry.localPath!, entry.node.size ?? 0)
+      } catch (e) {
+        return this.readFailed(entry, e)
+      }
+      this.ctx.progress?.inc(r.size)
+      const node = entry.node
+      node.content = r.content
+      node.size = r.size
+      return this.counted(node, parent, frame)
+    } finally {
+      this.smallInFlight--
+      this.caughtUp()
+    }
+  }
+
+  /** Wakes the walk once the readers have caught up with it. */
+  private caughtUp(): void {
+    if (this.wake && this.limit.pendingCount <= READS_AHEAD / 4 && this.smallInFlight <= SMALL_FILES_AHEAD / 2) {
+      const wake = this.wake
+      this.wake = undefined
+      wake()
+    }
+  }
+
+  /** Reads a file and counts it; a file that cannot be read is skipped (undefined). */
+  private async readCounted(entry: ReadSourceEntry, parent: Node | undefined, frame: Frame): Promise<Node | undefined> {
+    let file: Node
+    try {
+      throwIfAborted(this.ctx.signal)
+      file = await this.readFile(entry)
+    } catch (e) {
+      return this.readFailed(entry, e)
+    }
+    return this.counted(file, parent, frame)
+  }
+
+  /** A file could not be read: skipped and reported, unless the error ends the backup (thrown). */
+  private readFailed(entry: ReadSourceEntry, e: unknown): undefined {
+    if (isRusticError(e) && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
+    this.skip(entry.path, e)
+    return undefined
   }
 
   /** Counts a file node of `frame` in the statistics and returns it. */
@@ -403,11 +460,4 @@ export class Archiver {
   }
 }
 
-
-function waitFor(cond: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const tick = (): void => (cond() ? resolve() : void setTimeout(tick, 5))
-    tick()
-  })
-}
 
