@@ -103,7 +103,8 @@ export class Archiver {
   /** Made (with the seal workers) when the first file content needs storing: an unchanged backup starts no workers. */
   private dataPackerPromise: Promise<Packer> | undefined
   private dataPackerMade: Packer | undefined
-  private treePacker!: Packer
+  /** Made with the first tree (see {@link Archiver.treePacker}). */
+  private treePackerMade: Packer | undefined
   private pool: SealPool | undefined
   /** The first error of a file or tree processed in the background: ends the walk. */
   private failure: { error: unknown } | undefined
@@ -160,7 +161,7 @@ export class Archiver {
   /** Another archiver waits for blobs of this one: store the partly filled packs and their index entries now. */
   private hurry(): void {
     this.hurrying ??= (async () => {
-      await Promise.allSettled([this.dataPackerMade?.flush(), this.treePacker?.flush()])
+      await Promise.allSettled([this.dataPackerMade?.flush(), this.treePackerMade?.flush()])
       await this.indexer.flushNow().catch(() => {}) // a failed write is tried again by finalize
     })().finally(() => (this.hurrying = undefined))
   }
@@ -171,7 +172,6 @@ export class Archiver {
    */
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
-    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config, sharedBlobs: this.sharedBlobs() })
     // Without a parent every file is read: start the seal workers now, while the walk begins.
     if (this.parentTree === undefined) void this.dataPacker().catch(() => {})
     const root = newFrame(-1, '', undefined, this.loadParentTree(this.parentTree))
@@ -210,7 +210,7 @@ export class Archiver {
         tree,
         stats: this.stats,
         data: this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 },
-        trees: await this.treePacker.finalize(),
+        trees: await (await this.treePacker()).finalize(),
         indexFiles: await this.indexer.finalize(),
       }
       await this.indexed.blobsInFlight.waitFor(this.borrowed, signal)
@@ -222,7 +222,7 @@ export class Archiver {
       if (failed !== undefined) {
         // Store what was uploaded completely, so the next run can reuse it; then report the original error.
         await this.dataPackerPromise?.then((p) => p.finalize()).catch(() => {})
-        await this.treePacker.finalize().catch(() => {})
+        await this.treePackerMade?.finalize().catch(() => {})
         await this.indexer.finalize().catch(() => {})
       }
       if (this.writer) this.indexed.blobsInFlight.release(this.writer, failed)
@@ -244,6 +244,20 @@ export class Archiver {
       this.dataPackerMade = packer
       return packer
     })())
+  }
+
+  /**
+   * The tree packer, made with the first tree: it seals on the seal workers if they are running or
+   * starting by then (as they are when files were read), else on this thread.
+   */
+  private async treePacker(): Promise<Packer> {
+    if (!this.treePackerMade) await this.dataPackerPromise?.catch(() => {})
+    return (this.treePackerMade ??= new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, {
+      signal: this.ctx.signal,
+      config: this.indexed.repo.config,
+      sealPool: this.pool,
+      sharedBlobs: this.sharedBlobs(),
+    }))
   }
 
   /** Remembers the first failure of work running in the background (and marks the promise handled). */
@@ -286,7 +300,7 @@ export class Archiver {
     const bytes = serializeTree(nodes, (n) => this.serialized.get(n) ?? serializeNode(n))
     const id = hashId(bytes)
     this.stats.totalDirsizeProcessed += bytes.length
-    await this.treePacker.add(id, bytes)
+    await (this.treePackerMade ?? (await this.treePacker())).add(id, bytes)
     return id
   }
 
