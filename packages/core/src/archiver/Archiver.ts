@@ -1,5 +1,5 @@
 import pLimit from 'p-limit'
-import { Packer, SealPool, type PackerStats, type SharedBlobClaims } from '../blob/index.js'
+import { Packer, SealPool, type PackerStats, type SharedBlobClaims, type StoredFile } from '../blob/index.js'
 import type { BlobInFlight, BlobWriter } from '../index/BlobsInFlight.js'
 import { Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
@@ -12,6 +12,7 @@ import { sameSerializedNode, serializeNode, serializeTree, type IndexPack, type 
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
 import { ArchiverOptionsSchema, type ArchiverOptions } from './ArchiverOptions.js'
 import { BackupStats } from './BackupStats.js'
+import { isStillEmpty } from './isStillEmpty.js'
 import type { ReadSource, ReadSourceEntry } from './ReadSource.js'
 import { parseOptions } from '../util/parseOptions.js'
 
@@ -37,6 +38,11 @@ export interface ArchiveContext {
   /** The encryption layer to write through (default: the repository's; a dry run passes one over a `DryRunBackend`). */
   dbe?: DecryptBackend
 }
+
+/** Files waiting for a place in the readers' queue: the walk waits while there are more than this. */
+const READS_AHEAD = 256
+/** Small files handed to the seal workers and not done: the walk waits while there are more than this. */
+const SMALL_FILES_AHEAD = 2048
 
 /** A directory's tree in the parent snapshot. */
 interface ParentTree {
@@ -97,7 +103,8 @@ export class Archiver {
   /** Made (with the seal workers) when the first file content needs storing: an unchanged backup starts no workers. */
   private dataPackerPromise: Promise<Packer> | undefined
   private dataPackerMade: Packer | undefined
-  private treePacker!: Packer
+  /** Made with the first tree (see {@link Archiver.treePacker}). */
+  private treePackerMade: Packer | undefined
   private pool: SealPool | undefined
   /** The first error of a file or tree processed in the background: ends the walk. */
   private failure: { error: unknown } | undefined
@@ -105,7 +112,10 @@ export class Archiver {
   /** Nodes already serialized (to compare them with the parent's), for their tree. */
   private readonly serialized = new WeakMap<Node, string>()
   private readonly limit: ReturnType<typeof pLimit>
-  private readonly smallLimit: ReturnType<typeof pLimit>
+  /** Small files handed to the seal workers and not done yet. */
+  private smallInFlight = 0
+  /** Wakes the walk waiting for the readers to catch up (see {@link Archiver.caughtUp}). */
+  private wake: (() => void) | undefined
   /** This archiver as a writer of the indexed repository's blobs in flight (when it updates the index). */
   private readonly writer: BlobWriter | undefined
   /** Blobs other archivers of the same repository object store for this one. */
@@ -131,7 +141,6 @@ export class Archiver {
     const onSaved = writer ? (packs: readonly IndexPack[]): void => indexed.blobsInFlight.stored(writer, packs.flatMap((p) => p.blobs)) : undefined
     this.indexer = new Indexer(this.dbe, { onPack, onSaved })
     this.limit = pLimit(this.opts.readConcurrency)
-    this.smallLimit = pLimit(64)
   }
 
   /** The packers' view of the blobs other archivers of the same repository object are storing. */
@@ -152,7 +161,7 @@ export class Archiver {
   /** Another archiver waits for blobs of this one: store the partly filled packs and their index entries now. */
   private hurry(): void {
     this.hurrying ??= (async () => {
-      await Promise.allSettled([this.dataPackerMade?.flush(), this.treePacker?.flush()])
+      await Promise.allSettled([this.dataPackerMade?.flush(), this.treePackerMade?.flush()])
       await this.indexer.flushNow().catch(() => {}) // a failed write is tried again by finalize
     })().finally(() => (this.hurrying = undefined))
   }
@@ -163,7 +172,6 @@ export class Archiver {
    */
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
-    this.treePacker = new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, { signal, config: this.indexed.repo.config, sharedBlobs: this.sharedBlobs() })
     // Without a parent every file is read: start the seal workers now, while the walk begins.
     if (this.parentTree === undefined) void this.dataPacker().catch(() => {})
     const root = newFrame(-1, '', undefined, this.loadParentTree(this.parentTree))
@@ -192,8 +200,9 @@ export class Archiver {
           top.children.push(child instanceof Promise ? this.watch(child) : child)
         }
         // Back-pressure: do not run too far ahead of the file readers.
-        const pending = (): number => this.limit.pendingCount + this.smallLimit.pendingCount
-        if (pending() > 256) await waitFor(() => pending() <= 64)
+        if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
+          await new Promise<void>((resolve) => (this.wake = resolve))
+        }
       }
       while (stack.length > 1) this.closeFrame(stack)
       const tree = await this.finishTree(root)
@@ -201,7 +210,7 @@ export class Archiver {
         tree,
         stats: this.stats,
         data: this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 },
-        trees: await this.treePacker.finalize(),
+        trees: await (await this.treePacker()).finalize(),
         indexFiles: await this.indexer.finalize(),
       }
       await this.indexed.blobsInFlight.waitFor(this.borrowed, signal)
@@ -213,7 +222,7 @@ export class Archiver {
       if (failed !== undefined) {
         // Store what was uploaded completely, so the next run can reuse it; then report the original error.
         await this.dataPackerPromise?.then((p) => p.finalize()).catch(() => {})
-        await this.treePacker.finalize().catch(() => {})
+        await this.treePackerMade?.finalize().catch(() => {})
         await this.indexer.finalize().catch(() => {})
       }
       if (this.writer) this.indexed.blobsInFlight.release(this.writer, failed)
@@ -235,6 +244,20 @@ export class Archiver {
       this.dataPackerMade = packer
       return packer
     })())
+  }
+
+  /**
+   * The tree packer, made with the first tree: it seals on the seal workers if they are running or
+   * starting by then (as they are when files were read), else on this thread.
+   */
+  private async treePacker(): Promise<Packer> {
+    if (!this.treePackerMade) await this.dataPackerPromise?.catch(() => {})
+    return (this.treePackerMade ??= new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, {
+      signal: this.ctx.signal,
+      config: this.indexed.repo.config,
+      sealPool: this.pool,
+      sharedBlobs: this.sharedBlobs(),
+    }))
   }
 
   /** Remembers the first failure of work running in the background (and marks the promise handled). */
@@ -277,7 +300,7 @@ export class Archiver {
     const bytes = serializeTree(nodes, (n) => this.serialized.get(n) ?? serializeNode(n))
     const id = hashId(bytes)
     this.stats.totalDirsizeProcessed += bytes.length
-    await this.treePacker.add(id, bytes)
+    await (this.treePackerMade ?? (await this.treePacker())).add(id, bytes)
     return id
   }
 
@@ -310,20 +333,74 @@ export class Archiver {
       node.content = reused
       return this.counted(node, parent, frame)
     }
-    // Small local files are stored by the seal workers in one step each: many may be in flight, their cost is latency.
-    const small = this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize
-    return (small ? this.smallLimit : this.limit)(async () => {
-      throwIfAborted(this.ctx.signal)
-      let file: Node
+    // A local file listed empty that is still empty has nothing to read (restic reads it and finds no chunk).
+    if (!node.size && entry.localPath !== undefined && isStillEmpty(entry.localPath)) {
+      node.content = []
+      return this.counted(node, parent, frame)
+    }
+    // Small local files are stored by the seal workers in one step each: many may be in flight (the workers
+    // take them in batches), their cost is latency.
+    if (this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize) {
+      return this.storeSmall(entry, parent, frame)
+    }
+    return this.limit(async () => {
       try {
-        file = await this.readFile(entry)
-      } catch (e) {
-        if (isRusticError(e) && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
-        this.skip(entry.path, e)
-        return undefined
+        return await this.readCounted(entry, parent, frame)
+      } finally {
+        this.caughtUp()
       }
-      return this.counted(file, parent, frame)
     })
+  }
+
+  /** Stores a small local file through the seal workers (no place in the readers' queue). */
+  private async storeSmall(entry: ReadSourceEntry, parent: Node | undefined, frame: Frame): Promise<Node | undefined> {
+    this.smallInFlight++
+    try {
+      const packer = this.dataPackerMade ?? (await this.dataPacker())
+      if (!this.pool?.canStoreFiles) return await this.limit(() => this.readCounted(entry, parent, frame))
+      let r: StoredFile
+      try {
+        r = await packer.storeFile(entry.localPath!, entry.node.size ?? 0)
+      } catch (e) {
+        return this.readFailed(entry, e)
+      }
+      this.ctx.progress?.inc(r.size)
+      const node = entry.node
+      node.content = r.content
+      node.size = r.size
+      return this.counted(node, parent, frame)
+    } finally {
+      this.smallInFlight--
+      this.caughtUp()
+    }
+  }
+
+  /** Wakes the walk once the readers have caught up with it. */
+  private caughtUp(): void {
+    if (this.wake && this.limit.pendingCount <= READS_AHEAD / 4 && this.smallInFlight <= SMALL_FILES_AHEAD / 2) {
+      const wake = this.wake
+      this.wake = undefined
+      wake()
+    }
+  }
+
+  /** Reads a file and counts it; a file that cannot be read is skipped (undefined). */
+  private async readCounted(entry: ReadSourceEntry, parent: Node | undefined, frame: Frame): Promise<Node | undefined> {
+    let file: Node
+    try {
+      throwIfAborted(this.ctx.signal)
+      file = await this.readFile(entry)
+    } catch (e) {
+      return this.readFailed(entry, e)
+    }
+    return this.counted(file, parent, frame)
+  }
+
+  /** A file could not be read: skipped and reported, unless the error ends the backup (thrown). */
+  private readFailed(entry: ReadSourceEntry, e: unknown): undefined {
+    if (isRusticError(e) && (e.code === 'Aborted' || e.kind === 'Backend' || e.kind === 'Cryptography' || e.kind === 'Internal')) throw e
+    this.skip(entry.path, e)
+    return undefined
   }
 
   /** Counts a file node of `frame` in the statistics and returns it. */
@@ -397,11 +474,4 @@ export class Archiver {
   }
 }
 
-
-function waitFor(cond: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const tick = (): void => (cond() ? resolve() : void setTimeout(tick, 5))
-    tick()
-  })
-}
 

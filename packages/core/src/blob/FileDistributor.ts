@@ -1,8 +1,8 @@
 import type { RusticError } from '../error/RusticError.js'
 import type { FileJob, SealWorker, SealWorkers } from './sealWorkers.js'
 
-/** Files sent to a worker in one message at most. */
-const FILE_BATCH_COUNT = 16
+/** Files sent to a worker in one message at most (a message costs both threads more than a small file does). */
+const FILE_BATCH_COUNT = 128
 /** A worker is given more files while the files it has to go are expected to be smaller than this. */
 const FILE_BYTES_AHEAD = 4 << 20
 /**
@@ -27,6 +27,8 @@ interface QueuedFile {
 export class FileDistributor {
   private queue: QueuedFile[] = []
   private scheduled = false
+  /** The worker looked at first next time: workers with as much to go take turns. */
+  private turn = 0
 
   constructor(private readonly workers: SealWorkers) {}
 
@@ -56,11 +58,15 @@ export class FileDistributor {
     const pool = this.workers
     if (pool.closed) return
     while (this.queue.length > 0) {
-      const alive = pool.workers.filter((c) => !c.dead)
-      if (alive.length === 0) return this.fail(pool.failedError(pool.failure!))
+      const all = pool.workers
+      if (all.every((c) => c.dead)) return this.fail(pool.failedError(pool.failure!))
       let w: SealWorker | undefined
-      for (const c of alive) if (c.state.slots.outstanding < ANSWERS_AHEAD && (!w || c.state.fileBytes < w.state.fileBytes)) w = c
+      for (let k = 0; k < all.length; k++) {
+        const c = all[(this.turn + k) % all.length]!
+        if (!c.dead && c.state.slots.outstanding < ANSWERS_AHEAD && (!w || c.state.fileBytes < w.state.fileBytes)) w = c
+      }
       if (!w || w.state.fileBytes >= FILE_BYTES_AHEAD) return
+      this.turn = (w.index + 1) % all.length
       const items: QueuedFile[] = []
       let bytes = 0
       while (this.queue.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.state.fileBytes + bytes < FILE_BYTES_AHEAD)) {

@@ -271,9 +271,12 @@ export class Packer implements BlobSink {
    * Waits first while much sealed data is waiting to be stored.
    */
   storeFile(path: string | Uint8Array, expectedSize: number): Promise<StoredFile> {
+    const pool = this.options.sealPool
+    if (pool?.canStoreFiles && this.buffered <= 2 * this.sizer.targetSize() && !this.failure && !this.finalized && !this.options.signal?.aborted) {
+      return this.track(() => pool.storeFile(path, expectedSize, this)) // the usual case, without waiting
+    }
     return this.track(async () => {
       this.check()
-      const pool = this.options.sealPool
       if (!pool?.canStoreFiles) throw new RusticError('Internal', 'storeFile needs a seal pool with a chunker')
       const limit = 2 * this.sizer.targetSize()
       while (this.buffered > limit) {

@@ -83,7 +83,6 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
         if (toggleGc) setFlagsFromString('--no-expose-gc')
         throw e
       }
-      thread.unref() // an idle worker does not keep the process alive
       const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: false }
       thread.once('online', () => {
         w.online = true
@@ -96,6 +95,8 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
         if (!w.online) started()
         this.fail(w, new Error(`${options.name} worker exited with code ${code}`))
       })
+      // an idle worker does not keep the process alive (after the listeners: adding a 'message' listener refs it again)
+      thread.unref()
       workers.push(w)
     }
     this.workers = workers

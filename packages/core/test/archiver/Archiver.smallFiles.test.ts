@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,5 +56,37 @@ describe('small local files read on the seal workers', () => {
     const { node } = await indexed.resolveSnapshotPath(`latest:${src}/grows.bin`)
     expect(node.size).toBe(14 + extra.length)
     expect(node.content!.length).toBeGreaterThan(1)
+  })
+
+  it('a file listed empty is read when it has content by then; one still empty gets no blob', async () => {
+    const src = join(dir, 'empties')
+    await mkdir(src)
+    await writeFile(join(src, 'fills'), '')
+    await writeFile(join(src, 'stays'), '')
+    const source = tamperAfterListing(new LocalSource([src]), async (e) => {
+      if (e.path.endsWith('/fills')) await appendFile(join(src, 'fills'), 'written after listing')
+    })
+    const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const indexed = await repo.toIndexed()
+    const result = await indexed.backup(source, { sealWorkers: 1, snapshotPaths: [src] })
+    expect(result.skipped).toEqual([])
+    const fills = (await indexed.resolveSnapshotPath(`latest:${src}/fills`)).node
+    expect(fills.size).toBe(21)
+    const parts: Uint8Array[] = []
+    for await (const c of indexed.readFile(fills)) parts.push(c)
+    expect(Buffer.concat(parts).toString()).toBe('written after listing')
+    const stays = (await indexed.resolveSnapshotPath(`latest:${src}/stays`)).node
+    expect(stays.content).toEqual([])
+    expect(stays.size ?? 0).toBe(0)
+  })
+
+  it.runIf(existsSync('/proc/version'))('a /proc file (listed with size 0) is stored with its content', async () => {
+    const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const indexed = await repo.toIndexed()
+    await indexed.backup(new LocalSource(['/proc/version']), { sealWorkers: 1 })
+    const { node } = await indexed.resolveSnapshotPath('latest:/proc/version')
+    const parts: Uint8Array[] = []
+    for await (const c of indexed.readFile(node)) parts.push(c)
+    expect(Buffer.concat(parts).toString()).toBe(await readFile('/proc/version', 'utf8'))
   })
 })

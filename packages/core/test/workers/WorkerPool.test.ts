@@ -99,4 +99,19 @@ describe('WorkerPool', () => {
       await plain.close()
     }
   })
+
+  it('keeps the process alive only while a job is pending, also before the first job', async () => {
+    const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length
+    const before = ports()
+    const pool = echoPool(1)
+    try {
+      expect(ports()).toBe(before)
+      const answer = ask(pool, pool.workers[0]!, { value: 7 })
+      expect(ports()).toBe(before + 1)
+      expect((await answer).value).toBe(7)
+      expect(ports()).toBe(before)
+    } finally {
+      await pool.close()
+    }
+  })
 })
