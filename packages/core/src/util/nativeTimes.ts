@@ -113,14 +113,24 @@ export function timespecPair(atimeNs: bigint, mtimeNs: bigint): Buffer {
 const US = 1000n
 
 /**
+ * Whether this Node's libuv keeps the sub-microsecond digits of the double it is given (libuv 1.52 and
+ * later) instead of truncating it toward zero to the microsecond.
+ */
+const UV_KEEPS_NANOSECONDS = ((): boolean => {
+  const [major = 0, minor = 0] = (process.versions.uv ?? '0.0').split('.').map(Number)
+  return major > 1 || (major === 1 && minor >= 52)
+})()
+
+/**
  * The value to give Node's `utimes` so that the file gets `ns` truncated to the whole microsecond
  * (floor): a decimal string of seconds (Node takes numeric strings, and only they can be negative:
- * a negative number becomes "now"). libuv truncates the double toward zero to the microsecond, so the
- * value is aimed half a microsecond past the floor (before it, for negative times) to survive rounding.
+ * a negative number becomes "now"). The double cannot hold every nanosecond, so the value is aimed half
+ * a microsecond past the floor, which survives rounding; where libuv truncates toward zero to the
+ * microsecond (before 1.52), negative times are aimed half a microsecond before it instead.
  */
 export function utimesSeconds(ns: bigint): string {
   const us = floorDiv(ns, US)
-  const halfUs = us * US + (us >= 0n ? 500n : -500n)
+  const halfUs = us * US + (us >= 0n || UV_KEEPS_NANOSECONDS ? 500n : -500n)
   const neg = halfUs < 0n
   const abs = neg ? -halfUs : halfUs
   const s = abs / NS_PER_S
