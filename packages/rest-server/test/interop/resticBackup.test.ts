@@ -1,4 +1,4 @@
-import { appendFile, cp, truncate } from 'node:fs/promises'
+import { appendFile, cp, mkdir, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OpenDalBackend } from '@rustic-ts/backend-opendal'
@@ -25,7 +25,11 @@ async function resticLifecycle(name: string, options: (dir: string) => Promise<R
   const dir = join(tmp.path, name)
   const source = join(tmp.path, `${name}-source`)
   await cp(data, source, { recursive: true })
-  const htpasswdFile = await writeHtpasswd(tmp.path, { alice: 'secret pw' })
+  // one htpasswd file per test: the two run at once, and a server reading the other's file while it is
+  // rewritten would see no user
+  const auth = join(tmp.path, `${name}-auth`)
+  await mkdir(auth)
+  const htpasswdFile = await writeHtpasswd(auth, { alice: 'secret pw' })
   const { rest, url } = await startServer({ ...(await options(dir)), htpasswdFile })
   const repo = `rest:${url.replace('://', `://alice:${encodeURIComponent('secret pw')}@`)}alice/`
   try {
