@@ -41,6 +41,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs = 10_000
 }
 
 interface S3rverInstance {
+  httpServer?: { closeAllConnections(): void }
   run(): Promise<{ port: number }>
   close(): Promise<void>
 }
@@ -62,7 +63,10 @@ export async function startS3rver(buckets: string[]): Promise<TestServer> {
     port,
     dir,
     stop: async () => {
-      await server.close()
+      // close() waits for every open connection, and HTTP clients keep theirs alive: end them too
+      const closed = server.close()
+      server.httpServer?.closeAllConnections()
+      await closed
       await rm(dir, { recursive: true, force: true })
     },
   }
