@@ -4,16 +4,13 @@
  * milliseconds, so times are carried as strings or as bigint nanoseconds.
  */
 import { RusticError } from '../error/RusticError.js'
+import { floorDiv } from '../util/floorDiv.js'
 
 const NS_PER_S = 1_000_000_000n
 
 /** Go's zero `time.Time` as restic writes it: what restic shows for a time a file lacks (e.g. a key file's `created`). */
 export const GO_ZERO_TIME = '0001-01-01T00:00:00Z'
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
-}
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (month 1–12; days past the month's end roll over). */
 function daysFromCivil(y: number, m: number, d: number): number {

@@ -1,6 +1,7 @@
 import { futimesSync, lutimesSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { constants, endianness } from 'node:os'
+import { floorDiv } from './floorDiv.js'
 
 /**
  * How precisely restore sets file times: `nanosecond` through the system's `utimensat`/`futimens`
@@ -86,10 +87,6 @@ export function nativeTimesModulePath(): string | undefined {
 const NS_PER_S = 1_000_000_000n
 const BIG_ENDIAN = endianness() === 'BE'
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
-}
 
 /** The two `struct timespec` (access, modification) of `utimensat`, on a 64-bit platform. */
 export function timespecPair(atimeNs: bigint, mtimeNs: bigint): Buffer {

@@ -1,5 +1,6 @@
 import { localOffsetMinutes, parseGoTime } from '../../repofile/goTime.js'
 import type { CalendarDuration } from './CalendarDuration.js'
+import { floorDiv } from '../../util/floorDiv.js'
 
 /**
  * A snapshot's time as restic's `forget` sees it: the instant, and the calendar fields of the wall clock
@@ -34,10 +35,6 @@ export interface SnapshotClock {
 const NS_PER_MS = 1_000_000n
 const NS_PER_S = 1_000_000_000n
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && a < 0n ? q - 1n : q
-}
 
 /** A UTC `Date` for the proleptic Gregorian date (month 1–12; days and months out of range roll over). */
 function utcDate(year: number, month: number, day: number): Date {

@@ -1,11 +1,8 @@
 import { parseGoTime } from '../../repofile/index.js'
+import { floorDiv } from '../../util/floorDiv.js'
 
 const US = 1000n
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b
-  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q
-}
 
 /**
  * Nanoseconds of a node time, or `undefined` when it is unset or cannot be parsed.
