@@ -31,23 +31,52 @@ export function sh(cmd, args, env = {}, cwd = undefined) {
   })
 }
 
-/** Runs both tools (interleaved, `runs` times each) and keeps each one's best time and its peak RSS. */
+/**
+ * Runs both tools (interleaved, `runs` times each). Keeps each one's best time and its highest peak RSS
+ * (`rustic`, `restic`), and every round's pair (`rounds`) so that `report` can show the noise.
+ */
 export async function compare(name, rusticRun, resticRun, runs = 1) {
   const best = { rustic: undefined, restic: undefined }
+  const rounds = []
   for (let i = 0; i < runs; i++) {
+    const round = {}
     for (const [k, fn] of [['restic', resticRun], ['rustic', rusticRun]]) {
       const r = await fn(i)
+      round[k] = r
       if (!best[k] || r.seconds < best[k].seconds) best[k] = { ...r, rssKiB: Math.max(r.rssKiB, best[k]?.rssKiB ?? 0) }
+      else best[k].rssKiB = Math.max(best[k].rssKiB, r.rssKiB)
     }
+    rounds.push(round)
   }
-  return { name, rustic: best.rustic, restic: best.restic }
+  return { name, rustic: best.rustic, restic: best.restic, rounds }
 }
 
-/** Prints a table of comparisons with ratios rustic-ts / restic. */
+/** min / median / max of numbers, formatted with two decimals. */
+export function spread(values) {
+  const v = [...values].sort((a, b) => a - b)
+  const med = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2
+  return `${v[0].toFixed(2)}/${med.toFixed(2)}/${v[v.length - 1].toFixed(2)}`
+}
+
+/**
+ * Prints a table of comparisons with ratios rustic-ts / restic: best times, highest RSS, and, per round
+ * (each round runs restic then rustic-ts back to back), the min/median/max of the time and RSS ratios.
+ */
 export function report(title, rows) {
   console.log(`\n${title}`)
-  console.log('case'.padEnd(14), 'rustic-ts s'.padStart(12), 'restic s'.padStart(10), 'time ratio'.padStart(11), 'rustic MiB'.padStart(11), 'restic MiB'.padStart(11), 'RSS ratio'.padStart(10))
-  for (const { name, rustic, restic } of rows) {
+  console.log(
+    'case'.padEnd(14),
+    'rustic-ts s'.padStart(12),
+    'restic s'.padStart(10),
+    'time ratio'.padStart(11),
+    'rustic MiB'.padStart(11),
+    'restic MiB'.padStart(11),
+    'RSS ratio'.padStart(10),
+    '  per-round time ratio min/med/max',
+    '  RSS ratio min/med/max',
+  )
+  for (const { name, rustic, restic, rounds = [] } of rows) {
+    const perRound = (f) => (rounds.length ? spread(rounds.map((r) => f(r.rustic) / f(r.restic))) : '-')
     console.log(
       name.padEnd(14),
       rustic.seconds.toFixed(2).padStart(12),
@@ -56,6 +85,10 @@ export function report(title, rows) {
       (rustic.rssKiB / 1024).toFixed(0).padStart(11),
       (restic.rssKiB / 1024).toFixed(0).padStart(11),
       (rustic.rssKiB / restic.rssKiB).toFixed(2).padStart(10),
+      ' ',
+      perRound((x) => x.seconds).padStart(33),
+      ' ',
+      perRound((x) => x.rssKiB).padStart(22),
     )
   }
 }

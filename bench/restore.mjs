@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI, MKDATA as SHARED_MKDATA, PASSWORD, sh } from './lib.mjs'
+import { CLI, MKDATA as SHARED_MKDATA, PASSWORD, sh, spread } from './lib.mjs'
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -102,10 +102,11 @@ try {
   const row = (label, k, unit, digits) => {
     const a = m('restic', k)
     const b = m('rustic-ts', k)
-    return `${label.padEnd(14)} ${a.toFixed(digits).padStart(9)} ${b.toFixed(digits).padStart(11)} ${unit.padEnd(4)} ${(b / a).toFixed(2).padStart(7)}`
+    const perRound = spread(results['rustic-ts'].map((r, i) => r[k] / results.restic[i][k]))
+    return `${label.padEnd(14)} ${a.toFixed(digits).padStart(9)} ${b.toFixed(digits).padStart(11)} ${unit.padEnd(4)} ${(b / a).toFixed(2).padStart(7)}   ${perRound}`
   }
   console.log(`\nrestore of mkdata scale ${scale} (repository v${repoVersion}), median of ${rounds} runs`)
-  console.log(`${''.padEnd(14)} ${'restic'.padStart(9)} ${'rustic-ts'.padStart(11)} ${''.padEnd(4)} ${'ratio'.padStart(7)}`)
+  console.log(`${''.padEnd(14)} ${'restic'.padStart(9)} ${'rustic-ts'.padStart(11)} ${''.padEnd(4)} ${'ratio'.padStart(7)}   per-round ratio min/med/max`)
   console.log(row('wall time', 'wall', 's', 2))
   console.log(row('user CPU', 'user', 's', 2))
   console.log(row('system CPU', 'sys', 's', 2))
