@@ -103,6 +103,9 @@ describe('snapshots, tag and forget on the command line', () => {
     const dry = (await rusticOk(['-r', repo, '--no-cache', 'forget', '-n', '--keep-last', '1', '--group-by', 'host'])).toString()
     expect(dry).toMatch(/would remove 1 snapshot\(s\)/)
     expect(dry).toContain('delete: never')
+    // -q as restic's: only what a dry run would remove, no table
+    const quietDry = (await rusticOk(['-r', repo, '--no-cache', '-q', 'forget', '-n', '--keep-last', '1', '--group-by', 'host'])).toString()
+    expect(quietDry).toMatch(/^would remove 1 snapshot\(s\): [0-9a-f]{8}\n$/)
     expect(await resticSnaps(repo)).toHaveLength(4)
     const out = JSON.parse((await rusticOk(['-r', repo, '--no-cache', '--json', 'forget', '--keep-last', '1', '--group-by', 'host'])).toString()) as Array<{
       host: string

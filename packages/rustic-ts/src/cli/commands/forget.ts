@@ -157,6 +157,11 @@ export function registerForget(program: Command): void {
         if (pruned) await writeOut(pruneJson(pruned.plan, pruned.result))
         return
       }
+      if (g.quiet) {
+        // as restic's -q: nothing, except what a dry run would remove
+        if (opts.dryRun && plan.remove.length > 0) await writeOut(`would remove ${plan.remove.length} snapshot(s): ${plan.remove.map(shortId).join(', ')}\n`)
+        return
+      }
       let text = planText(plan)
       if (plan.remove.length === 0) text += 'no snapshots to remove\n'
       else if (opts.dryRun) text += `would remove ${plan.remove.length} snapshot(s): ${plan.remove.map(shortId).join(', ')}\n`
