@@ -72,6 +72,15 @@ describe('snapshots, tag and forget on the command line', () => {
     expect(lines[row]).toMatch(/ h1 +a +/)
     expect(lines[row + 1]!.trim()).toBe('b') // tags one per line
     expect(text).toContain('total: 2 snapshot(s)')
+    // follow-up snapshots with the same tree share a row, as rustic's table shows them; --all lists each
+    const byHost = (await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--group-by', 'host'])).toString()
+    const h1 = byTime(theirs).filter((s) => s.hostname === 'h1')
+    expect(byHost).toContain(`${h1[0]!.short_id} (+1)`)
+    expect(byHost).not.toContain(h1[1]!.short_id)
+    expect(byHost).toContain('total: 4 snapshot(s)')
+    const all = (await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--group-by', 'host', '--all'])).toString()
+    expect(all).not.toContain('(+')
+    for (const s of theirs) expect(all).toContain(s.short_id)
   })
 
   it('tag: restic sees the changed tags, the same tree and original; restic snapshots and check accept the repository', async () => {

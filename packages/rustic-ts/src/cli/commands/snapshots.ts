@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { RusticError, type SnapshotGroup } from '@rustic-ts/core'
+import { RusticError, type SnapshotFile, type SnapshotGroup } from '@rustic-ts/core'
 import { goJson, parseGroupCriterion, RawJson, sortSnapshots } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
@@ -10,6 +10,7 @@ import { groupHeader, SNAPSHOT_COLUMNS, snapshotCells } from '../snapshotTable.j
 interface SnapshotsFlags extends FilterFlags {
   groupBy?: string
   latest?: string
+  all?: boolean
 }
 
 /** A list as Go writes a nil-or-empty slice restic groups by: `null` when empty or not grouped by. */
@@ -30,7 +31,8 @@ export function registerSnapshots(program: Command): void {
       .description('list snapshots')
       .argument('[ids...]', 'snapshots to list: ids, id prefixes, latest, latest~N (default: all passing the filters)')
       .option('-g, --group-by <fields>', 'group by host, label, paths and/or tags, separated by commas ("" = no grouping; default host,label,paths)')
-      .option('--latest <n>', 'only the newest N snapshots of each group'),
+      .option('--latest <n>', 'only the newest N snapshots of each group')
+      .option('--all', 'a row for every snapshot (default: follow-up snapshots with the same tree share one row, marked (+N))'),
   ).action(async (ids: string[], opts: SnapshotsFlags, cmd: Command) => {
     const g = globalOptions(cmd)
     const latest = opts.latest === undefined ? 0 : Number(opts.latest)
@@ -54,11 +56,27 @@ export function registerSnapshots(program: Command): void {
       let total = 0
       for (const x of groups) {
         total += x.snapshots.length
-        text += `${groupHeader(x.group)}${table(SNAPSHOT_COLUMNS, x.snapshots.map(snapshotCells))}${x.snapshots.length} snapshot(s)\n\n`
+        const rows = (opts.all ? x.snapshots.map((s) => ({ first: s, more: 0 })) : collapseSameTree(x.snapshots)).map(({ first, more }) => {
+          const cells = snapshotCells(first)
+          if (more > 0) cells[0] += ` (+${more})`
+          return cells
+        })
+        text += `${groupHeader(x.group)}${table(SNAPSHOT_COLUMNS, rows)}${x.snapshots.length} snapshot(s)\n\n`
       }
       await writeOut(`${text}total: ${total} snapshot(s)\n`)
     } finally {
       await repo.close()
     }
   })
+}
+
+/** Runs of consecutive snapshots with the same tree, as rustic's table shows them: the first of each run and how many follow it. */
+export function collapseSameTree(snapshots: readonly SnapshotFile[]): Array<{ first: SnapshotFile; more: number }> {
+  const runs: Array<{ first: SnapshotFile; more: number }> = []
+  for (const s of snapshots) {
+    const last = runs[runs.length - 1]
+    if (last && last.first.tree === s.tree) last.more++
+    else runs.push({ first: s, more: 0 })
+  }
+  return runs
 }
