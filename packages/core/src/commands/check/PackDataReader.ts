@@ -118,13 +118,20 @@ export class PackDataReader {
     }
   }
 
-  /** The lane with the least work in progress (then the fewest packs), taken for `work` more. */
+  /**
+   * The lane with the least work in progress (then the fewest packs), taken for `work` more. The lane that
+   * verifies on this thread (which holds up the reads meanwhile) takes one pack at a time, and only when
+   * every other lane has two in progress.
+   */
   private takeLane(work: number): number {
-    let best = 0
-    for (let i = 1; i < this.active.length; i++) {
-      const d = this.work[i]! - this.work[best]!
+    const here = this.verifiers.hereLane
+    let best = -1
+    for (let i = 0; i < this.active.length; i++) {
+      if (i === here) continue
+      const d = best < 0 ? -1 : this.work[i]! - this.work[best]!
       if (d < 0 || (d === 0 && this.active[i]! < this.active[best]!)) best = i
     }
+    if (here !== undefined && (best < 0 || (this.active[here] === 0 && this.active.every((n, i) => i === here || n >= 2)))) best = here
     this.active[best]!++
     this.work[best]! += work
     return best

@@ -150,6 +150,32 @@ describe('PackDataReader', () => {
     }
   })
 
+  it('the lane verifying on this thread takes one pack at a time, once the other lanes have two each', async () => {
+    const all = [...packs().values()].slice(0, 4)
+    const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes]))
+    for (const [concurrency, here] of [[1, 0], [4, 1]] as const) {
+      const inner = verifiersHere(key)
+      const lanes: number[] = []
+      const verifiers: PackVerifiers = {
+        lanes: 2,
+        hereLane: 1,
+        begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
+          lanes.push(lane!)
+          return inner.begin(packId, size, blobs, tailStart, tail, shared)
+        },
+        close: async () => {},
+      }
+      const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
+      await reader.read(
+        all.map((p) => p.pack),
+        async (pack, offset, length) => bytesOf.get(pack.id)!.slice(offset, offset + length),
+        { concurrency, progress: NO_PROGRESS },
+      )
+      expect(reader.packs).toBe(4)
+      expect(lanes.filter((l) => l === 1).length).toBe(here)
+    }
+  })
+
   it('a pack that cannot be read (an error, a short read) is a finding; the others are verified; its memory comes back', async () => {
     const all = packs()
     const [bad, short] = [...all.keys()]
