@@ -5,7 +5,16 @@ import type { IndexBlob } from '../repofile/IndexFile.js'
 
 /** The `workerData` of a verify worker. */
 export interface VerifyWorkerData {
-  /** The master key; the worker blanks these fields once it holds the key. */
+  /**
+   * The master key; the worker blanks these fields once it holds the key. Absent for a worker started before
+   * the key is known (while it is derived): a {@link VerifyKey} then comes first.
+   */
+  key?: MasterKeyJson
+}
+
+/** The master key, for a worker started without it; the first message such a worker gets; not answered. */
+export interface VerifyKey {
+  type: 'key'
   key: MasterKeyJson
 }
 
@@ -46,7 +55,7 @@ export interface VerifyDrop {
 }
 
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop
+export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {

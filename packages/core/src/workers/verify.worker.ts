@@ -6,17 +6,31 @@
  */
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
-import { Key } from '../crypto/Key.js'
+import { nativeZstdBuffers } from '../compression/Zstd.js'
+import { Key, type MasterKeyJson } from '../crypto/Key.js'
+import { poly1305Provider } from '../crypto/Poly1305.js'
 import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
 import { workerPort } from './workerPort.js'
 
 const port = workerPort<VerifyWorkerIn, VerifyReply, VerifyWorkerData>()
-const key = Key.fromMasterKeyJson(port.data.key)
-port.data.key.encrypt = port.data.key.mac.k = port.data.key.mac.r = ''
 
-// zstd-napi's streaming zstd where it loads; else each compressed blob is decompressed whole by the provider in use
-const opener = new BlobVerifier(key)
+/** The key and the blob opener made with it: from the start, or from the first message for a worker started before the key was known. */
+let keyed: { key: Key; opener: BlobVerifier } | undefined
+
+function takeKey(json: MasterKeyJson): void {
+  const key = Key.fromMasterKeyJson(json)
+  json.encrypt = json.mac.k = json.mac.r = ''
+  // zstd-napi's streaming zstd where it loads; else each compressed blob is decompressed whole by the provider in use
+  keyed = { key, opener: new BlobVerifier(key) }
+}
+if (port.data.key) takeKey(port.data.key)
+else {
+  // started ahead of the key (while it is derived): load the native modules meanwhile
+  poly1305Provider()
+  nativeZstdBuffers()
+}
+
 /** The packs being verified, with their tails. */
 const streams = new Map<number, { verifier: PackVerifier; tail: Uint8Array }>()
 
@@ -35,10 +49,13 @@ function drop(id: number): void {
 }
 
 port.listen((m) => {
+  if (m.type === 'key') return takeKey(m.key)
   if (m.type === 'drop') return drop(m.stream)
   const reply: VerifyReply = { id: m.id }
   try {
     if (m.type === 'begin') {
+      if (keyed === undefined) throw new Error('no key was given')
+      const { key, opener } = keyed
       streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener), tail: m.tail })
     } else if (m.type === 'piece') {
       // the piece is checked and hashed: its memory goes back at once

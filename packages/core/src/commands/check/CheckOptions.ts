@@ -19,16 +19,20 @@ export const CheckOptionsSchema = z.object({
   /** Walk only the snapshots passing this filter. */
   filter: SnapshotFilterSchema.optional(),
   /**
-   * Memory for pack data being downloaded and verified at once (bytes), shared evenly by the workers;
-   * default 4 MiB per worker, 8 MiB at least. Packs are read in pieces of at most a quarter of a worker's
-   * share (4 MiB at most) cut between blobs; one piece per worker is always allowed.
+   * Memory for pack data being downloaded and verified at once (bytes), shared evenly by the threads
+   * verifying (the workers and the main thread); default 4 MiB per thread, 8 MiB at least. Packs are read in
+   * pieces of at most a quarter of a thread's share (4 MiB at most) cut between blobs; one piece per thread
+   * is always allowed.
    */
   readDataMemory: z.number().int().positive().optional(),
   /**
-   * Worker threads verifying the packs read (hash, header, every blob opened and hashed); 0 verifies them on
-   * the main thread (also the fallback when workers cannot load the native modules). Default: one per core.
+   * Worker threads verifying the packs read (hash, header, every blob opened and hashed), beside the main
+   * thread, which verifies a share of them too (between reads and the tree walk); 0 verifies them on the
+   * main thread alone (also the fallback when workers cannot load the native modules). Default: one per core
+   * but one (at least one), so that the workers and the main thread keep every core busy without more
+   * threads than cores (each worker also costs memory and start-up time).
    */
-  workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
+  workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism() - 1)),
 })
 
 /** Options of `check`; see {@link CheckOptionsSchema} for the defaults. */

@@ -25,6 +25,17 @@ export type PackRangeReader = (pack: PackToRead, offset: number, length: number,
 const PIECE_BYTES = 4 << 20
 
 /**
+ * The work of verifying `pack`, in rough units of bytes: every byte is hashed, MAC-checked and decrypted once
+ * and every plaintext byte (after decompression) hashed once more, and decompression costs about as much
+ * again; so a compressed pack costs much more than its size says.
+ */
+export function packWork(pack: Pick<PackToRead, 'size' | 'blobs'>): number {
+  let plain = 0
+  for (const b of pack.blobs) plain += b.uncompressedLength ?? b.length
+  return pack.size + 2 * plain
+}
+
+/**
  * Records what verifying pack `id` found as findings about it.
  * @param copy - names a copy other than the repository's own (e.g. `hot repository`), for the messages.
  */
@@ -51,6 +62,8 @@ export class PackDataReader {
   private readonly budgets: ByteBudget[]
   /** Packs in progress per lane. */
   private readonly active: number[]
+  /** The work ({@link packWork}) of the packs in progress per lane. */
+  private readonly work: number[]
   private readonly pieceBytes: number
   private readonly whole: Array<Promise<void>> = []
 
@@ -63,6 +76,7 @@ export class PackDataReader {
     const laneMemory = Math.max(1, Math.floor(options.memory / lanes))
     this.budgets = Array.from({ length: lanes }, () => new ByteBudget(laneMemory))
     this.active = new Array<number>(lanes).fill(0)
+    this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
   }
 
@@ -83,11 +97,13 @@ export class PackDataReader {
   }
 
   /**
-   * Downloads and verifies `packs`, `concurrency` at a time.
+   * Downloads and verifies `packs`, `concurrency` at a time, the most work first: each pack goes to the lane
+   * with the least work in progress, so the lanes end together (the last packs are the smallest).
    * @param copy - names the copy `read` reads, if not the repository's own.
    */
   async read(packs: readonly PackToRead[], read: PackRangeReader, options: { concurrency: number; progress: Progress; copy?: string }): Promise<void> {
     const limit = pLimit(options.concurrency)
+    const order = packs.map((p) => ({ p, work: packWork(p) })).sort((a, b) => b.work - a.work || (a.p.id < b.p.id ? -1 : 1))
     const one = async (pack: PackToRead): Promise<void> => {
       try {
         await this.readOne(pack, read, options.copy)
@@ -96,34 +112,49 @@ export class PackDataReader {
       }
     }
     try {
-      await Promise.all(packs.map((p) => limit(() => one(p))))
+      await Promise.all(order.map(({ p }) => limit(() => one(p))))
     } finally {
       limit.clearQueue()
     }
   }
 
-  /** The lane with the fewest packs in progress (then the least memory held), taken for one more. */
-  private takeLane(): number {
-    let best = 0
-    for (let i = 1; i < this.active.length; i++) {
-      const d = this.active[i]! - this.active[best]!
-      if (d < 0 || (d === 0 && this.budgets[i]!.inUse < this.budgets[best]!.inUse)) best = i
+  /**
+   * The lane with the least work in progress (then the fewest packs), taken for `work` more. The lane that
+   * verifies on this thread (which holds up the reads meanwhile) takes one pack at a time, and only when
+   * every other lane has two in progress.
+   */
+  private takeLane(work: number): number {
+    const here = this.verifiers.hereLane
+    let best = -1
+    for (let i = 0; i < this.active.length; i++) {
+      if (i === here) continue
+      const d = best < 0 ? -1 : this.work[i]! - this.work[best]!
+      if (d < 0 || (d === 0 && this.active[i]! < this.active[best]!)) best = i
     }
+    if (here !== undefined && (best < 0 || (this.active[here] === 0 && this.active.every((n, i) => i === here || n >= 2)))) best = here
     this.active[best]!++
+    this.work[best]! += work
     return best
+  }
+
+  private leaveLane(lane: number, work: number): void {
+    this.active[lane]!--
+    this.work[lane]! -= work
   }
 
   private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined): Promise<void> {
     throwIfAborted(this.options.signal)
-    const lane = this.takeLane()
+    // the lane's work goes down as pieces are verified, the rest when the pack is done
+    const left = { work: packWork(pack) }
+    const lane = this.takeLane(left.work)
     try {
-      await this.readOnLane(pack, read, copy, lane)
+      await this.readOnLane(pack, read, copy, lane, left)
     } finally {
-      this.active[lane]!--
+      this.leaveLane(lane, left.work)
     }
   }
 
-  private async readOnLane(pack: PackToRead, read: PackRangeReader, copy: string | undefined, lane: number): Promise<void> {
+  private async readOnLane(pack: PackToRead, read: PackRangeReader, copy: string | undefined, lane: number, left: { work: number }): Promise<void> {
     const budget = this.budgets[lane]!
     const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
     // the tail (the header: small) counts until it is handed over; each piece until it is verified
@@ -131,6 +162,7 @@ export class PackDataReader {
     const tail = await this.readRange(pack, plan.tailStart, tailLength, read, budget)
     if ('error' in tail) return this.readFailed(pack, copy, tail.error)
     const pending: Array<Promise<void>> = []
+    const work = left.work
     let stream: PackStream | undefined
     try {
       stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
@@ -142,7 +174,12 @@ export class PackDataReader {
           await Promise.allSettled(pending)
           return this.readFailed(pack, copy, got.error)
         }
-        const verified = stream.push(got.data).finally(() => budget.release(piece.length))
+        const share = Math.floor((work * piece.length) / pack.size)
+        const verified = stream.push(got.data).finally(() => {
+          budget.release(piece.length)
+          left.work -= share
+          this.work[lane]! -= share
+        })
         verified.catch(() => {})
         pending.push(verified)
       }
@@ -188,7 +225,8 @@ export class PackDataReader {
 
   private async verifyWhole(pack: PackToRead, bytes: Uint8Array, copy: string | undefined): Promise<void> {
     const { tailStart } = planPackReads(bytes.length, pack.blobs, Infinity)
-    const lane = this.takeLane()
+    const work = packWork(pack)
+    const lane = this.takeLane(work)
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
@@ -200,7 +238,7 @@ export class PackDataReader {
       this.bytes += bytes.length
     } finally {
       budget.release(bytes.length)
-      this.active[lane]!--
+      this.leaveLane(lane, work)
     }
   }
 }

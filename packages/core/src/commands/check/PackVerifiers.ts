@@ -26,6 +26,11 @@ export interface PackVerifiers {
    */
   readonly lanes?: number
   /**
+   * The lane (if any) that verifies on the calling thread: while it verifies, no reads are issued or handed
+   * over, so it should take a pack only when the other lanes have work queued.
+   */
+  readonly hereLane?: number
+  /**
    * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
    * busy one). The tail is handed over unless `shared`.
@@ -69,5 +74,21 @@ export function verifiersHere(key: Key): PackVerifiers {
       }
     },
     close: async () => {},
+  }
+}
+
+/**
+ * `workers` and this thread side by side: one more lane (the last) verifies here, between the reads and
+ * the tree walk, so that one worker thread fewer is needed to keep the cores busy.
+ */
+export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifiers {
+  const here = verifiersHere(key)
+  const mine = workers.lanes ?? 1
+  return {
+    lanes: mine + 1,
+    hereLane: mine,
+    begin: (packId, size, blobs, tailStart, tail, shared, lane) =>
+      lane === mine ? here.begin(packId, size, blobs, tailStart, tail, shared) : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
+    close: () => workers.close(),
   }
 }

@@ -19,6 +19,25 @@ interface VerifyJob extends PendingJob {
 
 type Worker = PoolWorker<VerifyJob, undefined>
 
+/** Workers started by {@link VerifyPool.prestart}, not taken yet. */
+let prestarted: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob> | undefined
+
+/** Starts `n` verify workers, with `key` or (without) waiting for it; `undefined` if worker threads cannot start here. */
+function launch(n: number, key: Key | undefined): WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob> | undefined {
+  try {
+    const pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob> = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
+      name: 'verify',
+      url: workerUrl('verify'),
+      size: n,
+      setup: () => ({ workerData: (key ? { key: key.toMasterKeyJson() } : {}) satisfies VerifyWorkerData, state: undefined }),
+      onMessage: (w, m) => pool.take(w, m.id)?.done(m),
+    })
+    return pool
+  } catch {
+    return undefined
+  }
+}
+
 /** True if `data` is the whole of an `ArrayBuffer` (so it can be transferred without taking other bytes along). */
 function whole(data: Uint8Array): boolean {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
@@ -34,24 +53,35 @@ function whole(data: Uint8Array): boolean {
 export class VerifyPool implements PackVerifiers {
   private streams = 0
 
-  private constructor(private readonly pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>) {}
+  /**
+   * @param prestarted - true if the workers were started before the key was known ({@link VerifyPool.prestart}).
+   */
+  private constructor(
+    private readonly pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>,
+    readonly prestarted: boolean,
+  ) {}
 
-  /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
+  /**
+   * Starts `n` workers for `key`; `undefined` if that is not possible here. Takes the workers
+   * {@link VerifyPool.prestart} started, if there are `n`, and gives them the key.
+   */
   static async start(key: Key, n: number): Promise<VerifyPool | undefined> {
+    const early = prestarted
+    prestarted = undefined
+    if (early && early.size !== n) void early.close()
     if (n < 1 || sodiumPoly1305() === undefined) return undefined
     let pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
-    try {
-      pool = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
-        name: 'verify',
-        url: workerUrl('verify'),
-        size: n,
-        setup: () => ({ workerData: { key: key.toMasterKeyJson() } satisfies VerifyWorkerData, state: undefined }),
-        onMessage: (w, m) => pool.take(w, m.id)?.done(m),
-      })
-    } catch {
-      return undefined
+    const taken = early !== undefined && early.size === n && !early.closed
+    if (taken) {
+      pool = early
+      const json = key.toMasterKeyJson()
+      for (const w of pool.workers) pool.post(w, { type: 'key', key: json })
+    } else {
+      const launched = launch(n, key)
+      if (launched === undefined) return undefined
+      pool = launched
     }
-    const verifyPool = new VerifyPool(pool)
+    const verifyPool = new VerifyPool(pool, taken)
     // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify
     const probe = new TextEncoder().encode('rustic-ts verify pool self-test '.repeat(8))
     const id = hashId(probe)
@@ -75,6 +105,23 @@ export class VerifyPool implements PackVerifiers {
       if (v.problems.length > 0 || v.blobsVerified !== 2) throw new Error(`self-test: ${JSON.stringify(v)}`)
     })
     return passed ? verifyPool : undefined
+  }
+
+  /**
+   * Starts `n` workers before the key is known (while it is derived: they load their code meanwhile), for the
+   * next {@link VerifyPool.start} with `n` workers to take. Workers started earlier and not taken are ended.
+   * Workers not taken keep no process alive; {@link VerifyPool.stopPrestarted} ends them.
+   */
+  static prestart(n: number): void {
+    void VerifyPool.stopPrestarted()
+    if (n >= 1 && sodiumPoly1305() !== undefined) prestarted = launch(n, undefined)
+  }
+
+  /** Ends the workers of {@link VerifyPool.prestart} if no {@link VerifyPool.start} took them. */
+  static async stopPrestarted(): Promise<void> {
+    const early = prestarted
+    prestarted = undefined
+    await early?.close()
   }
 
   /** Number of worker threads. */

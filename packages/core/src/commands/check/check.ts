@@ -18,7 +18,7 @@ import { checkSnapshots, type SnapshotWalk } from './checkSnapshots.js'
 import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDataSubset.js'
 import { deferredProgress } from './deferredProgress.js'
 import { PackDataReader, type PackRangeReader, type PackToRead } from './PackDataReader.js'
-import { verifiersHere, type PackVerifiers } from './PackVerifiers.js'
+import { verifiersAlsoHere, verifiersHere, type PackVerifiers } from './PackVerifiers.js'
 import { TreeLoader } from './TreeLoader.js'
 import { VerifyPool } from './VerifyPool.js'
 
@@ -84,14 +84,16 @@ async function checkWith(
   checkPackFiles(index, packSizes, findings)
 
   // Packs to read: the indexed ones that exist (a missing one is reported already), verified on the
-  // workers if they started, else here. What they find is reported after what the walk finds.
+  // workers and here if they started, else only here. What they find is reported after what the walk finds.
   const selected = subset ? selectPacks(indexedPacks(index, packSizes), subset) : []
-  const verifiers: PackVerifiers | undefined = selected.length === 0 ? undefined : ((await pool) ?? verifiersHere(repo.key))
+  // (with workers, this thread verifies too, as one more lane)
+  const started = selected.length === 0 ? undefined : await pool
+  const verifiers: PackVerifiers | undefined = selected.length === 0 ? undefined : started ? verifiersAlsoHere(started, repo.key) : verifiersHere(repo.key)
   const dataFindings = new FindingCollector()
   const stopReading = new AbortController()
   const onAbort = (): void => stopReading.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const memory = opts.readDataMemory ?? Math.max(8 << 20, (4 << 20) * opts.workers)
+  const memory = opts.readDataMemory ?? Math.max(8 << 20, (4 << 20) * (verifiers?.lanes ?? 1))
   const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])

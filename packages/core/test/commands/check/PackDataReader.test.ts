@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import { Key, type Id } from '@rustic-ts/core/internal'
 import { FindingCollector } from '../../../src/commands/check/CheckFinding.js'
-import { PackDataReader, type PackToRead } from '../../../src/commands/check/PackDataReader.js'
+import { PackDataReader, packWork, type PackToRead } from '../../../src/commands/check/PackDataReader.js'
 import { verifiersHere, type PackVerifiers } from '../../../src/commands/check/PackVerifiers.js'
 import { NO_PROGRESS } from '../../../src/progress/Progress.js'
 import { makePack } from './packFixture.js'
@@ -114,6 +114,65 @@ describe('PackDataReader', () => {
       expect(t.now).toBe(0)
       expect(t.peak).toBeGreaterThan(MEMORY / 4)
       expect(t.peak).toBeLessThanOrEqual(MEMORY / 2)
+    }
+  })
+
+  it('reads the packs with the most work first, each on the lane with the least work in progress', async () => {
+    const made = [12, 6, 5].map((n) => makePack(key, Array.from({ length: n }, () => randomBytes(4096))))
+    const [a, b, c] = made.map(({ bytes, entries, id }) => ({ pack: { id: id as Id, size: bytes.length, blobs: entries }, bytes }))
+    expect(packWork(a!.pack)).toBeGreaterThan(packWork(b!.pack))
+    expect(packWork(b!.pack)).toBeGreaterThan(packWork(c!.pack))
+    const bytesOf = new Map([a!, b!, c!].map((p) => [p.pack.id, p.bytes]))
+    const read = async (pack: PackToRead, offset: number, length: number): Promise<Uint8Array> => bytesOf.get(pack.id)!.slice(offset, offset + length)
+    for (const concurrency of [1, 3]) {
+      const inner = verifiersHere(key)
+      const begun: Array<[Id, number]> = []
+      const verifiers: PackVerifiers = {
+        lanes: 2,
+        begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
+          begun.push([packId, lane!])
+          return inner.begin(packId, size, blobs, tailStart, tail, shared)
+        },
+        close: async () => {},
+      }
+      const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
+      await reader.read([c!.pack, a!.pack, b!.pack], read, { concurrency, progress: NO_PROGRESS })
+      expect(reader.packs).toBe(3)
+      const laneOf = new Map(begun)
+      if (concurrency === 1) {
+        // one at a time: the most work first; every lane is idle when a pack starts
+        expect(begun.map(([id]) => id)).toEqual([a!.pack.id, b!.pack.id, c!.pack.id])
+      } else {
+        // all at once: the largest alone on one lane, the two smaller ones together on the other
+        expect(laneOf.get(b!.pack.id)).toBe(laneOf.get(c!.pack.id))
+        expect(laneOf.get(a!.pack.id)).not.toBe(laneOf.get(b!.pack.id))
+      }
+    }
+  })
+
+  it('the lane verifying on this thread takes one pack at a time, once the other lanes have two each', async () => {
+    const all = [...packs().values()].slice(0, 4)
+    const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes]))
+    for (const [concurrency, here] of [[1, 0], [4, 1]] as const) {
+      const inner = verifiersHere(key)
+      const lanes: number[] = []
+      const verifiers: PackVerifiers = {
+        lanes: 2,
+        hereLane: 1,
+        begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
+          lanes.push(lane!)
+          return inner.begin(packId, size, blobs, tailStart, tail, shared)
+        },
+        close: async () => {},
+      }
+      const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
+      await reader.read(
+        all.map((p) => p.pack),
+        async (pack, offset, length) => bytesOf.get(pack.id)!.slice(offset, offset + length),
+        { concurrency, progress: NO_PROGRESS },
+      )
+      expect(reader.packs).toBe(4)
+      expect(lanes.filter((l) => l === 1).length).toBe(here)
     }
   })
 

@@ -19,6 +19,33 @@ describe('VerifyPool', () => {
     expect(await VerifyPool.start(key, 0)).toBeUndefined()
   })
 
+  it('takes workers started before the key was known (prestart) and gives them the key', async () => {
+    const { bytes, entries, id } = makePack(key, [randomBytes(3000), Buffer.from('zz'.repeat(9000))])
+    const { tailStart } = planPackReads(bytes.length, entries, Infinity)
+    VerifyPool.prestart(2)
+    const pool = (await VerifyPool.start(key, 2))!
+    try {
+      expect(pool.prestarted).toBe(true)
+      // taken: ending the prestarted workers now ends nothing of the pool
+      await VerifyPool.stopPrestarted()
+      const s = pool.begin(id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart))
+      await s.push(bytes.slice(0, tailStart))
+      expect(await s.end()).toEqual(verifyPack(key, id as Id, bytes, entries))
+    } finally {
+      await pool.close()
+    }
+    // workers of another number are not taken (they are ended), nor are any once stopped
+    VerifyPool.prestart(1)
+    const other = (await VerifyPool.start(key, 2))!
+    expect(other.prestarted).toBe(false)
+    await other.close()
+    VerifyPool.prestart(2)
+    await VerifyPool.stopPrestarted()
+    const fresh = (await VerifyPool.start(key, 2))!
+    expect(fresh.prestarted).toBe(false)
+    await fresh.close()
+  })
+
   it('verifies packs sent in pieces as verifyPack does; handed-over pieces are moved, shared ones copied', async () => {
     const pool = (await VerifyPool.start(key, 2))!
     try {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
-import { goJson } from '@rustic-ts/core/internal'
+import { CheckOptionsSchema, parseOptions, RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
+import { goJson, VerifyPool } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'
@@ -42,20 +42,26 @@ export function registerCheck(program: Command): void {
       throw new RusticError('InvalidInput', 'check flags --read-data and --read-data-subset cannot be used together', { code: 'InvalidOptions' })
     }
     const g = globalOptions(cmd)
-    const repo = await openRepo(cmd)
+    const options = withProfileOptions(g.profile?.check, {
+      readData: opts.readData ?? false,
+      readDataSubset: opts.readDataSubset,
+      trustCache: opts.trustCache ?? false,
+      snapshots,
+      filter: filterFrom(opts),
+    })
+    // the verify workers load while the key is derived (check takes them once the repository is open)
+    const parsed = parseOptions(CheckOptionsSchema, options, 'check options')
+    if (parsed.readData || parsed.readDataSubset !== undefined) VerifyPool.prestart(parsed.workers)
     let result: CheckResult
     try {
-      result = await repo.check(
-        withProfileOptions(g.profile?.check, {
-          readData: opts.readData ?? false,
-          readDataSubset: opts.readDataSubset,
-          trustCache: opts.trustCache ?? false,
-          snapshots,
-          filter: filterFrom(opts),
-        }),
-      )
+      const repo = await openRepo(cmd)
+      try {
+        result = await repo.check(options)
+      } finally {
+        await repo.close()
+      }
     } finally {
-      await repo.close()
+      await VerifyPool.stopPrestarted()
     }
     if (g.json) await writeOut(goJson(result) + '\n')
     else await writeOut(result.findings.map(findingLine).join('') + summaryText(result))
