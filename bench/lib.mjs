@@ -60,7 +60,8 @@ export function spread(values) {
 
 /**
  * Prints a table of comparisons with ratios rustic-ts / restic: best times, highest RSS, and, per round
- * (each round runs restic then rustic-ts back to back), the min/median/max of the time and RSS ratios.
+ * (each round runs restic then rustic-ts back to back), the min/median/max of the ratios of wall time, CPU
+ * time (user + system, steadier than wall time on a busy machine) and peak RSS.
  */
 export function report(title, rows) {
   console.log(`\n${title}`)
@@ -73,6 +74,7 @@ export function report(title, rows) {
     'restic MiB'.padStart(11),
     'RSS ratio'.padStart(10),
     '  per-round time ratio min/med/max',
+    '  CPU ratio min/med/max',
     '  RSS ratio min/med/max',
   )
   for (const { name, rustic, restic, rounds = [] } of rows) {
@@ -87,6 +89,8 @@ export function report(title, rows) {
       (rustic.rssKiB / restic.rssKiB).toFixed(2).padStart(10),
       ' ',
       perRound((x) => x.seconds).padStart(33),
+      ' ',
+      perRound((x) => x.user + x.sys).padStart(22),
       ' ',
       perRound((x) => x.rssKiB).padStart(22),
     )
