@@ -26,7 +26,8 @@ export function registerLs(program: Command): void {
       .option('-e, --exclude <glob>', 'do not list paths matching (repeatable)', collect),
   ).action(async (spec: string, opts: LsFlags, cmd: Command) => {
     const g = globalOptions(cmd)
-    const repo = await openRepo(cmd)
+    // `latest`, `latest~N` read every snapshot; an id or a prefix reads one
+    const repo = await openRepo(cmd, {}, { readsAllSnapshots: /^latest(~\d+)?(:|$)/.test(spec) })
     try {
       const indexed = await repo.toIndexed()
       const { snapshot, path, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
