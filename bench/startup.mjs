@@ -1,7 +1,11 @@
 // Start-up benchmark: `snapshots` on a repository of 1,000 snapshots and `ls latest` on a snapshot of
 // 200,000 files, rustic-ts vs restic on the same repositories, in one run.
 //
-//   npm run build && node bench/startup.mjs [--scale 1] [--runs 3] [--modes no-cache,cache] [--keep]
+//   npm run build && node bench/startup.mjs [--scale 1] [--runs 3] [--modes no-cache,cache] [--keep] [--data DIR] [--cli FILE]
+//
+// `--keep` keeps the repositories (and says where); `--data DIR` times those of an earlier `--keep` run instead
+// of building new ones; `--cli FILE` times another build of the CLI (e.g. a copy of an older dist/cli.js
+// kept inside packages/rustic-ts, so that it finds its dependencies) in place of bin/rustic-ts.js.
 //
 // Builds under /tmp (both repositories made by `restic init`, so both tools derive the same calibrated key):
 //   snapshots: 4 real backups of a small tree (2 by restic, 2 by rustic-ts: with and without a summary), then
@@ -22,19 +26,21 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI, flag, PASSWORD, ROOT, sh } from './lib.mjs'
+import { CLI as INSTALLED_CLI, flag, PASSWORD, ROOT, sh } from './lib.mjs'
 import { makeSet } from './manyFiles.mjs'
 
 const scale = Number(flag('scale', '1'))
 const runs = Number(flag('runs', '3'))
 const modes = flag('modes', 'no-cache,cache').split(',')
-const keep = process.argv.includes('--keep')
+const reuse = flag('data', undefined)
+const keep = process.argv.includes('--keep') || reuse !== undefined
+const CLI = flag('cli', INSTALLED_CLI)
 const SNAPSHOTS = 1000
 const LIB = join(ROOT, 'packages/rustic-ts/dist/index.js')
 if (!existsSync(LIB)) throw new Error(`${LIB} not found: run npm run build first`)
 const { openRepository } = await import(LIB)
 
-const dir = mkdtempSync(join(tmpdir(), 'rustic-bench-startup-'))
+const dir = reuse ?? mkdtempSync(join(tmpdir(), 'rustic-bench-startup-'))
 const log = (s) => process.stderr.write(s + '\n')
 const snapRepo = join(dir, 'repo-snapshots')
 const filesRepo = join(dir, 'repo-files')
@@ -136,9 +142,11 @@ function printTable(title, rows) {
 try {
   const files = Math.round(200_000 * scale)
   const dirs = Math.max(1, Math.round(2_000 * scale))
-  log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; building ${SNAPSHOTS} snapshots and ${files} files in ${dirs} directories under ${dir}`)
-  await makeSnapshotsRepo()
-  await makeFilesRepo(files, dirs)
+  log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${reuse ? 'reusing' : 'building'} ${SNAPSHOTS} snapshots and ${files} files in ${dirs} directories under ${dir}; CLI ${CLI}`)
+  if (reuse === undefined) {
+    await makeSnapshotsRepo()
+    await makeFilesRepo(files, dirs)
+  }
   await checkOutputs()
   for (const mode of modes) {
     const rows = []
