@@ -9,18 +9,22 @@ export const CLI = fileURLToPath(new URL('../packages/rustic-ts/bin/rustic-ts.js
 export const MKDATA = fileURLToPath(new URL('../../shared/bench/mkdata.py', import.meta.url))
 export const PASSWORD = 'bench-password'
 
-/** Runs a command (in `cwd` if given; failing loudly on a non-zero exit); resolves with wall, user and system seconds, peak RSS (KiB) — all by /usr/bin/time — and stdout. */
-export function sh(cmd, args, env = {}, cwd = undefined) {
+/**
+ * Runs a command (in `cwd` if given; failing loudly on a non-zero exit); resolves with wall, user and system
+ * seconds, peak RSS (KiB) — all by /usr/bin/time — and stdout (`''` with `stdout: 'ignore'`: the command
+ * then writes to /dev/null).
+ */
+export function sh(cmd, args, env = {}, cwd = undefined, { stdout = 'pipe' } = {}) {
   if (!existsSync('/usr/bin/time')) throw new Error('benchmarks need GNU time: apt-get install time')
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '@@TIME %e %M %U %S', cmd, ...args], {
       env: { ...process.env, RUSTIC_PASSWORD: PASSWORD, RESTIC_PASSWORD: PASSWORD, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', stdout, 'pipe'],
       cwd,
     })
     let out = ''
     let err = ''
-    child.stdout.on('data', (d) => (out += d))
+    child.stdout?.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (err += d))
     child.on('error', reject)
     child.on('close', (code) => {

@@ -9,11 +9,12 @@
 // into a new repository, an unchanged backup (same data again: parent detection only) and a restore of
 // the snapshot into an empty directory, `--runs` times each, interleaved; best time, highest peak RSS
 // (/usr/bin/time), and the ratios rustic-ts / restic, with time and RSS per 1,000 files.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI, compare, report, sh } from './lib.mjs'
+import { makeSet, manyFilesSets } from './manyFiles.mjs'
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -24,38 +25,6 @@ const runs = Number(arg('runs', '2'))
 const keep = process.argv.includes('--keep')
 const dir = mkdtempSync(join(tmpdir(), 'rustic-bench-smallfiles-'))
 const log = (s) => process.stderr.write(s + '\n')
-
-/** xorshift32: the same sequence on every machine. */
-function rng(seed) {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x
-  }
-}
-
-const WORDS = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'.split(' ')
-
-/** Writes `files` files in `dirs` directories below `root`; sizes 0..maxSize (0: all empty). */
-function makeSet(root, files, dirs, maxSize) {
-  const next = rng(0x5eed + files + maxSize)
-  for (let d = 0; d < dirs; d++) mkdirSync(join(root, `d${String(d).padStart(4, '0')}`), { recursive: true })
-  for (let i = 0; i < files; i++) {
-    const size = maxSize === 0 ? 0 : next() % (maxSize + 1)
-    const buf = Buffer.allocUnsafe(size)
-    if (i % 2 === 0) {
-      let p = 0
-      while (p < size) p += buf.write(WORDS[next() % WORDS.length] + ' ', p)
-    } else {
-      for (let p = 0; p < size; p++) buf[p] = next() & 255
-    }
-    writeFileSync(join(root, `d${String(i % dirs).padStart(4, '0')}`, `f${i}`), buf)
-  }
-}
 
 const fresh = (p) => {
   rmSync(p, { recursive: true, force: true })
@@ -72,10 +41,7 @@ const perThousand = (rows, files) => {
 }
 
 try {
-  const sets = [
-    { name: 'small', files: Math.round(200_000 * scale), dirs: Math.max(1, Math.round(2_000 * scale)), maxSize: 4096 },
-    { name: 'empty', files: Math.round(100_000 * scale), dirs: Math.max(1, Math.round(1_000 * scale)), maxSize: 0 },
-  ]
+  const sets = manyFilesSets(scale)
   for (const set of sets) {
     const data = join(dir, set.name)
     log(`${set.name}: ${set.files} files in ${set.dirs} directories under ${data}`)

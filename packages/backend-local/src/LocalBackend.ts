@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { readFile as readFileCallback } from 'node:fs'
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import pLimit from 'p-limit'
@@ -206,6 +207,7 @@ export class LocalBackend implements WriteBackend {
   /** A whole file; throws `NotFound` if missing. */
   async readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
     throwIfAborted(options?.signal)
+    if (type !== 'pack') return this.#readSmall(type, id, options)
     let fh
     try {
       fh = await open(await this.pathOf(type, id), 'r')
@@ -229,6 +231,24 @@ export class LocalBackend implements WriteBackend {
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     } finally {
       await fh.close().catch(() => {})
+    }
+  }
+
+  /**
+   * A whole file that is not a pack (snapshot, index, key, lock, config: small, unpacked) through one
+   * `fs.readFile`, which costs about half the CPU of the four promise round trips of a pack's read (open,
+   * stat, read, close): listing 1,000 snapshots reads 1,000 such files.
+   */
+  async #readSmall(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    const path = await this.pathOf(type, id)
+    try {
+      const buf = await new Promise<Buffer>((resolve, reject) =>
+        readFileCallback(path, { signal: options?.signal }, (err, data) => (err ? reject(err) : resolve(data))),
+      )
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.length)
+    } catch (err) {
+      throwIfAborted(options?.signal)
+      throw fsError(err, `cannot read ${this.what(type, id)}`)
     }
   }
 

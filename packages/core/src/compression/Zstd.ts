@@ -304,7 +304,17 @@ let current: ZstdProvider | undefined
 
 /** The zstd provider in use: the first of `node:zlib`, `zstd-napi`, `@toondepauw/node-zstd` that loads, else {@link pureJsZstd}. */
 export function zstdProvider(): ZstdProvider {
-  current ??= zstdProviders()[0]!
+  if (current === undefined) {
+    // the first that loads, without loading the others (each native module costs start-up time)
+    for (const [, load] of CANDIDATES) {
+      const l = load()
+      if ('provider' in l) {
+        current = l.provider
+        break
+      }
+    }
+    current ??= pureJsZstd
+  }
   return current
 }
 

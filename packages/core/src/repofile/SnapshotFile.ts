@@ -3,7 +3,7 @@ import type { Id } from '../id/Id.js'
 import { DeleteOptionSchema, deleteOptionToJson, type DeleteOption } from './DeleteOption.js'
 import { IdSchema, parseJsonText, UintSchema, unknownMembers, validateJson, withExtra } from './decodeJson.js'
 import { GoTimeSchema } from './GoTimeSchema.js'
-import { goTimeToDate } from './goTime.js'
+import { goTimeToDate, isGoTime } from './goTime.js'
 import { goJsonBytes } from './goJson.js'
 import {
   rawMemberText,
@@ -83,6 +83,48 @@ export const SnapshotFileSchema = z.object({
 
 const KNOWN = new Set(Object.keys(SnapshotFileSchema.shape))
 
+const LOWER_HEX_ID = /^[0-9a-f]{64}$/
+const isId = (v: unknown): v is Id => typeof v === 'string' && LOWER_HEX_ID.test(v)
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string')
+
+/**
+ * Fast path of {@link parseSnapshot} for snapshots as restic and rustic write them: the checks of
+ * {@link SnapshotFileSchema} without zod's cost (listing 1,000 snapshots spent ~50 ms in it). Returns
+ * `undefined` for anything unusual (upper-case ids, a `delete` or `parents` member, a wrong type), which then
+ * goes through the schema (which also makes the error message).
+ */
+function fastSnapshotJson(value: unknown): z.output<typeof SnapshotFileSchema> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const v = value as Record<string, unknown>
+  const { time, parent, tree, paths, hostname, username, uid, gid, excludes, tags, original, summary, label, description } = v
+  const programVersion = v['program_version']
+  if (typeof time !== 'string' || !isGoTime(time) || !isId(tree)) return undefined
+  if ((parent != null && !isId(parent)) || (original != null && !isId(original))) return undefined
+  if ((paths != null && !isStringList(paths)) || (excludes != null && !isStringList(excludes)) || (tags != null && !isStringList(tags))) return undefined
+  for (const x of [hostname, username, programVersion, label, description]) if (x != null && typeof x !== 'string') return undefined
+  if ((uid != null && !isUint(uid)) || (gid != null && !isUint(gid))) return undefined
+  if (summary != null && (typeof summary !== 'object' || Array.isArray(summary))) return undefined
+  if (v['delete'] != null || v['parents'] != null) return undefined
+  return {
+    time,
+    parent: parent as Id | null | undefined,
+    tree,
+    paths: paths ?? [],
+    hostname: hostname as string | null | undefined,
+    username: username as string | null | undefined,
+    uid: uid as number | null | undefined,
+    gid: gid as number | null | undefined,
+    excludes: excludes ?? [],
+    tags: tags ?? [],
+    original: original as Id | null | undefined,
+    program_version: programVersion as string | null | undefined,
+    summary: summary as Record<string, unknown> | null | undefined,
+    label: label as string | null | undefined,
+    description: description as string | null | undefined,
+  }
+}
+
 /**
  * The snapshot's JSON as restic writes it: Go JSON without newline, fields in restic's order
  * (`time`, `parent`, `tree`, `paths`, `hostname`, `username`, `uid`, `gid`, `excludes`, `tags`,
@@ -125,7 +167,7 @@ export function serializeSnapshot(s: SnapshotFile): Uint8Array {
  */
 export function parseSnapshot(json: Uint8Array, what: string, id?: Id): SnapshotFile {
   const { text, value } = parseJsonText(json, what)
-  const o = validateJson(value, SnapshotFileSchema, what)
+  const o = fastSnapshotJson(value) ?? validateJson(value, SnapshotFileSchema, what)
   const s: SnapshotFile = {
     time: o.time,
     tree: o.tree,

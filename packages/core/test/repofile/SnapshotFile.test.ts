@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isRusticError, parseSnapshot, RawJson, serializeSnapshot, snapshotTime, type Id, type SnapshotFile } from '@rustic-ts/core/internal'
 
@@ -114,5 +115,49 @@ describe('snapshot file', () => {
       expect(isRusticError(err, 'DecodeError')).toBe(true)
       expect((err as Error).message).toContain('snapshot 1a2b3c4d')
     }
+  })
+
+  it('reads a snapshot the same on the fast path as through the schema, and refuses the same ones', () => {
+    // a "delete":"NotSet" member sends a snapshot down the schema path and changes nothing else in the result
+    const outcome = (text: string): unknown => {
+      try {
+        return parseSnapshot(enc(text), 'snapshot 1a2b3c4d', T as Id)
+      } catch (e) {
+        return isRusticError(e, 'DecodeError') ? 'DecodeError' : e
+      }
+    }
+    const id = fc.constantFrom(T, P, T.toUpperCase(), 'abc', 5, null)
+    const str = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(null, 3, true))
+    const list = fc.oneof(fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }), fc.constantFrom(null, '/p', [1], ['a', null]))
+    const uint = fc.constantFrom(0, 1000, -1, 1.5, 2 ** 53, '7', null)
+    const member = fc.record(
+      {
+        time: fc.constantFrom('2026-11-23T15:24:37.383716252Z', '2026-11-23T16:24:37+01:00', '23.11.2026', 7, null),
+        parent: id,
+        tree: id,
+        paths: list,
+        hostname: str,
+        username: str,
+        uid: uint,
+        gid: uint,
+        excludes: list,
+        tags: list,
+        original: id,
+        program_version: str,
+        summary: fc.constantFrom({ files_new: 1, total_bytes_processed: 2 }, { files_new: 'x' }, [], 'x', null),
+        label: str,
+        description: str,
+        parents: fc.constantFrom(null, [P]),
+        other: fc.constantFrom({ a: [1, 2] }, 'x', null),
+      },
+      { requiredKeys: [] },
+    )
+    fc.assert(
+      fc.property(member, (m) => {
+        const text = JSON.stringify(m)
+        expect(outcome(text)).toEqual(outcome(`${text.slice(0, -1)}${text === '{}' ? '' : ','}"delete":"NotSet"}`))
+      }),
+      { numRuns: 500 },
+    )
   })
 })

@@ -4,6 +4,7 @@ import { parseDuration } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { progressBars } from './progressBar.js'
+import { SnapshotPrefetchBackend } from './SnapshotPrefetchBackend.js'
 
 /**
  * Repository options from the global flags. The default on-disk cache (`@rustic-ts/cache`) is imported only
@@ -44,10 +45,25 @@ export function optionPrefixes(repo: string): string[] {
   return scheme === 'opendal' ? ['opendal', repo.slice('opendal:'.length).toLowerCase()] : [scheme]
 }
 
+/** What a command will read, for {@link openRepo}. */
+export interface OpenIntent {
+  /**
+   * The command reads every snapshot file (`snapshots`, `ls latest`): without a cache (whose copies would
+   * be read instead) and a hot repository, they are read while the key is derived (see
+   * {@link SnapshotPrefetchBackend}).
+   */
+  readsAllSnapshots?: boolean
+}
+
 /** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
-export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}): Promise<Repository> {
+export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}, intent: OpenIntent = {}): Promise<Repository> {
   const g = globalOptions(cmd)
-  return Repository.open({ ...repositoryOptions(g), ...overrides }, await backendsOf(g), await credentialsFrom(g))
+  const options = { ...repositoryOptions(g), ...overrides }
+  let backends = await backendsOf(g)
+  if (intent.readsAllSnapshots && options.noCache && !backends.repoHot) {
+    backends = { ...backends, repository: new SnapshotPrefetchBackend(backends.repository, options.concurrency ?? 8) }
+  }
+  return Repository.open(options, backends, await credentialsFrom(g))
 }
 
 /** `--retry-lock`: a duration such as `30s`, `5m`, `1h30m` (or `0`), in ms. */

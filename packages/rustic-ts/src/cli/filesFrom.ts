@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { RusticError } from '@rustic-ts/core'
-import { glob } from 'tinyglobby'
 
 /** How a `--files-from*` file lists paths (restic's three flags). */
 export type FilesFromKind = 'glob' | 'verbatim' | 'raw'
@@ -41,6 +40,8 @@ export async function pathsFromFile(file: string, kind: FilesFromKind, warn: (me
       continue
     }
     const absolute = line.startsWith('/')
+    // loaded here, not at start-up: it loads picomatch from node_modules (~20 ms), and only patterns need it
+    const { glob } = await import('tinyglobby')
     const matches = await glob(absolute ? line.slice(1) : line, {
       cwd: absolute ? '/' : process.cwd(),
       dot: true,

@@ -26,23 +26,26 @@ export function registerLs(program: Command): void {
       .option('-e, --exclude <glob>', 'do not list paths matching (repeatable)', collect),
   ).action(async (spec: string, opts: LsFlags, cmd: Command) => {
     const g = globalOptions(cmd)
-    const repo = await openRepo(cmd)
+    // `latest`, `latest~N` read every snapshot; an id or a prefix reads one
+    const repo = await openRepo(cmd, {}, { readsAllSnapshots: /^latest(~\d+)?(:|$)/.test(spec) })
     try {
       const indexed = await repo.toIndexed()
       const { snapshot, path, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
-      const out: string[] = []
+      // written in pieces of ~16 KiB: larger batches outlive the CLI's small young generation (1 MiB
+      // semi-spaces), and copying them at every scavenge cost more than the writes they saved
+      let out = ''
       const flush = async (): Promise<void> => {
-        if (out.length > 0) await writeOut(out.join(''))
-        out.length = 0
+        if (out.length > 0) await writeOut(out)
+        out = ''
       }
-      if (g.json) out.push(snapshotJson(snapshot, { struct_type: 'snapshot' }) + '\n')
-      else out.push(`snapshot ${snapshot.id!.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${snapshot.time}:\n`)
+      if (g.json) out += snapshotJson(snapshot, { struct_type: 'snapshot' }) + '\n'
+      else out += `snapshot ${snapshot.id!.slice(0, 8)} of [${snapshot.paths.join(' ')}] at ${snapshot.time}:\n`
       const entries = indexed.ls(node, path, withProfileOptions(g.profile?.ls, { recursive: opts.recursive, include: opts.include, exclude: opts.exclude }))
       for await (const { path: p, node: n } of entries) {
-        if (g.json) out.push(lsNodeJson(n, p) + '\n')
-        else if (opts.long) out.push(longListingLine(n, p) + '\n')
-        else out.push(p + '\n')
-        if (out.length >= 1000) await flush()
+        if (g.json) out += lsNodeJson(n, p) + '\n'
+        else if (opts.long) out += longListingLine(n, p) + '\n'
+        else out += p + '\n'
+        if (out.length >= 16384) await flush()
       }
       await flush()
     } finally {

@@ -41,7 +41,7 @@ export function registerSnapshots(program: Command): void {
     }
     const groupBy = parseGroupCriterion(opts.groupBy ?? 'host,label,paths')
     const filter = filterFrom(opts)
-    const repo = await openRepo(cmd)
+    const repo = await openRepo(cmd, {}, { readsAllSnapshots: ids.length === 0 || ids.some((id) => id.startsWith('latest')) })
     try {
       const groups = await repo.groupSnapshots({ snapshots: ids, filter, groupBy, latest })
       if (g.json) {
