@@ -28,15 +28,14 @@ export const alias: Array<{ find: RegExp; replacement: string }> = [
 ]
 
 /**
- * Core's unit tests that need a process of their own: they replace a module (`vi.mock`) or load a second
- * copy of one (`vi.resetModules`), which would reach the files run after them in a shared process.
+ * Test files that need a process of their own: they replace a module (`vi.mock`) or load a second copy of
+ * one (`vi.resetModules`), or change the process (working directory, environment, `process.stdout`),
+ * which would reach the files run after them in a shared process.
  */
-const CORE_OWN_PROCESS = [
-  'test/util/nativeXattrs.test.ts',
-  'test/archiver/sources/LocalSource.errors.test.ts',
-  'test/error/RusticError.test.ts',
-  'test/backend/BackendError.test.ts',
-]
+const OWN_PROCESS: Record<string, string[]> = {
+  core: ['test/util/nativeXattrs.test.ts', 'test/archiver/sources/LocalSource.errors.test.ts', 'test/error/RusticError.test.ts', 'test/backend/BackendError.test.ts'],
+  'rustic-ts': ['test/cli/fuzz.test.ts'],
+}
 
 const setupFiles = [fileURLToPath(new URL('./vitest.setup.ts', import.meta.url))]
 
@@ -57,18 +56,19 @@ function project(p: string, name: string, test: { include: string[]; exclude?: s
 }
 
 /**
- * One vitest project per package; core's in two. Core's unit tests (most of its files) share their worker
- * processes (`isolate: false`): each process imports core's sources once instead of once per file, which
- * took longer than most of those files' tests. Its interop suites (restic runs, native modules) and the
- * files of {@link CORE_OWN_PROCESS} run each in a fresh process, as every other package's.
+ * One vitest project per package; core's and rustic-ts's in two. Their tests share worker processes
+ * (`isolate: false`): each process imports the sources once instead of once per file, which took longer
+ * than most of core's files' tests. Core's interop suites and the files of {@link OWN_PROCESS} run each
+ * in a fresh process, as every other package's.
  */
-export const projects: TestProjectConfiguration[] = packages.flatMap((p) =>
-  p === 'core'
-    ? [
-        project(p, 'core', { include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/interop/**', ...CORE_OWN_PROCESS], isolate: false }),
-        project(p, 'core-isolated', { include: ['test/interop/**/*.test.ts', ...CORE_OWN_PROCESS] }),
-      ]
-    : [project(p, p, { include: ['test/**/*.test.ts'] })],
-)
+export const projects: TestProjectConfiguration[] = packages.flatMap((p) => {
+  const own = OWN_PROCESS[p]
+  if (own === undefined) return [project(p, p, { include: ['test/**/*.test.ts'] })]
+  const apart = p === 'core' ? ['test/interop/**'] : []
+  return [
+    project(p, p, { include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...apart, ...own], isolate: false }),
+    project(p, `${p}-isolated`, { include: [...apart.map((d) => `${d}/*.test.ts`), ...own] }),
+  ]
+})
 
 export default projects
