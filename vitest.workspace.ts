@@ -67,7 +67,9 @@ export const projects: TestProjectConfiguration[] = packages.flatMap((p) => {
   const apart = p === 'core' ? ['test/interop/**'] : []
   return [
     project(p, p, { include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...apart, ...own], isolate: false }),
-    project(p, `${p}-isolated`, { include: [...apart.map((d) => `${d}/*.test.ts`), ...own] }),
+    // named to sort before the shared one: vitest runs projects in the order of their names, and a long
+    // file of its own (the CLI fuzz test) at the very end would keep one worker busy while the others idle
+    project(p, `isolated-${p}`, { include: [...apart.map((d) => `${d}/*.test.ts`), ...own] }),
   ]
 })
 
