@@ -1,7 +1,21 @@
 import { execFileSync } from 'node:child_process'
-import { readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+/**
+ * Caches of the rustic-ts command lines and repositories the tests open without `--no-cache` go to a
+ * directory of this run (removed at its end) instead of the user's `~/.cache/rustic-ts`: test files run
+ * side by side (and the suites of two Node versions), and one of them checks that nothing writes there.
+ * Then builds core's worker programs (see {@link buildWorkers}).
+ */
+export default function setup(): () => void {
+  const cache = mkdtempSync(join(tmpdir(), 'rustic-ts-test-cache-'))
+  process.env['XDG_CACHE_HOME'] = cache
+  buildWorkers()
+  return () => rmSync(cache, { recursive: true, force: true })
+}
 
 /**
  * Tests run core from its TypeScript sources, but Node runs worker threads only from JavaScript: core's
@@ -9,7 +23,7 @@ import { fileURLToPath } from 'node:url'
  * only, a second or so) before the tests when they are missing or older than any source of core, so
  * that the workers always run the code under test.
  */
-export default function setup(): void {
+function buildWorkers(): void {
   const core = fileURLToPath(new URL('./packages/core/', import.meta.url))
   const workers = readdirSync(join(core, 'src', 'workers')).filter((f) => f.endsWith('.worker.ts'))
   const built = workers.map((f) => mtime(join(core, 'dist', f.replace(/\.ts$/, '.js'))))

@@ -60,8 +60,9 @@ run_suite() {
   echo "$c $rc $((SECONDS - start))" >"$counts"
 }
 
-# vitest runs one test file at a time on a 2-core machine (its default is a worker per core but one):
-# the run on Node 24 goes alongside, on the other core, with its output shown when both are done.
+# The run on Node 24 goes alongside, with its output shown when both are done. Each run has a worker per
+# core but one, at least two (vitest.config.ts): many files mostly wait (on restic's retries, locks,
+# servers), so on a 2-core machine four files run at once and the waits overlap with work.
 if [ -n "$node24" ]; then
   # Same built packages and node_modules: the native addons are Node-API modules, loaded by any Node version.
   (PATH="$node24:$PATH" run_suite "$work/node24" "$@" >"$work/node24.log" 2>&1) &

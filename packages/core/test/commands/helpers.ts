@@ -42,13 +42,16 @@ export async function resticRepoWith(repo: string, cwd: string, name: string, ve
   return resticBackup(repo, cwd, name)
 }
 
-/** Replaces the keys of a local repository by one for the same password with scrypt N = 1024. */
-export async function useCheapKey(repo: string): Promise<void> {
+/**
+ * Replaces the keys of a local repository by one for the same password (the test password unless given)
+ * with scrypt N = 1024: restic calibrates its own to take about half a second at every open.
+ */
+export async function useCheapKey(repo: string, pw = password): Promise<void> {
   const backend = new LocalBackend(repo)
-  const r = await Repository.open({ noCache: true }, { repository: backend }, { password })
+  const r = await Repository.open({ noCache: true }, { repository: backend }, { password: pw })
   try {
     const old = await backend.list('key')
-    await r.addKey(password, { kdf: { N: 1024, r: 8, p: 1 } })
+    await r.addKey(pw, { kdf: { N: 1024, r: 8, p: 1 } })
     for (const id of old) await backend.remove('key', id, false)
   } finally {
     await r.close()

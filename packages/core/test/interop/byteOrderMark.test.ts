@@ -24,6 +24,7 @@ import {
   type Id,
   type Node,
 } from '@rustic-ts/core/internal'
+import { useCheapKey } from '../commands/helpers.js'
 
 const run = promisify(execFile)
 const hasRestic = spawnSync('restic', ['version']).status === 0
@@ -58,6 +59,7 @@ beforeAll(async () => {
   fs.symlinkSync(LINK_TARGET, p(B('link')))
   const repo = join(base, 'repo')
   await restic(repo, 'init')
+  await useCheapKey(repo, 'pw') // each later restic run opens it fast
   const out = (await restic(repo, 'backup', '--json', 'src')).toString().trim().split('\n')
   const snapshotId = (JSON.parse(out[out.length - 1]!) as { snapshot_id: string }).snapshot_id
   const snap = JSON.parse((await restic(repo, 'cat', 'snapshot', snapshotId)).toString()) as { tree: Id }

@@ -22,6 +22,7 @@ import {
   type Id,
   type Node,
 } from '@rustic-ts/core/internal'
+import { useCheapKey } from '../commands/helpers.js'
 
 const run = promisify(execFile)
 const B = (s: string): Buffer => Buffer.from(s)
@@ -164,6 +165,7 @@ async function restic(repo: string, tz: string, ...args: string[]): Promise<Buff
 async function backupTrees(version: '1' | '2', tz: string, withAtime: boolean): Promise<Map<string, Buffer>> {
   const repo = join(base, `repo-v${version}`)
   await restic(repo, tz, 'init', '--repository-version', version)
+  await useCheapKey(repo, 'test-password') // each later restic run opens it fast
   const out = (await restic(repo, tz, 'backup', '--json', ...(withAtime ? ['--with-atime'] : []), 'src')).toString().trim().split('\n')
   const summary = JSON.parse(out[out.length - 1]!) as { snapshot_id: string }
   const snapshot = JSON.parse((await restic(repo, tz, 'cat', 'snapshot', summary.snapshot_id)).toString()) as { tree: Id }
