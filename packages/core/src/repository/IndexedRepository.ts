@@ -105,6 +105,15 @@ export class IndexedRepository {
     return true
   }
 
+  /**
+   * @internal True when an index file the index was loaded from is gone (what makes
+   * {@link IndexedRepository.reloadIndexIfChanged} load it again), without loading anything.
+   */
+  async indexChanged(control: Control = {}): Promise<boolean> {
+    const ids = await this.repo.backend.list('index', { signal: control.signal })
+    return indexFilesGone(this.#loadedIndexIds, ids)
+  }
+
   /** @internal The location of a blob; throws `BlobNotFound` if it is not indexed. */
   locate(type: BlobType, id: Id): BlobLocation {
     const loc = this.index.get(type, id)
