@@ -119,6 +119,7 @@ const INDEX_CHANGED = 'the index changed while the lock was taken: the backup st
  */
 async function backupWhileLocking(indexed: IndexedRepository, prepared: Prepared, control: Control): Promise<BackupResult> {
   const repo = indexed.repo
+  const generation = indexed.indexGeneration // a concurrent backup of this object may load the index again
   const early = new AbortController()
   const signal = control.signal ? AbortSignal.any([control.signal, early.signal]) : early.signal
   const locking = (async () => {
@@ -126,7 +127,8 @@ async function backupWhileLocking(indexed: IndexedRepository, prepared: Prepared
     try {
       if (lock.signal.aborted) early.abort(lock.signal.reason)
       else lock.signal.addEventListener('abort', () => early.abort(lock.signal.reason), { once: true })
-      return { lock, changed: await indexed.indexChanged({ signal: lock.signal }) }
+      const changed = (await indexed.indexChanged({ signal: lock.signal })) || indexed.indexGeneration !== generation
+      return { lock, changed }
     } catch (e) {
       await lock.release()
       throw e

@@ -214,6 +214,27 @@ describe('backup of local paths while its lock is taken', () => {
       await remove()
     }
   })
+  it('two backups of one indexed repository both start again when another client pruned before their lock was held', async () => {
+    const { dir, remove } = await tree()
+    try {
+      const backend = new Watched()
+      const { repo, open } = await memoryRepo(backend)
+      const first = await (await repo.toIndexed()).backup([dir])
+      const stale = await (await open()).toIndexed()
+      backend.reset(async () => {
+        const other = await open({ lock: false })
+        await other.deleteSnapshots([first.snapshot.id!])
+        for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
+      })
+      const [a, b] = await Promise.all([stale.backup([dir]), stale.backup([dir], { tags: ['b'] })])
+      for (const r of [a, b]) expect(r.snapshot.summary).toMatchObject({ filesUnmodified: 0 })
+      const check = await (await open()).check()
+      expect(check.summary.errors).toBe(0)
+      expect(await counts(repo)).toMatchObject({ snapshots: 2, locks: 0 })
+    } finally {
+      await remove()
+    }
+  })
 })
 
 describe('backup input', () => {
