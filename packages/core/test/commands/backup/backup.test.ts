@@ -148,6 +148,24 @@ describe('backup of local paths while its lock is taken', () => {
     return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
   }
 
+  /**
+   * A repository with a backup of `dir`, an indexed repository of another client that knows its blobs
+   * (`stale`), and a backend that, just before the next lock recheck, lets a third client forget that
+   * snapshot and prune everything it referenced.
+   */
+  const prunedAtRecheck = async (dir: string) => {
+    const backend = new Watched()
+    const { repo, open } = await memoryRepo(backend)
+    const first = await (await repo.toIndexed()).backup([dir])
+    const stale = await (await open()).toIndexed()
+    backend.reset(async () => {
+      const other = await open({ lock: false })
+      await other.deleteSnapshots([first.snapshot.id!])
+      for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
+    })
+    return { backend, repo, open, stale }
+  }
+
   it('reads the parent snapshot before the lock is held, and writes nothing (pack, index, snapshot) until it is', async () => {
     const { dir, remove } = await tree()
     try {
@@ -192,16 +210,7 @@ describe('backup of local paths while its lock is taken', () => {
   it('backs up again on the index loaded anew when another client pruned before the lock was held', async () => {
     const { dir, remove } = await tree()
     try {
-      const backend = new Watched()
-      const { repo, open } = await memoryRepo(backend)
-      const first = await (await repo.toIndexed()).backup([dir])
-      const stale = await (await open()).toIndexed() // knows the blobs of the first snapshot
-      // another client forgets the snapshot and prunes everything it referenced, just before the recheck
-      backend.reset(async () => {
-        const other = await open({ lock: false })
-        await other.deleteSnapshots([first.snapshot.id!])
-        for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
-      })
+      const { backend, repo, open, stale } = await prunedAtRecheck(dir)
       const second = await stale.backup([dir])
       expect(backend.log.filter((e) => e === 'list snapshot')).toHaveLength(2) // the parent was looked for twice
       expect(second.snapshot.parent).toBeUndefined()
@@ -214,18 +223,11 @@ describe('backup of local paths while its lock is taken', () => {
       await remove()
     }
   })
+
   it('two backups of one indexed repository both start again when another client pruned before their lock was held', async () => {
     const { dir, remove } = await tree()
     try {
-      const backend = new Watched()
-      const { repo, open } = await memoryRepo(backend)
-      const first = await (await repo.toIndexed()).backup([dir])
-      const stale = await (await open()).toIndexed()
-      backend.reset(async () => {
-        const other = await open({ lock: false })
-        await other.deleteSnapshots([first.snapshot.id!])
-        for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
-      })
+      const { repo, open, stale } = await prunedAtRecheck(dir)
       const [a, b] = await Promise.all([stale.backup([dir]), stale.backup([dir], { tags: ['b'] })])
       for (const r of [a, b]) expect(r.snapshot.summary).toMatchObject({ filesUnmodified: 0 })
       const check = await (await open()).check()
