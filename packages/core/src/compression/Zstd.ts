@@ -304,18 +304,17 @@ let current: ZstdProvider | undefined
 
 /** The zstd provider in use: the first of `node:zlib`, `zstd-napi`, `@toondepauw/node-zstd` that loads, else {@link pureJsZstd}. */
 export function zstdProvider(): ZstdProvider {
-  if (current === undefined) {
-    // the first that loads, without loading the others (each native module costs start-up time)
-    for (const [, load] of CANDIDATES) {
-      const l = load()
-      if ('provider' in l) {
-        current = l.provider
-        break
-      }
-    }
-    current ??= pureJsZstd
-  }
+  current ??= firstProvider()
   return current
+}
+
+/** The first provider that loads (the later ones are not loaded: each is a native library). */
+function firstProvider(): ZstdProvider {
+  for (const [, load] of CANDIDATES) {
+    const l = load()
+    if ('provider' in l) return l.provider
+  }
+  return pureJsZstd
 }
 
 /** Chooses the zstd provider (e.g. one of {@link zstdProviders}, or your own). */
@@ -352,10 +351,8 @@ function copyingBuffers(p: ZstdProvider): ZstdBuffers {
 /** True for the providers of this module (the workers can load them by name), false for one of the caller's. */
 function isBuiltIn(p: ZstdProvider): boolean {
   if (p === pureJsZstd) return true
-  return CANDIDATES.some(([, load]) => {
-    const l = load()
-    return 'provider' in l && l.provider === p
-  })
+  const l = CANDIDATES.find(([name]) => name === p.name)?.[1]() // only the candidate of that name: no other library loaded
+  return l !== undefined && 'provider' in l && l.provider === p
 }
 
 /**

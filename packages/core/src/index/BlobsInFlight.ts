@@ -20,14 +20,49 @@ export interface BlobInFlight {
   readonly error: unknown
 }
 
-interface Entry extends BlobInFlight {
-  settled: boolean
-  error: unknown
-  resolve(): void
-  reject(error: unknown): void
-}
+/**
+ * One claimed blob. Its promise is made only when another writer asks for it ({@link Entry.stored}):
+ * most blobs are never shared, and a promise with its two functions for each of tens of thousands of
+ * blobs in flight (small files: all of them until their index file is written) cost ~0.5 KiB each.
+ */
+class Entry implements BlobInFlight {
+  settled = false
+  error: unknown = undefined
+  private waiting: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined
 
-const key = (type: BlobType, id: Id): string => `${type}:${id}`
+  constructor(
+    readonly type: BlobType,
+    readonly id: Id,
+    readonly writer: BlobWriter,
+  ) {}
+
+  get stored(): Promise<void> {
+    if (this.waiting === undefined) {
+      if (this.settled && this.error === undefined) return Promise.resolve()
+      let resolve!: () => void
+      let reject!: (error: unknown) => void
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res
+        reject = rej
+      })
+      promise.catch(() => {}) // a writer's failure matters only to those waiting
+      this.waiting = { promise, resolve, reject }
+      if (this.settled) reject(this.error)
+    }
+    return this.waiting.promise
+  }
+
+  resolve(): void {
+    this.settled = true
+    this.waiting?.resolve()
+  }
+
+  reject(error: unknown): void {
+    this.settled = true
+    this.error = error
+    this.waiting?.reject(error)
+  }
+}
 
 /**
  * The blobs being stored by the writers of one in-memory index (concurrent backups on one
@@ -37,56 +72,36 @@ const key = (type: BlobType, id: Id): string => `${type}:${id}`
  * flight from its claim until its index file is stored, or its writer ends.
  */
 export class BlobsInFlight {
-  private readonly entries = new Map<string, Entry>()
-  private readonly byWriter = new Map<BlobWriter, Set<string>>()
+  /** By blob type, then id (the id strings the packers hold: no key string made per blob). */
+  private readonly entries: Record<BlobType, Map<Id, Entry>> = { data: new Map(), tree: new Map() }
+  private readonly byWriter = new Map<BlobWriter, Set<Entry>>()
 
   /** The blob if a writer other than `writer` is storing it. */
   elsewhere(type: BlobType, id: Id, writer: BlobWriter): BlobInFlight | undefined {
-    const e = this.entries.get(key(type, id))
+    const e = this.entries[type].get(id)
     return e !== undefined && e.writer !== writer ? e : undefined
   }
 
   /** `writer` stores the blob from now on (call when no one else does, see {@link elsewhere}). */
   claim(type: BlobType, id: Id, writer: BlobWriter): void {
-    const k = key(type, id)
-    if (this.entries.has(k)) return
-    let resolve!: () => void
-    let reject!: (error: unknown) => void
-    const stored = new Promise<void>((res, rej) => {
-      resolve = res
-      reject = rej
-    })
-    stored.catch(() => {}) // a writer's failure matters only to those waiting
-    const entry: Entry = {
-      stored,
-      writer,
-      settled: false,
-      error: undefined,
-      resolve: () => {
-        entry.settled = true
-        resolve()
-      },
-      reject: (error) => {
-        entry.settled = true
-        entry.error = error
-        reject(error)
-      },
-    }
-    this.entries.set(k, entry)
+    const byId = this.entries[type]
+    if (byId.has(id)) return
+    const entry = new Entry(type, id, writer)
+    byId.set(id, entry)
     let mine = this.byWriter.get(writer)
     if (!mine) this.byWriter.set(writer, (mine = new Set()))
-    mine.add(k)
+    mine.add(entry)
   }
 
   /** Blobs of `writer` are in a stored index file now: those waiting for them go on. */
   stored(writer: BlobWriter, blobs: Iterable<{ type: BlobType; id: Id }>): void {
     const mine = this.byWriter.get(writer)
     for (const b of blobs) {
-      const k = key(b.type, b.id)
-      const e = this.entries.get(k)
+      const byId = this.entries[b.type]
+      const e = byId.get(b.id)
       if (e === undefined || e.writer !== writer) continue
-      this.entries.delete(k)
-      mine?.delete(k)
+      byId.delete(b.id)
+      mine?.delete(e)
       e.resolve()
     }
   }
@@ -97,10 +112,10 @@ export class BlobsInFlight {
     this.byWriter.delete(writer)
     if (!mine) return
     const why = error ?? new RusticError('Internal', 'the backup storing the blob ended without storing it', { code: 'SharedBlobLost' })
-    for (const k of mine) {
-      const e = this.entries.get(k)
-      if (e === undefined) continue
-      this.entries.delete(k)
+    for (const e of mine) {
+      const byId = this.entries[e.type]
+      if (byId.get(e.id) !== e) continue
+      byId.delete(e.id)
       e.reject(why)
     }
   }

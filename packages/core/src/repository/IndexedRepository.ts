@@ -76,6 +76,7 @@ export class IndexedRepository {
 
   /** The index files `index` was loaded from. */
   #loadedIndexIds: ReadonlySet<Id>
+  #generation = 0
 
   private constructor(repo: Repository, index: BlobIndex, loadedIndexIds: ReadonlySet<Id>) {
     this.repo = repo
@@ -100,9 +101,24 @@ export class IndexedRepository {
     const { signal, progress } = this.repo.control(control)
     const ids = await this.repo.backend.list('index', { signal })
     if (!indexFilesGone(this.#loadedIndexIds, ids)) return false
+    this.#generation++
     this.index.clear()
     this.#loadedIndexIds = await loadIndexFiles(this.repo, this.index, { signal, progress }, ids)
     return true
+  }
+
+  /** @internal Counts the times the index was loaded again: work that used it before is stale when this changed. */
+  get indexGeneration(): number {
+    return this.#generation
+  }
+
+  /**
+   * @internal True when an index file the index was loaded from is gone (what makes
+   * {@link IndexedRepository.reloadIndexIfChanged} load it again), without loading anything.
+   */
+  async indexChanged(control: Control = {}): Promise<boolean> {
+    const ids = await this.repo.backend.list('index', { signal: control.signal })
+    return indexFilesGone(this.#loadedIndexIds, ids)
   }
 
   /** @internal The location of a blob; throws `BlobNotFound` if it is not indexed. */

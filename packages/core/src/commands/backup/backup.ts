@@ -8,13 +8,13 @@ import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/in
 import type { WriteBackend } from '../../backend/Backend.js'
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
+import { GatedBackend } from '../../backend/GatedBackend.js'
 import { CompressionChoiceSchema, compressionLevel } from '../../compression/index.js'
 import { isRusticError, RusticError } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
 import { noProgress, type WarningHandler } from '../../progress/Progress.js'
 import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
-import type { LockHandle } from '../../repository/lock/index.js'
 import { adoptOrphanPacks } from './adoptOrphanPacks.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { snapshotFromOptions, SnapshotOptionsSchema } from './SnapshotOptions.js'
@@ -66,14 +66,17 @@ interface Prepared {
   source: ReadSource
   /** Local source paths that do not exist. */
   missing: SkippedEntry[]
+  /** True for local paths, which can be walked again (a custom source may be readable once only). */
+  rereadable: boolean
 }
 
 /**
  * Backs up local paths (or a custom {@link ReadSource}) into a new snapshot. Writes packs, then index
  * files, then the snapshot, so an interrupted backup leaves a valid repository and its uploaded packs are
  * reused by the next run; temp files that killed writes left behind for over a day are removed. Holds a
- * shared lock throughout (as restic's backup does); loads the index again if another client rewrote it
- * since it was loaded, and writes no snapshot once the lock is lost.
+ * shared lock throughout (as restic's backup does) and writes nothing before it holds it; local paths are
+ * already walked while it is being taken (see {@link backupWhileLocking}). Loads the index again if
+ * another client rewrote it since it was loaded, and writes no snapshot once the lock is lost.
  *
  * The source and the options are checked before anything is written (invalid ones fail with
  * `InvalidOptions`). Local paths that do not exist are skipped with a warning (`<path> does not exist,
@@ -87,16 +90,90 @@ export async function backup(
   control: Control = {},
 ): Promise<BackupResult> {
   const prepared = await prepareBackup(indexed, source, options, control)
-  return indexed.repo.withLock(
-    'shared',
-    async (lock) => {
-      await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
-      const result = await backupLocked(indexed, prepared, { ...control, signal: lock.signal }, lock)
-      if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
-      return result
-    },
-    control,
+  const result = prepared.rereadable
+    ? await backupWhileLocking(indexed, prepared, control)
+    : await indexed.repo.withLock(
+        'shared',
+        async (lock) => {
+          await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
+          return backupLocked(indexed, prepared, { ...control, signal: lock.signal }, () => lock.verify())
+        },
+        control,
+      )
+  if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
+  return result
+}
+
+/** Why a walk done while the lock was taken is thrown away: the index changed before the lock was held. */
+const INDEX_CHANGED = 'the index changed while the lock was taken: the backup starts again on the new index'
+
+/**
+ * Backs up local paths while the shared lock is being taken. Taking it takes restic's 200 ms at least
+ * (list the locks, write this one, wait, list again); meanwhile the backup finds its parent and walks,
+ * compares and reads the source, through a {@link GatedBackend} that holds back every write (packs,
+ * index files, removals) until the lock is held and the index is known not to have changed since it was
+ * loaded. So nothing reaches the repository without the lock, as before. When taking the lock fails,
+ * the walk is stopped and the lock's error thrown; when the index changed (another client pruned before
+ * the lock was held), the walk is thrown away and the backup runs again, under the lock, on the index
+ * loaded again. Only local paths are backed up this way: a custom source may not be readable twice.
+ */
+async function backupWhileLocking(indexed: IndexedRepository, prepared: Prepared, control: Control): Promise<BackupResult> {
+  const repo = indexed.repo
+  const generation = indexed.indexGeneration // a concurrent backup of this object may load the index again
+  const early = new AbortController()
+  const signal = control.signal ? AbortSignal.any([control.signal, early.signal]) : early.signal
+  const locking = (async () => {
+    const lock = await repo.lock('shared', control)
+    try {
+      if (lock.signal.aborted) early.abort(lock.signal.reason)
+      else lock.signal.addEventListener('abort', () => early.abort(lock.signal.reason), { once: true })
+      const changed = (await indexed.indexChanged({ signal: lock.signal })) || indexed.indexGeneration !== generation
+      return { lock, changed }
+    } catch (e) {
+      await lock.release()
+      throw e
+    }
+  })()
+  const ready = locking.then(({ lock, changed }) => {
+    if (!changed) return lock
+    throw new RusticError('Repository', INDEX_CHANGED, { code: 'Aborted' })
+  })
+  ready.catch((e: unknown) => early.abort(e)) // stops the walk
+  const gate = (backend: WriteBackend): WriteBackend => {
+    const gated = new GatedBackend(backend)
+    ready.then(
+      () => gated.open(),
+      (e: unknown) => gated.fail(e),
+    )
+    return gated
+  }
+  const verify = async (): Promise<void> => (await ready).verify()
+  const walked = backupLocked(indexed, prepared, { ...control, signal }, verify, gate).then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
   )
+  let held: Awaited<typeof locking>
+  try {
+    held = await locking
+  } catch (e) {
+    await walked
+    throw e
+  }
+  const { lock } = held
+  try {
+    if (held.changed) {
+      await walked
+      await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
+      return await backupLocked(indexed, prepared, { ...control, signal: lock.signal }, () => lock.verify())
+    }
+    const done = await walked
+    if ('error' in done) throw done.error
+    return done.result
+  } catch (e) {
+    throw lock.lostError ?? e
+  } finally {
+    await lock.release()
+  }
 }
 
 /** A source as `backup` takes it: a path, paths, or a {@link ReadSource}. */
@@ -145,26 +222,37 @@ async function prepareBackup(
     readSource = source as ReadSource
     paths = opts.snapshotPaths ?? readSource.snapshotPaths?.() ?? []
   }
-  return { opts, snap: { ...fields, paths, excludes, tree: '' as never }, source: readSource, missing }
+  return { opts, snap: { ...fields, paths, excludes, tree: '' as never }, source: readSource, missing, rereadable: kind === 'paths' }
 }
 
-async function backupLocked(indexed: IndexedRepository, prepared: Prepared, control: Control, lock: LockHandle): Promise<BackupResult> {
+/**
+ * One run of the backup: parent, orphan packs, walk, snapshot. Writes go through `wrap(backend)` when
+ * given; `verifyLock` is called right before the snapshot is written.
+ */
+async function backupLocked(
+  indexed: IndexedRepository,
+  prepared: Prepared,
+  control: Control,
+  verifyLock: () => Promise<void>,
+  wrap: (backend: WriteBackend) => WriteBackend = (backend) => backend,
+): Promise<BackupResult> {
   const repo = indexed.repo
   const start = nowGoTime()
   const { signal, progress: progressFactory, onWarning } = repo.control(control)
-  const { opts, snap, source: readSource } = prepared
+  const { opts, source: readSource } = prepared
+  const snap: SnapshotFile = { ...prepared.snap }
 
   const parent = await findParent(indexed, opts, snap, signal, onWarning)
   if (parent) snap.parent = parent.id
 
   const level = opts.compression === undefined ? repo.dbe.compressionLevel : compressionLevel(opts.compression)
-  const backend = opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend
+  const backend = wrap(opts.dryRun ? new DryRunBackend(repo.backend) : repo.backend)
   const compressionAuto = opts.compression === undefined ? repo.dbe.compressionAuto : opts.compression === 'auto'
   const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level, { compressionAuto, onWarning })
 
   // temp files of writes a killed process left behind (the local backend's `data/xx/new-tmp-*`), cleaned
   // up while the backup runs
-  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(repo.backend, signal, onWarning)
+  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(backend, signal, onWarning)
   if (opts.resume && !opts.dryRun) {
     const adopted = await adoptOrphanPacks(indexed, dbe, { signal })
     if (adopted.adopted > 0) {
@@ -225,7 +313,7 @@ async function backupLocked(indexed: IndexedRepository, prepared: Prepared, cont
     return { snapshot: parent, saved: false, skipped: stats.skipped }
   }
   if (opts.dryRun) return { snapshot: snap, saved: false, skipped: stats.skipped }
-  await lock.verify()
+  await verifyLock()
   await repo.saveSnapshot(snap, { signal })
   return { snapshot: snap, saved: true, skipped: stats.skipped }
 }

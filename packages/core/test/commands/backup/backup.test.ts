@@ -3,7 +3,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { StreamSource, isRusticError, type IndexedRepository, type Repository } from '@rustic-ts/core/internal'
+import {
+  ForwardingBackend,
+  MemoryBackend,
+  StreamSource,
+  isRusticError,
+  type CallOptions,
+  type FileType,
+  type Id,
+  type IndexedRepository,
+  type Repository,
+} from '@rustic-ts/core/internal'
 import { lockFiles, memoryRepo, plantLock } from '../../repository/lock/helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
@@ -80,6 +90,152 @@ describe('backup and locks', () => {
     const second = await stale.backup(source(data))
     expect(second.snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(data.length) // uploaded again, not deduplicated
     expect((await readBack(await open(), second.snapshot.id!)).equals(data)).toBe(true)
+  })
+})
+
+/**
+ * A memory backend that logs reads, lists and writes by file type, and runs `onRecheck` before the second
+ * listing of the locks since `reset()` (the recheck after writing a lock) is answered.
+ */
+class Watched extends ForwardingBackend {
+  log: string[] = []
+  private lockLists = 0
+  onRecheck: (() => Promise<void>) | undefined
+
+  constructor() {
+    super(new MemoryBackend())
+  }
+
+  reset(onRecheck?: () => Promise<void>): void {
+    this.log = []
+    this.lockLists = 0
+    this.onRecheck = onRecheck
+  }
+
+  override async list(type: FileType, options?: CallOptions): Promise<Id[]> {
+    const recheck = type === 'lock' && ++this.lockLists === 2 ? this.onRecheck : undefined
+    if (recheck) await recheck()
+    this.log.push(`list ${type}`)
+    return super.list(type, options)
+  }
+
+  override readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
+    this.log.push(`read ${type}`)
+    return super.readFull(type, id, options)
+  }
+
+  override readPartial(type: FileType, id: Id, cacheable: boolean, offset: number, length: number, options?: CallOptions): Promise<Uint8Array> {
+    this.log.push(`read ${type}`)
+    return super.readPartial(type, id, cacheable, offset, length, options)
+  }
+
+  override writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
+    this.log.push(`write ${type}`)
+    return super.writeBytes(type, id, cacheable, data, options)
+  }
+}
+
+/** Waits (up to 10 s) until `ok()`; resolves with its last answer. */
+async function eventually(ok: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 1000 && !ok(); i++) await new Promise((r) => setTimeout(r, 10))
+  return ok()
+}
+
+describe('backup of local paths while its lock is taken', () => {
+  const tree = async (): Promise<{ dir: string; remove: () => Promise<void> }> => {
+    const dir = await mkdtemp(join(tmpdir(), 'rustic-backup-locking-'))
+    for (let i = 0; i < 5; i++) await writeFile(join(dir, `f${i}.bin`), randomBytes(30_000))
+    return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+  }
+
+  /**
+   * A repository with a backup of `dir`, an indexed repository of another client that knows its blobs
+   * (`stale`), and a backend that, just before the next lock recheck, lets a third client forget that
+   * snapshot and prune everything it referenced.
+   */
+  const prunedAtRecheck = async (dir: string) => {
+    const backend = new Watched()
+    const { repo, open } = await memoryRepo(backend)
+    const first = await (await repo.toIndexed()).backup([dir])
+    const stale = await (await open()).toIndexed()
+    backend.reset(async () => {
+      const other = await open({ lock: false })
+      await other.deleteSnapshots([first.snapshot.id!])
+      for (const t of ['pack', 'index'] as const) for (const id of await other.backend.list(t)) await other.backend.remove(t, id, false)
+    })
+    return { backend, repo, open, stale }
+  }
+
+  it('reads the parent snapshot before the lock is held, and writes nothing (pack, index, snapshot) until it is', async () => {
+    const { dir, remove } = await tree()
+    try {
+      const backend = new Watched()
+      const { repo, open } = await memoryRepo(backend)
+      await (await repo.toIndexed()).backup([dir])
+      await writeFile(join(dir, 'new.bin'), randomBytes(40_000))
+      const indexed = await (await open()).toIndexed() // another client: no tree in memory
+      let parentReadFirst = false
+      backend.reset(async () => void (parentReadFirst = await eventually(() => backend.log.includes('read pack'))))
+      const r = await indexed.backup([dir])
+      expect(parentReadFirst).toBe(true)
+      const log = backend.log
+      const recheck = log.indexOf('list lock', log.indexOf('list lock') + 1)
+      const writes = log.map((e, i) => [e, i] as const).filter(([e]) => /^write (pack|index|snapshot)$/.test(e))
+      expect(writes.map(([e]) => e)).toEqual(['write pack', 'write pack', 'write index', 'write snapshot'])
+      expect(writes.every(([, i]) => i > recheck)).toBe(true)
+      expect(r.snapshot.summary).toMatchObject({ filesNew: 1, filesUnmodified: 5 })
+      expect((await counts(repo)).locks).toBe(0)
+    } finally {
+      await remove()
+    }
+  })
+
+  it('stops and writes nothing when the recheck finds an exclusive lock', async () => {
+    const { dir, remove } = await tree()
+    try {
+      const backend = new Watched()
+      const { repo } = await memoryRepo(backend)
+      const indexed = await repo.toIndexed()
+      backend.reset(async () => void (await plantLock(repo, { exclusive: true, hostname: 'pruner', pid: 31337 })))
+      const err = await errorOf(indexed.backup([dir]))
+      expect(isRusticError(err, 'RepositoryLocked')).toBe(true)
+      expect((err as Error).message).toContain('exclusive lock of PID 31337 on host "pruner"')
+      expect(await counts(repo)).toEqual({ packs: 0, index: 0, snapshots: 0, locks: 1 })
+      expect(backend.log.filter((e) => e.startsWith('write') && e !== 'write lock')).toEqual([])
+    } finally {
+      await remove()
+    }
+  })
+
+  it('backs up again on the index loaded anew when another client pruned before the lock was held', async () => {
+    const { dir, remove } = await tree()
+    try {
+      const { backend, repo, open, stale } = await prunedAtRecheck(dir)
+      const second = await stale.backup([dir])
+      expect(backend.log.filter((e) => e === 'list snapshot')).toHaveLength(2) // the parent was looked for twice
+      expect(second.snapshot.parent).toBeUndefined()
+      expect(second.snapshot.summary).toMatchObject({ filesNew: 5, filesUnmodified: 0 })
+      expect(second.snapshot.summary!.dataAdded).toBeGreaterThanOrEqual(150_000) // uploaded again, not deduplicated
+      const check = await (await open()).check()
+      expect(check.summary.errors).toBe(0)
+      expect(await counts(repo)).toMatchObject({ snapshots: 1, locks: 0 })
+    } finally {
+      await remove()
+    }
+  })
+
+  it('two backups of one indexed repository both start again when another client pruned before their lock was held', async () => {
+    const { dir, remove } = await tree()
+    try {
+      const { repo, open, stale } = await prunedAtRecheck(dir)
+      const [a, b] = await Promise.all([stale.backup([dir]), stale.backup([dir], { tags: ['b'] })])
+      for (const r of [a, b]) expect(r.snapshot.summary).toMatchObject({ filesUnmodified: 0 })
+      const check = await (await open()).check()
+      expect(check.summary.errors).toBe(0)
+      expect(await counts(repo)).toMatchObject({ snapshots: 2, locks: 0 })
+    } finally {
+      await remove()
+    }
   })
 })
 
