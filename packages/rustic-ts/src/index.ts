@@ -132,6 +132,7 @@ export type {
   DamagedFile,
   PlanAction,
   PlanEntry,
+  PlanEntries,
   PlanRemoval,
   PlannedFile,
   PlannedBlob,
