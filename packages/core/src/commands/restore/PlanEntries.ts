@@ -91,6 +91,7 @@ export class PlanEntries implements Iterable<PlanEntry> {
   readonly #dirCache = new Map<number, FsPath>()
 
   /**
+   * @internal Made by `planRestore`.
    * @param base - the directory the entries' paths are relative to (the plan's target).
    */
   constructor(readonly base: string) {}
