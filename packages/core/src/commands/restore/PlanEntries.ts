@@ -1,5 +1,5 @@
 import { NODE_TYPES, nodeNameBytes, type ExtendedAttribute, type Node, type NodeType } from '../../repofile/index.js'
-import type { FsPath } from './fsPath.js'
+import { joinFsName, type FsPath } from './fsPath.js'
 import { restoreTimeNs } from './nodeTimes.js'
 import type { PlanAction, PlanEntry } from './RestorePlan.js'
 
@@ -280,9 +280,7 @@ export class PlanEntries implements Iterable<PlanEntry> {
       const name = this.#nameBytes(i).toString('utf8')
       return dir.endsWith('/') ? dir + name : `${dir}/${name}`
     }
-    const d = typeof dir === 'string' ? Buffer.from(dir) : dir
-    const sep = d.length > 0 && d[d.length - 1] === 0x2f ? [] : [Buffer.from('/')]
-    return Buffer.concat([d, ...sep, this.#nameBytes(i)])
+    return joinFsName(dir, this.#nameBytes(i))
   }
 
   #dirPath(i: number): FsPath {
