@@ -55,6 +55,7 @@ export type {
   PackRead,
 } from './commands/restore/RestorePlan.js'
 export type { FsPath } from './commands/restore/fsPath.js'
+export { PlanEntries } from './commands/restore/PlanEntries.js'
 export { timePrecision } from './util/nativeTimes.js'
 export type { TimePrecision } from './util/nativeTimes.js'
 

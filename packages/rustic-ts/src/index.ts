@@ -26,6 +26,7 @@ export {
   StreamSource,
   CommandSource,
   RestoreOptionsSchema,
+  PlanEntries,
   timePrecision,
   GroupSnapshotsOptionsSchema,
   SnapshotGroupCriterionSchema,

@@ -59,7 +59,7 @@ describe('restore of restic repository v2', () => {
   it.each([{ workers: 2 }, { workers: 0 }])('gives the same tree as restic restore; each pack is read once (%o)', async ({ workers }) => {
     const target = join(tmp.path, `fresh-${workers}`)
     const { plan, stats } = await restoreTo(indexed, `${snap}:/data`, target, { workers })
-    expect(plan.stats.files.create).toBe(plan.entries.filter((e) => e.node.type === 'file').length)
+    expect(plan.stats.files.create).toBe([...plan.entries].filter((e) => e.type === 'file').length)
     expect(plan.removals).toEqual([])
     const packs = plan.reads.map((r) => r.packId)
     expect(new Set(packs).size).toBe(packs.length)
@@ -107,7 +107,7 @@ describe('restore of restic repository v2', () => {
 
     const { node } = await indexed.resolveSnapshotPath(`${snap}:/data`)
     const plan = await indexed.planRestore(node, target)
-    const byPath = new Map(plan.entries.map((e) => [e.path, e]))
+    const byPath = new Map([...plan.entries].map((e) => [e.path, e]))
     expect(byPath.get('/a/hello.txt')!.action).toBe('modify')
     expect(byPath.get('/big.bin')!.action).toBe('modify')
     expect(byPath.get('/a/b/c/deep.txt')!.action).toBe('create')
@@ -124,8 +124,8 @@ describe('restore of restic repository v2', () => {
     ])
     expect(plan.stats.additionalKept).toBe(2)
     // hello.txt only needs truncating; big.bin needs the one blob holding the changed bytes
-    const bigFile = plan.files.find((f) => plan.entries[f.entry]!.path === '/big.bin')!
-    const helloFile = plan.files.find((f) => plan.entries[f.entry]!.path === '/a/hello.txt')!
+    const bigFile = plan.files.find((f) => plan.entries.path(f.entry) === '/big.bin')!
+    const helloFile = plan.files.find((f) => plan.entries.path(f.entry) === '/a/hello.txt')!
     expect(helloFile.writes).toBe(0)
     expect(bigFile.writes).toBe(1)
     const bigIdx = plan.files.indexOf(bigFile)
@@ -181,7 +181,7 @@ describe('restore of restic repository v2', () => {
     const trusting = await indexed.planRestore(node, target)
     expect(trusting.stats.files.modify).toBe(0)
     const verifying = await indexed.planRestore(node, target, { verifyExisting: true })
-    expect(verifying.entries.find((e) => e.path === '/links/pair-a')!.action).toBe('modify')
+    expect([...verifying.entries].find((e) => e.path === '/links/pair-a')!.action).toBe('modify')
     expect(verifying.stats.files.modify).toBe(1)
     expect(verifying.stats.files.verified).toBeGreaterThan(5)
     await indexed.restore(verifying)

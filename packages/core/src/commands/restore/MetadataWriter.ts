@@ -6,7 +6,8 @@ import { isUnsupportedXattrError, nativeXattrs, nativeXattrsUnavailable, type Na
 import type { FileMetadata } from '../../workers/restore.protocol.js'
 import { displayPath, type FsPath } from './fsPath.js'
 import { nanosecondTimesUnavailable, setPathTimes } from '../../util/nativeTimes.js'
-import { restoreTimeNs, sameTime } from './nodeTimes.js'
+import { sameTime } from './nodeTimes.js'
+import type { EntryMeta } from './PlanEntries.js'
 
 /** Options of {@link MetadataWriter}. */
 export interface MetadataWriterOptions {
@@ -54,12 +55,12 @@ export class MetadataWriter {
     this.names = options.userNames ?? new UserNames()
   }
 
-  /** Looks up the owner names of `nodes` (call before {@link MetadataWriter.apply}, which is synchronous). */
-  async prepare(nodes: Iterable<Node>): Promise<void> {
+  /** Looks up owner and group `names` (call before {@link MetadataWriter.apply}, which is synchronous). */
+  async prepare(names: Iterable<string>): Promise<void> {
     if (!this.asRoot || this.options.noOwnership || this.options.numericId) return
-    for (const n of nodes) {
-      if (n.user && !this.uids.has(n.user)) this.uids.set(n.user, await this.names.uidOf(n.user))
-      if (n.group && !this.gids.has(n.group)) this.gids.set(n.group, await this.names.gidOf(n.group))
+    for (const n of names) {
+      if (!this.uids.has(n)) this.uids.set(n, await this.names.uidOf(n))
+      if (!this.gids.has(n)) this.gids.set(n, await this.names.gidOf(n))
     }
   }
 
@@ -105,10 +106,10 @@ export class MetadataWriter {
    * `undefined` for a node with extended attributes: {@link MetadataWriter.apply} sets its metadata, the
    * xattrs between owner and mode (a read-only mode would refuse them to a user; `chown` clears `security.capability`).
    */
-  fileMetadata(node: Node): FileMetadata | undefined {
-    const mtime = restoreTimeNs(node.mtime)
+  fileMetadata(node: EntryMeta): FileMetadata | undefined {
+    const mtime = node.mtimeNs
     if (node.mode === undefined || mtime === undefined || (node.extendedAttributes?.length ?? 0) > 0) return undefined
-    const atime = restoreTimeNs(node.atime) ?? mtime
+    const atime = node.atimeNs ?? mtime
     this.reportPrecision()
     const meta: FileMetadata = {
       mode: unixPermFromGoMode(node.mode),
@@ -134,7 +135,7 @@ export class MetadataWriter {
    * where missing or different; others the file has are kept (as restic 0.14 does). Returns true if
    * anything was changed. Synchronous: a few cheap calls per entry, cheaper than thread-pool round trips.
    */
-  apply(node: Node, path: FsPath, touched: boolean): boolean {
+  apply(node: EntryMeta, path: FsPath, touched: boolean): boolean {
     const where = displayPath(path)
     let st
     try {
@@ -188,9 +189,9 @@ export class MetadataWriter {
         }
       }
     }
-    const mtime = restoreTimeNs(node.mtime)
+    const mtime = node.mtimeNs
     if (mtime !== undefined && (touched || !sameTime(st.mtimeNs, mtime))) {
-      const atime = restoreTimeNs(node.atime) ?? mtime
+      const atime = node.atimeNs ?? mtime
       this.reportPrecision()
       try {
         setPathTimes(path, atime, mtime)

@@ -1,6 +1,7 @@
 import type { Id } from '../../id/Id.js'
-import type { Node } from '../../repofile/index.js'
+import type { Node, NodeType } from '../../repofile/index.js'
 import type { FsPath } from './fsPath.js'
+import type { PlanEntries } from './PlanEntries.js'
 import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 
 /**
@@ -14,22 +15,20 @@ import type { ResolvedRestoreOptions } from './RestoreOptions.js'
  */
 export type PlanAction = 'create' | 'modify' | 'unchanged' | 'verified' | 'kept'
 
-/** One snapshot entry to restore. */
+/** One snapshot entry to restore, as {@link PlanEntries.at} makes it. */
 export interface PlanEntry {
   /** Path relative to the restored directory, starting with `/` (lossy UTF-8 for non-UTF-8 names). */
   path: string
   /** Where it goes on disk. */
   fsPath: FsPath
-  /** The snapshot's node. */
-  node: Node
+  /** The snapshot node's type. */
+  type: NodeType
   /** What restore does with it. */
   action: PlanAction
   /** For a hard link to an earlier file of the plan: that file's entry index. */
   linkTo?: number
   /** For files with content to write: index into {@link RestorePlan.files}. */
   file?: number
-  /** Inode and device of the existing file system entry, when there is one and it is kept. */
-  existing?: { ino: bigint; dev: bigint }
 }
 
 /** Something restore removes from the target before restoring. */
@@ -126,8 +125,11 @@ export interface RestorePlan {
    * mode, times and ownership the target directory gets (as restic's `restore SNAP:PATH`).
    */
   targetNode?: Node
-  /** Every selected entry, parents before children (tree order). */
-  entries: PlanEntry[]
+  /**
+   * Every selected entry, parents before children (tree order), held compactly (a few dozen bytes each):
+   * `entries.at(i)` or iterating gives {@link PlanEntry} objects, made when asked for.
+   */
+  entries: PlanEntries
   /** What is removed first, in this order. */
   removals: PlanRemoval[]
   /** Files with content to write. */

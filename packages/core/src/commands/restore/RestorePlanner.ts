@@ -6,7 +6,7 @@ import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { ResolvedControl } from '../../progress/Control.js'
 import type { Progress } from '../../progress/Progress.js'
-import { nodeLinktargetBytes, nodeNameBytes, type Node } from '../../repofile/index.js'
+import { nodeLinktargetBytes, nodeNameBytes, parseTree, type Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { pathFilter } from '../globFilter.js'
 import { checkNodeName, joinFsName, joinFsPath, type FsPath } from './fsPath.js'
@@ -14,13 +14,14 @@ import { matchExisting } from './matchExisting.js'
 import { nodeTimeNs, sameTime } from './nodeTimes.js'
 import { planPackReads } from './packReads.js'
 import type { ResolvedRestoreOptions } from './RestoreOptions.js'
-import type { PlanEntry, PlannedBlob, PlannedFile, PlanRemoval, RestorePlan, RestorePlanStats } from './RestorePlan.js'
+import { PlanEntries } from './PlanEntries.js'
+import type { PlanAction, PlannedBlob, PlannedFile, PlanRemoval, RestorePlan, RestorePlanStats } from './RestorePlan.js'
 import { restoreIoError } from './restoreIoError.js'
 
 /** Tree reads in flight while planning. */
 const TREE_READS = 16
-/** Most tree nodes read before the walk (about 100-200 MiB); more are read as the walk needs them. */
-const PRELOAD_NODES = 500_000
+/** Most trees read ahead of the walk and held (the walk takes each one as it gets there, and drops it when done). */
+const TREES_AHEAD = 64
 
 /** A file's content as the index describes it. */
 interface Content {
@@ -32,9 +33,13 @@ interface Content {
 /** A file entry whose existing content is compared blob by blob after the walk. */
 interface Check {
   entry: number
+  fsPath: FsPath
   content: Content
   existingSize: number
 }
+
+/** Path and on-disk path of an entry that is not at its parent's path + its name. */
+type EntryAt = { path: string; fsPath: FsPath }
 
 const isNotFound = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT'
 
@@ -53,16 +58,19 @@ export async function lstatIfAny(p: FsPath): Promise<BigIntStats | undefined> {
  * ({@link RestorePlanner.finish}).
  */
 export class RestorePlanner {
-  private readonly entries: PlanEntry[] = []
+  private readonly entries: PlanEntries
   private readonly removals: PlanRemoval[] = []
   private readonly checks: Check[] = []
-  private readonly contents = new Map<number, Content>()
-  /** First entry of each hard-linked inode (`dev:ino` of the snapshot). */
-  private readonly hardlinks = new Map<string, number>()
+  /** First entry of each hard-linked inode (`dev:ino` of the snapshot), and the inode there on disk if kept. */
+  private readonly hardlinks = new Map<string, { entry: number; existing?: { ino: bigint; dev: bigint } }>()
   private additionalKept = 0
-  /** Trees read ahead of the walk. */
-  private readonly trees = new Map<Id, Node[]>()
-  private preloaded = 0
+  /** The files to write so far, and the blobs they need (each once, with every place it goes). */
+  private readonly files: PlannedFile[] = []
+  private readonly blobs = new Map<Id, { packId: Id; blob: PlannedBlob }>()
+  private bytesToWrite = 0
+  private bytesMatched = 0
+  /** Trees read ahead of the walk (at most TREES_AHEAD), taken by the walk when it gets there. */
+  private readonly trees = new Map<Id, Promise<Node[]>>()
   private readonly treeLimit = pLimit(TREE_READS)
   private readonly statLimit: LimitFunction
   private readonly selected: (path: string) => boolean
@@ -75,7 +83,10 @@ export class RestorePlanner {
     /** The plan's options (kept in the plan for restore). */
     private readonly opts: ResolvedRestoreOptions,
     private readonly control: ResolvedControl,
+    /** The plan's target (entries' paths are below it). */
+    base: string,
   ) {
+    this.entries = new PlanEntries(base)
     this.selected = pathFilter({ include: opts.include, exclude: opts.exclude, ignoreCase: opts.ignoreCase })
     this.progress = control.progress('spinner', 'collecting file information')
     this.statLimit = pLimit(opts.fileConcurrency)
@@ -88,20 +99,37 @@ export class RestorePlanner {
   }
 
   /**
-   * Reads tree `id` and all trees below it first, TREE_READS at a time (the depth-first walk would otherwise
-   * wait for each one in turn); past PRELOAD_NODES nodes the rest is read on demand.
+   * Starts reading the trees of the directories among `nodes` from `from` on, while fewer than TREES_AHEAD
+   * are read ahead; returns where it stopped (call again from there as the walk takes trees).
    */
-  async preload(id: Id): Promise<void> {
-    if (this.trees.has(id) || this.preloaded > PRELOAD_NODES) return
-    const nodes = await this.treeLimit(() => this.indexed.getTree(id, { signal: this.control.signal }))
-    if (this.trees.has(id)) return
-    this.trees.set(id, nodes)
-    this.preloaded += nodes.length
-    await Promise.all(nodes.map((n) => (n.type === 'dir' && n.subtree ? this.preload(n.subtree) : undefined)))
+  private readAhead(nodes: readonly Node[], from: number): number {
+    let i = from
+    for (; i < nodes.length && this.trees.size < TREES_AHEAD; i++) {
+      const n = nodes[i]!
+      if (n.type !== 'dir' || !n.subtree || this.trees.has(n.subtree)) continue
+      const p = this.treeLimit(() => this.readTree(n.subtree!))
+      p.catch(() => {}) // (raised when the walk takes it)
+      this.trees.set(n.subtree, p)
+    }
+    return i
   }
 
+  /** Tree `id`: the one read ahead (taken out), or read now. */
   private async getTree(id: Id): Promise<Node[]> {
-    return this.trees.get(id) ?? this.indexed.getTree(id, { signal: this.control.signal })
+    const p = this.trees.get(id)
+    if (p) {
+      this.trees.delete(id)
+      return p
+    }
+    return this.treeLimit(() => this.readTree(id))
+  }
+
+  /**
+   * Reads tree `id` past the repository's tree cache, which keeps thousands of trees whatever their size:
+   * the walk reads each tree once, and the plan must not hold every node of the snapshot.
+   */
+  private async readTree(id: Id): Promise<Node[]> {
+    return parseTree(await this.indexed.getBlob('tree', id, { signal: this.control.signal }), `tree ${id}`)
   }
 
   private contentOf(n: Node): Content {
@@ -126,49 +154,51 @@ export class RestorePlanner {
   }
 
   /** Adds an entry that the `overwrite` option leaves as it is. */
-  private keep(n: Node, rel: string, fsp: FsPath, lst: BigIntStats): void {
-    this.entries.push({ path: rel, fsPath: fsp, node: n, action: 'kept', existing: { ino: lst.ino, dev: lst.dev } })
+  private keep(parent: number, n: Node, at: EntryAt | undefined): void {
+    this.entries.add(parent, n, 'kept', at)
     this.progress.inc(1)
   }
 
-  /** Adds the entry for a non-directory node at `fsp`, given what exists there now (`lst`). */
-  async planLeaf(n: Node, rel: string, fsp: FsPath, lst: BigIntStats | undefined): Promise<void> {
+  /**
+   * Adds the entry for a non-directory node at `fsp` below entry `parent`, given what exists there now
+   * (`lst`); `at` when it is not at `parent`'s path + its name (a single entry restored as the target path).
+   */
+  async planLeaf(parent: number, n: Node, rel: string, fsp: FsPath, lst: BigIntStats | undefined, at?: EntryAt): Promise<void> {
     const { entries, removals } = this
-    if (lst && this.keepsExisting(n, lst)) return this.keep(n, rel, fsp, lst)
+    if (lst && this.keepsExisting(n, lst)) return this.keep(parent, n, at)
     const replace = (): void => {
       if (lst) removals.push({ path: rel, fsPath: fsp, isDir: lst.isDirectory(), reason: 'replaced' })
     }
-    const idx = entries.length
-    const entry: PlanEntry = { path: rel, fsPath: fsp, node: n, action: 'create' }
+    let action: PlanAction = 'create'
     switch (n.type) {
       case 'file': {
         const key = n.links !== undefined && n.links > 1 && n.inode ? `${n.deviceId ?? 0n}:${n.inode}` : undefined
         const canonical = key === undefined ? undefined : this.hardlinks.get(key)
         if (canonical !== undefined) {
-          entry.linkTo = canonical
-          const c = entries[canonical]!
-          if (lst?.isFile() && c.action !== 'create' && c.existing && lst.ino === c.existing.ino && lst.dev === c.existing.dev) {
-            entry.action = 'unchanged'
-            entry.existing = { ino: lst.ino, dev: lst.dev }
-          } else replace()
-          break
+          const c = canonical.existing
+          if (lst?.isFile() && entries.action(canonical.entry) !== 'create' && c && lst.ino === c.ino && lst.dev === c.dev) action = 'unchanged'
+          else replace()
+          const idx = entries.add(parent, n, action, at)
+          entries.setLinkTo(idx, canonical.entry)
+          this.progress.inc(1)
+          return
         }
-        if (key !== undefined) this.hardlinks.set(key, idx)
         const content = this.contentOf(n)
-        this.contents.set(idx, content)
+        let existingSize = 0
         if (lst?.isFile()) {
-          entry.existing = { ino: lst.ino, dev: lst.dev }
-          const existingSize = Number(lst.size)
+          existingSize = Number(lst.size)
           const mtime = nodeTimeNs(n.mtime)
-          if (content.size === 0 && existingSize === 0) entry.action = 'unchanged'
-          else if (!this.verifyExisting && existingSize === content.size && mtime !== undefined && sameTime(lst.mtimeNs, mtime)) {
-            entry.action = 'unchanged'
-          } else {
-            entry.action = 'modify'
-            this.checks.push({ entry: idx, content, existingSize })
-          }
+          if (content.size === 0 && existingSize === 0) action = 'unchanged'
+          else if (!this.verifyExisting && existingSize === content.size && mtime !== undefined && sameTime(lst.mtimeNs, mtime)) action = 'unchanged'
+          else action = 'modify'
         } else replace()
-        break
+        const idx = entries.add(parent, n, action, at)
+        if (key !== undefined) this.hardlinks.set(key, { entry: idx, existing: lst?.isFile() ? { ino: lst.ino, dev: lst.dev } : undefined })
+        if (action === 'create') this.addFile(idx, content, true, undefined)
+        else if (action === 'modify') this.checks.push({ entry: idx, fsPath: fsp, content, existingSize })
+        else this.bytesMatched += content.size
+        this.progress.inc(1)
+        return
       }
       case 'symlink': {
         if (lst?.isSymbolicLink()) {
@@ -178,38 +208,41 @@ export class RestorePlanner {
           } catch (e) {
             if (!isNotFound(e)) throw restoreIoError(e, 'read symlink', fsp)
           }
-          if (current?.equals(nodeLinktargetBytes(n))) entry.action = 'unchanged'
+          if (current?.equals(nodeLinktargetBytes(n))) action = 'unchanged'
           else replace()
         } else replace()
         break
       }
       case 'fifo':
-        if (lst?.isFIFO()) entry.action = 'unchanged'
+        if (lst?.isFIFO()) action = 'unchanged'
         else replace()
         break
       case 'dev':
       case 'chardev': {
         const same = n.type === 'dev' ? lst?.isBlockDevice() : lst?.isCharacterDevice()
-        if (same && lst!.rdev === (n.device ?? 0n)) entry.action = 'unchanged'
+        if (same && lst!.rdev === (n.device ?? 0n)) action = 'unchanged'
         else replace()
         break
       }
       default:
         return // sockets (and anything else) are not restored, as in restic
     }
-    if (entry.action !== 'create') entry.existing ??= lst ? { ino: lst.ino, dev: lst.dev } : undefined
-    entries.push(entry)
+    entries.add(parent, n, action, at)
     this.progress.inc(1)
   }
 
-  /** Plans the entries of tree `treeId` restored into `fsDir`; returns true if anything was planned there. */
-  async planDir(treeId: Id | undefined, relDir: string, fsDir: FsPath, exists: boolean): Promise<boolean> {
+  /**
+   * Plans the entries of tree `treeId` restored into `fsDir` (the directory of entry `parent`, -1 for the
+   * target); returns true if anything was planned there.
+   */
+  async planDir(parent: number, treeId: Id | undefined, relDir: string, fsDir: FsPath, exists: boolean): Promise<boolean> {
     const { entries, removals, opts } = this
     throwIfAborted(this.control.signal)
     const startEntries = entries.length
     const startRemovals = removals.length
     const nodes = treeId === undefined ? [] : await this.getTree(treeId)
     for (const n of nodes) checkNodeName(n, relDir)
+    let ahead = this.readAhead(nodes, 0)
 
     const existing = new Map<string, Dirent<Buffer>>()
     if (exists) {
@@ -236,7 +269,8 @@ export class RestorePlanner {
     }
     for (const s of stats.values()) s.catch(() => {})
 
-    for (const n of nodes) {
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!
       throwIfAborted(this.control.signal)
       const rel = `${relDir}/${n.name}`
       const fsp = joinFsPath(fsDir, n)
@@ -252,24 +286,25 @@ export class RestorePlanner {
         if (d !== undefined && !isDir && this.opts.overwrite !== 'always' && this.opts.overwrite !== 'if-changed') {
           const lst = await lstatIfAny(fsp)
           if (lst && this.keepsExisting(n, lst)) {
-            if (this.selected(rel)) this.keep(n, rel, fsp, lst)
+            if (this.selected(rel)) this.keep(parent, n, undefined)
             continue
           }
         }
-        const idx = entries.length
         const remIdx = removals.length
-        entries.push({ path: rel, fsPath: fsp, node: n, action: isDir ? 'unchanged' : 'create' })
+        const idx = entries.add(parent, n, isDir ? 'unchanged' : 'create')
         this.progress.inc(1)
         if (d !== undefined && !isDir) removals.push({ path: rel, fsPath: fsp, isDir: false, reason: 'replaced' })
-        const any = await this.planDir(n.subtree, rel, fsp, isDir)
+        if (ahead <= i) ahead = i + 1
+        const any = await this.planDir(idx, n.subtree, rel, fsp, isDir)
         if (!any && !this.selected(rel)) {
-          entries.length = idx
+          entries.truncate(idx)
           removals.length = remIdx
         }
+        ahead = this.readAhead(nodes, ahead)
         continue
       }
       if (!this.selected(rel)) continue
-      await this.planLeaf(n, rel, fsp, d === undefined ? undefined : await stats.get(key))
+      await this.planLeaf(parent, n, rel, fsp, d === undefined ? undefined : await stats.get(key))
     }
 
     // what the target has and the snapshot does not
@@ -287,9 +322,8 @@ export class RestorePlanner {
    * to write with the blobs they need, and the pack reads that bring those blobs.
    */
   async finish(target: string, isDir: boolean, createTarget: boolean): Promise<RestorePlan> {
-    const { entries, removals } = this
-    const matched = await this.compareChanged()
-    const { files, blobs, bytesToWrite, bytesMatched } = this.filesToWrite(matched)
+    const { entries, removals, files, blobs } = this
+    await this.compareChanged()
     const reads = planPackReads(blobs.values(), { maxReadGap: this.opts.maxReadGap, maxReadSize: this.opts.maxReadSize })
     const stats: RestorePlanStats = {
       files: { create: 0, modify: 0, unchanged: 0, verified: 0, kept: 0 },
@@ -298,18 +332,21 @@ export class RestorePlanner {
       removals: { additional: 0, replaced: 0 },
       additionalKept: this.additionalKept,
       bytesToRead: reads.reduce((a, r) => a + r.length, 0),
-      bytesToWrite,
-      bytesMatched,
+      bytesToWrite: this.bytesToWrite,
+      bytesMatched: this.bytesMatched,
       blobs: blobs.size,
       packs: new Set(reads.map((r) => r.packId)).size,
       reads: reads.length,
     }
-    for (const e of entries) {
-      if (e.node.type === 'file') stats.files[e.action]++
+    this.blobs.clear()
+    for (let i = 0; i < entries.length; i++) {
+      const type = entries.type(i)
+      const action = entries.action(i)
+      if (type === 'file') stats.files[action]++
       else {
-        const s = e.node.type === 'dir' ? stats.dirs : stats.others
-        if (e.action === 'create') s.create++
-        else if (e.action === 'kept') s.kept++
+        const s = type === 'dir' ? stats.dirs : stats.others
+        if (action === 'create') s.create++
+        else if (action === 'kept') s.kept++
         else s.unchanged++
       }
     }
@@ -318,74 +355,62 @@ export class RestorePlanner {
     return { target, isDir, createTarget, entries, removals, files, reads, stats, options: this.opts }
   }
 
-  /** Hashes the changed files blob by blob: the ones that turn out identical are `verified`; the others' matching blobs, by entry. */
-  private async compareChanged(): Promise<Map<number, boolean[]>> {
+  /**
+   * Hashes the changed files blob by blob: the ones that turn out identical are `verified`; the others are
+   * written, their matching blobs left alone.
+   */
+  private async compareChanged(): Promise<void> {
     const matched = new Map<number, boolean[]>()
     await Promise.all(
       this.checks.map((c) =>
         this.statLimit(async () => {
-          const e = this.entries[c.entry]!
           let m: boolean[]
           try {
-            m = await matchExisting(e.fsPath, c.content.ids, c.content.lengths, c.existingSize, this.control.signal)
+            m = await matchExisting(c.fsPath, c.content.ids, c.content.lengths, c.existingSize, this.control.signal)
           } catch (err) {
-            throw restoreIoError(err, 'read', e.fsPath)
+            throw restoreIoError(err, 'read', c.fsPath)
           }
-          if (c.existingSize === c.content.size && m.every(Boolean)) e.action = 'verified'
-          else matched.set(c.entry, m)
+          if (c.existingSize === c.content.size && m.every(Boolean)) {
+            this.entries.setAction(c.entry, 'verified')
+            this.bytesMatched += c.content.size
+          } else matched.set(c.entry, m)
         }),
       ),
     )
-    return matched
+    // in entry order, whatever order the hashing finished in
+    for (const c of this.checks) {
+      const m = matched.get(c.entry)
+      if (m) this.addFile(c.entry, c.content, false, m)
+    }
+    this.checks.length = 0
   }
 
-  /** The files to write, each blob to read (once) with the places it goes, and the byte counts. */
-  private filesToWrite(matched: Map<number, boolean[]>): {
-    files: PlannedFile[]
-    blobs: Map<Id, { packId: Id; blob: PlannedBlob }>
-    bytesToWrite: number
-    bytesMatched: number
-  } {
-    const files: PlannedFile[] = []
-    const blobs = new Map<Id, { packId: Id; blob: PlannedBlob }>()
-    let bytesToWrite = 0
-    let bytesMatched = 0
-    const entries = this.entries
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!
-      const content = this.contents.get(i)
-      if (e.node.type !== 'file' || e.linkTo !== undefined || content === undefined) continue
-      if (e.action === 'unchanged' || e.action === 'verified') {
-        bytesMatched += content.size
-        continue
-      }
-      const create = e.action === 'create'
-      const m = matched.get(i)
-      const file: PlannedFile = { entry: i, size: content.size, create, writes: 0 }
-      const fileIdx = files.length
-      let offset = 0
-      for (let j = 0; j < content.ids.length; j++) {
-        const id = content.ids[j]!
-        const len = content.lengths[j]!
-        if (!create && m?.[j]) bytesMatched += len
+  /** Adds a file to write (`matched`: its blobs already in place, for an existing file) and the blobs it needs. */
+  private addFile(entry: number, content: Content, create: boolean, matched: boolean[] | undefined): void {
+    const { files, blobs } = this
+    const file: PlannedFile = { entry, size: content.size, create, writes: 0 }
+    const fileIdx = files.length
+    let offset = 0
+    for (let j = 0; j < content.ids.length; j++) {
+      const id = content.ids[j]!
+      const len = content.lengths[j]!
+      if (!create && matched?.[j]) this.bytesMatched += len
+      else {
+        const b = blobs.get(id)
+        // (an array made with its element, not grown by push: most blobs have one target)
+        if (b) b.blob.targets.push({ file: fileIdx, offset })
         else {
-          const b = blobs.get(id)
-          // (an array made with its element, not grown by push: most blobs have one target)
-          if (b) b.blob.targets.push({ file: fileIdx, offset })
-          else {
-            const loc = this.indexed.locate('data', id)
-            const targets = [{ file: fileIdx, offset }]
-            const blob: PlannedBlob = { id, offset: loc.offset, length: loc.length, uncompressedLength: loc.uncompressedLength, dataLength: len, targets }
-            blobs.set(id, { packId: loc.packId, blob })
-          }
-          file.writes++
-          bytesToWrite += len
+          const loc = this.indexed.locate('data', id)
+          const targets = [{ file: fileIdx, offset }]
+          const blob: PlannedBlob = { id, offset: loc.offset, length: loc.length, uncompressedLength: loc.uncompressedLength, dataLength: len, targets }
+          blobs.set(id, { packId: loc.packId, blob })
         }
-        offset += len
+        file.writes++
+        this.bytesToWrite += len
       }
-      e.file = fileIdx
-      files.push(file)
+      offset += len
     }
-    return { files, blobs, bytesToWrite, bytesMatched }
+    this.entries.setFile(entry, fileIdx)
+    files.push(file)
   }
 }

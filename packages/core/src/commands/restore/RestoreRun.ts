@@ -83,27 +83,28 @@ export class RestoreRun {
     const warn = this.control.onWarning
     for (const [fileIndex, error] of [...this.damagedFiles].sort((a, b) => a[0] - b[0])) {
       const f = this.plan.files[fileIndex]!
-      const e = this.plan.entries[f.entry]!
+      const entries = this.plan.entries
+      const path = entries.fsPath(f.entry)
       try {
-        const fd = openSync(e.fsPath, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+        const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
         try {
           ftruncateSync(fd, f.size)
         } finally {
           closeSync(fd)
         }
       } catch (err) {
-        throw restoreIoError(err, 'write', e.fsPath)
+        throw restoreIoError(err, 'write', path)
       }
-      const fsPath = displayPath(e.fsPath)
-      this.stats.damaged.push({ path: e.path, fsPath, error })
+      const fsPath = displayPath(path)
+      this.stats.damaged.push({ path: entries.path(f.entry), fsPath, error })
       warn(`${fsPath} is not restored completely: ${error}`)
     }
   }
 
   /** True if the entry is a file with damaged data (its times are then left alone, so that a later restore sees it changed). */
   isDamaged(entry: number): boolean {
-    const f = this.plan.entries[entry]!.file
-    return f !== undefined && this.damagedFiles.has(f)
+    const f = this.plan.entries.file(entry)
+    return f >= 0 && this.damagedFiles.has(f)
   }
 
   /** Counts the files of the plan as they are written, in a progress counter (until {@link RestoreRun.endFiles}). */

@@ -3,6 +3,7 @@ import { setImmediate as nextTick } from 'node:timers/promises'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { FileWriter } from './FileWriter.js'
+import { entryMeta } from './PlanEntries.js'
 import type { FsPath } from './fsPath.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { Control } from '../../progress/Control.js'
@@ -68,12 +69,13 @@ async function prepareTarget(run: RestoreRun): Promise<void> {
 /** 2. Directories, a level at a time (parents first), in parallel within a level. */
 async function createDirectories(run: RestoreRun): Promise<void> {
   const levels = new Map<number, FsPath[]>()
-  for (const e of run.plan.entries) {
-    if (e.node.type !== 'dir' || e.action !== 'create') continue
-    const depth = e.path.split('/').length
+  const entries = run.plan.entries
+  for (let i = 0; i < entries.length; i++) {
+    if (entries.type(i) !== 'dir' || entries.action(i) !== 'create') continue
+    const depth = entries.depth(i)
     let l = levels.get(depth)
     if (!l) levels.set(depth, (l = []))
-    l.push(e.fsPath)
+    l.push(entries.fsPath(i))
   }
   for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
     await Promise.all(
@@ -96,11 +98,14 @@ async function createDirectories(run: RestoreRun): Promise<void> {
 async function writeFiles(run: RestoreRun): Promise<void> {
   const { plan, opts } = run
   const entries = plan.entries
-  await run.meta.prepare([...entries.map((e) => e.node), ...(plan.targetNode ? [plan.targetNode] : [])])
+  const names = entries.ownerNames()
+  if (plan.targetNode?.user) names.push(plan.targetNode.user)
+  if (plan.targetNode?.group) names.push(plan.targetNode.group)
+  await run.meta.prepare(names)
   const writer = new FileWriter(
     (i) => {
       const f = plan.files[i]!
-      return { path: entries[f.entry]!.fsPath, size: f.size, create: f.create, writes: f.writes }
+      return { path: entries.fsPath(f.entry), size: f.size, create: f.create, writes: f.writes }
     },
     opts.maxOpenFiles,
     opts.sparse,
@@ -117,7 +122,7 @@ async function writeFiles(run: RestoreRun): Promise<void> {
               try {
                 await writer.prepareOnly(i)
               } catch (e) {
-                throw restoreIoError(e, 'write', entries[f.entry]!.fsPath)
+                throw restoreIoError(e, 'write', entries.fsPath(f.entry))
               }
               run.fileDone()
             }),
@@ -138,15 +143,18 @@ async function createOthers(run: RestoreRun): Promise<void> {
   for (const f of plan.files) touched[f.entry] = 1
   let n = 0
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!
-    if (e.action !== 'create' || e.node.type === 'dir' || (e.node.type === 'file' && e.linkTo === undefined)) continue
+    const type = entries.type(i)
+    const linkTo = entries.linkTo(i)
+    if (entries.action(i) !== 'create' || type === 'dir' || (type === 'file' && linkTo < 0)) continue
     if (++n % 1024 === 0) await nextTick()
     throwIfAborted(run.signal)
+    const fsPath = entries.fsPath(i)
+    const node = entries.node(i)
     try {
-      if (e.linkTo !== undefined) meta.hardLink(entries[e.linkTo]!.fsPath, e.fsPath)
-      else if (!(await meta.createSpecial(e.node, e.fsPath))) continue
+      if (linkTo >= 0) meta.hardLink(entries.fsPath(linkTo), fsPath)
+      else if (node === undefined || !(await meta.createSpecial(node, fsPath))) continue
     } catch (err) {
-      throw restoreIoError(err, e.linkTo !== undefined ? 'create hard link' : `create ${e.node.type}`, e.fsPath)
+      throw restoreIoError(err, linkTo >= 0 ? 'create hard link' : `create ${type}`, fsPath)
     }
     run.stats.othersCreated++
     touched[i] = 1
@@ -164,15 +172,15 @@ async function setMetadata(run: RestoreRun): Promise<void> {
   const entries = plan.entries
   const progress = run.progress('spinner', 'setting metadata')
   for (let i = entries.length - 1; i >= 0; i--) {
-    const e = entries[i]!
-    if (metaDone[i] || e.action === 'kept' || (e.linkTo !== undefined && touched[e.linkTo])) continue
+    const linkTo = entries.linkTo(i)
+    if (metaDone[i] || entries.action(i) === 'kept' || (linkTo >= 0 && touched[linkTo])) continue
     // a file with damaged data keeps the time it got now: a later restore sees it changed and tries again
     if (run.isDamaged(i)) continue
     if (i % 1024 === 0) await nextTick()
     throwIfAborted(run.signal)
-    if (meta.apply(e.node, e.fsPath, touched[i] === 1)) run.stats.metadataSet++
+    if (meta.apply(entries.meta(i), entries.fsPath(i), touched[i] === 1)) run.stats.metadataSet++
     progress.inc(1)
   }
-  if (plan.targetNode && meta.apply(plan.targetNode, plan.target, true)) run.stats.metadataSet++
+  if (plan.targetNode && meta.apply(entryMeta(plan.targetNode), plan.target, true)) run.stats.metadataSet++
   progress.finish()
 }

@@ -1,5 +1,6 @@
 export * from './RestoreOptions.js'
 export * from './RestorePlan.js'
+export * from './PlanEntries.js'
 export * from './planRestore.js'
 export * from './executeRestore.js'
 export * from './packReads.js'

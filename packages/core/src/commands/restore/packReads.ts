@@ -10,9 +10,15 @@ export interface PackReadOptions {
 }
 
 /**
+ * Most blobs in one read: a worker gets a read's blobs and their places in one message, and many tiny files
+ * made messages of tens of thousands of objects (a heap of their own in each worker, for each read in flight).
+ */
+export const MAX_READ_BLOBS = 1024
+
+/**
  * Groups blobs into ranged pack reads: each pack is read at most once (per range), in the order packs are
  * first needed; within a pack blobs are sorted by offset and neighbours closer than `maxReadGap` are merged
- * into one read of at most `maxReadSize` bytes.
+ * into one read of at most `maxReadSize` bytes and {@link MAX_READ_BLOBS} blobs.
  */
 export function planPackReads(blobs: Iterable<{ packId: Id; blob: PlannedBlob }>, options: PackReadOptions): PackRead[] {
   const byPack = new Map<Id, PlannedBlob[]>()
@@ -31,6 +37,7 @@ export function planPackReads(blobs: Iterable<{ packId: Id; blob: PlannedBlob }>
         cur !== undefined &&
         blob.offset - (cur.offset + cur.length) <= options.maxReadGap &&
         end - cur.offset <= options.maxReadSize &&
+        cur.blobs.length < MAX_READ_BLOBS &&
         blob.offset >= cur.offset + cur.length
       ) {
         cur.length = end - cur.offset

@@ -41,7 +41,6 @@ export async function planRestore(
   const opts = parseOptions(RestoreOptionsSchema, options, 'restore options')
   const repository = localRepositoryPath(indexed.repo.location())
   const targetPath = await refuseUnsafeTarget(target, opts.delete, repository)
-  const planner = new RestorePlanner(indexed, opts, indexed.repo.control(control))
   const targetStat = await stat(targetPath).catch((e: unknown) => {
     if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return undefined
     throw restoreIoError(e, 'stat', targetPath)
@@ -50,8 +49,8 @@ export async function planRestore(
     if (targetStat && !targetStat.isDirectory()) {
       throw new RusticError('InvalidInput', `restore target ${targetPath} exists and is not a directory`, { code: 'NotADirectory' })
     }
-    if (node.subtree) await planner.preload(node.subtree)
-    await planner.planDir(node.subtree, '', targetPath, targetStat !== undefined)
+    const planner = new RestorePlanner(indexed, opts, indexed.repo.control(control), targetPath)
+    await planner.planDir(-1, node.subtree, '', targetPath, targetStat !== undefined)
     const plan = await planner.finish(targetPath, true, !targetStat)
     // a sub-path's directory node (the snapshot's root has no node of its own: it has no name)
     if (node.name !== '' && plan.createTarget) plan.targetNode = node
@@ -69,7 +68,8 @@ export async function planRestore(
   }
   const lst = await lstatIfAny(fsp)
   const rel = `/${intoDir ? node.name : basename(targetPath)}`
-  if (planner.isSelected(rel)) await planner.planLeaf(node, rel, fsp, lst)
+  const planner = new RestorePlanner(indexed, opts, indexed.repo.control(control), planTarget)
+  if (planner.isSelected(rel)) await planner.planLeaf(-1, node, rel, fsp, lst, intoDir ? undefined : { path: rel, fsPath: fsp })
   const plan = await planner.finish(planTarget, false, !parent)
   await refuseRemovingRepository(plan, repository)
   return plan

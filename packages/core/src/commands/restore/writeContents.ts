@@ -146,7 +146,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
       if (f.writes === 0 || single[i]) continue
       if (i % 1024 === 0) await nextTick()
       throwIfAborted(run.signal)
-      const path = plan.entries[f.entry]!.fsPath
+      const path = plan.entries.fsPath(f.entry)
       try {
         const flags = constants.O_WRONLY | constants.O_NOFOLLOW | (f.create ? constants.O_CREAT | constants.O_TRUNC : 0)
         const fd = openSync(path, flags, 0o600)
@@ -177,14 +177,13 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         dataLength: b.dataLength,
         targets: b.targets.map((t) => {
           const f = plan.files[t.file]!
-          const e = plan.entries[f.entry]!
           return {
             file: t.file,
-            path: e.fsPath,
+            path: plan.entries.fsPath(f.entry),
             offset: t.offset,
             create: single[t.file]!,
             skipZero: opts.sparse && f.create,
-            meta: single[t.file] ? run.meta.fileMetadata(e.node) : undefined,
+            meta: single[t.file] && !plan.entries.hasXattrs(f.entry) ? run.meta.fileMetadata(plan.entries.meta(f.entry)) : undefined,
           }
         }),
       }))
@@ -267,7 +266,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
                 if (--left[t.file]! === 0) run.fileDone()
               },
               (e: unknown) => {
-                failed ??= restoreIoError(e, 'write', plan.entries[f.entry]!.fsPath)
+                failed ??= restoreIoError(e, 'write', plan.entries.fsPath(f.entry))
               },
             )
             .finally(() => release(plain.length)),

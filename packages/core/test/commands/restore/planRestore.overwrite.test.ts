@@ -77,9 +77,9 @@ describe('restore overwrite modes', () => {
   it('if-newer: only entries older than the snapshot are replaced', async () => {
     const { target, read } = await changedTarget()
     const plan = await restoreWith(target, { overwrite: 'if-newer' })
-    expect(plan.entries.find((e) => e.path === '/older.txt')!.action).toBe('modify')
-    expect(plan.entries.find((e) => e.path === '/newer.txt')!.action).toBe('kept')
-    expect(plan.entries.find((e) => e.path === '/same.txt')!.action).toBe('kept')
+    expect([...plan.entries].find((e) => e.path === '/older.txt')!.action).toBe('modify')
+    expect([...plan.entries].find((e) => e.path === '/newer.txt')!.action).toBe('kept')
+    expect([...plan.entries].find((e) => e.path === '/same.txt')!.action).toBe('kept')
     expect(await read('older.txt')).toBe('snapshot older.txt\n')
     expect((await stat(join(target, 'older.txt'))).mtime).toEqual(T0)
     expect(await read('newer.txt')).toBe('local newer\n')
@@ -95,7 +95,7 @@ describe('restore overwrite modes', () => {
     // same size and mtime as the snapshot's: taken as unchanged without reading it
     await writeFile(join(target, 'older.txt'), 'snapshot olderXtxt\n')
     await utimes(join(target, 'older.txt'), T0, T0)
-    expect((await indexed.planRestore(root, target)).entries.find((e) => e.path === '/older.txt')!.action).toBe('unchanged')
+    expect([...(await indexed.planRestore(root, target)).entries].find((e) => e.path === '/older.txt')!.action).toBe('unchanged')
     await restoreWith(target, { overwrite: 'always' })
     for (const f of ['older.txt', 'newer.txt', 'same.txt', 'absent.txt', 'dir/inner.txt']) expect(await read(f)).toBe(`snapshot ${f}\n`)
   })

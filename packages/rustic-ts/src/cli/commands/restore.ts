@@ -50,9 +50,20 @@ async function verifyRestored(
   options: RestoreOptions,
 ): Promise<{ bad: string[]; checked: number }> {
   const check = await indexed.planRestore(node, target, { ...options, overwrite: 'always', delete: false, verifyExisting: true })
-  const kept = new Set(restored.entries.filter((e) => e.action === 'kept').map((e) => e.path))
-  const files = check.entries.filter((e) => e.node.type === 'file' && !kept.has(e.path))
-  return { bad: files.filter((e) => e.action === 'create' || e.action === 'modify').map((e) => e.path), checked: files.length }
+  const kept = new Set<string>()
+  for (let i = 0; i < restored.entries.length; i++) if (restored.entries.action(i) === 'kept') kept.add(restored.entries.path(i))
+  const bad: string[] = []
+  let checked = 0
+  const entries = check.entries
+  for (let i = 0; i < entries.length; i++) {
+    if (entries.type(i) !== 'file') continue
+    const path = entries.path(i)
+    if (kept.has(path)) continue
+    checked++
+    const action = entries.action(i)
+    if (action === 'create' || action === 'modify') bad.push(path)
+  }
+  return { bad, checked }
 }
 
 /** The plan's counts as text lines. */
@@ -86,7 +97,7 @@ function planJson(plan: RestorePlan): string {
       packs: plan.stats.packs,
       reads: plan.stats.reads,
     },
-    entries: plan.entries.map((e) => ({ path: e.path, type: e.node.type, action: e.action, hardlink: e.linkTo !== undefined || undefined })),
+    entries: Array.from(plan.entries, (e) => ({ path: e.path, type: e.type, action: e.action, hardlink: e.linkTo !== undefined || undefined })),
     removals: plan.removals.map((r) => ({ path: r.path, dir: r.isDir, reason: r.reason })),
   })
 }
@@ -146,7 +157,7 @@ export function registerRestore(program: Command): void {
           if (g.verbose > 0) {
             for (const r of plan.removals) lines.push(`-    ${r.path}${r.isDir ? '/' : ''}`)
             for (const e of plan.entries) {
-              if (e.action === 'create') lines.push(`+    ${e.path}${e.node.type === 'dir' ? '/' : ''}`)
+              if (e.action === 'create') lines.push(`+    ${e.path}${e.type === 'dir' ? '/' : ''}`)
               else if (e.action === 'modify') lines.push(`M    ${e.path}`)
             }
           }

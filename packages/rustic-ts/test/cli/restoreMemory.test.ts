@@ -1,0 +1,88 @@
+/**
+ * Issue 20 acceptance, restore memory: restoring a snapshot of many small files must not hold memory in
+ * proportion to the number of files. 100,000 files of 0–512 bytes in 1,000 directories, backed up by restic,
+ * restored by the built CLI in a child process; its peak RSS (`/usr/bin/time`) must stay under 300 MiB.
+ * A plan of objects per file (node, paths, blob list) peaked at ~380–395 MiB here; the compact plan at
+ * ~230 MiB, of which ~115 MiB is Node itself with the repository's index. Not a timed test.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resticInit } from '../helpers/cheapKey.js'
+import { CLI, PASSWORD, restic, run, tempDir } from '../helpers/restic.js'
+
+const FILES = 100_000
+const DIRS = 1_000
+const MAX_SIZE = 512
+/** Generous: Node, the index and the pack data in flight take ~150 MiB of it. */
+const MAX_RSS_MIB = 300
+const TIME = '/usr/bin/time'
+
+let tmp: Awaited<ReturnType<typeof tempDir>>
+let src: string
+let repo: string
+
+/** xorshift32: the same files on every machine. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    return x
+  }
+}
+
+/** Writes the set below `root`: file `i` in directory `d(i % DIRS)`, 0–MAX_SIZE random bytes. */
+function makeFiles(root: string): void {
+  const next = rng(0x5eed)
+  for (let d = 0; d < DIRS; d++) mkdirSync(join(root, `d${d}`), { recursive: true })
+  for (let i = 0; i < FILES; i++) {
+    const data = Buffer.allocUnsafe(next() % (MAX_SIZE + 1))
+    for (let p = 0; p < data.length; p++) data[p] = next() & 255
+    writeFileSync(join(root, `d${i % DIRS}`, `f${i}`), data)
+  }
+}
+
+beforeAll(async () => {
+  tmp = await tempDir('rustic-ts-restore-memory-')
+  src = join(tmp.path, 'src')
+  repo = join(tmp.path, 'repo')
+  makeFiles(src)
+  await resticInit(repo)
+  await restic(repo, ['backup', '-q', '--host', 'h', src])
+}, 600_000)
+
+afterAll(async () => {
+  await tmp?.remove()
+})
+
+describe('restore memory (issue 20)', () => {
+  it(`restores ${FILES} small files with a peak RSS under ${MAX_RSS_MIB} MiB`, { timeout: 600_000 }, async () => {
+    expect(existsSync(TIME), `${TIME} (GNU time) is needed to read the child's peak RSS`).toBe(true)
+    const target = join(tmp.path, 'target')
+    const rssFile = join(tmp.path, 'rss')
+    const r = await run(TIME, ['-f', '%M', '-o', rssFile, CLI, '-r', repo, '--no-cache', '--no-progress', 'restore', 'latest', '--target', target], {
+      RUSTIC_PASSWORD: PASSWORD,
+    })
+    expect(r.code, r.stderr).toBe(0)
+    const rssMiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024
+    console.log(`restore of ${FILES} files: peak RSS ${rssMiB.toFixed(0)} MiB (bound ${MAX_RSS_MIB} MiB)`)
+
+    // the restore is complete and right (spot checks: every directory, a sample of contents)
+    const restored = join(target, src)
+    expect(readdirSync(restored).length).toBe(DIRS)
+    let files = 0
+    for (const d of readdirSync(restored)) files += readdirSync(join(restored, d)).length
+    expect(files).toBe(FILES)
+    for (const i of [0, 1, 4_999, 54_321, FILES - 1]) {
+      const rel = join(`d${i % DIRS}`, `f${i}`)
+      expect(readFileSync(join(restored, rel)).equals(readFileSync(join(src, rel))), rel).toBe(true)
+    }
+
+    expect(rssMiB).toBeGreaterThan(0)
+    expect(rssMiB).toBeLessThan(MAX_RSS_MIB)
+  })
+})
