@@ -21,20 +21,16 @@ export interface BlobInFlight {
 }
 
 /**
- * One claimed blob. Its promise is made only when another writer asks for it ({@link Entry.stored}):
- * most blobs are never shared, and a promise with its two functions for each of tens of thousands of
- * blobs in flight (small files: all of them until their index file is written) cost ~0.5 KiB each.
+ * A claimed blob another writer asked for. Its promise is made only when that writer waits for it
+ * ({@link Entry.stored}): a promise with its two functions for each of tens of thousands of blobs in
+ * flight (small files: all of them until their index file is written) cost ~0.5 KiB each.
  */
 class Entry implements BlobInFlight {
   settled = false
   error: unknown = undefined
   private waiting: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined
 
-  constructor(
-    readonly type: BlobType,
-    readonly id: Id,
-    readonly writer: BlobWriter,
-  ) {}
+  constructor(readonly writer: BlobWriter) {}
 
   get stored(): Promise<void> {
     if (this.waiting === undefined) {
@@ -72,51 +68,68 @@ class Entry implements BlobInFlight {
  * flight from its claim until its index file is stored, or its writer ends.
  */
 export class BlobsInFlight {
-  /** By blob type, then id (the id strings the packers hold: no key string made per blob). */
-  private readonly entries: Record<BlobType, Map<Id, Entry>> = { data: new Map(), tree: new Map() }
-  private readonly byWriter = new Map<BlobWriter, Set<Entry>>()
+  /**
+   * By blob type, then id (the id strings the packers already hold): the writer storing the blob, or its
+   * {@link Entry} once another writer asked for it. Most blobs are never shared, so a claim costs one map
+   * slot and no object of its own (a backup of many small files has tens of thousands in flight).
+   */
+  private readonly entries: Record<BlobType, Map<Id, BlobWriter | Entry>> = { data: new Map(), tree: new Map() }
+  /** Entries made for blobs other writers asked for, by their writer (to fail them if it ends first). */
+  private readonly asked = new Map<BlobWriter, Set<Entry>>()
+  /** Writers that claimed blobs and have not ended (see {@link BlobsInFlight.release}). */
+  private readonly writers = new Set<BlobWriter>()
 
   /** The blob if a writer other than `writer` is storing it. */
   elsewhere(type: BlobType, id: Id, writer: BlobWriter): BlobInFlight | undefined {
-    const e = this.entries[type].get(id)
-    return e !== undefined && e.writer !== writer ? e : undefined
+    const byId = this.entries[type]
+    const e = byId.get(id)
+    if (e === undefined) return undefined
+    if (e instanceof Entry) return e.writer !== writer ? e : undefined
+    if (e === writer) return undefined
+    const entry = new Entry(e)
+    byId.set(id, entry)
+    let theirs = this.asked.get(e)
+    if (!theirs) this.asked.set(e, (theirs = new Set()))
+    theirs.add(entry)
+    return entry
   }
 
   /** `writer` stores the blob from now on (call when no one else does, see {@link elsewhere}). */
   claim(type: BlobType, id: Id, writer: BlobWriter): void {
     const byId = this.entries[type]
     if (byId.has(id)) return
-    const entry = new Entry(type, id, writer)
-    byId.set(id, entry)
-    let mine = this.byWriter.get(writer)
-    if (!mine) this.byWriter.set(writer, (mine = new Set()))
-    mine.add(entry)
+    byId.set(id, writer)
+    this.writers.add(writer)
   }
 
   /** Blobs of `writer` are in a stored index file now: those waiting for them go on. */
   stored(writer: BlobWriter, blobs: Iterable<{ type: BlobType; id: Id }>): void {
-    const mine = this.byWriter.get(writer)
+    const theirs = this.asked.get(writer)
     for (const b of blobs) {
       const byId = this.entries[b.type]
       const e = byId.get(b.id)
-      if (e === undefined || e.writer !== writer) continue
-      byId.delete(b.id)
-      mine?.delete(e)
-      e.resolve()
+      if (e === writer) byId.delete(b.id)
+      else if (e instanceof Entry && e.writer === writer) {
+        byId.delete(b.id)
+        theirs?.delete(e)
+        e.resolve()
+      }
     }
   }
 
   /** `writer` has ended: what it claimed and did not store fails for those waiting for it (with `error`). */
   release(writer: BlobWriter, error?: unknown): void {
-    const mine = this.byWriter.get(writer)
-    this.byWriter.delete(writer)
-    if (!mine) return
+    if (!this.writers.delete(writer)) return
+    this.asked.delete(writer)
     const why = error ?? new RusticError('Internal', 'the backup storing the blob ended without storing it', { code: 'SharedBlobLost' })
-    for (const e of mine) {
-      const byId = this.entries[e.type]
-      if (byId.get(e.id) !== e) continue
-      byId.delete(e.id)
-      e.reject(why)
+    for (const byId of Object.values(this.entries)) {
+      for (const [id, e] of byId) {
+        if (e === writer) byId.delete(id)
+        else if (e instanceof Entry && e.writer === writer) {
+          byId.delete(id)
+          e.reject(why)
+        }
+      }
     }
   }
 

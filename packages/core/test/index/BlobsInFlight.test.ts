@@ -128,4 +128,36 @@ describe('BlobsInFlight', () => {
     expect(isRusticError(err, 'SharedBlobLost')).toBe(true)
     expect((err as Error).message).toContain('(disk full)')
   })
+
+  it('claims nobody asked for leave with their index file or their writer; one asked for is the same to every asker', async () => {
+    const inFlight = new BlobsInFlight()
+    const a: BlobWriter = { hurry: () => {} }
+    const b: BlobWriter = { hurry: () => {} }
+    const c: BlobWriter = { hurry: () => {} }
+    const [x, y, z] = ['11', '22', '33'].map((h) => h.repeat(32) as Id) as [Id, Id, Id]
+    for (const id of [x, y, z]) inFlight.claim('data', id, a)
+    inFlight.claim('data', x, b) // already claimed by a: stays a's
+    expect(inFlight.elsewhere('tree', x, b)).toBeUndefined() // another type
+    inFlight.stored(a, [{ type: 'data', id: x }]) // nobody asked: just no longer in flight
+    expect(inFlight.elsewhere('data', x, b)).toBeUndefined()
+    const asked = inFlight.elsewhere('data', y, b)!
+    expect(inFlight.elsewhere('data', y, c)).toBe(asked)
+    expect(inFlight.elsewhere('data', y, a)).toBeUndefined() // its own writer's
+    expect(asked.settled).toBe(false)
+    inFlight.stored(b, [{ type: 'data', id: y }]) // not b's: nothing changes
+    expect(asked.settled).toBe(false)
+    inFlight.release(a)
+    expect(asked.settled).toBe(true)
+    expect(isRusticError(asked.error, 'SharedBlobLost')).toBe(true)
+    await expect(asked.stored).rejects.toThrow(/ended without storing/)
+    // a's claims are gone: another writer may claim them now
+    expect(inFlight.elsewhere('data', z, b)).toBeUndefined()
+    inFlight.claim('data', z, b)
+    const zb = inFlight.elsewhere('data', z, c)!
+    expect(zb.writer).toBe(b)
+    inFlight.stored(b, [{ type: 'data', id: z }])
+    await inFlight.waitFor([zb])
+    expect(zb.settled).toBe(true)
+    expect(inFlight.elsewhere('data', z, c)).toBeUndefined()
+  })
 })
