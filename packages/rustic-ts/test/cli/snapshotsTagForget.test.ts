@@ -72,15 +72,37 @@ describe('snapshots, tag and forget on the command line', () => {
     expect(lines[row]).toMatch(/ h1 +a +/)
     expect(lines[row + 1]!.trim()).toBe('b') // tags one per line
     expect(text).toContain('total: 2 snapshot(s)')
-    // follow-up snapshots with the same tree share a row, as rustic's table shows them; --all lists each
-    const byHost = (await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--group-by', 'host'])).toString()
-    const h1 = byTime(theirs).filter((s) => s.hostname === 'h1')
-    expect(byHost).toContain(`${h1[0]!.short_id} (+1)`)
-    expect(byHost).not.toContain(h1[1]!.short_id)
-    expect(byHost).toContain('total: 4 snapshot(s)')
-    const all = (await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--group-by', 'host', '--all'])).toString()
+  })
+
+  it('snapshots: follow-up snapshots with the same tree share a row marked (+N), as rustic shows them; --all lists each', async () => {
+    const repo = await repoWithSnapshots('collapse')
+    // three snapshots of host h3 with one tree (copies of restic's newest), then one with another tree
+    const other = join(tmp.path, 'other')
+    await mkdir(other)
+    await writeFile(join(other, 'g.txt'), 'other\n')
+    await restic(repo, ['backup', '-q', '--host', 'h0', other])
+    const newest = byTime(await resticSnaps(repo)).find((s) => s.hostname === 'h2')!
+    const older = (await resticSnaps(repo)).find((s) => s.hostname === 'h0')!
+    expect(older.tree).not.toBe(newest.tree)
+    const r = await Repository.open({}, { repository: new LocalBackend(repo) }, { password: PASSWORD })
+    const ids: string[] = []
+    try {
+      for (const [i, tree] of [newest.tree, newest.tree, newest.tree, older.tree].entries()) {
+        const { id: _id, ...snap } = await r.getSnapshot(newest.id as never)
+        ids.push(await r.saveSnapshot({ ...snap, tree: tree as never, hostname: 'h3', time: `2024-02-0${i + 1}T10:00:00Z` }))
+      }
+    } finally {
+      await r.close()
+    }
+    const text = (await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--host', 'h3'])).toString()
+    expect(text).toContain(`${ids[0]!.slice(0, 8)} (+2)`)
+    expect(text).not.toContain(ids[1]!.slice(0, 8))
+    expect(text).not.toContain(ids[2]!.slice(0, 8))
+    expect(text).toMatch(new RegExp(`${ids[3]!.slice(0, 8)} +2024`))
+    expect(text).toContain('4 snapshot(s)')
+    const all = (await rusticOk(['-r', repo, '--no-cache', 'snapshots', '--host', 'h3', '--all'])).toString()
     expect(all).not.toContain('(+')
-    for (const s of theirs) expect(all).toContain(s.short_id)
+    for (const id of ids) expect(all).toContain(id.slice(0, 8))
   })
 
   it('tag: restic sees the changed tags, the same tree and original; restic snapshots and check accept the repository', async () => {
