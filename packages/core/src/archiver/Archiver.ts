@@ -42,7 +42,7 @@ export interface ArchiveContext {
 /** Files waiting for a place in the readers' queue: the walk waits while there are more than this. */
 const READS_AHEAD = 256
 /** Small files handed to the seal workers and not done: the walk waits while there are more than this. */
-const SMALL_FILES_AHEAD = 2048
+const SMALL_FILES_AHEAD = 512
 
 /** A directory's tree in the parent snapshot. */
 interface ParentTree {
