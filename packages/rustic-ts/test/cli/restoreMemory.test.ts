@@ -1,13 +1,15 @@
 /**
  * Issue 20 acceptance, restore memory: restoring a snapshot of many small files must not hold memory in
- * proportion to the number of files. 100,000 files of 0–512 bytes in 1,000 directories, backed up by restic,
- * restored by the built CLI in a child process; its peak RSS (`/usr/bin/time`) must stay under 300 MiB.
+ * proportion to the number of files. 100,000 files of 0–512 bytes in 1,000 directories (made by the
+ * benchmarks' seeded generator, `bench/manyFiles.mjs`), backed up by restic, restored by the built CLI in a
+ * child process; its peak RSS (`/usr/bin/time`) must stay under 300 MiB.
  * A plan of objects per file (node, paths, blob list) peaked at ~380–395 MiB here; the compact plan at
  * ~230 MiB, of which ~115 MiB is Node itself with the repository's index. Not a timed test.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { makeSet } from '../../../../bench/manyFiles.mjs'
 import { resticInit } from '../helpers/cheapKey.js'
 import { CLI, PASSWORD, restic, run, tempDir } from '../helpers/restic.js'
 
@@ -22,35 +24,14 @@ let tmp: Awaited<ReturnType<typeof tempDir>>
 let src: string
 let repo: string
 
-/** xorshift32: the same files on every machine. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1
-  return () => {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    return x
-  }
-}
-
-/** Writes the set below `root`: file `i` in directory `d(i % DIRS)`, 0–MAX_SIZE random bytes. */
-function makeFiles(root: string): void {
-  const next = rng(0x5eed)
-  for (let d = 0; d < DIRS; d++) mkdirSync(join(root, `d${d}`), { recursive: true })
-  for (let i = 0; i < FILES; i++) {
-    const data = Buffer.allocUnsafe(next() % (MAX_SIZE + 1))
-    for (let p = 0; p < data.length; p++) data[p] = next() & 255
-    writeFileSync(join(root, `d${i % DIRS}`, `f${i}`), data)
-  }
-}
+/** A file's path below the set's root, as `makeSet` names it. */
+const filePath = (i: number): string => join(`d${String(i % DIRS).padStart(4, '0')}`, `f${i}`)
 
 beforeAll(async () => {
   tmp = await tempDir('rustic-ts-restore-memory-')
   src = join(tmp.path, 'src')
   repo = join(tmp.path, 'repo')
-  makeFiles(src)
+  makeSet(src, FILES, DIRS, MAX_SIZE) // the benchmarks' seeded generator: half text, half random bytes
   await resticInit(repo)
   await restic(repo, ['backup', '-q', '--host', 'h', src])
 }, 600_000)
@@ -78,7 +59,7 @@ describe('restore memory (issue 20)', () => {
     for (const d of readdirSync(restored)) files += readdirSync(join(restored, d)).length
     expect(files).toBe(FILES)
     for (const i of [0, 1, 4_999, 54_321, FILES - 1]) {
-      const rel = join(`d${i % DIRS}`, `f${i}`)
+      const rel = filePath(i)
       expect(readFileSync(join(restored, rel)).equals(readFileSync(join(src, rel))), rel).toBe(true)
     }
 
