@@ -159,12 +159,12 @@ export function registerForget(program: Command): void {
       }
       if (g.quiet) {
         // as restic's -q: nothing, except what a dry run would remove
-        if (opts.dryRun && plan.remove.length > 0) await writeOut(`would remove ${plan.remove.length} snapshot(s): ${plan.remove.map(shortId).join(', ')}\n`)
+        if (opts.dryRun && plan.remove.length > 0) await writeOut(wouldRemove(plan.remove))
         return
       }
       let text = planText(plan)
       if (plan.remove.length === 0) text += 'no snapshots to remove\n'
-      else if (opts.dryRun) text += `would remove ${plan.remove.length} snapshot(s): ${plan.remove.map(shortId).join(', ')}\n`
+      else if (opts.dryRun) text += wouldRemove(plan.remove)
       else text += `removed ${plan.remove.length} snapshot(s)\n`
       if (pruned) text += `\n${prunePlanText(pruned.plan)}${pruneResultText(pruned.plan, pruned.result)}`
       await writeOut(text)
@@ -172,4 +172,9 @@ export function registerForget(program: Command): void {
       await repo.close()
     }
   })
+}
+
+/** The line a dry run prints about the snapshots it would remove. */
+function wouldRemove(ids: readonly string[]): string {
+  return `would remove ${ids.length} snapshot(s): ${ids.map(shortId).join(', ')}\n`
 }
