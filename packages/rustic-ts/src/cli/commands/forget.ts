@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { RusticError, shortId, type ForgetGroup, type ForgetOptions, type ForgetPlan, type KeepCounters } from '@rustic-ts/core'
+import { RusticError, shortId, type ForgetGroup, type ForgetOptions, type ForgetPlan, type Id, type KeepCounters } from '@rustic-ts/core'
 import { goJson, parseCalendarDuration, parseGroupCriterion, RawJson, serializeSnapshot } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
@@ -175,6 +175,6 @@ export function registerForget(program: Command): void {
 }
 
 /** The line a dry run prints about the snapshots it would remove. */
-function wouldRemove(ids: readonly string[]): string {
+function wouldRemove(ids: readonly Id[]): string {
   return `would remove ${ids.length} snapshot(s): ${ids.map(shortId).join(', ')}\n`
 }
