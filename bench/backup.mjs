@@ -5,7 +5,7 @@ import { mkdtemp, rm, cp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { CLI, MKDATA, compare, report, sh } from './lib.mjs'
+import { CLI, MKDATA, compare, dataSize, report, reportPerUnit, sh } from './lib.mjs'
 
 const { values } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '1' }, keep: { type: 'boolean' } } })
 const runs = Number(values.runs)
@@ -13,8 +13,8 @@ const dir = await mkdtemp(join(tmpdir(), 'rustic-ts-bench-backup-'))
 const data = join(dir, 'data')
 console.log(`data set: mkdata.py --scale ${values.scale} in ${data}`)
 await sh('python3', [MKDATA, data, '--scale', values.scale])
-const du = await sh('du', ['-sb', data])
-console.log(`data size: ${(Number(du.stdout.split('\t')[0]) / 2 ** 20).toFixed(0)} MiB; runs per case: ${runs}`)
+const size = await dataSize(data)
+console.log(`data size: ${(size.bytes / 2 ** 20).toFixed(0)} MiB, ${size.files} files; runs per case: ${runs}`)
 
 const rusticBackup = (repo) => sh(CLI, ['-r', repo, '--no-cache', '--no-progress', 'backup', '--json', data])
 const resticBackup = (repo) => sh('restic', ['-r', repo, '--no-cache', '--quiet', 'backup', '--json', data])
@@ -56,6 +56,7 @@ rows.push(
     runs,
   ),
 )
-report('backup: rustic-ts vs restic (lower ratio is better; target time ratio <= 1.0, RSS ratio <= 2.0)', rows)
+report('backup: rustic-ts vs restic (lower ratio is better; targets: time ratio full/incremental <= 0.6, unchanged <= 0.5; RSS ratio <= 1.2)', rows)
+reportPerUnit(rows, size)
 if (!values.keep) await rm(dir, { recursive: true, force: true })
 else console.log(`kept ${dir}`)

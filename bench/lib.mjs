@@ -101,6 +101,28 @@ export function report(title, rows) {
   }
 }
 
+/**
+ * Prints, for each row of `compare`, both tools' best time and highest peak RSS per GiB of data and per
+ * 1,000 files (`size`: the data set's bytes and file count), so runs at different scales show how each
+ * tool grows.
+ */
+export function reportPerUnit(rows, { bytes, files }) {
+  const gib = bytes / 2 ** 30
+  const kfiles = files / 1000
+  console.log(`per GiB (${gib.toFixed(2)} GiB) and per 1,000 files (${files} files): rustic-ts / restic`)
+  for (const { name, rustic, restic } of rows) {
+    const per = (x, unit) => `${(x.seconds / unit).toFixed(3)} s ${(x.rssKiB / 1024 / unit).toFixed(1)} MiB`
+    console.log(`  ${name.padEnd(12)} per GiB ${per(rustic, gib)} / ${per(restic, gib)};  per 1,000 files ${per(rustic, kfiles)} / ${per(restic, kfiles)}`)
+  }
+}
+
+/** Bytes and file count of the regular files below `dir` (GNU du and find). */
+export async function dataSize(dir) {
+  const du = await sh('du', ['-sb', dir])
+  const find = await sh('find', [dir, '-type', 'f', '-printf', '.'])
+  return { bytes: Number(du.stdout.split('\t')[0]), files: find.stdout.length }
+}
+
 /** The value after `--name` on the command line, or `def`. */
 export function flag(name, def) {
   const i = process.argv.indexOf(`--${name}`)

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CLI, MKDATA as SHARED_MKDATA, PASSWORD, sh, spread } from './lib.mjs'
+import { CLI, MKDATA as SHARED_MKDATA, PASSWORD, dataSize, sh, spread } from './lib.mjs'
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -68,6 +68,7 @@ try {
   execFileSync('restic', ['-r', repo, '--no-cache', 'backup', '-q', 'data'], { env, cwd: dir, stdio: 'ignore' })
   const du = execFileSync('du', ['-sm', join(dir, 'data'), repo]).toString().trim().split('\n').map((l) => l.split('\t')[0])
   log(`data ${du[0]} MiB, repository (v${repoVersion}) ${du[1]} MiB`)
+  const size = await dataSize(join(dir, 'data'))
   rmSync(join(dir, 'data'), { recursive: true, force: true })
 
   const tools = {
@@ -111,6 +112,12 @@ try {
   console.log(row('user CPU', 'user', 's', 2))
   console.log(row('system CPU', 'sys', 's', 2))
   console.log(row('peak RSS', 'rssMiB', 'MiB', 0))
+  const gib = size.bytes / 2 ** 30
+  const kfiles = size.files / 1000
+  const per = (name, unit) => `${(m(name, 'wall') / unit).toFixed(3)} s ${(m(name, 'rssMiB') / unit).toFixed(1)} MiB`
+  console.log(
+    `per GiB (${gib.toFixed(2)} GiB) ${per('rustic-ts', gib)} / restic ${per('restic', gib)}; per 1,000 files (${size.files}) ${per('rustic-ts', kfiles)} / restic ${per('restic', kfiles)}`,
+  )
   console.log(
     `${'again (in place)'.padEnd(14)} ${again.restic.wall.toFixed(2).padStart(9)} ${again['rustic-ts'].wall.toFixed(2).padStart(11)} s    ${(again['rustic-ts'].wall / again.restic.wall).toFixed(2).padStart(7)}`,
   )
