@@ -67,7 +67,8 @@ async function checkWith(
 
   const listed = new Map<FileType, Map<Id, number>>()
   const spinner = progress('spinner', 'listing files')
-  for (const type of LISTED_TYPES) listed.set(type, new Map(await layers.repository.listWithSize(type, { signal })))
+  const lists = await Promise.all(LISTED_TYPES.map((type) => layers.repository.listWithSize(type, { signal })))
+  LISTED_TYPES.forEach((type, i) => listed.set(type, new Map(lists[i])))
   spinner.finish()
   const packSizes = listed.get('pack')!
 
