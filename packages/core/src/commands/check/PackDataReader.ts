@@ -70,6 +70,8 @@ export class PackDataReader {
   private readonly whole: Array<Promise<void>> = []
   /** Reads waiting for a lane with room for one more pack. */
   private waiting: Array<() => void> = []
+  /** False while the lane on this thread takes no packs (see {@link PackDataReader.holdHereLane}). */
+  private hereOpen = true
 
   constructor(
     private readonly verifiers: PackVerifiers,
@@ -83,6 +85,32 @@ export class PackDataReader {
     this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
     options.signal?.addEventListener('abort', () => this.wake(), { once: true })
+  }
+
+  /**
+   * Keeps the lane that verifies on this thread from taking packs to read until
+   * {@link PackDataReader.releaseHereLane}: while this thread has other work (the tree walk), verifying here
+   * would hold up the reads that keep the workers busy.
+   */
+  holdHereLane(): void {
+    const here = this.verifiers.hereLane
+    if (here === undefined || !this.hereOpen) return
+    this.hereOpen = false
+    // meanwhile the other lanes share its memory: more pieces read ahead bridge the pauses of this thread
+    const share = Math.max(1, Math.floor(this.options.memory / (this.budgets.length - 1)))
+    this.budgets.forEach((b, i) => i !== here && b.resize(share))
+  }
+
+  /**
+   * Lets the lane on this thread take packs again (see {@link PackDataReader.holdHereLane}); the other lanes
+   * go back to their share of the memory as their pieces are verified.
+   */
+  releaseHereLane(): void {
+    if (this.hereOpen) return
+    this.hereOpen = true
+    const share = Math.max(1, Math.floor(this.options.memory / this.budgets.length))
+    for (const b of this.budgets) b.resize(share)
+    this.wake()
   }
 
   /**
@@ -153,7 +181,7 @@ export class PackDataReader {
       const d = best < 0 ? -1 : this.work[i]! - this.work[best]!
       if (d < 0 || (d === 0 && this.active[i]! < this.active[best]!)) best = i
     }
-    if (here !== undefined && this.active[here] === 0 && this.active.every((n, i) => i === here || n >= PACKS_PER_LANE)) best = here
+    if (here !== undefined && this.hereOpen && this.active[here] === 0 && this.active.every((n, i) => i === here || n >= PACKS_PER_LANE)) best = here
     if (here !== undefined && best < 0 && !bounded) best = here
     return best
   }
@@ -190,17 +218,33 @@ export class PackDataReader {
     const tailLength = pack.size - plan.tailStart
     const tail = await this.readRange(pack, plan.tailStart, tailLength, read, budget)
     if ('error' in tail) return this.readFailed(pack, copy, tail.error)
+    // The pieces are read ahead, each as soon as the lane's memory has room for it (in order), so that the
+    // verifier has the next ones at hand even when this thread is busy (the tree walk) and answers late.
+    const skip = { now: false }
+    const reads = plan.pieces.map((piece) => this.readRange(pack, piece.offset, piece.length, read, budget, skip))
+    for (const r of reads) r.catch(() => {})
+    let next = 0
+    // after a failure: the pieces read ahead give their memory back, the others are not read
+    const dropReadAhead = async (): Promise<void> => {
+      skip.now = true
+      for (; next < reads.length; next++) {
+        const got = await reads[next]!.catch(() => undefined)
+        if (got && 'data' in got) budget.release(plan.pieces[next]!.length)
+      }
+    }
     const pending: Array<Promise<void>> = []
     const work = left.work
     let stream: PackStream | undefined
     try {
       stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
       budget.release(tailLength)
-      for (const piece of plan.pieces) {
-        const got = await this.readRange(pack, piece.offset, piece.length, read, budget)
+      for (; next < reads.length; next++) {
+        const piece = plan.pieces[next]!
+        const got = await reads[next]!
         if ('error' in got) {
+          next++
           stream.drop()
-          await Promise.allSettled(pending)
+          await Promise.allSettled([dropReadAhead(), ...pending])
           return this.readFailed(pack, copy, got.error)
         }
         const share = Math.floor((work * piece.length) / pack.size)
@@ -220,21 +264,29 @@ export class PackDataReader {
     } catch (e) {
       if (stream) stream.drop()
       else budget.release(tailLength)
-      await Promise.allSettled(pending)
+      await Promise.allSettled([dropReadAhead(), ...pending])
       throw e
     }
   }
 
-  /** `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory given back). */
+  /**
+   * `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory
+   * given back). Not read if `skip.now` is set by the time the memory is there.
+   */
   private async readRange(
     pack: PackToRead,
     offset: number,
     length: number,
     read: PackRangeReader,
     budget: ByteBudget,
+    skip?: { now: boolean },
   ): Promise<{ data: Uint8Array } | { error: unknown }> {
     const signal = this.options.signal
     await budget.acquire(length)
+    if (skip?.now) {
+      budget.release(length)
+      return { error: new Error('not read') }
+    }
     try {
       throwIfAborted(signal)
       const data = await read(pack, offset, length, signal)

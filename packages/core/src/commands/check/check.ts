@@ -111,6 +111,8 @@ async function checkWith(
   // The packs the walk does not download (data packs; with a hot repository, the cold ones) are read while
   // the trees are walked, so that the workers are busy meanwhile.
   const early = reader ? take(pendingMain, (p) => layers.hot !== undefined || index.packs.get(p.id)?.type !== 'tree') : []
+  // while this thread walks the trees, it only reads packs for the workers (it verifies once the walk is done)
+  reader?.holdHereLane()
   const earlyProgress = deferredProgress()
   const earlyRead = (async () => {
     if (early.length === 0) return
@@ -126,6 +128,7 @@ async function checkWith(
       progress: progress('counter', 'checking snapshots, trees and blobs'),
     })
     if (walk.complete) reportUnused(index, walk, findings)
+    reader?.releaseHereLane()
 
     if (reader) {
       throwIfAborted(signal)
