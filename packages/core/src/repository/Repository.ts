@@ -490,7 +490,8 @@ export class Repository {
    * never the cache; problems are findings in the result. See {@link CheckOptions}.
    */
   check(options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
-    return this.withLock('exclusive', (lock) => check(this, options, { ...control, signal: lock.signal }), control)
+    // check only reads the repository: it starts during the lock's wait for a second look at the other locks
+    return this.#locker.withLockEarly('exclusive', (lock) => check(this, options, { ...control, signal: lock.signal }), control)
   }
 
   /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */

@@ -8,7 +8,18 @@ export class ByteBudget {
   private readonly waiters: Array<{ n: number; go: () => void }> = []
 
   /** @param max - the budget in bytes. */
-  constructor(readonly max: number) {}
+  constructor(private limit: number) {}
+
+  /** The budget in bytes. */
+  get max(): number {
+    return this.limit
+  }
+
+  /** Changes the budget: what is held stays held; with a smaller budget, new requests wait until they fit. */
+  resize(max: number): void {
+    this.limit = max
+    this.release(0)
+  }
 
   /** Bytes held now. */
   get inUse(): number {
@@ -35,6 +46,6 @@ export class ByteBudget {
   }
 
   private fits(n: number): boolean {
-    return this.held === 0 || this.held + n <= this.max
+    return this.held === 0 || this.held + n <= this.limit
   }
 }

@@ -22,4 +22,26 @@ describe('ByteBudget', () => {
     await huge
     expect(b.inUse).toBe(500)
   })
+
+  it('resize: a larger budget lets waiting requests in at once; a smaller one keeps what is held', async () => {
+    const b = new ByteBudget(100)
+    await b.acquire(80)
+    let got = false
+    const waiting = b.acquire(50).then(() => (got = true))
+    await Promise.resolve()
+    expect(got).toBe(false)
+    b.resize(200)
+    await waiting
+    expect([b.max, b.inUse]).toEqual([200, 130])
+    b.resize(100)
+    expect(b.inUse).toBe(130)
+    let next = false
+    const later = b.acquire(30).then(() => (next = true))
+    b.release(50)
+    await Promise.resolve()
+    expect(next).toBe(false) // 80 + 30 > 100
+    b.release(20)
+    await later
+    expect(b.inUse).toBe(90)
+  })
 })

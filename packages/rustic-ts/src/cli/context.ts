@@ -53,6 +53,11 @@ export interface OpenIntent {
    * {@link SnapshotPrefetchBackend}).
    */
   readsAllSnapshots?: boolean
+  /**
+   * The command also reads every index file, and reads the repository's files below any cache (`check`):
+   * those are read early too, with a cache as well.
+   */
+  readsAllIndexes?: boolean
 }
 
 /** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
@@ -60,8 +65,9 @@ export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}, 
   const g = globalOptions(cmd)
   const options = { ...repositoryOptions(g), ...overrides }
   let backends = await backendsOf(g)
-  if (intent.readsAllSnapshots && options.noCache && !backends.repoHot) {
-    backends = { ...backends, repository: new SnapshotPrefetchBackend(backends.repository, options.concurrency ?? 8) }
+  if (intent.readsAllSnapshots && (options.noCache || intent.readsAllIndexes) && !backends.repoHot) {
+    const types = intent.readsAllIndexes ? (['index', 'snapshot'] as const) : (['snapshot'] as const)
+    backends = { ...backends, repository: new SnapshotPrefetchBackend(backends.repository, options.concurrency ?? 8, types) }
   }
   return Repository.open(options, backends, await credentialsFrom(g))
 }

@@ -69,4 +69,15 @@ describe('SnapshotPrefetchBackend', () => {
     await settle()
     await expect(b.readFull('snapshot', idOf(0), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'Aborted' })
   })
+
+  it('with types, reads the index files early too', async () => {
+    const inner = await backendWith(2)
+    const b = new SnapshotPrefetchBackend(inner, 2, ['index', 'snapshot'])
+    await settle()
+    expect(inner.reads.get(`index/${idOf(0)}`)).toBe(1)
+    expect(await b.readFull('index', idOf(0))).toEqual(bytes(-1))
+    expect(await b.readFull('snapshot', idOf(1))).toEqual(bytes(1))
+    expect(inner.reads.get(`index/${idOf(0)}`)).toBe(1)
+    expect(inner.reads.get(`snapshot/${idOf(1)}`)).toBe(1)
+  })
 })

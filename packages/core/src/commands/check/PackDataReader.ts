@@ -23,6 +23,8 @@ export type PackRangeReader = (pack: PackToRead, offset: number, length: number,
 
 /** A pack is read in pieces of at most this size (unless one blob is larger). */
 const PIECE_BYTES = 4 << 20
+/** Packs in progress per worker lane: the one being verified and the next, being read meanwhile. */
+const PACKS_PER_LANE = 2
 
 /**
  * The work of verifying `pack`, in rough units of bytes: every byte is hashed, MAC-checked and decrypted once
@@ -66,6 +68,10 @@ export class PackDataReader {
   private readonly work: number[]
   private readonly pieceBytes: number
   private readonly whole: Array<Promise<void>> = []
+  /** Reads waiting for a lane with room for one more pack. */
+  private waiting: Array<() => void> = []
+  /** False while the lane on this thread takes no packs (see {@link PackDataReader.holdHereLane}). */
+  private hereOpen = true
 
   constructor(
     private readonly verifiers: PackVerifiers,
@@ -78,6 +84,33 @@ export class PackDataReader {
     this.active = new Array<number>(lanes).fill(0)
     this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
+    options.signal?.addEventListener('abort', () => this.wake(), { once: true })
+  }
+
+  /**
+   * Keeps the lane that verifies on this thread from taking packs to read until
+   * {@link PackDataReader.releaseHereLane}: while this thread has other work (the tree walk), verifying here
+   * would hold up the reads that keep the workers busy.
+   */
+  holdHereLane(): void {
+    const here = this.verifiers.hereLane
+    if (here === undefined || !this.hereOpen) return
+    this.hereOpen = false
+    // meanwhile the other lanes share its memory: more pieces read ahead bridge the pauses of this thread
+    const share = Math.max(1, Math.floor(this.options.memory / (this.budgets.length - 1)))
+    this.budgets.forEach((b, i) => i !== here && b.resize(share))
+  }
+
+  /**
+   * Lets the lane on this thread take packs again (see {@link PackDataReader.holdHereLane}); the other lanes
+   * go back to their share of the memory as their pieces are verified.
+   */
+  releaseHereLane(): void {
+    if (this.hereOpen) return
+    this.hereOpen = true
+    const share = Math.max(1, Math.floor(this.options.memory / this.budgets.length))
+    for (const b of this.budgets) b.resize(share)
+    this.wake()
   }
 
   /**
@@ -97,8 +130,10 @@ export class PackDataReader {
   }
 
   /**
-   * Downloads and verifies `packs`, `concurrency` at a time, the most work first: each pack goes to the lane
-   * with the least work in progress, so the lanes end together (the last packs are the smallest).
+   * Downloads and verifies `packs`, up to `concurrency` at a time, the most work first. A pack is given to a
+   * lane only once one has room for it (see {@link PackDataReader.takeLane}): whichever lane gets through
+   * its work first takes the next, so the lanes end together (the last packs are the smallest) however
+   * fast each turns out to be (the lane on this thread shares it with the tree walk).
    * @param copy - names the copy `read` reads, if not the repository's own.
    */
   async read(packs: readonly PackToRead[], read: PackRangeReader, options: { concurrency: number; progress: Progress; copy?: string }): Promise<void> {
@@ -119,34 +154,56 @@ export class PackDataReader {
   }
 
   /**
-   * The lane with the least work in progress (then the fewest packs), taken for `work` more. The lane that
-   * verifies on this thread (which holds up the reads meanwhile) takes one pack at a time, and only when
+   * The lane with the least work in progress (then the fewest packs), taken for `work` more; with `wait`,
+   * only a lane with room for one more pack ({@link PACKS_PER_LANE}), waiting for one if none has. The lane
+   * that verifies on this thread (which holds up the reads meanwhile) takes one pack at a time, and only when
    * every other lane has two in progress.
    */
-  private takeLane(work: number): number {
+  private async takeLane(work: number, wait: boolean): Promise<number> {
+    for (;;) {
+      throwIfAborted(this.options.signal)
+      const lane = this.pickLane(wait)
+      if (lane >= 0) {
+        this.active[lane]!++
+        this.work[lane]! += work
+        return lane
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
+    }
+  }
+
+  /** See {@link PackDataReader.takeLane}; -1 if no lane has room. */
+  private pickLane(bounded: boolean): number {
     const here = this.verifiers.hereLane
     let best = -1
     for (let i = 0; i < this.active.length; i++) {
-      if (i === here) continue
+      if (i === here || (bounded && this.active[i]! >= PACKS_PER_LANE)) continue
       const d = best < 0 ? -1 : this.work[i]! - this.work[best]!
       if (d < 0 || (d === 0 && this.active[i]! < this.active[best]!)) best = i
     }
-    if (here !== undefined && (best < 0 || (this.active[here] === 0 && this.active.every((n, i) => i === here || n >= 2)))) best = here
-    this.active[best]!++
-    this.work[best]! += work
+    if (here !== undefined && this.hereOpen && this.active[here] === 0 && this.active.every((n, i) => i === here || n >= PACKS_PER_LANE)) best = here
+    if (here !== undefined && best < 0 && !bounded) best = here
     return best
   }
 
   private leaveLane(lane: number, work: number): void {
     this.active[lane]!--
     this.work[lane]! -= work
+    this.wake()
+  }
+
+  /** Lets the reads waiting for a lane look again. */
+  private wake(): void {
+    const waiting = this.waiting
+    this.waiting = []
+    for (const w of waiting) w()
   }
 
   private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined): Promise<void> {
     throwIfAborted(this.options.signal)
     // the lane's work goes down as pieces are verified, the rest when the pack is done
     const left = { work: packWork(pack) }
-    const lane = this.takeLane(left.work)
+    const lane = await this.takeLane(left.work, true)
     try {
       await this.readOnLane(pack, read, copy, lane, left)
     } finally {
@@ -161,17 +218,33 @@ export class PackDataReader {
     const tailLength = pack.size - plan.tailStart
     const tail = await this.readRange(pack, plan.tailStart, tailLength, read, budget)
     if ('error' in tail) return this.readFailed(pack, copy, tail.error)
+    // The pieces are read ahead, each as soon as the lane's memory has room for it (in order), so that the
+    // verifier has the next ones at hand even when this thread is busy (the tree walk) and answers late.
+    const skip = { now: false }
+    const reads = plan.pieces.map((piece) => this.readRange(pack, piece.offset, piece.length, read, budget, skip))
+    for (const r of reads) r.catch(() => {})
+    let next = 0
+    // after a failure: the pieces read ahead give their memory back, the others are not read
+    const dropReadAhead = async (): Promise<void> => {
+      skip.now = true
+      for (; next < reads.length; next++) {
+        const got = await reads[next]!.catch(() => undefined)
+        if (got && 'data' in got) budget.release(plan.pieces[next]!.length)
+      }
+    }
     const pending: Array<Promise<void>> = []
     const work = left.work
     let stream: PackStream | undefined
     try {
       stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
       budget.release(tailLength)
-      for (const piece of plan.pieces) {
-        const got = await this.readRange(pack, piece.offset, piece.length, read, budget)
+      for (; next < reads.length; next++) {
+        const piece = plan.pieces[next]!
+        const got = await reads[next]!
         if ('error' in got) {
+          next++
           stream.drop()
-          await Promise.allSettled(pending)
+          await Promise.allSettled([dropReadAhead(), ...pending])
           return this.readFailed(pack, copy, got.error)
         }
         const share = Math.floor((work * piece.length) / pack.size)
@@ -191,21 +264,29 @@ export class PackDataReader {
     } catch (e) {
       if (stream) stream.drop()
       else budget.release(tailLength)
-      await Promise.allSettled(pending)
+      await Promise.allSettled([dropReadAhead(), ...pending])
       throw e
     }
   }
 
-  /** `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory given back). */
+  /**
+   * `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory
+   * given back). Not read if `skip.now` is set by the time the memory is there.
+   */
   private async readRange(
     pack: PackToRead,
     offset: number,
     length: number,
     read: PackRangeReader,
     budget: ByteBudget,
+    skip?: { now: boolean },
   ): Promise<{ data: Uint8Array } | { error: unknown }> {
     const signal = this.options.signal
     await budget.acquire(length)
+    if (skip?.now) {
+      budget.release(length)
+      return { error: new Error('not read') }
+    }
     try {
       throwIfAborted(signal)
       const data = await read(pack, offset, length, signal)
@@ -226,7 +307,7 @@ export class PackDataReader {
   private async verifyWhole(pack: PackToRead, bytes: Uint8Array, copy: string | undefined): Promise<void> {
     const { tailStart } = planPackReads(bytes.length, pack.blobs, Infinity)
     const work = packWork(pack)
-    const lane = this.takeLane(work)
+    const lane = await this.takeLane(work, false)
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {

@@ -67,7 +67,8 @@ async function checkWith(
 
   const listed = new Map<FileType, Map<Id, number>>()
   const spinner = progress('spinner', 'listing files')
-  for (const type of LISTED_TYPES) listed.set(type, new Map(await layers.repository.listWithSize(type, { signal })))
+  const lists = await Promise.all(LISTED_TYPES.map((type) => layers.repository.listWithSize(type, { signal })))
+  LISTED_TYPES.forEach((type, i) => listed.set(type, new Map(lists[i])))
   spinner.finish()
   const packSizes = listed.get('pack')!
 
@@ -110,6 +111,8 @@ async function checkWith(
   // The packs the walk does not download (data packs; with a hot repository, the cold ones) are read while
   // the trees are walked, so that the workers are busy meanwhile.
   const early = reader ? take(pendingMain, (p) => layers.hot !== undefined || index.packs.get(p.id)?.type !== 'tree') : []
+  // while this thread walks the trees, it only reads packs for the workers (it verifies once the walk is done)
+  reader?.holdHereLane()
   const earlyProgress = deferredProgress()
   const earlyRead = (async () => {
     if (early.length === 0) return
@@ -125,6 +128,7 @@ async function checkWith(
       progress: progress('counter', 'checking snapshots, trees and blobs'),
     })
     if (walk.complete) reportUnused(index, walk, findings)
+    reader?.releaseHereLane()
 
     if (reader) {
       throwIfAborted(signal)

@@ -23,6 +23,11 @@ export interface AcquireLockOptions {
   retryLockMs?: number
   /** Lock timing (restic's by default). */
   timing?: LockTiming
+  /**
+   * Called when this process's lock file is written (no conflicting lock was found), before the wait
+   * and the second look for conflicts; read-only work may start then (see `RepositoryLocker.withLockEarly`).
+   */
+  onWritten?: () => void
 }
 
 /**
@@ -117,6 +122,7 @@ export class RepositoryLock {
     const checking = { release: remove }
     registerLock(checking)
     try {
+      options.onWritten?.()
       await abortableSleep(timing.recheckDelayMs, signal)
       await throwOnConflict(dbe, kind, id, timing, options)
     } catch (e) {

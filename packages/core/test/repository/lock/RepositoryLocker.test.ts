@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { heldLockCount, isRusticError, releaseAllLocks } from '@rustic-ts/core/internal'
-import { lockFiles, memoryRepo, plantLock } from './helpers.js'
+import { ForwardingBackend, MemoryBackend, RepositoryLocker, heldLockCount, isRusticError, releaseAllLocks, type CallOptions, type FileType, type Id } from '@rustic-ts/core/internal'
+import { fastTiming, lockFiles, memoryRepo, plantLock } from './helpers.js'
 
 const errorOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e)
 
@@ -99,4 +99,49 @@ describe('Repository.lock / withLock', () => {
     expect(heldLockCount()).toBe(before)
     expect(await lockFiles(other)).toHaveLength(0)
   })
+
+  it('withLockEarly starts the work after the first look at the locks and returns once the second finds none', async () => {
+    const backend = new LockListCounter(new MemoryBackend())
+    const { repo } = await memoryRepo(backend)
+    const locker = new RepositoryLocker(repo.dbe, { enabled: true, retryLockMs: 0, timing: fastTiming })
+    const result = await locker.withLockEarly('exclusive', async (lock) => {
+      const looks = backend.lockLists
+      expect((await lockFiles(repo)).map((f) => f.lock.exclusive)).toEqual([true])
+      expect(lock.signal.aborted).toBe(false)
+      return looks
+    })
+    expect(result).toBe(1) // started before the second look
+    expect(backend.lockLists).toBe(2 + 1) // (and the lockFiles call above)
+    expect(await lockFiles(repo)).toHaveLength(0)
+    // with retryLockMs, no early start
+    const waiting = new RepositoryLocker(repo.dbe, { enabled: true, retryLockMs: 100, timing: fastTiming })
+    backend.lockLists = 0
+    expect(await waiting.withLockEarly('shared', async () => backend.lockLists)).toBe(2)
+  })
+
+  it('withLockEarly: a conflict found by the second look aborts the work, removes the lock and throws RepositoryLocked', async () => {
+    const { repo } = await memoryRepo()
+    const locker = new RepositoryLocker(repo.dbe, { enabled: true, retryLockMs: 0, timing: { ...fastTiming, recheckDelayMs: 100 } })
+    let aborted = false
+    const err = await errorOf(
+      locker.withLockEarly('exclusive', async (lock) => {
+        await plantLock(repo, { exclusive: true })
+        await new Promise<void>((resolve) => lock.signal.addEventListener('abort', () => resolve(), { once: true }))
+        aborted = true
+        throw lock.signal.reason
+      }),
+    )
+    expect(isRusticError(err, 'RepositoryLocked')).toBe(true)
+    expect(aborted).toBe(true)
+    expect(await lockFiles(repo)).toHaveLength(1) // only the planted one
+  })
 })
+
+/** Counts the listings of lock files (each look for conflicting locks lists them). */
+class LockListCounter extends ForwardingBackend {
+  lockLists = 0
+  override list(type: FileType, options?: CallOptions): Promise<Id[]> {
+    if (type === 'lock') this.lockLists++
+    return super.list(type, options)
+  }
+}

@@ -54,7 +54,8 @@ export function registerCheck(program: Command): void {
     if (parsed.readData || parsed.readDataSubset !== undefined) VerifyPool.prestart(parsed.workers)
     let result: CheckResult
     try {
-      const repo = await openRepo(cmd)
+      // (check reads every index and snapshot file: without a cache they are read while the key is derived)
+      const repo = await openRepo(cmd, {}, { readsAllSnapshots: true, readsAllIndexes: true })
       try {
         result = await repo.check(options)
       } finally {
