@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { type ConfigOptions } from '@rustic-ts/core'
+import type { ConfigOptions } from '@rustic-ts/core'
 import { lazyAction } from '../lazyAction.js'
 
 type Kind = 'int' | 'size' | 'bool'
