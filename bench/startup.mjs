@@ -15,6 +15,7 @@
 //              2,000 directories (`--scale` multiplies the file and directory counts, not the snapshots).
 // Then times, per mode (`no-cache`: both with --no-cache; `cache`: both with a cache of their own, filled by
 // an untimed run first), `--runs` times per tool, interleaved, with stdout to /dev/null:
+//   start      `--help` (start the program and print its help: loading the program, no repository)
 //   open       `cat config` (start the program, derive the key, read the config: what every command pays)
 //   snapshots  `snapshots` and `snapshots --json`
 //   ls         `ls latest` and `ls --json latest`
@@ -150,6 +151,7 @@ try {
   await checkOutputs()
   for (const mode of modes) {
     const rows = []
+    rows.push(await timeCase('start (--help)', snapRepo, mode, ['--help']))
     rows.push(await timeCase('open (cat cfg)', snapRepo, mode, ['cat', 'config']))
     rows.push(await timeCase('snapshots', snapRepo, mode, ['snapshots']))
     rows.push(await timeCase('snapshots json', snapRepo, mode, ['snapshots', '--json']))

@@ -1,21 +1,10 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50
-import { releaseAllLocks } from '@rustic-ts/core'
-import { interruptedLine } from './cli/interrupt.js'
-import { runCli } from './cli/program.js'
+import * as nodeModule from 'node:module'
 
-// Interrupted (Ctrl-C, kill): say in one line what was kept, remove this process's repository locks
-// and exit, as restic does, unless the running command handles the signal itself (serve shuts down
-// gracefully).
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.once(signal, () => {
-    if (process.listenerCount(signal) > 0) return
-    process.stderr.write(`\n${interruptedLine()}\n`)
-    void releaseAllLocks().finally(() => process.exit(code))
-  })
-}
-
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(0)
-  throw e
-})
-process.exitCode = (await runCli(process.argv)) || process.exitCode || 0
+// Node >= 22.10 keeps V8's compiled code of the CLI's ~1.3 MB of JavaScript between runs (in the OS temp
+// directory, one folder per Node version and user; written to a temporary file and renamed, so processes running
+// side by side do not read half-written entries). Node 20 has no compile cache. Without a writable directory
+// (or with NODE_DISABLE_COMPILE_CACHE=1) it is simply not used: enableCompileCache reports that, it never throws.
+;(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+// Loaded after the line above, so that the program's modules are compiled with the cache.
+await import('./cli/main.js')

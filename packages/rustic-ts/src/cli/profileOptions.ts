@@ -1,6 +1,4 @@
 import { Option, type Command } from 'commander'
-import { loadProfiles } from '../profile/loadProfiles.js'
-import { CREDENTIAL_KEYS } from '../profile/mergeProfileSettings.js'
 import type { Profile } from '../profile/Profile.js'
 import { hasFilterOptions } from './filterFlags.js'
 
@@ -87,9 +85,9 @@ export function applyProfileValues(cmd: Command, values: Record<string, unknown>
 type Values = Record<string, unknown>
 
 /** The profile values for the options of the program itself: `[global]` and `[repository]` but the password (see `credentialsFrom`). */
-function programValues(p: Profile): Values {
+function programValues(p: Profile, credentialKeys: readonly string[]): Values {
   const repository = { ...(p.settings['repository'] as Values | undefined) }
-  for (const k of CREDENTIAL_KEYS) delete repository[k]
+  for (const k of credentialKeys) delete repository[k]
   return { ...(p.settings['global'] as Values | undefined), ...repository }
 }
 
@@ -115,7 +113,8 @@ export function commandValues(p: Profile, cmd: Command, section: Values = (p.set
 /**
  * Adds `-P/--use-profile` and the hook that loads the profiles before a command runs: their `[global.env]`
  * goes into the environment (where not set), and their values become the defaults of the program's and the
- * command's options, under the command line and the environment.
+ * command's options, under the command line and the environment. The profile code (and the library's option
+ * schemas it checks profiles with) is loaded by that hook, so `--help`, `--version` and usage errors do not load it.
  */
 export function withProfiles(program: Command, collect: (value: string, previous?: string[]) => string[]): Command {
   return program
@@ -126,11 +125,12 @@ export function withProfiles(program: Command, collect: (value: string, previous
     )
     .hook('preAction', async (root, action) => {
       const names = (root.opts() as { useProfile?: string[] }).useProfile ?? []
+      const [{ loadProfiles }, { CREDENTIAL_KEYS }] = await Promise.all([import('../profile/loadProfiles.js'), import('../profile/mergeProfileSettings.js')])
       const profile = await loadProfiles(names, { env: process.env })
       loaded.set(root, profile)
       for (const w of profile.warnings) process.stderr.write(`warning: ${w}\n`)
       for (const [k, v] of Object.entries(profile.global.env)) if (process.env[k] === undefined) process.env[k] = v
-      applyProfileValues(root, programValues(profile))
+      applyProfileValues(root, programValues(profile, CREDENTIAL_KEYS))
       if (action !== root) applyProfileValues(action, commandValues(profile, action))
     })
 }

@@ -1,10 +1,5 @@
 import type { Command } from 'commander'
-import { RusticError, type CatFileType } from '@rustic-ts/core'
-import { parseConfig, parseKeyFile, parseSnapshot, resticCatConfigJson, resticCatKeyJson, resticCatSnapshotJson } from '@rustic-ts/core/internal'
-import { openRepo, writeOut } from '../context.js'
-
-const encoder = new TextEncoder()
-const FILE_TYPES: Record<string, CatFileType> = { key: 'key', snapshot: 'snapshot', index: 'index' }
+import { lazyAction } from '../lazyAction.js'
 
 /** `cat config|key|snapshot|index ID|blob ID|tree SNAP[:PATH]`: prints a decrypted repository object. */
 export function registerCat(program: Command): void {
@@ -13,35 +8,5 @@ export function registerCat(program: Command): void {
     .description('print a decrypted repository object: config, key ID, snapshot ID, index ID, blob ID, tree SNAP[:PATH]')
     .argument('<type>', 'config | key | snapshot | index | blob | tree')
     .argument('[id]', 'id or unique id prefix (tree: SNAP[:PATH])')
-    .action(async (type: string, id: string | undefined, _opts: unknown, cmd: Command) => {
-      const repo = await openRepo(cmd)
-      try {
-        let out: Uint8Array
-        // config, key and snapshot are printed as restic re-serialises them (its fields, indented)
-        if (type === 'config') {
-          out = encoder.encode(resticCatConfigJson(parseConfig(await repo.catFile('config'))))
-        } else {
-          if (!id) throw new RusticError('InvalidInput', `cat ${type} needs an id`, { code: 'MissingArgument' })
-          const ft = FILE_TYPES[type]
-          if (ft) {
-            const raw = await repo.catFile(ft, id)
-            if (ft === 'key') out = encoder.encode(resticCatKeyJson(parseKeyFile(raw, `key ${id}`)))
-            else if (ft === 'snapshot') out = encoder.encode(resticCatSnapshotJson(parseSnapshot(raw, `snapshot ${id}`)))
-            else out = raw
-          } else if (type === 'blob') {
-            out = await (await repo.toIndexed()).catBlob(id)
-          } else if (type === 'tree') {
-            out = await (await repo.toIndexed()).catTree(id)
-          } else {
-            throw new RusticError('InvalidInput', `cannot cat "${type}": use config, key, snapshot, index, blob or tree`, {
-              code: 'InvalidArgument',
-            })
-          }
-        }
-        await writeOut(out)
-        if (out.length > 0 && out[out.length - 1] !== 0x0a && type !== 'blob') await writeOut('\n')
-      } finally {
-        await repo.close()
-      }
-    })
+    .action(lazyAction(async () => (await import('./cat.action.js')).catAction))
 }

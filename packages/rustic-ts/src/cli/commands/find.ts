@@ -1,17 +1,7 @@
 import type { Command } from 'commander'
-import { findNodeJson, goTimeToDate, longListingLine, shortId } from '@rustic-ts/core'
-import { localTimeString } from '@rustic-ts/core/internal'
-import { openRepo, writeOut } from '../context.js'
-import { filterFrom, withFilterOptions, type FilterFlags } from '../filterFlags.js'
-import { collect, globalOptions } from '../GlobalOptions.js'
-
-interface FindFlags extends FilterFlags {
-  ignoreCase?: boolean
-  long?: boolean
-  snapshot?: string[]
-  oldest?: string
-  newest?: string
-}
+import { withFilterOptions } from '../filterFlags.js'
+import { collect } from '../GlobalOptions.js'
+import { lazyAction } from '../lazyAction.js'
 
 /** `find PATTERN...`: searches snapshots (newest first) for paths matching glob patterns. */
 export function registerFind(program: Command): void {
@@ -25,33 +15,5 @@ export function registerFind(program: Command): void {
       .option('-s, --snapshot <id>', 'search only this snapshot (repeatable)', collect)
       .option('-O, --oldest <time>', 'only entries modified at or after this time')
       .option('-N, --newest <time>', 'only entries modified at or before this time'),
-  ).action(async (patterns: string[], opts: FindFlags, cmd: Command) => {
-    const g = globalOptions(cmd)
-    const repo = await openRepo(cmd)
-    try {
-      const indexed = await repo.toIndexed()
-      const results = indexed.find(patterns, {
-        ignoreCase: opts.ignoreCase ?? false,
-        snapshots: opts.snapshot ?? [],
-        filter: filterFrom(opts),
-        oldest: opts.oldest,
-        newest: opts.newest,
-      })
-      let first = true
-      if (g.json) await writeOut('[')
-      for await (const { snapshot, matches } of results) {
-        if (g.json) {
-          const nodes = matches.map((m) => findNodeJson(m.node, m.path)).join(',')
-          await writeOut(`${first ? '' : ','}{"matches":[${nodes}],"hits":${matches.length},"snapshot":"${snapshot.id}"}`)
-        } else {
-          const head = `${first ? '' : '\n'}Found matching entries in snapshot ${shortId(snapshot.id!)} from ${localTimeString(goTimeToDate(snapshot.time))}\n`
-          await writeOut(head + matches.map((m) => (opts.long ? longListingLine(m.node, m.path) : m.path) + '\n').join(''))
-        }
-        first = false
-      }
-      if (g.json) await writeOut(']\n')
-    } finally {
-      await repo.close()
-    }
-  })
+  ).action(lazyAction(async () => (await import('./find.action.js')).findAction))
 }

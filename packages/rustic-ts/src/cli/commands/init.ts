@@ -1,7 +1,5 @@
 import type { Command } from 'commander'
-import { Repository, RusticError } from '@rustic-ts/core'
-import { backendsOf, repositoryOptions, writeOut } from '../context.js'
-import { credentialsFrom, globalOptions } from '../GlobalOptions.js'
+import { lazyAction } from '../lazyAction.js'
 
 /** `init`: creates a repository. */
 export function registerInit(program: Command): void {
@@ -9,18 +7,5 @@ export function registerInit(program: Command): void {
     .command('init')
     .description('create a new repository')
     .option('--repository-version <n>', 'repository version: 1, or 2 (compression)', '2')
-    .action(async (opts: { repositoryVersion: string }, cmd: Command) => {
-      const g = globalOptions(cmd)
-      const version = Number(opts.repositoryVersion)
-      if (version !== 1 && version !== 2) {
-        throw new RusticError('InvalidInput', `bad --repository-version "${opts.repositoryVersion}": use 1 or 2`, { code: 'InvalidOptions' })
-      }
-      const repo = await Repository.init(repositoryOptions(g), await backendsOf(g), await credentialsFrom(g, true), { version })
-      await writeOut(
-        g.json
-          ? JSON.stringify({ message_type: 'initialized', id: repo.id, repository: repo.location() }) + '\n'
-          : `created repository ${repo.id.slice(0, 10)} (version ${version}) at ${repo.location()}\n`,
-      )
-      await repo.close()
-    })
+    .action(lazyAction(async () => (await import('./init.action.js')).initAction))
 }

@@ -1,17 +1,5 @@
 import type { Command } from 'commander'
-import { goTimeToDate, RusticError, shortId, type AddKeyOptions, type Repository } from '@rustic-ts/core'
-import { GO_ZERO_TIME, localTimeString, resolvePassword } from '@rustic-ts/core/internal'
-import { openRepo, writeOut } from '../context.js'
-import { table } from '../format.js'
-import { askPassword, globalOptions } from '../GlobalOptions.js'
-import { canPrompt } from '../passwordPrompt.js'
-
-/** Flags of `key add` and `key passwd` (restic's). */
-interface NewKeyFlags {
-  newPasswordFile?: string
-  host?: string
-  user?: string
-}
+import { lazyAction } from '../lazyAction.js'
 
 /** `key list|add|remove|passwd`: manages the repository's keys (passwords), as restic's `key`. */
 export function registerKey(program: Command): void {
@@ -19,99 +7,25 @@ export function registerKey(program: Command): void {
   key
     .command('list')
     .description('list key files; * marks the key in use')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const g = globalOptions(cmd)
-      const repo = await openRepo(cmd)
-      try {
-        const rows = (await repo.listKeys()).map(({ id, current, keyFile }) => ({
-          current,
-          id: shortId(id),
-          userName: keyFile.username,
-          hostName: keyFile.hostname,
-          created: localTimeString(goTimeToDate(keyFile.created ?? GO_ZERO_TIME)),
-        }))
-        if (g.json) return await writeOut(JSON.stringify(rows) + '\n')
-        await writeOut(table(
-          [' ID', 'User', 'Host', 'Created'],
-          rows.map((r) => [`${r.current ? '*' : ' '}${r.id}`, r.userName, r.hostName, r.created]),
-        ))
-      } finally {
-        await repo.close()
-      }
-    })
+    .action(lazyAction(async () => (await import('./key.action.js')).keyListAction))
   withNewKeyFlags(key.command('add').description('add a key file for a new password, read from --new-password-file or asked for on the terminal')).action(
-    async (opts: NewKeyFlags, cmd: Command) => {
-      const { repo, password } = await openWithNewPassword(opts, cmd)
-      try {
-        const id = await repo.addKey(password, keyOptions(opts))
-        await writeOut(globalOptions(cmd).json ? JSON.stringify({ id }) + '\n' : `saved new key as ${id}\n`)
-      } finally {
-        await repo.close()
-      }
-    },
+    lazyAction(async () => (await import('./key.action.js')).keyAddAction),
   )
   key
     .command('remove')
     .description('remove a key file (never the one in use, never the last)')
     .argument('<id>', 'key id or unique prefix')
-    .action(async (id: string, _opts: unknown, cmd: Command) => {
-      const repo = await openRepo(cmd)
-      try {
-        const removed = await repo.removeKey(id)
-        await writeOut(globalOptions(cmd).json ? JSON.stringify({ id: removed }) + '\n' : `removed key ${removed}\n`)
-      } finally {
-        await repo.close()
-      }
-    })
+    .action(lazyAction(async () => (await import('./key.action.js')).keyRemoveAction))
   withNewKeyFlags(
     key.command('passwd').description('change the password of the key in use (adds a key for the new password, removes the old one); the new one is read from --new-password-file or asked for on the terminal'),
   ).action(
-    async (opts: NewKeyFlags, cmd: Command) => {
-      const { repo, password } = await openWithNewPassword(opts, cmd)
-      try {
-        const { added, removed } = await repo.changePassword(password, keyOptions(opts))
-        await writeOut(
-          globalOptions(cmd).json ? JSON.stringify({ id: added, removed }) + '\n' : `saved new key as ${added}\nremoved old key ${removed}\n`,
-        )
-      } finally {
-        await repo.close()
-      }
-    },
+    lazyAction(async () => (await import('./key.action.js')).keyPasswdAction),
   )
 }
 
-function withNewKeyFlags(cmd: Command): Command {
+export function withNewKeyFlags(cmd: Command): Command {
   return cmd
     .option('--new-password-file <file>', 'file holding the new password')
     .option('--host <host>', 'host name recorded in the new key (default: this machine)')
     .option('--user <user>', 'user name recorded in the new key (default: the current user)')
-}
-
-function keyOptions(opts: NewKeyFlags): AddKeyOptions {
-  return { hostname: opts.host, username: opts.user }
-}
-
-/**
- * Opens the repository and gets the new password: from `--new-password-file` (read first, so that a bad
- * file fails before anything is opened), else asked for twice on a terminal after the repository's own
- * password, as restic asks; refused when missing or empty.
- */
-async function openWithNewPassword(opts: NewKeyFlags, cmd: Command): Promise<{ repo: Repository; password: string }> {
-  if (opts.newPasswordFile !== undefined) {
-    const password = (await resolvePassword({ passwordFile: opts.newPasswordFile })) ?? ''
-    if (password === '') throw new RusticError('Credentials', `the new password file ${opts.newPasswordFile} is empty`, { code: 'NoPassword' })
-    return { repo: await openRepo(cmd), password }
-  }
-  if (!canPrompt()) {
-    throw new RusticError('InvalidInput', 'give the new password with --new-password-file FILE (or run on a terminal to be asked for it)', {
-      code: 'MissingArgument',
-    })
-  }
-  const repo = await openRepo(cmd)
-  try {
-    return { repo, password: await askPassword('enter new password: ', true) }
-  } catch (e) {
-    await repo.close()
-    throw e
-  }
 }

@@ -1,10 +1,8 @@
 import type { Command } from 'commander'
-import { RusticError, type ListFileKind } from '@rustic-ts/core'
-import { goJson } from '@rustic-ts/core/internal'
-import { openRepo, writeOut } from '../context.js'
-import { globalOptions } from '../GlobalOptions.js'
+import { lazyAction } from '../lazyAction.js'
 
-const KINDS = ['blobs', 'packs', 'index', 'snapshots', 'keys', 'locks'] as const
+/** The kinds of repository file `list` lists. */
+export const KINDS = ['blobs', 'packs', 'index', 'snapshots', 'keys', 'locks'] as const
 
 /** `list blobs|packs|index|snapshots|keys|locks`: one id a line (blobs: type and id), for scripts. */
 export function registerList(program: Command): void {
@@ -12,31 +10,5 @@ export function registerList(program: Command): void {
     .command('list')
     .description('list objects in the repository: blobs, packs, index, snapshots, keys or locks')
     .argument('<type>', KINDS.join('|'))
-    .action(async (kind: string, _opts: unknown, cmd: Command) => {
-      if (!(KINDS as readonly string[]).includes(kind)) {
-        throw new RusticError('InvalidInput', `invalid type "${kind}": expected one of ${KINDS.join(', ')}`, { code: 'InvalidOptions' })
-      }
-      const g = globalOptions(cmd)
-      const repo = await openRepo(cmd)
-      try {
-        if (kind === 'blobs') {
-          const blobs = []
-          let text = ''
-          for await (const b of repo.listBlobs()) {
-            if (g.json) blobs.push(b)
-            else text += `${b.type} ${b.id}\n`
-            if (text.length > 1 << 16) {
-              await writeOut(text)
-              text = ''
-            }
-          }
-          await writeOut(g.json ? goJson(blobs) + '\n' : text)
-          return
-        }
-        const files = await repo.listFiles(kind as ListFileKind)
-        await writeOut(g.json ? goJson(files) + '\n' : files.map((f) => `${f.id}\n`).join(''))
-      } finally {
-        await repo.close()
-      }
-    })
+    .action(lazyAction(async () => (await import('./list.action.js')).listAction))
 }
