@@ -104,8 +104,8 @@ async function writeFiles(run: RestoreRun): Promise<void> {
   await run.meta.prepare(names)
   const writer = new FileWriter(
     (i) => {
-      const f = plan.files[i]!
-      return { path: entries.fsPath(f.entry), size: f.size, create: f.create, writes: f.writes }
+      const files = plan.files
+      return { path: entries.fsPath(files.entry(i)), size: files.size(i), create: files.create(i), writes: files.writes(i) }
     },
     opts.maxOpenFiles,
     opts.sparse,
@@ -113,21 +113,23 @@ async function writeFiles(run: RestoreRun): Promise<void> {
   run.startFiles()
   try {
     // files without content to write: created (or truncated) to their size
-    await Promise.all(
-      plan.files.map((f, i) =>
-        f.writes > 0
-          ? undefined
-          : run.fileLimit(async () => {
-              throwIfAborted(run.signal)
-              try {
-                await writer.prepareOnly(i)
-              } catch (e) {
-                throw restoreIoError(e, 'write', entries.fsPath(f.entry))
-              }
-              run.fileDone()
-            }),
-      ),
-    )
+    const files = plan.files
+    const empty: Array<Promise<void>> = []
+    for (let i = 0; i < files.length; i++) {
+      if (files.writes(i) > 0) continue
+      empty.push(
+        run.fileLimit(async () => {
+          throwIfAborted(run.signal)
+          try {
+            await writer.prepareOnly(i)
+          } catch (e) {
+            throw restoreIoError(e, 'write', entries.fsPath(files.entry(i)))
+          }
+          run.fileDone()
+        }),
+      )
+    }
+    await Promise.all(empty)
     await writeContents(run, writer)
   } finally {
     await writer.closeAll()
@@ -140,7 +142,7 @@ async function writeFiles(run: RestoreRun): Promise<void> {
 async function createOthers(run: RestoreRun): Promise<void> {
   const { plan, meta, touched } = run
   const entries = plan.entries
-  for (const f of plan.files) touched[f.entry] = 1
+  for (let f = 0; f < plan.files.length; f++) touched[plan.files.entry(f)] = 1
   let n = 0
   for (let i = 0; i < entries.length; i++) {
     const type = entries.type(i)
