@@ -24,7 +24,9 @@ import type { RestoreRun } from './RestoreRun.js'
  */
 export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
   if (run.plan.reads.length === 0) return
-  const pool = run.opts.workers > 0 ? await RestorePool.start(run.indexed.repo.key, run.opts.workers) : undefined
+  // (no more workers than reads in flight: the others would idle, each holding an isolate's memory)
+  const workers = Math.min(run.opts.workers, run.opts.readConcurrency)
+  const pool = workers > 0 ? await RestorePool.start(run.indexed.repo.key, workers) : undefined
   if (!pool) return writeContentsHere(run, writer)
   try {
     await writeContentsOnWorkers(run, pool)
