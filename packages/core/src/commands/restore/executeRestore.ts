@@ -120,8 +120,14 @@ async function writeFiles(run: RestoreRun): Promise<void> {
       empty.push(
         run.fileLimit(async () => {
           throwIfAborted(run.signal)
+          const entry = files.entry(i)
+          // a new file gets its metadata through the descriptor it was created with (no path lookups)
+          const meta = files.create(i) && !entries.hasXattrs(entry) ? run.meta.fileMetadata(entries.meta(entry)) : undefined
           try {
-            await writer.prepareOnly(i)
+            if (await writer.prepareOnly(i, meta)) {
+              run.metaDone[entry] = 1
+              run.stats.metadataSet++
+            }
           } catch (e) {
             throw restoreIoError(e, 'write', entries.fsPath(files.entry(i)))
           }
