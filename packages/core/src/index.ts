@@ -56,6 +56,8 @@ export type {
 } from './commands/restore/RestorePlan.js'
 export type { FsPath } from './commands/restore/fsPath.js'
 export { PlanEntries } from './commands/restore/PlanEntries.js'
+export { PlannedFiles } from './commands/restore/PlannedFiles.js'
+export { PackReads } from './commands/restore/PackReads.js'
 export { timePrecision } from './util/nativeTimes.js'
 export type { TimePrecision } from './util/nativeTimes.js'
 

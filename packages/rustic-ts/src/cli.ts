@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --heap-growing-percent=50
 import * as nodeModule from 'node:module'
 
 // Node >= 22.10 keeps V8's compiled code of the CLI's ~1.3 MB of JavaScript between runs (in the OS temp

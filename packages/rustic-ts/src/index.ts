@@ -27,6 +27,8 @@ export {
   CommandSource,
   RestoreOptionsSchema,
   PlanEntries,
+  PlannedFiles,
+  PackReads,
   timePrecision,
   GroupSnapshotsOptionsSchema,
   SnapshotGroupCriterionSchema,

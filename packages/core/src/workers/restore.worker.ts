@@ -3,14 +3,14 @@
  * check, AES-256-CTR), decompresses them into one reused buffer, checks them, and writes the plaintext to
  * its places with synchronous positioned writes (never following a symlink).
  */
-import { closeSync, constants, fchmodSync, fchownSync, openSync, writeSync } from 'node:fs'
+import { closeSync, constants, openSync, writeSync } from 'node:fs'
 import { zstdBuffers } from '../compression/Zstd.js'
 import { Key } from '../crypto/Key.js'
 import { isRepositoryDamage } from '../error/repositoryDamage.js'
 import { isRusticError, RusticError } from '../error/RusticError.js'
 import { hashId } from '../id/Id.js'
-import { setFdTimes } from '../util/nativeTimes.js'
 import { freeBuffer } from './freeBuffer.js'
+import { setFdMetadata } from './setFdMetadata.js'
 import type { RestoreError, RestoreReply, RestoreRequest, RestoreTarget, RestoreWorkerData } from './restore.protocol.js'
 import { workerPort } from './workerPort.js'
 
@@ -89,16 +89,8 @@ function writeTarget(t: RestoreTarget, plain: Uint8Array): boolean {
     fd = openSync(path, t.create ? CREATE : REOPEN, 0o600)
     let done = 0
     while (done < plain.length) done += writeSync(fd, plain, done, plain.length - done, t.offset + done)
-    if (t.meta === undefined) return false
     // metadata is best effort here: the main thread sets what fails (and reports it)
-    try {
-      if (t.meta.uid !== undefined && t.meta.gid !== undefined) fchownSync(fd, t.meta.uid, t.meta.gid)
-      fchmodSync(fd, t.meta.mode)
-      setFdTimes(fd, t.meta.atimeNs, t.meta.mtimeNs)
-      return true
-    } catch {
-      return false
-    }
+    return t.meta !== undefined && setFdMetadata(fd, t.meta)
   } catch (e) {
     throw new RusticError('InputOutput', `cannot write ${path.toString()}: ${message(e)}`, { code: 'RestoreIo', cause: e })
   } finally {

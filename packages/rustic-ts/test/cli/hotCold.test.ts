@@ -170,7 +170,7 @@ describe('warm-up', () => {
     expect(existsSync(log)).toBe(false) // planning reads trees only: nothing to warm up
     await indexed.restore(plan)
 
-    const planned = [...new Set(plan.reads.map((r) => r.packId))].sort()
+    const planned = [...new Set([...plan.reads].map((r) => r.packId))].sort()
     expect(planned.length).toBeGreaterThan(1)
     for (const id of planned) expect(indexed.index.packs().get(id)).toBe('data')
     expect(existsSync(log), 'restore must run the warm-up command (repo.warmUpPacks with the packs of its plan)').toBe(true)

@@ -1,5 +1,7 @@
 import { close, closeSync, constants, ftruncate, ftruncateSync, open, openSync, write, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
+import type { FileMetadata } from '../../workers/restore.protocol.js'
+import { setFdMetadata } from '../../workers/setFdMetadata.js'
 import type { FsPath } from './fsPath.js'
 
 /** A file the {@link FileWriter} writes into. */
@@ -113,12 +115,17 @@ export class FileWriter {
     }
   }
 
-  /** Creates or truncates file `index` to its size without writing (empty files, truncate-only changes). */
-  async prepareOnly(index: number): Promise<void> {
+  /**
+   * Creates or truncates file `index` to its size without writing (empty files, truncate-only changes). With
+   * `meta`, a file done with synchronous calls (an empty one) gets its owner, mode and times on the
+   * descriptor it was opened with; returns true if they were set.
+   */
+  async prepareOnly(index: number, meta?: FileMetadata): Promise<boolean> {
     if (this.fileAt(index).size <= SYNC_FILE_SIZE && !(this.state(index).fd instanceof Promise)) {
-      this.openSync(index)
+      const fd = this.openSync(index)
+      const set = meta !== undefined && setFdMetadata(fd, meta)
       this.closeNow(index)
-      return
+      return set
     }
     const st = this.state(index)
     st.busy++
@@ -128,6 +135,7 @@ export class FileWriter {
       st.busy--
     }
     await this.close(index)
+    return false
   }
 
   /** Closes every open file. */
@@ -139,7 +147,8 @@ export class FileWriter {
 
   /** Whether the file must be truncated to its size when first opened. */
   private needsTruncate(f: WriterFile): boolean {
-    // a new file written by exactly one blob gets its size from that write
+    // a new file written by exactly one blob gets its size from that write, a new empty one from its creation
+    if (f.create && f.size === 0) return false
     return !f.create || f.writes !== 1 || this.sparse
   }
 

@@ -2,6 +2,7 @@ import { NODE_TYPES, nodeNameBytes, type ExtendedAttribute, type Node, type Node
 import { joinFsName, type FsPath } from './fsPath.js'
 import { restoreTimeNs } from './nodeTimes.js'
 import type { PlanAction, PlanEntry } from './RestorePlan.js'
+import { grow } from './growArray.js'
 
 const ACTIONS: readonly PlanAction[] = ['create', 'modify', 'unchanged', 'verified', 'kept']
 const TYPE_CODE = new Map(NODE_TYPES.map((t, i) => [t, i]))
@@ -43,13 +44,6 @@ export function entryMeta(n: Node): EntryMeta {
     atimeNs: restoreTimeNs(n.atime),
     extendedAttributes: n.extendedAttributes,
   }
-}
-
-function grow<T extends Int32Array | Uint32Array | Uint8Array | Float64Array | BigInt64Array>(a: T, need: number): T {
-  if (need <= a.length) return a
-  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2))
-  b.set(a as never)
-  return b
 }
 
 /**

@@ -47,7 +47,9 @@ export const RestoreOptionsSchema = z.object({
   verifyBlobs: z.boolean().default(true),
   /**
    * Worker threads that decrypt blobs and write them (default: one per core); 0 does everything on the
-   * main thread (also the fallback when workers cannot load the native modules).
+   * main thread (also the fallback when workers cannot load the native modules). At most
+   * `readConcurrency` are started (each works on one pack read at a time; more would only idle, each
+   * with a V8 heap of its own).
    */
   workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
   /** Ranged pack reads in flight at once (see also `readMemory`). */

@@ -1,6 +1,8 @@
 import type { Id } from '../../id/Id.js'
 import type { Node, NodeType } from '../../repofile/index.js'
 import type { FsPath } from './fsPath.js'
+import type { PackReads } from './PackReads.js'
+import type { PlannedFiles } from './PlannedFiles.js'
 import type { PlanEntries } from './PlanEntries.js'
 import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 
@@ -43,7 +45,7 @@ export interface PlanRemoval {
   reason: 'additional' | 'replaced'
 }
 
-/** A file whose content restore writes. */
+/** A file whose content restore writes, as {@link PlannedFiles.at} makes it. */
 export interface PlannedFile {
   /** Index into {@link RestorePlan.entries}. */
   entry: number
@@ -55,7 +57,7 @@ export interface PlannedFile {
   writes: number
 }
 
-/** A blob to read from a pack and write to one or more places. */
+/** A blob to read from a pack and write to one or more places, as {@link PackReads.blob} makes it. */
 export interface PlannedBlob {
   /** The blob id. */
   id: Id
@@ -71,7 +73,7 @@ export interface PlannedBlob {
   targets: Array<{ file: number; offset: number }>
 }
 
-/** One ranged read of a pack, covering neighbouring blobs. */
+/** One ranged read of a pack, covering neighbouring blobs, as {@link PackReads.at} makes it. */
 export interface PackRead {
   /** The pack. */
   packId: Id
@@ -132,10 +134,16 @@ export interface RestorePlan {
   entries: PlanEntries
   /** What is removed first, in this order. */
   removals: PlanRemoval[]
-  /** Files with content to write. */
-  files: PlannedFile[]
-  /** The pack reads, in the order they will be issued. */
-  reads: PackRead[]
+  /**
+   * Files with content to write, held compactly (17 bytes each): `files.entry(i)`, `files.size(i)`, ... read
+   * one field, `files.at(i)` or iterating gives {@link PlannedFile} objects.
+   */
+  files: PlannedFiles
+  /**
+   * The pack reads, in the order they will be issued, with their blobs and where each goes, held compactly
+   * in typed arrays (about 70 bytes a blob): `reads.at(i)` or iterating gives {@link PackRead} objects.
+   */
+  reads: PackReads
   /** The counts. */
   stats: RestorePlanStats
   /** The options the plan was made with; restore carries it out with them. */

@@ -12,10 +12,11 @@ import { pathFilter } from '../globFilter.js'
 import { checkNodeName, joinFsName, joinFsPath, type FsPath } from './fsPath.js'
 import { matchExisting } from './matchExisting.js'
 import { nodeTimeNs, sameTime } from './nodeTimes.js'
-import { planPackReads } from './packReads.js'
 import type { ResolvedRestoreOptions } from './RestoreOptions.js'
 import { PlanEntries } from './PlanEntries.js'
-import type { PlanAction, PlannedBlob, PlannedFile, PlanRemoval, RestorePlan, RestorePlanStats } from './RestorePlan.js'
+import { PlannedBlobs } from './PlannedBlobs.js'
+import { PlannedFiles } from './PlannedFiles.js'
+import type { PlanAction, PlanRemoval, RestorePlan, RestorePlanStats } from './RestorePlan.js'
 import { restoreIoError } from './restoreIoError.js'
 
 /** Tree reads in flight while planning. */
@@ -65,8 +66,8 @@ export class RestorePlanner {
   private readonly hardlinks = new Map<string, { entry: number; existing?: { ino: bigint; dev: bigint } }>()
   private additionalKept = 0
   /** The files to write so far, and the blobs they need (each once, with every place it goes). */
-  private readonly files: PlannedFile[] = []
-  private readonly blobs = new Map<Id, { packId: Id; blob: PlannedBlob }>()
+  private readonly files = new PlannedFiles()
+  private blobs = new PlannedBlobs()
   private bytesToWrite = 0
   private bytesMatched = 0
   /** Trees read ahead of the walk (at most TREES_AHEAD), taken by the walk when it gets there. */
@@ -324,21 +325,22 @@ export class RestorePlanner {
   async finish(target: string, isDir: boolean, createTarget: boolean): Promise<RestorePlan> {
     const { entries, removals, files, blobs } = this
     await this.compareChanged()
-    const reads = planPackReads(blobs.values(), { maxReadGap: this.opts.maxReadGap, maxReadSize: this.opts.maxReadSize })
+    const reads = blobs.build({ maxReadGap: this.opts.maxReadGap, maxReadSize: this.opts.maxReadSize })
     const stats: RestorePlanStats = {
       files: { create: 0, modify: 0, unchanged: 0, verified: 0, kept: 0 },
       dirs: { create: 0, unchanged: 0, kept: 0 },
       others: { create: 0, unchanged: 0, kept: 0 },
       removals: { additional: 0, replaced: 0 },
       additionalKept: this.additionalKept,
-      bytesToRead: reads.reduce((a, r) => a + r.length, 0),
+      bytesToRead: 0,
       bytesToWrite: this.bytesToWrite,
       bytesMatched: this.bytesMatched,
       blobs: blobs.size,
-      packs: new Set(reads.map((r) => r.packId)).size,
+      packs: blobs.packs,
       reads: reads.length,
     }
-    this.blobs.clear()
+    for (let r = 0; r < reads.length; r++) stats.bytesToRead += reads.rangeLength(r)
+    this.blobs = new PlannedBlobs()
     for (let i = 0; i < entries.length; i++) {
       const type = entries.type(i)
       const action = entries.action(i)
@@ -388,29 +390,21 @@ export class RestorePlanner {
   /** Adds a file to write (`matched`: its blobs already in place, for an existing file) and the blobs it needs. */
   private addFile(entry: number, content: Content, create: boolean, matched: boolean[] | undefined): void {
     const { files, blobs } = this
-    const file: PlannedFile = { entry, size: content.size, create, writes: 0 }
-    const fileIdx = files.length
+    const fileIdx = files.add(entry, content.size, create)
     let offset = 0
     for (let j = 0; j < content.ids.length; j++) {
       const id = content.ids[j]!
       const len = content.lengths[j]!
       if (!create && matched?.[j]) this.bytesMatched += len
       else {
-        const b = blobs.get(id)
-        // (an array made with its element, not grown by push: most blobs have one target)
-        if (b) b.blob.targets.push({ file: fileIdx, offset })
-        else {
-          const loc = this.indexed.locate('data', id)
-          const targets = [{ file: fileIdx, offset }]
-          const blob: PlannedBlob = { id, offset: loc.offset, length: loc.length, uncompressedLength: loc.uncompressedLength, dataLength: len, targets }
-          blobs.set(id, { packId: loc.packId, blob })
-        }
-        file.writes++
+        let b = blobs.indexOf(id)
+        if (b < 0) b = blobs.add(id, this.indexed.locate('data', id), len)
+        blobs.addTarget(b, fileIdx, offset)
+        files.addWrite(fileIdx)
         this.bytesToWrite += len
       }
       offset += len
     }
     this.entries.setFile(entry, fileIdx)
-    files.push(file)
   }
 }

@@ -82,13 +82,14 @@ export class RestoreRun {
   reportDamage(): void {
     const warn = this.control.onWarning
     for (const [fileIndex, error] of [...this.damagedFiles].sort((a, b) => a[0] - b[0])) {
-      const f = this.plan.files[fileIndex]!
+      const files = this.plan.files
       const entries = this.plan.entries
-      const path = entries.fsPath(f.entry)
+      const entry = files.entry(fileIndex)
+      const path = entries.fsPath(entry)
       try {
         const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
         try {
-          ftruncateSync(fd, f.size)
+          ftruncateSync(fd, files.size(fileIndex))
         } finally {
           closeSync(fd)
         }
@@ -96,7 +97,7 @@ export class RestoreRun {
         throw restoreIoError(err, 'write', path)
       }
       const fsPath = displayPath(path)
-      this.stats.damaged.push({ path: entries.path(f.entry), fsPath, error })
+      this.stats.damaged.push({ path: entries.path(entry), fsPath, error })
       warn(`${fsPath} is not restored completely: ${error}`)
     }
   }

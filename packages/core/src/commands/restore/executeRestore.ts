@@ -20,7 +20,7 @@ import { writeContents } from './writeContents.js'
  * Stops with `Aborted` when `signal` fires; running the plan-and-restore again finishes the job (a file
  * is only given its snapshot mtime after its content is complete, so a half-written file is seen as changed).
  *
- * By default blobs are opened and written on worker threads (`workers`, one per core), files up to 1 MiB
+ * By default blobs are opened and written on worker threads (`workers`, one per core, at most `readConcurrency`), files up to 1 MiB
  * with synchronous calls. Times are set as restic sets them, to the nanosecond (`utimensat`/`futimens`
  * through the prebuilt `koffi` package), or to the microsecond with Node's `utimes` where that does not
  * load (reported once as a warning; see `timePrecision`); an existing file counts as unchanged when its
@@ -104,8 +104,8 @@ async function writeFiles(run: RestoreRun): Promise<void> {
   await run.meta.prepare(names)
   const writer = new FileWriter(
     (i) => {
-      const f = plan.files[i]!
-      return { path: entries.fsPath(f.entry), size: f.size, create: f.create, writes: f.writes }
+      const files = plan.files
+      return { path: entries.fsPath(files.entry(i)), size: files.size(i), create: files.create(i), writes: files.writes(i) }
     },
     opts.maxOpenFiles,
     opts.sparse,
@@ -113,21 +113,29 @@ async function writeFiles(run: RestoreRun): Promise<void> {
   run.startFiles()
   try {
     // files without content to write: created (or truncated) to their size
-    await Promise.all(
-      plan.files.map((f, i) =>
-        f.writes > 0
-          ? undefined
-          : run.fileLimit(async () => {
-              throwIfAborted(run.signal)
-              try {
-                await writer.prepareOnly(i)
-              } catch (e) {
-                throw restoreIoError(e, 'write', entries.fsPath(f.entry))
-              }
-              run.fileDone()
-            }),
-      ),
-    )
+    const files = plan.files
+    const empty: Array<Promise<void>> = []
+    for (let i = 0; i < files.length; i++) {
+      if (files.writes(i) > 0) continue
+      empty.push(
+        run.fileLimit(async () => {
+          throwIfAborted(run.signal)
+          const entry = files.entry(i)
+          // a new file gets its metadata through the descriptor it was created with (no path lookups)
+          const meta = files.create(i) && !entries.hasXattrs(entry) ? run.meta.fileMetadata(entries.meta(entry)) : undefined
+          try {
+            if (await writer.prepareOnly(i, meta)) {
+              run.metaDone[entry] = 1
+              run.stats.metadataSet++
+            }
+          } catch (e) {
+            throw restoreIoError(e, 'write', entries.fsPath(files.entry(i)))
+          }
+          run.fileDone()
+        }),
+      )
+    }
+    await Promise.all(empty)
     await writeContents(run, writer)
   } finally {
     await writer.closeAll()
@@ -140,7 +148,7 @@ async function writeFiles(run: RestoreRun): Promise<void> {
 async function createOthers(run: RestoreRun): Promise<void> {
   const { plan, meta, touched } = run
   const entries = plan.entries
-  for (const f of plan.files) touched[f.entry] = 1
+  for (let f = 0; f < plan.files.length; f++) touched[plan.files.entry(f)] = 1
   let n = 0
   for (let i = 0; i < entries.length; i++) {
     const type = entries.type(i)

@@ -5,7 +5,9 @@ import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { hashId } from '../../id/Id.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import type { RestoreBlob } from '../../workers/restore.protocol.js'
+import type { Id } from '../../id/Id.js'
 import type { FileWriter } from './FileWriter.js'
+import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
 import { RestorePool } from './RestorePool.js'
@@ -22,7 +24,9 @@ import type { RestoreRun } from './RestoreRun.js'
  */
 export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
   if (run.plan.reads.length === 0) return
-  const pool = run.opts.workers > 0 ? await RestorePool.start(run.indexed.repo.key, run.opts.workers) : undefined
+  // (no more workers than reads in flight: the others would idle, each holding an isolate's memory)
+  const workers = Math.min(run.opts.workers, run.opts.readConcurrency)
+  const pool = workers > 0 ? await RestorePool.start(run.indexed.repo.key, workers) : undefined
   if (!pool) return writeContentsHere(run, writer)
   try {
     await writeContentsOnWorkers(run, pool)
@@ -59,6 +63,13 @@ async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, 
   }
 }
 
+/** By file: the blob writes not done yet. */
+function writesLeft(files: PlannedFiles): Uint32Array {
+  const left = new Uint32Array(files.length)
+  for (let i = 0; i < files.length; i++) left[i] = files.writes(i)
+  return left
+}
+
 function allZero(b: Uint8Array): boolean {
   // compare 8 bytes at a time where aligned
   const n = b.byteLength
@@ -88,7 +99,9 @@ async function runReads(run: RestoreRun, inner: AbortController, doRead: (r: Pac
   let wake: (() => void) | undefined
   const under = new Set<Promise<void>>()
   try {
-    for (const r of run.plan.reads) {
+    const reads = run.plan.reads
+    for (let i = 0; i < reads.length; i++) {
+      const r = reads.at(i) // (made as it is issued: the plan holds it compactly)
       while (first === undefined && running > 0 && (running >= readConcurrency || bytes + r.length > readMemory)) {
         await new Promise<void>((resolve) => (wake = resolve))
       }
@@ -125,7 +138,10 @@ async function runReads(run: RestoreRun, inner: AbortController, doRead: (r: Pac
 
 /** Warms up the packs of the plan (cold storage), when the repository was opened to do so. */
 async function warmUp(run: RestoreRun, signal: AbortSignal): Promise<void> {
-  await run.indexed.repo.warmUpPacks([...new Set(run.plan.reads.map((r) => r.packId))], { signal })
+  const reads = run.plan.reads
+  const packs = new Set<Id>()
+  for (let r = 0; r < reads.length; r++) packs.add(reads.packId(r))
+  await run.indexed.repo.warmUpPacks([...packs], { signal })
 }
 
 /** The worker-thread variant: the main thread reads pack ranges, the workers open blobs and write them. */
@@ -133,25 +149,27 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
   const { plan, opts, stats } = run
   const inner = new AbortController()
   const signal = inner.signal
-  const left = plan.files.map((f) => f.writes)
+  const files = plan.files
+  const left = writesLeft(plan.files)
   const bytes = run.progress('bytes', 'restoring file contents')
   bytes.setLength(plan.stats.bytesToWrite)
   try {
     await warmUp(run, signal)
     // Files not created by their single write are created (or truncated) to their size first; the
     // workers then only open them for writing.
-    const single = plan.files.map((f) => f.create && f.writes === 1 && !opts.sparse)
-    for (let i = 0; i < plan.files.length; i++) {
-      const f = plan.files[i]!
-      if (f.writes === 0 || single[i]) continue
+    const single = new Uint8Array(files.length)
+    if (!opts.sparse) for (let i = 0; i < files.length; i++) single[i] = files.create(i) && files.writes(i) === 1 ? 1 : 0
+    for (let i = 0; i < files.length; i++) {
+      const writes = files.writes(i)
+      if (writes === 0 || single[i]) continue
       if (i % 1024 === 0) await nextTick()
       throwIfAborted(run.signal)
-      const path = plan.entries.fsPath(f.entry)
+      const path = plan.entries.fsPath(files.entry(i))
       try {
-        const flags = constants.O_WRONLY | constants.O_NOFOLLOW | (f.create ? constants.O_CREAT | constants.O_TRUNC : 0)
+        const flags = constants.O_WRONLY | constants.O_NOFOLLOW | (files.create(i) ? constants.O_CREAT | constants.O_TRUNC : 0)
         const fd = openSync(path, flags, 0o600)
         try {
-          ftruncateSync(fd, f.size)
+          ftruncateSync(fd, files.size(i))
         } finally {
           closeSync(fd)
         }
@@ -159,12 +177,12 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         throw restoreIoError(e, 'write', path)
       }
     }
-    const account = (written: number, files: number[], done: number[]): void => {
+    const account = (written: number, writtenFiles: number[], done: number[]): void => {
       stats.bytesWritten += written
       bytes.inc(written)
-      for (const f of files) if (--left[f]! === 0) run.fileDone()
+      for (const f of writtenFiles) if (--left[f]! === 0) run.fileDone()
       for (const f of done) {
-        run.metaDone[plan.files[f]!.entry] = 1
+        run.metaDone[files.entry(f)] = 1
         stats.metadataSet++
       }
     }
@@ -176,14 +194,15 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         uncompressedLength: b.uncompressedLength,
         dataLength: b.dataLength,
         targets: b.targets.map((t) => {
-          const f = plan.files[t.file]!
+          const entry = files.entry(t.file)
+          const one = single[t.file] === 1
           return {
             file: t.file,
-            path: plan.entries.fsPath(f.entry),
+            path: plan.entries.fsPath(entry),
             offset: t.offset,
-            create: single[t.file]!,
-            skipZero: opts.sparse && f.create,
-            meta: single[t.file] && !plan.entries.hasXattrs(f.entry) ? run.meta.fileMetadata(plan.entries.meta(f.entry)) : undefined,
+            create: one,
+            skipZero: opts.sparse && files.create(t.file),
+            meta: one && !plan.entries.hasXattrs(entry) ? run.meta.fileMetadata(plan.entries.meta(entry)) : undefined,
           }
         }),
       }))
@@ -204,7 +223,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
   const repo = run.indexed.repo
   const inner = new AbortController()
   const signal = inner.signal
-  const left = plan.files.map((f) => f.writes)
+  const left = writesLeft(plan.files)
   const bytes = run.progress('bytes', 'restoring file contents')
   bytes.setLength(plan.stats.bytesToWrite)
 
@@ -255,10 +274,9 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
         await room()
         inFlight++
         inFlightBytes += plain.length
-        const f = plan.files[t.file]!
         writes.push(
           writer
-            .write(t.file, plain, t.offset, zero && f.create)
+            .write(t.file, plain, t.offset, zero && plan.files.create(t.file))
             .then(
               () => {
                 stats.bytesWritten += plain.length
@@ -266,7 +284,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
                 if (--left[t.file]! === 0) run.fileDone()
               },
               (e: unknown) => {
-                failed ??= restoreIoError(e, 'write', plan.entries.fsPath(f.entry))
+                failed ??= restoreIoError(e, 'write', plan.entries.fsPath(plan.files.entry(t.file)))
               },
             )
             .finally(() => release(plain.length)),
