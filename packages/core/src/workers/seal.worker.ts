@@ -133,8 +133,10 @@ function pump(): void {
 //   chunks cut from it.
 const chunking = setup.chunker
 const BLOCK = 2 << 20
-const SLAB = 4 << 20
-/** Files up to this size (plus one byte, to see the end) are read into a slab. */
+// A slab stays until every chunk in it has been answered and sealed, so with answers out a worker holds a few:
+// 2 MiB slabs held ~12 MiB less in all than 4 MiB ones (a full backup of the standard set), at the same CPU time.
+const SLAB = 2 << 20
+/** Files below this size (plus one byte, to see the end: at most a slab) are read into a slab. */
 const SMALL = 1 << 20
 const READ_BUF = (chunking?.options.maxSize ?? 0) + BLOCK
 
