@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --heap-growing-percent=50
 import { releaseAllLocks } from '@rustic-ts/core'
 import { interruptedLine } from './cli/interrupt.js'
 import { runCli } from './cli/program.js'
