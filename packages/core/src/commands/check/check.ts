@@ -185,11 +185,25 @@ function indexedPacks(index: CheckIndex, packSizes: ReadonlyMap<Id, number>): Pa
   return out.sort((a, b) => (a.id < b.id ? -1 : 1))
 }
 
-/** Notes every indexed blob that no snapshot uses (as restic's `--check-unused`; `prune` removes them). */
+/**
+ * Notes every indexed blob that no snapshot uses (as restic's `--check-unused`; `prune` removes them). When
+ * the walk used as many distinct indexed blobs of a type as the index holds, none is unused and the index is
+ * not gone through.
+ */
 function reportUnused(index: CheckIndex, walk: SnapshotWalk, findings: FindingCollector): void {
   for (const type of ['tree', 'data'] as const) {
+    const used = type === 'tree' ? walk.usedTrees : walk.usedData
+    if (usedIndexed(index, walk, type) === index.blobs.count(type)) continue
     for (const [id] of index.blobs.entries(type)) {
-      if (!(type === 'tree' ? walk.usedTrees : walk.usedData).has(id)) findings.add('unusedBlob', `unused blob <${type}/${id}>`, { blob: { type, id } })
+      if (!used.has(id)) findings.add('unusedBlob', `unused blob <${type}/${id}>`, { blob: { type, id } })
     }
   }
+}
+
+/** How many distinct blobs of `type` the walk used that the index lists. */
+function usedIndexed(index: CheckIndex, walk: SnapshotWalk, type: 'tree' | 'data'): number {
+  if (type === 'data') return walk.usedDataIndexed
+  let n = 0
+  for (const id of walk.usedTrees) if (index.blobs.has('tree', id)) n++
+  return n
 }

@@ -27,6 +27,8 @@ export interface SnapshotWalk {
   usedTrees: Set<Id>
   /** Data blobs the walked snapshots reference. */
   usedData: Set<Id>
+  /** How many of {@link SnapshotWalk.usedData} the index lists. */
+  usedDataIndexed: number
 }
 
 /** Which snapshots to walk. */
@@ -68,8 +70,10 @@ export async function checkSnapshots(
   const selected = selectSnapshots(snaps, ids, selection.specs, selection.filter)
 
   const seen = new Set<Id>()
-  const walk: SnapshotWalk = { snapshots: selected.length, trees: 0, complete: all && unreadable === 0, usedTrees: seen, usedData: new Set() }
+  const walk: SnapshotWalk = { snapshots: selected.length, trees: 0, complete: all && unreadable === 0, usedTrees: seen, usedData: new Set(), usedDataIndexed: 0 }
   const queue: Array<{ tree: Id; path: string; snapshot: Id }> = []
+  // data blobs found missing from the index (each is looked up there once, then reported for every file using it)
+  const missingData = new Set<Id>()
   for (const s of selected) {
     if (!seen.has(s.tree)) {
       seen.add(s.tree)
@@ -103,7 +107,7 @@ export async function checkSnapshots(
       }
       walk.trees++
       for (const node of nodes) {
-        const sub = checkNode(job, node, index, walk, findings)
+        const sub = checkNode(job, node, index, walk, missingData, findings)
         if (sub && !seen.has(sub.tree)) {
           seen.add(sub.tree)
           push(sub)
@@ -118,39 +122,50 @@ export async function checkSnapshots(
   return walk
 }
 
-/** Checks one node as restic does; returns the subtree to walk for a sound directory. */
+/**
+ * Checks one node as restic does; returns the subtree to walk for a sound directory. The node's path and
+ * quoted name are made only for a finding (most nodes have none).
+ */
 function checkNode(
   job: { tree: Id; path: string; snapshot: Id },
   node: Node,
   index: CheckIndex,
   walk: SnapshotWalk,
+  missingData: Set<Id>,
   findings: FindingCollector,
 ): { tree: Id; path: string; snapshot: Id } | undefined {
-  const path = job.path === '/' ? `/${node.name}` : `${job.path}/${node.name}`
-  const about = { snapshot: job.snapshot, path }
-  const name = `"${goQuoteString(node.name)}"`
-  if (node.name === '') findings.add('nodeNameEmpty', `tree ${job.tree}: node with empty name`, about)
+  const pathOf = (): string => (job.path === '/' ? `/${node.name}` : `${job.path}/${node.name}`)
+  const about = (): { snapshot: Id; path: string } => ({ snapshot: job.snapshot, path: pathOf() })
+  const quoted = (): string => `"${goQuoteString(node.name)}"`
+  if (node.name === '') findings.add('nodeNameEmpty', `tree ${job.tree}: node with empty name`, about())
   if (node.type === 'file') {
-    if (node.content == null) {
-      findings.add('fileContentMissing', `tree ${job.tree}: file ${name} has nil blob list`, about)
+    const content = node.content
+    if (content == null) {
+      findings.add('fileContentMissing', `tree ${job.tree}: file ${quoted()} has nil blob list`, about())
       return undefined
     }
-    node.content.forEach((id, i) => {
+    const used = walk.usedData
+    for (let i = 0; i < content.length; i++) {
+      const id = content[i]!
       if (id === NULL_ID) {
-        findings.add('fileBlobNull', `tree ${job.tree}: file ${name} blob ${i} has null ID`, about)
-        return
+        findings.add('fileBlobNull', `tree ${job.tree}: file ${quoted()} blob ${i} has null ID`, about())
+        continue
       }
-      walk.usedData.add(id)
-      if (!index.blobs.has('data', id)) {
-        findings.add('fileBlobMissing', `tree ${job.tree}: file ${name} blob ${id} not found in index`, { ...about, blob: { type: 'data', id } })
+      if (!used.has(id)) {
+        used.add(id)
+        if (index.blobs.has('data', id)) walk.usedDataIndexed++
+        else missingData.add(id)
       }
-    })
+      if (missingData.has(id)) {
+        findings.add('fileBlobMissing', `tree ${job.tree}: file ${quoted()} blob ${id} not found in index`, { ...about(), blob: { type: 'data', id } })
+      }
+    }
     return undefined
   }
   if (node.type === 'dir') {
-    if (!node.subtree) findings.add('dirSubtreeMissing', `tree ${job.tree}: dir node ${name} has no subtree`, about)
-    else if (node.subtree === NULL_ID) findings.add('dirSubtreeNull', `tree ${job.tree}: dir node ${name} subtree id is null`, about)
-    else return { tree: node.subtree, path, snapshot: job.snapshot }
+    if (!node.subtree) findings.add('dirSubtreeMissing', `tree ${job.tree}: dir node ${quoted()} has no subtree`, about())
+    else if (node.subtree === NULL_ID) findings.add('dirSubtreeNull', `tree ${job.tree}: dir node ${quoted()} subtree id is null`, about())
+    else return { tree: node.subtree, path: pathOf(), snapshot: job.snapshot }
   }
   return undefined
 }

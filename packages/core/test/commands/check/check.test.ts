@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRusticError, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
+import { isRusticError, parseIndex, serializeIndex, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
 import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
 import { recorder } from './progressRecorder.js'
 
@@ -76,6 +80,39 @@ describe('check', () => {
     expect((await repo.check({ snapshots: [plain.snap1.slice(0, 8)] })).findings).toEqual([])
     // a time filter is a selection too: the blobs of the snapshots it leaves out are not called unused
     expect((await repo.check({ filter: { after: new Date(Date.now() + 86_400_000) } })).findings).toEqual([])
+  })
+
+  it('a data blob the index lacks is an error for each file using it, in every tree', async () => {
+    const { repo, cold } = await openCopy(plain)
+    const same = Buffer.from('the same content in two directories\n')
+    const dir = await mkdtemp(join(tmpdir(), 'rustic-ts-check-twice-'))
+    try {
+      for (const [sub, name] of [['a', 'x.txt'], ['b', 'y.txt']]) {
+        await mkdir(join(dir, sub!))
+        await writeFile(join(dir, sub!, name!), same)
+      }
+      await (await repo.toIndexed()).backup([dir])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    const blob = createHash('sha256').update(same).digest('hex')
+    for (const id of await cold.list('index')) {
+      const file = parseIndex(await repo.dbe.readEncryptedFull('index', id), 'index')
+      const packs = file.packs.filter((p) => !p.blobs.some((b) => b.id === blob))
+      if (packs.length === file.packs.length) continue
+      await repo.dbe.saveFile('index', serializeIndex({ ...file, packs }))
+      await cold.remove('index', id, false)
+    }
+    const r = await repo.check()
+    const missing = errors(r)
+    expect(missing.map((f) => f.kind)).toEqual(['fileBlobMissing', 'fileBlobMissing'])
+    expect(missing.map((f) => f.path!.slice(dir.length)).sort()).toEqual(['/a/x.txt', '/b/y.txt'])
+    for (const f of missing) {
+      expect(f.blob).toEqual({ type: 'data', id: blob })
+      expect(f.message).toMatch(new RegExp(`^tree [0-9a-f]{64}: file "(x|y)\\.txt" blob ${blob} not found in index$`))
+    }
+    // the blobs the index still lists are all used: no unusedBlob note, the pack it lost is a note
+    expect(kinds(r)).toEqual(['fileBlobMissing', 'packUnreferenced'])
   })
 
   it('readDataSubset n/m reads the packs of group n, and all groups read every pack once', async () => {
