@@ -55,10 +55,12 @@ export const RestoreOptionsSchema = z.object({
   /** Ranged pack reads in flight at once (see also `readMemory`). */
   readConcurrency: z.number().int().positive().default(4),
   /**
-   * Most bytes of pack data read and not yet written at once (default 32 MiB): with `maxReadSize`, what
-   * bounds restore's memory whatever the size of the snapshot. A single read larger than this runs alone.
+   * Most bytes of pack data read and not yet written at once (default 16 MiB: at least two reads of
+   * `maxReadSize` in flight): with `maxReadSize`, what bounds restore's memory whatever the size of the
+   * snapshot. A single read larger than this runs alone. A backend with high latency may restore faster with
+   * more (e.g. 64 MiB).
    */
-  readMemory: z.number().int().positive().default(32 << 20),
+  readMemory: z.number().int().positive().default(16 << 20),
   /** File operations (writes, metadata, hashing of existing files) in flight at once. */
   fileConcurrency: z.number().int().positive().default(16),
   /** Neighbouring blobs of a pack closer than this many bytes are fetched in one ranged read. */
