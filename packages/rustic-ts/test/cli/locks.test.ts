@@ -50,7 +50,7 @@ describe('CLI locks', () => {
     const r = await rustic([...base(), 'backup', '--stdin', '--stdin-filename', 'a.txt'], {}, new TextEncoder().encode('a\n'))
     expect(r.code).toBe(1)
     expect(r.stderr.trim()).toMatch(
-      /^rustic-ts: error: cannot take a shared lock on .*: it is locked by an exclusive lock of PID 999 on host "pruner" by ann, made .* \(1m5s ago; lock [0-9a-f]{8}\); try again once it is released, or wait for it with --retry-lock/,
+      /^rustic-ts: error: cannot take a shared lock on .*: it is locked by an exclusive lock of PID 999 on host "pruner" by ann, made .* \(1m[5-9]s ago; lock [0-9a-f]{8}\); try again once it is released, or wait for it with --retry-lock/,
     )
     expect(await repo.snapshotIds()).toEqual([])
 
