@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Plugin } from 'esbuild'
 import ts from 'typescript'
 
@@ -48,21 +48,47 @@ function coreExportMap(): Map<string, Map<string, string>> {
 }
 
 /**
- * Rewrites `import { a, b } from '@rustic-ts/core'` (and `/internal`) in the workspace sources the CLI
- * bundles into imports from the files that declare `a` and `b`. With code splitting, esbuild puts a
- * module in the chunk of every entry point that reaches it through any import, used or not: through
- * core's barrels, the program's start-up chunk reached every command of core (archiver, restore, check,
- * prune, ... and their zod schemas), although only the commands' own actions use them. Imported
- * directly, each command's code is only in the chunks loaded when it runs. The same modules are bundled
- * either way (one copy of each class). A namespace import, or a name declared elsewhere, stays as written.
+ * The files `start` loads through static relative imports (itself included): what a program loads before
+ * any of its dynamic imports.
  */
-export function coreDeepImports(): Plugin {
+function staticClosure(start: string): Set<string> {
+  const seen = new Set<string>()
+  const pending = [start]
+  while (pending.length > 0) {
+    const file = pending.pop()!
+    if (seen.has(file)) continue
+    seen.add(file)
+    const source = ts.createSourceFile(file, ts.sys.readFile(file) ?? '', ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS)
+    for (const statement of source.statements) {
+      const typeOnly = ts.isImportDeclaration(statement) ? statement.importClause?.isTypeOnly : ts.isExportDeclaration(statement) ? statement.isTypeOnly : true
+      const specifier = (statement as ts.ImportDeclaration | ts.ExportDeclaration).moduleSpecifier
+      if (typeOnly || !specifier || !ts.isStringLiteral(specifier) || !specifier.text.startsWith('.')) continue
+      pending.push(fileURLToPath(new URL(specifier.text.replace(/\.js$/, '.ts'), pathToFileURL(file))))
+    }
+  }
+  return seen
+}
+
+/**
+ * Rewrites `import { a, b } from '@rustic-ts/core'` (and `/internal`) in the files `start` loads statically
+ * (see {@link staticClosure}) into imports from the files that declare `a` and `b`. With code splitting,
+ * esbuild puts a module in the chunk of every entry point that reaches it through any import, used or
+ * not: through core's barrels, the program's start-up chunk reached all of core (every command, zod),
+ * so `--help` loaded and ran it all. Imported directly, only what start-up uses is in its chunks. The
+ * files loaded later keep the barrels: every command then loads one chunk of core (not dozens of small
+ * ones, one per combination of commands, which cost more to resolve and link than they save), without
+ * the implementations `Repository` imports when a command runs. The same modules are bundled either way
+ * (one copy of each class). A namespace import, or a name declared elsewhere, stays as written.
+ */
+export function coreDeepImports(start: string): Plugin {
   return {
     name: 'core-deep-imports',
     setup(build) {
       let map: Map<string, Map<string, string>> | undefined
+      let startup: Set<string> | undefined
       build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async (args) => {
-        if (args.path.startsWith(CORE_SRC)) return undefined
+        startup ??= staticClosure(start)
+        if (!startup.has(args.path)) return undefined
         const text = await readFile(args.path, 'utf8')
         if (!text.includes('@rustic-ts/core')) return undefined
         map ??= coreExportMap()

@@ -10,21 +10,21 @@ import { parseTree, type BlobType, type Node, type SnapshotFile } from '../repof
 import { LruCache } from '../util/LruCache.js'
 import { parseOptions } from '../util/parseOptions.js'
 import type { ReadSource } from '../archiver/ReadSource.js'
-// The larger commands' implementations are imported when they run (`await import()` in their method), so
-// loading the index (and a program that only lists or reads) does not load and evaluate them all.
-import type { BackupOptions, BackupResult } from '../commands/backup/backup.js'
-import type { DiffOptions, DiffResult } from '../commands/diff.js'
+import { backup, type BackupOptions, type BackupResult } from '../commands/backup/backup.js'
+import { diff, type DiffOptions, type DiffResult } from '../commands/diff.js'
 import { dump, type DumpOptions } from '../commands/dump.js'
 import { find, type FindOptions, type FindResult } from '../commands/find.js'
 import { ls, type LsOptions } from '../commands/ls.js'
-import type { RepairSnapshotsOptions, RepairSnapshotsPlan } from '../commands/repair/planRepairSnapshots.js'
-import type { RepairSnapshotsResult } from '../commands/repair/repairSnapshots.js'
+import { planRepairSnapshots, type RepairSnapshotsOptions, type RepairSnapshotsPlan } from '../commands/repair/planRepairSnapshots.js'
+import { repairSnapshots, type RepairSnapshotsResult } from '../commands/repair/repairSnapshots.js'
+import { restore } from '../commands/restore/executeRestore.js'
+import { planRestore } from '../commands/restore/planRestore.js'
 import type { RestoreOptions } from '../commands/restore/RestoreOptions.js'
 import type { RestorePlan, RestoreStats } from '../commands/restore/RestorePlan.js'
-import type { CopyOptions, CopyPlan } from '../commands/copy/planCopy.js'
-import type { CopyResult } from '../commands/copy/copy.js'
-import type { MergeOptions, MergeResult } from '../commands/merge/mergeSnapshots.js'
-import type { StatsOptions, StatsResult } from '../commands/stats/stats.js'
+import { planCopy, type CopyOptions, type CopyPlan } from '../commands/copy/planCopy.js'
+import { copy, type CopyResult } from '../commands/copy/copy.js'
+import { mergeSnapshots, type MergeOptions, type MergeResult } from '../commands/merge/mergeSnapshots.js'
+import { stats, type StatsOptions, type StatsResult } from '../commands/stats/stats.js'
 import { indexFilesGone, loadIndexFiles } from './loadIndexFiles.js'
 import type { Repository } from './Repository.js'
 import type { SnapshotFilter } from './SnapshotFilter.js'
@@ -242,14 +242,12 @@ export class IndexedRepository {
   }
 
   /** Works out how `repair snapshots` would repair the selected snapshots, writing nothing. */
-  async planRepairSnapshots(options: RepairSnapshotsOptions = {}, control: Control = {}): Promise<RepairSnapshotsPlan> {
-    const { planRepairSnapshots } = await import('../commands/repair/planRepairSnapshots.js')
+  planRepairSnapshots(options: RepairSnapshotsOptions = {}, control: Control = {}): Promise<RepairSnapshotsPlan> {
     return planRepairSnapshots(this, options, control)
   }
 
   /** Carries out a plan of {@link IndexedRepository.planRepairSnapshots}. */
-  async repairSnapshots(plan: RepairSnapshotsPlan, control: Control = {}): Promise<RepairSnapshotsResult> {
-    const { repairSnapshots } = await import('../commands/repair/repairSnapshots.js')
+  repairSnapshots(plan: RepairSnapshotsPlan, control: Control = {}): Promise<RepairSnapshotsResult> {
     return this.repo.withLock(
       'exclusive',
       async (lock) => {
@@ -317,8 +315,7 @@ export class IndexedRepository {
    * @param options - parent selection, excludes (`local`), compression, dry run and the new
    *   snapshot's metadata (`tags`, `label`, `host`, ...).
    */
-  async backup(source: string | readonly string[] | ReadSource, options: BackupOptions = {}, control: Control = {}): Promise<BackupResult> {
-    const { backup } = await import('../commands/backup/backup.js')
+  backup(source: string | readonly string[] | ReadSource, options: BackupOptions = {}, control: Control = {}): Promise<BackupResult> {
     return backup(this, source, options, control)
   }
 
@@ -330,8 +327,7 @@ export class IndexedRepository {
    * @param target - the directory to restore into (created if missing); for a non-directory node, a
    *   directory to put it in or the path to restore it as.
    */
-  async planRestore(node: Node, target: string, options: RestoreOptions = {}, control: Control = {}): Promise<RestorePlan> {
-    const { planRestore } = await import('../commands/restore/planRestore.js')
+  planRestore(node: Node, target: string, options: RestoreOptions = {}, control: Control = {}): Promise<RestorePlan> {
     return this.#shared(control, (signal) => planRestore(this, node, target, options, { ...control, signal }))
   }
 
@@ -340,8 +336,7 @@ export class IndexedRepository {
    * reading each pack at most once. An aborted restore is finished by planning and restoring again.
    * Holds a shared lock, as restic's `restore` does.
    */
-  async restore(plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
-    const { restore } = await import('../commands/restore/executeRestore.js')
+  restore(plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
     return this.#shared(control, (signal) => restore(this, plan, { ...control, signal }))
   }
 
@@ -362,8 +357,7 @@ export class IndexedRepository {
   }
 
   /** Compares two snapshot directories as restic's `diff` does, under a shared lock. */
-  async diff(left: Node, right: Node, options: DiffOptions = {}, control: Control = {}): Promise<DiffResult> {
-    const { diff } = await import('../commands/diff.js')
+  diff(left: Node, right: Node, options: DiffOptions = {}, control: Control = {}): Promise<DiffResult> {
     return this.#shared(control, (signal) => diff(this, left, right, options, { ...control, signal }))
   }
 
@@ -382,8 +376,7 @@ export class IndexedRepository {
    * polynomial) and finds those it has already (restic's and rustic's `copy`, first step). Writes
    * nothing; holds shared locks on both repositories. Carry the plan out with {@link IndexedRepository.copy}.
    */
-  async planCopy(target: IndexedRepository, options: CopyOptions = {}, control: Control = {}): Promise<CopyPlan> {
-    const { planCopy } = await import('../commands/copy/planCopy.js')
+  planCopy(target: IndexedRepository, options: CopyOptions = {}, control: Control = {}): Promise<CopyPlan> {
     return planCopy(this, target, options, control)
   }
 
@@ -391,8 +384,7 @@ export class IndexedRepository {
    * Copies the snapshots of a {@link IndexedRepository.planCopy} plan from this repository into its
    * target: the blobs the target lacks, then index files, then the snapshots. Holds shared locks on both.
    */
-  async copy(plan: CopyPlan, control: Control = {}): Promise<CopyResult> {
-    const { copy } = await import('../commands/copy/copy.js')
+  copy(plan: CopyPlan, control: Control = {}): Promise<CopyResult> {
     return copy(this, plan, control)
   }
 
@@ -400,14 +392,12 @@ export class IndexedRepository {
    * Merges snapshots into a new one (rustic's `merge`): trees merged, the entry modified last winning.
    * Holds a shared lock (the exclusive one with `options.delete`).
    */
-  async mergeSnapshots(snapshots: readonly SnapshotFile[], options: MergeOptions = {}, control: Control = {}): Promise<MergeResult> {
-    const { mergeSnapshots } = await import('../commands/merge/mergeSnapshots.js')
+  mergeSnapshots(snapshots: readonly SnapshotFile[], options: MergeOptions = {}, control: Control = {}): Promise<MergeResult> {
     return mergeSnapshots(this, snapshots, options, control)
   }
 
   /** restic's `stats` in any of its counting modes, for the selected snapshots. Holds a shared lock. */
-  async stats(options: StatsOptions = {}, control: Control = {}): Promise<StatsResult> {
-    const { stats } = await import('../commands/stats/stats.js')
+  stats(options: StatsOptions = {}, control: Control = {}): Promise<StatsResult> {
     return stats(this, options, control)
   }
 

@@ -37,29 +37,31 @@ import { composeBackend } from './composeBackend.js'
 import { findKey } from './findKey.js'
 import { RepositoryLocker, type LockHandle, type LockKind } from './lock/index.js'
 import { parseOptions } from '../util/parseOptions.js'
-// Each command's implementation is imported when the command runs (`await import()` in its method), so
-// opening a repository (and a program that only lists snapshots) does not load and evaluate them all.
-import type { UnlockOptions, UnlockResult } from '../commands/unlock.js'
+import { unlock, type UnlockOptions, type UnlockResult } from '../commands/unlock.js'
+import { planPrune } from '../commands/prune/planPrune.js'
+import { prune } from '../commands/prune/prune.js'
 import type { PruneOptions } from '../commands/prune/PruneOptions.js'
 import type { PrunePlan, PruneResult } from '../commands/prune/PrunePlan.js'
-import type { ForgetResult } from '../commands/forget/forget.js'
+import { forget, type ForgetResult } from '../commands/forget/forget.js'
 import type { ForgetPlan } from '../commands/forget/ForgetPlan.js'
-import type { ForgetOptions } from '../commands/forget/planForget.js'
-import type { DeleteSnapshotsOptions, DeleteSnapshotsResult } from '../commands/snapshots/deleteSnapshots.js'
+import { planForget, type ForgetOptions } from '../commands/forget/planForget.js'
+import { deleteSnapshots, type DeleteSnapshotsOptions, type DeleteSnapshotsResult } from '../commands/snapshots/deleteSnapshots.js'
 import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } from '../commands/snapshots/groupSnapshots.js'
-import type { ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
+import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
 import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
+import { check } from '../commands/check/check.js'
 import type { CheckOptions } from '../commands/check/CheckOptions.js'
 import type { CheckResult } from '../commands/check/CheckFinding.js'
-import type { ListedBlob, ListedFile, ListFileKind } from '../commands/list.js'
-import type { RepairIndexOptions, RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
-import type { RepairIndexResult } from '../commands/repair/repairIndex.js'
-import type { AddKeyOptions } from '../commands/key/addKey.js'
-import type { ChangePasswordResult } from '../commands/key/changePassword.js'
-import type { KeyInfo } from '../commands/key/listKeys.js'
-import type { ApplyConfigResult } from '../commands/config/applyConfig.js'
+import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
+import { planRepairIndex, type RepairIndexOptions, type RepairIndexPlan } from '../commands/repair/planRepairIndex.js'
+import { repairIndex, type RepairIndexResult } from '../commands/repair/repairIndex.js'
+import { addKey, type AddKeyOptions } from '../commands/key/addKey.js'
+import { changePassword, type ChangePasswordResult } from '../commands/key/changePassword.js'
+import { listKeys, type KeyInfo } from '../commands/key/listKeys.js'
+import { removeKey } from '../commands/key/removeKey.js'
+import { applyConfig, type ApplyConfigResult } from '../commands/config/applyConfig.js'
 import type { ConfigOptions } from '../commands/config/ConfigOptions.js'
-import type { RepoInfoOptions, RepoInfo } from '../commands/repoinfo/repoInfo.js'
+import { repoInfo, type RepoInfoOptions, type RepoInfo } from '../commands/repoinfo/repoInfo.js'
 
 /** Options of {@link Repository.init}, with defaults. */
 export const InitOptionsSchema = z.object({
@@ -333,7 +335,6 @@ export class Repository {
     modification: SnapshotModification,
     control: Control = {},
   ): Promise<ModifySnapshotsResult> {
-    const { modifySnapshots } = await import('../commands/tag/modifySnapshots.js')
     return modifySnapshots(this, snapshots, modification, control)
   }
 
@@ -349,7 +350,6 @@ export class Repository {
     options: DeleteSnapshotsOptions = {},
     control: Control = {},
   ): Promise<DeleteSnapshotsResult> {
-    const { deleteSnapshots } = await import('../commands/snapshots/deleteSnapshots.js')
     return deleteSnapshots(this, snapshots, options, control)
   }
 
@@ -362,7 +362,6 @@ export class Repository {
    * `keepNone`) is required (`NoKeepOption`).
    */
   async planForget(options: ForgetOptions, control: Control = {}): Promise<ForgetPlan> {
-    const { planForget } = await import('../commands/forget/planForget.js')
     return planForget(this, options, control)
   }
 
@@ -372,7 +371,6 @@ export class Repository {
    * after when the plan was made with the `prune` option.
    */
   async forget(plan: ForgetPlan, control: Control = {}): Promise<ForgetResult> {
-    const { forget } = await import('../commands/forget/forget.js')
     return forget(this, plan, control)
   }
 
@@ -380,8 +378,7 @@ export class Repository {
    * The key files, the one that opened this object marked `current` (restic's `key list`); a key file
    * that cannot be read is left out with a warning. Holds a shared lock.
    */
-  async listKeys(control: Control = {}): Promise<KeyInfo[]> {
-    const { listKeys } = await import('../commands/key/listKeys.js')
+  listKeys(control: Control = {}): Promise<KeyInfo[]> {
     return listKeys(this, control)
   }
 
@@ -389,8 +386,7 @@ export class Repository {
    * Adds a key file for another password, for the same master key (restic's `key add`), read back and
    * opened before it counts. Holds a shared lock. Returns its id.
    */
-  async addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
-    const { addKey } = await import('../commands/key/addKey.js')
+  addKey(password: string, options: AddKeyOptions = {}, control: Control = {}): Promise<Id> {
     return addKey(this, password, options, control)
   }
 
@@ -398,8 +394,7 @@ export class Repository {
    * Removes a key file by id or unique prefix, never the one in use nor the last (restic's `key
    * remove`). Holds the exclusive lock.
    */
-  async removeKey(key: string, control: Control = {}): Promise<Id> {
-    const { removeKey } = await import('../commands/key/removeKey.js')
+  removeKey(key: string, control: Control = {}): Promise<Id> {
     return removeKey(this, key, control)
   }
 
@@ -408,7 +403,6 @@ export class Repository {
    * the new key afterwards. Holds the exclusive lock.
    */
   async changePassword(newPassword: string, options: AddKeyOptions = {}, control: Control = {}): Promise<ChangePasswordResult> {
-    const { changePassword } = await import('../commands/key/changePassword.js')
     const result = await changePassword(this, newPassword, options, control)
     ;(this as { keyId: Id | undefined }).keyId = result.added
     return result
@@ -419,7 +413,6 @@ export class Repository {
    * `check`). Holds the exclusive lock. This object uses the new config afterwards.
    */
   async applyConfig(options: ConfigOptions, control: Control = {}): Promise<ApplyConfigResult> {
-    const { applyConfig } = await import('../commands/config/applyConfig.js')
     const result = await applyConfig(this, options, control)
     if (result.changed) {
       const self = this as { config: ConfigFile; dbe: DecryptBackend }
@@ -433,8 +426,7 @@ export class Repository {
    * Counts and sizes of files, blobs and packs, the compression ratio and the blobs no snapshot uses
    * (rustic's `repoinfo`). Holds a shared lock.
    */
-  async repoInfo(options: RepoInfoOptions = {}, control: Control = {}): Promise<RepoInfo> {
-    const { repoInfo } = await import('../commands/repoinfo/repoInfo.js')
+  repoInfo(options: RepoInfoOptions = {}, control: Control = {}): Promise<RepoInfo> {
     return repoInfo(this, options, control)
   }
 
@@ -489,8 +481,7 @@ export class Repository {
    * Removes stale locks (older than 30 minutes, or made on this host by a process that no longer runs),
    * or every lock with `removeAll` (restic's `unlock`). Takes no lock itself.
    */
-  async unlock(options: UnlockOptions = {}, control: Control = {}): Promise<UnlockResult> {
-    const { unlock } = await import('../commands/unlock.js')
+  unlock(options: UnlockOptions = {}, control: Control = {}): Promise<UnlockResult> {
     return unlock(this, options, control)
   }
 
@@ -499,32 +490,22 @@ export class Repository {
    * never the cache; problems are findings in the result. See {@link CheckOptions}.
    */
   check(options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
-    // loaded while the lock is taken; check only reads the repository: it starts during the lock's wait
-    // for a second look at the other locks
-    const loading = import('../commands/check/check.js')
-    loading.catch(() => {}) // a failure surfaces where it is awaited, not as an unhandled rejection
-    return this.#locker.withLockEarly(
-      'exclusive',
-      async (lock) => (await loading).check(this, options, { ...control, signal: lock.signal }),
-      control,
-    )
+    // check only reads the repository: it starts during the lock's wait for a second look at the other locks
+    return this.#locker.withLockEarly('exclusive', (lock) => check(this, options, { ...control, signal: lock.signal }), control)
   }
 
   /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */
-  async planRepairIndex(options: RepairIndexOptions = {}, control: Control = {}): Promise<RepairIndexPlan> {
-    const { planRepairIndex } = await import('../commands/repair/planRepairIndex.js')
+  planRepairIndex(options: RepairIndexOptions = {}, control: Control = {}): Promise<RepairIndexPlan> {
     return planRepairIndex(this, options, control)
   }
 
   /** Carries out a plan of {@link Repository.planRepairIndex}: new index files first, then the old ones removed. */
-  async repairIndex(plan: RepairIndexPlan, control: Control = {}): Promise<RepairIndexResult> {
-    const { repairIndex } = await import('../commands/repair/repairIndex.js')
+  repairIndex(plan: RepairIndexPlan, control: Control = {}): Promise<RepairIndexResult> {
     return this.withLock('exclusive', (lock) => repairIndex(this, plan, { ...control, signal: lock.signal }), control)
   }
 
   /** The files of one kind, with their sizes (restic's `list packs|index|snapshots|keys|locks`). */
-  async listFiles(kind: ListFileKind, control: Control = {}): Promise<ListedFile[]> {
-    const { listFiles } = await import('../commands/list.js')
+  listFiles(kind: ListFileKind, control: Control = {}): Promise<ListedFile[]> {
     // restic lists under a shared lock, but `locks` without one
     if (kind === 'locks') return listFiles(this, kind, control)
     return this.withLock('shared', (lock) => listFiles(this, kind, { ...control, signal: lock.signal }), control)
@@ -532,7 +513,6 @@ export class Repository {
 
   /** Every blob every index file lists, with its pack (restic's `list blobs`). */
   async *listBlobs(control: Control = {}): AsyncGenerator<ListedBlob> {
-    const { listBlobs } = await import('../commands/list.js')
     const lock = await this.lock('shared', control)
     try {
       yield* listBlobs(this, { ...control, signal: lock.signal })
@@ -547,8 +527,7 @@ export class Repository {
    * `RepositoryLocked`, naming the lock, while another client holds one. `AppendOnly` for an append-only
    * repository unless `dryRun`; `BlobNotFound`, `PackNotFound`, `PackSizeMismatch` for a damaged one.
    */
-  async planPrune(options: PruneOptions = {}, control: Control = {}): Promise<PrunePlan> {
-    const { planPrune } = await import('../commands/prune/planPrune.js')
+  planPrune(options: PruneOptions = {}, control: Control = {}): Promise<PrunePlan> {
     return planPrune(this, options, control)
   }
 
@@ -557,8 +536,7 @@ export class Repository {
    * then removes the old index files and the packs to delete. Refuses a plan the repository has moved
    * away from (`RepositoryChanged`), an append-only repository or server (`AppendOnly`), before writing.
    */
-  async prune(plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
-    const { prune } = await import('../commands/prune/prune.js')
+  prune(plan: PrunePlan, control: Control = {}): Promise<PruneResult> {
     return prune(this, plan, control)
   }
 
