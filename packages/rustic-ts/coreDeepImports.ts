@@ -75,10 +75,10 @@ function staticClosure(start: string): Set<string> {
  * esbuild puts a module in the chunk of every entry point that reaches it through any import, used or
  * not: through core's barrels, the program's start-up chunk reached all of core (every command, zod),
  * so `--help` loaded and ran it all. Imported directly, only what start-up uses is in its chunks. The
- * files loaded later keep the barrels: every command then loads one chunk of core (not dozens of small
- * ones, one per combination of commands, which cost more to resolve and link than they save), without
- * the implementations `Repository` imports when a command runs. The same modules are bundled either way
- * (one copy of each class). A namespace import, or a name declared elsewhere, stays as written.
+ * files loaded later keep the barrels: every command then loads core in one chunk (deep imports there cut
+ * it into dozens of small ones, one per combination of commands, which cost more to resolve and link than
+ * they save). The same modules are bundled either way (one copy of each class). A namespace import, or a
+ * name declared elsewhere, stays as written. Only relative imports are followed from `start`.
  */
 export function coreDeepImports(start: string): Plugin {
   return {
