@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Options } from 'tsup'
+import { coreDeepImports } from './coreDeepImports.js'
 
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
 const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rclone', 'backend-opendal', 'rest-server']
@@ -19,6 +20,8 @@ const common: Options = {
   external: NATIVE,
   noExternal: [new RegExp(`^(?!(${NATIVE.join('|')})(/|$))`)],
   esbuildPlugins: [
+    // the program's start-up files import core's names from their own files (see coreDeepImports)
+    coreDeepImports(fileURLToPath(new URL('./src/cli/main.ts', import.meta.url))),
     {
       // `@rustic-ts/<package>` and `@rustic-ts/core/internal` from their sources.
       name: 'workspace-sources',

@@ -28,8 +28,9 @@ export { noProgress } from './progress/Progress.js'
 export type { Progress, ProgressFactory, ProgressKind, WarningHandler } from './progress/Progress.js'
 
 // backup
-export { BackupOptionsSchema } from './commands/backup/backup.js'
-export type { BackupOptions, BackupResult } from './commands/backup/backup.js'
+export { BackupOptionsSchema } from './commands/backup/BackupOptions.js'
+export type { BackupOptions } from './commands/backup/BackupOptions.js'
+export type { BackupResult } from './commands/backup/backup.js'
 export type { SnapshotOptions } from './commands/backup/SnapshotOptions.js'
 export type { SkippedEntry } from './archiver/BackupStats.js'
 export type { ReadSource, ReadSourceEntry, ContentOpener, SourceSize, SourceEntriesOptions } from './archiver/ReadSource.js'

@@ -41,6 +41,14 @@ describe('start-up loading of the built CLI', () => {
     expect(actions).toContain('src/cli/commands/cat.action.ts')
   })
 
+  it('loads neither zod nor the repository and commands of core before a command runs (--help, usage errors)', () => {
+    const main = /import\("\.\/(main-[^"]+\.js)"\)/.exec(read('cli.js'))![1]!
+    const start = [...staticClosure(main)].flatMap((name) => [...read(name).matchAll(/^\/\/ (\S+\.[cm]?[jt]s)$/gm)].map((m) => m[1]!))
+    expect(start).toContain('src/cli/program.ts')
+    expect(start).toContain('../core/src/error/RusticError.ts')
+    expect(start.filter((s) => /[\\/]zod[\\/]|core\/src\/(?!repository\/lock\/lockRegistry|commands\/backup\/programVersion)(repository|commands|archiver|blob|index)\//.test(s))).toEqual([])
+  })
+
   it('writes every built CLI and worker file in ASCII', () => {
     const files = readdirSync(dist).filter((f) => f.endsWith('.js') && f !== 'index.js')
     expect(files.length).toBeGreaterThan(5)

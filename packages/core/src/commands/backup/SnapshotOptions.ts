@@ -5,9 +5,9 @@ import { goTimeFromDate, nowGoTime } from '../../repofile/index.js'
 import { parseDuration } from '../../util/duration.js'
 import { RusticError } from '../../error/RusticError.js'
 import { parseOptions } from '../../util/parseOptions.js'
+import { PROGRAM_VERSION } from './programVersion.js'
 
-/** The version string written into snapshots. */
-export const PROGRAM_VERSION = 'rustic-ts 0.1.0'
+export { PROGRAM_VERSION }
 
 /** Metadata of a new snapshot (rustic_core's `SnapshotOptions`). */
 export const SnapshotOptionsSchema = z.object({

@@ -1,15 +1,14 @@
 import { z } from 'zod'
 import { Archiver } from '../../archiver/Archiver.js'
-import { ArchiverOptionsSchema } from '../../archiver/ArchiverOptions.js'
 import type { SkippedEntry } from '../../archiver/BackupStats.js'
 import type { ReadSource } from '../../archiver/ReadSource.js'
 import { existingPaths } from '../../archiver/sources/existingPaths.js'
-import { LocalSource, LocalSourceOptionsSchema } from '../../archiver/sources/index.js'
+import { LocalSource } from '../../archiver/sources/index.js'
 import type { WriteBackend } from '../../backend/Backend.js'
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { DryRunBackend } from '../../backend/DryRunBackend.js'
 import { GatedBackend } from '../../backend/GatedBackend.js'
-import { CompressionChoiceSchema, compressionLevel } from '../../compression/index.js'
+import { compressionLevel } from '../../compression/index.js'
 import { isRusticError, RusticError } from '../../error/RusticError.js'
 import type { Control } from '../../progress/Control.js'
 import { noProgress, type WarningHandler } from '../../progress/Progress.js'
@@ -17,36 +16,11 @@ import { nowGoTime, type SnapshotFile } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { adoptOrphanPacks } from './adoptOrphanPacks.js'
 import { parseOptions } from '../../util/parseOptions.js'
-import { snapshotFromOptions, SnapshotOptionsSchema } from './SnapshotOptions.js'
+import { BackupOptionsSchema, type BackupOptions } from './BackupOptions.js'
+import { snapshotFromOptions } from './SnapshotOptions.js'
 
-/**
- * Options of `IndexedRepository.backup`, with defaults: rustic_core's `BackupOptions` (parent,
- * excludes of local sources, ...) and the new snapshot's metadata (its `SnapshotOptions`).
- */
-export const BackupOptionsSchema = ArchiverOptionsSchema.extend({
-  /** Parent snapshot (id, prefix, `latest`...); default: the latest with the same host, label and paths. */
-  parent: z.string().optional(),
-  /** Back up without a parent: read every file. */
-  noParent: z.boolean().default(false),
-  /** Do not save a snapshot when nothing changed since the parent. */
-  skipIfUnchanged: z.boolean().default(false),
-  /** Reuse packs of interrupted backups that no index names yet (lists all packs first). */
-  resume: z.boolean().default(true),
-  /** Do everything but write to the repository. */
-  dryRun: z.boolean().default(false),
-  /** Compression of new blobs (v2): `off`, `auto`, `max` or a zstd level. */
-  compression: CompressionChoiceSchema.optional(),
-  /** Options of a local source (local paths given): excludes, one-file-system... */
-  local: LocalSourceOptionsSchema.optional(),
-  /**
-   * The snapshot's `paths` when backing up a custom source (default: the source's `snapshotPaths()`,
-   * else none). Local paths are recorded as given.
-   */
-  snapshotPaths: z.array(z.string()).optional(),
-}).extend(SnapshotOptionsSchema.shape)
-
-/** Options of `IndexedRepository.backup`; see {@link BackupOptionsSchema}. */
-export type BackupOptions = z.input<typeof BackupOptionsSchema>
+// the options are in a file of their own, so a program can check them (profiles) without loading the backup
+export { BackupOptionsSchema, type BackupOptions } from './BackupOptions.js'
 
 /** What a backup did. */
 export interface BackupResult {
