@@ -20,8 +20,9 @@ import { writeContents } from './writeContents.js'
  * Stops with `Aborted` when `signal` fires; running the plan-and-restore again finishes the job (a file
  * is only given its snapshot mtime after its content is complete, so a half-written file is seen as changed).
  *
- * By default blobs are opened and written on worker threads (`workers`, one per core, at most `readConcurrency`), files up to 1 MiB
- * with synchronous calls. Times are set as restic sets them, to the nanosecond (`utimensat`/`futimens`
+ * By default blobs are opened and written on worker threads (`workers`, one per core, at most `readConcurrency`);
+ * files without content are created from this thread, a new one getting its metadata through the descriptor it
+ * was created with. Times are set as restic sets them, to the nanosecond (`utimensat`/`futimens`
  * through the prebuilt `koffi` package), or to the microsecond with Node's `utimes` where that does not
  * load (reported once as a warning; see `timePrecision`); an existing file counts as unchanged when its
  * mtime matches the snapshot's to the microsecond. Entries without a mode keep 0600/0700 (one warning). Extended attributes are set (with the native
