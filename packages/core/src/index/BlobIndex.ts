@@ -1,5 +1,6 @@
-import { RusticError } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
+import { IdTable } from '../id/IdTable.js'
+import { grow } from '../util/growArray.js'
 import type { BlobType, IndexFile } from '../repofile/index.js'
 
 /** Where a blob is stored. */
@@ -14,54 +15,6 @@ export interface BlobLocation {
   uncompressedLength?: number
 }
 
-/** Value of each lower-case hex digit's character code, -1 for other characters. */
-const HEX = new Int8Array(128).fill(-1)
-for (let i = 0; i < 10; i++) HEX[0x30 + i] = i
-for (let i = 0; i < 6; i++) HEX[0x61 + i] = 10 + i
-
-/** Slot of an id (its 8 words at `at`) in a table of `mask + 1` slots: all its bits mixed. */
-function slotOf(w: Uint32Array, at: number, mask: number): number {
-  let h = 0x811c9dc5
-  for (let i = at; i < at + WORDS; i++) h = Math.imul(h ^ w[i]!, 0x9e3779b1)
-  return (h ^ (h >>> 15)) & mask
-}
-
-/** Words of 32 bits in an id. */
-const WORDS = 8
-
-/**
- * Writes the 32 bytes of a 64-digit hex id into `out` at word `at` as 8 words; false (nothing
- * meaningful written) if `id` is not 64 hex digits.
- */
-function idWords(id: string, out: Uint32Array, at: number): boolean {
-  if (id.length !== 64) return false
-  let bad = 0
-  for (let w = 0; w < WORDS; w++) {
-    let v = 0
-    for (let p = w * 8, end = p + 8; p < end; p++) {
-      const d = HEX[id.charCodeAt(p)] ?? -1
-      bad |= d
-      v = (v << 4) | (d & 15)
-    }
-    out[at + w] = v
-  }
-  return bad >= 0
-}
-
-const HEX_DIGITS = '0123456789abcdef'
-/** Two hex digits of each byte. */
-const BYTE_HEX = Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!)
-
-/** The hex id of the 8 words of `words` at word `at`. */
-function wordsId(words: Uint32Array, at: number): Id {
-  let s = ''
-  for (let w = at; w < at + WORDS; w++) {
-    const v = words[w]!
-    s += BYTE_HEX[v >>> 24]! + BYTE_HEX[(v >>> 16) & 255]! + BYTE_HEX[(v >>> 8) & 255]! + BYTE_HEX[v & 255]!
-  }
-  return s as Id
-}
-
 /**
  * The blobs of one type, held compactly: ids as 32 bytes each in one typed array, pack numbers, offsets and
  * lengths in typed arrays (about 60 bytes a blob, hash table included, where a map of objects keyed by
@@ -69,75 +22,47 @@ function wordsId(words: Uint32Array, at: number): Id {
  * id's bits. Entries are kept in the order they were added.
  */
 class BlobTable {
-  private ids = new Uint32Array(0)
+  /** The ids; their entry numbers index the arrays below. */
+  private readonly ids = new IdTable()
   private packs = new Uint32Array(0)
   private offsets = new Float64Array(0)
   private lengths = new Uint32Array(0)
   /** Uncompressed length + 1 for compressed blobs, 0 for the others. */
   private uncompressed = new Float64Array(0)
-  /** Entry number + 1 per slot, 0 for an empty slot. */
-  private slots = new Uint32Array(0)
-  size = 0
-  /** The id being looked up, as words. */
-  private readonly probe = new Uint32Array(WORDS)
+
+  /** Number of entries. */
+  get size(): number {
+    return this.ids.size
+  }
 
   clear(): void {
-    this.ids = new Uint32Array(0)
+    this.ids.clear()
     this.packs = new Uint32Array(0)
     this.offsets = new Float64Array(0)
     this.lengths = new Uint32Array(0)
     this.uncompressed = new Float64Array(0)
-    this.slots = new Uint32Array(0)
-    this.size = 0
-  }
-
-  /** Entry number of the id in `probe`, or -1. */
-  private find(): number {
-    const { slots, ids, probe } = this
-    if (slots.length === 0) return -1
-    const mask = slots.length - 1
-    for (let s = slotOf(probe, 0, mask); ; s = (s + 1) & mask) {
-      const e = slots[s]!
-      if (e === 0) return -1
-      const at = (e - 1) * WORDS
-      if (
-        ids[at] === probe[0] &&
-        ids[at + 1] === probe[1] &&
-        ids[at + 2] === probe[2] &&
-        ids[at + 3] === probe[3] &&
-        ids[at + 4] === probe[4] &&
-        ids[at + 5] === probe[5] &&
-        ids[at + 6] === probe[6] &&
-        ids[at + 7] === probe[7]
-      ) {
-        return e - 1
-      }
-    }
   }
 
   /** Entry number of `id`, or -1. */
   indexOf(id: string): number {
-    return idWords(id, this.probe, 0) ? this.find() : -1
+    return this.ids.indexOf(id)
   }
 
   /** Adds `id` unless present; returns false if it was present. */
   add(id: string, pack: number, offset: number, length: number, uncompressedLength: number | undefined): boolean {
-    if (!idWords(id, this.probe, 0)) throw new RusticError('Internal', `cannot index blob ${JSON.stringify(id.slice(0, 80))}: not a 64-digit hex id`, { code: 'Internal' })
-    if (this.find() >= 0) return false
-    if (this.size === this.packs.length) this.grow()
-    const e = this.size++
-    this.ids.set(this.probe, e * WORDS)
+    const e = this.ids.add(id, 'index blob')
+    if (e < 0) return false
+    if (e === this.packs.length) this.grow()
     this.packs[e] = pack
     this.offsets[e] = offset
     this.lengths[e] = length
     this.uncompressed[e] = uncompressedLength === undefined ? 0 : uncompressedLength + 1
-    this.place(e)
     return true
   }
 
   /** The entry's id. */
   id(e: number): Id {
-    return wordsId(this.ids, e * WORDS)
+    return this.ids.id(e)
   }
 
   /** The entry's location, with the pack id from `packIds`. */
@@ -148,34 +73,13 @@ class BlobTable {
     return loc
   }
 
-  private place(e: number): void {
-    const { slots } = this
-    const mask = slots.length - 1
-    let s = slotOf(this.ids, e * WORDS, mask)
-    while (slots[s] !== 0) s = (s + 1) & mask
-    slots[s] = e + 1
-  }
-
+  /** Grows the arrays to the id table's capacity. */
   private grow(): void {
-    const cap = Math.max(1024, this.packs.length * 2)
-    const ids = new Uint32Array(cap * WORDS)
-    ids.set(this.ids)
-    this.ids = ids
-    const packs = new Uint32Array(cap)
-    packs.set(this.packs)
-    this.packs = packs
-    const offsets = new Float64Array(cap)
-    offsets.set(this.offsets)
-    this.offsets = offsets
-    const lengths = new Uint32Array(cap)
-    lengths.set(this.lengths)
-    this.lengths = lengths
-    const uncompressed = new Float64Array(cap)
-    uncompressed.set(this.uncompressed)
-    this.uncompressed = uncompressed
-    // at most half full
-    this.slots = new Uint32Array(cap * 2)
-    for (let e = 0; e < this.size; e++) this.place(e)
+    const cap = this.ids.capacity
+    this.packs = grow(this.packs, cap)
+    this.offsets = grow(this.offsets, cap)
+    this.lengths = grow(this.lengths, cap)
+    this.uncompressed = grow(this.uncompressed, cap)
   }
 }
 

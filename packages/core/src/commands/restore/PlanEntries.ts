@@ -2,7 +2,7 @@ import { NODE_TYPES, nodeNameBytes, type ExtendedAttribute, type Node, type Node
 import { joinFsName, type FsPath } from './fsPath.js'
 import { restoreTimeNs } from './nodeTimes.js'
 import type { PlanAction, PlanEntry } from './RestorePlan.js'
-import { grow } from './growArray.js'
+import { grow } from '../../util/growArray.js'
 
 const ACTIONS: readonly PlanAction[] = ['create', 'modify', 'unchanged', 'verified', 'kept']
 const TYPE_CODE = new Map(NODE_TYPES.map((t, i) => [t, i]))

@@ -1,6 +1,7 @@
 import { RusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
-import { grow, trimmed } from './growArray.js'
+import { IdTable } from '../../id/IdTable.js'
+import { grow, trimmed } from '../../util/growArray.js'
 import { PackReads } from './PackReads.js'
 
 /** Options of {@link PlannedBlobs.build}. */
@@ -32,10 +33,8 @@ export interface PlannedBlobLocation {
  * into {@link PackReads}.
  */
 export class PlannedBlobs {
-  #n = 0
-  /** Ids, 8 words each, and the same memory as bytes. */
-  #ids = new Uint32Array(0)
-  #idBytes = Buffer.alloc(0)
+  /** The blobs' ids; their entry numbers are the blob numbers. */
+  readonly #ids = new IdTable()
   #pack = new Uint32Array(0)
   #offset = new Float64Array(0)
   #length = new Uint32Array(0)
@@ -44,20 +43,16 @@ export class PlannedBlobs {
   #dataLength = new Uint32Array(0)
   #firstTarget = new Int32Array(0)
   #lastTarget = new Int32Array(0)
-  /** Blob number + 1 per slot, 0 for an empty slot; at most half full. */
-  #slots = new Uint32Array(0)
   #targets = 0
   #targetFile = new Uint32Array(0)
   #targetOffset = new Float64Array(0)
   #targetNext = new Int32Array(0)
   readonly #packIds: Id[] = []
   readonly #packNumbers = new Map<Id, number>()
-  readonly #probeBytes = Buffer.alloc(32)
-  readonly #probe = new Uint32Array(this.#probeBytes.buffer, this.#probeBytes.byteOffset, 8)
 
   /** Number of distinct blobs. */
   get size(): number {
-    return this.#n
+    return this.#ids.size
   }
 
   /** Number of distinct packs the blobs are in. */
@@ -65,53 +60,16 @@ export class PlannedBlobs {
     return this.#packIds.length
   }
 
-  #slotOf(w: Uint32Array, at: number): number {
-    // (ids are SHA-256 hashes; mixing two of their words spreads them well)
-    const h = Math.imul(w[at]! ^ Math.imul(w[at + 5]!, 0x9e3779b1), 0x85ebca6b)
-    return (h ^ (h >>> 15)) & (this.#slots.length - 1)
-  }
-
-  /** Blob number of the id in the probe, or -1. */
-  #find(): number {
-    const slots = this.#slots
-    if (slots.length === 0) return -1
-    const ids = this.#ids
-    const p = this.#probe
-    const mask = slots.length - 1
-    for (let s = this.#slotOf(p, 0); ; s = (s + 1) & mask) {
-      const e = slots[s]!
-      if (e === 0) return -1
-      const at = (e - 1) * 8
-      if (ids[at] === p[0] && ids[at + 1] === p[1] && ids[at + 2] === p[2] && ids[at + 3] === p[3] && ids[at + 4] === p[4] && ids[at + 5] === p[5] && ids[at + 6] === p[6] && ids[at + 7] === p[7]) return e - 1
-    }
-  }
-
-  #place(b: number): void {
-    const slots = this.#slots
-    const mask = slots.length - 1
-    let s = this.#slotOf(this.#ids, b * 8)
-    while (slots[s] !== 0) s = (s + 1) & mask
-    slots[s] = b + 1
-  }
-
-  #setProbe(id: Id): void {
-    if (id.length !== 64 || this.#probeBytes.write(id, 0, 32, 'hex') !== 32) {
-      throw new RusticError('Internal', `cannot plan blob ${JSON.stringify(id.slice(0, 80))}: not a 64-digit hex id`, { code: 'Internal' })
-    }
-  }
-
   /** The blob number of `id`, or -1 if it is not planned yet. */
   indexOf(id: Id): number {
-    this.#setProbe(id)
-    return this.#find()
+    return this.#ids.indexOf(id)
   }
 
   /** Adds blob `id` (not planned yet: see {@link PlannedBlobs.indexOf}) at `loc` with `dataLength` bytes of plaintext; returns its number. */
   add(id: Id, loc: PlannedBlobLocation, dataLength: number): number {
-    this.#setProbe(id)
-    const b = this.#n++
-    if (b === this.#pack.length) this.#grow(Math.max(1024, b * 2))
-    this.#ids.set(this.#probe, b * 8)
+    const b = this.#ids.add(id, 'plan blob')
+    if (b < 0) throw new RusticError('Internal', `blob ${id} is planned twice`, { code: 'Internal' })
+    if (b === this.#pack.length) this.#grow(this.#ids.capacity)
     let pack = this.#packNumbers.get(loc.packId)
     if (pack === undefined) {
       pack = this.#packIds.length
@@ -125,7 +83,6 @@ export class PlannedBlobs {
     this.#dataLength[b] = dataLength
     this.#firstTarget[b] = -1
     this.#lastTarget[b] = -1
-    this.#place(b)
     return b
   }
 
@@ -148,8 +105,6 @@ export class PlannedBlobs {
   }
 
   #grow(cap: number): void {
-    this.#ids = grow(this.#ids, cap * 8)
-    this.#idBytes = Buffer.from(this.#ids.buffer, this.#ids.byteOffset, this.#ids.byteLength)
     this.#pack = grow(this.#pack, cap)
     this.#offset = grow(this.#offset, cap)
     this.#length = grow(this.#length, cap)
@@ -157,8 +112,6 @@ export class PlannedBlobs {
     this.#dataLength = grow(this.#dataLength, cap)
     this.#firstTarget = grow(this.#firstTarget, cap)
     this.#lastTarget = grow(this.#lastTarget, cap)
-    this.#slots = new Uint32Array(cap * 2)
-    for (let b = 0; b < this.#n - 1; b++) this.#place(b)
   }
 
   /**
@@ -167,7 +120,7 @@ export class PlannedBlobs {
    * merged into one read of at most `maxReadSize` bytes and {@link MAX_READ_BLOBS} blobs.
    */
   build(options: PackReadOptions): PackReads {
-    const n = this.#n
+    const n = this.#ids.size
     const pack = this.#pack
     const offset = this.#offset
     const length = this.#length
@@ -212,7 +165,7 @@ export class PlannedBlobs {
         lengths.push(end - start)
         blobStart.push(i)
       }
-      ids.set(this.#idBytes.subarray(b * 32, b * 32 + 32), i * 32)
+      this.#ids.copyBytes(b, ids, i * 32)
       blobOffsets[i] = start
       blobLengths[i] = length[b]!
       uncompressed[i] = this.#uncompressed[b]!

@@ -1,4 +1,4 @@
-import { grow } from './growArray.js'
+import { grow } from '../../util/growArray.js'
 import type { PlannedFile } from './RestorePlan.js'
 
 /**

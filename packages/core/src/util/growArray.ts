@@ -1,4 +1,4 @@
-/** A typed array of the restore plan's compact tables. */
+/** A typed array of the compact tables (restore plan, index). */
 export type GrowableArray = Int32Array | Uint32Array | Uint8Array | Float64Array | BigInt64Array
 
 /** `a`, or a copy of it with room for at least `need` elements (doubling), zero-filled past its end. */
