@@ -150,21 +150,27 @@ describe('PackDataReader', () => {
     }
   })
 
+  /** A worker lane (0) and this thread's lane (1), both verifying here, and the lane each pack was given, in order. */
+  const twoLanesRecorded = (): { verifiers: PackVerifiers; lanes: number[] } => {
+    const inner = verifiersHere(key)
+    const lanes: number[] = []
+    const verifiers: PackVerifiers = {
+      lanes: 2,
+      hereLane: 1,
+      begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
+        lanes.push(lane!)
+        return inner.begin(packId, size, blobs, tailStart, tail, shared)
+      },
+      close: async () => {},
+    }
+    return { verifiers, lanes }
+  }
+
   it('the lane verifying on this thread takes one pack at a time, once the other lanes have two each', async () => {
     const all = [...packs().values()].slice(0, 4)
     const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes]))
     for (const [concurrency, here] of [[1, 0], [4, 1]] as const) {
-      const inner = verifiersHere(key)
-      const lanes: number[] = []
-      const verifiers: PackVerifiers = {
-        lanes: 2,
-        hereLane: 1,
-        begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
-          lanes.push(lane!)
-          return inner.begin(packId, size, blobs, tailStart, tail, shared)
-        },
-        close: async () => {},
-      }
+      const { verifiers, lanes } = twoLanesRecorded()
       const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
       await reader.read(
         all.map((p) => p.pack),
@@ -181,17 +187,7 @@ describe('PackDataReader', () => {
   it('holdHereLane keeps packs off the lane on this thread (the workers get its memory) until releaseHereLane', async () => {
     const all = [...packs().values()].slice(0, 6)
     const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes]))
-    const inner = verifiersHere(key)
-    const lanes: number[] = []
-    const verifiers: PackVerifiers = {
-      lanes: 2,
-      hereLane: 1,
-      begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
-        lanes.push(lane!)
-        return inner.begin(packId, size, blobs, tailStart, tail, shared)
-      },
-      close: async () => {},
-    }
+    const { verifiers, lanes } = twoLanesRecorded()
     const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
     const budgets = (reader as unknown as { budgets: ByteBudget[] }).budgets
     reader.holdHereLane()
