@@ -19,6 +19,12 @@ const IV_SIZE = 16
 const MAC_SIZE = 16
 /** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower. */
 const AES_PIECE = 1 << 20
+/**
+ * {@link Key.decryptPieces} hands out plaintext in pieces of at most this size by default: each is a new buffer,
+ * and below glibc's mmap threshold (128 KiB) its memory is reused from the heap instead of being mapped (and
+ * faulted in) afresh, and it never counts as a large buffer for the garbage collector to drop.
+ */
+const DECRYPT_PIECE = 64 << 10
 
 
 /** Random IVs are cut from a pool refilled from the CSPRNG: one `randomFillSync` per 256 IVs instead of per IV. */
@@ -198,10 +204,10 @@ export class Key {
   /**
    * Opens data sealed by {@link encrypt} without holding its whole plaintext: the MAC is checked first (as
    * {@link Key.decrypt} does, with the same errors), then the plaintext is handed to `each` in order, in
-   * pieces of at most `piece` bytes (each a new buffer: a thread that must not drop large buffers passes a
-   * small size). Returns the plaintext length.
+   * pieces of at most `piece` bytes (each a new buffer; 64 KiB by default, which keeps them small for the
+   * allocator and the garbage collector). Returns the plaintext length.
    */
-  decryptPieces(sealed: Uint8Array, what: string, each: (plain: Uint8Array) => void, piece = AES_PIECE): number {
+  decryptPieces(sealed: Uint8Array, what: string, each: (plain: Uint8Array) => void, piece = DECRYPT_PIECE): number {
     const iv = this.#checkMac(sealed, what)
     const ct = sealed.subarray(IV_SIZE, sealed.length - MAC_SIZE)
     const n = ct.length

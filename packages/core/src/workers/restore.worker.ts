@@ -28,11 +28,10 @@ let scratch = Buffer.alloc(0)
 
 // Memory: nothing of the size of a blob or a range is dropped here. Blobs are decrypted in place in the
 // range (which the main thread transferred and which is given back with `freeBuffer` once done), in pieces of
-// PIECE bytes (the cipher makes a new buffer for each), and decompressed into `scratch`, which is reused.
+// 64 KiB (`decryptPieces`' default: the cipher makes a new buffer for each), and decompressed into `scratch`, which is reused.
 // The cipher's pieces are garbage at once; V8 collects them only once tens of MiB add up in a thread that
 // makes few objects, so the worker asks for a young-generation collection every GC_EVERY bytes (the pool
 // starts it with `gc` exposed; without it, V8 collects on its own).
-const PIECE = 64 << 10
 const GC_EVERY = 8 << 20
 const collect = globalThis.gc
 let decrypted = 0
@@ -52,7 +51,7 @@ function openBlob(sealed: Uint8Array, what: string, uncompressedLength: number |
   const n = key.decryptPieces(sealed, what, (piece) => {
     sealed.set(piece, at)
     at += piece.length
-  }, PIECE)
+  })
   let plain = sealed.subarray(16, 16 + n)
   decrypted += n
   if (decrypted >= GC_EVERY && collect) {

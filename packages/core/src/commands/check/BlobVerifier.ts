@@ -9,12 +9,6 @@ import { freeBuffer } from '../../workers/freeBuffer.js'
 const ZSTD_OUT = 128 << 10
 
 /**
- * Plaintext comes out of the cipher in pieces of this size: each is a new buffer, and below glibc's mmap
- * threshold (128 KiB) its memory is reused from the heap instead of being mapped (and faulted in) afresh.
- */
-const PIECE = 64 << 10
-
-/**
  * Checks sealed blobs as `check --read-data` does — MAC, decryption, decompression to the indexed length and
  * the SHA-256 of the plaintext against the blob's id — without ever holding a blob's plaintext: the cipher
  * hands it out in pieces (each freed once used), zstd decompresses them as a stream through one reused
@@ -41,7 +35,7 @@ export class BlobVerifier {
         this.key.decryptPieces(sealed, what, (piece) => {
           hash.update(piece)
           freeBuffer(piece)
-        }, PIECE)
+        })
       } else if (this.zstd === null) {
         hash.update(decompress(this.key.decrypt(sealed, what), what, ul))
       } else {
@@ -84,7 +78,7 @@ export class BlobVerifier {
       freeBuffer(piece)
     }
     zstd.resetStream()
-    this.key.decryptPieces(sealed, what, feed, PIECE)
+    this.key.decryptPieces(sealed, what, feed)
     if (total !== ul) return `cannot decompress ${what}: got ${total} bytes, expected ${ul}`
     if (hint !== 0) return `${cannot}: the data ends inside a zstd frame`
     return undefined
