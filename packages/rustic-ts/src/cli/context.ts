@@ -31,7 +31,7 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
  * the program loaded (see `startEarlyKeyDerivation`): that one's result, once; it is awaited only when it is
  * exactly this derivation, and if it failed the key is derived here as usual.
  */
-export const deriveWithEarlyKey: KeyDeriver = async (password, salt, params) => {
+const deriveWithEarlyKey: KeyDeriver = async (password, salt, params) => {
   const early = takeEarlyKey(password, salt, params)
   const bytes = early === undefined ? undefined : await early
   if (bytes === undefined) return deriveKey(password, salt, params)
