@@ -3,7 +3,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resolvePassword } from '@rustic-ts/core/internal'
+import { describeRepository } from '../../../src/backendsFromOptions.js'
 import { earlyKeyTarget } from '../../../src/cli/earlyKey/earlyKeyTarget.js'
+import { credentialsFrom, globalOptions } from '../../../src/cli/GlobalOptions.js'
+import { buildProgram } from '../../../src/cli/program.js'
 
 let dir: string
 /** An environment without profiles (XDG_CONFIG_HOME is a folder of the test) or passwords. */
@@ -20,7 +24,62 @@ afterAll(async () => rm(dir, { recursive: true, force: true }))
 const target = (args: string[], env: Record<string, string | undefined> = {}): ReturnType<typeof earlyKeyTarget> =>
   earlyKeyTarget(['node', 'cli.js', ...args], { ...base, ...env }, dir)
 
+/** Stops the program before the command's action. */
+class BeforeAction extends Error {}
+
+/**
+ * What the program itself (commander, the profile hook, globalOptions, credentialsFrom) makes of a command
+ * line: the repository (as `local:/abs/path`) and the password its action would open it with.
+ */
+async function programReading(args: string[], env: Record<string, string | undefined>): Promise<{ repository: string; password: string | undefined }> {
+  const saved = { ...process.env }
+  for (const k of ['RUSTIC_PASSWORD', 'RESTIC_PASSWORD', 'RUSTIC_PASSWORD_FILE', 'RESTIC_PASSWORD_FILE', 'RUSTIC_REPOSITORY', 'RESTIC_REPOSITORY', 'RUSTIC_PASSWORD_COMMAND', 'RESTIC_PASSWORD_COMMAND', 'RUSTIC_USE_PROFILE']) {
+    delete process.env[k]
+  }
+  for (const [k, v] of Object.entries({ ...base, ...env })) if (v !== undefined) process.env[k] = v
+  let seen: { repository: string; password: string | undefined } | undefined
+  try {
+    const program = buildProgram().hook('preAction', async (_root, action) => {
+      const g = globalOptions(action)
+      seen = { repository: describeRepository(g.repo ?? ''), password: await resolvePassword(await credentialsFrom(g)) }
+      throw new BeforeAction()
+    })
+    await program.parseAsync(['node', 'cli.js', ...args]).catch((e: unknown) => {
+      if (!(e instanceof BeforeAction)) throw e
+    })
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+    Object.assign(process.env, saved)
+  }
+  if (seen === undefined) throw new Error(`no action ran for ${args.join(' ')}`)
+  return seen
+}
+
 describe('earlyKeyTarget: the repository and password of a command line, read as the program reads them', () => {
+  it("agrees with the program's own reading (commander, globalOptions, credentialsFrom) on the command lines it accepts", async () => {
+    const pw = join(dir, 'pw.txt')
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['-r', 'repo', 'snapshots'], { RUSTIC_PASSWORD: 'a' }],
+      [['snapshots', '--json', '-qv', '-r', 'repo'], { RESTIC_PASSWORD: 'b' }],
+      [['--repo=local:repo', 'cat', 'config'], { RUSTIC_PASSWORD: 'a', RESTIC_PASSWORD: 'b' }],
+      [['-rrepo', 'check', '--read-data'], { RUSTIC_PASSWORD_FILE: pw, RESTIC_PASSWORD: 'b' }],
+      [['-qvr', 'repo', 'backup', '--tag', 'x', '/data'], { RESTIC_PASSWORD_FILE: pw }],
+      [['ls', '-l', 'latest', '-r', 'repo'], { RUSTIC_PASSWORD: '' }],
+      [['forget', '--keep-last', '1', '-r', 'other', '--no-cache', '--repo', 'repo'], { RUSTIC_PASSWORD: 'a' }],
+      [['-p', pw, '--password-command', 'echo no', '-r', 'repo', 'snapshots'], { RUSTIC_PASSWORD: 'env' }],
+      [['--password-file=' + pw, 'snapshots'], { RESTIC_REPOSITORY: 'env-repo' }],
+      [['snapshots'], { RUSTIC_REPOSITORY: 'rustic-repo', RESTIC_REPOSITORY: 'restic-repo', RESTIC_PASSWORD: 'b' }],
+      [['key', 'list', '-r', join(dir, 'abs')], { RUSTIC_PASSWORD: 'a' }],
+      [['repair', 'index', '--dry-run', '-r', 'repo'], { RUSTIC_PASSWORD: 'a' }],
+      [['copy', '--from-repo', 'other', '-r', 'repo'], { RUSTIC_PASSWORD: 'a' }],
+    ]
+    for (const [args, env] of cases) {
+      const early = earlyKeyTarget(['node', 'cli.js', ...args], { ...base, ...env })
+      expect(early, args.join(' ')).toBeDefined()
+      expect({ repository: `local:${early!.repository}`, password: early!.password }, args.join(' ')).toEqual(await programReading(args, env))
+    }
+  })
+
   it('takes -r/--repo anywhere before `--` (as commander takes program options), in each of its forms', () => {
     const repo = { repository: join(dir, 'repo'), password: 'pw' }
     const env = { RUSTIC_PASSWORD: 'pw' }
