@@ -157,7 +157,8 @@ export type { CompressionMode } from './compression/CompressionMode.js'
 export { zstdProviders, zstdProvider, setZstdProvider } from './compression/Zstd.js'
 export type { ZstdProvider } from './compression/Zstd.js'
 export { Key } from './crypto/Key.js'
-export type { KdfParams } from './crypto/kdf.js'
+export { deriveKey } from './crypto/kdf.js'
+export type { KdfParams, KeyDeriver } from './crypto/kdf.js'
 
 // errors and options
 export { RusticError, ERROR_CODES, isRusticError, throwIfAborted } from './error/RusticError.js'

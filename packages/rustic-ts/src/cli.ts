@@ -1,6 +1,11 @@
 #!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --heap-growing-percent=50
 import * as nodeModule from 'node:module'
+import { startEarlyKeyDerivation } from './cli/earlyKey/earlyKeyDerivation.js'
 
+// A command that opens a local repository with a password known from its flags and environment has the key
+// derivation (scrypt, ~0.5 s on the thread pool for a key restic made) started now, while the program's modules
+// load and compile on the main thread; opening the repository then takes the result (see earlyKeyDerivation).
+startEarlyKeyDerivation(process.argv, process.env)
 // Node >= 22.10 keeps V8's compiled code of the CLI's ~1.3 MB of JavaScript between runs (in the OS temp
 // directory, one folder per Node version and user; written to a temporary file and renamed, so processes running
 // side by side do not read half-written entries). Node 20 has no compile cache. Without a writable directory

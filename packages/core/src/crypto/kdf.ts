@@ -19,6 +19,13 @@ export interface KdfParams {
  */
 export const DEFAULT_KDF_PARAMS: KdfParams = Object.freeze({ N: 32768, r: 8, p: 1 })
 
+/**
+ * Derives the user key of a key file from a password: `scrypt(password, salt, N, r, p, 64)` as
+ * {@link deriveKey} does (the default). Another one must give the same key, e.g. by reusing a derivation
+ * that was started earlier for the same password, salt and parameters.
+ */
+export type KeyDeriver = (password: string | Uint8Array, salt: Uint8Array, params: KdfParams) => Promise<Key>
+
 /** Limits that keep a hostile key file from asking for unbounded memory or time. */
 const MAX_MEMORY = 2 ** 30 // 128·N·r bytes
 const MAX_RP = 2 ** 20

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname as osHostname, userInfo } from 'node:os'
 import { z } from 'zod'
 import { RusticError, isRusticError } from '../error/RusticError.js'
-import { DEFAULT_KDF_PARAMS, deriveKey, type KdfParams } from '../crypto/kdf.js'
+import { DEFAULT_KDF_PARAMS, deriveKey, type KdfParams, type KeyDeriver } from '../crypto/kdf.js'
 import { Key } from '../crypto/Key.js'
 import { decodeError, decodeJson, parseJsonText, unknownMembers, validateJson, withExtra } from './decodeJson.js'
 import { goTimeFromDate, GoTimeSchema, nowGoTime } from './GoTimeSchema.js'
@@ -153,13 +153,19 @@ export function parseKeyFile(json: Uint8Array, what: string): KeyFile {
 /**
  * Opens a key file with a password and returns the repository's master key.
  * @param what - names the key file for errors (default `key file`).
+ * @param derive - derives the user key from the password (default {@link deriveKey}).
  * @throws RusticError `Credentials`/`IncorrectPassword` if the password does not open it;
  *   `Repository`/`DecodeError` if the key file is malformed.
  */
-export async function openKeyFile(keyFile: KeyFile, password: string | Uint8Array, what = 'key file'): Promise<Key> {
+export async function openKeyFile(
+  keyFile: KeyFile,
+  password: string | Uint8Array,
+  what = 'key file',
+  derive: KeyDeriver = deriveKey,
+): Promise<Key> {
   const salt = Buffer.from(keyFile.salt, 'base64')
   if (salt.length !== KEY_SALT_LENGTH) throw decodeError(what, `the salt has ${salt.length} bytes, expected ${KEY_SALT_LENGTH}`)
-  const userKey = await deriveKey(password, salt, { N: keyFile.N, r: keyFile.r, p: keyFile.p })
+  const userKey = await derive(password, salt, { N: keyFile.N, r: keyFile.r, p: keyFile.p })
   let plain: Uint8Array
   try {
     plain = userKey.decrypt(Buffer.from(keyFile.data, 'base64'), what)

@@ -229,7 +229,7 @@ export class Repository {
     let keyId: Id | undefined
     if (!key) {
       const password = await resolvePassword(credentials)
-      ;({ key, keyId } = await findKey(raw, password!, opts.onWarning))
+      ;({ key, keyId } = await findKey(raw, password!, opts.onWarning, opts.keyDeriver))
     }
     const config = parseConfig(key.decrypt(sealedConfig, 'config'))
     if (backends.repoHot) await checkHotConfig(backends.repoHot, key, config)

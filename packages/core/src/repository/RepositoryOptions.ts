@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { WriteBackend } from '../backend/Backend.js'
+import type { KeyDeriver } from '../crypto/kdf.js'
 import type { Id } from '../id/Id.js'
 import { ControlSchema } from '../progress/Control.js'
 
@@ -36,6 +37,11 @@ export const RepositoryOptionsSchema = z.object({
   lock: z.boolean().default(true),
   /** How long to wait for another client's conflicting lock, in milliseconds (restic's `--retry-lock`); default 0: fail at once. */
   retryLockMs: z.number().int().nonnegative().default(0),
+  /**
+   * Derives the user key of each key file tried with the password (default scrypt). The CLI passes one that
+   * reuses the derivation it started before loading its program; any other must give scrypt's key.
+   */
+  keyDeriver: z.custom<KeyDeriver>((v) => v === undefined || typeof v === 'function').optional(),
   /** Creates progress indicators: the default of every command's `control.progress`. */
   progress: ControlSchema.shape.progress,
   /** Receives warnings: the default of every command's `control.onWarning`. */

@@ -1,7 +1,7 @@
 import type { WriteBackend } from '../backend/Backend.js'
 import { fileName } from '../backend/DecryptBackend.js'
 import { zstdProvider } from '../compression/index.js'
-import { poly1305Provider, type Key } from '../crypto/index.js'
+import { poly1305Provider, type Key, type KeyDeriver } from '../crypto/index.js'
 import { isRusticError, RusticError } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { WarningHandler } from '../progress/Progress.js'
@@ -14,6 +14,7 @@ import { openKeyFile, parseKeyFile, type KeyFile } from '../repofile/index.js'
  * base64, a salt of the wrong length, bytes that do not hash to its name) is skipped with a warning
  * naming it, where restic 0.14 would stop: another key may still open the repository.
  *
+ * @param derive - derives each key file's user key from the password (default scrypt, `deriveKey`).
  * @throws RusticError `NoKeys` when there are no key files; `IncorrectPassword` only when at least one
  *   key was tried with the password and none opened; otherwise (every key file undecodable) the decode
  *   error of the first, which names it.
@@ -22,6 +23,7 @@ export async function findKey(
   backend: WriteBackend,
   password: string,
   onWarning: WarningHandler | undefined,
+  derive?: KeyDeriver,
 ): Promise<{ key: Key; keyId: Id }> {
   const ids = await backend.list('key')
   if (ids.length === 0) {
@@ -46,7 +48,7 @@ export async function findKey(
       onWarning?.(`skipping ${what}: ${e.message}`, e)
       continue
     }
-    const opening = openKeyFile(keyFile, password, what)
+    const opening = openKeyFile(keyFile, password, what, derive)
     // The key derivation (scrypt) runs on the thread pool: meanwhile, load the native Poly1305 and zstd that
     // opening the key and reading the repository need next, off the critical path of start-up.
     poly1305Provider()

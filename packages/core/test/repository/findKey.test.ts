@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createKeyFile, hashId, isRusticError, MemoryBackend, parseKeyFile, Repository, serializeKeyFile, type Id } from '@rustic-ts/core/internal'
+import { createKeyFile, deriveKey, hashId, isRusticError, MemoryBackend, parseKeyFile, Repository, serializeKeyFile, type Id } from '@rustic-ts/core/internal'
 
 const fastKdf = { N: 1024, r: 8, p: 1 }
 const password = 'secret-pw'
@@ -30,6 +30,23 @@ async function masterOf(): Promise<{ backend: MemoryBackend; repo: Repository }>
 }
 
 describe('findKey', () => {
+  it("derives each key file's user key with the repository options' keyDeriver, which gets the key file's salt and parameters", async () => {
+    const { backend } = await masterOf()
+    const calls: Array<{ password: string | Uint8Array; salt: Uint8Array; N: number }> = []
+    const keyDeriver = (pw: string | Uint8Array, salt: Uint8Array, params: { N: number; r: number; p: number }) => {
+      calls.push({ password: pw, salt, N: params.N })
+      return deriveKey(pw, salt, params)
+    }
+    const opened = await Repository.open({ keyDeriver }, { repository: backend }, { password })
+    const keyFile = parseKeyFile(await backend.readFull('key', opened.keyId!), 'key')
+    expect(calls.map((c) => ({ ...c, salt: Buffer.from(c.salt).toString('base64') }))).toEqual([{ password, salt: keyFile.salt, N: fastKdf.N }])
+    // a deriver giving another key: the password does not open the key file
+    const wrong = await Repository.open({ keyDeriver: (pw, salt, params) => deriveKey(`${String(pw)}x`, salt, params) }, { repository: backend }, { password }).catch(
+      (e: unknown) => e,
+    )
+    expect(isRusticError(wrong, 'IncorrectPassword')).toBe(true)
+  })
+
   it('opens a key file without created, username and hostname (as rustic writes them)', async () => {
     const { backend, repo } = await masterOf()
     const text = await rusticStyleKey(repo, 'rustic-pw')

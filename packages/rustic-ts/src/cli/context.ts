@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
-import { Repository, RusticError, type RepositoryOptions } from '@rustic-ts/core'
-import { parseDuration } from '@rustic-ts/core/internal'
+import { deriveKey, Key, Repository, RusticError, type KeyDeriver, type RepositoryOptions } from '@rustic-ts/core'
+import { parseDuration, validateKdfParams } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
+import { takeEarlyKey } from './earlyKey/earlyKeyDerivation.js'
 import { progressBars } from './progressBar.js'
 import { SnapshotPrefetchBackend } from './SnapshotPrefetchBackend.js'
 
@@ -21,6 +22,24 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
     lock: g.lock,
     retryLockMs: retryLockMs(g.retryLock),
     cache: async (b, repoId, cacheDir) => (await import('../defaultCache.js')).defaultCacheFactory(onWarning)(b, repoId, cacheDir),
+    keyDeriver: deriveWithEarlyKey,
+  }
+}
+
+/**
+ * Core's `deriveKey`, but for the password, salt and parameters of the derivation `dist/cli.js` started before
+ * the program loaded (see `startEarlyKeyDerivation`): that one's result, once; it is awaited only when it is
+ * exactly this derivation, and if it failed the key is derived here as usual.
+ */
+const deriveWithEarlyKey: KeyDeriver = async (password, salt, params) => {
+  const early = takeEarlyKey(password, salt, params)
+  const bytes = early === undefined ? undefined : await early
+  if (bytes === undefined) return deriveKey(password, salt, params)
+  try {
+    validateKdfParams(params)
+    return Key.fromParts(bytes.subarray(0, 32), bytes.subarray(32, 48), bytes.subarray(48, 64))
+  } finally {
+    bytes.fill(0)
   }
 }
 

@@ -41,6 +41,13 @@ describe('start-up loading of the built CLI', () => {
     expect(actions).toContain('src/cli/commands/cat.action.ts')
   })
 
+  it('runs only the early key derivation (Node built-ins) before it imports the program', () => {
+    const start = [...staticClosure('cli.js')]
+    expect([...new Set(start.flatMap(sourcesOf))].sort()).toEqual(['src/cli.ts', 'src/cli/earlyKey/earlyKeyDerivation.ts', 'src/cli/earlyKey/earlyKeyTarget.ts'])
+    const packages = start.flatMap((name) => [...read(name).matchAll(/^import\s[^'"]*?["']([^."'][^"']*)["'];?$/gm)].map((m) => m[1]!))
+    expect(packages.filter((p) => !['crypto', 'fs', 'module', 'os', 'path'].includes(p.replace(/^node:/, '')))).toEqual([])
+  })
+
   it('loads neither zod nor the repository and commands of core before a command runs (--help, usage errors)', () => {
     const main = /import\("\.\/(main-[^"]+\.js)"\)/.exec(read('cli.js'))![1]!
     const start = [...staticClosure(main)].flatMap((name) => [...read(name).matchAll(/^\/\/ (\S+\.[cm]?[jt]s)$/gm)].map((m) => m[1]!))

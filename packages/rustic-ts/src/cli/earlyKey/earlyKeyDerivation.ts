@@ -1,0 +1,110 @@
+// Loaded by dist/cli.js before the program: Node built-ins only (no core, no zod).
+import { createHash, scrypt } from 'node:crypto'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { earlyKeyTarget } from './earlyKeyTarget.js'
+
+/** scrypt parameters and salt of a key file (as core's `KdfParams`). */
+interface Params {
+  N: number
+  r: number
+  p: number
+}
+
+/** A derivation started for one key file. */
+interface Started {
+  password: Uint8Array
+  salt: Uint8Array
+  params: Params
+  /** scrypt's 64 bytes, or undefined if it failed (the normal path then derives, and reports). */
+  result: Promise<Uint8Array | undefined>
+}
+
+/**
+ * The one derivation this process started before its program loaded (module state of the CLI: the program
+ * takes it through {@link takeEarlyKey}, which the repository options' `keyDeriver` calls).
+ */
+let started: Started | undefined
+
+const ID = /^[0-9a-f]{64}$/
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const SALT_LENGTH = 64
+
+/** core's `validateKdfParams`, as a predicate: a key file asking for more is left to the normal path. */
+function validParams({ N, r, p }: Params): boolean {
+  const ints = [N, r, p].every((x) => Number.isSafeInteger(x))
+  return ints && N > 1 && (N & (N - 1)) === 0 && r >= 1 && p >= 1 && 128 * N * r <= 2 ** 30 && r * p <= 2 ** 20
+}
+
+/** The salt and parameters of a key file's bytes, if it is one that `findKey` would try (named by its hash, scrypt, a 64-byte salt). */
+function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: Params } | undefined {
+  if (createHash('sha256').update(bytes).digest('hex') !== id) return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(bytes.toString('utf8'))
+  } catch {
+    return undefined
+  }
+  if (typeof json !== 'object' || json === null) return undefined
+  const k = json as Record<string, unknown>
+  if (k['kdf'] !== 'scrypt' || typeof k['salt'] !== 'string' || typeof k['data'] !== 'string' || !BASE64.test(k['salt']) || !BASE64.test(k['data'])) {
+    return undefined
+  }
+  const params = { N: k['N'], r: k['r'], p: k['p'] } as Params
+  const salt = Buffer.from(k['salt'], 'base64')
+  return salt.length === SALT_LENGTH && validParams(params) ? { salt, params } : undefined
+}
+
+/**
+ * Starts the key derivation (scrypt, on the libuv thread pool) of the command line's repository key before the
+ * program's modules load, when {@link earlyKeyTarget} knows the repository and the password: the config file
+ * is there, and the first key file that `findKey` would try (the listing order of `keys/`, skipping files it
+ * skips) is derived with the password. Only the first: the others (rare) are derived when tried. Nothing is
+ * written, nothing is printed; any problem leaves it undone, and the normal path does everything as without it.
+ */
+export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): void {
+  try {
+    const target = earlyKeyTarget(argv, env)
+    if (target === undefined || !statSync(join(target.repository, 'config')).isFile()) return
+    const dir = join(target.repository, 'keys')
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isFile() || !ID.test(entry.name)) continue
+      const found = keyFileParams(entry.name, readFileSync(join(dir, entry.name)))
+      if (found === undefined) continue
+      const password = new TextEncoder().encode(target.password)
+      const { N, r, p } = found.params
+      // the same memory limit as core's deriveKey
+      const maxmem = Math.max(32 << 20, 256 * N * r + (16 << 20))
+      const result = new Promise<Uint8Array | undefined>((done) => {
+        scrypt(password, found.salt, 64, { N, r, p, maxmem }, (err, key) => done(err ? undefined : key))
+      })
+      started = { password, salt: found.salt, params: found.params, result }
+      return
+    }
+  } catch {
+    // anything unusual (no keys/ folder, unreadable files, ...): the normal path does it all, and reports it
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/**
+ * The early derivation's 64 bytes of `scrypt(password, salt, N, r, p)`, taken once, if one was started with
+ * exactly this password, salt and parameters; else undefined at once (the caller derives itself). The
+ * promise never rejects: it gives undefined when the early scrypt failed.
+ */
+export function takeEarlyKey(password: string | Uint8Array, salt: Uint8Array, params: Params): Promise<Uint8Array | undefined> | undefined {
+  const s = started
+  if (s === undefined || s.params.N !== params.N || s.params.r !== params.r || s.params.p !== params.p || !equalBytes(s.salt, salt)) return undefined
+  const bytes = typeof password === 'string' ? new TextEncoder().encode(password) : password
+  const same = equalBytes(s.password, bytes)
+  if (typeof password === 'string') bytes.fill(0)
+  if (!same) return undefined
+  started = undefined
+  s.password.fill(0)
+  return s.result
+}
