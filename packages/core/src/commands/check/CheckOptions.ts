@@ -41,3 +41,8 @@ export type CheckOptions = z.input<typeof CheckOptionsSchema>
 
 /** Options of `check` with the defaults filled in. */
 export type CheckOptionsParsed = z.output<typeof CheckOptionsSchema>
+
+/** The memory for pack data of `check --read-data` with `lanes` threads verifying: `readDataMemory`, or its default. */
+export function readDataMemory(opts: Pick<CheckOptionsParsed, 'readDataMemory'>, lanes: number): number {
+  return opts.readDataMemory ?? Math.max(8 << 20, (4 << 20) * lanes)
+}

@@ -72,6 +72,8 @@ export class PackDataReader {
   private waiting: Array<() => void> = []
   /** False while the lane on this thread takes no packs (see {@link PackDataReader.holdHereLane}). */
   private hereOpen = true
+  /** Packs whose bytes are known to hash to their id, with the size that was hashed (see {@link PackDataReader.knowHashes}). */
+  private hashed: ReadonlyMap<Id, number> = new Map()
 
   constructor(
     private readonly verifiers: PackVerifiers,
@@ -85,6 +87,14 @@ export class PackDataReader {
     this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
     options.signal?.addEventListener('abort', () => this.wake(), { once: true })
+  }
+
+  /**
+   * Packs begun from now on whose id is in `verified` with the size they have are verified without hashing
+   * their bytes (they were hashed before, see `EarlyPackHashes`); everything else is checked as usual.
+   */
+  knowHashes(verified: ReadonlyMap<Id, number>): void {
+    this.hashed = verified
   }
 
   /**
@@ -236,7 +246,7 @@ export class PackDataReader {
     const work = left.work
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
+      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane, this.hashed.get(pack.id) === pack.size)
       budget.release(tailLength)
       for (; next < reads.length; next++) {
         const piece = plan.pieces[next]!
@@ -311,7 +321,8 @@ export class PackDataReader {
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane)
+      const hashed = this.hashed.get(pack.id) === bytes.length
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, hashed)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)

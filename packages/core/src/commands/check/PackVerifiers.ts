@@ -33,9 +33,10 @@ export interface PackVerifiers {
   /**
    * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
-   * busy one). The tail is handed over unless `shared`.
+   * busy one). The tail is handed over unless `shared`. With `hashed`, the pack's bytes are known to hash to
+   * `packId` (`EarlyPackHashes`) and are not hashed again.
    */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream
   /** Ends the work (workers stop). */
   close(): Promise<void>
 }
@@ -44,10 +45,10 @@ export interface PackVerifiers {
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
-    begin(packId, size, blobs, tailStart, tail, shared) {
+    begin(packId, size, blobs, tailStart, tail, shared, _lane, hashed) {
       let verifier: PackVerifier | undefined
       try {
-        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener)
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, hashed)
       } catch (e) {
         const failed = Promise.reject(e as Error)
         failed.catch(() => {})
@@ -87,8 +88,10 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   return {
     lanes: mine + 1,
     hereLane: mine,
-    begin: (packId, size, blobs, tailStart, tail, shared, lane) =>
-      lane === mine ? here.begin(packId, size, blobs, tailStart, tail, shared) : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
+    begin: (packId, size, blobs, tailStart, tail, shared, lane, hashed) =>
+      lane === mine
+        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, hashed)
+        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, hashed),
     close: () => workers.close(),
   }
 }
