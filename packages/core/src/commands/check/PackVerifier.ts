@@ -107,6 +107,26 @@ export class PackVerifier {
     this.pos += piece.length
   }
 
+  /**
+   * How many of the next `length` bytes to push next for a part of about `step` bytes that ends where a blob
+   * (or the header) ends, so that no blob has to be gathered from parts: at least 1, at most `length` (a blob
+   * larger than `step` makes a larger part). Any cut gives the same result; this one only saves copies.
+   */
+  partLength(length: number, step: number): number {
+    const limit = this.pos + Math.min(length, step)
+    let cut = 0
+    for (let i = this.next; i < this.regions.length; i++) {
+      const r = this.regions[i]!
+      if (r.start >= limit) break
+      if (r.end <= limit) cut = Math.max(cut, r.end)
+      else {
+        if (cut === 0) cut = r.end
+        break
+      }
+    }
+    return cut > this.pos ? Math.min(cut - this.pos, length) : Math.max(1, Math.min(step, length))
+  }
+
   /** Takes the tail and tells what was found; every byte before the tail must have been pushed. */
   finish(): PackVerification {
     if (this.pos !== this.tailStart) throw new Error(`${this.what}: the bytes up to ${this.tailStart} were not all given (${this.pos})`)

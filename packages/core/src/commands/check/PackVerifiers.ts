@@ -41,7 +41,10 @@ export interface PackVerifiers {
   close(): Promise<void>
 }
 
-/** Verifies packs on this thread, one piece at a time as it is pushed (the fallback of `VerifyPool`). */
+/** Bytes this thread verifies at most (unless one blob is larger) before it lets other work in. */
+const HERE_PART = 256 << 10
+
+/** Verifies packs on this thread, each piece in turn as it is pushed, in parts with other work between them (the fallback of `VerifyPool`). */
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
@@ -55,16 +58,22 @@ export function verifiersHere(key: Key): PackVerifiers {
         return { push: () => failed, end: () => failed, drop: () => {} }
       }
       const v = verifier
+      let queue = Promise.resolve()
+      const state = { dropped: false }
       // what is handed over is freed as soon as it is verified
       const done = (): void => {
+        state.dropped = true
         if (!shared) freeBuffer(tail)
       }
       return {
-        push: async (piece, sharedPiece) => {
-          v.push(piece)
-          if (!sharedPiece) freeBuffer(piece)
+        // (each piece waits for the one before: a piece is verified in parts, with other work in between)
+        push: (piece, sharedPiece) => {
+          const run = queue.then(() => pushInParts(v, piece, sharedPiece, state))
+          queue = run.catch(() => {})
+          return run
         },
         end: async () => {
+          await queue
           try {
             return v.finish()
           } finally {
@@ -76,6 +85,22 @@ export function verifiersHere(key: Key): PackVerifiers {
     },
     close: async () => {},
   }
+}
+
+/**
+ * Verifies `piece` in parts of about {@link HERE_PART} bytes cut where blobs end, letting I/O callbacks run in
+ * between: this thread also reads the packs the workers verify, and a worker waits while their reads wait
+ * here. Frees the piece afterwards unless `shared`.
+ */
+async function pushInParts(v: PackVerifier, piece: Uint8Array, shared: boolean | undefined, state: { dropped: boolean }): Promise<void> {
+  // (a pack given up is not verified further)
+  for (let at = 0; at < piece.length && !state.dropped; ) {
+    const n = v.partLength(piece.length - at, HERE_PART)
+    v.push(at === 0 && n === piece.length ? piece : piece.subarray(at, at + n))
+    at += n
+    if (at < piece.length) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  if (!shared) freeBuffer(piece)
 }
 
 /**
