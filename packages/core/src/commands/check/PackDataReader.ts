@@ -51,9 +51,9 @@ export function recordPackProblems(id: Id, verification: PackVerification, findi
  * `check --read-data`: downloads packs and has them verified by `verifiers` (worker threads, or this
  * thread). Each pack is read once, its tail first and then the rest in pieces of a few MiB cut between blobs
  * (`planPackReads`), several packs at a time; a piece's memory counts until it is verified, and no more than
- * `memory` bytes are in flight, split evenly between the lanes (workers) of `verifiers` so that each always
- * has work queued (one piece per lane is always allowed), so memory stays bounded whatever the sizes of the
- * repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
+ * `memory` bytes are in flight, split between the lanes of `verifiers` (the lane on this thread gets half an
+ * even share, the workers the rest) so that each always has work queued (one piece per lane is always
+ * allowed), so memory stays bounded whatever the sizes of the repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
  */
 export class PackDataReader {
   /** Packs verified. */
@@ -82,11 +82,24 @@ export class PackDataReader {
   ) {
     const lanes = Math.max(1, verifiers.lanes ?? 1)
     const laneMemory = Math.max(1, Math.floor(options.memory / lanes))
-    this.budgets = Array.from({ length: lanes }, () => new ByteBudget(laneMemory))
+    this.budgets = Array.from({ length: lanes }, (_, i) => new ByteBudget(this.shareOf(i)))
     this.active = new Array<number>(lanes).fill(0)
     this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
     options.signal?.addEventListener('abort', () => this.wake(), { once: true })
+  }
+
+  /**
+   * Lane `lane`'s share of the memory: the lane on this thread, if any, (which verifies its pieces as they come, between
+   * the reads) gets half an even share, the workers (which wait whenever their reads wait on this thread)
+   * the rest, so that more of their pieces are read ahead.
+   */
+  private shareOf(lane: number): number {
+    const lanes = this.budgets?.length ?? Math.max(1, this.verifiers.lanes ?? 1)
+    const here = this.verifiers.hereLane
+    const even = this.options.memory / lanes
+    if (here === undefined || lanes < 2) return Math.max(1, Math.floor(even))
+    return Math.max(1, Math.floor(lane === here ? even / 2 : (this.options.memory - even / 2) / (lanes - 1)))
   }
 
   /**
@@ -118,8 +131,7 @@ export class PackDataReader {
   releaseHereLane(): void {
     if (this.hereOpen) return
     this.hereOpen = true
-    const share = Math.max(1, Math.floor(this.options.memory / this.budgets.length))
-    for (const b of this.budgets) b.resize(share)
+    this.budgets.forEach((b, i) => b.resize(this.shareOf(i)))
     this.wake()
   }
 
