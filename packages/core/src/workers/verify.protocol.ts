@@ -31,6 +31,8 @@ export interface VerifyBegin {
   tailStart: number
   /** The bytes from `tailStart` to the end (transferred). */
   tail: Uint8Array
+  /** The pack's SHA-256 is known to match its id (it was read and hashed before): its bytes are not hashed again. */
+  hashed?: boolean
 }
 
 /** The next bytes of stream `stream` (transferred); answered by a {@link VerifyReply} once verified. */
@@ -54,13 +56,28 @@ export interface VerifyDrop {
   stream: number
 }
 
+/**
+ * The next bytes of hash stream `stream` (transferred): the SHA-256 of a pack read before the key is known
+ * (see `EarlyPackHashes`); needs no key. Answered by a {@link VerifyReply} once hashed, with the digest if `last`.
+ */
+export interface VerifyHash {
+  type: 'hash'
+  id: number
+  stream: number
+  data: Uint8Array
+  /** The stream's last bytes: the reply carries the digest and the stream is forgotten. */
+  last: boolean
+}
+
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop
+export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
   id: number
   verification?: PackVerification
+  /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}. */
+  digest?: string
   /** A failure of the worker's own (not a problem of the pack). */
   error?: string
 }

@@ -4,6 +4,7 @@
  * index, every blob opened, decompressed and hashed through small reused buffers — and answers each
  * piece once it is done with it.
  */
+import { createHash, type Hash } from 'node:crypto'
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
 import { nativeZstdBuffers } from '../compression/Zstd.js'
@@ -48,15 +49,29 @@ function drop(id: number): void {
   freeBuffer(s.tail)
 }
 
+/** The hash streams (packs hashed before the key is known), by stream id. */
+const hashes = new Map<number, Hash>()
+
 port.listen((m) => {
   if (m.type === 'key') return takeKey(m.key)
   if (m.type === 'drop') return drop(m.stream)
   const reply: VerifyReply = { id: m.id }
+  if (m.type === 'hash') {
+    let hash = hashes.get(m.stream)
+    if (hash === undefined) hashes.set(m.stream, (hash = createHash('sha256')))
+    hash.update(m.data)
+    freeBuffer(m.data)
+    if (m.last) {
+      hashes.delete(m.stream)
+      reply.digest = hash.digest('hex')
+    }
+    return port.post(reply)
+  }
   try {
     if (m.type === 'begin') {
       if (keyed === undefined) throw new Error('no key was given')
       const { key, opener } = keyed
-      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener), tail: m.tail })
+      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener, m.hashed), tail: m.tail })
     } else if (m.type === 'piece') {
       // the piece is checked and hashed: its memory goes back at once
       stream(m.stream).push(m.data)

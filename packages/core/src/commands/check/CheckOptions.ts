@@ -19,11 +19,11 @@ export const CheckOptionsSchema = z.object({
   /** Walk only the snapshots passing this filter. */
   filter: SnapshotFilterSchema.optional(),
   /**
-   * Memory for pack data being downloaded and verified at once (bytes), shared evenly by the threads
-   * verifying (the workers and the main thread; while the main thread walks the trees, the workers share
-   * its part); default 4 MiB per thread, 8 MiB at least. Packs are read in pieces of at most a quarter of a
-   * thread's share (4 MiB at most) cut between blobs, read ahead as far as that memory allows; one piece per
-   * thread is always allowed.
+   * Memory for pack data being downloaded and verified at once (bytes), shared by the threads verifying
+   * (the main thread gets half an even share, the workers the rest; while the main thread walks the trees,
+   * the workers share all of it); default 4 MiB per thread, 8 MiB at least. Packs are read in pieces of at
+   * most a quarter of an even share (4 MiB at most) cut between blobs, read ahead as far as that memory
+   * allows; one piece per thread is always allowed.
    */
   readDataMemory: z.number().int().positive().optional(),
   /**
@@ -41,3 +41,8 @@ export type CheckOptions = z.input<typeof CheckOptionsSchema>
 
 /** Options of `check` with the defaults filled in. */
 export type CheckOptionsParsed = z.output<typeof CheckOptionsSchema>
+
+/** The memory for pack data of `check --read-data` with `lanes` threads verifying: `readDataMemory`, or its default. */
+export function readDataMemory(opts: Pick<CheckOptionsParsed, 'readDataMemory'>, lanes: number): number {
+  return opts.readDataMemory ?? Math.max(8 << 20, (4 << 20) * lanes)
+}

@@ -51,9 +51,9 @@ export function recordPackProblems(id: Id, verification: PackVerification, findi
  * `check --read-data`: downloads packs and has them verified by `verifiers` (worker threads, or this
  * thread). Each pack is read once, its tail first and then the rest in pieces of a few MiB cut between blobs
  * (`planPackReads`), several packs at a time; a piece's memory counts until it is verified, and no more than
- * `memory` bytes are in flight, split evenly between the lanes (workers) of `verifiers` so that each always
- * has work queued (one piece per lane is always allowed), so memory stays bounded whatever the sizes of the
- * repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
+ * `memory` bytes are in flight, split between the lanes of `verifiers` (the lane on this thread gets half an
+ * even share, the workers the rest) so that each always has work queued (one piece per lane is always
+ * allowed), so memory stays bounded whatever the sizes of the repository and of its packs. A pack that cannot be downloaded is a finding, not a failure.
  */
 export class PackDataReader {
   /** Packs verified. */
@@ -72,6 +72,8 @@ export class PackDataReader {
   private waiting: Array<() => void> = []
   /** False while the lane on this thread takes no packs (see {@link PackDataReader.holdHereLane}). */
   private hereOpen = true
+  /** Packs whose bytes are known to hash to their id, with the size that was hashed (see {@link PackDataReader.knowHashes}). */
+  private hashed: ReadonlyMap<Id, number> = new Map()
 
   constructor(
     private readonly verifiers: PackVerifiers,
@@ -80,11 +82,32 @@ export class PackDataReader {
   ) {
     const lanes = Math.max(1, verifiers.lanes ?? 1)
     const laneMemory = Math.max(1, Math.floor(options.memory / lanes))
-    this.budgets = Array.from({ length: lanes }, () => new ByteBudget(laneMemory))
+    this.budgets = Array.from({ length: lanes }, (_, i) => new ByteBudget(this.shareOf(i)))
     this.active = new Array<number>(lanes).fill(0)
     this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
     options.signal?.addEventListener('abort', () => this.wake(), { once: true })
+  }
+
+  /**
+   * Lane `lane`'s share of the memory: the lane on this thread, if any, (which verifies its pieces as they come, between
+   * the reads) gets half an even share, the workers (which wait whenever their reads wait on this thread)
+   * the rest, so that more of their pieces are read ahead.
+   */
+  private shareOf(lane: number): number {
+    const lanes = this.budgets?.length ?? Math.max(1, this.verifiers.lanes ?? 1)
+    const here = this.verifiers.hereLane
+    const even = this.options.memory / lanes
+    if (here === undefined || lanes < 2) return Math.max(1, Math.floor(even))
+    return Math.max(1, Math.floor(lane === here ? even / 2 : (this.options.memory - even / 2) / (lanes - 1)))
+  }
+
+  /**
+   * Packs begun from now on whose id is in `verified` with the size they have are verified without hashing
+   * their bytes (they were hashed before, see `EarlyPackHashes`); everything else is checked as usual.
+   */
+  knowHashes(verified: ReadonlyMap<Id, number>): void {
+    this.hashed = verified
   }
 
   /**
@@ -108,8 +131,7 @@ export class PackDataReader {
   releaseHereLane(): void {
     if (this.hereOpen) return
     this.hereOpen = true
-    const share = Math.max(1, Math.floor(this.options.memory / this.budgets.length))
-    for (const b of this.budgets) b.resize(share)
+    this.budgets.forEach((b, i) => b.resize(this.shareOf(i)))
     this.wake()
   }
 
@@ -236,7 +258,7 @@ export class PackDataReader {
     const work = left.work
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
+      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane, this.hashed.get(pack.id) === pack.size)
       budget.release(tailLength)
       for (; next < reads.length; next++) {
         const piece = plan.pieces[next]!
@@ -311,7 +333,8 @@ export class PackDataReader {
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane)
+      const hashed = this.hashed.get(pack.id) === bytes.length
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, hashed)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)

@@ -46,7 +46,8 @@ interface Region {
  */
 export class PackVerifier {
   private readonly what: string
-  private readonly hash: Hash = createHash('sha256')
+  /** The pack's SHA-256 so far; none if it is known already. */
+  private readonly hash: Hash | undefined
   /** The index's blobs that lie inside the pack, by offset. */
   private readonly blobs: IndexBlob[] = []
   private readonly blobProblems: Array<string | undefined> = []
@@ -63,6 +64,8 @@ export class PackVerifier {
   /**
    * @param expected - the index's entries for this pack (any order).
    * @param tail - the pack's bytes from `tailStart` to its end (`tailStart` ≤ size − 4 when size ≥ 4).
+   * @param hashed - the pack's SHA-256 is known to match `packId` (its bytes were hashed before, see
+   *   `EarlyPackHashes`): it is not computed again.
    */
   constructor(
     private readonly key: Key,
@@ -72,7 +75,9 @@ export class PackVerifier {
     private readonly tailStart: number,
     private readonly tail: Uint8Array,
     private readonly opener: BlobVerifier,
+    hashed = false,
   ) {
+    if (!hashed) this.hash = createHash('sha256')
     this.what = `pack ${packId}`
     if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
       throw new Error(`${this.what}: a tail of ${tail.length} bytes from ${tailStart} does not end a pack of ${size} bytes`)
@@ -97,21 +102,41 @@ export class PackVerifier {
     if (this.pos + piece.length > this.tailStart) {
       throw new Error(`${this.what}: bytes ${this.pos}..${this.pos + piece.length} overrun the tail at ${this.tailStart}`)
     }
-    this.hash.update(piece)
+    this.hash?.update(piece)
     this.feed(piece, this.pos)
     this.pos += piece.length
+  }
+
+  /**
+   * How many of the next `length` bytes to push next for a part of about `step` bytes that ends where a blob
+   * (or the header) ends, so that no blob has to be gathered from parts: at least 1, at most `length` (a blob
+   * larger than `step` makes a larger part). Any cut gives the same result; this one only saves copies.
+   */
+  partLength(length: number, step: number): number {
+    const limit = this.pos + Math.min(length, step)
+    let cut = 0
+    for (let i = this.next; i < this.regions.length; i++) {
+      const r = this.regions[i]!
+      if (r.start >= limit) break
+      if (r.end <= limit) cut = Math.max(cut, r.end)
+      else {
+        if (cut === 0) cut = r.end
+        break
+      }
+    }
+    return cut > this.pos ? Math.min(cut - this.pos, length) : Math.max(1, Math.min(step, length))
   }
 
   /** Takes the tail and tells what was found; every byte before the tail must have been pushed. */
   finish(): PackVerification {
     if (this.pos !== this.tailStart) throw new Error(`${this.what}: the bytes up to ${this.tailStart} were not all given (${this.pos})`)
-    this.hash.update(this.tail)
+    this.hash?.update(this.tail)
     this.feed(this.tail, this.tailStart)
     // only empty regions at the very end can be left
     for (; this.next < this.regions.length; this.next++) this.complete(this.regions[this.next]!, new Uint8Array(0))
 
     const problems: PackProblem[] = []
-    const actual = this.hash.digest('hex')
+    const actual = this.hash ? this.hash.digest('hex') : this.packId
     if (actual !== this.packId) {
       problems.push({ kind: 'packHashMismatch', message: `Pack ID does not match, want ${this.packId}, got ${actual}` })
     }

@@ -33,37 +33,47 @@ export interface PackVerifiers {
   /**
    * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
-   * busy one). The tail is handed over unless `shared`.
+   * busy one). The tail is handed over unless `shared`. With `hashed`, the pack's bytes are known to hash to
+   * `packId` (`EarlyPackHashes`) and are not hashed again.
    */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream
   /** Ends the work (workers stop). */
   close(): Promise<void>
 }
 
-/** Verifies packs on this thread, one piece at a time as it is pushed (the fallback of `VerifyPool`). */
+/** Bytes this thread verifies at most (unless one blob is larger) before it lets other work in. */
+const HERE_PART = 256 << 10
+
+/** Verifies packs on this thread, each piece in turn as it is pushed, in parts with other work between them (the fallback of `VerifyPool`). */
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
-    begin(packId, size, blobs, tailStart, tail, shared) {
+    begin(packId, size, blobs, tailStart, tail, shared, _lane, hashed) {
       let verifier: PackVerifier | undefined
       try {
-        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener)
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, hashed)
       } catch (e) {
         const failed = Promise.reject(e as Error)
         failed.catch(() => {})
         return { push: () => failed, end: () => failed, drop: () => {} }
       }
       const v = verifier
+      let queue = Promise.resolve()
+      const state = { dropped: false }
       // what is handed over is freed as soon as it is verified
       const done = (): void => {
+        state.dropped = true
         if (!shared) freeBuffer(tail)
       }
       return {
-        push: async (piece, sharedPiece) => {
-          v.push(piece)
-          if (!sharedPiece) freeBuffer(piece)
+        // (each piece waits for the one before: a piece is verified in parts, with other work in between)
+        push: (piece, sharedPiece) => {
+          const run = queue.then(() => pushInParts(v, piece, sharedPiece, state))
+          queue = run.catch(() => {})
+          return run
         },
         end: async () => {
+          await queue
           try {
             return v.finish()
           } finally {
@@ -78,6 +88,22 @@ export function verifiersHere(key: Key): PackVerifiers {
 }
 
 /**
+ * Verifies `piece` in parts of about {@link HERE_PART} bytes cut where blobs end, letting I/O callbacks run in
+ * between: this thread also reads the packs the workers verify, and a worker waits while their reads wait
+ * here. Frees the piece afterwards unless `shared`.
+ */
+async function pushInParts(v: PackVerifier, piece: Uint8Array, shared: boolean | undefined, state: { dropped: boolean }): Promise<void> {
+  // (a pack given up is not verified further)
+  for (let at = 0; at < piece.length && !state.dropped; ) {
+    const n = v.partLength(piece.length - at, HERE_PART)
+    v.push(at === 0 && n === piece.length ? piece : piece.subarray(at, at + n))
+    at += n
+    if (at < piece.length) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+  if (!shared) freeBuffer(piece)
+}
+
+/**
  * `workers` and this thread side by side: one more lane (the last) verifies here, between the reads and
  * the tree walk, so that one worker thread fewer is needed to keep the cores busy.
  */
@@ -87,8 +113,10 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   return {
     lanes: mine + 1,
     hereLane: mine,
-    begin: (packId, size, blobs, tailStart, tail, shared, lane) =>
-      lane === mine ? here.begin(packId, size, blobs, tailStart, tail, shared) : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
+    begin: (packId, size, blobs, tailStart, tail, shared, lane, hashed) =>
+      lane === mine
+        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, hashed)
+        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, hashed),
     close: () => workers.close(),
   }
 }

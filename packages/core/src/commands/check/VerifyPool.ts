@@ -9,6 +9,8 @@ import { serializePackHeader } from '../../repofile/PackHeader.js'
 import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../workers/verify.protocol.js'
 import { workerUrl } from '../../workers/workerUrl.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
+import type { ReadBackend } from '../../backend/Backend.js'
+import { EarlyPackHashes, type PieceHasher } from './EarlyPackHashes.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
 import type { PackVerification } from './PackVerifier.js'
 import { planPackReads } from './planPackReads.js'
@@ -19,13 +21,15 @@ interface VerifyJob extends PendingJob {
 
 type Worker = PoolWorker<VerifyJob, undefined>
 
-/** Workers started by {@link VerifyPool.prestart}, not taken yet. */
-let prestarted: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob> | undefined
+type Pool = WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
+
+/** Workers started by {@link VerifyPool.prestart}, not taken yet, and the packs they hash meanwhile. */
+let prestarted: { pool: Pool; hashes?: EarlyPackHashes } | undefined
 
 /** Starts `n` verify workers, with `key` or (without) waiting for it; `undefined` if worker threads cannot start here. */
-function launch(n: number, key: Key | undefined): WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob> | undefined {
+function launch(n: number, key: Key | undefined): Pool | undefined {
   try {
-    const pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob> = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
+    const pool: Pool = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
       name: 'verify',
       url: workerUrl('verify'),
       size: n,
@@ -36,6 +40,23 @@ function launch(n: number, key: Key | undefined): WorkerPool<VerifyWorkerIn, Ver
   } catch {
     return undefined
   }
+}
+
+/** Sends worker `w` of `pool` a job; resolves with its answer (rejects if the worker failed or could not do it). */
+function ask(pool: Pool, w: Worker, message: (id: number) => VerifyWorkerIn, transfer?: readonly TransferListItem[]): Promise<VerifyReply> {
+  return new Promise<VerifyReply>((resolve, reject) => {
+    const job: VerifyJob = {
+      fail: reject,
+      done: (m) => (m.error === undefined ? resolve(m) : reject(new RusticError('Internal', `a verify worker failed: ${m.error}`))),
+    }
+    pool.request(w, job, message, transfer)
+  })
+}
+
+/** Stops the early hashing of prestarted workers, then ends them. */
+async function stopEarly(early: { pool: Pool; hashes?: EarlyPackHashes }): Promise<void> {
+  await early.hashes?.stop()
+  await early.pool.close()
 }
 
 /** True if `data` is the whole of an `ArrayBuffer` (so it can be transferred without taking other bytes along). */
@@ -57,8 +78,9 @@ export class VerifyPool implements PackVerifiers {
    * @param prestarted - true if the workers were started before the key was known ({@link VerifyPool.prestart}).
    */
   private constructor(
-    private readonly pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>,
+    private readonly pool: Pool,
     readonly prestarted: boolean,
+    private readonly hashes?: EarlyPackHashes,
   ) {}
 
   /**
@@ -68,12 +90,12 @@ export class VerifyPool implements PackVerifiers {
   static async start(key: Key, n: number): Promise<VerifyPool | undefined> {
     const early = prestarted
     prestarted = undefined
-    if (early && early.size !== n) void early.close()
+    const taken = early !== undefined && early.pool.size === n && !early.pool.closed && n >= 1 && sodiumPoly1305() !== undefined
+    if (early && !taken) void stopEarly(early)
     if (n < 1 || sodiumPoly1305() === undefined) return undefined
-    let pool: WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
-    const taken = early !== undefined && early.size === n && !early.closed
+    let pool: Pool
     if (taken) {
-      pool = early
+      pool = early.pool
       const json = key.toMasterKeyJson()
       for (const w of pool.workers) pool.post(w, { type: 'key', key: json })
     } else {
@@ -81,7 +103,7 @@ export class VerifyPool implements PackVerifiers {
       if (launched === undefined) return undefined
       pool = launched
     }
-    const verifyPool = new VerifyPool(pool, taken)
+    const verifyPool = new VerifyPool(pool, taken, taken ? early.hashes : undefined)
     // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify
     const probe = new TextEncoder().encode('rustic-ts verify pool self-test '.repeat(8))
     const id = hashId(probe)
@@ -104,6 +126,7 @@ export class VerifyPool implements PackVerifiers {
       const v = await s.end()
       if (v.problems.length > 0 || v.blobsVerified !== 2) throw new Error(`self-test: ${JSON.stringify(v)}`)
     })
+    if (!passed) await verifyPool.hashes?.stop()
     return passed ? verifyPool : undefined
   }
 
@@ -114,14 +137,42 @@ export class VerifyPool implements PackVerifiers {
    */
   static prestart(n: number): void {
     void VerifyPool.stopPrestarted()
-    if (n >= 1 && sodiumPoly1305() !== undefined) prestarted = launch(n, undefined)
+    const pool = n >= 1 && sodiumPoly1305() !== undefined ? launch(n, undefined) : undefined
+    if (pool !== undefined) prestarted = { pool }
+  }
+
+  /**
+   * Has the workers of {@link VerifyPool.prestart} hash the packs of `backend` while they wait for the key
+   * (see {@link EarlyPackHashes}; for a local repository, read again from the page cache), at most `memory`
+   * bytes in flight; the {@link VerifyPool.start} that takes them stops it ({@link VerifyPool.stopHashingPacks}).
+   * Does nothing without prestarted workers.
+   */
+  static hashPacksEarly(backend: Pick<ReadBackend, 'listWithSize' | 'readPartial'>, memory: number): void {
+    const early = prestarted
+    if (early === undefined || early.hashes !== undefined) return
+    const { pool } = early
+    // (each pack's pieces go to one worker, which hashes them in order)
+    const hash: PieceHasher = async (lane, stream, piece, last) => {
+      const data = whole(piece) ? piece : Uint8Array.prototype.slice.call(piece)
+      const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hash', id, stream, data, last }), [data.buffer as ArrayBuffer])
+      return reply.digest
+    }
+    early.hashes = new EarlyPackHashes(backend, pool.size, hash, memory)
   }
 
   /** Ends the workers of {@link VerifyPool.prestart} if no {@link VerifyPool.start} took them. */
   static async stopPrestarted(): Promise<void> {
     const early = prestarted
     prestarted = undefined
-    await early?.close()
+    if (early) await stopEarly(early)
+  }
+
+  /**
+   * Stops hashing packs ahead of the key (see {@link VerifyPool.hashPacksEarly}) and resolves once the pieces read
+   * are hashed, with the packs whose bytes hashed to their id (and the size read); empty if none were hashed.
+   */
+  async stopHashingPacks(): Promise<ReadonlyMap<Id, number>> {
+    return (await this.hashes?.stop()) ?? new Map<Id, number>()
   }
 
   /** Number of worker threads. */
@@ -135,20 +186,32 @@ export class VerifyPool implements PackVerifiers {
   }
 
   /** Starts a pack on worker `lane` if it runs, else on the least busy worker (see {@link PackVerifiers.begin}). */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream {
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream {
     const w = lane === undefined ? undefined : this.pool.workers[lane]
-    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared)
+    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, hashed)
   }
 
-  /** Ends the workers; pending jobs fail. */
-  close(): Promise<void> {
-    return this.pool.close()
+  /** Ends the workers (and the hashing ahead of the key); pending jobs fail. */
+  async close(): Promise<void> {
+    await this.hashes?.stop()
+    await this.pool.close()
   }
 
-  private beginOn(w: Worker, packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean): PackStream {
+  private beginOn(
+    w: Worker,
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    tailStart: number,
+    tail: Uint8Array,
+    shared?: boolean,
+    hashed?: boolean,
+  ): PackStream {
     const stream = this.streams++
     const t = this.movable(tail, shared)
-    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t }), [t.buffer as ArrayBuffer])
+    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(hashed ? { hashed } : {}) }), [
+      t.buffer as ArrayBuffer,
+    ])
     begun.catch(() => {})
     return {
       push: (piece, sharedPiece) => {
@@ -170,12 +233,6 @@ export class VerifyPool implements PackVerifiers {
   }
 
   private ask(w: Worker, message: (id: number) => VerifyWorkerIn, transfer?: readonly TransferListItem[]): Promise<VerifyReply> {
-    return new Promise<VerifyReply>((resolve, reject) => {
-      const job: VerifyJob = {
-        fail: reject,
-        done: (m) => (m.error === undefined ? resolve(m) : reject(new RusticError('Internal', `a verify worker failed: ${m.error}`))),
-      }
-      this.pool.request(w, job, message, transfer)
-    })
+    return ask(this.pool, w, message, transfer)
   }
 }

@@ -9,7 +9,7 @@ import { parseOptions } from '../../util/parseOptions.js'
 import { backendLayers } from './backendLayers.js'
 import { FindingCollector, type CheckResult } from './CheckFinding.js'
 import { loadCheckIndex, type CheckIndex } from './CheckIndex.js'
-import { CheckOptionsSchema, type CheckOptions, type CheckOptionsParsed } from './CheckOptions.js'
+import { CheckOptionsSchema, readDataMemory, type CheckOptions, type CheckOptionsParsed } from './CheckOptions.js'
 import { checkCache } from './checkCache.js'
 import { checkHotCold } from './checkHotCold.js'
 import { checkKeys } from './checkKeys.js'
@@ -94,7 +94,7 @@ async function checkWith(
   const stopReading = new AbortController()
   const onAbort = (): void => stopReading.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const memory = opts.readDataMemory ?? Math.max(8 << 20, (4 << 20) * (verifiers?.lanes ?? 1))
+  const memory = readDataMemory(opts, verifiers?.lanes ?? 1)
   const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
@@ -115,6 +115,9 @@ async function checkWith(
   reader?.holdHereLane()
   const earlyProgress = deferredProgress()
   const earlyRead = (async () => {
+    // packs the workers hashed while the key was derived are not hashed again (their pieces are all hashed
+    // before any is read here, so the memory stays within bounds)
+    if (started && reader) reader.knowHashes(await started.stopHashingPacks())
     if (early.length === 0) return
     await repo.warmUpPacks(early.map((p) => p.id), { signal: stopReading.signal })
     await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress })

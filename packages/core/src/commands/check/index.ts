@@ -1,6 +1,6 @@
 export { CHECK_KIND_LEVEL, hasErrors } from './CheckFinding.js'
 export type { CheckFinding, CheckFindingKind, CheckLevel, CheckResult, CheckSummary } from './CheckFinding.js'
-export { CheckOptionsSchema, type CheckOptions } from './CheckOptions.js'
+export { CheckOptionsSchema, readDataMemory, type CheckOptions } from './CheckOptions.js'
 export { MAX_READ_DATA_GROUPS, parseReadDataSubset, type ReadDataSubset } from './readDataSubset.js'
 export type { PackProblem, PackVerification } from './PackVerifier.js'
 export { check } from './check.js'

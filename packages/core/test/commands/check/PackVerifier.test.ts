@@ -68,6 +68,48 @@ describe('PackVerifier', () => {
     expect(() => v.finish()).toThrow(/were not all given/)
   })
 
+  it('with the pack hash known (hashed before), finds everything else as before and hashes nothing', () => {
+    const { bytes, entries, id } = makePack(key, plains)
+    const damaged = bytes.slice()
+    damaged[entries[1]!.offset + 20]! ^= 1
+    const known = (b: Uint8Array, e: IndexBlob[]): PackVerification => {
+      const { tailStart } = planPackReads(b.length, e, Infinity)
+      const v = new PackVerifier(key, id as Id, b.length, e, tailStart, b.slice(tailStart), opener, true)
+      v.push(b.slice(0, tailStart))
+      return v.finish()
+    }
+    expect(known(bytes, entries)).toEqual(verifyPack(key, id as Id, bytes, entries))
+    // (a caller passes `hashed` only for bytes that hashed to the id: here they do not, and that goes unseen)
+    const whole = verifyPack(key, id as Id, damaged, entries)
+    expect(whole.problems.map((p) => p.kind)).toEqual(['packHashMismatch', 'blobDamaged'])
+    expect(known(damaged, entries)).toEqual({ ...whole, problems: whole.problems.slice(1) })
+    expect(known(bytes, entries.slice(1))).toEqual(verifyPack(key, id as Id, bytes, entries.slice(1)))
+  })
+
+  it('cuts parts where blobs end, of about the size asked (a larger blob whole), and verifies them as one piece', () => {
+    const { bytes, entries, id } = makePack(key, plains)
+    const ends = new Set(entries.map((e) => e.offset + e.length))
+    const { tailStart } = planPackReads(bytes.length, entries, Infinity)
+    for (const step of [1, 4000, 9000, 1 << 20]) {
+      const v = new PackVerifier(key, id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart), opener)
+      const cuts: number[] = []
+      for (let at = 0; at < tailStart; ) {
+        const n = v.partLength(tailStart - at, step)
+        expect(n).toBeGreaterThan(0)
+        v.push(bytes.slice(at, at + n))
+        at += n
+        cuts.push(at)
+      }
+      // every cut but the last (the tail's start) is where a blob ends; parts exceed the step only by one blob
+      for (const c of cuts.slice(0, -1)) expect(ends.has(c)).toBe(true)
+      cuts.forEach((c, i) => {
+        const from = i === 0 ? 0 : cuts[i - 1]!
+        if (c - from > step) expect(entries.some((e) => e.offset === from && e.offset + e.length === c)).toBe(true)
+      })
+      expect(v.finish()).toEqual({ problems: [], blobsVerified: 5 })
+    }
+  })
+
   it('only reads the pieces it is given', () => {
     const { bytes, entries, id } = makePack(key, plains)
     const copy = bytes.slice()

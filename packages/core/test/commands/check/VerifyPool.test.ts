@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Key, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
+import { PackDataReader } from '../../../src/commands/check/PackDataReader.js'
 import { planPackReads } from '../../../src/commands/check/planPackReads.js'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
 import { VerifyPool } from '../../../src/commands/check/VerifyPool.js'
@@ -107,5 +108,25 @@ describe('check --read-data on the workers and on the main thread', () => {
     expect(sorted(main!)).toEqual(sorted(workers!))
     expect(sorted(tiny!)).toEqual(sorted(workers!))
     for (const r of results) expect([r.packsRead, r.bytesRead]).toEqual([workers!.packs, workers!.bytesRead])
+
+    // The same with the packs hashed by prestarted workers before check (as the CLI has them do while the key
+    // is derived): every sound pack hashed is not hashed again, the damaged ones are, and the findings are the same.
+    const known = vi.spyOn(PackDataReader.prototype, 'knowHashes')
+    try {
+      VerifyPool.prestart(2)
+      VerifyPool.hashPacksEarly(cold, 8 << 20)
+      const early = await (repo as Repository).check({ readData: true, workers: 2 })
+      expect(sorted(early)).toEqual(sorted(workers!))
+      expect([early.packsRead, early.bytesRead]).toEqual([workers!.packs, workers!.bytesRead])
+      const hashed = known.mock.calls[0]![0]
+      // (all the pieces were handed over before the key, so all were hashed before check got to its packs)
+      expect(hashed.size).toBe(workers!.packs - 2)
+      expect(hashed.has(f.lostPack)).toBe(false)
+      expect(hashed.has(trees[0]!)).toBe(false)
+      for (const [id, size] of hashed) expect((await cold.listWithSize('pack')).find(([i]) => i === id)?.[1]).toBe(size)
+    } finally {
+      known.mockRestore()
+      await VerifyPool.stopPrestarted()
+    }
   })
 })

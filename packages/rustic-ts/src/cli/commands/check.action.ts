@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { CheckOptionsSchema, parseOptions, RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
-import { goJson, VerifyPool } from '@rustic-ts/core/internal'
+import { goJson, readDataMemory, VerifyPool } from '@rustic-ts/core/internal'
+import { schemeOf } from '../../backendsFromOptions.js'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'
@@ -43,10 +44,18 @@ export async function checkAction(snapshots: string[], opts: CheckFlags, cmd: Co
   // the verify workers load while the key is derived (check takes them once the repository is open)
   const parsed = parseOptions(CheckOptionsSchema, options, 'check options')
   if (parsed.readData || parsed.readDataSubset !== undefined) VerifyPool.prestart(parsed.workers)
+  // With --read-data on a local repository the workers hash the packs while they wait for the key (the
+  // second read comes from the page cache; elsewhere it would download them twice).
+  const hashEarly = parsed.readData && parsed.readDataSubset === undefined && !g.repoHot && schemeOf(g.repo ?? '') === 'local'
+  const memory = readDataMemory(parsed, parsed.workers + 1)
   let result: CheckResult
   try {
     // (check reads every index and snapshot file: without a cache they are read while the key is derived)
-    const repo = await openRepo(cmd, {}, { readsAllSnapshots: true, readsAllIndexes: true })
+    const repo = await openRepo(cmd, {}, {
+      readsAllSnapshots: true,
+      readsAllIndexes: true,
+      beforeOpen: hashEarly ? (b) => VerifyPool.hashPacksEarly(b.repository, memory) : undefined,
+    })
     try {
       result = await repo.check(options)
     } finally {
