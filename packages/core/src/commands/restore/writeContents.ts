@@ -10,6 +10,7 @@ import type { FileWriter } from './FileWriter.js'
 import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
+import { ReadBuffers } from './ReadBuffers.js'
 import { RestorePool } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
 
@@ -41,25 +42,41 @@ function blobRead(r: PackRead, b: PlannedBlob): PackRead {
 }
 
 /**
- * Reads the range of `r`; when the repository's copy is damaged (missing, cut short), reads its blobs one
- * by one instead (handing each read to `use`), and records a blob that cannot be read as damaged.
+ * Does something with the sealed range `data` of read `r`. `pooled`: `data` is a view of a whole buffer
+ * of `buffers`, which may be handed on with the promise to give it back; resolves to the buffer to give
+ * back when it comes back as another `ArrayBuffer` (from a worker), else to undefined.
  */
-async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, use: (r: PackRead, data: Uint8Array) => Promise<void>): Promise<void> {
+type UseRead = (r: PackRead, data: Uint8Array, pooled: boolean) => Promise<ArrayBuffer | undefined>
+
+/**
+ * Reads the range of `r` (into a buffer of `buffers` when the backend can); when the repository's copy is
+ * damaged (missing, cut short), reads its blobs one by one instead (handing each read to `use`), and
+ * records a blob that cannot be read as damaged.
+ */
+async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, buffers: ReadBuffers, use: UseRead): Promise<void> {
   throwIfAborted(signal)
+  const into = buffers.take(r.length)
   let data: Uint8Array
   try {
-    data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
+    data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal, into })
   } catch (e) {
+    if (into) buffers.give(into.buffer as ArrayBuffer)
     if (!isRepositoryDamage(e) || signal.aborted) throw e
     if (r.blobs.length === 1) return run.damage(r.blobs[0]!, e)
-    for (const b of r.blobs) await readContained(run, blobRead(r, b), signal, use)
+    for (const b of r.blobs) await readContained(run, blobRead(r, b), signal, buffers, use)
     return
   }
+  const pooled = into !== undefined && data.buffer === into.buffer && data.byteOffset === 0
+  if (into && !pooled) buffers.give(into.buffer as ArrayBuffer) // (the backend read into a buffer of its own)
   run.stats.bytesRead += data.length
+  let back: ArrayBuffer | undefined
   try {
-    await use(r, data)
+    back = await use(r, data, pooled)
   } finally {
-    freeBuffer(data) // (already detached when it went to a worker)
+    if (!pooled) freeBuffer(data) // (already detached when it went to a worker)
+    else if (back !== undefined) buffers.give(back)
+    else if (into!.buffer.byteLength > 0) buffers.give(into!.buffer as ArrayBuffer)
+    else buffers.forget(into!.byteLength) // went to a worker that did not give it back
   }
 }
 
@@ -153,6 +170,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
   const left = writesLeft(plan.files)
   const bytes = run.progress('bytes', 'restoring file contents')
   bytes.setLength(plan.stats.bytesToWrite)
+  const buffers = new ReadBuffers(opts.readMemory)
   try {
     await warmUp(run, signal)
     // Files not created by their single write are created (or truncated) to their size first; the
@@ -186,7 +204,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         stats.metadataSet++
       }
     }
-    const restoreRead = async (r: PackRead, data: Uint8Array): Promise<void> => {
+    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<ArrayBuffer | undefined> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -206,13 +224,18 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
           }
         }),
       }))
-      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`)
+      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`, pooled)
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
-      if (res.error) throw res.error
+      if (res.error) {
+        if (res.buffer) buffers.give(res.buffer)
+        throw res.error
+      }
+      return res.buffer
     }
-    await runReads(run, inner, (r) => readContained(run, r, signal, restoreRead))
+    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
   } finally {
+    buffers.clear()
     bytes.finish()
   }
 }
@@ -261,7 +284,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
     }
   }
 
-  const writeRead = async (r: PackRead, data: Uint8Array): Promise<void> => {
+  const writeRead = async (r: PackRead, data: Uint8Array): Promise<undefined> => {
     const writes: Array<Promise<void>> = []
     let failed: unknown
     for (const b of r.blobs) {
@@ -291,14 +314,17 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
         )
       }
     }
-    await Promise.all(writes)
+    await Promise.all(writes) // (every write of `data`'s blobs done: its buffer can be read into again)
     if (failed !== undefined) throw failed
+    return undefined
   }
 
+  const buffers = new ReadBuffers(opts.readMemory)
   try {
     await warmUp(run, signal)
-    await runReads(run, inner, (r) => readContained(run, r, signal, writeRead))
+    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, writeRead))
   } finally {
+    buffers.clear()
     bytes.finish()
   }
 }
