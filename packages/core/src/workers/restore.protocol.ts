@@ -61,8 +61,8 @@ export interface RestoreRequest {
   id: number
   /** The sealed range (transferred). */
   data: Uint8Array
-  /** Send `data`'s whole buffer back in the reply (`buffer`) for reuse, instead of freeing it. */
-  giveBack?: boolean
+  /** `data` is shared memory (a `SharedArrayBuffer`) the pool reuses after the reply: not to be freed. */
+  shared?: boolean
   blobs: RestoreBlob[]
   /** Check that each blob hashes to its id. */
   verify: boolean
@@ -93,6 +93,4 @@ export interface RestoreReply {
   damaged: Array<{ blob: number; error: RestoreError }>
   /** The problem that stopped the job, as the `RusticError` to raise. */
   failure?: RestoreError
-  /** The request's buffer, given back (transferred) when it asked for that (`giveBack`). */
-  buffer?: ArrayBuffer
 }

@@ -136,11 +136,6 @@ port.listen((m) => {
   } catch (e) {
     reply.failure = errorOf(e)
   }
-  if (m.giveBack && m.data.buffer instanceof ArrayBuffer) {
-    reply.buffer = m.data.buffer
-    port.post(reply, [m.data.buffer])
-  } else {
-    freeBuffer(m.data)
-    port.post(reply)
-  }
+  if (!m.shared) freeBuffer(m.data)
+  port.post(reply)
 })

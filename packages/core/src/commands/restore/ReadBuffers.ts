@@ -1,17 +1,16 @@
-import { freeBuffer } from '../../workers/freeBuffer.js'
-
 /** Pooled buffers are sized in steps of this many bytes, so that one serves reads of similar lengths. */
 const STEP = 1 << 20
 
 /**
- * Reusable buffers for the pack reads of a restore. A new buffer for every read is mapped, faulted in (a
- * page fault per 4 KiB read, and as much system time as the read itself) and unmapped again; these stay
- * mapped from one read to the next. At most `limit` bytes of buffers are pooled, lent or free (restore
- * passes `readMemory`, which already bounds the pack data in flight); a read that finds no room gets
- * `undefined` and a buffer of its own.
+ * Reusable buffers for the pack reads of a restore, in shared memory (`SharedArrayBuffer`): a worker
+ * thread opens the blobs of a range where it was read, and the buffer is read into again once the worker
+ * has answered, without transferring it either way. A new buffer for every read was mapped, faulted in
+ * (a page fault per 4 KiB read) and unmapped again. At most `limit` bytes of buffers are pooled, lent or
+ * free (restore passes `readMemory`, which already bounds the pack data in flight); a read that finds no
+ * room gets `undefined` and a buffer of its own.
  */
 export class ReadBuffers {
-  private readonly free: ArrayBuffer[] = []
+  private readonly free: ArrayBufferLike[] = []
   /** Bytes of the pooled buffers, lent out or free. */
   private held = 0
 
@@ -28,30 +27,19 @@ export class ReadBuffers {
     if (best >= 0) return new Uint8Array(this.free.splice(best, 1)[0]!)
     const size = Math.ceil(Math.max(length, 1) / STEP) * STEP
     // room for a new one: drop free buffers too small for it, the oldest first
-    while (this.held + size > this.limit && this.free.length > 0) this.drop(this.free.shift()!)
+    while (this.held + size > this.limit && this.free.length > 0) this.held -= this.free.shift()!.byteLength
     if (this.held + size > this.limit) return undefined
     this.held += size
-    const buf = Buffer.allocUnsafeSlow(size)
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    return new Uint8Array(new SharedArrayBuffer(size))
   }
 
-  /** Gives back a buffer of {@link ReadBuffers.take} (the same memory, possibly as another `ArrayBuffer` after a round trip to a worker). */
-  give(buffer: ArrayBuffer): void {
+  /** Gives back the buffer of a {@link ReadBuffers.take}, once nothing reads or writes it any more. */
+  give(buffer: ArrayBufferLike): void {
     this.free.push(buffer)
   }
 
-  /** Counts a lent buffer of `size` bytes as gone (it did not come back: transferred and lost, or freed). */
-  forget(size: number): void {
-    this.held -= size
-  }
-
-  /** Frees the free buffers. */
+  /** Drops the free buffers (the garbage collector frees them). */
   clear(): void {
-    while (this.free.length > 0) this.drop(this.free.pop()!)
-  }
-
-  private drop(buffer: ArrayBuffer): void {
-    this.held -= buffer.byteLength
-    freeBuffer(new Uint8Array(buffer))
+    for (const b of this.free.splice(0)) this.held -= b.byteLength
   }
 }

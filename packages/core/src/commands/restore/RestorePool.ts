@@ -19,8 +19,6 @@ export interface PoolResult {
   damaged: Array<{ blob: number; error: RusticError }>
   /** The problem that stopped the range (what is above was done before it); the caller raises it. */
   error?: RusticError
-  /** The range's buffer, given back when the job asked for it (`giveBack`). */
-  buffer?: ArrayBuffer
 }
 
 interface RestoreJob extends PendingJob {
@@ -77,8 +75,8 @@ export class RestorePool {
 
   /**
    * Opens the blobs of a pack range and writes them on the least busy worker. `data` (the sealed range)
-   * is transferred to the worker when it owns its whole buffer (or with `giveBack`, which also has the
-   * worker send the whole buffer back in the result's `buffer` for reuse), else copied. A blob whose data is damaged
+   * is transferred to the worker when it owns its whole buffer, else copied; with `giveBack`, a range in a
+   * `SharedArrayBuffer` is shared instead, and the caller may reuse its memory once the promise settles. A blob whose data is damaged
    * is skipped and listed in the result's `damaged`; another problem (a write failing) comes back as the
    * result's `error` (naming the blob, pack or file), with what was done before it; the promise rejects
    * only if the worker fails.
@@ -100,7 +98,9 @@ export class RestorePool {
     what: string,
     giveBack = false,
   ): Promise<PoolResult> {
-    const own = data.buffer instanceof ArrayBuffer && (giveBack || (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength))
+    // shared memory (`giveBack`) goes as it is: the worker works in it and leaves it to the caller
+    const shared = giveBack && data.buffer instanceof SharedArrayBuffer
+    const own = shared || (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength)
     const payload = own ? data : Uint8Array.prototype.slice.call(data)
     return new Promise<PoolResult>((resolve, reject) => {
       const job: RestoreJob = {
@@ -113,11 +113,10 @@ export class RestorePool {
             damaged: m.damaged.map((d) => ({ blob: d.blob, error: new RusticError(d.error.kind, d.error.message, { code: d.error.code }) })),
           }
           if (m.failure) result.error = new RusticError(m.failure.kind, m.failure.message, { code: m.failure.code })
-          if (m.buffer) result.buffer = m.buffer
           resolve(result)
         },
       }
-      this.pool.request(w, job, (id) => ({ id, data: payload, blobs, verify, what, giveBack: own && giveBack }), [payload.buffer as ArrayBuffer])
+      this.pool.request(w, job, (id) => ({ id, data: payload, blobs, verify, what, shared }), shared ? [] : [payload.buffer as ArrayBuffer])
     })
   }
 }

@@ -42,11 +42,10 @@ function blobRead(r: PackRead, b: PlannedBlob): PackRead {
 }
 
 /**
- * Does something with the sealed range `data` of read `r`. `pooled`: `data` is a view of a whole buffer
- * of `buffers`, which may be handed on with the promise to give it back; resolves to the buffer to give
- * back when it comes back as another `ArrayBuffer` (from a worker), else to undefined.
+ * Does something with the sealed range `data` of read `r`. `pooled`: `data` is a view of a (shared) buffer
+ * of `buffers`, to be read into again once the promise settles.
  */
-type UseRead = (r: PackRead, data: Uint8Array, pooled: boolean) => Promise<ArrayBuffer | undefined>
+type UseRead = (r: PackRead, data: Uint8Array, pooled: boolean) => Promise<void>
 
 /**
  * Reads the range of `r` (into a buffer of `buffers` when the backend can); when the repository's copy is
@@ -60,23 +59,20 @@ async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, 
   try {
     data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal, into })
   } catch (e) {
-    if (into) buffers.give(into.buffer as ArrayBuffer)
+    if (into) buffers.give(into.buffer)
     if (!isRepositoryDamage(e) || signal.aborted) throw e
     if (r.blobs.length === 1) return run.damage(r.blobs[0]!, e)
     for (const b of r.blobs) await readContained(run, blobRead(r, b), signal, buffers, use)
     return
   }
   const pooled = into !== undefined && data.buffer === into.buffer && data.byteOffset === 0
-  if (into && !pooled) buffers.give(into.buffer as ArrayBuffer) // (the backend read into a buffer of its own)
+  if (into && !pooled) buffers.give(into.buffer) // (the backend read into a buffer of its own)
   run.stats.bytesRead += data.length
-  let back: ArrayBuffer | undefined
   try {
-    back = await use(r, data, pooled)
+    await use(r, data, pooled)
   } finally {
-    if (!pooled) freeBuffer(data) // (already detached when it went to a worker)
-    else if (back !== undefined) buffers.give(back)
-    else if (into!.buffer.byteLength > 0) buffers.give(into!.buffer as ArrayBuffer)
-    else buffers.forget(into!.byteLength) // went to a worker that did not give it back
+    if (pooled) buffers.give(into!.buffer)
+    else freeBuffer(data) // (already detached when it went to a worker)
   }
 }
 
@@ -204,7 +200,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         stats.metadataSet++
       }
     }
-    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<ArrayBuffer | undefined> => {
+    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -227,11 +223,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
       const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`, pooled)
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
-      if (res.error) {
-        if (res.buffer) buffers.give(res.buffer)
-        throw res.error
-      }
-      return res.buffer
+      if (res.error) throw res.error
     }
     await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
   } finally {
@@ -284,7 +276,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
     }
   }
 
-  const writeRead = async (r: PackRead, data: Uint8Array): Promise<undefined> => {
+  const writeRead = async (r: PackRead, data: Uint8Array): Promise<void> => {
     const writes: Array<Promise<void>> = []
     let failed: unknown
     for (const b of r.blobs) {
@@ -316,7 +308,6 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
     }
     await Promise.all(writes) // (every write of `data`'s blobs done: its buffer can be read into again)
     if (failed !== undefined) throw failed
-    return undefined
   }
 
   const buffers = new ReadBuffers(opts.readMemory)
