@@ -4,11 +4,15 @@
 //
 // Builds the standard data set (../shared/bench/mkdata.py) under /tmp, backs it up with restic, then
 // restores the snapshot with `restic restore` and `rustic-ts restore` (the built CLI) alternately,
-// `--rounds` times each, every time into an empty directory, and prints wall time, CPU time and peak RSS
+// `--rounds` times each, every time into a new directory, and prints wall time, CPU time and peak RSS
 // (from `/usr/bin/time -f '%e %U %S %M'`) with the rustic-ts/restic ratios of the medians. The first
 // round also checks that both restores hold the same bytes. A last pass times restoring onto a
 // finished restore (rustic-ts plans and leaves everything alone; restic 0.14 rewrites every file).
-// Everything under /tmp is removed at the end unless --keep.
+// Nothing is deleted between runs (the data set and every restore stay until the end): on ext4 without a
+// journal, as on the benchmark VM, creating an inode skips every inode freed in the last minute or more
+// (`recently_deleted`), so a run right after deleting a restore paid several times the system time of one
+// that did not, whichever tool it was. Everything under /tmp is removed at the end unless --keep (the disk
+// needs room for 2 x rounds restores plus the data set).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, lstatSync, existsSync } from 'node:fs'
@@ -39,9 +43,10 @@ async function timed(cmd, args) {
   return { wall: r.seconds, user: r.user, sys: r.sys, rssMiB: r.rssKiB / 1024 }
 }
 
+/** A new, empty restore target (nothing is deleted before a timed run: see the note at the top). */
 function fresh(target) {
-  rmSync(target, { recursive: true, force: true })
-  spawnSync('sync')
+  if (existsSync(target)) throw new Error(`${target} exists`)
+  spawnSync('sync') // (the previous run's dirty pages are written out before this one starts)
 }
 
 /** sha256 of every regular file below `root` (relative path -> hash), plus the symlink count. */
@@ -69,7 +74,6 @@ try {
   const du = execFileSync('du', ['-sm', join(dir, 'data'), repo]).toString().trim().split('\n').map((l) => l.split('\t')[0])
   log(`data ${du[0]} MiB, repository (v${repoVersion}) ${du[1]} MiB`)
   const size = await dataSize(join(dir, 'data'))
-  rmSync(join(dir, 'data'), { recursive: true, force: true })
 
   const tools = {
     restic: (target) => timed('restic', ['-r', repo, '--no-cache', '-q', 'restore', 'latest', '--target', target]),
@@ -80,15 +84,15 @@ try {
   for (let i = 0; i < rounds; i++) {
     const order = i % 2 === 0 ? ['restic', 'rustic-ts'] : ['rustic-ts', 'restic']
     for (const name of order) {
-      const target = join(dir, `target-${name}`)
+      const target = join(dir, `target-${name}-${i}`)
       fresh(target)
       const r = await tools[name](target)
       results[name].push(r)
       log(`round ${i + 1} ${name.padEnd(9)} ${r.wall.toFixed(2)} s  user ${r.user.toFixed(2)} s  sys ${r.sys.toFixed(2)} s  peak RSS ${r.rssMiB.toFixed(0)} MiB`)
     }
     if (i === 0) {
-      const a = hashes(join(dir, 'target-restic'))
-      const b = hashes(join(dir, 'target-rustic-ts'))
+      const a = hashes(join(dir, 'target-restic-0'))
+      const b = hashes(join(dir, 'target-rustic-ts-0'))
       const same = a.size === b.size && [...a].every(([k, v]) => b.get(k) === v)
       if (!same) throw new Error('the two restores differ')
       log(`check: ${a.size} files, same content in both restores`)
@@ -97,7 +101,7 @@ try {
 
   // restore again onto the finished restores
   const again = {}
-  for (const name of ['restic', 'rustic-ts']) again[name] = await tools[name](join(dir, `target-${name}`))
+  for (const name of ['restic', 'rustic-ts']) again[name] = await tools[name](join(dir, `target-${name}-0`))
 
   const m = (name, k) => median(results[name].map((r) => r[k]))
   const row = (label, k, unit, digits) => {

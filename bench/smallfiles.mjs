@@ -70,17 +70,19 @@ try {
         runs,
       ),
     )
-    // both restore the same (restic-written) snapshot
-    const target = join(dir, `${set.name}-out`)
+    // both restore the same (restic-written) snapshot, each run into a new directory: nothing is deleted
+    // until all are done (on ext4 without a journal, creating inodes right after deleting many costs
+    // several times the system time: see bench/README.md, Restore)
+    const target = (tool, i) => join(dir, `${set.name}-out-${tool}-${i}`)
     rows.push(
       await compare(
         'restore',
-        () => (fresh(target), sh(CLI, ['-r', repo('restic', 0), '--no-cache', '--no-progress', 'restore', 'latest', '--target', target])),
-        () => (fresh(target), sh('restic', ['-r', repo('restic', 0), '--no-cache', '--quiet', 'restore', 'latest', '--target', target])),
+        (i) => (spawnSync('sync'), sh(CLI, ['-r', repo('restic', 0), '--no-cache', '--no-progress', 'restore', 'latest', '--target', target('rustic', i)])),
+        (i) => (spawnSync('sync'), sh('restic', ['-r', repo('restic', 0), '--no-cache', '--quiet', 'restore', 'latest', '--target', target('restic', i)])),
         runs,
       ),
     )
-    fresh(target)
+    for (let i = 0; i < runs; i++) for (const t of ['rustic', 'restic']) fresh(target(t, i))
     report(`${set.name}: ${set.files} files (${set.maxSize === 0 ? 'empty' : `0-${set.maxSize} bytes`}) in ${set.dirs} directories`, rows)
     perThousand(rows, set.files)
     if (!keep) {

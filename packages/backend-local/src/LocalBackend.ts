@@ -17,7 +17,7 @@ import {
   parseOptions,
   throwIfAborted,
 } from '@rustic-ts/core'
-import type { CallOptions, FileType, FileWriter, Id, LayoutName, WarningHandler, WriteBackend } from '@rustic-ts/core'
+import type { CallOptions, FileType, FileWriter, Id, LayoutName, ReadPartialOptions, WarningHandler, WriteBackend } from '@rustic-ts/core'
 import { fsError } from './fsError.js'
 import { runHook } from './runHook.js'
 
@@ -259,7 +259,7 @@ export class LocalBackend implements WriteBackend {
     _cacheable: boolean,
     offset: number,
     length: number,
-    options?: CallOptions,
+    options?: ReadPartialOptions,
   ): Promise<Uint8Array> {
     throwIfAborted(options?.signal)
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
@@ -273,7 +273,8 @@ export class LocalBackend implements WriteBackend {
       throw fsError(err, `cannot read ${this.what(type, id)}`)
     }
     try {
-      const buf = Buffer.allocUnsafe(length)
+      const into = options?.into
+      const buf = into !== undefined && into.length >= length ? into : Buffer.allocUnsafe(length)
       let done = 0
       while (done < length) {
         throwIfAborted(options?.signal)

@@ -92,6 +92,24 @@ describe('LocalBackend layout', () => {
     await expect(b.readPartial('index', id, true, -1, 2)).rejects.toThrow(/invalid range/)
   })
 
+  it('readPartial reads into the buffer given as `into` when it is large enough, else into a new one', async () => {
+    const b = new LocalBackend(join(dir, 'repo'))
+    await b.create()
+    const data = Uint8Array.from({ length: 100 }, (_, i) => i)
+    const id = hashId(data)
+    await b.writeBytes('pack', id, false, data)
+    const into = new Uint8Array(64).fill(255)
+    const got = await b.readPartial('pack', id, false, 10, 20, { into })
+    expect(got.buffer).toBe(into.buffer)
+    expect(got.byteOffset).toBe(0)
+    expect([...got]).toEqual([...data.subarray(10, 30)])
+    expect(into[20]).toBe(255) // nothing written past the range
+    const small = new Uint8Array(8)
+    const own = await b.readPartial('pack', id, false, 0, 20, { into: small })
+    expect(own.buffer).not.toBe(small.buffer)
+    expect([...own]).toEqual([...data.subarray(0, 20)])
+  })
+
   it('maps fs error codes to BackendError kinds', () => {
     const e = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code })
     expect(fsError(e('ENOENT'), 'x').backendKind).toBe('NotFound')

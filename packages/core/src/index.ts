@@ -169,7 +169,7 @@ export { parseOptions } from './util/parseOptions.js'
 
 // backends: the contract, helpers for writing one, decorators
 export { CONFIG_ID } from './backend/Backend.js'
-export type { ReadBackend, WriteBackend, FileWriter, CallOptions } from './backend/Backend.js'
+export type { ReadBackend, WriteBackend, FileWriter, CallOptions, ReadPartialOptions } from './backend/Backend.js'
 export { ALL_FILE_TYPES, FILE_TYPE_DIR, filePath } from './backend/FileType.js'
 export type { FileType } from './backend/FileType.js'
 export { checkRange } from './backend/checkRange.js'

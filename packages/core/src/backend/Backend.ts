@@ -6,6 +6,16 @@ export interface CallOptions {
   signal?: AbortSignal
 }
 
+/** Options of {@link ReadBackend.readPartial}. */
+export interface ReadPartialOptions extends CallOptions {
+  /**
+   * A buffer of at least `length` bytes the backend may read into, returning a view of its first `length`
+   * bytes, instead of allocating one (restore reuses its pack buffers this way: a new buffer for every read
+   * costs a page fault per 4 KiB). A backend may ignore it and return its own buffer; the caller checks.
+   */
+  into?: Uint8Array
+}
+
 /**
  * Read access to a repository's storage (rustic_core's `ReadBackend`).
  * Implementations must be safe for many concurrent calls and throw {@link BackendError}s.
@@ -30,7 +40,7 @@ export interface ReadBackend {
     cacheable: boolean,
     offset: number,
     length: number,
-    options?: CallOptions,
+    options?: ReadPartialOptions,
   ): Promise<Uint8Array>
   /** True if files must be warmed up (e.g. restored from cold storage) before reading. */
   needsWarmUp?(): boolean

@@ -61,6 +61,8 @@ export interface RestoreRequest {
   id: number
   /** The sealed range (transferred). */
   data: Uint8Array
+  /** `data` is shared memory (a `SharedArrayBuffer`) the pool reuses after the reply: not to be freed. */
+  shared?: boolean
   blobs: RestoreBlob[]
   /** Check that each blob hashes to its id. */
   verify: boolean

@@ -29,9 +29,11 @@ let scratch = Buffer.alloc(0)
 // Memory: nothing of the size of a blob or a range is dropped here. Blobs are decrypted in place in the
 // range (which the main thread transferred and which is given back with `freeBuffer` once done), in pieces of
 // 64 KiB (`decryptPieces`' default: the cipher makes a new buffer for each), and decompressed into `scratch`, which is reused.
-// The cipher's pieces are garbage at once; V8 collects them only once tens of MiB add up in a thread that
-// makes few objects, so the worker asks for a young-generation collection every GC_EVERY bytes (the pool
-// starts it with `gc` exposed; without it, V8 collects on its own).
+// Each piece is freed (`freeBuffer`) as soon as it is copied, so the allocator hands the same memory to the
+// next one: left to the garbage collector, tens of MiB of pieces were freed together, glibc gave the pages
+// back, and the next pieces faulted them in again (about one page fault per 4 KiB decrypted). What
+// `freeBuffer` cannot free is collected by a young-generation collection every GC_EVERY bytes (the pool
+// starts the worker with `gc` exposed; without it, V8 collects on its own).
 const GC_EVERY = 8 << 20
 const collect = globalThis.gc
 let decrypted = 0
@@ -51,6 +53,7 @@ function openBlob(sealed: Uint8Array, what: string, uncompressedLength: number |
   const n = key.decryptPieces(sealed, what, (piece) => {
     sealed.set(piece, at)
     at += piece.length
+    freeBuffer(piece) // (the next piece takes its memory, still mapped, instead of new pages)
   })
   let plain = sealed.subarray(16, 16 + n)
   decrypted += n
@@ -59,7 +62,8 @@ function openBlob(sealed: Uint8Array, what: string, uncompressedLength: number |
     collect({ type: 'minor' })
   }
   if (uncompressedLength) {
-    if (scratch.length < uncompressedLength) scratch = Buffer.allocUnsafeSlow(Math.max(uncompressedLength, 1 << 20))
+    // (grown by doubling: each new buffer is mapped and faulted in afresh)
+    if (scratch.length < uncompressedLength) scratch = Buffer.allocUnsafeSlow(Math.max(uncompressedLength, 2 * scratch.length, 1 << 20))
     let n: number
     try {
       n = zstd!.decompressInto(scratch.subarray(0, uncompressedLength), plain)
@@ -132,6 +136,6 @@ port.listen((m) => {
   } catch (e) {
     reply.failure = errorOf(e)
   }
-  freeBuffer(m.data)
+  if (!m.shared) freeBuffer(m.data)
   port.post(reply)
 })

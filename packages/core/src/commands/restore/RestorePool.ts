@@ -75,13 +75,14 @@ export class RestorePool {
 
   /**
    * Opens the blobs of a pack range and writes them on the least busy worker. `data` (the sealed range)
-   * is transferred to the worker when it owns its whole buffer, else copied. A blob whose data is damaged
+   * is transferred to the worker when it owns its whole buffer, else copied; with `giveBack`, a range in a
+   * `SharedArrayBuffer` is shared instead, and the caller may reuse its memory once the promise settles. A blob whose data is damaged
    * is skipped and listed in the result's `damaged`; another problem (a write failing) comes back as the
    * result's `error` (naming the blob, pack or file), with what was done before it; the promise rejects
    * only if the worker fails.
    */
-  run(data: Uint8Array, blobs: RestoreBlob[], verify: boolean, what: string): Promise<PoolResult> {
-    return this.runOn(this.pool.leastBusy(), data, blobs, verify, what)
+  run(data: Uint8Array, blobs: RestoreBlob[], verify: boolean, what: string, giveBack = false): Promise<PoolResult> {
+    return this.runOn(this.pool.leastBusy(), data, blobs, verify, what, giveBack)
   }
 
   /** Ends the workers; pending jobs fail. */
@@ -89,8 +90,17 @@ export class RestorePool {
     return this.pool.close()
   }
 
-  private runOn(w: PoolWorker<RestoreJob, undefined>, data: Uint8Array, blobs: RestoreBlob[], verify: boolean, what: string): Promise<PoolResult> {
-    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
+  private runOn(
+    w: PoolWorker<RestoreJob, undefined>,
+    data: Uint8Array,
+    blobs: RestoreBlob[],
+    verify: boolean,
+    what: string,
+    giveBack = false,
+  ): Promise<PoolResult> {
+    // shared memory (`giveBack`) goes as it is: the worker works in it and leaves it to the caller
+    const shared = giveBack && data.buffer instanceof SharedArrayBuffer
+    const own = shared || (data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength)
     const payload = own ? data : Uint8Array.prototype.slice.call(data)
     return new Promise<PoolResult>((resolve, reject) => {
       const job: RestoreJob = {
@@ -106,7 +116,7 @@ export class RestorePool {
           resolve(result)
         },
       }
-      this.pool.request(w, job, (id) => ({ id, data: payload, blobs, verify, what }), [payload.buffer as ArrayBuffer])
+      this.pool.request(w, job, (id) => ({ id, data: payload, blobs, verify, what, shared }), shared ? [] : [payload.buffer as ArrayBuffer])
     })
   }
 }

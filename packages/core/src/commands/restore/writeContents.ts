@@ -10,6 +10,7 @@ import type { FileWriter } from './FileWriter.js'
 import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
+import { ReadBuffers } from './ReadBuffers.js'
 import { RestorePool } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
 
@@ -41,25 +42,37 @@ function blobRead(r: PackRead, b: PlannedBlob): PackRead {
 }
 
 /**
- * Reads the range of `r`; when the repository's copy is damaged (missing, cut short), reads its blobs one
- * by one instead (handing each read to `use`), and records a blob that cannot be read as damaged.
+ * Does something with the sealed range `data` of read `r`. `pooled`: `data` is a view of a (shared) buffer
+ * of `buffers`, to be read into again once the promise settles.
  */
-async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, use: (r: PackRead, data: Uint8Array) => Promise<void>): Promise<void> {
+type UseRead = (r: PackRead, data: Uint8Array, pooled: boolean) => Promise<void>
+
+/**
+ * Reads the range of `r` (into a buffer of `buffers` when the backend can); when the repository's copy is
+ * damaged (missing, cut short), reads its blobs one by one instead (handing each read to `use`), and
+ * records a blob that cannot be read as damaged.
+ */
+async function readContained(run: RestoreRun, r: PackRead, signal: AbortSignal, buffers: ReadBuffers, use: UseRead): Promise<void> {
   throwIfAborted(signal)
+  const into = buffers.take(r.length)
   let data: Uint8Array
   try {
-    data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal })
+    data = await run.indexed.repo.backend.readPartial('pack', r.packId, false, r.offset, r.length, { signal, into })
   } catch (e) {
+    if (into) buffers.give(into.buffer)
     if (!isRepositoryDamage(e) || signal.aborted) throw e
     if (r.blobs.length === 1) return run.damage(r.blobs[0]!, e)
-    for (const b of r.blobs) await readContained(run, blobRead(r, b), signal, use)
+    for (const b of r.blobs) await readContained(run, blobRead(r, b), signal, buffers, use)
     return
   }
+  const pooled = into !== undefined && data.buffer === into.buffer && data.byteOffset === 0
+  if (into && !pooled) buffers.give(into.buffer) // (the backend read into a buffer of its own)
   run.stats.bytesRead += data.length
   try {
-    await use(r, data)
+    await use(r, data, pooled)
   } finally {
-    freeBuffer(data) // (already detached when it went to a worker)
+    if (pooled) buffers.give(into!.buffer)
+    else freeBuffer(data) // (already detached when it went to a worker)
   }
 }
 
@@ -153,6 +166,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
   const left = writesLeft(plan.files)
   const bytes = run.progress('bytes', 'restoring file contents')
   bytes.setLength(plan.stats.bytesToWrite)
+  const buffers = new ReadBuffers(opts.readMemory)
   try {
     await warmUp(run, signal)
     // Files not created by their single write are created (or truncated) to their size first; the
@@ -186,7 +200,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         stats.metadataSet++
       }
     }
-    const restoreRead = async (r: PackRead, data: Uint8Array): Promise<void> => {
+    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -206,13 +220,14 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
           }
         }),
       }))
-      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`)
+      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`, pooled)
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
       if (res.error) throw res.error
     }
-    await runReads(run, inner, (r) => readContained(run, r, signal, restoreRead))
+    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
   } finally {
+    buffers.clear()
     bytes.finish()
   }
 }
@@ -291,14 +306,16 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
         )
       }
     }
-    await Promise.all(writes)
+    await Promise.all(writes) // (every write of `data`'s blobs done: its buffer can be read into again)
     if (failed !== undefined) throw failed
   }
 
+  const buffers = new ReadBuffers(opts.readMemory)
   try {
     await warmUp(run, signal)
-    await runReads(run, inner, (r) => readContained(run, r, signal, writeRead))
+    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, writeRead))
   } finally {
+    buffers.clear()
     bytes.finish()
   }
 }

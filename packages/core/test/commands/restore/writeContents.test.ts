@@ -166,3 +166,43 @@ describe('restore holds a bounded number of bytes of pack data at once', () => {
     })
   }
 })
+
+describe('restore reads pack ranges into reused buffers', () => {
+  /** A local backend recording the `into` buffer of each ranged read of data and whether the data came back in it. */
+  class IntoBackend extends LocalBackend {
+    reads = 0
+    inPlace = 0
+    buffers = new Set<ArrayBufferLike>()
+    override async readPartial(...args: Parameters<LocalBackend['readPartial']>): Promise<Uint8Array> {
+      const into = args[5]?.into
+      const data = await super.readPartial(...args)
+      if (args[2]) return data // (a tree pack, read while planning)
+      this.reads++
+      if (into !== undefined && data.buffer === into.buffer) this.inPlace++
+      if (into !== undefined) this.buffers.add(into.buffer)
+      return data
+    }
+  }
+
+  for (const workers of [0, 2]) {
+    it(`every read goes into one of a few reused buffers (workers: ${workers})`, async () => {
+      const backend = new IntoBackend(join(root, 'repo'))
+      const repo = await Repository.open({}, { repository: backend }, { password })
+      try {
+        const indexed = await repo.toIndexed()
+        const { node } = await indexed.resolveSnapshotPath('latest')
+        const target = join(root, `out-into-${workers}`)
+        // a read per blob (20 kB to 3 MB), at most 2 at once: always room for both in 8 MiB of buffers
+        const plan = await indexed.planRestore(node, target, { workers, maxReadGap: 0, maxReadSize: 1, readConcurrency: 2, readMemory: 8 << 20 })
+        expect(plan.reads.length).toBeGreaterThan(24)
+        await indexed.restore(plan)
+        expect(backend.inPlace).toBe(backend.reads)
+        // the same few buffers, read into again and again (shared with the workers, never transferred)
+        expect(backend.buffers.size).toBeLessThan(backend.reads / 4)
+        for (const [p, data] of files) expect((await readFile(join(target, p))).equals(data), p).toBe(true)
+      } finally {
+        await repo.close()
+      }
+    })
+  }
+})
