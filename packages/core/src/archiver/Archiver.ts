@@ -139,7 +139,8 @@ export class Archiver {
     this.writer = shared ? { hurry: () => this.hurry() } : undefined
     const writer = this.writer
     const onSaved = writer ? (packs: readonly IndexPack[]): void => indexed.blobsInFlight.stored(writer, packs.flatMap((p) => p.blobs)) : undefined
-    this.indexer = new Indexer(this.dbe, { onPack, onSaved })
+    // The packers find stored blobs in the in-memory index (onPack): the indexer need not keep their ids too.
+    this.indexer = new Indexer(this.dbe, { onPack, onSaved, keepIds: !shared })
     this.limit = pLimit(this.opts.readConcurrency)
   }
 
