@@ -9,6 +9,7 @@ import {
   setZstdProvider,
   StreamSource,
   zstdProvider,
+  type Id,
 } from '@rustic-ts/core/internal'
 import { rejection } from '../error/thrown.js'
 
@@ -117,7 +118,7 @@ describe('DecryptBackend.streamAll', () => {
       }
     }
     const dbe = new DecryptBackend(new CountingBackend(), Key.random(), 2, 3)
-    const ids = []
+    const ids: Id[] = []
     for (let i = 0; i < 12; i++) ids.push(await dbe.saveFile('snapshot', new TextEncoder().encode(`{"n":${i}}`)))
     const bad = ids[5]!
     await dbe.backend.writeBytes('snapshot', bad, true, new Uint8Array(64))
