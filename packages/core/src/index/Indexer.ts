@@ -20,6 +20,12 @@ export const IndexerOptionsSchema = z.object({
   signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal).optional(),
   /** Called with every pack as it is added (e.g. to keep an in-memory index current). */
   onPack: z.custom<(pack: IndexPack) => void>((v) => typeof v === 'function').optional(),
+  /**
+   * Remember the blob ids of every added pack for {@link Indexer.has} (default true). False when `onPack`
+   * puts the packs into the index that the packers check anyway: the ids (~100 bytes a blob) are then not
+   * held twice until the run ends.
+   */
+  keepIds: z.boolean().default(true),
   /** Called with the packs of each index file once it is stored. */
   onSaved: z.custom<(packs: readonly IndexPack[]) => void>((v) => typeof v === 'function').optional(),
 })
@@ -59,7 +65,7 @@ export class Indexer {
    */
   async add(pack: IndexPack): Promise<void> {
     this.options.onPack?.(pack)
-    for (const b of pack.blobs) this.ids[b.type].add(b.id)
+    if (this.options.keepIds) for (const b of pack.blobs) this.ids[b.type].add(b.id)
     if (this.packs.length === 0 && this.toDelete.length === 0) this.created = Date.now()
     this.packs.push(pack)
     this.count += pack.blobs.length
@@ -81,7 +87,7 @@ export class Indexer {
     }
   }
 
-  /** True if a blob is in a pack added so far (whether or not its index file is written yet). */
+  /** True if a blob is in a pack added so far (whether or not its index file is written yet); always false without `keepIds`. */
   has(type: BlobType, id: Id): boolean {
     return this.ids[type].has(id)
   }

@@ -9,6 +9,7 @@ import {
   setZstdProvider,
   StreamSource,
   zstdProvider,
+  type Id,
 } from '@rustic-ts/core/internal'
 import { rejection } from '../error/thrown.js'
 
@@ -104,5 +105,35 @@ describe('DecryptBackend compression', () => {
       await reopened.backup(new StreamSource(other, 'other.txt'), { snapshotPaths: ['/other.txt'] })
       expect((await packBytes()) - before).toBeLessThan(text.length / 10)
     })
+  })
+})
+
+describe('DecryptBackend.streamAll', () => {
+  it('reads at most `concurrency` files ahead of its consumer, in the order of the ids; onError skips a bad file', async () => {
+    let started = 0
+    class CountingBackend extends MemoryBackend {
+      override readFull(...args: Parameters<MemoryBackend['readFull']>): ReturnType<MemoryBackend['readFull']> {
+        started++
+        return super.readFull(...args)
+      }
+    }
+    const dbe = new DecryptBackend(new CountingBackend(), Key.random(), 2, 3)
+    const ids: Id[] = []
+    for (let i = 0; i < 12; i++) ids.push(await dbe.saveFile('snapshot', new TextEncoder().encode(`{"n":${i}}`)))
+    const bad = ids[5]!
+    await dbe.backend.writeBytes('snapshot', bad, true, new Uint8Array(64))
+    const seen: number[] = []
+    const errors: string[] = []
+    const parse = (plain: Uint8Array): number => (JSON.parse(new TextDecoder().decode(plain)) as { n: number }).n
+    for await (const n of dbe.streamAll('snapshot', parse, { ids, concurrency: 3, onError: (id) => errors.push(id) })) {
+      seen.push(n)
+      expect(started).toBeLessThanOrEqual(seen.length + errors.length + 3)
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11])
+    expect(errors).toEqual([bad])
+    expect(started).toBe(12)
+    await expect(rejection(async () => {
+      for await (const _ of dbe.streamAll('snapshot', parse, { ids })) void _
+    })).resolves.toMatchObject({ code: 'IntegrityError' })
   })
 })

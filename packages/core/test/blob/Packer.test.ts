@@ -98,6 +98,23 @@ describe.each([1, 2] as const)('Packer and Indexer, repository v%i (MemoryBacken
     expect(packs.flatMap((p) => p.blobs.map((x) => x.id)).sort()).toEqual([b.id, c.id].sort())
   })
 
+  it('keepIds false: the indexer keeps no ids, the packer finds stored blobs in the index onPack fills', async () => {
+    const { repo } = await newRepo(version)
+    const [a, b] = randomBlobs(2)
+    const indexed = await repo.toIndexed()
+    const indexer = new Indexer(repo.dbe, { keepIds: false, onPack: (pack) => indexed.index.addIndexFile({ packs: [pack] }) })
+    const packer = new Packer(repo.dbe, 'data', indexer, indexed.index, { maxBlobsPerPack: 1 })
+    expect(await packer.add(a!.id, a!.data)).toBe(true)
+    await packer.flush()
+    expect(indexer.has('data', a!.id)).toBe(false)
+    expect(indexed.index.has('data', a!.id)).toBe(true)
+    expect(await packer.add(a!.id, a!.data)).toBe(false)
+    expect(await packer.add(b!.id, b!.data)).toBe(true)
+    expect((await packer.finalize()).blobs).toBe(2)
+    expect(await indexer.finalize()).toHaveLength(1)
+    expect((await indexedPacks(repo)).flatMap((p) => p.blobs.map((x) => x.id)).sort()).toEqual([a!.id, b!.id].sort())
+  })
+
   it('addSealed copies blobs between repositories', async () => {
     const { repo: src } = await newRepo(version)
     const blobs = randomBlobs(200)

@@ -32,6 +32,17 @@ describe('index file', () => {
     expect(parseIndex(enc('{"packs":null}'), 'index')).toEqual({ packs: [] })
   })
 
+  it('writes text longer than its first estimate and non-ASCII times as JSON.stringify would', () => {
+    const time = 'é€😀'.repeat(200)
+    const blobs = Array.from({ length: 3000 }, (_, i) => ({ id: i.toString(16).padStart(64, '0') as Id, type: 'data' as const, offset: i * 1e9, length: 2 ** 31 + i, uncompressedLength: 2 ** 40 }))
+    const f: IndexFile = { packs: [{ id: id('a'), blobs, time }, { id: id('b'), blobs: [], time }] }
+    const text = dec(serializeIndex(f))
+    const expected = {
+      packs: f.packs.map((p) => ({ id: p.id, blobs: p.blobs.map((b) => ({ id: b.id, type: b.type, offset: b.offset, length: b.length, uncompressed_length: b.uncompressedLength })), time })),
+    }
+    expect(text).toBe(JSON.stringify(expected) + '\n')
+  })
+
   it('normalises unusual but valid forms (upper-case ids, nulls) like the canonical ones', () => {
     const canonical = `{"packs":[{"id":"${id('a')}","blobs":[{"id":"${id('b')}","type":"tree","offset":0,"length":5,"uncompressed_length":0}]}]}`
     const unusual = `{"supersedes":null,"packs":[{"id":"${id('A')}","blobs":[{"id":"${id('B')}","type":"tree","offset":0,"length":5,"uncompressed_length":null}]}],"packs_to_delete":[]}`
