@@ -11,8 +11,8 @@ export interface EarlyKeyTarget {
   password: string
 }
 
-/** The program's options (`program.ts`): whether each takes a value, by every name it has. */
-const PROGRAM_OPTIONS: ReadonlyMap<string, { name: string; value: boolean }> = new Map(
+/** The program's options (`program.ts`): whether each takes a value, by every name it has. A test holds it to the program's. */
+export const PROGRAM_OPTIONS: ReadonlyMap<string, { name: string; value: boolean }> = new Map(
   (
     [
       [['-r', '--repo'], true],
@@ -35,7 +35,7 @@ const PROGRAM_OPTIONS: ReadonlyMap<string, { name: string; value: boolean }> = n
 )
 
 /** Commands whose action opens the repository named by `-r` with the password of the global options. */
-const OPENING_COMMANDS: ReadonlySet<string> = new Set([
+export const OPENING_COMMANDS: ReadonlySet<string> = new Set([
   'backup', 'cat', 'check', 'config', 'copy', 'diff', 'dump', 'find', 'forget', 'key', 'list', 'ls', 'merge', 'prune',
   'repair', 'repoinfo', 'restore', 'snapshots', 'stats', 'tag', 'unlock',
 ])

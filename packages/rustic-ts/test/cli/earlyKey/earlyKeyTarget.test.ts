@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolvePassword } from '@rustic-ts/core/internal'
 import { describeRepository } from '../../../src/backendsFromOptions.js'
-import { earlyKeyTarget } from '../../../src/cli/earlyKey/earlyKeyTarget.js'
+import { OPENING_COMMANDS, PROGRAM_OPTIONS, earlyKeyTarget } from '../../../src/cli/earlyKey/earlyKeyTarget.js'
 import { credentialsFrom, globalOptions } from '../../../src/cli/GlobalOptions.js'
 import { buildProgram } from '../../../src/cli/program.js'
 
@@ -56,6 +56,18 @@ async function programReading(args: string[], env: Record<string, string | undef
 }
 
 describe('earlyKeyTarget: the repository and password of a command line, read as the program reads them', () => {
+  it("knows the program's options by every name, with whether each takes a value, and only commands the program has", () => {
+    const program = buildProgram()
+    const expected = new Map<string, boolean>()
+    for (const o of program.options) {
+      // -V/--version is the program's version flag, which earlyKeyTarget treats with the help flags
+      for (const flag of [o.short, o.long]) if (flag && o.long !== '--version') expected.set(flag, o.required || o.optional)
+    }
+    expect(new Map([...PROGRAM_OPTIONS].map(([flag, o]) => [flag, o.value]))).toEqual(expected)
+    const commands = new Set(program.commands.map((c) => c.name()))
+    for (const c of OPENING_COMMANDS) expect(commands.has(c), c).toBe(true)
+  })
+
   it("agrees with the program's own reading (commander, globalOptions, credentialsFrom) on the command lines it accepts", async () => {
     const pw = join(dir, 'pw.txt')
     const cases: Array<[string[], Record<string, string>]> = [
