@@ -240,6 +240,7 @@ export type {
   WriteBackend,
   FileWriter,
   CallOptions,
+  ReadPartialOptions,
   FileType,
   LayoutChoice,
   LayoutName,
