@@ -48,12 +48,12 @@ function coreExportMap(): Map<string, Map<string, string>> {
 }
 
 /**
- * The files `start` loads through static relative imports (itself included): what a program loads before
- * any of its dynamic imports.
+ * The files the `starts` load through static relative imports (themselves included): what a program loads
+ * before any of its dynamic imports.
  */
-function staticClosure(start: string): Set<string> {
+function staticClosure(starts: readonly string[]): Set<string> {
   const seen = new Set<string>()
-  const pending = [start]
+  const pending = [...starts]
   while (pending.length > 0) {
     const file = pending.pop()!
     if (seen.has(file)) continue
@@ -70,7 +70,7 @@ function staticClosure(start: string): Set<string> {
 }
 
 /**
- * Rewrites `import { a, b } from '@rustic-ts/core'` (and `/internal`) in the files `start` loads statically
+ * Rewrites `import { a, b } from '@rustic-ts/core'` (and `/internal`) in the files the `starts` load statically
  * (see {@link staticClosure}) into imports from the files that declare `a` and `b`. With code splitting,
  * esbuild puts a module in the chunk of every entry point that reaches it through any import, used or
  * not: through core's barrels, the program's start-up chunk reached all of core (every command, zod),
@@ -78,16 +78,16 @@ function staticClosure(start: string): Set<string> {
  * files loaded later keep the barrels: every command then loads core in one chunk (deep imports there cut
  * it into dozens of small ones, one per combination of commands, which cost more to resolve and link than
  * they save). The same modules are bundled either way (one copy of each class). A namespace import, or a
- * name declared elsewhere, stays as written. Only relative imports are followed from `start`.
+ * name declared elsewhere, stays as written. Only relative imports are followed from the `starts`.
  */
-export function coreDeepImports(start: string): Plugin {
+export function coreDeepImports(...starts: string[]): Plugin {
   return {
     name: 'core-deep-imports',
     setup(build) {
       let map: Map<string, Map<string, string>> | undefined
       let startup: Set<string> | undefined
       build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]src[\\/].*\.ts$/ }, async (args) => {
-        startup ??= staticClosure(start)
+        startup ??= staticClosure(starts)
         if (!startup.has(args.path)) return undefined
         const text = await readFile(args.path, 'utf8')
         if (!text.includes('@rustic-ts/core')) return undefined

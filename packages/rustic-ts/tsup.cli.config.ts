@@ -20,8 +20,8 @@ const common: Options = {
   external: NATIVE,
   noExternal: [new RegExp(`^(?!(${NATIVE.join('|')})(/|$))`)],
   esbuildPlugins: [
-    // the program's start-up files import core's names from their own files (see coreDeepImports)
-    coreDeepImports(fileURLToPath(new URL('./src/cli/main.ts', import.meta.url))),
+    // the entry's and the program's start-up files import core's names from their own files (see coreDeepImports)
+    coreDeepImports(fileURLToPath(new URL('./src/cli.ts', import.meta.url)), fileURLToPath(new URL('./src/cli/main.ts', import.meta.url))),
     {
       // `@rustic-ts/<package>` and `@rustic-ts/core/internal` from their sources.
       name: 'workspace-sources',

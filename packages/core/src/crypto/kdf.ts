@@ -1,6 +1,6 @@
-import { scrypt as nodeScrypt } from 'node:crypto'
 import { RusticError } from '../error/RusticError.js'
 import { Key } from './Key.js'
+import { KDF_MAX_MEMORY, kdfParamsValid, scryptBytes } from './scryptBytes.js'
 
 /** scrypt parameters, as stored in a key file (`N`, `r`, `p`). */
 export interface KdfParams {
@@ -26,39 +26,16 @@ export const DEFAULT_KDF_PARAMS: KdfParams = Object.freeze({ N: 32768, r: 8, p: 
  */
 export type KeyDeriver = (password: string | Uint8Array, salt: Uint8Array, params: KdfParams) => Promise<Key>
 
-/** Limits that keep a hostile key file from asking for unbounded memory or time. */
-const MAX_MEMORY = 2 ** 30 // 128·N·r bytes
-const MAX_RP = 2 ** 20
-
 /** Checks scrypt parameters; throws `InvalidKdfParams` if they are unusable. */
 export function validateKdfParams(params: KdfParams): void {
-  const { N, r, p } = params
-  const ok =
-    Number.isSafeInteger(N) &&
-    Number.isSafeInteger(r) &&
-    Number.isSafeInteger(p) &&
-    N > 1 &&
-    (N & (N - 1)) === 0 &&
-    r >= 1 &&
-    p >= 1 &&
-    128 * N * r <= MAX_MEMORY &&
-    r * p <= MAX_RP
-  if (!ok) {
+  if (!kdfParamsValid(params)) {
+    const { N, r, p } = params
     throw new RusticError(
       'Cryptography',
       `invalid scrypt parameters N=${N}, r=${r}, p=${p}: N must be a power of two > 1, r and p >= 1, and 128·N·r at most 1 GiB`,
       { code: 'InvalidKdfParams' },
     )
   }
-}
-
-function nodeScryptAsync(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
-  const maxmem = Math.max(32 << 20, 256 * params.N * params.r + (16 << 20))
-  return new Promise((resolve, reject) => {
-    nodeScrypt(password, salt, 64, { N: params.N, r: params.r, p: params.p, maxmem }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    )
-  })
 }
 
 /**
@@ -71,12 +48,17 @@ export async function deriveKey(password: string | Uint8Array, salt: Uint8Array,
   const pw = typeof password === 'string' ? new TextEncoder().encode(password) : password
   let out: Uint8Array
   try {
-    out = await nodeScryptAsync(pw, salt, params)
+    out = await scryptBytes(pw, salt, params)
   } catch {
     // The pure-JS fallback is loaded only when needed (it is not part of start-up).
     const { scryptAsync } = await import('@noble/hashes/scrypt.js')
-    out = await scryptAsync(pw, salt, { N: params.N, r: params.r, p: params.p, dkLen: 64, maxmem: 2 * MAX_MEMORY })
+    out = await scryptAsync(pw, salt, { N: params.N, r: params.r, p: params.p, dkLen: 64, maxmem: 2 * KDF_MAX_MEMORY })
   }
+  return keyFromKdfBytes(out)
+}
+
+/** The {@link Key} in scrypt's 64 bytes (AES key, MAC `k`, MAC `r`), which are then zeroed. */
+export function keyFromKdfBytes(out: Uint8Array): Key {
   const key = Key.fromParts(out.subarray(0, 32), out.subarray(32, 48), out.subarray(48, 64))
   out.fill(0)
   return key

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import { deriveKey, Key, Repository, RusticError, type KeyDeriver, type RepositoryOptions } from '@rustic-ts/core'
-import { parseDuration, validateKdfParams } from '@rustic-ts/core/internal'
+import { deriveKey, Repository, RusticError, type KeyDeriver, type RepositoryOptions } from '@rustic-ts/core'
+import { keyFromKdfBytes, parseDuration } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
 import { takeEarlyKey } from './earlyKey/earlyKeyDerivation.js'
@@ -34,13 +34,8 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
 const deriveWithEarlyKey: KeyDeriver = async (password, salt, params) => {
   const early = takeEarlyKey(password, salt, params)
   const bytes = early === undefined ? undefined : await early
-  if (bytes === undefined) return deriveKey(password, salt, params)
-  try {
-    validateKdfParams(params)
-    return Key.fromParts(bytes.subarray(0, 32), bytes.subarray(32, 48), bytes.subarray(48, 64))
-  } finally {
-    bytes.fill(0)
-  }
+  // (the early derivation starts only for valid parameters, and these are the same)
+  return bytes === undefined ? deriveKey(password, salt, params) : keyFromKdfBytes(bytes)
 }
 
 /** The backends named by `-r` / `--repo-hot` / `-o`. */

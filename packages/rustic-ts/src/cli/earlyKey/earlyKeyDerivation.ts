@@ -1,21 +1,16 @@
-// Loaded by dist/cli.js before the program: Node built-ins only (no core, no zod).
-import { createHash, scrypt } from 'node:crypto'
+// Loaded by dist/cli.js before the program: Node built-ins and core's dependency-free scrypt file only (no zod).
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { kdfParamsValid, scryptBytes } from '@rustic-ts/core/internal'
+import type { KdfParams } from '@rustic-ts/core/internal'
 import { earlyKeyTarget } from './earlyKeyTarget.js'
-
-/** scrypt parameters and salt of a key file (as core's `KdfParams`). */
-interface Params {
-  N: number
-  r: number
-  p: number
-}
 
 /** A derivation started for one key file. */
 interface Started {
   password: Uint8Array
   salt: Uint8Array
-  params: Params
+  params: KdfParams
   /** scrypt's 64 bytes, or undefined if it failed (the normal path then derives, and reports). */
   result: Promise<Uint8Array | undefined>
 }
@@ -30,14 +25,8 @@ const ID = /^[0-9a-f]{64}$/
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const SALT_LENGTH = 64
 
-/** core's `validateKdfParams`, as a predicate: a key file asking for more is left to the normal path. */
-function validParams({ N, r, p }: Params): boolean {
-  const ints = [N, r, p].every((x) => Number.isSafeInteger(x))
-  return ints && N > 1 && (N & (N - 1)) === 0 && r >= 1 && p >= 1 && 128 * N * r <= 2 ** 30 && r * p <= 2 ** 20
-}
-
 /** The salt and parameters of a key file's bytes, if it is one that `findKey` would try (named by its hash, scrypt, a 64-byte salt). */
-function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: Params } | undefined {
+function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: KdfParams } | undefined {
   if (createHash('sha256').update(bytes).digest('hex') !== id) return undefined
   let json: unknown
   try {
@@ -50,9 +39,9 @@ function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: P
   if (k['kdf'] !== 'scrypt' || typeof k['salt'] !== 'string' || typeof k['data'] !== 'string' || !BASE64.test(k['salt']) || !BASE64.test(k['data'])) {
     return undefined
   }
-  const params = { N: k['N'], r: k['r'], p: k['p'] } as Params
+  const params = { N: k['N'], r: k['r'], p: k['p'] } as KdfParams
   const salt = Buffer.from(k['salt'], 'base64')
-  return salt.length === SALT_LENGTH && validParams(params) ? { salt, params } : undefined
+  return salt.length === SALT_LENGTH && kdfParamsValid(params) ? { salt, params } : undefined
 }
 
 /**
@@ -72,12 +61,10 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<R
       const found = keyFileParams(entry.name, readFileSync(join(dir, entry.name)))
       if (found === undefined) continue
       const password = new TextEncoder().encode(target.password)
-      const { N, r, p } = found.params
-      // the same memory limit as core's deriveKey
-      const maxmem = Math.max(32 << 20, 256 * N * r + (16 << 20))
-      const result = new Promise<Uint8Array | undefined>((done) => {
-        scrypt(password, found.salt, 64, { N, r, p, maxmem }, (err, key) => done(err ? undefined : key))
-      })
+      const result = scryptBytes(password, found.salt, found.params).then(
+        (key): Uint8Array | undefined => key,
+        () => undefined,
+      )
       started = { password, salt: found.salt, params: found.params, result }
       return
     }
@@ -97,7 +84,7 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * exactly this password, salt and parameters; else undefined at once (the caller derives itself). The
  * promise never rejects: it gives undefined when the early scrypt failed.
  */
-export function takeEarlyKey(password: string | Uint8Array, salt: Uint8Array, params: Params): Promise<Uint8Array | undefined> | undefined {
+export function takeEarlyKey(password: string | Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Uint8Array | undefined> | undefined {
   const s = started
   if (s === undefined || s.params.N !== params.N || s.params.r !== params.r || s.params.p !== params.p || !equalBytes(s.salt, salt)) return undefined
   const bytes = typeof password === 'string' ? new TextEncoder().encode(password) : password
