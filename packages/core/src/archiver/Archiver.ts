@@ -310,8 +310,9 @@ export class Archiver {
     try {
       // Each parent tree is read once: not through the repository's tree cache, which would keep up to 4,096
       // trees' nodes (all of a snapshot of 200,000 files in 2,000 directories) until the backup ends.
-      const nodes = parseTree(await this.indexed.getBlob('tree', id, { signal: this.ctx.signal }), `tree ${id}`)
-      return { id, nodes: new Map(nodes.map((n) => [nameKey(n), n])) }
+      const nodes = new Map<string, Node>()
+      for (const n of parseTree(await this.indexed.getBlob('tree', id, { signal: this.ctx.signal }), `tree ${id}`)) nodes.set(nameKey(n), n)
+      return { id, nodes }
     } catch (e) {
       this.ctx.onWarning?.(`cannot read parent tree ${id}, backing up without it: ${(e as Error).message}`, e)
       return undefined

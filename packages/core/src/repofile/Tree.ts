@@ -104,7 +104,9 @@ export function serializeNode(node: Node): string {
   const generic = extra?.['generic_attributes']
   if (generic !== undefined) s += `,"generic_attributes":${generic.text}`
   if (node.device) s += `,"device":${node.device}`
-  s += `,"content":${node.content == null ? 'null' : `[${node.content.map((id) => `"${id}"`).join(',')}]`}`
+  // ids are lower-case hex: written without escaping, with one join (no string per id)
+  const content = node.content
+  s += content == null ? ',"content":null' : content.length === 0 ? ',"content":[]' : `,"content":["${content.join('","')}"]`
   if (node.subtree) s += `,"subtree":"${node.subtree}"`
   if (node.error) s += `,"error":${stringJson(vb, 'error', node.error)}`
   if (extra !== undefined) {
@@ -162,25 +164,36 @@ const encoder = new TextEncoder()
 export function serializeTree(nodes: readonly Node[], serialize: (node: Node) => string = serializeNode): Uint8Array {
   // Well-formed JS strings compare in UTF-8 byte order by code point; raw names need their bytes.
   const byBytes = nodes.some((n) => n.nameRaw !== undefined || LONE_SURROGATE.test(n.name))
-  const keyed = nodes.map((node) => ({ node, key: byBytes ? nodeNameBytes(node) : undefined }))
-  const cmp = byBytes
-    ? (a: (typeof keyed)[number], b: (typeof keyed)[number]): number => compareNames(a.key!, b.key!)
-    : (a: (typeof keyed)[number], b: (typeof keyed)[number]): number => compareCodePoints(a.node.name, b.node.name)
-  let sorted = true
-  for (let i = 1; i < keyed.length && sorted; i++) sorted = cmp(keyed[i - 1]!, keyed[i]!) < 0
-  if (!sorted) {
-    keyed.sort(cmp)
-    for (let i = 1; i < keyed.length; i++) {
-      if (cmp(keyed[i - 1]!, keyed[i]!) === 0) {
-        throw new RusticError('InvalidInput', `two nodes named ${nodeNameJson(keyed[i]!.node)} in one tree`, {
-          code: 'DuplicateName',
-        })
-      }
+  const ordered = byBytes ? sortedByBytes(nodes) : sortedByCodePoints(nodes)
+  let s = '{"nodes":['
+  for (let i = 0; i < ordered.length; i++) s += (i === 0 ? '' : ',') + serialize(ordered[i]!)
+  return encoder.encode(s + ']}\n')
+}
+
+/** The nodes by name (code points): `nodes` itself when they come sorted, as they usually do (no copy, no keys). */
+function sortedByCodePoints(nodes: readonly Node[]): readonly Node[] {
+  let inOrder = true
+  for (let i = 1; i < nodes.length && inOrder; i++) inOrder = compareCodePoints(nodes[i - 1]!.name, nodes[i]!.name) < 0
+  return inOrder ? nodes : sortedUnique(nodes, (a, b) => compareCodePoints(a.name, b.name), (n) => n)
+}
+
+/** The nodes by raw name bytes (each node's bytes computed once). */
+function sortedByBytes(nodes: readonly Node[]): readonly Node[] {
+  const keyed = nodes.map((node) => ({ node, key: nodeNameBytes(node) }))
+  let inOrder = true
+  for (let i = 1; i < keyed.length && inOrder; i++) inOrder = compareNames(keyed[i - 1]!.key, keyed[i]!.key) < 0
+  return inOrder ? nodes : sortedUnique(keyed, (a, b) => compareNames(a.key, b.key), (k) => k.node).map((k) => k.node)
+}
+
+/** A sorted copy of `items`; throws `InvalidInput` (code `DuplicateName`) if two compare equal. */
+function sortedUnique<T>(items: readonly T[], cmp: (a: T, b: T) => number, nodeOf: (item: T) => Node): T[] {
+  const out = [...items].sort(cmp)
+  for (let i = 1; i < out.length; i++) {
+    if (cmp(out[i - 1]!, out[i]!) === 0) {
+      throw new RusticError('InvalidInput', `two nodes named ${nodeNameJson(nodeOf(out[i]!))} in one tree`, { code: 'DuplicateName' })
     }
   }
-  let s = '{"nodes":['
-  for (let i = 0; i < keyed.length; i++) s += (i === 0 ? '' : ',') + serialize(keyed[i]!.node)
-  return encoder.encode(s + ']}\n')
+  return out
 }
 
 /** A lone surrogate (in `u` mode, paired surrogates are one code point). */
@@ -442,15 +455,24 @@ function parseNode(cur: JsonCursor): Node {
           node.device = uint64(cur)
           break
         case 'content': {
-          const content: Id[] = []
           cur.expect('[')
-          if (!cur.eat(']')) {
-            do content.push(id(cur))
-            while (cur.eat(','))
-            cur.expect(']')
+          if (cur.eat(']')) {
+            node.content = []
+            break
           }
+          const first = id(cur)
+          if (!cur.eat(',')) {
+            // one id (most files): an array of exactly one, made once
+            cur.expect(']')
+            node.content = [first]
+            break
+          }
+          const content: Id[] = [first]
+          do content.push(id(cur))
+          while (cur.eat(','))
+          cur.expect(']')
           // a copy holds exactly its ids (an array grown by push keeps room for 16 more: ~130 bytes per file kept)
-          node.content = content.length === 0 ? content : content.slice()
+          node.content = content.slice()
           break
         }
         case 'subtree':
