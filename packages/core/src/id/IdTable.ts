@@ -96,16 +96,15 @@ export class IdTable {
    */
   addHexBytes(bytes: Uint8Array, at: number, what: string): number {
     const p = this.#probe
-    let bad = at + 64 > bytes.length ? -1 : 0
-    for (let w = 0; w < WORDS && bad === 0; w++) {
+    let bad = 0 // negative once a byte is not a hex digit (or past the end)
+    for (let w = 0; w < WORDS; w++) {
       let v = 0
       for (let i = at + w * 8, end = i + 8; i < end; i++) {
-        const d = HEX[bytes[i]!] ?? -1
+        const d = i < bytes.length ? (HEX[bytes[i]!] ?? -1) : -1
         bad |= d
         v = (v << 4) | (d & 15)
       }
       p[w] = v
-      bad = bad < 0 ? -1 : 0
     }
     if (bad < 0) {
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', at, Math.min(bytes.length, at + 64))
