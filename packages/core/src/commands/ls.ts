@@ -40,7 +40,7 @@ export async function* ls(
     if (selected(path || `/${node.name}`)) yield { path: path || `/${node.name}`, node }
     return
   }
-  for await (const entry of indexed.walk(node, path, { recursive: opts.recursive }, { signal })) {
+  for await (const entry of indexed.walk(node, path, { recursive: opts.recursive, cacheTrees: false }, { signal })) {
     throwIfAborted(signal)
     if (selected(entry.path)) yield entry
   }

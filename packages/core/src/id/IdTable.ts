@@ -86,6 +86,35 @@ export class IdTable {
     if (!idWords(id, this.#probe, 0)) {
       throw new RusticError('Internal', `cannot ${what} ${JSON.stringify(id.slice(0, 80))}: not a 64-digit hex id`, { code: 'Internal' })
     }
+    return this.#addProbe()
+  }
+
+  /**
+   * {@link IdTable.add} for an id given as its 64 hex digits (ASCII bytes) at `at` in `bytes`, without making
+   * a string of them (index files read from their bytes).
+   * @throws RusticError `Internal` if they are not 64 lower-case hex digits.
+   */
+  addHexBytes(bytes: Uint8Array, at: number, what: string): number {
+    const p = this.#probe
+    let bad = 0 // negative once a byte is not a hex digit (or past the end)
+    for (let w = 0; w < WORDS; w++) {
+      let v = 0
+      for (let i = at + w * 8, end = i + 8; i < end; i++) {
+        const d = i < bytes.length ? (HEX[bytes[i]!] ?? -1) : -1
+        bad |= d
+        v = (v << 4) | (d & 15)
+      }
+      p[w] = v
+    }
+    if (bad < 0) {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1', at, Math.min(bytes.length, at + 64))
+      throw new RusticError('Internal', `cannot ${what} ${JSON.stringify(text)}: not a 64-digit hex id`, { code: 'Internal' })
+    }
+    return this.#addProbe()
+  }
+
+  /** Adds the id in the probe (see {@link IdTable.add}). */
+  #addProbe(): number {
     const found = this.#find()
     if (found >= 0) return -1 - found
     if (this.#size === this.capacity) this.#grow()

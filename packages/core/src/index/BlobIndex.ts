@@ -2,6 +2,7 @@ import type { Id } from '../id/Id.js'
 import { IdTable } from '../id/IdTable.js'
 import { grow } from '../util/growArray.js'
 import type { BlobType, IndexFile } from '../repofile/index.js'
+import type { ScannedIndex } from '../repofile/scanIndexBytes.js'
 
 /** Where a blob is stored. */
 export interface BlobLocation {
@@ -50,7 +51,16 @@ class BlobTable {
 
   /** Adds `id` unless present; returns false if it was present. */
   add(id: string, pack: number, offset: number, length: number, uncompressedLength: number | undefined): boolean {
-    const e = this.ids.add(id, 'index blob')
+    return this.set(this.ids.add(id, 'index blob'), pack, offset, length, uncompressedLength)
+  }
+
+  /** {@link BlobTable.add} for an id given as 64 hex digits at byte `at` of `bytes`. */
+  addHexBytes(bytes: Uint8Array, at: number, pack: number, offset: number, length: number, uncompressedLength: number | undefined): boolean {
+    return this.set(this.ids.addHexBytes(bytes, at, 'index blob'), pack, offset, length, uncompressedLength)
+  }
+
+  /** Sets the data of entry `e` as the id table's `add` returned it; false if the id was there already. */
+  private set(e: number, pack: number, offset: number, length: number, uncompressedLength: number | undefined): boolean {
     if (e < 0) return false
     if (e === this.packs.length) this.grow()
     this.packs[e] = pack
@@ -127,6 +137,28 @@ export class BlobIndex {
       if (!this.packSet.has(pack.id)) this.packSet.set(pack.id, pack.blobs[0]?.type ?? 'data')
     }
     for (const pack of file.packsToDelete ?? []) this.toDelete.add(pack.id)
+  }
+
+  /** Adds every pack of an index file read by `scanIndexBytes` (as {@link BlobIndex.addIndexFile} does). */
+  addScannedIndex(file: ScannedIndex): void {
+    const p = file.packs
+    let e = 0
+    for (let i = 0; i < p.packIds.length; i++) {
+      const packId = p.packIds[i]!
+      const n = this.packNumber(packId)
+      const first = e
+      let extent = this.extents.get(packId) ?? 0
+      for (const end = p.packEnds[i]!; e < end; e++) {
+        const offset = p.offsets[e]!
+        const length = p.lengths[e]!
+        if (offset + length > extent) extent = offset + length
+        const ul = p.uncompressed[e]!
+        this.tables[p.type(e)].addHexBytes(p.json, p.idAt[e]!, n, offset, length, ul === 0 ? undefined : ul)
+      }
+      if (e > first) this.extents.set(packId, extent)
+      if (!this.packSet.has(packId)) this.packSet.set(packId, e > first ? p.type(first) : 'data')
+    }
+    if (file.packsToDelete !== undefined) for (const id of file.packsToDelete.packIds) this.toDelete.add(id)
   }
 
   /** Adds one blob (ignored if the blob is already known). */

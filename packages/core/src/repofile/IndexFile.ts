@@ -4,6 +4,7 @@ import { IdSchema, parseJsonText, UintSchema, validateJson } from './decodeJson.
 import { GoTimeSchema } from './GoTimeSchema.js'
 import { goJsonString } from './goJson.js'
 import { isGoTime } from './goTime.js'
+import { scanIndexBytes, scannedIndexFile } from './scanIndexBytes.js'
 
 /** The two kinds of blobs: file contents (`data`) and directory listings (`tree`). */
 export type BlobType = 'data' | 'tree'
@@ -239,6 +240,8 @@ const LegacyIndexFileSchema = z.array(IndexPackSchema)
  * @throws RusticError `Repository`/`DecodeError`.
  */
 export function parseIndex(json: Uint8Array, what: string): IndexFile {
+  const scanned = scanIndexBytes(json)
+  if (scanned !== undefined) return scannedIndexFile(scanned)
   const value = parseJsonText(json, what).value
   const fast = fastIndexFromJson(value)
   if (fast !== undefined) return fast

@@ -4,8 +4,9 @@ import { DeleteOptionSchema, deleteOptionToJson, type DeleteOption } from './Del
 import { IdSchema, parseJsonText, UintSchema, unknownMembers, validateJson, withExtra } from './decodeJson.js'
 import { GoTimeSchema } from './GoTimeSchema.js'
 import { goTimeToDate, isGoTime } from './goTime.js'
-import { goJsonBytes } from './goJson.js'
+import { goJson } from './goJson.js'
 import {
+  fastSummaryJson,
   rawMemberText,
   SnapshotSummarySchema,
   snapshotSummaryFromJson,
@@ -132,8 +133,15 @@ function fastSnapshotJson(value: unknown): z.output<typeof SnapshotFileSchema> |
  * `parents`), then `extra`. Empty/zero fields are left out like Go's `omitempty` (`paths` and `tree` never).
  */
 export function serializeSnapshot(s: SnapshotFile): Uint8Array {
+  return utf8Encoder.encode(snapshotJsonText(s))
+}
+
+const utf8Encoder = new TextEncoder()
+
+/** The text of {@link serializeSnapshot} (for printing it: no round trip through UTF-8 bytes). */
+export function snapshotJsonText(s: SnapshotFile): string {
   const nonEmpty = (a: string[] | undefined): string[] | undefined => (a !== undefined && a.length > 0 ? a : undefined)
-  return goJsonBytes(
+  return goJson(
     withExtra(
       {
         time: s.time,
@@ -184,7 +192,7 @@ export function parseSnapshot(json: Uint8Array, what: string, id?: Id): Snapshot
   if (o.original != null) s.original = o.original
   if (o.program_version != null) s.programVersion = o.program_version
   if (o.summary != null) {
-    const summary = validateJson(o.summary, SnapshotSummarySchema, `summary of ${what}`)
+    const summary = fastSummaryJson(o.summary) ?? validateJson(o.summary, SnapshotSummarySchema, `summary of ${what}`)
     s.summary = snapshotSummaryFromJson(summary, o.summary, () => rawMemberText(text, 'summary'), o.time)
   }
   if (o.label != null) s.label = o.label

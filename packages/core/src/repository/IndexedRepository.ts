@@ -44,6 +44,12 @@ export const WalkOptionsSchema = z.object({
   recursive: z.boolean().default(true),
   /** Return false to skip a directory's contents (the directory itself is still yielded). */
   enter: z.custom<(entry: WalkEntry) => boolean>((v) => typeof v === 'function').optional(),
+  /**
+   * Keep the trees read in the repository's tree cache (default), for walks that meet the same trees again
+   * (several snapshots of the same data). `false` for one pass over a large tree (`ls`): each tree is then
+   * dropped once walked, so memory does not grow with the number of entries.
+   */
+  cacheTrees: z.boolean().default(true),
 })
 
 /** Options of {@link IndexedRepository.walk}; see {@link WalkOptionsSchema}. */
@@ -175,11 +181,16 @@ export class IndexedRepository {
 
   /** Reads and parses a tree (cached). */
   async getTree(id: Id, control: Control = {}): Promise<Node[]> {
+    return this.#getTree(id, control, true)
+  }
+
+  /** {@link IndexedRepository.getTree}, keeping a tree read here in the cache only with `cache`. */
+  async #getTree(id: Id, control: Control, cache: boolean): Promise<Node[]> {
     this.repo.assertOpen()
     const cached = this.#trees.get(id)
     if (cached) return cached
     const nodes = parseTree(await this.getBlob('tree', id, control), `tree ${id}`)
-    this.#trees.set(id, nodes)
+    if (cache) this.#trees.set(id, nodes)
     return nodes
   }
 
@@ -230,7 +241,7 @@ export class IndexedRepository {
 
   async *#walk(start: Node, basePath: string, opts: z.output<typeof WalkOptionsSchema>, signal: AbortSignal | undefined): AsyncGenerator<WalkEntry> {
     if (start.type !== 'dir' || !start.subtree) return
-    const nodes = await this.getTree(start.subtree, { signal })
+    const nodes = await this.#getTree(start.subtree, { signal }, opts.cacheTrees)
     for (const node of nodes) {
       throwIfAborted(signal)
       const entry = { path: `${basePath}/${node.name}`, node }

@@ -568,11 +568,17 @@ function configDecryptBackend(backend: WriteBackend, key: Key, config: ConfigFil
 
 /** Sorts snapshots oldest first (by time, then id). */
 export function sortSnapshots(snaps: SnapshotFile[]): SnapshotFile[] {
-  return snaps.sort((a, b) => {
-    const d = Date.parse(a.time) - Date.parse(b.time)
+  // each time parsed once, not at every comparison
+  const keyed = snaps.map((s) => ({ s, ms: Date.parse(s.time) }))
+  keyed.sort((x, y) => {
+    const d = x.ms - y.ms
     if (d !== 0 && !Number.isNaN(d)) return d
+    const a = x.s
+    const b = y.s
     return a.time < b.time ? -1 : a.time > b.time ? 1 : (a.id ?? '') < (b.id ?? '') ? -1 : 1
   })
+  for (let i = 0; i < keyed.length; i++) snaps[i] = keyed[i]!.s
+  return snaps
 }
 
 function safeUsername(): string {

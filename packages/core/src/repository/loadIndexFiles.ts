@@ -1,4 +1,6 @@
-import { streamIndexFiles } from '../backend/streamRepoFiles.js'
+import { fileName } from '../backend/DecryptBackend.js'
+import { parseIndex, type IndexFile } from '../repofile/IndexFile.js'
+import { ScannedPacks, scanIndexBytes, type ScannedIndex } from '../repofile/scanIndexBytes.js'
 import type { Id } from '../id/Id.js'
 import type { BlobIndex } from '../index/BlobIndex.js'
 import type { ProgressFactory } from '../progress/Progress.js'
@@ -18,12 +20,12 @@ export async function loadIndexFiles(
   const toRead = ids ?? (await repo.backend.list('index', { signal }))
   const p = control.progress('counter', 'reading index')
   p.setLength(toRead.length)
-  for await (const { file } of streamIndexFiles(repo.dbe, {
-    signal,
-    ids: toRead,
-    concurrency: repo.options.concurrency,
-  })) {
-    index.addIndexFile(file)
+  // index files as restic and rustic write them are read from their bytes into typed arrays (see
+  // scanIndexBytes), without an object per blob; any other form is parsed the general way
+  const read = (plain: Uint8Array, id: Id): ScannedIndex | IndexFile => scanIndexBytes(plain) ?? parseIndex(plain, fileName('index', id))
+  for await (const file of repo.dbe.streamAll('index', read, { signal, ids: toRead, concurrency: repo.options.concurrency })) {
+    if (file.packs instanceof ScannedPacks) index.addScannedIndex(file as ScannedIndex)
+    else index.addIndexFile(file as IndexFile)
     p.inc(1)
   }
   p.finish()

@@ -54,4 +54,18 @@ describe('IdTable', () => {
     expect(t.indexOf(idOf(1))).toBe(-1)
     expect(t.add(idOf(1), 'test')).toBe(0)
   })
+
+  it('adds ids given as hex digits inside a byte array as add does, and refuses anything else', () => {
+    const t = new IdTable()
+    const bytes = new TextEncoder().encode(`"${idOf(1)}","${idOf(2)}"`)
+    expect(t.addHexBytes(bytes, 1, 'test')).toBe(0)
+    expect(t.addHexBytes(bytes, 68, 'test')).toBe(1)
+    expect(t.add(idOf(1), 'test')).toBe(-1)
+    expect(t.indexOf(idOf(2))).toBe(1)
+    expect(t.id(1)).toBe(idOf(2))
+    expect(() => t.addHexBytes(bytes, 0, 'index blob')).toThrow(/cannot index blob "\\"/)
+    expect(() => t.addHexBytes(bytes, 80, 'test')).toThrow(/not a 64-digit hex id/) // runs past the end
+    expect(() => t.addHexBytes(new TextEncoder().encode(idOf(3).toUpperCase()), 0, 'test')).toThrow(/not a 64-digit hex id/)
+    expect(t.size).toBe(2)
+  })
 })

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { BlobIndex, type BlobLocation, type Id } from '@rustic-ts/core/internal'
+import { BlobIndex, serializeIndex, type BlobLocation, type Id, type IndexFile } from '@rustic-ts/core/internal'
+import { scanIndexBytes } from '../../src/repofile/scanIndexBytes.js'
 
 const idOf = (s: string): Id => createHash('sha256').update(s).digest('hex') as Id
 
@@ -42,6 +43,35 @@ describe('BlobIndex', () => {
     expect(seen[0]![0]).toBe(idOf('blob 0 1 0'))
     for (const [id, loc] of seen) expect(loc).toEqual(expected.get(`data:${id}`))
     expect([...index.locations('tree')]).toEqual([...index.entries('tree')].map(([, l]) => l))
+  })
+
+  it('holds the same from index files read from their bytes (addScannedIndex) as from parsed ones', () => {
+    const files: IndexFile[] = []
+    for (let f = 0; f < 3; f++) {
+      const packs = []
+      for (let p = 0; p < 5; p++) {
+        const blobs = []
+        for (let b = 0; b < (p === 4 ? 0 : 7); b++) {
+          // blob 0 of every file is the same: the first location added wins
+          const id = b === 0 ? idOf('shared') : idOf(`blob ${f} ${p} ${b}`)
+          blobs.push({ type: p % 2 === 0 ? ('tree' as const) : ('data' as const), id, offset: b * 100 + 2 ** 33 * (b % 2), length: 90 + b, ...(b % 3 ? {} : { uncompressedLength: 500 + b }) })
+        }
+        packs.push({ id: idOf(`pack ${f} ${p}`), blobs, ...(p === 1 ? { time: '2026-11-23T15:19:54Z', size: 4000 } : {}) })
+      }
+      files.push({ packs, supersedes: [idOf(`old ${f}`)], packsToDelete: f === 2 ? [{ id: idOf('gone'), blobs: [] }] : undefined })
+    }
+    const parsed = new BlobIndex()
+    const scanned = new BlobIndex()
+    for (const f of files) {
+      parsed.addIndexFile(f)
+      const s = scanIndexBytes(serializeIndex(f))
+      expect(s).toBeDefined()
+      scanned.addScannedIndex(s!)
+    }
+    for (const type of ['data', 'tree'] as const) expect([...scanned.entries(type)]).toEqual([...parsed.entries(type)])
+    expect([...scanned.packs()]).toEqual([...parsed.packs()])
+    expect([...scanned.packsToDelete()]).toEqual([idOf('gone')])
+    for (const id of parsed.packs().keys()) expect(scanned.packExtent(id)).toBe(parsed.packExtent(id))
   })
 
   it('keeps the first location of a blob added twice, and misses what is not there', () => {

@@ -120,6 +120,14 @@ describe('Repository', () => {
       const walked: string[] = []
       for await (const e of indexed.walk((await indexed.resolveSnapshotPath('latest')).node, '')) walked.push(e.path)
       expect(walked).toEqual(['/f.txt'])
+      // the walk keeps its trees in the tree cache (getTree then gives the very nodes it yielded), unless told not to
+      for (const cacheTrees of [true, false]) {
+        const fresh = await repo.toIndexed()
+        const nodes: unknown[] = []
+        for await (const e of fresh.walk((await fresh.resolveSnapshotPath('latest')).node, '', { cacheTrees })) nodes.push(e.node)
+        expect(nodes).toHaveLength(1)
+        expect((await fresh.getTree(treeId))[0] === nodes[0]).toBe(cacheTrees)
+      }
       await expect(indexed.resolveSnapshotPath('latest:/nope')).rejects.toThrow(/path \/nope not found/)
       expect(Buffer.from(await indexed.catBlob(dataId.slice(0, 10))).toString()).toBe('file content\n')
       expect(await indexed.catTree('latest')).toEqual(treeBytes)

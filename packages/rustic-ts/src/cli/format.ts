@@ -1,14 +1,12 @@
 import { shortId, type SnapshotFile } from '@rustic-ts/core'
-import { goJson, goTimeShortest, serializeSnapshot } from '@rustic-ts/core/internal'
-
-const decoder = new TextDecoder()
+import { goJson, goTimeShortest, snapshotJsonText } from '@rustic-ts/core/internal'
 
 /**
  * A snapshot as restic's `--json` prints it: its stored fields plus `id` and `short_id` (and extra keys),
  * the time in Go's shortest form as restic prints it (rustic writes nine fraction digits).
  */
 export function snapshotJson(snap: SnapshotFile, extra: Record<string, unknown> = {}): string {
-  const stored = decoder.decode(serializeSnapshot({ ...snap, time: goTimeShortest(snap.time) }))
+  const stored = snapshotJsonText({ ...snap, time: goTimeShortest(snap.time) })
   const more = goJson({ id: snap.id, short_id: snap.id ? shortId(snap.id) : undefined, ...extra })
   return more === '{}' ? stored : `${stored.slice(0, -1)},${more.slice(1)}`
 }

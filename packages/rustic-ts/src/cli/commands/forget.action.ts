@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { shortId, type ForgetGroup, type ForgetOptions, type ForgetPlan, type Id, type KeepCounters } from '@rustic-ts/core'
-import { goJson, parseCalendarDuration, parseGroupCriterion, RawJson, serializeSnapshot } from '@rustic-ts/core/internal'
+import { goJson, parseCalendarDuration, parseGroupCriterion, RawJson, snapshotJsonText } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, type FilterFlags } from '../filterFlags.js'
 import { snapshotJson, table } from '../format.js'
@@ -66,7 +66,7 @@ function groupJson(g: ForgetGroup): Record<string, unknown> {
       kept.length === 0
         ? null
         : kept.map((s) => ({
-            snapshot: new RawJson(new TextDecoder().decode(serializeSnapshot(s.snapshot))),
+            snapshot: new RawJson(snapshotJsonText(s.snapshot)),
             matches: s.reasons,
             counters: countersJson(s.counters),
           })),
