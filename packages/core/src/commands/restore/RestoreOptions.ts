@@ -49,7 +49,8 @@ export const RestoreOptionsSchema = z.object({
    * Worker threads that decrypt blobs and write them (default: one per core); 0 does everything on the
    * main thread (also the fallback when workers cannot load the native modules). At most
    * `readConcurrency` are started (each works on one pack read at a time; more would only idle, each
-   * with a V8 heap of its own).
+   * with a V8 heap of its own), and one per 16 MiB of pack data to read (starting one costs more than it
+   * saves on less).
    */
   workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
   /** Ranged pack reads in flight at once (see also `readMemory`). */

@@ -14,6 +14,9 @@ import { ReadBuffers } from './ReadBuffers.js'
 import { RestorePool } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
 
+/** Pack data to read per worker started (a restore of less starts one). */
+const WORKER_BYTES = 16 << 20
+
 /**
  * Reads the planned pack ranges (bounded) and writes every blob into its places, on worker threads when
  * they start (`RestorePool`), else on this thread through `writer`.
@@ -25,8 +28,10 @@ import type { RestoreRun } from './RestoreRun.js'
  */
 export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
   if (run.plan.reads.length === 0) return
-  // (no more workers than reads in flight: the others would idle, each holding an isolate's memory)
-  const workers = Math.min(run.opts.workers, run.opts.readConcurrency)
+  // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
+  // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
+  const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
+  const workers = Math.min(run.opts.workers, run.opts.readConcurrency, perData)
   const pool = workers > 0 ? await RestorePool.start(run.indexed.repo.key, workers) : undefined
   if (!pool) return writeContentsHere(run, writer)
   try {
