@@ -20,7 +20,8 @@ import { writeContents } from './writeContents.js'
  * Stops with `Aborted` when `signal` fires; running the plan-and-restore again finishes the job (a file
  * is only given its snapshot mtime after its content is complete, so a half-written file is seen as changed).
  *
- * By default blobs are opened and written on worker threads (`workers`, one per core, at most `readConcurrency`);
+ * By default blobs are opened and written on worker threads and this one (`workers`: threads in all, one per core,
+ * at most `readConcurrency`, fewer for a small restore);
  * files without content are created from this thread, a new one getting its metadata through the descriptor it
  * was created with. Times are set as restic sets them, to the nanosecond (`utimensat`/`futimens`
  * through the prebuilt `koffi` package), or to the microsecond with Node's `utimes` where that does not
