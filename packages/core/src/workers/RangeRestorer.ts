@@ -53,10 +53,28 @@ export class RangeRestorer {
 
   /** Opens and writes every blob of `m` (all but damaged ones, up to the first problem that stops the job). */
   run(m: RestoreRequest): RestoreReply {
-    const reply: RestoreReply = { id: m.id, written: 0, files: [], metaDone: [], damaged: [] }
+    const reply = RangeRestorer.reply(m)
+    for (let i = 0; i < m.blobs.length; ) i = this.step(m, reply, i, Infinity)
+    return reply
+  }
+
+  /** An empty reply to `m`, for {@link RangeRestorer.step}. */
+  static reply(m: RestoreRequest): RestoreReply {
+    return { id: m.id, written: 0, files: [], metaDone: [], damaged: [] }
+  }
+
+  /**
+   * Does the blobs of `m` from blob `from` on, into `reply`, until at least `budget` sealed bytes are done
+   * (a thread with other work does a range in steps); returns the next blob to do, `m.blobs.length` when
+   * all are done or a problem stopped the job (`reply.failure`).
+   */
+  step(m: RestoreRequest, reply: RestoreReply, from: number, budget: number): number {
+    let i = from
+    let done = 0
     try {
-      for (let i = 0; i < m.blobs.length; i++) {
+      for (; i < m.blobs.length && done < budget; i++) {
         const b = m.blobs[i]!
+        done += b.length
         let plain: Uint8Array
         try {
           plain = this.openBlob(m.data.subarray(b.start, b.start + b.length), `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
@@ -82,8 +100,9 @@ export class RangeRestorer {
       }
     } catch (e) {
       reply.failure = errorOf(e)
+      return m.blobs.length
     }
-    return reply
+    return i
   }
 
   /** The plaintext of a blob, checked against its length (and id, with `verify`). */

@@ -6,15 +6,18 @@ import { hashId } from '../../id/Id.js'
 import { zstdBuffers } from '../../compression/Zstd.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import { RangeRestorer } from '../../workers/RangeRestorer.js'
-import type { RestoreBlob } from '../../workers/restore.protocol.js'
+import type { RestoreBlob, RestoreRequest } from '../../workers/restore.protocol.js'
 import type { Id } from '../../id/Id.js'
 import type { FileWriter } from './FileWriter.js'
 import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
 import { ReadBuffers } from './ReadBuffers.js'
-import { poolResult, RestorePool } from './RestorePool.js'
+import { poolResult, RestorePool, type PoolResult } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
+
+/** Sealed bytes the main thread opens and writes at a time when it works on a range (see `writeContentsOnWorkers`). */
+const HERE_STEP = 1 << 20
 
 /** Pack data to read per worker started (a restore of less starts one). */
 const WORKER_BYTES = 16 << 20
@@ -213,6 +216,23 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         stats.metadataSet++
       }
     }
+    // one range at a time here, in steps of HERE_STEP bytes: between them this thread hands finished
+    // reads to the workers and starts new reads, so that they do not wait for it
+    let hereBusy = false
+    const restoreHere = async (restorer: RangeRestorer, m: RestoreRequest): Promise<PoolResult> => {
+      hereBusy = true
+      try {
+        const reply = RangeRestorer.reply(m)
+        for (let i = 0; i < m.blobs.length; ) {
+          throwIfAborted(signal)
+          i = restorer.step(m, reply, i, HERE_STEP)
+          if (i < m.blobs.length) await nextTick()
+        }
+        return poolResult(reply)
+      } finally {
+        hereBusy = false
+      }
+    }
     const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
@@ -235,8 +255,8 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
       }))
       const what = `pack ${r.packId}`
       const res =
-        here !== undefined && pool.allBusy
-          ? poolResult(here.run({ id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }))
+        here !== undefined && !hereBusy && pool.allBusy
+          ? await restoreHere(here, { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what })
           : await pool.run(data, blobs, opts.verifyBlobs, what, pooled)
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)

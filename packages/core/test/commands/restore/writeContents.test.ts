@@ -227,7 +227,7 @@ it('the main thread works on reads too when there is room for two threads', asyn
     const plan = await indexed.planRestore(node, target, { workers: 2 })
     expect(plan.stats.bytesToRead).toBeGreaterThan(16 << 20)
     // (the workers have their own copy of the class: this counts the main thread's ranges only)
-    const here = vi.spyOn(RangeRestorer.prototype, 'run')
+    const here = vi.spyOn(RangeRestorer.prototype, 'step')
     const stats = await indexed.restore(plan)
     expect(here).toHaveBeenCalled()
     here.mockRestore()
