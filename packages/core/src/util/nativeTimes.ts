@@ -1,6 +1,6 @@
 import { futimesSync, lutimesSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { constants, endianness } from 'node:os'
+import { constants } from 'node:os'
 import { floorDiv } from './floorDiv.js'
 
 /**
@@ -85,27 +85,31 @@ export function nativeTimesModulePath(): string | undefined {
 }
 
 const NS_PER_S = 1_000_000_000n
-const BIG_ENDIAN = endianness() === 'BE'
 
+
+/** Writes the two `struct timespec` (access, modification) of `utimensat` into `out` (native byte order, 64-bit words). */
+function fillTimespecs(out: BigInt64Array, atimeNs: bigint, mtimeNs: bigint): void {
+  const asec = floorDiv(atimeNs, NS_PER_S)
+  const msec = floorDiv(mtimeNs, NS_PER_S)
+  out[0] = asec
+  out[1] = atimeNs - asec * NS_PER_S
+  out[2] = msec
+  out[3] = mtimeNs - msec * NS_PER_S
+}
 
 /** The two `struct timespec` (access, modification) of `utimensat`, on a 64-bit platform. */
 export function timespecPair(atimeNs: bigint, mtimeNs: bigint): Buffer {
-  const b = Buffer.alloc(32)
-  let at = 0
-  for (const ns of [atimeNs, mtimeNs]) {
-    const sec = floorDiv(ns, NS_PER_S)
-    const nsec = ns - sec * NS_PER_S
-    if (BIG_ENDIAN) {
-      b.writeBigInt64BE(sec, at)
-      b.writeBigInt64BE(nsec, at + 8)
-    } else {
-      b.writeBigInt64LE(sec, at)
-      b.writeBigInt64LE(nsec, at + 8)
-    }
-    at += 16
-  }
-  return b
+  const words = new BigInt64Array(4)
+  fillTimespecs(words, atimeNs, mtimeNs)
+  return Buffer.from(words.buffer)
 }
+
+/**
+ * The timespecs of the call under way: the calls are synchronous and read them before they return, so one
+ * buffer serves them all (no allocation per file).
+ */
+const callTimes = new BigInt64Array(4)
+const callTimesBytes = Buffer.from(callTimes.buffer)
 
 const US = 1000n
 
@@ -158,7 +162,8 @@ export function setPathTimes(path: string | Uint8Array, atimeNs: bigint, mtimeNs
   const l = load()
   if ('native' in l) {
     const n = l.native
-    if (n.utimensat(n.at.fdcwd, cPath(path), timespecPair(atimeNs, mtimeNs), n.at.nofollow) !== 0) {
+    fillTimespecs(callTimes, atimeNs, mtimeNs)
+    if (n.utimensat(n.at.fdcwd, cPath(path), callTimesBytes, n.at.nofollow) !== 0) {
       throw errnoError(n.errno(), 'utimensat', typeof path === 'string' ? path : Buffer.from(path))
     }
     return
@@ -171,7 +176,8 @@ export function setPathTimes(path: string | Uint8Array, atimeNs: bigint, mtimeNs
 export function setFdTimes(fd: number, atimeNs: bigint, mtimeNs: bigint): void {
   const l = load()
   if ('native' in l) {
-    if (l.native.futimens(fd, timespecPair(atimeNs, mtimeNs)) !== 0) throw errnoError(l.native.errno(), 'futimens')
+    fillTimespecs(callTimes, atimeNs, mtimeNs)
+    if (l.native.futimens(fd, callTimesBytes) !== 0) throw errnoError(l.native.errno(), 'futimens')
     return
   }
   futimesSync(fd, utimesSeconds(atimeNs), utimesSeconds(mtimeNs))

@@ -116,17 +116,22 @@ export class FileWriter {
   }
 
   /**
-   * Creates or truncates file `index` to its size without writing (empty files, truncate-only changes). With
-   * `meta`, a file done with synchronous calls (an empty one) gets its owner, mode and times on the
-   * descriptor it was opened with; returns true if they were set.
+   * Creates or truncates empty file `index` with synchronous calls (open, and close: no thread-pool round
+   * trips), keeping nothing about it; with `meta`, sets its owner, mode and times on the descriptor it was
+   * opened with. Returns true if they were set.
    */
-  async prepareOnly(index: number, meta?: FileMetadata): Promise<boolean> {
-    if (this.fileAt(index).size <= SYNC_FILE_SIZE && !(this.state(index).fd instanceof Promise)) {
-      const fd = this.openSync(index)
-      const set = meta !== undefined && setFdMetadata(fd, meta)
-      this.closeNow(index)
-      return set
+  prepareEmpty(index: number, meta?: FileMetadata): boolean {
+    const f = this.fileAt(index)
+    const fd = openSync(f.path, f.create ? CREATE : REOPEN | constants.O_TRUNC, 0o600)
+    try {
+      return meta !== undefined && setFdMetadata(fd, meta)
+    } finally {
+      closeSync(fd)
     }
+  }
+
+  /** Creates or truncates file `index` to its size without writing (a change that only truncates). */
+  async prepareOnly(index: number): Promise<void> {
     const st = this.state(index)
     st.busy++
     try {
@@ -135,7 +140,6 @@ export class FileWriter {
       st.busy--
     }
     await this.close(index)
-    return false
   }
 
   /** Closes every open file. */

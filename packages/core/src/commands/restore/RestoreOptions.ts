@@ -46,10 +46,12 @@ export const RestoreOptionsSchema = z.object({
   /** Check that each restored blob hashes to its id (on top of the MAC check). */
   verifyBlobs: z.boolean().default(true),
   /**
-   * Worker threads that decrypt blobs and write them (default: one per core); 0 does everything on the
-   * main thread (also the fallback when workers cannot load the native modules). At most
-   * `readConcurrency` are started (each works on one pack read at a time; more would only idle, each
-   * with a V8 heap of its own).
+   * Threads that decrypt blobs and write them (default: one per core); 0 does everything on the main
+   * thread (also the fallback when workers cannot load the native modules). At most `readConcurrency`
+   * are used (each works on one pack read at a time; more would only idle, each with a V8 heap of its
+   * own), and one per 16 MiB of pack data to read (starting a worker costs more than it saves on less).
+   * With two or more, the main thread is one of them (it takes a read whenever every worker thread has
+   * one) and one worker thread fewer is started; with one, one worker thread does all.
    */
   workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism())),
   /** Ranged pack reads in flight at once (see also `readMemory`). */

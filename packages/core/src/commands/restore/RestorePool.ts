@@ -21,6 +21,18 @@ export interface PoolResult {
   error?: RusticError
 }
 
+/** A worker's (or a `RangeRestorer`'s) reply as a {@link PoolResult}, its errors as `RusticError`s. */
+export function poolResult(m: RestoreReply): PoolResult {
+  const result: PoolResult = {
+    written: m.written,
+    files: m.files,
+    metaDone: m.metaDone,
+    damaged: m.damaged.map((d) => ({ blob: d.blob, error: new RusticError(d.error.kind, d.error.message, { code: d.error.code }) })),
+  }
+  if (m.failure) result.error = new RusticError(m.failure.kind, m.failure.message, { code: m.failure.code })
+  return result
+}
+
 interface RestoreJob extends PendingJob {
   done(reply: RestoreReply): void
 }
@@ -85,6 +97,11 @@ export class RestorePool {
     return this.runOn(this.pool.leastBusy(), data, blobs, verify, what, giveBack)
   }
 
+  /** True while every worker has a job (the caller may then do one itself: see `RangeRestorer`). */
+  get allBusy(): boolean {
+    return this.pool.pending >= this.pool.size
+  }
+
   /** Ends the workers; pending jobs fail. */
   close(): Promise<void> {
     return this.pool.close()
@@ -105,16 +122,7 @@ export class RestorePool {
     return new Promise<PoolResult>((resolve, reject) => {
       const job: RestoreJob = {
         fail: reject,
-        done: (m) => {
-          const result: PoolResult = {
-            written: m.written,
-            files: m.files,
-            metaDone: m.metaDone,
-            damaged: m.damaged.map((d) => ({ blob: d.blob, error: new RusticError(d.error.kind, d.error.message, { code: d.error.code }) })),
-          }
-          if (m.failure) result.error = new RusticError(m.failure.kind, m.failure.message, { code: m.failure.code })
-          resolve(result)
-        },
+        done: (m) => resolve(poolResult(m)),
       }
       this.pool.request(w, job, (id) => ({ id, data: payload, blobs, verify, what, shared }), shared ? [] : [payload.buffer as ArrayBuffer])
     })

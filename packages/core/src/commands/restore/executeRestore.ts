@@ -1,10 +1,10 @@
+import { mkdirSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { setImmediate as nextTick } from 'node:timers/promises'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { FileWriter } from './FileWriter.js'
 import { entryMeta } from './PlanEntries.js'
-import type { FsPath } from './fsPath.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { Control } from '../../progress/Control.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
@@ -20,7 +20,8 @@ import { writeContents } from './writeContents.js'
  * Stops with `Aborted` when `signal` fires; running the plan-and-restore again finishes the job (a file
  * is only given its snapshot mtime after its content is complete, so a half-written file is seen as changed).
  *
- * By default blobs are opened and written on worker threads (`workers`, one per core, at most `readConcurrency`);
+ * By default blobs are opened and written on worker threads and this one (`workers`: threads in all, one per core,
+ * at most `readConcurrency`, fewer for a small restore);
  * files without content are created from this thread, a new one getting its metadata through the descriptor it
  * was created with. Times are set as restic sets them, to the nanosecond (`utimensat`/`futimens`
  * through the prebuilt `koffi` package), or to the microsecond with Node's `utimes` where that does not
@@ -67,31 +68,23 @@ async function prepareTarget(run: RestoreRun): Promise<void> {
   }
 }
 
-/** 2. Directories, a level at a time (parents first), in parallel within a level. */
+/**
+ * 2. Directories, in plan order (a directory's entry comes before everything below it), with synchronous
+ * calls: a `mkdir` is quick, and a thread-pool round trip and a promise per directory cost more than it.
+ */
 async function createDirectories(run: RestoreRun): Promise<void> {
-  const levels = new Map<number, FsPath[]>()
   const entries = run.plan.entries
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0, n = 0; i < entries.length; i++) {
     if (entries.type(i) !== 'dir' || entries.action(i) !== 'create') continue
-    const depth = entries.depth(i)
-    let l = levels.get(depth)
-    if (!l) levels.set(depth, (l = []))
-    l.push(entries.fsPath(i))
-  }
-  for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
-    await Promise.all(
-      levels.get(depth)!.map((p) =>
-        run.fileLimit(async () => {
-          throwIfAborted(run.signal)
-          try {
-            await mkdir(p, { mode: 0o700 })
-            run.stats.dirsCreated++
-          } catch (err) {
-            throw restoreIoError(err, 'create directory', p)
-          }
-        }),
-      ),
-    )
+    if (++n % 1024 === 0) await nextTick()
+    throwIfAborted(run.signal)
+    const p = entries.fsPath(i)
+    try {
+      mkdirSync(p, { mode: 0o700 })
+    } catch (err) {
+      throw restoreIoError(err, 'create directory', p)
+    }
+    run.stats.dirsCreated++
   }
 }
 
@@ -113,30 +106,48 @@ async function writeFiles(run: RestoreRun): Promise<void> {
   )
   run.startFiles()
   try {
-    // files without content to write: created (or truncated) to their size
+    // files without content to write: created (or truncated) to their size. Empty ones (most of them) with
+    // synchronous calls in a plain loop: a promise and a closure per file, queued all at once, held memory in
+    // proportion to the number of files and kept the garbage collector busy.
     const files = plan.files
-    const empty: Array<Promise<void>> = []
-    for (let i = 0; i < files.length; i++) {
+    let truncations: Array<Promise<void>> = []
+    for (let i = 0, n = 0; i < files.length; i++) {
       if (files.writes(i) > 0) continue
-      empty.push(
-        run.fileLimit(async () => {
-          throwIfAborted(run.signal)
-          const entry = files.entry(i)
-          // a new file gets its metadata through the descriptor it was created with (no path lookups)
-          const meta = files.create(i) && !entries.hasXattrs(entry) ? run.meta.fileMetadata(entries.meta(entry)) : undefined
-          try {
-            if (await writer.prepareOnly(i, meta)) {
-              run.metaDone[entry] = 1
-              run.stats.metadataSet++
-            }
-          } catch (e) {
-            throw restoreIoError(e, 'write', entries.fsPath(files.entry(i)))
-          }
-          run.fileDone()
-        }),
-      )
+      if (++n % 1024 === 0) await nextTick()
+      throwIfAborted(run.signal)
+      const entry = files.entry(i)
+      if (files.size(i) > 0) {
+        // an existing file whose blobs are all in place, to be cut to its size (rare): asynchronously, bounded
+        truncations.push(
+          run.fileLimit(async () => {
+            throwIfAborted(run.signal)
+            await writer.prepareOnly(i).catch((e: unknown) => {
+              throw restoreIoError(e, 'write', entries.fsPath(entry))
+            })
+            run.fileDone()
+          }),
+        )
+        if (truncations.length >= 1024) {
+          await Promise.all(truncations)
+          truncations = []
+        }
+        continue
+      }
+      // a new file gets its metadata through the descriptor it was created with (no path lookups)
+      const meta = files.create(i) && !entries.hasXattrs(entry) ? run.meta.fileMetadata(entries.meta(entry)) : undefined
+      let set: boolean
+      try {
+        set = writer.prepareEmpty(i, meta)
+      } catch (e) {
+        throw restoreIoError(e, 'write', entries.fsPath(entry))
+      }
+      if (set) {
+        run.metaDone[entry] = 1
+        run.stats.metadataSet++
+      }
+      run.fileDone()
     }
-    await Promise.all(empty)
+    await Promise.all(truncations)
     await writeContents(run, writer)
   } finally {
     await writer.closeAll()

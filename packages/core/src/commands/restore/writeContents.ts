@@ -3,16 +3,24 @@ import { setImmediate as nextTick } from 'node:timers/promises'
 import { isRepositoryDamage } from '../../error/repositoryDamage.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { hashId } from '../../id/Id.js'
+import { zstdBuffers } from '../../compression/Zstd.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
-import type { RestoreBlob } from '../../workers/restore.protocol.js'
+import { RangeRestorer } from '../../workers/RangeRestorer.js'
+import type { RestoreBlob, RestoreRequest } from '../../workers/restore.protocol.js'
 import type { Id } from '../../id/Id.js'
 import type { FileWriter } from './FileWriter.js'
 import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
 import { ReadBuffers } from './ReadBuffers.js'
-import { RestorePool } from './RestorePool.js'
+import { poolResult, RestorePool, type PoolResult } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
+
+/** Sealed bytes the main thread opens and writes at a time when it works on a range (see `writeContentsOnWorkers`). */
+const HERE_STEP = 1 << 20
+
+/** Pack data to read per worker started (a restore of less starts one). */
+const WORKER_BYTES = 16 << 20
 
 /**
  * Reads the planned pack ranges (bounded) and writes every blob into its places, on worker threads when
@@ -25,12 +33,17 @@ import type { RestoreRun } from './RestoreRun.js'
  */
 export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
   if (run.plan.reads.length === 0) return
-  // (no more workers than reads in flight: the others would idle, each holding an isolate's memory)
-  const workers = Math.min(run.opts.workers, run.opts.readConcurrency)
-  const pool = workers > 0 ? await RestorePool.start(run.indexed.repo.key, workers) : undefined
+  // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
+  // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
+  const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
+  const threads = Math.min(run.opts.workers, run.opts.readConcurrency, perData)
+  // With room for two threads or more, this thread is one of them: it has little else to do while the
+  // workers write, and an isolate less is ~20 MiB less.
+  const pool = threads > 0 ? await RestorePool.start(run.indexed.repo.key, threads > 1 ? threads - 1 : 1) : undefined
   if (!pool) return writeContentsHere(run, writer)
   try {
-    await writeContentsOnWorkers(run, pool)
+    const zstd = threads > 1 ? zstdBuffers() : undefined
+    await writeContentsOnWorkers(run, pool, zstd ? new RangeRestorer(run.indexed.repo.key, zstd) : undefined)
   } finally {
     await pool.close()
   }
@@ -157,8 +170,11 @@ async function warmUp(run: RestoreRun, signal: AbortSignal): Promise<void> {
   await run.indexed.repo.warmUpPacks([...packs], { signal })
 }
 
-/** The worker-thread variant: the main thread reads pack ranges, the workers open blobs and write them. */
-async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promise<void> {
+/**
+ * The worker-thread variant: the main thread reads pack ranges, the workers open blobs and write them; with
+ * `here`, the main thread does a range itself when every worker has one.
+ */
+async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: RangeRestorer | undefined): Promise<void> {
   const { plan, opts, stats } = run
   const inner = new AbortController()
   const signal = inner.signal
@@ -200,6 +216,23 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
         stats.metadataSet++
       }
     }
+    // one range at a time here, in steps of HERE_STEP bytes: between them this thread hands finished
+    // reads to the workers and starts new reads, so that they do not wait for it
+    let hereBusy = false
+    const restoreHere = async (restorer: RangeRestorer, m: RestoreRequest): Promise<PoolResult> => {
+      hereBusy = true
+      try {
+        const reply = RangeRestorer.reply(m)
+        for (let i = 0; i < m.blobs.length; ) {
+          throwIfAborted(signal)
+          i = restorer.step(m, reply, i, HERE_STEP)
+          if (i < m.blobs.length) await nextTick()
+        }
+        return poolResult(reply)
+      } finally {
+        hereBusy = false
+      }
+    }
     const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
@@ -220,7 +253,11 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool): Promi
           }
         }),
       }))
-      const res = await pool.run(data, blobs, opts.verifyBlobs, `pack ${r.packId}`, pooled)
+      const what = `pack ${r.packId}`
+      const res =
+        here !== undefined && !hereBusy && pool.allBusy
+          ? await restoreHere(here, { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what })
+          : await pool.run(data, blobs, opts.verifyBlobs, what, pooled)
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
       if (res.error) throw res.error

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { cp, mkdir, mkdtemp, open, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
 import { Repository, type IndexedRepository } from '@rustic-ts/core'
 import type { BlobLocation, Id } from '@rustic-ts/core/internal'
+import { RangeRestorer } from '../../../src/workers/RangeRestorer.js'
 
 const password = 'damaged-pack-pw'
 let root: string
@@ -206,3 +207,38 @@ describe('restore reads pack ranges into reused buffers', () => {
     })
   }
 })
+
+// over 16 MiB of pack data with `workers: 2`: one worker thread and the main thread share the reads
+// (the main thread takes one whenever the worker has one); every byte, mode and mtime as in the source
+it('the main thread works on reads too when there is room for two threads', async () => {
+  const base = join(root, 'two-threads')
+  const from = join(base, 'src')
+  await mkdir(from, { recursive: true })
+  const data = new Map<string, Buffer>()
+  for (let i = 0; i < 20; i++) data.set(`f${i}`, randomBytes(1_000_000 + i * 7_000))
+  let n = 0
+  for (const [name, bytes] of data) await writeFile(join(from, name), bytes, { mode: n++ % 2 ? 0o640 : 0o604 })
+  const repo = await Repository.init({}, { repository: new LocalBackend(join(base, 'repo')) }, { password }, { kdf: { N: 1024, r: 8, p: 1 } })
+  try {
+    const indexed = await repo.toIndexed()
+    await indexed.backup('.', { local: { cwd: from } })
+    const { node } = await indexed.resolveSnapshotPath('latest')
+    const target = join(base, 'out')
+    const plan = await indexed.planRestore(node, target, { workers: 2 })
+    expect(plan.stats.bytesToRead).toBeGreaterThan(16 << 20)
+    // (the workers have their own copy of the class: this counts the main thread's ranges only)
+    const here = vi.spyOn(RangeRestorer.prototype, 'step')
+    const stats = await indexed.restore(plan)
+    expect(here).toHaveBeenCalled()
+    here.mockRestore()
+    expect(stats.filesWritten).toBe(data.size)
+    for (const [name, bytes] of data) {
+      expect((await readFile(join(target, name))).equals(bytes), name).toBe(true)
+      const [want, got] = await Promise.all([stat(join(from, name), { bigint: true }), stat(join(target, name), { bigint: true })])
+      expect(got.mode, name).toBe(want.mode)
+      expect(got.mtimeNs, name).toBe(want.mtimeNs)
+    }
+  } finally {
+    await repo.close()
+  }
+}, 60_000)

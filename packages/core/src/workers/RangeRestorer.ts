@@ -1,0 +1,170 @@
+import { closeSync, constants, openSync, writeSync } from 'node:fs'
+import type { ZstdBuffers } from '../compression/Zstd.js'
+import type { Key } from '../crypto/Key.js'
+import { isRepositoryDamage } from '../error/repositoryDamage.js'
+import { isRusticError, RusticError } from '../error/RusticError.js'
+import * as nodeCrypto from 'node:crypto'
+import { hashId, type Id } from '../id/Id.js'
+import { freeBuffer } from './freeBuffer.js'
+import { setFdMetadata } from './setFdMetadata.js'
+import type { RestoreError, RestoreReply, RestoreRequest, RestoreTarget } from './restore.protocol.js'
+
+/**
+ * SHA-256 of a blob as its id: Node's one-shot `crypto.hash` where there is one (Node 20.12 and later), which
+ * makes no `Hash` object per blob (a native handle for the young-generation collector to visit), else `hashId`.
+ */
+const blobId: (data: Uint8Array) => Id =
+  typeof nodeCrypto.hash === 'function' ? (data) => nodeCrypto.hash('sha256', data, 'hex') as Id : (data) => hashId(data)
+
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
+const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW
+
+// Memory: nothing of the size of a blob or a range is dropped here. Blobs are decrypted in place in the
+// range, in pieces of 64 KiB (`decryptPieces`' default: the cipher makes a new buffer for each), and
+// decompressed into `scratch`, which is reused. Each piece is freed (`freeBuffer`) as soon as it is copied, so
+// the allocator hands the same memory to the next one: left to the garbage collector, tens of MiB of pieces
+// were freed together, glibc gave the pages back, and the next pieces faulted them in again (about one page
+// fault per 4 KiB decrypted). What `freeBuffer` cannot free is collected by a young-generation collection
+// every GC_EVERY bytes where `gc` is exposed (the restore pool starts its workers so; elsewhere V8 collects on its own).
+const GC_EVERY = 8 << 20
+
+function fsPath(p: string | Uint8Array): string | Buffer {
+  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+function errorOf(e: unknown): RestoreError {
+  return isRusticError(e) ? { kind: e.kind, code: e.code, message: e.message } : { kind: 'Internal', code: 'Internal', message: message(e) }
+}
+
+/**
+ * Does a restore job ({@link RestoreRequest}) on the calling thread: opens the blobs of a pack range with
+ * `Key.decryptPieces` (MAC check, AES-256-CTR) in place, decompresses them into one reused buffer, checks
+ * them, and writes the plaintext to its places with synchronous positioned writes (never following a
+ * symlink). The restore worker program runs its jobs with one; restore's main thread runs some with its own
+ * while every worker is busy. Leaves `data` to the caller.
+ */
+export class RangeRestorer {
+  /** Decompressed blobs go here: the plaintext only lives until it is written. */
+  private scratch = Buffer.alloc(0)
+  private decrypted = 0
+
+  constructor(
+    private readonly key: Key,
+    private readonly zstd: ZstdBuffers,
+    /** A young-generation collection (`gc({ type: 'minor' })`), where exposed. */
+    private readonly collect?: (options: { type: 'minor' }) => void,
+  ) {}
+
+  /** Opens and writes every blob of `m` (all but damaged ones, up to the first problem that stops the job). */
+  run(m: RestoreRequest): RestoreReply {
+    const reply = RangeRestorer.reply(m)
+    for (let i = 0; i < m.blobs.length; ) i = this.step(m, reply, i, Infinity)
+    return reply
+  }
+
+  /** An empty reply to `m`, for {@link RangeRestorer.step}. */
+  static reply(m: RestoreRequest): RestoreReply {
+    return { id: m.id, written: 0, files: [], metaDone: [], damaged: [] }
+  }
+
+  /**
+   * Does the blobs of `m` from blob `from` on, into `reply`, until at least `budget` sealed bytes are done
+   * (a thread with other work does a range in steps); returns the next blob to do, `m.blobs.length` when
+   * all are done or a problem stopped the job (`reply.failure`).
+   */
+  step(m: RestoreRequest, reply: RestoreReply, from: number, budget: number): number {
+    let i = from
+    let done = 0
+    try {
+      for (; i < m.blobs.length && done < budget; i++) {
+        const b = m.blobs[i]!
+        done += b.length
+        let plain: Uint8Array
+        try {
+          plain = this.openBlob(m.data.subarray(b.start, b.start + b.length), `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
+        } catch (e) {
+          // damaged data spoils this blob only: the others of the range are restored
+          if (!isRepositoryDamage(e)) throw e
+          reply.damaged.push({ blob: i, error: errorOf(e) })
+          continue
+        }
+        let zero: boolean | undefined
+        for (const t of b.targets) {
+          if (t.skipZero) {
+            zero ??= plain.every((x) => x === 0)
+            if (zero) {
+              reply.files.push(t.file)
+              continue
+            }
+          }
+          if (this.writeTarget(t, plain)) reply.metaDone.push(t.file)
+          reply.written += plain.length
+          reply.files.push(t.file)
+        }
+      }
+    } catch (e) {
+      reply.failure = errorOf(e)
+      return m.blobs.length
+    }
+    return i
+  }
+
+  /** The plaintext of a blob, checked against its length (and id, with `verify`). */
+  private openBlob(sealed: Uint8Array, what: string, uncompressedLength: number | undefined, dataLength: number, id: string, verify: boolean): Uint8Array {
+    // decrypted in place: the plaintext takes the ciphertext's place, 16 bytes (the IV) after the blob's start
+    let at = 16
+    const n = this.key.decryptPieces(sealed, what, (piece) => {
+      sealed.set(piece, at)
+      at += piece.length
+      freeBuffer(piece) // (the next piece takes its memory, still mapped, instead of new pages)
+    })
+    let plain = sealed.subarray(16, 16 + n)
+    this.decrypted += n
+    if (this.decrypted >= GC_EVERY && this.collect) {
+      this.decrypted = 0
+      this.collect({ type: 'minor' })
+    }
+    if (uncompressedLength) {
+      // (grown by doubling: each new buffer is mapped and faulted in afresh)
+      if (this.scratch.length < uncompressedLength) this.scratch = Buffer.allocUnsafeSlow(Math.max(uncompressedLength, 2 * this.scratch.length, 1 << 20))
+      let n: number
+      try {
+        n = this.zstd.decompressInto(this.scratch.subarray(0, uncompressedLength), plain)
+      } catch (e) {
+        throw new RusticError('Repository', `cannot decompress ${what} (expected ${uncompressedLength} bytes): ${message(e)}`, { code: 'DecodeError' })
+      }
+      if (n !== uncompressedLength) {
+        throw new RusticError('Repository', `cannot decompress ${what}: got ${n} bytes, expected ${uncompressedLength}`, { code: 'DecodeError' })
+      }
+      plain = this.scratch.subarray(0, n)
+    }
+    if (verify && blobId(plain) !== id) {
+      throw new RusticError('Verification', `${what} is corrupted: its content does not hash to its id`, { code: 'IntegrityError' })
+    }
+    if (plain.length !== dataLength) {
+      throw new RusticError('Verification', `${what} has ${plain.length} bytes, the index says ${dataLength}`, { code: 'IntegrityError' })
+    }
+    return plain
+  }
+
+  /** Writes `plain` at the target; returns true if the file's metadata was set too. */
+  private writeTarget(t: RestoreTarget, plain: Uint8Array): boolean {
+    const path = fsPath(t.path)
+    let fd: number | undefined
+    try {
+      fd = openSync(path, t.create ? CREATE : REOPEN, 0o600)
+      let done = 0
+      while (done < plain.length) done += writeSync(fd, plain, done, plain.length - done, t.offset + done)
+      // metadata is best effort here: the main thread sets what fails (and reports it)
+      return t.meta !== undefined && setFdMetadata(fd, t.meta)
+    } catch (e) {
+      throw new RusticError('InputOutput', `cannot write ${path.toString()}: ${message(e)}`, { code: 'RestoreIo', cause: e })
+    } finally {
+      if (fd !== undefined) closeSync(fd)
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, expect, it } from 'vitest'
+import { compress, hashId, Key, zstdBuffers } from '@rustic-ts/core/internal'
+import { RangeRestorer } from '../../src/workers/RangeRestorer.js'
+import type { RestoreBlob } from '../../src/workers/restore.protocol.js'
+
+let dir: string | undefined
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true })
+  dir = undefined
+})
+
+// restore's main thread runs ranges with a RangeRestorer while every worker is busy (the workers run theirs
+// with one too): a range of a plain, a compressed and a damaged blob, written where they go, on this thread
+it('opens the blobs of a range on the calling thread, writes them, sets metadata on the descriptor, and skips a damaged blob or one that is not its id', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rangerestorer-'))
+  const key = Key.random()
+  const zstd = zstdBuffers()!
+  const a = new TextEncoder().encode('first blob '.repeat(100))
+  const b = new TextEncoder().encode('second blob, compressed '.repeat(200))
+  const c = new TextEncoder().encode('damaged')
+  const sealed = [key.encrypt(a), key.encrypt(compress(b, 3)), key.encrypt(c), key.encrypt(a)]
+  sealed[2]![20]! ^= 1 // (fails its MAC)
+  const data = new Uint8Array(sealed.reduce((n, s) => n + s.length, 0))
+  let at = 0
+  const starts = sealed.map((s) => {
+    data.set(s, at)
+    return (at += s.length) - s.length
+  })
+  const one = join(dir, 'one')
+  const two = join(dir, 'two')
+  const mtimeNs = 1_600_000_000_123_456_789n
+  const blobs: RestoreBlob[] = [
+    { id: hashId(a), start: starts[0]!, length: sealed[0]!.length, dataLength: a.length, targets: [{ file: 0, path: one, offset: 0, create: true, skipZero: false, meta: { mode: 0o640, atimeNs: mtimeNs, mtimeNs } }] },
+    {
+      id: hashId(b),
+      start: starts[1]!,
+      length: sealed[1]!.length,
+      uncompressedLength: b.length,
+      dataLength: b.length,
+      targets: [
+        { file: 1, path: two, offset: 0, create: true, skipZero: false },
+        { file: 1, path: two, offset: b.length, create: false, skipZero: false },
+      ],
+    },
+    { id: hashId(c), start: starts[2]!, length: sealed[2]!.length, dataLength: c.length, targets: [{ file: 2, path: join(dir, 'three'), offset: 0, create: true, skipZero: false }] },
+    // sealed right, but not the blob its id names
+    { id: hashId(b), start: starts[3]!, length: sealed[3]!.length, dataLength: a.length, targets: [{ file: 3, path: join(dir, 'four'), offset: 0, create: true, skipZero: false }] },
+  ]
+  const reply = new RangeRestorer(key, zstd).run({ id: 7, data, blobs, verify: true, what: 'pack 00' })
+  expect(reply.failure).toBeUndefined()
+  expect(reply).toMatchObject({ id: 7, written: a.length + 2 * b.length, files: [0, 1, 1], metaDone: [0] })
+  expect(reply.damaged.map((d) => [d.blob, d.error.code])).toEqual([
+    [2, 'MacMismatch'],
+    [3, 'IntegrityError'],
+  ])
+  expect(new Uint8Array(await readFile(one))).toEqual(a)
+  expect(new Uint8Array(await readFile(two))).toEqual(new Uint8Array([...b, ...b]))
+  const st = await stat(one, { bigint: true })
+  expect(Number(st.mode) & 0o7777).toBe(0o640)
+  expect(st.mtimeNs).toBe(mtimeNs)
+  await expect(stat(join(dir, 'three'))).rejects.toThrow(/ENOENT/)
+  await expect(stat(join(dir, 'four'))).rejects.toThrow(/ENOENT/)
+})
