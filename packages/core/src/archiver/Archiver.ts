@@ -205,13 +205,11 @@ export class Archiver {
       }
       while (stack.length > 1) this.closeFrame(stack)
       const tree = await this.finishTree(root)
-      const result = {
-        tree,
-        stats: this.stats,
-        data: this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 },
-        trees: await (await this.treePacker()).finalize(),
-        indexFiles: await this.indexer.finalize(),
-      }
+      const data = this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 }
+      const trees = await (await this.treePacker()).finalize()
+      // Every blob is sealed: the seal workers (their isolates and buffers) go before the last index file is made.
+      await this.pool?.close()
+      const result = { tree, stats: this.stats, data, trees, indexFiles: await this.indexer.finalize() }
       await this.indexed.blobsInFlight.waitFor(this.borrowed, signal)
       return result
     } catch (e) {
