@@ -173,8 +173,6 @@ export class Archiver {
    */
   async archive(source: ReadSource): Promise<ArchiveResult> {
     const { signal } = this.ctx
-    // Without a parent every file is read: start the seal workers now, while the walk begins.
-    if (this.parentTree === undefined) void this.dataPacker().catch(() => {})
     const root = newFrame(-1, '', undefined, this.loadParentTree(this.parentTree))
     const stack: Frame[] = [root]
     const onError = (path: string, error: unknown): void => this.skip(path, error)
@@ -207,13 +205,11 @@ export class Archiver {
       }
       while (stack.length > 1) this.closeFrame(stack)
       const tree = await this.finishTree(root)
-      const result = {
-        tree,
-        stats: this.stats,
-        data: this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 },
-        trees: await (await this.treePacker()).finalize(),
-        indexFiles: await this.indexer.finalize(),
-      }
+      const data = this.dataPackerPromise ? await (await this.dataPackerPromise).finalize() : { blobs: 0, packs: 0, dataAdded: 0, dataAddedPacked: 0 }
+      const trees = await (await this.treePacker()).finalize()
+      // Every blob is sealed: the seal workers (their isolates and buffers) go before the last index file is made.
+      await this.pool?.close()
+      const result = { tree, stats: this.stats, data, trees, indexFiles: await this.indexer.finalize() }
       await this.indexed.blobsInFlight.waitFor(this.borrowed, signal)
       return result
     } catch (e) {
@@ -342,6 +338,9 @@ export class Archiver {
       node.content = []
       return this.counted(node, parent, frame)
     }
+    // The first file with bytes to read starts the seal workers (their two isolates and buffers): a backup
+    // that reads nothing (empty files only) does without them and seals its trees on this thread.
+    if (!this.dataPackerPromise) void this.dataPacker().catch(() => {})
     // Small local files are stored by the seal workers in one step each: many may be in flight (the workers
     // take them in batches), their cost is latency.
     if (this.opts.sealWorkers > 0 && entry.localPath !== undefined && (node.size ?? Infinity) < this.chunker.options.minSize) {

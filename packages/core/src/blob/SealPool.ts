@@ -75,7 +75,7 @@ export class SealPool {
     chunker: Chunker | undefined,
     size: number,
   ) {
-    const slotSize = SealedSlots.sizeFor(chunker?.options.maxSize)
+    const slotSizes = SealedSlots.sizesFor(chunker?.options.maxSize)
     this.canStoreFiles = chunker !== undefined
     this.workers = new WorkerPool({
       name: 'seal',
@@ -83,15 +83,14 @@ export class SealPool {
       size,
       exposeGc: true,
       setup: () => {
-        const slots = new SealedSlots(slotSize)
+        const slots = new SealedSlots(slotSizes)
         const workerData: SealWorkerData = {
           key: key.toMasterKeyJson(),
           level: compressionLevel ?? null,
           zstd,
           chunker: chunker ? { pol: chunker.pol, options: chunker.options } : null,
           outMem: slots.memory,
-          outSize: slots.slotSize,
-          outSlots: SealedSlots.count,
+          outSizes: slotSizes,
         }
         return { workerData, state: { slots, fileBytes: 0 } }
       },

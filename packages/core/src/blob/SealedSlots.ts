@@ -1,31 +1,43 @@
 import type { StoredChunks } from '../workers/seal.protocol.js'
 import type { BlobSink } from './SealPool.js'
 
-/** Slots per worker. */
-const SLOTS = 2
+/**
+ * Bytes of a worker's second slot: batches of chunks fit in it (a worker fills a batch up to the smaller
+ * slot's size), a single chunk larger than that goes to the first slot, which has room for the largest.
+ */
+const SMALL_SLOT = 2 << 20
 
 /**
- * Where a seal worker puts the sealed chunks of the files it stores: {@link SealedSlots.count} slots in
- * memory shared with the pool. A slot is filled again once the sink is done with its blobs, so that sealed
- * data never piles up (nor comes and goes as garbage), and a worker with no free slot waits: a slow sink
- * holds the worker back. Also counts the worker's answers whose claimed chunks have not all come back.
+ * Where a seal worker puts the sealed chunks of the files it stores: two slots in memory shared with the
+ * pool, one with room for the largest chunk and one for batches of at most {@link SMALL_SLOT} bytes (so a
+ * worker's large chunks take turns with one slot's memory, not two). A slot is filled again once the sink is
+ * done with its blobs, so that sealed data never piles up (nor comes and goes as garbage), and a worker with
+ * no free slot that fits waits: a slow sink holds the worker back. Also counts the worker's answers whose
+ * claimed chunks have not all come back.
  */
 export class SealedSlots {
-  /** Slots per worker. */
-  static readonly count = SLOTS
-  /** The shared memory: {@link SealedSlots.count} slots of {@link SealedSlots.slotSize} bytes. */
+  /** The shared memory: the slots one after the other. */
   readonly memory: SharedArrayBuffer
+  /** Where each slot starts in {@link SealedSlots.memory}. */
+  private readonly offsets: number[]
   /** Answers with claimed chunks whose sealed blobs have not all come back yet. */
   outstanding = 0
 
-  /** Slots of `slotSize` bytes (see {@link SealedSlots.sizeFor}). */
-  constructor(readonly slotSize: number) {
-    this.memory = new SharedArrayBuffer(SLOTS * slotSize)
+  /** Slots of these sizes (see {@link SealedSlots.sizesFor}). */
+  constructor(readonly sizes: readonly number[]) {
+    let at = 0
+    this.offsets = sizes.map((n) => ((at += n), at - n))
+    this.memory = new SharedArrayBuffer(at)
   }
 
-  /** The slot size for chunks of at most `maxChunk` bytes (compressed, zstd's bound, and sealed); 0 without files. */
-  static sizeFor(maxChunk: number | undefined): number {
-    return maxChunk === undefined ? 0 : Math.ceil((maxChunk + (maxChunk >> 8) + 128 + 32) / 65536) * 65536
+  /**
+   * The slot sizes for chunks of at most `maxChunk` bytes: the first holds one such chunk sealed (compressed
+   * to zstd's bound and encrypted), the second at most {@link SMALL_SLOT} bytes of them. Empty without files.
+   */
+  static sizesFor(maxChunk: number | undefined): number[] {
+    if (maxChunk === undefined) return []
+    const large = Math.ceil((maxChunk + (maxChunk >> 8) + 128 + 32) / 65536) * 65536
+    return [large, Math.min(large, SMALL_SLOT)]
   }
 
   /**
@@ -33,7 +45,7 @@ export class SealedSlots {
    * all of them. Returns true if `m` was the last batch of its answer.
    */
   deliver(m: StoredChunks, sink: BlobSink, recycle: () => void): boolean {
-    const sealed = new Uint8Array(this.memory, m.slot * this.slotSize, m.length)
+    const sealed = new Uint8Array(this.memory, this.offsets[m.slot]!, m.length)
     let left = m.ids.length
     let pos = 0
     m.ids.forEach((id, k) => {

@@ -13,10 +13,9 @@ export interface SealWorkerData {
   zstd: string
   /** For storing whole files: the chunker's polynomial and options; null: the worker seals blobs only. */
   chunker: { pol: Polynomial; options: ResolvedChunkerOptions } | null
-  /** Where sealed batches of files' chunks go: `outSlots` slots of `outSize` bytes, shared with the pool. */
+  /** Where sealed batches of files' chunks go: slots of `outSizes` bytes one after the other, shared with the pool. */
   outMem: SharedArrayBuffer
-  outSize: number
-  outSlots: number
+  outSizes: number[]
 }
 
 /** Seal blobs held one after the other in `data` (lengths in `lengths`); answered by a {@link SealedReply}. */

@@ -29,7 +29,7 @@ const PIECE = 64 << 10
 // Every piece the cipher gives is a new buffer, garbage at once. V8 collects it only once the garbage adds up
 // to tens of MiB, so the worker asks for a young-generation collection every GC_EVERY bytes encrypted (the
 // pool starts it with `gc` exposed; without it, V8 collects on its own).
-const GC_EVERY = 8 << 20
+const GC_EVERY = 2 << 20
 const collect = globalThis.gc
 let encrypted = 0
 
@@ -99,13 +99,15 @@ function errorMessage(e: unknown): string {
 
 // --- sealed chunks of files, in the memory shared with the pool -----------------------------------------
 // Claimed chunks go out sealed in the slots of outMem. The pool gives a slot back once the packer has written
-// its blobs; with none free, sealing waits, so a slow packer holds the worker back.
-const OUT = setup.outSize
-const freeOut = Array.from({ length: setup.outSlots }, (_, i) => i)
-// A batch takes up to JOB_CAP bytes of a slot (a chunk that needs more goes alone): a slot's memory is touched
-// only as far as its batches reach, so the slots, sized for the largest chunk, take ~2 MiB of RAM each unless
-// chunks that large come.
-const JOB_CAP = Math.min(OUT, 2 << 20)
+// its blobs; with none free that fits, sealing waits, so a slow packer holds the worker back.
+const outSizes = setup.outSizes
+let outAt = 0
+const outOffsets = outSizes.map((n) => ((outAt += n), outAt - n))
+const freeOut = outSizes.map((_, i) => i)
+// A batch takes up to JOB_CAP bytes (the smallest slot; a chunk that needs more goes alone, into a slot with room
+// for the largest chunk): a slot's memory is touched only as far as its batches reach, so the slots take ~2 MiB
+// of RAM each unless large chunks come, and those take turns with one slot.
+const JOB_CAP = Math.min(...outSizes)
 
 /** A batch of claimed chunks waiting for a slot. */
 interface SealJob {
@@ -118,11 +120,19 @@ interface SealJob {
 }
 const sealQueue: SealJob[] = []
 
+/** Seals the queued batches in order, each into the smallest free slot it fits in. */
 function pump(): void {
-  while (sealQueue.length > 0 && freeOut.length > 0) {
-    const k = freeOut.pop()!
-    const job = sealQueue.shift()!
-    const { sealed, lengths, uls } = sealAll(job.chunks, new Uint8Array(setup.outMem, k * OUT, OUT))
+  while (sealQueue.length > 0) {
+    const job = sealQueue[0]!
+    let best = -1
+    for (let j = 0; j < freeOut.length; j++) {
+      const k = freeOut[j]!
+      if (outSizes[k]! >= job.cap && (best < 0 || outSizes[k]! < outSizes[freeOut[best]!]!)) best = j
+    }
+    if (best < 0) return
+    const k = freeOut.splice(best, 1)[0]!
+    sealQueue.shift()
+    const { sealed, lengths, uls } = sealAll(job.chunks, new Uint8Array(setup.outMem, outOffsets[k]!, outSizes[k]!))
     port.post({ type: 'stored', slot: k, length: sealed.length, ids: job.ids, lengths, uls, sizes: job.sizes, more: job.more })
     job.slots.forEach(unref)
   }
@@ -143,6 +153,10 @@ const SLAB = 2 << 20
 /** Files below this size (plus one byte, to see the end: at most a slab) are read into a slab. */
 const SMALL = 1 << 20
 const READ_BUF = (chunking?.options.maxSize ?? 0) + BLOCK
+// The large buffer has room for the longest chunk and a block, but its unfinished chunk moves to the front as soon
+// as this much is read: its pages past that are touched (and then resident) only for a chunk that long, so a
+// worker's large buffer takes ~4-6 MiB of RAM instead of 10 (with restic's chunker, chunks above 4 MiB are rare).
+const COMPACT_AT = Math.min(READ_BUF, 2 * BLOCK)
 
 interface Slot {
   buf: Buffer
@@ -170,6 +184,10 @@ function unref(t: Slot): void {
   if (--t.refs === 0) {
     spare.get(t.buf.length)?.push(t.buf)
     if (t.buf.length === READ_BUF) largeWaiters.shift()?.()
+    else if (t.buf.length === SLAB) {
+      slabsInUse--
+      for (const f of slabWaiters.splice(0)) f()
+    }
   } else if (t.refs === 1 && t.idle) {
     const f = t.idle
     t.idle = undefined
@@ -177,11 +195,22 @@ function unref(t: Slot): void {
   }
 }
 let slab: Slot | undefined
-/** A slot with `n` free bytes for a small file, and where they start. */
+// Small files are read as they come, and their chunks hold their slabs until answered and sealed (into two
+// slots, one batch after the other): without a bound a worker had 6-7 slabs (12-14 MiB) in use at the peak of a
+// full backup. A file that needs a new slab with MAX_SLABS in use waits for one to be let go.
+const MAX_SLABS = 4
+let slabsInUse = 0
+const slabWaiters: Array<() => void> = []
+/** True if a small file of `n` bytes (plus one) can be read into a slab now. */
+function slabRoom(n: number): boolean {
+  return (slab !== undefined && slab.used + n <= SLAB) || slabsInUse - (slab?.refs === 1 ? 1 : 0) < MAX_SLABS
+}
+/** A slot with `n` free bytes for a small file, and where they start (see {@link slabRoom}). */
 function slabSpace(n: number): { t: Slot; at: number } {
   if (!slab || slab.used + n > SLAB) {
     if (slab) unref(slab)
     slab = slot(SLAB)
+    slabsInUse++
   }
   const at = slab.used
   slab.used += n
@@ -260,6 +289,7 @@ async function storeFile(id: number, path: Buffer, expected: number): Promise<vo
   const state = states.pop() ?? new CutSearch(chunking!.pol, chunking!.options)
   try {
     if (expected >= SMALL) t = await largeSlot()
+    else while (!slabRoom(expected + 1)) await new Promise<void>((f) => slabWaiters.push(f))
     // O_NOFOLLOW: never read through a symlink put in place since the walk; O_NONBLOCK: never hang on a fifo.
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     if (!fstatSync(fd).isFile()) throw Object.assign(new Error('changed type since it was listed, refusing to read it'), { code: 'ChangedType' })
@@ -293,8 +323,9 @@ async function storeFile(id: number, path: Buffer, expected: number): Promise<vo
         }
         break
       }
-      if (end === buf.length) {
-        // full: move the unfinished chunk to the front of a large file's buffer, once no chunk before it waits
+      if (end === buf.length || (end >= COMPACT_AT && s > 0 && buf === t.buf && t.buf.length === READ_BUF)) {
+        // full (or, in the large buffer, past COMPACT_AT): move the unfinished chunk to the front of a large file's
+        // buffer, once no chunk before it waits
         const held: Slot = t
         let next = held
         if (held.buf.length !== READ_BUF) next = await largeSlot()

@@ -1,5 +1,8 @@
-import { describe, expect, it } from 'vitest'
-import { MemoryBackend, Repository, formatGoTime, type Id, type IndexedRepository, type Node, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
+import { MemoryBackend, Repository, SealPool, formatGoTime, type Id, type IndexedRepository, type Node, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
 
 const time = formatGoTime(1_700_000_000_000_000_000n)
 const base = { mtime: time, atime: time, ctime: time, uid: 1000, gid: 1000 }
@@ -82,5 +85,39 @@ describe('trees of directories unchanged since the parent snapshot', () => {
     await expect(indexed.backup(source({}, [link('z1'), link('z1')]), { snapshotPaths: ['/d'] })).rejects.toMatchObject({
       code: 'DuplicateName',
     })
+  })
+})
+
+describe('the seal workers', () => {
+  it('start with the first file that has bytes to read, not for empty files', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'rustic-archiver-empty-'))
+    const start = vi.spyOn(SealPool, 'start')
+    try {
+      const names = ['e0', 'e1', 'e2', 'full']
+      for (const n of names) await writeFile(join(root, n), n === 'full' ? 'some bytes' : '')
+      const local = (only: string[]): ReadSource => ({
+        size: async () => undefined,
+        async *entries() {
+          yield { path: '/d', node: dir('d') }
+          for (const name of only) {
+            const path = join(root, name)
+            const size = (await stat(path)).size
+            yield { path: `/d/${name}`, node: { ...base, name, type: 'file', mode: 0o644, size, content: [] }, localPath: path }
+          }
+        },
+      })
+      const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+      const indexed = await repo.toIndexed()
+      const empty = await indexed.backup(local(['e0', 'e1', 'e2']), { snapshotPaths: ['/d'] })
+      expect(empty.snapshot.summary!.filesNew).toBe(3)
+      expect(empty.snapshot.summary!.dataBlobs).toBe(0)
+      expect(start).not.toHaveBeenCalled()
+      const full = await indexed.backup(local(names), { snapshotPaths: ['/d'] })
+      expect(full.snapshot.summary!.dataBlobs).toBe(1)
+      expect(start).toHaveBeenCalledTimes(1)
+    } finally {
+      start.mockRestore()
+      await rm(root, { recursive: true, force: true })
+    }
   })
 })

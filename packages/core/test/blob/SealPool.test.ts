@@ -120,6 +120,38 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
     }
   })
 
+  it('stores many small files and large chunks through a sink that gives the slots back late', async () => {
+    const { repo } = await newRepo(2)
+    const chunker = new Chunker(randomPolynomial())
+    const pool = (await SealPool.start(repo.dbe, { workers: 2, chunker }))!
+    // the sink hands each batch's slot back only a few milliseconds later, so that sealed chunks wait for
+    // slots, answered chunks wait for sealing, and small files wait for slabs (at most a few per worker)
+    class SlowSink extends CollectingSink {
+      override addClaimed(id: Id, sealed: Uint8Array, ul: number | undefined, size: number, done: () => void): void {
+        super.addClaimed(id, sealed, ul, size, () => setTimeout(done, 3))
+      }
+    }
+    const sink = new SlowSink()
+    try {
+      // 40 files of 200-900 KiB (read into slabs), and one whose run of one byte value makes 8 MiB chunks
+      const files = await Promise.all(
+        Array.from({ length: 41 }, async (_, i) => {
+          const data = i < 40 ? randomBytes(200_000 + ((i * 17_000) % 700_000)) : new Uint8Array(17 * 1024 * 1024).fill(7)
+          const path = join(dir, `slow-${i}`)
+          await writeFile(path, data)
+          return { path, data }
+        }),
+      )
+      const results = await Promise.all(files.map((f) => pool.storeFile(f.path, f.data.length, sink)))
+      await pool.drain()
+      results.forEach((r, i) => expect(r.content).toEqual(chunker.split(files[i]!.data).map((c) => hashId(c))))
+      for (const [id, s] of sink.stored) expect(hashId(decompress(repo.dbe.key.decrypt(s.sealed, 'test'), 'test', s.ul!))).toBe(id)
+      expect(sink.stored.size).toBe(new Set(results.flatMap((r) => r.content)).size)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('reports unreadable files as InputOutput errors naming them; never follows a symlink', async () => {
     const { repo } = await newRepo(1)
     const pool = (await SealPool.start(repo.dbe, { workers: 1, chunker: new Chunker(randomPolynomial()) }))!

@@ -41,7 +41,7 @@ const probe = new TextEncoder().encode('rustic-ts CLI worker probe '.repeat(16))
 
 it('the CLI bundle ships the seal worker, and it seals as Key and zstd open', async () => {
   const key = Key.random()
-  const data: SealWorkerData = { key: key.toMasterKeyJson(), level: 3, zstd: zstdProvider().name, chunker: null, outMem: new SharedArrayBuffer(0), outSize: 0, outSlots: 0 }
+  const data: SealWorkerData = { key: key.toMasterKeyJson(), level: 3, zstd: zstdProvider().name, chunker: null, outMem: new SharedArrayBuffer(0), outSizes: [] }
   const m = await askBundled<SealWorkerIn, SealWorkerOut>('seal', data, { type: 'seal', id: 1, data: probe.slice(), lengths: [probe.length] })
   if (m.type !== 'sealed') throw new Error(`unexpected answer ${m.type}`)
   expect(m.uls).toEqual([probe.length])
