@@ -69,8 +69,28 @@ export interface VerifyHash {
   last: boolean
 }
 
+/**
+ * Verifies pack `packId` of `size` bytes, read by the worker itself from the local file `path`: its tail
+ * (from `tailStart`) first, then `pieces` in order, into buffers the worker reuses. Jobs of this kind run
+ * one after the other, in the order sent. Answered by a {@link VerifyReply} with the verification, or with
+ * `readError` if the file could not be read as listed (nothing is reported then: the caller reads the pack
+ * the usual way).
+ */
+export interface VerifyFile {
+  type: 'file'
+  id: number
+  path: string
+  packId: Id
+  size: number
+  blobs: IndexBlob[]
+  tailStart: number
+  pieces: Array<{ offset: number; length: number }>
+  /** As {@link VerifyBegin.hashed}. */
+  hashed?: boolean
+}
+
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash
+export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
@@ -78,6 +98,8 @@ export interface VerifyReply {
   verification?: PackVerification
   /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}. */
   digest?: string
+  /** Why the file of a {@link VerifyFile} could not be read. */
+  readError?: string
   /** A failure of the worker's own (not a problem of the pack). */
   error?: string
 }

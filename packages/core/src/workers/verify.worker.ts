@@ -5,12 +5,13 @@
  * piece once it is done with it.
  */
 import { createHash, type Hash } from 'node:crypto'
+import { open, type FileHandle } from 'node:fs/promises'
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
 import { nativeZstdBuffers } from '../compression/Zstd.js'
 import { Key, type MasterKeyJson } from '../crypto/Key.js'
 import { poly1305Provider } from '../crypto/Poly1305.js'
-import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
+import type { VerifyFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
 import { workerPort } from './workerPort.js'
 
@@ -52,8 +53,88 @@ function drop(id: number): void {
 /** The hash streams (packs hashed before the key is known), by stream id. */
 const hashes = new Map<number, Hash>()
 
+/**
+ * Pieces up to this size (`check`'s usual piece size with the default memory) are read into the two reused
+ * buffers; a larger piece (a large blob, or larger pieces) gets a buffer of its own, freed once verified.
+ */
+const KEPT_BUFFER = 1 << 20
+/** The two buffers file jobs read pieces into, in turn: one is verified while the next piece is read into the other. */
+const buffers: Array<Buffer | undefined> = [undefined, undefined]
+/** The file jobs, one after the other. */
+let files: Promise<void> = Promise.resolve()
+
+/** A buffer of at least `length` bytes for the `n`-th piece of a file job (see {@link buffers}). */
+function bufferFor(n: number, length: number): Buffer {
+  if (length > KEPT_BUFFER) return Buffer.allocUnsafeSlow(length)
+  const i = n % 2
+  return (buffers[i] ??= Buffer.allocUnsafeSlow(KEPT_BUFFER))
+}
+
+/** A read of a pack file that failed (the file is gone, shorter than listed, unreadable). */
+class FileReadError extends Error {}
+
+/** Reads exactly `length` bytes at `position` of `fh` into the start of `into`; a view of them. */
+async function readAt(fh: FileHandle, into: Uint8Array, length: number, position: number): Promise<Uint8Array> {
+  let done = 0
+  while (done < length) {
+    let bytesRead: number
+    try {
+      ;({ bytesRead } = await fh.read(into, done, length - done, position + done))
+    } catch (e) {
+      throw new FileReadError((e as Error).message)
+    }
+    if (bytesRead === 0) throw new FileReadError(`the file ends before byte ${position + length}`)
+    done += bytesRead
+  }
+  return into.subarray(0, length)
+}
+
+/** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
+async function verifyFile(m: VerifyFile): Promise<VerifyReply> {
+  const reply: VerifyReply = { id: m.id }
+  let fh: FileHandle | undefined
+  let next: Promise<Uint8Array> | undefined
+  try {
+    if (keyed === undefined) throw new Error('no key was given')
+    const { key, opener } = keyed
+    try {
+      fh = await open(m.path, 'r')
+    } catch (e) {
+      throw new FileReadError((e as Error).message)
+    }
+    const file = fh
+    const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
+    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.hashed)
+    const read = (n: number): Promise<Uint8Array> => {
+      const { offset, length } = m.pieces[n]!
+      return readAt(file, bufferFor(n, length), length, offset)
+    }
+    next = m.pieces.length > 0 ? read(0) : undefined
+    for (let n = 0; n < m.pieces.length; n++) {
+      const piece = await next!
+      next = n + 1 < m.pieces.length ? read(n + 1) : undefined
+      verifier.push(piece)
+      // (a buffer of its own goes back at once)
+      if (piece.length > KEPT_BUFFER) freeBuffer(piece)
+    }
+    reply.verification = verifier.finish()
+  } catch (e) {
+    if (e instanceof FileReadError) reply.readError = e.message
+    else reply.error = e instanceof Error ? e.message : String(e)
+  } finally {
+    // (a read still going on must be done before its buffer is used again or the file closed)
+    await next?.catch(() => {})
+    await fh?.close().catch(() => {})
+  }
+  return reply
+}
+
 port.listen((m) => {
   if (m.type === 'key') return takeKey(m.key)
+  if (m.type === 'file') {
+    files = files.then(async () => port.post(await verifyFile(m)))
+    return
+  }
   if (m.type === 'drop') return drop(m.stream)
   const reply: VerifyReply = { id: m.id }
   if (m.type === 'hash') {

@@ -21,6 +21,9 @@ export interface PackToRead {
 /** Reads a range of a pack. */
 export type PackRangeReader = (pack: PackToRead, offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array>
 
+/** The path of a pack's local file, which a worker may read itself (see `ReadBackend.localPath`); `undefined` if there is none. */
+export type PackPathFinder = (pack: PackToRead, signal?: AbortSignal) => Promise<string | undefined>
+
 /** A pack is read in pieces of at most this size (unless one blob is larger). */
 const PIECE_BYTES = 4 << 20
 /** Packs in progress per worker lane: the one being verified and the next, being read meanwhile. */
@@ -157,13 +160,20 @@ export class PackDataReader {
    * its work first takes the next, so the lanes end together (the last packs are the smallest) however
    * fast each turns out to be (the lane on this thread shares it with the tree walk).
    * @param copy - names the copy `read` reads, if not the repository's own.
+   * @param localPath - where the packs are local files: a pack given to a worker's lane is read by the worker
+   *   itself (no bytes pass through this thread; see `PackVerifiers.verifyFile`); `read` reads the others,
+   *   and any pack whose file the worker could not read as listed.
    */
-  async read(packs: readonly PackToRead[], read: PackRangeReader, options: { concurrency: number; progress: Progress; copy?: string }): Promise<void> {
+  async read(
+    packs: readonly PackToRead[],
+    read: PackRangeReader,
+    options: { concurrency: number; progress: Progress; copy?: string; localPath?: PackPathFinder },
+  ): Promise<void> {
     const limit = pLimit(options.concurrency)
     const order = packs.map((p) => ({ p, work: packWork(p) })).sort((a, b) => b.work - a.work || (a.p.id < b.p.id ? -1 : 1))
     const one = async (pack: PackToRead): Promise<void> => {
       try {
-        await this.readOne(pack, read, options.copy)
+        await this.readOne(pack, read, options.copy, options.localPath)
       } finally {
         options.progress.inc(pack.size)
       }
@@ -221,16 +231,49 @@ export class PackDataReader {
     for (const w of waiting) w()
   }
 
-  private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined): Promise<void> {
+  private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined, localPath: PackPathFinder | undefined): Promise<void> {
     throwIfAborted(this.options.signal)
     // the lane's work goes down as pieces are verified, the rest when the pack is done
     const left = { work: packWork(pack) }
     const lane = await this.takeLane(left.work, true)
     try {
+      if (localPath && lane !== this.verifiers.hereLane && (await this.verifyFile(pack, lane, localPath, copy))) return
       await this.readOnLane(pack, read, copy, lane, left)
     } finally {
       this.leaveLane(lane, left.work)
     }
+  }
+
+  /**
+   * Has worker lane `lane` read and verify `pack` from its local file; false if it cannot (no such file, or
+   * the file could not be read as listed: the caller then reads the pack as usual, which reports why).
+   */
+  private async verifyFile(pack: PackToRead, lane: number, localPath: PackPathFinder, copy: string | undefined): Promise<boolean> {
+    const verifyFile = this.verifiers.verifyFile?.bind(this.verifiers)
+    if (verifyFile === undefined) return false
+    const signal = this.options.signal
+    const path = await localPath(pack, signal).catch(() => undefined)
+    if (path === undefined) return false
+    const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
+    // the worker holds the tail and two pieces at a time (the one verified, the next one read): that counts
+    // against the lane's memory, as pieces read here would (so packs the walk downloads wait their turn)
+    const pieces = plan.pieces.map((p) => p.length).sort((a, b) => b - a)
+    const held = Math.min(pack.size, pack.size - plan.tailStart + (pieces[0] ?? 0) + (pieces[1] ?? 0))
+    const budget = this.budgets[lane]!
+    await budget.acquire(held)
+    let verification: PackVerification | undefined
+    try {
+      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, this.hashed.get(pack.id) === pack.size)
+      verified.catch(() => {})
+      verification = await untilAborted(verified, signal)
+    } finally {
+      budget.release(held)
+    }
+    if (verification === undefined) return false
+    recordPackProblems(pack.id, verification, this.findings, copy)
+    this.packs++
+    this.bytes += pack.size
+    return true
   }
 
   private async readOnLane(pack: PackToRead, read: PackRangeReader, copy: string | undefined, lane: number, left: { work: number }): Promise<void> {
@@ -345,4 +388,21 @@ export class PackDataReader {
       this.leaveLane(lane, work)
     }
   }
+}
+
+/** `p`, or a rejection with `Aborted` as soon as `signal` aborts (`p` goes on, its outcome unheeded). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p
+  throwIfAborted(signal)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal)
+      } catch (e) {
+        reject(e as Error)
+      }
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

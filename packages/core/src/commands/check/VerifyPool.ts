@@ -13,7 +13,7 @@ import type { ReadBackend } from '../../backend/Backend.js'
 import { EarlyPackHashes, type PieceHasher } from './EarlyPackHashes.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
 import type { PackVerification } from './PackVerifier.js'
-import { planPackReads } from './planPackReads.js'
+import { planPackReads, type PackReadPlan } from './planPackReads.js'
 
 interface VerifyJob extends PendingJob {
   done(reply: VerifyReply): void
@@ -189,6 +189,23 @@ export class VerifyPool implements PackVerifiers {
   begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream {
     const w = lane === undefined ? undefined : this.pool.workers[lane]
     return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, hashed)
+  }
+
+  /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
+  async verifyFile(lane: number, path: string, packId: Id, size: number, blobs: IndexBlob[], plan: PackReadPlan, hashed: boolean): Promise<PackVerification | undefined> {
+    const w = this.pool.workers[lane]
+    const reply = await this.ask(w && !w.dead ? w : this.pool.leastBusy(), (id) => ({
+      type: 'file',
+      id,
+      path,
+      packId,
+      size,
+      blobs,
+      tailStart: plan.tailStart,
+      pieces: plan.pieces,
+      ...(hashed ? { hashed } : {}),
+    }))
+    return reply.readError === undefined ? (reply.verification as PackVerification) : undefined
   }
 
   /** Ends the workers (and the hashing ahead of the key); pending jobs fail. */
