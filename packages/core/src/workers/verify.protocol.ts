@@ -89,16 +89,28 @@ export interface VerifyFile {
   hashed?: boolean
 }
 
+/**
+ * The SHA-256 of the first `size` bytes of the local file `path` (a pack, before the key is known, see
+ * `EarlyPackHashes`), read by the worker itself into the buffers of {@link VerifyFile}'s jobs, which it
+ * runs in turn with them. Answered by a {@link VerifyReply} with the digest, or `readError`.
+ */
+export interface VerifyHashFile {
+  type: 'hashFile'
+  id: number
+  path: string
+  size: number
+}
+
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile
+export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile | VerifyHashFile
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
   id: number
   verification?: PackVerification
-  /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}. */
+  /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}, or of a {@link VerifyHashFile}'s file. */
   digest?: string
-  /** Why the file of a {@link VerifyFile} could not be read. */
+  /** Why the file of a {@link VerifyFile} or {@link VerifyHashFile} could not be read. */
   readError?: string
   /** A failure of the worker's own (not a problem of the pack). */
   error?: string

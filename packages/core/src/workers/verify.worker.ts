@@ -11,7 +11,7 @@ import { PackVerifier } from '../commands/check/PackVerifier.js'
 import { nativeZstdBuffers } from '../compression/Zstd.js'
 import { Key, type MasterKeyJson } from '../crypto/Key.js'
 import { poly1305Provider } from '../crypto/Poly1305.js'
-import type { VerifyFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
+import type { VerifyFile, VerifyHashFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
 import { workerPort } from './workerPort.js'
 
@@ -129,10 +129,45 @@ async function verifyFile(m: VerifyFile): Promise<VerifyReply> {
   return reply
 }
 
+/** Does a {@link VerifyHashFile} job: reads the file in pieces (the next while this one is hashed) and hashes them. */
+async function hashFile(m: VerifyHashFile): Promise<VerifyReply> {
+  const reply: VerifyReply = { id: m.id }
+  let fh: FileHandle | undefined
+  let next: Promise<Uint8Array> | undefined
+  try {
+    try {
+      fh = await open(m.path, 'r')
+    } catch (e) {
+      throw new FileReadError((e as Error).message)
+    }
+    const file = fh
+    const read = (n: number): Promise<Uint8Array> => {
+      const offset = n * KEPT_BUFFER
+      return readAt(file, bufferFor(n, KEPT_BUFFER), Math.min(KEPT_BUFFER, m.size - offset), offset)
+    }
+    const hash = createHash('sha256')
+    const pieces = Math.ceil(m.size / KEPT_BUFFER)
+    next = pieces > 0 ? read(0) : undefined
+    for (let n = 0; n < pieces; n++) {
+      const piece = await next!
+      next = n + 1 < pieces ? read(n + 1) : undefined
+      hash.update(piece)
+    }
+    reply.digest = hash.digest('hex')
+  } catch (e) {
+    if (e instanceof FileReadError) reply.readError = e.message
+    else reply.error = e instanceof Error ? e.message : String(e)
+  } finally {
+    await next?.catch(() => {})
+    await fh?.close().catch(() => {})
+  }
+  return reply
+}
+
 port.listen((m) => {
   if (m.type === 'key') return takeKey(m.key)
-  if (m.type === 'file') {
-    files = files.then(async () => port.post(await verifyFile(m)))
+  if (m.type === 'file' || m.type === 'hashFile') {
+    files = files.then(async () => port.post(await (m.type === 'file' ? verifyFile(m) : hashFile(m))))
     return
   }
   if (m.type === 'drop') return drop(m.stream)

@@ -10,7 +10,7 @@ import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../worker
 import { workerUrl } from '../../workers/workerUrl.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
 import type { ReadBackend } from '../../backend/Backend.js'
-import { EarlyPackHashes, type PieceHasher } from './EarlyPackHashes.js'
+import { EarlyPackHashes, type FileHasher, type PieceHasher } from './EarlyPackHashes.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
 import type { PackVerification } from './PackVerifier.js'
 import { planPackReads, type PackReadPlan } from './planPackReads.js'
@@ -145,9 +145,10 @@ export class VerifyPool implements PackVerifiers {
    * Has the workers of {@link VerifyPool.prestart} hash the packs of `backend` while they wait for the key
    * (see {@link EarlyPackHashes}; for a local repository, read again from the page cache), at most `memory`
    * bytes in flight; the {@link VerifyPool.start} that takes them stops it ({@link VerifyPool.stopHashingPacks}).
-   * Does nothing without prestarted workers.
+   * Where `backend` has `localPath`, the workers read the pack files themselves. Does nothing without
+   * prestarted workers.
    */
-  static hashPacksEarly(backend: Pick<ReadBackend, 'listWithSize' | 'readPartial'>, memory: number): void {
+  static hashPacksEarly(backend: Pick<ReadBackend, 'listWithSize' | 'readPartial' | 'localPath'>, memory: number): void {
     const early = prestarted
     if (early === undefined || early.hashes !== undefined) return
     const { pool } = early
@@ -157,7 +158,11 @@ export class VerifyPool implements PackVerifiers {
       const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hash', id, stream, data, last }), [data.buffer as ArrayBuffer])
       return reply.digest
     }
-    early.hashes = new EarlyPackHashes(backend, pool.size, hash, memory)
+    const hashFile: FileHasher = async (lane, path, size) => {
+      const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hashFile', id, path, size }))
+      return reply.digest
+    }
+    early.hashes = new EarlyPackHashes(backend, pool.size, hash, memory, hashFile)
   }
 
   /** Ends the workers of {@link VerifyPool.prestart} if no {@link VerifyPool.start} took them. */

@@ -189,6 +189,22 @@ describe('check --read-data where the packs are local files', () => {
     // the workers took data packs (the main thread joins only once the walk is done): those were never read here
     expect(data.filter((id) => !files.partialPackReads.has(id)).length).toBeGreaterThan(0)
 
+    // the packs hashed by prestarted workers from their files before check (as the CLI has them do while the
+    // key is derived): the same findings, and every sound pack was hashed
+    const known = vi.spyOn(PackDataReader.prototype, 'knowHashes')
+    try {
+      VerifyPool.prestart(2)
+      VerifyPool.hashPacksEarly(files, 8 << 20)
+      const early = await repo.check({ readData: true, workers: 2 })
+      expect(sorted(early)).toEqual(sorted(want))
+      const hashed = known.mock.calls[0]![0]
+      expect(hashed.size).toBe(want.packsRead - 1)
+      expect(hashed.has(f.lostPack)).toBe(false)
+    } finally {
+      known.mockRestore()
+      await VerifyPool.stopPrestarted()
+    }
+
     // files shorter than listed: nothing is reported from them, the packs are read as usual
     files.partialPackReads.clear()
     for (const id of data) files.cut.add(id)
