@@ -79,6 +79,8 @@ export interface VerifyHash {
 export interface VerifyFile {
   type: 'file'
   id: number
+  /** Names the job for a {@link VerifyWithdraw}. */
+  ticket: number
   path: string
   packId: Id
   size: number
@@ -101,8 +103,17 @@ export interface VerifyHashFile {
   size: number
 }
 
+/**
+ * Do not begin {@link VerifyFile} job `ticket` if it has not begun yet (the main thread verifies that pack
+ * itself): it is then answered with `withdrawn`. Not answered itself.
+ */
+export interface VerifyWithdraw {
+  type: 'withdraw'
+  ticket: number
+}
+
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile | VerifyHashFile
+export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile | VerifyHashFile | VerifyWithdraw
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
@@ -112,6 +123,8 @@ export interface VerifyReply {
   digest?: string
   /** Why the file of a {@link VerifyFile} or {@link VerifyHashFile} could not be read. */
   readError?: string
+  /** The {@link VerifyFile} job was withdrawn before it began: nothing was done. */
+  withdrawn?: boolean
   /** A failure of the worker's own (not a problem of the pack). */
   error?: string
 }

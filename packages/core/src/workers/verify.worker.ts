@@ -62,6 +62,8 @@ const KEPT_BUFFER = 1 << 20
 const buffers: Array<Buffer | undefined> = [undefined, undefined]
 /** The file jobs, one after the other. */
 let files: Promise<void> = Promise.resolve()
+/** Tickets of file jobs withdrawn before they began. */
+const withdrawn = new Set<number>()
 
 /** A buffer of at least `length` bytes for the `n`-th piece of a file job (see {@link buffers}). */
 function bufferFor(n: number, length: number): Buffer {
@@ -166,8 +168,12 @@ async function hashFile(m: VerifyHashFile): Promise<VerifyReply> {
 
 port.listen((m) => {
   if (m.type === 'key') return takeKey(m.key)
+  if (m.type === 'withdraw') return void withdrawn.add(m.ticket)
   if (m.type === 'file' || m.type === 'hashFile') {
-    files = files.then(async () => port.post(await (m.type === 'file' ? verifyFile(m) : hashFile(m))))
+    files = files.then(async () => {
+      if (m.type === 'file' && withdrawn.delete(m.ticket)) return port.post({ id: m.id, withdrawn: true })
+      port.post(await (m.type === 'file' ? verifyFile(m) : hashFile(m)))
+    })
     return
   }
   if (m.type === 'drop') return drop(m.stream)

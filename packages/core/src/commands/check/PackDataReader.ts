@@ -75,6 +75,10 @@ export class PackDataReader {
   private waiting: Array<() => void> = []
   /** False while the lane on this thread takes no packs (see {@link PackDataReader.holdHereLane}). */
   private hereOpen = true
+  /** Packs given to {@link PackDataReader.read} that have no lane yet. */
+  private unassigned = 0
+  /** The packs workers read themselves and have not answered for, in the order given, each with its lane. */
+  private fileJobs: Array<{ lane: number; withdraw: AbortController }> = []
   /** Packs whose bytes are known to hash to their id, with the size that was hashed (see {@link PackDataReader.knowHashes}). */
   private hashed: ReadonlyMap<Id, number> = new Map()
 
@@ -136,6 +140,25 @@ export class PackDataReader {
     this.hereOpen = true
     this.budgets.forEach((b, i) => b.resize(this.shareOf(i)))
     this.wake()
+    this.takeQueuedFile()
+  }
+
+  /**
+   * At the end, when every pack has a lane and the lane on this thread has nothing to do while a worker has a
+   * pack queued behind the one it verifies (it reads its packs itself, see {@link PackDataReader.verifyFile}):
+   * withdraws that pack from the worker, if it has not begun it, for this thread to verify (see
+   * {@link PackDataReader.readOne}), so that this thread does not wait idle for the worker's last two packs.
+   */
+  private takeQueuedFile(): void {
+    const here = this.verifiers.hereLane
+    if (here === undefined || !this.hereOpen || this.active[here] !== 0 || this.unassigned > 0) return
+    if (this.fileJobs.some((j) => j.withdraw.signal.aborted)) return
+    const perLane = new Map<number, number>()
+    for (const j of this.fileJobs) perLane.set(j.lane, (perLane.get(j.lane) ?? 0) + 1)
+    for (let i = this.fileJobs.length - 1; i >= 0; i--) {
+      const j = this.fileJobs[i]!
+      if (perLane.get(j.lane)! >= 2) return j.withdraw.abort()
+    }
   }
 
   /**
@@ -170,6 +193,7 @@ export class PackDataReader {
     options: { concurrency: number; progress: Progress; copy?: string; localPath?: PackPathFinder },
   ): Promise<void> {
     const limit = pLimit(options.concurrency)
+    this.unassigned += packs.length
     const order = packs.map((p) => ({ p, work: packWork(p) })).sort((a, b) => b.work - a.work || (a.p.id < b.p.id ? -1 : 1))
     const one = async (pack: PackToRead): Promise<void> => {
       try {
@@ -222,6 +246,7 @@ export class PackDataReader {
     this.active[lane]!--
     this.work[lane]! -= work
     this.wake()
+    if (lane === this.verifiers.hereLane) this.takeQueuedFile()
   }
 
   /** Lets the reads waiting for a lane look again. */
@@ -235,9 +260,35 @@ export class PackDataReader {
     throwIfAborted(this.options.signal)
     // the lane's work goes down as pieces are verified, the rest when the pack is done
     const left = { work: packWork(pack) }
-    const lane = await this.takeLane(left.work, true)
+    let lane: number
     try {
-      if (localPath && lane !== this.verifiers.hereLane && (await this.verifyFile(pack, lane, localPath, copy))) return
+      lane = await this.takeLane(left.work, true)
+    } finally {
+      this.unassigned--
+    }
+    const here = this.verifiers.hereLane
+    try {
+      if (localPath && lane !== here) {
+        const job = { lane, withdraw: new AbortController() }
+        this.fileJobs.push(job)
+        let done: boolean
+        try {
+          const verified = this.verifyFile(pack, lane, localPath, copy, job.withdraw.signal)
+          this.takeQueuedFile()
+          done = await verified
+        } finally {
+          this.fileJobs.splice(this.fileJobs.indexOf(job), 1)
+        }
+        if (done) return
+        if (job.withdraw.signal.aborted && here !== undefined) {
+          // withdrawn (or not read): this thread's lane reads and verifies it
+          this.active[here]!++
+          this.work[here]! += left.work
+          const from = lane
+          lane = here
+          this.leaveLane(from, left.work)
+        }
+      }
       await this.readOnLane(pack, read, copy, lane, left)
     } finally {
       this.leaveLane(lane, left.work)
@@ -248,7 +299,7 @@ export class PackDataReader {
    * Has worker lane `lane` read and verify `pack` from its local file; false if it cannot (no such file, or
    * the file could not be read as listed: the caller then reads the pack as usual, which reports why).
    */
-  private async verifyFile(pack: PackToRead, lane: number, localPath: PackPathFinder, copy: string | undefined): Promise<boolean> {
+  private async verifyFile(pack: PackToRead, lane: number, localPath: PackPathFinder, copy: string | undefined, withdraw: AbortSignal): Promise<boolean> {
     const verifyFile = this.verifiers.verifyFile?.bind(this.verifiers)
     if (verifyFile === undefined) return false
     const signal = this.options.signal
@@ -261,9 +312,13 @@ export class PackDataReader {
     const held = Math.min(pack.size, pack.size - plan.tailStart + (pieces[0] ?? 0) + (pieces[1] ?? 0))
     const budget = this.budgets[lane]!
     await budget.acquire(held)
+    if (withdraw.aborted) {
+      budget.release(held)
+      return false
+    }
     let verification: PackVerification | undefined
     try {
-      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, this.hashed.get(pack.id) === pack.size)
+      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, this.hashed.get(pack.id) === pack.size, withdraw)
       verified.catch(() => {})
       verification = await untilAborted(verified, signal)
     } finally {

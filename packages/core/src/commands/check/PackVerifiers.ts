@@ -43,9 +43,19 @@ export interface PackVerifiers {
    * reads it itself from the local file `path` as `plan` says (see `planPackReads`), into buffers it reuses;
    * resolves with what was found, or `undefined` if the file could not be read as planned (nothing is
    * reported: the caller reads the pack the usual way, which reports what is wrong). `hashed` as for
-   * {@link PackVerifiers.begin}.
+   * {@link PackVerifiers.begin}. When `withdraw` aborts before the worker begins the pack, it does not begin it
+   * and this resolves with `undefined` too.
    */
-  verifyFile?(lane: number, path: string, packId: Id, size: number, blobs: IndexBlob[], plan: PackReadPlan, hashed: boolean): Promise<PackVerification | undefined>
+  verifyFile?(
+    lane: number,
+    path: string,
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    plan: PackReadPlan,
+    hashed: boolean,
+    withdraw?: AbortSignal,
+  ): Promise<PackVerification | undefined>
   /** Ends the work (workers stop). */
   close(): Promise<void>
 }
@@ -122,7 +132,8 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   // (the lane here reads through the caller, as it verifies between the caller's other work)
   const viaWorkers = workers.verifyFile?.bind(workers)
   const verifyFile: PackVerifiers['verifyFile'] = viaWorkers
-    ? (lane, path, packId, size, blobs, plan, hashed) => (lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, hashed))
+    ? (lane, path, packId, size, blobs, plan, hashed, withdraw) =>
+        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, hashed, withdraw)
     : undefined
   return {
     lanes: mine + 1,

@@ -73,6 +73,8 @@ function whole(data: Uint8Array): boolean {
  */
 export class VerifyPool implements PackVerifiers {
   private streams = 0
+  /** Tickets of file jobs (see {@link VerifyPool.verifyFile}). */
+  private tickets = 0
 
   /**
    * @param prestarted - true if the workers were started before the key was known ({@link VerifyPool.prestart}).
@@ -197,11 +199,26 @@ export class VerifyPool implements PackVerifiers {
   }
 
   /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
-  async verifyFile(lane: number, path: string, packId: Id, size: number, blobs: IndexBlob[], plan: PackReadPlan, hashed: boolean): Promise<PackVerification | undefined> {
-    const w = this.pool.workers[lane]
-    const reply = await this.ask(w && !w.dead ? w : this.pool.leastBusy(), (id) => ({
+  async verifyFile(
+    lane: number,
+    path: string,
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    plan: PackReadPlan,
+    hashed: boolean,
+    withdraw?: AbortSignal,
+  ): Promise<PackVerification | undefined> {
+    if (withdraw?.aborted) return undefined
+    const lw = this.pool.workers[lane]
+    const w = lw && !lw.dead ? lw : this.pool.leastBusy()
+    const ticket = this.tickets++
+    const onWithdraw = (): void => this.pool.post(w, { type: 'withdraw', ticket })
+    withdraw?.addEventListener('abort', onWithdraw, { once: true })
+    const reply = await this.ask(w, (id) => ({
       type: 'file',
       id,
+      ticket,
       path,
       packId,
       size,
@@ -209,8 +226,8 @@ export class VerifyPool implements PackVerifiers {
       tailStart: plan.tailStart,
       pieces: plan.pieces,
       ...(hashed ? { hashed } : {}),
-    }))
-    return reply.readError === undefined ? (reply.verification as PackVerification) : undefined
+    })).finally(() => withdraw?.removeEventListener('abort', onWithdraw))
+    return reply.readError === undefined && !reply.withdrawn ? (reply.verification as PackVerification) : undefined
   }
 
   /** Ends the workers (and the hashing ahead of the key); pending jobs fail. */
