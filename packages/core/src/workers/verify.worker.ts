@@ -91,79 +91,68 @@ async function readAt(fh: FileHandle, into: Uint8Array, length: number, position
   return into.subarray(0, length)
 }
 
-/** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
-async function verifyFile(m: VerifyFile): Promise<VerifyReply> {
-  const reply: VerifyReply = { id: m.id }
+/**
+ * The reply to file job `id`: what `work` gives, done with the file `path` open (closed afterwards); a read
+ * that failed is a `readError`, any other failure an `error`.
+ */
+async function fileJob(id: number, path: string, work: (file: FileHandle) => Promise<Partial<VerifyReply>>): Promise<VerifyReply> {
   let fh: FileHandle | undefined
-  let next: Promise<Uint8Array> | undefined
   try {
-    if (keyed === undefined) throw new Error('no key was given')
-    const { key, opener } = keyed
     try {
-      fh = await open(m.path, 'r')
+      fh = await open(path, 'r')
     } catch (e) {
       throw new FileReadError((e as Error).message)
     }
-    const file = fh
-    const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
-    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.hashed)
-    const read = (n: number): Promise<Uint8Array> => {
-      const { offset, length } = m.pieces[n]!
-      return readAt(file, bufferFor(n, length), length, offset)
-    }
-    next = m.pieces.length > 0 ? read(0) : undefined
-    for (let n = 0; n < m.pieces.length; n++) {
+    return { id, ...(await work(fh)) }
+  } catch (e) {
+    if (e instanceof FileReadError) return { id, readError: e.message }
+    return { id, error: e instanceof Error ? e.message : String(e) }
+  } finally {
+    await fh?.close().catch(() => {})
+  }
+}
+
+/** Reads `pieces` of `file` in order and gives each to `take`: the next one is read while `take` has this one. */
+async function eachPiece(file: FileHandle, pieces: ReadonlyArray<{ offset: number; length: number }>, take: (piece: Uint8Array) => void): Promise<void> {
+  const read = (n: number): Promise<Uint8Array> => readAt(file, bufferFor(n, pieces[n]!.length), pieces[n]!.length, pieces[n]!.offset)
+  let next = pieces.length > 0 ? read(0) : undefined
+  try {
+    for (let n = 0; n < pieces.length; n++) {
       const piece = await next!
-      next = n + 1 < m.pieces.length ? read(n + 1) : undefined
-      verifier.push(piece)
+      next = n + 1 < pieces.length ? read(n + 1) : undefined
+      take(piece)
       // (a buffer of its own goes back at once)
       if (piece.length > KEPT_BUFFER) freeBuffer(piece)
     }
-    reply.verification = verifier.finish()
-  } catch (e) {
-    if (e instanceof FileReadError) reply.readError = e.message
-    else reply.error = e instanceof Error ? e.message : String(e)
   } finally {
     // (a read still going on must be done before its buffer is used again or the file closed)
     await next?.catch(() => {})
-    await fh?.close().catch(() => {})
   }
-  return reply
+}
+
+/** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
+function verifyFile(m: VerifyFile): Promise<VerifyReply> {
+  return fileJob(m.id, m.path, async (file) => {
+    if (keyed === undefined) throw new Error('no key was given')
+    const { key, opener } = keyed
+    const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
+    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.hashed)
+    await eachPiece(file, m.pieces, (piece) => verifier.push(piece))
+    return { verification: verifier.finish() }
+  })
 }
 
 /** Does a {@link VerifyHashFile} job: reads the file in pieces (the next while this one is hashed) and hashes them. */
-async function hashFile(m: VerifyHashFile): Promise<VerifyReply> {
-  const reply: VerifyReply = { id: m.id }
-  let fh: FileHandle | undefined
-  let next: Promise<Uint8Array> | undefined
-  try {
-    try {
-      fh = await open(m.path, 'r')
-    } catch (e) {
-      throw new FileReadError((e as Error).message)
-    }
-    const file = fh
-    const read = (n: number): Promise<Uint8Array> => {
-      const offset = n * KEPT_BUFFER
-      return readAt(file, bufferFor(n, KEPT_BUFFER), Math.min(KEPT_BUFFER, m.size - offset), offset)
-    }
+function hashFile(m: VerifyHashFile): Promise<VerifyReply> {
+  return fileJob(m.id, m.path, async (file) => {
     const hash = createHash('sha256')
-    const pieces = Math.ceil(m.size / KEPT_BUFFER)
-    next = pieces > 0 ? read(0) : undefined
-    for (let n = 0; n < pieces; n++) {
-      const piece = await next!
-      next = n + 1 < pieces ? read(n + 1) : undefined
-      hash.update(piece)
-    }
-    reply.digest = hash.digest('hex')
-  } catch (e) {
-    if (e instanceof FileReadError) reply.readError = e.message
-    else reply.error = e instanceof Error ? e.message : String(e)
-  } finally {
-    await next?.catch(() => {})
-    await fh?.close().catch(() => {})
-  }
-  return reply
+    const pieces = Array.from({ length: Math.ceil(m.size / KEPT_BUFFER) }, (_, n) => ({
+      offset: n * KEPT_BUFFER,
+      length: Math.min(KEPT_BUFFER, m.size - n * KEPT_BUFFER),
+    }))
+    await eachPiece(file, pieces, (piece) => hash.update(piece))
+    return { digest: hash.digest('hex') }
+  })
 }
 
 port.listen((m) => {

@@ -217,7 +217,7 @@ describe('PackDataReader', () => {
       { concurrency: 3, progress: NO_PROGRESS, localPath: async (pack) => `/packs/${pack.id}` },
     )
     // the worker gets two packs, this thread the third; once that is verified, it takes the worker's second
-    for (let i = 0; i < 1000 && lanes.length < 2; i++) await sleep(1)
+    for (let i = 0; i < 10_000 && lanes.length < 2; i++) await sleep(1)
     first?.()
     await done
     expect(reader.packs).toBe(3)
