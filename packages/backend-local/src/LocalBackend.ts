@@ -107,6 +107,12 @@ export class LocalBackend implements WriteBackend {
     return join(this.path, (this.layouts.known ?? DEFAULT_LAYOUT).path(type, id))
   }
 
+  /** The full path of a file in the repository's layout: its bytes are what `readPartial` reads (see `ReadBackend.localPath`). */
+  async localPath(type: FileType, id: Id, options?: CallOptions): Promise<string> {
+    throwIfAborted(options?.signal)
+    return this.pathOf(type, id)
+  }
+
   private what(type: FileType, id: Id): string {
     return type === 'config' ? `config at ${this.fullPath(type, id)}` : `${type} ${id} at ${this.fullPath(type, id)}`
   }

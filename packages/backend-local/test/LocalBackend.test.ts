@@ -92,6 +92,16 @@ describe('LocalBackend layout', () => {
     await expect(b.readPartial('index', id, true, -1, 2)).rejects.toThrow(/invalid range/)
   })
 
+  it('localPath names the file whose bytes readPartial reads', async () => {
+    const b = new LocalBackend(join(dir, 'repo'))
+    await b.create()
+    const data = Uint8Array.from({ length: 50 }, (_, i) => i * 3)
+    const id = hashId(data)
+    await b.writeBytes('pack', id, false, data)
+    const path = await b.localPath('pack', id)
+    expect([...(await readFile(path))]).toEqual([...(await b.readPartial('pack', id, false, 0, 50))])
+  })
+
   it('readPartial reads into the buffer given as `into` when it is large enough, else into a new one', async () => {
     const b = new LocalBackend(join(dir, 'repo'))
     await b.create()

@@ -42,6 +42,13 @@ export interface ReadBackend {
     length: number,
     options?: ReadPartialOptions,
   ): Promise<Uint8Array>
+  /**
+   * Optional: the path on this machine of a file that is stored as a plain local file holding exactly the
+   * bytes `readPartial` returns, so that a caller may read it directly (`check --read-data` has its worker
+   * threads read pack files this way). `undefined` (or no such method) where that is not so; callers then
+   * use `readPartial`. Whatever is read from the path must be handled as `readPartial`'s bytes would be.
+   */
+  localPath?(type: FileType, id: Id, options?: CallOptions): Promise<string | undefined>
   /** True if files must be warmed up (e.g. restored from cold storage) before reading. */
   needsWarmUp?(): boolean
   /** Asks the storage to make a file readable soon. */

@@ -15,8 +15,20 @@ export class ForwardingBackend implements WriteBackend {
    */
   declare readonly openFileWriter?: (type: FileType, cacheable: boolean, options?: CallOptions) => Promise<FileWriter | undefined>
 
+  /**
+   * The path of a plain local file (see `ReadBackend.localPath`): present exactly when the inner backend has
+   * one and this decorator does not change what `readPartial` returns (does not override it), so that no
+   * reader bypasses a decorator that changes or checks the bytes.
+   */
+  declare readonly localPath?: (type: FileType, id: Id, options?: CallOptions) => Promise<string | undefined>
+
   /** @param inner - the decorated backend. */
   constructor(readonly inner: WriteBackend) {
+    if (typeof inner.localPath === 'function' && this.readPartial === ForwardingBackend.prototype.readPartial) {
+      Object.defineProperty(this, 'localPath', {
+        value: (type: FileType, id: Id, options?: CallOptions) => this.inner.localPath!(type, id, options),
+      })
+    }
     if (typeof inner.openFileWriter === 'function') {
       Object.defineProperty(this, 'openFileWriter', {
         value: (type: FileType, cacheable: boolean, options?: CallOptions) => this.forwardFileWriter(type, cacheable, options),

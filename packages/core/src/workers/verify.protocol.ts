@@ -69,15 +69,62 @@ export interface VerifyHash {
   last: boolean
 }
 
+/**
+ * Verifies pack `packId` of `size` bytes, read by the worker itself from the local file `path`: its tail
+ * (from `tailStart`) first, then `pieces` in order, into buffers the worker reuses. Jobs of this kind run
+ * one after the other, in the order sent. Answered by a {@link VerifyReply} with the verification, or with
+ * `readError` if the file could not be read as listed (nothing is reported then: the caller reads the pack
+ * the usual way).
+ */
+export interface VerifyFile {
+  type: 'file'
+  id: number
+  /** Names the job for a {@link VerifyWithdraw}. */
+  ticket: number
+  path: string
+  packId: Id
+  size: number
+  blobs: IndexBlob[]
+  tailStart: number
+  pieces: Array<{ offset: number; length: number }>
+  /** As {@link VerifyBegin.hashed}. */
+  hashed?: boolean
+}
+
+/**
+ * The SHA-256 of the first `size` bytes of the local file `path` (a pack, before the key is known, see
+ * `EarlyPackHashes`), read by the worker itself into the buffers of {@link VerifyFile}'s jobs, which it
+ * runs in turn with them. Answered by a {@link VerifyReply} with the digest, or `readError`.
+ */
+export interface VerifyHashFile {
+  type: 'hashFile'
+  id: number
+  path: string
+  size: number
+}
+
+/**
+ * Do not begin {@link VerifyFile} job `ticket` if it has not begun yet (the main thread verifies that pack
+ * itself): it is then answered with `withdrawn`. Not answered itself.
+ */
+export interface VerifyWithdraw {
+  type: 'withdraw'
+  ticket: number
+}
+
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash
+export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile | VerifyHashFile | VerifyWithdraw
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
   id: number
   verification?: PackVerification
-  /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}. */
+  /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}, or of a {@link VerifyHashFile}'s file. */
   digest?: string
+  /** Why the file of a {@link VerifyFile} or {@link VerifyHashFile} could not be read. */
+  readError?: string
+  /** The {@link VerifyFile} job was withdrawn before it began: nothing was done. */
+  withdrawn?: boolean
   /** A failure of the worker's own (not a problem of the pack). */
   error?: string
 }

@@ -5,12 +5,13 @@
  * piece once it is done with it.
  */
 import { createHash, type Hash } from 'node:crypto'
+import { open, type FileHandle } from 'node:fs/promises'
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
 import { nativeZstdBuffers } from '../compression/Zstd.js'
 import { Key, type MasterKeyJson } from '../crypto/Key.js'
 import { poly1305Provider } from '../crypto/Poly1305.js'
-import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
+import type { VerifyFile, VerifyHashFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
 import { workerPort } from './workerPort.js'
 
@@ -52,8 +53,118 @@ function drop(id: number): void {
 /** The hash streams (packs hashed before the key is known), by stream id. */
 const hashes = new Map<number, Hash>()
 
+/**
+ * Pieces up to this size (`check`'s usual piece size with the default memory) are read into the two reused
+ * buffers; a larger piece (a large blob, or larger pieces) gets a buffer of its own, freed once verified.
+ */
+const KEPT_BUFFER = 1 << 20
+/** The two buffers file jobs read pieces into, in turn: one is verified while the next piece is read into the other. */
+const buffers: Array<Buffer | undefined> = [undefined, undefined]
+/** The file jobs, one after the other. */
+let files: Promise<void> = Promise.resolve()
+/** Tickets of file jobs withdrawn before they began. */
+const withdrawn = new Set<number>()
+
+/** A buffer of at least `length` bytes for the `n`-th piece of a file job (see {@link buffers}). */
+function bufferFor(n: number, length: number): Buffer {
+  if (length > KEPT_BUFFER) return Buffer.allocUnsafeSlow(length)
+  const i = n % 2
+  return (buffers[i] ??= Buffer.allocUnsafeSlow(KEPT_BUFFER))
+}
+
+/** A read of a pack file that failed (the file is gone, shorter than listed, unreadable). */
+class FileReadError extends Error {}
+
+/** Reads exactly `length` bytes at `position` of `fh` into the start of `into`; a view of them. */
+async function readAt(fh: FileHandle, into: Uint8Array, length: number, position: number): Promise<Uint8Array> {
+  let done = 0
+  while (done < length) {
+    let bytesRead: number
+    try {
+      ;({ bytesRead } = await fh.read(into, done, length - done, position + done))
+    } catch (e) {
+      throw new FileReadError((e as Error).message)
+    }
+    if (bytesRead === 0) throw new FileReadError(`the file ends before byte ${position + length}`)
+    done += bytesRead
+  }
+  return into.subarray(0, length)
+}
+
+/**
+ * The reply to file job `id`: what `work` gives, done with the file `path` open (closed afterwards); a read
+ * that failed is a `readError`, any other failure an `error`.
+ */
+async function fileJob(id: number, path: string, work: (file: FileHandle) => Promise<Partial<VerifyReply>>): Promise<VerifyReply> {
+  let fh: FileHandle | undefined
+  try {
+    try {
+      fh = await open(path, 'r')
+    } catch (e) {
+      throw new FileReadError((e as Error).message)
+    }
+    return { id, ...(await work(fh)) }
+  } catch (e) {
+    if (e instanceof FileReadError) return { id, readError: e.message }
+    return { id, error: e instanceof Error ? e.message : String(e) }
+  } finally {
+    await fh?.close().catch(() => {})
+  }
+}
+
+/** Reads `pieces` of `file` in order and gives each to `take`: the next one is read while `take` has this one. */
+async function eachPiece(file: FileHandle, pieces: ReadonlyArray<{ offset: number; length: number }>, take: (piece: Uint8Array) => void): Promise<void> {
+  const read = (n: number): Promise<Uint8Array> => readAt(file, bufferFor(n, pieces[n]!.length), pieces[n]!.length, pieces[n]!.offset)
+  let next = pieces.length > 0 ? read(0) : undefined
+  try {
+    for (let n = 0; n < pieces.length; n++) {
+      const piece = await next!
+      next = n + 1 < pieces.length ? read(n + 1) : undefined
+      take(piece)
+      // (a buffer of its own goes back at once)
+      if (piece.length > KEPT_BUFFER) freeBuffer(piece)
+    }
+  } finally {
+    // (a read still going on must be done before its buffer is used again or the file closed)
+    await next?.catch(() => {})
+  }
+}
+
+/** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
+function verifyFile(m: VerifyFile): Promise<VerifyReply> {
+  return fileJob(m.id, m.path, async (file) => {
+    if (keyed === undefined) throw new Error('no key was given')
+    const { key, opener } = keyed
+    const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
+    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.hashed)
+    await eachPiece(file, m.pieces, (piece) => verifier.push(piece))
+    return { verification: verifier.finish() }
+  })
+}
+
+/** Does a {@link VerifyHashFile} job: reads the file in pieces (the next while this one is hashed) and hashes them. */
+function hashFile(m: VerifyHashFile): Promise<VerifyReply> {
+  return fileJob(m.id, m.path, async (file) => {
+    const hash = createHash('sha256')
+    const pieces = Array.from({ length: Math.ceil(m.size / KEPT_BUFFER) }, (_, n) => ({
+      offset: n * KEPT_BUFFER,
+      length: Math.min(KEPT_BUFFER, m.size - n * KEPT_BUFFER),
+    }))
+    await eachPiece(file, pieces, (piece) => hash.update(piece))
+    return { digest: hash.digest('hex') }
+  })
+}
+
 port.listen((m) => {
   if (m.type === 'key') return takeKey(m.key)
+  if (m.type === 'withdraw') return void withdrawn.add(m.ticket)
+  if (m.type === 'file' || m.type === 'hashFile') {
+    files = files.then(async () => {
+      if (m.type === 'file' && withdrawn.delete(m.ticket)) return port.post({ id: m.id, withdrawn: true })
+      port.post(await (m.type === 'file' ? verifyFile(m) : hashFile(m)))
+    })
+    return
+  }
   if (m.type === 'drop') return drop(m.stream)
   const reply: VerifyReply = { id: m.id }
   if (m.type === 'hash') {

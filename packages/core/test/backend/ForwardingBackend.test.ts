@@ -11,6 +11,7 @@ import {
   type CallOptions,
   type FileType,
   type FileWriter,
+  type Id,
   type WriteBackend,
 } from '@rustic-ts/core/internal'
 
@@ -52,6 +53,29 @@ const decorators: Array<[string, (inner: WriteBackend) => WriteBackend]> = [
   ['WarmUpBackend', (inner) => new WarmUpBackend(inner, { warmUpAccess: true })],
   ['HotColdBackend', (inner) => new HotColdBackend(inner, new MemoryBackend('hot'))],
 ]
+
+/** A memory backend that says where its files are (as a local backend does). */
+class PathMemoryBackend extends MemoryBackend {
+  async localPath(type: FileType, id: Id, _options?: CallOptions): Promise<string> {
+    return `/files/${type}/${id}`
+  }
+}
+
+describe('decorators forward localPath only where they leave readPartial alone', () => {
+  it('a plain decorator forwards it, one that overrides readPartial does not, nor does one around a backend without it', async () => {
+    const inner = new PathMemoryBackend('m')
+    const ab = 'ab' as Id
+    expect(await new ForwardingBackend(inner).localPath?.('pack', ab)).toBe('/files/pack/ab')
+    expect(await new WarmUpBackend(inner, { warmUpAccess: true }).localPath?.('pack', ab)).toBe('/files/pack/ab')
+    class Changing extends ForwardingBackend {
+      override readPartial(type: FileType, id: Id, cacheable: boolean, offset: number, length: number, options?: CallOptions): Promise<Uint8Array> {
+        return super.readPartial(type, id, cacheable, offset, length, options)
+      }
+    }
+    expect(new Changing(inner).localPath).toBeUndefined()
+    expect(new ForwardingBackend(new MemoryBackend('m')).localPath).toBeUndefined()
+  })
+})
 
 describe('decorators forward openFileWriter', () => {
   for (const [name, wrap] of decorators) {

@@ -8,6 +8,12 @@ import { ByteBudget } from '../../util/ByteBudget.js'
  */
 export type PieceHasher = (lane: number, stream: number, piece: Uint8Array, last: boolean) => Promise<string | undefined>
 
+/**
+ * Hashes the first `size` bytes of the local file `path` on lane `lane` (a verify worker, which reads the file
+ * itself); resolves with their SHA-256 (hex), or `undefined` if the file could not be read.
+ */
+export type FileHasher = (lane: number, path: string, size: number) => Promise<string | undefined>
+
 /** A pack file is read in pieces of at most this size. */
 const PIECE_BYTES = 4 << 20
 
@@ -36,12 +42,15 @@ export class EarlyPackHashes {
    * Starts listing and hashing the packs of `backend`.
    * @param lanes - the workers `hash` spreads the packs over.
    * @param memory - the most bytes read and not hashed yet.
+   * @param hashFile - where `backend` has `localPath` (plain local files): the workers read each pack
+   *   themselves (no bytes pass through this thread, and the memory is theirs: two reused buffers each).
    */
   constructor(
-    private readonly backend: Pick<ReadBackend, 'listWithSize' | 'readPartial'>,
+    private readonly backend: Pick<ReadBackend, 'listWithSize' | 'readPartial' | 'localPath'>,
     private readonly lanes: number,
     private readonly hash: PieceHasher,
     private readonly memory: number,
+    private readonly hashFile?: FileHasher,
   ) {
     this.running = this.run().catch(() => {})
   }
@@ -61,9 +70,19 @@ export class EarlyPackHashes {
     const pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(this.memory / (2 * this.lanes))))
     let next = 0
     let streams = 0
+    const localPath = this.hashFile && this.backend.localPath?.bind(this.backend)
     const lane = async (n: number): Promise<void> => {
       while (next < packs.length && !signal.aborted) {
         const [id, size] = packs[next++]!
+        const path = localPath && (await localPath('pack', id, { signal }).catch(() => undefined))
+        if (path !== undefined && !signal.aborted) {
+          const hashed = this.hashFile!(n, path, size).then((digest) => {
+            if (digest === id) this.verified.set(id, size)
+          })
+          this.track(hashed)
+          await hashed.catch(() => {})
+          continue
+        }
         const stream = streams++
         for (let offset = 0; offset < size; ) {
           const length = Math.min(pieceBytes, size - offset)

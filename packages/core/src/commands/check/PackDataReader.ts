@@ -21,6 +21,9 @@ export interface PackToRead {
 /** Reads a range of a pack. */
 export type PackRangeReader = (pack: PackToRead, offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array>
 
+/** The path of a pack's local file, which a worker may read itself (see `ReadBackend.localPath`); `undefined` if there is none. */
+export type PackPathFinder = (pack: PackToRead, signal?: AbortSignal) => Promise<string | undefined>
+
 /** A pack is read in pieces of at most this size (unless one blob is larger). */
 const PIECE_BYTES = 4 << 20
 /** Packs in progress per worker lane: the one being verified and the next, being read meanwhile. */
@@ -72,6 +75,10 @@ export class PackDataReader {
   private waiting: Array<() => void> = []
   /** False while the lane on this thread takes no packs (see {@link PackDataReader.holdHereLane}). */
   private hereOpen = true
+  /** Packs given to {@link PackDataReader.read} that have no lane yet. */
+  private unassigned = 0
+  /** The packs workers read themselves and have not answered for, in the order given, each with its lane. */
+  private fileJobs: Array<{ lane: number; withdraw: AbortController }> = []
   /** Packs whose bytes are known to hash to their id, with the size that was hashed (see {@link PackDataReader.knowHashes}). */
   private hashed: ReadonlyMap<Id, number> = new Map()
 
@@ -133,6 +140,25 @@ export class PackDataReader {
     this.hereOpen = true
     this.budgets.forEach((b, i) => b.resize(this.shareOf(i)))
     this.wake()
+    this.takeQueuedFile()
+  }
+
+  /**
+   * At the end, when every pack has a lane and the lane on this thread has nothing to do while a worker has a
+   * pack queued behind the one it verifies (it reads its packs itself, see {@link PackDataReader.verifyFile}):
+   * withdraws that pack from the worker, if it has not begun it, for this thread to verify (see
+   * {@link PackDataReader.readOne}), so that this thread does not wait idle for the worker's last two packs.
+   */
+  private takeQueuedFile(): void {
+    const here = this.verifiers.hereLane
+    if (here === undefined || !this.hereOpen || this.active[here] !== 0 || this.unassigned > 0) return
+    if (this.fileJobs.some((j) => j.withdraw.signal.aborted)) return
+    const perLane = new Map<number, number>()
+    for (const j of this.fileJobs) perLane.set(j.lane, (perLane.get(j.lane) ?? 0) + 1)
+    for (let i = this.fileJobs.length - 1; i >= 0; i--) {
+      const j = this.fileJobs[i]!
+      if (perLane.get(j.lane)! >= 2) return j.withdraw.abort()
+    }
   }
 
   /**
@@ -157,13 +183,21 @@ export class PackDataReader {
    * its work first takes the next, so the lanes end together (the last packs are the smallest) however
    * fast each turns out to be (the lane on this thread shares it with the tree walk).
    * @param copy - names the copy `read` reads, if not the repository's own.
+   * @param localPath - where the packs are local files: a pack given to a worker's lane is read by the worker
+   *   itself (no bytes pass through this thread; see `PackVerifiers.verifyFile`); `read` reads the others,
+   *   and any pack whose file the worker could not read as listed.
    */
-  async read(packs: readonly PackToRead[], read: PackRangeReader, options: { concurrency: number; progress: Progress; copy?: string }): Promise<void> {
+  async read(
+    packs: readonly PackToRead[],
+    read: PackRangeReader,
+    options: { concurrency: number; progress: Progress; copy?: string; localPath?: PackPathFinder },
+  ): Promise<void> {
     const limit = pLimit(options.concurrency)
+    this.unassigned += packs.length
     const order = packs.map((p) => ({ p, work: packWork(p) })).sort((a, b) => b.work - a.work || (a.p.id < b.p.id ? -1 : 1))
     const one = async (pack: PackToRead): Promise<void> => {
       try {
-        await this.readOne(pack, read, options.copy)
+        await this.readOne(pack, read, options.copy, options.localPath)
       } finally {
         options.progress.inc(pack.size)
       }
@@ -212,6 +246,7 @@ export class PackDataReader {
     this.active[lane]!--
     this.work[lane]! -= work
     this.wake()
+    if (lane === this.verifiers.hereLane) this.takeQueuedFile()
   }
 
   /** Lets the reads waiting for a lane look again. */
@@ -221,16 +256,79 @@ export class PackDataReader {
     for (const w of waiting) w()
   }
 
-  private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined): Promise<void> {
+  private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined, localPath: PackPathFinder | undefined): Promise<void> {
     throwIfAborted(this.options.signal)
     // the lane's work goes down as pieces are verified, the rest when the pack is done
     const left = { work: packWork(pack) }
-    const lane = await this.takeLane(left.work, true)
+    let lane: number
     try {
+      lane = await this.takeLane(left.work, true)
+    } finally {
+      this.unassigned--
+    }
+    const here = this.verifiers.hereLane
+    try {
+      if (localPath && lane !== here) {
+        const job = { lane, withdraw: new AbortController() }
+        this.fileJobs.push(job)
+        let done: boolean
+        try {
+          const verified = this.verifyFile(pack, lane, localPath, copy, job.withdraw.signal)
+          this.takeQueuedFile()
+          done = await verified
+        } finally {
+          this.fileJobs.splice(this.fileJobs.indexOf(job), 1)
+        }
+        if (done) return
+        if (job.withdraw.signal.aborted && here !== undefined) {
+          // withdrawn (or not read): this thread's lane reads and verifies it
+          this.active[here]!++
+          this.work[here]! += left.work
+          const from = lane
+          lane = here
+          this.leaveLane(from, left.work)
+        }
+      }
       await this.readOnLane(pack, read, copy, lane, left)
     } finally {
       this.leaveLane(lane, left.work)
     }
+  }
+
+  /**
+   * Has worker lane `lane` read and verify `pack` from its local file; false if it cannot (no such file, or
+   * the file could not be read as listed: the caller then reads the pack as usual, which reports why).
+   */
+  private async verifyFile(pack: PackToRead, lane: number, localPath: PackPathFinder, copy: string | undefined, withdraw: AbortSignal): Promise<boolean> {
+    const verifyFile = this.verifiers.verifyFile?.bind(this.verifiers)
+    if (verifyFile === undefined) return false
+    const signal = this.options.signal
+    const path = await localPath(pack, signal).catch(() => undefined)
+    if (path === undefined) return false
+    const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
+    // the worker holds the tail and two pieces at a time (the one verified, the next one read): that counts
+    // against the lane's memory, as pieces read here would (so packs the walk downloads wait their turn)
+    const pieces = plan.pieces.map((p) => p.length).sort((a, b) => b - a)
+    const held = Math.min(pack.size, pack.size - plan.tailStart + (pieces[0] ?? 0) + (pieces[1] ?? 0))
+    const budget = this.budgets[lane]!
+    await budget.acquire(held)
+    if (withdraw.aborted) {
+      budget.release(held)
+      return false
+    }
+    let verification: PackVerification | undefined
+    try {
+      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, this.hashed.get(pack.id) === pack.size, withdraw)
+      verified.catch(() => {})
+      verification = await untilAborted(verified, signal)
+    } finally {
+      budget.release(held)
+    }
+    if (verification === undefined) return false
+    recordPackProblems(pack.id, verification, this.findings, copy)
+    this.packs++
+    this.bytes += pack.size
+    return true
   }
 
   private async readOnLane(pack: PackToRead, read: PackRangeReader, copy: string | undefined, lane: number, left: { work: number }): Promise<void> {
@@ -345,4 +443,21 @@ export class PackDataReader {
       this.leaveLane(lane, work)
     }
   }
+}
+
+/** `p`, or a rejection with `Aborted` as soon as `signal` aborts (`p` goes on, its outcome unheeded). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p
+  throwIfAborted(signal)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal)
+      } catch (e) {
+        reject(e as Error)
+      }
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

@@ -4,6 +4,7 @@ import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import { BlobVerifier } from './BlobVerifier.js'
 import { PackVerifier, type PackVerification } from './PackVerifier.js'
+import type { PackReadPlan } from './planPackReads.js'
 
 /** One pack being verified (see `PackVerifier`): its pieces go in, in order, then {@link PackStream.end}. */
 export interface PackStream {
@@ -37,6 +38,24 @@ export interface PackVerifiers {
    * `packId` (`EarlyPackHashes`) and are not hashed again.
    */
   begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream
+  /**
+   * Optional: verifies pack `packId` on lane `lane` (a worker's, not {@link PackVerifiers.hereLane}), which
+   * reads it itself from the local file `path` as `plan` says (see `planPackReads`), into buffers it reuses;
+   * resolves with what was found, or `undefined` if the file could not be read as planned (nothing is
+   * reported: the caller reads the pack the usual way, which reports what is wrong). `hashed` as for
+   * {@link PackVerifiers.begin}. When `withdraw` aborts before the worker begins the pack, it does not begin it
+   * and this resolves with `undefined` too.
+   */
+  verifyFile?(
+    lane: number,
+    path: string,
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    plan: PackReadPlan,
+    hashed: boolean,
+    withdraw?: AbortSignal,
+  ): Promise<PackVerification | undefined>
   /** Ends the work (workers stop). */
   close(): Promise<void>
 }
@@ -110,6 +129,12 @@ async function pushInParts(v: PackVerifier, piece: Uint8Array, shared: boolean |
 export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifiers {
   const here = verifiersHere(key)
   const mine = workers.lanes ?? 1
+  // (the lane here reads through the caller, as it verifies between the caller's other work)
+  const viaWorkers = workers.verifyFile?.bind(workers)
+  const verifyFile: PackVerifiers['verifyFile'] = viaWorkers
+    ? (lane, path, packId, size, blobs, plan, hashed, withdraw) =>
+        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, hashed, withdraw)
+    : undefined
   return {
     lanes: mine + 1,
     hereLane: mine,
@@ -117,6 +142,7 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
       lane === mine
         ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, hashed)
         : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, hashed),
+    ...(verifyFile ? { verifyFile } : {}),
     close: () => workers.close(),
   }
 }

@@ -10,10 +10,10 @@ import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../worker
 import { workerUrl } from '../../workers/workerUrl.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
 import type { ReadBackend } from '../../backend/Backend.js'
-import { EarlyPackHashes, type PieceHasher } from './EarlyPackHashes.js'
+import { EarlyPackHashes, type FileHasher, type PieceHasher } from './EarlyPackHashes.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
 import type { PackVerification } from './PackVerifier.js'
-import { planPackReads } from './planPackReads.js'
+import { planPackReads, type PackReadPlan } from './planPackReads.js'
 
 interface VerifyJob extends PendingJob {
   done(reply: VerifyReply): void
@@ -73,6 +73,8 @@ function whole(data: Uint8Array): boolean {
  */
 export class VerifyPool implements PackVerifiers {
   private streams = 0
+  /** Tickets of file jobs (see {@link VerifyPool.verifyFile}). */
+  private tickets = 0
 
   /**
    * @param prestarted - true if the workers were started before the key was known ({@link VerifyPool.prestart}).
@@ -145,9 +147,10 @@ export class VerifyPool implements PackVerifiers {
    * Has the workers of {@link VerifyPool.prestart} hash the packs of `backend` while they wait for the key
    * (see {@link EarlyPackHashes}; for a local repository, read again from the page cache), at most `memory`
    * bytes in flight; the {@link VerifyPool.start} that takes them stops it ({@link VerifyPool.stopHashingPacks}).
-   * Does nothing without prestarted workers.
+   * Where `backend` has `localPath`, the workers read the pack files themselves. Does nothing without
+   * prestarted workers.
    */
-  static hashPacksEarly(backend: Pick<ReadBackend, 'listWithSize' | 'readPartial'>, memory: number): void {
+  static hashPacksEarly(backend: Pick<ReadBackend, 'listWithSize' | 'readPartial' | 'localPath'>, memory: number): void {
     const early = prestarted
     if (early === undefined || early.hashes !== undefined) return
     const { pool } = early
@@ -157,7 +160,11 @@ export class VerifyPool implements PackVerifiers {
       const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hash', id, stream, data, last }), [data.buffer as ArrayBuffer])
       return reply.digest
     }
-    early.hashes = new EarlyPackHashes(backend, pool.size, hash, memory)
+    const hashFile: FileHasher = async (lane, path, size) => {
+      const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hashFile', id, path, size }))
+      return reply.digest
+    }
+    early.hashes = new EarlyPackHashes(backend, pool.size, hash, memory, hashFile)
   }
 
   /** Ends the workers of {@link VerifyPool.prestart} if no {@link VerifyPool.start} took them. */
@@ -189,6 +196,38 @@ export class VerifyPool implements PackVerifiers {
   begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream {
     const w = lane === undefined ? undefined : this.pool.workers[lane]
     return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, hashed)
+  }
+
+  /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
+  async verifyFile(
+    lane: number,
+    path: string,
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    plan: PackReadPlan,
+    hashed: boolean,
+    withdraw?: AbortSignal,
+  ): Promise<PackVerification | undefined> {
+    if (withdraw?.aborted) return undefined
+    const lw = this.pool.workers[lane]
+    const w = lw && !lw.dead ? lw : this.pool.leastBusy()
+    const ticket = this.tickets++
+    const onWithdraw = (): void => this.pool.post(w, { type: 'withdraw', ticket })
+    withdraw?.addEventListener('abort', onWithdraw, { once: true })
+    const reply = await this.ask(w, (id) => ({
+      type: 'file',
+      id,
+      ticket,
+      path,
+      packId,
+      size,
+      blobs,
+      tailStart: plan.tailStart,
+      pieces: plan.pieces,
+      ...(hashed ? { hashed } : {}),
+    })).finally(() => withdraw?.removeEventListener('abort', onWithdraw))
+    return reply.readError === undefined && !reply.withdrawn ? (reply.verification as PackVerification) : undefined
   }
 
   /** Ends the workers (and the hashing ahead of the key); pending jobs fail. */

@@ -17,7 +17,7 @@ import { checkPackFiles } from './checkPackFiles.js'
 import { checkSnapshots, type SnapshotWalk } from './checkSnapshots.js'
 import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDataSubset.js'
 import { deferredProgress } from './deferredProgress.js'
-import { PackDataReader, type PackRangeReader, type PackToRead } from './PackDataReader.js'
+import { PackDataReader, type PackPathFinder, type PackRangeReader, type PackToRead } from './PackDataReader.js'
 import { verifiersAlsoHere, verifiersHere, type PackVerifiers } from './PackVerifiers.js'
 import { TreeLoader } from './TreeLoader.js'
 import { VerifyPool } from './VerifyPool.js'
@@ -107,6 +107,10 @@ async function checkWith(
     reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
   }
   const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s) => backend.readPartial('pack', pack.id, false, offset, length, { signal: s })
+  // where the packs are plain local files, the workers read the packs they verify themselves
+  const localPath: PackPathFinder | undefined = layers.packs.localPath
+    ? (pack, s) => layers.packs.localPath!('pack', pack.id, { signal: s })
+    : undefined
 
   // The packs the walk does not download (data packs; with a hot repository, the cold ones) are read while
   // the trees are walked, so that the workers are busy meanwhile.
@@ -120,7 +124,7 @@ async function checkWith(
     if (started && reader) reader.knowHashes(await started.stopHashingPacks())
     if (early.length === 0) return
     await repo.warmUpPacks(early.map((p) => p.id), { signal: stopReading.signal })
-    await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress })
+    await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress, ...(localPath ? { localPath } : {}) })
   })()
   earlyRead.catch(() => {})
   try {
@@ -146,7 +150,7 @@ async function checkWith(
           await earlyRead
           await repo.warmUpPacks(packs.map((pack) => pack.id), { signal })
         }
-        await reader.read(packs, readFrom(copy ? layers.hot! : layers.packs), { concurrency, progress: p, copy })
+        await reader.read(packs, readFrom(copy ? layers.hot! : layers.packs), { concurrency, progress: p, copy, ...(!copy && localPath ? { localPath } : {}) })
         p.finish()
       }
       await reader.settle()

@@ -1,7 +1,10 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { hashId, MemoryBackend, type Id } from '@rustic-ts/core/internal'
-import { EarlyPackHashes, type PieceHasher } from '../../../src/commands/check/EarlyPackHashes.js'
+import { EarlyPackHashes, type FileHasher, type PieceHasher } from '../../../src/commands/check/EarlyPackHashes.js'
 
 /** A backend with `n` packs of various sizes named after their hash, one of them damaged (`bad`), one empty. */
 async function packs(n: number): Promise<{ backend: MemoryBackend; good: Map<Id, number>; bad: Id }> {
@@ -74,6 +77,36 @@ describe('EarlyPackHashes', () => {
     for (const [id, size] of verified) expect(good.get(id)).toBe(size)
     expect(calls).toBeLessThan(10)
     expect(h.allEnded()).toBe(true)
+  })
+
+  it('with local files, each pack is hashed from its file (nothing read here); a file that cannot be read gives no shortcut', async () => {
+    const { backend, good } = await packs(6)
+    const dir = await mkdtemp(join(tmpdir(), 'rustic-ts-early-'))
+    try {
+      const missing = [...good.keys()][2]!
+      for (const [id] of await backend.listWithSize('pack')) if (id !== missing) await writeFile(join(dir, id), await backend.readFull('pack', id))
+      const files = {
+        listWithSize: backend.listWithSize.bind(backend),
+        readPartial: () => Promise.reject(new Error('read from the file')),
+        localPath: async (_type: string, id: Id) => join(dir, id),
+      }
+      const lanes = new Set<number>()
+      const hashFile: FileHasher = async (lane, path, size) => {
+        lanes.add(lane)
+        const bytes = await readFile(path).catch(() => undefined)
+        return bytes && bytes.length >= size ? createHash('sha256').update(bytes.subarray(0, size)).digest('hex') : undefined
+      }
+      const h = hasher()
+      const early = new EarlyPackHashes(files, 2, h.hash, 1 << 20, hashFile)
+      for (let i = 0; i < 10_000 && early.verified.size < good.size - 1; i++) await new Promise((r) => setImmediate(r))
+      const want = new Map(good)
+      want.delete(missing)
+      expect(new Map(await early.stop())).toEqual(want)
+      expect(lanes).toEqual(new Set([0, 1]))
+      expect(h.lanes.size).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('a backend that cannot list or read gives no shortcut and no error', async () => {

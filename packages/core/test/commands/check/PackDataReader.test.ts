@@ -184,6 +184,49 @@ describe('PackDataReader', () => {
     }
   })
 
+  it('where a worker reads its packs itself, this thread takes back the pack queued behind the worker\'s last one rather than wait idle', async () => {
+    const all = [...packs().values()].slice(0, 3)
+    const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes]))
+    const { verifiers, lanes } = twoLanesRecorded()
+    // the worker lane (0) verifies its files one after the other; the first waits until this thread is done
+    const filed: Id[] = []
+    const withdrawn: Id[] = []
+    let first: (() => void) | undefined
+    let queue = Promise.resolve()
+    verifiers.verifyFile = async (_lane, _path, packId, _size, blobs, _plan, _hashed, withdraw) => {
+      const nth = filed.push(packId)
+      const turn = queue.then(async () => {
+        if (withdraw?.aborted) {
+          withdrawn.push(packId)
+          return undefined
+        }
+        if (nth === 1) await new Promise<void>((resolve) => (first = resolve))
+        return { problems: [], blobsVerified: blobs.length }
+      })
+      queue = turn.then(() => {})
+      return turn
+    }
+    const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
+    const reads = new Set<Id>()
+    const done = reader.read(
+      all.map((p) => p.pack),
+      async (pack, offset, length) => {
+        reads.add(pack.id)
+        return bytesOf.get(pack.id)!.slice(offset, offset + length)
+      },
+      { concurrency: 3, progress: NO_PROGRESS, localPath: async (pack) => `/packs/${pack.id}` },
+    )
+    // the worker gets two packs, this thread the third; once that is verified, it takes the worker's second
+    for (let i = 0; i < 10_000 && lanes.length < 2; i++) await sleep(1)
+    first?.()
+    await done
+    expect(reader.packs).toBe(3)
+    expect(filed).toHaveLength(2)
+    expect(withdrawn).toEqual([filed[1]])
+    expect(lanes).toEqual([1, 1])
+    expect([...reads].sort()).toEqual(all.map((p) => p.pack.id).filter((id) => id !== filed[0]).sort())
+  })
+
   it('holdHereLane keeps packs off the lane on this thread (the workers get its memory) until releaseHereLane', async () => {
     const all = [...packs().values()].slice(0, 6)
     const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes]))

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { Key, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
+import { Key, MemoryBackend, Repository, type CallOptions, type CheckResult, type FileType, type Id } from '@rustic-ts/core/internal'
 import { PackDataReader } from '../../../src/commands/check/PackDataReader.js'
 import { planPackReads } from '../../../src/commands/check/planPackReads.js'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
 import { VerifyPool } from '../../../src/commands/check/VerifyPool.js'
-import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
+import { copyBackend, flipByte, openCopy, PASSWORD, twoBackups, type TwoBackups } from '../twoBackups.js'
 import { makePack } from './packFixture.js'
 
 const key = Key.random()
@@ -128,5 +131,90 @@ describe('check --read-data on the workers and on the main thread', () => {
       known.mockRestore()
       await VerifyPool.stopPrestarted()
     }
+  })
+})
+
+/**
+ * A memory backend whose pack files are also plain files (written on demand from its own bytes), as a local
+ * backend's are; `cut` packs get a file shorter than the pack, as if it had changed after the listing.
+ */
+class FilesBackend extends MemoryBackend {
+  readonly partialPackReads = new Set<Id>()
+  readonly pathsGiven = new Set<Id>()
+  readonly cut = new Set<Id>()
+  constructor(private readonly folder: string) {
+    super('files')
+  }
+  async localPath(type: FileType, id: Id, _options?: CallOptions): Promise<string> {
+    this.pathsGiven.add(id)
+    const path = join(this.folder, `${type}-${id}`)
+    const bytes = await this.readFull(type, id)
+    await writeFile(path, this.cut.has(id) ? bytes.subarray(0, bytes.length - 100) : bytes)
+    return path
+  }
+  override async readPartial(type: FileType, id: Id, cacheable: boolean, offset: number, length: number, options?: CallOptions): Promise<Uint8Array> {
+    if (type === 'pack') this.partialPackReads.add(id)
+    return super.readPartial(type, id, cacheable, offset, length, options)
+  }
+}
+
+describe('check --read-data where the packs are local files', () => {
+  let f: TwoBackups
+  let dir: string
+  beforeAll(async () => {
+    f = await twoBackups()
+    dir = await mkdtemp(join(tmpdir(), 'rustic-ts-verify-files-'))
+  })
+  afterAll(async () => {
+    await f?.cleanup()
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  const sorted = (r: CheckResult): string[] => r.findings.map((x) => `${x.kind} ${x.message}`).sort()
+
+  it('the workers read the packs they verify from the files, with the same findings; a file they cannot read is read as usual', async () => {
+    const { repo: plainRepo, cold } = await openCopy(f)
+    const data = [...(await (await plainRepo.toIndexed()).index.packs())].filter(([, t]) => t === 'data').map(([id]) => id)
+    await flipByte(cold, 'pack', f.lostPack, 300)
+    const files = new FilesBackend(dir)
+    const copied = await copyBackend(cold)
+    for (const type of ['config', 'key', 'index', 'snapshot', 'pack'] as const) {
+      for (const id of await copied.list(type)) await files.writeBytes(type, id, false, await copied.readFull(type, id))
+    }
+    const repo = await Repository.open({}, { repository: files }, { password: PASSWORD })
+    const want = await plainRepo.check({ readData: true, workers: 2 })
+    expect(want.findings.some((x) => x.kind === 'blobDamaged' && x.file?.id === f.lostPack)).toBe(true)
+
+    const got = await repo.check({ readData: true, workers: 2, readDataMemory: 64 << 10 })
+    expect(sorted(got)).toEqual(sorted(want))
+    expect([got.packsRead, got.bytesRead]).toEqual([want.packsRead, want.bytesRead])
+    // the workers took data packs (the main thread joins only once the walk is done): those were never read here
+    expect(data.filter((id) => !files.partialPackReads.has(id)).length).toBeGreaterThan(0)
+
+    // the packs hashed by prestarted workers from their files before check (as the CLI has them do while the
+    // key is derived): the same findings, and every sound pack was hashed
+    const known = vi.spyOn(PackDataReader.prototype, 'knowHashes')
+    try {
+      files.pathsGiven.clear()
+      VerifyPool.prestart(2)
+      VerifyPool.hashPacksEarly(files, 8 << 20)
+      // (each worker hashes one file at a time: once every path was asked for, all but the last two are hashed)
+      for (let i = 0; i < 2000 && files.pathsGiven.size < want.packsRead; i++) await new Promise((r) => setTimeout(r, 5))
+      const early = await repo.check({ readData: true, workers: 2 })
+      expect(sorted(early)).toEqual(sorted(want))
+      const hashed = known.mock.calls[0]![0]
+      expect(hashed.size).toBeGreaterThanOrEqual(want.packsRead - 3)
+      expect(hashed.has(f.lostPack)).toBe(false)
+    } finally {
+      known.mockRestore()
+      await VerifyPool.stopPrestarted()
+    }
+
+    // files shorter than listed: nothing is reported from them, the packs are read as usual
+    files.partialPackReads.clear()
+    for (const id of data) files.cut.add(id)
+    const cut = await repo.check({ readData: true, workers: 2 })
+    expect(sorted(cut)).toEqual(sorted(want))
+    expect(data.every((id) => files.partialPackReads.has(id))).toBe(true)
   })
 })
