@@ -241,7 +241,15 @@ const LegacyIndexFileSchema = z.array(IndexPackSchema)
  */
 export function parseIndex(json: Uint8Array, what: string): IndexFile {
   const scanned = scanIndexBytes(json)
-  if (scanned !== undefined) return scannedIndexFile(scanned)
+  return scanned !== undefined ? scannedIndexFile(scanned) : parseIndexJson(json, what)
+}
+
+/**
+ * {@link parseIndex} without its first try, the scan of the bytes (`scanIndexBytes`): for a caller that
+ * has made that scan itself. Parses the JSON text and checks it against the schema.
+ * @throws RusticError `Repository`/`DecodeError`.
+ */
+export function parseIndexJson(json: Uint8Array, what: string): IndexFile {
   const value = parseJsonText(json, what).value
   const fast = fastIndexFromJson(value)
   if (fast !== undefined) return fast

@@ -1,5 +1,5 @@
 import { fileName } from '../backend/DecryptBackend.js'
-import { parseIndex, type IndexFile } from '../repofile/IndexFile.js'
+import { parseIndexJson, type IndexFile } from '../repofile/IndexFile.js'
 import { ScannedPacks, scanIndexBytes, type ScannedIndex } from '../repofile/scanIndexBytes.js'
 import type { Id } from '../id/Id.js'
 import type { BlobIndex } from '../index/BlobIndex.js'
@@ -22,7 +22,7 @@ export async function loadIndexFiles(
   p.setLength(toRead.length)
   // index files as restic and rustic write them are read from their bytes into typed arrays (see
   // scanIndexBytes), without an object per blob; any other form is parsed the general way
-  const read = (plain: Uint8Array, id: Id): ScannedIndex | IndexFile => scanIndexBytes(plain) ?? parseIndex(plain, fileName('index', id))
+  const read = (plain: Uint8Array, id: Id): ScannedIndex | IndexFile => scanIndexBytes(plain) ?? parseIndexJson(plain, fileName('index', id))
   for await (const file of repo.dbe.streamAll('index', read, { signal, ids: toRead, concurrency: repo.options.concurrency })) {
     if (file.packs instanceof ScannedPacks) index.addScannedIndex(file as ScannedIndex)
     else index.addIndexFile(file as IndexFile)
