@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { CommandSource, isRusticError, RusticError, StreamSource, type BackupOptions, type IndexedRepository, type ReadSource } from '@rustic-ts/core'
-import { parseUserTime, snapshotSummaryToJson } from '@rustic-ts/core/internal'
+import { parseUserTime, prestartDirectoryWorker, snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { pathsFromFile } from '../filesFrom.js'
 import { badFlag, compressionFlag, sizeFlag } from '../flagValues.js'
@@ -158,7 +158,16 @@ export async function backupAction(args: string[], flags: BackupFlags, cmd: Comm
     throw new RusticError('InvalidInput', 'nothing to back up: the --files-from files name no path', { code: 'NoPaths' })
   }
   const runs = backupRuns(cmd, paths)
-  const repo = await openRepo(cmd)
+  // a backup of local paths lists directories on the directory worker: it starts while the repository opens
+  const local = !flags.stdin && !flags.stdinCommand && runs.some((r) => r.paths.length > 0 && !(r.paths.length === 1 && r.paths[0] === '-'))
+  const releaseWorker = local ? prestartDirectoryWorker() : undefined
+  let repo
+  try {
+    repo = await openRepo(cmd)
+  } catch (e) {
+    releaseWorker?.()
+    throw e
+  }
   const failed: string[] = []
   try {
     // backup checks its input before it takes its lock (bad input writes nothing, not even a lock)
@@ -176,6 +185,7 @@ export async function backupAction(args: string[], flags: BackupFlags, cmd: Comm
       }
     }
   } finally {
+    releaseWorker?.()
     await repo.close()
   }
   if (failed.length > 0) {
