@@ -158,16 +158,11 @@ export async function backupAction(args: string[], flags: BackupFlags, cmd: Comm
     throw new RusticError('InvalidInput', 'nothing to back up: the --files-from files name no path', { code: 'NoPaths' })
   }
   const runs = backupRuns(cmd, paths)
-  // a backup of local paths lists directories on the directory worker: it starts while the repository opens
+  const repo = await openRepo(cmd)
+  // A backup of local paths lists directories on the directory worker: it starts while the index loads. Not
+  // before the key is derived: scrypt's 32 MiB and the worker's isolate would add up in the peak RSS.
   const local = !flags.stdin && !flags.stdinCommand && runs.some((r) => r.paths.length > 0 && !(r.paths.length === 1 && r.paths[0] === '-'))
   const releaseWorker = local ? prestartDirectoryWorker() : undefined
-  let repo
-  try {
-    repo = await openRepo(cmd)
-  } catch (e) {
-    releaseWorker?.()
-    throw e
-  }
   const failed: string[] = []
   try {
     // backup checks its input before it takes its lock (bad input writes nothing, not even a lock)
