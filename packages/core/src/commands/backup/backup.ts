@@ -65,7 +65,8 @@ export async function backup(
   control: Control = {},
 ): Promise<BackupResult> {
   // the walk of local paths lists directories on the directory worker: it starts now, beside the preparations
-  const release = sourceKind(source) === 'paths' && options.local?.statInWorker !== false ? prestartDirectoryWorker() : undefined
+  // (options not checked yet: a bad value is reported by prepareBackup)
+  const release = sourceKind(source) === 'paths' && (options as BackupOptions | null)?.local?.statInWorker !== false ? prestartDirectoryWorker() : undefined
   try {
     const prepared = await prepareBackup(indexed, source, options, control)
     const result = prepared.rereadable
