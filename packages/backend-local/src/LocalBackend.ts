@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { readFile as readFileCallback } from 'node:fs'
+import { readFile as readFileCallback, type Dirent } from 'node:fs'
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import pLimit from 'p-limit'
 import { z } from 'zod'
 import {
@@ -50,6 +50,12 @@ export type LocalBackendOptions = z.input<typeof LocalBackendOptionsSchema>
 
 const TEMP_MARK = '-tmp-'
 
+/** Notes the temp files among a folder's entries (see `LocalBackend.removeStaleTempFiles`). */
+function noteTemps(temps: Map<string, string[]>, dir: string, entries: readonly Dirent[]): void {
+  const names = entries.filter((e) => e.isFile() && e.name.includes(TEMP_MARK)).map((e) => e.name)
+  if (names.length > 0) temps.set(dir, names)
+}
+
 /**
  * A repository on a local (or mounted) filesystem, in restic's layout: `config`, `keys/`, `snapshots/`,
  * `index/`, `locks/`, `data/00..ff/`; or in the old `s3legacy` layout (`key/`, `snapshot/`, `index/`,
@@ -60,6 +66,11 @@ export class LocalBackend implements WriteBackend {
   private readonly opts: z.output<typeof LocalBackendOptionsSchema>
   private readonly statLimit: ReturnType<typeof pLimit>
   private readonly layouts: LayoutResolver
+  /**
+   * The temp files the last complete listing of the pack folders saw, by folder, and when it started:
+   * `removeStaleTempFiles` reads them instead of listing the pack folders again (see there).
+   */
+  private packTemps: { at: number; root: string; byDir: Map<string, string[]> } | undefined
 
   /**
    * @param path - the repository directory.
@@ -157,10 +168,20 @@ export class LocalBackend implements WriteBackend {
       }
     }
     const dir = join(this.path, layout.dir(type))
-    if (type !== 'pack' || !layout.packSubdirs) return this.listDir(dir)
+    if (type !== 'pack') return this.listDir(dir)
+    // the temp files of the pack folders are noted on the way, for removeStaleTempFiles
+    const at = Date.now()
+    const temps = new Map<string, string[]>()
+    if (!layout.packSubdirs) {
+      const files = await this.listDir(dir, temps)
+      this.packTemps = { at, root: dir, byDir: temps }
+      return files
+    }
     let subdirs: string[]
     try {
-      subdirs = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+      const entries = await readdir(dir, { withFileTypes: true })
+      subdirs = entries.filter((e) => e.isDirectory()).map((e) => e.name)
+      noteTemps(temps, dir, entries)
     } catch (err) {
       if (isMissing(err)) return []
       throw fsError(err, `cannot list ${dir}`)
@@ -171,19 +192,22 @@ export class LocalBackend implements WriteBackend {
       subdirs.map((s) =>
         limit(() => {
           throwIfAborted(options?.signal)
-          return this.listDir(join(dir, s))
+          return this.listDir(join(dir, s), temps)
         }),
       ),
     )
     for (const p of parts) for (const e of p) result.push(e)
+    this.packTemps = { at, root: dir, byDir: temps }
     return result
   }
 
-  private async listDir(dir: string): Promise<Array<[Id, string]>> {
+  /** The id files of a folder; with `temps`, notes its temp files there too. */
+  private async listDir(dir: string, temps?: Map<string, string[]>): Promise<Array<[Id, string]>> {
     try {
       const entries = await readdir(dir, { withFileTypes: true })
       const out: Array<[Id, string]> = []
       for (const e of entries) if (e.isFile() && isId(e.name)) out.push([e.name, join(dir, e.name)])
+      if (temps) noteTemps(temps, dir, entries)
       return out
     } catch (err) {
       if (isMissing(err)) return []
@@ -406,12 +430,18 @@ export class LocalBackend implements WriteBackend {
    * never finished, in every folder of the layout, when their last change is older than `olderThanMs`.
    * A write in progress changes its temp file as it goes, so only the leftovers of killed processes are
    * that old. Returns how many were removed.
+   *
+   * The pack folders (257 with restic's layout) are not listed again when a listing of the packs (`list`
+   * or `listWithSize`) started less than `olderThanMs` ago: the temp files it saw are looked at instead. A
+   * temp file made since then is younger than `olderThanMs`, so it would not be removed anyway.
    */
   async removeStaleTempFiles(olderThanMs: number, options?: CallOptions): Promise<number> {
     throwIfAborted(options?.signal)
     const layout = await this.layouts.get()
-    const cutoff = Date.now() - olderThanMs
+    const now = Date.now()
+    const cutoff = now - olderThanMs
     const dirs = ['', ...layout.dirs()].map((d) => join(this.path, d))
+    const seen = this.packTemps !== undefined && now - this.packTemps.at < olderThanMs ? this.packTemps : undefined
     let removed = 0
     const limit = pLimit(16)
     await Promise.all(
@@ -420,7 +450,8 @@ export class LocalBackend implements WriteBackend {
           throwIfAborted(options?.signal)
           let names: string[]
           try {
-            names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.includes(TEMP_MARK)).map((e) => e.name)
+            if (seen !== undefined && (dir === seen.root || dir.startsWith(seen.root + sep))) names = seen.byDir.get(dir) ?? []
+            else names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.includes(TEMP_MARK)).map((e) => e.name)
           } catch (err) {
             if (isMissing(err)) return
             throw fsError(err, `cannot list ${dir}`)

@@ -267,6 +267,31 @@ describe('LocalBackend: damage, left-overs and file system errors', () => {
     expect(await be.removeStaleTempFiles(24 * 3600 * 1000)).toBe(0)
   })
 
+  it('removeStaleTempFiles takes the pack folders\' temp files from a recent pack listing instead of listing them again', async () => {
+    const be = new LocalBackend(join(dir, 'repo'))
+    await be.create()
+    const old = new Date(Date.now() - 2 * 24 * 3600 * 1000)
+    const day = 24 * 3600 * 1000
+    const before = join(dir, 'repo', 'data', 'ab', 'new-tmp-before')
+    await writeFile(before, 'partial pack')
+    await utimes(before, old, old)
+    expect(await be.listWithSize('pack')).toEqual([])
+    // made after the listing: a real leftover would be younger than the listing, so it is not looked at
+    const after = join(dir, 'repo', 'data', 'cd', 'new-tmp-after')
+    const outside = join(dir, 'repo', 'index', 'x-tmp-after')
+    for (const p of [after, outside]) {
+      await writeFile(p, 'partial')
+      await utimes(p, old, old)
+    }
+    expect(await be.removeStaleTempFiles(day)).toBe(2) // the one the listing saw, and the index folder's (listed now)
+    expect(await readdir(join(dir, 'repo', 'data', 'ab'))).toEqual([])
+    expect(await readdir(join(dir, 'repo', 'data', 'cd'))).toEqual(['new-tmp-after'])
+    // a listing older than the age asked for is not used: every folder is listed
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(await be.removeStaleTempFiles(1)).toBe(1)
+    expect(await readdir(join(dir, 'repo', 'data', 'cd'))).toEqual([])
+  })
+
   it('create() where a directory cannot be made fails with the reason (Node\'s recursive mkdir never returns under /proc)', async () => {
     const err = await errorOf(new LocalBackend('/proc/rustic-ts-no-such-dir/repo').create())
     expect((err as Error).message).toMatch(/^cannot create directory \/proc\/rustic-ts-no-such-dir(\/repo)?: /)

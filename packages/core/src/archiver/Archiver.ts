@@ -37,6 +37,12 @@ export interface ArchiveContext {
   updateIndex?: boolean
   /** The encryption layer to write through (default: the repository's; a dry run passes one over a `DryRunBackend`). */
   dbe?: DecryptBackend
+  /**
+   * Settles once the index holds every blob the archive may reuse (a backup adopts orphan packs while the walk
+   * starts): the packers, which ask the index which blobs are new, are made only after it, and its rejection
+   * fails the archive.
+   */
+  indexComplete?: Promise<unknown>
 }
 
 /** Files waiting for a place in the readers' queue: the walk waits while there are more than this. */
@@ -231,6 +237,7 @@ export class Archiver {
   /** The data packer, made with the seal workers on first use. */
   private dataPacker(): Promise<Packer> {
     return (this.dataPackerPromise ??= (async () => {
+      await this.ctx.indexComplete
       this.pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
       const packer = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, {
         signal: this.ctx.signal,
@@ -248,7 +255,10 @@ export class Archiver {
    * starting by then (as they are when files were read), else on this thread.
    */
   private async treePacker(): Promise<Packer> {
-    if (!this.treePackerMade) await this.dataPackerPromise?.catch(() => {})
+    if (!this.treePackerMade) {
+      await this.dataPackerPromise?.catch(() => {})
+      await this.ctx.indexComplete
+    }
     return (this.treePackerMade ??= new Packer(this.dbe, 'tree', this.indexer, this.indexed.index, {
       signal: this.ctx.signal,
       config: this.indexed.repo.config,
@@ -303,6 +313,8 @@ export class Archiver {
 
   private async loadParentTree(id: Id | undefined): Promise<ParentTree | undefined> {
     if (!id) return undefined
+    // a tree in a pack no index named yet may be adopted meanwhile (see `indexComplete`)
+    if (this.ctx.indexComplete && this.indexed.index.get('tree', id) === undefined) await this.ctx.indexComplete.catch(() => {})
     try {
       // Each parent tree is read once: not through the repository's tree cache, which would keep up to 4,096
       // trees' nodes (all of a snapshot of 200,000 files in 2,000 directories) until the backup ends.

@@ -177,3 +177,25 @@ export function releaseDirectoryWorker(worker: DirectoryWorker): void {
     void s.worker.close()
   }, IDLE_MS).unref()
 }
+
+/**
+ * Starts the shared directory worker ahead of a walk (see {@link acquireDirectoryWorker}), so that it is
+ * running when the walk begins instead of starting with it: a program that will walk local paths calls this
+ * before its other preparations (loading the index; after the key derivation, whose memory would add to the
+ * worker's in the peak RSS). Returns the function that gives it back (the walk holds it meanwhile). Does nothing
+ * where worker threads are not available.
+ */
+export function prestartDirectoryWorker(): () => void {
+  let worker: DirectoryWorker
+  try {
+    worker = acquireDirectoryWorker()
+  } catch {
+    return () => {}
+  }
+  let released = false
+  return () => {
+    if (released) return
+    released = true
+    releaseDirectoryWorker(worker)
+  }
+}

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { Archiver } from '../../archiver/Archiver.js'
 import type { SkippedEntry } from '../../archiver/BackupStats.js'
 import type { ReadSource } from '../../archiver/ReadSource.js'
+import { prestartDirectoryWorker } from '../../archiver/sources/DirectoryWorker.js'
 import { existingPaths } from '../../archiver/sources/existingPaths.js'
 import { LocalSource } from '../../archiver/sources/index.js'
 import type { WriteBackend } from '../../backend/Backend.js'
@@ -63,19 +64,26 @@ export async function backup(
   options: BackupOptions = {},
   control: Control = {},
 ): Promise<BackupResult> {
-  const prepared = await prepareBackup(indexed, source, options, control)
-  const result = prepared.rereadable
-    ? await backupWhileLocking(indexed, prepared, control)
-    : await indexed.repo.withLock(
-        'shared',
-        async (lock) => {
-          await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
-          return backupLocked(indexed, prepared, { ...control, signal: lock.signal }, () => lock.verify())
-        },
-        control,
-      )
-  if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
-  return result
+  // the walk of local paths lists directories on the directory worker: it starts now, beside the preparations
+  // (options not checked yet: a bad value is reported by prepareBackup)
+  const release = sourceKind(source) === 'paths' && (options as BackupOptions | null)?.local?.statInWorker !== false ? prestartDirectoryWorker() : undefined
+  try {
+    const prepared = await prepareBackup(indexed, source, options, control)
+    const result = prepared.rereadable
+      ? await backupWhileLocking(indexed, prepared, control)
+      : await indexed.repo.withLock(
+          'shared',
+          async (lock) => {
+            await indexed.reloadIndexIfChanged({ ...control, signal: lock.signal })
+            return backupLocked(indexed, prepared, { ...control, signal: lock.signal }, () => lock.verify())
+          },
+          control,
+        )
+    if (prepared.missing.length > 0) result.skipped = [...prepared.missing, ...result.skipped]
+    return result
+  } finally {
+    release?.()
+  }
 }
 
 /** Why a walk done while the lock was taken is thrown away: the index changed before the lock was held. */
@@ -224,18 +232,13 @@ async function backupLocked(
   const compressionAuto = opts.compression === undefined ? repo.dbe.compressionAuto : opts.compression === 'auto'
   const dbe = new DecryptBackend(backend, repo.key, repo.config.version, level, { compressionAuto, onWarning })
 
+  // Packs that no index names (an interrupted backup's) are adopted while the walk starts: the archiver asks
+  // the index which blobs are new only once they are in it (`indexComplete`).
+  const adopting = opts.resume && !opts.dryRun ? adoptOrphans(indexed, dbe, signal, onWarning) : Promise.resolve()
+  adopting.catch(() => {}) // the archive fails with its error
   // temp files of writes a killed process left behind (the local backend's `data/xx/new-tmp-*`), cleaned
-  // up while the backup runs
-  const cleanup = opts.dryRun ? Promise.resolve() : removeStaleTempFiles(backend, signal, onWarning)
-  if (opts.resume && !opts.dryRun) {
-    const adopted = await adoptOrphanPacks(indexed, dbe, { signal })
-    if (adopted.adopted > 0) {
-      onWarning(
-        `found ${adopted.adopted} pack(s) (${adopted.blobs} blobs) that no index named (left by an interrupted backup, ` +
-          'or lost from the index): added them to a new index file to reuse their blobs',
-      )
-    }
-  }
+  // up while the backup runs; after the pack listing, whose temp files the local backend reuses
+  const cleanup = opts.dryRun ? Promise.resolve() : adopting.then(noop, noop).then(() => removeStaleTempFiles(backend, signal, onWarning))
 
   const bytes = progressFactory('bytes', 'backing up')
   // The totals only feed a progress bar: skip the extra scan when nobody watches.
@@ -248,14 +251,21 @@ async function backupLocked(
         )
   const { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers } = opts
   const archiverOptions = { force, ignoreCtime, ignoreInode, readConcurrency, sealWorkers }
-  const archiver = new Archiver(indexed, parent?.tree, archiverOptions, { signal, progress: bytes, onWarning, dbe, updateIndex: !opts.dryRun })
+  const archiver = new Archiver(indexed, parent?.tree, archiverOptions, {
+    signal,
+    progress: bytes,
+    onWarning,
+    dbe,
+    updateIndex: !opts.dryRun,
+    indexComplete: adopting,
+  })
   let result
   try {
     result = await archiver.archive(readSource)
   } finally {
     bytes.finish()
     await sizing
-    await cleanup
+    await cleanup // after the adoption too: nothing is written once the backup returns
   }
   const { stats } = result
   snap.tree = result.tree
@@ -290,6 +300,19 @@ async function backupLocked(
   await verifyLock()
   await repo.saveSnapshot(snap, { signal })
   return { snapshot: snap, saved: true, skipped: stats.skipped }
+}
+
+const noop = (): void => {}
+
+/** Adopts the packs no index names (see {@link adoptOrphanPacks}), with a warning when there were any. */
+async function adoptOrphans(indexed: IndexedRepository, dbe: DecryptBackend, signal: AbortSignal | undefined, onWarning: WarningHandler): Promise<void> {
+  const adopted = await adoptOrphanPacks(indexed, dbe, { signal })
+  if (adopted.adopted > 0) {
+    onWarning(
+      `found ${adopted.adopted} pack(s) (${adopted.blobs} blobs) that no index named (left by an interrupted backup, ` +
+        'or lost from the index): added them to a new index file to reuse their blobs',
+    )
+  }
 }
 
 /** Temp files older than this are left by writes that never finished (a day, as no write takes that long). */

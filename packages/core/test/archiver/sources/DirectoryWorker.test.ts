@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DirectoryListing, type EntryStats } from '../../../src/archiver/sources/DirectoryListing.js'
-import { acquireDirectoryWorker, DirectoryWorker, releaseDirectoryWorker } from '../../../src/archiver/sources/DirectoryWorker.js'
+import { acquireDirectoryWorker, DirectoryWorker, prestartDirectoryWorker, releaseDirectoryWorker } from '../../../src/archiver/sources/DirectoryWorker.js'
 import { dirWithUnstatableName, LATIN1_NAME } from './helpers.js'
 import { pySetXattr, xattr, xattrsUnsupported } from './xattrHelpers.js'
 
@@ -263,6 +263,24 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
       releaseDirectoryWorker(d)
       vi.advanceTimersByTime(10_000)
       expect(d.broken).toBe(true)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('a prestarted worker is the one the walk takes; it stays while either holds it, and one release gives it back once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      const release = prestartDirectoryWorker()
+      const walk = acquireDirectoryWorker()
+      release()
+      release() // no effect: the walk still holds it
+      vi.advanceTimersByTime(10_000)
+      expect(walk.broken).toBe(false)
+      expect((await walk.list(bin(Buffer.from(dir)))).hasStats).toBe(true)
+      releaseDirectoryWorker(walk)
+      vi.advanceTimersByTime(10_000)
+      expect(walk.broken).toBe(true)
     } finally {
       vi.useRealTimers()
     }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { CommandSource, isRusticError, RusticError, StreamSource, type BackupOptions, type IndexedRepository, type ReadSource } from '@rustic-ts/core'
-import { parseUserTime, snapshotSummaryToJson } from '@rustic-ts/core/internal'
+import { parseUserTime, prestartDirectoryWorker, snapshotSummaryToJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { pathsFromFile } from '../filesFrom.js'
 import { badFlag, compressionFlag, sizeFlag } from '../flagValues.js'
@@ -159,6 +159,10 @@ export async function backupAction(args: string[], flags: BackupFlags, cmd: Comm
   }
   const runs = backupRuns(cmd, paths)
   const repo = await openRepo(cmd)
+  // A backup of local paths lists directories on the directory worker: it starts while the index loads. Not
+  // before the key is derived: scrypt's 32 MiB and the worker's isolate would add up in the peak RSS.
+  const local = !flags.stdin && !flags.stdinCommand && runs.some((r) => r.paths.length > 0 && !(r.paths.length === 1 && r.paths[0] === '-'))
+  const releaseWorker = local ? prestartDirectoryWorker() : undefined
   const failed: string[] = []
   try {
     // backup checks its input before it takes its lock (bad input writes nothing, not even a lock)
@@ -176,6 +180,7 @@ export async function backupAction(args: string[], flags: BackupFlags, cmd: Comm
       }
     }
   } finally {
+    releaseWorker?.()
     await repo.close()
   }
   if (failed.length > 0) {
