@@ -4,6 +4,7 @@ import type { Id } from '../../id/Id.js'
 import { BlobIndex } from '../../index/BlobIndex.js'
 import type { Progress } from '../../progress/Progress.js'
 import { packSizeFromBlobs, type BlobType, type IndexBlob, type IndexFile } from '../../repofile/index.js'
+import { byOffset } from './byOffset.js'
 import type { FindingCollector } from './CheckFinding.js'
 
 /** A pack as the index files describe it. */
@@ -132,8 +133,3 @@ function reportIndexHints(index: CheckIndex, findings: FindingCollector): void {
   }
 }
 
-/** `blobs` by offset: themselves when they come in that order (as index files list them), else a sorted copy. */
-function byOffset(blobs: readonly IndexBlob[]): readonly IndexBlob[] {
-  for (let i = 1; i < blobs.length; i++) if (blobs[i]!.offset < blobs[i - 1]!.offset) return [...blobs].sort((a, b) => a.offset - b.offset)
-  return blobs
-}
