@@ -170,8 +170,9 @@ export class BlobIndex {
   }
 
   /**
-   * Adds the blobs of pack `packId` as {@link BlobIndex.add} adds them one by one, and calls `onKnown` for each
-   * one already indexed (which is not added).
+   * Adds the blobs of pack `packId` (with its number, extent and type looked up once) as {@link BlobIndex.add}
+   * adds a blob not indexed yet; each blob already indexed (before, or earlier in `blobs`) goes to `onKnown`
+   * instead and changes nothing (not the pack's extent or type either).
    */
   addPack(packId: Id, blobs: readonly IndexBlob[], onKnown: (blob: IndexBlob) => void): void {
     const n = this.packNumber(packId)
