@@ -304,8 +304,8 @@ class CompactTreeScan {
       else break
     }
     this.byte(CLOSE_BRACKET)
-    // (an array grown by push keeps room for more: a copy holds exactly its ids, as parseTree's do)
-    return out.length === 1 ? out : out.slice()
+    // (as grown by push, with room to spare: a walk drops its nodes once it has checked them)
+    return out
   }
 }
 
