@@ -1,7 +1,7 @@
 import type { Id } from '../id/Id.js'
 import { IdTable } from '../id/IdTable.js'
 import { grow } from '../util/growArray.js'
-import type { BlobType, IndexFile } from '../repofile/index.js'
+import type { BlobType, IndexBlob, IndexFile } from '../repofile/index.js'
 import type { ScannedIndex } from '../repofile/scanIndexBytes.js'
 
 /** Where a blob is stored. */
@@ -167,6 +167,30 @@ export class BlobIndex {
     if (end > (this.extents.get(location.packId) ?? 0)) this.extents.set(location.packId, end)
     this.tables[type].add(id, this.packNumber(location.packId), location.offset, location.length, location.uncompressedLength)
     if (!this.packSet.has(location.packId)) this.packSet.set(location.packId, type)
+  }
+
+  /**
+   * Adds the blobs of pack `packId` (with its number, extent and type looked up once) as {@link BlobIndex.add}
+   * adds a blob not indexed yet; each blob already indexed (before, or earlier in `blobs`) goes to `onKnown`
+   * instead and changes nothing (not the pack's extent or type either).
+   */
+  addPack(packId: Id, blobs: readonly IndexBlob[], onKnown: (blob: IndexBlob) => void): void {
+    const n = this.packNumber(packId)
+    const known = this.extents.get(packId)
+    let extent = known ?? 0
+    let typed = this.packSet.has(packId)
+    for (const b of blobs) {
+      if (!this.tables[b.type].add(b.id, n, b.offset, b.length, b.uncompressedLength)) {
+        onKnown(b)
+        continue
+      }
+      if (b.offset + b.length > extent) extent = b.offset + b.length
+      if (!typed) {
+        this.packSet.set(packId, b.type)
+        typed = true
+      }
+    }
+    if (extent > (known ?? 0)) this.extents.set(packId, extent)
   }
 
   /** The location of a blob, if indexed. */

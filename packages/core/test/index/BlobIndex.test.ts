@@ -97,6 +97,31 @@ describe('BlobIndex', () => {
     expect(index.get('tree', id)).toEqual({ packId: b, offset: 1, length: 2 })
   })
 
+  it('addPack adds a pack\'s new blobs as add does and hands the ones already indexed to onKnown', () => {
+    const [x, y, z] = [idOf('x'), idOf('y'), idOf('z')]
+    const [a, b] = [idOf('pack a'), idOf('pack b')]
+    const index = new BlobIndex()
+    const known: string[] = []
+    const onKnown = (blob: { id: Id; offset: number }): void => void known.push(`${blob.id}@${blob.offset}`)
+    index.addPack(a, [
+      { type: 'data', id: x, offset: 0, length: 10 },
+      { type: 'data', id: y, offset: 10, length: 20, uncompressedLength: 50 },
+      { type: 'data', id: x, offset: 30, length: 10 },
+    ], onKnown)
+    index.addPack(b, [
+      { type: 'tree', id: x, offset: 0, length: 5 },
+      { type: 'data', id: y, offset: 5, length: 20 },
+      { type: 'data', id: z, offset: 25, length: 7 },
+    ], onKnown)
+    expect(known).toEqual([`${x}@30`, `${y}@5`])
+    expect(index.get('data', x)).toEqual({ packId: a, offset: 0, length: 10 })
+    expect(index.get('data', y)).toEqual({ packId: a, offset: 10, length: 20, uncompressedLength: 50 })
+    expect(index.get('data', z)).toEqual({ packId: b, offset: 25, length: 7 })
+    expect(index.get('tree', x)).toEqual({ packId: b, offset: 0, length: 5 })
+    expect([...index.packs()]).toEqual([[a, 'data'], [b, 'tree']])
+    expect([index.packExtent(a), index.packExtent(b)]).toEqual([30, 32])
+  })
+
   it('finds ids that share all but a few bits', () => {
     const index = new BlobIndex()
     const pack = idOf('p')

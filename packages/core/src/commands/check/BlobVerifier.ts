@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { decompress, nativeZstdBuffers, type ZstdStreamBuffers } from '../../compression/Zstd.js'
 import type { Key } from '../../crypto/Key.js'
 import { shortId } from '../../id/Id.js'
@@ -18,6 +18,13 @@ const ZSTD_OUT = 128 << 10
  */
 export class BlobVerifier {
   private out: Uint8Array | undefined
+  /** The blob being opened (see {@link BlobVerifier.decompressed}): kept here, so that no closure is made per blob. */
+  private readonly blob = { what: '', ul: 0, total: 0, hint: 1, hash: undefined as Hash | undefined }
+  private readonly feed = (piece: Uint8Array): void => this.feedPiece(piece)
+  private readonly feedPlain = (piece: Uint8Array): void => {
+    this.blob.hash!.update(piece)
+    freeBuffer(piece)
+  }
 
   /** @param zstd - zstd-napi's streaming zstd (the default where it loads); `null` decompresses each blob whole (with the zstd provider in use). */
   constructor(
@@ -32,10 +39,8 @@ export class BlobVerifier {
     try {
       const ul = b.uncompressedLength
       if (!ul) {
-        this.key.decryptPieces(sealed, what, (piece) => {
-          hash.update(piece)
-          freeBuffer(piece)
-        })
+        this.blob.hash = hash
+        this.key.decryptPieces(sealed, what, this.feedPlain)
       } else if (this.zstd === null) {
         hash.update(decompress(this.key.decrypt(sealed, what), what, ul))
       } else {
@@ -44,43 +49,56 @@ export class BlobVerifier {
       }
     } catch (e) {
       return (e as Error).message
+    } finally {
+      this.blob.hash = undefined
     }
     const got = hash.digest('hex')
     return got === b.id ? undefined : `its content hashes to ${got}`
   }
 
   /** Decrypts and decompresses into `hash`; returns why the blob does not decompress to `ul` bytes, if it does not. */
-  private decompressed(sealed: Uint8Array, what: string, ul: number, hash: { update(data: Uint8Array): unknown }): string | undefined {
-    const zstd = this.zstd!
-    const out = (this.out ??= Buffer.allocUnsafeSlow(ZSTD_OUT))
-    const cannot = `cannot decompress ${what} (expected ${ul} bytes)`
-    let total = 0
-    let hint = 1
-    const feed = (piece: Uint8Array): void => {
-      let src = piece
-      for (;;) {
-        let produced: number
-        let consumed: number
-        try {
-          ;[hint, produced, consumed] = zstd.decompressStream(out, src)
-        } catch (e) {
-          throw new Error(`${cannot}: ${(e as Error).message}`)
-        }
-        total += produced
-        if (total > ul) throw new Error(`${cannot}: it holds more`)
-        if (produced > 0) hash.update(out.subarray(0, produced))
-        src = src.subarray(consumed)
-        // done with this piece once it is all taken and nothing is left to give out (a full buffer may
-        // leave some behind, unless the frame is over)
-        if (src.length === 0 && (produced < out.length || hint === 0)) break
-        if (produced === 0 && consumed === 0) throw new Error(`${cannot}: zstd makes no progress`)
-      }
-      freeBuffer(piece)
-    }
-    zstd.resetStream()
-    this.key.decryptPieces(sealed, what, feed)
-    if (total !== ul) return `cannot decompress ${what}: got ${total} bytes, expected ${ul}`
-    if (hint !== 0) return `${cannot}: the data ends inside a zstd frame`
+  private decompressed(sealed: Uint8Array, what: string, ul: number, hash: Hash): string | undefined {
+    const blob = this.blob
+    blob.what = what
+    blob.ul = ul
+    blob.total = 0
+    blob.hint = 1
+    blob.hash = hash
+    this.zstd!.resetStream()
+    this.key.decryptPieces(sealed, what, this.feed)
+    if (blob.total !== ul) return `cannot decompress ${what}: got ${blob.total} bytes, expected ${ul}`
+    if (blob.hint !== 0) return `${cannot(blob)}: the data ends inside a zstd frame`
     return undefined
   }
+
+  /** Decompresses the next decrypted piece of the blob into its hash, then frees the piece. */
+  private feedPiece(piece: Uint8Array): void {
+    const zstd = this.zstd!
+    const blob = this.blob
+    const out = (this.out ??= Buffer.allocUnsafeSlow(ZSTD_OUT))
+    let src = piece
+    for (;;) {
+      let produced: number
+      let consumed: number
+      try {
+        ;[blob.hint, produced, consumed] = zstd.decompressStream(out, src)
+      } catch (e) {
+        throw new Error(`${cannot(blob)}: ${(e as Error).message}`)
+      }
+      blob.total += produced
+      if (blob.total > blob.ul) throw new Error(`${cannot(blob)}: it holds more`)
+      if (produced > 0) blob.hash!.update(out.subarray(0, produced))
+      src = src.subarray(consumed)
+      // done with this piece once it is all taken and nothing is left to give out (a full buffer may
+      // leave some behind, unless the frame is over)
+      if (src.length === 0 && (produced < out.length || blob.hint === 0)) break
+      if (produced === 0 && consumed === 0) throw new Error(`${cannot(blob)}: zstd makes no progress`)
+    }
+    freeBuffer(piece)
+  }
+}
+
+/** The start of the messages about a blob that does not decompress (made only for one that does not). */
+function cannot(blob: { what: string; ul: number }): string {
+  return `cannot decompress ${blob.what} (expected ${blob.ul} bytes)`
 }

@@ -4,6 +4,7 @@ import type { Id } from '../../id/Id.js'
 import { BlobIndex } from '../../index/BlobIndex.js'
 import type { Progress } from '../../progress/Progress.js'
 import { packSizeFromBlobs, type BlobType, type IndexBlob, type IndexFile } from '../../repofile/index.js'
+import { byOffset } from './byOffset.js'
 import type { FindingCollector } from './CheckFinding.js'
 
 /** A pack as the index files describe it. */
@@ -61,17 +62,12 @@ export class CheckIndex {
       toDelete,
     })
     if (toDelete) return
-    for (const b of pack.blobs) {
-      const first = this.blobs.get(b.type, b.id)
-      if (first) {
-        const k = `${b.type}/${b.id}`
-        const dup = this.duplicates.get(k) ?? { type: b.type, id: b.id, packs: [first.packId] }
-        dup.packs.push(pack.id)
-        this.duplicates.set(k, dup)
-        continue
-      }
-      this.blobs.add(b.type, b.id, { packId: pack.id, offset: b.offset, length: b.length, uncompressedLength: b.uncompressedLength })
-    }
+    this.blobs.addPack(pack.id, pack.blobs, (b) => {
+      const k = `${b.type}/${b.id}`
+      const dup = this.duplicates.get(k) ?? { type: b.type, id: b.id, packs: [this.blobs.get(b.type, b.id)!.packId] }
+      dup.packs.push(pack.id)
+      this.duplicates.set(k, dup)
+    })
   }
 }
 
@@ -116,7 +112,7 @@ function reportIndexHints(index: CheckIndex, findings: FindingCollector): void {
     if (pack.blobs.some((b) => b.type !== pack.type)) {
       findings.add('mixedPack', `pack ${pack.id} contains a mix of tree and data blobs`, { file })
     }
-    const sorted = [...pack.blobs].sort((a, b) => a.offset - b.offset)
+    const sorted = byOffset(pack.blobs)
     let end = 0
     for (const b of sorted) {
       if (b.offset !== end) {
@@ -136,3 +132,4 @@ function reportIndexHints(index: CheckIndex, findings: FindingCollector): void {
     findings.add('duplicateBlob', `${dup.type} blob ${dup.id} is stored in several packs: ${dup.packs.join(', ')}`, { blob: { type: dup.type, id: dup.id } })
   }
 }
+

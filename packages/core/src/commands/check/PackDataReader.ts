@@ -18,8 +18,11 @@ export interface PackToRead {
   blobs: IndexBlob[]
 }
 
-/** Reads a range of a pack. */
-export type PackRangeReader = (pack: PackToRead, offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array>
+/**
+ * Reads a range of a pack; into `into` if given (a buffer of at least `length` bytes, see `ReadPartialOptions.into`)
+ * where the backend can, returning a view of its first `length` bytes.
+ */
+export type PackRangeReader = (pack: PackToRead, offset: number, length: number, signal?: AbortSignal, into?: Uint8Array) => Promise<Uint8Array>
 
 /** The path of a pack's local file, which a worker may read itself (see `ReadBackend.localPath`); `undefined` if there is none. */
 export type PackPathFinder = (pack: PackToRead, signal?: AbortSignal) => Promise<string | undefined>
@@ -81,6 +84,12 @@ export class PackDataReader {
   private fileJobs: Array<{ lane: number; withdraw: AbortController }> = []
   /** Packs whose bytes are known to hash to their id, with the size that was hashed (see {@link PackDataReader.knowHashes}). */
   private hashed: ReadonlyMap<Id, number> = new Map()
+  /**
+   * Buffers of {@link PackDataReader.pieceBytes} the lane on this thread has read pieces into and verified: its
+   * next pieces are read into them (no fresh buffer, mapped and faulted in, for every piece). At most as many as
+   * its memory holds pieces.
+   */
+  private readonly hereBuffers: Uint8Array[] = []
 
   constructor(
     private readonly verifiers: PackVerifiers,
@@ -341,7 +350,9 @@ export class PackDataReader {
     // The pieces are read ahead, each as soon as the lane's memory has room for it (in order), so that the
     // verifier has the next ones at hand even when this thread is busy (the tree walk) and answers late.
     const skip = { now: false }
-    const reads = plan.pieces.map((piece) => this.readRange(pack, piece.offset, piece.length, read, budget, skip))
+    // (the lane on this thread reads into buffers it reuses: it verifies each piece before it lets it go)
+    const reuse = lane === this.verifiers.hereLane
+    const reads = plan.pieces.map((piece) => this.readRange(pack, piece.offset, piece.length, read, budget, skip, reuse && piece.length <= this.pieceBytes))
     for (const r of reads) r.catch(() => {})
     let next = 0
     // after a failure: the pieces read ahead give their memory back, the others are not read
@@ -349,7 +360,10 @@ export class PackDataReader {
       skip.now = true
       for (; next < reads.length; next++) {
         const got = await reads[next]!.catch(() => undefined)
-        if (got && 'data' in got) budget.release(plan.pieces[next]!.length)
+        if (got && 'data' in got) {
+          budget.release(plan.pieces[next]!.length)
+          if (got.into) this.hereBuffers.push(got.into)
+        }
       }
     }
     const pending: Array<Promise<void>> = []
@@ -368,7 +382,9 @@ export class PackDataReader {
           return this.readFailed(pack, copy, got.error)
         }
         const share = Math.floor((work * piece.length) / pack.size)
-        const verified = stream.push(got.data).finally(() => {
+        const into = got.into
+        const verified = stream.push(got.data, into !== undefined).finally(() => {
+          if (into) this.hereBuffers.push(into)
           budget.release(piece.length)
           left.work -= share
           this.work[lane]! -= share
@@ -391,7 +407,9 @@ export class PackDataReader {
 
   /**
    * `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory
-   * given back). Not read if `skip.now` is set by the time the memory is there.
+   * given back). Not read if `skip.now` is set by the time the memory is there. With `reuse` (`length` at most
+   * {@link PackDataReader.pieceBytes}), read into one of {@link PackDataReader.hereBuffers} where the backend
+   * can: then `into` is that buffer, which the caller gives back once done with `data`.
    */
   private async readRange(
     pack: PackToRead,
@@ -400,7 +418,8 @@ export class PackDataReader {
     read: PackRangeReader,
     budget: ByteBudget,
     skip?: { now: boolean },
-  ): Promise<{ data: Uint8Array } | { error: unknown }> {
+    reuse = false,
+  ): Promise<{ data: Uint8Array; into?: Uint8Array } | { error: unknown }> {
     const signal = this.options.signal
     await budget.acquire(length)
     if (skip?.now) {
@@ -409,8 +428,14 @@ export class PackDataReader {
     }
     try {
       throwIfAborted(signal)
-      const data = await read(pack, offset, length, signal)
+      const into = reuse ? (this.hereBuffers.pop() ?? Buffer.allocUnsafeSlow(this.pieceBytes)) : undefined
+      // (after a failed read the buffer is not reused: it is left to the collector)
+      const data = await read(pack, offset, length, signal, into)
       if (data.length !== length) throw new Error(`got ${data.length} of ${length} bytes at offset ${offset}`)
+      if (into === undefined) return { data }
+      // a backend that read into a buffer of its own: that one is used as usual, ours goes back
+      if (data.buffer === into.buffer) return { data, into }
+      this.hereBuffers.push(into)
       return { data }
     } catch (e) {
       budget.release(length)

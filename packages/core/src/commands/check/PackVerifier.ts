@@ -4,6 +4,7 @@ import type { Id } from '../../id/Id.js'
 import type { BlobType, IndexBlob } from '../../repofile/IndexFile.js'
 import { PACK_HEADER_LENGTH_SIZE, packHeaderLength, packSizeFromBlobs, parsePackHeader, type PackBlob } from '../../repofile/PackHeader.js'
 import type { BlobVerifier } from './BlobVerifier.js'
+import { byOffset } from './byOffset.js'
 
 /** A problem found in a pack by `check --read-data`. */
 export interface PackProblem {
@@ -82,7 +83,7 @@ export class PackVerifier {
     if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
       throw new Error(`${this.what}: a tail of ${tail.length} bytes from ${tailStart} does not end a pack of ${size} bytes`)
     }
-    for (const b of [...expected].sort((x, y) => x.offset - y.offset)) {
+    for (const b of byOffset(expected)) {
       if (b.offset + b.length > size) this.beyond++
       else this.regions.push({ start: b.offset, end: b.offset + b.length, blob: this.blobs.push(b) - 1 })
     }
@@ -209,11 +210,11 @@ function entryKey(b: { type: BlobType; id: Id; offset: number; length: number; u
 /** True if `header` and `expected` hold the same entries (type, id, offset, lengths) in some order (the usual case, checked without a string per entry). */
 function sameEntries(header: readonly PackBlob[], expected: readonly IndexBlob[]): boolean {
   if (header.length !== expected.length) return false
-  const byOffset = [...expected].sort((x, y) => x.offset - y.offset)
+  const sorted = byOffset(expected)
   let previous = -1
   for (let i = 0; i < header.length; i++) {
     const h = header[i]!
-    const e = byOffset[i]!
+    const e = sorted[i]!
     // header entries in pack order, each at a new offset: then the sorted index entries must match one to one
     if (h.offset <= previous) return false
     previous = h.offset

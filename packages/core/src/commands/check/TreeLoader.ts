@@ -4,7 +4,7 @@ import type { Key } from '../../crypto/Key.js'
 import { RusticError } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import type { BlobIndex, BlobLocation } from '../../index/BlobIndex.js'
-import { parseTree, type Node } from '../../repofile/index.js'
+import { parseTreeLinks, type NodeLinks } from '../../repofile/parseTreeLinks.js'
 import { LruCache } from '../../util/LruCache.js'
 
 /** Tree packs up to this size are downloaded whole (once) when one of their trees is needed. */
@@ -31,10 +31,11 @@ export class TreeLoader {
   ) {}
 
   /**
-   * The nodes of tree `id`. Throws `BlobNotFound` if the index does not list it, else whatever reading,
-   * opening or parsing it met (`IntegrityError` if it does not hash to its id).
+   * The nodes of tree `id`, with what a walk needs of them (see `parseTreeLinks`). Throws `BlobNotFound` if
+   * the index does not list it, else whatever reading, opening or parsing it met (`IntegrityError` if it does
+   * not hash to its id).
    */
-  async tree(id: Id, options?: CallOptions): Promise<Node[]> {
+  async tree(id: Id, options?: CallOptions): Promise<NodeLinks[]> {
     const loc = this.index.get('tree', id)
     if (!loc) throw new RusticError('Repository', `tree ${id} not found in index`, { code: 'BlobNotFound' })
     const sealed = await this.sealed(loc, options)
@@ -45,7 +46,7 @@ export class TreeLoader {
     if (actual !== id) {
       throw new RusticError('Verification', `${what} is corrupted: its content hashes to ${actual}`, { code: 'IntegrityError' })
     }
-    return parseTree(plain, `tree ${id}`)
+    return parseTreeLinks(plain, `tree ${id}`)
   }
 
   private async sealed(loc: BlobLocation, options?: CallOptions): Promise<Uint8Array> {

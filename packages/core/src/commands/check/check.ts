@@ -106,7 +106,8 @@ async function checkWith(
     walkPending.delete(id)
     reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
   }
-  const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s) => backend.readPartial('pack', pack.id, false, offset, length, { signal: s })
+  const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s, into) =>
+    backend.readPartial('pack', pack.id, false, offset, length, { signal: s, ...(into ? { into } : {}) })
   // where the packs are plain local files, the workers read the packs they verify themselves
   const localPath: PackPathFinder | undefined = layers.packs.localPath
     ? (pack, s) => layers.packs.localPath!('pack', pack.id, { signal: s })

@@ -3,7 +3,8 @@ import type { DecryptBackend } from '../../backend/DecryptBackend.js'
 import { isRusticError } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Progress } from '../../progress/Progress.js'
-import { goQuoteString, type Node, type SnapshotFile } from '../../repofile/index.js'
+import { goQuoteString, type SnapshotFile } from '../../repofile/index.js'
+import type { NodeLinks } from '../../repofile/index.js'
 import { isFilterSet, type SnapshotFilter } from '../../repository/SnapshotFilter.js'
 import { drainStack } from '../../util/drainStack.js'
 import { selectSnapshots } from '../selectSnapshots.js'
@@ -71,7 +72,7 @@ export async function checkSnapshots(
 
   const seen = new Set<Id>()
   const walk: SnapshotWalk = { snapshots: selected.length, trees: 0, complete: all && unreadable === 0, usedTrees: seen, usedData: new Set(), usedDataIndexed: 0 }
-  const queue: Array<{ tree: Id; path: string; snapshot: Id }> = []
+  const queue: WalkJob[] = []
   // data blobs found missing from the index (each is looked up there once, then reported for every file using it)
   const missingData = new Set<Id>()
   for (const s of selected) {
@@ -93,7 +94,7 @@ export async function checkSnapshots(
         await new Promise((resolve) => setImmediate(resolve))
         ranSince = performance.now()
       }
-      let nodes: Node[]
+      let nodes: NodeLinks[]
       try {
         nodes = await loader.tree(job.tree, { signal: options.signal })
       } catch (e) {
@@ -122,33 +123,45 @@ export async function checkSnapshots(
   return walk
 }
 
+/** Where a walk is: the tree, its path and the snapshot it was reached from. */
+interface WalkJob {
+  tree: Id
+  path: string
+  snapshot: Id
+}
+
+/** The path of `node` in the tree of `job`. */
+function pathOf(job: WalkJob, node: NodeLinks): string {
+  return job.path === '/' ? `/${node.name}` : `${job.path}/${node.name}`
+}
+
+/** Where a finding about `node` is. */
+function about(job: WalkJob, node: NodeLinks): { snapshot: Id; path: string } {
+  return { snapshot: job.snapshot, path: pathOf(job, node) }
+}
+
+/** `node`'s name as restic quotes it in a finding. */
+function quoted(node: NodeLinks): string {
+  return `"${goQuoteString(node.name)}"`
+}
+
 /**
  * Checks one node as restic does; returns the subtree to walk for a sound directory. The node's path and
  * quoted name are made only for a finding (most nodes have none).
  */
-function checkNode(
-  job: { tree: Id; path: string; snapshot: Id },
-  node: Node,
-  index: CheckIndex,
-  walk: SnapshotWalk,
-  missingData: Set<Id>,
-  findings: FindingCollector,
-): { tree: Id; path: string; snapshot: Id } | undefined {
-  const pathOf = (): string => (job.path === '/' ? `/${node.name}` : `${job.path}/${node.name}`)
-  const about = (): { snapshot: Id; path: string } => ({ snapshot: job.snapshot, path: pathOf() })
-  const quoted = (): string => `"${goQuoteString(node.name)}"`
-  if (node.name === '') findings.add('nodeNameEmpty', `tree ${job.tree}: node with empty name`, about())
+function checkNode(job: WalkJob, node: NodeLinks, index: CheckIndex, walk: SnapshotWalk, missingData: Set<Id>, findings: FindingCollector): WalkJob | undefined {
+  if (node.name === '') findings.add('nodeNameEmpty', `tree ${job.tree}: node with empty name`, about(job, node))
   if (node.type === 'file') {
     const content = node.content
     if (content == null) {
-      findings.add('fileContentMissing', `tree ${job.tree}: file ${quoted()} has nil blob list`, about())
+      findings.add('fileContentMissing', `tree ${job.tree}: file ${quoted(node)} has nil blob list`, about(job, node))
       return undefined
     }
     const used = walk.usedData
     for (let i = 0; i < content.length; i++) {
       const id = content[i]!
       if (id === NULL_ID) {
-        findings.add('fileBlobNull', `tree ${job.tree}: file ${quoted()} blob ${i} has null ID`, about())
+        findings.add('fileBlobNull', `tree ${job.tree}: file ${quoted(node)} blob ${i} has null ID`, about(job, node))
         continue
       }
       if (!used.has(id)) {
@@ -157,15 +170,15 @@ function checkNode(
         else missingData.add(id)
       }
       if (missingData.has(id)) {
-        findings.add('fileBlobMissing', `tree ${job.tree}: file ${quoted()} blob ${id} not found in index`, { ...about(), blob: { type: 'data', id } })
+        findings.add('fileBlobMissing', `tree ${job.tree}: file ${quoted(node)} blob ${id} not found in index`, { ...about(job, node), blob: { type: 'data', id } })
       }
     }
     return undefined
   }
   if (node.type === 'dir') {
-    if (!node.subtree) findings.add('dirSubtreeMissing', `tree ${job.tree}: dir node ${quoted()} has no subtree`, about())
-    else if (node.subtree === NULL_ID) findings.add('dirSubtreeNull', `tree ${job.tree}: dir node ${quoted()} subtree id is null`, about())
-    else return { tree: node.subtree, path: pathOf(), snapshot: job.snapshot }
+    if (!node.subtree) findings.add('dirSubtreeMissing', `tree ${job.tree}: dir node ${quoted(node)} has no subtree`, about(job, node))
+    else if (node.subtree === NULL_ID) findings.add('dirSubtreeNull', `tree ${job.tree}: dir node ${quoted(node)} subtree id is null`, about(job, node))
+    else return { tree: node.subtree, path: pathOf(job, node), snapshot: job.snapshot }
   }
   return undefined
 }

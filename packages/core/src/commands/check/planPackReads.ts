@@ -1,6 +1,7 @@
 import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { PACK_HEADER_LENGTH_SIZE, packHeaderEntrySize } from '../../repofile/PackHeader.js'
+import { byOffset } from './byOffset.js'
 
 /** A range of a pack to read. */
 export interface PackRange {
@@ -30,7 +31,7 @@ export function planPackReads(size: number, blobs: readonly IndexBlob[], pieceBy
   const pieces: PackRange[] = []
   let start = 0
   let maxEnd = 0
-  for (const b of [...blobs].sort((x, y) => x.offset - y.offset)) {
+  for (const b of byOffset(blobs)) {
     if (b.offset >= tailStart) break
     // cut before this blob if it would make the piece too large and no earlier blob runs past its start
     if (b.offset > start && b.offset >= maxEnd && b.offset + b.length - start > pieceBytes) {

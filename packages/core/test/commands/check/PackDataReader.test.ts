@@ -272,6 +272,45 @@ describe('PackDataReader', () => {
     expect(taken[1]).toBeGreaterThanOrEqual(6)
   })
 
+  it('the lane on this thread reads its pieces into buffers it reuses, and finds a damaged blob in one of them', async () => {
+    const all = [...packs().values()]
+    const damaged = all[2]!
+    const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes.slice()]))
+    const blob = damaged.pack.blobs[5]!
+    bytesOf.get(damaged.pack.id)![blob.offset + 20]! ^= 1
+    const { verifiers, lanes } = twoLanesRecorded()
+    const findings = new FindingCollector()
+    const reader = new PackDataReader(verifiers, findings, { memory: MEMORY })
+    const given: Uint8Array[] = []
+    let readInto = 0
+    let readOnLaneHere = 0
+    await reader.read(
+      all.map((p) => p.pack),
+      async (pack, offset, length, _signal, into) => {
+        const bytes = bytesOf.get(pack.id)!.subarray(offset, offset + length)
+        if (into === undefined) return bytes.slice()
+        readOnLaneHere++
+        // every other read: a backend that returns a buffer of its own (the reader must not take that one back)
+        if (readOnLaneHere % 2 === 0) return bytes.slice()
+        expect(into.length).toBeGreaterThanOrEqual(length)
+        given.push(into)
+        readInto++
+        into.set(bytes)
+        return into.subarray(0, length)
+      },
+      { concurrency: 4, progress: NO_PROGRESS },
+    )
+    expect(reader.packs).toBe(8)
+    expect(lanes).toContain(1)
+    // pieces read into given buffers, fewer distinct buffers than pieces: they were reused
+    expect(readInto).toBeGreaterThan(2)
+    expect(new Set(given).size).toBeLessThan(readInto)
+    expect(findings.findings.map((f) => [f.kind, f.file?.id, f.blob?.id])).toEqual([
+      ['packHashMismatch', damaged.pack.id, undefined],
+      ['blobDamaged', damaged.pack.id, blob.id],
+    ])
+  })
+
   it('a pack that cannot be read (an error, a short read) is a finding; the others are verified; its memory comes back', async () => {
     const all = packs()
     const [bad, short] = [...all.keys()]
