@@ -3,6 +3,7 @@ import { setImmediate as nextTick } from 'node:timers/promises'
 import { isRepositoryDamage } from '../../error/repositoryDamage.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { hashId } from '../../id/Id.js'
+import { backendLayers } from '../check/backendLayers.js'
 import { zstdBuffers } from '../../compression/Zstd.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import { RangeRestorer } from '../../workers/RangeRestorer.js'
@@ -48,6 +49,9 @@ export async function writeContents(run: RestoreRun, writer: FileWriter): Promis
     await pool.close()
   }
 }
+
+/** The (empty) data of a job that reads its range itself. */
+const EMPTY = new Uint8Array(0)
 
 /** A read of one blob of `r`. */
 function blobRead(r: PackRead, b: PlannedBlob): PackRead {
@@ -114,11 +118,16 @@ function allZero(b: Uint8Array): boolean {
  * starts only when its range fits in what the reads under way leave of it, or when none is under way), so
  * that the pack data held at once does not depend on the size of the snapshot; the first failure stops the rest.
  */
-async function runReads(run: RestoreRun, inner: AbortController, doRead: (r: PackRead) => Promise<void>): Promise<void> {
+async function runReads(
+  run: RestoreRun,
+  inner: AbortController,
+  doRead: (r: PackRead) => Promise<void>,
+  limits: { concurrency: number; memory: number } = { concurrency: run.opts.readConcurrency, memory: run.opts.readMemory },
+): Promise<void> {
   const signal = run.signal
   const onAbort = (): void => inner.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const { readConcurrency, readMemory } = run.opts
+  const { concurrency: readConcurrency, memory: readMemory } = limits
   let running = 0
   let bytes = 0
   let first: unknown
@@ -233,7 +242,8 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         hereBusy = false
       }
     }
-    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
+    // a range is done on this thread when every worker has one (and this thread none); else it goes to the least busy worker
+    const dispatch = async (r: PackRead, data: Uint8Array, pooled: boolean, file?: RestoreRequest['file']): Promise<PoolResult> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -254,15 +264,52 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         }),
       }))
       const what = `pack ${r.packId}`
-      const res =
-        here !== undefined && !hereBusy && pool.allBusy
-          ? await restoreHere(here, { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what })
-          : await pool.run(data, blobs, opts.verifyBlobs, what, pooled)
+      let m: RestoreRequest | undefined
+      if (here !== undefined && !hereBusy && pool.allBusy) {
+        m = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
+        if (file) m.file = file
+      }
+      const res = m ? await restoreHere(here!, m) : await pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+      stats.bytesRead += res.read
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
       if (res.error) throw res.error
+      return res
     }
-    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
+    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
+      await dispatch(r, data, pooled)
+    }
+    // Local pack files (`localPath`): the thread that does a range reads it itself, `window` bytes at most at
+    // a time (readMemory shared between the threads); nothing is read ahead on this thread, so ranges can be
+    // queued without holding memory: each worker gets its next one while it works on one, instead of
+    // waiting for this thread (between two of its own steps) to read and hand it over.
+    // (the repository's own files, under the composed backend's cache and guards: what `readPartial` of a pack reads)
+    const backend = backendLayers(run.indexed.repo.backend).packs
+    const threads = pool.size + (here ? 1 : 0)
+    const window = Math.max(1, Math.floor(opts.readMemory / threads))
+    const readLocal =
+      typeof backend.localPath === 'function'
+        ? async (r: PackRead): Promise<void> => {
+            throwIfAborted(signal)
+            const path = await backend.localPath!('pack', r.packId, { signal }).catch(() => undefined)
+            if (path === undefined) return readContained(run, r, signal, buffers, restoreRead)
+            const res = await dispatch(r, EMPTY, false, { path, offset: r.offset, length: r.length, window })
+            if (res.unreadFrom !== undefined) {
+              // what the file cannot give (cut short, missing): through the backend, which reports the damage
+              const rest = r.blobs.slice(res.unreadFrom)
+              const first = rest[0]!
+              const last = rest[rest.length - 1]!
+              const offset = first.offset
+              await readContained(run, { packId: r.packId, offset, length: last.offset + last.length - offset, blobs: rest }, signal, buffers, restoreRead)
+            }
+          }
+        : undefined
+    if (readLocal) {
+      // ranges out at once: one at work and one queued per worker, one on this thread
+      await runReads(run, inner, readLocal, { concurrency: Math.min(opts.readConcurrency, 2 * pool.size + (here ? 1 : 0)), memory: Infinity })
+    } else {
+      await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
+    }
   } finally {
     buffers.clear()
     bytes.finish()
