@@ -32,22 +32,37 @@ const WORKER_BYTES = 16 << 20
  * be read is read again blob by blob, a blob that does not open is skipped, and the files of the blobs
  * lost are recorded ({@link RestoreRun.damage}); everything else is restored. Other errors stop the restore.
  */
-export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
+export async function writeContents(run: RestoreRun, writer: FileWriter, workers = startWorkers(run)): Promise<void> {
   if (run.plan.reads.length === 0) return
-  // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
-  // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
-  const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
-  const threads = Math.min(run.opts.workers, run.opts.readConcurrency, perData)
-  // With room for two threads or more, this thread is one of them: it has little else to do while the
-  // workers write, and an isolate less is ~20 MiB less.
-  const pool = threads > 0 ? await RestorePool.start(run.indexed.repo.key, threads > 1 ? threads - 1 : 1) : undefined
-  if (!pool) return writeContentsHere(run, writer)
+  const started = await workers
+  if (!started) return writeContentsHere(run, writer)
+  const { pool, threads } = started
   try {
     const zstd = threads > 1 ? zstdBuffers() : undefined
     await writeContentsOnWorkers(run, pool, zstd ? new RangeRestorer(run.indexed.repo.key, zstd) : undefined)
   } finally {
     await pool.close()
   }
+}
+
+/**
+ * Starts the worker threads that {@link writeContents} will use for `run` (none for a restore without reads,
+ * or with `workers: 0`, or where they cannot load): `restore` starts them before it creates the directories,
+ * so that their start-up (an isolate each, a self-test) overlaps that work. Whoever starts them closes them
+ * (`writeContents` does, or `pool.close()` if it never runs).
+ */
+export function startWorkers(run: RestoreRun): Promise<{ pool: RestorePool; threads: number } | undefined> {
+  if (run.plan.reads.length === 0) return Promise.resolve(undefined)
+  // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
+  // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
+  const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
+  const threads = Math.min(run.opts.workers, run.opts.readConcurrency, perData)
+  if (threads <= 0) return Promise.resolve(undefined)
+  // With room for two threads or more, this thread is one of them: it has little else to do while the
+  // workers write, and an isolate less is ~20 MiB less.
+  const started = RestorePool.start(run.indexed.repo.key, threads > 1 ? threads - 1 : 1).then((pool) => (pool ? { pool, threads } : undefined))
+  started.catch(() => {}) // (awaited later, by writeContents: not an unhandled rejection meanwhile)
+  return started
 }
 
 /** The (empty) data of a job that reads its range itself. */
@@ -242,8 +257,10 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         hereBusy = false
       }
     }
-    // a range is done on this thread when every worker has one (and this thread none); else it goes to the least busy worker
-    const dispatch = async (r: PackRead, data: Uint8Array, pooled: boolean, file?: RestoreRequest['file']): Promise<PoolResult> => {
+    // a range is done on this thread when every worker has one (and this thread none); else it goes to the least
+    // busy worker. (Not async: the job's blobs and targets are made here and are garbage once a worker has them,
+    // instead of living on in the frame of an async function that awaits the result, long enough to be promoted.)
+    const send = (r: PackRead, data: Uint8Array, pooled: boolean, file: RestoreRequest['file']): Promise<PoolResult> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -264,12 +281,15 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         }),
       }))
       const what = `pack ${r.packId}`
-      let m: RestoreRequest | undefined
       if (here !== undefined && !hereBusy && pool.allBusy) {
-        m = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
+        const m: RestoreRequest = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
         if (file) m.file = file
+        return restoreHere(here, m)
       }
-      const res = m ? await restoreHere(here!, m) : await pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+      return pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+    }
+    const dispatch = async (r: PackRead, data: Uint8Array, pooled: boolean, file?: RestoreRequest['file']): Promise<PoolResult> => {
+      const res = await send(r, data, pooled, file)
       stats.bytesRead += res.read
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
