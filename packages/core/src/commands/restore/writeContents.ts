@@ -14,6 +14,7 @@ import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
 import { ReadBuffers } from './ReadBuffers.js'
+import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
 import { poolResult, RestorePool, type PoolResult } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
 
@@ -34,15 +35,32 @@ const WORKER_BYTES = 16 << 20
  */
 export async function writeContents(run: RestoreRun, writer: FileWriter, workers = startWorkers(run)): Promise<void> {
   if (run.plan.reads.length === 0) return
+  const threads = restoreThreads(run)
+  // with this thread as one of them, it starts on the ranges at once; the workers join when they are up
+  const zstd = threads > 1 && sodiumPoly1305() !== undefined ? zstdBuffers() : undefined
+  if (zstd) {
+    try {
+      await writeContentsOnWorkers(run, workers, threads, new RangeRestorer(run.indexed.repo.key, zstd))
+    } finally {
+      await workers.then((w) => w?.pool.close()).catch(() => {})
+    }
+    return
+  }
   const started = await workers
   if (!started) return writeContentsHere(run, writer)
-  const { pool, threads } = started
   try {
-    const zstd = threads > 1 ? zstdBuffers() : undefined
-    await writeContentsOnWorkers(run, pool, zstd ? new RangeRestorer(run.indexed.repo.key, zstd) : undefined)
+    await writeContentsOnWorkers(run, workers, threads, undefined)
   } finally {
-    await pool.close()
+    await started.pool.close()
   }
+}
+
+/** Threads that open and write blobs for `run`, this one included when there are two or more; 0: none (all here, without workers). */
+function restoreThreads(run: RestoreRun): number {
+  // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
+  // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
+  const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
+  return Math.min(run.opts.workers, run.opts.readConcurrency, perData)
 }
 
 /**
@@ -53,10 +71,7 @@ export async function writeContents(run: RestoreRun, writer: FileWriter, workers
  */
 export function startWorkers(run: RestoreRun): Promise<{ pool: RestorePool; threads: number } | undefined> {
   if (run.plan.reads.length === 0) return Promise.resolve(undefined)
-  // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
-  // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
-  const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
-  const threads = Math.min(run.opts.workers, run.opts.readConcurrency, perData)
+  const threads = restoreThreads(run)
   if (threads <= 0) return Promise.resolve(undefined)
   // With room for two threads or more, this thread is one of them: it has little else to do while the
   // workers write, and an isolate less is ~20 MiB less.
@@ -198,8 +213,18 @@ async function warmUp(run: RestoreRun, signal: AbortSignal): Promise<void> {
  * The worker-thread variant: the main thread reads pack ranges, the workers open blobs and write them; with
  * `here`, the main thread does a range itself when every worker has one.
  */
-async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: RangeRestorer | undefined): Promise<void> {
+async function writeContentsOnWorkers(
+  run: RestoreRun,
+  workers: ReturnType<typeof startWorkers>,
+  threads: number,
+  here: RangeRestorer | undefined,
+): Promise<void> {
   const { plan, opts, stats } = run
+  // the workers, once started (until then, and for good if they cannot start, `here` does every range)
+  let pool: RestorePool | undefined
+  const ready = workers.then((w) => {
+    pool = w?.pool
+  })
   const inner = new AbortController()
   const signal = inner.signal
   const files = plan.files
@@ -243,6 +268,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
     // one range at a time here, in steps of HERE_STEP bytes: between them this thread hands finished
     // reads to the workers and starts new reads, so that they do not wait for it
     let hereBusy = false
+    const hereFree: Array<() => void> = []
     const restoreHere = async (restorer: RangeRestorer, m: RestoreRequest): Promise<PoolResult> => {
       hereBusy = true
       try {
@@ -255,6 +281,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         return poolResult(reply)
       } finally {
         hereBusy = false
+        hereFree.shift()?.()
       }
     }
     // a range is done on this thread when every worker has one (and this thread none); else it goes to the least
@@ -281,12 +308,19 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         }),
       }))
       const what = `pack ${r.packId}`
-      if (here !== undefined && !hereBusy && pool.allBusy) {
-        const m: RestoreRequest = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
-        if (file) m.file = file
-        return restoreHere(here, m)
-      }
-      return pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+      const m: RestoreRequest = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
+      if (file) m.file = file
+      if (here !== undefined && !hereBusy && (pool === undefined || pool.allBusy)) return restoreHere(here, m)
+      if (pool !== undefined) return pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+      return later(m)
+    }
+    // a range that came while this thread is busy and the workers are not up yet: to the first of them
+    // when they are, else to this thread once it is free
+    const later = async (m: RestoreRequest): Promise<PoolResult> => {
+      await ready
+      if (pool !== undefined) return pool.run(m.data, m.blobs, m.verify, m.what, m.shared, m.file)
+      while (hereBusy) await new Promise<void>((resolve) => hereFree.push(resolve))
+      return restoreHere(here!, m)
     }
     const dispatch = async (r: PackRead, data: Uint8Array, pooled: boolean, file?: RestoreRequest['file']): Promise<PoolResult> => {
       const res = await send(r, data, pooled, file)
@@ -305,7 +339,6 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
     // waiting for this thread (between two of its own steps) to read and hand it over.
     // (the repository's own files, under the composed backend's cache and guards: what `readPartial` of a pack reads)
     const backend = backendLayers(run.indexed.repo.backend).packs
-    const threads = pool.size + (here ? 1 : 0)
     const window = Math.max(1, Math.floor(opts.readMemory / threads))
     const readLocal =
       typeof backend.localPath === 'function'
@@ -326,7 +359,8 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         : undefined
     if (readLocal) {
       // ranges out at once: one at work and one queued per worker, one on this thread
-      await runReads(run, inner, readLocal, { concurrency: Math.min(opts.readConcurrency, 2 * pool.size + (here ? 1 : 0)), memory: Infinity })
+      const workerThreads = here ? threads - 1 : threads
+      await runReads(run, inner, readLocal, { concurrency: Math.min(opts.readConcurrency, 2 * workerThreads + (here ? 1 : 0)), memory: Infinity })
     } else {
       await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
     }
