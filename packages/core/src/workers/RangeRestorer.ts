@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, writeSync } from 'node:fs'
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs'
 import type { ZstdBuffers } from '../compression/Zstd.js'
 import type { Key } from '../crypto/Key.js'
 import { isRepositoryDamage } from '../error/repositoryDamage.js'
@@ -45,12 +45,18 @@ function errorOf(e: unknown): RestoreError {
  * `Key.decryptPieces` (MAC check, AES-256-CTR) in place, decompresses them into one reused buffer, checks
  * them, and writes the plaintext to its places with synchronous positioned writes (never following a
  * symlink). The restore worker program runs its jobs with one; restore's main thread runs some with its own
- * while every worker is busy. Leaves `data` to the caller.
+ * while every worker is busy. Leaves `data` to the caller. A job with `file` reads its range itself, a window
+ * at a time, into a buffer the restorer keeps for the next job.
  */
 export class RangeRestorer {
   /** Decompressed blobs go here: the plaintext only lives until it is written. */
   private scratch = Buffer.alloc(0)
   private decrypted = 0
+  /** For jobs with `file`: the bytes read from it, which are those of the range from `winStart` to `winEnd`. */
+  private window = Buffer.alloc(0)
+  private winJob: RestoreRequest | undefined
+  private winStart = 0
+  private winEnd = 0
 
   constructor(
     private readonly key: Key,
@@ -83,9 +89,15 @@ export class RangeRestorer {
       for (; i < m.blobs.length && done < budget; i++) {
         const b = m.blobs[i]!
         done += b.length
+        const sealed = m.file ? this.fromFile(m, i, reply) : m.data.subarray(b.start, b.start + b.length)
+        if (sealed === undefined) {
+          reply.unreadFrom = i
+          i = m.blobs.length
+          break
+        }
         let plain: Uint8Array
         try {
-          plain = this.openBlob(m.data.subarray(b.start, b.start + b.length), `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
+          plain = this.openBlob(sealed, `data blob ${b.id} in ${m.what}`, b.uncompressedLength, b.dataLength, b.id, m.verify)
         } catch (e) {
           // damaged data spoils this blob only: the others of the range are restored
           if (!isRepositoryDamage(e)) throw e
@@ -108,9 +120,53 @@ export class RangeRestorer {
       }
     } catch (e) {
       reply.failure = errorOf(e)
-      return m.blobs.length
+      i = m.blobs.length
     }
+    if (i >= m.blobs.length) this.winJob = undefined
     return i
+  }
+
+  /**
+   * The sealed bytes of blob `i` of a job with `file`, read from the file into the window when they are not
+   * there yet (from the blob's start, as many whole blobs as fit in `file.window` bytes, at least this one);
+   * `undefined` when the file cannot give them all (the caller reads the rest through the backend).
+   */
+  private fromFile(m: RestoreRequest, i: number, reply: RestoreReply): Uint8Array | undefined {
+    const f = m.file!
+    const b = m.blobs[i]!
+    if (this.winJob !== m || b.start < this.winStart || b.start + b.length > this.winEnd) {
+      this.winJob = undefined
+      const start = b.start
+      let end = start + b.length
+      for (let j = i + 1; j < m.blobs.length; j++) {
+        const next = m.blobs[j]!
+        if (next.start < start || next.start + next.length - start > f.window) break
+        end = Math.max(end, next.start + next.length)
+      }
+      if (end > f.length) return undefined
+      const n = end - start
+      // (one buffer per thread, grown to the largest window: reused, so it is mapped and faulted in once)
+      if (this.window.length < n) this.window = Buffer.allocUnsafeSlow(Math.max(n, Math.min(f.window, 2 * this.window.length)))
+      let fd: number | undefined
+      try {
+        fd = openSync(f.path, constants.O_RDONLY)
+        let got = 0
+        while (got < n) {
+          const k = readSync(fd, this.window, got, n - got, f.offset + start + got)
+          if (k === 0) return undefined // cut short: the backend's read reports it
+          got += k
+        }
+      } catch {
+        return undefined // (missing, unreadable: likewise)
+      } finally {
+        if (fd !== undefined) closeSync(fd)
+      }
+      reply.read = (reply.read ?? 0) + n
+      this.winJob = m
+      this.winStart = start
+      this.winEnd = end
+    }
+    return this.window.subarray(b.start - this.winStart, b.start - this.winStart + b.length)
   }
 
   /** The plaintext of a blob, checked against its length (and id, with `verify`). */

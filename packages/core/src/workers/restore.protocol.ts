@@ -59,8 +59,14 @@ export interface RestoreBlob {
 /** A job: open the blobs of one pack range and write them to their places. */
 export interface RestoreRequest {
   id: number
-  /** The sealed range (transferred). */
+  /** The sealed range (transferred); empty when the job reads it itself from `file`. */
   data: Uint8Array
+  /**
+   * Where the range is in a local pack file (see `ReadBackend.localPath`): the thread doing the job reads
+   * it itself, `window` bytes at most at a time (or one whole blob), into a buffer of its own, instead of
+   * being handed `data`. What cannot be read is left to the caller (`RestoreReply.unreadFrom`).
+   */
+  file?: { path: string; offset: number; length: number; window: number }
   /** `data` is shared memory (a `SharedArrayBuffer`) the pool reuses after the reply: not to be freed. */
   shared?: boolean
   blobs: RestoreBlob[]
@@ -93,4 +99,11 @@ export interface RestoreReply {
   damaged: Array<{ blob: number; error: RestoreError }>
   /** The problem that stopped the job, as the `RusticError` to raise. */
   failure?: RestoreError
+  /** Bytes of the pack file read for a job with `file`. */
+  read?: number
+  /**
+   * For a job with `file`: the first blob whose bytes could not be read from the file (missing, cut short,
+   * unreadable); it and the blobs after it were not done, and the caller reads them through the backend.
+   */
+  unreadFrom?: number
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
@@ -63,4 +63,48 @@ it('opens the blobs of a range on the calling thread, writes them, sets metadata
   expect(st.mtimeNs).toBe(mtimeNs)
   await expect(stat(join(dir, 'three'))).rejects.toThrow(/ENOENT/)
   await expect(stat(join(dir, 'four'))).rejects.toThrow(/ENOENT/)
+})
+
+// a job given a local pack file reads its range itself, a window at a time (whole blobs, at least one), and
+// leaves what the file cannot give (cut short) to the caller from the first blob it could not read
+it('reads the range of a job with a file itself, in windows, and reports where a cut-short file ends', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rangerestorer-'))
+  const key = Key.random()
+  const plains = [0, 1, 2, 3].map((i) => new TextEncoder().encode(`blob ${i} `.repeat(300 + 100 * i)))
+  const sealed = plains.map((p) => key.encrypt(p))
+  const head = new Uint8Array(100).fill(7) // (other bytes of the pack before the range)
+  const packPath = join(dir, 'pack')
+  const range = Buffer.concat(sealed)
+  await writeFile(packPath, Buffer.concat([head, range]))
+  let at = 0
+  const blobs: RestoreBlob[] = sealed.map((s, i) => {
+    at += s.length
+    return { id: hashId(plains[i]!), start: at - s.length, length: s.length, dataLength: plains[i]!.length, targets: [{ file: i, path: join(dir!, `f${i}`), offset: 0, create: true, skipZero: false }] }
+  })
+  const restorer = new RangeRestorer(key, zstdBuffers()!)
+  // windows smaller than two blobs: every blob is read on its own
+  const file = { path: packPath, offset: head.length, length: range.length, window: sealed[0]!.length + 10 }
+  const reply = restorer.run({ id: 1, data: new Uint8Array(0), blobs, verify: true, what: 'pack 00', file })
+  expect(reply.failure).toBeUndefined()
+  expect(reply.unreadFrom).toBeUndefined()
+  expect(reply.read).toBe(range.length)
+  expect(reply.files).toEqual([0, 1, 2, 3])
+  for (const [i, p] of plains.entries()) expect(new Uint8Array(await readFile(join(dir, `f${i}`)))).toEqual(p)
+
+  // the pack file cut in the third blob: two blobs done, the rest left to the caller
+  await truncate(packPath, head.length + blobs[2]!.start + 5)
+  for (const i of [0, 1, 2, 3]) await rm(join(dir, `f${i}`))
+  const cut = restorer.run({ id: 2, data: new Uint8Array(0), blobs, verify: true, what: 'pack 00', file })
+  expect(cut.failure).toBeUndefined()
+  expect(cut.damaged).toEqual([])
+  expect(cut.unreadFrom).toBe(2)
+  expect(cut.files).toEqual([0, 1])
+  expect(new Uint8Array(await readFile(join(dir, 'f1')))).toEqual(plains[1])
+  // one window for all four: nothing of it can be read
+  const whole = restorer.run({ id: 3, data: new Uint8Array(0), blobs, verify: true, what: 'pack 00', file: { ...file, window: 1 << 20 } })
+  expect(whole.unreadFrom).toBe(0)
+  await rm(packPath)
+  const gone = restorer.run({ id: 4, data: new Uint8Array(0), blobs, verify: true, what: 'pack 00', file })
+  expect(gone.unreadFrom).toBe(0)
+  expect(gone.files).toEqual([])
 })

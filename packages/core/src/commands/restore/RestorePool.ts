@@ -19,6 +19,10 @@ export interface PoolResult {
   damaged: Array<{ blob: number; error: RusticError }>
   /** The problem that stopped the range (what is above was done before it); the caller raises it. */
   error?: RusticError
+  /** Bytes read from the pack file (a job given a local `file`). */
+  read: number
+  /** A job given a local `file`: the first blob that could not be read from it (it and those after it were not done). */
+  unreadFrom?: number
 }
 
 /** A worker's (or a `RangeRestorer`'s) reply as a {@link PoolResult}, its errors as `RusticError`s. */
@@ -28,7 +32,9 @@ export function poolResult(m: RestoreReply): PoolResult {
     files: m.files,
     metaDone: m.metaDone,
     damaged: m.damaged.map((d) => ({ blob: d.blob, error: new RusticError(d.error.kind, d.error.message, { code: d.error.code }) })),
+    read: m.read ?? 0,
   }
+  if (m.unreadFrom !== undefined) result.unreadFrom = m.unreadFrom
   if (m.failure) result.error = new RusticError(m.failure.kind, m.failure.message, { code: m.failure.code })
   return result
 }
@@ -91,10 +97,11 @@ export class RestorePool {
    * `SharedArrayBuffer` is shared instead, and the caller may reuse its memory once the promise settles. A blob whose data is damaged
    * is skipped and listed in the result's `damaged`; another problem (a write failing) comes back as the
    * result's `error` (naming the blob, pack or file), with what was done before it; the promise rejects
-   * only if the worker fails.
+   * only if the worker fails. With `file`, `data` is empty and the worker reads the range from that local
+   * pack file itself (see `RestoreRequest.file`).
    */
-  run(data: Uint8Array, blobs: RestoreBlob[], verify: boolean, what: string, giveBack = false): Promise<PoolResult> {
-    return this.runOn(this.pool.leastBusy(), data, blobs, verify, what, giveBack)
+  run(data: Uint8Array, blobs: RestoreBlob[], verify: boolean, what: string, giveBack = false, file?: RestoreRequest['file']): Promise<PoolResult> {
+    return this.runOn(this.pool.leastBusy(), data, blobs, verify, what, giveBack, file)
   }
 
   /** True while every worker has a job (the caller may then do one itself: see `RangeRestorer`). */
@@ -114,6 +121,7 @@ export class RestorePool {
     verify: boolean,
     what: string,
     giveBack = false,
+    file?: RestoreRequest['file'],
   ): Promise<PoolResult> {
     // shared memory (`giveBack`) goes as it is: the worker works in it and leaves it to the caller
     const shared = giveBack && data.buffer instanceof SharedArrayBuffer
@@ -124,7 +132,8 @@ export class RestorePool {
         fail: reject,
         done: (m) => resolve(poolResult(m)),
       }
-      this.pool.request(w, job, (id) => ({ id, data: payload, blobs, verify, what, shared }), shared ? [] : [payload.buffer as ArrayBuffer])
+      const m = (id: number): RestoreRequest => (file ? { id, data: payload, blobs, verify, what, shared, file } : { id, data: payload, blobs, verify, what, shared })
+      this.pool.request(w, job, m, shared || file ? [] : [payload.buffer as ArrayBuffer])
     })
   }
 }

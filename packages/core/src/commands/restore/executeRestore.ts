@@ -9,7 +9,7 @@ import { restoreIoError } from './restoreIoError.js'
 import type { Control } from '../../progress/Control.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
 import { RestoreRun } from './RestoreRun.js'
-import { writeContents } from './writeContents.js'
+import { startWorkers, writeContents } from './writeContents.js'
 
 /**
  * Carries out a {@link RestorePlan} (rustic_core's `restore`): removes what the plan removes, creates
@@ -38,9 +38,16 @@ import { writeContents } from './writeContents.js'
 export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
   const run = new RestoreRun(indexed, plan, control)
   throwIfAborted(run.signal)
-  await prepareTarget(run)
-  await createDirectories(run)
-  await writeFiles(run)
+  // the worker threads start while the directories and empty files are made (on another core)
+  const workers = startWorkers(run)
+  try {
+    await prepareTarget(run)
+    await createDirectories(run)
+    await writeFiles(run, workers)
+  } finally {
+    // (closed by writeContents once the contents are written; here when something failed before)
+    await workers.then((w) => w?.pool.close()).catch(() => {})
+  }
   await createOthers(run)
   await setMetadata(run)
   return run.stats
@@ -89,7 +96,7 @@ async function createDirectories(run: RestoreRun): Promise<void> {
 }
 
 /** 3. File contents (workers also set the metadata of new single-blob files as they write them). */
-async function writeFiles(run: RestoreRun): Promise<void> {
+async function writeFiles(run: RestoreRun, workers: ReturnType<typeof startWorkers>): Promise<void> {
   const { plan, opts } = run
   const entries = plan.entries
   const names = entries.ownerNames()
@@ -148,7 +155,7 @@ async function writeFiles(run: RestoreRun): Promise<void> {
       run.fileDone()
     }
     await Promise.all(truncations)
-    await writeContents(run, writer)
+    await writeContents(run, writer, workers)
   } finally {
     await writer.closeAll()
     run.endFiles()

@@ -3,6 +3,7 @@ import { setImmediate as nextTick } from 'node:timers/promises'
 import { isRepositoryDamage } from '../../error/repositoryDamage.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import { hashId } from '../../id/Id.js'
+import { backendLayers } from '../check/backendLayers.js'
 import { zstdBuffers } from '../../compression/Zstd.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import { RangeRestorer } from '../../workers/RangeRestorer.js'
@@ -13,6 +14,7 @@ import type { PlannedFiles } from './PlannedFiles.js'
 import { restoreIoError } from './restoreIoError.js'
 import type { PackRead, PlannedBlob } from './RestorePlan.js'
 import { ReadBuffers } from './ReadBuffers.js'
+import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
 import { poolResult, RestorePool, type PoolResult } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
 
@@ -31,23 +33,55 @@ const WORKER_BYTES = 16 << 20
  * be read is read again blob by blob, a blob that does not open is skipped, and the files of the blobs
  * lost are recorded ({@link RestoreRun.damage}); everything else is restored. Other errors stop the restore.
  */
-export async function writeContents(run: RestoreRun, writer: FileWriter): Promise<void> {
+export async function writeContents(run: RestoreRun, writer: FileWriter, workers = startWorkers(run)): Promise<void> {
   if (run.plan.reads.length === 0) return
+  const threads = restoreThreads(run)
+  // with this thread as one of them, it starts on the ranges at once; the workers join when they are up
+  const zstd = threads > 1 && sodiumPoly1305() !== undefined ? zstdBuffers() : undefined
+  if (zstd) {
+    try {
+      await writeContentsOnWorkers(run, workers, threads, new RangeRestorer(run.indexed.repo.key, zstd))
+    } finally {
+      await workers.then((w) => w?.pool.close()).catch(() => {})
+    }
+    return
+  }
+  const started = await workers
+  if (!started) return writeContentsHere(run, writer)
+  try {
+    await writeContentsOnWorkers(run, workers, threads, undefined)
+  } finally {
+    await started.pool.close()
+  }
+}
+
+/** Threads that open and write blobs for `run`, this one included when there are two or more; 0: none (all here, without workers). */
+function restoreThreads(run: RestoreRun): number {
   // no more workers than reads in flight (the others would idle, each holding an isolate's memory), nor
   // than WORKER_BYTES of pack data each keeps busy: starting an isolate costs more than it saves on a small restore
   const perData = Math.max(1, Math.ceil(run.plan.stats.bytesToRead / WORKER_BYTES))
-  const threads = Math.min(run.opts.workers, run.opts.readConcurrency, perData)
+  return Math.min(run.opts.workers, run.opts.readConcurrency, perData)
+}
+
+/**
+ * Starts the worker threads that {@link writeContents} will use for `run` (none for a restore without reads,
+ * or with `workers: 0`, or where they cannot load): `restore` starts them before it creates the directories,
+ * so that their start-up (an isolate each, a self-test) overlaps that work. Whoever starts them closes them
+ * (`writeContents` does, or `pool.close()` if it never runs).
+ */
+export function startWorkers(run: RestoreRun): Promise<{ pool: RestorePool; threads: number } | undefined> {
+  if (run.plan.reads.length === 0) return Promise.resolve(undefined)
+  const threads = restoreThreads(run)
+  if (threads <= 0) return Promise.resolve(undefined)
   // With room for two threads or more, this thread is one of them: it has little else to do while the
   // workers write, and an isolate less is ~20 MiB less.
-  const pool = threads > 0 ? await RestorePool.start(run.indexed.repo.key, threads > 1 ? threads - 1 : 1) : undefined
-  if (!pool) return writeContentsHere(run, writer)
-  try {
-    const zstd = threads > 1 ? zstdBuffers() : undefined
-    await writeContentsOnWorkers(run, pool, zstd ? new RangeRestorer(run.indexed.repo.key, zstd) : undefined)
-  } finally {
-    await pool.close()
-  }
+  const started = RestorePool.start(run.indexed.repo.key, threads > 1 ? threads - 1 : 1).then((pool) => (pool ? { pool, threads } : undefined))
+  started.catch(() => {}) // (awaited later, by writeContents: not an unhandled rejection meanwhile)
+  return started
 }
+
+/** The (empty) data of a job that reads its range itself. */
+const EMPTY = new Uint8Array(0)
 
 /** A read of one blob of `r`. */
 function blobRead(r: PackRead, b: PlannedBlob): PackRead {
@@ -114,11 +148,16 @@ function allZero(b: Uint8Array): boolean {
  * starts only when its range fits in what the reads under way leave of it, or when none is under way), so
  * that the pack data held at once does not depend on the size of the snapshot; the first failure stops the rest.
  */
-async function runReads(run: RestoreRun, inner: AbortController, doRead: (r: PackRead) => Promise<void>): Promise<void> {
+async function runReads(
+  run: RestoreRun,
+  inner: AbortController,
+  doRead: (r: PackRead) => Promise<void>,
+  limits: { concurrency: number; memory: number } = { concurrency: run.opts.readConcurrency, memory: run.opts.readMemory },
+): Promise<void> {
   const signal = run.signal
   const onAbort = (): void => inner.abort(signal?.reason)
   signal?.addEventListener('abort', onAbort)
-  const { readConcurrency, readMemory } = run.opts
+  const { concurrency: readConcurrency, memory: readMemory } = limits
   let running = 0
   let bytes = 0
   let first: unknown
@@ -174,8 +213,18 @@ async function warmUp(run: RestoreRun, signal: AbortSignal): Promise<void> {
  * The worker-thread variant: the main thread reads pack ranges, the workers open blobs and write them; with
  * `here`, the main thread does a range itself when every worker has one.
  */
-async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: RangeRestorer | undefined): Promise<void> {
+async function writeContentsOnWorkers(
+  run: RestoreRun,
+  workers: ReturnType<typeof startWorkers>,
+  threads: number,
+  here: RangeRestorer | undefined,
+): Promise<void> {
   const { plan, opts, stats } = run
+  // the workers, once started (until then, and for good if they cannot start, `here` does every range)
+  let pool: RestorePool | undefined
+  const ready = workers.then((w) => {
+    pool = w?.pool
+  })
   const inner = new AbortController()
   const signal = inner.signal
   const files = plan.files
@@ -219,6 +268,7 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
     // one range at a time here, in steps of HERE_STEP bytes: between them this thread hands finished
     // reads to the workers and starts new reads, so that they do not wait for it
     let hereBusy = false
+    const hereFree: Array<() => void> = []
     const restoreHere = async (restorer: RangeRestorer, m: RestoreRequest): Promise<PoolResult> => {
       hereBusy = true
       try {
@@ -231,9 +281,13 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         return poolResult(reply)
       } finally {
         hereBusy = false
+        hereFree.shift()?.()
       }
     }
-    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
+    // a range is done on this thread when every worker has one (and this thread none); else it goes to the least
+    // busy worker. (Not async: the job's blobs and targets are made here and are garbage once a worker has them,
+    // instead of living on in the frame of an async function that awaits the result, long enough to be promoted.)
+    const send = (r: PackRead, data: Uint8Array, pooled: boolean, file: RestoreRequest['file']): Promise<PoolResult> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
@@ -254,15 +308,62 @@ async function writeContentsOnWorkers(run: RestoreRun, pool: RestorePool, here: 
         }),
       }))
       const what = `pack ${r.packId}`
-      const res =
-        here !== undefined && !hereBusy && pool.allBusy
-          ? await restoreHere(here, { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what })
-          : await pool.run(data, blobs, opts.verifyBlobs, what, pooled)
+      const m: RestoreRequest = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
+      if (file) m.file = file
+      if (here !== undefined && !hereBusy && (pool === undefined || pool.allBusy)) return restoreHere(here, m)
+      if (pool !== undefined) return pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+      return later(m)
+    }
+    // a range that came while this thread is busy and the workers are not up yet: to the first of them
+    // when they are, else to this thread once it is free
+    const later = async (m: RestoreRequest): Promise<PoolResult> => {
+      await ready
+      if (pool !== undefined) return pool.run(m.data, m.blobs, m.verify, m.what, m.shared, m.file)
+      while (hereBusy) await new Promise<void>((resolve) => hereFree.push(resolve))
+      return restoreHere(here!, m)
+    }
+    const dispatch = async (r: PackRead, data: Uint8Array, pooled: boolean, file?: RestoreRequest['file']): Promise<PoolResult> => {
+      const res = await send(r, data, pooled, file)
+      stats.bytesRead += res.read
       account(res.written, res.files, res.metaDone)
       for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
       if (res.error) throw res.error
+      return res
     }
-    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
+    const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
+      await dispatch(r, data, pooled)
+    }
+    // Local pack files (`localPath`): the thread that does a range reads it itself, `window` bytes at most at
+    // a time (readMemory shared between the threads); nothing is read ahead on this thread, so ranges can be
+    // queued without holding memory: each worker gets its next one while it works on one, instead of
+    // waiting for this thread (between two of its own steps) to read and hand it over.
+    // (the repository's own files, under the composed backend's cache and guards: what `readPartial` of a pack reads)
+    const backend = backendLayers(run.indexed.repo.backend).packs
+    const window = Math.max(1, Math.floor(opts.readMemory / threads))
+    const readLocal =
+      typeof backend.localPath === 'function'
+        ? async (r: PackRead): Promise<void> => {
+            throwIfAborted(signal)
+            const path = await backend.localPath!('pack', r.packId, { signal }).catch(() => undefined)
+            if (path === undefined) return readContained(run, r, signal, buffers, restoreRead)
+            const res = await dispatch(r, EMPTY, false, { path, offset: r.offset, length: r.length, window })
+            if (res.unreadFrom !== undefined) {
+              // what the file cannot give (cut short, missing): through the backend, which reports the damage
+              const rest = r.blobs.slice(res.unreadFrom)
+              const first = rest[0]!
+              const last = rest[rest.length - 1]!
+              const offset = first.offset
+              await readContained(run, { packId: r.packId, offset, length: last.offset + last.length - offset, blobs: rest }, signal, buffers, restoreRead)
+            }
+          }
+        : undefined
+    if (readLocal) {
+      // ranges out at once: one at work and one queued per worker, one on this thread
+      const workerThreads = here ? threads - 1 : threads
+      await runReads(run, inner, readLocal, { concurrency: Math.min(opts.readConcurrency, 2 * workerThreads + (here ? 1 : 0)), memory: Infinity })
+    } else {
+      await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
+    }
   } finally {
     buffers.clear()
     bytes.finish()

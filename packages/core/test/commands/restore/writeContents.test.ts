@@ -127,8 +127,12 @@ describe('restore with damaged packs restores everything else and names the dama
 })
 
 describe('restore holds a bounded number of bytes of pack data at once', () => {
-  /** A local backend whose ranged reads take a while, recording the most bytes read at once. */
+  /** A local backend whose ranged reads take a while, recording the most bytes read at once (without a local path: every read goes through it). */
   class SlowBackend extends LocalBackend {
+    // (restore reads what it cannot find as a local file through readPartial)
+    override async localPath(): Promise<string> {
+      throw new Error('no local path here')
+    }
     current = 0
     most = 0
     override async readPartial(...args: Parameters<LocalBackend['readPartial']>): Promise<Uint8Array> {
@@ -169,8 +173,11 @@ describe('restore holds a bounded number of bytes of pack data at once', () => {
 })
 
 describe('restore reads pack ranges into reused buffers', () => {
-  /** A local backend recording the `into` buffer of each ranged read of data and whether the data came back in it. */
+  /** A local backend recording the `into` buffer of each ranged read of data and whether the data came back in it (without a local path). */
   class IntoBackend extends LocalBackend {
+    override async localPath(): Promise<string> {
+      throw new Error('no local path here')
+    }
     reads = 0
     inPlace = 0
     buffers = new Set<ArrayBufferLike>()
