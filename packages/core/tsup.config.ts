@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 /** Core's worker programs: `src/workers/<name>.worker.ts`, built as `dist/<name>.worker.js`. */
-const WORKERS = ['seal', 'restore', 'directory', 'verify']
+const WORKERS = ['seal', 'restore', 'directory', 'verify', 'scrypt']
 
 /**
  * Two builds into dist/. The library: the stable API (index.js) and everything else for sibling

@@ -9,7 +9,7 @@ const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rc
 const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr', 'koffi']
 
 /** Core's worker programs, built next to the CLI (core's `workerUrl` loads them from beside the bundle). */
-const WORKERS = ['seal', 'restore', 'directory', 'verify']
+const WORKERS = ['seal', 'restore', 'directory', 'verify', 'scrypt']
 
 /** What the CLI and its workers are built with. */
 const common: Options = {

@@ -1,5 +1,5 @@
 /** The worker programs of core: `src/workers/<name>.worker.ts`, built as `dist/<name>.worker.js`. */
-export const WORKER_PROGRAMS = ['seal', 'restore', 'directory', 'verify'] as const
+export const WORKER_PROGRAMS = ['seal', 'restore', 'directory', 'verify', 'scrypt'] as const
 
 /** The name of a worker program. */
 export type WorkerProgram = (typeof WORKER_PROGRAMS)[number]
