@@ -1,9 +1,12 @@
 ;; scrypt's ROMix (RFC 7914) with WebAssembly SIMD, for one lane at a time (see scryptRomixWasm.ts).
 ;;
-;; Memory (imported, sized by the caller), with bs = 128·r bytes per block:
-;;   [0, bs)           X: the lane, in and out
-;;   [bs, 2·bs)        Y: BlockMix's output, swapped with X
-;;   [2·bs, (N+2)·bs)  V: the N blocks of ROMix
+;; Memory (imported, sized by the caller), with bs = 128·r bytes per block and h = 0 or 1 (half memory):
+;;   [0, bs)                  X: the lane, in and out
+;;   [bs, 2·bs)               Y: BlockMix's output, swapped with X
+;;   [2·bs, 3·bs)             T: a block of V that is not kept (h = 1)
+;;   [3·bs, (N/2^h + 3)·bs)   V: the blocks V_i of ROMix with i a multiple of 2^h
+;; With h = 1 only the even V_i are kept and an odd one is computed again from the one before when Integerify
+;; picks it: half the memory for a quarter more time.
 ;; Each 64-byte Salsa20 block is kept with its 16 words in diagonal order (word i holds scrypt's word
 ;; 5·i mod 16: 0 5 10 15 | 4 9 14 3 | 8 13 2 7 | 12 1 6 11), so that every quarter-round step of Salsa20/8 is
 ;; one operation on four words at once; the caller reorders the lane in and out. The word Integerify reads
@@ -83,20 +86,25 @@
     )
   )
 
-  ;; ROMix(N, r) of the lane at 0 (N a power of two > 1, r >= 1, memory for (N+2)·128·r bytes).
-  (func (export "romix") (param $N i32) (param $r i32)
-    (local $bs i32) (local $x i32) (local $y i32) (local $v i32) (local $p i32) (local $q i32)
-    (local $i i32) (local $t i32) (local $end i32)
+  ;; ROMix(N, r) of the lane at 0 (N a power of two > 1, r >= 1, $h 0 or 1, memory for (N/2^h + 3)·128·r bytes).
+  (func (export "romix") (param $N i32) (param $r i32) (param $h i32)
+    (local $bs i32) (local $x i32) (local $y i32) (local $t i32) (local $v i32) (local $p i32) (local $q i32)
+    (local $i i32) (local $j i32) (local $s i32) (local $end i32)
     (local.set $bs (i32.shl (local.get $r) (i32.const 7)))
     (local.set $y (local.get $bs))
-    (local.set $v (i32.shl (local.get $bs) (i32.const 1)))
-    ;; V_0 = X, V_i = BlockMix(V_(i-1)), X = BlockMix(V_(N-1))
+    (local.set $t (i32.shl (local.get $bs) (i32.const 1)))
+    (local.set $v (i32.mul (local.get $bs) (i32.const 3)))
+    ;; V_0 = X, V_i = BlockMix(V_(i-1)) (into its place in V, or into T if not kept: i odd and h = 1),
+    ;; X = BlockMix(V_(N-1))
     (memory.copy (local.get $v) (local.get $x) (local.get $bs))
     (local.set $p (local.get $v))
     (local.set $i (i32.const 1))
     (loop $fill
-      (call $blockmix (local.get $p) (i32.add (local.get $p) (local.get $bs)) (local.get $r))
-      (local.set $p (i32.add (local.get $p) (local.get $bs)))
+      (local.set $q (select (local.get $t)
+        (i32.add (local.get $v) (i32.mul (local.get $bs) (i32.shr_u (local.get $i) (local.get $h))))
+        (i32.and (local.get $i) (local.get $h))))
+      (call $blockmix (local.get $p) (local.get $q) (local.get $r))
+      (local.set $p (local.get $q))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $fill (i32.lt_u (local.get $i) (local.get $N)))
     )
@@ -104,8 +112,13 @@
     ;; N times: X ^= V_j with j = Integerify(X) mod N, then Y = BlockMix(X) and swap X and Y
     (local.set $i (i32.const 0))
     (loop $mix
-      (local.set $q (i32.add (local.get $v) (i32.mul (local.get $bs)
-        (i32.and (i32.load (i32.add (local.get $x) (i32.sub (local.get $bs) (i32.const 64)))) (i32.sub (local.get $N) (i32.const 1))))))
+      (local.set $j (i32.and (i32.load (i32.add (local.get $x) (i32.sub (local.get $bs) (i32.const 64)))) (i32.sub (local.get $N) (i32.const 1))))
+      (local.set $q (i32.add (local.get $v) (i32.mul (local.get $bs) (i32.shr_u (local.get $j) (local.get $h)))))
+      ;; a V_j not kept: BlockMix of the one before, into T
+      (if (i32.and (local.get $j) (local.get $h))
+        (then
+          (call $blockmix (local.get $q) (local.get $t) (local.get $r))
+          (local.set $q (local.get $t))))
       (local.set $p (local.get $x))
       (local.set $end (i32.add (local.get $x) (local.get $bs)))
       (loop $xor
@@ -115,9 +128,9 @@
         (br_if $xor (i32.lt_u (local.get $p) (local.get $end)))
       )
       (call $blockmix (local.get $x) (local.get $y) (local.get $r))
-      (local.set $t (local.get $x))
+      (local.set $s (local.get $x))
       (local.set $x (local.get $y))
-      (local.set $y (local.get $t))
+      (local.set $y (local.get $s))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $mix (i32.lt_u (local.get $i) (local.get $N)))
     )
