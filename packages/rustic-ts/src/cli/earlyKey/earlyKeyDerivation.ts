@@ -48,8 +48,9 @@ function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: K
  * Starts the key derivation (`scryptBytes`: off the main thread, restic's several lanes on worker threads at
  * once) of the command line's repository key before the program's modules load, when {@link earlyKeyTarget}
  * knows the repository and the password: the config file is there, and the first key file that `findKey` would
- * try (the listing order of `keys/`, skipping files it skips) is derived with the password. Only the first: the others (rare) are derived when tried. Nothing is
- * written, nothing is printed; any problem leaves it undone, and the normal path does everything as without it.
+ * try (the listing order of `keys/`, skipping files it skips) is derived with the password. Only the first: the
+ * others (rare) are derived when tried. Nothing is written, nothing is printed; any problem leaves it undone,
+ * and the normal path does everything as without it.
  */
 export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): void {
   try {
