@@ -1,12 +1,12 @@
 ;; scrypt's ROMix (RFC 7914) with WebAssembly SIMD, for one lane at a time (see scryptRomixWasm.ts).
 ;;
-;; Memory (imported, sized by the caller), with bs = 128·r bytes per block and h = 0 or 1 (half memory):
+;; Memory (imported, sized by the caller), with bs = 128·r bytes per block and h = 0, 1 or 2 (1/2^h of V kept):
 ;;   [0, bs)                  X: the lane, in and out
 ;;   [bs, 2·bs)               Y: BlockMix's output, swapped with X
-;;   [2·bs, 3·bs)             T: a block of V that is not kept (h = 1)
-;;   [3·bs, (N/2^h + 3)·bs)   V: the blocks V_i of ROMix with i a multiple of 2^h
-;; With h = 1 only the even V_i are kept and an odd one is computed again from the one before when Integerify
-;; picks it: half the memory for a quarter more time.
+;;   [2·bs, 4·bs)             T0, T1: blocks of V that are not kept, taken in turn
+;;   [4·bs, (N/2^h + 4)·bs)   V: the blocks V_i of ROMix with i a multiple of 2^h
+;; With h > 0 only every 2^h-th V_i is kept, and another one is computed again from the one kept before it
+;; (up to 2^h - 1 BlockMix) when Integerify picks it: less memory for more time.
 ;; Each 64-byte Salsa20 block is kept with its 16 words in diagonal order (word i holds scrypt's word
 ;; 5·i mod 16: 0 5 10 15 | 4 9 14 3 | 8 13 2 7 | 12 1 6 11), so that every quarter-round step of Salsa20/8 is
 ;; one operation on four words at once; the caller reorders the lane in and out. The word Integerify reads
@@ -86,23 +86,27 @@
     )
   )
 
-  ;; ROMix(N, r) of the lane at 0 (N a power of two > 1, r >= 1, $h 0 or 1, memory for (N/2^h + 3)·128·r bytes).
+  ;; ROMix(N, r) of the lane at 0 (N a power of two > 1, r >= 1, h 0-2, memory for (N/2^h + 4)·128·r bytes).
   (func (export "romix") (param $N i32) (param $r i32) (param $h i32)
-    (local $bs i32) (local $x i32) (local $y i32) (local $t i32) (local $v i32) (local $p i32) (local $q i32)
-    (local $i i32) (local $j i32) (local $s i32) (local $end i32)
+    (local $bs i32) (local $x i32) (local $y i32) (local $t0 i32) (local $t1 i32) (local $v i32) (local $p i32)
+    (local $q i32) (local $i i32) (local $j i32) (local $k i32) (local $m i32) (local $mask i32) (local $s i32)
+    (local $end i32)
     (local.set $bs (i32.shl (local.get $r) (i32.const 7)))
     (local.set $y (local.get $bs))
-    (local.set $t (i32.shl (local.get $bs) (i32.const 1)))
-    (local.set $v (i32.mul (local.get $bs) (i32.const 3)))
-    ;; V_0 = X, V_i = BlockMix(V_(i-1)) (into its place in V, or into T if not kept: i odd and h = 1),
-    ;; X = BlockMix(V_(N-1))
+    (local.set $t0 (i32.shl (local.get $bs) (i32.const 1)))
+    (local.set $t1 (i32.mul (local.get $bs) (i32.const 3)))
+    (local.set $v (i32.shl (local.get $bs) (i32.const 2)))
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $h)) (i32.const 1)))
+    ;; V_0 = X, V_i = BlockMix(V_(i-1)) (into its place in V, or if it is not kept into T0 for an odd i, T1 for
+    ;; an even one: never the block it is made from), X = BlockMix(V_(N-1))
     (memory.copy (local.get $v) (local.get $x) (local.get $bs))
     (local.set $p (local.get $v))
     (local.set $i (i32.const 1))
     (loop $fill
-      (local.set $q (select (local.get $t)
+      (local.set $q (select
+        (select (local.get $t0) (local.get $t1) (i32.and (local.get $i) (i32.const 1)))
         (i32.add (local.get $v) (i32.mul (local.get $bs) (i32.shr_u (local.get $i) (local.get $h))))
-        (i32.and (local.get $i) (local.get $h))))
+        (i32.and (local.get $i) (local.get $mask))))
       (call $blockmix (local.get $p) (local.get $q) (local.get $r))
       (local.set $p (local.get $q))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -114,11 +118,19 @@
     (loop $mix
       (local.set $j (i32.and (i32.load (i32.add (local.get $x) (i32.sub (local.get $bs) (i32.const 64)))) (i32.sub (local.get $N) (i32.const 1))))
       (local.set $q (i32.add (local.get $v) (i32.mul (local.get $bs) (i32.shr_u (local.get $j) (local.get $h)))))
-      ;; a V_j not kept: BlockMix of the one before, into T
-      (if (i32.and (local.get $j) (local.get $h))
-        (then
-          (call $blockmix (local.get $q) (local.get $t) (local.get $r))
-          (local.set $q (local.get $t))))
+      ;; a V_j not kept: BlockMix from the one kept before it, through T0 and T1 in turn
+      (local.set $m (i32.and (local.get $j) (local.get $mask)))
+      (local.set $k (i32.const 1))
+      (block $kept
+        (loop $again
+          (br_if $kept (i32.gt_u (local.get $k) (local.get $m)))
+          (local.set $p (select (local.get $t0) (local.get $t1) (i32.and (local.get $k) (i32.const 1))))
+          (call $blockmix (local.get $q) (local.get $p) (local.get $r))
+          (local.set $q (local.get $p))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $again)
+        )
+      )
       (local.set $p (local.get $x))
       (local.set $end (i32.add (local.get $x) (local.get $bs)))
       (loop $xor

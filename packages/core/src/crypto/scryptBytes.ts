@@ -19,16 +19,31 @@ export function kdfParamsValid({ N, r, p }: KdfParams): boolean {
  * takes less time on one thread than a worker takes to start.
  */
 const WORKER_LANE_MIN = 2 ** 17
-/** Most ROMix memory the lanes of one derivation hold at once when they run on worker threads (`threads·128·N·r`). */
+/**
+ * Most ROMix memory the lanes of one derivation may hold at once on worker threads (`threads·128·N·r`, what the
+ * TypeScript ROMix holds; the WebAssembly one keeps a quarter of it).
+ */
 const WORKER_MEMORY_MAX = 128 << 20
 
 /**
- * How many worker threads mix the `p` lanes of `params` at once: up to one per core, one per lane, and
+ * The WebAssembly ROMix on the workers keeps a quarter of its blocks (`romixWasm`'s shift 2): two workers then
+ * hold 2 x 8 MiB for restic's N = 2^15, r = 8, which with their two threads (~9 MiB each) is about the 32 MiB
+ * that `node:crypto`'s one lane at a time holds, at ~80 ms a lane (OpenSSL ~90). Shift 1 (half) is ~65 ms a
+ * lane, like all of them, for ~16 MiB more peak memory (measured on `cat config`: +18 MiB vs +2.5 MiB, ~0.1 s
+ * less CPU).
+ */
+const WORKER_ROMIX_SHIFT = 2
+
+/** Most worker threads one derivation starts. */
+const WORKER_THREADS_MAX = 4
+
+/**
+ * How many worker threads mix the `p` lanes of `params` at once: up to one per core, one per lane, 4, and
  * {@link WORKER_MEMORY_MAX} of memory; 0 (OpenSSL on one thread) below 2 or for lanes under {@link WORKER_LANE_MIN}.
  */
 export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableParallelism()): number {
   if (N * r < WORKER_LANE_MIN) return 0
-  const threads = Math.min(p, cores, Math.floor(WORKER_MEMORY_MAX / (128 * N * r)))
+  const threads = Math.min(p, cores, WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (128 * N * r)))
   return threads >= 2 ? threads : 0
 }
 
@@ -42,7 +57,7 @@ export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params
   const threads = scryptThreads(params)
   if (threads > 0) {
     try {
-      return await scryptInWorkers(password, salt, params, threads)
+      return await scryptInWorkers(password, salt, params, threads, WORKER_ROMIX_SHIFT)
     } catch {
       // no worker program next to this code, or a worker failed: OpenSSL below gives the same bytes
     }

@@ -9,7 +9,8 @@ import type { KdfParams } from './kdf.js'
  * The 64 bytes of `scrypt(password, salt, N, r, p)` with its `p` lanes mixed on `threads` worker threads at once
  * (scrypt worker program, `scryptRomix`): B = PBKDF2-HMAC-SHA256(password, salt, 1, p·128·r), each lane
  * of B replaced by its ROMix(N, r) on whichever worker is free, then PBKDF2-HMAC-SHA256(password, B, 1, 64).
- * Each worker holds `128·N·r` bytes while it runs; all are terminated when the lanes are done or one fails.
+ * Each worker holds `128·N·r / 2^shift` bytes (see `romixWasm`; all of them if it falls back to the TypeScript
+ * ROMix) while it runs; all are terminated when the lanes are done or one fails.
  * Rejects if a worker cannot start, fails or exits early (the caller then derives another way); it never
  * gives bytes from a lane that was not mixed. The password is copied at once (the caller may clear its own
  * bytes meanwhile, as `node:crypto`'s scrypt allows). `url` is the worker program (tests give another).
@@ -19,6 +20,7 @@ export function scryptInWorkers(
   salt: Uint8Array,
   params: KdfParams,
   threads: number,
+  shift: 0 | 1 | 2 = 0,
   url: URL = workerUrl('scrypt'),
 ): Promise<Buffer> {
   const { N, r, p } = params
@@ -44,7 +46,7 @@ export function scryptInWorkers(
       if (out === undefined) reject(error)
       else resolve(out)
     }
-    const data: ScryptWorkerData = { lanes: shared, N, r }
+    const data: ScryptWorkerData = { lanes: shared, N, r, shift }
     try {
       for (let i = 0; i < Math.min(threads, p); i++) {
         const worker = new Worker(url, { workerData: data })

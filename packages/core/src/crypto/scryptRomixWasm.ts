@@ -35,21 +35,21 @@ export type LaneMixer = (block: Uint8Array) => void
 
 /**
  * scrypt's ROMix(N, r) with WebAssembly SIMD (`romix.wat`): a function that replaces a lane (`128·r` bytes)
- * by its ROMix, in a memory of `(N + 3)·128·r` bytes of its own, or with `halfMemory` `(N/2 + 3)·128·r` (every
- * other block of ROMix is computed again when needed: ~25% more time), kept while the function is (freed when
- * it is dropped or its thread ends); `undefined` where the module cannot load (then `scryptRomix`, in
- * TypeScript, does the same). Bit-identical to RFC 7914.
+ * by its ROMix, in a memory of its own of `(N/2^shift + 4)·128·r` bytes: with `shift` 1 or 2 only every
+ * second or fourth block of ROMix's `V` is kept and the others are computed again when needed (measured
+ * here, N = 2^15, r = 8: ~65 ms a lane with all of them or half, ~80 ms with a quarter; OpenSSL ~90 ms).
+ * The memory is kept while the function is (freed when it is dropped or its thread ends). `undefined` where
+ * the module cannot load (then `scryptRomix`, in TypeScript, does the same). Bit-identical to RFC 7914.
  */
-export function romixWasm(N: number, r: number, halfMemory = false): LaneMixer | undefined {
+export function romixWasm(N: number, r: number, shift: 0 | 1 | 2 = 0): LaneMixer | undefined {
   const module = romixModule()
   if (module === null || wasmApi === undefined) return undefined
   const laneBytes = 128 * r
   let memory: { readonly buffer: ArrayBuffer }
-  const h = halfMemory ? 1 : 0
-  let romix: (N: number, r: number, h: number) => void
+  let romix: (N: number, r: number, shift: number) => void
   try {
-    memory = new wasmApi.Memory({ initial: Math.ceil(((N / 2 ** h + 3) * laneBytes) / PAGE) })
-    romix = new wasmApi.Instance(module, { env: { memory } }).exports['romix'] as (N: number, r: number, h: number) => void
+    memory = new wasmApi.Memory({ initial: Math.ceil(((Math.ceil(N / 2 ** shift) + 4) * laneBytes) / PAGE) })
+    romix = new wasmApi.Instance(module, { env: { memory } }).exports['romix'] as (N: number, r: number, shift: number) => void
   } catch {
     return undefined
   }
@@ -59,7 +59,7 @@ export function romixWasm(N: number, r: number, halfMemory = false): LaneMixer |
     for (let b = 0; b < laneBytes; b += 64) {
       for (let i = 0; i < 16; i++) x.set(block.subarray(b + 4 * DIAGONAL[i]!, b + 4 * DIAGONAL[i]! + 4), b + 4 * i)
     }
-    romix(N, r, h)
+    romix(N, r, shift)
     for (let b = 0; b < laneBytes; b += 64) {
       for (let i = 0; i < 16; i++) block.set(x.subarray(b + 4 * i, b + 4 * i + 4), b + 4 * DIAGONAL[i]!)
     }

@@ -36,6 +36,7 @@ describe('scryptBytes', () => {
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 2)).toBe(2)
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 8)).toBe(4) // 4·32 MiB
     expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 8)).toBe(3)
+    expect(scryptThreads({ N: 16384, r: 8, p: 16 }, 16)).toBe(4)
     expect(scryptThreads({ N: 32768, r: 8, p: 1 }, 8)).toBe(0)
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 1)).toBe(0)
     expect(scryptThreads({ N: 1024, r: 8, p: 16 }, 8)).toBe(0)

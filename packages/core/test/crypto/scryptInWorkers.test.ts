@@ -9,10 +9,11 @@ describe('scryptInWorkers', () => {
       const r = randomInt(1, 9)
       const p = randomInt(2, 8)
       const threads = randomInt(1, 4)
+      const shift = randomInt(0, 3) as 0 | 1 | 2
       const password = randomBytes(randomInt(1, 40))
       const salt = randomBytes(k < 3 ? 64 : randomInt(0, 100))
-      const out = await scryptInWorkers(password, salt, { N, r, p }, threads)
-      expect(out.toString('hex'), JSON.stringify({ N, r, p, threads })).toBe(scryptSync(password, salt, 64, { N, r, p }).toString('hex'))
+      const out = await scryptInWorkers(password, salt, { N, r, p }, threads, shift)
+      expect(out.toString('hex'), JSON.stringify({ N, r, p, threads, shift })).toBe(scryptSync(password, salt, 64, { N, r, p }).toString('hex'))
     }
   })
 
@@ -20,14 +21,14 @@ describe('scryptInWorkers', () => {
     const password = randomBytes(16)
     const salt = randomBytes(64)
     const expected = scryptSync(password, salt, 64, { N: 256, r: 4, p: 3 })
-    const pending = scryptInWorkers(password, salt, { N: 256, r: 4, p: 3 }, 2)
+    const pending = scryptInWorkers(password, salt, { N: 256, r: 4, p: 3 }, 2, 2)
     password.fill(0)
     expect((await pending).equals(expected)).toBe(true)
   })
 
   it('rejects, never gives bytes, when a worker cannot start, dies or answers a lane it was not given', async () => {
     const params = { N: 16, r: 1, p: 4 }
-    const args = [randomBytes(8), randomBytes(64), params, 2] as const
+    const args = [randomBytes(8), randomBytes(64), params, 2, 0] as const
     await expect(scryptInWorkers(...args, new URL('./fixtures/missing.worker.mjs', import.meta.url))).rejects.toThrow()
     await expect(scryptInWorkers(...args, new URL('./fixtures/dies.worker.mjs', import.meta.url))).rejects.toThrow(/exited \(code 3\)/)
     await expect(scryptInWorkers(...args, new URL('./fixtures/wrongLane.worker.mjs', import.meta.url))).rejects.toThrow(/answered lane \d+, not \d+/)
