@@ -1,7 +1,7 @@
 // Node built-ins and dependency-free files only: the CLI also loads this before its program (see scryptBytes).
 import { pbkdf2Sync } from 'node:crypto'
-import { Worker } from 'node:worker_threads'
-import type { ScryptReply, ScryptWorkerData } from '../workers/scrypt.protocol.js'
+import type { ScryptReply, ScryptWorkerData, ScryptWorkerIn } from '../workers/scrypt.protocol.js'
+import { WorkerPool, type PendingJob, type PoolWorker } from '../workers/WorkerPool.js'
 import { workerUrl } from '../workers/workerUrl.js'
 import type { KdfParams } from './kdf.js'
 
@@ -31,39 +31,44 @@ export function scryptInWorkers(
   const b = pbkdf2Sync(pw, salt, 1, p * laneBytes, 'sha256')
   lanes.set(b)
   b.fill(0)
-  const workers: Worker[] = []
   return new Promise<Buffer>((resolve, reject) => {
     let next = 0
     let done = 0
     let settled = false
+    let pool: WorkerPool<ScryptWorkerIn, ScryptReply> | undefined
     const finish = (error: Error | undefined): void => {
       if (settled) return
       settled = true
-      for (const w of workers) void w.terminate()
+      void pool?.close()
       const out = error === undefined ? pbkdf2Sync(pw, lanes, 1, 64, 'sha256') : undefined
       lanes.fill(0)
       pw.fill(0)
       if (out === undefined) reject(error)
       else resolve(out)
     }
+    const job: PendingJob = { fail: (error) => finish(error) }
+    /** Gives worker `w` the next lane, if one is left. */
+    const feed = (w: PoolWorker<PendingJob, undefined>): void => {
+      if (next < p) {
+        const lane = next++
+        pool!.request(w, job, (id) => ({ id, lane }))
+      }
+    }
     const data: ScryptWorkerData = { lanes: shared, N, r, shift }
     try {
-      for (let i = 0; i < Math.min(threads, p); i++) {
-        const worker = new Worker(url, { workerData: data })
-        workers.push(worker)
-        let current = next++
-        worker.postMessage(current)
-        worker.on('message', (lane: ScryptReply) => {
-          if (lane !== current) return finish(new Error(`scrypt worker answered lane ${lane}, not ${current}`))
-          done++
-          if (done === p) return finish(undefined)
-          if (next < p) worker.postMessage((current = next++))
-          else current = -1
-        })
-        worker.on('error', (err) => finish(err))
-        worker.on('messageerror', (err) => finish(err))
-        worker.on('exit', (code) => finish(new Error(`scrypt worker exited (code ${code}) before its lanes were done`)))
-      }
+      pool = new WorkerPool<ScryptWorkerIn, ScryptReply>({
+        name: 'scrypt',
+        url,
+        size: Math.min(threads, p),
+        setup: () => ({ workerData: data, state: undefined }),
+        onMessage: (w, id) => {
+          if (pool!.take(w, id) === undefined) return finish(new Error(`a scrypt worker answered job ${id}, which it was not given`))
+          if (++done === p) return finish(undefined)
+          feed(w)
+        },
+        onFailure: (_w, error) => finish(error),
+      })
+      for (const w of pool.workers) feed(w)
     } catch (err) {
       finish(err instanceof Error ? err : new Error(String(err)))
     }

@@ -9,8 +9,11 @@ export interface ScryptWorkerData {
   shift: 0 | 1 | 2
 }
 
-/** To a scrypt worker: the index of a lane to replace by its ROMix (in the shared lanes). */
-export type ScryptWorkerIn = number
+/** To a scrypt worker: job `id`, the lane (its index in the shared lanes) to replace by its ROMix. */
+export interface ScryptWorkerIn {
+  id: number
+  lane: number
+}
 
-/** From a scrypt worker: the index of the lane it has mixed. */
+/** From a scrypt worker: the id of the job it has done. */
 export type ScryptReply = number

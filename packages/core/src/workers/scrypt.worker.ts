@@ -21,8 +21,8 @@ function mixer(): LaneMixer {
   return (block) => scryptRomix(block, N, r, scratch)
 }
 
-port.listen((lane) => {
+port.listen(({ id, lane }) => {
   mix ??= mixer()
   mix(new Uint8Array(lanes, lane * 128 * r, 128 * r))
-  port.post(lane)
+  port.post(id)
 })

@@ -100,6 +100,6 @@ it('the CLI bundle ships the scrypt worker and romix.wasm, and the worker mixes 
   const lanes = new SharedArrayBuffer(128 * r)
   new Uint8Array(lanes).set(pbkdf2Sync(password, salt, 1, 128 * r, 'sha256'))
   const data: ScryptWorkerData = { lanes, N, r, shift: 2 }
-  expect(await askBundled<ScryptWorkerIn, ScryptReply>('scrypt', data, 0)).toBe(0)
+  expect(await askBundled<ScryptWorkerIn, ScryptReply>('scrypt', data, { id: 7, lane: 0 })).toBe(7)
   expect(pbkdf2Sync(password, new Uint8Array(lanes), 1, 64, 'sha256').equals(scryptSync(password, salt, 64, { N, r, p: 1 }))).toBe(true)
 })
