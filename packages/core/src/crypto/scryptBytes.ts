@@ -51,18 +51,22 @@ export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableP
  * The 64 bytes of `scrypt(password, salt, N, r, p)`. With several large lanes (restic calibrates p to fill
  * ~0.5 s, e.g. p = 6 on a 2-core machine) they are mixed on worker threads at once ({@link scryptInWorkers},
  * {@link scryptThreads}); else, or if that fails, by `node:crypto` (OpenSSL, one thread of libuv's pool, lane
- * after lane; faster for one lane), with `maxmem` raised to what the parameters need.
+ * after lane; faster for one lane), with `maxmem` raised to what the parameters need. The password's bytes
+ * are taken at the call: the caller may clear them once it has returned its promise.
  */
 export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
   const threads = scryptThreads(params)
-  if (threads > 0) {
-    try {
-      return await scryptInWorkers(password, salt, params, threads, WORKER_ROMIX_SHIFT)
-    } catch {
-      // no worker program next to this code, or a worker failed: OpenSSL below gives the same bytes
-    }
+  if (threads === 0) return opensslScrypt(password, salt, params)
+  // a copy, for OpenSSL after a failure of the workers (the caller's bytes may be cleared by then)
+  const pw = Buffer.from(password)
+  try {
+    return await scryptInWorkers(pw, salt, params, threads, WORKER_ROMIX_SHIFT)
+  } catch {
+    // no worker program next to this code, or a worker failed: OpenSSL gives the same bytes
+    return await opensslScrypt(pw, salt, params)
+  } finally {
+    pw.fill(0)
   }
-  return opensslScrypt(password, salt, params)
 }
 
 /** The 64 bytes of `scrypt(password, salt, N, r, p)` from `node:crypto` (on libuv's pool), with `maxmem` raised to what the parameters need. */

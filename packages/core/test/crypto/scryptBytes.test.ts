@@ -1,9 +1,12 @@
 import { randomBytes, scryptSync } from 'node:crypto'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { kdfParamsValid, scryptBytes, scryptThreads } from '../../src/crypto/scryptBytes.js'
 import * as inWorkers from '../../src/crypto/scryptInWorkers.js'
 
 vi.mock('../../src/crypto/scryptInWorkers.js', { spy: true })
+beforeEach(() => {
+  vi.mocked(inWorkers.scryptInWorkers).mockClear()
+})
 afterEach(() => vi.restoreAllMocks())
 
 describe('scryptBytes', () => {
@@ -24,12 +27,19 @@ describe('scryptBytes', () => {
     expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
   })
 
-  it('falls back to node:crypto when the workers fail', async () => {
-    vi.mocked(inWorkers.scryptInWorkers).mockRejectedValueOnce(new Error('scrypt worker exited (code 1) before its lanes were done'))
+  it('falls back to node:crypto when the workers fail, with the password as it was at the call', async () => {
+    vi.mocked(inWorkers.scryptInWorkers).mockImplementationOnce(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      throw new Error('a scrypt worker failed: scrypt worker exited with code 1')
+    })
+    const params = { N: 2 ** 14, r: 8, p: 3 }
     const password = randomBytes(9)
     const salt = randomBytes(64)
-    const out = await scryptBytes(password, salt, { N: 2 ** 14, r: 8, p: 3 })
-    expect(out.equals(scryptSync(password, salt, 64, { N: 2 ** 14, r: 8, p: 3, maxmem: 64 << 20 }))).toBe(true)
+    const expected = scryptSync(password, salt, 64, { ...params, maxmem: 64 << 20 })
+    const pending = scryptBytes(password, salt, params)
+    password.fill(0) // as the CLI's early derivation does once its result is taken
+    expect((await pending).equals(expected)).toBe(true)
+    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
   })
 
   it('uses worker threads for 2+ large lanes only: one per core and lane, within the memory bound', () => {
