@@ -19,15 +19,17 @@ export default function setup(): () => void {
 
 /**
  * Tests run core from its TypeScript sources, but Node runs worker threads only from JavaScript: core's
- * `workerUrl` then takes the worker programs from `packages/core/dist/`. This builds them (JavaScript
- * only, a second or so) before the tests when they are missing or older than any source of core, so
- * that the workers always run the code under test.
+ * `workerUrl` then takes the worker programs (and `builtFileUrl` the WebAssembly modules) from
+ * `packages/core/dist/`. This builds them (JavaScript only, a second or so) before the tests when they are
+ * missing or older than any source of core, so that the workers always run the code under test.
  */
 function buildWorkers(): void {
   const core = fileURLToPath(new URL('./packages/core/', import.meta.url))
   const workers = readdirSync(join(core, 'src', 'workers')).filter((f) => f.endsWith('.worker.ts'))
-  const built = workers.map((f) => mtime(join(core, 'dist', f.replace(/\.ts$/, '.js'))))
-  const sources = Math.max(newest(join(core, 'src')), mtime(join(core, 'tsup.config.ts')))
+  // the worker programs and the WebAssembly module(s) compiled from src/crypto/*.wat
+  const outputs = [...workers.map((f) => f.replace(/\.ts$/, '.js')), 'romix.wasm']
+  const built = outputs.map((f) => mtime(join(core, 'dist', f)))
+  const sources = Math.max(newest(join(core, 'src')), mtime(join(core, 'tsup.config.ts')), mtime(join(core, 'compileWat.ts')))
   if (built.every((t) => t >= sources)) return
   const start = Date.now()
   execFileSync(process.execPath, ['--input-type=module', '-e', "await (await import('tsup')).build({ dts: false, clean: false, silent: true })"], {

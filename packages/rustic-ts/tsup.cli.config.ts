@@ -1,6 +1,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Options } from 'tsup'
+import { compileWat } from '../core/compileWat.js'
 import { coreDeepImports } from './coreDeepImports.js'
 
 /** Workspace packages the CLI bundles from their sources (one copy of core and of zod for all of them). */
@@ -9,7 +10,7 @@ const WORKSPACE = ['core', 'cache', 'backend-local', 'backend-rest', 'backend-rc
 const NATIVE = ['opendal', 'sodium-native', 'zstd-napi', '@napi-rs/xattr', 'koffi']
 
 /** Core's worker programs, built next to the CLI (core's `workerUrl` loads them from beside the bundle). */
-const WORKERS = ['seal', 'restore', 'directory', 'verify']
+const WORKERS = ['seal', 'restore', 'directory', 'verify', 'scrypt']
 
 /** What the CLI and its workers are built with. */
 const common: Options = {
@@ -74,12 +75,20 @@ const isWorker = (name: string): boolean => WORKERS.some((w) => name === `${w}.w
  * starts it ~70 ms sooner. What only some commands need stays in chunks loaded on demand (backends,
  * the cache). Native addons stay external; the code that loads them at run time
  * (`createRequire(import.meta.url)`) resolves them from dist/. Core's worker programs are built beside it
- * (dist/<name>.worker.js), each one whole (no chunks shared with the CLI, whose chunks stay as they were).
- * Run after tsup.config.ts, which cleans dist/.
+ * (dist/<name>.worker.js), each one whole (no chunks shared with the CLI, whose chunks stay as they were),
+ * and core's WebAssembly modules (dist/<name>.wasm). Run after tsup.config.ts, which cleans dist/.
  */
 export default defineConfig([
   // dist/index.js is the library's (tsup.config.ts), left as it is.
-  { ...common, entry: ['src/cli.ts'], onSuccess: () => asciiOnly((n) => n !== 'index.js' && !isWorker(n)) },
+  {
+    ...common,
+    entry: ['src/cli.ts'],
+    onSuccess: async () => {
+      await asciiOnly((n) => n !== 'index.js' && !isWorker(n))
+      // core's WebAssembly modules, loaded from beside the bundle as in core's own build
+      await compileWat(fileURLToPath(new URL('./dist', import.meta.url)))
+    },
+  },
   {
     ...common,
     entry: Object.fromEntries(WORKERS.map((w) => [`${w}.worker`, `../core/src/workers/${w}.worker.ts`])),

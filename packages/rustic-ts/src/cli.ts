@@ -3,8 +3,9 @@ import * as nodeModule from 'node:module'
 import { startEarlyKeyDerivation } from './cli/earlyKey/earlyKeyDerivation.js'
 
 // A command that opens a local repository with a password known from its flags and environment has the key
-// derivation (scrypt, ~0.5 s on the thread pool for a key restic made) started now, while the program's modules
-// load and compile on the main thread; opening the repository then takes the result (see earlyKeyDerivation).
+// derivation (scrypt, ~0.3-0.5 s off the main thread for a key restic made, its lanes on worker threads) started
+// now, while the program's modules load and compile on the main thread; opening the repository then takes the
+// result (see earlyKeyDerivation).
 startEarlyKeyDerivation(process.argv, process.env)
 // Node >= 22.10 keeps V8's compiled code of the CLI's ~1.3 MB of JavaScript between runs (in the OS temp
 // directory, one folder per Node version and user; written to a temporary file and renamed, so processes running

@@ -41,7 +41,8 @@ export function validateKdfParams(params: KdfParams): void {
 /**
  * Derives a {@link Key} from a password as restic does: `scrypt(password, salt, N, r, p, 64)`, whose
  * bytes 0–31 are the AES key, 32–47 the MAC `k` and 48–63 the MAC `r`.
- * Uses `node:crypto` scrypt (with `maxmem` raised) and falls back to `@noble/hashes` if that fails.
+ * Uses `scryptBytes` (several large lanes on worker threads at once, else `node:crypto` scrypt with `maxmem`
+ * raised) and falls back to `@noble/hashes` if that fails.
  */
 export async function deriveKey(password: string | Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Key> {
   validateKdfParams(params)

@@ -1,6 +1,8 @@
-// Node built-ins only: the CLI also loads this before its program, to start the key derivation early.
+// Node built-ins and dependency-free files only: the CLI also loads this before its program, to start the key derivation early.
 import { scrypt } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import type { KdfParams } from './kdf.js'
+import { scryptInWorkers } from './scryptInWorkers.js'
 
 /** Most memory a key file may ask scrypt for (128·N·r bytes): a hostile key file gets no more. */
 export const KDF_MAX_MEMORY = 2 ** 30
@@ -12,8 +14,63 @@ export function kdfParamsValid({ N, r, p }: KdfParams): boolean {
   return ints && N > 1 && (N & (N - 1)) === 0 && r >= 1 && p >= 1 && 128 * N * r <= KDF_MAX_MEMORY && r * p <= MAX_RP
 }
 
+/**
+ * Lanes at least this large (`N·r`, here 16 MiB of ROMix memory) are worth a worker thread: a smaller one
+ * takes less time on one thread than a worker takes to start.
+ */
+const WORKER_LANE_MIN = 2 ** 17
+/**
+ * Most ROMix memory the lanes of one derivation may hold at once on worker threads (`threads·128·N·r`, what the
+ * TypeScript ROMix holds; the WebAssembly one keeps a quarter of it).
+ */
+const WORKER_MEMORY_MAX = 128 << 20
+
+/**
+ * The WebAssembly ROMix on the workers keeps a quarter of its blocks (`romixWasm`'s shift 2): two workers then
+ * hold 2 x 8 MiB for restic's N = 2^15, r = 8, which with their two threads (~9 MiB each) is about the 32 MiB
+ * that `node:crypto`'s one lane at a time holds, at ~80 ms a lane (OpenSSL ~90). Shift 1 (half) is ~65 ms a
+ * lane, like all of them, for ~16 MiB more peak memory (measured on `cat config`: +18 MiB vs +2.5 MiB, ~0.1 s
+ * less CPU).
+ */
+const WORKER_ROMIX_SHIFT = 2
+
+/** Most worker threads one derivation starts. */
+const WORKER_THREADS_MAX = 4
+
+/**
+ * How many worker threads mix the `p` lanes of `params` at once: up to one per core, one per lane, 4, and
+ * {@link WORKER_MEMORY_MAX} of memory; 0 (OpenSSL on one thread) below 2 or for lanes under {@link WORKER_LANE_MIN}.
+ */
+export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableParallelism()): number {
+  if (N * r < WORKER_LANE_MIN) return 0
+  const threads = Math.min(p, cores, WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (128 * N * r)))
+  return threads >= 2 ? threads : 0
+}
+
+/**
+ * The 64 bytes of `scrypt(password, salt, N, r, p)`. With several large lanes (restic calibrates p to fill
+ * ~0.5 s, e.g. p = 6 on a 2-core machine) they are mixed on worker threads at once ({@link scryptInWorkers},
+ * {@link scryptThreads}); else, or if that fails, by `node:crypto` (OpenSSL, one thread of libuv's pool, lane
+ * after lane; faster for one lane), with `maxmem` raised to what the parameters need. The password's bytes
+ * are taken at the call: the caller may clear them once it has returned its promise.
+ */
+export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
+  const threads = scryptThreads(params)
+  if (threads === 0) return opensslScrypt(password, salt, params)
+  // a copy, for OpenSSL after a failure of the workers (the caller's bytes may be cleared by then)
+  const pw = Buffer.from(password)
+  try {
+    return await scryptInWorkers(pw, salt, params, threads, WORKER_ROMIX_SHIFT)
+  } catch {
+    // no worker program next to this code, or a worker failed: OpenSSL gives the same bytes
+    return await opensslScrypt(pw, salt, params)
+  } finally {
+    pw.fill(0)
+  }
+}
+
 /** The 64 bytes of `scrypt(password, salt, N, r, p)` from `node:crypto` (on libuv's pool), with `maxmem` raised to what the parameters need. */
-export function scryptBytes(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
+function opensslScrypt(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
   const maxmem = Math.max(32 << 20, 256 * params.N * params.r + (16 << 20))
   return new Promise((resolve, reject) => {
     scrypt(password, salt, 64, { N: params.N, r: params.r, p: params.p, maxmem }, (err, key) => (err ? reject(err) : resolve(key)))

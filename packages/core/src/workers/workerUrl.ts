@@ -1,5 +1,5 @@
 /** The worker programs of core: `src/workers/<name>.worker.ts`, built as `dist/<name>.worker.js`. */
-export const WORKER_PROGRAMS = ['seal', 'restore', 'directory', 'verify'] as const
+export const WORKER_PROGRAMS = ['seal', 'restore', 'directory', 'verify', 'scrypt'] as const
 
 /** The name of a worker program. */
 export type WorkerProgram = (typeof WORKER_PROGRAMS)[number]
@@ -15,5 +15,13 @@ const FROM_SOURCES = import.meta.url.endsWith('.ts')
  * are newer.
  */
 export function workerUrl(program: WorkerProgram): URL {
-  return FROM_SOURCES ? new URL(`../../dist/${program}.worker.js`, import.meta.url) : new URL(`./${program}.worker.js`, import.meta.url)
+  return builtFileUrl(`${program}.worker.js`)
+}
+
+/**
+ * A file the build writes beside the bundled code (a worker program, a WebAssembly module): in `dist/` next to
+ * this code, or in `packages/core/dist/` when this module runs from its TypeScript sources (see {@link workerUrl}).
+ */
+export function builtFileUrl(name: string): URL {
+  return FROM_SOURCES ? new URL(`../../dist/${name}`, import.meta.url) : new URL(`./${name}`, import.meta.url)
 }

@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest'
-import { kdfParamsValid, scryptBytes } from '../../src/crypto/scryptBytes.js'
+import { randomBytes, scryptSync } from 'node:crypto'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { kdfParamsValid, scryptBytes, scryptThreads } from '../../src/crypto/scryptBytes.js'
+import * as inWorkers from '../../src/crypto/scryptInWorkers.js'
+
+vi.mock('../../src/crypto/scryptInWorkers.js', { spy: true })
+beforeEach(() => {
+  vi.mocked(inWorkers.scryptInWorkers).mockClear()
+})
+afterEach(() => vi.restoreAllMocks())
 
 describe('scryptBytes', () => {
   it('gives the 64 bytes of RFC 7914 test vector 2 (password, NaCl, N=1024, r=8, p=16)', async () => {
@@ -8,6 +16,41 @@ describe('scryptBytes', () => {
       'fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162' +
         '2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640',
     )
+  })
+
+  it('mixes restic-sized lanes on worker threads (when there are 2 cores) to the bytes of node:crypto scrypt', async () => {
+    const params = { N: 2 ** 14, r: 8, p: 3 }
+    const password = randomBytes(9)
+    const salt = randomBytes(64)
+    const out = await scryptBytes(password, salt, params)
+    expect(out.equals(scryptSync(password, salt, 64, { ...params, maxmem: 64 << 20 }))).toBe(true)
+    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
+  })
+
+  it('falls back to node:crypto when the workers fail, with the password as it was at the call', async () => {
+    vi.mocked(inWorkers.scryptInWorkers).mockImplementationOnce(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      throw new Error('a scrypt worker failed: scrypt worker exited with code 1')
+    })
+    const params = { N: 2 ** 14, r: 8, p: 3 }
+    const password = randomBytes(9)
+    const salt = randomBytes(64)
+    const expected = scryptSync(password, salt, 64, { ...params, maxmem: 64 << 20 })
+    const pending = scryptBytes(password, salt, params)
+    password.fill(0) // as the CLI's early derivation does once its result is taken
+    expect((await pending).equals(expected)).toBe(true)
+    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
+  })
+
+  it('uses worker threads for 2+ large lanes only: one per core and lane, within the memory bound', () => {
+    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 2)).toBe(2)
+    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 8)).toBe(4) // 4·32 MiB
+    expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 8)).toBe(3)
+    expect(scryptThreads({ N: 16384, r: 8, p: 16 }, 16)).toBe(4)
+    expect(scryptThreads({ N: 32768, r: 8, p: 1 }, 8)).toBe(0)
+    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 1)).toBe(0)
+    expect(scryptThreads({ N: 1024, r: 8, p: 16 }, 8)).toBe(0)
+    expect(scryptThreads({ N: 2 ** 20, r: 8, p: 2 }, 8)).toBe(0) // 1 GiB lanes: one at a time
   })
 
   it('accepts restic-calibrated parameters and refuses unusable or oversized ones', () => {

@@ -1,3 +1,5 @@
+import { pbkdf2Sync, scryptSync } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +13,9 @@ import type {
   RestoreReply,
   RestoreRequest,
   RestoreWorkerData,
+  ScryptReply,
+  ScryptWorkerData,
+  ScryptWorkerIn,
   SealWorkerData,
   SealWorkerIn,
   SealWorkerOut,
@@ -87,4 +92,14 @@ it('the CLI bundle ships the verify worker, and it verifies a pack', async () =>
     { type: 'end', id: 2, stream: 0 },
   )
   expect(m).toEqual({ id: 2, verification: { problems: [], blobsVerified: 1 } })
+})
+
+it('the CLI bundle ships the scrypt worker and romix.wasm, and the worker mixes a lane as scrypt does', async () => {
+  expect(existsSync(new URL('../../dist/romix.wasm', import.meta.url))).toBe(true)
+  const [password, salt, N, r] = [probe.subarray(0, 8), probe.subarray(8, 72), 1024, 2]
+  const lanes = new SharedArrayBuffer(128 * r)
+  new Uint8Array(lanes).set(pbkdf2Sync(password, salt, 1, 128 * r, 'sha256'))
+  const data: ScryptWorkerData = { lanes, N, r, shift: 2 }
+  expect(await askBundled<ScryptWorkerIn, ScryptReply>('scrypt', data, { id: 7, lane: 0 })).toBe(7)
+  expect(pbkdf2Sync(password, new Uint8Array(lanes), 1, 64, 'sha256').equals(scryptSync(password, salt, 64, { N, r, p: 1 }))).toBe(true)
 })

@@ -1,4 +1,4 @@
-// Loaded by dist/cli.js before the program: Node built-ins and core's dependency-free scrypt file only (no zod).
+// Loaded by dist/cli.js before the program: Node built-ins and core's dependency-free scrypt files only (no zod).
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -45,11 +45,12 @@ function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: K
 }
 
 /**
- * Starts the key derivation (scrypt, on the libuv thread pool) of the command line's repository key before the
- * program's modules load, when {@link earlyKeyTarget} knows the repository and the password: the config file
- * is there, and the first key file that `findKey` would try (the listing order of `keys/`, skipping files it
- * skips) is derived with the password. Only the first: the others (rare) are derived when tried. Nothing is
- * written, nothing is printed; any problem leaves it undone, and the normal path does everything as without it.
+ * Starts the key derivation (`scryptBytes`: off the main thread, restic's several lanes on worker threads at
+ * once) of the command line's repository key before the program's modules load, when {@link earlyKeyTarget}
+ * knows the repository and the password: the config file is there, and the first key file that `findKey` would
+ * try (the listing order of `keys/`, skipping files it skips) is derived with the password. Only the first: the
+ * others (rare) are derived when tried. Nothing is written, nothing is printed; any problem leaves it undone,
+ * and the normal path does everything as without it.
  */
 export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): void {
   try {

@@ -1,0 +1,76 @@
+// Node built-ins and dependency-free files only: the CLI also loads this before its program (see scryptBytes).
+import { pbkdf2Sync } from 'node:crypto'
+import type { ScryptReply, ScryptWorkerData, ScryptWorkerIn } from '../workers/scrypt.protocol.js'
+import { WorkerPool, type PendingJob, type PoolWorker } from '../workers/WorkerPool.js'
+import { workerUrl } from '../workers/workerUrl.js'
+import type { KdfParams } from './kdf.js'
+
+/**
+ * The 64 bytes of `scrypt(password, salt, N, r, p)` with its `p` lanes mixed on `threads` worker threads at once
+ * (scrypt worker program, `scryptRomix`): B = PBKDF2-HMAC-SHA256(password, salt, 1, p·128·r), each lane
+ * of B replaced by its ROMix(N, r) on whichever worker is free, then PBKDF2-HMAC-SHA256(password, B, 1, 64).
+ * Each worker holds `128·N·r / 2^shift` bytes (see `romixWasm`; all of them if it falls back to the TypeScript
+ * ROMix) while it runs; all are terminated when the lanes are done or one fails.
+ * Rejects if a worker cannot start, fails or exits early (the caller then derives another way); it never
+ * gives bytes from a lane that was not mixed. The password is copied at once (the caller may clear its own
+ * bytes meanwhile, as `node:crypto`'s scrypt allows). `url` is the worker program (tests give another).
+ */
+export function scryptInWorkers(
+  password: Uint8Array,
+  salt: Uint8Array,
+  params: KdfParams,
+  threads: number,
+  shift: 0 | 1 | 2 = 0,
+  url: URL = workerUrl('scrypt'),
+): Promise<Buffer> {
+  const { N, r, p } = params
+  const pw = Buffer.from(password)
+  const laneBytes = 128 * r
+  const shared = new SharedArrayBuffer(p * laneBytes)
+  const lanes = new Uint8Array(shared)
+  const b = pbkdf2Sync(pw, salt, 1, p * laneBytes, 'sha256')
+  lanes.set(b)
+  b.fill(0)
+  return new Promise<Buffer>((resolve, reject) => {
+    let next = 0
+    let done = 0
+    let settled = false
+    let pool: WorkerPool<ScryptWorkerIn, ScryptReply> | undefined
+    const finish = (error: Error | undefined): void => {
+      if (settled) return
+      settled = true
+      void pool?.close()
+      const out = error === undefined ? pbkdf2Sync(pw, lanes, 1, 64, 'sha256') : undefined
+      lanes.fill(0)
+      pw.fill(0)
+      if (out === undefined) reject(error)
+      else resolve(out)
+    }
+    const job: PendingJob = { fail: (error) => finish(error) }
+    /** Gives worker `w` the next lane, if one is left. */
+    const feed = (w: PoolWorker<PendingJob, undefined>): void => {
+      if (next < p) {
+        const lane = next++
+        pool!.request(w, job, (id) => ({ id, lane }))
+      }
+    }
+    const data: ScryptWorkerData = { lanes: shared, N, r, shift }
+    try {
+      pool = new WorkerPool<ScryptWorkerIn, ScryptReply>({
+        name: 'scrypt',
+        url,
+        size: Math.min(threads, p),
+        setup: () => ({ workerData: data, state: undefined }),
+        onMessage: (w, id) => {
+          if (pool!.take(w, id) === undefined) return finish(new Error(`a scrypt worker answered job ${id}, which it was not given`))
+          if (++done === p) return finish(undefined)
+          feed(w)
+        },
+        onFailure: (_w, error) => finish(error),
+      })
+      for (const w of pool.workers) feed(w)
+    } catch (err) {
+      finish(err instanceof Error ? err : new Error(String(err)))
+    }
+  })
+}

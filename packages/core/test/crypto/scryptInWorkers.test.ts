@@ -1,0 +1,36 @@
+import { randomBytes, randomInt, scryptSync } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { scryptInWorkers } from '../../src/crypto/scryptInWorkers.js'
+
+describe('scryptInWorkers', () => {
+  it('gives the bytes of node:crypto scrypt with the lanes on worker threads (random passwords, salts, N, r, p, threads)', async () => {
+    for (let k = 0; k < 6; k++) {
+      const N = 2 ** randomInt(4, 11)
+      const r = randomInt(1, 9)
+      const p = randomInt(2, 8)
+      const threads = randomInt(1, 4)
+      const shift = randomInt(0, 3) as 0 | 1 | 2
+      const password = randomBytes(randomInt(1, 40))
+      const salt = randomBytes(k < 3 ? 64 : randomInt(0, 100))
+      const out = await scryptInWorkers(password, salt, { N, r, p }, threads, shift)
+      expect(out.toString('hex'), JSON.stringify({ N, r, p, threads, shift })).toBe(scryptSync(password, salt, 64, { N, r, p }).toString('hex'))
+    }
+  })
+
+  it('copies the password at once: the caller may clear its bytes while the lanes run', async () => {
+    const password = randomBytes(16)
+    const salt = randomBytes(64)
+    const expected = scryptSync(password, salt, 64, { N: 256, r: 4, p: 3 })
+    const pending = scryptInWorkers(password, salt, { N: 256, r: 4, p: 3 }, 2, 2)
+    password.fill(0)
+    expect((await pending).equals(expected)).toBe(true)
+  })
+
+  it('rejects, never gives bytes, when a worker cannot start, dies or answers a lane it was not given', async () => {
+    const params = { N: 16, r: 1, p: 4 }
+    const args = [randomBytes(8), randomBytes(64), params, 2, 0] as const
+    await expect(scryptInWorkers(...args, new URL('./fixtures/missing.worker.mjs', import.meta.url))).rejects.toThrow()
+    await expect(scryptInWorkers(...args, new URL('./fixtures/dies.worker.mjs', import.meta.url))).rejects.toThrow(/exited with code 3/)
+    await expect(scryptInWorkers(...args, new URL('./fixtures/wrongLane.worker.mjs', import.meta.url))).rejects.toThrow(/answered job \d+, which it was not given/)
+  })
+})
