@@ -206,6 +206,21 @@ export function parseGoTime(s: string): { unixNs: bigint; offsetMinutes: number 
 }
 
 /**
+ * {@link parseGoTime} without `bigint`s: the instant of `s` as Unix seconds in `out[0]` and nanoseconds
+ * (0 to 999,999,999) in `out[1]` (exact Numbers for any 4-digit year); false, and `out` unchanged, if `s` is
+ * no time restic can read. For callers that read many times and need the `bigint` only later, if at all.
+ */
+export function goTimeUnixParts(s: string, out: Float64Array): boolean {
+  const f = matchGoTime(s)
+  if (typeof f === 'string') return false
+  let ns = 0
+  for (let i = 0; i < 9; i++) ns = ns * 10 + (i < f.frac.length ? f.frac.charCodeAt(i) - 48 : 0)
+  out[0] = daysFromCivil(f.year, f.month, f.day) * 86400 + f.secOfDay - f.offsetMinutes * 60
+  out[1] = ns
+  return true
+}
+
+/**
  * An RFC 3339 time as Go prints it once parsed (`time.RFC3339Nano`, as restic shows snapshot and key
  * times): the same instant and offset, fraction digits without trailing zeros (rustic writes nine, e.g.
  * `…00.523952200+02:00` becomes `…00.5239522+02:00`), `Z` for a zero offset. Text that is no valid time
