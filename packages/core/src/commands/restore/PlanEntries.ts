@@ -79,15 +79,12 @@ export class PlanEntries implements Iterable<PlanEntry> {
   #gid = new Float64Array(0)
   #user = new Uint32Array(0)
   #group = new Uint32Array(0)
-  /** Times as Unix seconds and nanoseconds (made `bigint`s only when restore sets them). */
-  #mtimeS = new Float64Array(0)
-  #mtimeNs = new Uint32Array(0)
-  #atimeS = new Float64Array(0)
-  #atimeNs = new Uint32Array(0)
-  /** The last time string read and its parts (a node's times are often the same string). */
+  #mtime = new BigInt64Array(0)
+  #atime = new BigInt64Array(0)
+  /** The last time string read and its time (a node's times are often the same string), undefined if unreadable. */
   #lastTime = ''
-  #lastOk = false
-  readonly #lastParts = new Float64Array(2)
+  #lastNs: bigint | undefined = undefined
+  readonly #parts = new Float64Array(2)
   /** Owner and group names (index 0: none). */
   readonly #ownerNames: string[] = ['']
   readonly #ownerIndex = new Map<string, number>()
@@ -126,10 +123,8 @@ export class PlanEntries implements Iterable<PlanEntry> {
     this.#gid = grow(this.#gid, cap)
     this.#user = grow(this.#user, cap)
     this.#group = grow(this.#group, cap)
-    this.#mtimeS = grow(this.#mtimeS, cap)
-    this.#mtimeNs = grow(this.#mtimeNs, cap)
-    this.#atimeS = grow(this.#atimeS, cap)
-    this.#atimeNs = grow(this.#atimeNs, cap)
+    this.#mtime = grow(this.#mtime, cap)
+    this.#atime = grow(this.#atime, cap)
     this.#cap = cap
   }
 
@@ -171,16 +166,12 @@ export class PlanEntries implements Iterable<PlanEntry> {
       raw = written !== n.name.length && LONE_SURROGATE.test(n.name)
     }
     if (raw) this.#displayNames.set(i, n.name)
-    const hasMtime = this.#time(n.mtime)
-    if (hasMtime) {
-      this.#mtimeS[i] = this.#lastParts[0]!
-      this.#mtimeNs[i] = this.#lastParts[1]!
-    }
-    const hasAtime = this.#time(n.atime)
-    if (hasAtime) {
-      this.#atimeS[i] = this.#lastParts[0]!
-      this.#atimeNs[i] = this.#lastParts[1]!
-    }
+    const mtime = this.#time(n.mtime)
+    const hasMtime = mtime !== undefined
+    if (hasMtime) this.#mtime[i] = mtime
+    const atime = this.#time(n.atime)
+    const hasAtime = atime !== undefined
+    if (hasAtime) this.#atime[i] = atime
     this.#parent[i] = parent
     this.#flags[i] =
       (raw || (parent >= 0 && (this.#flags[parent]! & RAW_PATH) !== 0) ? RAW_PATH : 0) |
@@ -203,14 +194,14 @@ export class PlanEntries implements Iterable<PlanEntry> {
     return i
   }
 
-  /** Reads node time `t` into #lastParts (see `restoreTimeNs`); false if it has none or it cannot be read. */
-  #time(t: string | undefined): boolean {
-    if (!t) return false
+  /** Node time `t` as restore sets it (`restoreTimeNs`, with fewer temporary objects); undefined if it has none or it cannot be read. */
+  #time(t: string | undefined): bigint | undefined {
+    if (!t) return undefined
     if (t !== this.#lastTime) {
       this.#lastTime = t
-      this.#lastOk = goTimeUnixParts(t, this.#lastParts)
+      this.#lastNs = goTimeUnixParts(t, this.#parts) ? unixNs(this.#parts[0]!, this.#parts[1]!) : undefined
     }
-    return this.#lastOk
+    return this.#lastNs
   }
 
   /** @internal Drops the entries from `n` on (a directory that turned out to hold nothing selected). */
@@ -277,8 +268,8 @@ export class PlanEntries implements Iterable<PlanEntry> {
       gid: this.#gid[i]!,
       user: this.#ownerNames[this.#user[i]!] || undefined,
       group: this.#ownerNames[this.#group[i]!] || undefined,
-      mtimeNs: f & HAS_MTIME ? unixNs(this.#mtimeS[i]!, this.#mtimeNs[i]!) : undefined,
-      atimeNs: f & HAS_ATIME ? unixNs(this.#atimeS[i]!, this.#atimeNs[i]!) : undefined,
+      mtimeNs: f & HAS_MTIME ? this.#mtime[i] : undefined,
+      atimeNs: f & HAS_ATIME ? this.#atime[i] : undefined,
       extendedAttributes: this.#xattrs.get(i),
     }
   }
