@@ -42,6 +42,8 @@ interface Check {
 /** Path and on-disk path of an entry that is not at its parent's path + its name. */
 type EntryAt = { path: string; fsPath: FsPath }
 
+const ignore = (): void => {}
+
 const isNotFound = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT'
 
 /** `lstat` of `p`, `undefined` if nothing is there. */
@@ -72,7 +74,9 @@ export class RestorePlanner {
   private bytesMatched = 0
   /** Trees read ahead of the walk (at most TREES_AHEAD), taken by the walk when it gets there. */
   private readonly trees = new Map<Id, Promise<Node[]>>()
-  private readonly treeLimit = pLimit(TREE_READS)
+  /** Tree reads in flight, and the reads waiting for one of them to finish (a counter, not p-limit: a tree read is cheap, and its promises and closures were a good part of the plan's garbage). */
+  private treeReads = 0
+  private readonly treeWaiting: Array<() => void> = []
   private readonly statLimit: LimitFunction
   private readonly selected: (path: string) => boolean
   /** True if include/exclude patterns are given (else every path is selected and no leaf's path is built). */
@@ -111,8 +115,8 @@ export class RestorePlanner {
     for (; i < nodes.length && this.trees.size < TREES_AHEAD; i++) {
       const n = nodes[i]!
       if (n.type !== 'dir' || !n.subtree || this.trees.has(n.subtree)) continue
-      const p = this.treeLimit(() => this.readTree(n.subtree!))
-      p.catch(() => {}) // (raised when the walk takes it)
+      const p = this.readTree(n.subtree)
+      p.catch(ignore) // (raised when the walk takes it)
       this.trees.set(n.subtree, p)
     }
     return i
@@ -125,7 +129,7 @@ export class RestorePlanner {
       this.trees.delete(id)
       return p
     }
-    return this.treeLimit(() => this.readTree(id))
+    return this.readTree(id)
   }
 
   /**
@@ -133,7 +137,16 @@ export class RestorePlanner {
    * the walk reads each tree once, and the plan must not hold every node of the snapshot.
    */
   private async readTree(id: Id): Promise<Node[]> {
-    return parseTree(await this.indexed.getBlob('tree', id, { signal: this.control.signal }), `tree ${id}`)
+    if (this.treeReads < TREE_READS) this.treeReads++
+    else await new Promise<void>((resolve) => this.treeWaiting.push(resolve))
+    try {
+      return parseTree(await this.indexed.getBlob('tree', id, { signal: this.control.signal }), `tree ${id}`)
+    } finally {
+      // hand the slot to the next waiting read, if any
+      const next = this.treeWaiting.shift()
+      if (next) next()
+      else this.treeReads--
+    }
   }
 
   private contentOf(n: Node): Content {
