@@ -206,6 +206,47 @@ export function parseGoTime(s: string): { unixNs: bigint; offsetMinutes: number 
 }
 
 /**
+ * {@link parseGoTime} without `bigint`s: the instant of `s` as Unix seconds in `out[0]` and nanoseconds
+ * (0 to 999,999,999) in `out[1]` (exact Numbers for any 4-digit year); false, and `out` unchanged, if `s` is
+ * no time restic can read. For callers that read many times and need the `bigint` only later, if at all.
+ */
+export function goTimeUnixParts(s: string, out: Float64Array): boolean {
+  if (quickCheck(s) === true) {
+    // the usual form, read in place (no fields object, no fraction string)
+    const n = s.length
+    let p = 19
+    let c = s.charCodeAt(p)
+    let ns = 0
+    if (c === 46 || c === 44) {
+      let digits = 0
+      while (++p < n && (c = s.charCodeAt(p)) >= 48 && c <= 57) {
+        if (digits < 9) {
+          ns = ns * 10 + (c - 48)
+          digits++
+        }
+      }
+      for (; digits < 9; digits++) ns *= 10
+    }
+    let offsetMinutes = 0
+    if (c !== 90) {
+      offsetMinutes = twoDigits(s, p + 1) * 60 + twoDigits(s, p + 4)
+      if (c === 45) offsetMinutes = -offsetMinutes
+    }
+    const secOfDay = twoDigits(s, 11) * 3600 + twoDigits(s, 14) * 60 + twoDigits(s, 17)
+    out[0] = daysFromCivil(twoDigits(s, 0) * 100 + twoDigits(s, 2), twoDigits(s, 5), twoDigits(s, 8)) * 86400 + secOfDay - offsetMinutes * 60
+    out[1] = ns
+    return true
+  }
+  const f = matchGoTime(s)
+  if (typeof f === 'string') return false
+  let ns = 0
+  for (let i = 0; i < 9; i++) ns = ns * 10 + (i < f.frac.length ? f.frac.charCodeAt(i) - 48 : 0)
+  out[0] = daysFromCivil(f.year, f.month, f.day) * 86400 + f.secOfDay - f.offsetMinutes * 60
+  out[1] = ns
+  return true
+}
+
+/**
  * An RFC 3339 time as Go prints it once parsed (`time.RFC3339Nano`, as restic shows snapshot and key
  * times): the same instant and offset, fraction digits without trailing zeros (rustic writes nine, e.g.
  * `…00.523952200+02:00` becomes `…00.5239522+02:00`), `Z` for a zero offset. Text that is no valid time

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { formatGoTime, formatLocalGoTime, goTimeToDate, isGoTime, localOffsetMinutes, parseGoTime, RusticError } from '@rustic-ts/core/internal'
+import { formatGoTime, formatLocalGoTime, goTimeToDate, goTimeUnixParts, isGoTime, localOffsetMinutes, parseGoTime, RusticError } from '@rustic-ts/core/internal'
 
 /** [zone, unix ns, Go's offset in seconds, go1.19.8 time.Unix(0, ns).In(zone).Format(time.RFC3339Nano)] */
 const GO_VECTORS: Array<[string, bigint, number, string]> = [
@@ -166,6 +166,31 @@ describe('local time zone', () => {
       process.env.TZ = zone
       expect(localOffsetMinutes(ns) * 60, `${zone} ${ns}`).toBe(offSec)
       expect(formatLocalGoTime(ns), `${zone} ${ns}`).toBe(want)
+    }
+  })
+})
+
+describe('goTimeUnixParts', () => {
+  it('gives the instant of parseGoTime as seconds and nanoseconds, and false where parseGoTime throws', () => {
+    const times = [
+      ...GO_VECTORS.map((v) => v[3]),
+      '2022-08-01T12:34:56.123456789+02:00',
+      '2022-08-01T12:34:56,5-07:30',
+      '2022-08-01T12:34:56.1234567891234Z',
+      '0001-01-01T00:00:00Z',
+      '9999-12-31T23:59:59.999999999-23:59',
+      '2024-02-29T00:00:00Z',
+      '2022-08-01T1:34:56Z',
+    ]
+    const out = new Float64Array(2)
+    for (const t of times) {
+      expect(goTimeUnixParts(t, out), t).toBe(true)
+      expect(out[1]! >= 0 && out[1]! < 1e9, t).toBe(true)
+      expect(BigInt(out[0]!) * 1_000_000_000n + BigInt(out[1]!), t).toBe(parseGoTime(t).unixNs)
+    }
+    for (const t of ['2023-02-29T00:00:00Z', '2022-08-01T12:34:56.Z', '2022-08-01T24:00:00Z', 'x', '']) {
+      expect(() => parseGoTime(t), t).toThrow(RusticError)
+      expect(goTimeUnixParts(t, out), t).toBe(false)
     }
   })
 })

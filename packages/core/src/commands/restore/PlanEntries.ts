@@ -1,4 +1,4 @@
-import { NODE_TYPES, nodeNameBytes, type ExtendedAttribute, type Node, type NodeType } from '../../repofile/index.js'
+import { goTimeUnixParts, NODE_TYPES, type ExtendedAttribute, type Node, type NodeType } from '../../repofile/index.js'
 import { joinFsName, type FsPath } from './fsPath.js'
 import { restoreTimeNs } from './nodeTimes.js'
 import type { PlanAction, PlanEntry } from './RestorePlan.js'
@@ -13,6 +13,9 @@ const RAW_PATH = 1 // this name or one of its parents' is not valid UTF-8: the p
 const HAS_MODE = 2
 const HAS_MTIME = 4
 const HAS_ATIME = 8
+
+/** Unpaired UTF-16 surrogates (a name holding one does not survive UTF-8 and back). */
+const LONE_SURROGATE = /[\ud800-\udfff]/
 
 /** Directory paths remembered for building their children's paths (cleared when full). */
 const DIR_CACHE = 4096
@@ -46,6 +49,11 @@ export function entryMeta(n: Node): EntryMeta {
   }
 }
 
+/** The time restore sets for Unix seconds `s` and nanoseconds `ns`: 64-bit nanoseconds, wrapped as Go's `UnixNano()` (see `restoreTimeNs`). */
+function unixNs(s: number, ns: number): bigint {
+  return BigInt.asIntN(64, BigInt(s) * 1_000_000_000n + BigInt(ns))
+}
+
 /**
  * The entries of a restore plan, parents before children (tree order), held compactly: a few typed arrays
  * by entry (parent, name bytes, type, action, hard-link and file index, mode, owner, times) instead of an
@@ -59,6 +67,7 @@ export class PlanEntries implements Iterable<PlanEntry> {
   /** Start of each name in #names; entry i's name ends where entry i+1's starts (or at #namesEnd). */
   #nameStart = new Uint32Array(0)
   #names = new Uint8Array(0)
+  #namesBuf = Buffer.alloc(0)
   #namesEnd = 0
   #flags = new Uint8Array(0)
   #type = new Uint8Array(0)
@@ -72,6 +81,10 @@ export class PlanEntries implements Iterable<PlanEntry> {
   #group = new Uint32Array(0)
   #mtime = new BigInt64Array(0)
   #atime = new BigInt64Array(0)
+  /** The last time string read and its time (a node's times are often the same string), undefined if unreadable. */
+  #lastTime = ''
+  #lastNs: bigint | undefined = undefined
+  readonly #parts = new Float64Array(2)
   /** Owner and group names (index 0: none). */
   readonly #ownerNames: string[] = ['']
   readonly #ownerIndex = new Map<string, number>()
@@ -133,21 +146,38 @@ export class PlanEntries implements Iterable<PlanEntry> {
   add(parent: number, n: Node, action: PlanAction, at?: { path: string; fsPath: FsPath }): number {
     const i = this.#n
     this.#reserve(i + 1)
-    const name = nodeNameBytes(n)
-    this.#names = grow(this.#names, this.#namesEnd + name.length)
-    this.#names.set(name, this.#namesEnd)
     this.#nameStart[i] = this.#namesEnd
-    this.#namesEnd += name.length
-    const raw = n.nameRaw !== undefined || Buffer.from(name).toString('utf8') !== n.name
+    let raw: boolean
+    if (n.nameRaw !== undefined) {
+      this.#names = grow(this.#names, this.#namesEnd + n.nameRaw.length)
+      this.#namesBuf = Buffer.from(this.#names.buffer, this.#names.byteOffset, this.#names.length)
+      this.#names.set(n.nameRaw, this.#namesEnd)
+      this.#namesEnd += n.nameRaw.length
+      raw = true
+    } else {
+      // UTF-8 straight into the names (at most 3 bytes per UTF-16 unit), through a Buffer view kept with them
+      const need = this.#namesEnd + n.name.length * 3
+      if (need > this.#names.length) {
+        this.#names = grow(this.#names, need)
+        this.#namesBuf = Buffer.from(this.#names.buffer, this.#names.byteOffset, this.#names.length)
+      }
+      const written = this.#namesBuf.write(n.name, this.#namesEnd)
+      this.#namesEnd += written
+      raw = written !== n.name.length && LONE_SURROGATE.test(n.name)
+    }
     if (raw) this.#displayNames.set(i, n.name)
-    const mtime = restoreTimeNs(n.mtime)
-    const atime = restoreTimeNs(n.atime)
+    const mtime = this.#time(n.mtime)
+    const hasMtime = mtime !== undefined
+    if (hasMtime) this.#mtime[i] = mtime
+    const atime = this.#time(n.atime)
+    const hasAtime = atime !== undefined
+    if (hasAtime) this.#atime[i] = atime
     this.#parent[i] = parent
     this.#flags[i] =
       (raw || (parent >= 0 && (this.#flags[parent]! & RAW_PATH) !== 0) ? RAW_PATH : 0) |
       (n.mode !== undefined ? HAS_MODE : 0) |
-      (mtime !== undefined ? HAS_MTIME : 0) |
-      (atime !== undefined ? HAS_ATIME : 0)
+      (hasMtime ? HAS_MTIME : 0) |
+      (hasAtime ? HAS_ATIME : 0)
     this.#type[i] = TYPE_CODE.get(n.type) ?? 0
     this.#action[i] = ACTION_CODE.get(action)!
     this.#linkTo[i] = -1
@@ -157,13 +187,21 @@ export class PlanEntries implements Iterable<PlanEntry> {
     this.#gid[i] = n.gid
     this.#user[i] = this.#owner(n.user)
     this.#group[i] = this.#owner(n.group)
-    this.#mtime[i] = mtime ?? 0n
-    this.#atime[i] = atime ?? 0n
     if (n.type !== 'file' && n.type !== 'dir') this.#nodes.set(i, n)
     if (n.extendedAttributes !== undefined && n.extendedAttributes.length > 0) this.#xattrs.set(i, n.extendedAttributes)
     if (at) this.#paths.set(i, at)
     this.#n = i + 1
     return i
+  }
+
+  /** Node time `t` as restore sets it (`restoreTimeNs`, with fewer temporary objects); undefined if it has none or it cannot be read. */
+  #time(t: string | undefined): bigint | undefined {
+    if (!t) return undefined
+    if (t !== this.#lastTime) {
+      this.#lastTime = t
+      this.#lastNs = goTimeUnixParts(t, this.#parts) ? unixNs(this.#parts[0]!, this.#parts[1]!) : undefined
+    }
+    return this.#lastNs
   }
 
   /** @internal Drops the entries from `n` on (a directory that turned out to hold nothing selected). */

@@ -65,6 +65,11 @@ export class PlannedBlobs {
     return this.#ids.indexOf(id)
   }
 
+  /** Plaintext length of blob `b`. */
+  dataLength(b: number): number {
+    return this.#dataLength[b]!
+  }
+
   /** Adds blob `id` (not planned yet: see {@link PlannedBlobs.indexOf}) at `loc` with `dataLength` bytes of plaintext; returns its number. */
   add(id: Id, loc: PlannedBlobLocation, dataLength: number): number {
     const b = this.#ids.add(id, 'plan blob')

@@ -39,6 +39,16 @@ export class PlannedFiles implements Iterable<PlannedFile> {
     this.#writes[i]!++
   }
 
+  /** @internal Counts `n` more blob writes into file `i`. */
+  addWrites(i: number, n: number): void {
+    this.#writes[i]! += n
+  }
+
+  /** @internal Sets file `i`'s final size. */
+  setSize(i: number, size: number): void {
+    this.#size[i] = size
+  }
+
   /** Index of file `i`'s entry in {@link RestorePlan.entries}. */
   entry(i: number): number {
     return this.#entry[i]!

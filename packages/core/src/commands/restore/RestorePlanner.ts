@@ -42,6 +42,8 @@ interface Check {
 /** Path and on-disk path of an entry that is not at its parent's path + its name. */
 type EntryAt = { path: string; fsPath: FsPath }
 
+const ignore = (): void => {}
+
 const isNotFound = (e: unknown): boolean => (e as NodeJS.ErrnoException)?.code === 'ENOENT'
 
 /** `lstat` of `p`, `undefined` if nothing is there. */
@@ -72,9 +74,13 @@ export class RestorePlanner {
   private bytesMatched = 0
   /** Trees read ahead of the walk (at most TREES_AHEAD), taken by the walk when it gets there. */
   private readonly trees = new Map<Id, Promise<Node[]>>()
-  private readonly treeLimit = pLimit(TREE_READS)
+  /** Tree reads in flight, and the reads waiting for one of them to finish (a counter, not p-limit: a tree read is cheap, and its promises and closures were a good part of the plan's garbage). */
+  private treeReads = 0
+  private readonly treeWaiting: Array<() => void> = []
   private readonly statLimit: LimitFunction
   private readonly selected: (path: string) => boolean
+  /** True if include/exclude patterns are given (else every path is selected and no leaf's path is built). */
+  private readonly filtering: boolean
   private readonly progress: Progress
   /** Hash existing files even when size and mtime match (`verifyExisting`, `overwrite: 'always'`). */
   private readonly verifyExisting: boolean
@@ -89,6 +95,7 @@ export class RestorePlanner {
   ) {
     this.entries = new PlanEntries(base)
     this.selected = pathFilter({ include: opts.include, exclude: opts.exclude, ignoreCase: opts.ignoreCase })
+    this.filtering = opts.include.length > 0 || opts.exclude.length > 0
     this.progress = control.progress('spinner', 'collecting file information')
     this.statLimit = pLimit(opts.fileConcurrency)
     this.verifyExisting = opts.verifyExisting || opts.overwrite === 'always'
@@ -108,8 +115,8 @@ export class RestorePlanner {
     for (; i < nodes.length && this.trees.size < TREES_AHEAD; i++) {
       const n = nodes[i]!
       if (n.type !== 'dir' || !n.subtree || this.trees.has(n.subtree)) continue
-      const p = this.treeLimit(() => this.readTree(n.subtree!))
-      p.catch(() => {}) // (raised when the walk takes it)
+      const p = this.readTree(n.subtree)
+      p.catch(ignore) // (raised when the walk takes it)
       this.trees.set(n.subtree, p)
     }
     return i
@@ -122,7 +129,7 @@ export class RestorePlanner {
       this.trees.delete(id)
       return p
     }
-    return this.treeLimit(() => this.readTree(id))
+    return this.readTree(id)
   }
 
   /**
@@ -130,7 +137,16 @@ export class RestorePlanner {
    * the walk reads each tree once, and the plan must not hold every node of the snapshot.
    */
   private async readTree(id: Id): Promise<Node[]> {
-    return parseTree(await this.indexed.getBlob('tree', id, { signal: this.control.signal }), `tree ${id}`)
+    if (this.treeReads < TREE_READS) this.treeReads++
+    else await new Promise<void>((resolve) => this.treeWaiting.push(resolve))
+    try {
+      return parseTree(await this.indexed.getBlob('tree', id, { signal: this.control.signal }), `tree ${id}`)
+    } finally {
+      // hand the slot to the next waiting read, if any
+      const next = this.treeWaiting.shift()
+      if (next) next()
+      else this.treeReads--
+    }
   }
 
   private contentOf(n: Node): Content {
@@ -163,13 +179,15 @@ export class RestorePlanner {
   /**
    * Adds the entry for a non-directory node at `fsp` below entry `parent`, given what exists there now
    * (`lst`); `at` when it is not at `parent`'s path + its name (a single entry restored as the target path).
+   * `rel` and `fsp` are used only when `lst` is given.
    */
-  async planLeaf(parent: number, n: Node, rel: string, fsp: FsPath, lst: BigIntStats | undefined, at?: EntryAt): Promise<void> {
-    const { entries, removals } = this
-    if (lst && this.keepsExisting(n, lst)) return this.keep(parent, n, at)
-    const replace = (): void => {
-      if (lst) removals.push({ path: rel, fsPath: fsp, isDir: lst.isDirectory(), reason: 'replaced' })
+  planLeaf(parent: number, n: Node, rel: string, fsp: FsPath, lst: BigIntStats | undefined, at?: EntryAt): Promise<void> | undefined {
+    const { entries } = this
+    if (lst && this.keepsExisting(n, lst)) {
+      this.keep(parent, n, at)
+      return undefined
     }
+    // (synchronous but for an existing symlink's target: no promise per file)
     let action: PlanAction = 'create'
     switch (n.type) {
       case 'file': {
@@ -178,57 +196,70 @@ export class RestorePlanner {
         if (canonical !== undefined) {
           const c = canonical.existing
           if (lst?.isFile() && entries.action(canonical.entry) !== 'create' && c && lst.ino === c.ino && lst.dev === c.dev) action = 'unchanged'
-          else replace()
+          else this.replaced(rel, fsp, lst)
           const idx = entries.add(parent, n, action, at)
           entries.setLinkTo(idx, canonical.entry)
           this.progress.inc(1)
           return
         }
-        const content = this.contentOf(n)
+        // (a new file's blobs are looked up once, as they are added: no Content made)
+        let content: Content | undefined
         let existingSize = 0
         if (lst?.isFile()) {
+          content = this.contentOf(n)
           existingSize = Number(lst.size)
           const mtime = nodeTimeNs(n.mtime)
           if (content.size === 0 && existingSize === 0) action = 'unchanged'
           else if (!this.verifyExisting && existingSize === content.size && mtime !== undefined && sameTime(lst.mtimeNs, mtime)) action = 'unchanged'
           else action = 'modify'
-        } else replace()
+        } else this.replaced(rel, fsp, lst)
         const idx = entries.add(parent, n, action, at)
         if (key !== undefined) this.hardlinks.set(key, { entry: idx, existing: lst?.isFile() ? { ino: lst.ino, dev: lst.dev } : undefined })
-        if (action === 'create') this.addFile(idx, content, true, undefined)
-        else if (action === 'modify') this.checks.push({ entry: idx, fsPath: fsp, content, existingSize })
-        else this.bytesMatched += content.size
+        if (action === 'create') this.addNewFile(idx, n.content)
+        else if (action === 'modify') this.checks.push({ entry: idx, fsPath: fsp, content: content!, existingSize })
+        else this.bytesMatched += content!.size
         this.progress.inc(1)
         return
       }
       case 'symlink': {
-        if (lst?.isSymbolicLink()) {
-          let current: Buffer | undefined
-          try {
-            current = await readlink(fsp, { encoding: 'buffer' })
-          } catch (e) {
-            if (!isNotFound(e)) throw restoreIoError(e, 'read symlink', fsp)
-          }
-          if (current?.equals(nodeLinktargetBytes(n))) action = 'unchanged'
-          else replace()
-        } else replace()
+        if (lst?.isSymbolicLink()) return this.planExistingSymlink(parent, n, rel, fsp, lst, at)
+        this.replaced(rel, fsp, lst)
         break
       }
       case 'fifo':
         if (lst?.isFIFO()) action = 'unchanged'
-        else replace()
+        else this.replaced(rel, fsp, lst)
         break
       case 'dev':
       case 'chardev': {
         const same = n.type === 'dev' ? lst?.isBlockDevice() : lst?.isCharacterDevice()
         if (same && lst!.rdev === (n.device ?? 0n)) action = 'unchanged'
-        else replace()
+        else this.replaced(rel, fsp, lst)
         break
       }
       default:
         return // sockets (and anything else) are not restored, as in restic
     }
     entries.add(parent, n, action, at)
+    this.progress.inc(1)
+  }
+
+  /** Records that the existing entry `lst` at `rel` is removed to make way for the snapshot's (nothing if there is none). */
+  private replaced(rel: string, fsp: FsPath, lst: BigIntStats | undefined): void {
+    if (lst) this.removals.push({ path: rel, fsPath: fsp, isDir: lst.isDirectory(), reason: 'replaced' })
+  }
+
+  /** {@link RestorePlanner.planLeaf} for a symlink node where a symlink exists: unchanged if it points at the same target. */
+  private async planExistingSymlink(parent: number, n: Node, rel: string, fsp: FsPath, lst: BigIntStats, at: EntryAt | undefined): Promise<void> {
+    let current: Buffer | undefined
+    try {
+      current = await readlink(fsp, { encoding: 'buffer' })
+    } catch (e) {
+      if (!isNotFound(e)) throw restoreIoError(e, 'read symlink', fsp)
+    }
+    const same = current?.equals(nodeLinktargetBytes(n)) ?? false
+    if (!same) this.replaced(rel, fsp, lst)
+    this.entries.add(parent, n, same ? 'unchanged' : 'create', at)
     this.progress.inc(1)
   }
 
@@ -273,8 +304,6 @@ export class RestorePlanner {
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i]!
       throwIfAborted(this.control.signal)
-      const rel = `${relDir}/${n.name}`
-      const fsp = joinFsPath(fsDir, n)
       let d: Dirent<Buffer> | undefined
       let key = ''
       if (existing.size > 0) {
@@ -283,6 +312,8 @@ export class RestorePlanner {
         existing.delete(key)
       }
       if (n.type === 'dir') {
+        const rel = `${relDir}/${n.name}`
+        const fsp = joinFsPath(fsDir, n)
         const isDir = d?.isDirectory() ?? false
         if (d !== undefined && !isDir && this.opts.overwrite !== 'always' && this.opts.overwrite !== 'if-changed') {
           const lst = await lstatIfAny(fsp)
@@ -304,8 +335,11 @@ export class RestorePlanner {
         ahead = this.readAhead(nodes, ahead)
         continue
       }
-      if (!this.selected(rel)) continue
-      await this.planLeaf(parent, n, rel, fsp, d === undefined ? undefined : await stats.get(key))
+      // (a leaf's paths are built only where they are used: filtering, or an existing entry there)
+      const rel = this.filtering || d !== undefined ? `${relDir}/${n.name}` : ''
+      if (this.filtering && !this.selected(rel)) continue
+      const planned = d === undefined ? this.planLeaf(parent, n, rel, '', undefined) : this.planLeaf(parent, n, rel, joinFsPath(fsDir, n), await stats.get(key))
+      if (planned) await planned
     }
 
     // what the target has and the snapshot does not
@@ -385,6 +419,31 @@ export class RestorePlanner {
       if (m) this.addFile(c.entry, c.content, false, m)
     }
     this.checks.length = 0
+  }
+
+  /** Adds a new file to write with blobs `ids` (looked up once each: in the plan's blobs, else in the index). */
+  private addNewFile(entry: number, ids: readonly Id[] | null | undefined): void {
+    const { files, blobs } = this
+    const fileIdx = files.add(entry, 0, true)
+    let offset = 0
+    if (ids) {
+      for (let j = 0; j < ids.length; j++) {
+        const id = ids[j]!
+        let b = blobs.indexOf(id)
+        let len: number
+        if (b < 0) {
+          const loc = this.indexed.locate('data', id)
+          len = loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+          b = blobs.add(id, loc, len)
+        } else len = blobs.dataLength(b)
+        blobs.addTarget(b, fileIdx, offset)
+        offset += len
+      }
+      files.addWrites(fileIdx, ids.length)
+    }
+    files.setSize(fileIdx, offset)
+    this.bytesToWrite += offset
+    this.entries.setFile(entry, fileIdx)
   }
 
   /** Adds a file to write (`matched`: its blobs already in place, for an existing file) and the blobs it needs. */

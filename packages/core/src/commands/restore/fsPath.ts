@@ -15,13 +15,15 @@ const DOT = 0x2e
  * @param where - the directory holding the node, for the message (e.g. `/home/me`).
  */
 export function checkNodeName(node: Node, where: string): void {
-  const b = nodeNameBytes(node)
-  const bad =
-    b.length === 0 ||
-    (b.length === 1 && b[0] === DOT) ||
-    (b.length === 2 && b[0] === DOT && b[1] === DOT) ||
-    b.includes(SLASH) ||
-    b.includes(NUL)
+  let bad: boolean
+  if (node.nameRaw === undefined) {
+    // on the string: its UTF-8 has a '/' or NUL byte exactly where it has that character
+    const s = node.name
+    bad = s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\0')
+  } else {
+    const b = node.nameRaw
+    bad = b.length === 0 || (b.length === 1 && b[0] === DOT) || (b.length === 2 && b[0] === DOT && b[1] === DOT) || b.includes(SLASH) || b.includes(NUL)
+  }
   if (bad) {
     throw new RusticError(
       'Repository',

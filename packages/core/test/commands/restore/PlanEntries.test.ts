@@ -61,6 +61,25 @@ describe('PlanEntries', () => {
     expect(e.at(g).file).toBeUndefined()
   })
 
+  it('keeps each entry its own times (as restore sets them: Go zero time wrapped, an unreadable time left unset)', () => {
+    const e = new PlanEntries('/t')
+    const zero = e.add(-1, node('z', 'file', { mtime: '0001-01-01T00:00:00Z', atime: '2024-01-02T04:04:05+01:00' }), 'create')
+    const other = e.add(-1, node('o', 'file', { mtime: '1969-12-31T23:59:59.5Z', atime: 'not a time' }), 'create')
+    expect(e.meta(zero)).toMatchObject({ mtimeNs: -6795364578871345152n, atimeNs: 1704164645000000000n })
+    expect(e.meta(other)).toMatchObject({ mtimeNs: -500000000n, atimeNs: undefined })
+  })
+
+  it('non-ASCII names are stored as UTF-8; a name with a lone surrogate keeps its display name', () => {
+    const e = new PlanEntries('/t')
+    const d = e.add(-1, node('dïr', 'dir'), 'create')
+    const f = e.add(d, node('日本.txt', 'file'), 'create')
+    const lone = e.add(d, node('a\ud800b', 'file'), 'create')
+    expect(e.fsPath(f)).toBe('/t/dïr/日本.txt')
+    expect(e.path(f)).toBe('/dïr/日本.txt')
+    expect(e.path(lone)).toBe('/dïr/a\ud800b')
+    expect(e.fsPath(lone)).toBe('/t/dïr/a\ufffdb') // (the bytes written: U+FFFD for the surrogate)
+  })
+
   it('truncate drops the last entries and their names', () => {
     const e = new PlanEntries('/t')
     const d = e.add(-1, node('d', 'dir'), 'create')
