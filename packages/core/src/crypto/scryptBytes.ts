@@ -21,18 +21,17 @@ export function kdfParamsValid({ N, r, p }: KdfParams): boolean {
 const WORKER_LANE_MIN = 2 ** 17
 /**
  * Most ROMix memory the lanes of one derivation may hold at once on worker threads (`threads·128·N·r`, what the
- * TypeScript ROMix holds; the WebAssembly one keeps a quarter of it).
+ * TypeScript ROMix holds; the WebAssembly one keeps half of it).
  */
 const WORKER_MEMORY_MAX = 128 << 20
 
 /**
- * The WebAssembly ROMix on the workers keeps a quarter of its blocks (`romixWasm`'s shift 2): two workers then
- * hold 2 x 8 MiB for restic's N = 2^15, r = 8, which with their two threads (~9 MiB each) is about the 32 MiB
- * that `node:crypto`'s one lane at a time holds, at ~80 ms a lane (OpenSSL ~90). Shift 1 (half) is ~65 ms a
- * lane, like all of them, for ~16 MiB more peak memory (measured on `cat config`: +18 MiB vs +2.5 MiB, ~0.1 s
- * less CPU).
+ * The WebAssembly ROMix on the workers keeps every other block (`romixWasm`'s shift 1): ~65 ms a lane (OpenSSL
+ * ~90), as fast as keeping all of them, in half the memory: two workers hold 2 x 16 MiB for restic's
+ * N = 2^15, r = 8, plus their threads (~9 MiB each). Shift 2 (a quarter) is ~80 ms a lane for ~16 MiB less
+ * peak memory; measured on an idle 2-core machine, a quarter gained about two thirds of what half gains.
  */
-const WORKER_ROMIX_SHIFT = 2
+const WORKER_ROMIX_SHIFT = 1
 
 /** Most worker threads one derivation starts. */
 const WORKER_THREADS_MAX = 4
