@@ -1,6 +1,7 @@
 import type { Id } from '../id/Id.js'
 import type { Node } from './Node.js'
 import { isNodeType } from './NodeType.js'
+import { BACKSLASH, COLON, COMMA, LBRACE, LBRACKET, LOWER_HEX, Q, RBRACE, RBRACKET } from './jsonBytes.js'
 import { parseTree } from './Tree.js'
 
 /** What a walk over trees needs of a node (`check`): its name, type, content and subtree. */
@@ -18,24 +19,12 @@ export function parseTreeLinks(json: Uint8Array, what: string): NodeLinks[] {
   return scanCompactTree(json) ?? parseTree(json, what)
 }
 
-const Q = 0x22 // "
-const COMMA = 0x2c
-const COLON = 0x3a
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
-const BACKSLASH = 0x5c
-
 /** `{"nodes":` */
 const PREFIX = [0x7b, 0x22, 0x6e, 0x6f, 0x64, 0x65, 0x73, 0x22, 0x3a]
 
 /** Bytes a node name may hold for its text to be its name as it is (no Go quoting, no JSON escapes; `Tree`'s `PLAIN`). */
 const PLAIN_NAME = new Uint8Array(128)
 for (let c = 0x20; c <= 0x7e; c++) PLAIN_NAME[c] = c === 0x22 || c === 0x26 || c === 0x3c || c === 0x3e || c === 0x5c ? 0 : 1
-/** Bytes of `0-9a-f`. */
-const LOWER_HEX = new Uint8Array(256)
-for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
 
 /** Member kinds by name (every member restic 0.14 writes); a member not here sends the tree to `parseTree`. */
 const Kind = { Name: 0, Type: 1, Uint32: 2, Time: 3, Text: 4, Uint64: 5, Content: 6, Subtree: 7 } as const
@@ -105,18 +94,18 @@ class CompactTreeScan {
     if (this.null()) {
       // `"nodes":null`: no nodes
     } else {
-      this.byte(OPEN_BRACKET)
-      if (b[this.p] === CLOSE_BRACKET) this.p++
+      this.byte(LBRACKET)
+      if (b[this.p] === RBRACKET) this.p++
       else {
         for (;;) {
           nodes.push(this.node())
           if (b[this.p] === COMMA) this.p++
           else break
         }
-        this.byte(CLOSE_BRACKET)
+        this.byte(RBRACKET)
       }
     }
-    this.byte(CLOSE_BRACE)
+    this.byte(RBRACE)
     if (this.p < b.length && b[this.p] === 0x0a) this.p++
     if (this.p !== b.length) throw NOT_COMPACT
     return nodes
@@ -138,7 +127,7 @@ class CompactTreeScan {
 
   private node(): NodeLinks {
     const b = this.b
-    this.byte(OPEN_BRACE)
+    this.byte(LBRACE)
     let name = ''
     let type: string | undefined
     let content: Id[] | null | undefined
@@ -182,9 +171,9 @@ class CompactTreeScan {
         }
       }
       const c = b[this.p]
-      if (c !== COMMA && c !== CLOSE_BRACE) throw NOT_COMPACT
+      if (c !== COMMA && c !== RBRACE) throw NOT_COMPACT
       this.p++
-      if (c === CLOSE_BRACE) break
+      if (c === RBRACE) break
     }
     if (type === undefined || !isNodeType(type)) throw NOT_COMPACT
     const node: NodeLinks = { name, type }
@@ -292,9 +281,9 @@ class CompactTreeScan {
 
   private ids(): Id[] {
     const b = this.b
-    this.byte(OPEN_BRACKET)
+    this.byte(LBRACKET)
     const out: Id[] = []
-    if (b[this.p] === CLOSE_BRACKET) {
+    if (b[this.p] === RBRACKET) {
       this.p++
       return out
     }
@@ -303,7 +292,7 @@ class CompactTreeScan {
       if (b[this.p] === COMMA) this.p++
       else break
     }
-    this.byte(CLOSE_BRACKET)
+    this.byte(RBRACKET)
     // (as grown by push, with room to spare: a walk drops its nodes once it has checked them)
     return out
   }

@@ -2,17 +2,8 @@ import type { Id } from '../id/Id.js'
 import { grow } from '../util/growArray.js'
 import { isGoTime } from './goTime.js'
 import type { BlobType, IndexBlob, IndexFile, IndexPack } from './IndexFile.js'
+import { BACKSLASH, COMMA, LBRACE, LOWER_HEX, Q, RBRACE, RBRACKET } from './jsonBytes.js'
 
-const Q = 0x22 // "
-const COMMA = 0x2c
-const RBRACKET = 0x5d
-const LBRACE = 0x7b
-const RBRACE = 0x7d
-const BACKSLASH = 0x5c
-
-/** 1 for the bytes `0-9a-f`. */
-const LOWER_HEX = new Uint8Array(256)
-for (const c of '0123456789abcdef') LOWER_HEX[c.charCodeAt(0)] = 1
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0))
 const SUPERSEDES = ascii('{"supersedes":[')
