@@ -72,11 +72,6 @@ export interface OpenIntent {
    * those are read early too, with a cache as well.
    */
   readsAllIndexes?: boolean
-  /**
-   * Called with the backends before the repository is opened (the key is derived then), for work that
-   * needs no key (`check --read-data` hashes the packs meanwhile).
-   */
-  beforeOpen?: (backends: Awaited<ReturnType<typeof backendsFromOptions>>) => void
 }
 
 /** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
@@ -88,7 +83,6 @@ export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}, 
     const types = intent.readsAllIndexes ? (['index', 'snapshot'] as const) : (['snapshot'] as const)
     backends = { ...backends, repository: new SnapshotPrefetchBackend(backends.repository, options.concurrency ?? 8, types) }
   }
-  intent.beforeOpen?.(backends)
   return Repository.open(options, backends, await credentialsFrom(g))
 }
 
