@@ -5,16 +5,7 @@ import type { IndexBlob } from '../repofile/IndexFile.js'
 
 /** The `workerData` of a verify worker. */
 export interface VerifyWorkerData {
-  /**
-   * The master key; the worker blanks these fields once it holds the key. Absent for a worker started before
-   * the key is known (while it is derived): a {@link VerifyKey} then comes first.
-   */
-  key?: MasterKeyJson
-}
-
-/** The master key, for a worker started without it; the first message such a worker gets; not answered. */
-export interface VerifyKey {
-  type: 'key'
+  /** The master key; the worker blanks these fields once it holds the key. */
   key: MasterKeyJson
 }
 
@@ -31,8 +22,6 @@ export interface VerifyBegin {
   tailStart: number
   /** The bytes from `tailStart` to the end (transferred). */
   tail: Uint8Array
-  /** The pack's SHA-256 is known to match its id (it was read and hashed before): its bytes are not hashed again. */
-  hashed?: boolean
 }
 
 /** The next bytes of stream `stream` (transferred); answered by a {@link VerifyReply} once verified. */
@@ -57,19 +46,6 @@ export interface VerifyDrop {
 }
 
 /**
- * The next bytes of hash stream `stream` (transferred): the SHA-256 of a pack read before the key is known
- * (see `EarlyPackHashes`); needs no key. Answered by a {@link VerifyReply} once hashed, with the digest if `last`.
- */
-export interface VerifyHash {
-  type: 'hash'
-  id: number
-  stream: number
-  data: Uint8Array
-  /** The stream's last bytes: the reply carries the digest and the stream is forgotten. */
-  last: boolean
-}
-
-/**
  * Verifies pack `packId` of `size` bytes, read by the worker itself from the local file `path`: its tail
  * (from `tailStart`) first, then `pieces` in order, into buffers the worker reuses. Jobs of this kind run
  * one after the other, in the order sent. Answered by a {@link VerifyReply} with the verification, or with
@@ -87,20 +63,6 @@ export interface VerifyFile {
   blobs: IndexBlob[]
   tailStart: number
   pieces: Array<{ offset: number; length: number }>
-  /** As {@link VerifyBegin.hashed}. */
-  hashed?: boolean
-}
-
-/**
- * The SHA-256 of the first `size` bytes of the local file `path` (a pack, before the key is known, see
- * `EarlyPackHashes`), read by the worker itself into the buffers of {@link VerifyFile}'s jobs, which it
- * runs in turn with them. Answered by a {@link VerifyReply} with the digest, or `readError`.
- */
-export interface VerifyHashFile {
-  type: 'hashFile'
-  id: number
-  path: string
-  size: number
 }
 
 /**
@@ -113,15 +75,13 @@ export interface VerifyWithdraw {
 }
 
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyKey | VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyHash | VerifyFile | VerifyHashFile | VerifyWithdraw
+export type VerifyWorkerIn = VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyFile | VerifyWithdraw
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
   id: number
   verification?: PackVerification
-  /** The SHA-256 (hex) of a hash stream, for its last {@link VerifyHash}, or of a {@link VerifyHashFile}'s file. */
-  digest?: string
-  /** Why the file of a {@link VerifyFile} or {@link VerifyHashFile} could not be read. */
+  /** Why the file of a {@link VerifyFile} could not be read. */
   readError?: string
   /** The {@link VerifyFile} job was withdrawn before it began: nothing was done. */
   withdrawn?: boolean

@@ -4,34 +4,20 @@
  * index, every blob opened, decompressed and hashed through small reused buffers — and answers each
  * piece once it is done with it.
  */
-import { createHash, type Hash } from 'node:crypto'
 import { open, type FileHandle } from 'node:fs/promises'
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
-import { nativeZstdBuffers } from '../compression/Zstd.js'
-import { Key, type MasterKeyJson } from '../crypto/Key.js'
-import { poly1305Provider } from '../crypto/Poly1305.js'
-import type { VerifyFile, VerifyHashFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
+import { Key } from '../crypto/Key.js'
+import type { VerifyFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
 import { workerPort } from './workerPort.js'
 
 const port = workerPort<VerifyWorkerIn, VerifyReply, VerifyWorkerData>()
 
-/** The key and the blob opener made with it: from the start, or from the first message for a worker started before the key was known. */
-let keyed: { key: Key; opener: BlobVerifier } | undefined
-
-function takeKey(json: MasterKeyJson): void {
-  const key = Key.fromMasterKeyJson(json)
-  json.encrypt = json.mac.k = json.mac.r = ''
-  // zstd-napi's streaming zstd where it loads; else each compressed blob is decompressed whole by the provider in use
-  keyed = { key, opener: new BlobVerifier(key) }
-}
-if (port.data.key) takeKey(port.data.key)
-else {
-  // started ahead of the key (while it is derived): load the native modules meanwhile
-  poly1305Provider()
-  nativeZstdBuffers()
-}
+const key = Key.fromMasterKeyJson(port.data.key)
+port.data.key.encrypt = port.data.key.mac.k = port.data.key.mac.r = ''
+// zstd-napi's streaming zstd where it loads; else each compressed blob is decompressed whole by the provider in use
+const opener = new BlobVerifier(key)
 
 /** The packs being verified, with their tails. */
 const streams = new Map<number, { verifier: PackVerifier; tail: Uint8Array }>()
@@ -49,9 +35,6 @@ function drop(id: number): void {
   streams.delete(id)
   freeBuffer(s.tail)
 }
-
-/** The hash streams (packs hashed before the key is known), by stream id. */
-const hashes = new Map<number, Hash>()
 
 /**
  * Pieces up to this size (`check`'s usual piece size with the default memory) are read into the two reused
@@ -133,56 +116,27 @@ async function eachPiece(file: FileHandle, pieces: ReadonlyArray<{ offset: numbe
 /** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
 function verifyFile(m: VerifyFile): Promise<VerifyReply> {
   return fileJob(m.id, m.path, async (file) => {
-    if (keyed === undefined) throw new Error('no key was given')
-    const { key, opener } = keyed
     const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
-    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.hashed)
+    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener)
     await eachPiece(file, m.pieces, (piece) => verifier.push(piece))
     return { verification: verifier.finish() }
   })
 }
 
-/** Does a {@link VerifyHashFile} job: reads the file in pieces (the next while this one is hashed) and hashes them. */
-function hashFile(m: VerifyHashFile): Promise<VerifyReply> {
-  return fileJob(m.id, m.path, async (file) => {
-    const hash = createHash('sha256')
-    const pieces = Array.from({ length: Math.ceil(m.size / KEPT_BUFFER) }, (_, n) => ({
-      offset: n * KEPT_BUFFER,
-      length: Math.min(KEPT_BUFFER, m.size - n * KEPT_BUFFER),
-    }))
-    await eachPiece(file, pieces, (piece) => hash.update(piece))
-    return { digest: hash.digest('hex') }
-  })
-}
-
 port.listen((m) => {
-  if (m.type === 'key') return takeKey(m.key)
   if (m.type === 'withdraw') return void withdrawn.add(m.ticket)
-  if (m.type === 'file' || m.type === 'hashFile') {
+  if (m.type === 'file') {
     files = files.then(async () => {
-      if (m.type === 'file' && withdrawn.delete(m.ticket)) return port.post({ id: m.id, withdrawn: true })
-      port.post(await (m.type === 'file' ? verifyFile(m) : hashFile(m)))
+      if (withdrawn.delete(m.ticket)) return port.post({ id: m.id, withdrawn: true })
+      port.post(await verifyFile(m))
     })
     return
   }
   if (m.type === 'drop') return drop(m.stream)
   const reply: VerifyReply = { id: m.id }
-  if (m.type === 'hash') {
-    let hash = hashes.get(m.stream)
-    if (hash === undefined) hashes.set(m.stream, (hash = createHash('sha256')))
-    hash.update(m.data)
-    freeBuffer(m.data)
-    if (m.last) {
-      hashes.delete(m.stream)
-      reply.digest = hash.digest('hex')
-    }
-    return port.post(reply)
-  }
   try {
     if (m.type === 'begin') {
-      if (keyed === undefined) throw new Error('no key was given')
-      const { key, opener } = keyed
-      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener, m.hashed), tail: m.tail })
+      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener), tail: m.tail })
     } else if (m.type === 'piece') {
       // the piece is checked and hashed: its memory goes back at once
       stream(m.stream).push(m.data)

@@ -82,8 +82,6 @@ export class PackDataReader {
   private unassigned = 0
   /** The packs workers read themselves and have not answered for, in the order given, each with its lane. */
   private fileJobs: Array<{ lane: number; withdraw: AbortController }> = []
-  /** Packs whose bytes are known to hash to their id, with the size that was hashed (see {@link PackDataReader.knowHashes}). */
-  private hashed: ReadonlyMap<Id, number> = new Map()
   /**
    * Buffers of {@link PackDataReader.pieceBytes} the lane on this thread has read pieces into and verified: its
    * next pieces are read into them (no fresh buffer, mapped and faulted in, for every piece). At most as many as
@@ -116,14 +114,6 @@ export class PackDataReader {
     const even = this.options.memory / lanes
     if (here === undefined || lanes < 2) return Math.max(1, Math.floor(even))
     return Math.max(1, Math.floor(lane === here ? even / 2 : (this.options.memory - even / 2) / (lanes - 1)))
-  }
-
-  /**
-   * Packs begun from now on whose id is in `verified` with the size they have are verified without hashing
-   * their bytes (they were hashed before, see `EarlyPackHashes`); everything else is checked as usual.
-   */
-  knowHashes(verified: ReadonlyMap<Id, number>): void {
-    this.hashed = verified
   }
 
   /**
@@ -327,7 +317,7 @@ export class PackDataReader {
     }
     let verification: PackVerification | undefined
     try {
-      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, this.hashed.get(pack.id) === pack.size, withdraw)
+      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, withdraw)
       verified.catch(() => {})
       verification = await untilAborted(verified, signal)
     } finally {
@@ -370,7 +360,7 @@ export class PackDataReader {
     const work = left.work
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane, this.hashed.get(pack.id) === pack.size)
+      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
       budget.release(tailLength)
       for (; next < reads.length; next++) {
         const piece = plan.pieces[next]!
@@ -456,8 +446,7 @@ export class PackDataReader {
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
-      const hashed = this.hashed.get(pack.id) === bytes.length
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, hashed)
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)

@@ -47,8 +47,7 @@ interface Region {
  */
 export class PackVerifier {
   private readonly what: string
-  /** The pack's SHA-256 so far; none if it is known already. */
-  private readonly hash: Hash | undefined
+  private readonly hash: Hash = createHash('sha256')
   /** The index's blobs that lie inside the pack, by offset. */
   private readonly blobs: IndexBlob[] = []
   private readonly blobProblems: Array<string | undefined> = []
@@ -65,8 +64,6 @@ export class PackVerifier {
   /**
    * @param expected - the index's entries for this pack (any order).
    * @param tail - the pack's bytes from `tailStart` to its end (`tailStart` ≤ size − 4 when size ≥ 4).
-   * @param hashed - the pack's SHA-256 is known to match `packId` (its bytes were hashed before, see
-   *   `EarlyPackHashes`): it is not computed again.
    */
   constructor(
     private readonly key: Key,
@@ -76,9 +73,7 @@ export class PackVerifier {
     private readonly tailStart: number,
     private readonly tail: Uint8Array,
     private readonly opener: BlobVerifier,
-    hashed = false,
   ) {
-    if (!hashed) this.hash = createHash('sha256')
     this.what = `pack ${packId}`
     if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
       throw new Error(`${this.what}: a tail of ${tail.length} bytes from ${tailStart} does not end a pack of ${size} bytes`)
@@ -103,7 +98,7 @@ export class PackVerifier {
     if (this.pos + piece.length > this.tailStart) {
       throw new Error(`${this.what}: bytes ${this.pos}..${this.pos + piece.length} overrun the tail at ${this.tailStart}`)
     }
-    this.hash?.update(piece)
+    this.hash.update(piece)
     this.feed(piece, this.pos)
     this.pos += piece.length
   }
@@ -131,13 +126,13 @@ export class PackVerifier {
   /** Takes the tail and tells what was found; every byte before the tail must have been pushed. */
   finish(): PackVerification {
     if (this.pos !== this.tailStart) throw new Error(`${this.what}: the bytes up to ${this.tailStart} were not all given (${this.pos})`)
-    this.hash?.update(this.tail)
+    this.hash.update(this.tail)
     this.feed(this.tail, this.tailStart)
     // only empty regions at the very end can be left
     for (; this.next < this.regions.length; this.next++) this.complete(this.regions[this.next]!, new Uint8Array(0))
 
     const problems: PackProblem[] = []
-    const actual = this.hash ? this.hash.digest('hex') : this.packId
+    const actual = this.hash.digest('hex')
     if (actual !== this.packId) {
       problems.push({ kind: 'packHashMismatch', message: `Pack ID does not match, want ${this.packId}, got ${actual}` })
     }

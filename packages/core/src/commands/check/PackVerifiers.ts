@@ -34,17 +34,15 @@ export interface PackVerifiers {
   /**
    * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
-   * busy one). The tail is handed over unless `shared`. With `hashed`, the pack's bytes are known to hash to
-   * `packId` (`EarlyPackHashes`) and are not hashed again.
+   * busy one). The tail is handed over unless `shared`.
    */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream
   /**
    * Optional: verifies pack `packId` on lane `lane` (a worker's, not {@link PackVerifiers.hereLane}), which
    * reads it itself from the local file `path` as `plan` says (see `planPackReads`), into buffers it reuses;
    * resolves with what was found, or `undefined` if the file could not be read as planned (nothing is
-   * reported: the caller reads the pack the usual way, which reports what is wrong). `hashed` as for
-   * {@link PackVerifiers.begin}. When `withdraw` aborts before the worker begins the pack, it does not begin it
-   * and this resolves with `undefined` too.
+   * reported: the caller reads the pack the usual way, which reports what is wrong). When `withdraw` aborts
+   * before the worker begins the pack, it does not begin it and this resolves with `undefined` too.
    */
   verifyFile?(
     lane: number,
@@ -53,7 +51,6 @@ export interface PackVerifiers {
     size: number,
     blobs: IndexBlob[],
     plan: PackReadPlan,
-    hashed: boolean,
     withdraw?: AbortSignal,
   ): Promise<PackVerification | undefined>
   /** Ends the work (workers stop). */
@@ -67,10 +64,10 @@ const HERE_PART = 256 << 10
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
-    begin(packId, size, blobs, tailStart, tail, shared, _lane, hashed) {
+    begin(packId, size, blobs, tailStart, tail, shared) {
       let verifier: PackVerifier | undefined
       try {
-        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, hashed)
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener)
       } catch (e) {
         const failed = Promise.reject(e as Error)
         failed.catch(() => {})
@@ -132,16 +129,14 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   // (the lane here reads through the caller, as it verifies between the caller's other work)
   const viaWorkers = workers.verifyFile?.bind(workers)
   const verifyFile: PackVerifiers['verifyFile'] = viaWorkers
-    ? (lane, path, packId, size, blobs, plan, hashed, withdraw) =>
-        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, hashed, withdraw)
+    ? (lane, path, packId, size, blobs, plan, withdraw) =>
+        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, withdraw)
     : undefined
   return {
     lanes: mine + 1,
     hereLane: mine,
-    begin: (packId, size, blobs, tailStart, tail, shared, lane, hashed) =>
-      lane === mine
-        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, hashed)
-        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, hashed),
+    begin: (packId, size, blobs, tailStart, tail, shared, lane) =>
+      lane === mine ? here.begin(packId, size, blobs, tailStart, tail, shared) : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
     ...(verifyFile ? { verifyFile } : {}),
     close: () => workers.close(),
   }

@@ -9,8 +9,6 @@ import { serializePackHeader } from '../../repofile/PackHeader.js'
 import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../workers/verify.protocol.js'
 import { workerUrl } from '../../workers/workerUrl.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
-import type { ReadBackend } from '../../backend/Backend.js'
-import { EarlyPackHashes, type FileHasher, type PieceHasher } from './EarlyPackHashes.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
 import type { PackVerification } from './PackVerifier.js'
 import { planPackReads, type PackReadPlan } from './planPackReads.js'
@@ -23,17 +21,14 @@ type Worker = PoolWorker<VerifyJob, undefined>
 
 type Pool = WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
 
-/** Workers started by {@link VerifyPool.prestart}, not taken yet, and the packs they hash meanwhile. */
-let prestarted: { pool: Pool; hashes?: EarlyPackHashes } | undefined
-
-/** Starts `n` verify workers, with `key` or (without) waiting for it; `undefined` if worker threads cannot start here. */
-function launch(n: number, key: Key | undefined): Pool | undefined {
+/** Starts `n` verify workers with `key`; `undefined` if worker threads cannot start here. */
+function launch(n: number, key: Key): Pool | undefined {
   try {
     const pool: Pool = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
       name: 'verify',
       url: workerUrl('verify'),
       size: n,
-      setup: () => ({ workerData: (key ? { key: key.toMasterKeyJson() } : {}) satisfies VerifyWorkerData, state: undefined }),
+      setup: () => ({ workerData: { key: key.toMasterKeyJson() } satisfies VerifyWorkerData, state: undefined }),
       onMessage: (w, m) => pool.take(w, m.id)?.done(m),
     })
     return pool
@@ -53,12 +48,6 @@ function ask(pool: Pool, w: Worker, message: (id: number) => VerifyWorkerIn, tra
   })
 }
 
-/** Stops the early hashing of prestarted workers, then ends them. */
-async function stopEarly(early: { pool: Pool; hashes?: EarlyPackHashes }): Promise<void> {
-  await early.hashes?.stop()
-  await early.pool.close()
-}
-
 /** True if `data` is the whole of an `ArrayBuffer` (so it can be transferred without taking other bytes along). */
 function whole(data: Uint8Array): boolean {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer
@@ -76,36 +65,14 @@ export class VerifyPool implements PackVerifiers {
   /** Tickets of file jobs (see {@link VerifyPool.verifyFile}). */
   private tickets = 0
 
-  /**
-   * @param prestarted - true if the workers were started before the key was known ({@link VerifyPool.prestart}).
-   */
-  private constructor(
-    private readonly pool: Pool,
-    readonly prestarted: boolean,
-    private readonly hashes?: EarlyPackHashes,
-  ) {}
+  private constructor(private readonly pool: Pool) {}
 
-  /**
-   * Starts `n` workers for `key`; `undefined` if that is not possible here. Takes the workers
-   * {@link VerifyPool.prestart} started, if there are `n`, and gives them the key.
-   */
+  /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
   static async start(key: Key, n: number): Promise<VerifyPool | undefined> {
-    const early = prestarted
-    prestarted = undefined
-    const taken = early !== undefined && early.pool.size === n && !early.pool.closed && n >= 1 && sodiumPoly1305() !== undefined
-    if (early && !taken) void stopEarly(early)
     if (n < 1 || sodiumPoly1305() === undefined) return undefined
-    let pool: Pool
-    if (taken) {
-      pool = early.pool
-      const json = key.toMasterKeyJson()
-      for (const w of pool.workers) pool.post(w, { type: 'key', key: json })
-    } else {
-      const launched = launch(n, key)
-      if (launched === undefined) return undefined
-      pool = launched
-    }
-    const verifyPool = new VerifyPool(pool, taken, taken ? early.hashes : undefined)
+    const pool = launch(n, key)
+    if (pool === undefined) return undefined
+    const verifyPool = new VerifyPool(pool)
     // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify
     const probe = new TextEncoder().encode('rustic-ts verify pool self-test '.repeat(8))
     const id = hashId(probe)
@@ -128,58 +95,7 @@ export class VerifyPool implements PackVerifiers {
       const v = await s.end()
       if (v.problems.length > 0 || v.blobsVerified !== 2) throw new Error(`self-test: ${JSON.stringify(v)}`)
     })
-    if (!passed) await verifyPool.hashes?.stop()
     return passed ? verifyPool : undefined
-  }
-
-  /**
-   * Starts `n` workers before the key is known (while it is derived: they load their code meanwhile), for the
-   * next {@link VerifyPool.start} with `n` workers to take. Workers started earlier and not taken are ended.
-   * Workers not taken keep no process alive; {@link VerifyPool.stopPrestarted} ends them.
-   */
-  static prestart(n: number): void {
-    void VerifyPool.stopPrestarted()
-    const pool = n >= 1 && sodiumPoly1305() !== undefined ? launch(n, undefined) : undefined
-    if (pool !== undefined) prestarted = { pool }
-  }
-
-  /**
-   * Has the workers of {@link VerifyPool.prestart} hash the packs of `backend` while they wait for the key
-   * (see {@link EarlyPackHashes}; for a local repository, read again from the page cache), at most `memory`
-   * bytes in flight; the {@link VerifyPool.start} that takes them stops it ({@link VerifyPool.stopHashingPacks}).
-   * Where `backend` has `localPath`, the workers read the pack files themselves. Does nothing without
-   * prestarted workers.
-   */
-  static hashPacksEarly(backend: Pick<ReadBackend, 'listWithSize' | 'readPartial' | 'localPath'>, memory: number): void {
-    const early = prestarted
-    if (early === undefined || early.hashes !== undefined) return
-    const { pool } = early
-    // (each pack's pieces go to one worker, which hashes them in order)
-    const hash: PieceHasher = async (lane, stream, piece, last) => {
-      const data = whole(piece) ? piece : Uint8Array.prototype.slice.call(piece)
-      const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hash', id, stream, data, last }), [data.buffer as ArrayBuffer])
-      return reply.digest
-    }
-    const hashFile: FileHasher = async (lane, path, size) => {
-      const reply = await ask(pool, pool.workers[lane]!, (id) => ({ type: 'hashFile', id, path, size }))
-      return reply.digest
-    }
-    early.hashes = new EarlyPackHashes(backend, pool.size, hash, memory, hashFile)
-  }
-
-  /** Ends the workers of {@link VerifyPool.prestart} if no {@link VerifyPool.start} took them. */
-  static async stopPrestarted(): Promise<void> {
-    const early = prestarted
-    prestarted = undefined
-    if (early) await stopEarly(early)
-  }
-
-  /**
-   * Stops hashing packs ahead of the key (see {@link VerifyPool.hashPacksEarly}) and resolves once the pieces read
-   * are hashed, with the packs whose bytes hashed to their id (and the size read); empty if none were hashed.
-   */
-  async stopHashingPacks(): Promise<ReadonlyMap<Id, number>> {
-    return (await this.hashes?.stop()) ?? new Map<Id, number>()
   }
 
   /** Number of worker threads. */
@@ -193,9 +109,9 @@ export class VerifyPool implements PackVerifiers {
   }
 
   /** Starts a pack on worker `lane` if it runs, else on the least busy worker (see {@link PackVerifiers.begin}). */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, hashed?: boolean): PackStream {
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream {
     const w = lane === undefined ? undefined : this.pool.workers[lane]
-    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, hashed)
+    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared)
   }
 
   /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
@@ -206,7 +122,6 @@ export class VerifyPool implements PackVerifiers {
     size: number,
     blobs: IndexBlob[],
     plan: PackReadPlan,
-    hashed: boolean,
     withdraw?: AbortSignal,
   ): Promise<PackVerification | undefined> {
     if (withdraw?.aborted) return undefined
@@ -225,14 +140,12 @@ export class VerifyPool implements PackVerifiers {
       blobs,
       tailStart: plan.tailStart,
       pieces: plan.pieces,
-      ...(hashed ? { hashed } : {}),
     })).finally(() => withdraw?.removeEventListener('abort', onWithdraw))
     return reply.readError === undefined && !reply.withdrawn ? (reply.verification as PackVerification) : undefined
   }
 
-  /** Ends the workers (and the hashing ahead of the key); pending jobs fail. */
+  /** Ends the workers; pending jobs fail. */
   async close(): Promise<void> {
-    await this.hashes?.stop()
     await this.pool.close()
   }
 
@@ -244,11 +157,10 @@ export class VerifyPool implements PackVerifiers {
     tailStart: number,
     tail: Uint8Array,
     shared?: boolean,
-    hashed?: boolean,
   ): PackStream {
     const stream = this.streams++
     const t = this.movable(tail, shared)
-    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(hashed ? { hashed } : {}) }), [
+    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t }), [
       t.buffer as ArrayBuffer,
     ])
     begun.catch(() => {})

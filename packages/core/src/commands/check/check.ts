@@ -120,9 +120,6 @@ async function checkWith(
   reader?.holdHereLane()
   const earlyProgress = deferredProgress()
   const earlyRead = (async () => {
-    // packs the workers hashed while the key was derived are not hashed again (their pieces are all hashed
-    // before any is read here, so the memory stays within bounds)
-    if (started && reader) reader.knowHashes(await started.stopHashingPacks())
     if (early.length === 0) return
     await repo.warmUpPacks(early.map((p) => p.id), { signal: stopReading.signal })
     await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress, ...(localPath ? { localPath } : {}) })

@@ -193,7 +193,7 @@ describe('PackDataReader', () => {
     const withdrawn: Id[] = []
     let first: (() => void) | undefined
     let queue = Promise.resolve()
-    verifiers.verifyFile = async (_lane, _path, packId, _size, blobs, _plan, _hashed, withdraw) => {
+    verifiers.verifyFile = async (_lane, _path, packId, _size, blobs, _plan, withdraw) => {
       const nth = filed.push(packId)
       const turn = queue.then(async () => {
         if (withdraw?.aborted) {

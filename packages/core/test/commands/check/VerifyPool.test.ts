@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Key, MemoryBackend, Repository, type CallOptions, type CheckResult, type FileType, type Id } from '@rustic-ts/core/internal'
-import { PackDataReader } from '../../../src/commands/check/PackDataReader.js'
 import { planPackReads } from '../../../src/commands/check/planPackReads.js'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
 import { VerifyPool } from '../../../src/commands/check/VerifyPool.js'
@@ -21,33 +20,6 @@ describe('VerifyPool', () => {
     expect(pool?.size).toBe(2)
     await pool!.close()
     expect(await VerifyPool.start(key, 0)).toBeUndefined()
-  })
-
-  it('takes workers started before the key was known (prestart) and gives them the key', async () => {
-    const { bytes, entries, id } = makePack(key, [randomBytes(3000), Buffer.from('zz'.repeat(9000))])
-    const { tailStart } = planPackReads(bytes.length, entries, Infinity)
-    VerifyPool.prestart(2)
-    const pool = (await VerifyPool.start(key, 2))!
-    try {
-      expect(pool.prestarted).toBe(true)
-      // taken: ending the prestarted workers now ends nothing of the pool
-      await VerifyPool.stopPrestarted()
-      const s = pool.begin(id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart))
-      await s.push(bytes.slice(0, tailStart))
-      expect(await s.end()).toEqual(verifyPack(key, id as Id, bytes, entries))
-    } finally {
-      await pool.close()
-    }
-    // workers of another number are not taken (they are ended), nor are any once stopped
-    VerifyPool.prestart(1)
-    const other = (await VerifyPool.start(key, 2))!
-    expect(other.prestarted).toBe(false)
-    await other.close()
-    VerifyPool.prestart(2)
-    await VerifyPool.stopPrestarted()
-    const fresh = (await VerifyPool.start(key, 2))!
-    expect(fresh.prestarted).toBe(false)
-    await fresh.close()
   })
 
   it('verifies packs sent in pieces as verifyPack does; handed-over pieces are moved, shared ones copied', async () => {
@@ -111,26 +83,6 @@ describe('check --read-data on the workers and on the main thread', () => {
     expect(sorted(main!)).toEqual(sorted(workers!))
     expect(sorted(tiny!)).toEqual(sorted(workers!))
     for (const r of results) expect([r.packsRead, r.bytesRead]).toEqual([workers!.packs, workers!.bytesRead])
-
-    // The same with the packs hashed by prestarted workers before check (as the CLI has them do while the key
-    // is derived): every sound pack hashed is not hashed again, the damaged ones are, and the findings are the same.
-    const known = vi.spyOn(PackDataReader.prototype, 'knowHashes')
-    try {
-      VerifyPool.prestart(2)
-      VerifyPool.hashPacksEarly(cold, 8 << 20)
-      const early = await (repo as Repository).check({ readData: true, workers: 2 })
-      expect(sorted(early)).toEqual(sorted(workers!))
-      expect([early.packsRead, early.bytesRead]).toEqual([workers!.packs, workers!.bytesRead])
-      const hashed = known.mock.calls[0]![0]
-      // (all the pieces were handed over before the key, so all were hashed before check got to its packs)
-      expect(hashed.size).toBe(workers!.packs - 2)
-      expect(hashed.has(f.lostPack)).toBe(false)
-      expect(hashed.has(trees[0]!)).toBe(false)
-      for (const [id, size] of hashed) expect((await cold.listWithSize('pack')).find(([i]) => i === id)?.[1]).toBe(size)
-    } finally {
-      known.mockRestore()
-      await VerifyPool.stopPrestarted()
-    }
   })
 })
 
@@ -140,13 +92,11 @@ describe('check --read-data on the workers and on the main thread', () => {
  */
 class FilesBackend extends MemoryBackend {
   readonly partialPackReads = new Set<Id>()
-  readonly pathsGiven = new Set<Id>()
   readonly cut = new Set<Id>()
   constructor(private readonly folder: string) {
     super('files')
   }
   async localPath(type: FileType, id: Id, _options?: CallOptions): Promise<string> {
-    this.pathsGiven.add(id)
     const path = join(this.folder, `${type}-${id}`)
     const bytes = await this.readFull(type, id)
     await writeFile(path, this.cut.has(id) ? bytes.subarray(0, bytes.length - 100) : bytes)
@@ -190,25 +140,6 @@ describe('check --read-data where the packs are local files', () => {
     expect([got.packsRead, got.bytesRead]).toEqual([want.packsRead, want.bytesRead])
     // the workers took data packs (the main thread joins only once the walk is done): those were never read here
     expect(data.filter((id) => !files.partialPackReads.has(id)).length).toBeGreaterThan(0)
-
-    // the packs hashed by prestarted workers from their files before check (as the CLI has them do while the
-    // key is derived): the same findings, and every sound pack was hashed
-    const known = vi.spyOn(PackDataReader.prototype, 'knowHashes')
-    try {
-      files.pathsGiven.clear()
-      VerifyPool.prestart(2)
-      VerifyPool.hashPacksEarly(files, 8 << 20)
-      // (each worker hashes one file at a time: once every path was asked for, all but the last two are hashed)
-      for (let i = 0; i < 2000 && files.pathsGiven.size < want.packsRead; i++) await new Promise((r) => setTimeout(r, 5))
-      const early = await repo.check({ readData: true, workers: 2 })
-      expect(sorted(early)).toEqual(sorted(want))
-      const hashed = known.mock.calls[0]![0]
-      expect(hashed.size).toBeGreaterThanOrEqual(want.packsRead - 3)
-      expect(hashed.has(f.lostPack)).toBe(false)
-    } finally {
-      known.mockRestore()
-      await VerifyPool.stopPrestarted()
-    }
 
     // files shorter than listed: nothing is reported from them, the packs are read as usual
     files.partialPackReads.clear()
