@@ -191,10 +191,12 @@ describe('PackDataReader', () => {
     // the worker lane (0) verifies its files one after the other; the first waits until this thread is done
     const filed: Id[] = []
     const withdrawn: Id[] = []
+    const withdraws: Array<AbortSignal | undefined> = []
     let first: (() => void) | undefined
     let queue = Promise.resolve()
     verifiers.verifyFile = async (_lane, _path, packId, _size, blobs, _plan, withdraw) => {
       const nth = filed.push(packId)
+      withdraws.push(withdraw)
       const turn = queue.then(async () => {
         if (withdraw?.aborted) {
           withdrawn.push(packId)
@@ -216,8 +218,10 @@ describe('PackDataReader', () => {
       },
       { concurrency: 3, progress: NO_PROGRESS, localPath: async (pack) => `/packs/${pack.id}` },
     )
-    // the worker gets two packs, this thread the third; once that is verified, it takes the worker's second
-    for (let i = 0; i < 10_000 && lanes.length < 2; i++) await sleep(1)
+    // the worker gets two packs, this thread the third; once that is verified, it asks for the worker's second
+    // back while the worker is still busy with its first
+    for (let i = 0; i < 10_000 && withdraws[1]?.aborted !== true; i++) await sleep(1)
+    expect(withdraws[1]?.aborted).toBe(true)
     first?.()
     await done
     expect(reader.packs).toBe(3)
