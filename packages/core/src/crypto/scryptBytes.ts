@@ -37,11 +37,23 @@ const WORKER_ROMIX_SHIFT = 1
 const WORKER_THREADS_MAX = 4
 
 /**
+ * Fewest lanes worth the workers on a machine with `cores` cores. On two cores the lanes share them with the
+ * rest of the start (the CLI loads its program meanwhile, and each worker takes ~50 ms of CPU to start), while
+ * OpenSSL's lanes on one libuv thread hide behind that loading: measured on an idle 2-core machine (`cat config`,
+ * N = 2^15, r = 8), the workers lost at p = 2 (0.51 s vs 0.48), tied at p = 3 and won from p = 4 (0.55 vs 0.62 s;
+ * p = 7: 0.66 vs 0.84). With more cores they have a core each.
+ */
+function workerLanesMin(cores: number): number {
+  return cores <= 2 ? 4 : 2
+}
+
+/**
  * How many worker threads mix the `p` lanes of `params` at once: up to one per core, one per lane, 4, and
- * {@link WORKER_MEMORY_MAX} of memory; 0 (OpenSSL on one thread) below 2 or for lanes under {@link WORKER_LANE_MIN}.
+ * {@link WORKER_MEMORY_MAX} of memory; 0 (OpenSSL on one thread) below 2, for lanes under {@link WORKER_LANE_MIN},
+ * or for fewer lanes than {@link workerLanesMin}.
  */
 export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableParallelism()): number {
-  if (N * r < WORKER_LANE_MIN) return 0
+  if (N * r < WORKER_LANE_MIN || p < workerLanesMin(cores)) return 0
   const threads = Math.min(p, cores, WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (128 * N * r)))
   return threads >= 2 ? threads : 0
 }

@@ -19,7 +19,7 @@ describe('scryptBytes', () => {
   })
 
   it('mixes restic-sized lanes on worker threads (when there are 2 cores) to the bytes of node:crypto scrypt', async () => {
-    const params = { N: 2 ** 14, r: 8, p: 3 }
+    const params = { N: 2 ** 14, r: 8, p: 4 }
     const password = randomBytes(9)
     const salt = randomBytes(64)
     const out = await scryptBytes(password, salt, params)
@@ -32,7 +32,7 @@ describe('scryptBytes', () => {
       await new Promise((resolve) => setTimeout(resolve, 20))
       throw new Error('a scrypt worker failed: scrypt worker exited with code 1')
     })
-    const params = { N: 2 ** 14, r: 8, p: 3 }
+    const params = { N: 2 ** 14, r: 8, p: 4 }
     const password = randomBytes(9)
     const salt = randomBytes(64)
     const expected = scryptSync(password, salt, 64, { ...params, maxmem: 64 << 20 })
@@ -42,10 +42,13 @@ describe('scryptBytes', () => {
     expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
   })
 
-  it('uses worker threads for 2+ large lanes only: one per core and lane, within the memory bound', () => {
+  it('uses worker threads for 2+ large lanes only (4+ on two cores): one per core and lane, within the memory bound', () => {
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 2)).toBe(2)
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 8)).toBe(4) // 4·32 MiB
     expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 8)).toBe(3)
+    // on two cores, only from 4 lanes (fewer end as soon on one thread, beside the program's loading)
+    expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 2)).toBe(0)
+    expect(scryptThreads({ N: 32768, r: 8, p: 4 }, 2)).toBe(2)
     expect(scryptThreads({ N: 16384, r: 8, p: 16 }, 16)).toBe(4)
     expect(scryptThreads({ N: 32768, r: 8, p: 1 }, 8)).toBe(0)
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 1)).toBe(0)
