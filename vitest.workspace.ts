@@ -33,7 +33,13 @@ export const alias: Array<{ find: RegExp; replacement: string }> = [
  * which would reach the files run after them in a shared process.
  */
 const OWN_PROCESS: Record<string, string[]> = {
-  core: ['test/util/nativeXattrs.test.ts', 'test/archiver/sources/LocalSource.errors.test.ts', 'test/error/RusticError.test.ts', 'test/backend/BackendError.test.ts'],
+  core: [
+    'test/util/nativeXattrs.test.ts',
+    'test/archiver/sources/LocalSource.errors.test.ts',
+    'test/error/RusticError.test.ts',
+    'test/backend/BackendError.test.ts',
+    'test/crypto/scryptBytes.test.ts',
+  ],
   'rustic-ts': ['test/cli/fuzz.test.ts'],
 }
 
