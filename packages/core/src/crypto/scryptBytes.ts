@@ -27,14 +27,22 @@ const WORKER_MEMORY_MAX = 128 << 20
 
 /**
  * The WebAssembly ROMix on the workers keeps every other block of each lane (`romixWasmPair`'s shift 1) and
- * mixes two lanes at once: ~38 ms a lane (one lane alone ~54, OpenSSL ~90) in 2 x 16 MiB for restic's
- * N = 2^15, r = 8, plus the thread (~9 MiB). A pair keeping a quarter of each lane (2 x 8 MiB) takes ~52 ms a
+ * mixes two lanes at once: ~41 ms a lane (one lane alone ~58, OpenSSL ~90) in 2 x 16 MiB for restic's
+ * N = 2^15, r = 8, plus the thread (~9 MiB). A pair keeping a quarter of each lane (2 x 8 MiB) takes ~55 ms a
  * lane: on two workers no faster than one lane at a time each, keeping half.
  */
 const WORKER_ROMIX_SHIFT = 1
 
 /** Most worker threads one derivation starts (each mixes two lanes at once). */
 const WORKER_THREADS_MAX = 2
+
+/**
+ * Cores per worker thread: 2, so that a 2-core machine runs one worker (2 x 16 MiB at shift 1) and leaves the
+ * other core to the program's loading. 1 with {@link WORKER_ROMIX_SHIFT} 2 gives two workers mixing pairs
+ * that keep a quarter each, in the same memory: measured the same CPU and peak RSS as the one-lane workers
+ * before, to fall back to if one worker turns out slower in wall time on an idle machine.
+ */
+const CORES_PER_WORKER = 2
 
 /**
  * Fewest lanes worth a worker on a machine with `cores` cores. On two cores the lanes share them with the
@@ -48,16 +56,16 @@ function workerLanesMin(cores: number): number {
 }
 
 /**
- * How many worker threads mix the `p` lanes of `params`, two at once each: one per two cores (at least one),
- * one per pair of lanes, {@link WORKER_THREADS_MAX}, and {@link WORKER_MEMORY_MAX} of memory; 0 (OpenSSL on
- * one thread) on one core, for lanes under {@link WORKER_LANE_MIN}, or for fewer lanes than
- * {@link workerLanesMin}. On two cores that is one worker: p = 7 is three pairs and a lane (~6 x 38 + 54 ms
- * of one thread), where two workers mixing one lane at a time took 7 x ~54 ms on both cores plus a second
+ * How many worker threads mix the `p` lanes of `params`, two at once each: one per {@link CORES_PER_WORKER}
+ * cores (at least one), one per pair of lanes, {@link WORKER_THREADS_MAX}, and {@link WORKER_MEMORY_MAX} of
+ * memory; 0 (OpenSSL on one thread) on one core, for lanes under {@link WORKER_LANE_MIN}, or for fewer lanes
+ * than {@link workerLanesMin}. On two cores that is one worker: p = 7 is three pairs and a lane (~6 x 40 + 58
+ * ms of one thread), where two workers mixing one lane at a time took 7 x ~58 ms on both cores plus a second
  * thread's start (~50 ms of CPU, ~9 MiB), beside the program's loading on the same two cores.
  */
 export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableParallelism()): number {
   if (N * r < WORKER_LANE_MIN || cores < 2 || p < workerLanesMin(cores)) return 0
-  return Math.min(Math.ceil(p / 2), Math.max(1, Math.floor(cores / 2)), WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (256 * N * r)))
+  return Math.min(Math.ceil(p / 2), Math.max(1, Math.floor(cores / CORES_PER_WORKER)), WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (256 * N * r)))
 }
 
 /**
