@@ -1,10 +1,12 @@
-;; scrypt's ROMix (RFC 7914) with WebAssembly SIMD, for one lane at a time (see scryptRomixWasm.ts).
+;; scrypt's ROMix (RFC 7914) with WebAssembly SIMD, for one lane ("romix") or two at once ("romix2"), see
+;; scryptRomixWasm.ts.
 ;;
-;; Memory (imported, sized by the caller), with bs = 128·r bytes per block and h = 0, 1 or 2 (1/2^h of V kept):
-;;   [0, bs)                  X: the lane, in and out
-;;   [bs, 2·bs)               Y: BlockMix's output, swapped with X
-;;   [2·bs, 4·bs)             T0, T1: blocks of V that are not kept, taken in turn
-;;   [4·bs, (N/2^h + 4)·bs)   V: the blocks V_i of ROMix with i a multiple of 2^h
+;; Memory of one lane (imported, sized by the caller), with bs = 128·r bytes per block and h = 0, 1 or 2 (1/2^h
+;; of V kept):
+;;   [0, bs)                        X: the lane, in and out
+;;   [bs, 2·bs)                     Y: BlockMix's output, swapped with X
+;;   [2·bs, 4·bs)                   T0, T1: blocks of V that are not kept, taken in turn
+;;   [4·bs, (ceil(N/2^h) + 4)·bs)   V: the blocks V_i of ROMix with i a multiple of 2^h
 ;; With h > 0 only every 2^h-th V_i is kept, and another one is computed again from the one kept before it
 ;; (up to 2^h - 1 BlockMix) when Integerify picks it: less memory for more time.
 ;; Each 64-byte Salsa20 block is kept with its 16 words in diagonal order (word i holds scrypt's word
@@ -147,5 +149,238 @@
       (br_if $mix (i32.lt_u (local.get $i) (local.get $N)))
     )
     ;; N is even: X is back at 0
+  )
+
+  ;; BlockMix of two lanes at once, their instructions interleaved: $ina into $outa and $inb into $outb (as
+  ;; $blockmix; Salsa20/8's steps are one chain of dependent operations, so two chains fill the core's SIMD units
+  ;; better than one). Each block's input to Salsa20/8 is kept in its place in the output until it is added back.
+  (func $blockmix2 (param $ina i32) (param $outa i32) (param $inb i32) (param $outb i32) (param $r i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $ta v128) (local $tb v128)
+    (local $i i32) (local $n i32) (local $sa i32) (local $sb i32) (local $da i32) (local $db i32) (local $o i32) (local $k i32)
+    (local.set $n (i32.shl (local.get $r) (i32.const 1)))
+    (local.set $o (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 6)))
+    (local.set $sa (i32.add (local.get $ina) (local.get $o)))
+    (local.set $sb (i32.add (local.get $inb) (local.get $o)))
+    (local.set $a0 (v128.load offset=0 (local.get $sa)))
+    (local.set $b0 (v128.load offset=0 (local.get $sb)))
+    (local.set $a1 (v128.load offset=16 (local.get $sa)))
+    (local.set $b1 (v128.load offset=16 (local.get $sb)))
+    (local.set $a2 (v128.load offset=32 (local.get $sa)))
+    (local.set $b2 (v128.load offset=32 (local.get $sb)))
+    (local.set $a3 (v128.load offset=48 (local.get $sa)))
+    (local.set $b3 (v128.load offset=48 (local.get $sb)))
+    (loop $blocks
+      (local.set $o (i32.shl (local.get $i) (i32.const 6)))
+      (local.set $sa (i32.add (local.get $ina) (local.get $o)))
+      (local.set $sb (i32.add (local.get $inb) (local.get $o)))
+      ;; 64·(i/2), or 64·(r + i/2) for an odd i
+      (local.set $o (i32.shl (i32.add (i32.shr_u (local.get $i) (i32.const 1)) (i32.mul (i32.and (local.get $i) (i32.const 1)) (local.get $r))) (i32.const 6)))
+      (local.set $da (i32.add (local.get $outa) (local.get $o)))
+      (local.set $db (i32.add (local.get $outb) (local.get $o)))
+      (local.set $a0 (v128.xor (local.get $a0) (v128.load offset=0 (local.get $sa))))
+      (local.set $b0 (v128.xor (local.get $b0) (v128.load offset=0 (local.get $sb))))
+      (local.set $a1 (v128.xor (local.get $a1) (v128.load offset=16 (local.get $sa))))
+      (local.set $b1 (v128.xor (local.get $b1) (v128.load offset=16 (local.get $sb))))
+      (local.set $a2 (v128.xor (local.get $a2) (v128.load offset=32 (local.get $sa))))
+      (local.set $b2 (v128.xor (local.get $b2) (v128.load offset=32 (local.get $sb))))
+      (local.set $a3 (v128.xor (local.get $a3) (v128.load offset=48 (local.get $sa))))
+      (local.set $b3 (v128.xor (local.get $b3) (v128.load offset=48 (local.get $sb))))
+      (v128.store offset=0 (local.get $da) (local.get $a0))
+      (v128.store offset=0 (local.get $db) (local.get $b0))
+      (v128.store offset=16 (local.get $da) (local.get $a1))
+      (v128.store offset=16 (local.get $db) (local.get $b1))
+      (v128.store offset=32 (local.get $da) (local.get $a2))
+      (v128.store offset=32 (local.get $db) (local.get $b2))
+      (v128.store offset=48 (local.get $da) (local.get $a3))
+      (v128.store offset=48 (local.get $db) (local.get $b3))
+      (local.set $k (i32.const 4))
+      (loop $rounds
+        ;; columns
+        (local.set $ta (i32x4.add (local.get $a0) (local.get $a3)))
+        (local.set $tb (i32x4.add (local.get $b0) (local.get $b3)))
+        (local.set $a1 (v128.xor (local.get $a1) (v128.or (i32x4.shl (local.get $ta) (i32.const 7)) (i32x4.shr_u (local.get $ta) (i32.const 25)))))
+        (local.set $b1 (v128.xor (local.get $b1) (v128.or (i32x4.shl (local.get $tb) (i32.const 7)) (i32x4.shr_u (local.get $tb) (i32.const 25)))))
+        (local.set $ta (i32x4.add (local.get $a1) (local.get $a0)))
+        (local.set $tb (i32x4.add (local.get $b1) (local.get $b0)))
+        (local.set $a2 (v128.xor (local.get $a2) (v128.or (i32x4.shl (local.get $ta) (i32.const 9)) (i32x4.shr_u (local.get $ta) (i32.const 23)))))
+        (local.set $b2 (v128.xor (local.get $b2) (v128.or (i32x4.shl (local.get $tb) (i32.const 9)) (i32x4.shr_u (local.get $tb) (i32.const 23)))))
+        (local.set $ta (i32x4.add (local.get $a2) (local.get $a1)))
+        (local.set $tb (i32x4.add (local.get $b2) (local.get $b1)))
+        (local.set $a3 (v128.xor (local.get $a3) (v128.or (i32x4.shl (local.get $ta) (i32.const 13)) (i32x4.shr_u (local.get $ta) (i32.const 19)))))
+        (local.set $b3 (v128.xor (local.get $b3) (v128.or (i32x4.shl (local.get $tb) (i32.const 13)) (i32x4.shr_u (local.get $tb) (i32.const 19)))))
+        (local.set $ta (i32x4.add (local.get $a3) (local.get $a2)))
+        (local.set $tb (i32x4.add (local.get $b3) (local.get $b2)))
+        (local.set $a0 (v128.xor (local.get $a0) (v128.or (i32x4.shl (local.get $ta) (i32.const 18)) (i32x4.shr_u (local.get $ta) (i32.const 14)))))
+        (local.set $b0 (v128.xor (local.get $b0) (v128.or (i32x4.shl (local.get $tb) (i32.const 18)) (i32x4.shr_u (local.get $tb) (i32.const 14)))))
+        ;; the rows into the same lanes
+        (local.set $a1 (i8x16.shuffle 12 13 14 15 0 1 2 3 4 5 6 7 8 9 10 11 (local.get $a1) (local.get $a1)))
+        (local.set $b1 (i8x16.shuffle 12 13 14 15 0 1 2 3 4 5 6 7 8 9 10 11 (local.get $b1) (local.get $b1)))
+        (local.set $a2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a2) (local.get $a2)))
+        (local.set $b2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b2) (local.get $b2)))
+        (local.set $a3 (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $a3) (local.get $a3)))
+        (local.set $b3 (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $b3) (local.get $b3)))
+        ;; rows
+        (local.set $ta (i32x4.add (local.get $a0) (local.get $a1)))
+        (local.set $tb (i32x4.add (local.get $b0) (local.get $b1)))
+        (local.set $a3 (v128.xor (local.get $a3) (v128.or (i32x4.shl (local.get $ta) (i32.const 7)) (i32x4.shr_u (local.get $ta) (i32.const 25)))))
+        (local.set $b3 (v128.xor (local.get $b3) (v128.or (i32x4.shl (local.get $tb) (i32.const 7)) (i32x4.shr_u (local.get $tb) (i32.const 25)))))
+        (local.set $ta (i32x4.add (local.get $a3) (local.get $a0)))
+        (local.set $tb (i32x4.add (local.get $b3) (local.get $b0)))
+        (local.set $a2 (v128.xor (local.get $a2) (v128.or (i32x4.shl (local.get $ta) (i32.const 9)) (i32x4.shr_u (local.get $ta) (i32.const 23)))))
+        (local.set $b2 (v128.xor (local.get $b2) (v128.or (i32x4.shl (local.get $tb) (i32.const 9)) (i32x4.shr_u (local.get $tb) (i32.const 23)))))
+        (local.set $ta (i32x4.add (local.get $a2) (local.get $a3)))
+        (local.set $tb (i32x4.add (local.get $b2) (local.get $b3)))
+        (local.set $a1 (v128.xor (local.get $a1) (v128.or (i32x4.shl (local.get $ta) (i32.const 13)) (i32x4.shr_u (local.get $ta) (i32.const 19)))))
+        (local.set $b1 (v128.xor (local.get $b1) (v128.or (i32x4.shl (local.get $tb) (i32.const 13)) (i32x4.shr_u (local.get $tb) (i32.const 19)))))
+        (local.set $ta (i32x4.add (local.get $a1) (local.get $a2)))
+        (local.set $tb (i32x4.add (local.get $b1) (local.get $b2)))
+        (local.set $a0 (v128.xor (local.get $a0) (v128.or (i32x4.shl (local.get $ta) (i32.const 18)) (i32x4.shr_u (local.get $ta) (i32.const 14)))))
+        (local.set $b0 (v128.xor (local.get $b0) (v128.or (i32x4.shl (local.get $tb) (i32.const 18)) (i32x4.shr_u (local.get $tb) (i32.const 14)))))
+        ;; back to the columns
+        (local.set $a1 (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $a1) (local.get $a1)))
+        (local.set $b1 (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 0 1 2 3 (local.get $b1) (local.get $b1)))
+        (local.set $a2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a2) (local.get $a2)))
+        (local.set $b2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b2) (local.get $b2)))
+        (local.set $a3 (i8x16.shuffle 12 13 14 15 0 1 2 3 4 5 6 7 8 9 10 11 (local.get $a3) (local.get $a3)))
+        (local.set $b3 (i8x16.shuffle 12 13 14 15 0 1 2 3 4 5 6 7 8 9 10 11 (local.get $b3) (local.get $b3)))
+        (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+        (br_if $rounds (local.get $k))
+      )
+      (local.set $a0 (i32x4.add (local.get $a0) (v128.load offset=0 (local.get $da))))
+      (local.set $b0 (i32x4.add (local.get $b0) (v128.load offset=0 (local.get $db))))
+      (local.set $a1 (i32x4.add (local.get $a1) (v128.load offset=16 (local.get $da))))
+      (local.set $b1 (i32x4.add (local.get $b1) (v128.load offset=16 (local.get $db))))
+      (local.set $a2 (i32x4.add (local.get $a2) (v128.load offset=32 (local.get $da))))
+      (local.set $b2 (i32x4.add (local.get $b2) (v128.load offset=32 (local.get $db))))
+      (local.set $a3 (i32x4.add (local.get $a3) (v128.load offset=48 (local.get $da))))
+      (local.set $b3 (i32x4.add (local.get $b3) (v128.load offset=48 (local.get $db))))
+      (v128.store offset=0 (local.get $da) (local.get $a0))
+      (v128.store offset=0 (local.get $db) (local.get $b0))
+      (v128.store offset=16 (local.get $da) (local.get $a1))
+      (v128.store offset=16 (local.get $db) (local.get $b1))
+      (v128.store offset=32 (local.get $da) (local.get $a2))
+      (v128.store offset=32 (local.get $db) (local.get $b2))
+      (v128.store offset=48 (local.get $da) (local.get $a3))
+      (v128.store offset=48 (local.get $db) (local.get $b3))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $blocks (i32.lt_u (local.get $i) (local.get $n)))
+    )
+  )
+
+
+  ;; ROMix(N, r) of two lanes at once (see $blockmix2), the first in the layout of "romix" from 0, the second in
+  ;; the same layout from L = (ceil(N/2^h) + 4)·128·r: memory for 2·L bytes. Both lanes fill V and mix in lockstep;
+  ;; where Integerify picks blocks of V not kept, the BlockMix computing them again are paired as far as both
+  ;; lanes need them, and the rest done for one lane.
+  (func (export "romix2") (param $N i32) (param $r i32) (param $h i32)
+    (local $bs i32) (local $l i32) (local $mask i32) (local $rel i32)
+    (local $xa i32) (local $ya i32) (local $t0a i32) (local $t1a i32) (local $va i32)
+    (local $xb i32) (local $yb i32) (local $t0b i32) (local $t1b i32) (local $vb i32)
+    (local $pa i32) (local $pb i32) (local $qa i32) (local $qb i32)
+    (local $i i32) (local $k i32) (local $ma i32) (local $mb i32) (local $s i32) (local $end i32)
+    (local.set $bs (i32.shl (local.get $r) (i32.const 7)))
+    (local.set $mask (i32.sub (i32.shl (i32.const 1) (local.get $h)) (i32.const 1)))
+    ;; L = (ceil(N/2^h) + 4)·bs
+    (local.set $l (i32.mul (local.get $bs) (i32.add (i32.shr_u (i32.add (local.get $N) (local.get $mask)) (local.get $h)) (i32.const 4))))
+    (local.set $ya (local.get $bs))
+    (local.set $t0a (i32.shl (local.get $bs) (i32.const 1)))
+    (local.set $t1a (i32.mul (local.get $bs) (i32.const 3)))
+    (local.set $va (i32.shl (local.get $bs) (i32.const 2)))
+    (local.set $xb (local.get $l))
+    (local.set $yb (i32.add (local.get $l) (local.get $ya)))
+    (local.set $t0b (i32.add (local.get $l) (local.get $t0a)))
+    (local.set $t1b (i32.add (local.get $l) (local.get $t1a)))
+    (local.set $vb (i32.add (local.get $l) (local.get $va)))
+    (memory.copy (local.get $va) (local.get $xa) (local.get $bs))
+    (memory.copy (local.get $vb) (local.get $xb) (local.get $bs))
+    (local.set $pa (local.get $va))
+    (local.set $pb (local.get $vb))
+    (local.set $i (i32.const 1))
+    (loop $fill
+      ;; V_i's place from the lane's start, the same for both
+      (local.set $rel (select
+        (select (local.get $t0a) (local.get $t1a) (i32.and (local.get $i) (i32.const 1)))
+        (i32.add (local.get $va) (i32.mul (local.get $bs) (i32.shr_u (local.get $i) (local.get $h))))
+        (i32.and (local.get $i) (local.get $mask))))
+      (local.set $qa (local.get $rel))
+      (local.set $qb (i32.add (local.get $l) (local.get $rel)))
+      (call $blockmix2 (local.get $pa) (local.get $qa) (local.get $pb) (local.get $qb) (local.get $r))
+      (local.set $pa (local.get $qa))
+      (local.set $pb (local.get $qb))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $fill (i32.lt_u (local.get $i) (local.get $N)))
+    )
+    (call $blockmix2 (local.get $pa) (local.get $xa) (local.get $pb) (local.get $xb) (local.get $r))
+    (local.set $i (i32.const 0))
+    (loop $mix
+      (local.set $ma (i32.and (i32.load (i32.add (local.get $xa) (i32.sub (local.get $bs) (i32.const 64)))) (i32.sub (local.get $N) (i32.const 1))))
+      (local.set $mb (i32.and (i32.load (i32.add (local.get $xb) (i32.sub (local.get $bs) (i32.const 64)))) (i32.sub (local.get $N) (i32.const 1))))
+      (local.set $qa (i32.add (local.get $va) (i32.mul (local.get $bs) (i32.shr_u (local.get $ma) (local.get $h)))))
+      (local.set $qb (i32.add (local.get $vb) (i32.mul (local.get $bs) (i32.shr_u (local.get $mb) (local.get $h)))))
+      (local.set $ma (i32.and (local.get $ma) (local.get $mask)))
+      (local.set $mb (i32.and (local.get $mb) (local.get $mask)))
+      ;; blocks not kept: paired while both lanes need one, then for the one that needs more
+      (local.set $k (i32.const 1))
+      (block $paired
+        (loop $both
+          (br_if $paired (i32.gt_u (local.get $k) (local.get $ma)))
+          (br_if $paired (i32.gt_u (local.get $k) (local.get $mb)))
+          (local.set $pa (select (local.get $t0a) (local.get $t1a) (i32.and (local.get $k) (i32.const 1))))
+          (local.set $pb (select (local.get $t0b) (local.get $t1b) (i32.and (local.get $k) (i32.const 1))))
+          (call $blockmix2 (local.get $qa) (local.get $pa) (local.get $qb) (local.get $pb) (local.get $r))
+          (local.set $qa (local.get $pa))
+          (local.set $qb (local.get $pb))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $both)
+        )
+      )
+      (local.set $s (local.get $k))
+      (block $keptA
+        (loop $againA
+          (br_if $keptA (i32.gt_u (local.get $k) (local.get $ma)))
+          (local.set $pa (select (local.get $t0a) (local.get $t1a) (i32.and (local.get $k) (i32.const 1))))
+          (call $blockmix (local.get $qa) (local.get $pa) (local.get $r))
+          (local.set $qa (local.get $pa))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $againA)
+        )
+      )
+      (local.set $k (local.get $s))
+      (block $keptB
+        (loop $againB
+          (br_if $keptB (i32.gt_u (local.get $k) (local.get $mb)))
+          (local.set $pb (select (local.get $t0b) (local.get $t1b) (i32.and (local.get $k) (i32.const 1))))
+          (call $blockmix (local.get $qb) (local.get $pb) (local.get $r))
+          (local.set $qb (local.get $pb))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $againB)
+        )
+      )
+      ;; X ^= V_j in both lanes
+      (local.set $pa (local.get $xa))
+      (local.set $pb (local.get $xb))
+      (local.set $end (i32.add (local.get $xa) (local.get $bs)))
+      (loop $xor
+        (v128.store (local.get $pa) (v128.xor (v128.load (local.get $pa)) (v128.load (local.get $qa))))
+        (v128.store (local.get $pb) (v128.xor (v128.load (local.get $pb)) (v128.load (local.get $qb))))
+        (local.set $pa (i32.add (local.get $pa) (i32.const 16)))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+        (local.set $qa (i32.add (local.get $qa) (i32.const 16)))
+        (local.set $qb (i32.add (local.get $qb) (i32.const 16)))
+        (br_if $xor (i32.lt_u (local.get $pa) (local.get $end)))
+      )
+      (call $blockmix2 (local.get $xa) (local.get $ya) (local.get $xb) (local.get $yb) (local.get $r))
+      (local.set $s (local.get $xa))
+      (local.set $xa (local.get $ya))
+      (local.set $ya (local.get $s))
+      (local.set $s (local.get $xb))
+      (local.set $xb (local.get $yb))
+      (local.set $yb (local.get $s))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $mix (i32.lt_u (local.get $i) (local.get $N)))
+    )
+    ;; N is even: both X are back at their places
   )
 )

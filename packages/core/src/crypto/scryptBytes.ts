@@ -20,42 +20,52 @@ export function kdfParamsValid({ N, r, p }: KdfParams): boolean {
  */
 const WORKER_LANE_MIN = 2 ** 17
 /**
- * Most ROMix memory the lanes of one derivation may hold at once on worker threads (`threads·128·N·r`, what the
- * TypeScript ROMix holds; the WebAssembly one keeps half of it).
+ * Most ROMix memory the lanes of one derivation may hold at once on worker threads (`threads·2·128·N·r`: each
+ * worker mixes two lanes at once; the WebAssembly ROMix keeps half of it).
  */
 const WORKER_MEMORY_MAX = 128 << 20
 
 /**
- * The WebAssembly ROMix on the workers keeps every other block (`romixWasm`'s shift 1): ~65 ms a lane (OpenSSL
- * ~90), as fast as keeping all of them, in half the memory: two workers hold 2 x 16 MiB for restic's
- * N = 2^15, r = 8, plus their threads (~9 MiB each). Shift 2 (a quarter) is ~80 ms a lane for ~16 MiB less
- * peak memory; measured on an idle 2-core machine, a quarter gained about two thirds of what half gains.
+ * The WebAssembly ROMix on the workers keeps every other block of each lane (`romixWasmPair`'s shift 1) and
+ * mixes two lanes at once: ~41 ms a lane (one lane alone ~58, OpenSSL ~90) in 2 x 16 MiB for restic's
+ * N = 2^15, r = 8, plus the thread (~9 MiB). A pair keeping a quarter of each lane (2 x 8 MiB) takes ~55 ms a
+ * lane: on two workers no faster than one lane at a time each, keeping half.
  */
 const WORKER_ROMIX_SHIFT = 1
 
-/** Most worker threads one derivation starts. */
-const WORKER_THREADS_MAX = 4
+/** Most worker threads one derivation starts (each mixes two lanes at once). */
+const WORKER_THREADS_MAX = 2
 
 /**
- * Fewest lanes worth the workers on a machine with `cores` cores. On two cores the lanes share them with the
- * rest of the start (the CLI loads its program meanwhile, and each worker takes ~50 ms of CPU to start), while
- * OpenSSL's lanes on one libuv thread hide behind that loading: measured on an idle 2-core machine (`cat config`,
- * N = 2^15, r = 8), the workers lost at p = 2 (0.51 s vs 0.48), tied at p = 3 and won from p = 4 (0.55 vs 0.62 s;
- * p = 7: 0.66 vs 0.84). With more cores they have a core each.
+ * Cores per worker thread: 2, so that a 2-core machine runs one worker (2 x 16 MiB at shift 1) and leaves the
+ * other core to the program's loading. 1 with {@link WORKER_ROMIX_SHIFT} 2 gives two workers mixing pairs
+ * that keep a quarter each, in the same memory: measured the same CPU and peak RSS as the one-lane workers
+ * before, to fall back to if one worker turns out slower in wall time on an idle machine.
+ */
+const CORES_PER_WORKER = 2
+
+/**
+ * Fewest lanes worth a worker on a machine with `cores` cores. On two cores the lanes share them with the
+ * rest of the start (the CLI loads its program meanwhile, and a worker takes ~50 ms of CPU to start), while
+ * OpenSSL's lanes on one libuv thread hide behind that loading: measured (`cat config`, N = 2^15, r = 8), two
+ * workers lost at p = 2, tied at p = 3 and won from p = 4; one worker mixing pairs saves no CPU at p = 2-3
+ * (0.39 vs 0.40 s, 0.465 vs 0.475) for ~11 MiB more peak memory. With more cores they have a core each.
  */
 function workerLanesMin(cores: number): number {
   return cores <= 2 ? 4 : 2
 }
 
 /**
- * How many worker threads mix the `p` lanes of `params` at once: up to one per core, one per lane, 4, and
- * {@link WORKER_MEMORY_MAX} of memory; 0 (OpenSSL on one thread) below 2, for lanes under {@link WORKER_LANE_MIN},
- * or for fewer lanes than {@link workerLanesMin}.
+ * How many worker threads mix the `p` lanes of `params`, two at once each: one per {@link CORES_PER_WORKER}
+ * cores (at least one), one per pair of lanes, {@link WORKER_THREADS_MAX}, and {@link WORKER_MEMORY_MAX} of
+ * memory; 0 (OpenSSL on one thread) on one core, for lanes under {@link WORKER_LANE_MIN}, or for fewer lanes
+ * than {@link workerLanesMin}. On two cores that is one worker: p = 7 is three pairs and a lane (~6 x 40 + 58
+ * ms of one thread), where two workers mixing one lane at a time took 7 x ~58 ms on both cores plus a second
+ * thread's start (~50 ms of CPU, ~9 MiB), beside the program's loading on the same two cores.
  */
 export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableParallelism()): number {
-  if (N * r < WORKER_LANE_MIN || p < workerLanesMin(cores)) return 0
-  const threads = Math.min(p, cores, WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (128 * N * r)))
-  return threads >= 2 ? threads : 0
+  if (N * r < WORKER_LANE_MIN || cores < 2 || p < workerLanesMin(cores)) return 0
+  return Math.min(Math.ceil(p / 2), Math.max(1, Math.floor(cores / CORES_PER_WORKER)), WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (256 * N * r)))
 }
 
 /**

@@ -5,12 +5,19 @@ import { WorkerPool, type PendingJob, type PoolWorker } from '../workers/WorkerP
 import { workerUrl } from '../workers/workerUrl.js'
 import type { KdfParams } from './kdf.js'
 
+/** A job of a scrypt worker: one lane or two. */
+interface LanesJob extends PendingJob {
+  readonly lanes: 1 | 2
+}
+
 /**
  * The 64 bytes of `scrypt(password, salt, N, r, p)` with its `p` lanes mixed on `threads` worker threads at once
  * (scrypt worker program, `scryptRomix`): B = PBKDF2-HMAC-SHA256(password, salt, 1, p·128·r), each lane
- * of B replaced by its ROMix(N, r) on whichever worker is free, then PBKDF2-HMAC-SHA256(password, B, 1, 64).
- * Each worker holds `128·N·r / 2^shift` bytes (see `romixWasm`; all of them if it falls back to the TypeScript
- * ROMix) while it runs; all are terminated when the lanes are done or one fails.
+ * of B replaced by its ROMix(N, r) on whichever worker is free, two lanes at once (their instructions
+ * interleaved, `romixWasmPair`) while two are left, then PBKDF2-HMAC-SHA256(password, B, 1, 64). A worker
+ * given a pair holds `2·128·N·r / 2^shift` bytes (one lane's worth if its only job is one lane; `128·N·r`
+ * if it falls back to the TypeScript ROMix) while it runs; all are terminated when the lanes are done or
+ * one fails.
  * Rejects if a worker cannot start, fails or exits early (the caller then derives another way); it never
  * gives bytes from a lane that was not mixed. The password is copied at once (the caller may clear its own
  * bytes meanwhile, as `node:crypto`'s scrypt allows). `url` is the worker program (tests give another).
@@ -35,7 +42,7 @@ export function scryptInWorkers(
     let next = 0
     let done = 0
     let settled = false
-    let pool: WorkerPool<ScryptWorkerIn, ScryptReply> | undefined
+    let pool: WorkerPool<ScryptWorkerIn, ScryptReply, LanesJob> | undefined
     const finish = (error: Error | undefined): void => {
       if (settled) return
       settled = true
@@ -46,24 +53,30 @@ export function scryptInWorkers(
       if (out === undefined) reject(error)
       else resolve(out)
     }
-    const job: PendingJob = { fail: (error) => finish(error) }
-    /** Gives worker `w` the next lane, if one is left. */
-    const feed = (w: PoolWorker<PendingJob, undefined>): void => {
-      if (next < p) {
+    const fail = (error: Error): void => finish(error)
+    /** Gives worker `w` the next two lanes (mixed at once), or the last one, if one is left. */
+    const feed = (w: PoolWorker<LanesJob, undefined>): void => {
+      if (next + 1 < p) {
+        const lane = next
+        next += 2
+        pool!.request(w, { fail, lanes: 2 }, (id) => ({ id, lane, pair: lane + 1 }))
+      } else if (next < p) {
         const lane = next++
-        pool!.request(w, job, (id) => ({ id, lane }))
+        pool!.request(w, { fail, lanes: 1 }, (id) => ({ id, lane }))
       }
     }
     const data: ScryptWorkerData = { lanes: shared, N, r, shift }
     try {
-      pool = new WorkerPool<ScryptWorkerIn, ScryptReply>({
+      pool = new WorkerPool<ScryptWorkerIn, ScryptReply, LanesJob>({
         name: 'scrypt',
         url,
-        size: Math.min(threads, p),
+        size: Math.min(threads, Math.ceil(p / 2)),
         setup: () => ({ workerData: data, state: undefined }),
         onMessage: (w, id) => {
-          if (pool!.take(w, id) === undefined) return finish(new Error(`a scrypt worker answered job ${id}, which it was not given`))
-          if (++done === p) return finish(undefined)
+          const mixed = pool!.take(w, id)
+          if (mixed === undefined) return finish(new Error(`a scrypt worker answered job ${id}, which it was not given`))
+          done += mixed.lanes
+          if (done === p) return finish(undefined)
           feed(w)
         },
         onFailure: (_w, error) => finish(error),

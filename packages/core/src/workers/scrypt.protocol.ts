@@ -9,10 +9,14 @@ export interface ScryptWorkerData {
   shift: 0 | 1 | 2
 }
 
-/** To a scrypt worker: job `id`, the lane (its index in the shared lanes) to replace by its ROMix. */
+/**
+ * To a scrypt worker: job `id`, the lane (its index in the shared lanes) to replace by its ROMix, and with
+ * `pair`, a second lane to mix at once (the WebAssembly ROMix interleaves two lanes, see `romixWasmPair`).
+ */
 export interface ScryptWorkerIn {
   id: number
   lane: number
+  pair?: number
 }
 
 /** From a scrypt worker: the id of the job it has done. */

@@ -42,18 +42,21 @@ describe('scryptBytes', () => {
     expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
   })
 
-  it('uses worker threads for 2+ large lanes only (4+ on two cores): one per core and lane, within the memory bound', () => {
-    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 2)).toBe(2)
-    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 8)).toBe(4) // 4·32 MiB
-    expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 8)).toBe(3)
+  it('uses worker threads, each mixing two lanes at once, for 2+ large lanes only (4+ on two cores): one per two cores and pair of lanes, within the memory bound', () => {
+    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 2)).toBe(1)
+    expect(scryptThreads({ N: 32768, r: 8, p: 7 }, 2)).toBe(1)
+    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 8)).toBe(2) // 2·2·32 MiB
+    expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 8)).toBe(2)
+    expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 3)).toBe(1)
     // on two cores, only from 4 lanes (fewer end as soon on one thread, beside the program's loading)
     expect(scryptThreads({ N: 32768, r: 8, p: 3 }, 2)).toBe(0)
-    expect(scryptThreads({ N: 32768, r: 8, p: 4 }, 2)).toBe(2)
-    expect(scryptThreads({ N: 16384, r: 8, p: 16 }, 16)).toBe(4)
+    expect(scryptThreads({ N: 32768, r: 8, p: 4 }, 2)).toBe(1)
+    expect(scryptThreads({ N: 16384, r: 8, p: 16 }, 16)).toBe(2)
+    expect(scryptThreads({ N: 32768, r: 8, p: 2 }, 8)).toBe(1)
     expect(scryptThreads({ N: 32768, r: 8, p: 1 }, 8)).toBe(0)
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 1)).toBe(0)
     expect(scryptThreads({ N: 1024, r: 8, p: 16 }, 8)).toBe(0)
-    expect(scryptThreads({ N: 2 ** 20, r: 8, p: 2 }, 8)).toBe(0) // 1 GiB lanes: one at a time
+    expect(scryptThreads({ N: 2 ** 18, r: 8, p: 2 }, 8)).toBe(0) // 2 x 256 MiB lanes: one at a time
   })
 
   it('accepts restic-calibrated parameters and refuses unusable or oversized ones', () => {

@@ -17,6 +17,20 @@ describe('scryptInWorkers', () => {
     }
   })
 
+  it('mixes pairs of lanes and an odd last lane, on one worker or spread over two (p = 7, 3, 5, 2)', async () => {
+    for (const [p, threads] of [
+      [7, 2],
+      [3, 2],
+      [5, 1],
+      [2, 2],
+    ] as const) {
+      const password = randomBytes(12)
+      const salt = randomBytes(64)
+      const out = await scryptInWorkers(password, salt, { N: 256, r: 2, p }, threads, 1)
+      expect(out.toString('hex'), JSON.stringify({ p, threads })).toBe(scryptSync(password, salt, 64, { N: 256, r: 2, p }).toString('hex'))
+    }
+  })
+
   it('copies the password at once: the caller may clear its bytes while the lanes run', async () => {
     const password = randomBytes(16)
     const salt = randomBytes(64)
