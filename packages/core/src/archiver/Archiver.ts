@@ -237,8 +237,12 @@ export class Archiver {
   /** The data packer, made with the seal workers on first use. */
   private dataPacker(): Promise<Packer> {
     return (this.dataPackerPromise ??= (async () => {
-      await this.ctx.indexComplete
-      this.pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
+      // the workers start while orphan packs are adopted (the packer needs the whole index, the workers do not)
+      const starting = this.opts.sealWorkers > 0 ? SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
+      const [complete, started] = await Promise.allSettled([this.ctx.indexComplete, starting])
+      this.pool = started.status === 'fulfilled' ? started.value : undefined
+      if (started.status === 'rejected') throw started.reason
+      if (complete.status === 'rejected') throw complete.reason
       const packer = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, {
         signal: this.ctx.signal,
         config: this.indexed.repo.config,
