@@ -408,7 +408,7 @@ export class Archiver {
     let file: Node
     try {
       throwIfAborted(this.ctx.signal)
-      file = await this.readFile(entry)
+      file = await this.readFile(entry, parent)
     } catch (e) {
       return this.readFailed(entry, e)
     }
@@ -458,11 +458,12 @@ export class Archiver {
     return parent.content
   }
 
-  private async readFile(entry: ReadSourceEntry): Promise<Node> {
+  private async readFile(entry: ReadSourceEntry, parent: Node | undefined): Promise<Node> {
     const dataPacker = await this.dataPacker()
     if (this.pool?.canStoreFiles && entry.localPath !== undefined) {
       // A local file: a worker reads, cuts, hashes and seals it; only its chunk ids come here.
-      const r = await dataPacker.storeFile(entry.localPath, entry.node.size ?? 0)
+      // with its chunks in the parent snapshot: an appended or partly rewritten file keeps most of them
+      const r = await dataPacker.storeFile(entry.localPath, entry.node.size ?? 0, parent?.type === 'file' ? (parent.content ?? undefined) : undefined)
       this.ctx.progress?.inc(r.size)
       const node = entry.node
       node.content = r.content
