@@ -182,6 +182,23 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
         expect(r.size).toBe(data.length)
         for (const c of chunks) expect(parent.ids.includes(hashId(c)) || sink.stored.get(hashId(c))?.size === c.length).toBe(true)
       }
+      // restic's settings: the large buffer, chunks across its 2 MiB blocks
+      const big = new Chunker(chunker.pol)
+      const oldBig = new Uint8Array(randomBytes(12 << 20)) // more than maxSize: two chunks at least
+      const bigParent = parentOf(big.split(oldBig))
+      expect(bigParent.leading).toBeGreaterThan(0)
+      const pool3 = (await SealPool.start(repo.dbe, { workers: 1, chunker: big }))!
+      try {
+        const sink3 = new CollectingSink()
+        for (const id of bigParent.ids) sink3.claimed.add(id)
+        const data = Buffer.concat([oldBig, randomBytes(1 << 20)])
+        await writeFile(join(dir, 'parent-big'), data)
+        const r = await pool3.storeFile(join(dir, 'parent-big'), data.length, sink3, bigParent)
+        await pool3.drain()
+        expect(r.content).toEqual(big.split(data).map((c) => hashId(c)))
+      } finally {
+        await pool3.close()
+      }
       // the leading chunks are taken without cutting: a parent cut otherwise (another polynomial) keeps its cuts
       const r = await pool.storeFile(join(dir, 'parent-appended'), files.appended.length, sink, other)
       await pool.drain()
