@@ -237,8 +237,12 @@ export class Archiver {
   /** The data packer, made with the seal workers on first use. */
   private dataPacker(): Promise<Packer> {
     return (this.dataPackerPromise ??= (async () => {
-      await this.ctx.indexComplete
-      this.pool = this.opts.sealWorkers > 0 ? await SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
+      // the workers start while orphan packs are adopted (the packer needs the whole index, the workers do not)
+      const starting = this.opts.sealWorkers > 0 ? SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
+      const [complete, started] = await Promise.allSettled([this.ctx.indexComplete, starting])
+      this.pool = started.status === 'fulfilled' ? started.value : undefined
+      if (started.status === 'rejected') throw started.reason
+      if (complete.status === 'rejected') throw complete.reason
       const packer = new Packer(this.dbe, 'data', this.indexer, this.indexed.index, {
         signal: this.ctx.signal,
         config: this.indexed.repo.config,
@@ -404,7 +408,7 @@ export class Archiver {
     let file: Node
     try {
       throwIfAborted(this.ctx.signal)
-      file = await this.readFile(entry)
+      file = await this.readFile(entry, parent)
     } catch (e) {
       return this.readFailed(entry, e)
     }
@@ -454,11 +458,12 @@ export class Archiver {
     return parent.content
   }
 
-  private async readFile(entry: ReadSourceEntry): Promise<Node> {
+  private async readFile(entry: ReadSourceEntry, parent: Node | undefined): Promise<Node> {
     const dataPacker = await this.dataPacker()
     if (this.pool?.canStoreFiles && entry.localPath !== undefined) {
       // A local file: a worker reads, cuts, hashes and seals it; only its chunk ids come here.
-      const r = await dataPacker.storeFile(entry.localPath, entry.node.size ?? 0)
+      // with its chunks in the parent snapshot: an appended or partly rewritten file keeps most of them
+      const r = await dataPacker.storeFile(entry.localPath, entry.node.size ?? 0, parent?.type === 'file' ? (parent.content ?? undefined) : undefined)
       this.ctx.progress?.inc(r.size)
       const node = entry.node
       node.content = r.content

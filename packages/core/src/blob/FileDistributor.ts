@@ -1,4 +1,5 @@
 import type { RusticError } from '../error/RusticError.js'
+import type { ParentChunks } from '../workers/seal.protocol.js'
 import type { FileJob, SealWorker, SealWorkers } from './sealWorkers.js'
 
 /** Files sent to a worker in one message at most (a message costs both threads more than a small file does). */
@@ -11,11 +12,12 @@ const FILE_BYTES_AHEAD = 4 << 20
  */
 export const ANSWERS_AHEAD = 4
 
-/** A file to store: its path (bytes), the size it was listed with, and its job. */
+/** A file to store: its path (bytes), the size it was listed with, its job, and its chunks in the parent snapshot. */
 interface QueuedFile {
   path: Uint8Array
   expected: number
   job: FileJob
+  parent: ParentChunks | undefined
 }
 
 /**
@@ -32,9 +34,12 @@ export class FileDistributor {
 
   constructor(private readonly workers: SealWorkers) {}
 
-  /** Queues a file: sent at once when a message is full, else at the end of this turn of the event loop. */
-  add(path: Uint8Array, expected: number, job: FileJob): void {
-    this.queue.push({ path, expected, job })
+  /**
+   * Queues a file: sent at once when a message is full, else at the end of this turn of the event loop.
+   * `parent`: the file's chunks in the parent snapshot (see `ParentChunks`).
+   */
+  add(path: Uint8Array, expected: number, job: FileJob, parent?: ParentChunks): void {
+    this.queue.push({ path, expected, job, parent })
     if (this.queue.length >= FILE_BATCH_COUNT) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
@@ -85,7 +90,8 @@ export class FileDistributor {
         ids.push(pool.add(w, i.job))
       }
       w.state.fileBytes += bytes
-      pool.post(w, { type: 'files', ids, expected: items.map((i) => i.expected), paths, ends }, [paths.buffer])
+      const parents = items.some((i) => i.parent) ? items.map((i) => i.parent ?? null) : undefined
+      pool.post(w, { type: 'files', ids, expected: items.map((i) => i.expected), paths, ends, parents }, [paths.buffer])
     }
   }
 }

@@ -19,6 +19,7 @@ import { PackStream } from './PackStream.js'
 import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './SealPool.js'
 import { totalPackSize } from './totalPackSize.js'
 import { parseOptions } from '../util/parseOptions.js'
+import type { ParentChunks } from '../workers/seal.protocol.js'
 
 /** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
 export const MAX_BLOBS_PER_PACK = 10_000
@@ -269,11 +270,15 @@ export class Packer implements BlobSink {
    * Stores a local file through the seal pool's workers (which read, cut, hash and seal it; see
    * `SealPool.storeFile`), deduplicating its chunks here. Needs a `sealPool` started with a chunker.
    * Waits first while much sealed data is waiting to be stored.
+   *
+   * `parent`: the file's content in the parent snapshot (its chunk ids). Its leading chunks that the index holds
+   * go to the worker (see `ParentChunks`): never claimed here, their bytes need not be kept while the worker asks
+   * about them, and the leading ones that the file still has are taken without cutting.
    */
-  storeFile(path: string | Uint8Array, expectedSize: number): Promise<StoredFile> {
+  storeFile(path: string | Uint8Array, expectedSize: number, parent?: readonly Id[]): Promise<StoredFile> {
     const pool = this.options.sealPool
     if (pool?.canStoreFiles && this.buffered <= 2 * this.sizer.targetSize() && !this.failure && !this.finalized && !this.options.signal?.aborted) {
-      return this.track(() => pool.storeFile(path, expectedSize, this)) // the usual case, without waiting
+      return this.track(() => pool.storeFile(path, expectedSize, this, this.parentChunks(parent))) // the usual case, without waiting
     }
     return this.track(async () => {
       this.check()
@@ -283,8 +288,23 @@ export class Packer implements BlobSink {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
         this.throwIfFailed()
       }
-      return pool.storeFile(path, expectedSize, this)
+      return pool.storeFile(path, expectedSize, this, this.parentChunks(parent))
     })
+  }
+
+  /** The leading chunks of `content` that the index holds, with their lengths (see `ParentChunks`). */
+  private parentChunks(content: readonly Id[] | undefined): ParentChunks | undefined {
+    if (!content || content.length === 0) return undefined
+    const ids: Id[] = []
+    const lengths: number[] = []
+    for (const id of content) {
+      const at = this.index.get(this.blobType, id)
+      if (!at) break
+      ids.push(id)
+      lengths.push(at.uncompressedLength ?? at.length - CIPHERTEXT_OVERHEAD)
+    }
+    // the last chunk of the parent's file ended at its end, not at a cut
+    return ids.length > 0 ? { ids, lengths, leading: Math.min(ids.length, content.length - 1) } : undefined
   }
 
   /** Reserves blob `id` unless the index, the indexer or this packer has it (see `BlobSink`). */

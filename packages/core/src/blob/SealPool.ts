@@ -6,7 +6,7 @@ import type { Key } from '../crypto/Key.js'
 import { sodiumPoly1305 } from '../crypto/Poly1305.js'
 import { RusticError, toErrorCode } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
-import type { ChunkQuery, SealedReply, SealWorkerData, SealWorkerOut, StoredChunks } from '../workers/seal.protocol.js'
+import type { ChunkQuery, ParentChunks, SealedReply, SealWorkerData, SealWorkerOut, StoredChunks } from '../workers/seal.protocol.js'
 import { workerUrl } from '../workers/workerUrl.js'
 import { WorkerPool } from '../workers/WorkerPool.js'
 import { ANSWERS_AHEAD, FileDistributor } from './FileDistributor.js'
@@ -161,8 +161,12 @@ export class SealPool {
    * with the file's content once every chunk is either known to `sink` or claimed by it (the claimed ones
    * reach `sink.addClaimed` later: see {@link SealPool.drain}). A file that cannot be read rejects with an
    * `InputOutput` error naming the path. One pool stores files for one sink.
+   *
+   * `parent`: the file's chunks in the parent snapshot, which `sink` holds and never claims (see `ParentChunks`):
+   * the worker asks about them without keeping their bytes, and takes the leading ones without cutting while
+   * the file's bytes hash to them.
    */
-  storeFile(path: string | Uint8Array, expectedSize: number, sink: BlobSink): Promise<StoredFile> {
+  storeFile(path: string | Uint8Array, expectedSize: number, sink: BlobSink, parent?: ParentChunks): Promise<StoredFile> {
     if (!this.canStoreFiles) return Promise.reject(new RusticError('Internal', 'this seal pool was started without a chunker'))
     if ((this.sink ??= sink) !== sink) return Promise.reject(new RusticError('Internal', 'a seal pool stores files for one sink only'))
     return new Promise<StoredFile>((resolve, reject) => {
@@ -176,7 +180,7 @@ export class SealPool {
           if ('error' in r) return reject(new RusticError('InputOutput', `cannot read ${shown()}: ${r.error}`, { code: toErrorCode(r.code, 'ReadFailed') }))
           resolve({ content: r.content, size: r.size })
         },
-      })
+      }, parent)
     })
   }
 

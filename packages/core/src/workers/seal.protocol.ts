@@ -38,6 +38,23 @@ export interface StoreFilesRequest {
   expected: number[]
   paths: Uint8Array
   ends: number[]
+  /** Per file (by position; absent or null: none), its chunks in the parent snapshot (see {@link ParentChunks}). */
+  parents?: Array<ParentChunks | null>
+}
+
+/**
+ * A changed file's first chunks in the parent snapshot, in order, every one held by the pool's index (which
+ * only grows during a backup, so the pool never claims them as new): the worker asks about a chunk with one
+ * of these ids without keeping its bytes until the answer. And while the file's bytes from its start hash to
+ * the first `leading` of them one by one, it takes those as its chunks without looking for cuts: the cuts of
+ * the same chunker over the same bytes from the same start (the parent's last chunk ended at its end of
+ * file, not at a cut, so it is never among them).
+ */
+export interface ParentChunks {
+  ids: Id[]
+  /** The chunks' plaintext lengths. */
+  lengths: number[]
+  leading: number
 }
 
 /** The pool's answer to {@link ChunkQuery} `query`: one character per chunk, `1` = new, seal it and send it. */

@@ -10,7 +10,7 @@ import { CutSearch } from '../chunker/CutSearch.js'
 import { zstdBuffers } from '../compression/Zstd.js'
 import { CIPHERTEXT_OVERHEAD, Key } from '../crypto/Key.js'
 import { hashId, type Id } from '../id/Id.js'
-import type { ClaimAnswer, FileReport, SealRequest, SealWorkerData, SealWorkerIn, SealWorkerOut, StoreFilesRequest } from './seal.protocol.js'
+import type { ClaimAnswer, FileReport, ParentChunks, SealRequest, SealWorkerData, SealWorkerIn, SealWorkerOut, StoreFilesRequest } from './seal.protocol.js'
 import { workerPort } from './workerPort.js'
 
 const port = workerPort<SealWorkerIn, SealWorkerOut, SealWorkerData>()
@@ -222,8 +222,9 @@ function slabSpace(n: number): { t: Slot; at: number } {
 interface Pending {
   ids: Id[]
   lengths: number[]
-  chunks: Uint8Array[]
-  slots: Slot[]
+  /** The chunks' bytes and slots; undefined for a chunk the pool's index holds (answered "not new", not kept). */
+  chunks: Array<Uint8Array | undefined>
+  slots: Array<Slot | undefined>
   files: FileReport[]
 }
 let out: Pending = { ids: [], lengths: [], chunks: [], slots: [], files: [] }
@@ -231,13 +232,31 @@ let outScheduled = false
 let querySeq = 0
 const waiting = new Map<number, Pending>()
 
-function emit(chunk: Uint8Array, t: Slot): Id {
+/**
+ * Asks about a chunk cut from slot `t`; its bytes are kept until the answer unless `stored` (ids the pool's
+ * index holds) names it: a large file then reads on without waiting for answers about its parent's chunks.
+ */
+function emit(chunk: Uint8Array, t: Slot, stored: ReadonlySet<string> | undefined): Id {
   const id = hashId(chunk)
   out.ids.push(id)
   out.lengths.push(chunk.length)
-  out.chunks.push(chunk)
-  out.slots.push(t)
-  t.refs++
+  if (stored?.has(id)) {
+    out.chunks.push(undefined)
+    out.slots.push(undefined)
+  } else {
+    out.chunks.push(chunk)
+    out.slots.push(t)
+    t.refs++
+  }
+  schedule()
+  return id
+}
+/** Asks about a chunk of `length` bytes that the pool's index holds (answered "not new": its bytes are not kept). */
+function emitStored(id: Id, length: number): Id {
+  out.ids.push(id)
+  out.lengths.push(length)
+  out.chunks.push(undefined)
+  out.slots.push(undefined)
   schedule()
   return id
 }
@@ -263,7 +282,12 @@ function answer(m: ClaimAnswer): void {
   let job: SealJob | undefined
   const jobs: SealJob[] = []
   chunks.forEach((c, i) => {
-    if (m.claims.charCodeAt(i) !== 49) return unref(slots[i]!)
+    if (m.claims.charCodeAt(i) !== 49) {
+      const t = slots[i]
+      return t && unref(t)
+    }
+    // the pool's index held it when the file was sent, and its index only grows: a claim is a fault
+    if (!c) throw new Error(`chunk ${ids[i]} was said to be stored, then claimed as new`)
     const n = sealedBound(c.length)
     if (!job || job.cap + n > JOB_CAP) jobs.push((job = { chunks: [], ids: [], sizes: [], slots: [], more: true, cap: 0 }))
     job.chunks.push(c)
@@ -281,7 +305,12 @@ function answer(m: ClaimAnswer): void {
 /** Chunker states of files finished, for the next ones. */
 const states: CutSearch[] = []
 
-async function storeFile(id: number, path: Buffer, expected: number): Promise<void> {
+async function storeFile(id: number, path: Buffer, expected: number, parent: ParentChunks | undefined): Promise<void> {
+  const stored = parent ? new Set<string>(parent.ids) : undefined
+  const { minSize, maxSize } = chunking!.options
+  /** The next of the parent's leading chunks to compare (see `ParentChunks`); `leading`: cut from here on. */
+  let lead = 0
+  const leading = parent?.leading ?? 0
   const content: Id[] = []
   let size = 0
   let fd: number | undefined
@@ -306,10 +335,25 @@ async function storeFile(id: number, path: Buffer, expected: number): Promise<vo
     let end = 0
     let eof = false
     for (;;) {
-      if (scanned < end) {
+      if (lead < leading) {
+        const len = parent!.lengths[lead]!
+        if (len < minSize || len > maxSize) lead = leading // not a chunk this chunker cuts: cut from here
+        else if (end - s >= len) {
+          const cid = hashId(buf.subarray(s, s + len))
+          if (cid === parent!.ids[lead]) {
+            content.push(emitStored(cid, len))
+            size += len
+            s = scanned = s + len
+            lead++
+            continue
+          }
+          lead = leading // the bytes differ from here on
+        } else if (eof) lead = leading
+      }
+      if (lead >= leading && scanned < end) {
         const cut = state.findCut(buf, scanned, end)
         if (cut >= 0) {
-          content.push(emit(buf.subarray(s, cut), t))
+          content.push(emit(buf.subarray(s, cut), t, stored))
           size += cut - s
           s = scanned = cut
           continue
@@ -318,7 +362,7 @@ async function storeFile(id: number, path: Buffer, expected: number): Promise<vo
       }
       if (eof) {
         if (end > s) {
-          content.push(emit(buf.subarray(s, end), t))
+          content.push(emit(buf.subarray(s, end), t, stored))
           size += end - s
         }
         break
@@ -330,6 +374,7 @@ async function storeFile(id: number, path: Buffer, expected: number): Promise<vo
         let next = held
         if (held.buf.length !== READ_BUF) next = await largeSlot()
         else if (held.refs > 1) await new Promise<void>((f) => (held.idle = f))
+        else if (lead < leading) await new Promise<void>((f) => setImmediate(f)) // queries out, seal requests in
         buf.copy(next.buf, 0, s, end)
         if (next !== held) {
           unref(held)
@@ -359,7 +404,9 @@ async function storeFile(id: number, path: Buffer, expected: number): Promise<vo
 
 function storeFiles(m: StoreFilesRequest): void {
   const paths = Buffer.from(m.paths.buffer, m.paths.byteOffset, m.paths.length)
-  m.ids.forEach((id, i) => void storeFile(id, paths.subarray(i === 0 ? 0 : m.ends[i - 1], m.ends[i]), m.expected[i]!))
+  m.ids.forEach((id, i) => {
+    void storeFile(id, paths.subarray(i === 0 ? 0 : m.ends[i - 1], m.ends[i]), m.expected[i]!, m.parents?.[i] ?? undefined)
+  })
 }
 
 port.listen((m) => {

@@ -152,6 +152,72 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
     }
   })
 
+  it("a changed file with its parent's chunks: takes the leading ones whose bytes still hash to them, cuts the rest", async () => {
+    const { repo } = await newRepo(2)
+    const options = { minSize: 1024, maxSize: 8192, averageBits: 11 }
+    const chunker = new Chunker(randomPolynomial(), options)
+    const pool = (await SealPool.start(repo.dbe, { workers: 1, chunker }))!
+    try {
+      const old = testData(200_000)
+      const parentOf = (chunks: Uint8Array[]) => ({ ids: chunks.map((c) => hashId(c)), lengths: chunks.map((c) => c.length), leading: chunks.length - 1 })
+      const parent = parentOf(chunker.split(old))
+      const changed = new Uint8Array(old)
+      changed.fill(7, 150_000, 150_100)
+      const files = {
+        appended: Buffer.concat([old, testData(30_000)]),
+        changedInside: changed,
+        truncated: old.subarray(0, 120_000),
+        prepended: Buffer.concat([randomBytes(10), old]),
+      }
+      const sink = new CollectingSink() // one sink per pool
+      const other = parentOf(new Chunker(randomPolynomial(), options).split(old))
+      for (const id of [...parent.ids, ...other.ids]) sink.claimed.add(id) // stored already: never claimed
+      for (const [name, data] of Object.entries(files)) {
+        const path = join(dir, `parent-${name}`)
+        await writeFile(path, data)
+        const r = await pool.storeFile(path, data.length, sink, parent)
+        await pool.drain()
+        const chunks = chunker.split(data)
+        expect(r.content, name).toEqual(chunks.map((c) => hashId(c)))
+        expect(r.size).toBe(data.length)
+        for (const c of chunks) expect(parent.ids.includes(hashId(c)) || sink.stored.get(hashId(c))?.size === c.length).toBe(true)
+      }
+      // restic's settings: the large buffer, chunks across its 2 MiB blocks
+      const big = new Chunker(chunker.pol)
+      const oldBig = new Uint8Array(randomBytes(12 << 20)) // more than maxSize: two chunks at least
+      const bigParent = parentOf(big.split(oldBig))
+      expect(bigParent.leading).toBeGreaterThan(0)
+      const pool3 = (await SealPool.start(repo.dbe, { workers: 1, chunker: big }))!
+      try {
+        const sink3 = new CollectingSink()
+        for (const id of bigParent.ids) sink3.claimed.add(id)
+        const data = Buffer.concat([oldBig, randomBytes(1 << 20)])
+        await writeFile(join(dir, 'parent-big'), data)
+        const r = await pool3.storeFile(join(dir, 'parent-big'), data.length, sink3, bigParent)
+        await pool3.drain()
+        expect(r.content).toEqual(big.split(data).map((c) => hashId(c)))
+      } finally {
+        await pool3.close()
+      }
+      // the leading chunks are taken without cutting: a parent cut otherwise (another polynomial) keeps its cuts
+      const r = await pool.storeFile(join(dir, 'parent-appended'), files.appended.length, sink, other)
+      await pool.drain()
+      expect(r.content.slice(0, other.leading)).toEqual(other.ids.slice(0, other.leading))
+      const rest = files.appended.subarray(other.lengths.slice(0, other.leading).reduce((a, b) => a + b, 0))
+      expect(r.content.slice(other.leading)).toEqual(chunker.split(rest).map((c) => hashId(c)))
+      // a chunk said to be stored must never be claimed: the worker fails rather than lose its bytes
+      const pool2 = (await SealPool.start(repo.dbe, { workers: 1, chunker }))!
+      try {
+        await pool2.storeFile(join(dir, 'parent-appended'), files.appended.length, new CollectingSink(), parent)
+        await expect(pool2.drain()).rejects.toThrow(/said to be stored, then claimed/)
+      } finally {
+        await pool2.close()
+      }
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('reports unreadable files as InputOutput errors naming them; never follows a symlink', async () => {
     const { repo } = await newRepo(1)
     const pool = (await SealPool.start(repo.dbe, { workers: 1, chunker: new Chunker(randomPolynomial()) }))!
