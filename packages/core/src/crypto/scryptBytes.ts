@@ -68,6 +68,26 @@ export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableP
   return Math.min(Math.ceil(p / 2), Math.max(1, Math.floor(cores / CORES_PER_WORKER)), WORKER_THREADS_MAX, Math.floor(WORKER_MEMORY_MAX / (256 * N * r)))
 }
 
+/** Options of {@link scryptBytes}. */
+export interface ScryptOptions {
+  /**
+   * Derive a key of one large lane (p = 1, e.g. rustic-ts's own keys: N = 2^15, r = 8) on a worker thread with
+   * the WebAssembly ROMix keeping a quarter of its memory (~8 MiB + the thread's ~9 MiB while it runs, instead
+   * of OpenSSL's 32 MiB), for ~50 ms more CPU to start the worker. For a caller whose derivation runs beside
+   * other work, so that the worker's start is hidden (the CLI's early derivation while its program loads,
+   * where OpenSSL's 32 MiB and the loaded program made the peak RSS of short commands). Default false.
+   */
+  lessMemory?: boolean
+}
+
+/** The ROMix shift of a one-lane derivation on a worker ({@link ScryptOptions.lessMemory}): a quarter of V, ~80-97 ms a lane, as fast as OpenSSL. */
+const ONE_LANE_ROMIX_SHIFT = 2
+
+/** Whether `params` are one lane large enough for {@link ScryptOptions.lessMemory} to take it to a worker. */
+function oneLaneOnWorker({ N, r, p }: KdfParams): boolean {
+  return p === 1 && N * r >= WORKER_LANE_MIN
+}
+
 /**
  * The 64 bytes of `scrypt(password, salt, N, r, p)`. With several large lanes (restic calibrates p to fill
  * ~0.5 s, e.g. p = 6 on a 2-core machine) they are mixed on worker threads at once ({@link scryptInWorkers},
@@ -75,13 +95,14 @@ export function scryptThreads({ N, r, p }: KdfParams, cores: number = availableP
  * after lane; faster for one lane), with `maxmem` raised to what the parameters need. The password's bytes
  * are taken at the call: the caller may clear them once it has returned its promise.
  */
-export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params: KdfParams): Promise<Buffer> {
-  const threads = scryptThreads(params)
+export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params: KdfParams, options: ScryptOptions = {}): Promise<Buffer> {
+  const oneLane = options.lessMemory === true && oneLaneOnWorker(params)
+  const threads = oneLane ? 1 : scryptThreads(params)
   if (threads === 0) return opensslScrypt(password, salt, params)
   // a copy, for OpenSSL after a failure of the workers (the caller's bytes may be cleared by then)
   const pw = Buffer.from(password)
   try {
-    return await scryptInWorkers(pw, salt, params, threads, WORKER_ROMIX_SHIFT)
+    return await scryptInWorkers(pw, salt, params, threads, oneLane ? ONE_LANE_ROMIX_SHIFT : WORKER_ROMIX_SHIFT)
   } catch {
     // no worker program next to this code, or a worker failed: OpenSSL gives the same bytes
     return await opensslScrypt(pw, salt, params)

@@ -42,6 +42,19 @@ describe('scryptBytes', () => {
     expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(scryptThreads(params) > 0 ? 1 : 0)
   })
 
+  it('takes one large lane to one worker keeping a quarter of its memory when asked for less memory, to the bytes of node:crypto scrypt', async () => {
+    const params = { N: 2 ** 14, r: 8, p: 1 } // one 16 MiB lane
+    const password = randomBytes(9)
+    const salt = randomBytes(64)
+    const expected = scryptSync(password, salt, 64, { ...params, maxmem: 64 << 20 })
+    expect((await scryptBytes(password, salt, params, { lessMemory: true })).equals(expected)).toBe(true)
+    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.map((c) => [c[3], c[4]])).toEqual([[1, 2]])
+    // by default, and for a lane too small to be worth a worker, OpenSSL derives it
+    expect((await scryptBytes(password, salt, params)).equals(expected)).toBe(true)
+    await scryptBytes(password, salt, { N: 1024, r: 8, p: 1 }, { lessMemory: true })
+    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.length).toBe(1)
+  })
+
   it('uses worker threads, each mixing two lanes at once, for 2+ large lanes only (4+ on two cores): one per two cores and pair of lanes, within the memory bound', () => {
     expect(scryptThreads({ N: 32768, r: 8, p: 6 }, 2)).toBe(1)
     expect(scryptThreads({ N: 32768, r: 8, p: 7 }, 2)).toBe(1)
