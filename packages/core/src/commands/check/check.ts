@@ -38,15 +38,37 @@ const HOT = 'hot repository'
  * unreachable backend or `Aborted`.
  */
 export async function check(repo: Repository, options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
+  const prepared = prepareCheck(repo, options)
+  try {
+    return await prepared.run(control)
+  } finally {
+    await prepared.close()
+  }
+}
+
+/** A {@link check} made ready to run: its options checked and its verify workers starting. */
+export interface PreparedCheck {
+  /** Runs the check (once). */
+  run(control: Control): Promise<CheckResult>
+  /** Stops the verify workers (after {@link PreparedCheck.run}, or instead of it). */
+  close(): Promise<void>
+}
+
+/**
+ * Checks `options` (throws for invalid ones) and, with `readData`, starts the verify workers, which load
+ * while the caller takes its lock (see `Repository.check`) and the index is read; {@link check} in two steps.
+ */
+export function prepareCheck(repo: Repository, options: CheckOptions = {}): PreparedCheck {
   const opts = parseOptions(CheckOptionsSchema, options, 'check options')
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
-  // the verify workers start while the index is read and the trees are walked
   const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers) : undefined
-  try {
-    return await checkWith(repo, opts, subset, pool, control)
-  } finally {
-    await (await pool)?.close()
+  pool?.catch(() => {})
+  return {
+    run: (control) => checkWith(repo, opts, subset, pool, control),
+    close: async () => {
+      await (await pool?.catch(() => undefined))?.close()
+    },
   }
 }
 
