@@ -19,6 +19,7 @@ import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDat
 import { deferredProgress } from './deferredProgress.js'
 import { PackDataReader, type PackPathFinder, type PackRangeReader, type PackToRead } from './PackDataReader.js'
 import { verifiersAlsoHere, verifiersHere, type PackVerifiers } from './PackVerifiers.js'
+import type { VerifiedBlob } from './PackVerifier.js'
 import { TreeLoader } from './TreeLoader.js'
 import { VerifyPool } from './VerifyPool.js'
 
@@ -120,13 +121,14 @@ async function checkWith(
   const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
-  // A tree pack the walk downloads whole is verified from that download instead of being read again.
+  // A tree pack the walk downloads whole is verified from that download instead of being read again, once the
+  // walk is done with it, without opening again the trees the walk opened (see TreeLoader).
   const walkPending = layers.hot ? pendingHot : pendingMain
-  const onPack = (id: Id, bytes: Uint8Array): void => {
+  const onPack = (id: Id, bytes: Uint8Array, verified: ReadonlyMap<number, VerifiedBlob>): void => {
     const pack = walkPending.get(id)
     if (!pack) return
     walkPending.delete(id)
-    reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
+    reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined, verified)
   }
   const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s, into) =>
     backend.readPartial('pack', pack.id, false, offset, length, { signal: s, ...(into ? { into } : {}) })
@@ -155,6 +157,8 @@ async function checkWith(
       progress: progress('counter', 'checking snapshots, trees and blobs'),
     })
     if (walk.complete) reportUnused(index, walk, findings)
+    // (the tree packs it still holds are verified here first: what is left of them after the walk is little)
+    await loader.flush()
     reader?.releaseHereLane()
 
     if (reader) {
