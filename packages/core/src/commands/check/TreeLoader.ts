@@ -56,9 +56,10 @@ export class TreeLoader {
     if (!loc) throw new RusticError('Repository', `tree ${id} not found in index`, { code: 'BlobNotFound' })
     const { sealed, download } = await this.sealed(loc, options)
     if (download && this.opener) {
-      const plain = this.opener.open(sealed, { id, ...(loc.uncompressedLength ? { uncompressedLength: loc.uncompressedLength } : {}) })
+      const entry: VerifiedBlob = { id, length: loc.length, ...(loc.uncompressedLength ? { uncompressedLength: loc.uncompressedLength } : {}) }
+      const plain = this.opener.open(sealed, entry)
       if (plain !== undefined) {
-        download.verified.set(loc.offset, { id, length: loc.length, ...(loc.uncompressedLength ? { uncompressedLength: loc.uncompressedLength } : {}) })
+        download.verified.set(loc.offset, entry)
         return parseTreeLinks(plain, `tree ${id}`)
       }
     }
