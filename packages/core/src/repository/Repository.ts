@@ -49,7 +49,7 @@ import { deleteSnapshots, type DeleteSnapshotsOptions, type DeleteSnapshotsResul
 import { groupSnapshots, type GroupedSnapshots, type GroupSnapshotsOptions } from '../commands/snapshots/groupSnapshots.js'
 import { modifySnapshots, type ModifySnapshotsResult } from '../commands/tag/modifySnapshots.js'
 import type { SnapshotModification } from '../commands/tag/SnapshotModification.js'
-import { check } from '../commands/check/check.js'
+import { prepareCheck } from '../commands/check/check.js'
 import type { CheckOptions } from '../commands/check/CheckOptions.js'
 import type { CheckResult } from '../commands/check/CheckFinding.js'
 import { listBlobs, listFiles, type ListedBlob, type ListedFile, type ListFileKind } from '../commands/list.js'
@@ -489,9 +489,15 @@ export class Repository {
    * Checks the repository's integrity (restic's and rustic's `check`), reading the repository itself,
    * never the cache; problems are findings in the result. See {@link CheckOptions}.
    */
-  check(options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
-    // check only reads the repository: it starts during the lock's wait for a second look at the other locks
-    return this.#locker.withLockEarly('exclusive', (lock) => check(this, options, { ...control, signal: lock.signal }), control)
+  async check(options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
+    // the verify workers (with readData) start loading before the lock file is written
+    const prepared = prepareCheck(this, options)
+    try {
+      // check only reads the repository: it starts during the lock's wait for a second look at the other locks
+      return await this.#locker.withLockEarly('exclusive', (lock) => prepared.run({ ...control, signal: lock.signal }), control)
+    } finally {
+      await prepared.close()
+    }
   }
 
   /** Works out how `repair index` would rebuild the index from the pack headers, writing nothing (and taking no lock). */

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
 import { decompress, nativeZstdBuffers, type ZstdStreamBuffers } from '../../compression/Zstd.js'
-import type { Key } from '../../crypto/Key.js'
+import { CIPHERTEXT_OVERHEAD, type Key } from '../../crypto/Key.js'
 import { shortId } from '../../id/Id.js'
 import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
@@ -19,10 +19,13 @@ const ZSTD_OUT = 128 << 10
 export class BlobVerifier {
   private out: Uint8Array | undefined
   /** The blob being opened (see {@link BlobVerifier.decompressed}): kept here, so that no closure is made per blob. */
-  private readonly blob = { what: '', ul: 0, total: 0, hint: 1, hash: undefined as Hash | undefined }
+  private readonly blob = { what: '', ul: 0, total: 0, hint: 1, hash: undefined as Hash | undefined, plain: undefined as Uint8Array | undefined }
   private readonly feed = (piece: Uint8Array): void => this.feedPiece(piece)
   private readonly feedPlain = (piece: Uint8Array): void => {
-    this.blob.hash!.update(piece)
+    const blob = this.blob
+    blob.hash!.update(piece)
+    if (blob.plain !== undefined) blob.plain.set(piece, blob.total)
+    blob.total += piece.length
     freeBuffer(piece)
   }
 
@@ -34,15 +37,35 @@ export class BlobVerifier {
 
   /** Why the sealed blob `sealed` (indexed as `b`) is damaged, or `undefined` if it is sound. */
   problem(sealed: Uint8Array, b: IndexBlob): string | undefined {
+    return this.verify(sealed, b, false)
+  }
+
+  /**
+   * The plaintext of the sealed blob `sealed` (indexed as `b`) if it is sound, else `undefined`: the same checks
+   * as {@link BlobVerifier.problem}, by the same code, with the plaintext kept (so a blob this opens is one
+   * `problem` finds sound, whatever the zstd decoders in use).
+   */
+  open(sealed: Uint8Array, b: Pick<IndexBlob, 'id' | 'uncompressedLength'>): Uint8Array | undefined {
+    const plain = new Uint8Array(b.uncompressedLength || Math.max(0, sealed.length - CIPHERTEXT_OVERHEAD))
+    return this.verify(sealed, b, plain) === undefined ? plain : undefined
+  }
+
+  /** {@link BlobVerifier.problem}; with `keep`, the plaintext goes there too (`keep` has room for all of it). */
+  private verify(sealed: Uint8Array, b: Pick<IndexBlob, 'id' | 'uncompressedLength'>, keep: Uint8Array | false): string | undefined {
     const what = `blob ${shortId(b.id)}`
     const hash = createHash('sha256')
+    const blob = this.blob
     try {
+      if (keep) blob.plain = keep
       const ul = b.uncompressedLength
       if (!ul) {
-        this.blob.hash = hash
+        blob.hash = hash
+        blob.total = 0
         this.key.decryptPieces(sealed, what, this.feedPlain)
       } else if (this.zstd === null) {
-        hash.update(decompress(this.key.decrypt(sealed, what), what, ul))
+        const plain = decompress(this.key.decrypt(sealed, what), what, ul)
+        hash.update(plain)
+        if (keep) keep.set(plain)
       } else {
         const failure = this.decompressed(sealed, what, ul, hash)
         if (failure !== undefined) return failure
@@ -50,7 +73,8 @@ export class BlobVerifier {
     } catch (e) {
       return (e as Error).message
     } finally {
-      this.blob.hash = undefined
+      blob.hash = undefined
+      blob.plain = undefined
     }
     const got = hash.digest('hex')
     return got === b.id ? undefined : `its content hashes to ${got}`
@@ -87,7 +111,10 @@ export class BlobVerifier {
       }
       blob.total += produced
       if (blob.total > blob.ul) throw new Error(`${cannot(blob)}: it holds more`)
-      if (produced > 0) blob.hash!.update(out.subarray(0, produced))
+      if (produced > 0) {
+        blob.hash!.update(out.subarray(0, produced))
+        if (blob.plain !== undefined) blob.plain.set(out.subarray(0, produced), blob.total - produced)
+      }
       src = src.subarray(consumed)
       // done with this piece once it is all taken and nothing is left to give out (a full buffer may
       // leave some behind, unless the frame is over)

@@ -6,7 +6,7 @@ import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { ByteBudget } from '../../util/ByteBudget.js'
 import type { FindingCollector } from './CheckFinding.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
-import type { PackVerification } from './PackVerifier.js'
+import type { PackVerification, VerifiedBlob } from './PackVerifier.js'
 import { planPackReads } from './planPackReads.js'
 
 /** A pack to download and verify. */
@@ -164,9 +164,11 @@ export class PackDataReader {
    * Verifies a pack that was downloaded whole for another reason (the tree walk), from those bytes, which
    * the caller goes on using; {@link PackDataReader.settle} waits for it.
    * @param copy - names the copy the bytes come from, if not the repository's own.
+   * @param verified - blobs already found sound in these bytes (see `VerifiedBlob`): if any, the pack is verified on
+   *   this thread's lane (if there is one), which does not open them again (and needs no copy of the bytes).
    */
-  verifyDownloaded(pack: PackToRead, bytes: Uint8Array, copy?: string): void {
-    const done = this.verifyWhole(pack, bytes, copy)
+  verifyDownloaded(pack: PackToRead, bytes: Uint8Array, copy?: string, verified?: ReadonlyMap<number, VerifiedBlob>): void {
+    const done = this.verifyWhole(pack, bytes, copy, verified)
     done.catch(() => {})
     this.whole.push(done)
   }
@@ -439,14 +441,21 @@ export class PackDataReader {
     this.findings.add('packReadFailed', `${where}pack ${pack.id} failed to download: ${(e as Error).message}`, { file: { type: 'pack', id: pack.id } })
   }
 
-  private async verifyWhole(pack: PackToRead, bytes: Uint8Array, copy: string | undefined): Promise<void> {
+  private async verifyWhole(pack: PackToRead, bytes: Uint8Array, copy: string | undefined, verified?: ReadonlyMap<number, VerifiedBlob>): Promise<void> {
     const { tailStart } = planPackReads(bytes.length, pack.blobs, Infinity)
     const work = packWork(pack)
-    const lane = await this.takeLane(work, false)
+    const here = this.verifiers.hereLane
+    let lane: number
+    if (here !== undefined && mostlyVerified(bytes.length, verified)) {
+      // (whether or not this thread's lane is held: what is left is little work, and a worker would open every blob)
+      lane = here
+      this.active[here]!++
+      this.work[here]! += work
+    } else lane = await this.takeLane(work, false)
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane)
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, verified)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)
@@ -457,6 +466,14 @@ export class PackDataReader {
       this.leaveLane(lane, work)
     }
   }
+}
+
+/** True if `verified` covers at least half of a pack of `size` bytes. */
+function mostlyVerified(size: number, verified: ReadonlyMap<number, VerifiedBlob> | undefined): boolean {
+  if (verified === undefined) return false
+  let n = 0
+  for (const b of verified.values()) n += b.length
+  return 2 * n >= size
 }
 
 /** `p`, or a rejection with `Aborted` as soon as `signal` aborts (`p` goes on, its outcome unheeded). */

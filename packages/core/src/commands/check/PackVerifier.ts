@@ -23,6 +23,17 @@ export interface PackVerification {
   blobsVerified: number
 }
 
+/**
+ * A blob found sound (by `BlobVerifier.open`, i.e. by the checks `BlobVerifier.problem` makes) in the very bytes a
+ * {@link PackVerifier} is given, by its offset in the pack: the verifier counts an index entry with the same
+ * offset, length, uncompressed length and id as verified without opening it again.
+ */
+export interface VerifiedBlob {
+  id: Id
+  length: number
+  uncompressedLength?: number
+}
+
 /** A stretch of the pack that is checked once all its bytes are there: a blob, or the header. */
 interface Region {
   start: number
@@ -64,6 +75,7 @@ export class PackVerifier {
   /**
    * @param expected - the index's entries for this pack (any order).
    * @param tail - the pack's bytes from `tailStart` to its end (`tailStart` ≤ size − 4 when size ≥ 4).
+   * @param verified - blobs already found sound in these bytes, by offset (see {@link VerifiedBlob}): not opened again.
    */
   constructor(
     private readonly key: Key,
@@ -73,6 +85,7 @@ export class PackVerifier {
     private readonly tailStart: number,
     private readonly tail: Uint8Array,
     private readonly opener: BlobVerifier,
+    private readonly verified?: ReadonlyMap<number, VerifiedBlob>,
   ) {
     this.what = `pack ${packId}`
     if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
@@ -188,7 +201,13 @@ export class PackVerifier {
       }
       return
     }
-    const reason = this.opener.problem(bytes, this.blobs[r.blob]!)
+    const b = this.blobs[r.blob]!
+    const known = this.verified?.get(b.offset)
+    if (known !== undefined && known.id === b.id && known.length === b.length && (known.uncompressedLength ?? 0) === (b.uncompressedLength ?? 0)) {
+      this.blobsVerified++
+      return
+    }
+    const reason = this.opener.problem(bytes, b)
     if (reason === undefined) this.blobsVerified++
     else this.blobProblems[r.blob] = reason
   }

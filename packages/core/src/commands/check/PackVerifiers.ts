@@ -3,7 +3,7 @@ import type { Id } from '../../id/Id.js'
 import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import { BlobVerifier } from './BlobVerifier.js'
-import { PackVerifier, type PackVerification } from './PackVerifier.js'
+import { PackVerifier, type PackVerification, type VerifiedBlob } from './PackVerifier.js'
 import type { PackReadPlan } from './planPackReads.js'
 
 /** One pack being verified (see `PackVerifier`): its pieces go in, in order, then {@link PackStream.end}. */
@@ -34,9 +34,19 @@ export interface PackVerifiers {
   /**
    * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
-   * busy one). The tail is handed over unless `shared`.
+   * busy one). The tail is handed over unless `shared`. `verified`: blobs already found sound in these very
+   * bytes (see `VerifiedBlob`), which need not be opened again (a worker's lane may open them anyway).
    */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream
+  begin(
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    tailStart: number,
+    tail: Uint8Array,
+    shared?: boolean,
+    lane?: number,
+    verified?: ReadonlyMap<number, VerifiedBlob>,
+  ): PackStream
   /**
    * Optional: verifies pack `packId` on lane `lane` (a worker's, not {@link PackVerifiers.hereLane}), which
    * reads it itself from the local file `path` as `plan` says (see `planPackReads`), into buffers it reuses;
@@ -64,10 +74,10 @@ const HERE_PART = 256 << 10
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
-    begin(packId, size, blobs, tailStart, tail, shared) {
+    begin(packId, size, blobs, tailStart, tail, shared, _lane, verified) {
       let verifier: PackVerifier | undefined
       try {
-        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener)
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, verified)
       } catch (e) {
         const failed = Promise.reject(e as Error)
         failed.catch(() => {})
@@ -135,8 +145,10 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   return {
     lanes: mine + 1,
     hereLane: mine,
-    begin: (packId, size, blobs, tailStart, tail, shared, lane) =>
-      lane === mine ? here.begin(packId, size, blobs, tailStart, tail, shared) : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
+    begin: (packId, size, blobs, tailStart, tail, shared, lane, verified) =>
+      lane === mine
+        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, verified)
+        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
     ...(verifyFile ? { verifyFile } : {}),
     close: () => workers.close(),
   }

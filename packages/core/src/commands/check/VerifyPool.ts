@@ -88,11 +88,23 @@ export class VerifyPool implements PackVerifiers {
     const pack = Buffer.concat([...sealed, header, length])
     const packId = hashId(pack)
     const passed = await pool.selfTest(async (w) => {
+      // all four messages go at once (the worker takes them in order): one round trip, so the test is done
+      // as soon as this thread, busy reading the index meanwhile, next looks at the worker's answers
       const { tailStart } = planPackReads(pack.length, blobs, Infinity)
-      const s = verifyPool.beginOn(w, packId, pack.length, blobs, tailStart, pack.subarray(tailStart), true)
-      await s.push(pack.subarray(0, blobs[1]!.offset), true)
-      await s.push(pack.subarray(blobs[1]!.offset, tailStart), true)
-      const v = await s.end()
+      const stream = verifyPool.streams++
+      const copy = (from: number, to: number): Uint8Array => Uint8Array.prototype.slice.call(pack, from, to)
+      const send = (message: (id: number) => VerifyWorkerIn, data?: Uint8Array): Promise<VerifyReply> =>
+        verifyPool.ask(w, message, data ? [data.buffer as ArrayBuffer] : [])
+      const tail = copy(tailStart, pack.length)
+      const first = copy(0, blobs[1]!.offset)
+      const second = copy(blobs[1]!.offset, tailStart)
+      const replies = [
+        send((id) => ({ type: 'begin', id, stream, packId, size: pack.length, blobs, tailStart, tail }), tail),
+        send((id) => ({ type: 'piece', id, stream, data: first }), first),
+        send((id) => ({ type: 'piece', id, stream, data: second }), second),
+        send((id) => ({ type: 'end', id, stream })),
+      ]
+      const v = (await Promise.all(replies))[3]!.verification as PackVerification
       if (v.problems.length > 0 || v.blobsVerified !== 2) throw new Error(`self-test: ${JSON.stringify(v)}`)
     })
     return passed ? verifyPool : undefined

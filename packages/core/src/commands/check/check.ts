@@ -19,6 +19,7 @@ import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDat
 import { deferredProgress } from './deferredProgress.js'
 import { PackDataReader, type PackPathFinder, type PackRangeReader, type PackToRead } from './PackDataReader.js'
 import { verifiersAlsoHere, verifiersHere, type PackVerifiers } from './PackVerifiers.js'
+import type { VerifiedBlob } from './PackVerifier.js'
 import { TreeLoader } from './TreeLoader.js'
 import { VerifyPool } from './VerifyPool.js'
 
@@ -38,15 +39,37 @@ const HOT = 'hot repository'
  * unreachable backend or `Aborted`.
  */
 export async function check(repo: Repository, options: CheckOptions = {}, control: Control = {}): Promise<CheckResult> {
+  const prepared = prepareCheck(repo, options)
+  try {
+    return await prepared.run(control)
+  } finally {
+    await prepared.close()
+  }
+}
+
+/** A {@link check} made ready to run: its options checked and its verify workers starting. */
+export interface PreparedCheck {
+  /** Runs the check (once). */
+  run(control: Control): Promise<CheckResult>
+  /** Stops the verify workers (after {@link PreparedCheck.run}, or instead of it). */
+  close(): Promise<void>
+}
+
+/**
+ * Checks `options` (throws for invalid ones) and, with `readData`, starts the verify workers, which load
+ * while the caller takes its lock (see `Repository.check`) and the index is read; {@link check} in two steps.
+ */
+export function prepareCheck(repo: Repository, options: CheckOptions = {}): PreparedCheck {
   const opts = parseOptions(CheckOptionsSchema, options, 'check options')
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
-  // the verify workers start while the index is read and the trees are walked
   const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers) : undefined
-  try {
-    return await checkWith(repo, opts, subset, pool, control)
-  } finally {
-    await (await pool)?.close()
+  pool?.catch(() => {})
+  return {
+    run: (control) => checkWith(repo, opts, subset, pool, control),
+    close: async () => {
+      await (await pool?.catch(() => undefined))?.close()
+    },
   }
 }
 
@@ -98,13 +121,14 @@ async function checkWith(
   const reader = verifiers ? new PackDataReader(verifiers, dataFindings, { memory, signal: stopReading.signal }) : undefined
   const pendingMain = new Map(selected.map((p) => [p.id, p]))
   const pendingHot = new Map(layers.hot ? selected.filter((p) => index.packs.get(p.id)?.type === 'tree').map((p) => [p.id, p]) : [])
-  // A tree pack the walk downloads whole is verified from that download instead of being read again.
+  // A tree pack the walk downloads whole is verified from that download instead of being read again, once the
+  // walk is done with it, without opening again the trees the walk opened (see TreeLoader).
   const walkPending = layers.hot ? pendingHot : pendingMain
-  const onPack = (id: Id, bytes: Uint8Array): void => {
+  const onPack = (id: Id, bytes: Uint8Array, verified: ReadonlyMap<number, VerifiedBlob>): void => {
     const pack = walkPending.get(id)
     if (!pack) return
     walkPending.delete(id)
-    reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined)
+    reader!.verifyDownloaded(pack, bytes, layers.hot ? HOT : undefined, verified)
   }
   const readFrom = (backend: WriteBackend): PackRangeReader => (pack, offset, length, s, into) =>
     backend.readPartial('pack', pack.id, false, offset, length, { signal: s, ...(into ? { into } : {}) })
@@ -133,6 +157,8 @@ async function checkWith(
       progress: progress('counter', 'checking snapshots, trees and blobs'),
     })
     if (walk.complete) reportUnused(index, walk, findings)
+    // (the tree packs it still holds are verified here first: what is left of them after the walk is little)
+    await loader.flush()
     reader?.releaseHereLane()
 
     if (reader) {

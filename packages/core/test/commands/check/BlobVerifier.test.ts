@@ -37,6 +37,38 @@ describe.each([
     expect(v.problem(bytes, { ...blob, uncompressedLength: big.length - 1 })).toMatch(/^cannot decompress blob [0-9a-f]{8}/)
   })
 
+  it('open gives the plaintext of exactly the blobs problem finds sound', () => {
+    const frame = compress(big, 3)
+    const cases: Array<[Uint8Array, IndexBlob]> = []
+    for (const plain of [big, Buffer.from('x'), Buffer.alloc(0)]) {
+      for (const compressed of plain.length > 0 ? [false, true] : [false]) {
+        const { bytes, blob } = sealed(plain, compressed)
+        const flipped = bytes.slice()
+        flipped[bytes.length >> 1]! ^= 1
+        cases.push([bytes, blob], [flipped, blob], [bytes, { ...blob, id: hashId(Buffer.from('other')) }])
+        if (compressed) cases.push([bytes, { ...blob, uncompressedLength: plain.length + 1 }], [bytes, { ...blob, uncompressedLength: plain.length - 1 }])
+      }
+    }
+    const entry = (bytes: Uint8Array, plain: Uint8Array, ul?: number): [Uint8Array, IndexBlob] => [
+      bytes,
+      { type: 'data', id: hashId(plain), offset: 0, length: bytes.length, ...(ul ? { uncompressedLength: ul } : {}) },
+    ]
+    cases.push(entry(key.encrypt(frame.subarray(0, frame.length >> 1)), big, big.length))
+    cases.push(entry(key.encrypt(Buffer.concat([frame, frame])), Buffer.concat([big, big]), 2 * big.length))
+    cases.push(entry(key.encrypt(randomBytes(5000)), big, big.length))
+    cases.push(entry(new Uint8Array(20), big))
+    let sound = 0
+    for (const [bytes, blob] of cases) {
+      const plain = v.open(bytes, blob)
+      if (v.problem(bytes, blob) === undefined) {
+        sound++
+        expect(plain).toBeDefined()
+        expect(hashId(plain!)).toBe(blob.id)
+      } else expect(plain).toBeUndefined()
+    }
+    expect(sound).toBe(6)
+  })
+
   it('reports a zstd frame cut short or not zstd at all (with a sound MAC)', () => {
     const frame = compress(big, 3)
     const cut = key.encrypt(frame.subarray(0, frame.length >> 1))

@@ -49,6 +49,34 @@ describe('PackVerifier', () => {
     expect(verifyPack(key, id as Id, bytes, entries.slice(1)).problems.map((p) => p.kind)).toEqual(['packHeaderMismatch', 'packHeaderMismatch'])
   })
 
+  it('does not open again the blobs given as verified (same offset, lengths and id), and finds the rest as before', () => {
+    const { bytes, entries, id } = makePack(key, plains)
+    const damaged = bytes.slice()
+    damaged[entries[1]!.offset + 20]! ^= 1
+    damaged[damaged.length - 10]! ^= 1
+    const counting = new BlobVerifier(key)
+    let opened = 0
+    const problem = counting.problem.bind(counting)
+    counting.problem = (sealed, b) => {
+      opened++
+      return problem(sealed, b)
+    }
+    const verified = new Map(entries.map((e) => [e.offset, { id: e.id, length: e.length, ...(e.uncompressedLength ? { uncompressedLength: e.uncompressedLength } : {}) }]))
+    // (blob 2's entry is not the one verified: another length; so it is opened)
+    verified.set(entries[2]!.offset, { ...verified.get(entries[2]!.offset)!, length: entries[2]!.length + 1 })
+    for (const b of [bytes, damaged]) {
+      opened = 0
+      const { tailStart } = planPackReads(b.length, entries, Infinity)
+      const v = new PackVerifier(key, id as Id, b.length, entries, tailStart, b.slice(tailStart), counting, verified)
+      v.push(b.slice(0, tailStart))
+      const got = v.finish()
+      expect(opened).toBe(1)
+      // the pack's hash and header are still checked; only the blobs given as sound are taken as such
+      expect(got.problems.map((p) => p.kind)).toEqual(b === bytes ? [] : ['packHashMismatch', 'packHeaderDamaged'])
+      expect(got.blobsVerified).toBe(5)
+    }
+  })
+
   it('a tail that starts anywhere before the header gives the same result', () => {
     const { bytes, entries, id } = makePack(key, plains)
     const whole = verifyPack(key, id as Id, bytes, entries)

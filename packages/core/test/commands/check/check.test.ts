@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { isRusticError, parseIndex, serializeIndex, type CheckFinding, type CheckResult, type Id, type Repository } from '@rustic-ts/core/internal'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { isRusticError, parseIndex, serializeIndex, type CheckFinding, type CheckResult, type Id, type IndexBlob, type Repository } from '@rustic-ts/core/internal'
+import { BlobVerifier } from '../../../src/commands/check/BlobVerifier.js'
 import { flipByte, openCopy, twoBackups, type TwoBackups } from '../twoBackups.js'
 import { recorder } from './progressRecorder.js'
 
@@ -69,6 +70,22 @@ describe('check', () => {
     expect(r.findings.some((f) => f.kind === 'packHashMismatch' && f.file?.id === tree)).toBe(true)
     // the walk downloaded the tree pack: read-data verified it from that download, not a second one
     expect(r.packsRead).toBe(r.packs)
+  })
+
+  it('readData does not open again the trees the walk opened, and still reads every pack once', async () => {
+    const { repo } = await openCopy(plain)
+    const problem = vi.spyOn(BlobVerifier.prototype, 'problem')
+    try {
+      // (on this thread alone: so every blob readData opens goes through the spy)
+      const r = await repo.check({ readData: true, workers: 0 })
+      expect(r.findings).toEqual([])
+      expect(r.packsRead).toBe(r.packs)
+      const opened = problem.mock.calls.map(([, b]) => (b as IndexBlob).type)
+      expect(opened.filter((t) => t === 'tree')).toEqual([])
+      expect(opened.filter((t) => t === 'data').length).toBeGreaterThan(0)
+    } finally {
+      problem.mockRestore()
+    }
   })
 
   it('blobs no snapshot uses are notes once every snapshot was walked, not with a selection', async () => {
