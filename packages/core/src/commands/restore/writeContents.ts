@@ -21,6 +21,14 @@ import type { RestoreRun } from './RestoreRun.js'
 /** Sealed bytes the main thread opens and writes at a time when it works on a range (see `writeContentsOnWorkers`). */
 const HERE_STEP = 1 << 20
 
+/**
+ * Most bytes a thread reads from a local pack file at a time (a larger blob is read whole): each thread keeps
+ * a buffer this large (or as large as the largest blob it read) for its whole run, so it is peak memory, while
+ * reading 4 MiB at a time from a file costs no more per byte than 8 MiB (`readMemory / threads` before: 8 MiB
+ * on 2 cores).
+ */
+const LOCAL_WINDOW = 4 << 20
+
 /** Pack data to read per worker started (a restore of less starts one). */
 const WORKER_BYTES = 16 << 20
 
@@ -339,7 +347,7 @@ async function writeContentsOnWorkers(
     // waiting for this thread (between two of its own steps) to read and hand it over.
     // (the repository's own files, under the composed backend's cache and guards: what `readPartial` of a pack reads)
     const backend = backendLayers(run.indexed.repo.backend).packs
-    const window = Math.max(1, Math.floor(opts.readMemory / threads))
+    const window = Math.max(1, Math.min(LOCAL_WINDOW, Math.floor(opts.readMemory / threads)))
     const readLocal =
       typeof backend.localPath === 'function'
         ? async (r: PackRead): Promise<void> => {
