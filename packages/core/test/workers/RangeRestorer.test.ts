@@ -108,3 +108,38 @@ it('reads the range of a job with a file itself, in windows, and reports where a
   expect(gone.unreadFrom).toBe(0)
   expect(gone.files).toEqual([])
 })
+
+// the window and the decompression buffer are kept from job to job; one outgrown by a larger blob is given
+// back at once (detached), not left for a major collection with its pages still mapped
+it('gives back the window and decompression buffers it outgrows at once, and still restores every blob', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rangerestorer-'))
+  const key = Key.random()
+  const zstd = zstdBuffers()!
+  const plains = [1, 3].map((mib) => new TextEncoder().encode(`blob of ${mib} MiB `.repeat(Math.ceil((mib << 20) / 16))).subarray(0, (mib << 20) + 5))
+  const restorer = new RangeRestorer(key, zstd)
+  const held = restorer as unknown as { scratch: Buffer; window: Buffer }
+  const outgrown: Buffer[] = []
+  for (const [i, plain] of plains.entries()) {
+    // each in a pack file of its own, read by the restorer; the second blob is larger both sealed and plain
+    const blobSealed = key.encrypt(compress(plain, 3))
+    const packPath = join(dir, `pack${i}`)
+    await writeFile(packPath, blobSealed)
+    const blob: RestoreBlob = {
+      id: hashId(plain),
+      start: 0,
+      length: blobSealed.length,
+      uncompressedLength: plain.length,
+      dataLength: plain.length,
+      targets: [{ file: i, path: join(dir, `f${i}`), offset: 0, create: true, skipZero: false }],
+    }
+    const before = [held.scratch, held.window].filter((b) => b.length > 0)
+    const reply = restorer.run({ id: i, data: new Uint8Array(0), blobs: [blob], verify: true, what: `pack 0${i}`, file: { path: packPath, offset: 0, length: blobSealed.length, window: 64 << 10 } })
+    expect(reply.failure).toBeUndefined()
+    expect(reply.damaged).toEqual([])
+    expect(new Uint8Array(await readFile(join(dir, `f${i}`)))).toEqual(plain)
+    for (const b of before) if (b !== held.scratch && b !== held.window) outgrown.push(b)
+  }
+  expect(held.scratch.length).toBeGreaterThanOrEqual(plains[1]!.length)
+  expect(outgrown.length).toBeGreaterThan(0)
+  for (const b of outgrown) expect(b.buffer.byteLength).toBe(0)
+})

@@ -21,6 +21,14 @@ import type { RestoreRun } from './RestoreRun.js'
 /** Sealed bytes the main thread opens and writes at a time when it works on a range (see `writeContentsOnWorkers`). */
 const HERE_STEP = 1 << 20
 
+/**
+ * Most bytes a thread reads from a local pack file at a time (a larger blob is read whole): each thread keeps
+ * a buffer this large (or as large as the largest blob it read) for its whole run, so it is peak memory, while
+ * reading 4 MiB at a time from a file costs no more per byte than 8 MiB (`readMemory / threads` before: 8 MiB
+ * on 2 cores).
+ */
+const LOCAL_WINDOW = 4 << 20
+
 /** Pack data to read per worker started (a restore of less starts one). */
 const WORKER_BYTES = 16 << 20
 
@@ -151,7 +159,7 @@ function allZero(b: Uint8Array): boolean {
 async function runReads(
   run: RestoreRun,
   inner: AbortController,
-  doRead: (r: PackRead) => Promise<void>,
+  doRead: (read: number) => Promise<void>,
   limits: { concurrency: number; memory: number } = { concurrency: run.opts.readConcurrency, memory: run.opts.readMemory },
 ): Promise<void> {
   const signal = run.signal
@@ -166,14 +174,15 @@ async function runReads(
   try {
     const reads = run.plan.reads
     for (let i = 0; i < reads.length; i++) {
-      const r = reads.at(i) // (made as it is issued: the plan holds it compactly)
-      while (first === undefined && running > 0 && (running >= readConcurrency || bytes + r.length > readMemory)) {
+      // (by index: a caller makes the read's objects only if it needs them, and none is kept while it runs)
+      const length = reads.rangeLength(i)
+      while (first === undefined && running > 0 && (running >= readConcurrency || bytes + length > readMemory)) {
         await new Promise<void>((resolve) => (wake = resolve))
       }
       if (first !== undefined) break
       running++
-      bytes += r.length
-      const p: Promise<void> = doRead(r)
+      bytes += length
+      const p: Promise<void> = doRead(i)
         .catch((e: unknown) => {
           if (first === undefined) {
             first = e
@@ -182,7 +191,7 @@ async function runReads(
         })
         .finally(() => {
           running--
-          bytes -= r.length
+          bytes -= length
           under.delete(p)
           const w = wake
           wake = undefined
@@ -287,31 +296,51 @@ async function writeContentsOnWorkers(
     // a range is done on this thread when every worker has one (and this thread none); else it goes to the least
     // busy worker. (Not async: the job's blobs and targets are made here and are garbage once a worker has them,
     // instead of living on in the frame of an async function that awaits the result, long enough to be promoted.)
-    const send = (r: PackRead, data: Uint8Array, pooled: boolean, file: RestoreRequest['file']): Promise<PoolResult> => {
+    const target = (file: number, offset: number): RestoreBlob['targets'][number] => {
+      const entry = files.entry(file)
+      const one = single[file] === 1
+      return {
+        file,
+        path: plan.entries.fsPath(entry),
+        offset,
+        create: one,
+        skipZero: opts.sparse && files.create(file),
+        meta: one && !plan.entries.hasXattrs(entry) ? run.meta.fileMetadata(plan.entries.meta(entry)) : undefined,
+      }
+    }
+    const send = (r: PackRead, data: Uint8Array, pooled: boolean): Promise<PoolResult> => {
       const blobs: RestoreBlob[] = r.blobs.map((b) => ({
         id: b.id,
         start: b.offset - r.offset,
         length: b.length,
         uncompressedLength: b.uncompressedLength,
         dataLength: b.dataLength,
-        targets: b.targets.map((t) => {
-          const entry = files.entry(t.file)
-          const one = single[t.file] === 1
-          return {
-            file: t.file,
-            path: plan.entries.fsPath(entry),
-            offset: t.offset,
-            create: one,
-            skipZero: opts.sparse && files.create(t.file),
-            meta: one && !plan.entries.hasXattrs(entry) ? run.meta.fileMetadata(plan.entries.meta(entry)) : undefined,
-          }
-        }),
+        targets: b.targets.map((t) => target(t.file, t.offset)),
       }))
-      const what = `pack ${r.packId}`
-      const m: RestoreRequest = { id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what }
-      if (file) m.file = file
+      return route({ id: 0, data, shared: pooled, blobs, verify: opts.verifyBlobs, what: `pack ${r.packId}` })
+    }
+    // a local read straight from the plan's arrays (no `PackRead`, which would live as long as the job)
+    const reads = plan.reads
+    const sendLocal = (i: number, file: NonNullable<RestoreRequest['file']>): Promise<PoolResult> => {
+      const start = reads.offset(i)
+      const blobs: RestoreBlob[] = []
+      for (let b = reads.firstBlob(i); b < reads.firstBlob(i + 1); b++) {
+        const targets: RestoreBlob['targets'] = []
+        for (let t = reads.firstTarget(b); t < reads.firstTarget(b + 1); t++) targets.push(target(reads.targetFile(t), reads.targetOffset(t)))
+        blobs.push({
+          id: reads.blobId(b),
+          start: reads.blobOffset(b) - start,
+          length: reads.blobLength(b),
+          uncompressedLength: reads.uncompressedLength(b),
+          dataLength: reads.dataLength(b),
+          targets,
+        })
+      }
+      return route({ id: 0, data: EMPTY, shared: false, blobs, verify: opts.verifyBlobs, what: `pack ${reads.packId(i)}`, file })
+    }
+    const route = (m: RestoreRequest): Promise<PoolResult> => {
       if (here !== undefined && !hereBusy && (pool === undefined || pool.allBusy)) return restoreHere(here, m)
-      if (pool !== undefined) return pool.run(data, blobs, opts.verifyBlobs, what, pooled, file)
+      if (pool !== undefined) return pool.run(m.data, m.blobs, m.verify, m.what, m.shared, m.file)
       return later(m)
     }
     // a range that came while this thread is busy and the workers are not up yet: to the first of them
@@ -322,16 +351,16 @@ async function writeContentsOnWorkers(
       while (hereBusy) await new Promise<void>((resolve) => hereFree.push(resolve))
       return restoreHere(here!, m)
     }
-    const dispatch = async (r: PackRead, data: Uint8Array, pooled: boolean, file?: RestoreRequest['file']): Promise<PoolResult> => {
-      const res = await send(r, data, pooled, file)
+    /** Counts what a job did; `blob(k)`: its blob `k`, for the damage it reports. */
+    const settle = (res: PoolResult, blob: (k: number) => PlannedBlob): PoolResult => {
       stats.bytesRead += res.read
       account(res.written, res.files, res.metaDone)
-      for (const d of res.damaged) run.damage(r.blobs[d.blob]!, d.error)
+      for (const d of res.damaged) run.damage(blob(d.blob), d.error)
       if (res.error) throw res.error
       return res
     }
     const restoreRead = async (r: PackRead, data: Uint8Array, pooled: boolean): Promise<void> => {
-      await dispatch(r, data, pooled)
+      settle(await send(r, data, pooled), (k) => r.blobs[k]!)
     }
     // Local pack files (`localPath`): the thread that does a range reads it itself, `window` bytes at most at
     // a time (readMemory shared between the threads); nothing is read ahead on this thread, so ranges can be
@@ -339,16 +368,18 @@ async function writeContentsOnWorkers(
     // waiting for this thread (between two of its own steps) to read and hand it over.
     // (the repository's own files, under the composed backend's cache and guards: what `readPartial` of a pack reads)
     const backend = backendLayers(run.indexed.repo.backend).packs
-    const window = Math.max(1, Math.floor(opts.readMemory / threads))
+    const window = Math.max(1, Math.min(LOCAL_WINDOW, Math.floor(opts.readMemory / threads)))
     const readLocal =
       typeof backend.localPath === 'function'
-        ? async (r: PackRead): Promise<void> => {
+        ? async (i: number): Promise<void> => {
             throwIfAborted(signal)
-            const path = await backend.localPath!('pack', r.packId, { signal }).catch(() => undefined)
-            if (path === undefined) return readContained(run, r, signal, buffers, restoreRead)
-            const res = await dispatch(r, EMPTY, false, { path, offset: r.offset, length: r.length, window })
+            const path = await backend.localPath!('pack', reads.packId(i), { signal }).catch(() => undefined)
+            if (path === undefined) return readContained(run, reads.at(i), signal, buffers, restoreRead)
+            const blob0 = reads.firstBlob(i)
+            const res = settle(await sendLocal(i, { path, offset: reads.offset(i), length: reads.rangeLength(i), window }), (k) => reads.blob(blob0 + k))
             if (res.unreadFrom !== undefined) {
               // what the file cannot give (cut short, missing): through the backend, which reports the damage
+              const r = reads.at(i)
               const rest = r.blobs.slice(res.unreadFrom)
               const first = rest[0]!
               const last = rest[rest.length - 1]!
@@ -362,7 +393,7 @@ async function writeContentsOnWorkers(
       const workerThreads = here ? threads - 1 : threads
       await runReads(run, inner, readLocal, { concurrency: Math.min(opts.readConcurrency, 2 * workerThreads + (here ? 1 : 0)), memory: Infinity })
     } else {
-      await runReads(run, inner, (r) => readContained(run, r, signal, buffers, restoreRead))
+      await runReads(run, inner, (i) => readContained(run, plan.reads.at(i), signal, buffers, restoreRead))
     }
   } finally {
     buffers.clear()
@@ -451,7 +482,7 @@ async function writeContentsHere(run: RestoreRun, writer: FileWriter): Promise<v
   const buffers = new ReadBuffers(opts.readMemory)
   try {
     await warmUp(run, signal)
-    await runReads(run, inner, (r) => readContained(run, r, signal, buffers, writeRead))
+    await runReads(run, inner, (i) => readContained(run, plan.reads.at(i), signal, buffers, writeRead))
   } finally {
     buffers.clear()
     bytes.finish()
