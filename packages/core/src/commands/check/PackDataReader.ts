@@ -37,7 +37,7 @@ const PACKS_PER_LANE = 2
  * `planPackParts`), which any lane takes as it gets through its work: the lanes then end within a part of each
  * other rather than a whole pack (the one that ends first would wait idle for the other).
  */
-const END_PARTS = 3
+const END_PARTS = 6
 
 /** A pack, or a part of one, for a lane to verify. */
 interface ReadItem {
