@@ -47,7 +47,7 @@ interface ReadItem {
   /** Its bytes, for progress. */
   bytes: number
   /** The part of the pack, if it is verified in parts. */
-  part?: { part: PackPart; plan: PackReadPlan; index: number; join: PartJoin }
+  part?: { part: PackPart; plan: PackReadPlan; blobs: IndexBlob[]; index: number; join: PartJoin }
 }
 
 /** What the parts of one pack found, until each has found it (see {@link mergePackParts}). */
@@ -261,7 +261,7 @@ export class PackDataReader {
       }
       split++
       const join: PartJoin = { results: new Array(planned.length).fill(undefined), left: planned.length }
-      planned.forEach((p, index) => end.push({ pack, work: Math.round(item.work * p.share), bytes: p.bytes, part: { part: p.part, plan: p.plan, index, join } }))
+      planned.forEach((p, index) => end.push({ pack, work: Math.round(item.work * p.share), bytes: p.bytes, part: { part: p.part, plan: p.plan, blobs: p.blobs, index, join } }))
     }
     const byWork = (a: ReadItem, b: ReadItem): number => b.work - a.work || (a.pack.id < b.pack.id ? -1 : a.pack.id > b.pack.id ? 1 : (a.part?.index ?? 0) - (b.part?.index ?? 0))
     return [...order.slice(0, i), ...end.sort(byWork)]
@@ -377,7 +377,7 @@ export class PackDataReader {
     }
     let verification: PackVerification | undefined
     try {
-      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, withdraw, item.part?.part)
+      const verified = verifyFile(lane, path, pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan, withdraw, item.part?.part)
       verified.catch(() => {})
       verification = await untilAborted(verified, signal)
     } finally {
@@ -436,7 +436,7 @@ export class PackDataReader {
     const pushed = Math.max(1, plan.pieces.reduce((n, p) => n + p.length, 0))
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane, item.part?.part)
+      stream = this.verifiers.begin(pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan.tailStart, tail.data, false, lane, item.part?.part)
       budget.release(tailLength)
       for (; next < reads.length; next++) {
         const piece = plan.pieces[next]!

@@ -7,6 +7,11 @@ export interface PlannedPackPart {
   part: PackPart
   /** What this part reads: the pack's tail, and the pieces from `part.start` to `part.end`. */
   plan: PackReadPlan
+  /**
+   * The index entries its verifier is given: all of the pack's for the lead part (which compares them with the
+   * header), the part's own blobs for the others (all they check: less to send to a worker).
+   */
+  blobs: IndexBlob[]
   /** Its share of the pack's bytes (the parts' add up to the pack's size), for progress. */
   bytes: number
   /** Its share of the work of verifying the pack, in `0..1` (the parts' add up to 1). */
@@ -22,7 +27,7 @@ export interface PlannedPackPart {
  */
 export function planPackParts(size: number, blobs: readonly IndexBlob[], plan: PackReadPlan, n: number): PlannedPackPart[] {
   const { tailStart, pieces } = plan
-  const whole = (): PlannedPackPart[] => [{ part: { start: 0, end: tailStart, blobsTo: Infinity, lead: true }, plan, bytes: size, share: 1 }]
+  const whole = (): PlannedPackPart[] => [{ part: { start: 0, end: tailStart, blobsTo: Infinity, lead: true }, plan, blobs: [...blobs], bytes: size, share: 1 }]
   if (n < 2 || pieces.length < 2) return whole()
   // the work of each piece's blobs (each byte opened, every plaintext byte decompressed and hashed: see `packWork`)
   const work = new Array<number>(pieces.length).fill(0)
@@ -54,9 +59,11 @@ export function planPackParts(size: number, blobs: readonly IndexBlob[], plan: P
     const start = pieces[from]!.offset
     const end = last ? tailStart : pieces[to]!.offset
     const mine = work.slice(from, to).reduce((a, b) => a + b, lead ? hashing : 0)
+    const blobsTo = last ? Infinity : pieces[to]!.offset
     parts.push({
-      part: { start, end: lead ? tailStart : end, blobsTo: last ? Infinity : pieces[to]!.offset, lead },
+      part: { start, end: lead ? tailStart : end, blobsTo, lead },
       plan: { tailStart, pieces: lead ? pieces : pieces.slice(from, to) },
+      blobs: lead ? [...blobs] : blobs.filter((b) => b.offset >= start && b.offset < blobsTo),
       bytes: (lead ? pieces[to]!.offset : end - start) + (last ? size - tailStart : 0),
       share: total > 0 ? mine / total : 1 / bounds.length,
     })

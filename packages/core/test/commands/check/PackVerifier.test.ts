@@ -76,8 +76,9 @@ describe('PackVerifier', () => {
         for (const n of [2, 3, 5]) {
           const parts = planPackParts(b.length, e, plan, n)
           if (parts.length > 1) split++
-          const found = parts.map(({ part, plan: { tailStart, pieces } }) => {
-            const v = new PackVerifier(key, id as Id, b.length, e, tailStart, b.slice(tailStart), opener, part)
+          const found = parts.map(({ part, plan: { tailStart, pieces }, blobs }) => {
+            expect(blobs.length).toBeLessThanOrEqual(e.length)
+            const v = new PackVerifier(key, id as Id, b.length, blobs, tailStart, b.slice(tailStart), opener, part)
             for (const p of pieces) v.push(b.slice(p.offset, p.offset + p.length))
             return v.finish()
           })

@@ -57,8 +57,8 @@ describe('VerifyPool', () => {
         const parts = planPackParts(b.length, entries, planPackReads(b.length, entries, 1), 3)
         expect(parts).toHaveLength(3)
         const found = await Promise.all(
-          parts.map(async ({ part, plan: { tailStart, pieces } }, i) => {
-            const s = pool.begin(id as Id, b.length, entries, tailStart, b.slice(tailStart), false, i % 2, part)
+          parts.map(async ({ part, plan: { tailStart, pieces }, blobs }, i) => {
+            const s = pool.begin(id as Id, b.length, blobs, tailStart, b.slice(tailStart), false, i % 2, part)
             await Promise.all(pieces.map((p) => s.push(b.slice(p.offset, p.offset + p.length))))
             return s.end()
           }),
