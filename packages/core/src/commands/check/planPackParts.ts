@@ -1,4 +1,5 @@
 import type { IndexBlob } from '../../repofile/IndexFile.js'
+import { byOffset } from './byOffset.js'
 import type { PackPart } from './PackVerifier.js'
 import type { PackReadPlan } from './planPackReads.js'
 
@@ -32,7 +33,7 @@ export function planPackParts(size: number, blobs: readonly IndexBlob[], plan: P
   // the work of each piece's blobs (each byte opened, every plaintext byte decompressed and hashed: see `packWork`)
   const work = new Array<number>(pieces.length).fill(0)
   let p = 0
-  for (const b of [...blobs].sort((x, y) => x.offset - y.offset)) {
+  for (const b of byOffset(blobs)) {
     while (p + 1 < pieces.length && b.offset >= pieces[p + 1]!.offset) p++
     work[p]! += b.length + 2 * (b.uncompressedLength ?? b.length)
   }
