@@ -1,4 +1,4 @@
-import type { PackVerification } from '../commands/check/PackVerifier.js'
+import type { PackPart, PackVerification } from '../commands/check/PackVerifier.js'
 import type { MasterKeyJson } from '../crypto/Key.js'
 import type { Id } from '../id/Id.js'
 import type { IndexBlob } from '../repofile/IndexFile.js'
@@ -22,6 +22,8 @@ export interface VerifyBegin {
   tailStart: number
   /** The bytes from `tailStart` to the end (transferred). */
   tail: Uint8Array
+  /** Only this part of the pack is verified (its bytes are the pieces that follow); all of it if absent. */
+  part?: PackPart
 }
 
 /** The next bytes of stream `stream` (transferred); answered by a {@link VerifyReply} once verified. */
@@ -63,6 +65,8 @@ export interface VerifyFile {
   blobs: IndexBlob[]
   tailStart: number
   pieces: Array<{ offset: number; length: number }>
+  /** Only this part of the pack is verified (`pieces` are its bytes); all of it if absent. */
+  part?: PackPart
 }
 
 /**

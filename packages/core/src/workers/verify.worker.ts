@@ -117,7 +117,7 @@ async function eachPiece(file: FileHandle, pieces: ReadonlyArray<{ offset: numbe
 function verifyFile(m: VerifyFile): Promise<VerifyReply> {
   return fileJob(m.id, m.path, async (file) => {
     const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
-    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener)
+    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.part)
     await eachPiece(file, m.pieces, (piece) => verifier.push(piece))
     return { verification: verifier.finish() }
   })
@@ -136,7 +136,7 @@ port.listen((m) => {
   const reply: VerifyReply = { id: m.id }
   try {
     if (m.type === 'begin') {
-      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener), tail: m.tail })
+      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener, m.part), tail: m.tail })
     } else if (m.type === 'piece') {
       // the piece is checked and hashed: its memory goes back at once
       stream(m.stream).push(m.data)

@@ -6,8 +6,9 @@ import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { ByteBudget } from '../../util/ByteBudget.js'
 import type { FindingCollector } from './CheckFinding.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
-import type { PackVerification, VerifiedBlob } from './PackVerifier.js'
-import { planPackReads } from './planPackReads.js'
+import { mergePackParts, type PackPart, type PackVerification, type VerifiedBlob } from './PackVerifier.js'
+import { planPackParts } from './planPackParts.js'
+import { planPackReads, type PackReadPlan } from './planPackReads.js'
 
 /** A pack to download and verify. */
 export interface PackToRead {
@@ -31,6 +32,29 @@ export type PackPathFinder = (pack: PackToRead, signal?: AbortSignal) => Promise
 const PIECE_BYTES = 4 << 20
 /** Packs in progress per worker lane: the one being verified and the next, being read meanwhile. */
 const PACKS_PER_LANE = 2
+/**
+ * With workers reading local packs, the last packs read (one per lane) are each verified in this many parts (see
+ * `planPackParts`), which any lane takes as it gets through its work: the lanes then end within a part of each
+ * other rather than a whole pack (the one that ends first would wait idle for the other).
+ */
+const END_PARTS = 6
+
+/** A pack, or a part of one, for a lane to verify. */
+interface ReadItem {
+  pack: PackToRead
+  /** Its work ({@link packWork}, or the part's share of it). */
+  work: number
+  /** Its bytes, for progress. */
+  bytes: number
+  /** The part of the pack, if it is verified in parts. */
+  part?: { part: PackPart; plan: PackReadPlan; blobs: IndexBlob[]; index: number; join: PartJoin }
+}
+
+/** What the parts of one pack found, until each has found it (see {@link mergePackParts}). */
+interface PartJoin {
+  results: Array<PackVerification | { error: unknown } | undefined>
+  left: number
+}
 
 /**
  * The work of verifying `pack`, in rough units of bytes: every byte is hashed, MAC-checked and decrypted once
@@ -92,7 +116,12 @@ export class PackDataReader {
   constructor(
     private readonly verifiers: PackVerifiers,
     private readonly findings: FindingCollector,
-    private readonly options: { memory: number; signal?: AbortSignal },
+    private readonly options: {
+      memory: number
+      signal?: AbortSignal
+      /** With workers reading local packs, the last packs are each verified in this many parts (default {@link END_PARTS}; 1: whole). */
+      endParts?: number
+    },
   ) {
     const lanes = Math.max(1, verifiers.lanes ?? 1)
     const laneMemory = Math.max(1, Math.floor(options.memory / lanes))
@@ -182,7 +211,9 @@ export class PackDataReader {
    * Downloads and verifies `packs`, up to `concurrency` at a time, the most work first. A pack is given to a
    * lane only once one has room for it (see {@link PackDataReader.takeLane}): whichever lane gets through
    * its work first takes the next, so the lanes end together (the last packs are the smallest) however
-   * fast each turns out to be (the lane on this thread shares it with the tree walk).
+   * fast each turns out to be (the lane on this thread shares it with the tree walk). Where the workers read
+   * the packs from local files, the last packs are verified in parts (see `planPackParts`), which the lanes
+   * take like packs: what a pack's parts found is reported once all are in, as one verifier would have found it.
    * @param copy - names the copy `read` reads, if not the repository's own.
    * @param localPath - where the packs are local files: a pack given to a worker's lane is read by the worker
    *   itself (no bytes pass through this thread; see `PackVerifiers.verifyFile`); `read` reads the others,
@@ -194,20 +225,48 @@ export class PackDataReader {
     options: { concurrency: number; progress: Progress; copy?: string; localPath?: PackPathFinder },
   ): Promise<void> {
     const limit = pLimit(options.concurrency)
-    this.unassigned += packs.length
-    const order = packs.map((p) => ({ p, work: packWork(p) })).sort((a, b) => b.work - a.work || (a.p.id < b.p.id ? -1 : 1))
-    const one = async (pack: PackToRead): Promise<void> => {
+    const order = packs.map((p) => ({ pack: p, work: packWork(p), bytes: p.size })).sort((a, b) => b.work - a.work || (a.pack.id < b.pack.id ? -1 : 1))
+    const items: ReadItem[] = options.localPath ? this.splitEnd(order) : order
+    this.unassigned += items.length
+    const one = async (item: ReadItem): Promise<void> => {
       try {
-        await this.readOne(pack, read, options.copy, options.localPath)
+        await this.readOne(item, read, options.copy, options.localPath)
       } finally {
-        options.progress.inc(pack.size)
+        options.progress.inc(item.bytes)
       }
     }
     try {
-      await Promise.all(order.map(({ p }) => limit(() => one(p))))
+      await Promise.all(items.map((item) => limit(() => one(item))))
     } finally {
       limit.clearQueue()
     }
+  }
+
+  /**
+   * `order` with its last packs that can be split (one per lane, if there are two lanes or more; packs of one
+   * piece are not split) each in {@link END_PARTS} parts (or `endParts`); these parts and the packs after them
+   * (the smallest) come after the other packs, the most work first.
+   */
+  private splitEnd(order: ReadItem[]): ReadItem[] {
+    const lanes = this.active.length
+    if (lanes < 2 || (this.options.endParts ?? END_PARTS) < 2) return order
+    const end: ReadItem[] = []
+    let split = 0
+    let i = order.length
+    while (i > 0 && split < lanes) {
+      const item = order[--i]!
+      const { pack } = item
+      const planned = planPackParts(pack.size, pack.blobs, planPackReads(pack.size, pack.blobs, this.pieceBytes), this.options.endParts ?? END_PARTS)
+      if (planned.length < 2) {
+        end.push(item)
+        continue
+      }
+      split++
+      const join: PartJoin = { results: new Array(planned.length).fill(undefined), left: planned.length }
+      planned.forEach((p, index) => end.push({ pack, work: Math.round(item.work * p.share), bytes: p.bytes, part: { part: p.part, plan: p.plan, blobs: p.blobs, index, join } }))
+    }
+    const byWork = (a: ReadItem, b: ReadItem): number => b.work - a.work || (a.pack.id < b.pack.id ? -1 : a.pack.id > b.pack.id ? 1 : (a.part?.index ?? 0) - (b.part?.index ?? 0))
+    return [...order.slice(0, i), ...end.sort(byWork)]
   }
 
   /**
@@ -257,10 +316,10 @@ export class PackDataReader {
     for (const w of waiting) w()
   }
 
-  private async readOne(pack: PackToRead, read: PackRangeReader, copy: string | undefined, localPath: PackPathFinder | undefined): Promise<void> {
+  private async readOne(item: ReadItem, read: PackRangeReader, copy: string | undefined, localPath: PackPathFinder | undefined): Promise<void> {
     throwIfAborted(this.options.signal)
     // the lane's work goes down as pieces are verified, the rest when the pack is done
-    const left = { work: packWork(pack) }
+    const left = { work: item.work }
     let lane: number
     try {
       lane = await this.takeLane(left.work, true)
@@ -274,7 +333,7 @@ export class PackDataReader {
         this.fileJobs.push(job)
         let done: boolean
         try {
-          const verified = this.verifyFile(pack, lane, localPath, copy, job.withdraw.signal)
+          const verified = this.verifyFile(item, lane, localPath, copy, job.withdraw.signal)
           this.takeQueuedFile()
           done = await verified
         } finally {
@@ -290,7 +349,7 @@ export class PackDataReader {
           this.leaveLane(from, left.work)
         }
       }
-      await this.readOnLane(pack, read, copy, lane, left)
+      await this.readOnLane(item, read, copy, lane, left)
     } finally {
       this.leaveLane(lane, left.work)
     }
@@ -300,13 +359,14 @@ export class PackDataReader {
    * Has worker lane `lane` read and verify `pack` from its local file; false if it cannot (no such file, or
    * the file could not be read as listed: the caller then reads the pack as usual, which reports why).
    */
-  private async verifyFile(pack: PackToRead, lane: number, localPath: PackPathFinder, copy: string | undefined, withdraw: AbortSignal): Promise<boolean> {
+  private async verifyFile(item: ReadItem, lane: number, localPath: PackPathFinder, copy: string | undefined, withdraw: AbortSignal): Promise<boolean> {
     const verifyFile = this.verifiers.verifyFile?.bind(this.verifiers)
     if (verifyFile === undefined) return false
+    const { pack } = item
     const signal = this.options.signal
     const path = await localPath(pack, signal).catch(() => undefined)
     if (path === undefined) return false
-    const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
+    const plan = item.part?.plan ?? planPackReads(pack.size, pack.blobs, this.pieceBytes)
     // the worker holds the tail and two pieces at a time (the one verified, the next one read): that counts
     // against the lane's memory, as pieces read here would (so packs the walk downloads wait their turn)
     const pieces = plan.pieces.map((p) => p.length).sort((a, b) => b - a)
@@ -319,26 +379,41 @@ export class PackDataReader {
     }
     let verification: PackVerification | undefined
     try {
-      const verified = verifyFile(lane, path, pack.id, pack.size, pack.blobs, plan, withdraw)
+      const verified = verifyFile(lane, path, pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan, withdraw, item.part?.part)
       verified.catch(() => {})
       verification = await untilAborted(verified, signal)
     } finally {
       budget.release(held)
     }
     if (verification === undefined) return false
-    recordPackProblems(pack.id, verification, this.findings, copy)
-    this.packs++
-    this.bytes += pack.size
+    this.record(item, copy, verification)
     return true
   }
 
-  private async readOnLane(pack: PackToRead, read: PackRangeReader, copy: string | undefined, lane: number, left: { work: number }): Promise<void> {
+  /** Reports what verifying `item` found (for a part: once every part of the pack is in, what they found together). */
+  private record(item: ReadItem, copy: string | undefined, result: PackVerification | { error: unknown }): void {
+    const { pack, part } = item
+    if (part !== undefined) {
+      const { join } = part
+      join.results[part.index] = result
+      if (--join.left > 0) return
+      const failed = join.results.find((r) => r !== undefined && 'error' in r) as { error: unknown } | undefined
+      result = failed ?? mergePackParts(join.results as PackVerification[])
+    }
+    if ('error' in result) return this.readFailed(pack, copy, result.error)
+    recordPackProblems(pack.id, result, this.findings, copy)
+    this.packs++
+    this.bytes += pack.size
+  }
+
+  private async readOnLane(item: ReadItem, read: PackRangeReader, copy: string | undefined, lane: number, left: { work: number }): Promise<void> {
+    const { pack } = item
     const budget = this.budgets[lane]!
-    const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
+    const plan = item.part?.plan ?? planPackReads(pack.size, pack.blobs, this.pieceBytes)
     // the tail (the header: small) counts until it is handed over; each piece until it is verified
     const tailLength = pack.size - plan.tailStart
     const tail = await this.readRange(pack, plan.tailStart, tailLength, read, budget)
-    if ('error' in tail) return this.readFailed(pack, copy, tail.error)
+    if ('error' in tail) return this.record(item, copy, tail)
     // The pieces are read ahead, each as soon as the lane's memory has room for it (in order), so that the
     // verifier has the next ones at hand even when this thread is busy (the tree walk) and answers late.
     const skip = { now: false }
@@ -360,9 +435,10 @@ export class PackDataReader {
     }
     const pending: Array<Promise<void>> = []
     const work = left.work
+    const pushed = Math.max(1, plan.pieces.reduce((n, p) => n + p.length, 0))
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, pack.blobs, plan.tailStart, tail.data, false, lane)
+      stream = this.verifiers.begin(pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan.tailStart, tail.data, false, lane, item.part?.part)
       budget.release(tailLength)
       for (; next < reads.length; next++) {
         const piece = plan.pieces[next]!
@@ -371,9 +447,9 @@ export class PackDataReader {
           next++
           stream.drop()
           await Promise.allSettled([dropReadAhead(), ...pending])
-          return this.readFailed(pack, copy, got.error)
+          return this.record(item, copy, got)
         }
-        const share = Math.floor((work * piece.length) / pack.size)
+        const share = Math.floor((work * piece.length) / pushed)
         const into = got.into
         const verified = stream.push(got.data, into !== undefined).finally(() => {
           if (into) this.hereBuffers.push(into)
@@ -385,10 +461,7 @@ export class PackDataReader {
         pending.push(verified)
       }
       await Promise.all(pending)
-      const verification = await stream.end()
-      recordPackProblems(pack.id, verification, this.findings, copy)
-      this.packs++
-      this.bytes += pack.size
+      this.record(item, copy, await stream.end())
     } catch (e) {
       if (stream) stream.drop()
       else budget.release(tailLength)
@@ -455,7 +528,7 @@ export class PackDataReader {
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, verified)
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, undefined, verified)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)

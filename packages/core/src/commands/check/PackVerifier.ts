@@ -34,6 +34,42 @@ export interface VerifiedBlob {
   uncompressedLength?: number
 }
 
+/**
+ * The share of a pack's verifying that one `PackVerifier` does when the pack is split between threads (see
+ * `planPackParts`). The lead part gets every byte before the tail: it hashes the pack, checks the header and the
+ * blobs starting before `blobsTo`; each other part gets the bytes from `start` to `end` only and checks the blobs
+ * starting there. The blobs of the parts together are the pack's, each in exactly one part; {@link mergePackParts}
+ * puts what the parts found together as one verifier of the whole pack would have found it.
+ */
+export interface PackPart {
+  /** The first byte pushed, where this part's blobs start (0 for the lead part). */
+  start: number
+  /** Where the bytes pushed end: the pack's `tailStart` for the lead and the last part (which then get the tail too), else where the next part starts. */
+  end: number
+  /** This part checks the blobs starting from `start` up to here (`Infinity` for the last part). */
+  blobsTo: number
+  /** Hashes every byte and checks the header and the pack's size against the index (the lead part, `start` 0). */
+  lead: boolean
+}
+
+/**
+ * What a verifier of the whole pack would have found, from what its parts found (the lead part first, then the
+ * others in the order of their bytes): the lead's pack problems, every part's damaged blobs in pack order, then the
+ * lead's size problem.
+ */
+export function mergePackParts(parts: readonly PackVerification[]): PackVerification {
+  const [lead, ...rest] = parts
+  if (lead === undefined) return { problems: [], blobsVerified: 0 }
+  const problems = lead.problems.filter((p) => p.kind !== 'packSizeMismatch')
+  let blobsVerified = lead.blobsVerified
+  for (const v of rest) {
+    problems.push(...v.problems)
+    blobsVerified += v.blobsVerified
+  }
+  problems.push(...lead.problems.filter((p) => p.kind === 'packSizeMismatch'))
+  return { problems, blobsVerified }
+}
+
 /** A stretch of the pack that is checked once all its bytes are there: a blob, or the header. */
 interface Region {
   start: number
@@ -58,7 +94,10 @@ interface Region {
  */
 export class PackVerifier {
   private readonly what: string
-  private readonly hash: Hash = createHash('sha256')
+  /** Every byte's SHA-256: only in the lead part (see {@link PackPart}). */
+  private readonly hash: Hash | undefined
+  /** Where the bytes pushed end. */
+  private readonly end: number
   /** The index's blobs that lie inside the pack, by offset. */
   private readonly blobs: IndexBlob[] = []
   private readonly blobProblems: Array<string | undefined> = []
@@ -67,7 +106,7 @@ export class PackVerifier {
   private readonly regions: Region[] = []
   private next = 0
   private active: Region[] = []
-  private pos = 0
+  private pos: number
   private headerProblem: PackProblem | undefined
   private header: { blobs: PackBlob[]; length: number } | undefined
   private headerLength = 0
@@ -75,6 +114,7 @@ export class PackVerifier {
   /**
    * @param expected - the index's entries for this pack (any order).
    * @param tail - the pack's bytes from `tailStart` to its end (`tailStart` ≤ size − 4 when size ≥ 4).
+   * @param part - the share of the pack this verifier checks, if not all of it.
    * @param verified - blobs already found sound in these bytes, by offset (see {@link VerifiedBlob}): not opened again.
    */
   constructor(
@@ -85,16 +125,25 @@ export class PackVerifier {
     private readonly tailStart: number,
     private readonly tail: Uint8Array,
     private readonly opener: BlobVerifier,
+    private readonly part: PackPart = { start: 0, end: tailStart, blobsTo: Infinity, lead: true },
     private readonly verified?: ReadonlyMap<number, VerifiedBlob>,
   ) {
     this.what = `pack ${packId}`
     if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
       throw new Error(`${this.what}: a tail of ${tail.length} bytes from ${tailStart} does not end a pack of ${size} bytes`)
     }
+    const { start, end, blobsTo, lead } = part
+    if (start < 0 || start > end || end > tailStart || (lead && (start !== 0 || end !== tailStart))) {
+      throw new Error(`${this.what}: a part from ${start} to ${end} does not fit before the tail at ${tailStart}`)
+    }
+    this.pos = start
+    this.end = end
+    this.hash = lead ? createHash('sha256') : undefined
     for (const b of byOffset(expected)) {
       if (b.offset + b.length > size) this.beyond++
-      else this.regions.push({ start: b.offset, end: b.offset + b.length, blob: this.blobs.push(b) - 1 })
+      else if (b.offset >= start && b.offset < blobsTo) this.regions.push({ start: b.offset, end: b.offset + b.length, blob: this.blobs.push(b) - 1 })
     }
+    if (!lead) return
     try {
       const length = packHeaderLength(tail.subarray(Math.max(0, tail.length - PACK_HEADER_LENGTH_SIZE)), size, this.what)
       const end = size - PACK_HEADER_LENGTH_SIZE
@@ -106,12 +155,13 @@ export class PackVerifier {
     }
   }
 
-  /** The next bytes of the pack (from where the last piece ended, up to `tailStart`). */
+  /** The next bytes of the pack (from where the last piece ended, up to `tailStart`, or the end of the part). */
   push(piece: Uint8Array): void {
-    if (this.pos + piece.length > this.tailStart) {
-      throw new Error(`${this.what}: bytes ${this.pos}..${this.pos + piece.length} overrun the tail at ${this.tailStart}`)
+    if (this.pos + piece.length > this.end) {
+      const where = this.end === this.tailStart ? 'the tail' : 'the end of the part'
+      throw new Error(`${this.what}: bytes ${this.pos}..${this.pos + piece.length} overrun ${where} at ${this.end}`)
     }
-    this.hash.update(piece)
+    this.hash?.update(piece)
     this.feed(piece, this.pos)
     this.pos += piece.length
   }
@@ -136,16 +186,18 @@ export class PackVerifier {
     return cut > this.pos ? Math.min(cut - this.pos, length) : Math.max(1, Math.min(step, length))
   }
 
-  /** Takes the tail and tells what was found; every byte before the tail must have been pushed. */
+  /** Takes the tail and tells what was found; every byte before the tail (of the part) must have been pushed. */
   finish(): PackVerification {
-    if (this.pos !== this.tailStart) throw new Error(`${this.what}: the bytes up to ${this.tailStart} were not all given (${this.pos})`)
-    this.hash.update(this.tail)
-    this.feed(this.tail, this.tailStart)
+    if (this.pos !== this.end) throw new Error(`${this.what}: the bytes up to ${this.end} were not all given (${this.pos})`)
+    if (this.end === this.tailStart) {
+      this.hash?.update(this.tail)
+      this.feed(this.tail, this.tailStart)
+    }
     // only empty regions at the very end can be left
     for (; this.next < this.regions.length; this.next++) this.complete(this.regions[this.next]!, new Uint8Array(0))
 
     const problems: PackProblem[] = []
-    const actual = this.hash.digest('hex')
+    const actual = this.hash?.digest('hex') ?? this.packId
     if (actual !== this.packId) {
       problems.push({ kind: 'packHashMismatch', message: `Pack ID does not match, want ${this.packId}, got ${actual}` })
     }
@@ -155,7 +207,7 @@ export class PackVerifier {
       const reason = this.blobProblems[i]
       if (reason !== undefined) problems.push({ kind: 'blobDamaged', message: `pack ${this.packId}: blob ${b.id}: ${reason}`, blob: { type: b.type, id: b.id } })
     })
-    if (this.beyond > 0) {
+    if (this.beyond > 0 && this.part.lead) {
       problems.push({
         kind: 'packSizeMismatch',
         message: `pack ${this.packId}: ${this.beyond} indexed blobs lie beyond its end (it has ${this.size} bytes, the index implies ${packSizeFromBlobs([...this.expected])})`,

@@ -3,7 +3,7 @@ import type { Id } from '../../id/Id.js'
 import type { IndexBlob } from '../../repofile/IndexFile.js'
 import { freeBuffer } from '../../workers/freeBuffer.js'
 import { BlobVerifier } from './BlobVerifier.js'
-import { PackVerifier, type PackVerification, type VerifiedBlob } from './PackVerifier.js'
+import { PackVerifier, type PackPart, type PackVerification, type VerifiedBlob } from './PackVerifier.js'
 import type { PackReadPlan } from './planPackReads.js'
 
 /** One pack being verified (see `PackVerifier`): its pieces go in, in order, then {@link PackStream.end}. */
@@ -34,7 +34,8 @@ export interface PackVerifiers {
   /**
    * Starts verifying pack `packId` of `size` bytes, indexed as `blobs`, from its tail (the bytes from
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
-   * busy one). The tail is handed over unless `shared`. `verified`: blobs already found sound in these very
+   * busy one). The tail is handed over unless `shared`. With `part`, only that part of the pack is verified
+   * (see `PackPart`): the pieces pushed are its bytes. `verified`: blobs already found sound in these very
    * bytes (see `VerifiedBlob`), which need not be opened again (a worker's lane may open them anyway).
    */
   begin(
@@ -45,6 +46,7 @@ export interface PackVerifiers {
     tail: Uint8Array,
     shared?: boolean,
     lane?: number,
+    part?: PackPart,
     verified?: ReadonlyMap<number, VerifiedBlob>,
   ): PackStream
   /**
@@ -52,7 +54,8 @@ export interface PackVerifiers {
    * reads it itself from the local file `path` as `plan` says (see `planPackReads`), into buffers it reuses;
    * resolves with what was found, or `undefined` if the file could not be read as planned (nothing is
    * reported: the caller reads the pack the usual way, which reports what is wrong). When `withdraw` aborts
-   * before the worker begins the pack, it does not begin it and this resolves with `undefined` too.
+   * before the worker begins the pack, it does not begin it and this resolves with `undefined` too. With
+   * `part`, only that part of the pack is verified (see `PackPart`), reading the tail and `plan`'s pieces.
    */
   verifyFile?(
     lane: number,
@@ -62,6 +65,7 @@ export interface PackVerifiers {
     blobs: IndexBlob[],
     plan: PackReadPlan,
     withdraw?: AbortSignal,
+    part?: PackPart,
   ): Promise<PackVerification | undefined>
   /** Ends the work (workers stop). */
   close(): Promise<void>
@@ -74,10 +78,10 @@ const HERE_PART = 256 << 10
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
-    begin(packId, size, blobs, tailStart, tail, shared, _lane, verified) {
+    begin(packId, size, blobs, tailStart, tail, shared, _lane, part, verified) {
       let verifier: PackVerifier | undefined
       try {
-        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, verified)
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, part, verified)
       } catch (e) {
         const failed = Promise.reject(e as Error)
         failed.catch(() => {})
@@ -139,16 +143,16 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   // (the lane here reads through the caller, as it verifies between the caller's other work)
   const viaWorkers = workers.verifyFile?.bind(workers)
   const verifyFile: PackVerifiers['verifyFile'] = viaWorkers
-    ? (lane, path, packId, size, blobs, plan, withdraw) =>
-        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, withdraw)
+    ? (lane, path, packId, size, blobs, plan, withdraw, part) =>
+        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, withdraw, part)
     : undefined
   return {
     lanes: mine + 1,
     hereLane: mine,
-    begin: (packId, size, blobs, tailStart, tail, shared, lane, verified) =>
+    begin: (packId, size, blobs, tailStart, tail, shared, lane, part, verified) =>
       lane === mine
-        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, verified)
-        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane),
+        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, part, verified)
+        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, part),
     ...(verifyFile ? { verifyFile } : {}),
     close: () => workers.close(),
   }

@@ -10,7 +10,7 @@ import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../worker
 import { workerUrl } from '../../workers/workerUrl.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
 import type { PackStream, PackVerifiers } from './PackVerifiers.js'
-import type { PackVerification } from './PackVerifier.js'
+import type { PackPart, PackVerification } from './PackVerifier.js'
 import { planPackReads, type PackReadPlan } from './planPackReads.js'
 
 interface VerifyJob extends PendingJob {
@@ -121,9 +121,9 @@ export class VerifyPool implements PackVerifiers {
   }
 
   /** Starts a pack on worker `lane` if it runs, else on the least busy worker (see {@link PackVerifiers.begin}). */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number): PackStream {
+  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, part?: PackPart): PackStream {
     const w = lane === undefined ? undefined : this.pool.workers[lane]
-    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared)
+    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, part)
   }
 
   /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
@@ -135,6 +135,7 @@ export class VerifyPool implements PackVerifiers {
     blobs: IndexBlob[],
     plan: PackReadPlan,
     withdraw?: AbortSignal,
+    part?: PackPart,
   ): Promise<PackVerification | undefined> {
     if (withdraw?.aborted) return undefined
     const lw = this.pool.workers[lane]
@@ -152,6 +153,7 @@ export class VerifyPool implements PackVerifiers {
       blobs,
       tailStart: plan.tailStart,
       pieces: plan.pieces,
+      ...(part ? { part } : {}),
     })).finally(() => withdraw?.removeEventListener('abort', onWithdraw))
     return reply.readError === undefined && !reply.withdrawn ? (reply.verification as PackVerification) : undefined
   }
@@ -169,10 +171,11 @@ export class VerifyPool implements PackVerifiers {
     tailStart: number,
     tail: Uint8Array,
     shared?: boolean,
+    part?: PackPart,
   ): PackStream {
     const stream = this.streams++
     const t = this.movable(tail, shared)
-    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t }), [
+    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(part ? { part } : {}) }), [
       t.buffer as ArrayBuffer,
     ])
     begun.catch(() => {})

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { Key, type ByteBudget, type Id } from '@rustic-ts/core/internal'
 import { FindingCollector } from '../../../src/commands/check/CheckFinding.js'
 import { PackDataReader, packWork, type PackToRead } from '../../../src/commands/check/PackDataReader.js'
+import { PackVerifier } from '../../../src/commands/check/PackVerifier.js'
+import { BlobVerifier } from '../../../src/commands/check/BlobVerifier.js'
 import { verifiersHere, type PackVerifiers } from '../../../src/commands/check/PackVerifiers.js'
 import { NO_PROGRESS } from '../../../src/progress/Progress.js'
 import { makePack } from './packFixture.js'
@@ -157,9 +159,9 @@ describe('PackDataReader', () => {
     const verifiers: PackVerifiers = {
       lanes: 2,
       hereLane: 1,
-      begin: (packId, size, blobs, tailStart, tail, shared, lane) => {
+      begin: (packId, size, blobs, tailStart, tail, shared, lane, part) => {
         lanes.push(lane!)
-        return inner.begin(packId, size, blobs, tailStart, tail, shared)
+        return inner.begin(packId, size, blobs, tailStart, tail, shared, lane, part)
       },
       close: async () => {},
     }
@@ -208,7 +210,8 @@ describe('PackDataReader', () => {
       queue = turn.then(() => {})
       return turn
     }
-    const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY })
+    // (whole packs: the last ones are not split into parts here)
+    const reader = new PackDataReader(verifiers, new FindingCollector(), { memory: MEMORY, endParts: 1 })
     const reads = new Set<Id>()
     const done = reader.read(
       all.map((p) => p.pack),
@@ -229,6 +232,62 @@ describe('PackDataReader', () => {
     expect(withdrawn).toEqual([filed[1]])
     expect(lanes).toEqual([1, 1])
     expect([...reads].sort()).toEqual(all.map((p) => p.pack.id).filter((id) => id !== filed[0]).sort())
+  })
+
+  it('where a worker reads its packs itself, the last packs are verified in parts on both lanes, with the findings of whole packs', async () => {
+    const all = [...packs().values()].slice(0, 4)
+    const bytesOf = new Map(all.map((p) => [p.pack.id, p.bytes.slice()]))
+    // a damaged blob in each of the last two packs (the least work), and a pack hash that does not match
+    const byWork = [...all].sort((a, b) => packWork(b.pack) - packWork(a.pack))
+    const damagedBlobs = byWork.slice(2).map((p, i) => {
+      const blob = p.pack.blobs[i === 0 ? 1 : 10]!
+      bytesOf.get(p.pack.id)![blob.offset + 30]! ^= 1
+      return blob.id
+    })
+    const run = async (endParts?: number): Promise<{ findings: FindingCollector; lanes: number[]; parts: number; bytes: number; progress: number }> => {
+      const { verifiers, lanes } = twoLanesRecorded()
+      const opener = new BlobVerifier(key)
+      let parts = 0
+      // the worker lane (0): reads the plan's pieces "from the file" and verifies them, slowly
+      verifiers.verifyFile = async (lane, _path, packId, size, blobs, plan, _withdraw, part) => {
+        lanes.push(lane)
+        if (part) parts++
+        const b = bytesOf.get(packId)!
+        const v = new PackVerifier(key, packId, size, blobs, plan.tailStart, b.slice(plan.tailStart), opener, part)
+        for (const p of plan.pieces) {
+          await sleep(2)
+          v.push(b.slice(p.offset, p.offset + p.length))
+        }
+        return v.finish()
+      }
+      const findings = new FindingCollector()
+      const reader = new PackDataReader(verifiers, findings, { memory: MEMORY, ...(endParts ? { endParts } : {}) })
+      let progress = 0
+      await reader.read(
+        all.map((p) => p.pack),
+        async (pack, offset, length) => {
+          await sleep(1)
+          return bytesOf.get(pack.id)!.slice(offset, offset + length)
+        },
+        { concurrency: 4, progress: { ...NO_PROGRESS, inc: (n: number) => void (progress += n) }, localPath: async (pack) => `/packs/${pack.id}` },
+      )
+      expect(reader.packs).toBe(4)
+      return { findings, lanes, parts, bytes: reader.bytes, progress }
+    }
+    const key2 = (f: FindingCollector): string[] => f.findings.map((x) => `${x.kind} ${x.file?.id} ${x.blob?.id} ${x.message}`).sort()
+    const whole = await run(1)
+    const split = await run()
+    expect(whole.parts).toBe(0)
+    expect(split.parts).toBeGreaterThan(0)
+    // the parts of the last packs went to both lanes
+    expect(new Set(split.lanes)).toEqual(new Set([0, 1]))
+    expect(key2(split.findings)).toEqual(key2(whole.findings))
+    expect(split.findings.findings.filter((x) => x.kind === 'blobDamaged').map((x) => x.blob?.id).sort()).toEqual([...damagedBlobs].sort())
+    // per pack, in the order one verifier finds them: the pack hash, then the blob
+    for (const p of byWork.slice(2)) {
+      expect(split.findings.findings.filter((x) => x.file?.id === p.pack.id).map((x) => x.kind)).toEqual(['packHashMismatch', 'blobDamaged'])
+    }
+    expect([split.bytes, split.progress]).toEqual([whole.bytes, whole.progress])
   })
 
   it('holdHereLane keeps packs off the lane on this thread (the workers get its memory) until releaseHereLane', async () => {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { hashId, Key, type Id, type IndexBlob } from '@rustic-ts/core/internal'
 import { BlobVerifier } from '../../../src/commands/check/BlobVerifier.js'
-import { PackVerifier, type PackVerification } from '../../../src/commands/check/PackVerifier.js'
+import { mergePackParts, PackVerifier, type PackVerification } from '../../../src/commands/check/PackVerifier.js'
+import { planPackParts } from '../../../src/commands/check/planPackParts.js'
 import { planPackReads } from '../../../src/commands/check/planPackReads.js'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
 import { makePack } from './packFixture.js'
@@ -67,7 +68,7 @@ describe('PackVerifier', () => {
     for (const b of [bytes, damaged]) {
       opened = 0
       const { tailStart } = planPackReads(b.length, entries, Infinity)
-      const v = new PackVerifier(key, id as Id, b.length, entries, tailStart, b.slice(tailStart), counting, verified)
+      const v = new PackVerifier(key, id as Id, b.length, entries, tailStart, b.slice(tailStart), counting, undefined, verified)
       v.push(b.slice(0, tailStart))
       const got = v.finish()
       expect(opened).toBe(1)
@@ -75,6 +76,59 @@ describe('PackVerifier', () => {
       expect(got.problems.map((p) => p.kind)).toEqual(b === bytes ? [] : ['packHashMismatch', 'packHeaderDamaged'])
       expect(got.blobsVerified).toBe(5)
     }
+  })
+
+  it('a pack verified in parts (each by a verifier of its own, given only its pieces), merged, gives what one verifier gives', () => {
+    const { bytes, entries, id } = makePack(key, plains)
+    const damaged = bytes.slice()
+    damaged[entries[1]!.offset + 20]! ^= 1
+    damaged[entries[4]!.offset + 9]! ^= 1
+    const header = bytes.slice()
+    header[header.length - 10]! ^= 1
+    const cases: Array<[Uint8Array, IndexBlob[]]> = [
+      [bytes, entries],
+      [damaged, entries],
+      [header, entries],
+      [bytes.slice(0, entries[3]!.offset + 10), entries], // truncated: blobs beyond the end
+      [bytes.slice(0, entries[4]!.offset + 100), entries], // truncated inside the last blob
+      [bytes, entries.map((e, i) => (i === 2 ? { ...e, id: hashId(Buffer.from('other')) } : e))],
+      [bytes, entries.slice(1)],
+      [bytes, entries.slice(0, 3)], // the header is more than the index implies
+      [bytes, entries.map((e, i) => (i === 3 ? { ...e, offset: e.offset - 7 } : e))], // overlapping entries
+    ]
+    let split = 0
+    for (const [b, e] of cases) {
+      const whole = verifyPack(key, id as Id, b, e)
+      for (const pieceBytes of [1, 6000, 40_000]) {
+        const plan = planPackReads(b.length, e, pieceBytes)
+        for (const n of [2, 3, 5]) {
+          const parts = planPackParts(b.length, e, plan, n)
+          if (parts.length > 1) split++
+          const found = parts.map(({ part, plan: { tailStart, pieces }, blobs }) => {
+            expect(blobs.length).toBeLessThanOrEqual(e.length)
+            const v = new PackVerifier(key, id as Id, b.length, blobs, tailStart, b.slice(tailStart), opener, part)
+            for (const p of pieces) v.push(b.slice(p.offset, p.offset + p.length))
+            return v.finish()
+          })
+          expect(mergePackParts(found)).toEqual(whole)
+        }
+      }
+    }
+    expect(split).toBeGreaterThan(cases.length * 3)
+    expect(verifyPack(key, id as Id, damaged, entries).problems.map((p) => p.kind)).toEqual(['packHashMismatch', 'blobDamaged', 'blobDamaged'])
+  })
+
+  it('a part refuses bytes past its end and a finish before all of them', () => {
+    const { bytes, entries, id } = makePack(key, plains)
+    const plan = planPackReads(bytes.length, entries, 1)
+    const [, middle] = planPackParts(bytes.length, entries, plan, 3)
+    const { part, plan: { tailStart, pieces } } = middle!
+    expect(part.lead).toBe(false)
+    const v = new PackVerifier(key, id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart), opener, part)
+    expect(() => v.push(bytes.slice(part.start, part.end + 1))).toThrow(/overrun the end of the part/)
+    v.push(bytes.slice(pieces[0]!.offset, pieces[0]!.offset + 1))
+    expect(() => v.finish()).toThrow(/were not all given/)
+    expect(() => new PackVerifier(key, id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart), opener, { ...part, lead: true })).toThrow(/does not fit/)
   })
 
   it('a tail that starts anywhere before the header gives the same result', () => {
@@ -153,5 +207,39 @@ describe('planPackReads', () => {
     const { entries } = makePack(key, plains)
     expect(planPackReads(3, entries, 1000)).toEqual({ tailStart: 0, pieces: [] })
     expect(planPackReads(100, entries, 1000)).toEqual({ tailStart: 0, pieces: [] })
+  })
+})
+
+describe('planPackParts', () => {
+  it('cuts where pieces start; the lead part reads every piece; each blob is in one part; bytes add up to the size', () => {
+    const { bytes, entries } = makePack(key, plains)
+    const plan = planPackReads(bytes.length, entries, 1)
+    const starts = new Set(plan.pieces.map((p) => p.offset))
+    for (const n of [2, 3, 4, 9]) {
+      const parts = planPackParts(bytes.length, entries, plan, n)
+      expect(parts.length).toBeGreaterThan(1)
+      expect(parts.length).toBeLessThanOrEqual(Math.min(n, plan.pieces.length))
+      expect(parts[0]!.part).toMatchObject({ start: 0, end: plan.tailStart, lead: true })
+      expect(parts[0]!.plan).toEqual(plan)
+      expect(parts.slice(1).every((p) => !p.part.lead && starts.has(p.part.start))).toBe(true)
+      expect(parts.at(-1)!.part).toMatchObject({ end: plan.tailStart, blobsTo: Infinity })
+      expect(parts.reduce((a, p) => a + p.bytes, 0)).toBe(bytes.length)
+      expect(parts.reduce((a, p) => a + p.share, 0)).toBeCloseTo(1)
+      for (const e of entries) {
+        const from = (p: (typeof parts)[number]): number => (p.part.lead ? 0 : p.part.start)
+        expect(parts.filter((p) => e.offset >= from(p) && e.offset < p.part.blobsTo)).toHaveLength(1)
+      }
+    }
+    // one piece: not split
+    expect(planPackParts(bytes.length, entries, planPackReads(bytes.length, entries, Infinity), 3)).toHaveLength(1)
+  })
+
+  it('balances the work: the lead part, which also hashes the whole pack, gets fewer blobs', () => {
+    const { bytes, entries } = makePack(key, Array.from({ length: 40 }, () => randomBytes(4000)))
+    const parts = planPackParts(bytes.length, entries, planPackReads(bytes.length, entries, 1), 2)
+    expect(parts).toHaveLength(2)
+    const blobs = parts.map((p) => entries.filter((e) => e.offset >= (p.part.lead ? 0 : p.part.start) && e.offset < p.part.blobsTo).length)
+    expect(blobs[0]).toBeLessThan(blobs[1]!)
+    for (const p of parts) expect(p.share).toBeCloseTo(0.5, 1)
   })
 })
