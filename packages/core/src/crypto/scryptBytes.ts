@@ -78,6 +78,13 @@ export interface ScryptOptions {
    * where OpenSSL's 32 MiB and the loaded program made the peak RSS of short commands). Default false.
    */
   lessMemory?: boolean
+  /**
+   * When an odd number (3 or more) of large lanes go to worker threads, mix the last one on the calling thread at
+   * its next turn (WebAssembly ROMix keeping a quarter of the lane: ~80 ms and 8 MiB for N = 2^15, r = 8, during
+   * which that thread runs nothing else), so that the workers mix pairs only. For a caller whose thread would
+   * otherwise wait for the key (the CLI's early derivation, while its program loads). Default false.
+   */
+  mainThreadLane?: boolean
 }
 
 /** The ROMix shift of a one-lane derivation on a worker ({@link ScryptOptions.lessMemory}): a quarter of V, ~80-97 ms a lane, as fast as OpenSSL. */
@@ -102,7 +109,8 @@ export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params
   // a copy, for OpenSSL after a failure of the workers (the caller's bytes may be cleared by then)
   const pw = Buffer.from(password)
   try {
-    return await scryptInWorkers(pw, salt, params, threads, oneLane ? ONE_LANE_ROMIX_SHIFT : WORKER_ROMIX_SHIFT)
+    const shift = oneLane ? ONE_LANE_ROMIX_SHIFT : WORKER_ROMIX_SHIFT
+    return await scryptInWorkers(pw, salt, params, threads, shift, undefined, options.mainThreadLane === true)
   } catch {
     // no worker program next to this code, or a worker failed: OpenSSL gives the same bytes
     return await opensslScrypt(pw, salt, params)

@@ -4,6 +4,10 @@ import type { ScryptReply, ScryptWorkerData, ScryptWorkerIn } from '../workers/s
 import { WorkerPool, type PendingJob, type PoolWorker } from '../workers/WorkerPool.js'
 import { workerUrl } from '../workers/workerUrl.js'
 import type { KdfParams } from './kdf.js'
+import { romixWasm } from './scryptRomixWasm.js'
+
+/** The ROMix shift of the lane the calling thread mixes (`mainLane`): a quarter of the lane's memory. */
+const MAIN_LANE_SHIFT = 2
 
 /** A job of a scrypt worker: one lane or two. */
 interface LanesJob extends PendingJob {
@@ -21,6 +25,9 @@ interface LanesJob extends PendingJob {
  * Rejects if a worker cannot start, fails or exits early (the caller then derives another way); it never
  * gives bytes from a lane that was not mixed. The password is copied at once (the caller may clear its own
  * bytes meanwhile, as `node:crypto`'s scrypt allows). `url` is the worker program (tests give another).
+ * With `mainLane` and an odd `p` (3 or more), the calling thread mixes the last lane itself at its next turn
+ * (the WebAssembly ROMix keeping a quarter of the lane: ~80 ms for N = 2^15, r = 8, during which that thread
+ * does nothing else), so that the workers mix pairs only; where WebAssembly cannot load, a worker takes it.
  */
 export function scryptInWorkers(
   password: Uint8Array,
@@ -29,6 +36,7 @@ export function scryptInWorkers(
   threads: number,
   shift: 0 | 1 | 2 = 0,
   url: URL = workerUrl('scrypt'),
+  mainLane = false,
 ): Promise<Buffer> {
   const { N, r, p } = params
   const pw = Buffer.from(password)
@@ -41,6 +49,8 @@ export function scryptInWorkers(
   return new Promise<Buffer>((resolve, reject) => {
     let next = 0
     let done = 0
+    /** Lanes the workers take: all, or all but the last, which this thread mixes (`mainLane`). */
+    let limit = mainLane && p >= 3 && p % 2 === 1 ? p - 1 : p
     let settled = false
     let pool: WorkerPool<ScryptWorkerIn, ScryptReply, LanesJob> | undefined
     const finish = (error: Error | undefined): void => {
@@ -56,15 +66,31 @@ export function scryptInWorkers(
     const fail = (error: Error): void => finish(error)
     /** Gives worker `w` the next two lanes (mixed at once), or the last one, if one is left. */
     const feed = (w: PoolWorker<LanesJob, undefined>): void => {
-      if (next + 1 < p) {
+      if (next + 1 < limit) {
         const lane = next
         next += 2
         pool!.request(w, { fail, lanes: 2 }, (id) => ({ id, lane, pair: lane + 1 }))
-      } else if (next < p) {
+      } else if (next < limit) {
         const lane = next++
         pool!.request(w, { fail, lanes: 1 }, (id) => ({ id, lane }))
       }
     }
+    /** Mixes the last lane on this thread (see `mainLane`); without WebAssembly it goes to the next free worker. */
+    const mixLastHere = (): void => {
+      if (settled) return
+      const mix = romixWasm(N, r, MAIN_LANE_SHIFT)
+      if (mix === undefined) {
+        limit = p
+        // a worker already idle (its pairs done) takes it now; else the next one to finish does
+        for (const w of idle) feed(w)
+        return
+      }
+      mix(new Uint8Array(shared, (p - 1) * laneBytes, laneBytes))
+      done++
+      if (done === p) finish(undefined)
+    }
+    /** Workers that finished their jobs and were given no other. */
+    const idle = new Set<PoolWorker<LanesJob, undefined>>()
     const data: ScryptWorkerData = { lanes: shared, N, r, shift }
     try {
       pool = new WorkerPool<ScryptWorkerIn, ScryptReply, LanesJob>({
@@ -77,11 +103,13 @@ export function scryptInWorkers(
           if (mixed === undefined) return finish(new Error(`a scrypt worker answered job ${id}, which it was not given`))
           done += mixed.lanes
           if (done === p) return finish(undefined)
+          if (next >= limit) idle.add(w)
           feed(w)
         },
         onFailure: (_w, error) => finish(error),
       })
       for (const w of pool.workers) feed(w)
+      if (limit < p) setImmediate(mixLastHere)
     } catch (err) {
       finish(err instanceof Error ? err : new Error(String(err)))
     }

@@ -31,6 +31,22 @@ describe('scryptInWorkers', () => {
     }
   })
 
+  it('with mainLane, mixes the last of an odd number of lanes on this thread and the pairs on workers (p = 3, 5, 7; an even p all on workers)', async () => {
+    for (const [p, threads] of [
+      [3, 1],
+      [5, 2],
+      [7, 1],
+      [7, 2],
+      [4, 2],
+    ] as const) {
+      const password = randomBytes(12)
+      const salt = randomBytes(64)
+      const params = { N: 1024, r: 2, p }
+      const out = await scryptInWorkers(password, salt, params, threads, 1, undefined, true)
+      expect(out.toString('hex'), JSON.stringify({ p, threads })).toBe(scryptSync(password, salt, 64, params).toString('hex'))
+    }
+  })
+
   it('copies the password at once: the caller may clear its bytes while the lanes run', async () => {
     const password = randomBytes(16)
     const salt = randomBytes(64)

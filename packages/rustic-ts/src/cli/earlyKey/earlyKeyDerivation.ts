@@ -62,7 +62,7 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<R
       const found = keyFileParams(entry.name, readFileSync(join(dir, entry.name)))
       if (found === undefined) continue
       const password = new TextEncoder().encode(target.password)
-      const result = scryptBytes(password, found.salt, found.params, { lessMemory: true }).then(
+      const result = scryptBytes(password, found.salt, found.params, { lessMemory: true, mainThreadLane: true }).then(
         (key): Uint8Array | undefined => key,
         () => undefined,
       )
