@@ -85,7 +85,11 @@ export function scryptInWorkers(
         for (const w of idle) feed(w)
         return
       }
-      mix(new Uint8Array(shared, (p - 1) * laneBytes, laneBytes))
+      try {
+        mix(new Uint8Array(shared, (p - 1) * laneBytes, laneBytes))
+      } catch (err) {
+        return finish(err instanceof Error ? err : new Error(String(err)))
+      }
       done++
       if (done === p) finish(undefined)
     }

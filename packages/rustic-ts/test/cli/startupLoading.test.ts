@@ -46,6 +46,7 @@ describe('start-up loading of the built CLI', () => {
     expect([...new Set(start.flatMap(sourcesOf))].sort()).toEqual([
       '../core/src/crypto/scryptBytes.ts',
       '../core/src/crypto/scryptInWorkers.ts',
+      '../core/src/crypto/scryptRomixWasm.ts',
       '../core/src/error/RusticError.ts',
       '../core/src/workers/WorkerPool.ts',
       '../core/src/workers/workerUrl.ts',
