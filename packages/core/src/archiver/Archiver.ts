@@ -4,7 +4,6 @@ import type { BlobInFlight, BlobWriter } from '../index/BlobsInFlight.js'
 import { Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
-import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { Progress, WarningHandler } from '../progress/Progress.js'
@@ -15,6 +14,7 @@ import { BackupStats } from './BackupStats.js'
 import { isStillEmpty } from './isStillEmpty.js'
 import type { ReadSource, ReadSourceEntry } from './ReadSource.js'
 import { parseOptions } from '../util/parseOptions.js'
+import { blobDataLength } from '../blob/blobDataLength.js'
 
 /** What {@link Archiver.archive} produced. */
 export interface ArchiveResult {
@@ -305,7 +305,7 @@ export class Archiver {
     const pt = frame.parentTree === undefined ? await frame.parent : frame.parentTree
     const known = pt && frame.same === nodes.length && pt.nodes.size === nodes.length ? this.indexed.index.get('tree', pt.id) : undefined
     if (known && pt && ascendingNames(nodes)) {
-      this.stats.totalDirsizeProcessed += known.uncompressedLength ?? known.length - CIPHERTEXT_OVERHEAD
+      this.stats.totalDirsizeProcessed += blobDataLength(known)
       return pt.id
     }
     const bytes = serializeTree(nodes, (n) => this.serialized.get(n) ?? serializeNode(n))

@@ -20,6 +20,7 @@ import { SealPool, type BlobSink, type SealedBlob, type StoredFile } from './Sea
 import { totalPackSize } from './totalPackSize.js'
 import { parseOptions } from '../util/parseOptions.js'
 import type { ParentChunks } from '../workers/seal.protocol.js'
+import { blobDataLength } from './blobDataLength.js'
 
 /** Maximum number of blobs in one pack (rustic_core packer `MAX_COUNT`). */
 export const MAX_BLOBS_PER_PACK = 10_000
@@ -301,7 +302,7 @@ export class Packer implements BlobSink {
       const at = this.index.get(this.blobType, id)
       if (!at) break
       ids.push(id)
-      lengths.push(at.uncompressedLength ?? at.length - CIPHERTEXT_OVERHEAD)
+      lengths.push(blobDataLength(at))
     }
     // the last chunk of the parent's file ended at its end, not at a cut
     return ids.length > 0 ? { ids, lengths, leading: Math.min(ids.length, content.length - 1) } : undefined

@@ -1,11 +1,11 @@
 import { z } from 'zod'
-import { CIPHERTEXT_OVERHEAD } from '../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import { compareNames, nodeNameBytes, parseGoTime, type Node } from '../repofile/index.js'
 import type { IndexedRepository } from '../repository/IndexedRepository.js'
 import type { Control } from '../progress/Control.js'
 import { parseOptions } from '../util/parseOptions.js'
+import { blobDataLength } from '../blob/blobDataLength.js'
 
 /** One difference between two trees, as restic's `diff` prints it. */
 export interface DiffChange {
@@ -232,7 +232,7 @@ export async function diff(
 
   const blobSize = (key: string): number => {
     const loc = indexed.index.get(key[0] === 'd' ? 'data' : 'tree', key.slice(1) as Id)
-    return loc ? (loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD) : 0
+    return loc ? blobDataLength(loc) : 0
   }
   const tally = (from: Set<string>, other: Set<string>, s: DiffItemStats): void => {
     for (const k of from) {

@@ -1,9 +1,9 @@
-import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import { goQuoteString, parseTree, serializeTree, type Node } from '../../repofile/index.js'
 import type { IndexedRepository } from '../../repository/IndexedRepository.js'
 import { isDamage } from './isDamage.js'
+import { blobDataLength } from '../../blob/blobDataLength.js'
 
 /** One change `repair snapshots` makes to a snapshot's tree. */
 export interface RepairChange {
@@ -80,7 +80,7 @@ export class TreeRepairer {
           const loc = this.indexed.index.get('data', blob)
           if (!loc || !this.packs.has(loc.packId)) continue
           content.push(blob)
-          size += loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+          size += blobDataLength(loc)
         }
         if (content.length !== before.length) changes.push({ kind: 'contentRemoved', path })
         else if (size !== (node.size ?? 0)) changes.push({ kind: 'sizeFixed', path })

@@ -10,6 +10,7 @@ import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { backendLayers } from '../check/backendLayers.js'
 import { findUsedBlobs } from '../walkTrees.js'
+import { blobDataLength } from '../../blob/blobDataLength.js'
 
 /** Options of {@link Repository.repoInfo}: which parts to collect. */
 export const RepoInfoOptionsSchema = z.object({
@@ -121,7 +122,7 @@ export async function repoInfo(repo: Repository, options: RepoInfoOptions = {}, 
           if (usedIds.has(id)) continue
           b.count++
           b.size += loc.length
-          b.dataSize += loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+          b.dataSize += blobDataLength(loc)
         }
       }
       throwIfAborted(signal)
@@ -156,7 +157,7 @@ function addPack(pack: IndexPack, packs: PackInfo[], blobs: BlobInfo[]): void {
     const info = blobs.find((x) => x.type === b.type)!
     info.count++
     info.size += b.length
-    info.dataSize += b.uncompressedLength ?? b.length - CIPHERTEXT_OVERHEAD
+    info.dataSize += blobDataLength(b)
   }
   const info = packs.find((x) => x.type === type)!
   info.count++

@@ -1,7 +1,6 @@
 import type { BigIntStats, Dirent } from 'node:fs'
 import { lstat, readdir, readlink } from 'node:fs/promises'
 import pLimit, { type LimitFunction } from 'p-limit'
-import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { ResolvedControl } from '../../progress/Control.js'
@@ -18,6 +17,7 @@ import { PlannedBlobs } from './PlannedBlobs.js'
 import { PlannedFiles } from './PlannedFiles.js'
 import type { PlanAction, PlanRemoval, RestorePlan, RestorePlanStats } from './RestorePlan.js'
 import { restoreIoError } from './restoreIoError.js'
+import { blobDataLength } from '../../blob/blobDataLength.js'
 
 /** Tree reads in flight while planning. */
 const TREE_READS = 16
@@ -153,7 +153,7 @@ export class RestorePlanner {
     const ids = n.content ?? []
     const lengths = ids.map((id) => {
       const loc = this.indexed.locate('data', id)
-      return loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+      return blobDataLength(loc)
     })
     return { ids, lengths, size: lengths.reduce((a, b) => a + b, 0) }
   }
@@ -433,7 +433,7 @@ export class RestorePlanner {
         let len: number
         if (b < 0) {
           const loc = this.indexed.locate('data', id)
-          len = loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+          len = blobDataLength(loc)
           b = blobs.add(id, loc, len)
         } else len = blobs.dataLength(b)
         blobs.addTarget(b, fileIdx, offset)

@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { CIPHERTEXT_OVERHEAD } from '../../crypto/Key.js'
 import { RusticError, throwIfAborted } from '../../error/RusticError.js'
 import type { Id } from '../../id/Id.js'
 import type { Control } from '../../progress/Control.js'
@@ -9,6 +8,7 @@ import { resolveSnapshotsOrAll } from '../../repository/resolveSnapshot.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { findUsedBlobs } from '../walkTrees.js'
+import { blobDataLength } from '../../blob/blobDataLength.js'
 
 /**
  * restic's counting modes: `restore-size` (sizes of the files as restored, hard links once),
@@ -77,7 +77,7 @@ export async function stats(indexed: IndexedRepository, options: StatsOptions = 
           if (!loc) throw new RusticError('Repository', `${type} blob ${id} is not in the index: the repository is damaged (run check)`, { code: 'BlobNotFound' })
           blobs[type].count++
           blobs[type].size += loc.length
-          blobs[type].dataSize += loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+          blobs[type].dataSize += blobDataLength(loc)
         }
       }
       result.totalBlobCount = blobs.data.count + blobs.tree.count
@@ -119,7 +119,7 @@ export async function stats(indexed: IndexedRepository, options: StatsOptions = 
               }
               if (!seen.has(blob)) {
                 const loc = indexed.locate('data', blob)
-                result.totalSize += loc.uncompressedLength ?? loc.length - CIPHERTEXT_OVERHEAD
+                result.totalSize += blobDataLength(loc)
                 seen.add(blob)
                 result.totalBlobCount++
               }
