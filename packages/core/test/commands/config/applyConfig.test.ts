@@ -1,6 +1,7 @@
-import { readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CONFIG_ID, isRusticError, MemoryBackend, parseConfig, Repository, type ErrorCode, type FileType, type Id } from '@rustic-ts/core/internal'
 import { fastKdf, filesOf, snapshotOf } from '../memorySnapshots.js'
 
@@ -20,6 +21,19 @@ async function configBackups(): Promise<string[]> {
 }
 
 describe('applyConfig', () => {
+  // A private temporary directory: other test processes write and remove config copies in the shared one.
+  const sharedTmp = process.env.TMPDIR
+  let privateTmp = ''
+  beforeAll(async () => {
+    privateTmp = await mkdtemp(join(tmpdir(), 'applyConfig-test-'))
+    process.env.TMPDIR = privateTmp
+  })
+  afterAll(async () => {
+    if (sharedTmp === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = sharedTmp
+    await rm(privateTmp, { recursive: true, force: true })
+  })
+
   it('upgrades version 1 to 2 after checking the repository; old data stays readable, new data is compressed', async () => {
     const backend = new NoOverwriteBackend()
     const repo = await Repository.init({}, { repository: backend }, { password: 'pw' }, { version: 1, kdf: fastKdf })
