@@ -184,7 +184,8 @@ export class Archiver {
     const onError = (path: string, error: unknown): void => this.skip(path, error)
     let failed: unknown
     try {
-      for await (const entry of source.entries({ signal, onError })) {
+      // Without a parent snapshot every file listed empty is checked: the source may do that as it lists them.
+      for await (const entry of source.entries({ signal, onError, checkEmptyFiles: this.parentTree === undefined })) {
         throwIfAborted(signal)
         if (this.failure) throw this.failure.error
         const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
@@ -350,7 +351,8 @@ export class Archiver {
       return this.counted(node, parent, frame)
     }
     // A local file listed empty that is still empty has nothing to read (restic reads it and finds no chunk).
-    if (!node.size && entry.localPath !== undefined && isStillEmpty(entry.localPath)) {
+    // The source may have checked it as it listed it (off this thread); else it is checked here.
+    if (!node.size && entry.localPath !== undefined && (entry.empty ?? isStillEmpty(entry.localPath))) {
       node.content = []
       return this.counted(node, parent, frame)
     }

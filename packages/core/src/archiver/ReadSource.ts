@@ -19,6 +19,13 @@ export interface ReadSourceEntry {
    * thread instead of through `open` (it still uses `open` for large files and when in doubt).
    */
   localPath?: string | Uint8Array
+  /**
+   * For a local file listed with size 0, when the walk was asked to check such files
+   * ({@link SourceEntriesOptions.checkEmptyFiles}): true if it was still an empty regular file when checked
+   * (opened without following a symlink, `fstat`ed and read), so there is nothing to read; false if not (it
+   * is then read the usual way). Undefined: not checked.
+   */
+  empty?: boolean
 }
 
 /** Totals of a source, for progress bars. */
@@ -32,6 +39,12 @@ export interface SourceEntriesOptions {
   signal?: AbortSignal
   /** Called for an entry that cannot be read (it is then left out); the backup lists it as skipped. */
   onError?: (path: string, error: unknown) => void
+  /**
+   * Check each local file listed with size 0 while listing its directory, on the thread that lists it, and
+   * say so in {@link ReadSourceEntry.empty}. The archiver asks for it when it has no parent snapshot (whose
+   * nodes would let it reuse an unchanged empty file's content without opening the file); a source may ignore it.
+   */
+  checkEmptyFiles?: boolean
 }
 
 /**

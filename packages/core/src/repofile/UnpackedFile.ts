@@ -1,4 +1,5 @@
-import { compress, decompress } from '../compression/Zstd.js'
+import { compress, decompress, zstdBuffers, zstdCompressorUnavailable } from '../compression/Zstd.js'
+import { RusticError } from '../error/RusticError.js'
 import { DEFAULT_COMPRESSION_LEVEL } from '../compression/CompressionMode.js'
 import { decodeError } from './decodeJson.js'
 
@@ -13,11 +14,39 @@ export const UNPACKED_COMPRESSED_MARKER = 0x02
  */
 export function encodeUnpacked(json: Uint8Array, version: 1 | 2, level?: number): Uint8Array {
   if (version === 1) return json
-  const z = compress(json, level ?? DEFAULT_COMPRESSION_LEVEL)
-  const out = new Uint8Array(1 + z.length)
-  out[0] = UNPACKED_COMPRESSED_MARKER
-  out.set(z, 1)
-  return out
+  const { buf, length } = encodeUnpackedAt(json, level, 0, 0)
+  return buf.subarray(0, length)
+}
+
+/**
+ * The version 2 plaintext of an unpacked file (see {@link encodeUnpacked}), written at offset `head` of a
+ * new buffer that leaves at least `tail` bytes after it (room to encrypt it in place). The buffer is sized
+ * to zstd's bound and filled by the compressor itself, so no copy of the frame is made and only the pages
+ * the frame reaches are touched (an index file of 50,000 blobs: 7.5 MB of JSON, ~2.5 MB compressed).
+ * @returns the buffer and the plaintext's length.
+ * @throws RusticError `Unsupported`/`CompressionUnavailable` as `compress` does.
+ */
+export function encodeUnpackedAt(json: Uint8Array, level: number | undefined, head: number, tail: number): { buf: Uint8Array; length: number } {
+  const zstdLevel = level ?? DEFAULT_COMPRESSION_LEVEL
+  const z = zstdCompressorUnavailable() === undefined ? zstdBuffers() : undefined
+  if (z === undefined) {
+    const frame = compress(json, zstdLevel) // throws the error that names the missing compressor
+    const buf = new Uint8Array(head + 1 + frame.length + tail)
+    buf[head] = UNPACKED_COMPRESSED_MARKER
+    buf.set(frame, head + 1)
+    return { buf, length: 1 + frame.length }
+  }
+  const bound = z.compressBound(json.length)
+  const out = Buffer.allocUnsafeSlow(head + 1 + bound + tail) // its own allocation: untouched pages stay unmapped
+  const buf = new Uint8Array(out.buffer, out.byteOffset, out.length)
+  buf[head] = UNPACKED_COMPRESSED_MARKER
+  let n: number
+  try {
+    n = z.compressInto(buf.subarray(head + 1, head + 1 + bound), json, zstdLevel)
+  } catch (cause) {
+    throw new RusticError('Internal', `zstd compression failed: ${(cause as Error).message}`, { cause })
+  }
+  return { buf, length: 1 + n }
 }
 
 /**

@@ -18,11 +18,13 @@ export type AfterReaddir = (dir: string, names: readonly string[]) => void
 /**
  * List directories: `dirs` joined with NUL (binary strings: one char per byte), the `k`-th answered with id
  * `id + k`. `xattrs`: a `0`/`1` flag per directory, `1` to read its entries' extended attributes (undefined: none).
+ * `empty`: likewise, `1` to check each regular file of size 0 (open, `fstat`, read) right after its `lstat`.
  */
 export interface ListRequest {
   id: number
   dirs: string
   xattrs: string | undefined
+  empty: string | undefined
 }
 
 /**
@@ -43,6 +45,11 @@ export interface Listed {
   xattrs: Array<number | string> | undefined
   /** `[index, name ('' for the whole entry), message, ...]`. */
   xattrProblems: Array<number | string> | undefined
+  /**
+   * If the files of size 0 were checked: the indexes of those found still empty (the others were not, or
+   * could not be checked). Undefined: not checked.
+   */
+  empty: number[] | undefined
 }
 
 /** A directory that could not be read, as `fs.readdir` failed. */

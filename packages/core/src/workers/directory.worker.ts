@@ -12,10 +12,15 @@
  * restic way: names in `llistxattr` order, `ENOTSUP`/`ENOATTR` from the listing ignored (`handleXattrErr`),
  * an attribute that cannot be read left out and reported. The xattr package is loaded on first use; if it
  * does not load, the answers say that no xattrs were read and the caller reads them itself.
+ *
+ * For the directories asked for with the empty-file check, each regular file of size 0 is opened, `fstat`ed
+ * and read right after its `lstat` (`isStillEmpty`): the backup then stores the ones still empty without
+ * opening them again on its main thread.
  */
 import { isUtf8 } from 'node:buffer'
 import { constants, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { isStillEmpty } from '../archiver/isStillEmpty.js'
 import { isIgnoredXattrError, type NativeXattrs } from '../util/nativeXattrs.js'
 import { STAT_FIELDS, type AfterReaddir, type DirectoryWorkerData, type ListReply, type ListRequest } from './directory.protocol.js'
 import { workerPort } from './workerPort.js'
@@ -50,13 +55,14 @@ interface Batch {
   id: number
   dirs: string[]
   x: string | undefined
+  e: string | undefined
   next: number
 }
 const batches: Batch[] = []
 let scheduled = false
 
 port.listen((m) => {
-  batches.push({ id: m.id, dirs: m.dirs.split('\0'), x: m.xattrs, next: 0 })
+  batches.push({ id: m.id, dirs: m.dirs.split('\0'), x: m.xattrs, e: m.empty, next: 0 })
   if (!scheduled) {
     scheduled = true
     setImmediate(run)
@@ -69,14 +75,14 @@ function run(): void {
   if (b === undefined) return
   const k = b.next++
   if (b.next >= b.dirs.length) batches.pop()
-  list(b.id + k, b.dirs[k]!, b.x !== undefined && b.x.charCodeAt(k) === 49)
+  list(b.id + k, b.dirs[k]!, b.x !== undefined && b.x.charCodeAt(k) === 49, b.e !== undefined && b.e.charCodeAt(k) === 49)
   if (batches.length > 0) {
     scheduled = true
     setImmediate(run)
   }
 }
 
-function list(id: number, dir: string, withXattrs: boolean): void {
+function list(id: number, dir: string, withXattrs: boolean, checkEmpty: boolean): void {
   let names: string[]
   try {
     names = readdirSync(Buffer.from(dir, 'latin1'), { encoding: 'latin1' })
@@ -95,6 +101,7 @@ function list(id: number, dir: string, withXattrs: boolean): void {
   let links: Array<number | string> | undefined
   let xa: Array<number | string> | undefined
   let xp: Array<number | string> | undefined
+  const empty: number[] | undefined = checkEmpty ? [] : undefined
   for (let i = 0; i < n; i++) {
     const name = names[i]!
     const p = Buffer.from(prefix + name, 'latin1')
@@ -117,7 +124,9 @@ function list(id: number, dir: string, withXattrs: boolean): void {
     stats[o + 8] = s.atimeNs
     stats[o + 9] = s.mtimeNs
     stats[o + 10] = s.ctimeNs
-    if ((Number(s.mode) & constants.S_IFMT) === constants.S_IFLNK) {
+    const type = Number(s.mode) & constants.S_IFMT
+    if (empty !== undefined && type === constants.S_IFREG && s.size === 0n && isStillEmpty(p)) empty.push(i)
+    if (type === constants.S_IFLNK) {
       try {
         ;(links ??= []).push(i, readlinkSync(p, { encoding: 'latin1' }))
       } catch (e) {
@@ -144,5 +153,5 @@ function list(id: number, dir: string, withXattrs: boolean): void {
       }
     }
   }
-  port.post({ id, names: names.join('/'), stats, errors, links, x: X !== null, xattrs: xa, xattrProblems: xp }, [stats.buffer])
+  port.post({ id, names: names.join('/'), stats, errors, links, x: X !== null, xattrs: xa, xattrProblems: xp, empty }, [stats.buffer])
 }

@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs'
 import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { LocalSource, MemoryBackend, Repository, type ReadSource, type ReadSourceEntry } from '@rustic-ts/core/internal'
+import { acquireDirectoryWorker, releaseDirectoryWorker } from '../../src/archiver/sources/DirectoryWorker.js'
 
 let dir: string
 beforeAll(async () => {
@@ -12,12 +13,20 @@ beforeAll(async () => {
 })
 afterAll(async () => rm(dir, { recursive: true, force: true }))
 
-/** Wraps a source and changes a file on disk right after its entry is listed, before the archiver reads it. */
-function tamperAfterListing(inner: ReadSource, tamper: (e: ReadSourceEntry) => Promise<void>): ReadSource {
+/**
+ * Wraps a source and changes a file on disk right after its entry is listed, before the archiver reads it.
+ * `asked` gets the options of each walk; with `noEmptyCheck` the walk does not check empty files as it lists them.
+ */
+function tamperAfterListing(
+  inner: ReadSource,
+  tamper: (e: ReadSourceEntry) => Promise<void>,
+  { asked = [], noEmptyCheck = false }: { asked?: Array<boolean | undefined>; noEmptyCheck?: boolean } = {},
+): ReadSource {
   return {
     size: (o) => inner.size(o),
     async *entries(o) {
-      for await (const e of inner.entries(o)) {
+      asked.push(o?.checkEmptyFiles)
+      for await (const e of inner.entries(noEmptyCheck ? { ...o, checkEmptyFiles: false } : o)) {
         await tamper(e)
         yield e
       }
@@ -63,9 +72,14 @@ describe('small local files read on the seal workers', () => {
     await mkdir(src)
     await writeFile(join(src, 'fills'), '')
     await writeFile(join(src, 'stays'), '')
-    const source = tamperAfterListing(new LocalSource([src]), async (e) => {
-      if (e.path.endsWith('/fills')) await appendFile(join(src, 'fills'), 'written after listing')
-    })
+    // a source that does not check empty files as it lists them: the archiver checks them
+    const source = tamperAfterListing(
+      new LocalSource([src]),
+      async (e) => {
+        if (e.path.endsWith('/fills')) await appendFile(join(src, 'fills'), 'written after listing')
+      },
+      { noEmptyCheck: true },
+    )
     const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
     const indexed = await repo.toIndexed()
     const result = await indexed.backup(source, { sealWorkers: 1, snapshotPaths: [src] })
@@ -78,6 +92,43 @@ describe('small local files read on the seal workers', () => {
     const stays = (await indexed.resolveSnapshotPath(`latest:${src}/stays`)).node
     expect(stays.content).toEqual([])
     expect(stays.size ?? 0).toBe(0)
+  })
+
+  it('without a parent the walk checks the files listed empty as it lists them; with one it does not', async () => {
+    const src = join(dir, 'checked')
+    await mkdir(src)
+    await writeFile(join(src, 'fills'), '')
+    await writeFile(join(src, 'stays'), '')
+    const asked: Array<boolean | undefined> = []
+    const flags = new Map<string, boolean | undefined>()
+    const source = tamperAfterListing(
+      new LocalSource([src]),
+      async (e) => {
+        flags.set(e.node.name, e.empty)
+        if (e.path.endsWith('/fills') && asked.length === 1) await appendFile(join(src, 'fills'), 'written after listing')
+      },
+      { asked },
+    )
+    const repo = await Repository.init({}, { repository: new MemoryBackend() }, { password: 'pw' }, { kdf: { N: 1024, r: 8, p: 1 } })
+    const indexed = await repo.toIndexed()
+    // the walk's worker running before it starts (a listing needed before that comes from the main thread, unchecked)
+    const worker = acquireDirectoryWorker()
+    onTestFinished(() => releaseDirectoryWorker(worker))
+    await worker.list(Buffer.from(dir).toString('latin1'))
+    const first = await indexed.backup(source, { sealWorkers: 1, snapshotPaths: [src] })
+    expect(asked).toEqual([true])
+    expect([flags.get('fills'), flags.get('stays')]).toEqual([true, true])
+    // found empty when listed: stored as listed (size 0, no content), not read again after it was filled
+    const fills = (await indexed.resolveSnapshotPath(`latest:${src}/fills`)).node
+    expect(fills.content).toEqual([])
+    expect(fills.size ?? 0).toBe(0)
+    expect(first.snapshot.summary!.dataBlobs).toBe(0)
+    flags.clear()
+    const second = await indexed.backup(source, { sealWorkers: 1, snapshotPaths: [src] })
+    expect(asked).toEqual([true, false])
+    expect([flags.get('fills'), flags.get('stays')]).toEqual([undefined, undefined])
+    expect(second.snapshot.summary!.filesChanged).toBe(1) // fills, read now
+    expect((await indexed.resolveSnapshotPath(`latest:${src}/fills`)).node.size).toBe(21)
   })
 
   it.runIf(existsSync('/proc/version'))('a /proc file (listed with size 0) is stored with its content', async () => {

@@ -29,6 +29,24 @@ describe('DecryptBackend compression', () => {
     expect(dbe.key.decrypt(await dbe.backend.readFull('snapshot', id), 'x')[0]).toBe(0x02)
   })
 
+  it('seals an unpacked file larger than a cipher piece in the buffer it was compressed into: IV, 0x02, frame, MAC', async () => {
+    // ~8 MB of index-like JSON whose frame (~2 MB) spans several 1 MiB pieces of the cipher, encrypted in place
+    const ids = Array.from({ length: 60_000 }, () => `{"id":"${randomBytes(32).toString('hex')}","type":"data","offset":0,"length":1}`)
+    const big = new TextEncoder().encode(`{"packs":[{"id":"${'0'.repeat(64)}","blobs":[${ids.join(',')}]}]}\n`)
+    const custom = { name: 'custom', compress: (d: Uint8Array, l: number) => initial.compress(d, l), decompress: (d: Uint8Array, n?: number) => initial.decompress(d, n) }
+    for (const provider of [initial, custom]) {
+      setZstdProvider(provider) // a provider of the caller's: compressed by it, then copied (no buffers of its own)
+      const dbe = new DecryptBackend(new MemoryBackend(), Key.random(), 2, 3)
+      const id = await dbe.saveFile('index', big)
+      const stored = await dbe.backend.readFull('index', id)
+      const plain = dbe.key.decrypt(stored, 'index')
+      expect(plain[0]).toBe(0x02)
+      expect(plain.length).toBeGreaterThan(1 << 21) // three pieces
+      expect(stored.length).toBe(plain.length + 32)
+      expect(Buffer.from(await dbe.readEncryptedFull('index', id)).equals(big)).toBe(true)
+    }
+  })
+
   describe('where no zstd compressor loads', () => {
     it('compression auto: writes uncompressed and warns once per handler', async () => {
       setZstdProvider(pureJsZstd)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeUnpacked, encodeUnpacked, isRusticError } from '@rustic-ts/core/internal'
+import { decodeUnpacked, encodeUnpacked, encodeUnpackedAt, isRusticError } from '@rustic-ts/core/internal'
 
 const json = new TextEncoder().encode('{"packs":[]}\n'.repeat(100))
 
@@ -15,6 +15,12 @@ describe('unpacked files', () => {
     expect(decodeUnpacked(json, 'index')).toBe(json)
     const arr = new TextEncoder().encode('[1]')
     expect(decodeUnpacked(arr, 'x')).toBe(arr)
+  })
+
+  it('v2 at an offset with room after it: the same plaintext as encodeUnpacked, in a buffer of zstd bound size', () => {
+    const { buf, length } = encodeUnpackedAt(json, undefined, 16, 16)
+    expect(Buffer.from(buf.subarray(16, 16 + length)).equals(encodeUnpacked(json, 2))).toBe(true)
+    expect(buf.length).toBeGreaterThanOrEqual(16 + length + 16)
   })
 
   it('rejects other first bytes and bad zstd with DecodeError naming the file', () => {

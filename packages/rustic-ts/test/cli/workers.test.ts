@@ -68,8 +68,8 @@ it('the CLI bundle ships the directory worker, and it lists a directory', async 
     await writeFile(join(dir, 'b'), '')
     await writeFile(join(dir, 'a'), 'x')
     const data: DirectoryWorkerData = { xattrModule: undefined, afterReaddir: undefined }
-    const m = await askBundled<ListRequest, ListReply>('directory', data, { id: 0, dirs: Buffer.from(dir).toString('latin1'), xattrs: undefined })
-    expect(m).toMatchObject({ id: 0, names: 'a/b' })
+    const m = await askBundled<ListRequest, ListReply>('directory', data, { id: 0, dirs: Buffer.from(dir).toString('latin1'), xattrs: undefined, empty: '1' })
+    expect(m).toMatchObject({ id: 0, names: 'a/b', empty: [1] }) // b, of size 0, checked and found empty
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

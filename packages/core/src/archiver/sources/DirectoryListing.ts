@@ -137,6 +137,8 @@ export class DirectoryListing {
   private readonly links: Map<number, string> | undefined
   private readonly attrs: Map<number, ExtendedAttribute[]> | undefined
   private readonly attrProblems: Map<number, XattrProblem[]> | undefined
+  /** Entries of size 0 found still empty, when they were checked. */
+  private readonly empties: Set<number> | undefined
   /** True if the extended attributes were read with the entries (see {@link DirectoryListing.xattrs}). */
   readonly hasXattrs: boolean
 
@@ -147,6 +149,7 @@ export class DirectoryListing {
    * @param errors - flat `[index, 0 (lstat) | 1 (readlink), code, message, ...]`.
    * @param links - flat `[index, target (binary string), ...]`.
    * @param xattrs - the entries' extended attributes; none: not read.
+   * @param empty - the indexes of the regular files of size 0 found still empty; none: not checked.
    */
   constructor(
     readonly names: string[],
@@ -154,8 +157,10 @@ export class DirectoryListing {
     errors?: ReadonlyArray<number | string>,
     links?: ReadonlyArray<number | string>,
     xattrs?: PackedXattrs,
+    empty?: readonly number[],
   ) {
     this.hasXattrs = xattrs !== undefined
+    if (empty !== undefined) this.empties = new Set(empty)
     if (xattrs?.values !== undefined) {
       this.attrs = byEntry(xattrs.values, (name, value) => ({ name: name as string, value: Buffer.from(value as string, 'latin1') }))
     }
@@ -204,6 +209,14 @@ export class DirectoryListing {
   xattrs(i: number): ExtendedAttribute[] | null | undefined {
     if (!this.hasXattrs) return undefined
     return this.attrs?.get(i) ?? null
+  }
+
+  /**
+   * For entry `i`, a regular file of size 0: true if it was still empty when checked right after its `lstat`
+   * (opened, `fstat`ed, read: see `isStillEmpty`), false if not; `undefined` if the listing did not check.
+   */
+  emptyFile(i: number): boolean | undefined {
+    return this.empties?.has(i)
   }
 
   /** The problems met reading entry `i`'s extended attributes, if any. */

@@ -42,6 +42,8 @@ export class DirectoryWorker {
   private batch: string[] = []
   /** Per directory of {@link DirectoryWorker.batch}: `1` to read the entries' xattrs, else `0`. */
   private batchXattrs = ''
+  /** Likewise, `1` to check the entries of size 0 for emptiness. */
+  private batchEmpty = ''
   private batchStart = 0
   /** Requests with a fallback made before the worker ran, by their promise (see {@link DirectoryWorker.hurry}). */
   private readonly early = new Map<Promise<DirectoryListing>, number>()
@@ -63,6 +65,7 @@ export class DirectoryWorker {
         this.early.clear()
         this.batch = []
         this.batchXattrs = ''
+        this.batchEmpty = ''
       },
     })
   }
@@ -79,8 +82,10 @@ export class DirectoryWorker {
    *   listing is needed (see {@link DirectoryWorker.hurry}).
    * @param xattrs - also read the extended attributes of the entries (the listing may still come
    *   without them: see {@link DirectoryListing.hasXattrs}).
+   * @param checkEmpty - also check whether each regular file of size 0 is still empty (see
+   *   {@link DirectoryListing.emptyFile}).
    */
-  list(dir: string, fallback?: DirectoryFallback, xattrs = false): Promise<DirectoryListing> {
+  list(dir: string, fallback?: DirectoryFallback, xattrs = false, checkEmpty = false): Promise<DirectoryListing> {
     if (this.pool.closed) return Promise.reject(new Error('the directory worker is closed'))
     if (this.pool.failure !== undefined) return fallback ? fallback(dir) : Promise.reject(new Error('the directory worker failed'))
     let id = -1
@@ -101,6 +106,7 @@ export class DirectoryWorker {
       }
       this.batch.push(dir)
       this.batchXattrs += xattrs ? '1' : '0'
+      this.batchEmpty += checkEmpty ? '1' : '0'
     })
     if (!this.pool.workers[0]!.online && fallback) this.early.set(promise, id)
     return promise
@@ -125,6 +131,7 @@ export class DirectoryWorker {
     this.early.clear()
     this.batch = []
     this.batchXattrs = ''
+    this.batchEmpty = ''
     await this.pool.close()
   }
 
@@ -132,9 +139,11 @@ export class DirectoryWorker {
     const dirs = this.batch
     if (dirs.length === 0) return
     const xattrs = this.batchXattrs.includes('1') ? this.batchXattrs : undefined
+    const empty = this.batchEmpty.includes('1') ? this.batchEmpty : undefined
     this.batch = []
     this.batchXattrs = ''
-    this.pool.post(this.pool.workers[0]!, { id: this.batchStart, dirs: dirs.join('\0'), xattrs })
+    this.batchEmpty = ''
+    this.pool.post(this.pool.workers[0]!, { id: this.batchStart, dirs: dirs.join('\0'), xattrs, empty })
   }
 
   private answer(m: ListReply): void {
@@ -143,7 +152,7 @@ export class DirectoryWorker {
     if (!('names' in m)) r.reject(fsError(m.code, m.message))
     else {
       const xattrs = m.x ? { values: m.xattrs, problems: m.xattrProblems } : undefined
-      r.resolve(new DirectoryListing(m.names === '' ? [] : m.names.split('/'), m.stats, m.errors, m.links, xattrs))
+      r.resolve(new DirectoryListing(m.names === '' ? [] : m.names.split('/'), m.stats, m.errors, m.links, xattrs, m.empty))
     }
   }
 }

@@ -121,12 +121,13 @@ export class LocalSource implements ReadSource {
       const here = (abs: string): Promise<DirectoryListing> => this.listHere(abs)
       const xattrs = scan ? { reader: undefined, inWorker: false } : this.xattrs.setup()
       const inWorker = xattrs.inWorker
+      const checkEmpty = !scan && options.checkEmptyFiles === true
       const walk = new LocalWalk({
         filters: await this.filters(),
         scan,
         signal: options.signal,
         onError: scan ? () => {} : (options.onError ?? (() => {})),
-        list: dirs ? (abs) => dirs.list(abs, here, inWorker) : here,
+        list: dirs ? (abs) => dirs.list(abs, here, inWorker, checkEmpty) : here,
         hurry: dirs ? (l) => dirs.hurry(l) : () => {},
         xattrReader: xattrs.reader,
         xattrs: this.xattrs,

@@ -329,6 +329,10 @@ export class LocalWalk {
     if (st.isFile()) {
       entry.open = contentOpener(abs, this.setup.readChunkSize)
       entry.localPath = isAscii(abs) ? abs : binaryBytes(abs)
+      if (st.size === 0n && c.from !== undefined) {
+        const empty = c.from.emptyFile(c.index)
+        if (empty !== undefined) entry.empty = empty
+      }
     }
     return { abs, shown: c.shown, path: c.path, st, isDir, entry, listing }
   }

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -184,6 +184,31 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
       expectListingMatches(big!, Buffer.from(d))
       small.forEach((l, i) => expect(l.names.length).toBe(i + 1))
       expectListingMatches(small[39]!, Buffer.from(subs[39]!))
+    } finally {
+      await w.close()
+    }
+  })
+
+  it('with the empty-file check, each regular file of size 0 is found still empty or not; without it, none is checked', async () => {
+    const d = join(dir, 'empties')
+    await mkdir(d)
+    await writeFile(join(d, 'empty'), '')
+    await writeFile(join(d, 'one'), 'x')
+    await symlink('empty', join(d, 'link'))
+    await mkdir(join(d, 'sub'))
+    const w = await started(new DirectoryWorker())
+    try {
+      // asked for together: the flags keep to their directories; /proc/sys/kernel's files are listed with size 0 and hold text
+      const kernel = existsSync('/proc/sys/kernel/ostype') ? '/proc/sys/kernel' : bin(Buffer.from(d))
+      const [checked, unchecked, proc] = await Promise.all([w.list(bin(Buffer.from(d)), undefined, false, true), w.list(bin(Buffer.from(d))), w.list(kernel, undefined, false, true)])
+      expect(checked!.names).toEqual(['empty', 'link', 'one', 'sub'])
+      expect(checked!.names.map((_, i) => checked!.emptyFile(i))).toEqual([true, false, false, false])
+      expect(unchecked!.names.map((_, i) => unchecked!.emptyFile(i))).toEqual([undefined, undefined, undefined, undefined])
+      if (kernel === '/proc/sys/kernel') {
+        const ostype = proc!.names.indexOf('ostype')
+        expect((proc!.lstat(ostype) as EntryStats).size).toBe(0n)
+        expect(proc!.emptyFile(ostype)).toBe(false)
+      }
     } finally {
       await w.close()
     }
