@@ -1,9 +1,9 @@
 import { compress, decompress, zstdCompressorUnavailable } from '../compression/index.js'
-import type { Key } from '../crypto/index.js'
+import { IV_SIZE, MAC_SIZE, type Key } from '../crypto/Key.js'
 import { RusticError } from '../error/RusticError.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { WarningHandler } from '../progress/Progress.js'
-import { decodeUnpacked, encodeUnpacked } from '../repofile/index.js'
+import { decodeUnpacked, encodeUnpackedWithRoom } from '../repofile/index.js'
 import type { CallOptions, WriteBackend } from './Backend.js'
 import type { FileType } from './FileType.js'
 import { freeBuffer } from '../workers/freeBuffer.js'
@@ -139,20 +139,21 @@ export class DecryptBackend {
 
   /** Encrypts (and, for unpacked types in v2, compresses) `plain` and stores it under the hash of the result. */
   async saveFile(type: Exclude<FileType, 'config'>, plain: Uint8Array, options?: CallOptions): Promise<Id> {
-    const body = UNPACKED.has(type) ? this.encodeUnpacked(plain) : plain
-    const data = this.key.encrypt(body)
+    const data = UNPACKED.has(type) ? this.sealUnpacked(plain) : this.key.encrypt(plain)
     const id = hashId(data)
     await this.backend.writeBytes(type, id, type !== 'pack', data, options)
     return id
   }
 
   /**
-   * An unpacked file's plaintext: in v2 compressed as restic always does (at the default level when
+   * An unpacked file sealed: its plaintext in v2 compressed as restic always does (at the default level when
    * compression is off), or plain JSON where no zstd compressor loads (see {@link DecryptBackend.writeCompressionLevel}).
    */
-  private encodeUnpacked(json: Uint8Array): Uint8Array {
-    if (this.version === 2 && zstdCompressorUnavailable() !== undefined && this.writeCompressionLevel() === undefined) return json
-    return encodeUnpacked(json, this.version, this.compressionLevel)
+  private sealUnpacked(json: Uint8Array): Uint8Array {
+    if (this.version === 2 && zstdCompressorUnavailable() !== undefined && this.writeCompressionLevel() === undefined) return this.key.encrypt(json)
+    // encoded with room for the IV before and the MAC after, then encrypted in place: no copy of the encoded bytes
+    const buf = encodeUnpackedWithRoom(json, this.version, this.compressionLevel, IV_SIZE, MAC_SIZE)
+    return buf.subarray(0, this.key.encryptInto(buf.subarray(IV_SIZE, buf.length - MAC_SIZE), buf, 0))
   }
 
   /**

@@ -400,17 +400,51 @@ export function zstdCompressorUnavailable(): string | undefined {
  * @throws RusticError `Unsupported`/`CompressionUnavailable` if no provider that compresses loads here.
  */
 export function compress(data: Uint8Array, level: number): Uint8Array {
+  throwIfNoCompressor(level)
+  try {
+    return zstdProvider().compress(data, level)
+  } catch (cause) {
+    throw compressionFailed(cause)
+  }
+}
+
+/**
+ * {@link compress}'s frame written at offset `before` of a new buffer with `after` bytes of room behind it (for a
+ * caller that adds a header and a trailer in place, e.g. seals it), compressed straight into that buffer where the
+ * provider in use works on buffers (no copy; the buffer is allocated to zstd's bound, whose pages past the frame are
+ * never touched). Returns the buffer, `before + frame length + after` bytes long, and the frame's length.
+ * @throws RusticError as {@link compress} does.
+ */
+export function compressWithRoom(data: Uint8Array, level: number, before: number, after: number): { buf: Uint8Array; length: number } {
+  throwIfNoCompressor(level)
+  try {
+    const z = zstdBuffers()
+    if (z === undefined) {
+      const frame = zstdProvider().compress(data, level)
+      const buf = new Uint8Array(before + frame.length + after)
+      buf.set(frame, before)
+      return { buf, length: frame.length }
+    }
+    const bound = z.compressBound(data.length)
+    const out = Buffer.allocUnsafeSlow(before + bound + after) // its own ArrayBuffer (see `freeBuffer`)
+    const length = z.compressInto(out.subarray(before, before + bound), data, level)
+    return { buf: new Uint8Array(out.buffer, 0, before + length + after), length }
+  } catch (cause) {
+    throw compressionFailed(cause)
+  }
+}
+
+function throwIfNoCompressor(level: number): void {
   const unavailable = zstdCompressorUnavailable()
   if (unavailable !== undefined) {
     throw new RusticError('Unsupported', `cannot compress at zstd level ${level}: ${unavailable}`, {
       code: 'CompressionUnavailable',
     })
   }
-  try {
-    return zstdProvider().compress(data, level)
-  } catch (cause) {
-    throw new RusticError('Internal', `zstd compression failed: ${(cause as Error).message}`, { cause })
-  }
+}
+
+function compressionFailed(cause: unknown): RusticError {
+  return new RusticError('Internal', `zstd compression failed: ${(cause as Error).message}`, { cause })
 }
 
 /**

@@ -15,8 +15,10 @@ import { poly1305Provider } from './Poly1305.js'
 /** Bytes that sealing adds: a 16-byte IV in front and a 16-byte MAC at the end. */
 export const CIPHERTEXT_OVERHEAD = 32
 
-const IV_SIZE = 16
-const MAC_SIZE = 16
+/** Bytes of the IV in front of sealed data. */
+export const IV_SIZE = 16
+/** Bytes of the MAC at the end of sealed data. */
+export const MAC_SIZE = 16
 /** AES-CTR is fed in pieces of at most this size: one huge `update` is much slower. */
 const AES_PIECE = 1 << 20
 /**

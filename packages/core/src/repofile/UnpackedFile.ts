@@ -1,4 +1,4 @@
-import { compress, decompress } from '../compression/Zstd.js'
+import { compressWithRoom, decompress } from '../compression/Zstd.js'
 import { DEFAULT_COMPRESSION_LEVEL } from '../compression/CompressionMode.js'
 import { decodeError } from './decodeJson.js'
 
@@ -13,11 +13,23 @@ export const UNPACKED_COMPRESSED_MARKER = 0x02
  */
 export function encodeUnpacked(json: Uint8Array, version: 1 | 2, level?: number): Uint8Array {
   if (version === 1) return json
-  const z = compress(json, level ?? DEFAULT_COMPRESSION_LEVEL)
-  const out = new Uint8Array(1 + z.length)
-  out[0] = UNPACKED_COMPRESSED_MARKER
-  out.set(z, 1)
-  return out
+  return encodeUnpackedWithRoom(json, version, level, 0, 0)
+}
+
+/**
+ * {@link encodeUnpacked}'s bytes at offset `before` of a new buffer with `after` bytes of room behind them, so that
+ * a caller can seal them in place (`Key.encryptInto`): the zstd frame is written straight into that buffer, with no
+ * copy of it (an index file of 50,000 blobs compresses to ~2 MiB). Returns the whole buffer.
+ */
+export function encodeUnpackedWithRoom(json: Uint8Array, version: 1 | 2, level: number | undefined, before: number, after: number): Uint8Array {
+  if (version === 1) {
+    const out = new Uint8Array(before + json.length + after)
+    out.set(json, before)
+    return out
+  }
+  const { buf } = compressWithRoom(json, level ?? DEFAULT_COMPRESSION_LEVEL, before + 1, after)
+  buf[before] = UNPACKED_COMPRESSED_MARKER
+  return buf
 }
 
 /**

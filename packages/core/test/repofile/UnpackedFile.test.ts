@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeUnpacked, encodeUnpacked, isRusticError } from '@rustic-ts/core/internal'
+import { compress, decodeUnpacked, encodeUnpacked, encodeUnpackedWithRoom, isRusticError } from '@rustic-ts/core/internal'
 
 const json = new TextEncoder().encode('{"packs":[]}\n'.repeat(100))
 
@@ -15,6 +15,19 @@ describe('unpacked files', () => {
     expect(decodeUnpacked(json, 'index')).toBe(json)
     const arr = new TextEncoder().encode('[1]')
     expect(decodeUnpacked(arr, 'x')).toBe(arr)
+  })
+
+  it('writes the same bytes with room before and after them, the zstd frame as compress makes it', () => {
+    const big = new TextEncoder().encode('{"id":"0123456789abcdef","type":"data","offset":12345,"length":678}\n'.repeat(20_000))
+    for (const data of [json, big]) {
+      for (const version of [1, 2] as const) {
+        const buf = encodeUnpackedWithRoom(data, version, 3, 16, 16)
+        expect(buf.length).toBe(encodeUnpacked(data, version, 3).length + 32)
+        expect(buf.subarray(16, buf.length - 16)).toEqual(encodeUnpacked(data, version, 3))
+        expect(decodeUnpacked(buf.subarray(16, buf.length - 16), 'index')).toEqual(data)
+      }
+      expect(encodeUnpackedWithRoom(data, 2, 19, 3, 0).subarray(4)).toEqual(compress(data, 19))
+    }
   })
 
   it('rejects other first bytes and bad zstd with DecodeError naming the file', () => {
