@@ -9,6 +9,7 @@ import { restoreIoError } from './restoreIoError.js'
 import type { Control } from '../../progress/Control.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
 import { RestoreRun } from './RestoreRun.js'
+import type { RestoreWorkers } from './RestoreWorkers.js'
 import { startWorkers, writeContents } from './writeContents.js'
 
 /**
@@ -34,19 +35,24 @@ import { startWorkers, writeContents } from './writeContents.js'
  * the restore: everything else is restored, and each file that could not be restored completely is
  * reported to `onWarning` and listed in the result's `damaged` (it is there with the parts that could be
  * read, its times not set). Check `damaged` before trusting the restore.
+ *
+ * `workers`: worker threads started ahead of the plan ({@link RestoreWorkers}); restore uses them if the plan
+ * wants as many, and ends them in any case.
  */
-export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
+export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}, workers?: RestoreWorkers): Promise<RestoreStats> {
   const run = new RestoreRun(indexed, plan, control)
+  if (run.signal?.aborted) await workers?.close()
   throwIfAborted(run.signal)
-  // the worker threads start while the directories and empty files are made (on another core)
-  const workers = startWorkers(run)
+  // the worker threads start while the directories and empty files are made (on another core), unless
+  // `workers` started them ahead
+  const started = startWorkers(run, workers)
   try {
     await prepareTarget(run)
     await createDirectories(run)
-    await writeFiles(run, workers)
+    await writeFiles(run, started)
   } finally {
     // (closed by writeContents once the contents are written; here when something failed before)
-    await workers.then((w) => w?.pool.close()).catch(() => {})
+    await started.then((w) => w?.pool.close()).catch(() => {})
   }
   await createOthers(run)
   await setMetadata(run)
