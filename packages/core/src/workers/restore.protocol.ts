@@ -14,6 +14,11 @@ export interface RestoreWorkerData {
 export interface FileMetadata {
   /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
   mode: number
+  /**
+   * `mode` can be given to `open` when it creates the file (no setuid/setgid/sticky bit, owner-writable,
+   * nothing of it in the process's umask): a file created so needs no `fchmod` (see `openNewFile`).
+   */
+  createMode?: boolean
   /** Access time in nanoseconds since 1970 (may be negative), set with `setFdTimes`. */
   atimeNs: bigint
   /** Modification time in nanoseconds since 1970, likewise. */
