@@ -223,13 +223,13 @@ export class RangeRestorer {
     const path = fsPath(t.path)
     let fd: number | undefined
     try {
-      let modeSet = false
-      if (t.create) ({ fd, modeSet } = openNewFile(path, t.meta))
+      let created = false
+      if (t.create) ({ fd, created } = openNewFile(path, t.meta))
       else fd = openSync(path, REOPEN)
       let done = 0
       while (done < plain.length) done += writeSync(fd, plain, done, plain.length - done, t.offset + done)
       // metadata is best effort here: the main thread sets what fails (and reports it)
-      return t.meta !== undefined && setFdMetadata(fd, t.meta, modeSet)
+      return t.meta !== undefined && setFdMetadata(fd, t.meta, created)
     } catch (e) {
       throw new RusticError('InputOutput', `cannot write ${path.toString()}: ${message(e)}`, { code: 'RestoreIo', cause: e })
     } finally {

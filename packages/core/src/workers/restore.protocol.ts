@@ -19,6 +19,11 @@ export interface FileMetadata {
    * nothing of it in the process's umask): a file created so needs no `fchmod` (see `openNewFile`).
    */
   createMode?: boolean
+  /**
+   * A file created now gets `uid`/`gid` by itself (they are the process's, and no directory it is created in
+   * is setgid): a file created so needs no `fchown` (see `openNewFile`).
+   */
+  createOwner?: boolean
   /** Access time in nanoseconds since 1970 (may be negative), set with `setFdTimes`. */
   atimeNs: bigint
   /** Modification time in nanoseconds since 1970, likewise. */

@@ -123,9 +123,9 @@ export class FileWriter {
    */
   prepareEmpty(index: number, meta?: FileMetadata): boolean {
     const f = this.fileAt(index)
-    const { fd, modeSet } = f.create ? openNewFile(f.path, meta) : { fd: openSync(f.path, REOPEN | constants.O_TRUNC), modeSet: false }
+    const { fd, created } = f.create ? openNewFile(f.path, meta) : { fd: openSync(f.path, REOPEN | constants.O_TRUNC), created: false }
     try {
-      return meta !== undefined && setFdMetadata(fd, meta, modeSet)
+      return meta !== undefined && setFdMetadata(fd, meta, created)
     } finally {
       closeSync(fd)
     }

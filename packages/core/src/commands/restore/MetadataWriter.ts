@@ -56,6 +56,11 @@ function minor(dev: bigint): bigint {
 export class MetadataWriter {
   private readonly names: UserNames
   private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  /**
+   * The owner a file created now gets by itself, where the restore knows it (see {@link MetadataWriter.knowNewFilesOwner}):
+   * the process's user and group, when no directory files are created in is setgid.
+   */
+  private newFilesOwner: { uid: number; gid: number } | undefined
   /** The process's umask, read once (what `open` takes from a new file's mode). */
   private readonly umask = processUmask()
   /** The xattr package, once loaded (`null`: it does not load here). */
@@ -133,10 +138,21 @@ export class MetadataWriter {
     // (a mode `open` gives as it is: the file gets it as it is created, and needs no fchmod)
     if ((mode & 0o7000) === 0 && (mode & 0o200) !== 0 && (mode & this.umask) === 0) meta.createMode = true
     if (this.asRoot && !this.options.noOwnership) {
-      meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid)
-      meta.gid = this.options.numericId || !node.group ? node.gid : (this.gids.get(node.group) ?? node.gid)
+      const uid = (meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid))
+      const gid = (meta.gid = this.options.numericId || !node.group ? node.gid : (this.gids.get(node.group) ?? node.gid))
+      if (this.newFilesOwner !== undefined && uid === this.newFilesOwner.uid && gid === this.newFilesOwner.gid) meta.createOwner = true
     }
     return meta
+  }
+
+  /**
+   * Tells the writer that every file created from now on is created in a directory that is not setgid (the
+   * restore made every directory itself, in a target that is not setgid), so that a new file's owner is the
+   * process's user and group and {@link MetadataWriter.fileMetadata} can mark metadata with that owner
+   * `createOwner` (no `fchown` needed).
+   */
+  knowNewFilesOwner(): void {
+    if (typeof process.geteuid === 'function' && typeof process.getegid === 'function') this.newFilesOwner = { uid: process.geteuid(), gid: process.getegid() }
   }
 
   /** Makes `path` a hard link to `existing`. */

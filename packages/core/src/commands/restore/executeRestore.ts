@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { setImmediate as nextTick } from 'node:timers/promises'
 import { throwIfAborted } from '../../error/RusticError.js'
@@ -48,6 +48,7 @@ export async function restore(indexed: IndexedRepository, plan: RestorePlan, con
   const started = startWorkers(run, workers)
   try {
     await prepareTarget(run)
+    if (newFilesOwned(run)) run.meta.knowNewFilesOwner()
     await createDirectories(run)
     await writeFiles(run, started)
   } finally {
@@ -78,6 +79,21 @@ async function prepareTarget(run: RestoreRun): Promise<void> {
     } catch (e) {
       throw restoreIoError(e, 'remove', r.fsPath)
     }
+  }
+}
+
+/**
+ * True when every file this restore creates gets the process's user and group by itself: every directory of
+ * the plan is one it creates (with mode 0700), in a target that is not setgid, so none is setgid (a new
+ * entry of a setgid directory gets the directory's group, and a new directory its setgid bit).
+ */
+function newFilesOwned(run: RestoreRun): boolean {
+  const dirs = run.plan.stats.dirs
+  if (dirs.unchanged + dirs.kept > 0) return false
+  try {
+    return (statSync(run.plan.target).mode & 0o2000) === 0 // (S_ISGID)
+  } catch {
+    return false
   }
 }
 
