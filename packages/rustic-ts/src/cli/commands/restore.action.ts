@@ -1,3 +1,4 @@
+import { opendir } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { RestoreWorkers, RusticError, shortId, type IndexedRepository, type Node, type RestoreOptions, type RestorePlan } from '@rustic-ts/core'
 import { goJson, refuseUnsafeTarget } from '@rustic-ts/core/internal'
@@ -102,6 +103,20 @@ function planJson(plan: RestorePlan): string {
   })
 }
 
+/** True if `target` does not exist or is an empty directory (so a restore into it reads every blob of the snapshot). */
+async function emptyOrMissing(target: string): Promise<boolean> {
+  try {
+    const dir = await opendir(target)
+    try {
+      return (await dir.read()) === null
+    } finally {
+      await dir.close()
+    }
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT'
+  }
+}
+
 /** The `restore` command's action (loaded when it runs). */
 export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd)
@@ -122,10 +137,12 @@ export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Comma
     sparse: opts.sparse ?? false,
   }
   const planOptions = withProfileOptions(g.profile?.restore, options)
+  const fresh = opts.dryRun ? Promise.resolve(false) : emptyOrMissing(opts.target)
   const repo = await openRepo(cmd)
   const started = Date.now()
-  // restore's worker threads start now, on the other core, while this thread loads the index and plans
-  const workers = opts.dryRun ? undefined : RestoreWorkers.start(repo, planOptions)
+  // into a new or empty target, restore's worker threads start now, on the other core, while this thread loads
+  // the index and plans (onto an earlier restore, the plan may read nothing: restore starts them if it needs them)
+  const workers = (await fresh) ? RestoreWorkers.start(repo, planOptions) : undefined
   try {
     const indexed = await repo.toIndexed()
     // plan and restore under one shared lock, so that no other client prunes between them
