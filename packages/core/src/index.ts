@@ -59,6 +59,7 @@ export type { FsPath } from './commands/restore/fsPath.js'
 export { PlanEntries } from './commands/restore/PlanEntries.js'
 export { PlannedFiles } from './commands/restore/PlannedFiles.js'
 export { PackReads } from './commands/restore/PackReads.js'
+export { RestoreWorkers } from './commands/restore/RestoreWorkers.js'
 export { timePrecision } from './util/nativeTimes.js'
 export type { TimePrecision } from './util/nativeTimes.js'
 

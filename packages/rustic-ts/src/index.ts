@@ -29,6 +29,7 @@ export {
   PlanEntries,
   PlannedFiles,
   PackReads,
+  RestoreWorkers,
   timePrecision,
   GroupSnapshotsOptionsSchema,
   SnapshotGroupCriterionSchema,

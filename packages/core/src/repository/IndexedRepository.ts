@@ -21,6 +21,7 @@ import { restore } from '../commands/restore/executeRestore.js'
 import { planRestore } from '../commands/restore/planRestore.js'
 import type { RestoreOptions } from '../commands/restore/RestoreOptions.js'
 import type { RestorePlan, RestoreStats } from '../commands/restore/RestorePlan.js'
+import type { RestoreWorkers } from '../commands/restore/RestoreWorkers.js'
 import { planCopy, type CopyOptions, type CopyPlan } from '../commands/copy/planCopy.js'
 import { copy, type CopyResult } from '../commands/copy/copy.js'
 import { mergeSnapshots, type MergeOptions, type MergeResult } from '../commands/merge/mergeSnapshots.js'
@@ -345,10 +346,11 @@ export class IndexedRepository {
   /**
    * Carries out a plan of {@link IndexedRepository.planRestore} (with the options it was made with),
    * reading each pack at most once. An aborted restore is finished by planning and restoring again.
-   * Holds a shared lock, as restic's `restore` does.
+   * Holds a shared lock, as restic's `restore` does. `workers`: restore's worker threads started ahead of the
+   * plan ({@link RestoreWorkers.start}), so that their start-up overlaps the planning; restore ends them.
    */
-  restore(plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
-    return this.#shared(control, (signal) => restore(this, plan, { ...control, signal }))
+  restore(plan: RestorePlan, control: Control = {}, workers?: RestoreWorkers): Promise<RestoreStats> {
+    return this.#shared(control, (signal) => restore(this, plan, { ...control, signal }, workers)).finally(() => workers?.close())
   }
 
   /**

@@ -6,6 +6,7 @@ import { isRusticError, RusticError } from '../error/RusticError.js'
 import * as nodeCrypto from 'node:crypto'
 import { hashId, type Id } from '../id/Id.js'
 import { freeBuffer } from './freeBuffer.js'
+import { openNewFile } from './openNewFile.js'
 import { setFdMetadata } from './setFdMetadata.js'
 import type { RestoreError, RestoreReply, RestoreRequest, RestoreTarget } from './restore.protocol.js'
 
@@ -16,7 +17,6 @@ import type { RestoreError, RestoreReply, RestoreRequest, RestoreTarget } from '
 const blobId: (data: Uint8Array) => Id =
   typeof nodeCrypto.hash === 'function' ? (data) => nodeCrypto.hash('sha256', data, 'hex') as Id : (data) => hashId(data)
 
-const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW
 const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW
 
 // Memory: nothing of the size of a blob or a range is dropped here. Blobs are decrypted in place in the
@@ -223,11 +223,13 @@ export class RangeRestorer {
     const path = fsPath(t.path)
     let fd: number | undefined
     try {
-      fd = openSync(path, t.create ? CREATE : REOPEN, 0o600)
+      let created = false
+      if (t.create) ({ fd, created } = openNewFile(path, t.meta))
+      else fd = openSync(path, REOPEN)
       let done = 0
       while (done < plain.length) done += writeSync(fd, plain, done, plain.length - done, t.offset + done)
       // metadata is best effort here: the main thread sets what fails (and reports it)
-      return t.meta !== undefined && setFdMetadata(fd, t.meta)
+      return t.meta !== undefined && setFdMetadata(fd, t.meta, created)
     } catch (e) {
       throw new RusticError('InputOutput', `cannot write ${path.toString()}: ${message(e)}`, { code: 'RestoreIo', cause: e })
     } finally {

@@ -14,6 +14,16 @@ export interface RestoreWorkerData {
 export interface FileMetadata {
   /** Permission bits (with setuid/setgid/sticky) for `fchmod`. */
   mode: number
+  /**
+   * `mode` can be given to `open` when it creates the file (no setuid/setgid/sticky bit, owner-writable,
+   * nothing of it in the process's umask): a file created so needs no `fchmod` (see `openNewFile`).
+   */
+  createMode?: boolean
+  /**
+   * A file created now gets `uid`/`gid` by itself (they are the process's, and no directory it is created in
+   * is setgid): a file created so needs no `fchown` (see `openNewFile`).
+   */
+  createOwner?: boolean
   /** Access time in nanoseconds since 1970 (may be negative), set with `setFdTimes`. */
   atimeNs: bigint
   /** Modification time in nanoseconds since 1970, likewise. */

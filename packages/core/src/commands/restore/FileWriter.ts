@@ -1,6 +1,7 @@
 import { close, closeSync, constants, ftruncate, ftruncateSync, open, openSync, write, writeSync } from 'node:fs'
 import { promisify } from 'node:util'
 import type { FileMetadata } from '../../workers/restore.protocol.js'
+import { openNewFile } from '../../workers/openNewFile.js'
 import { setFdMetadata } from '../../workers/setFdMetadata.js'
 import type { FsPath } from './fsPath.js'
 
@@ -122,9 +123,9 @@ export class FileWriter {
    */
   prepareEmpty(index: number, meta?: FileMetadata): boolean {
     const f = this.fileAt(index)
-    const fd = openSync(f.path, f.create ? CREATE : REOPEN | constants.O_TRUNC, 0o600)
+    const { fd, created } = f.create ? openNewFile(f.path, meta) : { fd: openSync(f.path, REOPEN | constants.O_TRUNC), created: false }
     try {
-      return meta !== undefined && setFdMetadata(fd, meta)
+      return meta !== undefined && setFdMetadata(fd, meta, created)
     } finally {
       closeSync(fd)
     }

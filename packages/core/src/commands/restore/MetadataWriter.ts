@@ -1,4 +1,4 @@
-import { chmodSync, lchownSync, linkSync, lstatSync, symlinkSync } from 'node:fs'
+import { chmodSync, lchownSync, linkSync, lstatSync, readFileSync, symlinkSync } from 'node:fs'
 import { UserNames } from '../../archiver/userNames.js'
 import { nodeLinktargetBytes, unixPermFromGoMode, type ExtendedAttribute, type Node } from '../../repofile/index.js'
 import { runCommand } from '../../util/command.js'
@@ -21,6 +21,21 @@ export interface MetadataWriterOptions {
   userNames?: UserNames
 }
 
+/**
+ * The process's umask from `/proc/self/status` (Node's `process.umask()` sets it to 0 and back to read it, which
+ * races with files other threads create meanwhile); where that cannot be read, 0o777: no mode is then taken
+ * as `open` would give it (see `FileMetadata.createMode`).
+ */
+function processUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'latin1'))
+    if (m) return parseInt(m[1]!, 8)
+  } catch {
+    // (not Linux, or no /proc)
+  }
+  return 0o777
+}
+
 /** Linux `major()` of a `dev_t`. */
 function major(dev: bigint): bigint {
   return ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)
@@ -41,6 +56,13 @@ function minor(dev: bigint): bigint {
 export class MetadataWriter {
   private readonly names: UserNames
   private readonly asRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  /**
+   * The owner a file created now gets by itself, where the restore knows it (see {@link MetadataWriter.knowNewFilesOwner}):
+   * the process's user and group, when no directory files are created in is setgid.
+   */
+  private newFilesOwner: { uid: number; gid: number } | undefined
+  /** The process's umask, read once (what `open` takes from a new file's mode). */
+  private readonly umask = processUmask()
   /** The xattr package, once loaded (`null`: it does not load here). */
   private xattrs: NativeXattrs | null | undefined
   /** Attributes the target's file system refused as unsupported (reported once each). */
@@ -111,16 +133,26 @@ export class MetadataWriter {
     if (node.mode === undefined || mtime === undefined || (node.extendedAttributes?.length ?? 0) > 0) return undefined
     const atime = node.atimeNs ?? mtime
     this.reportPrecision()
-    const meta: FileMetadata = {
-      mode: unixPermFromGoMode(node.mode),
-      atimeNs: atime,
-      mtimeNs: mtime,
-    }
+    const mode = unixPermFromGoMode(node.mode)
+    const meta: FileMetadata = { mode, atimeNs: atime, mtimeNs: mtime }
+    // (a mode `open` gives as it is: the file gets it as it is created, and needs no fchmod)
+    if ((mode & 0o7000) === 0 && (mode & 0o200) !== 0 && (mode & this.umask) === 0) meta.createMode = true
     if (this.asRoot && !this.options.noOwnership) {
-      meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid)
-      meta.gid = this.options.numericId || !node.group ? node.gid : (this.gids.get(node.group) ?? node.gid)
+      const uid = (meta.uid = this.options.numericId || !node.user ? node.uid : (this.uids.get(node.user) ?? node.uid))
+      const gid = (meta.gid = this.options.numericId || !node.group ? node.gid : (this.gids.get(node.group) ?? node.gid))
+      if (this.newFilesOwner !== undefined && uid === this.newFilesOwner.uid && gid === this.newFilesOwner.gid) meta.createOwner = true
     }
     return meta
+  }
+
+  /**
+   * Tells the writer that every file created from now on is created in a directory that is not setgid (the
+   * restore made every directory itself, in a target that is not setgid), so that a new file's owner is the
+   * process's user and group and {@link MetadataWriter.fileMetadata} can mark metadata with that owner
+   * `createOwner` (no `fchown` needed).
+   */
+  knowNewFilesOwner(): void {
+    if (typeof process.geteuid === 'function' && typeof process.getegid === 'function') this.newFilesOwner = { uid: process.geteuid(), gid: process.getegid() }
   }
 
   /** Makes `path` a hard link to `existing`. */

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, statSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { setImmediate as nextTick } from 'node:timers/promises'
 import { throwIfAborted } from '../../error/RusticError.js'
@@ -9,6 +9,7 @@ import { restoreIoError } from './restoreIoError.js'
 import type { Control } from '../../progress/Control.js'
 import type { RestorePlan, RestoreStats } from './RestorePlan.js'
 import { RestoreRun } from './RestoreRun.js'
+import type { RestoreWorkers } from './RestoreWorkers.js'
 import { startWorkers, writeContents } from './writeContents.js'
 
 /**
@@ -34,19 +35,25 @@ import { startWorkers, writeContents } from './writeContents.js'
  * the restore: everything else is restored, and each file that could not be restored completely is
  * reported to `onWarning` and listed in the result's `damaged` (it is there with the parts that could be
  * read, its times not set). Check `damaged` before trusting the restore.
+ *
+ * `workers`: worker threads started ahead of the plan ({@link RestoreWorkers}); restore uses them if the plan
+ * wants as many, and ends them in any case.
  */
-export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}): Promise<RestoreStats> {
+export async function restore(indexed: IndexedRepository, plan: RestorePlan, control: Control = {}, workers?: RestoreWorkers): Promise<RestoreStats> {
   const run = new RestoreRun(indexed, plan, control)
+  if (run.signal?.aborted) await workers?.close()
   throwIfAborted(run.signal)
-  // the worker threads start while the directories and empty files are made (on another core)
-  const workers = startWorkers(run)
+  // the worker threads start while the directories and empty files are made (on another core), unless
+  // `workers` started them ahead
+  const started = startWorkers(run, workers)
   try {
     await prepareTarget(run)
+    if (newFilesOwned(run)) run.meta.knowNewFilesOwner()
     await createDirectories(run)
-    await writeFiles(run, workers)
+    await writeFiles(run, started)
   } finally {
     // (closed by writeContents once the contents are written; here when something failed before)
-    await workers.then((w) => w?.pool.close()).catch(() => {})
+    await started.then((w) => w?.pool.close()).catch(() => {})
   }
   await createOthers(run)
   await setMetadata(run)
@@ -72,6 +79,21 @@ async function prepareTarget(run: RestoreRun): Promise<void> {
     } catch (e) {
       throw restoreIoError(e, 'remove', r.fsPath)
     }
+  }
+}
+
+/**
+ * True when every file this restore creates gets the process's user and group by itself: every directory of
+ * the plan is one it creates (with mode 0700), in a target that is not setgid, so none is setgid (a new
+ * entry of a setgid directory gets the directory's group, and a new directory its setgid bit).
+ */
+function newFilesOwned(run: RestoreRun): boolean {
+  const dirs = run.plan.stats.dirs
+  if (dirs.unchanged + dirs.kept > 0) return false
+  try {
+    return (statSync(run.plan.target).mode & 0o2000) === 0 // (S_ISGID)
+  } catch {
+    return false
   }
 }
 

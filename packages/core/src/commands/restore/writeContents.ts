@@ -17,6 +17,7 @@ import { ReadBuffers } from './ReadBuffers.js'
 import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
 import { poolResult, RestorePool, type PoolResult } from './RestorePool.js'
 import type { RestoreRun } from './RestoreRun.js'
+import type { RestoreWorkers } from './RestoreWorkers.js'
 
 /** Sealed bytes the main thread opens and writes at a time when it works on a range (see `writeContentsOnWorkers`). */
 const HERE_STEP = 1 << 20
@@ -75,15 +76,19 @@ function restoreThreads(run: RestoreRun): number {
  * Starts the worker threads that {@link writeContents} will use for `run` (none for a restore without reads,
  * or with `workers: 0`, or where they cannot load): `restore` starts them before it creates the directories,
  * so that their start-up (an isolate each, a self-test) overlaps that work. Whoever starts them closes them
- * (`writeContents` does, or `pool.close()` if it never runs).
+ * (`writeContents` does, or `pool.close()` if it never runs). Workers started `ahead` (see
+ * {@link RestoreWorkers}) are used when they are as many as the plan wants, else closed.
  */
-export function startWorkers(run: RestoreRun): Promise<{ pool: RestorePool; threads: number } | undefined> {
-  if (run.plan.reads.length === 0) return Promise.resolve(undefined)
-  const threads = restoreThreads(run)
-  if (threads <= 0) return Promise.resolve(undefined)
+export function startWorkers(run: RestoreRun, ahead?: RestoreWorkers): Promise<{ pool: RestorePool; threads: number } | undefined> {
+  const threads = run.plan.reads.length === 0 ? 0 : restoreThreads(run)
   // With room for two threads or more, this thread is one of them: it has little else to do while the
   // workers write, and an isolate less is ~20 MiB less.
-  const started = RestorePool.start(run.indexed.repo.key, threads > 1 ? threads - 1 : 1).then((pool) => (pool ? { pool, threads } : undefined))
+  const size = threads <= 0 ? 0 : threads > 1 ? threads - 1 : 1
+  // workers started ahead of the plan, if they are what this plan wants (else they end now)
+  const taken = ahead?.take(run.indexed.repo, size)
+  if (taken === undefined) void ahead?.close().catch(() => {})
+  if (size === 0) return Promise.resolve(undefined)
+  const started = (taken ?? RestorePool.start(run.indexed.repo.key, size)).then((pool) => (pool ? { pool, threads } : undefined))
   started.catch(() => {}) // (awaited later, by writeContents: not an unhandled rejection meanwhile)
   return started
 }

@@ -1,5 +1,6 @@
+import { opendir } from 'node:fs/promises'
 import type { Command } from 'commander'
-import { RusticError, shortId, type IndexedRepository, type Node, type RestoreOptions, type RestorePlan } from '@rustic-ts/core'
+import { RestoreWorkers, RusticError, shortId, type IndexedRepository, type Node, type RestoreOptions, type RestorePlan } from '@rustic-ts/core'
 import { goJson, refuseUnsafeTarget } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { filterFrom, type FilterFlags } from '../filterFlags.js'
@@ -102,6 +103,20 @@ function planJson(plan: RestorePlan): string {
   })
 }
 
+/** True if `target` does not exist or is an empty directory (so a restore into it reads every blob of the snapshot). */
+async function emptyOrMissing(target: string): Promise<boolean> {
+  try {
+    const dir = await opendir(target)
+    try {
+      return (await dir.read()) === null
+    } finally {
+      await dir.close()
+    }
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT'
+  }
+}
+
 /** The `restore` command's action (loaded when it runs). */
 export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Command): Promise<void> {
   const g = globalOptions(cmd)
@@ -109,26 +124,31 @@ export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Comma
   // an empty target or `--delete` onto / is refused before the repository is opened (the plan checks again,
   // with the repository's own path)
   await refuseUnsafeTarget(opts.target, opts.delete ?? false, undefined)
+  const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0
+  const options: RestoreOptions = {
+    overwrite,
+    include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
+    exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
+    ignoreCase: ignoreCase || undefined,
+    delete: opts.delete ?? false,
+    verifyExisting: opts.verifyExisting ?? false,
+    numericId: opts.numericId ?? false,
+    noOwnership: !opts.ownership,
+    sparse: opts.sparse ?? false,
+  }
+  const planOptions = withProfileOptions(g.profile?.restore, options)
+  const fresh = opts.dryRun ? Promise.resolve(false) : emptyOrMissing(opts.target)
   const repo = await openRepo(cmd)
   const started = Date.now()
+  // into a new or empty target, restore's worker threads start now, on the other core, while this thread loads
+  // the index and plans (onto an earlier restore, the plan may read nothing: restore starts them if it needs them)
+  const workers = (await fresh) ? RestoreWorkers.start(repo, planOptions) : undefined
   try {
     const indexed = await repo.toIndexed()
     // plan and restore under one shared lock, so that no other client prunes between them
     await repo.withLock('shared', async () => {
       const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
-      const ignoreCase = (opts.iinclude?.length ?? 0) + (opts.iexclude?.length ?? 0) > 0
-      const options: RestoreOptions = {
-        overwrite,
-        include: [...(opts.include ?? []), ...(opts.iinclude ?? [])],
-        exclude: [...(opts.exclude ?? []), ...(opts.iexclude ?? [])],
-        ignoreCase: ignoreCase || undefined,
-        delete: opts.delete ?? false,
-        verifyExisting: opts.verifyExisting ?? false,
-        numericId: opts.numericId ?? false,
-        noOwnership: !opts.ownership,
-        sparse: opts.sparse ?? false,
-      }
-      const plan = await indexed.planRestore(node, opts.target, withProfileOptions(g.profile?.restore, options))
+      const plan = await indexed.planRestore(node, opts.target, planOptions)
       if (opts.dryRun) {
         if (g.json) {
           await writeOut(planJson(plan) + '\n')
@@ -149,7 +169,7 @@ export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Comma
       }
       if (!g.json && !g.quiet) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
       onInterruptSay(`the files restored so far are kept in ${plan.target}; restore again to finish (files already in place are not written again)`)
-      const stats = await indexed.restore(plan)
+      const stats = await indexed.restore(plan, {}, workers)
       onInterruptSay(undefined)
       const verified = opts.verify ? await verifyRestored(indexed, node, opts.target, plan, options) : undefined
       const s = plan.stats
@@ -198,6 +218,7 @@ export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Comma
       }
     })
   } finally {
+    await workers?.close()
     await repo.close()
   }
 }
