@@ -4,6 +4,7 @@ import type { Id } from '../id/Id.js'
 import type { CallOptions, FileWriter, WriteBackend } from './Backend.js'
 import { isBackendError, type BackendError } from './BackendError.js'
 import { abortableSleep, backoffDelay } from './backoff.js'
+import { fileName } from './DecryptBackend.js'
 import type { FileType } from './FileType.js'
 import { parseOptions } from '../util/parseOptions.js'
 
@@ -113,7 +114,7 @@ export class RetryBackend implements WriteBackend {
 
   /** Forwards, retrying transient errors. */
   readFull(type: FileType, id: Id, options?: CallOptions): Promise<Uint8Array> {
-    return this.retry(`read ${type} ${id}`, options?.signal, () => this.inner.readFull(type, id, options))
+    return this.retry(`read ${fileName(type, id)}`, options?.signal, () => this.inner.readFull(type, id, options))
   }
 
   /** Forwards, retrying transient errors. */
@@ -125,19 +126,19 @@ export class RetryBackend implements WriteBackend {
     length: number,
     options?: CallOptions,
   ): Promise<Uint8Array> {
-    return this.retry(`read ${type} ${id}`, options?.signal, () =>
+    return this.retry(`read ${fileName(type, id)}`, options?.signal, () =>
       this.inner.readPartial(type, id, cacheable, offset, length, options),
     )
   }
 
   /** Forwards, retrying transient errors. */
   writeBytes(type: FileType, id: Id, cacheable: boolean, data: Uint8Array, options?: CallOptions): Promise<void> {
-    return this.retry(`write ${type} ${id}`, options?.signal, () => this.inner.writeBytes(type, id, cacheable, data, options))
+    return this.retry(`write ${fileName(type, id)}`, options?.signal, () => this.inner.writeBytes(type, id, cacheable, data, options))
   }
 
   /** Forwards, retrying transient errors. */
   remove(type: FileType, id: Id, cacheable: boolean, options?: CallOptions): Promise<void> {
-    return this.retry(`remove ${type} ${id}`, options?.signal, () => this.inner.remove(type, id, cacheable, options))
+    return this.retry(`remove ${fileName(type, id)}`, options?.signal, () => this.inner.remove(type, id, cacheable, options))
   }
 
   /** The inner backend's answer. */
@@ -149,7 +150,7 @@ export class RetryBackend implements WriteBackend {
   async warmUp(type: FileType, id: Id, options?: CallOptions): Promise<void> {
     const inner = this.inner
     if (inner.warmUp === undefined) return
-    await this.retry(`warm up ${type} ${id}`, options?.signal, () => inner.warmUp!(type, id, options))
+    await this.retry(`warm up ${fileName(type, id)}`, options?.signal, () => inner.warmUp!(type, id, options))
   }
 
   /** Closes the inner backend. */

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import type { CallOptions } from '../backend/Backend.js'
 import { verifyId } from '../backend/DecryptBackend.js'
-import { RusticError, throwIfAborted } from '../error/RusticError.js'
-import { findIdByPrefix, type Id } from '../id/Id.js'
+import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
+import { findIdByPrefix, shortId, type Id } from '../id/Id.js'
 import { BlobIndex, type BlobLocation } from '../index/BlobIndex.js'
 import { BlobsInFlight } from '../index/BlobsInFlight.js'
 import type { Control } from '../progress/Control.js'
@@ -210,7 +210,11 @@ export class IndexedRepository {
       const nodes = await this.getTree(node.subtree, control)
       const next = nodes.find((n) => n.name === part)
       walked += `/${part}`
-      if (!next) throw new RusticError('InvalidInput', `path ${walked} not found in the snapshot`, { code: 'PathNotFound' })
+      if (!next) {
+        const full = `/${parts.join('/')}`
+        const where = walked === full ? '' : `: ${walked} does not exist`
+        throw new RusticError('InvalidInput', `path ${full} not found in the snapshot${where}`, { code: 'PathNotFound' })
+      }
       node = next
     }
     return node
@@ -226,7 +230,11 @@ export class IndexedRepository {
     const snapSpec = colon < 0 ? spec : spec.slice(0, colon)
     const path = colon < 0 ? '' : spec.slice(colon + 1)
     const snapshot = await this.repo.findSnapshot(snapSpec, filter, control)
-    const node = await this.nodeAtPath(snapshot.tree, path, control)
+    const node = await this.nodeAtPath(snapshot.tree, path, control).catch((e: unknown) => {
+      // name the snapshot the path was looked up in (`latest` may not be the one the user thinks)
+      if (!isRusticError(e, 'PathNotFound')) throw e
+      throw new RusticError('InvalidInput', e.message.replace(' the snapshot', ` snapshot ${shortId(snapshot.id!)}`), { code: 'PathNotFound' })
+    })
     const clean = '/' + path.split('/').filter((p) => p !== '' && p !== '.').join('/')
     return { snapshot, path: clean === '/' ? '' : clean, node }
   }

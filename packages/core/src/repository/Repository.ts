@@ -218,7 +218,10 @@ export class Repository {
       sealedConfig = await backends.repository.readFull('config', CONFIG_ID)
     } catch (e) {
       if (isNotFound(e)) {
-        throw new RusticError('Repository', `no repository at ${raw.location()}: the config file is missing`, {
+        // a location below a file: say so, not that a config is missing (`-r` names a file by mistake)
+        const notDir = (e as { cause?: { code?: unknown } }).cause?.code === 'ENOTDIR'
+        const why = notDir ? 'it is a file (or below one), not a directory' : 'the config file is missing'
+        throw new RusticError('Repository', `no repository at ${raw.location()}: ${why}`, {
           code: 'RepositoryNotFound',
           cause: e,
         })

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FaultInjectingBackend, describeBackendConformance } from '@rustic-ts/backend-testkit'
-import { BackendError, DEFAULT_RETRY_ELAPSED_MS, MemoryBackend, RetryBackend, backoffDelay, hashId, isRusticError } from '@rustic-ts/core/internal'
+import { BackendError, CONFIG_ID, DEFAULT_RETRY_ELAPSED_MS, MemoryBackend, RetryBackend, backoffDelay, hashId, isRusticError } from '@rustic-ts/core/internal'
 
 describe('RetryBackend', () => {
   it('succeeds through many transient faults', async () => {
@@ -38,6 +38,20 @@ describe('RetryBackend', () => {
     await expect(b.list('index')).rejects.toMatchObject({ backendKind: 'Network' })
     expect(faulty.calls.list).toBe(3)
     expect(retried).toEqual([1, 2])
+  })
+
+  it('names the call it retries: the config without its all-zero id, other files by type and id', async () => {
+    const faulty = new FaultInjectingBackend(new MemoryBackend(), { faultRate: 0, kind: 'Network' })
+    const calls: string[] = []
+    const b = new RetryBackend(faulty, { maxRetries: 1, baseDelayMs: 1, onRetry: (_e, _n, _d, call) => calls.push(call) })
+    const data = new Uint8Array([1, 2, 3])
+    faulty.failNext(1)
+    await b.writeBytes('config', CONFIG_ID, true, data)
+    faulty.failNext(1)
+    await b.readFull('config', CONFIG_ID)
+    faulty.failNext(1)
+    await b.writeBytes('pack', hashId(data), false, data)
+    expect(calls).toEqual(['write config', 'read config', `write pack ${hashId(data)}`])
   })
 
   it('does not retry non-transient errors', async () => {

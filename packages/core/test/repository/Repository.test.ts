@@ -128,7 +128,13 @@ describe('Repository', () => {
         expect(nodes).toHaveLength(1)
         expect((await fresh.getTree(treeId))[0] === nodes[0]).toBe(cacheTrees)
       }
-      await expect(indexed.resolveSnapshotPath('latest:/nope')).rejects.toThrow(/path \/nope not found/)
+      const latest = (await repo.findSnapshot('latest')).id!.slice(0, 8)
+      await expect(indexed.resolveSnapshotPath('latest:/nope')).rejects.toMatchObject({ code: 'PathNotFound', message: `path /nope not found in snapshot ${latest}` })
+      // the whole path is named, then the first part of it that is missing
+      await expect(indexed.resolveSnapshotPath('latest:/nope/deeper/f')).rejects.toMatchObject({
+        code: 'PathNotFound',
+        message: `path /nope/deeper/f not found in snapshot ${latest}: /nope does not exist`,
+      })
       expect(Buffer.from(await indexed.catBlob(dataId.slice(0, 10))).toString()).toBe('file content\n')
       expect(await indexed.catTree('latest')).toEqual(treeBytes)
       await expect(indexed.catTree('latest:/f.txt')).rejects.toMatchObject({ code: 'NotADirectory' })

@@ -65,6 +65,18 @@ describe('bad input on the command line: one line naming the problem, exit 1, no
   })
 })
 
+describe('a repository location that is a file', () => {
+  it('is named as a file, not as a repository without a config', async () => {
+    const file = join(tmp.path, 'not-a-repo.txt')
+    await writeFile(file, 'hello\n')
+    const r = await rustic(['-r', file, '--no-cache', 'snapshots'])
+    expect(r.stderr).toBe(`rustic-ts: error: no repository at local:${file}: it is a file (or below one), not a directory\n`)
+    expect(r.code).toBe(1)
+    const missing = await rustic(['-r', join(tmp.path, 'nothing-here'), '--no-cache', 'snapshots'])
+    expect(missing.stderr).toBe(`rustic-ts: error: no repository at local:${join(tmp.path, 'nothing-here')}: the config file is missing\n`)
+  })
+})
+
 /** True if this machine lets the test run `args` (namespaces, changing user). */
 function canRun(args: string[]): boolean {
   try {

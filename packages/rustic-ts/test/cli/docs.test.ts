@@ -12,6 +12,9 @@ const DOCS = [
   ...packages.map((p) => `packages/${p}/README.md`).filter((f) => existsSync(join(root, f))),
 ]
 
+/** Where the project's files are on GitHub (links of this form are checked as relative ones). */
+const OWN_BLOB = 'https://github.com/rustic-ts/rustic-ts/blob/main/'
+
 /** Every file under `dir` (recursively) whose name ends with one of `exts`. */
 function files(dir: string, exts: string[]): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -39,21 +42,24 @@ describe('documentation', () => {
     expect(found.map((x) => `${x.at}: ${x.line.trim()}`)).toEqual([])
   })
 
-  it('every relative link of README.md, docs/*.md and the package READMEs points to an existing file and heading', () => {
+  it('every relative link (and link into the project on GitHub) of README.md, docs/*.md and the package READMEs points to an existing file and heading', () => {
     const broken: string[] = []
     for (const doc of DOCS) {
       const text = readFileSync(join(root, doc), 'utf8').replace(/```[\s\S]*?```/g, '')
-      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
-        if (/^[a-z]+:/.test(target!) || target!.startsWith('api/')) continue
-        const [path, hash] = target!.split('#')
-        const file = path ? join(dirname(join(root, doc)), path) : join(root, doc)
+      for (const [, link] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        // the project's own GitHub links (the package READMEs use them: npm shows them away from the repository)
+        const own = link!.startsWith(OWN_BLOB) ? link!.slice(OWN_BLOB.length) : undefined
+        const target = own ?? link!
+        if ((own === undefined && /^[a-z]+:/.test(target)) || target.startsWith('api/')) continue
+        const [path, hash] = target.split('#')
+        const file = own !== undefined ? join(root, path!) : path ? join(dirname(join(root, doc)), path) : join(root, doc)
         if (!existsSync(file)) {
-          broken.push(`${doc}: ${target}`)
+          broken.push(`${doc}: ${link}`)
           continue
         }
         if (hash && file.endsWith('.md')) {
           const headings = [...readFileSync(file, 'utf8').matchAll(/^#+ (.*)$/gm)].map((m) => anchor(m[1]!))
-          if (!headings.includes(hash)) broken.push(`${doc}: ${target} (no such heading)`)
+          if (!headings.includes(hash)) broken.push(`${doc}: ${link} (no such heading)`)
         }
       }
     }

@@ -105,6 +105,22 @@ describe('profiles on the command line', () => {
     expect(wrong.stderr).toMatch(/password/i)
   })
 
+  it('a profile with a stdin-command entry: the line before each backup names what it reads, not the command line', async () => {
+    const file = join(tmp.path, 'config', 'rustic-ts', 'stdin.toml')
+    const stdinRepo = join(tmp.path, 'repo-stdin')
+    await writeFile(
+      file,
+      `[repository]\nrepository = "${stdinRepo}"\npassword = "${PASSWORD}"\nno-cache = true\n\n[global]\nno-progress = true\n\n` +
+        `[[backup.snapshots]]\nsources = ["${join(tmp.path, 'data', 'a')}"]\n\n` +
+        `[[backup.snapshots]]\nname = "greeting"\nstdin-command = "echo secret-token-123"\nstdin-filename = "greeting.txt"\n`,
+    )
+    await rusticOk(['-P', 'stdin', 'init'], env)
+    const out = (await rusticOk(['-P', 'stdin', 'backup'], env)).toString()
+    expect(out).toContain(`backing up ${join(tmp.path, 'data', 'a')}\n`)
+    expect(out).toContain('backing up the output of the stdin-command of "greeting" as greeting.txt\n')
+    expect(out).not.toContain('secret-token-123')
+  })
+
   it('a misspelt key fails with one line naming the key, the file and the line', async () => {
     const file = join(tmp.path, 'config', 'rustic-ts', 'typo.toml')
     await writeFile(file, `[global]\nno-progress = true\n\n[repository]\nrepositori = "x"\n`)

@@ -81,6 +81,17 @@ function sourceOf(cmd: Command, paths: string[], f: BackupFlags): string[] | Rea
   return paths
 }
 
+/**
+ * What one backup reads, for the lines printed before and after it: its paths, else standard input or
+ * a profile entry's stdin command, named by the entry (never the command line: it may hold a secret).
+ */
+function runName(run: BackupRun, f: BackupFlags): string {
+  if (run.paths.length > 0 && !(run.paths.length === 1 && run.paths[0] === '-')) return run.paths.join(', ')
+  const as = `as ${f.stdinFilename}`
+  if (!f.stdinCommand) return `standard input ${as}`
+  return run.entry?.name !== undefined ? `the output of the stdin-command of "${run.entry.name}" ${as}` : `the output of the stdin-command ${as}`
+}
+
 /** The backup options the flags ask for. */
 function backupOptionsFrom(f: BackupFlags): BackupOptions {
   const compression = f.compression === undefined ? undefined : compressionFlag(f.compression)
@@ -170,13 +181,13 @@ export async function backupAction(args: string[], flags: BackupFlags, cmd: Comm
     for (const run of runs) {
       if (run.entry !== undefined) applyProfileValues(cmd, commandValues(g.profile!, cmd, run.entry.settings))
       const f = cmd.opts() as BackupFlags
-      if (runs.length > 1 && !g.json && !g.quiet) await writeOut(`backing up ${run.paths.join(', ')}\n`)
+      if (runs.length > 1 && !g.json && !g.quiet) await writeOut(`backing up ${runName(run, f)}\n`)
       try {
         await backupOne(indexed, sourceOf(cmd, run.paths, f), withProfileOptions(run.entry?.options ?? g.profile?.backup.options, backupOptionsFrom(f)), f, g)
       } catch (e) {
         if (runs.length === 1 || isRusticError(e, 'Aborted') || isRusticError(e, 'LockLost')) throw e
-        failed.push(run.paths.join(','))
-        process.stderr.write(`rustic-ts: error: backup of ${run.paths.join(', ')} failed: ${(e as Error).message.split('\n')[0]}\n`)
+        failed.push(runName(run, f))
+        process.stderr.write(`rustic-ts: error: backup of ${runName(run, f)} failed: ${(e as Error).message.split('\n')[0]}\n`)
       }
     }
   } finally {
