@@ -323,7 +323,7 @@ async function throwOnConflict(
   const others = conflicts.length > 1 ? ` and ${conflicts.length - 1} other lock(s)` : ''
   const hint = conflicts.every((c) => c.stale)
     ? 'if no other client uses the repository, remove stale locks with "rustic-ts unlock" (or "restic unlock")'
-    : 'try again once it is released, or wait for it with --retry-lock (retryLockMs)'
+    : 'try again once it is released, or wait for it with --retry-lock (the retryLockMs option in the library)'
   throw new RepositoryLockedError(
     `cannot take ${kind === 'exclusive' ? 'an exclusive' : 'a shared'} lock on ${dbe.backend.location()}: it is locked by ${describeLock(first, timing.staleAfterMs)}${others}; ${hint}`,
     conflicts,
