@@ -2,6 +2,7 @@ import type { PackPart, PackVerification } from '../commands/check/PackVerifier.
 import type { MasterKeyJson } from '../crypto/Key.js'
 import type { Id } from '../id/Id.js'
 import type { IndexBlob } from '../repofile/IndexFile.js'
+import type { PackBlob } from '../repofile/PackHeader.js'
 
 /** The `workerData` of a verify worker. */
 export interface VerifyWorkerData {
@@ -70,6 +71,23 @@ export interface VerifyFile {
 }
 
 /**
+ * Verifies pack `packId` of `size` bytes from the local file `path` by its own header, before the index is
+ * there: the worker reads and opens the header, and if it lists data blobs only, reads the pack in pieces of
+ * about `pieceBytes` cut between blobs (see `planPackReads`) and verifies it as a {@link VerifyFile} job
+ * given the header's entries as the index's would. A file job (run in turn with the others). Answered by a
+ * {@link VerifyReply} with the verification and `head` (the entries it was made with); with neither if the
+ * header cannot be read or lists a tree blob, or with `readError` if the file could not be read.
+ */
+export interface VerifyHead {
+  type: 'head'
+  id: number
+  path: string
+  packId: Id
+  size: number
+  pieceBytes: number
+}
+
+/**
  * Do not begin {@link VerifyFile} job `ticket` if it has not begun yet (the main thread verifies that pack
  * itself): it is then answered with `withdrawn`. Not answered itself.
  */
@@ -79,12 +97,14 @@ export interface VerifyWithdraw {
 }
 
 /** Messages to a verify worker. */
-export type VerifyWorkerIn = VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyFile | VerifyWithdraw
+export type VerifyWorkerIn = VerifyBegin | VerifyPiece | VerifyEnd | VerifyDrop | VerifyFile | VerifyHead | VerifyWithdraw
 
 /** The answer to job `id`: done, with what was found for a {@link VerifyEnd}, or why it could not be done. */
 export interface VerifyReply {
   id: number
   verification?: PackVerification
+  /** The header's entries a {@link VerifyHead} job verified the pack with (with `verification`). */
+  head?: PackBlob[]
   /** Why the file of a {@link VerifyFile} could not be read. */
   readError?: string
   /** The {@link VerifyFile} job was withdrawn before it began: nothing was done. */

@@ -7,8 +7,13 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { BlobVerifier } from '../commands/check/BlobVerifier.js'
 import { PackVerifier } from '../commands/check/PackVerifier.js'
+import { planPackReads } from '../commands/check/planPackReads.js'
 import { Key } from '../crypto/Key.js'
-import type { VerifyFile, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
+import type { Id } from '../id/Id.js'
+import type { IndexBlob } from '../repofile/IndexFile.js'
+import { PACK_HEADER_LENGTH_SIZE, packHeaderLength, parsePackHeader, type PackBlob } from '../repofile/PackHeader.js'
+import type { PackPart } from '../commands/check/PackVerifier.js'
+import type { VerifyFile, VerifyHead, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
 import { workerPort } from './workerPort.js'
 
@@ -113,13 +118,58 @@ async function eachPiece(file: FileHandle, pieces: ReadonlyArray<{ offset: numbe
   }
 }
 
+/**
+ * Verifies pack `packId` of `size` bytes, indexed as `blobs`, from `file`: its tail (from `tailStart`) first, then
+ * `pieces` (the next one read while this one is verified).
+ */
+async function verifyFrom(
+  file: FileHandle,
+  packId: Id,
+  size: number,
+  blobs: IndexBlob[],
+  tailStart: number,
+  pieces: ReadonlyArray<{ offset: number; length: number }>,
+  part?: PackPart,
+): Promise<VerifyReply['verification']> {
+  const tail = await readAt(file, new Uint8Array(size - tailStart), size - tailStart, tailStart)
+  const verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, part)
+  await eachPiece(file, pieces, (piece) => verifier.push(piece))
+  return verifier.finish()
+}
+
 /** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
 function verifyFile(m: VerifyFile): Promise<VerifyReply> {
+  return fileJob(m.id, m.path, async (file) => ({ verification: await verifyFrom(file, m.packId, m.size, m.blobs, m.tailStart, m.pieces, m.part) }))
+}
+
+/** The entries of the header of the pack of `size` bytes in `file`; `undefined` if it cannot be opened or parsed. */
+async function readHead(file: FileHandle, size: number, packId: Id): Promise<PackBlob[] | undefined> {
+  const what = `pack ${packId}`
+  let length: number
+  try {
+    length = packHeaderLength(await readAt(file, new Uint8Array(PACK_HEADER_LENGTH_SIZE), PACK_HEADER_LENGTH_SIZE, size - PACK_HEADER_LENGTH_SIZE), size, what)
+  } catch (e) {
+    if (e instanceof FileReadError) throw e
+    return undefined
+  }
+  const sealed = await readAt(file, new Uint8Array(length), length, size - PACK_HEADER_LENGTH_SIZE - length)
+  try {
+    return parsePackHeader(key.decrypt(sealed, `header of ${what}`), what)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Does a {@link VerifyHead} job: reads the pack's header and, if it lists data blobs only, verifies the pack with
+ * those entries as its index entries (the main thread compares them with the index's).
+ */
+function verifyHead(m: VerifyHead): Promise<VerifyReply> {
   return fileJob(m.id, m.path, async (file) => {
-    const tail = await readAt(file, new Uint8Array(m.size - m.tailStart), m.size - m.tailStart, m.tailStart)
-    const verifier = new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, tail, opener, m.part)
-    await eachPiece(file, m.pieces, (piece) => verifier.push(piece))
-    return { verification: verifier.finish() }
+    const head = await readHead(file, m.size, m.packId)
+    if (head === undefined || head.length === 0 || head.some((b) => b.type !== 'data')) return {}
+    const { tailStart, pieces } = planPackReads(m.size, head, m.pieceBytes)
+    return { verification: await verifyFrom(file, m.packId, m.size, head, tailStart, pieces), head }
   })
 }
 
@@ -130,6 +180,10 @@ port.listen((m) => {
       if (withdrawn.delete(m.ticket)) return port.post({ id: m.id, withdrawn: true })
       port.post(await verifyFile(m))
     })
+    return
+  }
+  if (m.type === 'head') {
+    files = files.then(async () => port.post(await verifyHead(m)))
     return
   }
   if (m.type === 'drop') return drop(m.stream)

@@ -56,6 +56,12 @@ interface PartJoin {
   left: number
 }
 
+/** The size of the pieces a {@link PackDataReader} with `memory` for `lanes` lanes reads packs in (see `planPackReads`). */
+export function pieceBytes(memory: number, lanes: number): number {
+  const laneMemory = Math.max(1, Math.floor(memory / Math.max(1, lanes)))
+  return Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
+}
+
 /**
  * The work of verifying `pack`, in rough units of bytes: every byte is hashed, MAC-checked and decrypted once
  * and every plaintext byte (after decompression) hashed once more, and decompression costs about as much
@@ -124,11 +130,10 @@ export class PackDataReader {
     },
   ) {
     const lanes = Math.max(1, verifiers.lanes ?? 1)
-    const laneMemory = Math.max(1, Math.floor(options.memory / lanes))
     this.budgets = Array.from({ length: lanes }, (_, i) => new ByteBudget(this.shareOf(i)))
     this.active = new Array<number>(lanes).fill(0)
     this.work = new Array<number>(lanes).fill(0)
-    this.pieceBytes = Math.max(1, Math.min(PIECE_BYTES, Math.floor(laneMemory / 4)))
+    this.pieceBytes = pieceBytes(options.memory, lanes)
     options.signal?.addEventListener('abort', () => this.wake(), { once: true })
   }
 
@@ -200,6 +205,37 @@ export class PackDataReader {
     const done = this.verifyWhole(pack, bytes, copy, verified)
     done.catch(() => {})
     this.whole.push(done)
+  }
+
+  /**
+   * Takes in a pack that worker lane `lane` began verifying before this reader was made (by the pack's own header,
+   * see `startHeadPacks`): it counts as that lane's work in progress, and the memory the worker holds for it (the
+   * tail and two pieces) against the lane's memory, until `verified` settles. Then what it found is reported as for
+   * any pack and this resolves with true; with false if `verified` resolves with `undefined` (nothing is reported:
+   * the caller reads the pack as usual).
+   */
+  async adopt(pack: PackToRead, lane: number, verified: Promise<PackVerification | undefined>, copy?: string): Promise<boolean> {
+    const work = packWork(pack)
+    this.active[lane]!++
+    this.work[lane]! += work
+    const job = { lane, withdraw: new AbortController() }
+    this.fileJobs.push(job)
+    const budget = this.budgets[lane]!
+    const held = Math.min(pack.size, 2 * this.pieceBytes + (pack.size - planPackReads(pack.size, pack.blobs, this.pieceBytes).tailStart))
+    try {
+      await budget.acquire(held)
+      try {
+        const verification = await untilAborted(verified, this.options.signal)
+        if (verification === undefined) return false
+        this.record({ pack, work, bytes: pack.size }, copy, verification)
+        return true
+      } finally {
+        budget.release(held)
+      }
+    } finally {
+      this.fileJobs.splice(this.fileJobs.indexOf(job), 1)
+      this.leaveLane(lane, work)
+    }
   }
 
   /** Waits for the packs given to {@link PackDataReader.verifyDownloaded}; throws if a worker failed. */

@@ -5,7 +5,7 @@ import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
 import { RusticError } from '../../error/RusticError.js'
 import { hashId, type Id } from '../../id/Id.js'
 import type { IndexBlob } from '../../repofile/IndexFile.js'
-import { serializePackHeader } from '../../repofile/PackHeader.js'
+import { serializePackHeader, type PackBlob } from '../../repofile/PackHeader.js'
 import type { VerifyReply, VerifyWorkerData, VerifyWorkerIn } from '../../workers/verify.protocol.js'
 import { workerUrl } from '../../workers/workerUrl.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../workers/WorkerPool.js'
@@ -67,12 +67,17 @@ export class VerifyPool implements PackVerifiers {
 
   private constructor(private readonly pool: Pool) {}
 
-  /** Starts `n` workers for `key`; `undefined` if that is not possible here. */
-  static async start(key: Key, n: number): Promise<VerifyPool | undefined> {
+  /**
+   * Starts `n` workers for `key`; `undefined` if that is not possible here.
+   * @param onLaunch - called at once with the pool when its workers are launched, before their self-test: jobs
+   *   may be sent to it from then on (they wait for the workers to load; they fail if the self-test fails).
+   */
+  static async start(key: Key, n: number, onLaunch?: (pool: VerifyPool) => void): Promise<VerifyPool | undefined> {
     if (n < 1 || sodiumPoly1305() === undefined) return undefined
     const pool = launch(n, key)
     if (pool === undefined) return undefined
     const verifyPool = new VerifyPool(pool)
+    onLaunch?.(verifyPool)
     // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify
     const probe = new TextEncoder().encode('rustic-ts verify pool self-test '.repeat(8))
     const id = hashId(probe)
@@ -156,6 +161,17 @@ export class VerifyPool implements PackVerifiers {
       ...(part ? { part } : {}),
     })).finally(() => withdraw?.removeEventListener('abort', onWithdraw))
     return reply.readError === undefined && !reply.withdrawn ? (reply.verification as PackVerification) : undefined
+  }
+
+  /**
+   * Has worker `lane` verify pack `packId` of `size` bytes from the local file `path` by the pack's own header,
+   * read in pieces of about `pieceBytes` (see `VerifyHead`): what it found and the header's entries it was
+   * verified with, or `undefined` if the header could not be read or lists tree blobs, or the file could not be
+   * read. Rejects if the worker failed or the pool is closed.
+   */
+  async verifyHead(lane: number, path: string, packId: Id, size: number, pieceBytes: number): Promise<{ verification: PackVerification; head: PackBlob[] } | undefined> {
+    const reply = await this.ask(this.pool.workers[lane] ?? this.pool.leastBusy(), (id) => ({ type: 'head', id, path, packId, size, pieceBytes }))
+    return reply.verification && reply.head ? { verification: reply.verification, head: reply.head } : undefined
   }
 
   /** Ends the workers; pending jobs fail. */

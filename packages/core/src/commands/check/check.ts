@@ -17,7 +17,8 @@ import { checkPackFiles } from './checkPackFiles.js'
 import { checkSnapshots, type SnapshotWalk } from './checkSnapshots.js'
 import { parseReadDataSubset, selectPacks, type ReadDataSubset } from './readDataSubset.js'
 import { deferredProgress } from './deferredProgress.js'
-import { PackDataReader, type PackPathFinder, type PackRangeReader, type PackToRead } from './PackDataReader.js'
+import { headVerification, startHeadPacks, type HeadPack } from './headPacks.js'
+import { PackDataReader, pieceBytes, type PackPathFinder, type PackRangeReader, type PackToRead } from './PackDataReader.js'
 import { verifiersAlsoHere, verifiersHere, type PackVerifiers } from './PackVerifiers.js'
 import type { VerifiedBlob } from './PackVerifier.js'
 import { TreeLoader } from './TreeLoader.js'
@@ -63,10 +64,12 @@ export function prepareCheck(repo: Repository, options: CheckOptions = {}): Prep
   const opts = parseOptions(CheckOptionsSchema, options, 'check options')
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
-  const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers) : undefined
+  // (the pool as soon as its workers are launched: packs can be given to them before the index is loaded)
+  const launched: { pool?: VerifyPool } = {}
+  const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers, (p) => (launched.pool = p)) : undefined
   pool?.catch(() => {})
   return {
-    run: (control) => checkWith(repo, opts, subset, pool, control),
+    run: (control) => checkWith(repo, opts, subset, pool, launched.pool, control),
     close: async () => {
       await (await pool?.catch(() => undefined))?.close()
     },
@@ -78,6 +81,7 @@ async function checkWith(
   opts: CheckOptionsParsed,
   subset: ReadDataSubset | undefined,
   pool: Promise<VerifyPool | undefined> | undefined,
+  launched: VerifyPool | undefined,
   control: Control,
 ): Promise<CheckResult> {
   const { signal, progress } = repo.control(control)
@@ -94,6 +98,14 @@ async function checkWith(
   LISTED_TYPES.forEach((type, i) => listed.set(type, new Map(lists[i])))
   spinner.finish()
   const packSizes = listed.get('pack')!
+  // With every pack to be read from local files, the workers (up before the index is loaded) each begin one pack
+  // by its own header meanwhile; once the index is there, a pack whose header agrees with it counts as verified
+  // by that (what the worker found is what verifying it as usual finds), any other is verified as usual.
+  const packPath = layers.packs.localPath?.bind(layers.packs)
+  const heads: HeadPack[] =
+    launched && packPath && subset?.kind === 'all' && !layers.hot
+      ? startHeadPacks(launched, packSizes, (id) => packPath('pack', id, { signal }), pieceBytes(readDataMemory(opts, launched.lanes + 1), launched.lanes + 1))
+      : []
 
   if (layers.cache && !opts.trustCache) {
     await checkCache(layers.cache, layers.repository, listed, findings, { concurrency, signal, progress: progress('counter', 'checking the cache') })
@@ -140,13 +152,28 @@ async function checkWith(
   // The packs the walk does not download (data packs; with a hot repository, the cold ones) are read while
   // the trees are walked, so that the workers are busy meanwhile.
   const early = reader ? take(pendingMain, (p) => layers.hot !== undefined || index.packs.get(p.id)?.type !== 'tree') : []
+  // the packs a worker began by their headers (see above), if the workers started
+  const begun = started !== undefined && started === launched ? heads.filter((h) => early.some((p) => p.id === h.id)) : []
   // while this thread walks the trees, it only reads packs for the workers (it verifies once the walk is done)
   reader?.holdHereLane()
   const earlyProgress = deferredProgress()
   const earlyRead = (async () => {
     if (early.length === 0) return
-    await repo.warmUpPacks(early.map((p) => p.id), { signal: stopReading.signal })
-    await reader!.read(early, readFrom(layers.packs), { concurrency, progress: earlyProgress, ...(localPath ? { localPath } : {}) })
+    const readOptions = { concurrency, progress: earlyProgress, ...(localPath ? { localPath } : {}) }
+    // (taken in before the other packs are given lanes: they are already on their workers)
+    const adopted = begun.map(async (h) => {
+      const pack = early.find((p) => p.id === h.id)!
+      if (await reader!.adopt(pack, h.lane, headVerification(h, pack))) earlyProgress.inc(pack.size)
+      else await reader!.read([pack], readFrom(layers.packs), readOptions)
+    })
+    for (const a of adopted) a.catch(() => {})
+    const rest = early.filter((p) => !begun.some((h) => h.id === p.id))
+    try {
+      await repo.warmUpPacks(rest.map((p) => p.id), { signal: stopReading.signal })
+      await reader!.read(rest, readFrom(layers.packs), readOptions)
+    } finally {
+      await Promise.all(adopted)
+    }
   })()
   earlyRead.catch(() => {})
   try {
