@@ -1,6 +1,7 @@
 // Node built-ins and dependency-free files only: the CLI also loads this before its program, to start the key derivation early.
 import { scrypt } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import type { Worker } from 'node:worker_threads'
 import type { KdfParams } from './kdf.js'
 import { scryptInWorkers } from './scryptInWorkers.js'
 
@@ -85,6 +86,14 @@ export interface ScryptOptions {
    * otherwise wait for the key (the CLI's early derivation, while its program loads). Default false.
    */
   mainThreadLane?: boolean
+  /**
+   * When the lanes were mixed on worker threads, one of them is handed to this once they are done (before the
+   * promise resolves) instead of being ended: an idle thread of the reusable scrypt program, on which a
+   * `WorkerPool` can run another worker program (`WorkerPoolOptions.threads`, e.g. `check`'s `idleThreads`),
+   * saving that program a thread's start (~35 ms of CPU). The receiver ends it. Not called when OpenSSL
+   * derived the key. For a caller that starts a worker next (the CLI's `check`).
+   */
+  keepThread?: (thread: Worker) => void
 }
 
 /** The ROMix shift of a one-lane derivation on a worker ({@link ScryptOptions.lessMemory}): a quarter of V, ~80-97 ms a lane, as fast as OpenSSL. */
@@ -110,7 +119,12 @@ export async function scryptBytes(password: Uint8Array, salt: Uint8Array, params
   const pw = Buffer.from(password)
   try {
     const shift = oneLane ? ONE_LANE_ROMIX_SHIFT : WORKER_ROMIX_SHIFT
-    return await scryptInWorkers(pw, salt, params, threads, shift, undefined, options.mainThreadLane === true)
+    return await scryptInWorkers(pw, salt, params, {
+      threads,
+      shift,
+      mainLane: options.mainThreadLane === true,
+      ...(options.keepThread ? { keepThread: options.keepThread } : {}),
+    })
   } catch {
     // no worker program next to this code, or a worker failed: OpenSSL gives the same bytes
     return await opensslScrypt(pw, salt, params)

@@ -1,5 +1,6 @@
 // Node built-ins and dependency-free files only: the CLI also loads this before its program (see scryptBytes).
 import { pbkdf2Sync } from 'node:crypto'
+import type { Worker } from 'node:worker_threads'
 import type { ScryptReply, ScryptWorkerData, ScryptWorkerIn } from '../workers/scrypt.protocol.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../workers/WorkerPool.js'
 import { workerUrl } from '../workers/workerUrl.js'
@@ -8,6 +9,28 @@ import { romixWasm } from './scryptRomixWasm.js'
 
 /** The ROMix shift of the lane the calling thread mixes (`mainLane`): a quarter of the lane's memory. */
 const MAIN_LANE_SHIFT = 2
+
+/** How {@link scryptInWorkers} mixes the lanes. */
+export interface ScryptInWorkersOptions {
+  /** Worker threads (at most one per pair of lanes is started). */
+  threads: number
+  /** The WebAssembly ROMix keeps 1/2^shift of each lane's blocks (default 0: all). */
+  shift?: 0 | 1 | 2
+  /** The worker program (default the scrypt worker; tests give another). */
+  url?: URL
+  /**
+   * With an odd `p` (3 or more), the calling thread mixes the last lane itself at its next turn (the WebAssembly
+   * ROMix keeping a quarter of the lane: ~80 ms for N = 2^15, r = 8, during which that thread does nothing else),
+   * so that the workers mix pairs only; where WebAssembly cannot load, a worker takes it.
+   */
+  mainLane?: boolean
+  /**
+   * Once the lanes are mixed, one worker's thread is handed to this (before the promise resolves) instead of
+   * being ended: idle, its program reusable, for a `WorkerPool` to run another program on
+   * (`WorkerPoolOptions.threads`). The receiver ends it.
+   */
+  keepThread?: (thread: Worker) => void
+}
 
 /** A job of a scrypt worker: one lane or two. */
 interface LanesJob extends PendingJob {
@@ -24,20 +47,10 @@ interface LanesJob extends PendingJob {
  * one fails.
  * Rejects if a worker cannot start, fails or exits early (the caller then derives another way); it never
  * gives bytes from a lane that was not mixed. The password is copied at once (the caller may clear its own
- * bytes meanwhile, as `node:crypto`'s scrypt allows). `url` is the worker program (tests give another).
- * With `mainLane` and an odd `p` (3 or more), the calling thread mixes the last lane itself at its next turn
- * (the WebAssembly ROMix keeping a quarter of the lane: ~80 ms for N = 2^15, r = 8, during which that thread
- * does nothing else), so that the workers mix pairs only; where WebAssembly cannot load, a worker takes it.
+ * bytes meanwhile, as `node:crypto`'s scrypt allows). See {@link ScryptInWorkersOptions} for the rest.
  */
-export function scryptInWorkers(
-  password: Uint8Array,
-  salt: Uint8Array,
-  params: KdfParams,
-  threads: number,
-  shift: 0 | 1 | 2 = 0,
-  url: URL = workerUrl('scrypt'),
-  mainLane = false,
-): Promise<Buffer> {
+export function scryptInWorkers(password: Uint8Array, salt: Uint8Array, params: KdfParams, options: ScryptInWorkersOptions): Promise<Buffer> {
+  const { threads, shift = 0, url = workerUrl('scrypt'), mainLane = false, keepThread } = options
   const { N, r, p } = params
   const pw = Buffer.from(password)
   const laneBytes = 128 * r
@@ -56,7 +69,11 @@ export function scryptInWorkers(
     const finish = (error: Error | undefined): void => {
       if (settled) return
       settled = true
+      // (every lane is mixed: the workers are idle; one is kept, the others end)
+      let kept: Worker | undefined
+      if (error === undefined && keepThread && pool) for (const w of pool.workers) if ((kept ??= pool.release(w)) !== undefined) break
       void pool?.close()
+      if (kept) keepThread!(kept)
       const out = error === undefined ? pbkdf2Sync(pw, lanes, 1, 64, 'sha256') : undefined
       lanes.fill(0)
       pw.fill(0)

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { Worker, type TransferListItem } from 'node:worker_threads'
 import { RusticError } from '../error/RusticError.js'
+import type { NextProgram } from './workerPort.js'
 
 /** A job handed to a worker of a {@link WorkerPool} and not answered yet. */
 export interface PendingJob {
@@ -47,6 +48,14 @@ export interface WorkerPoolOptions<Out, Job extends PendingJob, State> {
    * it is set for the process while they start, then unset unless the process has it itself).
    */
   exposeGc?: boolean
+  /**
+   * Idle threads of a reusable worker program (see `WorkerPort.listen`; {@link WorkerPool.release} gives them
+   * out) on which to run this pool's first workers instead of starting new threads: each is sent a `NextProgram`
+   * message with its `workerData` at once and belongs to this pool from then on. Saves a thread's start (Node's
+   * bootstrap of a worker: ~35 ms of CPU). {@link WorkerPoolOptions.exposeGc} does not reach them. Threads beyond
+   * {@link WorkerPoolOptions.size} are left alone.
+   */
+  threads?: readonly Worker[]
 }
 
 /**
@@ -61,6 +70,10 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
   readonly workers: ReadonlyArray<PoolWorker<Job, State>>
   private seq = 0
   private isClosed = false
+  /** Takes off the listeners this pool put on each worker's thread (see {@link WorkerPool.release}). */
+  private readonly unlisten = new Map<PoolWorker<Job, State>, () => void>()
+  /** Workers given out by {@link WorkerPool.release}. */
+  private readonly released = new Set<PoolWorker<Job, State>>()
 
   /** Starts the workers (they run once their program is loaded; messages posted before wait for it). */
   constructor(private readonly options: WorkerPoolOptions<Out, Job, State>) {
@@ -74,26 +87,48 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
     const workers: Array<PoolWorker<Job, State>> = []
     for (let index = 0; index < options.size; index++) {
       const { workerData, state } = options.setup(index)
+      // (a thread that has ended since it was given up is replaced by a new one)
+      const given = options.threads?.[index]
+      const adopted = given !== undefined && given.threadId >= 0 ? given : undefined
+      if (given !== undefined && adopted === undefined) void given.terminate()
       let thread: Worker
       try {
-        thread = new Worker(options.url, { workerData })
+        thread = adopted ?? new Worker(options.url, { workerData })
       } catch (e) {
         // no worker threads here: nothing is left running, and the process gets its flags back
         for (const w of workers) void w.thread.terminate()
         if (toggleGc) setFlagsFromString('--no-expose-gc')
         throw e
       }
-      const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: false }
-      thread.once('online', () => {
+      const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: adopted !== undefined }
+      const onOnline = (): void => {
+        if (w.online) return
         w.online = true
         started()
         options.onOnline?.(w)
-      })
-      thread.on('message', (m: Out) => options.onMessage(w, m))
-      thread.on('error', (e) => this.fail(w, e))
-      thread.on('exit', (code) => {
+      }
+      const onMessage = (m: Out): void => options.onMessage(w, m)
+      const onError = (e: Error): void => this.fail(w, e)
+      const onExit = (code: number): void => {
         if (!w.online) started()
         this.fail(w, new Error(`${options.name} worker exited with code ${code}`))
+      }
+      if (adopted) {
+        // (it runs already; the messages posted after this one reach the program it is told to run)
+        started()
+        adopted.postMessage({ nextProgram: { url: options.url.href, data: workerData } } satisfies NextProgram)
+        if (options.onOnline) queueMicrotask(() => options.onOnline!(w))
+      } else {
+        thread.once('online', onOnline)
+      }
+      thread.on('message', onMessage)
+      thread.on('error', onError)
+      thread.on('exit', onExit)
+      this.unlisten.set(w, () => {
+        thread.off('online', onOnline)
+        thread.off('message', onMessage)
+        thread.off('error', onError)
+        thread.off('exit', onExit)
       })
       // an idle worker does not keep the process alive (after the listeners: adding a 'message' listener refs it again)
       thread.unref()
@@ -119,9 +154,9 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
     return n
   }
 
-  /** The first failure of a worker, if any has failed. */
+  /** The first failure of a worker, if any has failed (a worker given up is none). */
   get failure(): Error | undefined {
-    return this.workers.find((w) => w.dead)?.dead
+    return this.workers.find((w) => w.dead && !this.released.has(w))?.dead
   }
 
   /** The live worker with the fewest pending jobs (a dead one if all are: sending to it fails the job). */
@@ -188,7 +223,25 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
     return false
   }
 
-  /** Ends the workers; pending jobs fail. */
+  /**
+   * Gives up worker `w`'s thread without ending it, for another pool to run its program on
+   * ({@link WorkerPoolOptions.threads}; its program must be reusable, see `WorkerPort.listen`): this pool stops
+   * listening to it and counts it as gone (a job sent to it fails). `undefined` if `w` is dead, has pending jobs or
+   * the pool is closed. The thread does not keep the process alive; whoever takes it ends it.
+   */
+  release(w: PoolWorker<Job, State>): Worker | undefined {
+    if (this.isClosed || w.dead || w.jobs.size > 0 || this.released.has(w)) return undefined
+    this.unlisten.get(w)?.()
+    this.unlisten.delete(w)
+    // (an error of the idle thread before another pool takes it must not be an unhandled 'error' event)
+    w.thread.on('error', () => {})
+    this.released.add(w)
+    w.dead = new Error(`${this.options.name} worker was given up`)
+    w.thread.unref()
+    return w.thread
+  }
+
+  /** Ends the workers (not those given up by {@link WorkerPool.release}); pending jobs fail. */
   async close(): Promise<void> {
     if (this.isClosed) return
     this.isClosed = true
@@ -198,7 +251,7 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
       w.jobs.clear()
       for (const job of jobs) job.fail(error)
     }
-    await Promise.all(this.workers.map((w) => w.thread.terminate()))
+    await Promise.all(this.workers.filter((w) => !this.released.has(w)).map((w) => w.thread.terminate()))
   }
 
   /** The error of a job on a worker that failed with `cause`. */

@@ -48,7 +48,7 @@ describe('scryptBytes', () => {
     const salt = randomBytes(64)
     const expected = scryptSync(password, salt, 64, { ...params, maxmem: 64 << 20 })
     expect((await scryptBytes(password, salt, params, { lessMemory: true })).equals(expected)).toBe(true)
-    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.map((c) => [c[3], c[4]])).toEqual([[1, 2]])
+    expect(vi.mocked(inWorkers.scryptInWorkers).mock.calls.map((c) => [c[3].threads, c[3].shift])).toEqual([[1, 2]])
     // by default, and for a lane too small to be worth a worker, OpenSSL derives it
     expect((await scryptBytes(password, salt, params)).equals(expected)).toBe(true)
     await scryptBytes(password, salt, { N: 1024, r: 8, p: 1 }, { lessMemory: true })

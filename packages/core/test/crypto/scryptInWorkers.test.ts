@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, scryptSync } from 'node:crypto'
+import type { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { scryptInWorkers } from '../../src/crypto/scryptInWorkers.js'
 
@@ -12,7 +13,7 @@ describe('scryptInWorkers', () => {
       const shift = randomInt(0, 3) as 0 | 1 | 2
       const password = randomBytes(randomInt(1, 40))
       const salt = randomBytes(k < 3 ? 64 : randomInt(0, 100))
-      const out = await scryptInWorkers(password, salt, { N, r, p }, threads, shift)
+      const out = await scryptInWorkers(password, salt, { N, r, p }, { threads, shift })
       expect(out.toString('hex'), JSON.stringify({ N, r, p, threads, shift })).toBe(scryptSync(password, salt, 64, { N, r, p }).toString('hex'))
     }
   })
@@ -26,7 +27,7 @@ describe('scryptInWorkers', () => {
     ] as const) {
       const password = randomBytes(12)
       const salt = randomBytes(64)
-      const out = await scryptInWorkers(password, salt, { N: 256, r: 2, p }, threads, 1)
+      const out = await scryptInWorkers(password, salt, { N: 256, r: 2, p }, { threads, shift: 1 })
       expect(out.toString('hex'), JSON.stringify({ p, threads })).toBe(scryptSync(password, salt, 64, { N: 256, r: 2, p }).toString('hex'))
     }
   })
@@ -42,7 +43,7 @@ describe('scryptInWorkers', () => {
       const password = randomBytes(12)
       const salt = randomBytes(64)
       const params = { N: 1024, r: 2, p }
-      const out = await scryptInWorkers(password, salt, params, threads, 1, undefined, true)
+      const out = await scryptInWorkers(password, salt, params, { threads, shift: 1, mainLane: true })
       expect(out.toString('hex'), JSON.stringify({ p, threads })).toBe(scryptSync(password, salt, 64, params).toString('hex'))
     }
   })
@@ -51,16 +52,32 @@ describe('scryptInWorkers', () => {
     const password = randomBytes(16)
     const salt = randomBytes(64)
     const expected = scryptSync(password, salt, 64, { N: 256, r: 4, p: 3 })
-    const pending = scryptInWorkers(password, salt, { N: 256, r: 4, p: 3 }, 2, 2)
+    const pending = scryptInWorkers(password, salt, { N: 256, r: 4, p: 3 }, { threads: 2, shift: 2 })
     password.fill(0)
     expect((await pending).equals(expected)).toBe(true)
   })
 
   it('rejects, never gives bytes, when a worker cannot start, dies or answers a lane it was not given', async () => {
     const params = { N: 16, r: 1, p: 4 }
-    const args = [randomBytes(8), randomBytes(64), params, 2, 0] as const
-    await expect(scryptInWorkers(...args, new URL('./fixtures/missing.worker.mjs', import.meta.url))).rejects.toThrow()
-    await expect(scryptInWorkers(...args, new URL('./fixtures/dies.worker.mjs', import.meta.url))).rejects.toThrow(/exited with code 3/)
-    await expect(scryptInWorkers(...args, new URL('./fixtures/wrongLane.worker.mjs', import.meta.url))).rejects.toThrow(/answered job \d+, which it was not given/)
+    const args = [randomBytes(8), randomBytes(64), params] as const
+    const at = (file: string): { threads: number; url: URL } => ({ threads: 2, url: new URL(`./fixtures/${file}`, import.meta.url) })
+    await expect(scryptInWorkers(...args, at('missing.worker.mjs'))).rejects.toThrow()
+    await expect(scryptInWorkers(...args, at('dies.worker.mjs'))).rejects.toThrow(/exited with code 3/)
+    await expect(scryptInWorkers(...args, at('wrongLane.worker.mjs'))).rejects.toThrow(/answered job \d+, which it was not given/)
+  })
+
+  it('with keepThread, hands one worker thread over, idle, once the lanes are mixed (the others end); none when it fails', async () => {
+    const password = randomBytes(12)
+    const salt = randomBytes(64)
+    const params = { N: 256, r: 2, p: 4 }
+    const kept: Worker[] = []
+    const out = await scryptInWorkers(password, salt, params, { threads: 2, shift: 1, keepThread: (t) => kept.push(t) })
+    expect(out.toString('hex')).toBe(scryptSync(password, salt, 64, params).toString('hex'))
+    expect(kept).toHaveLength(1)
+    expect(kept[0]!.threadId).toBeGreaterThan(0)
+    await kept[0]!.terminate()
+    const dies = { threads: 2, url: new URL('./fixtures/dies.worker.mjs', import.meta.url), keepThread: (t: Worker) => kept.push(t) }
+    await expect(scryptInWorkers(password, salt, params, dies)).rejects.toThrow(/exited with code 3/)
+    expect(kept).toHaveLength(1)
   })
 })

@@ -1,6 +1,9 @@
+import type { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { RusticError } from '../../src/error/RusticError.js'
 import { WorkerPool, type PendingJob, type PoolWorker } from '../../src/workers/WorkerPool.js'
+import type { ScryptReply, ScryptWorkerData, ScryptWorkerIn } from '../../src/workers/scrypt.protocol.js'
+import { workerUrl } from '../../src/workers/workerUrl.js'
 
 type In = { id: number; value?: number; hold?: boolean; crash?: boolean }
 type Out = { id: number; value: number; gc: string }
@@ -113,5 +116,100 @@ describe('WorkerPool', () => {
     } finally {
       await pool.close()
     }
+  })
+
+  describe('threads handed from one pool to another', () => {
+    type HandedOut = { id: number; value: number; data: { n: number }; threadId: number }
+    interface HandedJob extends PendingJob {
+      done(m: HandedOut): void
+    }
+    const HANDED = new URL('./fixtures/handed.worker.mjs', import.meta.url)
+
+    /** A pool of core's built scrypt worker (a reusable program) whose `size` workers have each mixed a lane. */
+    async function scryptPool(size: number): Promise<WorkerPool<ScryptWorkerIn, ScryptReply, PendingJob & { done(): void }>> {
+      const data: ScryptWorkerData = { lanes: new SharedArrayBuffer(size * 128), N: 16, r: 1, shift: 0 }
+      const pool: WorkerPool<ScryptWorkerIn, ScryptReply, PendingJob & { done(): void }> = new WorkerPool({
+        name: 'scrypt',
+        url: workerUrl('scrypt'),
+        size,
+        setup: () => ({ workerData: data, state: undefined }),
+        onMessage: (w, id) => pool.take(w, id)?.done(),
+      })
+      await Promise.all(pool.workers.map((w, lane) => mixLane(pool, w, lane)))
+      return pool
+    }
+
+    function mixLane(pool: WorkerPool<ScryptWorkerIn, ScryptReply, PendingJob & { done(): void }>, w: PoolWorker<PendingJob & { done(): void }, undefined>, lane: number): Promise<void> {
+      return new Promise<void>((done, fail) => pool.request(w, { done, fail }, (id) => ({ id, lane })))
+    }
+
+    function handedPool(size: number, threads: Worker[]): WorkerPool<In, HandedOut, HandedJob> {
+      const pool: WorkerPool<In, HandedOut, HandedJob> = new WorkerPool<In, HandedOut, HandedJob>({
+        name: 'handed',
+        url: HANDED,
+        size,
+        threads,
+        setup: (n) => ({ workerData: { n }, state: undefined }),
+        onMessage: (w, m) => pool.take(w, m.id)?.done(m),
+      })
+      return pool
+    }
+
+    function askHanded(pool: WorkerPool<In, HandedOut, HandedJob>, w: PoolWorker<HandedJob, undefined>, value: number): Promise<HandedOut> {
+      return new Promise<HandedOut>((resolve, reject) => pool.request(w, { done: resolve, fail: reject }, (id) => ({ id, value })))
+    }
+
+    it('release gives an idle worker up: that pool no longer uses, counts or ends it; another pool runs its program there, the messages sent at once in order', async () => {
+      const scrypt = await scryptPool(2)
+      const [a, b] = scrypt.workers
+      // (not while it has a job)
+      const mixing = mixLane(scrypt, a!, 0)
+      expect(scrypt.release(a!)).toBeUndefined()
+      await mixing
+      const thread = scrypt.release(a!)
+      expect(thread).toBe(a!.thread)
+      expect(scrypt.release(a!)).toBeUndefined()
+      expect(scrypt.failure).toBeUndefined()
+      expect(scrypt.leastBusy()).toBe(b)
+      await expect(mixLane(scrypt, a!, 0)).rejects.toThrow(/scrypt worker failed: scrypt worker was given up/)
+      await scrypt.close()
+      expect(b!.thread.threadId).toBe(-1)
+      const id = thread!.threadId
+      expect(id).toBeGreaterThan(0)
+
+      const pool = handedPool(2, [thread!])
+      try {
+        expect(pool.workers[0]!.thread).toBe(thread)
+        expect(pool.workers[0]!.online).toBe(true)
+        // asked before the program runs there: the messages wait for it, in order
+        const answers = await Promise.all([1, 2, 3].map((value) => askHanded(pool, pool.workers[0]!, value)))
+        expect(answers.map((m) => [m.value, m.data.n, m.threadId])).toEqual([
+          [1, 0, id],
+          [2, 0, id],
+          [3, 0, id],
+        ])
+        // the second worker is a new thread
+        const other = await askHanded(pool, pool.workers[1]!, 4)
+        expect([other.value, other.data.n]).toEqual([4, 1])
+        expect(other.threadId).not.toBe(id)
+      } finally {
+        await pool.close()
+      }
+      expect(thread!.threadId).toBe(-1)
+    })
+
+    it('a thread given up that has ended since is replaced by a new one', async () => {
+      const scrypt = await scryptPool(1)
+      const thread = scrypt.release(scrypt.workers[0]!)!
+      await scrypt.close()
+      await thread.terminate()
+      const pool = handedPool(1, [thread])
+      try {
+        expect(pool.workers[0]!.thread).not.toBe(thread)
+        expect((await askHanded(pool, pool.workers[0]!, 5)).value).toBe(5)
+      } finally {
+        await pool.close()
+      }
+    })
   })
 })

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
 import { z } from 'zod'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 
@@ -34,6 +35,12 @@ export const CheckOptionsSchema = z.object({
    * threads than cores (each worker also costs memory and start-up time).
    */
   workers: z.number().int().nonnegative().default(Math.max(1, availableParallelism() - 1)),
+  /**
+   * Idle threads of a reusable worker program (`scryptBytes`' `keepThread`: the threads that derived the key)
+   * on which the verify workers run instead of starting as many new ones (saving a thread's start each). They
+   * belong to `check` from then on: it ends those it does not use. Default none.
+   */
+  idleThreads: z.array(z.custom<Worker>((v) => v instanceof Worker, 'a worker thread')).default([]),
 })
 
 /** Options of `check`; see {@link CheckOptionsSchema} for the defaults. */

@@ -1,4 +1,4 @@
-import type { TransferListItem } from 'node:worker_threads'
+import type { TransferListItem, Worker as Thread } from 'node:worker_threads'
 import { compress, zstdCompressorUnavailable, zstdStoredFrame } from '../../compression/Zstd.js'
 import type { Key } from '../../crypto/Key.js'
 import { sodiumPoly1305 } from '../../crypto/Poly1305.js'
@@ -21,13 +21,14 @@ type Worker = PoolWorker<VerifyJob, undefined>
 
 type Pool = WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>
 
-/** Starts `n` verify workers with `key`; `undefined` if worker threads cannot start here. */
-function launch(n: number, key: Key): Pool | undefined {
+/** Starts `n` verify workers with `key` (the first on `threads`); `undefined` if worker threads cannot start here. */
+function launch(n: number, key: Key, threads: readonly Thread[]): Pool | undefined {
   try {
     const pool: Pool = new WorkerPool<VerifyWorkerIn, VerifyReply, VerifyJob>({
       name: 'verify',
       url: workerUrl('verify'),
       size: n,
+      threads,
       setup: () => ({ workerData: { key: key.toMasterKeyJson() } satisfies VerifyWorkerData, state: undefined }),
       onMessage: (w, m) => pool.take(w, m.id)?.done(m),
     })
@@ -68,14 +69,19 @@ export class VerifyPool implements PackVerifiers {
   private constructor(private readonly pool: Pool) {}
 
   /**
-   * Starts `n` workers for `key`; `undefined` if that is not possible here.
+   * Starts `n` workers for `key`; `undefined` if that is not possible here. The first run on `threads` (idle
+   * threads of a reusable worker program, see `WorkerPoolOptions.threads`) instead of new threads; the pool owns
+   * those, and the caller ends those beyond `n`; if it cannot start, they are ended.
    * @param onLaunch - called at once with the pool when its workers are launched, before their self-test: jobs
    *   may be sent to it from then on (they wait for the workers to load; they fail if the self-test fails).
    */
-  static async start(key: Key, n: number, onLaunch?: (pool: VerifyPool) => void): Promise<VerifyPool | undefined> {
-    if (n < 1 || sodiumPoly1305() === undefined) return undefined
-    const pool = launch(n, key)
-    if (pool === undefined) return undefined
+  static async start(key: Key, n: number, threads: readonly Thread[] = [], onLaunch?: (pool: VerifyPool) => void): Promise<VerifyPool | undefined> {
+    const mine = threads.slice(0, n)
+    const pool = n < 1 || sodiumPoly1305() === undefined ? undefined : launch(n, key, mine)
+    if (pool === undefined) {
+      for (const thread of mine) void thread.terminate()
+      return undefined
+    }
     const verifyPool = new VerifyPool(pool)
     onLaunch?.(verifyPool)
     // self-test: a pack of a plain and a compressed blob sealed with the key, in two pieces, must verify

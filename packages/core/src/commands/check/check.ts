@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads'
 import { DecryptBackend } from '../../backend/DecryptBackend.js'
 import type { WriteBackend } from '../../backend/Backend.js'
 import type { FileType } from '../../backend/FileType.js'
@@ -57,17 +58,27 @@ export interface PreparedCheck {
 }
 
 /**
- * Checks `options` (throws for invalid ones) and, with `readData`, starts the verify workers, which load
- * while the caller takes its lock (see `Repository.check`) and the index is read; {@link check} in two steps.
+ * Checks `options` (throws for invalid ones) and, with `readData`, starts the verify workers (on the
+ * `idleThreads` given, then new ones), which load while the caller takes its lock (see `Repository.check`) and
+ * the index is read; {@link check} in two steps.
  */
 export function prepareCheck(repo: Repository, options: CheckOptions = {}): PreparedCheck {
-  const opts = parseOptions(CheckOptionsSchema, options, 'check options')
+  let opts: CheckOptionsParsed
+  try {
+    opts = parseOptions(CheckOptionsSchema, options, 'check options')
+  } catch (e) {
+    // (the idle threads given are check's to end)
+    for (const thread of options.idleThreads ?? []) if (thread instanceof Worker) void thread.terminate()
+    throw e
+  }
   const subset: ReadDataSubset | undefined =
     opts.readDataSubset !== undefined ? parseReadDataSubset(opts.readDataSubset) : opts.readData ? { kind: 'all' } : undefined
   // (the pool as soon as its workers are launched: packs can be given to them before the index is loaded)
   const launched: { pool?: VerifyPool } = {}
-  const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers, (p) => (launched.pool = p)) : undefined
+  const pool = subset && opts.workers > 0 ? VerifyPool.start(repo.key, opts.workers, opts.idleThreads, (p) => (launched.pool = p)) : undefined
   pool?.catch(() => {})
+  // (idle threads no verify worker runs on end now)
+  for (const thread of opts.idleThreads.slice(pool ? opts.workers : 0)) void thread.terminate()
   return {
     run: (control) => checkWith(repo, opts, subset, pool, launched.pool, control),
     close: async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import type { Worker } from 'node:worker_threads'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,7 @@ import { planPackParts } from '../../../src/commands/check/planPackParts.js'
 import { planPackReads } from '../../../src/commands/check/planPackReads.js'
 import { verifyPack } from '../../../src/commands/check/verifyPack.js'
 import { VerifyPool } from '../../../src/commands/check/VerifyPool.js'
+import { scryptInWorkers } from '../../../src/crypto/scryptInWorkers.js'
 import { copyBackend, flipByte, openCopy, PASSWORD, twoBackups, type TwoBackups } from '../twoBackups.js'
 import { makePack } from './packFixture.js'
 
@@ -22,6 +24,26 @@ describe('VerifyPool', () => {
     expect(pool?.size).toBe(2)
     await pool!.close()
     expect(await VerifyPool.start(key, 0)).toBeUndefined()
+  })
+
+  it("runs its first worker on an idle thread given (the key derivation's), which it ends on close", async () => {
+    let given: Worker | undefined
+    await scryptInWorkers(randomBytes(8), randomBytes(64), { N: 256, r: 2, p: 2 }, { threads: 1, keepThread: (t) => (given = t) })
+    const thread = given!
+    const pool = (await VerifyPool.start(key, 2, [thread]))!
+    try {
+      expect(pool.size).toBe(2)
+      const { bytes, entries, id } = makePack(key, [randomBytes(3000), Buffer.from('zz'.repeat(9000))])
+      const { tailStart, pieces } = planPackReads(bytes.length, entries, 4000)
+      // lane 0 runs on the thread given
+      const s = pool.begin(id as Id, bytes.length, entries, tailStart, bytes.slice(tailStart), false, 0)
+      await Promise.all(pieces.map((p) => s.push(bytes.slice(p.offset, p.offset + p.length))))
+      expect(await s.end()).toEqual(verifyPack(key, id as Id, bytes, entries))
+      expect(thread.threadId).toBeGreaterThan(0)
+    } finally {
+      await pool.close()
+    }
+    expect(thread.threadId).toBe(-1)
   })
 
   it('verifies packs sent in pieces as verifyPack does; handed-over pieces are moved, shared ones copied', async () => {

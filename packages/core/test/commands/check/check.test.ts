@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { isRusticError, parseIndex, serializeIndex, type CheckFinding, type CheckResult, type Id, type IndexBlob, type Repository } from '@rustic-ts/core/internal'
 import { BlobVerifier } from '../../../src/commands/check/BlobVerifier.js'
@@ -137,6 +138,19 @@ describe('check', () => {
     let total = 0
     for (let n = 1; n <= 3; n++) total += (await repo.check({ readDataSubset: `${n}/3` })).packsRead
     expect(total).toBe((await repo.check()).packs)
+  })
+
+  it('ends the idle threads it is given and has no use for (no readData, no workers, bad options)', async () => {
+    const { repo } = await openCopy(plain)
+    // (a program that waits for messages)
+    const idle = (): Worker => new Worker(new URL('../../workers/fixtures/echo.worker.mjs', import.meta.url))
+    const ended = (t: Worker): Promise<unknown> => new Promise((resolve) => (t.threadId === -1 ? resolve(undefined) : t.once('exit', resolve)))
+    const threads = [idle(), idle(), idle()]
+    expect((await repo.check({ idleThreads: [threads[0]!] })).findings).toEqual([])
+    expect((await repo.check({ readData: true, workers: 0, idleThreads: [threads[1]!] })).packsRead).toBeGreaterThan(0)
+    await expect(repo.check({ workers: -1, idleThreads: [threads[2]!] })).rejects.toThrow(/check options/)
+    await Promise.all(threads.map(ended))
+    await repo.close()
   })
 
   it('refuses bad options with InvalidOptions, and stops with Aborted', async () => {

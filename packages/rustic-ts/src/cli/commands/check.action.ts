@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { CheckOptionsSchema, parseOptions, RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
 import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
+import { takeEarlyThread } from '../earlyKey/earlyKeyDerivation.js'
 import { filterFrom, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { withProfileOptions } from '../profileOptions.js'
@@ -47,9 +48,12 @@ export async function checkAction(snapshots: string[], opts: CheckFlags, cmd: Co
   // (read twice) gained wall time; they cost CPU and, with restic's keys, ~13 MiB of peak RSS.
   // (check reads every index and snapshot file: without a cache they are read while the key is derived)
   const repo = await openRepo(cmd, {}, { readsAllSnapshots: true, readsAllIndexes: true })
+  // the thread that derived the key (if the early derivation kept one) runs the verify worker, which then
+  // needs no thread's start (check ends it if it has no use for it)
+  const early = takeEarlyThread()
   let result: CheckResult
   try {
-    result = await repo.check(options)
+    result = await repo.check(early ? { ...options, idleThreads: [early] } : options)
   } finally {
     await repo.close()
   }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Worker } from 'node:worker_threads'
 import { kdfParamsValid, scryptBytes } from '@rustic-ts/core/internal'
 import type { KdfParams } from '@rustic-ts/core/internal'
 import { earlyKeyTarget } from './earlyKeyTarget.js'
@@ -20,6 +21,12 @@ interface Started {
  * takes it through {@link takeEarlyKey}, which the repository options' `keyDeriver` calls).
  */
 let started: Started | undefined
+
+/** Commands that run worker threads next: the derivation's thread is kept for them (see {@link takeEarlyThread}). */
+const KEEPS_THREAD: ReadonlySet<string> = new Set(['check'])
+
+/** The derivation's worker thread, idle, kept for the command (see {@link takeEarlyThread}). */
+let kept: Worker | undefined
 
 const ID = /^[0-9a-f]{64}$/
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
@@ -50,7 +57,8 @@ function keyFileParams(id: string, bytes: Buffer): { salt: Uint8Array; params: K
  * knows the repository and the password: the config file is there, and the first key file that `findKey` would
  * try (the listing order of `keys/`, skipping files it skips) is derived with the password. Only the first: the
  * others (rare) are derived when tried. Nothing is written, nothing is printed; any problem leaves it undone,
- * and the normal path does everything as without it.
+ * and the normal path does everything as without it. For `check`, the worker thread that mixed the lanes (if
+ * any) is kept once they are done, for its verify worker ({@link takeEarlyThread}).
  */
 export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): void {
   try {
@@ -62,7 +70,8 @@ export function startEarlyKeyDerivation(argv: readonly string[], env: Readonly<R
       const found = keyFileParams(entry.name, readFileSync(join(dir, entry.name)))
       if (found === undefined) continue
       const password = new TextEncoder().encode(target.password)
-      const result = scryptBytes(password, found.salt, found.params, { lessMemory: true, mainThreadLane: true }).then(
+      const keepThread = KEEPS_THREAD.has(target.command) ? (thread: Worker): void => void (kept = thread) : undefined
+      const result = scryptBytes(password, found.salt, found.params, { lessMemory: true, mainThreadLane: true, ...(keepThread ? { keepThread } : {}) }).then(
         (key): Uint8Array | undefined => key,
         () => undefined,
       )
@@ -95,4 +104,15 @@ export function takeEarlyKey(password: string | Uint8Array, salt: Uint8Array, pa
   started = undefined
   s.password.fill(0)
   return s.result
+}
+
+/**
+ * The worker thread the early derivation mixed its lanes on, idle and kept for the command (`check`: it runs
+ * its verify worker there, see the check options' `idleThreads`), taken once; the taker ends it. Undefined if
+ * none was kept (no early derivation, OpenSSL derived the key, another command).
+ */
+export function takeEarlyThread(): Worker | undefined {
+  const thread = kept
+  kept = undefined
+  return thread
 }

@@ -9,6 +9,8 @@ export interface EarlyKeyTarget {
   repository: string
   /** The password (held only until the early derivation is consumed). */
   password: string
+  /** The command (one of {@link OPENING_COMMANDS}). */
+  command: string
 }
 
 /** The program's options (`program.ts`): whether each takes a value, by every name it has. A test holds it to the program's. */
@@ -151,5 +153,5 @@ export function earlyKeyTarget(argv: readonly string[], env: Env, cwd = process.
   if (path === '') return undefined
   const password = passwordOf(args, env)
   if (password === undefined) return undefined
-  return { repository: resolve(cwd, path), password }
+  return { repository: resolve(cwd, path), password, command: args.command }
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LocalBackend } from '@rustic-ts/backend-local'
 import { Repository } from '@rustic-ts/core'
 import { parseKeyFile } from '@rustic-ts/core/internal'
-import { startEarlyKeyDerivation, takeEarlyKey } from '../../../src/cli/earlyKey/earlyKeyDerivation.js'
+import { startEarlyKeyDerivation, takeEarlyKey, takeEarlyThread } from '../../../src/cli/earlyKey/earlyKeyDerivation.js'
 import { CHEAP_KDF } from '../../helpers/cheapKey.js'
 
 let dir: string
@@ -53,6 +53,32 @@ describe('the early key derivation and its hand-off', () => {
     expect(takeEarlyKey(next.password, next.salt, next.params)).toBeUndefined()
     // what was started: the first key file with this password (which does not open it)
     expect(takeEarlyKey(next.password, first.salt, first.params)).toBeDefined()
+  })
+
+  it("keeps the thread that mixed the lanes for check (taken once), not for other commands, nor where OpenSSL derives the key", async () => {
+    // one lane of 16 MiB: the early derivation mixes it on a worker thread (lessMemory)
+    const big = await mkdtemp(join(dir, 'big-'))
+    const r = await Repository.init({ noCache: true }, { repository: new LocalBackend(big) }, { password: 'big' }, { kdf: { N: 2 ** 14, r: 8, p: 1 } })
+    await r.close()
+    const keyFile = parseKeyFile(await readFile(join(big, 'keys', (await new LocalBackend(big).list('key'))[0]!)), 'key')
+    const salt = Buffer.from(keyFile.salt, 'base64')
+    const params = { N: keyFile.N, r: keyFile.r, p: keyFile.p }
+    for (const command of ['check', 'snapshots']) {
+      start('big', ['-r', big, command])
+      expect(takeEarlyThread()).toBeUndefined()
+      expect(await takeEarlyKey('big', salt, params)).toBeDefined()
+      const thread = takeEarlyThread()
+      expect(thread !== undefined, command).toBe(command === 'check')
+      expect(takeEarlyThread()).toBeUndefined()
+      if (thread) {
+        expect(thread.threadId).toBeGreaterThan(0)
+        await thread.terminate()
+      }
+    }
+    // the cheap keys of the other repository are derived by OpenSSL: no thread
+    start(keys[0]!.password, ['-r', repo, 'check'])
+    expect(await takeEarlyKey(keys[0]!.password, keys[0]!.salt, keys[0]!.params)).toBeDefined()
+    expect(takeEarlyThread()).toBeUndefined()
   })
 
   it('starts nothing for a command line it cannot be sure of, a missing repository, or a repository without key files', () => {

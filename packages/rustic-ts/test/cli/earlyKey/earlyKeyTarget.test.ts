@@ -92,19 +92,19 @@ describe('earlyKeyTarget: the repository and password of a command line, read as
     }
   })
 
-  it('takes -r/--repo anywhere before `--` (as commander takes program options), in each of its forms', () => {
+  it('takes -r/--repo anywhere before `--` (as commander takes program options), in each of its forms; names the command', () => {
     const repo = { repository: join(dir, 'repo'), password: 'pw' }
     const env = { RUSTIC_PASSWORD: 'pw' }
-    for (const args of [
-      ['-r', 'repo', 'snapshots'],
-      ['snapshots', '-r', 'repo', '--json'],
-      ['--repo=repo', 'cat', 'config'],
-      ['-rrepo', 'check', '--read-data'],
-      ['-qvr', 'repo', 'backup', '/data'],
-      ['--repo', 'local:repo', 'ls', 'latest'],
-      ['-r', 'other', 'snapshots', '-r', 'repo'],
-    ]) {
-      expect(target(args, env), args.join(' ')).toEqual(repo)
+    for (const [command, args] of [
+      ['snapshots', ['-r', 'repo', 'snapshots']],
+      ['snapshots', ['snapshots', '-r', 'repo', '--json']],
+      ['cat', ['--repo=repo', 'cat', 'config']],
+      ['check', ['-rrepo', 'check', '--read-data']],
+      ['backup', ['-qvr', 'repo', 'backup', '/data']],
+      ['ls', ['--repo', 'local:repo', 'ls', 'latest']],
+      ['snapshots', ['-r', 'other', 'snapshots', '-r', 'repo']],
+    ] as const) {
+      expect(target([...args], env), args.join(' ')).toEqual({ ...repo, command })
     }
     expect(target(['-r', join(dir, 'abs'), 'snapshots'], env)?.repository).toBe(join(dir, 'abs'))
   })
