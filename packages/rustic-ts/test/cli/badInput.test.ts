@@ -46,6 +46,7 @@ describe('bad input on the command line: one line naming the problem, exit 1, no
     [['restore', 'latest', '--target', 'OUT', '--include', '['], 'rustic-ts: error: invalid restore options: include[0]: invalid include pattern "[": unterminated ['],
     [['restore', 'latest', '--target', '/', '--delete', '--dry-run'], 'rustic-ts: error: refusing to restore with delete into /: it would remove everything the snapshot does not have'],
     [['restore', 'latest', '--target', 'TMP', '--delete'], 'rustic-ts: error: refusing to restore with delete into TMP: it holds the repository REPO'],
+    [['restore', 'latest', '--target', 'SRC/a.txt/sub'], 'rustic-ts: error: cannot stat SRC/a.txt/sub: ENOTDIR: not a directory'],
   ])('%j', async (args, message) => {
     const before = await written()
     const fill = (s: string): string => s.replaceAll('SRC', src).replaceAll('OUT', join(tmp.path, 'out')).replaceAll('TMP', tmp.path).replaceAll('REPO', repo)

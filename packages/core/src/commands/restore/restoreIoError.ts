@@ -1,3 +1,4 @@
+import { fsErrorReason } from '../../error/fsErrorReason.js'
 import { isRusticError, RusticError } from '../../error/RusticError.js'
 import { displayPath, type FsPath } from './fsPath.js'
 
@@ -7,5 +8,5 @@ import { displayPath, type FsPath } from './fsPath.js'
  */
 export function restoreIoError(e: unknown, what: string, path: FsPath): RusticError {
   if (isRusticError(e)) return e
-  return new RusticError('InputOutput', `cannot ${what} ${displayPath(path)}: ${(e as Error).message}`, { code: 'RestoreIo', cause: e })
+  return new RusticError('InputOutput', `cannot ${what} ${displayPath(path)}: ${fsErrorReason(e)}`, { code: 'RestoreIo', cause: e })
 }
