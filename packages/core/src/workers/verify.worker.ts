@@ -11,7 +11,8 @@ import { planPackReads } from '../commands/check/planPackReads.js'
 import { Key } from '../crypto/Key.js'
 import type { Id } from '../id/Id.js'
 import type { IndexBlob } from '../repofile/IndexFile.js'
-import { PACK_HEADER_LENGTH_SIZE, packHeaderLength, parsePackHeader, type PackBlob } from '../repofile/PackHeader.js'
+import type { PackBlob } from '../repofile/PackHeader.js'
+import { readPackHeaderWith } from '../blob/readPackHeader.js'
 import type { PackPart } from '../commands/check/PackVerifier.js'
 import type { VerifyFile, VerifyHead, VerifyReply, VerifyWorkerData, VerifyWorkerIn } from './verify.protocol.js'
 import { freeBuffer } from './freeBuffer.js'
@@ -142,20 +143,15 @@ function verifyFile(m: VerifyFile): Promise<VerifyReply> {
   return fileJob(m.id, m.path, async (file) => ({ verification: await verifyFrom(file, m.packId, m.size, m.blobs, m.tailStart, m.pieces, m.part) }))
 }
 
-/** The entries of the header of the pack of `size` bytes in `file`; `undefined` if it cannot be opened or parsed. */
+/**
+ * The entries of the header of the pack of `size` bytes in `file` (see `readPackHeaderWith`); `undefined` if it
+ * cannot be decrypted, parsed or does not account for the whole pack. A failed read is thrown.
+ */
 async function readHead(file: FileHandle, size: number, packId: Id): Promise<PackBlob[] | undefined> {
-  const what = `pack ${packId}`
-  let length: number
   try {
-    length = packHeaderLength(await readAt(file, new Uint8Array(PACK_HEADER_LENGTH_SIZE), PACK_HEADER_LENGTH_SIZE, size - PACK_HEADER_LENGTH_SIZE), size, what)
+    return await readPackHeaderWith((offset, length) => readAt(file, new Uint8Array(length), length, offset), key, packId, size)
   } catch (e) {
     if (e instanceof FileReadError) throw e
-    return undefined
-  }
-  const sealed = await readAt(file, new Uint8Array(length), length, size - PACK_HEADER_LENGTH_SIZE - length)
-  try {
-    return parsePackHeader(key.decrypt(sealed, `header of ${what}`), what)
-  } catch {
     return undefined
   }
 }
