@@ -2,6 +2,7 @@ import type { Repository } from '../../repository/Repository.js'
 import { parseOptions } from '../../util/parseOptions.js'
 import { RestoreOptionsSchema, type RestoreOptions } from './RestoreOptions.js'
 import { RestorePool } from './RestorePool.js'
+import { restorePoolSize } from './writeContents.js'
 
 /**
  * Restore's worker threads started ahead of the plan (`RestoreWorkers.start`), so that their start-up (an
@@ -27,8 +28,7 @@ export class RestoreWorkers {
    */
   static start(repo: Repository, options: RestoreOptions = {}): RestoreWorkers {
     const opts = parseOptions(RestoreOptionsSchema, options, 'restore options')
-    const threads = Math.min(opts.workers, opts.readConcurrency)
-    const size = threads <= 0 ? 0 : threads > 1 ? threads - 1 : 1
+    const size = restorePoolSize(Math.min(opts.workers, opts.readConcurrency))
     const started = size === 0 ? Promise.resolve(undefined) : RestorePool.start(repo.key, size)
     started.catch(() => {}) // (awaited later, by the restore or by close: not an unhandled rejection meanwhile)
     return new RestoreWorkers(repo, size, started)

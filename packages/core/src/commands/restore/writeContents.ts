@@ -73,6 +73,15 @@ function restoreThreads(run: RestoreRun): number {
 }
 
 /**
+ * The worker threads for `threads` threads that open and write blobs (see `restoreThreads`): with room for two
+ * or more, this thread is one of them (it has little else to do while the workers write, and an isolate less is
+ * ~20 MiB less); one for one; none for none.
+ */
+export function restorePoolSize(threads: number): number {
+  return threads <= 0 ? 0 : threads > 1 ? threads - 1 : 1
+}
+
+/**
  * Starts the worker threads that {@link writeContents} will use for `run` (none for a restore without reads,
  * or with `workers: 0`, or where they cannot load): `restore` starts them before it creates the directories,
  * so that their start-up (an isolate each, a self-test) overlaps that work. Whoever starts them closes them
@@ -81,9 +90,7 @@ function restoreThreads(run: RestoreRun): number {
  */
 export function startWorkers(run: RestoreRun, ahead?: RestoreWorkers): Promise<{ pool: RestorePool; threads: number } | undefined> {
   const threads = run.plan.reads.length === 0 ? 0 : restoreThreads(run)
-  // With room for two threads or more, this thread is one of them: it has little else to do while the
-  // workers write, and an isolate less is ~20 MiB less.
-  const size = threads <= 0 ? 0 : threads > 1 ? threads - 1 : 1
+  const size = restorePoolSize(threads)
   // workers started ahead of the plan, if they are what this plan wants (else they end now)
   const taken = ahead?.take(run.indexed.repo, size)
   if (taken === undefined) void ahead?.close().catch(() => {})
