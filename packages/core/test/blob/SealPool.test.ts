@@ -180,7 +180,11 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
         const chunks = chunker.split(data)
         expect(r.content, name).toEqual(chunks.map((c) => hashId(c)))
         expect(r.size).toBe(data.length)
-        for (const c of chunks) expect(parent.ids.includes(hashId(c)) || sink.stored.get(hashId(c))?.size === c.length).toBe(true)
+        // a chunk of zeros can be one of the other chunker's too (zeros cut alike under every polynomial): stored already
+        for (const c of chunks) {
+          const id = hashId(c)
+          expect(parent.ids.includes(id) || other.ids.includes(id) || sink.stored.get(id)?.size === c.length, name).toBe(true)
+        }
       }
       // restic's settings: the large buffer, chunks across its 2 MiB blocks
       const big = new Chunker(chunker.pol)
