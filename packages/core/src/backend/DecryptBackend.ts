@@ -116,7 +116,8 @@ export class DecryptBackend {
 
   /**
    * Reads and opens one blob of a pack: MAC check, decrypt, decompress when `uncompressedLength` is set.
-   * The caller verifies the blob id (see {@link verifyId}).
+   * The caller verifies the blob id (see {@link verifyId}). `what` names the blob in errors (default: the file
+   * and the offset).
    */
   async readEncryptedPartial(
     type: FileType,
@@ -126,9 +127,10 @@ export class DecryptBackend {
     length: number,
     uncompressedLength: number | undefined,
     options?: CallOptions,
+    what = `${type} ${id} at offset ${offset}`,
   ): Promise<Uint8Array> {
     const data = await this.backend.readPartial(type, id, cacheable, offset, length, options)
-    return this.openBlob(data, uncompressedLength, `${type} ${id} at offset ${offset}`)
+    return this.openBlob(data, uncompressedLength, what)
   }
 
   /** Opens one encrypted blob: MAC check, decrypt, decompress when `uncompressedLength` is set. */

@@ -143,15 +143,10 @@ export class IndexedRepository {
   async getBlob(type: BlobType, id: Id, control: Control = {}): Promise<Uint8Array> {
     const options: CallOptions = { signal: control.signal }
     const loc = this.locate(type, id)
-    const plain = type === 'tree' ? await this.#readTreeBlob(loc, options) : await this.repo.dbe.readEncryptedPartial(
-      'pack',
-      loc.packId,
-      false,
-      loc.offset,
-      loc.length,
-      loc.uncompressedLength,
-      options,
-    )
+    const what = `${type} blob ${id} in pack ${loc.packId} at offset ${loc.offset}`
+    const plain = type === 'tree'
+      ? await this.#readTreeBlob(loc, what, options)
+      : await this.repo.dbe.readEncryptedPartial('pack', loc.packId, false, loc.offset, loc.length, loc.uncompressedLength, options, what)
     try {
       verifyId(plain, 'pack', id)
     } catch (e) {
@@ -163,12 +158,12 @@ export class IndexedRepository {
     return plain
   }
 
-  /** A tree blob, from its pack's blob area read whole once (when small enough) and kept for a while. */
-  async #readTreeBlob(loc: BlobLocation, options?: CallOptions): Promise<Uint8Array> {
+  /** A tree blob, from its pack's blob area read whole once (when small enough) and kept for a while; `what` names it in errors. */
+  async #readTreeBlob(loc: BlobLocation, what: string, options?: CallOptions): Promise<Uint8Array> {
     const extent = this.index.packExtent(loc.packId) ?? 0
     const dbe = this.repo.dbe
     if (extent > TREE_PACK_MAX_BYTES) {
-      return dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, options)
+      return dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, options, what)
     }
     let area = this.#treePacks.get(loc.packId)
     if (!area) {
@@ -177,7 +172,7 @@ export class IndexedRepository {
       this.#treePacks.set(loc.packId, area)
     }
     const bytes = await area
-    return dbe.openBlob(bytes.subarray(loc.offset, loc.offset + loc.length), loc.uncompressedLength, `pack ${loc.packId} at offset ${loc.offset}`)
+    return dbe.openBlob(bytes.subarray(loc.offset, loc.offset + loc.length), loc.uncompressedLength, what)
   }
 
   /** Reads and parses a tree (cached). */

@@ -38,7 +38,8 @@ export function treeReader(dbe: DecryptBackend, trees: Map<Id, BlobLocation>): T
         code: 'BlobNotFound',
       })
     }
-    const plain = await dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, { signal })
+    const what = `tree ${id} in pack ${loc.packId} at offset ${loc.offset}`
+    const plain = await dbe.readEncryptedPartial('pack', loc.packId, true, loc.offset, loc.length, loc.uncompressedLength, { signal }, what)
     try {
       verifyId(plain, 'pack', id)
     } catch (e) {
