@@ -20,6 +20,7 @@
 import { isUtf8 } from 'node:buffer'
 import { constants, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { fsErrorReason } from '../error/fsErrorReason.js'
 import { isStillEmpty } from '../archiver/isStillEmpty.js'
 import { isIgnoredXattrError, type NativeXattrs } from '../util/nativeXattrs.js'
 import { STAT_FIELDS, type AfterReaddir, type DirectoryWorkerData, type ListReply, type ListRequest } from './directory.protocol.js'
@@ -41,10 +42,6 @@ function xattrs(): NativeXattrs | null {
     }
   }
   return xattrModule
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
 }
 
 function code(e: unknown): string {
@@ -87,7 +84,7 @@ function list(id: number, dir: string, withXattrs: boolean, checkEmpty: boolean)
   try {
     names = readdirSync(Buffer.from(dir, 'latin1'), { encoding: 'latin1' })
   } catch (e) {
-    port.post({ id, code: code(e), message: message(e) })
+    port.post({ id, code: code(e), message: fsErrorReason(e) })
     return
   }
   afterReaddir?.(dir, names)
@@ -109,7 +106,7 @@ function list(id: number, dir: string, withXattrs: boolean, checkEmpty: boolean)
     try {
       s = lstatSync(p, { bigint: true })
     } catch (e) {
-      ;(errors ??= []).push(i, 0, code(e), message(e))
+      ;(errors ??= []).push(i, 0, code(e), fsErrorReason(e))
       continue
     }
     const o = i * STAT_FIELDS
@@ -130,7 +127,7 @@ function list(id: number, dir: string, withXattrs: boolean, checkEmpty: boolean)
       try {
         ;(links ??= []).push(i, readlinkSync(p, { encoding: 'latin1' }))
       } catch (e) {
-        ;(errors ??= []).push(i, 1, code(e), message(e))
+        ;(errors ??= []).push(i, 1, code(e), fsErrorReason(e))
       }
     } else if (X !== null) {
       // the package takes paths as UTF-8 text: a path that is not valid UTF-8 would name another file
@@ -143,7 +140,7 @@ function list(id: number, dir: string, withXattrs: boolean, checkEmpty: boolean)
       try {
         attrs = X.listAttributesSync(text)
       } catch (e) {
-        if (!isIgnoredXattrError(e)) (xp ??= []).push(i, '', message(e))
+        if (!isIgnoredXattrError(e)) (xp ??= []).push(i, '', fsErrorReason(e))
         continue
       }
       for (const attr of attrs) {

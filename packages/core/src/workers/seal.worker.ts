@@ -8,6 +8,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { CutSearch } from '../chunker/CutSearch.js'
 import { zstdBuffers } from '../compression/Zstd.js'
+import { fsErrorReason } from '../error/fsErrorReason.js'
 import { CIPHERTEXT_OVERHEAD, Key } from '../crypto/Key.js'
 import { hashId, type Id } from '../id/Id.js'
 import type { ClaimAnswer, FileReport, ParentChunks, SealRequest, SealWorkerData, SealWorkerIn, SealWorkerOut, StoreFilesRequest } from './seal.protocol.js'
@@ -89,12 +90,8 @@ function seal(m: SealRequest): void {
     const view = new Uint8Array(buf.buffer, 0, sealed.length)
     port.post({ type: 'sealed', id: m.id, sealed: view, lengths, uls }, [buf.buffer])
   } catch (e) {
-    port.post({ type: 'sealFailed', id: m.id, message: errorMessage(e) })
+    port.post({ type: 'sealFailed', id: m.id, message: fsErrorReason(e) })
   }
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
 }
 
 // --- sealed chunks of files, in the memory shared with the pool -----------------------------------------
@@ -392,7 +389,7 @@ async function storeFile(id: number, path: Buffer, expected: number, parent: Par
     out.files.push({ id, content, size })
   } catch (e) {
     const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : undefined
-    out.files.push({ id, error: errorMessage(e), code })
+    out.files.push({ id, error: fsErrorReason(e), code })
   } finally {
     state.reset()
     states.push(state)

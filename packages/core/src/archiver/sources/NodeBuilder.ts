@@ -1,9 +1,10 @@
 import { readlink } from 'node:fs/promises'
 import type { LimitFunction } from 'p-limit'
 import type { ExtendedAttribute, Node } from '../../repofile/Node.js'
+import { fsErrorReason } from '../../error/fsErrorReason.js'
 import { nodeFromStats, type NodeExtras } from '../nodeFromStats.js'
 import type { UserNames } from '../userNames.js'
-import { errorMessage, lossy } from './binaryPaths.js'
+import { lossy } from './binaryPaths.js'
 import type { EntryStats } from './DirectoryListing.js'
 import { binaryBytes } from './goPath.js'
 import type { XattrReader } from './LocalSourceOptions.js'
@@ -81,7 +82,7 @@ export class NodeBuilder {
       try {
         xattrs = await this.limit(() => reader(bytes))
       } catch (e) {
-        this.xattrs.warn(lossy(abs), [{ attribute: undefined, message: errorMessage(e) }])
+        this.xattrs.warn(lossy(abs), [{ attribute: undefined, message: fsErrorReason(e) }])
       }
     }
     const uid = Number(st.uid)

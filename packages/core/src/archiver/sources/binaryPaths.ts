@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises'
+import { fsErrorReason } from '../../error/fsErrorReason.js'
 import { RusticError, toErrorCode } from '../../error/RusticError.js'
 import { utf8Lossy } from '../../repofile/goUtf8.js'
 import { binaryBytes } from './goPath.js'
@@ -30,14 +31,9 @@ export function childAbs(dir: string, name: string): string {
   return dir === '/' ? '/' + name : dir + '/' + name
 }
 
-/** The message of an error, or the thing thrown as text. */
-export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
-}
-
-/** An `InputOutput` error: `<what> <path>: <reason>`, with the errno code of `e`. */
+/** An `InputOutput` error: `<what> <path>: <reason>` (Node's message without the path it repeats), with the errno code of `e`. */
 export function ioError(what: string, abs: string, e: unknown): RusticError {
-  return new RusticError('InputOutput', `${what} ${lossy(abs)}: ${errorMessage(e)}`, {
+  return new RusticError('InputOutput', `${what} ${lossy(abs)}: ${fsErrorReason(e)}`, {
     code: toErrorCode((e as NodeJS.ErrnoException).code, 'InputOutput'),
     cause: e,
   })

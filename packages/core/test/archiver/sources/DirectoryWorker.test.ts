@@ -97,7 +97,7 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
     }
   })
 
-  it('an unreadable directory rejects as fs.readdir does (message and code)', async () => {
+  it('an unreadable directory rejects as fs.readdir does (its code, and its message without the path)', async () => {
     const w = await started(new DirectoryWorker())
     try {
       const file = join(dir, 'plain-file')
@@ -109,7 +109,8 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
         } catch (e) {
           want = e as NodeJS.ErrnoException
         }
-        await expect(w.list(bin(Buffer.from(p)))).rejects.toMatchObject({ code: want!.code, message: want!.message })
+        expect(want!.message).toContain(`, scandir '${p}'`)
+        await expect(w.list(bin(Buffer.from(p)))).rejects.toMatchObject({ code: want!.code, message: want!.message.replace(`, scandir '${p}'`, '') })
       }
       // the worker goes on after failures
       expect((await w.list(bin(Buffer.from(dir)))).names).toContain('plain-file')
@@ -143,7 +144,7 @@ describe('DirectoryWorker: one round trip lists a directory and lstats its entri
         const st = l.lstat(i)
         if (n.startsWith('gone')) {
           expect(st).toBeInstanceOf(Error)
-          expect(st).toMatchObject({ code: 'ENOENT', message: `ENOENT: no such file or directory, lstat '${join(d, n)}'` })
+          expect(st).toMatchObject({ code: 'ENOENT', message: 'ENOENT: no such file or directory' }) // the path is the caller's to name
         } else {
           expect((st as EntryStats).isFile()).toBe(true)
           expectStats(st as EntryStats, Buffer.from(join(d, n)))
