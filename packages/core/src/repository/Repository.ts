@@ -481,6 +481,20 @@ export class Repository {
   }
 
   /**
+   * {@link Repository.withLock} for work that reads the repository and writes nothing to it (such as a
+   * restore): `fn` starts as soon as this process's lock file is written, during restic's wait (200 ms)
+   * before the second look for other clients' locks, and the call returns once the lock is confirmed. No
+   * other client changes the repository before its own second look, which sees this lock, so what `fn`
+   * reads meanwhile is what it would read under the lock. If the second look finds a conflicting lock,
+   * `lock.signal` aborts and the call fails with `RepositoryLocked`; `lock.verify()` waits for the second
+   * look. Commands called inside share the lock at once. With `retryLockMs`, or a lock already held or
+   * being taken, this is {@link Repository.withLock}.
+   */
+  withLockEarly<T>(kind: LockKind, fn: (lock: LockHandle) => Promise<T>, control: Control = {}): Promise<T> {
+    return this.#locker.withLockEarly(kind, fn, control)
+  }
+
+  /**
    * Removes stale locks (older than 30 minutes, or made on this host by a process that no longer runs),
    * or every lock with `removeAll` (restic's `unlock`). Takes no lock itself.
    */

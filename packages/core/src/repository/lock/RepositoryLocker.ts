@@ -58,6 +58,8 @@ interface Held {
 export class RepositoryLocker {
   private readonly held = new Map<LockKind, Held>()
   private readonly pending = new Map<LockKind, Promise<Held>>()
+  /** A lock of {@link RepositoryLocker.withLockEarly} written and waiting for its second look (its signal aborts if that fails). */
+  private early: { kind: LockKind; signal: AbortSignal } | undefined
 
   constructor(
     private readonly dbe: DecryptBackend,
@@ -77,6 +79,9 @@ export class RepositoryLocker {
   async acquire(kind: LockKind, control: Control = {}, onWritten?: () => void): Promise<LockHandle> {
     throwIfAborted(control.signal)
     if (!this.options.enabled) return unlockedHandle(kind, control.signal)
+    const early = this.early
+    const served = early && (kind === 'shared' || early.kind === 'exclusive') ? this.earlyHold(kind, early, control) : undefined
+    if (served) return served
     const held = await this.hold(kind, control, onWritten)
     return new Hold(kind, held, control.signal, () => this.drop(held, control))
   }
@@ -104,6 +109,10 @@ export class RepositoryLocker {
    * look finds a conflict, `fn`'s signal aborts and the lock's error is thrown. No client changes the
    * repository before its own second look, which would see this lock, so what `fn` reads meanwhile is
    * what it would read under the lock.
+   *
+   * Requests this lock serves that are made during the wait (by `fn`, e.g. the shared lock of a command
+   * it calls) are served at once: their handle's signal aborts if the second look fails, `verify` waits
+   * for it, and their hold counts once the lock is confirmed.
    */
   async withLockEarly<T>(kind: LockKind, fn: (lock: LockHandle) => Promise<T>, control: Control = {}): Promise<T> {
     throwIfAborted(control.signal)
@@ -125,6 +134,7 @@ export class RepositoryLocker {
     }
     let run: Promise<T> | undefined
     const acquiring = this.acquire(kind, control, () => {
+      this.early = { kind, signal }
       run ??= fn(handle)
       run.catch(() => {})
     })
@@ -134,6 +144,8 @@ export class RepositoryLocker {
       early.abort(e)
       await run?.catch(() => {})
       throw e
+    } finally {
+      this.early = undefined
     }
     const held = lock
     const forward = (): void => early.abort(held.signal.reason)
@@ -146,6 +158,45 @@ export class RepositoryLocker {
     } finally {
       held.signal.removeEventListener('abort', forward)
       await held.release()
+    }
+  }
+
+  /**
+   * A hold on the lock of {@link RepositoryLocker.withLockEarly} during its wait for the second look:
+   * usable at once (its signal aborts when the early work's does), a hold on the lock once it is confirmed.
+   */
+  private earlyHold(kind: LockKind, early: { kind: LockKind; signal: AbortSignal }, control: Control): LockHandle | undefined {
+    const earlySignal = early.signal
+    const acquiring = this.pending.get(early.kind)
+    if (!acquiring) return undefined // (confirmed or failed a moment ago: the usual way)
+    const confirmed = new AbortController()
+    const signal = AbortSignal.any([earlySignal, confirmed.signal, ...(control.signal ? [control.signal] : [])])
+    let held: Hold | undefined
+    let released = false
+    const hold = acquiring.then((h) => {
+      h.holds++
+      held = new Hold(kind, h, control.signal, () => this.drop(h, control))
+      if (released) {
+        void held.release() // (released during the wait: the caller did not wait for the lock)
+        return held
+      }
+      const forward = (): void => confirmed.abort(held!.signal.reason)
+      if (held.signal.aborted) forward()
+      else held.signal.addEventListener('abort', forward, { once: true })
+      return held
+    })
+    hold.catch(() => {})
+    return {
+      kind,
+      signal,
+      get lostError() {
+        return held?.lostError
+      },
+      verify: async () => (await hold).verify(),
+      release: async () => {
+        released = true
+        await held?.release()
+      },
     }
   }
 

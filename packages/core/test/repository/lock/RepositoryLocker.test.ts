@@ -135,6 +135,46 @@ describe('Repository.lock / withLock', () => {
     expect(aborted).toBe(true)
     expect(await lockFiles(repo)).toHaveLength(1) // only the planted one
   })
+
+  it('withLockEarly: shared requests made during the wait are served at once, released without waiting, and held once it is confirmed', async () => {
+    const backend = new LockListCounter(new MemoryBackend())
+    const { repo } = await memoryRepo(backend)
+    const locker = new RepositoryLocker(repo.dbe, { enabled: true, retryLockMs: 0, timing: { ...fastTiming, recheckDelayMs: 100 } })
+    const seen = await locker.withLockEarly('shared', async () => {
+      const inner = await locker.withLock('shared', async (lock) => ({ looks: backend.lockLists, aborted: lock.signal.aborted }))
+      const afterRelease = backend.lockLists // (its release did not wait for the second look)
+      const held = await locker.acquire('shared')
+      await held.verify() // waits for the second look
+      const afterVerify = backend.lockLists
+      await held.release()
+      return { inner, afterRelease, afterVerify, files: (await lockFiles(repo)).length }
+    })
+    expect(seen.inner).toEqual({ looks: 1, aborted: false })
+    expect(seen.afterRelease).toBe(1)
+    expect(seen.afterVerify).toBe(2)
+    expect(seen.files).toBe(1) // one lock file for all the holds; the outer one keeps it
+    expect(await lockFiles(repo)).toHaveLength(0)
+  })
+
+  it('withLockEarly: a request served during the wait is aborted when the second look finds a conflict', async () => {
+    const { repo } = await memoryRepo()
+    const locker = new RepositoryLocker(repo.dbe, { enabled: true, retryLockMs: 0, timing: { ...fastTiming, recheckDelayMs: 100 } })
+    let innerError: unknown
+    const err = await errorOf(
+      locker.withLockEarly('shared', async () => {
+        await plantLock(repo, { exclusive: true })
+        innerError = await errorOf(
+          locker.withLock('shared', async (lock) => {
+            await new Promise<void>((resolve) => lock.signal.addEventListener('abort', () => resolve(), { once: true }))
+            throw lock.signal.reason
+          }),
+        )
+      }),
+    )
+    expect(isRusticError(err, 'RepositoryLocked')).toBe(true)
+    expect(isRusticError(innerError, 'RepositoryLocked')).toBe(true)
+    expect(await lockFiles(repo)).toHaveLength(1) // only the planted one
+  })
 })
 
 /** Counts the listings of lock files (each look for conflicting locks lists them). */

@@ -144,10 +144,15 @@ export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Comma
   // the index and plans (onto an earlier restore, the plan may read nothing: restore starts them if it needs them)
   const workers = (await fresh) ? RestoreWorkers.start(repo, planOptions) : undefined
   try {
-    const indexed = await repo.toIndexed()
-    // plan and restore under one shared lock, so that no other client prunes between them
-    await repo.withLock('shared', async () => {
-      const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts))
+    // the index loads while the lock is taken; plan and restore run under one shared lock, so that no other
+    // client prunes between them, starting as soon as the lock file is written (in restic's 200 ms wait
+    // before the second look at the other locks: restore writes nothing into the repository)
+    const indexing = repo.toIndexed()
+    indexing.catch(() => {}) // (awaited below, or the lock failed first)
+    const isFresh = await fresh
+    await repo.withLockEarly('shared', async (lock) => {
+      const indexed = await indexing
+      const { snapshot, node } = await indexed.resolveSnapshotPath(spec, filterFrom(opts), { signal: lock.signal })
       const plan = await indexed.planRestore(node, opts.target, planOptions)
       if (opts.dryRun) {
         if (g.json) {
@@ -169,6 +174,9 @@ export async function restoreAction(spec: string, opts: RestoreFlags, cmd: Comma
       }
       if (!g.json && !g.quiet) process.stderr.write(`restoring snapshot ${shortId(snapshot.id!)} to ${plan.target}\n`)
       onInterruptSay(`the files restored so far are kept in ${plan.target}; restore again to finish (files already in place are not written again)`)
+      // into a new or empty target the files are written at once; an existing target's entries are changed or
+      // removed only once the lock is confirmed
+      if (!isFresh) await lock.verify()
       const stats = await indexed.restore(plan, {}, workers)
       onInterruptSay(undefined)
       const verified = opts.verify ? await verifyRestored(indexed, node, opts.target, plan, options) : undefined
