@@ -40,8 +40,9 @@ interface LanesJob extends PendingJob {
 /**
  * The 64 bytes of `scrypt(password, salt, N, r, p)` with its `p` lanes mixed on `threads` worker threads at once
  * (scrypt worker program, `scryptRomix`): B = PBKDF2-HMAC-SHA256(password, salt, 1, p·128·r), each lane
- * of B replaced by its ROMix(N, r) on whichever worker is free, two lanes at once (their instructions
- * interleaved, `romixWasmPair`) while two are left, then PBKDF2-HMAC-SHA256(password, B, 1, 64). A worker
+ * of B replaced by its ROMix(N, r) on the workers, two lanes at once (their instructions interleaved,
+ * `romixWasmPair`) while two are left, each worker holding its next job while it mixes one (so that it never waits
+ * for this thread between jobs), then PBKDF2-HMAC-SHA256(password, B, 1, 64). A worker
  * given a pair holds `2·128·N·r / 2^shift` bytes (one lane's worth if its only job is one lane; `128·N·r`
  * if it falls back to the TypeScript ROMix) while it runs; all are terminated when the lanes are done or
  * one fails.
@@ -110,7 +111,7 @@ export function scryptInWorkers(password: Uint8Array, salt: Uint8Array, params: 
       done++
       if (done === p) finish(undefined)
     }
-    /** Workers that finished their jobs and were given no other. */
+    /** Workers that finished their jobs (none pending) and were given no other. */
     const idle = new Set<PoolWorker<LanesJob, undefined>>()
     const data: ScryptWorkerData = { lanes: shared, N, r, shift }
     try {
@@ -124,12 +125,14 @@ export function scryptInWorkers(password: Uint8Array, salt: Uint8Array, params: 
           if (mixed === undefined) return finish(new Error(`a scrypt worker answered job ${id}, which it was not given`))
           done += mixed.lanes
           if (done === p) return finish(undefined)
-          if (next >= limit) idle.add(w)
+          if (next >= limit && w.jobs.size === 0) idle.add(w)
           feed(w)
         },
         onFailure: (_w, error) => finish(error),
       })
-      for (const w of pool.workers) feed(w)
+      // each worker gets its next job before it is done with this one (two rounds, so the pairs are spread): it
+      // does not wait for this thread to answer (which may be busy, e.g. mixing its own lane or loading the program)
+      for (let round = 0; round < 2; round++) for (const w of pool.workers) feed(w)
       if (limit < p) setImmediate(mixLastHere)
     } catch (err) {
       finish(err instanceof Error ? err : new Error(String(err)))

@@ -25,6 +25,8 @@ export interface VerifyBegin {
   tail: Uint8Array
   /** Only this part of the pack is verified (its bytes are the pieces that follow); all of it if absent. */
   part?: PackPart
+  /** The pack's bytes are known to hash to its id (see `CheckOptions.hashedPacks`): they are not hashed again. */
+  hashed?: boolean
 }
 
 /** The next bytes of stream `stream` (transferred); answered by a {@link VerifyReply} once verified. */
@@ -68,6 +70,8 @@ export interface VerifyFile {
   pieces: Array<{ offset: number; length: number }>
   /** Only this part of the pack is verified (`pieces` are its bytes); all of it if absent. */
   part?: PackPart
+  /** As {@link VerifyBegin.hashed}. */
+  hashed?: boolean
 }
 
 /**

@@ -131,16 +131,17 @@ async function verifyFrom(
   tailStart: number,
   pieces: ReadonlyArray<{ offset: number; length: number }>,
   part?: PackPart,
+  hashed?: boolean,
 ): Promise<VerifyReply['verification']> {
   const tail = await readAt(file, new Uint8Array(size - tailStart), size - tailStart, tailStart)
-  const verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, part)
+  const verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, part, undefined, hashed)
   await eachPiece(file, pieces, (piece) => verifier.push(piece))
   return verifier.finish()
 }
 
 /** Does a {@link VerifyFile} job: reads the pack file (the next piece while this one is verified) and verifies it. */
 function verifyFile(m: VerifyFile): Promise<VerifyReply> {
-  return fileJob(m.id, m.path, async (file) => ({ verification: await verifyFrom(file, m.packId, m.size, m.blobs, m.tailStart, m.pieces, m.part) }))
+  return fileJob(m.id, m.path, async (file) => ({ verification: await verifyFrom(file, m.packId, m.size, m.blobs, m.tailStart, m.pieces, m.part, m.hashed) }))
 }
 
 /**
@@ -186,7 +187,7 @@ port.listen((m) => {
   const reply: VerifyReply = { id: m.id }
   try {
     if (m.type === 'begin') {
-      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener, m.part), tail: m.tail })
+      streams.set(m.stream, { verifier: new PackVerifier(key, m.packId, m.size, m.blobs, m.tailStart, m.tail, opener, m.part, undefined, m.hashed), tail: m.tail })
     } else if (m.type === 'piece') {
       // the piece is checked and hashed: its memory goes back at once
       stream(m.stream).push(m.data)

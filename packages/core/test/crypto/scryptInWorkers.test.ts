@@ -48,6 +48,14 @@ describe('scryptInWorkers', () => {
     }
   })
 
+  it('gives a worker its next job before it answers the one it has (it does not wait for this thread between jobs)', async () => {
+    // two pairs on one worker that answers only once it holds both: without the second job sent ahead, it never does
+    const url = new URL('./fixtures/twoJobs.worker.mjs', import.meta.url)
+    const out = scryptInWorkers(randomBytes(8), randomBytes(64), { N: 16, r: 1, p: 4 }, { threads: 1, url })
+    const late = new Promise<string>((resolve) => setTimeout(() => resolve('no answer'), 5000).unref())
+    expect(await Promise.race([out.then((b) => b.length), late])).toBe(64)
+  })
+
   it('copies the password at once: the caller may clear its bytes while the lanes run', async () => {
     const password = randomBytes(16)
     const salt = randomBytes(64)

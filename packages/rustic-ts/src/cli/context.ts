@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { deriveKey, Repository, RusticError, type KeyDeriver, type RepositoryOptions } from '@rustic-ts/core'
+import { deriveKey, Repository, RusticError, type KeyDeriver, type RepositoryOptions, type WriteBackend } from '@rustic-ts/core'
 import { keyFromKdfBytes, parseDuration } from '@rustic-ts/core/internal'
 import { backendsFromOptions, loadBackendClasses, schemeOf } from '../backendsFromOptions.js'
 import { backendOptionMap, credentialsFrom, globalOptions, type GlobalOptions } from './GlobalOptions.js'
@@ -22,20 +22,32 @@ export function repositoryOptions(g: GlobalOptions): RepositoryOptions {
     lock: g.lock,
     retryLockMs: retryLockMs(g.retryLock),
     cache: async (b, repoId, cacheDir) => (await import('../defaultCache.js')).defaultCacheFactory(onWarning)(b, repoId, cacheDir),
-    keyDeriver: deriveWithEarlyKey,
+    keyDeriver: earlyKeyDeriver(),
   }
 }
 
 /**
  * Core's `deriveKey`, but for the password, salt and parameters of the derivation `dist/cli.js` started before
  * the program loaded (see `startEarlyKeyDerivation`): that one's result, once; it is awaited only when it is
- * exactly this derivation, and if it failed the key is derived here as usual.
+ * exactly this derivation, and if it failed the key is derived here as usual. `whileWaiting` is called as this
+ * thread begins to wait for that result, with a signal that aborts as soon as it is there.
  */
-const deriveWithEarlyKey: KeyDeriver = async (password, salt, params) => {
-  const early = takeEarlyKey(password, salt, params)
-  const bytes = early === undefined ? undefined : await early
-  // (the early derivation starts only for valid parameters, and these are the same)
-  return bytes === undefined ? deriveKey(password, salt, params) : keyFromKdfBytes(bytes)
+function earlyKeyDeriver(whileWaiting?: (keyThere: AbortSignal) => void): KeyDeriver {
+  return async (password, salt, params) => {
+    const early = takeEarlyKey(password, salt, params)
+    let bytes: Uint8Array | undefined
+    if (early !== undefined) {
+      const there = new AbortController()
+      whileWaiting?.(there.signal)
+      try {
+        bytes = await early
+      } finally {
+        there.abort()
+      }
+    }
+    // (the early derivation starts only for valid parameters, and these are the same)
+    return bytes === undefined ? deriveKey(password, salt, params) : keyFromKdfBytes(bytes)
+  }
 }
 
 /** The backends named by `-r` / `--repo-hot` / `-o`. */
@@ -72,6 +84,22 @@ export interface OpenIntent {
    * those are read early too, with a cache as well.
    */
   readsAllIndexes?: boolean
+  /** Work for this thread while it waits for the key (see {@link KeyWait}); not with a hot repository. */
+  whileKeyDerived?: KeyWait
+}
+
+/**
+ * Work for the main thread while the key is derived off it by the early derivation (see `startEarlyKeyDerivation`),
+ * which it would otherwise wait for (`check --read-data` hashes pack files: see `EarlyPackHashes`).
+ */
+export interface KeyWait {
+  /** Called once the repository's backend is made, before the repository is opened (e.g. to list files meanwhile). */
+  begin(backend: WriteBackend): void
+  /**
+   * Called when this thread begins to wait for the early derivation's key (not if the key is derived otherwise),
+   * with a signal that aborts as soon as the key is there: the work should then stop within a few milliseconds.
+   */
+  wait(keyThere: AbortSignal): void
 }
 
 /** Opens the repository named by the global options of `cmd` (with `overrides` of the options they give). */
@@ -82,6 +110,11 @@ export async function openRepo(cmd: Command, overrides: RepositoryOptions = {}, 
   if (intent.readsAllSnapshots && (options.noCache || intent.readsAllIndexes) && !backends.repoHot) {
     const types = intent.readsAllIndexes ? (['index', 'snapshot'] as const) : (['snapshot'] as const)
     backends = { ...backends, repository: new SnapshotPrefetchBackend(backends.repository, options.concurrency ?? 8, types) }
+  }
+  const keyWait = backends.repoHot ? undefined : intent.whileKeyDerived
+  if (keyWait) {
+    keyWait.begin(backends.repository)
+    if (overrides.keyDeriver === undefined) options.keyDeriver = earlyKeyDeriver((keyThere) => keyWait.wait(keyThere))
   }
   return Repository.open(options, backends, await credentialsFrom(g))
 }

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { z } from 'zod'
+import type { Id } from '../../id/Id.js'
 import { SnapshotFilterSchema } from '../../repository/SnapshotFilter.js'
 
 /** Options of `check` (restic's and rustic's `check` flags). */
@@ -41,6 +42,13 @@ export const CheckOptionsSchema = z.object({
    * belong to `check` from then on: it ends those it does not use. Default none.
    */
   idleThreads: z.array(z.custom<Worker>((v) => v instanceof Worker, 'a worker thread')).default([]),
+  /**
+   * Packs whose bytes the caller found to hash to their id (e.g. with `hashPackFiles`, while the key was derived),
+   * each with the size it had then. With `readData` (or a subset), such a pack, read from the repository (not a hot
+   * one) with that size, is verified without hashing its bytes again: its header and every blob still are; every
+   * other pack is verified in full. Default none.
+   */
+  hashedPacks: z.map(z.custom<Id>((v) => typeof v === 'string', 'a pack id'), z.number().int().nonnegative()).default(() => new Map<Id, number>()),
 })
 
 /** Options of `check`; see {@link CheckOptionsSchema} for the defaults. */

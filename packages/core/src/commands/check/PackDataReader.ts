@@ -17,6 +17,11 @@ export interface PackToRead {
   size: number
   /** The index's entries for it. */
   blobs: IndexBlob[]
+  /**
+   * Its `size` bytes (as read from the repository, not a copy such as a hot repository) are known to hash to its
+   * id (see `CheckOptions.hashedPacks`): it is verified without hashing them again.
+   */
+  hashed?: boolean
 }
 
 /**
@@ -292,7 +297,8 @@ export class PackDataReader {
     while (i > 0 && split < lanes) {
       const item = order[--i]!
       const { pack } = item
-      const planned = planPackParts(pack.size, pack.blobs, planPackReads(pack.size, pack.blobs, this.pieceBytes), this.options.endParts ?? END_PARTS)
+      const plan = planPackReads(pack.size, pack.blobs, this.pieceBytes)
+      const planned = planPackParts(pack.size, pack.blobs, plan, this.options.endParts ?? END_PARTS, pack.hashed === true)
       if (planned.length < 2) {
         end.push(item)
         continue
@@ -415,7 +421,8 @@ export class PackDataReader {
     }
     let verification: PackVerification | undefined
     try {
-      const verified = verifyFile(lane, path, pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan, withdraw, item.part?.part)
+      const hashed = pack.hashed === true && copy === undefined
+      const verified = verifyFile(lane, path, pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan, withdraw, item.part?.part, hashed)
       verified.catch(() => {})
       verification = await untilAborted(verified, signal)
     } finally {
@@ -474,7 +481,8 @@ export class PackDataReader {
     const pushed = Math.max(1, plan.pieces.reduce((n, p) => n + p.length, 0))
     let stream: PackStream | undefined
     try {
-      stream = this.verifiers.begin(pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan.tailStart, tail.data, false, lane, item.part?.part)
+      const hashed = pack.hashed === true && copy === undefined
+      stream = this.verifiers.begin(pack.id, pack.size, item.part?.blobs ?? pack.blobs, plan.tailStart, tail.data, false, lane, item.part?.part, undefined, hashed)
       budget.release(tailLength)
       for (; next < reads.length; next++) {
         const piece = plan.pieces[next]!
@@ -564,7 +572,9 @@ export class PackDataReader {
     const budget = this.budgets[lane]!
     await budget.acquire(bytes.length)
     try {
-      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, undefined, verified)
+      // (a hash known for the pack is one of its listed size, from the repository itself)
+      const hashed = pack.hashed === true && copy === undefined && bytes.length === pack.size
+      const stream = this.verifiers.begin(pack.id, bytes.length, pack.blobs, tailStart, bytes.subarray(tailStart), true, lane, undefined, verified, hashed)
       await stream.push(bytes.subarray(0, tailStart), true)
       const verification = await stream.end()
       recordPackProblems(pack.id, verification, this.findings, copy)

@@ -94,7 +94,7 @@ interface Region {
  */
 export class PackVerifier {
   private readonly what: string
-  /** Every byte's SHA-256: only in the lead part (see {@link PackPart}). */
+  /** Every byte's SHA-256: only in the lead part (see {@link PackPart}), and not for a pack hashed before. */
   private readonly hash: Hash | undefined
   /** Where the bytes pushed end. */
   private readonly end: number
@@ -116,6 +116,8 @@ export class PackVerifier {
    * @param tail - the pack's bytes from `tailStart` to its end (`tailStart` ≤ size − 4 when size ≥ 4).
    * @param part - the share of the pack this verifier checks, if not all of it.
    * @param verified - blobs already found sound in these bytes, by offset (see {@link VerifiedBlob}): not opened again.
+   * @param hashed - the pack's `size` bytes are known to hash to `packId` (see `CheckOptions.hashedPacks`): they are
+   *   not hashed again (the header, its size and every blob are checked as usual).
    */
   constructor(
     private readonly key: Key,
@@ -127,6 +129,7 @@ export class PackVerifier {
     private readonly opener: BlobVerifier,
     private readonly part: PackPart = { start: 0, end: tailStart, blobsTo: Infinity, lead: true },
     private readonly verified?: ReadonlyMap<number, VerifiedBlob>,
+    hashed = false,
   ) {
     this.what = `pack ${packId}`
     if (tail.length !== size - tailStart || tailStart > Math.max(0, size - PACK_HEADER_LENGTH_SIZE)) {
@@ -138,7 +141,7 @@ export class PackVerifier {
     }
     this.pos = start
     this.end = end
-    this.hash = lead ? createHash('sha256') : undefined
+    this.hash = lead && !hashed ? createHash('sha256') : undefined
     for (const b of byOffset(expected)) {
       if (b.offset + b.length > size) this.beyond++
       else if (b.offset >= start && b.offset < blobsTo) this.regions.push({ start: b.offset, end: b.offset + b.length, blob: this.blobs.push(b) - 1 })

@@ -36,7 +36,8 @@ export interface PackVerifiers {
    * `tailStart`, see `planPackReads`), on lane `lane` (below {@link PackVerifiers.lanes}; else the least
    * busy one). The tail is handed over unless `shared`. With `part`, only that part of the pack is verified
    * (see `PackPart`): the pieces pushed are its bytes. `verified`: blobs already found sound in these very
-   * bytes (see `VerifiedBlob`), which need not be opened again (a worker's lane may open them anyway).
+   * bytes (see `VerifiedBlob`), which need not be opened again (a worker's lane may open them anyway). `hashed`: the
+   * pack's `size` bytes are known to hash to `packId` (see `CheckOptions.hashedPacks`), and are not hashed again.
    */
   begin(
     packId: Id,
@@ -48,6 +49,7 @@ export interface PackVerifiers {
     lane?: number,
     part?: PackPart,
     verified?: ReadonlyMap<number, VerifiedBlob>,
+    hashed?: boolean,
   ): PackStream
   /**
    * Optional: verifies pack `packId` on lane `lane` (a worker's, not {@link PackVerifiers.hereLane}), which
@@ -56,6 +58,7 @@ export interface PackVerifiers {
    * reported: the caller reads the pack the usual way, which reports what is wrong). When `withdraw` aborts
    * before the worker begins the pack, it does not begin it and this resolves with `undefined` too. With
    * `part`, only that part of the pack is verified (see `PackPart`), reading the tail and `plan`'s pieces.
+   * `hashed` as for {@link PackVerifiers.begin}.
    */
   verifyFile?(
     lane: number,
@@ -66,6 +69,7 @@ export interface PackVerifiers {
     plan: PackReadPlan,
     withdraw?: AbortSignal,
     part?: PackPart,
+    hashed?: boolean,
   ): Promise<PackVerification | undefined>
   /** Ends the work (workers stop). */
   close(): Promise<void>
@@ -78,10 +82,10 @@ const HERE_PART = 256 << 10
 export function verifiersHere(key: Key): PackVerifiers {
   const opener = new BlobVerifier(key)
   return {
-    begin(packId, size, blobs, tailStart, tail, shared, _lane, part, verified) {
+    begin(packId, size, blobs, tailStart, tail, shared, _lane, part, verified, hashed) {
       let verifier: PackVerifier | undefined
       try {
-        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, part, verified)
+        verifier = new PackVerifier(key, packId, size, blobs, tailStart, tail, opener, part, verified, hashed)
       } catch (e) {
         const failed = Promise.reject(e as Error)
         failed.catch(() => {})
@@ -143,16 +147,16 @@ export function verifiersAlsoHere(workers: PackVerifiers, key: Key): PackVerifie
   // (the lane here reads through the caller, as it verifies between the caller's other work)
   const viaWorkers = workers.verifyFile?.bind(workers)
   const verifyFile: PackVerifiers['verifyFile'] = viaWorkers
-    ? (lane, path, packId, size, blobs, plan, withdraw, part) =>
-        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, withdraw, part)
+    ? (lane, path, packId, size, blobs, plan, withdraw, part, hashed) =>
+        lane === mine ? Promise.resolve(undefined) : viaWorkers(lane, path, packId, size, blobs, plan, withdraw, part, hashed)
     : undefined
   return {
     lanes: mine + 1,
     hereLane: mine,
-    begin: (packId, size, blobs, tailStart, tail, shared, lane, part, verified) =>
+    begin: (packId, size, blobs, tailStart, tail, shared, lane, part, verified, hashed) =>
       lane === mine
-        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, part, verified)
-        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, part),
+        ? here.begin(packId, size, blobs, tailStart, tail, shared, undefined, part, verified, hashed)
+        : workers.begin(packId, size, blobs, tailStart, tail, shared, lane, part, undefined, hashed),
     ...(verifyFile ? { verifyFile } : {}),
     close: () => workers.close(),
   }

@@ -132,9 +132,20 @@ export class VerifyPool implements PackVerifiers {
   }
 
   /** Starts a pack on worker `lane` if it runs, else on the least busy worker (see {@link PackVerifiers.begin}). */
-  begin(packId: Id, size: number, blobs: IndexBlob[], tailStart: number, tail: Uint8Array, shared?: boolean, lane?: number, part?: PackPart): PackStream {
+  begin(
+    packId: Id,
+    size: number,
+    blobs: IndexBlob[],
+    tailStart: number,
+    tail: Uint8Array,
+    shared?: boolean,
+    lane?: number,
+    part?: PackPart,
+    _verified?: unknown,
+    hashed?: boolean,
+  ): PackStream {
     const w = lane === undefined ? undefined : this.pool.workers[lane]
-    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, part)
+    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, part, hashed)
   }
 
   /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
@@ -147,6 +158,7 @@ export class VerifyPool implements PackVerifiers {
     plan: PackReadPlan,
     withdraw?: AbortSignal,
     part?: PackPart,
+    hashed?: boolean,
   ): Promise<PackVerification | undefined> {
     if (withdraw?.aborted) return undefined
     const lw = this.pool.workers[lane]
@@ -165,6 +177,7 @@ export class VerifyPool implements PackVerifiers {
       tailStart: plan.tailStart,
       pieces: plan.pieces,
       ...(part ? { part } : {}),
+      ...(hashed ? { hashed } : {}),
     })).finally(() => withdraw?.removeEventListener('abort', onWithdraw))
     return reply.readError === undefined && !reply.withdrawn ? (reply.verification as PackVerification) : undefined
   }
@@ -194,10 +207,12 @@ export class VerifyPool implements PackVerifiers {
     tail: Uint8Array,
     shared?: boolean,
     part?: PackPart,
+    hashed?: boolean,
   ): PackStream {
     const stream = this.streams++
     const t = this.movable(tail, shared)
-    const begun = this.ask(w, (id) => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(part ? { part } : {}) }), [
+    const begin = (id: number): VerifyWorkerIn => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(part ? { part } : {}), ...(hashed ? { hashed } : {}) })
+    const begun = this.ask(w, begin, [
       t.buffer as ArrayBuffer,
     ])
     begun.catch(() => {})

@@ -132,7 +132,8 @@ async function checkWith(
 
   // Packs to read: the indexed ones that exist (a missing one is reported already), verified on the
   // workers and here if they started, else only here. What they find is reported after what the walk finds.
-  const selected = subset ? selectPacks(indexedPacks(index, packSizes), subset) : []
+  // (a pack hashed before, with the size listed now, is not hashed again; a hot repository's copies are not the ones hashed)
+  const selected = subset ? selectPacks(indexedPacks(index, packSizes, layers.hot ? undefined : opts.hashedPacks), subset) : []
   // (with workers, this thread verifies too, as one more lane)
   const started = selected.length === 0 ? undefined : await pool
   const verifiers: PackVerifiers | undefined = selected.length === 0 ? undefined : started ? verifiersAlsoHere(started, repo.key) : verifiersHere(repo.key)
@@ -244,12 +245,16 @@ function take(pending: Map<Id, PackToRead>, pick: (p: PackToRead) => boolean): P
   return out
 }
 
-/** The indexed packs that exist, with their listed sizes, in a stable order. */
-function indexedPacks(index: CheckIndex, packSizes: ReadonlyMap<Id, number>): PackToRead[] {
+/**
+ * The indexed packs that exist, with their listed sizes, in a stable order; `hashed` those whose listed size is the
+ * one `hashedPacks` gives (see `CheckOptions.hashedPacks`).
+ */
+function indexedPacks(index: CheckIndex, packSizes: ReadonlyMap<Id, number>, hashedPacks?: ReadonlyMap<Id, number>): PackToRead[] {
   const out: PackToRead[] = []
   for (const pack of index.packs.values()) {
     const size = packSizes.get(pack.id)
-    if (size !== undefined) out.push({ id: pack.id, size, blobs: pack.blobs })
+    if (size === undefined) continue
+    out.push({ id: pack.id, size, blobs: pack.blobs, ...(hashedPacks?.get(pack.id) === size ? { hashed: true } : {}) })
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : 1))
 }

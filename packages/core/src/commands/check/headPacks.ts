@@ -33,7 +33,7 @@ export function startHeadPacks(
   localPath: (id: Id) => Promise<string | undefined>,
   pieceBytes: number,
 ): HeadPack[] {
-  const largest = [...packSizes].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, pool.lanes)
+  const largest = largestFirst(packSizes).slice(0, pool.lanes)
   return largest.map(([id, size], lane) => {
     const result = (async () => {
       const path = await localPath(id)
@@ -41,6 +41,14 @@ export function startHeadPacks(
     })().catch(() => undefined)
     return { id, size, lane, result }
   })
+}
+
+/**
+ * The listed packs (`packSizes`), the largest first (the same sizes by id): {@link startHeadPacks} gives the first
+ * ones (one per worker) to the workers.
+ */
+export function largestFirst(packSizes: Iterable<readonly [Id, number]>): Array<[Id, number]> {
+  return Array.from(packSizes, ([id, size]): [Id, number] => [id, size]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
 }
 
 /**

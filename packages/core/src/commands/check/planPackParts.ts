@@ -25,8 +25,9 @@ export interface PlannedPackPart {
  * reads every byte (it hashes the pack: the SHA-256 needs the bytes in order) and checks the first blobs and the
  * header; each other part reads only the pieces holding its blobs. Parts are cut only where `plan` cuts pieces
  * (so no blob, even of a damaged index, runs across a cut). One part (the whole pack) if `plan` has one piece.
+ * `hashed`: the pack's bytes are known to hash to its id (see `PackToRead.hashed`), so the lead part does not hash.
  */
-export function planPackParts(size: number, blobs: readonly IndexBlob[], plan: PackReadPlan, n: number): PlannedPackPart[] {
+export function planPackParts(size: number, blobs: readonly IndexBlob[], plan: PackReadPlan, n: number, hashed = false): PlannedPackPart[] {
   const { tailStart, pieces } = plan
   const whole = (): PlannedPackPart[] => [{ part: { start: 0, end: tailStart, blobsTo: Infinity, lead: true }, plan, blobs: [...blobs], bytes: size, share: 1 }]
   if (n < 2 || pieces.length < 2) return whole()
@@ -37,8 +38,9 @@ export function planPackParts(size: number, blobs: readonly IndexBlob[], plan: P
     while (p + 1 < pieces.length && b.offset >= pieces[p + 1]!.offset) p++
     work[p]! += b.length + 2 * (b.uncompressedLength ?? b.length)
   }
-  // hashing every byte, the lead part's, costs about as much per byte as opening a blob
-  const hashing = size
+  // hashing every byte, the lead part's, costs about as much per byte as opening a blob (nothing for a pack whose
+  // bytes were hashed before: its lead part reads them and checks its blobs and the header)
+  const hashing = hashed ? 0 : size
   const total = work.reduce((a, b) => a + b, hashing)
   // the cut before piece j for each of the n - 1 targets, the nearest in work, each after the last
   const cuts: number[] = []

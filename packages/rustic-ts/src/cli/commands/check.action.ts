@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os'
 import type { Command } from 'commander'
 import { CheckOptionsSchema, parseOptions, RusticError, type CheckFinding, type CheckResult } from '@rustic-ts/core'
 import { goJson } from '@rustic-ts/core/internal'
 import { openRepo, writeOut } from '../context.js'
 import { takeEarlyThread } from '../earlyKey/earlyKeyDerivation.js'
+import { EarlyPackHashes } from '../EarlyPackHashes.js'
 import { filterFrom, type FilterFlags } from '../filterFlags.js'
 import { globalOptions } from '../GlobalOptions.js'
 import { withProfileOptions } from '../profileOptions.js'
@@ -42,18 +44,22 @@ export async function checkAction(snapshots: string[], opts: CheckFlags, cmd: Co
     filter: filterFrom(opts),
   })
   // options checked before the key is derived
-  parseOptions(CheckOptionsSchema, options, 'check options')
+  const parsed = parseOptions(CheckOptionsSchema, options, 'check options')
   // The verify workers start when check needs them, not while the key is derived: scrypt's lanes run on
-  // worker threads and take both cores then, so neither a prestarted worker nor hashing the packs early
-  // (read twice) gained wall time; they cost CPU and, with restic's keys, ~13 MiB of peak RSS.
+  // worker threads and take both cores then, so a prestarted worker gained no wall time, and cost CPU and, with
+  // restic's keys, ~13 MiB of peak RSS.
   // (check reads every index and snapshot file: without a cache they are read while the key is derived)
-  const repo = await openRepo(cmd, {}, { readsAllSnapshots: true, readsAllIndexes: true })
+  // With --read-data, this thread hashes pack files while it waits for the key's last lanes (one core idle
+  // otherwise; with one core it would only slow the key): those packs are not hashed again.
+  const hashing = parsed.readData && availableParallelism() > 1 ? new EarlyPackHashes(parsed.workers) : undefined
+  const repo = await openRepo(cmd, {}, { readsAllSnapshots: true, readsAllIndexes: true, ...(hashing ? { whileKeyDerived: hashing } : {}) })
   // the thread that derived the key (if the early derivation kept one) runs the verify worker, which then
   // needs no thread's start (check ends it if it has no use for it)
   const early = takeEarlyThread()
+  const hashedPacks = await hashing?.hashes()
   let result: CheckResult
   try {
-    result = await repo.check(early ? { ...options, idleThreads: [early] } : options)
+    result = await repo.check({ ...options, ...(early ? { idleThreads: [early] } : {}), ...(hashedPacks?.size ? { hashedPacks } : {}) })
   } finally {
     await repo.close()
   }
