@@ -205,6 +205,8 @@ export class Archiver {
           const child = this.processEntry(entry, parentNode, top)
           top.children.push(child instanceof Promise ? this.watch(child) : child)
         }
+        // Files wait for the seal workers (large ones for a reader, or small ones hold the walk back): start them all.
+        if (this.limit.pendingCount > 0 || this.smallInFlight > SMALL_FILES_AHEAD) this.pool?.grow()
         // Back-pressure: do not run too far ahead of the file readers.
         if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
           await new Promise<void>((resolve) => (this.wake = resolve))
@@ -239,7 +241,10 @@ export class Archiver {
   private dataPacker(): Promise<Packer> {
     return (this.dataPackerPromise ??= (async () => {
       // the workers start while orphan packs are adopted (the packer needs the whole index, the workers do not)
-      const starting = this.opts.sealWorkers > 0 ? SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
+      // With a parent snapshot one worker starts, the others once files wait for it (see `SealPool.grow`): an
+      // incremental backup's new data is often too little to need them.
+      const initialWorkers = this.parentTree !== undefined && !this.opts.force ? 1 : undefined
+      const starting = this.opts.sealWorkers > 0 ? SealPool.start(this.dbe, { workers: this.opts.sealWorkers, initialWorkers, chunker: this.chunker }) : undefined
       const [complete, started] = await Promise.allSettled([this.ctx.indexComplete, starting])
       this.pool = started.status === 'fulfilled' ? started.value : undefined
       if (started.status === 'rejected') throw started.reason
