@@ -49,6 +49,8 @@ export interface ArchiveContext {
 const READS_AHEAD = 256
 /** Small files handed to the seal workers and not done: the walk waits while there are more than this. */
 const SMALL_FILES_AHEAD = 512
+/** The walk held back this long by the seal workers starts the ones that did not start with the pool. */
+const GROW_AFTER_MS = 100
 
 /** A directory's tree in the parent snapshot. */
 interface ParentTree {
@@ -205,11 +207,14 @@ export class Archiver {
           const child = this.processEntry(entry, parentNode, top)
           top.children.push(child instanceof Promise ? this.watch(child) : child)
         }
-        // Files wait for the seal workers (large ones for a reader, or small ones hold the walk back): start them all.
-        if (this.limit.pendingCount > 0 || this.smallInFlight > SMALL_FILES_AHEAD) this.pool?.grow()
+        // A large file waits for a reader: the seal workers that did not start with the pool are needed.
+        if (this.limit.pendingCount > 0) this.pool?.grow()
         // Back-pressure: do not run too far ahead of the file readers.
         if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
+          // (held back for long by small files, too; a short wait is one worker finishing a large file first)
+          const grow = this.pool && this.pool.size < this.opts.sealWorkers ? setTimeout(() => this.pool?.grow(), GROW_AFTER_MS) : undefined
           await new Promise<void>((resolve) => (this.wake = resolve))
+          clearTimeout(grow)
         }
       }
       while (stack.length > 1) this.closeFrame(stack)
