@@ -70,6 +70,8 @@ export class SealPool {
   private drainWaiters: Array<() => void> = []
   /** A worker is being started by {@link SealPool.grow}. */
   private growing = false
+  /** A worker started by {@link SealPool.grow} failed its self-test: no more are started. */
+  private growFailed = false
   /** True if the workers can store whole files (they were given a chunker). */
   readonly canStoreFiles: boolean
 
@@ -145,14 +147,15 @@ export class SealPool {
   /**
    * Starts another worker if the pool has fewer than it may have and none is starting: called when files wait
    * for the workers (queued here, or held back by the caller). The worker takes work once it passed the
-   * self-test; a worker that fails it is ended, and the pool goes on with the ones it has.
+   * self-test; a worker that fails it is ended, and the pool goes on with the ones it has (and starts no more).
    */
   grow(): void {
-    if (this.growing || this.workers.closed || this.workers.size >= this.maxSize) return
+    if (this.growing || this.growFailed || this.workers.closed || this.workers.size >= this.maxSize) return
     this.growing = true
     void this.workers.grow((w) => this.selfTest(w)).then((w) => {
       this.growing = false
       if (w) this.files.flush()
+      else this.growFailed = true
     })
   }
 

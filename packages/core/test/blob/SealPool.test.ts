@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   Chunker,
   decompress,
@@ -169,9 +169,10 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
       // a few small files fit in what one worker takes at once
       await store(await Promise.all([1, 2, 3].map((i) => write(`one-${i}`, randomBytes(10_000 * i)))))
       expect(pool.size).toBe(1)
-      // 24 MiB queued behind the first worker's share: the second starts and takes files too
+      // 24 MiB queued behind the first worker's share: the second starts (it joins once its self-test passed,
+      // which on a busy machine may be after the first worker is through the files)
       await store(await Promise.all(Array.from({ length: 24 }, (_, i) => write(`grow-${i}`, randomBytes(1 << 20)))))
-      expect(pool.size).toBe(2)
+      await vi.waitFor(() => expect(pool.size).toBe(2), { timeout: 20_000, interval: 20 })
       expect(sink.stored.size).toBe(new Set([...sink.claimed]).size)
       for (const [id, s] of sink.stored) expect(hashId(decompress(repo.dbe.key.decrypt(s.sealed, 'test'), 'test', s.ul!))).toBe(id)
     } finally {
