@@ -49,6 +49,8 @@ export interface ArchiveContext {
 const READS_AHEAD = 256
 /** Small files handed to the seal workers and not done: the walk waits while there are more than this. */
 const SMALL_FILES_AHEAD = 512
+/** The walk held back this long by the seal workers starts the ones that did not start with the pool. */
+const GROW_AFTER_MS = 100
 
 /** A directory's tree in the parent snapshot. */
 interface ParentTree {
@@ -205,9 +207,14 @@ export class Archiver {
           const child = this.processEntry(entry, parentNode, top)
           top.children.push(child instanceof Promise ? this.watch(child) : child)
         }
+        // A large file waits for a reader: the seal workers that did not start with the pool are needed.
+        if (this.limit.pendingCount > 0) this.pool?.grow()
         // Back-pressure: do not run too far ahead of the file readers.
         if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
+          // (held back for long by small files, too; a short wait is one worker finishing a large file first)
+          const grow = this.pool && this.pool.size < this.opts.sealWorkers ? setTimeout(() => this.pool?.grow(), GROW_AFTER_MS) : undefined
           await new Promise<void>((resolve) => (this.wake = resolve))
+          clearTimeout(grow)
         }
       }
       while (stack.length > 1) this.closeFrame(stack)
@@ -239,7 +246,10 @@ export class Archiver {
   private dataPacker(): Promise<Packer> {
     return (this.dataPackerPromise ??= (async () => {
       // the workers start while orphan packs are adopted (the packer needs the whole index, the workers do not)
-      const starting = this.opts.sealWorkers > 0 ? SealPool.start(this.dbe, { workers: this.opts.sealWorkers, chunker: this.chunker }) : undefined
+      // With a parent snapshot one worker starts, the others once files wait for it (see `SealPool.grow`): an
+      // incremental backup's new data is often too little to need them.
+      const initialWorkers = this.parentTree !== undefined && !this.opts.force ? 1 : undefined
+      const starting = this.opts.sealWorkers > 0 ? SealPool.start(this.dbe, { workers: this.opts.sealWorkers, initialWorkers, chunker: this.chunker }) : undefined
       const [complete, started] = await Promise.allSettled([this.ctx.indexComplete, starting])
       this.pool = started.status === 'fulfilled' ? started.value : undefined
       if (started.status === 'rejected') throw started.reason

@@ -11,6 +11,12 @@ const FILE_BYTES_AHEAD = 4 << 20
  * a worker seals into a few reused buffers, so a packer that writes slowly holds back reading too.
  */
 export const ANSWERS_AHEAD = 4
+/**
+ * The workers are asked to grow (see {@link FileDistributor}) when more than this is queued for them and not sent.
+ * A file's bytes that the worker only hashes (its leading chunks in the parent snapshot, see `ParentChunks`) count
+ * an eighth: hashing them costs about that much of cutting, hashing and sealing new ones.
+ */
+const GROW_AHEAD = 2 * FILE_BYTES_AHEAD
 
 /** A file to store: its path (bytes), the size it was listed with, its job, and its chunks in the parent snapshot. */
 interface QueuedFile {
@@ -18,6 +24,8 @@ interface QueuedFile {
   expected: number
   job: FileJob
   parent: ParentChunks | undefined
+  /** What the file is expected to cost its worker, in bytes to cut and seal (see {@link GROW_AHEAD}). */
+  work: number
 }
 
 /**
@@ -31,15 +39,28 @@ export class FileDistributor {
   private scheduled = false
   /** The worker looked at first next time: workers with as much to go take turns. */
   private turn = 0
+  /** The queued files' {@link QueuedFile.work}. */
+  private queuedWork = 0
 
-  constructor(private readonly workers: SealWorkers) {}
+  /** `grow`: called when more than {@link GROW_AHEAD} is left queued, for the pool to start another worker. */
+  constructor(
+    private readonly workers: SealWorkers,
+    private readonly grow?: () => void,
+  ) {}
 
   /**
    * Queues a file: sent at once when a message is full, else at the end of this turn of the event loop.
    * `parent`: the file's chunks in the parent snapshot (see `ParentChunks`).
    */
   add(path: Uint8Array, expected: number, job: FileJob, parent?: ParentChunks): void {
-    this.queue.push({ path, expected, job, parent })
+    let work = expected
+    if (parent) {
+      let hashed = 0
+      for (let i = 0; i < parent.leading; i++) hashed += parent.lengths[i]!
+      work = Math.max(0, expected - hashed) + hashed / 8
+    }
+    this.queuedWork += work
+    this.queue.push({ path, expected, job, parent, work })
     if (this.queue.length >= FILE_BATCH_COUNT) this.flush()
     else if (!this.scheduled) {
       this.scheduled = true
@@ -54,6 +75,7 @@ export class FileDistributor {
 
   /** Fails the files not sent yet. */
   fail(error: RusticError): void {
+    this.queuedWork = 0
     for (const f of this.queue.splice(0)) f.job.fail(error)
   }
 
@@ -70,12 +92,16 @@ export class FileDistributor {
         const c = all[(this.turn + k) % all.length]!
         if (!c.dead && c.state.slots.outstanding < ANSWERS_AHEAD && (!w || c.state.fileBytes < w.state.fileBytes)) w = c
       }
-      if (!w || w.state.fileBytes >= FILE_BYTES_AHEAD) return
+      if (!w || w.state.fileBytes >= FILE_BYTES_AHEAD) {
+        if (this.queuedWork > GROW_AHEAD) this.grow?.()
+        return
+      }
       this.turn = (w.index + 1) % all.length
       const items: QueuedFile[] = []
       let bytes = 0
       while (this.queue.length > 0 && items.length < FILE_BATCH_COUNT && (items.length === 0 || w.state.fileBytes + bytes < FILE_BYTES_AHEAD)) {
         const item = this.queue.shift()!
+        this.queuedWork -= item.work
         items.push(item)
         bytes += item.expected
       }

@@ -45,8 +45,13 @@ export interface StoredFile {
 
 /** Options of {@link SealPool.start}. */
 export interface SealPoolOptions {
-  /** Number of worker threads; default: the number of cores (at most 8). */
+  /** Number of worker threads, at most; default: the number of cores (at most 8). */
   workers?: number
+  /**
+   * Number of workers started at once (default: all); {@link SealPool.grow} starts the others once files wait
+   * for them. A backup with a parent snapshot starts one: its new data (an incremental backup's) often needs no more.
+   */
+  initialWorkers?: number
   /** Lets the workers store whole files ({@link SealPool.storeFile}), cutting them as this chunker does. */
   chunker?: Chunker
 }
@@ -63,6 +68,10 @@ export class SealPool {
   private readonly files: FileDistributor
   private sink: BlobSink | undefined
   private drainWaiters: Array<() => void> = []
+  /** A worker is being started by {@link SealPool.grow}. */
+  private growing = false
+  /** A worker started by {@link SealPool.grow} failed its self-test: no more are started. */
+  private growFailed = false
   /** True if the workers can store whole files (they were given a chunker). */
   readonly canStoreFiles: boolean
 
@@ -73,14 +82,17 @@ export class SealPool {
     /** The zstd provider the workers compress with (the one in use on this thread when the pool started). */
     private readonly zstd: string,
     chunker: Chunker | undefined,
-    size: number,
+    /** Worker threads at most. */
+    private readonly maxSize: number,
+    initial: number,
   ) {
     const slotSizes = SealedSlots.sizesFor(chunker?.options.maxSize)
     this.canStoreFiles = chunker !== undefined
     this.workers = new WorkerPool({
       name: 'seal',
       url: workerUrl('seal'),
-      size,
+      size: maxSize,
+      initial,
       exposeGc: true,
       setup: () => {
         const slots = new SealedSlots(slotSizes)
@@ -102,7 +114,7 @@ export class SealPool {
       busy: (w) => w.state.slots.outstanding > 0,
     })
     this.batcher = new SealBatcher((data, lengths, done, fail) => this.post(this.workers.leastBusy(), data, lengths, done, fail))
-    this.files = new FileDistributor(this.workers)
+    this.files = new FileDistributor(this.workers, () => this.grow())
   }
 
   /** True if this pool seals exactly as `dbe.sealBlob` does (same key, same compression, same zstd provider). */
@@ -122,23 +134,40 @@ export class SealPool {
     const key = dbe.key
     const compressionLevel = blobCompressionLevel(dbe)
     const n = Math.max(1, options.workers ?? Math.min(8, availableParallelism()))
-    const pool = new SealPool(key, compressionLevel, zstd.name, options.chunker, n)
-    // self-test: what the workers seal must open with the key
-    const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
-    const passed = await pool.workers.selfTest(async (w) => {
-      const s = await pool.sealOn(w, probe)
-      let plain = key.decrypt(s.sealed, 'seal pool self-test')
-      if (s.uncompressedLength !== undefined) plain = decompress(plain, 'seal pool self-test', s.uncompressedLength)
-      if (Buffer.compare(plain, probe) !== 0 || (compressionLevel === undefined) !== (s.uncompressedLength === undefined)) {
-        throw new Error('sealed data differs')
-      }
-    })
+    const pool = new SealPool(key, compressionLevel, zstd.name, options.chunker, n, Math.max(1, Math.min(n, options.initialWorkers ?? n)))
+    const passed = await pool.workers.selfTest((w) => pool.selfTest(w))
     return passed ? pool : undefined
   }
 
-  /** Number of worker threads. */
+  /** Number of worker threads (so far: see {@link SealPool.grow}). */
   get size(): number {
     return this.workers.size
+  }
+
+  /**
+   * Starts another worker if the pool has fewer than it may have and none is starting: called when files wait
+   * for the workers (queued here, or held back by the caller). The worker takes work once it passed the
+   * self-test; a worker that fails it is ended, and the pool goes on with the ones it has (and starts no more).
+   */
+  grow(): void {
+    if (this.growing || this.growFailed || this.workers.closed || this.workers.size >= this.maxSize) return
+    this.growing = true
+    void this.workers.grow((w) => this.selfTest(w)).then((w) => {
+      this.growing = false
+      if (w) this.files.flush()
+      else this.growFailed = true
+    })
+  }
+
+  /** What worker `w` seals must open with the key, as the original. */
+  private async selfTest(w: SealWorker): Promise<void> {
+    const probe = new TextEncoder().encode('rustic-ts seal pool self-test '.repeat(8))
+    const s = await this.sealOn(w, probe)
+    let plain = this.key.decrypt(s.sealed, 'seal pool self-test')
+    if (s.uncompressedLength !== undefined) plain = decompress(plain, 'seal pool self-test', s.uncompressedLength)
+    if (Buffer.compare(plain, probe) !== 0 || (this.compressionLevel === undefined) !== (s.uncompressedLength === undefined)) {
+      throw new Error('sealed data differs')
+    }
   }
 
   /** Jobs handed to the workers and not yet done. */

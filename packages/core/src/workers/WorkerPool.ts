@@ -31,8 +31,13 @@ export interface WorkerPoolOptions<Out, Job extends PendingJob, State> {
   name: string
   /** The worker program (see `workerUrl`). */
   url: URL
-  /** Number of worker threads. */
+  /** Number of worker threads, at most. */
   size: number
+  /**
+   * Number of workers started at once (default {@link WorkerPoolOptions.size}); {@link WorkerPool.grow} starts
+   * the others when they are needed.
+   */
+  initial?: number
   /** Worker `index`'s `workerData`, and the state the pool's user keeps for it. */
   setup(index: number): { workerData: unknown; state: State }
   /** Every message of a worker. */
@@ -66,8 +71,11 @@ export interface WorkerPoolOptions<Out, Job extends PendingJob, State> {
  * ({@link WorkerPoolOptions.onMessage} settles jobs with {@link WorkerPool.take}).
  */
 export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = undefined> {
-  /** The workers, in start order. */
-  readonly workers: ReadonlyArray<PoolWorker<Job, State>>
+  private readonly workerList: Array<PoolWorker<Job, State>> = []
+  /** Workers started by {@link WorkerPool.grow} and not tested yet. */
+  private readonly growing = new Set<PoolWorker<Job, State>>()
+  /** Workers started with `--expose-gc` set and not running yet. */
+  private starting = 0
   private seq = 0
   private isClosed = false
   /** Takes off the listeners this pool put on each worker's thread (see {@link WorkerPool.release}). */
@@ -75,71 +83,117 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
   /** Workers given out by {@link WorkerPool.release}. */
   private readonly released = new Set<PoolWorker<Job, State>>()
 
-  /** Starts the workers (they run once their program is loaded; messages posted before wait for it). */
+  /** Starts the first workers (they run once their program is loaded; messages posted before wait for it). */
   constructor(private readonly options: WorkerPoolOptions<Out, Job, State>) {
-    // `gc` is given to the contexts made while the flag is set: the workers' once they run
-    const toggleGc = options.exposeGc === true && typeof globalThis.gc !== 'function'
-    let starting = options.size
-    const started = (): void => {
-      if (--starting === 0 && toggleGc) setFlagsFromString('--no-expose-gc')
-    }
-    if (toggleGc && starting > 0) setFlagsFromString('--expose-gc')
-    const workers: Array<PoolWorker<Job, State>> = []
-    for (let index = 0; index < options.size; index++) {
-      const { workerData, state } = options.setup(index)
-      // (a thread that has ended since it was given up is replaced by a new one)
-      const given = options.threads?.[index]
-      const adopted = given !== undefined && given.threadId >= 0 ? given : undefined
-      if (given !== undefined && adopted === undefined) void given.terminate()
-      let thread: Worker
-      try {
-        thread = adopted ?? new Worker(options.url, { workerData })
-      } catch (e) {
-        // no worker threads here: nothing is left running, and the process gets its flags back
-        for (const w of workers) void w.thread.terminate()
-        if (toggleGc) setFlagsFromString('--no-expose-gc')
-        throw e
-      }
-      const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: adopted !== undefined }
-      const onOnline = (): void => {
-        if (w.online) return
-        w.online = true
-        started()
-        options.onOnline?.(w)
-      }
-      const onMessage = (m: Out): void => options.onMessage(w, m)
-      const onError = (e: Error): void => this.fail(w, e)
-      const onExit = (code: number): void => {
-        if (!w.online) started()
-        this.fail(w, new Error(`${options.name} worker exited with code ${code}`))
-      }
-      if (adopted) {
-        // (it runs already; the messages posted after this one reach the program it is told to run)
-        started()
-        adopted.postMessage({ nextProgram: { url: options.url.href, data: workerData } } satisfies NextProgram)
-        if (options.onOnline) queueMicrotask(() => options.onOnline!(w))
-      } else {
-        thread.once('online', onOnline)
-      }
-      thread.on('message', onMessage)
-      thread.on('error', onError)
-      thread.on('exit', onExit)
-      this.unlisten.set(w, () => {
-        thread.off('online', onOnline)
-        thread.off('message', onMessage)
-        thread.off('error', onError)
-        thread.off('exit', onExit)
-      })
-      // an idle worker does not keep the process alive (after the listeners: adding a 'message' listener refs it again)
-      thread.unref()
-      workers.push(w)
-    }
-    this.workers = workers
+    const initial = Math.min(options.size, options.initial ?? options.size)
+    for (let index = 0; index < initial; index++) this.workerList.push(this.spawn(index))
   }
 
-  /** Number of worker threads. */
+  /**
+   * Starts one more worker while the pool has fewer than {@link WorkerPoolOptions.size} (see
+   * {@link WorkerPoolOptions.initial}) and is open: it joins {@link WorkerPool.workers} once `test` (run on it
+   * first, as {@link WorkerPool.selfTest} runs it) has passed, and is returned; else it is ended and undefined
+   * is returned (also when the pool is full or closed, or closes meanwhile).
+   */
+  async grow(test?: (w: PoolWorker<Job, State>) => Promise<void>): Promise<PoolWorker<Job, State> | undefined> {
+    if (this.isClosed || this.workerList.length + this.growing.size >= this.options.size) return undefined
+    let w: PoolWorker<Job, State>
+    try {
+      w = this.spawn(this.workerList.length + this.growing.size)
+    } catch {
+      return undefined
+    }
+    this.growing.add(w)
+    let passed = true
+    try {
+      await test?.(w)
+    } catch {
+      passed = false
+    }
+    this.growing.delete(w)
+    if (!passed || this.isClosed || w.dead) {
+      const jobs = [...w.jobs.values()]
+      w.jobs.clear()
+      for (const job of jobs) job.fail(this.closedError())
+      this.unlisten.get(w)?.()
+      this.unlisten.delete(w)
+      w.thread.on('error', () => {})
+      await w.thread.terminate()
+      return undefined
+    }
+    this.workerList.push(w)
+    return w
+  }
+
+  /** Starts worker `index` (or runs this pool's program on a given thread, see {@link WorkerPoolOptions.threads}). */
+  private spawn(index: number): PoolWorker<Job, State> {
+    const options = this.options
+    // `gc` is given to the contexts made while the flag is set: the workers' once they run
+    const toggleGc = options.exposeGc === true && typeof globalThis.gc !== 'function'
+    if (toggleGc && this.starting++ === 0) setFlagsFromString('--expose-gc')
+    let once = false
+    const started = (): void => {
+      if (once) return
+      once = true
+      if (toggleGc && --this.starting === 0) setFlagsFromString('--no-expose-gc')
+    }
+    const { workerData, state } = options.setup(index)
+    // (a thread that has ended since it was given up is replaced by a new one)
+    const given = options.threads?.[index]
+    const adopted = given !== undefined && given.threadId >= 0 ? given : undefined
+    if (given !== undefined && adopted === undefined) void given.terminate()
+    let thread: Worker
+    try {
+      thread = adopted ?? new Worker(options.url, { workerData })
+    } catch (e) {
+      // no worker threads here: nothing is left running, and the process gets its flags back
+      started()
+      for (const w of this.workerList) void w.thread.terminate()
+      throw e
+    }
+    const w: PoolWorker<Job, State> = { thread, index, jobs: new Map(), state, dead: undefined, online: adopted !== undefined }
+    const onOnline = (): void => {
+      if (w.online) return
+      w.online = true
+      started()
+      options.onOnline?.(w)
+    }
+    const onMessage = (m: Out): void => options.onMessage(w, m)
+    const onError = (e: Error): void => this.fail(w, e)
+    const onExit = (code: number): void => {
+      started()
+      this.fail(w, new Error(`${options.name} worker exited with code ${code}`))
+    }
+    if (adopted) {
+      // (it runs already; the messages posted after this one reach the program it is told to run)
+      started()
+      adopted.postMessage({ nextProgram: { url: options.url.href, data: workerData } } satisfies NextProgram)
+      if (options.onOnline) queueMicrotask(() => options.onOnline!(w))
+    } else {
+      thread.once('online', onOnline)
+    }
+    thread.on('message', onMessage)
+    thread.on('error', onError)
+    thread.on('exit', onExit)
+    this.unlisten.set(w, () => {
+      thread.off('online', onOnline)
+      thread.off('message', onMessage)
+      thread.off('error', onError)
+      thread.off('exit', onExit)
+    })
+    // an idle worker does not keep the process alive (after the listeners: adding a 'message' listener refs it again)
+    thread.unref()
+    return w
+  }
+
+  /** The workers, in start order (those {@link WorkerPool.grow} added last). */
+  get workers(): ReadonlyArray<PoolWorker<Job, State>> {
+    return this.workerList
+  }
+
+  /** Number of worker threads (so far: see {@link WorkerPool.grow}). */
   get size(): number {
-    return this.workers.length
+    return this.workerList.length
   }
 
   /** True once {@link WorkerPool.close} was called. */
@@ -246,12 +300,13 @@ export class WorkerPool<In, Out, Job extends PendingJob = PendingJob, State = un
     if (this.isClosed) return
     this.isClosed = true
     const error = this.closedError()
-    for (const w of this.workers) {
+    for (const w of [...this.workers, ...this.growing]) {
       const jobs = [...w.jobs.values()]
       w.jobs.clear()
       for (const job of jobs) job.fail(error)
     }
-    await Promise.all(this.workers.filter((w) => !this.released.has(w)).map((w) => w.thread.terminate()))
+    const starting = [...this.growing].map((w) => w.thread.terminate())
+    await Promise.all([...starting, ...this.workers.filter((w) => !this.released.has(w)).map((w) => w.thread.terminate())])
   }
 
   /** The error of a job on a worker that failed with `cause`. */

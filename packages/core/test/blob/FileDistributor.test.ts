@@ -34,4 +34,29 @@ describe('FileDistributor', () => {
     const first = sent[0]!.m
     expect(Buffer.from(first.paths.subarray(0, first.ends[0])).toString()).toBe('/d/f0')
   })
+
+  it('asks the pool to grow when more than 8 MiB wait unsent; bytes only hashed (parent chunks) count an eighth', () => {
+    const { pool, sent } = fakeWorkers(1)
+    let grows = 0
+    const files = new FileDistributor(pool, () => grows++)
+    const MiB = 1 << 20
+    // the first file goes at once, whatever its size; the next ones wait behind it
+    files.add(Buffer.from('/first'), 100 * MiB, job(100 * MiB))
+    // 48 of its 50 MiB as in the parent (the last of the parent's chunks is never taken uncut): 2 + 48 / 8 = 8 MiB
+    const parent = { ids: [], lengths: [16 * MiB, 16 * MiB, 16 * MiB, 2 * MiB], leading: 3 } as never
+    files.add(Buffer.from('/log'), 50 * MiB, job(50 * MiB), parent)
+    files.flush()
+    expect(sent.length).toBe(1)
+    expect(grows).toBe(0)
+    files.add(Buffer.from('/small'), 4096, job(4096))
+    files.flush()
+    expect(grows).toBe(1)
+    // once sent, files no longer count as waiting: 4 KiB + 6 MiB wait now
+    pool.workers[0]!.state.fileBytes = 0
+    files.flush()
+    expect(sent.length).toBe(2)
+    files.add(Buffer.from('/more'), 6 * MiB, job(6 * MiB))
+    files.flush()
+    expect(grows).toBe(1)
+  })
 })

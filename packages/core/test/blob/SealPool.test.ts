@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   Chunker,
   decompress,
@@ -147,6 +147,34 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
       results.forEach((r, i) => expect(r.content).toEqual(chunker.split(files[i]!.data).map((c) => hashId(c))))
       for (const [id, s] of sink.stored) expect(hashId(decompress(repo.dbe.key.decrypt(s.sealed, 'test'), 'test', s.ul!))).toBe(id)
       expect(sink.stored.size).toBe(new Set(results.flatMap((r) => r.content)).size)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('initialWorkers: starts one worker, and the second only once files wait for the first', async () => {
+    const { repo } = await newRepo(2)
+    const chunker = new Chunker(randomPolynomial())
+    const pool = (await SealPool.start(repo.dbe, { workers: 2, initialWorkers: 1, chunker }))!
+    const sink = new CollectingSink()
+    try {
+      expect(pool.size).toBe(1)
+      const write = (name: string, data: Uint8Array): Promise<{ path: string; data: Uint8Array }> =>
+        writeFile(join(dir, name), data).then(() => ({ path: join(dir, name), data }))
+      const store = (files: Array<{ path: string; data: Uint8Array }>): Promise<void> =>
+        Promise.all(files.map((f) => pool.storeFile(f.path, f.data.length, sink))).then(async (results) => {
+          await pool.drain()
+          results.forEach((r, i) => expect(r.content).toEqual(chunker.split(files[i]!.data).map((c) => hashId(c))))
+        })
+      // a few small files fit in what one worker takes at once
+      await store(await Promise.all([1, 2, 3].map((i) => write(`one-${i}`, randomBytes(10_000 * i)))))
+      expect(pool.size).toBe(1)
+      // 24 MiB queued behind the first worker's share: the second starts (it joins once its self-test passed,
+      // which on a busy machine may be after the first worker is through the files)
+      await store(await Promise.all(Array.from({ length: 24 }, (_, i) => write(`grow-${i}`, randomBytes(1 << 20)))))
+      await vi.waitFor(() => expect(pool.size).toBe(2), { timeout: 20_000, interval: 20 })
+      expect(sink.stored.size).toBe(new Set([...sink.claimed]).size)
+      for (const [id, s] of sink.stored) expect(hashId(decompress(repo.dbe.key.decrypt(s.sealed, 'test'), 'test', s.ul!))).toBe(id)
     } finally {
       await pool.close()
     }

@@ -13,11 +13,12 @@ interface Job extends PendingJob {
 
 const ECHO = new URL('./fixtures/echo.worker.mjs', import.meta.url)
 
-function echoPool(size: number, options: { broken?: boolean; exposeGc?: boolean } = {}): WorkerPool<In, Out, Job> {
+function echoPool(size: number, options: { broken?: boolean; exposeGc?: boolean; initial?: number } = {}): WorkerPool<In, Out, Job> {
   const pool: WorkerPool<In, Out, Job> = new WorkerPool<In, Out, Job>({
     name: 'echo',
     url: ECHO,
     size,
+    initial: options.initial,
     exposeGc: options.exposeGc,
     setup: () => ({ workerData: { broken: options.broken }, state: undefined }),
     onMessage: (w, m) => pool.take(w, m.id)?.done(m),
@@ -85,6 +86,48 @@ describe('WorkerPool', () => {
     expect(await broken.selfTest(async (w) => void (await ask(broken, w, { value: 1 })))).toBe(false)
     expect(broken.closed).toBe(true)
     expect(broken.failure?.message).toContain('this worker program is broken')
+  })
+
+  it('grow: starts the workers not started at once, each joining once its test passed, up to the size', async () => {
+    const pool = echoPool(3, { initial: 1, exposeGc: true })
+    try {
+      expect(pool.size).toBe(1)
+      const tested: number[] = []
+      const b = await pool.grow(async (w) => {
+        expect(pool.workers).not.toContain(w) // not given work before its test passed
+        tested.push((await ask(pool, w, { value: 7 })).value)
+      })
+      expect(tested).toEqual([7])
+      expect(b).toBeDefined()
+      expect(pool.workers).toEqual([pool.workers[0], b])
+      expect(b!.index).toBe(1)
+      expect((await ask(pool, b!, { value: 1 })).gc).toBe('function')
+      // a worker whose test fails is ended and never joins
+      const failed = await pool.grow(async () => {
+        throw new Error('no')
+      })
+      expect(failed).toBeUndefined()
+      expect(pool.size).toBe(2)
+      expect(await pool.grow()).toBeDefined()
+      expect(await pool.grow()).toBeUndefined() // full
+      expect(pool.size).toBe(3)
+      expect(typeof globalThis.gc).toBe('undefined')
+    } finally {
+      await pool.close()
+    }
+    expect(await pool.grow()).toBeUndefined() // closed
+  })
+
+  it('grow: a worker still in its test when the pool closes does not join; its test job fails', async () => {
+    const pool = echoPool(2, { initial: 1 })
+    let failure: unknown
+    const growing = pool.grow(async (w) => {
+      failure = await ask(pool, w, { hold: true }).catch((e: unknown) => e)
+    })
+    await pool.close()
+    expect(await growing).toBeUndefined()
+    expect(failure).toBeInstanceOf(RusticError)
+    expect(pool.size).toBe(1)
   })
 
   it('exposeGc: the workers have gc(), and the process does not keep the flag', async () => {
