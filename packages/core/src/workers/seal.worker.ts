@@ -197,8 +197,10 @@ function unref(t: Slot): void {
 let slab: Slot | undefined
 // Small files are read as they come, and their chunks hold their slabs until answered and sealed (into two
 // slots, one batch after the other): without a bound a worker had 6-7 slabs (12-14 MiB) in use at the peak of a
-// full backup. A file that needs a new slab with MAX_SLABS in use waits for one to be let go.
-const MAX_SLABS = 4
+// full backup. A file that needs a new slab with MAX_SLABS in use waits for one to be let go. Two (4 MiB of small
+// files in flight) took 6-9 MiB off a full backup's peak against four, at the same CPU and wall time (bench/README,
+// "Peak RSS, round 6"); a worker waits for the main thread's answers a little more often.
+const MAX_SLABS = 2
 let slabsInUse = 0
 const slabWaiters: Array<() => void> = []
 /** True if a small file of `n` bytes (plus one) can be read into a slab now. */
