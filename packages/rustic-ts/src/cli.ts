@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=1 --heap-growing-percent=50
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --heap-growing-percent=50
 import * as nodeModule from 'node:module'
 import { startEarlyKeyDerivation } from './cli/earlyKey/earlyKeyDerivation.js'
 

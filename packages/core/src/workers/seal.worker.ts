@@ -143,7 +143,9 @@ function pump(): void {
 //   (< maxSize) plus a block; before reading the next block into it, the file waits for the answers about the
 //   chunks cut from it.
 const chunking = setup.chunker
-const BLOCK = 2 << 20
+// The large buffer is touched as far as its longest unfinished chunk plus one read: 1 MiB reads took ~3 MiB off a
+// full backup's peak (with the 1 MiB batch slot, `SealedSlots`) against 2 MiB ones, at the same CPU time.
+const BLOCK = 1 << 20
 // A slab stays until every chunk in it has been answered and sealed, so with answers out a worker holds a few:
 // 2 MiB slabs held ~12 MiB less in all than 4 MiB ones (a full backup of the standard set), at the same CPU time.
 const SLAB = 2 << 20
@@ -153,7 +155,8 @@ const READ_BUF = (chunking?.options.maxSize ?? 0) + BLOCK
 // The large buffer has room for the longest chunk and a block, but its unfinished chunk moves to the front as soon
 // as this much is read: its pages past that are touched (and then resident) only for a chunk that long, so a
 // worker's large buffer takes ~4-6 MiB of RAM instead of 10 (with restic's chunker, chunks above 4 MiB are rare).
-const COMPACT_AT = Math.min(READ_BUF, 2 * BLOCK)
+// Each move waits for the answers about the chunks before it: at 4 MiB, one round trip per ~2-4 MiB read.
+const COMPACT_AT = Math.min(READ_BUF, 4 << 20)
 
 interface Slot {
   buf: Buffer
@@ -194,8 +197,10 @@ function unref(t: Slot): void {
 let slab: Slot | undefined
 // Small files are read as they come, and their chunks hold their slabs until answered and sealed (into two
 // slots, one batch after the other): without a bound a worker had 6-7 slabs (12-14 MiB) in use at the peak of a
-// full backup. A file that needs a new slab with MAX_SLABS in use waits for one to be let go.
-const MAX_SLABS = 4
+// full backup. A file that needs a new slab with MAX_SLABS in use waits for one to be let go. Two (4 MiB of small
+// files in flight) took 6-9 MiB off a full backup's peak against four, at the same CPU and wall time (bench/README,
+// "Peak RSS, round 6"); a worker waits for the main thread's answers a little more often.
+const MAX_SLABS = 2
 let slabsInUse = 0
 const slabWaiters: Array<() => void> = []
 /** True if a small file of `n` bytes (plus one) can be read into a slab now. */

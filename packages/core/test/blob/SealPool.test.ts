@@ -52,7 +52,7 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
   const cases: Array<[string, ChunkerOptions, number[]]> = [
     ['small chunker settings', { minSize: 1024, maxSize: 8192, averageBits: 11 }, [0, 1, 63, 64, 1023, 1024, 1025, 8192, 50_000, 300_000, 9_000_000]],
     ['minSize = maxSize', { minSize: 4096, maxSize: 4096, averageBits: 8 }, [4095, 4096, 4097, 40_000]],
-    ['restic settings (reads in 2 MiB blocks, chunks across them)', {}, [100, 600_000, 21 * 1024 * 1024 + 17]],
+    ['restic settings (reads in 1 MiB blocks, chunks across them)', {}, [100, 600_000, 21 * 1024 * 1024 + 17]],
     ['the JavaScript engine of the cut search', { minSize: 1024, maxSize: 8192, averageBits: 11, engine: 'js' }, [0, 1025, 70_000]],
   ]
   it.each(cases)('cuts and stores like the calling thread would: %s', async (_name, options, sizes) => {
@@ -214,7 +214,7 @@ describe('SealPool.storeFile: workers read, cut, hash and seal whole files', () 
           expect(parent.ids.includes(id) || other.ids.includes(id) || sink.stored.get(id)?.size === c.length, name).toBe(true)
         }
       }
-      // restic's settings: the large buffer, chunks across its 2 MiB blocks
+      // restic's settings: the large buffer, chunks across its 1 MiB blocks
       const big = new Chunker(chunker.pol)
       const oldBig = new Uint8Array(randomBytes(12 << 20)) // more than maxSize: two chunks at least
       const bigParent = parentOf(big.split(oldBig))
