@@ -35,6 +35,12 @@ export type PackPathFinder = (pack: PackToRead, signal?: AbortSignal) => Promise
 
 /** A pack is read in pieces of at most this size (unless one blob is larger). */
 const PIECE_BYTES = 4 << 20
+/**
+ * The buffers the lane on this thread reads its pieces into are made this large (or a piece's size, if larger): a
+ * piece up to this size (a blob larger than a piece is a piece of its own) goes into one, and only the pages read
+ * into are memory (see {@link PackDataReader.hereBuffers}).
+ */
+const HERE_BUFFER_BYTES = 4 << 20
 /** Packs in progress per worker lane: the one being verified and the next, being read meanwhile. */
 const PACKS_PER_LANE = 2
 /**
@@ -108,6 +114,8 @@ export class PackDataReader {
   /** The work ({@link packWork}) of the packs in progress per lane. */
   private readonly work: number[]
   private readonly pieceBytes: number
+  /** The size of {@link PackDataReader.hereBuffers}: pieces up to this size are read into them. */
+  private readonly hereBufferBytes: number
   private readonly whole: Array<Promise<void>> = []
   /** Reads waiting for a lane with room for one more pack. */
   private waiting: Array<() => void> = []
@@ -118,9 +126,10 @@ export class PackDataReader {
   /** The packs workers read themselves and have not answered for, in the order given, each with its lane. */
   private fileJobs: Array<{ lane: number; withdraw: AbortController }> = []
   /**
-   * Buffers of {@link PackDataReader.pieceBytes} the lane on this thread has read pieces into and verified: its
+   * Buffers of {@link PackDataReader.hereBufferBytes} the lane on this thread has read pieces into and verified: its
    * next pieces are read into them (no fresh buffer, mapped and faulted in, for every piece). At most as many as
-   * its memory holds pieces.
+   * its memory holds pieces. Each holds as much memory as the largest piece read into it (a fresh buffer's pages
+   * are not memory until written).
    */
   private readonly hereBuffers: Uint8Array[] = []
 
@@ -139,6 +148,7 @@ export class PackDataReader {
     this.active = new Array<number>(lanes).fill(0)
     this.work = new Array<number>(lanes).fill(0)
     this.pieceBytes = pieceBytes(options.memory, lanes)
+    this.hereBufferBytes = Math.max(this.pieceBytes, HERE_BUFFER_BYTES)
     options.signal?.addEventListener('abort', () => this.wake(), { once: true })
   }
 
@@ -462,7 +472,7 @@ export class PackDataReader {
     const skip = { now: false }
     // (the lane on this thread reads into buffers it reuses: it verifies each piece before it lets it go)
     const reuse = lane === this.verifiers.hereLane
-    const reads = plan.pieces.map((piece) => this.readRange(pack, piece.offset, piece.length, read, budget, skip, reuse && piece.length <= this.pieceBytes))
+    const reads = plan.pieces.map((piece) => this.readRange(pack, piece.offset, piece.length, read, budget, skip, reuse && piece.length <= this.hereBufferBytes))
     for (const r of reads) r.catch(() => {})
     let next = 0
     // after a failure: the pieces read ahead give their memory back, the others are not read
@@ -517,7 +527,7 @@ export class PackDataReader {
   /**
    * `length` bytes of `pack` from `offset`, with that much memory taken; or why they could not be read (memory
    * given back). Not read if `skip.now` is set by the time the memory is there. With `reuse` (`length` at most
-   * {@link PackDataReader.pieceBytes}), read into one of {@link PackDataReader.hereBuffers} where the backend
+   * {@link PackDataReader.hereBufferBytes}), read into one of {@link PackDataReader.hereBuffers} where the backend
    * can: then `into` is that buffer, which the caller gives back once done with `data`.
    */
   private async readRange(
@@ -537,7 +547,7 @@ export class PackDataReader {
     }
     try {
       throwIfAborted(signal)
-      const into = reuse ? (this.hereBuffers.pop() ?? Buffer.allocUnsafeSlow(this.pieceBytes)) : undefined
+      const into = reuse ? (this.hereBuffers.pop() ?? Buffer.allocUnsafeSlow(this.hereBufferBytes)) : undefined
       // (after a failed read the buffer is not reused: it is left to the collector)
       const data = await read(pack, offset, length, signal, into)
       if (data.length !== length) throw new Error(`got ${data.length} of ${length} bytes at offset ${offset}`)
