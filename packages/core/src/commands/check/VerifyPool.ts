@@ -144,8 +144,24 @@ export class VerifyPool implements PackVerifiers {
     _verified?: unknown,
     hashed?: boolean,
   ): PackStream {
-    const w = lane === undefined ? undefined : this.pool.workers[lane]
-    return this.beginOn(w && !w.dead ? w : this.pool.leastBusy(), packId, size, blobs, tailStart, tail, shared, part, hashed)
+    const w = this.laneWorker(lane)
+    const stream = this.streams++
+    const t = this.movable(tail, shared)
+    const begin = (id: number): VerifyWorkerIn => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(part ? { part } : {}), ...(hashed ? { hashed } : {}) })
+    const begun = this.ask(w, begin, [t.buffer as ArrayBuffer])
+    begun.catch(() => {})
+    return {
+      push: (piece, sharedPiece) => {
+        const data = this.movable(piece, sharedPiece)
+        return this.ask(w, (id) => ({ type: 'piece', id, stream, data }), [data.buffer as ArrayBuffer]).then(() => {})
+      },
+      end: async () => {
+        await begun
+        const reply = await this.ask(w, (id) => ({ type: 'end', id, stream }))
+        return reply.verification as PackVerification
+      },
+      drop: () => this.pool.post(w, { type: 'drop', stream }),
+    }
   }
 
   /** Has worker `lane` read pack `packId` from the local file `path` itself and verify it (see {@link PackVerifiers.verifyFile}). */
@@ -161,8 +177,7 @@ export class VerifyPool implements PackVerifiers {
     hashed?: boolean,
   ): Promise<PackVerification | undefined> {
     if (withdraw?.aborted) return undefined
-    const lw = this.pool.workers[lane]
-    const w = lw && !lw.dead ? lw : this.pool.leastBusy()
+    const w = this.laneWorker(lane)
     const ticket = this.tickets++
     const onWithdraw = (): void => this.pool.post(w, { type: 'withdraw', ticket })
     withdraw?.addEventListener('abort', onWithdraw, { once: true })
@@ -198,36 +213,10 @@ export class VerifyPool implements PackVerifiers {
     await this.pool.close()
   }
 
-  private beginOn(
-    w: Worker,
-    packId: Id,
-    size: number,
-    blobs: IndexBlob[],
-    tailStart: number,
-    tail: Uint8Array,
-    shared?: boolean,
-    part?: PackPart,
-    hashed?: boolean,
-  ): PackStream {
-    const stream = this.streams++
-    const t = this.movable(tail, shared)
-    const begin = (id: number): VerifyWorkerIn => ({ type: 'begin', id, stream, packId, size, blobs, tailStart, tail: t, ...(part ? { part } : {}), ...(hashed ? { hashed } : {}) })
-    const begun = this.ask(w, begin, [
-      t.buffer as ArrayBuffer,
-    ])
-    begun.catch(() => {})
-    return {
-      push: (piece, sharedPiece) => {
-        const data = this.movable(piece, sharedPiece)
-        return this.ask(w, (id) => ({ type: 'piece', id, stream, data }), [data.buffer as ArrayBuffer]).then(() => {})
-      },
-      end: async () => {
-        await begun
-        const reply = await this.ask(w, (id) => ({ type: 'end', id, stream }))
-        return reply.verification as PackVerification
-      },
-      drop: () => this.pool.post(w, { type: 'drop', stream }),
-    }
+  /** Worker `lane` if it runs, else the least busy one. */
+  private laneWorker(lane: number | undefined): Worker {
+    const w = lane === undefined ? undefined : this.pool.workers[lane]
+    return w && !w.dead ? w : this.pool.leastBusy()
   }
 
   /** `data` itself if it may be transferred, else a copy that may. */
