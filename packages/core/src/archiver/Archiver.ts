@@ -1,7 +1,7 @@
 import pLimit from 'p-limit'
 import { Packer, SealPool, type PackerStats, type SharedBlobClaims, type StoredFile } from '../blob/index.js'
 import type { BlobInFlight, BlobWriter } from '../index/BlobsInFlight.js'
-import { Indexer } from '../index/Indexer.js'
+import { BACKUP_INDEX_MAX_BLOBS, Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
 import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -153,7 +153,7 @@ export class Archiver {
       : undefined
     const onSaved = writer ? (packIds: readonly Id[]): void => indexed.blobsInFlight.stored(writer, packIds) : undefined
     // The packers find stored blobs in the in-memory index (onPack): the indexer need not keep their ids too.
-    this.indexer = new Indexer(this.dbe, { onPack, onSaved, keepIds: !shared })
+    this.indexer = new Indexer(this.dbe, { onPack, onSaved, keepIds: !shared, maxBlobsPerFile: BACKUP_INDEX_MAX_BLOBS })
     this.limit = pLimit(this.opts.readConcurrency)
   }
 
