@@ -1,7 +1,7 @@
 import pLimit from 'p-limit'
 import { Packer, SealPool, type PackerStats, type SharedBlobClaims, type StoredFile } from '../blob/index.js'
 import type { BlobInFlight, BlobWriter } from '../index/BlobsInFlight.js'
-import { Indexer } from '../index/Indexer.js'
+import { BACKUP_INDEX_MAX_BLOBS, Indexer } from '../index/Indexer.js'
 import type { DecryptBackend } from '../backend/DecryptBackend.js'
 import { Chunker } from '../chunker/index.js'
 import { isRusticError, RusticError, throwIfAborted } from '../error/RusticError.js'
@@ -142,13 +142,18 @@ export class Archiver {
     // No signal for the indexer: after an abort it still indexes the packs that were stored.
     // Packs stored also go into the in-memory index, so the indexed repository can read the new snapshot.
     const shared = ctx.updateIndex !== false
-    const onPack = shared ? (pack: IndexPack): void => indexed.index.addIndexFile({ packs: [pack] }) : undefined
     // Concurrent backups on the same indexed repository store each new blob once: see `BlobsInFlight`.
     this.writer = shared ? { hurry: () => this.hurry() } : undefined
     const writer = this.writer
-    const onSaved = writer ? (packs: readonly IndexPack[]): void => indexed.blobsInFlight.stored(writer, packs.flatMap((p) => p.blobs)) : undefined
+    const onPack = writer
+      ? (pack: IndexPack): void => {
+          indexed.index.addIndexFile({ packs: [pack] })
+          indexed.blobsInFlight.packStored(writer, pack.id, pack.blobs)
+        }
+      : undefined
+    const onSaved = writer ? (packIds: readonly Id[]): void => indexed.blobsInFlight.stored(writer, packIds) : undefined
     // The packers find stored blobs in the in-memory index (onPack): the indexer need not keep their ids too.
-    this.indexer = new Indexer(this.dbe, { onPack, onSaved, keepIds: !shared })
+    this.indexer = new Indexer(this.dbe, { onPack, onSaved, keepIds: !shared, maxBlobsPerFile: BACKUP_INDEX_MAX_BLOBS })
     this.limit = pLimit(this.opts.readConcurrency)
   }
 

@@ -1,6 +1,7 @@
 import { RusticError, throwIfAborted } from '../error/RusticError.js'
 import type { Id } from '../id/Id.js'
 import type { BlobType } from '../repofile/index.js'
+import type { BlobIndex } from './BlobIndex.js'
 
 /** A writer (one backup) that stores blobs others may be waiting for. */
 export interface BlobWriter {
@@ -30,7 +31,13 @@ class Entry implements BlobInFlight {
   error: unknown = undefined
   private waiting: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined
 
-  constructor(readonly writer: BlobWriter) {}
+  constructor(
+    readonly writer: BlobWriter,
+    readonly type: BlobType,
+    readonly id: Id,
+    /** The stored pack that holds the blob, once it is stored. */
+    public packId?: Id,
+  ) {}
 
   get stored(): Promise<void> {
     if (this.waiting === undefined) {
@@ -65,31 +72,52 @@ class Entry implements BlobInFlight {
  * `IndexedRepository`), so that each new blob is stored once: a writer claims a blob before storing it;
  * another writer meeting it skips storing it and, before it saves a snapshot that uses it, waits until the
  * blob is in a stored pack and a stored index file ({@link BlobsInFlight.waitFor}). A blob counts as in
- * flight from its claim until its index file is stored, or its writer ends.
+ * flight from its claim until its index file is stored, or its writer ends. Once its pack is stored (and in
+ * the in-memory index) a blob is held here by its pack, not by its own entry: a backup has up to 50,000 blobs
+ * in packs whose index file is not written yet.
  */
 export class BlobsInFlight {
   /**
    * By blob type, then id (the id strings the packers already hold): the writer storing the blob, or its
    * {@link Entry} once another writer asked for it. Most blobs are never shared, so a claim costs one map
-   * slot and no object of its own (a backup of many small files has tens of thousands in flight).
+   * slot and no object of its own, until its pack is stored ({@link BlobsInFlight.packStored}).
    */
   private readonly entries: Record<BlobType, Map<Id, BlobWriter | Entry>> = { data: new Map(), tree: new Map() }
   /** Entries made for blobs other writers asked for, by their writer (to fail them if it ends first). */
   private readonly asked = new Map<BlobWriter, Set<Entry>>()
   /** Writers that claimed blobs and have not ended (see {@link BlobsInFlight.release}). */
   private readonly writers = new Set<BlobWriter>()
+  /** Stored packs whose index file is not stored yet, with their writer. */
+  private readonly unsaved = new Map<Id, BlobWriter>()
+  /** How many of {@link BlobsInFlight.unsaved} each writer has. */
+  private readonly unsavedCount = new Map<BlobWriter, number>()
+
+  /** @param index - the in-memory index the writers' stored packs go into (where their blobs are found once stored). */
+  constructor(private readonly index?: BlobIndex) {}
 
   /** The blob if a writer other than `writer` is storing it. */
   elsewhere(type: BlobType, id: Id, writer: BlobWriter): BlobInFlight | undefined {
     const byId = this.entries[type]
     const e = byId.get(id)
-    if (e === undefined) return undefined
+    if (e === undefined) return this.inUnsavedPack(type, id, writer)
     if (e instanceof Entry) return e.writer !== writer ? e : undefined
     if (e === writer) return undefined
-    const entry = new Entry(e)
-    byId.set(id, entry)
-    let theirs = this.asked.get(e)
-    if (!theirs) this.asked.set(e, (theirs = new Set()))
+    return this.ask(new Entry(e, type, id))
+  }
+
+  /** The blob if it is in a stored pack of another writer than `writer` whose index file is not stored yet. */
+  private inUnsavedPack(type: BlobType, id: Id, writer: BlobWriter): BlobInFlight | undefined {
+    const n = this.unsavedCount.size
+    if (n === 0 || (n === 1 && this.unsavedCount.has(writer)) || !this.index) return undefined
+    const packId = this.index.get(type, id)?.packId
+    const theirs = packId === undefined ? undefined : this.unsaved.get(packId)
+    return theirs === undefined || theirs === writer ? undefined : this.ask(new Entry(theirs, type, id, packId))
+  }
+
+  private ask(entry: Entry): Entry {
+    this.entries[entry.type].set(entry.id, entry)
+    let theirs = this.asked.get(entry.writer)
+    if (!theirs) this.asked.set(entry.writer, (theirs = new Set()))
     theirs.add(entry)
     return entry
   }
@@ -102,18 +130,42 @@ export class BlobsInFlight {
     this.writers.add(writer)
   }
 
-  /** Blobs of `writer` are in a stored index file now: those waiting for them go on. */
-  stored(writer: BlobWriter, blobs: Iterable<{ type: BlobType; id: Id }>): void {
-    const theirs = this.asked.get(writer)
+  /**
+   * Pack `packId` of `writer` with `blobs` is stored and in the index given to the constructor: its blobs are
+   * held by the pack from now on, until {@link BlobsInFlight.stored} names it.
+   */
+  packStored(writer: BlobWriter, packId: Id, blobs: Iterable<{ type: BlobType; id: Id }>): void {
     for (const b of blobs) {
       const byId = this.entries[b.type]
       const e = byId.get(b.id)
       if (e === writer) byId.delete(b.id)
-      else if (e instanceof Entry && e.writer === writer) {
-        byId.delete(b.id)
-        theirs?.delete(e)
-        e.resolve()
-      }
+      else if (e instanceof Entry && e.writer === writer) e.packId = packId
+    }
+    this.writers.add(writer)
+    if (this.unsaved.get(packId) === undefined) {
+      this.unsaved.set(packId, writer)
+      this.unsavedCount.set(writer, (this.unsavedCount.get(writer) ?? 0) + 1)
+    }
+  }
+
+  /** Packs of `writer` (see {@link BlobsInFlight.packStored}) are in a stored index file now: those waiting for their blobs go on. */
+  stored(writer: BlobWriter, packIds: readonly Id[]): void {
+    const saved = new Set<Id>()
+    for (const id of packIds) {
+      if (this.unsaved.get(id) !== writer) continue
+      this.unsaved.delete(id)
+      saved.add(id)
+    }
+    const left = (this.unsavedCount.get(writer) ?? 0) - saved.size
+    if (left > 0) this.unsavedCount.set(writer, left)
+    else this.unsavedCount.delete(writer)
+    const theirs = this.asked.get(writer)
+    if (!theirs) return
+    for (const e of theirs) {
+      if (e.packId === undefined || !saved.has(e.packId)) continue
+      this.entries[e.type].delete(e.id)
+      theirs.delete(e)
+      e.resolve()
     }
   }
 
@@ -121,6 +173,7 @@ export class BlobsInFlight {
   release(writer: BlobWriter, error?: unknown): void {
     if (!this.writers.delete(writer)) return
     this.asked.delete(writer)
+    if (this.unsavedCount.delete(writer)) for (const [id, w] of this.unsaved) if (w === writer) this.unsaved.delete(id)
     const why = error ?? new RusticError('Internal', 'the backup storing the blob ended without storing it', { code: 'SharedBlobLost' })
     for (const byId of Object.values(this.entries)) {
       for (const [id, e] of byId) {

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import type { Id } from '../id/Id.js'
 import { IdSchema, parseJsonText, UintSchema, validateJson } from './decodeJson.js'
 import { GoTimeSchema } from './GoTimeSchema.js'
-import { goJsonString } from './goJson.js'
 import { isGoTime } from './goTime.js'
+import { IndexFileText, packsTextSize } from './IndexFileText.js'
 import { scanIndexBytes, scannedIndexFile } from './scanIndexBytes.js'
 
 /** The two kinds of blobs: file contents (`data`) and directory listings (`tree`). */
@@ -92,57 +92,6 @@ function packFromJson(p: z.output<typeof IndexPackSchema>): IndexPack {
   return pack
 }
 
-/**
- * A growing byte buffer that JSON text is written into piece by piece: an index file of 50,000 blobs is
- * ~7 MB of text, which as one string (and its pieces, and its encoding) took ~25 MB of the main thread's
- * heap while it was written.
- */
-class JsonBytes {
-  private buf: Buffer
-  length = 0
-
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafeSlow(Math.max(capacity, 256))
-  }
-
-  put(text: string): void {
-    const need = this.length + 3 * text.length // UTF-8 takes at most 3 bytes a UTF-16 unit
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.ceil(this.buf.length * 1.5)))
-      this.buf.copy(grown, 0, 0, this.length)
-      this.buf = grown
-    }
-    this.length += this.buf.write(text, this.length, 'utf8')
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.length)
-  }
-}
-
-function putPacks(out: JsonBytes, packs: readonly IndexPack[]): void {
-  for (let k = 0; k < packs.length; k++) {
-    const p = packs[k]!
-    out.put(`${k === 0 ? '' : ','}{"id":"${p.id}","blobs":[`)
-    for (let i = 0; i < p.blobs.length; i++) {
-      const b = p.blobs[i]!
-      const ul = b.uncompressedLength ? `,"uncompressed_length":${b.uncompressedLength}` : ''
-      out.put(`${i === 0 ? '' : ','}{"id":"${b.id}","type":"${b.type}","offset":${b.offset},"length":${b.length}${ul}}`)
-    }
-    let tail = ']'
-    if (p.time !== undefined) tail += `,"time":${goJsonString(p.time)}`
-    if (p.size !== undefined) tail += `,"size":${p.size}`
-    out.put(tail + '}')
-  }
-}
-
-/** Bytes of JSON text a list of packs takes, about (for the first size of the buffer). */
-function packsTextSize(packs: readonly IndexPack[] | undefined): number {
-  let n = 0
-  for (const p of packs ?? []) n += 160 + 150 * p.blobs.length
-  return n
-}
-
 const LOWER_HEX_ID = /^[0-9a-f]{64}$/
 
 function isUint(v: unknown): v is number {
@@ -215,19 +164,10 @@ function fastIndexFromJson(value: unknown): IndexFile | undefined {
  * and `packs_to_delete` left out when empty; `uncompressed_length` only for compressed blobs.
  */
 export function serializeIndex(f: IndexFile): Uint8Array {
-  const out = new JsonBytes(packsTextSize(f.packs) + packsTextSize(f.packsToDelete) + 70 * (f.supersedes?.length ?? 0) + 64)
-  out.put('{')
-  if (f.supersedes !== undefined && f.supersedes.length > 0) out.put(`"supersedes":[${f.supersedes.map((id) => `"${id}"`).join(',')}],`)
-  out.put('"packs":[')
-  putPacks(out, f.packs)
-  out.put(']')
-  if (f.packsToDelete !== undefined && f.packsToDelete.length > 0) {
-    out.put(',"packs_to_delete":[')
-    putPacks(out, f.packsToDelete)
-    out.put(']')
-  }
-  out.put('}\n')
-  return out.bytes()
+  const text = new IndexFileText(packsTextSize(f.packs), packsTextSize(f.packsToDelete))
+  for (const p of f.packs) text.addPack(p)
+  for (const p of f.packsToDelete ?? []) text.addPackToDelete(p)
+  return text.bytes(f.supersedes)
 }
 
 /** zod schema of an index file in restic's legacy format: a bare array of packs. */

@@ -79,7 +79,7 @@ export class IndexedRepository {
   /** Blob areas of tree packs read whole: a walk reads many trees of the same few packs. */
   readonly #treePacks = new LruCache<Id, Promise<Uint8Array>>(TREE_PACK_CACHE_BYTES / TREE_PACK_MAX_BYTES)
   /** @internal New blobs the backups running on this object are storing: concurrent backups store each once. */
-  readonly blobsInFlight = new BlobsInFlight()
+  readonly blobsInFlight: BlobsInFlight
 
   /** The index files `index` was loaded from. */
   #loadedIndexIds: ReadonlySet<Id>
@@ -88,6 +88,7 @@ export class IndexedRepository {
   private constructor(repo: Repository, index: BlobIndex, loadedIndexIds: ReadonlySet<Id>) {
     this.repo = repo
     this.index = index
+    this.blobsInFlight = new BlobsInFlight(index)
     this.#loadedIndexIds = loadedIndexIds
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
+  BlobIndex,
   BlobsInFlight,
   ForwardingBackend,
   isRusticError,
@@ -10,6 +11,7 @@ import {
   type BlobWriter,
   type CallOptions,
   type FileType,
+  type IndexBlob,
   type Id,
   type Repository,
 } from '@rustic-ts/core/internal'
@@ -111,7 +113,10 @@ describe('BlobsInFlight', () => {
     const waiting = inFlight.waitFor([blob])
     await new Promise((r) => setTimeout(r, 10))
     expect(hurried).toEqual(['a'])
-    inFlight.stored(a, [{ type: 'data', id }])
+    const pack = 'a1'.repeat(32) as Id
+    inFlight.packStored(a, pack, [{ type: 'data', id }])
+    expect(blob.settled).toBe(false) // its pack is stored, its index file not yet
+    inFlight.stored(a, [pack])
     await waiting
     expect(inFlight.elsewhere('data', id, b)).toBeUndefined()
   })
@@ -138,13 +143,16 @@ describe('BlobsInFlight', () => {
     for (const id of [x, y, z]) inFlight.claim('data', id, a)
     inFlight.claim('data', x, b) // already claimed by a: stays a's
     expect(inFlight.elsewhere('tree', x, b)).toBeUndefined() // another type
-    inFlight.stored(a, [{ type: 'data', id: x }]) // nobody asked: just no longer in flight
+    const [px, py, pz] = ['a1', 'a2', 'b1'].map((h) => h.repeat(32) as Id) as [Id, Id, Id]
+    inFlight.packStored(a, px, [{ type: 'data', id: x }])
+    inFlight.stored(a, [px]) // nobody asked: just no longer in flight
     expect(inFlight.elsewhere('data', x, b)).toBeUndefined()
     const asked = inFlight.elsewhere('data', y, b)!
     expect(inFlight.elsewhere('data', y, c)).toBe(asked)
     expect(inFlight.elsewhere('data', y, a)).toBeUndefined() // its own writer's
     expect(asked.settled).toBe(false)
-    inFlight.stored(b, [{ type: 'data', id: y }]) // not b's: nothing changes
+    inFlight.packStored(a, py, [{ type: 'data', id: y }])
+    inFlight.stored(b, [py]) // not b's: nothing changes
     expect(asked.settled).toBe(false)
     inFlight.release(a)
     expect(asked.settled).toBe(true)
@@ -155,9 +163,51 @@ describe('BlobsInFlight', () => {
     inFlight.claim('data', z, b)
     const zb = inFlight.elsewhere('data', z, c)!
     expect(zb.writer).toBe(b)
-    inFlight.stored(b, [{ type: 'data', id: z }])
+    inFlight.packStored(b, pz, [{ type: 'data', id: z }])
+    inFlight.stored(b, [pz])
     await inFlight.waitFor([zb])
     expect(zb.settled).toBe(true)
     expect(inFlight.elsewhere('data', z, c)).toBeUndefined()
+  })
+
+  it('a stored pack holds its blobs (found through the index) until its index file is stored', async () => {
+    const index = new BlobIndex()
+    const inFlight = new BlobsInFlight(index)
+    const a: BlobWriter = { hurry: () => {} }
+    const b: BlobWriter = { hurry: () => {} }
+    const [x, y, pack, other] = ['31', '32', 'a1', 'a2'].map((h) => h.repeat(32) as Id) as [Id, Id, Id, Id]
+    inFlight.claim('data', x, a)
+    inFlight.claim('tree', y, a)
+    const early = inFlight.elsewhere('tree', y, b)! // asked before the pack is stored
+    const blobs: IndexBlob[] = [
+      { id: x, type: 'data', offset: 0, length: 10 },
+      { id: y, type: 'tree', offset: 10, length: 10 },
+    ]
+    index.addIndexFile({ packs: [{ id: pack, blobs }] })
+    inFlight.packStored(a, pack, blobs)
+    expect(inFlight.elsewhere('data', x, a)).toBeUndefined() // its own writer's
+    const late = inFlight.elsewhere('data', x, b)!
+    expect(late.writer).toBe(a)
+    expect(inFlight.elsewhere('data', x, b)).toBe(late)
+    expect(inFlight.elsewhere('tree', y, b)).toBe(early)
+    inFlight.stored(a, [other]) // another pack: nothing changes
+    expect([late.settled, early.settled]).toEqual([false, false])
+    inFlight.stored(a, [pack])
+    await inFlight.waitFor([late, early])
+    expect(inFlight.elsewhere('data', x, b)).toBeUndefined()
+    expect(inFlight.elsewhere('tree', y, b)).toBeUndefined()
+  })
+
+  it('the packs of a writer that ends hold nothing any more', () => {
+    const index = new BlobIndex()
+    const inFlight = new BlobsInFlight(index)
+    const a: BlobWriter = { hurry: () => {} }
+    const [x, pack] = ['41', 'a1'].map((h) => h.repeat(32) as Id) as [Id, Id]
+    inFlight.claim('data', x, a)
+    const blobs: IndexBlob[] = [{ id: x, type: 'data', offset: 0, length: 10 }]
+    index.addIndexFile({ packs: [{ id: pack, blobs }] })
+    inFlight.packStored(a, pack, blobs)
+    inFlight.release(a)
+    expect(inFlight.elsewhere('data', x, { hurry: () => {} })).toBeUndefined()
   })
 })
