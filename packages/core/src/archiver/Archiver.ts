@@ -91,6 +91,11 @@ function parentNodeOf(frame: Frame, key: string): Node | undefined | Promise<Nod
   return pt === undefined ? frame.parent.then((t) => t?.nodes.get(key)) : pt?.nodes.get(key)
 }
 
+/** A source's entries one per batch (for a source without {@link ReadSource.entryBatches}). */
+async function* oneByOne(entries: AsyncIterable<ReadSourceEntry>): AsyncIterable<readonly ReadSourceEntry[]> {
+  for await (const entry of entries) yield [entry]
+}
+
 /** True if the nodes' names ascend strictly (so no two are the same). */
 function ascendingNames(nodes: readonly Node[]): boolean {
   for (let i = 1; i < nodes.length; i++) if (!(nameKey(nodes[i - 1]!) < nameKey(nodes[i]!))) return false
@@ -187,34 +192,38 @@ export class Archiver {
     let failed: unknown
     try {
       // Without a parent snapshot every file listed empty is checked: the source may do that as it lists them.
-      for await (const entry of source.entries({ signal, onError, checkEmptyFiles: this.parentTree === undefined })) {
-        throwIfAborted(signal)
-        if (this.failure) throw this.failure.error
-        const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
-        while (stack.length > 1 && stack[stack.length - 1]!.path !== parentPath) this.closeFrame(stack)
-        const top = stack[stack.length - 1]!
-        if (top.path !== parentPath) {
-          throw new RusticError('Internal', `backup source yielded ${entry.path} before its directory ${parentPath || '/'}`, {
-            code: 'SourceOrder',
-          })
-        }
-        const parentNode = parentNodeOf(top, nameKey(entry.node))
-        if (entry.node.type === 'dir') {
-          top.children.push(undefined) // placeholder replaced when the frame closes
-          const subtree = (p: Node | undefined): Promise<ParentTree | undefined> => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)
-          stack.push(newFrame(top.children.length - 1, entry.path, entry.node, parentNode instanceof Promise ? parentNode.then(subtree) : subtree(parentNode)))
-        } else {
-          const child = this.processEntry(entry, parentNode, top)
-          top.children.push(child instanceof Promise ? this.watch(child) : child)
-        }
-        // A large file waits for a reader: the seal workers that did not start with the pool are needed.
-        if (this.limit.pendingCount > 0) this.pool?.grow()
-        // Back-pressure: do not run too far ahead of the file readers.
-        if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
-          // (held back for long by small files, too; a short wait is one worker finishing a large file first)
-          const grow = this.pool && this.pool.size < this.opts.sealWorkers ? setTimeout(() => this.pool?.grow(), GROW_AFTER_MS) : undefined
-          await new Promise<void>((resolve) => (this.wake = resolve))
-          clearTimeout(grow)
+      const options = { signal, onError, checkEmptyFiles: this.parentTree === undefined }
+      // in the source's batches where it has them (no promise per entry)
+      for await (const batch of source.entryBatches?.(options) ?? oneByOne(source.entries(options))) {
+        for (const entry of batch) {
+          throwIfAborted(signal)
+          if (this.failure) throw this.failure.error
+          const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
+          while (stack.length > 1 && stack[stack.length - 1]!.path !== parentPath) this.closeFrame(stack)
+          const top = stack[stack.length - 1]!
+          if (top.path !== parentPath) {
+            throw new RusticError('Internal', `backup source yielded ${entry.path} before its directory ${parentPath || '/'}`, {
+              code: 'SourceOrder',
+            })
+          }
+          const parentNode = parentNodeOf(top, nameKey(entry.node))
+          if (entry.node.type === 'dir') {
+            top.children.push(undefined) // placeholder replaced when the frame closes
+            const subtree = (p: Node | undefined): Promise<ParentTree | undefined> => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)
+            stack.push(newFrame(top.children.length - 1, entry.path, entry.node, parentNode instanceof Promise ? parentNode.then(subtree) : subtree(parentNode)))
+          } else {
+            const child = this.processEntry(entry, parentNode, top)
+            top.children.push(child instanceof Promise ? this.watch(child) : child)
+          }
+          // A large file waits for a reader: the seal workers that did not start with the pool are needed.
+          if (this.limit.pendingCount > 0) this.pool?.grow()
+          // Back-pressure: do not run too far ahead of the file readers.
+          if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
+            // (held back for long by small files, too; a short wait is one worker finishing a large file first)
+            const grow = this.pool && this.pool.size < this.opts.sealWorkers ? setTimeout(() => this.pool?.grow(), GROW_AFTER_MS) : undefined
+            await new Promise<void>((resolve) => (this.wake = resolve))
+            clearTimeout(grow)
+          }
         }
       }
       while (stack.length > 1) this.closeFrame(stack)
