@@ -192,34 +192,21 @@ export class Archiver {
     let failed: unknown
     try {
       // Without a parent snapshot every file listed empty is checked: the source may do that as it lists them.
-      for await (const entry of source.entries({ signal, onError, checkEmptyFiles: this.parentTree === undefined })) {
-        throwIfAborted(signal)
-        if (this.failure) throw this.failure.error
-        const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
-        while (stack.length > 1 && stack[stack.length - 1]!.path !== parentPath) this.closeFrame(stack)
-        const top = stack[stack.length - 1]!
-        if (top.path !== parentPath) {
-          throw new RusticError('Internal', `backup source yielded ${entry.path} before its directory ${parentPath || '/'}`, {
-            code: 'SourceOrder',
-          })
+      const options = { signal, onError, checkEmptyFiles: this.parentTree === undefined }
+      // With a parent snapshot (most entries unchanged, nothing to read), in the source's batches where it has them: no
+      // promise per entry. A full backup takes them one at a time (each of its entries is read anyway).
+      const batches = this.parentTree !== undefined ? source.entryBatches?.(options) : undefined
+      if (batches) {
+        for await (const batch of batches) {
+          for (const entry of batch) {
+            const wait = this.addEntry(entry, stack)
+            if (wait) await wait
+          }
         }
-        const parentNode = parentNodeOf(top, nameKey(entry.node))
-        if (entry.node.type === 'dir') {
-          top.children.push(undefined) // placeholder replaced when the frame closes
-          const subtree = (p: Node | undefined): Promise<ParentTree | undefined> => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)
-          stack.push(newFrame(top.children.length - 1, entry.path, entry.node, parentNode instanceof Promise ? parentNode.then(subtree) : subtree(parentNode)))
-        } else {
-          const child = this.processEntry(entry, parentNode, top)
-          top.children.push(child instanceof Promise ? this.watch(child) : child)
-        }
-        // A large file waits for a reader: the seal workers that did not start with the pool are needed.
-        if (this.limit.pendingCount > 0) this.pool?.grow()
-        // Back-pressure: do not run too far ahead of the file readers.
-        if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) {
-          // (held back for long by small files, too; a short wait is one worker finishing a large file first)
-          const grow = this.pool && this.pool.size < this.opts.sealWorkers ? setTimeout(() => this.pool?.grow(), GROW_AFTER_MS) : undefined
-          await new Promise<void>((resolve) => (this.wake = resolve))
-          clearTimeout(grow)
+      } else {
+        for await (const entry of source.entries(options)) {
+          const wait = this.addEntry(entry, stack)
+          if (wait) await wait
         }
       }
       while (stack.length > 1) this.closeFrame(stack)
@@ -245,6 +232,43 @@ export class Archiver {
       await this.dataPackerPromise?.catch(() => {})
       await this.pool?.close()
     }
+  }
+
+  /** Takes one entry of the source into the open directories; a promise while the walk must wait for the readers. */
+  private addEntry(entry: ReadSourceEntry, stack: Frame[]): Promise<void> | undefined {
+    const { signal } = this.ctx
+    throwIfAborted(signal)
+    if (this.failure) throw this.failure.error
+    const parentPath = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')))
+    while (stack.length > 1 && stack[stack.length - 1]!.path !== parentPath) this.closeFrame(stack)
+    const top = stack[stack.length - 1]!
+    if (top.path !== parentPath) {
+      throw new RusticError('Internal', `backup source yielded ${entry.path} before its directory ${parentPath || '/'}`, {
+        code: 'SourceOrder',
+      })
+    }
+    const parentNode = parentNodeOf(top, nameKey(entry.node))
+    if (entry.node.type === 'dir') {
+      top.children.push(undefined) // placeholder replaced when the frame closes
+      const subtree = (p: Node | undefined): Promise<ParentTree | undefined> => this.loadParentTree(p?.type === 'dir' ? p.subtree : undefined)
+      stack.push(newFrame(top.children.length - 1, entry.path, entry.node, parentNode instanceof Promise ? parentNode.then(subtree) : subtree(parentNode)))
+    } else {
+      const child = this.processEntry(entry, parentNode, top)
+      top.children.push(child instanceof Promise ? this.watch(child) : child)
+    }
+    // A large file waits for a reader: the seal workers that did not start with the pool are needed.
+    if (this.limit.pendingCount > 0) this.pool?.grow()
+    // Back-pressure: do not run too far ahead of the file readers.
+    if (this.limit.pendingCount > READS_AHEAD || this.smallInFlight > SMALL_FILES_AHEAD) return this.waitForReaders()
+    return undefined
+  }
+
+  /** Waits until the readers have caught up (see {@link Archiver.caughtUp}). */
+  private async waitForReaders(): Promise<void> {
+    // (held back for long by small files, too; a short wait is one worker finishing a large file first)
+    const grow = this.pool && this.pool.size < this.opts.sealWorkers ? setTimeout(() => this.pool?.grow(), GROW_AFTER_MS) : undefined
+    await new Promise<void>((resolve) => (this.wake = resolve))
+    clearTimeout(grow)
   }
 
   /** The data packer, made with the seal workers on first use. */

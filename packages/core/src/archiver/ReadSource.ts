@@ -60,6 +60,11 @@ export interface ReadSource {
   size(options?: { signal?: AbortSignal }): Promise<SourceSize | undefined>
   /** The entries to back up. */
   entries(options?: SourceEntriesOptions): AsyncIterable<ReadSourceEntry>
+  /**
+   * Optional: the same entries as {@link ReadSource.entries}, in the same order, a batch at a time (a source
+   * that walks in batches hands them over without one promise per entry). The archiver uses it when present.
+   */
+  entryBatches?(options?: SourceEntriesOptions): AsyncIterable<readonly ReadSourceEntry[]>
   /** The paths a snapshot of this source records (a backup's `snapshotPaths` option overrides them). */
   snapshotPaths?(): string[]
 }

@@ -75,21 +75,33 @@ export function nodeFromStats(
   if (nameRaw !== undefined) node.nameRaw = nameRaw
   if (extra.user) node.user = extra.user
   if (extra.group) node.group = extra.group
-  if (st.ino) node.inode = st.ino
-  if (st.dev) node.deviceId = st.dev
-  if (type === 'file' && st.size) {
-    node.size = Number(st.size)
-    // a sparse file beyond 2^53 bytes: the tree still gets the exact size
-    if (st.size > MAX_SAFE_SIZE) keepVerbatim(node, 'size', node.size, undefined, st.size.toString())
+  // (each member read once: a stats object may make a new bigint at each read)
+  const ino = st.ino
+  const dev = st.dev
+  if (ino) node.inode = ino
+  if (dev) node.deviceId = dev
+  if (type === 'file') {
+    const size = st.size
+    if (size) {
+      node.size = Number(size)
+      // a sparse file beyond 2^53 bytes: the tree still gets the exact size
+      if (size > MAX_SAFE_SIZE) keepVerbatim(node, 'size', node.size, undefined, size.toString())
+    }
   }
-  if ((type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev') && st.nlink) node.links = Number(st.nlink)
+  if (type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev') {
+    const nlink = st.nlink
+    if (nlink) node.links = Number(nlink)
+  }
   if (type === 'symlink' && extra.linktarget !== undefined) {
     const [target, raw] = nameAndRaw(extra.linktarget)
     if (target !== '') node.linktarget = target
     if (raw !== undefined) node.linktargetRaw = raw
   }
   if (type !== 'symlink' && extra.xattrs !== undefined && extra.xattrs.length > 0) node.extendedAttributes = extra.xattrs
-  if ((type === 'dev' || type === 'chardev') && st.rdev) node.device = st.rdev
+  if (type === 'dev' || type === 'chardev') {
+    const rdev = st.rdev
+    if (rdev) node.device = rdev
+  }
   node.content = type === 'file' ? [] : null
   return node
 }

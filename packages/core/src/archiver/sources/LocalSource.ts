@@ -100,6 +100,14 @@ export class LocalSource implements ReadSource {
     }
   }
 
+  /** The entries of {@link LocalSource.entries}, in the walk's batches (a directory's entries, up to 256 at a time). */
+  async *entryBatches(options: SourceEntriesOptions = {}): AsyncIterable<readonly ReadSourceEntry[]> {
+    for await (const batch of this.walk(false, options)) {
+      throwIfAborted(options.signal)
+      yield batch.map((item) => item.entry!)
+    }
+  }
+
   private filters(): Promise<LocalFilters> {
     return (this.filtersPromise ??= LocalFilters.load(this.opts, this.filterSpec, this.paths, this.cwd))
   }

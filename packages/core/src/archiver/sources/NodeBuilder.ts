@@ -64,7 +64,7 @@ export class NodeBuilder {
     if ((isLink ? link === undefined : xattrs === undefined && reader !== undefined) || !this.users.has(uid) || !this.groups.has(gid)) {
       return this.makeAsync(item, link as Buffer | undefined, xattrs, reader)
     }
-    return this.build(item, isLink ? (link as Buffer) : undefined, xattrs ?? undefined)
+    return this.build(item, isLink ? (link as Buffer) : undefined, xattrs ?? undefined, uid, gid)
   }
 
   private async makeAsync(
@@ -89,16 +89,16 @@ export class NodeBuilder {
     const gid = Number(st.gid)
     if (!this.users.has(uid)) this.users.set(uid, await this.options.userNames.userName(uid))
     if (!this.groups.has(gid)) this.groups.set(gid, await this.options.userNames.groupName(gid))
-    return this.build(item, st.isSymbolicLink() ? link : undefined, xattrs)
+    return this.build(item, st.isSymbolicLink() ? link : undefined, xattrs, uid, gid)
   }
 
-  private build(item: NodeSource, linktarget: Buffer | undefined, xattrs: ExtendedAttribute[] | undefined): Node {
+  private build(item: NodeSource, linktarget: Buffer | undefined, xattrs: ExtendedAttribute[] | undefined, uid: number, gid: number): Node {
     const { name, shownName, st } = item
     const extras: NodeExtras = {}
     if (linktarget !== undefined) extras.linktarget = linktarget
     if (xattrs !== undefined) extras.xattrs = xattrs
-    const user = this.users.get(Number(st.uid))
-    const group = this.groups.get(Number(st.gid))
+    const user = this.users.get(uid)
+    const group = this.groups.get(gid)
     if (user !== undefined) extras.user = user
     if (group !== undefined) extras.group = group
     if (this.options.withAtime) extras.withAtime = true
