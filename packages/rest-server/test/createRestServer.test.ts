@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { readdir, stat, writeFile, mkdir } from 'node:fs/promises'
-import { request } from 'node:http'
+import { request, type ClientRequest } from 'node:http'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryBackend } from '@rustic-ts/core'
@@ -322,21 +322,24 @@ describe('createRestServer modes', () => {
     expect((await raw(port, 'POST', '/r/?create=true')).status).toBe(200)
     const data = randomBytes(200_000)
     const id = sha256(data)
+    // the server has the upload's request (its headers parsed, the handler called) before close() is called
+    const received = new Promise((r) => rest.server.once('request', r))
+    let upload: ClientRequest | undefined
     const answer = new Promise<number>((resolve, reject) => {
-      const r = request(
+      upload = request(
         { host: '127.0.0.1', port, method: 'POST', path: `/r/data/${id}`, headers: { 'content-length': String(data.length) } },
         (res) => {
           res.resume()
           resolve(res.statusCode ?? 0)
         },
       )
-      r.on('error', reject)
-      r.write(data.subarray(0, 1000))
-      // the rest arrives after close() was called
-      setTimeout(() => r.end(data.subarray(1000)), 300)
+      upload.on('error', reject)
+      upload.write(data.subarray(0, 1000))
     })
-    await new Promise((r) => setTimeout(r, 100))
+    await received
     const closed = rest.close()
+    // the rest of the upload arrives after close() was called
+    setTimeout(() => upload!.end(data.subarray(1000)), 100)
     expect(await answer).toBe(200)
     await closed
     expect((await stat(join(root, 'r', 'data', id.slice(0, 2), id))).size).toBe(200_000)

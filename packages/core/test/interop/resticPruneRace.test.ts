@@ -106,5 +106,6 @@ describe('rustic-ts backup next to restic prune', () => {
     expect(outcomes.some((o) => o.includes('refused'))).toBe(true)
     expect(outcomes.some((o) => o.includes('prune ran'))).toBe(true)
     expect(await readFile(join(src, 'f0.bin'))).toHaveLength(40_000)
-  })
+    // 20 runs of a backup, restic prune and restic check --read-data: ~40 s on a quiet 2-core machine
+  }, 360_000)
 })
