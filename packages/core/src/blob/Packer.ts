@@ -122,8 +122,9 @@ function newPack(): OpenPack {
 const EMPTY = Buffer.alloc(0)
 
 /**
- * Wakes waiters in the order they came; returns the empty list that replaces theirs. Each re-checks its
- * condition and, if it must wait again, queues again (those woken first first, so the order stays).
+ * Wakes waiters (promise resolvers) in the order they came; returns the empty list that replaces theirs. Each
+ * resumes after this returns, re-checks its condition and, if it must wait again, queues again in the new list
+ * (those woken first first, so the order stays).
  */
 function wake(waiters: Array<() => void>): Array<() => void> {
   if (waiters.length === 0) return waiters
