@@ -122,6 +122,17 @@ function newPack(): OpenPack {
 const EMPTY = Buffer.alloc(0)
 
 /**
+ * Wakes waiters (promise resolvers) in the order they came; returns the empty list that replaces theirs. Each
+ * resumes after this returns, re-checks its condition and, if it must wait again, queues again in the new list
+ * (those woken first first, so the order stays).
+ */
+function wake(waiters: Array<() => void>): Array<() => void> {
+  if (waiters.length === 0) return waiters
+  for (const f of waiters) f()
+  return []
+}
+
+/**
  * Makes room for `n` more bytes in a pack's buffer: on first use a spare buffer of a stored pack, else
  * a new one of the target size (its pages are touched only as it fills).
  */
@@ -157,6 +168,10 @@ export class Packer implements BlobSink {
   private readonly adding = new Set<Promise<unknown>>()
   /** Blobs handed to the seal pool, until they are appended to a pack. */
   private readonly sealing = new Set<Promise<void>>()
+  /** Adds waiting for fewer blobs being sealed, in the order they came (woken once there is room). */
+  private sealWaiters: Array<() => void> = []
+  /** Saves waiting for an upload to end, in the order they came. */
+  private uploadWaiters: Array<() => void> = []
   private failure: { error: unknown } | undefined
   private finalized = false
   /** Sealed bytes appended and not yet stored; {@link Packer.storeFile} waits while there are too many. */
@@ -211,8 +226,8 @@ export class Packer implements BlobSink {
       const pool = this.options.sealPool
       if (pool && plain.length > 0 && plain.length >= this.options.minPoolBlobSize) {
         this.sealInPool(pool, id, plain)
-        const max = this.options.maxSealsInFlight ?? 4 * pool.size
-        while (this.sealing.size >= max) await Promise.race(this.sealing)
+        // one promise per waiting add, woken in order (racing all the seals again at each one's end was quadratic)
+        while (this.sealing.size >= this.maxSeals(pool)) await new Promise<void>((resolve) => this.sealWaiters.push(resolve))
         this.throwIfFailed()
         return true
       }
@@ -246,7 +261,15 @@ export class Packer implements BlobSink {
         this.pending.delete(id)
       })
     this.sealing.add(job)
-    void job.then(() => this.sealing.delete(job))
+    void job.then(() => {
+      this.sealing.delete(job)
+      if (this.sealing.size < this.maxSeals(pool)) this.sealWaiters = wake(this.sealWaiters)
+    })
+  }
+
+  /** Blobs being sealed at once before {@link Packer.add} waits. */
+  private maxSeals(pool: SealPool): number {
+    return this.options.maxSealsInFlight ?? 4 * pool.size
   }
 
   /**
@@ -445,7 +468,7 @@ export class Packer implements BlobSink {
   /** Starts uploading a full pack once fewer than `maxPacksInFlight` uploads run. */
   private async save(pack: OpenPack): Promise<void> {
     while (this.uploads.size >= this.options.maxPacksInFlight) {
-      await Promise.race(this.uploads)
+      await new Promise<void>((resolve) => this.uploadWaiters.push(resolve))
     }
     try {
       this.throwIfFailed()
@@ -463,7 +486,10 @@ export class Packer implements BlobSink {
       })
       .finally(() => this.unbuffer(pack))
     this.uploads.add(upload)
-    void upload.finally(() => this.uploads.delete(upload))
+    void upload.finally(() => {
+      this.uploads.delete(upload)
+      this.uploadWaiters = wake(this.uploadWaiters)
+    })
   }
 
   /** Queues a sealed blob's bytes for the pack's file (opened on the first blob). */
@@ -476,9 +502,7 @@ export class Packer implements BlobSink {
   private unbuffer(pack: OpenPack, n = pack.held): void {
     pack.held -= n
     this.buffered -= n
-    const waiters = this.roomWaiters
-    this.roomWaiters = []
-    for (const f of waiters) f()
+    this.roomWaiters = wake(this.roomWaiters)
   }
 
   private dropPending(pack: OpenPack): void {

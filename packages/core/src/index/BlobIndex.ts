@@ -83,6 +83,11 @@ class BlobTable {
     return loc
   }
 
+  /** Calls `fn` with each entry's pack number, stored length and whether it is compressed (a non-zero uncompressed length), in entry order. */
+  forEachStored(fn: (pack: number, length: number, compressed: boolean) => void): void {
+    for (let e = 0; e < this.size; e++) fn(this.packs[e]!, this.lengths[e]!, this.uncompressed[e]! > 1)
+  }
+
   /** Grows the arrays to the id table's capacity. */
   private grow(): void {
     const cap = this.ids.capacity
@@ -220,6 +225,20 @@ export class BlobIndex {
   *locations(type: BlobType): IterableIterator<BlobLocation> {
     const t = this.tables[type]
     for (let e = 0; e < t.size; e++) yield t.location(e, this.packIds)
+  }
+
+  /**
+   * Calls `fn` for every indexed blob of a type, in the order they were added, with its pack's number (below
+   * {@link BlobIndex.packCount}), stored length and whether it is compressed: the sizes without making a
+   * {@link BlobLocation} a blob as {@link BlobIndex.locations} does.
+   */
+  forEachStored(type: BlobType, fn: (pack: number, length: number, compressed: boolean) => void): void {
+    this.tables[type].forEachStored(fn)
+  }
+
+  /** Number of packs known (of either type, also packs that no blob is located in any more): pack numbers are below it. */
+  get packCount(): number {
+    return this.packIds.length
   }
 
   /** Ids of all indexed packs, with the blob type each holds. */

@@ -457,6 +457,56 @@ describe('SealPool', () => {
     }
   })
 
+  it('many concurrent adds at the sealing limit wait and are served in the order they came; packs keep that order', async () => {
+    const { repo } = await newRepo(2)
+    const pool = (await SealPool.start(repo.dbe, { workers: 1 }))!
+    try {
+      // seals that end when the test says so, in the order it chooses
+      const seals: Array<() => void> = []
+      pool.seal = (plain) => {
+        const sealed = repo.dbe.sealBlob(plain)
+        return new Promise((resolve) => seals.push(() => resolve(sealed)))
+      }
+      const indexer = new Indexer(repo.dbe)
+      const packer = new Packer(repo.dbe, 'tree', indexer, (await repo.toIndexed()).index, { sealPool: pool, maxSealsInFlight: 3, sizer: PackSizer.fixed(1 << 30) })
+      const blobs = randomBlobs(200).map((b) => ({ ...b, type: 'tree' as const }))
+      const served: number[] = []
+      const adds = blobs.map((b, i) => packer.add(b.id, b.data).then(() => served.push(i)))
+      const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+      await settle()
+      expect(seals).toHaveLength(200) // every blob went to the pool at once
+      expect(served).toEqual([0, 1]) // the third reached the limit of 3 being sealed
+      // the others wait while 3 or more are being sealed: until all but 2 seals ended
+      for (let i = 0; i < 197; i++) seals[i]!()
+      await settle()
+      expect(served).toEqual([0, 1])
+      seals[197]!()
+      await settle()
+      expect(served).toEqual(blobs.map((_, i) => i))
+      // new adds while 2 are being sealed: each reaches the limit, and they wait until fewer than 3 are left
+      const more = randomBlobs(3).map((b) => ({ ...b, type: 'tree' as const }))
+      const later = more.map((b, i) => packer.add(b.id, b.data).then(() => served.push(200 + i)))
+      await settle()
+      expect(served).toHaveLength(200)
+      seals[198]!()
+      seals[199]!()
+      await settle()
+      expect(served).toHaveLength(200) // 3 being sealed
+      seals[200]!()
+      await settle()
+      expect(served).toEqual([...blobs.map((_, i) => i), 200, 201, 202])
+      for (const f of seals.slice(201)) f()
+      await Promise.all([...adds, ...later])
+      await packer.finalize()
+      await indexer.finalize()
+      const packs = await indexedPacks(repo)
+      expect(packs).toHaveLength(1)
+      expect(packs[0]!.blobs.map((b) => b.id)).toEqual([...blobs, ...more].map((b) => b.id))
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('a closed pool makes add/finalize fail', async () => {
     const { repo } = await newRepo(2)
     const pool = (await SealPool.start(repo.dbe, { workers: 1 }))!
