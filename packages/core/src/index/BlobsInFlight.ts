@@ -73,7 +73,7 @@ class Entry implements BlobInFlight {
  * another writer meeting it skips storing it and, before it saves a snapshot that uses it, waits until the
  * blob is in a stored pack and a stored index file ({@link BlobsInFlight.waitFor}). A blob counts as in
  * flight from its claim until its index file is stored, or its writer ends. Once its pack is stored (and in
- * the in-memory index) a blob is held here by its pack, not by its own entry: a backup has up to 50,000 blobs
+ * the in-memory index) a blob is held here by its pack, not by its own entry: a backup has up to 20,000 blobs (`BACKUP_INDEX_MAX_BLOBS`)
  * in packs whose index file is not written yet.
  */
 export class BlobsInFlight {
